@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The one list of vigil's dependencies: installs whatever of it is missing.
+# Debian 12 packages through apt, web assets through npm. Safe to run often:
+# when everything is present it does nothing and touches no network.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  # build
+  meson ninja-build pkg-config gcc g++ clang
+  # libraries
+  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  libgstrtspserver-1.0-dev libqrencode-dev
+  # GStreamer elements used at run time (rtspsrc, parsers, x264/x265, srt, hls, libav)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  # tests and benchmarks: ffprobe/ffmpeg read what vigil serves
+  ffmpeg python3 curl
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Web assets (mpegts.js, hls.js, pixi.js) arrive with the live view and UI work;
+# when web/package.json exists, install exactly what its lock file says.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -f "$here/web/package-lock.json" ] && [ ! -d "$here/web/node_modules" ]; then
+  (cd "$here/web" && npm ci --no-audit --no-fund)
+fi

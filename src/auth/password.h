@@ -1,0 +1,19 @@
+/* Password hashing (Argon2id) and random secrets. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* An Argon2id encoded hash ("$argon2id$v=19$m=...") with a random salt. */
+gchar *vigil_password_hash(const char *password, GError **error);
+
+/* Constant-time check of @password against an encoded hash; FALSE on a
+ * malformed hash. */
+gboolean vigil_password_verify(const char *encoded_hash, const char *password);
+
+/* A random password of @length characters from an unambiguous alphabet, read
+ * from the system's CSPRNG. */
+gchar *vigil_password_generate(guint length);
+
+G_END_DECLS

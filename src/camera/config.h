@@ -1,0 +1,85 @@
+/* A camera's configuration: the fields of the API's camera object (without
+ * "status"), their defaults, validation and JSON form. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VIGIL_RECORD_OFF,
+  VIGIL_RECORD_EVENTS,
+  VIGIL_RECORD_CONTINUOUS,
+} VigilRecordMode;
+
+typedef enum {
+  VIGIL_TRANSPORT_TCP,
+  VIGIL_TRANSPORT_UDP,
+  VIGIL_TRANSPORT_AUTO,
+} VigilRtspTransport;
+
+typedef struct {
+  gchar *name;
+  double x, y, w, h; /* fractions of the frame, 0-1, x+w <= 1, y+h <= 1 */
+  double threshold;
+} VigilZone;
+
+typedef struct {
+  gchar *id;       /* slug, immutable */
+  gchar *name;
+  gboolean enabled;
+  gchar *source;
+  gchar *username; /* NULL when unset */
+  gchar *password; /* NULL when unset; write-only in the API */
+  VigilRtspTransport rtsp_transport;
+  VigilRecordMode record;
+  int pre_roll_s;
+  int post_roll_s;
+  int retain_days;
+  struct {
+    gboolean enabled;
+    double threshold;
+    GPtrArray *zones; /* VigilZone*, owned */
+  } motion;
+  struct {
+    gboolean enabled;
+    GStrv classes;
+    double min_score;
+    int interval_s;
+    GStrv record_on;
+  } detect;
+  gboolean barcodes;
+} VigilCameraConfig;
+
+/* Defaults: enabled, tcp, record "events", pre_roll 5, post_roll 30,
+ * retain 30 days, motion on at 0.08 with no zones, detect off with classes
+ * person/dog/cat, min_score 0.5, interval 15, record_on empty, barcodes off. */
+VigilCameraConfig *vigil_camera_config_new(void);
+VigilCameraConfig *vigil_camera_config_copy(const VigilCameraConfig *cfg);
+void vigil_camera_config_free(VigilCameraConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilCameraConfig, vigil_camera_config_free)
+
+/* Applies the members of @node (must be a JSON object) onto @cfg. With
+ * @creating, "id" may be given (else it is derived from "name") and "name" and
+ * "source" are required; otherwise (PATCH) "id" may only repeat the current id.
+ * Unknown members, wrong types, out-of-range numbers, bad slugs and bad source
+ * URLs fail with VIGIL_ERROR_INVALID naming the field; @cfg is then left
+ * unchanged. "status" and "password_set" are rejected as read-only.
+ * A null "username"/"password" clears it. */
+gboolean vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node,
+                                        gboolean creating, GError **error);
+
+/* The API's camera object without "status": "password_set" instead of the
+ * password. */
+JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg);
+
+/* TRUE when @a and @b differ in anything that needs the ingest pipeline
+ * rebuilt (source, credentials, transport, enabled). */
+gboolean vigil_camera_config_source_changed(const VigilCameraConfig *a,
+                                            const VigilCameraConfig *b);
+
+const char *vigil_record_mode_to_string(VigilRecordMode mode);
+const char *vigil_rtsp_transport_to_string(VigilRtspTransport transport);
+
+G_END_DECLS

@@ -1,0 +1,59 @@
+/* VigilStore: the one module that talks to SQLite (DATA/vigil.db). Everything
+ * vigil keeps goes through here, so another backend could replace it.
+ *
+ * WAL mode, synchronous=NORMAL, foreign keys on. The schema version lives in
+ * PRAGMA user_version; migrations run in order at open, each in a transaction.
+ * All calls are made from the main thread. */
+#pragma once
+
+#include <glib.h>
+
+#include "camera/config.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VigilStore VigilStore;
+
+/* Opens (creating if needed, file mode 0600) and migrates to the latest schema.
+ * A database newer than this build fails with a clear error. */
+VigilStore *vigil_store_open(const char *path, GError **error);
+void vigil_store_close(VigilStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilStore, vigil_store_close)
+
+/* The schema version this build migrates to, and the one the file has. */
+int vigil_store_latest_version(void);
+int vigil_store_version(VigilStore *store);
+
+/* Global settings: one JSON document per key ("storage", "detect", ...).
+ * get returns NULL when the key was never set. */
+gchar *vigil_store_get_setting(VigilStore *store, const char *key);
+gboolean vigil_store_set_setting(VigilStore *store, const char *key, const char *json,
+                                 GError **error);
+
+/* Cameras, in creation order. insert: VIGIL_ERROR_CONFLICT on a duplicate id.
+ * update/delete: VIGIL_ERROR_NOT_FOUND on an unknown id. The password is
+ * stored (the daemon needs it to connect) but kept out of the JSON column. */
+GPtrArray *vigil_store_list_cameras(VigilStore *store, GError **error); /* VigilCameraConfig* */
+gboolean vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg,
+                                   GError **error);
+gboolean vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg,
+                                   GError **error);
+gboolean vigil_store_delete_camera(VigilStore *store, const char *id, GError **error);
+
+typedef struct {
+  gchar *name;
+  gchar *role;          /* "admin", "operator", "viewer" */
+  gchar *password_hash; /* Argon2id encoded string */
+  gint64 created_us;
+} VigilUser;
+
+void vigil_user_free(VigilUser *user);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilUser, vigil_user_free)
+
+int vigil_store_count_users(VigilStore *store);
+/* VIGIL_ERROR_CONFLICT on a duplicate name. */
+gboolean vigil_store_insert_user(VigilStore *store, const char *name, const char *role,
+                                 const char *password_hash, GError **error);
+VigilUser *vigil_store_get_user(VigilStore *store, const char *name); /* NULL if none */
+
+G_END_DECLS
