@@ -25,14 +25,19 @@ int vigil_store_latest_version(void);
 int vigil_store_version(VigilStore *store);
 
 /* Global settings: one JSON document per key ("storage", "detect", ...).
- * get returns NULL when the key was never set. */
+ * get returns NULL when the key was never set (or on a database error, which
+ * is logged). set refuses text that does not parse as JSON with
+ * VIGIL_ERROR_INVALID, so get always returns JSON. */
 gchar *vigil_store_get_setting(VigilStore *store, const char *key);
 gboolean vigil_store_set_setting(VigilStore *store, const char *key, const char *json,
                                  GError **error);
 
 /* Cameras, in creation order. insert: VIGIL_ERROR_CONFLICT on a duplicate id.
  * update/delete: VIGIL_ERROR_NOT_FOUND on an unknown id. The password is
- * stored (the daemon needs it to connect) but kept out of the JSON column. */
+ * stored (the daemon needs it to connect) but kept out of the JSON column.
+ * list skips a row whose stored configuration no longer loads, with a warning
+ * naming the camera, so one damaged row cannot hide the others. delete also
+ * removes the per-user rights on that camera id. */
 GPtrArray *vigil_store_list_cameras(VigilStore *store, GError **error); /* VigilCameraConfig* */
 gboolean vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg,
                                    GError **error);
@@ -50,8 +55,10 @@ typedef struct {
 void vigil_user_free(VigilUser *user);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilUser, vigil_user_free)
 
+/* -1 on a database error (logged), never 0 by mistake. */
 int vigil_store_count_users(VigilStore *store);
-/* VIGIL_ERROR_CONFLICT on a duplicate name. */
+/* VIGIL_ERROR_CONFLICT on a duplicate name, VIGIL_ERROR_INVALID on a role
+ * other than admin/operator/viewer. */
 gboolean vigil_store_insert_user(VigilStore *store, const char *name, const char *role,
                                  const char *password_hash, GError **error);
 VigilUser *vigil_store_get_user(VigilStore *store, const char *name); /* NULL if none */
