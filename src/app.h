@@ -1,0 +1,21 @@
+/* VigilApp: the daemon's parts, wired together once in main.c and handed to
+ * the HTTP layer. Main thread only. */
+#pragma once
+
+#include <glib.h>
+
+#include "camera/manager.h"
+#include "core/settings.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gchar *data_dir;
+  VigilStore *store;
+  VigilCameraManager *cameras;
+  VigilSettings *settings;
+  gint64 started_us; /* monotonic */
+} VigilApp;
+
+G_END_DECLS

@@ -1,0 +1,65 @@
+/* VigilCamera: one configured camera at run time: its configuration, its
+ * VigilStream, and the supervisor that keeps an ingest running, notices
+ * errors, EOS and silence, and reconnects with capped backoff. Lives on the
+ * main context. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "camera/config.h"
+#include "live/stream.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VIGIL_CAMERA_DISABLED,
+  VIGIL_CAMERA_CONNECTING,
+  VIGIL_CAMERA_STREAMING,
+  VIGIL_CAMERA_OFFLINE,
+  VIGIL_CAMERA_ERROR,
+} VigilCameraState;
+
+const char *vigil_camera_state_to_string(VigilCameraState state);
+
+/* A stream with no data for this long counts as dropped (SPEC). */
+#define VIGIL_CAMERA_SILENCE_US (10 * G_USEC_PER_SEC)
+/* Reconnect delays: 1 s, 2 s, 4 s ... at most 30 s. */
+#define VIGIL_CAMERA_BACKOFF_FIRST_MS 1000
+#define VIGIL_CAMERA_BACKOFF_MAX_MS 30000
+
+typedef struct _VigilCamera VigilCamera;
+
+/* Notified on the main context when a camera's state changes. */
+typedef void (*VigilCameraStateFunc)(VigilCamera *camera, VigilCameraState state,
+                                     gpointer user_data);
+
+/* Takes a copy of @cfg and starts it (unless disabled). */
+VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg);
+void vigil_camera_free(VigilCamera *camera);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilCamera, vigil_camera_free)
+
+void vigil_camera_set_state_func(VigilCamera *camera, VigilCameraStateFunc func,
+                                 gpointer user_data);
+
+const char *vigil_camera_get_id(VigilCamera *camera);
+const VigilCameraConfig *vigil_camera_get_config(VigilCamera *camera);
+VigilStream *vigil_camera_get_stream(VigilCamera *camera);
+VigilCameraState vigil_camera_get_state(VigilCamera *camera);
+
+/* Applies a new configuration; the ingest restarts at once only when the
+ * source-related fields changed. */
+void vigil_camera_update(VigilCamera *camera, const VigilCameraConfig *cfg);
+
+/* The "status" object of the API. */
+JsonNode *vigil_camera_status_to_json(VigilCamera *camera);
+
+/* Consumers that count as viewers in status (live view adds and removes). */
+void vigil_camera_add_viewer(VigilCamera *camera, int delta);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* The whole API camera object: configuration plus "status". */
+JsonNode *vigil_camera_to_json(VigilCamera *camera);
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* Global settings (GET/PATCH /api/v1/settings): their defaults, validation and
+ * JSON form. Pure: the caller persists the JSON through the store. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
+  double min_free_percent; /* keep this much of the filesystem free */
+  gchar *detect_model;     /* detection model name; NULL = none */
+} VigilSettings;
+
+VigilSettings *vigil_settings_new(void);
+VigilSettings *vigil_settings_copy(const VigilSettings *settings);
+void vigil_settings_free(VigilSettings *settings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSettings, vigil_settings_free)
+
+/* Applies a (partial) settings object; unknown or read-only members, wrong
+ * types and out-of-range values fail with VIGIL_ERROR_INVALID, leaving
+ * @settings unchanged. */
+gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error);
+
+/* The API form. @detect_available/@detect_error describe the detector's
+ * state at run time (read-only fields). */
+JsonNode *vigil_settings_to_json(const VigilSettings *settings, gboolean detect_available,
+                                 const char *detect_error);
+
+/* The stored form: what apply_json accepts back. */
+gchar *vigil_settings_serialize(const VigilSettings *settings);
+
+G_END_DECLS

@@ -1,0 +1,204 @@
+/* /api/v1/health, /api/v1/system and /api/v1/settings. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include <math.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "http/http.h"
+#include "vigil-config.h"
+
+void vigil_api_health(VigilRequest *req)
+{
+  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
+    vigil_http_reply_method_not_allowed(req->msg, "GET");
+    return;
+  }
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "status");
+  json_builder_add_string_value(b, "ok");
+  json_builder_set_member_name(b, "version");
+  json_builder_add_string_value(b, VIGIL_VERSION);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+/* Bytes under @path (not following symlinks). */
+static guint64 tree_size(const char *path, int depth)
+{
+  GStatBuf st;
+  if (depth > 16 || g_lstat(path, &st) != 0)
+    return 0;
+  if (!S_ISDIR(st.st_mode))
+    return S_ISREG(st.st_mode) ? (guint64)st.st_blocks * 512 : 0;
+  guint64 total = 0;
+  g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name(dir))) {
+    g_autofree gchar *child = g_build_filename(path, name, NULL);
+    total += tree_size(child, depth + 1);
+  }
+  return total;
+}
+
+/* Walking the data directory is not free: refresh at most once a minute. */
+static guint64 data_dir_usage(const char *data_dir)
+{
+  static gint64 measured_at;
+  static guint64 usage;
+  gint64 now = g_get_monotonic_time();
+  if (!measured_at || now - measured_at > 60 * G_USEC_PER_SEC) {
+    usage = tree_size(data_dir, 0);
+    measured_at = now;
+  }
+  return usage;
+}
+
+static gint64 process_cpu_us(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (gint64)ru.ru_utime.tv_sec * G_USEC_PER_SEC + ru.ru_utime.tv_usec +
+         (gint64)ru.ru_stime.tv_sec * G_USEC_PER_SEC + ru.ru_stime.tv_usec;
+}
+
+/* CPU use of vigil, in percent of one core, since the previous call (or
+ * since start on the first call). */
+static double cpu_percent(gint64 started_us)
+{
+  static gint64 last_wall, last_cpu;
+  gint64 wall = g_get_monotonic_time();
+  gint64 cpu = process_cpu_us();
+  gint64 dwall = last_wall ? wall - last_wall : wall - started_us;
+  gint64 dcpu = last_wall ? cpu - last_cpu : cpu;
+  last_wall = wall;
+  last_cpu = cpu;
+  return dwall > 0 ? 100.0 * (double)dcpu / (double)dwall : 0;
+}
+
+static gint64 rss_bytes(void)
+{
+  g_autofree gchar *statm = NULL;
+  if (!g_file_get_contents("/proc/self/statm", &statm, NULL, NULL))
+    return 0;
+  long pages_total = 0, pages_rss = 0;
+  if (sscanf(statm, "%ld %ld", &pages_total, &pages_rss) != 2)
+    return 0;
+  return (gint64)pages_rss * sysconf(_SC_PAGESIZE);
+}
+
+void vigil_api_system(VigilRequest *req)
+{
+  if (req->segments[1]) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
+  if (!g_str_equal(req->method, "GET")) {
+    vigil_http_reply_method_not_allowed(req->msg, "GET");
+    return;
+  }
+  VigilApp *app = req->app;
+  struct statvfs vfs;
+  gboolean have_fs = statvfs(app->data_dir, &vfs) == 0;
+
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "version");
+  json_builder_add_string_value(b, VIGIL_VERSION);
+  json_builder_set_member_name(b, "uptime_s");
+  json_builder_add_int_value(b, (g_get_monotonic_time() - app->started_us) / G_USEC_PER_SEC);
+
+  json_builder_set_member_name(b, "disk");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "path");
+  json_builder_add_string_value(b, app->data_dir);
+  json_builder_set_member_name(b, "total_bytes");
+  json_builder_add_int_value(b, have_fs ? (gint64)vfs.f_blocks * vfs.f_frsize : 0);
+  json_builder_set_member_name(b, "free_bytes");
+  json_builder_add_int_value(b, have_fs ? (gint64)vfs.f_bavail * vfs.f_frsize : 0);
+  json_builder_set_member_name(b, "used_by_vigil_bytes");
+  json_builder_add_int_value(b, (gint64)data_dir_usage(app->data_dir));
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "quota");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "max_bytes");
+  if (app->settings->max_bytes < 0)
+    json_builder_add_null_value(b);
+  else
+    json_builder_add_int_value(b, app->settings->max_bytes);
+  json_builder_set_member_name(b, "min_free_percent");
+  json_builder_add_double_value(b, app->settings->min_free_percent);
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "cpu");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "process_percent");
+  json_builder_add_double_value(b, round(cpu_percent(app->started_us) * 10) / 10);
+  json_builder_set_member_name(b, "cores");
+  json_builder_add_int_value(b, g_get_num_processors());
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "memory");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "rss_bytes");
+  json_builder_add_int_value(b, rss_bytes());
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "cameras");
+  json_builder_add_int_value(b, vigil_camera_manager_count(app->cameras));
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+static void reply_settings(VigilRequest *req)
+{
+  /* Object detection arrives with its own issue; say so rather than pretend. */
+  g_autoptr(JsonNode) node = vigil_settings_to_json(
+      req->app->settings, FALSE, "object detection is not available in this build yet");
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_settings(VigilRequest *req)
+{
+  if (req->segments[1]) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
+  if (g_str_equal(req->method, "GET")) {
+    reply_settings(req);
+    return;
+  }
+  if (!g_str_equal(req->method, "PATCH")) {
+    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH");
+    return;
+  }
+  if (!g_str_equal(req->role, "admin")) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "only an admin changes settings");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(VigilSettings) next = vigil_settings_copy(req->app->settings);
+  if (!body || !vigil_settings_apply_json(next, body, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  g_autofree gchar *stored = vigil_settings_serialize(next);
+  if (!vigil_store_set_setting(req->app->store, "settings", stored, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  vigil_settings_free(req->app->settings);
+  req->app->settings = g_steal_pointer(&next);
+  g_info("settings changed by %s", req->user);
+  reply_settings(req);
+}

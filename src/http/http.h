@@ -1,0 +1,62 @@
+/* The HTTP layer: one SoupServer for the REST API (and, later, live streams
+ * and the web UI). server.c owns the server, authentication and routing; each
+ * api-*.c file answers one REST resource. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "app.h"
+
+G_BEGIN_DECLS
+
+/* JSON request bodies larger than this get 413. */
+#define VIGIL_HTTP_MAX_BODY (1024 * 1024)
+/* Nesting deeper than this is refused before parsing (json-glib recurses). */
+#define VIGIL_HTTP_MAX_JSON_DEPTH 32
+
+typedef struct _VigilHttp VigilHttp;
+
+VigilHttp *vigil_http_new(VigilApp *app);
+/* @address is "HOST:PORT" or "[IPv6]:PORT". */
+gboolean vigil_http_listen(VigilHttp *http, const char *address, GError **error);
+/* The URL users open ("http://127.0.0.1:8080/"). */
+gchar *vigil_http_get_url(VigilHttp *http);
+void vigil_http_free(VigilHttp *http);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilHttp, vigil_http_free)
+
+/* One authenticated API request, as the resource handlers see it. */
+typedef struct {
+  VigilApp *app;
+  SoupServerMessage *msg;
+  const char *method;
+  GStrv segments;    /* path below /api/v1/, split on '/' */
+  GHashTable *query; /* may be NULL */
+  const char *user;
+  const char *role;
+} VigilRequest;
+
+void vigil_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node);
+void vigil_http_reply_error(SoupServerMessage *msg, guint status, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+/* Maps VIGIL_ERROR codes to status codes. */
+void vigil_http_reply_gerror(SoupServerMessage *msg, const GError *error);
+void vigil_http_reply_no_content(SoupServerMessage *msg);
+void vigil_http_reply_method_not_allowed(SoupServerMessage *msg, const char *allow);
+
+/* The request body as JSON: VIGIL_ERROR_TOO_LARGE over the limit,
+ * VIGIL_ERROR_INVALID for empty bodies, bad UTF-8, too deep or malformed JSON. */
+JsonNode *vigil_http_parse_body(SoupServerMessage *msg, GError **error);
+
+/* Checks nesting depth and UTF-8 before json-glib sees the text. Exposed for
+ * tests and fuzzing. */
+JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error);
+
+/* Resource handlers: return after replying. */
+void vigil_api_health(VigilRequest *req);
+void vigil_api_system(VigilRequest *req);
+void vigil_api_settings(VigilRequest *req);
+void vigil_api_cameras(VigilRequest *req);
+
+G_END_DECLS

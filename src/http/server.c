@@ -1,0 +1,295 @@
+/* The HTTP server: listening, request limits, authentication and routing of
+ * /api/v1. Resource handlers live in api-*.c. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include "http/http.h"
+
+#include <string.h>
+
+#include "auth/basic.h"
+#include "core/error.h"
+#include "vigil-config.h"
+
+struct _VigilHttp {
+  VigilApp *app;
+  SoupServer *server;
+  gchar *url;
+};
+
+/* --- replies --- */
+
+void vigil_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autofree gchar *text = json_to_string(node, FALSE);
+  gsize len = strlen(text);
+  soup_server_message_set_status(msg, status, NULL);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE,
+                                   g_steal_pointer(&text), len);
+}
+
+void vigil_http_reply_error(SoupServerMessage *msg, guint status, const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree gchar *message = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "error");
+  json_builder_add_string_value(b, message);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  vigil_http_reply_json(msg, status, node);
+}
+
+void vigil_http_reply_gerror(SoupServerMessage *msg, const GError *error)
+{
+  guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  if (error->domain == VIGIL_ERROR) {
+    switch ((VigilErrorCode)error->code) {
+    case VIGIL_ERROR_INVALID:
+      status = SOUP_STATUS_BAD_REQUEST;
+      break;
+    case VIGIL_ERROR_NOT_FOUND:
+      status = SOUP_STATUS_NOT_FOUND;
+      break;
+    case VIGIL_ERROR_CONFLICT:
+      status = SOUP_STATUS_CONFLICT;
+      break;
+    case VIGIL_ERROR_TOO_LARGE:
+      status = SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
+      break;
+    case VIGIL_ERROR_FORBIDDEN:
+      status = SOUP_STATUS_FORBIDDEN;
+      break;
+    case VIGIL_ERROR_STORAGE:
+    case VIGIL_ERROR_FAILED:
+      break;
+    }
+  }
+  if (status >= 500)
+    g_warning("request failed: %s", error->message);
+  vigil_http_reply_error(msg, status, "%s", error->message);
+}
+
+void vigil_http_reply_no_content(SoupServerMessage *msg)
+{
+  soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+void vigil_http_reply_method_not_allowed(SoupServerMessage *msg, const char *allow)
+{
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", allow);
+  vigil_http_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed (use %s)",
+                         allow);
+}
+
+/* --- request bodies --- */
+
+JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
+{
+  if (size == 0) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "a JSON body is required");
+    return NULL;
+  }
+  if (!g_utf8_validate_len(data, size, NULL)) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the body is not valid UTF-8");
+    return NULL;
+  }
+  /* json-glib's parser recurses per nesting level: refuse deep nesting first. */
+  int depth = 0;
+  gboolean in_string = FALSE;
+  for (gsize i = 0; i < size; i++) {
+    char c = data[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      if (++depth > VIGIL_HTTP_MAX_JSON_DEPTH) {
+        g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                    "JSON nested deeper than %d levels", VIGIL_HTTP_MAX_JSON_DEPTH);
+        return NULL;
+      }
+    } else if (c == '}' || c == ']') {
+      depth--;
+    }
+  }
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  g_autoptr(GError) parse_error = NULL;
+  if (!json_parser_load_from_data(parser, data, (gssize)size, &parse_error)) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "malformed JSON: %s",
+                parse_error->message);
+    return NULL;
+  }
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "a JSON body is required");
+    return NULL;
+  }
+  return json_node_copy(root);
+}
+
+JsonNode *vigil_http_parse_body(SoupServerMessage *msg, GError **error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+  gsize size = 0;
+  const char *data = g_bytes_get_data(bytes, &size);
+  if (size > VIGIL_HTTP_MAX_BODY) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_TOO_LARGE, "request body over %d bytes",
+                VIGIL_HTTP_MAX_BODY);
+    return NULL;
+  }
+  return vigil_http_parse_json(data, size, error);
+}
+
+/* --- request handling --- */
+
+/* Runs once the headers are in, before any body is read: refuse bodies that
+ * are too large (or of unknown size) without ever buffering them. */
+static void early_handler(SoupServer *server, SoupServerMessage *msg, const char *path,
+                          GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding(headers);
+  if (encoding == SOUP_ENCODING_CHUNKED) {
+    vigil_http_reply_error(msg, SOUP_STATUS_LENGTH_REQUIRED,
+                           "request bodies need a Content-Length");
+  } else if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+             soup_message_headers_get_content_length(headers) > VIGIL_HTTP_MAX_BODY) {
+    vigil_http_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                           "request body over %d bytes", VIGIL_HTTP_MAX_BODY);
+  }
+}
+
+static void reply_unauthorized(SoupServerMessage *msg)
+{
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                               "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
+  vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
+}
+
+static void route_api(VigilRequest *req)
+{
+  const char *resource = req->segments[0] ? req->segments[0] : "";
+  if (g_str_equal(resource, "system"))
+    vigil_api_system(req);
+  else if (g_str_equal(resource, "settings"))
+    vigil_api_settings(req);
+  else if (g_str_equal(resource, "cameras"))
+    vigil_api_cameras(req);
+  else
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+}
+
+static void handler(SoupServer *server, SoupServerMessage *msg, const char *path,
+                    GHashTable *query, gpointer user_data)
+{
+  VigilHttp *self = user_data;
+  const char *method = soup_server_message_get_method(msg);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+
+  if (!g_str_has_prefix(path, "/api/v1/")) {
+    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
+    return;
+  }
+  g_auto(GStrv) segments = g_strsplit(path + strlen("/api/v1/"), "/", 8);
+  /* A trailing slash is the same resource. */
+  guint n = g_strv_length(segments);
+  if (n > 1 && segments[n - 1][0] == '\0') {
+    g_free(segments[n - 1]);
+    segments[n - 1] = NULL;
+  }
+
+  VigilRequest req = {
+      .app = self->app, .msg = msg, .method = method, .segments = segments, .query = query};
+
+  /* The one open endpoint. */
+  if (g_str_equal(segments[0], "health") && !segments[1]) {
+    vigil_api_health(&req);
+    return;
+  }
+
+  g_autoptr(VigilUser) user =
+      vigil_auth_basic(self->app->store, soup_message_headers_get_one(headers, "Authorization"));
+  if (!user) {
+    reply_unauthorized(msg);
+    return;
+  }
+  req.user = user->name;
+  req.role = user->role;
+  route_api(&req);
+}
+
+/* --- lifetime --- */
+
+VigilHttp *vigil_http_new(VigilApp *app)
+{
+  VigilHttp *self = g_new0(VigilHttp, 1);
+  self->app = app;
+  self->server = soup_server_new("server-header", "vigil/" VIGIL_VERSION, NULL);
+  /* Compressing video over WebSocket tripled CPU in the prototype. */
+  soup_server_remove_websocket_extension(self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler(self->server, NULL, early_handler, self, NULL);
+  soup_server_add_handler(self->server, NULL, handler, self, NULL);
+  return self;
+}
+
+static GSocketAddress *parse_address(const char *address, GError **error)
+{
+  g_autoptr(GSocketConnectable) connectable =
+      g_network_address_parse(address, 0, error);
+  if (!connectable)
+    return NULL;
+  GNetworkAddress *na = G_NETWORK_ADDRESS(connectable);
+  guint16 port = g_network_address_get_port(na);
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(g_network_address_get_hostname(na));
+  if (!inet || port == 0) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                "--listen needs a numeric IP address and a port, like 127.0.0.1:8080 or "
+                "[::]:8080 (got \"%s\")",
+                address);
+    return NULL;
+  }
+  return g_inet_socket_address_new(inet, port);
+}
+
+gboolean vigil_http_listen(VigilHttp *self, const char *address, GError **error)
+{
+  g_autoptr(GSocketAddress) sa = parse_address(address, error);
+  if (!sa)
+    return FALSE;
+  if (!soup_server_listen(self->server, sa, 0, error))
+    return FALSE;
+  GInetAddress *inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa));
+  g_autofree gchar *host = g_inet_address_to_string(inet);
+  guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(sa));
+  if (g_inet_address_get_is_any(inet)) {
+    g_free(host);
+    host = g_strdup("127.0.0.1");
+  }
+  gboolean v6 = strchr(host, ':') != NULL;
+  self->url = g_strdup_printf("http://%s%s%s:%u/", v6 ? "[" : "", host, v6 ? "]" : "", port);
+  return TRUE;
+}
+
+gchar *vigil_http_get_url(VigilHttp *self)
+{
+  return g_strdup(self->url);
+}
+
+void vigil_http_free(VigilHttp *self)
+{
+  if (!self)
+    return;
+  soup_server_disconnect(self->server);
+  g_clear_object(&self->server);
+  g_free(self->url);
+  g_free(self);
+}

@@ -1,0 +1,174 @@
+/* vigil: argument parsing, start and stop. Everything else lives in the
+ * modules; this file only wires them together (see src/app.h). */
+#define G_LOG_DOMAIN "vigil"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth/password.h"
+#include "camera/ingest.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "vigil-config.h"
+
+static gboolean on_quit_signal(gpointer user_data)
+{
+  g_info("stopping");
+  g_main_loop_quit(user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Writes @text to @path readable by the owner only. */
+static gboolean write_private_file(const char *path, const char *text, GError **error)
+{
+  int fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod(fd, 0600) != 0) {
+    int saved = errno;
+    if (fd >= 0)
+      close(fd);
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot write %s: %s",
+                path, g_strerror(saved));
+    return FALSE;
+  }
+  gsize len = strlen(text);
+  gboolean ok = write(fd, text, len) == (gssize)len && fsync(fd) == 0;
+  int saved = errno;
+  close(fd);
+  if (!ok)
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot write %s: %s",
+                path, g_strerror(saved));
+  return ok;
+}
+
+/* First start: create "admin" with VIGIL_ADMIN_PASSWORD or a random password
+ * that is shown once and kept in DATA/initial-admin-password. */
+static gboolean ensure_admin(VigilApp *app, GError **error)
+{
+  if (vigil_store_count_users(app->store) > 0)
+    return TRUE;
+  const char *given = g_getenv("VIGIL_ADMIN_PASSWORD");
+  g_autofree gchar *password = given && *given ? g_strdup(given) : vigil_password_generate(16);
+  g_autofree gchar *hash = vigil_password_hash(password, error);
+  if (!hash || !vigil_store_insert_user(app->store, "admin", "admin", hash, error))
+    return FALSE;
+  if (given && *given) {
+    g_info("created user \"admin\" with the password from VIGIL_ADMIN_PASSWORD");
+    return TRUE;
+  }
+  g_autofree gchar *path = g_build_filename(app->data_dir, "initial-admin-password", NULL);
+  g_autofree gchar *line = g_strdup_printf("%s\n", password);
+  if (!write_private_file(path, line, error))
+    return FALSE;
+  /* SPEC: the generated password is shown once, so the first user can log in. */
+  g_message("created user \"admin\" with password %s (also in %s)", password, path);
+  return TRUE;
+}
+
+static VigilSettings *load_settings(VigilStore *store)
+{
+  VigilSettings *settings = vigil_settings_new();
+  g_autofree gchar *stored = vigil_store_get_setting(store, "settings");
+  if (stored) {
+    g_autoptr(JsonNode) node = json_from_string(stored, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!node || !vigil_settings_apply_json(settings, node, &error))
+      g_warning("stored settings ignored: %s", error ? error->message : "not JSON");
+  }
+  return settings;
+}
+
+int main(int argc, char **argv)
+{
+  g_autofree gchar *data_dir = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *log_level = NULL;
+  gboolean demo = FALSE;
+  gboolean version = FALSE;
+  GOptionEntry entries[] = {
+      {"data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir,
+       "Where vigil keeps everything (default ./vigil-data)", "DIR"},
+      {"listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+       "Address and port of the web UI and API (default 127.0.0.1:8080)", "ADDR:PORT"},
+      {"demo", 0, 0, G_OPTION_ARG_NONE, &demo,
+       "Add a built-in test-pattern camera on first start", NULL},
+      {"log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
+       "error, warning, info (default) or debug", "LEVEL"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+      {NULL},
+  };
+  g_autoptr(GOptionContext) options = g_option_context_new("- network video recorder");
+  g_option_context_add_main_entries(options, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(options, &argc, &argv, &error)) {
+    fprintf(stderr, "vigil: %s (see vigil --help)\n", error->message);
+    return 2;
+  }
+  if (version) {
+    printf("vigil %s\n", VIGIL_VERSION);
+    return 0;
+  }
+  VigilLogLevel level = VIGIL_LOG_INFO;
+  if (log_level && !vigil_log_level_parse(log_level, &level)) {
+    fprintf(stderr, "vigil: --log-level must be error, warning, info or debug\n");
+    return 2;
+  }
+  vigil_log_init(level);
+  gst_init(NULL, NULL);
+
+  VigilApp app = {0};
+  app.started_us = g_get_monotonic_time();
+  app.data_dir = g_canonicalize_filename(data_dir ? data_dir : "vigil-data", NULL);
+  if (g_mkdir_with_parents(app.data_dir, 0700) != 0) {
+    g_critical("cannot create the data directory %s: %s", app.data_dir, g_strerror(errno));
+    return 1;
+  }
+  g_autofree gchar *db_path = g_build_filename(app.data_dir, "vigil.db", NULL);
+  app.store = vigil_store_open(db_path, &error);
+  if (!app.store) {
+    g_critical("cannot open %s: %s", db_path, error->message);
+    return 1;
+  }
+  if (!ensure_admin(&app, &error)) {
+    g_critical("cannot create the admin user: %s", error->message);
+    return 1;
+  }
+  app.settings = load_settings(app.store);
+
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  app.cameras = vigil_camera_manager_new(app.store);
+  VigilHttp *http = vigil_http_new(&app);
+  if (!vigil_http_listen(http, listen ? listen : "127.0.0.1:8080", &error)) {
+    g_critical("cannot listen on %s: %s", listen ? listen : "127.0.0.1:8080", error->message);
+    return 1;
+  }
+  if (!vigil_camera_manager_load(app.cameras, &error)) {
+    g_critical("cannot load cameras: %s", error->message);
+    return 1;
+  }
+  if (demo)
+    vigil_camera_manager_add_demo(app.cameras);
+
+  g_autofree gchar *url = vigil_http_get_url(http);
+  g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
+
+  g_unix_signal_add(SIGINT, on_quit_signal, loop);
+  g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+  g_main_loop_run(loop);
+
+  vigil_http_free(http);
+  vigil_camera_manager_free(app.cameras);
+  if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
+    g_warning("some camera pipelines did not stop within 5 s");
+  vigil_settings_free(app.settings);
+  vigil_store_close(app.store);
+  g_free(app.data_dir);
+  g_info("stopped");
+  return 0;
+}

@@ -1,0 +1,166 @@
+"""Shared helpers for vigil's integration tests: start the real daemon and
+vigil-fakecam on loopback, talk to the API, wait for conditions.
+
+Each test file is a plain unittest module run by meson; the binaries come from
+the environment (VIGIL_BIN, FAKECAM_BIN), set by tests/integration/meson.build.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+VIGIL_BIN = os.environ.get("VIGIL_BIN", "build/src/vigil")
+FAKECAM_BIN = os.environ.get("FAKECAM_BIN", "build/tools/fakecam/vigil-fakecam")
+ADMIN_PASSWORD = "integration-test-pw"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, interval=0.2, what="condition"):
+    """Polls predicate() until it returns something truthy; returns it."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Vigil:
+    """A vigil daemon on a free loopback port with its own data directory."""
+
+    def __init__(self, data_dir=None, extra_args=(), env=None):
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="vigil-test-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(self.data_dir, "test-vigil.log")
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ, VIGIL_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        if env:
+            self.env.update(env)
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [VIGIL_BIN, "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
+             "--log-level", "debug", *self.extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        wait_for(self._healthy, 15, what="vigil to answer /api/v1/health")
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"vigil exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            return self.request("GET", "/api/v1/health", auth=None).status == 200
+        except OSError:
+            return False
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("vigil did not stop within %d s" % timeout)
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, auth=("admin", ADMIN_PASSWORD), headers=None,
+                raw=None, timeout=10):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            req.add_header("Authorization", "Basic " + token)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return Response(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.headers, e.read())
+
+    def camera(self, cam_id):
+        r = self.request("GET", f"/api/v1/cameras/{cam_id}")
+        assert r.status == 200, (r.status, r.body)
+        return r.json()
+
+    def wait_state(self, cam_id, states, timeout):
+        if isinstance(states, str):
+            states = (states,)
+        return wait_for(lambda: (lambda c: c if c["status"]["state"] in states else None)(
+            self.camera(cam_id)), timeout, what=f"camera {cam_id} in {states}")
+
+
+class Fakecam:
+    """vigil-fakecam on a free port; .url(n) is camera n's RTSP URL."""
+
+    def __init__(self, *args, port=None):
+        self.port = port or free_port()
+        self.args = list(args)
+        self.proc = None
+
+    def start(self, timeout=60):
+        self.proc = subprocess.Popen(
+            [FAKECAM_BIN, "--port", str(self.port), *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError("vigil-fakecam exited: " + self.proc.stderr.read())
+            if "serving rtsp://" in line:
+                return self
+        raise AssertionError("vigil-fakecam did not start")
+
+    def url(self, n=1):
+        return f"rtsp://127.0.0.1:{self.port}/cam{n}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
