@@ -1,0 +1,750 @@
+/* A camera's configuration: defaults, strict validation of the API's camera
+ * object (create and PATCH), and its JSON form. Pure: no I/O, no GStreamer.
+ *
+ * apply_json works on a copy and commits only when every member passed, so a
+ * rejected request never leaves a half-applied camera behind. */
+#include "camera/config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "camera/source.h"
+#include "core/error.h"
+#include "core/util.h"
+
+#define NAME_MAX_CHARS 64
+#define CREDENTIAL_MAX_CHARS 128
+#define ZONE_NAME_MAX_CHARS 32
+#define ZONES_MAX 16
+#define CLASSES_MAX 80
+#define CLASS_MAX_CHARS 32
+#define DEFAULT_MOTION_THRESHOLD 0.08
+/* Fractions arrive as decimal text: 0.7 + 0.3 may come out a hair above 1. */
+#define GEOMETRY_SLACK 1e-9
+
+static const char *const default_classes[] = {"person", "dog", "cat", NULL};
+
+static const char *const record_names[] = {
+  [VIGIL_RECORD_OFF] = "off",
+  [VIGIL_RECORD_EVENTS] = "events",
+  [VIGIL_RECORD_CONTINUOUS] = "continuous",
+};
+
+static const char *const transport_names[] = {
+  [VIGIL_TRANSPORT_TCP] = "tcp",
+  [VIGIL_TRANSPORT_UDP] = "udp",
+  [VIGIL_TRANSPORT_AUTO] = "auto",
+};
+
+const char *
+vigil_record_mode_to_string(VigilRecordMode mode)
+{
+  g_return_val_if_fail((guint)mode < G_N_ELEMENTS(record_names), NULL);
+  return record_names[mode];
+}
+
+const char *
+vigil_rtsp_transport_to_string(VigilRtspTransport transport)
+{
+  g_return_val_if_fail((guint)transport < G_N_ELEMENTS(transport_names), NULL);
+  return transport_names[transport];
+}
+
+static void
+zone_free(gpointer data)
+{
+  VigilZone *zone = data;
+  if (zone == NULL)
+    return;
+  g_free(zone->name);
+  g_free(zone);
+}
+
+static gpointer
+zone_copy(gconstpointer src, gpointer user_data)
+{
+  const VigilZone *zone = src;
+  VigilZone *copy = g_new(VigilZone, 1);
+  *copy = *zone;
+  copy->name = g_strdup(zone->name);
+  return copy;
+}
+
+VigilCameraConfig *
+vigil_camera_config_new(void)
+{
+  VigilCameraConfig *cfg = g_new0(VigilCameraConfig, 1);
+  cfg->enabled = TRUE;
+  cfg->rtsp_transport = VIGIL_TRANSPORT_TCP;
+  cfg->record = VIGIL_RECORD_EVENTS;
+  cfg->pre_roll_s = 5;
+  cfg->post_roll_s = 30;
+  cfg->retain_days = 30;
+  cfg->motion.enabled = TRUE;
+  cfg->motion.threshold = DEFAULT_MOTION_THRESHOLD;
+  cfg->motion.zones = g_ptr_array_new_with_free_func(zone_free);
+  cfg->detect.enabled = FALSE;
+  cfg->detect.classes = g_strdupv((gchar **)default_classes);
+  cfg->detect.min_score = 0.5;
+  cfg->detect.interval_s = 15;
+  cfg->detect.record_on = g_new0(gchar *, 1);
+  cfg->barcodes = FALSE;
+  return cfg;
+}
+
+/* Frees what @cfg owns, not @cfg itself. */
+static void
+config_clear(VigilCameraConfig *cfg)
+{
+  g_clear_pointer(&cfg->id, g_free);
+  g_clear_pointer(&cfg->name, g_free);
+  g_clear_pointer(&cfg->source, g_free);
+  g_clear_pointer(&cfg->username, g_free);
+  if (cfg->password != NULL) {
+    /* Not a guarantee (copies exist elsewhere) but no reason to leave it. */
+    memset(cfg->password, 0, strlen(cfg->password));
+    g_clear_pointer(&cfg->password, g_free);
+  }
+  g_clear_pointer(&cfg->motion.zones, g_ptr_array_unref);
+  g_clear_pointer(&cfg->detect.classes, g_strfreev);
+  g_clear_pointer(&cfg->detect.record_on, g_strfreev);
+}
+
+void
+vigil_camera_config_free(VigilCameraConfig *cfg)
+{
+  if (cfg == NULL)
+    return;
+  config_clear(cfg);
+  g_free(cfg);
+}
+
+VigilCameraConfig *
+vigil_camera_config_copy(const VigilCameraConfig *cfg)
+{
+  g_return_val_if_fail(cfg != NULL, NULL);
+
+  VigilCameraConfig *copy = g_new(VigilCameraConfig, 1);
+  *copy = *cfg;
+  copy->id = g_strdup(cfg->id);
+  copy->name = g_strdup(cfg->name);
+  copy->source = g_strdup(cfg->source);
+  copy->username = g_strdup(cfg->username);
+  copy->password = g_strdup(cfg->password);
+  copy->motion.zones = cfg->motion.zones != NULL
+                         ? g_ptr_array_copy(cfg->motion.zones, zone_copy, NULL)
+                         : g_ptr_array_new();
+  g_ptr_array_set_free_func(copy->motion.zones, zone_free);
+  copy->detect.classes = g_strdupv(cfg->detect.classes);
+  copy->detect.record_on = g_strdupv(cfg->detect.record_on);
+  return copy;
+}
+
+/* ---- validation helpers ------------------------------------------------ */
+
+/* Every message names its field the same way: field "motion.threshold" ... */
+G_GNUC_PRINTF(3, 4)
+static gboolean
+field_error(GError **error, const char *field, const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree gchar *what = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"%s\" %s", field, what);
+  return FALSE;
+}
+
+/* A member name taken from the request, made safe to echo in a message:
+ * valid UTF-8, no control characters, not too long. */
+static gchar *
+printable_name(const char *name)
+{
+  g_autofree gchar *valid = g_utf8_make_valid(name, -1);
+  GString *out = g_string_new(NULL);
+  int count = 0;
+  for (const char *p = valid; *p; p = g_utf8_next_char(p), count++) {
+    if (count == 48) {
+      g_string_append(out, "...");
+      break;
+    }
+    gunichar c = g_utf8_get_char(p);
+    if (g_unichar_iscntrl(c) || c == '"' || c == '\\')
+      g_string_append_c(out, '?');
+    else
+      g_string_append_unichar(out, c);
+  }
+  return g_string_free(out, FALSE);
+}
+
+static gboolean
+unknown_field(GError **error, const char *prefix, const char *name)
+{
+  g_autofree gchar *shown = printable_name(name);
+  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s%s\"", prefix,
+              shown);
+  return FALSE;
+}
+
+static gboolean
+node_is(JsonNode *node, GType type)
+{
+  return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == type;
+}
+
+static gboolean
+read_bool(JsonNode *node, const char *field, gboolean *out, GError **error)
+{
+  if (!node_is(node, G_TYPE_BOOLEAN))
+    return field_error(error, field, "must be true or false");
+  *out = json_node_get_boolean(node);
+  return TRUE;
+}
+
+/* JSON integers only: 1.5, 5.0, "5" and 1e1 are all refused. */
+static gboolean
+read_int(JsonNode *node, const char *field, int min, int max, int *out, GError **error)
+{
+  if (!node_is(node, G_TYPE_INT64))
+    return field_error(error, field, "must be an integer between %d and %d", min, max);
+  gint64 value = json_node_get_int(node);
+  if (value < min || value > max)
+    return field_error(error, field, "must be an integer between %d and %d", min, max);
+  *out = (int)value;
+  return TRUE;
+}
+
+/* A fraction in [0, 1] (or (0, 1] with @exclusive_zero); integers allowed. */
+static gboolean
+read_fraction(JsonNode *node, const char *field, gboolean exclusive_zero, double *out,
+              GError **error)
+{
+  double value;
+  if (node_is(node, G_TYPE_INT64))
+    value = (double)json_node_get_int(node);
+  else if (node_is(node, G_TYPE_DOUBLE))
+    value = json_node_get_double(node);
+  else
+    value = NAN;
+
+  /* json-glib turns 1e400 into infinity; isfinite() also catches NaN. */
+  gboolean ok = isfinite(value) && value <= 1.0 && (exclusive_zero ? value > 0 : value >= 0);
+  if (!ok) {
+    if (exclusive_zero)
+      return field_error(error, field, "must be a number greater than 0 and at most 1");
+    return field_error(error, field, "must be a number between 0 and 1");
+  }
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+read_string(JsonNode *node, const char *field, const char **out, GError **error)
+{
+  if (!node_is(node, G_TYPE_STRING))
+    return field_error(error, field, "must be a string");
+  *out = json_node_get_string(node);
+  return TRUE;
+}
+
+/* Human text (names, credentials): valid UTF-8, no control characters,
+ * @min..@max characters. */
+static gboolean
+check_text(const char *text, const char *field, int min, int max, GError **error)
+{
+  if (!g_utf8_validate(text, -1, NULL))
+    return field_error(error, field, "must be valid UTF-8");
+  glong chars = 0;
+  for (const char *p = text; *p; p = g_utf8_next_char(p), chars++) {
+    if (g_unichar_iscntrl(g_utf8_get_char(p)))
+      return field_error(error, field, "must not contain control characters");
+  }
+  if (chars < min || chars > max) {
+    if (min == 0)
+      return field_error(error, field, "must be at most %d characters", max);
+    return field_error(error, field, "must be %d to %d characters", min, max);
+  }
+  return TRUE;
+}
+
+static gboolean
+read_enum(JsonNode *node, const char *field, const char *const *names, guint n_names,
+          int *out, GError **error)
+{
+  const char *text = node_is(node, G_TYPE_STRING) ? json_node_get_string(node) : NULL;
+  for (guint i = 0; text != NULL && i < n_names; i++) {
+    if (strcmp(text, names[i]) == 0) {
+      *out = (int)i;
+      return TRUE;
+    }
+  }
+  g_autofree gchar *choices = g_strjoinv(", ", (gchar **)names);
+  return field_error(error, field, "must be one of %s", choices);
+}
+
+/* detect.classes and detect.record_on: COCO-style names such as
+ * "traffic light". */
+static gboolean
+read_class_list(JsonNode *node, const char *field, GStrv *out, GError **error)
+{
+  static const char rule[] = "must be an array of at most 80 names of 1 to 32 "
+                             "characters (a-z, 0-9, space, _ and -)";
+  if (!JSON_NODE_HOLDS_ARRAY(node))
+    return field_error(error, field, rule);
+  JsonArray *array = json_node_get_array(node);
+  guint n = json_array_get_length(array);
+  if (n > CLASSES_MAX)
+    return field_error(error, field, rule);
+
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+  for (guint i = 0; i < n; i++) {
+    JsonNode *item = json_array_get_element(array, i);
+    const char *text = node_is(item, G_TYPE_STRING) ? json_node_get_string(item) : NULL;
+    size_t len = text != NULL ? strlen(text) : 0;
+    gboolean ok = len >= 1 && len <= CLASS_MAX_CHARS;
+    for (size_t j = 0; ok && j < len; j++) {
+      char c = text[j];
+      ok = g_ascii_islower(c) || g_ascii_isdigit(c) || c == ' ' || c == '_' || c == '-';
+    }
+    if (!ok)
+      return field_error(error, field, rule);
+    g_strv_builder_add(builder, text);
+  }
+  g_strfreev(*out);
+  *out = g_strv_builder_end(builder);
+  return TRUE;
+}
+
+/* ---- members ----------------------------------------------------------- */
+
+typedef struct {
+  const VigilCameraConfig *orig;
+  gboolean creating;
+  gboolean seen_id;
+  gboolean seen_name;
+  gboolean seen_source;
+} ApplyState;
+
+static gboolean
+apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
+{
+  g_autofree gchar *prefix = g_strdup_printf("motion.zones[%u]", index);
+  if (!JSON_NODE_HOLDS_OBJECT(node))
+    return field_error(error, prefix, "must be an object");
+
+  VigilZone *zone = g_new0(VigilZone, 1);
+  zone->threshold = DEFAULT_MOTION_THRESHOLD;
+  g_ptr_array_add(zones, zone); /* owned by @zones from here on */
+
+  gboolean seen[5] = {FALSE}; /* name, x, y, w, h */
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+  json_object_iter_init(&iter, json_node_get_object(node));
+  while (json_object_iter_next(&iter, &member, &value)) {
+    g_autofree gchar *field = g_strdup_printf("%s.%s", prefix, member);
+    gboolean ok;
+    if (strcmp(member, "name") == 0) {
+      const char *text = NULL;
+      ok = read_string(value, field, &text, error) &&
+           check_text(text, field, 1, ZONE_NAME_MAX_CHARS, error);
+      if (ok) {
+        g_free(zone->name);
+        zone->name = g_strdup(text);
+        seen[0] = TRUE;
+      }
+    } else if (strcmp(member, "x") == 0) {
+      ok = read_fraction(value, field, FALSE, &zone->x, error);
+      seen[1] = TRUE;
+    } else if (strcmp(member, "y") == 0) {
+      ok = read_fraction(value, field, FALSE, &zone->y, error);
+      seen[2] = TRUE;
+    } else if (strcmp(member, "w") == 0) {
+      ok = read_fraction(value, field, TRUE, &zone->w, error);
+      seen[3] = TRUE;
+    } else if (strcmp(member, "h") == 0) {
+      ok = read_fraction(value, field, TRUE, &zone->h, error);
+      seen[4] = TRUE;
+    } else if (strcmp(member, "threshold") == 0) {
+      ok = read_fraction(value, field, FALSE, &zone->threshold, error);
+    } else {
+      g_autofree gchar *unknown_prefix = g_strdup_printf("%s.", prefix);
+      ok = unknown_field(error, unknown_prefix, member);
+    }
+    if (!ok)
+      return FALSE;
+  }
+
+  static const char *const required[] = {"name", "x", "y", "w", "h"};
+  for (guint i = 0; i < G_N_ELEMENTS(required); i++) {
+    if (!seen[i]) {
+      g_autofree gchar *field = g_strdup_printf("%s.%s", prefix, required[i]);
+      return field_error(error, field, "is required");
+    }
+  }
+  if (zone->x + zone->w > 1.0 + GEOMETRY_SLACK || zone->y + zone->h > 1.0 + GEOMETRY_SLACK)
+    return field_error(error, prefix,
+                       "must lie inside the frame (x + w and y + h at most 1)");
+  for (guint i = 0; i + 1 < zones->len; i++) {
+    const VigilZone *other = g_ptr_array_index(zones, i);
+    if (strcmp(other->name, zone->name) == 0) {
+      g_autofree gchar *field = g_strdup_printf("%s.name", prefix);
+      return field_error(error, field, "repeats the name of another zone");
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+apply_zones(VigilCameraConfig *work, JsonNode *node, GError **error)
+{
+  if (!JSON_NODE_HOLDS_ARRAY(node))
+    return field_error(error, "motion.zones", "must be an array of at most %d zones",
+                       ZONES_MAX);
+  JsonArray *array = json_node_get_array(node);
+  guint n = json_array_get_length(array);
+  if (n > ZONES_MAX)
+    return field_error(error, "motion.zones", "must be an array of at most %d zones",
+                       ZONES_MAX);
+
+  /* A given array replaces the old one as a whole. */
+  g_autoptr(GPtrArray) zones = g_ptr_array_new_with_free_func(zone_free);
+  for (guint i = 0; i < n; i++) {
+    if (!apply_zone(json_array_get_element(array, i), i, zones, error))
+      return FALSE;
+  }
+  g_ptr_array_unref(work->motion.zones);
+  work->motion.zones = g_steal_pointer(&zones);
+  return TRUE;
+}
+
+/* Nested objects are partial, like the top level: absent members keep their
+ * value. */
+static gboolean
+apply_motion(VigilCameraConfig *work, JsonNode *node, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT(node))
+    return field_error(error, "motion", "must be an object");
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+  json_object_iter_init(&iter, json_node_get_object(node));
+  while (json_object_iter_next(&iter, &member, &value)) {
+    gboolean ok;
+    if (strcmp(member, "enabled") == 0)
+      ok = read_bool(value, "motion.enabled", &work->motion.enabled, error);
+    else if (strcmp(member, "threshold") == 0)
+      ok = read_fraction(value, "motion.threshold", FALSE, &work->motion.threshold, error);
+    else if (strcmp(member, "zones") == 0)
+      ok = apply_zones(work, value, error);
+    else
+      ok = unknown_field(error, "motion.", member);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+apply_detect(VigilCameraConfig *work, JsonNode *node, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT(node))
+    return field_error(error, "detect", "must be an object");
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+  json_object_iter_init(&iter, json_node_get_object(node));
+  while (json_object_iter_next(&iter, &member, &value)) {
+    gboolean ok;
+    if (strcmp(member, "enabled") == 0)
+      ok = read_bool(value, "detect.enabled", &work->detect.enabled, error);
+    else if (strcmp(member, "classes") == 0)
+      ok = read_class_list(value, "detect.classes", &work->detect.classes, error);
+    else if (strcmp(member, "min_score") == 0)
+      ok = read_fraction(value, "detect.min_score", FALSE, &work->detect.min_score, error);
+    else if (strcmp(member, "interval_s") == 0)
+      ok = read_int(value, "detect.interval_s", 1, 3600, &work->detect.interval_s, error);
+    else if (strcmp(member, "record_on") == 0)
+      ok = read_class_list(value, "detect.record_on", &work->detect.record_on, error);
+    else
+      ok = unknown_field(error, "detect.", member);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* username and password: null or "" clears, else 1-128 characters. */
+static gboolean
+apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error)
+{
+  if (JSON_NODE_HOLDS_NULL(node)) {
+    g_clear_pointer(slot, g_free);
+    return TRUE;
+  }
+  const char *text;
+  if (!read_string(node, field, &text, error) ||
+      !check_text(text, field, 0, CREDENTIAL_MAX_CHARS, error))
+    return FALSE;
+  g_free(*slot);
+  *slot = *text != '\0' ? g_strdup(text) : NULL;
+  return TRUE;
+}
+
+static gboolean
+apply_source(VigilCameraConfig *work, JsonNode *node, const ApplyState *st,
+             GError **error)
+{
+  const char *text;
+  if (!read_string(node, "source", &text, error))
+    return FALSE;
+
+  /* GET masks inline credentials; a client that sends the object back
+   * unchanged must not overwrite the real URL with the masked one. */
+  if (st->orig->source != NULL) {
+    g_autofree gchar *masked = vigil_source_mask(st->orig->source);
+    if (strcmp(text, masked) == 0) {
+      g_free(work->source);
+      work->source = g_strdup(st->orig->source);
+      return TRUE;
+    }
+  }
+
+  g_autoptr(GError) local = NULL;
+  if (!vigil_source_parse(text, NULL, &local)) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"source\": %s",
+                local->message);
+    return FALSE;
+  }
+  g_free(work->source);
+  work->source = g_strdup(text);
+  return TRUE;
+}
+
+static gboolean
+apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
+             ApplyState *st, GError **error)
+{
+  if (strcmp(member, "id") == 0) {
+    const char *text;
+    if (!read_string(value, "id", &text, error))
+      return FALSE;
+    if (!st->creating) {
+      if (g_strcmp0(text, st->orig->id) != 0) {
+        g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                            "id cannot be changed");
+        return FALSE;
+      }
+      return TRUE;
+    }
+    if (!vigil_slug_is_valid(text))
+      return field_error(error, "id", "must be 1 to 32 characters of a-z, 0-9 and -");
+    g_free(work->id);
+    work->id = g_strdup(text);
+    st->seen_id = TRUE;
+    return TRUE;
+  }
+  if (strcmp(member, "name") == 0) {
+    const char *text;
+    if (!read_string(value, "name", &text, error) ||
+        !check_text(text, "name", 1, NAME_MAX_CHARS, error))
+      return FALSE;
+    g_autofree gchar *stripped = g_strstrip(g_strdup(text));
+    if (*stripped == '\0')
+      return field_error(error, "name", "must not be blank");
+    g_free(work->name);
+    work->name = g_strdup(text);
+    st->seen_name = TRUE;
+    return TRUE;
+  }
+  if (strcmp(member, "enabled") == 0)
+    return read_bool(value, "enabled", &work->enabled, error);
+  if (strcmp(member, "source") == 0) {
+    st->seen_source = TRUE;
+    return apply_source(work, value, st, error);
+  }
+  if (strcmp(member, "username") == 0)
+    return apply_credential(value, "username", &work->username, error);
+  if (strcmp(member, "password") == 0)
+    return apply_credential(value, "password", &work->password, error);
+  if (strcmp(member, "rtsp_transport") == 0) {
+    int v;
+    if (!read_enum(value, "rtsp_transport", transport_names,
+                   G_N_ELEMENTS(transport_names), &v, error))
+      return FALSE;
+    work->rtsp_transport = (VigilRtspTransport)v;
+    return TRUE;
+  }
+  if (strcmp(member, "record") == 0) {
+    int v;
+    if (!read_enum(value, "record", record_names, G_N_ELEMENTS(record_names), &v, error))
+      return FALSE;
+    work->record = (VigilRecordMode)v;
+    return TRUE;
+  }
+  if (strcmp(member, "pre_roll_s") == 0)
+    return read_int(value, "pre_roll_s", 0, 60, &work->pre_roll_s, error);
+  if (strcmp(member, "post_roll_s") == 0)
+    return read_int(value, "post_roll_s", 0, 3600, &work->post_roll_s, error);
+  if (strcmp(member, "retain_days") == 0)
+    return read_int(value, "retain_days", 1, 3650, &work->retain_days, error);
+  if (strcmp(member, "motion") == 0)
+    return apply_motion(work, value, error);
+  if (strcmp(member, "detect") == 0)
+    return apply_detect(work, value, error);
+  if (strcmp(member, "barcodes") == 0)
+    return read_bool(value, "barcodes", &work->barcodes, error);
+  if (strcmp(member, "status") == 0 || strcmp(member, "password_set") == 0)
+    return field_error(error, member, "is read-only");
+  return unknown_field(error, "", member);
+}
+
+gboolean
+vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean creating,
+                               GError **error)
+{
+  g_return_val_if_fail(cfg != NULL, FALSE);
+  g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "a camera must be a JSON object");
+    return FALSE;
+  }
+
+  g_autoptr(VigilCameraConfig) work = vigil_camera_config_copy(cfg);
+  ApplyState st = {.orig = cfg, .creating = creating};
+
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+  json_object_iter_init(&iter, json_node_get_object(node));
+  while (json_object_iter_next(&iter, &member, &value)) {
+    if (!apply_member(work, member, value, &st, error))
+      return FALSE;
+  }
+
+  if (creating) {
+    if (!st.seen_name)
+      return field_error(error, "name", "is required");
+    if (!st.seen_source)
+      return field_error(error, "source", "is required");
+    if (!st.seen_id) {
+      g_free(work->id);
+      work->id = vigil_slug_from_name(work->name);
+      if (work->id == NULL) {
+        g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                            "name gives no usable id; give an id");
+        return FALSE;
+      }
+    }
+  }
+
+  /* Commit: @cfg takes over what @work owns. */
+  config_clear(cfg);
+  *cfg = *work;
+  g_free(g_steal_pointer(&work));
+  return TRUE;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void
+add_string_or_null(JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name(b, member);
+  if (value != NULL)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}
+
+static void
+add_strv(JsonBuilder *b, const char *member, GStrv values)
+{
+  json_builder_set_member_name(b, member);
+  json_builder_begin_array(b);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    json_builder_add_string_value(b, values[i]);
+  json_builder_end_array(b);
+}
+
+JsonNode *
+vigil_camera_config_to_json(const VigilCameraConfig *cfg)
+{
+  g_return_val_if_fail(cfg != NULL, NULL);
+
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_string_or_null(b, "id", cfg->id);
+  add_string_or_null(b, "name", cfg->name);
+  json_builder_set_member_name(b, "enabled");
+  json_builder_add_boolean_value(b, cfg->enabled);
+  /* Inline credentials typed into the URL are never given back. */
+  g_autofree gchar *source = cfg->source != NULL ? vigil_source_mask(cfg->source) : NULL;
+  add_string_or_null(b, "source", source);
+  add_string_or_null(b, "username", cfg->username);
+  json_builder_set_member_name(b, "password_set");
+  json_builder_add_boolean_value(b, cfg->password != NULL);
+  add_string_or_null(b, "rtsp_transport", vigil_rtsp_transport_to_string(cfg->rtsp_transport));
+  add_string_or_null(b, "record", vigil_record_mode_to_string(cfg->record));
+  json_builder_set_member_name(b, "pre_roll_s");
+  json_builder_add_int_value(b, cfg->pre_roll_s);
+  json_builder_set_member_name(b, "post_roll_s");
+  json_builder_add_int_value(b, cfg->post_roll_s);
+  json_builder_set_member_name(b, "retain_days");
+  json_builder_add_int_value(b, cfg->retain_days);
+
+  json_builder_set_member_name(b, "motion");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "enabled");
+  json_builder_add_boolean_value(b, cfg->motion.enabled);
+  json_builder_set_member_name(b, "threshold");
+  json_builder_add_double_value(b, cfg->motion.threshold);
+  json_builder_set_member_name(b, "zones");
+  json_builder_begin_array(b);
+  for (guint i = 0; cfg->motion.zones != NULL && i < cfg->motion.zones->len; i++) {
+    const VigilZone *zone = g_ptr_array_index(cfg->motion.zones, i);
+    json_builder_begin_object(b);
+    add_string_or_null(b, "name", zone->name);
+    json_builder_set_member_name(b, "x");
+    json_builder_add_double_value(b, zone->x);
+    json_builder_set_member_name(b, "y");
+    json_builder_add_double_value(b, zone->y);
+    json_builder_set_member_name(b, "w");
+    json_builder_add_double_value(b, zone->w);
+    json_builder_set_member_name(b, "h");
+    json_builder_add_double_value(b, zone->h);
+    json_builder_set_member_name(b, "threshold");
+    json_builder_add_double_value(b, zone->threshold);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "detect");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "enabled");
+  json_builder_add_boolean_value(b, cfg->detect.enabled);
+  add_strv(b, "classes", cfg->detect.classes);
+  json_builder_set_member_name(b, "min_score");
+  json_builder_add_double_value(b, cfg->detect.min_score);
+  json_builder_set_member_name(b, "interval_s");
+  json_builder_add_int_value(b, cfg->detect.interval_s);
+  add_strv(b, "record_on", cfg->detect.record_on);
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "barcodes");
+  json_builder_add_boolean_value(b, cfg->barcodes);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+gboolean
+vigil_camera_config_source_changed(const VigilCameraConfig *a, const VigilCameraConfig *b)
+{
+  g_return_val_if_fail(a != NULL && b != NULL, TRUE);
+  return g_strcmp0(a->source, b->source) != 0 || g_strcmp0(a->username, b->username) != 0 ||
+         g_strcmp0(a->password, b->password) != 0 ||
+         a->rtsp_transport != b->rtsp_transport || !a->enabled != !b->enabled;
+}
