@@ -120,8 +120,7 @@ void vigil_stream_reset(VigilStream *stream);
  * synchronous subscriber from another thread waits until a call to it in
  * progress has returned (so @func must not wait for a thread that may be
  * unsubscribing it); from inside @func it is allowed, and @destroy then runs
- * once @func has returned. If @func unsubscribes itself during the GOP
- * delivery, the returned pointer is already invalid. */
+ * once @func has returned. */
 VigilSubscriber *vigil_stream_subscribe(VigilStream *stream, gboolean from_gop,
                                         GMainContext *context, VigilChunkFunc func,
                                         gpointer user_data, GDestroyNotify destroy);
