@@ -13,7 +13,7 @@ DEBIAN_PACKAGES=(
   libgstrtspserver-1.0-dev libqrencode-dev
   # GStreamer elements used at run time (rtspsrc, parsers, x264/x265, srt, hls, libav)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x
   # tests and benchmarks: ffprobe/ffmpeg read what vigil serves
   ffmpeg python3 curl
 )

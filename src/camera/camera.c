@@ -143,7 +143,8 @@ static void start_ingest(VigilCamera *self)
     return;
   }
   /* Keep the last error visible while reconnecting: it says why. */
-  set_state(self, VIGIL_CAMERA_CONNECTING, self->error);
+  g_autofree gchar *last_error = g_strdup(self->error);
+  set_state(self, VIGIL_CAMERA_CONNECTING, last_error);
 }
 
 /* Once a second: promote connecting → streaming when data flows, and declare

@@ -15,6 +15,9 @@
 /* A jump of the input clock forward by more than this is treated as a new
  * timeline (a file loop, a camera that reset its clock), not as real time. */
 #define MAX_FORWARD_JUMP_NS (60 * GST_SECOND)
+/* Small steps back (a frame without dts, reordering) are clamped by the
+ * caller; a big one means the input started over. */
+#define MAX_BACKWARD_JUMP_NS (GST_SECOND / 2)
 
 typedef enum {
   BRANCH_H264,
@@ -32,6 +35,8 @@ struct _VigilIngest {
   VigilIngestFailFunc fail_func;
   gpointer user_data;
   gboolean failed; /* main thread: fail_func already called */
+  gchar *source;   /* for the connection probe */
+  GCancellable *probe;
 
   /* Guards everything below. Held while muxing and pushing, so that once
    * `stopped` is set no chunk can reach the stream. */
@@ -54,9 +59,10 @@ struct _VigilIngest {
   gint64 frame_dur; /* 90 kHz, estimated from consecutive AUs */
 };
 
+/* Signed: decode times run slightly negative at the start of B-frame streams. */
 static gint64 ns_to_90k(gint64 ns)
 {
-  return gst_util_uint64_scale_int_round(ns, 9, 100000);
+  return ns >= 0 ? (ns * 9 + 50000) / 100000 : -((-ns * 9 + 50000) / 100000);
 }
 
 static void post_failure(VigilIngest *self, const char *message, gboolean offline)
@@ -77,8 +83,8 @@ static gint64 map_time(VigilIngest *self, gint64 in_ns, gboolean is_video)
     self->offset = self->start_pts - ns_to_90k(in_ns);
     self->anchored = TRUE;
     self->last_in_ns = in_ns;
-  } else if (is_video &&
-             (in_ns < self->last_in_ns || in_ns - self->last_in_ns > MAX_FORWARD_JUMP_NS)) {
+  } else if (is_video && (in_ns < self->last_in_ns - MAX_BACKWARD_JUMP_NS ||
+                          in_ns - self->last_in_ns > MAX_FORWARD_JUMP_NS)) {
     self->offset = self->last_out_dts + self->frame_dur - ns_to_90k(in_ns);
     g_debug("camera %s: input timeline restarted, re-anchored", self->camera_id);
   }
@@ -129,8 +135,11 @@ static void mux_video(VigilIngest *self, const guint8 *data, gsize size, GstCloc
     self->mux = vigil_ts_mux_new(self->codec, self->audio_linked);
   }
 
-  gint64 out_pts = map_time(self, pts, TRUE);
-  gint64 out_dts = out_pts - pts_minus_dts;
+  /* The timeline follows decode order: with B-frames pts goes back and forth,
+   * dts does not. */
+  gint64 dts_ns = (gint64)pts - pts_minus_dts * 100000 / 9;
+  gint64 out_dts = map_time(self, dts_ns, TRUE);
+  gint64 out_pts = out_dts + pts_minus_dts;
   if (self->last_out_dts > 0 && out_dts > self->last_out_dts) {
     gint64 step = out_dts - self->last_out_dts;
     if (step < 90000)
@@ -469,6 +478,14 @@ static GstElement *build_rtsp(VigilIngest *self, const VigilCameraConfig *cfg)
   return src;
 }
 
+static void on_source_pad(GstElement *src, GstPad *pad, gpointer user_data)
+{
+  GstElement *parse = user_data;
+  g_autoptr(GstPad) sinkpad = gst_element_get_static_pad(parse, "sink");
+  if (!gst_pad_is_linked(sinkpad))
+    gst_pad_link(pad, sinkpad);
+}
+
 static gboolean build_uri(VigilIngest *self, const VigilCameraConfig *cfg)
 {
   GstElement *src = make("urisourcebin");
@@ -482,7 +499,7 @@ static gboolean build_uri(VigilIngest *self, const VigilCameraConfig *cfg)
   /* urisourcebin's pad appears once the source is typed; parsebin then
    * demuxes and parses into elementary streams. */
   gst_bin_add_many(GST_BIN(self->pipeline), src, parse, NULL);
-  g_signal_connect_swapped(src, "pad-added", G_CALLBACK(gst_element_link), parse);
+  g_signal_connect(src, "pad-added", G_CALLBACK(on_source_pad), parse);
   g_signal_connect(parse, "pad-added", G_CALLBACK(on_elementary_pad), self);
   g_signal_connect(parse, "no-more-pads", G_CALLBACK(on_no_more_pads), self);
   return TRUE;
@@ -579,6 +596,45 @@ static void fail(VigilIngest *self, const char *message, gboolean offline)
   self->fail_func(self, clean, offline, self->user_data);
 }
 
+/* rtspsrc says only "Failed to connect" whatever the cause; a plain TCP
+ * connect to the same host and port tells the user what is wrong. */
+static void on_probe_done(GObject *client, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) connection =
+      g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(client), result, &error);
+  if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the ingest was stopped: user_data is gone */
+  VigilIngest *self = user_data;
+  g_clear_object(&self->probe);
+  if (connection)
+    fail(self, "the camera accepted the connection but its RTSP server did not answer", TRUE);
+  else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    fail(self, "connection refused (is the camera on, and the port right?)", TRUE);
+  else if (error->domain == G_RESOLVER_ERROR)
+    fail(self, "host name not found", TRUE);
+  else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    fail(self, "host unreachable (no answer)", TRUE);
+  else
+    fail(self, "host unreachable", TRUE);
+}
+
+static gboolean probe_connection(VigilIngest *self)
+{
+  g_autoptr(GUri) uri = g_uri_parse(self->source, G_URI_FLAGS_NONE, NULL);
+  if (!uri || !g_uri_get_host(uri))
+    return FALSE;
+  int port = g_uri_get_port(uri);
+  if (port <= 0)
+    port = g_str_equal(g_uri_get_scheme(uri), "rtsps") ? 322 : 554;
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 5);
+  self->probe = g_cancellable_new();
+  g_socket_client_connect_to_host_async(client, g_uri_get_host(uri), port, self->probe,
+                                        on_probe_done, self);
+  return TRUE;
+}
+
 static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer user_data)
 {
   VigilIngest *self = user_data;
@@ -589,12 +645,22 @@ static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer user_d
     gst_message_parse_error(message, &error, &debug);
     g_autofree gchar *clean_debug = scrub(self, debug ? debug : "");
     g_debug("camera %s: pipeline error: %s (%s)", self->camera_id, error->message, clean_debug);
+    if (self->kind == VIGIL_SOURCE_RTSP && !self->failed && !self->probe &&
+        strstr(debug ? debug : "", "Failed to connect") && probe_connection(self))
+      break;
     gboolean offline;
     g_autofree gchar *text = vigil_ingest_describe_error(error, debug, &offline);
     fail(self, text, offline);
     break;
   }
   case GST_MESSAGE_EOS:
+    g_mutex_lock(&self->lock);
+    gboolean had_video = self->video_linked;
+    g_mutex_unlock(&self->lock);
+    if (!had_video) {
+      fail(self, "no video track", FALSE);
+      break;
+    }
     if (self->kind == VIGIL_SOURCE_FILE) {
       /* Files loop: back to the start, the timeline re-anchors itself. */
       if (gst_element_seek_simple(self->pipeline, GST_FORMAT_TIME,
@@ -632,6 +698,8 @@ static void ingest_free(VigilIngest *self)
   g_clear_pointer(&self->mux, vigil_ts_mux_free);
   g_clear_pointer(&self->stream, vigil_stream_unref);
   g_free(self->camera_id);
+  g_free(self->source);
+  g_clear_object(&self->probe);
   if (self->password)
     memset(self->password, 0, strlen(self->password));
   g_free(self->password);
@@ -650,6 +718,7 @@ VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *strea
   VigilIngest *self = g_new0(VigilIngest, 1);
   g_mutex_init(&self->lock);
   self->camera_id = g_strdup(cfg->id);
+  self->source = g_strdup(cfg->source);
   self->password = g_strdup(cfg->password);
   self->kind = kind;
   self->stream = vigil_stream_ref(stream);
@@ -744,6 +813,8 @@ void vigil_ingest_stop(VigilIngest *self)
   g_mutex_lock(&self->lock);
   self->stopped = TRUE;
   g_mutex_unlock(&self->lock);
+  if (self->probe)
+    g_cancellable_cancel(self->probe);
   if (self->bus_watch)
     g_source_remove(self->bus_watch);
   self->bus_watch = 0;

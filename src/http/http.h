@@ -58,5 +58,6 @@ void vigil_api_health(VigilRequest *req);
 void vigil_api_system(VigilRequest *req);
 void vigil_api_settings(VigilRequest *req);
 void vigil_api_cameras(VigilRequest *req);
+void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera);
 
 G_END_DECLS

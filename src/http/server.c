@@ -8,6 +8,7 @@
 
 #include "auth/basic.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "vigil-config.h"
 
 struct _VigilHttp {
@@ -20,7 +21,7 @@ struct _VigilHttp {
 
 void vigil_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node)
 {
-  g_autofree gchar *text = json_to_string(node, FALSE);
+  g_autofree gchar *text = vigil_json_to_string(node);
   gsize len = strlen(text);
   soup_server_message_set_status(msg, status, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
@@ -100,9 +101,18 @@ JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
   }
   /* json-glib's parser recurses per nesting level: refuse deep nesting first. */
   int depth = 0;
+  int digits = 0;
   gboolean in_string = FALSE;
   for (gsize i = 0; i < size; i++) {
     char c = data[i];
+    /* json-glib wraps integers too large for 64 bits silently (a huge
+     * negative number can read as 1): refuse long number literals. */
+    digits = !in_string && g_ascii_isdigit(c) ? digits + 1 : 0;
+    if (digits > 18) {
+      g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                          "a number in the JSON body has too many digits");
+      return NULL;
+    }
     if (in_string) {
       if (c == '\\')
         i++;

@@ -141,14 +141,18 @@ class Fakecam:
         self.proc = None
 
     def start(self, timeout=60):
+        # stderr to a file: an unread pipe could fill up and stall the camera.
+        self.errors = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [FAKECAM_BIN, "--port", str(self.port), *self.args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=self.errors, text=True, errors="replace")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                raise AssertionError("vigil-fakecam exited: " + self.proc.stderr.read())
+                self.proc.wait()
+                self.errors.seek(0)
+                raise AssertionError("vigil-fakecam exited: " + self.errors.read().decode())
             if "serving rtsp://" in line:
                 return self
         raise AssertionError("vigil-fakecam did not start")
@@ -164,3 +168,50 @@ class Fakecam:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+            self.errors.close()
+
+
+def capture_live_ts(vigil, cam_id, seconds):
+    """Reads GET /api/v1/cameras/{id}/live.ts for @seconds; returns the bytes."""
+    token = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    req = urllib.request.Request(f"{vigil.base}/api/v1/cameras/{cam_id}/live.ts",
+                                 headers={"Authorization": "Basic " + token})
+    data = bytearray()
+    deadline = time.monotonic() + seconds
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "video/mp2t"
+        while time.monotonic() < deadline:
+            block = r.read1(65536)
+            if not block:
+                break
+            data += block
+    return bytes(data)
+
+
+def ts_packets(data):
+    """The whole 188-byte packets of @data as (pid, payload_unit_start)."""
+    return [(((data[i + 1] & 0x1F) << 8) | data[i + 2], bool(data[i + 1] & 0x40))
+            for i in range(0, len(data) - len(data) % 188, 188)]
+
+
+def cut_at_last_frame(data, video_pid=0x100):
+    """@data up to the start of its last (possibly incomplete) video frame."""
+    last = None
+    for n, (pid, start) in enumerate(ts_packets(data)):
+        if pid == video_pid and start:
+            last = n
+    return data[:last * 188]
+
+
+def ffprobe_frames(path):
+    """(codec, width, height, frames decoded, stderr of a full decode)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,width,height,nb_read_frames", "-of", "json", path],
+        capture_output=True, text=True, check=True)
+    s = json.loads(out.stdout)["streams"][0]
+    decode = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"],
+                            capture_output=True, text=True)
+    return s["codec_name"], s["width"], s["height"], int(s["nb_read_frames"]), decode.stderr

@@ -1,0 +1,38 @@
+# The two commands of the README, and a few helpers. meson + ninja do the work.
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+LISTEN ?= 127.0.0.1:8080
+DATA ?= vigil-data
+
+.PHONY: all deps build run test test-asan clean
+
+all: build
+
+deps:
+	./scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) .
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Starts vigil in the foreground with the demo camera; Ctrl-C stops it.
+run: build
+	./scripts/run.sh $(BUILD)/src/vigil --data-dir $(DATA) --listen $(LISTEN) --demo
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+# The same suites built with AddressSanitizer and UBSan (CI runs both).
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) . -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+test-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

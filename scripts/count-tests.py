@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Reads meson's testlog.json files and prints the one line CI looks for:
+'N passed, N failed'. Exits 1 when anything failed or when no test ran.
+Counts each GTest case (TAP line) and each unittest case, not just programs."""
+import json
+import re
+import sys
+
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        print(f"count-tests: {path} missing (that suite did not run)", file=sys.stderr)
+        failed += 1
+        continue
+    for t in lines:
+        result = t.get("result")
+        out = t.get("stdout") or ""
+        # Per-case counts where the runner printed them: TAP for GTest...
+        tap_ok = len(re.findall(r"^ok \d+", out, re.M))
+        tap_skip = len(re.findall(r"^ok \d+ .*# SKIP", out, re.M))
+        tap_fail = len(re.findall(r"^not ok \d+", out, re.M))
+        # ...and unittest's verbose lines for the Python integration tests.
+        ut_ok = len(re.findall(r"\.\.\. ok$", out + (t.get("stderr") or ""), re.M))
+        ut_fail = len(re.findall(r"\.\.\. (FAIL|ERROR)$", out + (t.get("stderr") or ""), re.M))
+        ut_skip = len(re.findall(r"\.\.\. skipped", out + (t.get("stderr") or ""), re.M))
+        if result in ("SKIP",):
+            skipped += 1
+        elif tap_ok + tap_fail + ut_ok + ut_fail:
+            passed += tap_ok - tap_skip + ut_ok
+            skipped += tap_skip + ut_skip
+            failed += tap_fail + ut_fail
+            if result != "OK" and tap_fail + ut_fail == 0:
+                failed += 1  # crashed or timed out after its last case
+        elif result == "OK":
+            passed += 1
+        else:
+            failed += 1
+
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or passed == 0 else 0)
