@@ -34,7 +34,6 @@ struct _VigilCamera {
   guint64 chunks_at_start;
   guint attempts;        /* failures since the last stable connection */
   guint reconnects;
-  int viewers;
   gint64 next_pts;
 
   guint retry_source;
@@ -265,10 +264,6 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
   apply_enabled(self);
 }
 
-void vigil_camera_add_viewer(VigilCamera *self, int delta)
-{
-  self->viewers = MAX(0, self->viewers + delta);
-}
 
 JsonNode *vigil_camera_status_to_json(VigilCamera *self)
 {
@@ -319,7 +314,7 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   json_builder_set_member_name(b, "recording");
   json_builder_add_boolean_value(b, FALSE);
   json_builder_set_member_name(b, "viewers");
-  json_builder_add_int_value(b, self->viewers);
+  json_builder_add_int_value(b, stats.viewers);
   json_builder_set_member_name(b, "reconnects");
   json_builder_add_int_value(b, self->reconnects);
   json_builder_set_member_name(b, "since");

@@ -54,9 +54,6 @@ void vigil_camera_update(VigilCamera *camera, const VigilCameraConfig *cfg);
 /* The "status" object of the API. */
 JsonNode *vigil_camera_status_to_json(VigilCamera *camera);
 
-/* Consumers that count as viewers in status (live view adds and removes). */
-void vigil_camera_add_viewer(VigilCamera *camera, int delta);
-
 G_END_DECLS
 
 G_BEGIN_DECLS

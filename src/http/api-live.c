@@ -54,6 +54,7 @@ static void on_finished(SoupServerMessage *msg, gpointer user_data)
   LiveTs *self = user_data;
   if (self->subscriber) {
     vigil_stream_unsubscribe(self->stream, g_steal_pointer(&self->subscriber));
+    vigil_stream_add_viewer(self->stream, -1);
     g_debug("camera %s: live.ts client left", vigil_stream_get_camera_id(self->stream));
   }
   g_signal_handlers_disconnect_by_data(msg, self);
@@ -84,5 +85,6 @@ void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera)
   soup_server_message_pause(req->msg);
   self->subscriber = vigil_stream_subscribe(self->stream, TRUE, g_main_context_default(),
                                             on_chunk, self, NULL);
+  vigil_stream_add_viewer(self->stream, +1);
   g_debug("camera %s: live.ts client joined", vigil_camera_get_id(camera));
 }

@@ -169,6 +169,7 @@ struct _VigilStream {
   GPtrArray *gop;           /* VigilChunk*, owned */
   gsize gop_bytes;
   GPtrArray *subscribers;   /* VigilSubscriber*, one reference each */
+  guint viewers;
 
   GArray *window;           /* VigilStreamSample, oldest first from window_head */
   guint window_head;
@@ -495,6 +496,13 @@ void vigil_stream_unsubscribe(VigilStream *stream, VigilSubscriber *subscriber)
   vigil_subscriber_unref(subscriber);
 }
 
+void vigil_stream_add_viewer(VigilStream *stream, int delta)
+{
+  g_mutex_lock(&stream->lock);
+  stream->viewers = delta < 0 && stream->viewers == 0 ? 0 : stream->viewers + delta;
+  g_mutex_unlock(&stream->lock);
+}
+
 void vigil_stream_get_stats(VigilStream *stream, VigilStreamStats *stats)
 {
   g_return_if_fail(stream != NULL);
@@ -512,6 +520,7 @@ void vigil_stream_get_stats(VigilStream *stream, VigilStreamStats *stats)
     .chunks = stream->chunks,
     .bytes = stream->bytes,
     .subscribers = stream->subscribers->len,
+    .viewers = stream->viewers,
   };
 
   /* Rates come from the chunks' own timestamps (no network jitter): frames

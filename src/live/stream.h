@@ -75,6 +75,7 @@ typedef struct {
   gint64 last_chunk_us;       /* monotonic time of the latest chunk, 0 = none */
   guint64 chunks, bytes;      /* totals since creation */
   guint subscribers;
+  guint viewers;              /* live viewers (see vigil_stream_add_viewer) */
 } VigilStreamStats;
 
 typedef struct _VigilStream VigilStream;
@@ -131,6 +132,11 @@ void vigil_stream_unsubscribe(VigilStream *stream, VigilSubscriber *subscriber);
 /* Fills @stats with a consistent snapshot. */
 
 void vigil_stream_get_stats(VigilStream *stream, VigilStreamStats *stats);
+
+/* Live viewers (WebSocket, live.ts, HLS) count themselves here, so the
+ * camera's status can tell them apart from internal subscribers such as the
+ * recorder. @delta is +1 or -1. */
+void vigil_stream_add_viewer(VigilStream *stream, int delta);
 
 /* A new reference to each chunk of the current GOP, oldest first (for
  * snapshots and tests). Free with g_ptr_array_unref. */

@@ -1,6 +1,7 @@
 """Camera ingest against vigil-fakecam over real RTSP on loopback: status
 measured from the stream, H.264 and H.265, TCP and UDP, credentials,
 reconnection after the camera goes away, file and test sources."""
+import base64
 import os
 import shutil
 import signal
@@ -8,8 +9,9 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
-from harness import (Fakecam, Vigil, capture_live_ts, cut_at_last_frame, ffprobe_frames, free_port,
+from harness import (ADMIN_PASSWORD, Fakecam, Vigil, capture_live_ts, cut_at_last_frame, ffprobe_frames, free_port,
                      ts_packets, wait_for)
 
 
@@ -85,6 +87,17 @@ class IngestTest(unittest.TestCase):
         self.create({"id": "ts264", "name": "TS 264", "source": self.cam264.url(1)})
         self.wait_measured("ts264", "h264", 640, 360, 25)
         self.assertEqual(self.check_ts_stream("ts264", "h264", 25), (640, 360))
+        # An open live.ts counts as a viewer in status, and stops counting when
+        # the client goes.
+        token = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        req = urllib.request.Request(f"{self.vigil.base}/api/v1/cameras/ts264/live.ts",
+                                     headers={"Authorization": "Basic " + token})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read1(1000)
+            wait_for(lambda: self.vigil.camera("ts264")["status"]["viewers"] == 1, 5,
+                     what="one viewer")
+        wait_for(lambda: self.vigil.camera("ts264")["status"]["viewers"] == 0, 10,
+                 what="no viewer")
 
     def test_ts_byte_stream_h265(self):
         self.create({"id": "ts265", "name": "TS 265", "source": self.cam265.url(1)})
@@ -187,6 +200,68 @@ class IngestTest(unittest.TestCase):
         self.assertEqual(s["reconnects"], 0)
         # The stream stays continuous across the loop: it decodes cleanly.
         self.check_ts_stream("clip", "h264", 20, seconds=5)
+
+    def test_srt_source(self):
+        port = free_port()
+        sender = subprocess.Popen(
+            ["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "!",
+             "video/x-raw,width=320,height=240,framerate=20/1", "!", "x264enc",
+             "tune=zerolatency", "key-int-max=20", "bitrate=300", "!", "mpegtsmux", "!",
+             "srtsink", f"uri=srt://127.0.0.1:{port}?mode=listener", "wait-for-connection=false"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.create({"id": "srt", "name": "SRT", "source": f"srt://127.0.0.1:{port}"})
+            s = self.vigil.wait_state("srt", "streaming", 15)["status"]
+            self.assertEqual((s["codec"], s["width"], s["height"]), ("h264", 320, 240))
+            self.check_ts_stream("srt", "h264", 20, seconds=4)
+        finally:
+            sender.terminate()
+            sender.wait()
+
+    def test_hls_source(self):
+        site = os.path.join(self.tmp, "hls")
+        os.makedirs(site)
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                        "testsrc=size=320x240:rate=20", "-t", "20", "-c:v", "libx264",
+                        "-g", "20", "-pix_fmt", "yuv420p", "-f", "hls", "-hls_time", "2",
+                        "-hls_list_size", "0", os.path.join(site, "index.m3u8")], check=True)
+        port = free_port()
+        server = subprocess.Popen(["python3", "-m", "http.server", "--bind", "127.0.0.1",
+                                   str(port)], cwd=site, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: subprocess.run(["curl", "-fs", f"http://127.0.0.1:{port}/index.m3u8"],
+                                            capture_output=True).returncode == 0, 10,
+                     what="http.server")
+            self.create({"id": "hls", "name": "HLS",
+                         "source": f"http://127.0.0.1:{port}/index.m3u8"})
+            s = self.vigil.wait_state("hls", "streaming", 15)["status"]
+            self.assertEqual((s["codec"], s["width"], s["height"]), ("h264", 320, 240))
+            self.check_ts_stream("hls", "h264", 20, seconds=4)
+        finally:
+            server.terminate()
+            server.wait()
+
+    def test_aac_audio_passes_through(self):
+        cam = Fakecam("--audio", "--size", "320x240", "--fps", "15", "--bitrate", "300").start()
+        try:
+            self.create({"id": "audio", "name": "Audio", "source": cam.url(1)})
+            self.vigil.wait_state("audio", "streaming", 8)
+            data = capture_live_ts(self.vigil, "audio", 4)
+            path = os.path.join(self.tmp, "audio-live.ts")
+            with open(path, "wb") as f:
+                f.write(cut_at_last_frame(data))
+            out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                                  "stream=codec_type,codec_name", "-of", "csv=p=0", path],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            self.assertIn("h264,video", out)
+            self.assertIn("aac,audio", out)
+            decode = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"],
+                                    capture_output=True, text=True)
+            self.assertEqual(decode.stderr, "")
+            self.assertTrue(self.vigil.camera("audio")["status"]["audio"])
+        finally:
+            cam.stop()
 
     def test_file_without_video(self):
         path = os.path.join(self.tmp, "audio.ts")
