@@ -57,6 +57,7 @@ struct _VigilIngest {
   gint64 last_in_ns;
   gint64 last_out_dts;
   gint64 frame_dur; /* 90 kHz, estimated from consecutive AUs */
+  gint64 next_audio_pts; /* 90 kHz, where the next audio frame should start */
 };
 
 /* Signed: decode times run slightly negative at the start of B-frame streams. */
@@ -204,6 +205,43 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user_data)
   return stopped ? GST_FLOW_FLUSHING : GST_FLOW_OK;
 }
 
+/* Number of ADTS frames in @data (each holds 1024 samples). */
+static guint count_adts_frames(const guint8 *data, gsize size)
+{
+  guint frames = 0;
+  gsize pos = 0;
+  while (pos + 7 <= size && data[pos] == 0xFF && (data[pos + 1] & 0xF0) == 0xF0) {
+    gsize length = ((gsize)(data[pos + 3] & 0x03) << 11) | ((gsize)data[pos + 4] << 3) |
+                   (data[pos + 5] >> 5);
+    if (length < 7)
+      break;
+    frames++;
+    pos += length;
+  }
+  return MAX(frames, 1);
+}
+
+/* Audio timestamps from RTP jitter by a few milliseconds and can even step
+ * back; players reject audio that does. Lock them to the sample clock (each
+ * frame follows the previous one exactly) unless the input drifts away by
+ * more than 40 ms, then follow the input. Under self->lock. */
+static gint64 smooth_audio_pts(VigilIngest *self, gint64 pts, GstSample *sample,
+                               const guint8 *data, gsize size)
+{
+  int rate = 0;
+  GstCaps *caps = gst_sample_get_caps(sample);
+  if (caps)
+    gst_structure_get_int(gst_caps_get_structure(caps, 0), "rate", &rate);
+  if (rate <= 0)
+    rate = 48000;
+  gint64 duration = (gint64)count_adts_frames(data, size) * 1024 * 90000 / rate;
+  gint64 out = pts;
+  if (self->next_audio_pts > 0 && ABS(pts - self->next_audio_pts) < 3600)
+    out = self->next_audio_pts;
+  self->next_audio_pts = out + duration;
+  return out;
+}
+
 static GstFlowReturn on_audio_sample(GstAppSink *sink, gpointer user_data)
 {
   VigilIngest *self = user_data;
@@ -221,7 +259,8 @@ static GstFlowReturn on_audio_sample(GstAppSink *sink, gpointer user_data)
   if (!self->stopped && self->mux && self->anchored) {
     GstMapInfo map;
     if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-      gint64 out_pts = map_time(self, pts, FALSE);
+      gint64 out_pts = smooth_audio_pts(self, map_time(self, pts, FALSE), sample, map.data,
+                                        map.size);
       g_autoptr(GBytes) ts = vigil_ts_mux_audio(self->mux, map.data, map.size, out_pts);
       if (ts) {
         g_autoptr(VigilChunk) chunk = vigil_chunk_new(ts, VIGIL_CHUNK_AUDIO, out_pts,
