@@ -48,6 +48,7 @@ struct _VigilIngest {
   VigilCodec codec;
   int width, height;
   VigilTsMux *mux;
+  gboolean mux_has_audio;
   gboolean discont; /* next chunk is the first of this connection */
 
   /* Timeline: out (90 kHz) = in_ns * 90000 / 1e9 + offset. */
@@ -130,10 +131,17 @@ static void update_format(VigilIngest *self, GstSample *sample)
 static void mux_video(VigilIngest *self, const guint8 *data, gsize size, GstClockTime pts,
                       gint64 pts_minus_dts, gboolean keyframe, gint64 wallclock, gint64 arrival)
 {
+  gboolean with_audio = self->audio_linked || self->expect_audio;
+  if (self->mux && keyframe && with_audio && !self->mux_has_audio) {
+    /* Audio showed up after video started: a new PMT at this keyframe. */
+    g_clear_pointer(&self->mux, vigil_ts_mux_free);
+  }
   if (!self->mux) {
     if (!keyframe)
       return; /* wait for a keyframe to start on */
-    self->mux = vigil_ts_mux_new(self->codec, self->audio_linked);
+    self->mux = vigil_ts_mux_new(self->codec, with_audio);
+    self->mux_has_audio = with_audio;
+    vigil_stream_set_format(self->stream, self->codec, self->width, self->height, with_audio);
   }
 
   /* The timeline follows decode order: with B-frames pts goes back and forth,
@@ -256,7 +264,7 @@ static GstFlowReturn on_audio_sample(GstAppSink *sink, gpointer user_data)
   g_mutex_lock(&self->lock);
   /* Audio starts once video has (the muxer exists) and only if the PMT
    * announced it. */
-  if (!self->stopped && self->mux && self->anchored) {
+  if (!self->stopped && self->mux && self->mux_has_audio && self->anchored) {
     GstMapInfo map;
     if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
       gint64 out_pts = smooth_audio_pts(self, map_time(self, pts, FALSE), sample, map.data,
@@ -359,10 +367,8 @@ static void link_video_or_audio(VigilIngest *self, GstPad *pad, BranchKind kind)
   if (!already) {
     if (is_video)
       self->video_linked = TRUE;
-    else if (!self->mux) /* the PMT is fixed once video started */
-      self->audio_linked = TRUE;
     else
-      already = TRUE;
+      self->audio_linked = TRUE;
   }
   g_mutex_unlock(&self->lock);
 
