@@ -101,7 +101,7 @@ int main(int argc, char **argv)
       {"log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
        "error, warning, info (default) or debug", "LEVEL"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
-      {NULL},
+      G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) options = g_option_context_new("- network video recorder");
   g_option_context_add_main_entries(options, entries, NULL);
