@@ -482,7 +482,7 @@ apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error
     g_clear_pointer(slot, g_free);
     return TRUE;
   }
-  const char *text;
+  const char *text = NULL;
   if (!read_string(node, field, &text, error) ||
       !check_text(text, field, 0, CREDENTIAL_MAX_CHARS, error))
     return FALSE;
@@ -495,7 +495,7 @@ static gboolean
 apply_source(VigilCameraConfig *work, JsonNode *node, const ApplyState *st,
              GError **error)
 {
-  const char *text;
+  const char *text = NULL;
   if (!read_string(node, "source", &text, error))
     return FALSE;
 
@@ -526,7 +526,7 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
              ApplyState *st, GError **error)
 {
   if (strcmp(member, "id") == 0) {
-    const char *text;
+    const char *text = NULL;
     if (!read_string(value, "id", &text, error))
       return FALSE;
     if (!st->creating) {
@@ -545,7 +545,7 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
     return TRUE;
   }
   if (strcmp(member, "name") == 0) {
-    const char *text;
+    const char *text = NULL;
     if (!read_string(value, "name", &text, error) ||
         !check_text(text, "name", 1, NAME_MAX_CHARS, error))
       return FALSE;
