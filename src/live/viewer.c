@@ -36,7 +36,8 @@ static GHashTable *counters_table; /* camera id → CameraCounters, main thread 
 static VigilViewerLatency latency;
 
 const gint64 vigil_viewer_latency_bounds_us[VIGIL_VIEWER_LATENCY_BUCKETS] = {
-    100, 250, 500, 1000, 2000, 5000, 10000, 25000, 50000, 100000, 1000000, G_MAXINT64,
+    50, 100, 200, 300, 500, 750, 1000, 2000, 3000, 5000, 10000, 25000, 50000, 100000, 1000000,
+    G_MAXINT64,
 };
 
 static CameraCounters *counters_for(const char *camera_id)

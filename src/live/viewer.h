@@ -83,7 +83,7 @@ void vigil_viewer_count_bytes(const char *camera_id, VigilViewerKind kind, guint
 void vigil_viewer_set_hls_viewers(const char *camera_id, guint n);
 
 /* Upper bounds (µs) of the latency histogram's buckets; the last is +Inf. */
-#define VIGIL_VIEWER_LATENCY_BUCKETS 12
+#define VIGIL_VIEWER_LATENCY_BUCKETS 16
 extern const gint64 vigil_viewer_latency_bounds_us[VIGIL_VIEWER_LATENCY_BUCKETS];
 typedef struct {
   guint64 buckets[VIGIL_VIEWER_LATENCY_BUCKETS]; /* not cumulative */
