@@ -6,6 +6,7 @@ import os
 import re
 import select
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -223,8 +224,13 @@ class LiveTest(unittest.TestCase):
         self.assertGreater(metric(m, "vigil_live_gops_dropped_total", camera="fast"), 0)
         # The reading viewer kept receiving the full 8 Mbps stream meanwhile.
         self.assertGreater(got * 8 / elapsed, 0.7 * 8000 * 1000, (got, elapsed))
-        # Bounded: the 4 MiB queue plus some slack, not the whole stream.
-        self.assertLess(peak - rss_before, 24 * 1024, (rss_before, peak))
+        # Bounded: the 4 MiB queue plus some slack, not the whole stream (45 s
+        # at 8 Mbps would be 45 MB). ASan's quarantine keeps freed memory
+        # resident, so RSS says nothing there.
+        print(f"stalled viewer: RSS {rss_before} -> peak {peak} KiB, closed after {elapsed:.1f} s",
+              file=sys.stderr)
+        if "ASAN_OPTIONS" not in os.environ:
+            self.assertLess(peak - rss_before, 24 * 1024, (rss_before, peak))
 
     def test_100_viewers(self):
         n = 100
