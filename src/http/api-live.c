@@ -44,13 +44,12 @@ static void on_ready(VigilViewer *viewer, gpointer user_data)
 static void on_too_slow(VigilViewer *viewer, gpointer user_data)
 {
   LiveTs *self = user_data;
-  /* The client has megabytes unread: ending the body would wait for it, so
-   * take the connection from libsoup and close it. */
-  g_signal_handlers_disconnect_by_data(self->msg, self);
-  g_autoptr(GIOStream) io = soup_server_message_steal_connection(self->msg);
-  if (io)
-    g_io_stream_close(io, NULL, NULL);
-  live_ts_free(self);
+  /* The client has megabytes unread and libsoup a write pending: ending the
+   * body would wait for the client. Shut the socket down instead; the
+   * pending write fails and libsoup finishes the message (on_finished). */
+  GSocket *socket = soup_server_message_get_socket(self->msg);
+  if (socket)
+    g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
 static void on_wrote_body_data(SoupServerMessage *msg, guint size, gpointer user_data)

@@ -5,6 +5,7 @@ import base64
 import os
 import re
 import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,11 @@ class LiveTest(unittest.TestCase):
         # A viewer that never reads, with the smallest receive buffer.
         stalled = WebSocket(self.vigil, "/api/v1/cameras/fast/live", rcvbuf=4096)
         self.assertEqual(stalled.status, 101)
+        # And a live.ts client that never reads.
+        stalled_ts = socket.create_connection(("127.0.0.1", self.vigil.port))
+        stalled_ts.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled_ts.sendall(("GET /api/v1/cameras/fast/live.ts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            + AUTH_HEADER + "\r\n\r\n").encode())
         good = WebSocket(self.vigil, "/api/v1/cameras/fast/live")
         got = 0
         peak = rss_before
@@ -213,14 +219,16 @@ class LiveTest(unittest.TestCase):
                 next_check += 0.5
                 peak = max(peak, rss_kib(pid))
                 m = self.vigil.request("GET", "/metrics").body.decode()
-                if metric(m, "vigil_live_slow_disconnects_total", camera="fast"):
+                if metric(m, "vigil_live_slow_disconnects_total", camera="fast") >= 2:
                     closed = True
                     break
         elapsed = time.monotonic() - start
         good.close()
         stalled.sock.close()
+        stalled_ts.close()
         m = self.vigil.request("GET", "/metrics").body.decode()
-        self.assertTrue(closed, "the stalled viewer was closed after its grace period")
+        self.assertTrue(closed, "both stalled viewers were closed after their grace period")
+        self.assertEqual(metric(m, "vigil_live_viewers", camera="fast", transport="ts"), 0)
         self.assertGreater(metric(m, "vigil_live_gops_dropped_total", camera="fast"), 0)
         # The reading viewer kept receiving the full 8 Mbps stream meanwhile.
         self.assertGreater(got * 8 / elapsed, 0.7 * 8000 * 1000, (got, elapsed))
