@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x
   # tests and benchmarks: ffprobe/ffmpeg read what vigil serves
   ffmpeg python3 curl
+  # web assets and the browser tests (playwright-core drives Debian's chromium)
+  nodejs chromium
 )
 
 missing=()
@@ -24,6 +26,9 @@ for p in "${DEBIAN_PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Debian's nodejs comes without npm; NodeSource's nodejs includes it.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2

@@ -1,66 +1,66 @@
 /* GET /api/v1/cameras/{id}/live.ts: the camera's TS byte stream as one endless
  * chunked HTTP response, for VLC, ffplay and ffmpeg. The first bytes are PAT,
- * PMT and the current GOP, so a player shows a picture at once.
+ * PMT and the current GOP, so a player shows a picture at once. Also the
+ * dispatcher of every live path below a camera (live, live.ts, live.m3u8,
+ * live/SEQ.ts).
  *
- * A client that reads too slowly never slows anyone else: bytes handed to
- * libsoup but not yet written are counted, and past a bound the viewer skips
- * whole GOPs and resumes at the next keyframe. */
+ * A client that reads too slowly never slows anyone else: VigilViewer counts
+ * the bytes handed to libsoup but not yet written, skips whole GOPs past its
+ * bound and has the connection closed if the client stays too slow. */
 #define G_LOG_DOMAIN "vigil-live"
 
 #include "http/http.h"
 
-/* About 8 s of a 4 Mbps camera. */
-#define LIVE_TS_MAX_QUEUED (4 * 1024 * 1024)
+#include "live/viewer.h"
 
 typedef struct {
   SoupServerMessage *msg; /* strong ref until finished */
-  VigilStream *stream;
-  VigilSubscriber *subscriber;
-  gsize queued; /* appended to the body, not yet written to the socket */
-  gboolean skipping;
-  guint64 skipped_gops;
+  VigilViewer *viewer;
+  gchar *camera_id;
 } LiveTs;
 
-static void on_chunk(VigilChunk *chunk, gpointer user_data)
+static void live_ts_free(LiveTs *self)
+{
+  g_signal_handlers_disconnect_by_data(self->msg, self);
+  vigil_viewer_free(self->viewer);
+  g_debug("camera %s: live.ts client left", self->camera_id);
+  g_object_unref(self->msg);
+  g_free(self->camera_id);
+  g_free(self);
+}
+
+static void on_ready(VigilViewer *viewer, gpointer user_data)
 {
   LiveTs *self = user_data;
-  gboolean keyframe = vigil_chunk_is_keyframe(chunk);
-  if (self->skipping) {
-    if (!keyframe)
-      return;
-    self->skipping = FALSE;
+  SoupMessageBody *body = soup_server_message_get_response_body(self->msg);
+  VigilChunk *chunk;
+  while ((chunk = vigil_viewer_pop(viewer)) != NULL) {
+    soup_message_body_append_bytes(body, chunk->data);
+    vigil_chunk_unref(chunk);
   }
-  gsize size = g_bytes_get_size(chunk->data);
-  if (self->queued + size > LIVE_TS_MAX_QUEUED) {
-    self->skipping = TRUE;
-    self->skipped_gops++;
-    g_info("camera %s: a live.ts client is too slow, skipping to the next keyframe",
-           vigil_stream_get_camera_id(self->stream));
-    return;
-  }
-  soup_message_body_append_bytes(soup_server_message_get_response_body(self->msg), chunk->data);
-  self->queued += size;
   soup_server_message_unpause(self->msg);
+}
+
+static void on_too_slow(VigilViewer *viewer, gpointer user_data)
+{
+  LiveTs *self = user_data;
+  /* The client has megabytes unread and libsoup a write pending: ending the
+   * body would wait for the client. Shut the socket down instead; the
+   * pending write fails and libsoup finishes the message (on_finished). */
+  GSocket *socket = soup_server_message_get_socket(self->msg);
+  if (socket)
+    g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
 static void on_wrote_body_data(SoupServerMessage *msg, guint size, gpointer user_data)
 {
   LiveTs *self = user_data;
-  self->queued = self->queued > size ? self->queued - size : 0;
+  vigil_viewer_wrote(self->viewer, size);
 }
 
 static void on_finished(SoupServerMessage *msg, gpointer user_data)
 {
-  LiveTs *self = user_data;
-  if (self->subscriber) {
-    vigil_stream_unsubscribe(self->stream, g_steal_pointer(&self->subscriber));
-    vigil_stream_add_viewer(self->stream, -1);
-    g_debug("camera %s: live.ts client left", vigil_stream_get_camera_id(self->stream));
-  }
-  g_signal_handlers_disconnect_by_data(msg, self);
-  vigil_stream_unref(self->stream);
-  g_object_unref(self->msg);
-  g_free(self);
+  live_ts_free(user_data);
 }
 
 void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera)
@@ -71,7 +71,7 @@ void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera)
   }
   LiveTs *self = g_new0(LiveTs, 1);
   self->msg = g_object_ref(req->msg);
-  self->stream = vigil_stream_ref(vigil_camera_get_stream(camera));
+  self->camera_id = g_strdup(vigil_camera_get_id(camera));
 
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(req->msg);
   soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
@@ -83,8 +83,29 @@ void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera)
   g_signal_connect(req->msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), self);
   g_signal_connect(req->msg, "finished", G_CALLBACK(on_finished), self);
   soup_server_message_pause(req->msg);
-  self->subscriber = vigil_stream_subscribe(self->stream, TRUE, g_main_context_default(),
-                                            on_chunk, self, NULL);
-  vigil_stream_add_viewer(self->stream, +1);
-  g_debug("camera %s: live.ts client joined", vigil_camera_get_id(camera));
+  self->viewer = vigil_viewer_new(vigil_camera_get_stream(camera), VIGIL_VIEWER_TS, on_ready,
+                                  on_too_slow, self);
+  g_debug("camera %s: live.ts client joined", self->camera_id);
+}
+
+gboolean vigil_api_live(VigilRequest *req, VigilCamera *camera)
+{
+  const char *what = req->segments[2];
+  if (g_str_equal(what, "live.ts") && !req->segments[3]) {
+    vigil_api_live_ts(req, camera);
+    return TRUE;
+  }
+  if (g_str_equal(what, "live") && !req->segments[3]) {
+    vigil_api_live_ws(req, camera);
+    return TRUE;
+  }
+  if (g_str_equal(what, "live.m3u8") && !req->segments[3]) {
+    vigil_api_live_hls_playlist(req, camera);
+    return TRUE;
+  }
+  if (g_str_equal(what, "live") && req->segments[3] && !req->segments[4]) {
+    vigil_api_live_hls_segment(req, camera, req->segments[3]);
+    return TRUE;
+  }
+  return FALSE;
 }

@@ -59,5 +59,17 @@ void vigil_api_system(VigilRequest *req);
 void vigil_api_settings(VigilRequest *req);
 void vigil_api_cameras(VigilRequest *req);
 void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera);
+/* Every live path below /cameras/{id}/ (api-live.c): returns FALSE when
+ * segments[2..] is not one of them. */
+gboolean vigil_api_live(VigilRequest *req, VigilCamera *camera);
+/* WS /cameras/{id}/live (api-live-ws.c). */
+void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera);
+/* Live HLS (api-live-hls.c). */
+void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera);
+void vigil_api_live_hls_segment(VigilRequest *req, VigilCamera *camera, const char *name);
+/* GET /metrics, Prometheus text (api-metrics.c). */
+void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg);
+/* Non-API GET paths: the embedded web assets (web.c). */
+void vigil_web_serve(SoupServerMessage *msg, const char *path);
 
 G_END_DECLS

@@ -206,7 +206,15 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 
   if (!g_str_has_prefix(path, "/api/v1/")) {
-    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
+    /* /metrics and the web UI: authenticated like the API. */
+    g_autoptr(VigilUser) web_user =
+        vigil_auth_basic(self->app->store, soup_message_headers_get_one(headers, "Authorization"));
+    if (!web_user)
+      reply_unauthorized(msg);
+    else if (g_str_equal(path, "/metrics"))
+      vigil_api_metrics(self->app, msg);
+    else
+      vigil_web_serve(msg, path);
     return;
   }
   g_auto(GStrv) segments = g_strsplit(path + strlen("/api/v1/"), "/", 8);

@@ -215,3 +215,70 @@ def ffprobe_frames(path):
     decode = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"],
                             capture_output=True, text=True)
     return s["codec_name"], s["width"], s["height"], int(s["nb_read_frames"]), decode.stderr
+
+
+class WebSocket:
+    """A minimal WebSocket client (RFC 6455) for the live view tests: the
+    handshake, unmasked server frames in, masked control frames out."""
+
+    def __init__(self, vigil, path, auth=("admin", ADMIN_PASSWORD), headers=None, timeout=10,
+                 rcvbuf=None):
+        import os as _os
+        self.sock = socket.create_connection(("127.0.0.1", vigil.port), timeout=timeout)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        key = base64.b64encode(_os.urandom(16)).decode()
+        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{vigil.port}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            lines.append("Authorization: Basic " + token)
+        for k, v in (headers or {}).items():
+            lines.append(f"{k}: {v}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            block = self.sock.recv(4096)
+            if not block:
+                break
+            self.buf += block
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        status_line = head.split(b"\r\n")[0].decode()
+        self.status = int(status_line.split()[1])
+        self.headers = head.decode(errors="replace")
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            block = self.sock.recv(max(65536, n - len(self.buf)))
+            if not block:
+                raise EOFError("WebSocket closed by the server")
+            self.buf += block
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self):
+        """The next frame as (opcode, payload)."""
+        b0, b1 = self._read(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(self._read(2), "big")
+        elif n == 127:
+            n = int.from_bytes(self._read(8), "big")
+        mask = self._read(4) if b1 & 0x80 else None
+        payload = self._read(n)
+        if mask:
+            payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+        return b0 & 0x0F, payload
+
+    def send_control(self, opcode, payload=b""):
+        import os as _os
+        mask = _os.urandom(4)
+        body = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+        self.sock.sendall(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body)
+
+    def close(self):
+        try:
+            self.send_control(0x8, (1000).to_bytes(2, "big"))
+        except OSError:
+            pass
+        self.sock.close()

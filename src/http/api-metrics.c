@@ -1,0 +1,147 @@
+/* GET /metrics: Prometheus text exposition (version 0.0.4), authenticated like
+ * the API. One block per subject; add your lines in a function of your own
+ * and call it from vigil_api_metrics. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include "http/http.h"
+
+#include "live/viewer.h"
+
+/* Label values: backslash, quote and newline escaped. */
+static void append_label(GString *out, const char *value)
+{
+  for (const char *p = value; *p; p++) {
+    if (*p == '\\' || *p == '"')
+      g_string_append_c(out, '\\');
+    if (*p == '\n')
+      g_string_append(out, "\\n");
+    else
+      g_string_append_c(out, *p);
+  }
+}
+
+static void metrics_cameras(VigilApp *app, GString *out)
+{
+  GPtrArray *cameras = vigil_camera_manager_list(app->cameras); /* borrowed */
+  static const char *states[] = {"disabled", "connecting", "streaming", "offline", "error"};
+
+  g_string_append(out, "# HELP vigil_camera_state 1 for the camera's current state.\n"
+                       "# TYPE vigil_camera_state gauge\n");
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    const char *current = vigil_camera_state_to_string(vigil_camera_get_state(cam));
+    for (guint s = 0; s < G_N_ELEMENTS(states); s++) {
+      g_string_append(out, "vigil_camera_state{camera=\"");
+      append_label(out, vigil_camera_get_id(cam));
+      g_string_append_printf(out, "\",state=\"%s\"} %d\n", states[s],
+                             g_str_equal(states[s], current));
+    }
+  }
+
+  g_string_append(out, "# HELP vigil_camera_bitrate_kbps Bitrate of the camera's stream.\n"
+                       "# TYPE vigil_camera_bitrate_kbps gauge\n");
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilStreamStats st;
+    vigil_stream_get_stats(vigil_camera_get_stream(cam), &st);
+    g_string_append(out, "vigil_camera_bitrate_kbps{camera=\"");
+    append_label(out, vigil_camera_get_id(cam));
+    g_string_append_printf(out, "\"} %.1f\n", st.bitrate_kbps);
+  }
+
+  g_string_append(out, "# HELP vigil_live_viewers Live viewers by transport.\n"
+                       "# TYPE vigil_live_viewers gauge\n");
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilViewerCounters c;
+    vigil_viewer_get_counters(vigil_camera_get_id(cam), &c);
+    for (int k = 0; k < VIGIL_VIEWER_N_KINDS; k++) {
+      g_string_append(out, "vigil_live_viewers{camera=\"");
+      append_label(out, vigil_camera_get_id(cam));
+      g_string_append_printf(out, "\",transport=\"%s\"} %u\n", vigil_viewer_kind_to_string(k),
+                             c.viewers[k]);
+    }
+  }
+
+  g_string_append(out, "# HELP vigil_live_bytes_sent_total Live bytes written to viewers.\n"
+                       "# TYPE vigil_live_bytes_sent_total counter\n");
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilViewerCounters c;
+    vigil_viewer_get_counters(vigil_camera_get_id(cam), &c);
+    for (int k = 0; k < VIGIL_VIEWER_N_KINDS; k++) {
+      g_string_append(out, "vigil_live_bytes_sent_total{camera=\"");
+      append_label(out, vigil_camera_get_id(cam));
+      g_string_append_printf(out, "\",transport=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                             vigil_viewer_kind_to_string(k), c.bytes_sent[k]);
+    }
+  }
+
+  g_string_append(out, "# HELP vigil_live_gops_dropped_total GOPs skipped for slow viewers.\n"
+                       "# TYPE vigil_live_gops_dropped_total counter\n");
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilViewerCounters c;
+    vigil_viewer_get_counters(vigil_camera_get_id(cam), &c);
+    g_string_append(out, "vigil_live_gops_dropped_total{camera=\"");
+    append_label(out, vigil_camera_get_id(cam));
+    g_string_append_printf(out, "\"} %" G_GUINT64_FORMAT "\n", c.gops_dropped);
+  }
+
+  g_string_append(out, "# HELP vigil_live_slow_disconnects_total Viewers closed for staying "
+                       "too slow.\n"
+                       "# TYPE vigil_live_slow_disconnects_total counter\n");
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilViewerCounters c;
+    vigil_viewer_get_counters(vigil_camera_get_id(cam), &c);
+    g_string_append(out, "vigil_live_slow_disconnects_total{camera=\"");
+    append_label(out, vigil_camera_get_id(cam));
+    g_string_append_printf(out, "\"} %" G_GUINT64_FORMAT "\n", c.slow_disconnects);
+  }
+}
+
+static void metrics_live_latency(GString *out)
+{
+  VigilViewerLatency lat;
+  vigil_viewer_get_latency(&lat);
+  g_string_append(out, "# HELP vigil_live_send_latency_seconds Server-added latency: chunk "
+                       "arrival from the camera to its last byte written to a viewer's socket.\n"
+                       "# TYPE vigil_live_send_latency_seconds histogram\n");
+  guint64 cumulative = 0;
+  for (guint i = 0; i < VIGIL_VIEWER_LATENCY_BUCKETS; i++) {
+    cumulative += lat.buckets[i];
+    if (vigil_viewer_latency_bounds_us[i] == G_MAXINT64)
+      g_string_append(out, "vigil_live_send_latency_seconds_bucket{le=\"+Inf\"}");
+    else
+      g_string_append_printf(out, "vigil_live_send_latency_seconds_bucket{le=\"%g\"}",
+                             (double)vigil_viewer_latency_bounds_us[i] / 1e6);
+    g_string_append_printf(out, " %" G_GUINT64_FORMAT "\n", cumulative);
+  }
+  g_string_append_printf(out, "vigil_live_send_latency_seconds_sum %.6f\n",
+                         (double)lat.sum_us / 1e6);
+  g_string_append_printf(out, "vigil_live_send_latency_seconds_count %" G_GUINT64_FORMAT "\n",
+                         lat.count);
+}
+
+void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg)
+{
+  const char *method = soup_server_message_get_method(msg);
+  if (!g_str_equal(method, "GET") && !g_str_equal(method, "HEAD")) {
+    vigil_http_reply_method_not_allowed(msg, "GET");
+    return;
+  }
+  GString *out = g_string_new(NULL);
+  g_string_append_printf(out, "# HELP vigil_uptime_seconds Time since vigil started.\n"
+                              "# TYPE vigil_uptime_seconds gauge\n"
+                              "vigil_uptime_seconds %.1f\n",
+                         (double)(g_get_monotonic_time() - app->started_us) / 1e6);
+  metrics_cameras(app, out);
+  metrics_live_latency(out);
+  gsize len = out->len;
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  soup_server_message_set_response(msg, "text/plain; version=0.0.4; charset=utf-8",
+                                   SOUP_MEMORY_TAKE, g_string_free(out, FALSE), len);
+}

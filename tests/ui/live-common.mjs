@@ -1,0 +1,114 @@
+// Shared set-up of the browser tests and the live benchmark: starts
+// vigil-fakecam and vigil on free loopback ports, adds the camera, launches
+// Debian's chromium through playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const webDir = new URL('../../web/', import.meta.url).pathname;
+const { chromium } = require(join(webDir, 'node_modules', 'playwright-core'));
+
+export const PASSWORD = 'ui-test-pw';
+const VIGIL_BIN = process.env.VIGIL_BIN || 'build/src/vigil';
+const FAKECAM_BIN = process.env.FAKECAM_BIN || 'build/tools/fakecam/vigil-fakecam';
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(fn, ms, what) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+export async function startAll(fakecamArgs = ['--scene', 'motion:0']) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-'));
+  const fport = await freePort();
+  const fakecam = spawn(FAKECAM_BIN, ['--port', String(fport), ...fakecamArgs],
+                        { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    fakecam.stdout.on('data', (d) => { out += d; if (out.includes('serving rtsp://')) resolve(); });
+    fakecam.on('exit', (c) => reject(new Error('fakecam exited ' + c)));
+  });
+  const port = await freePort();
+  const log = openSync(join(dir, 'vigil.log'), 'a');
+  const vigil = spawn(VIGIL_BIN, ['--data-dir', dir, '--listen', `127.0.0.1:${port}`],
+                      { stdio: ['ignore', log, log],
+                        env: { ...process.env, VIGIL_ADMIN_PASSWORD: PASSWORD } });
+  const base = `http://127.0.0.1:${port}`;
+  const auth = 'Basic ' + Buffer.from('admin:' + PASSWORD).toString('base64');
+  const api = (method, path, body) => fetch(base + path, {
+    method, headers: { Authorization: auth, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined });
+  await waitFor(async () => (await fetch(base + '/api/v1/health')).ok, 15000, 'vigil');
+  const r = await api('POST', '/api/v1/cameras',
+                      { name: 'cam', source: `rtsp://127.0.0.1:${fport}/cam1` });
+  if (r.status !== 201) throw new Error('camera create: ' + r.status);
+  const cam = (await r.json()).id;
+  await waitFor(async () => (await (await api('GET', `/api/v1/cameras/${cam}`)).json())
+    .status.state === 'streaming', 30000, 'camera streaming');
+  const stop = () => {
+    vigil.kill('SIGTERM');
+    fakecam.kill('SIGTERM');
+    setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500);
+  };
+  return { base, cam, api, stop, dir, vigil };
+}
+
+export async function launchBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           '--autoplay-policy=no-user-gesture-required'],
+    httpCredentials: { username: 'admin', password: PASSWORD },
+    viewport: { width: 1280, height: 720 },
+  });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+// Opens /live/{cam} and resolves with the ms from navigation to the first
+// painted frame.
+export async function openLive(page, base, cam) {
+  const t0 = Date.now();
+  await page.goto(`${base}/live/${cam}`);
+  await page.waitForFunction(() => {
+    const p = window.vigilPlayer;
+    return p && p.video.readyState >= 2 && p.video.currentTime > 0 &&
+      p.video.getVideoPlaybackQuality().totalVideoFrames > 0;
+  }, null, { timeout: 10000, polling: 10 });
+  return Date.now() - t0;
+}
+
+export const playerState = (page) => page.evaluate(() => {
+  const p = window.vigilPlayer;
+  const q = p.video.getVideoPlaybackQuality();
+  return { t: p.video.currentTime, delay: p.delay(), frames: q.totalVideoFrames,
+           dropped: q.droppedVideoFrames, w: p.video.videoWidth, h: p.video.videoHeight,
+           mode: p.mode, codec: p.info.codec, skips: p.info.skips,
+           reconnects: p.info.reconnects, message: p.message.textContent };
+});

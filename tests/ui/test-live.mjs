@@ -1,0 +1,57 @@
+// Browser test: chromium plays /live/{id} from vigil-fakecam. Video must
+// advance within 1 s of opening the page and stay less than 0.5 s behind the
+// live edge after 60 s. Prints TAP. VIGIL_UI_SECONDS shortens the 60 s run.
+import { existsSync } from 'node:fs';
+import { startAll, launchBrowser, openLive, playerState, sleep } from './live-common.mjs';
+
+if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
+  console.log('1..0 # SKIP chromium is not installed');
+  process.exit(77);
+}
+
+const seconds = Number(process.env.VIGIL_UI_SECONDS || 60);
+const shot = process.env.VIGIL_UI_SCREENSHOT;
+let n = 0, failed = 0;
+const ok = (cond, what) => {
+  n++;
+  if (!cond) failed++;
+  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${what}`);
+};
+
+const env = await startAll(['--scene', 'motion:0', '--bitrate', '2000', '--gop', '1']);
+const browser = await launchBrowser();
+try {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const ttfp = await openLive(page, env.base, env.cam);
+  const s0 = await playerState(page);
+  await sleep(1000);
+  const s1 = await playerState(page);
+  console.log(`# first frame after ${ttfp} ms; ${JSON.stringify(s1)}`);
+  ok(ttfp < 1000, `first frame within 1 s (${ttfp} ms)`);
+  ok(s1.t > s0.t + 0.5 && s1.frames > s0.frames, 'video advances');
+  ok(s1.w === 1280 && s1.h === 720, `resolution ${s1.w}x${s1.h}`);
+  const delays = [];
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    delays.push((await playerState(page)).delay);
+  }
+  const s2 = await playerState(page);
+  console.log(`# after ${seconds} s: ${JSON.stringify(s2)}`);
+  console.log(`# delays: ${delays.map((d) => d.toFixed(2)).join(' ')}`);
+  ok(s2.t > s1.t + seconds * 0.9, `played ${(s2.t - s1.t).toFixed(1)} s in ${seconds} s`);
+  ok(s2.delay < 0.5, `behind the live edge by ${s2.delay.toFixed(3)} s (< 0.5 s)`);
+  const over = delays.filter((d) => d >= 0.5).length;
+  ok(over <= 2, `${over} of ${delays.length} samples 0.5 s or more behind`);
+  ok(s2.reconnects === 0, `no reconnects (${s2.reconnects})`);
+  ok(errors.length === 0, `no page errors ${errors.join('; ')}`);
+  if (shot) await page.screenshot({ path: shot });
+} catch (e) {
+  ok(false, 'exception: ' + (e.stack || e));
+} finally {
+  await browser.close();
+  env.stop();
+}
+console.log(`1..${n}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,208 @@
+// LivePlayer: one camera's live view, reusable (the /live/{id} page uses it;
+// the web UI's grid will embed several).
+//
+// Transport: the camera's own H.264/H.265 as MPEG-TS over a WebSocket
+// (/api/v1/cameras/{id}/live), demuxed by mpegts.js into MSE. Where MSE
+// cannot play the codec (Safari/iOS, or H.265 where MSE lacks it) the native
+// HLS player gets /api/v1/cameras/{id}/live.m3u8 instead.
+//
+// Live edge: a live player drifts behind (network hiccups, tab sleep, decoder
+// stalls). Every 250 ms we look at how far the playhead is behind the end of
+// what is buffered; past maxDelay we jump to the edge. A hidden tab is
+// re-checked when it becomes visible again. The server starts every
+// connection with the current GOP, so the first picture comes at once and
+// the first check skips to the live edge.
+//
+// Errors and closed connections reconnect with backoff (0.5 s doubling to 10 s,
+// back to 0.5 s after 10 s of playing).
+//
+// Needs window.mpegts (static/vendor/mpegts.js, loaded by the page).
+
+const HEVC_TYPES = [
+  'video/mp4; codecs="hvc1.1.6.L93.B0"',
+  'video/mp4; codecs="hev1.1.6.L93.B0"',
+];
+
+export function canPlayHevcMse() {
+  const MS = window.ManagedMediaSource || window.MediaSource;
+  return !!MS && HEVC_TYPES.some((t) => MS.isTypeSupported(t));
+}
+
+export function canPlayNativeHls() {
+  return document.createElement('video').canPlayType('application/vnd.apple.mpegurl') !== '';
+}
+
+export class LivePlayer {
+  // options: cameraId (required), maxDelay (s, default 0.5), stats (default true),
+  // apiBase (default '/api/v1').
+  constructor(container, options) {
+    this.container = container;
+    this.cameraId = options.cameraId;
+    this.maxDelay = options.maxDelay ?? 0.5;
+    this.apiBase = options.apiBase ?? '/api/v1';
+    this.showStats = options.stats ?? true;
+    this.player = null;
+    this.mode = null;          // 'mse' | 'hls' | 'none'
+    this.backoff = 500;
+    this.playingSince = 0;
+    this.timers = [];
+    this.info = { codec: '', width: 0, height: 0, kbps: 0, delay: 0, skips: 0, reconnects: 0 };
+    this.firstFrameAt = 0;     // performance.now() of the first painted frame
+
+    this.video = document.createElement('video');
+    this.video.muted = true;   // autoplay needs it; the UI can unmute
+    this.video.autoplay = true;
+    this.video.playsInline = true;
+    this.stats = document.createElement('div');
+    this.stats.className = 'stats';
+    this.message = document.createElement('div');
+    this.message.className = 'message';
+    container.append(this.video, this.message);
+    if (this.showStats) container.append(this.stats);
+
+    this.onVisibility = () => {
+      if (document.visibilityState === 'visible') this.catchUp(true);
+    };
+  }
+
+  async start() {
+    this.stopped = false;
+    document.addEventListener('visibilitychange', this.onVisibility);
+    this.timers.push(setInterval(() => this.tick(), 250));
+    let codec = 'h264';
+    try {
+      const r = await fetch(`${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}`,
+                            { credentials: 'same-origin' });
+      if (r.status === 404) return this.say('No such camera.');
+      if (r.ok) codec = (await r.json()).status?.codec || 'h264';
+    } catch (e) { /* offline: try anyway */ }
+    this.info.codec = codec;
+    const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
+    if (mse && (codec !== 'h265' || canPlayHevcMse())) {
+      this.mode = 'mse';
+      this.connect();
+    } else if (canPlayNativeHls()) {
+      this.mode = 'hls';
+      this.video.src = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live.m3u8`;
+      this.video.play().catch(() => {});
+    } else {
+      this.mode = 'none';
+      this.say(codec === 'h265'
+        ? 'This browser cannot decode H.265 video. Try Safari, or Chrome/Edge on a machine with hardware HEVC decoding.'
+        : 'This browser cannot play live video (no Media Source Extensions).');
+    }
+    this.video.requestVideoFrameCallback?.(() => { this.firstFrameAt = performance.now(); });
+  }
+
+  wsUrl() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${proto}//${location.host}${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live`;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    this.destroyPlayer();
+    const p = mpegts.createPlayer(
+      { type: 'mpegts', isLive: true, url: this.wsUrl() },
+      {
+        enableWorker: false,
+        enableStashBuffer: false,   // hand bytes to MSE at once: latency over smoothness
+        lazyLoad: false,
+        autoCleanupSourceBuffer: true,
+        autoCleanupMaxBackwardDuration: 10,
+        autoCleanupMinBackwardDuration: 5,
+        liveBufferLatencyChasing: false, // we chase ourselves (tick), by seeking
+      });
+    this.player = p;
+    p.on(mpegts.Events.ERROR, () => this.retry());
+    p.on(mpegts.Events.LOADING_COMPLETE, () => this.retry());
+    p.on(mpegts.Events.MEDIA_INFO, (mi) => {
+      if (mi.videoCodec) this.info.codec = mi.videoCodec;
+    });
+    p.on(mpegts.Events.STATISTICS_INFO, (s) => {
+      if (typeof s.speed === 'number') this.info.kbps = s.speed * 8;
+    });
+    p.attachMediaElement(this.video);
+    p.load();
+    const play = p.play();
+    if (play && play.catch) play.catch(() => {});
+    this.say('');
+  }
+
+  retry() {
+    if (this.stopped || this.retryTimer) return;
+    this.info.reconnects++;
+    this.say('Reconnecting…');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, this.backoff);
+    this.backoff = Math.min(this.backoff * 2, 10000);
+  }
+
+  // How far the playhead is behind the newest buffered frame (seconds).
+  delay() {
+    const b = this.video.buffered;
+    if (!b.length) return 0;
+    return Math.max(0, b.end(b.length - 1) - this.video.currentTime);
+  }
+
+  catchUp(force) {
+    const b = this.video.buffered;
+    if (!b.length) return;
+    const end = b.end(b.length - 1);
+    const d = end - this.video.currentTime;
+    if (d > this.maxDelay || (force && d > 0.2)) {
+      // Land a little before the end: at the very end playback stalls.
+      this.video.currentTime = Math.max(b.start(b.length - 1), end - 0.1);
+      this.info.skips++;
+    }
+    if (this.video.paused && this.mode === 'mse') this.video.play().catch(() => {});
+  }
+
+  tick() {
+    const v = this.video;
+    if (this.mode === 'mse') {
+      this.catchUp(false);
+      if (!v.paused && v.readyState >= 2) {
+        if (!this.playingSince) this.playingSince = performance.now();
+        if (performance.now() - this.playingSince > 10000) this.backoff = 500;
+      } else {
+        this.playingSince = 0;
+      }
+    }
+    this.info.delay = this.delay();
+    this.info.width = v.videoWidth;
+    this.info.height = v.videoHeight;
+    if (this.showStats && this.mode !== 'none') {
+      this.stats.textContent =
+        `${this.cameraId} · ${this.mode === 'hls' ? 'HLS' : 'WebSocket'}\n` +
+        `delay ${(this.info.delay * 1000).toFixed(0)} ms · ${(this.info.kbps / 1000).toFixed(2)} Mbps\n` +
+        `${this.info.width}×${this.info.height} · ${this.info.codec}`;
+    }
+  }
+
+  say(text) { this.message.textContent = text; }
+
+  destroyPlayer() {
+    if (!this.player) return;
+    try {
+      this.player.pause();
+      this.player.unload();
+      this.player.detachMediaElement();
+      this.player.destroy();
+    } catch (e) { /* already gone */ }
+    this.player = null;
+  }
+
+  stop() {
+    this.stopped = true;
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.destroyPlayer();
+    this.video.removeAttribute('src');
+  }
+}
