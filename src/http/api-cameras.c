@@ -61,6 +61,16 @@ void vigil_api_cameras(VigilRequest *req)
     vigil_api_live_ts(req, camera);
     return;
   }
+  if (camera && req->segments[2] && g_str_equal(req->segments[2], "recording") &&
+      !req->segments[3]) {
+    vigil_api_camera_recording(req, camera);
+    return;
+  }
+  if (camera && req->segments[2] && g_str_equal(req->segments[2], "export.mp4") &&
+      !req->segments[3]) {
+    vigil_api_camera_export(req, camera);
+    return;
+  }
   if (!camera || req->segments[2]) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera");
     return;

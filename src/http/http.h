@@ -59,5 +59,8 @@ void vigil_api_system(VigilRequest *req);
 void vigil_api_settings(VigilRequest *req);
 void vigil_api_cameras(VigilRequest *req);
 void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera);
+void vigil_api_recordings(VigilRequest *req);
+void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera);
+void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera);
 
 G_END_DECLS
