@@ -222,6 +222,11 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   VigilRequest req = {
       .app = self->app, .msg = msg, .method = method, .segments = segments, .query = query};
 
+  /* "/api/v1/" splits into no segment at all. */
+  if (!segments[0]) {
+    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
   /* The one open endpoint. */
   if (g_str_equal(segments[0], "health") && !segments[1]) {
     vigil_api_health(&req);
