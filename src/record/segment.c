@@ -112,8 +112,18 @@ gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error)
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_new_wrapped_bytes(ts));
   gst_app_src_end_of_stream(GST_APP_SRC(src));
-  g_autoptr(GstSample) sample =
-      gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 10 * GST_SECOND);
+  /* Wait for the picture, but give up at once on an error or EOS without
+   * one (a keyframe that does not decode), and after 3 s at most (a real
+   * keyframe takes well under 100 ms). */
+  g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+  g_autoptr(GstSample) sample = NULL;
+  for (int i = 0; i < 30 && !sample; i++) {
+    sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 100 * GST_MSECOND);
+    g_autoptr(GstMessage) msg =
+        gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    if (!sample && (msg || gst_app_sink_is_eos(GST_APP_SINK(sink))))
+      break;
+  }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   if (!sample) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "the keyframe did not decode");
