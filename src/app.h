@@ -16,6 +16,7 @@ typedef struct {
   VigilCameraManager *cameras;
   VigilSettings *settings;
   gint64 started_us; /* monotonic */
+  gchar *recordings_dir; /* DATA/recordings */
 } VigilApp;
 
 G_END_DECLS

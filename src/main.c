@@ -16,6 +16,9 @@
 #include "camera/ingest.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "record/recorder.h"
+#include "record/repair.h"
+#include "record/retention.h"
 #include "vigil-config.h"
 
 static gboolean on_quit_signal(gpointer user_data)
@@ -69,6 +72,15 @@ static gboolean ensure_admin(VigilApp *app, GError **error)
   /* SPEC: the generated password is shown once, so the first user can log in. */
   g_message("created user \"admin\" with password %s (also in %s)", password, path);
   return TRUE;
+}
+
+/* A recorder's disk-low alarm: the events module will turn it into an alarm
+ * event; for now it is logged (by the recorder) and makes retention run. */
+static void on_record_alarm(const char *camera, const char *alarm, gboolean active,
+                            const char *message, gpointer data)
+{
+  if (active)
+    vigil_retention_kick(data);
 }
 
 static VigilSettings *load_settings(VigilStore *store)
@@ -141,8 +153,21 @@ int main(int argc, char **argv)
   }
   app.settings = load_settings(app.store);
 
+  app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
+  if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
+    g_critical("cannot create %s: %s", app.recordings_dir, g_strerror(errno));
+    return 1;
+  }
+  if (!vigil_record_repair(app.store, app.recordings_dir, NULL, &error)) {
+    g_critical("cannot repair the recordings index: %s", error->message);
+    return 1;
+  }
+
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   app.cameras = vigil_camera_manager_new(app.store);
+  vigil_camera_manager_set_recordings_dir(app.cameras, app.recordings_dir);
+  VigilRetention *retention = vigil_retention_new(&app, app.recordings_dir);
+  vigil_recorder_set_alarm_func(on_record_alarm, retention);
   VigilHttp *http = vigil_http_new(&app);
   if (!vigil_http_listen(http, listen ? listen : "127.0.0.1:8080", &error)) {
     g_critical("cannot listen on %s: %s", listen ? listen : "127.0.0.1:8080", error->message);
@@ -163,12 +188,15 @@ int main(int argc, char **argv)
   g_main_loop_run(loop);
 
   vigil_http_free(http);
+  vigil_retention_free(retention);
+  vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
     g_warning("some camera pipelines did not stop within 5 s");
   vigil_settings_free(app.settings);
   vigil_store_close(app.store);
   g_free(app.data_dir);
+  g_free(app.recordings_dir);
   g_info("stopped");
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "camera/ingest.h"
 #include "camera/source.h"
 #include "core/util.h"
+#include "record/recorder.h"
 
 /* A connection that streamed this long resets the backoff. */
 #define STABLE_US (10 * G_USEC_PER_SEC)
@@ -40,6 +41,7 @@ struct _VigilCamera {
   guint tick_source;
   VigilCameraStateFunc state_func;
   gpointer state_data;
+  VigilRecorder *recorder; /* owned, NULL when nothing records */
 };
 
 const char *vigil_camera_state_to_string(VigilCameraState state)
@@ -209,6 +211,7 @@ void vigil_camera_free(VigilCamera *self)
   if (!self)
     return;
   stop_ingest(self);
+  g_clear_pointer(&self->recorder, vigil_recorder_free);
   g_clear_handle_id(&self->retry_source, g_source_remove);
   g_clear_handle_id(&self->tick_source, g_source_remove);
   g_clear_pointer(&self->stream, vigil_stream_unref);
@@ -250,6 +253,8 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
   gboolean restart = vigil_camera_config_source_changed(self->cfg, cfg);
   vigil_camera_config_free(self->cfg);
   self->cfg = vigil_camera_config_copy(cfg);
+  if (self->recorder)
+    vigil_recorder_set_config(self->recorder, self->cfg);
   if (!restart)
     return;
 
@@ -264,6 +269,20 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
   apply_enabled(self);
 }
 
+void vigil_camera_set_recorder(VigilCamera *self, VigilRecorder *recorder)
+{
+  g_clear_pointer(&self->recorder, vigil_recorder_free);
+  self->recorder = recorder;
+  if (recorder) {
+    vigil_recorder_attach(recorder, self->stream);
+    vigil_recorder_set_config(recorder, self->cfg);
+  }
+}
+
+VigilRecorder *vigil_camera_get_recorder(VigilCamera *self)
+{
+  return self->recorder;
+}
 
 JsonNode *vigil_camera_status_to_json(VigilCamera *self)
 {
@@ -312,7 +331,7 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   json_builder_set_member_name(b, "audio");
   json_builder_add_boolean_value(b, live && stats.has_audio);
   json_builder_set_member_name(b, "recording");
-  json_builder_add_boolean_value(b, FALSE);
+  json_builder_add_boolean_value(b, self->recorder && vigil_recorder_is_recording(self->recorder));
   json_builder_set_member_name(b, "viewers");
   json_builder_add_int_value(b, stats.viewers);
   json_builder_set_member_name(b, "reconnects");

@@ -51,6 +51,12 @@ VigilCameraState vigil_camera_get_state(VigilCamera *camera);
  * source-related fields changed. */
 void vigil_camera_update(VigilCamera *camera, const VigilCameraConfig *cfg);
 
+/* Recording (record/recorder.h): the camera owns @recorder (may be NULL),
+ * attaches it to its stream and passes it every configuration change. */
+typedef struct _VigilRecorder VigilRecorder;
+void vigil_camera_set_recorder(VigilCamera *camera, VigilRecorder *recorder);
+VigilRecorder *vigil_camera_get_recorder(VigilCamera *camera); /* NULL if none */
+
 /* The "status" object of the API. */
 JsonNode *vigil_camera_status_to_json(VigilCamera *camera);
 

@@ -4,11 +4,28 @@
 #include "camera/manager.h"
 
 #include "core/error.h"
+#include "record/recorder.h"
 
 struct _VigilCameraManager {
   VigilStore *store;         /* borrowed */
   GPtrArray *cameras;        /* VigilCamera*, owned, creation order */
+  gchar *recordings_dir;     /* NULL: cameras get no recorder */
 };
+
+static VigilCamera *new_camera(VigilCameraManager *self, const VigilCameraConfig *cfg)
+{
+  VigilCamera *camera = vigil_camera_new(cfg);
+  if (self->recordings_dir)
+    vigil_camera_set_recorder(camera,
+                              vigil_recorder_new(cfg->id, self->recordings_dir, self->store));
+  return camera;
+}
+
+void vigil_camera_manager_set_recordings_dir(VigilCameraManager *self, const char *dir)
+{
+  g_free(self->recordings_dir);
+  self->recordings_dir = g_strdup(dir);
+}
 
 VigilCameraManager *vigil_camera_manager_new(VigilStore *store)
 {
@@ -23,6 +40,7 @@ void vigil_camera_manager_free(VigilCameraManager *self)
   if (!self)
     return;
   g_ptr_array_unref(self->cameras);
+  g_free(self->recordings_dir);
   g_free(self);
 }
 
@@ -32,7 +50,7 @@ gboolean vigil_camera_manager_load(VigilCameraManager *self, GError **error)
   if (!configs)
     return FALSE;
   for (guint i = 0; i < configs->len; i++)
-    g_ptr_array_add(self->cameras, vigil_camera_new(g_ptr_array_index(configs, i)));
+    g_ptr_array_add(self->cameras, new_camera(self, g_ptr_array_index(configs, i)));
   g_info("%u camera(s) loaded", configs->len);
   return TRUE;
 }
@@ -77,7 +95,7 @@ VigilCamera *vigil_camera_manager_create(VigilCameraManager *self, JsonNode *bod
   }
   if (!vigil_store_insert_camera(self->store, cfg, error))
     return NULL;
-  VigilCamera *camera = vigil_camera_new(cfg);
+  VigilCamera *camera = new_camera(self, cfg);
   g_ptr_array_add(self->cameras, camera);
   g_info("camera %s created", cfg->id);
   return camera;

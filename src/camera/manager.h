@@ -17,6 +17,10 @@ VigilCameraManager *vigil_camera_manager_new(VigilStore *store);
 void vigil_camera_manager_free(VigilCameraManager *manager);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilCameraManager, vigil_camera_manager_free)
 
+/* Cameras created from now on record under @dir (DATA/recordings). Call
+ * before load; without it cameras get no recorder (tests). */
+void vigil_camera_manager_set_recordings_dir(VigilCameraManager *manager, const char *dir);
+
 /* Starts every camera the store holds. */
 gboolean vigil_camera_manager_load(VigilCameraManager *manager, GError **error);
 

@@ -58,6 +58,16 @@ void vigil_api_cameras(VigilRequest *req)
   VigilCamera *camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(manager, id) : NULL;
   if (camera && req->segments[2] && vigil_api_live(req, camera))
     return;
+  if (camera && req->segments[2] && g_str_equal(req->segments[2], "recording") &&
+      !req->segments[3]) {
+    vigil_api_camera_recording(req, camera);
+    return;
+  }
+  if (camera && req->segments[2] && g_str_equal(req->segments[2], "export.mp4") &&
+      !req->segments[3]) {
+    vigil_api_camera_export(req, camera);
+    return;
+  }
   if (!camera || req->segments[2]) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera");
     return;

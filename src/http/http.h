@@ -71,5 +71,8 @@ void vigil_api_live_hls_segment(VigilRequest *req, VigilCamera *camera, const ch
 void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg);
 /* Non-API GET paths: the embedded web assets (web.c). */
 void vigil_web_serve(SoupServerMessage *msg, const char *path);
+void vigil_api_recordings(VigilRequest *req);
+void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera);
+void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera);
 
 G_END_DECLS

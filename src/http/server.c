@@ -194,6 +194,8 @@ static void route_api(VigilRequest *req)
     vigil_api_settings(req);
   else if (g_str_equal(resource, "cameras"))
     vigil_api_cameras(req);
+  else if (g_str_equal(resource, "recordings"))
+    vigil_api_recordings(req);
   else
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
 }
@@ -228,6 +230,11 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   VigilRequest req = {
       .app = self->app, .msg = msg, .method = method, .segments = segments, .query = query};
 
+  /* "/api/v1/" splits into no segment at all. */
+  if (!segments[0]) {
+    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
   /* The one open endpoint. */
   if (g_str_equal(segments[0], "health") && !segments[1]) {
     vigil_api_health(&req);

@@ -51,6 +51,30 @@ static const char *const migrations[] = {
   "  name TEXT,"
   "  created_us INTEGER NOT NULL,"
   "  last_used_us INTEGER);",
+
+  /* 3: the recordings index. recordings.path is relative to DATA/recordings
+   * (camera/date/stamp); segment seq n is the file %06d.ts in it. Rows are
+   * written only after their files are fsynced. */
+  "CREATE TABLE recordings ("
+  "  id INTEGER PRIMARY KEY,"
+  "  camera TEXT NOT NULL,"
+  "  start_us INTEGER NOT NULL,"
+  "  end_us INTEGER NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  size_bytes INTEGER NOT NULL DEFAULT 0,"
+  "  keep INTEGER NOT NULL DEFAULT 0,"
+  "  path TEXT NOT NULL UNIQUE,"
+  "  open INTEGER NOT NULL DEFAULT 1);"
+  "CREATE INDEX recordings_camera_start ON recordings (camera, start_us);"
+  "CREATE INDEX recordings_start ON recordings (start_us);"
+  "CREATE TABLE segments ("
+  "  recording INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+  "  seq INTEGER NOT NULL,"
+  "  start_us INTEGER NOT NULL,"
+  "  duration_us INTEGER NOT NULL,"
+  "  size_bytes INTEGER NOT NULL,"
+  "  discont INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (recording, seq));",
 };
 
 int

@@ -1,0 +1,99 @@
+/* Building and parsing recording playlists (HLS version 3, VOD). */
+#define G_LOG_DOMAIN "vigil-record"
+
+#include "record/playlist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+#define REASON_COMMENT "# vigil-reason: "
+
+gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *uri_prefix,
+                            const char *reason)
+{
+  gint64 max_us = 0;
+  for (guint i = 0; i < segments->len; i++) {
+    VigilSegment *seg = g_ptr_array_index(segments, i);
+    max_us = MAX(max_us, seg->duration_us);
+  }
+  GString *s = g_string_new("#EXTM3U\n#EXT-X-VERSION:3\n");
+  /* EXT-X-TARGETDURATION must be >= every EXTINF rounded to an integer. */
+  g_string_append_printf(s, "#EXT-X-TARGETDURATION:%d\n",
+                         MAX(1, (int)ceil((double)max_us / G_USEC_PER_SEC)));
+  g_string_append(s, "#EXT-X-MEDIA-SEQUENCE:0\n");
+  g_string_append_printf(s, "#EXT-X-PLAYLIST-TYPE:%s\n", closed ? "VOD" : "EVENT");
+  if (reason)
+    g_string_append_printf(s, REASON_COMMENT "%s\n", reason);
+  for (guint i = 0; i < segments->len; i++) {
+    VigilSegment *seg = g_ptr_array_index(segments, i);
+    if (seg->discont && i > 0)
+      g_string_append(s, "#EXT-X-DISCONTINUITY\n");
+    g_autofree gchar *when = vigil_time_format(seg->start_us);
+    g_string_append_printf(s, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
+    g_string_append_printf(s, "#EXTINF:%.3f,\n%s%06d.ts\n",
+                           (double)seg->duration_us / G_USEC_PER_SEC, uri_prefix, seg->seq);
+  }
+  if (closed)
+    g_string_append(s, "#EXT-X-ENDLIST\n");
+  return g_string_free(s, FALSE);
+}
+
+GPtrArray *vigil_playlist_parse(const char *text, gboolean *closed, gchar **reason)
+{
+  if (!g_str_has_prefix(text, "#EXTM3U"))
+    return NULL;
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  g_autoptr(GPtrArray) segs = g_ptr_array_new_with_free_func(g_free);
+  gint64 when = -1;
+  double extinf = -1;
+  gboolean discont = FALSE;
+  g_autofree gchar *found_reason = NULL;
+  *closed = FALSE;
+  if (reason)
+    *reason = NULL;
+  for (guint i = 0; lines[i]; i++) {
+    const char *line = g_strstrip(lines[i]);
+    if (!*line)
+      continue;
+    if (g_str_has_prefix(line, "#EXT-X-PROGRAM-DATE-TIME:")) {
+      if (!vigil_time_parse(line + strlen("#EXT-X-PROGRAM-DATE-TIME:"), &when))
+        return NULL;
+    } else if (g_str_has_prefix(line, "#EXTINF:")) {
+      char *end = NULL;
+      extinf = g_ascii_strtod(line + strlen("#EXTINF:"), &end);
+      if (end == line + strlen("#EXTINF:") || extinf < 0)
+        return NULL;
+    } else if (g_str_equal(line, "#EXT-X-DISCONTINUITY")) {
+      discont = TRUE;
+    } else if (g_str_equal(line, "#EXT-X-ENDLIST")) {
+      *closed = TRUE;
+    } else if (g_str_has_prefix(line, REASON_COMMENT)) {
+      if (!found_reason)
+        found_reason = g_strdup(line + strlen(REASON_COMMENT));
+    } else if (line[0] != '#') {
+      /* A segment URI: the last path component must be NNNNNN.ts. */
+      const char *base = strrchr(line, '/');
+      base = base ? base + 1 : line;
+      if (strlen(base) != 9 || !g_str_has_suffix(base, ".ts") || when < 0 || extinf < 0)
+        return NULL;
+      for (int k = 0; k < 6; k++)
+        if (!g_ascii_isdigit(base[k]))
+          return NULL;
+      VigilSegment *seg = g_new0(VigilSegment, 1);
+      seg->seq = atoi(base);
+      seg->start_us = when;
+      seg->duration_us = (gint64)llround(extinf * G_USEC_PER_SEC);
+      seg->discont = discont;
+      g_ptr_array_add(segs, seg);
+      when = -1;
+      extinf = -1;
+      discont = FALSE;
+    }
+  }
+  if (reason)
+    *reason = g_steal_pointer(&found_reason);
+  return g_steal_pointer(&segs);
+}

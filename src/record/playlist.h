@@ -1,0 +1,26 @@
+/* HLS VOD playlists of recordings: built from segment lists (for the file on
+ * disk and for the API) and parsed back (crash repair reads the file on disk
+ * to learn which segments were complete). Pure: no I/O. */
+#pragma once
+
+#include <glib.h>
+
+#include "store/recordings.h"
+
+G_BEGIN_DECLS
+
+/* A playlist for @segments (VigilSegment*, in order): one
+ * EXT-X-PROGRAM-DATE-TIME per segment, EXT-X-DISCONTINUITY before a segment
+ * after a gap, EXT-X-ENDLIST when @closed. Each URI is @uri_prefix followed
+ * by "%06d.ts". @reason, if set, goes into a comment line that crash repair
+ * reads back. */
+gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *uri_prefix,
+                            const char *reason);
+
+/* Parses a playlist written by vigil_playlist_build. Returns the segments
+ * (VigilSegment*, recording = 0; seq from the URI's file name) or NULL when
+ * the text is not such a playlist. @closed: whether it has EXT-X-ENDLIST;
+ * @reason: the reason comment or NULL. */
+GPtrArray *vigil_playlist_parse(const char *text, gboolean *closed, gchar **reason);
+
+G_END_DECLS

@@ -1,0 +1,391 @@
+/* The recorder state machine (main thread): pre-roll, triggers, post-roll,
+ * manual start/stop, splitting, and indexing what the writer reports. */
+#define G_LOG_DOMAIN "vigil-record"
+
+#include "record/recorder.h"
+
+#include "core/error.h"
+#include "record/preroll.h"
+#include "store/recordings.h"
+
+struct _VigilRecorder {
+  gchar *camera;
+  VigilStore *store;          /* borrowed, NULL with a test sink */
+  VigilSegmentWriter *writer; /* owned, NULL with a test sink */
+  VigilRecorderSink sink;
+  gpointer sink_data;
+
+  VigilStream *stream;
+  VigilSubscriber *subscriber;
+  VigilPreroll *preroll;
+  guint tick;
+
+  VigilRecordMode mode;
+  int pre_roll_s, post_roll_s;
+  gint64 max_us;
+  VigilClockFunc clock;
+  gpointer clock_data;
+
+  VigilRecInfo *rec;     /* the running recording */
+  gint64 rec_first_pts;  /* -1 until its first keyframe */
+  gboolean manual;
+  gboolean triggered;
+  gint64 last_trigger_us;
+  gchar *trigger_reason;
+  gboolean skipping;     /* dropping up to a keyframe: the disk is behind */
+  gboolean disk_low;
+};
+
+static VigilRecordAlarmFunc alarm_func;
+static gpointer alarm_data;
+
+void vigil_recorder_set_alarm_func(VigilRecordAlarmFunc func, gpointer data)
+{
+  alarm_func = func;
+  alarm_data = data;
+}
+
+static gint64 default_clock(gpointer data)
+{
+  return g_get_monotonic_time();
+}
+
+static gint64 now(VigilRecorder *self)
+{
+  return self->clock(self->clock_data);
+}
+
+/* --- the writer's reports become index rows --- */
+
+static void on_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegment *segment,
+                      const char *message, gpointer user_data)
+{
+  VigilRecorder *self = user_data;
+  g_autoptr(GError) error = NULL;
+  switch (event) {
+  case VIGIL_WRITER_SEGMENT: {
+    if (!rec->db_id) {
+      VigilRecording row = {.camera = rec->camera,
+                            .start_us = rec->start_us,
+                            .end_us = segment->start_us + segment->duration_us,
+                            .reason = rec->reason,
+                            .path = rec->rel_path,
+                            .open = TRUE};
+      rec->db_id = vigil_store_insert_recording(self->store, &row, &error);
+      if (!rec->db_id) {
+        /* The files are complete on disk: crash repair indexes them later. */
+        g_warning("camera %s: cannot index recording %s: %s", rec->camera, rec->rel_path,
+                  error->message);
+        return;
+      }
+      g_info("camera %s: recording %s (%s) started", rec->camera, rec->rel_path, rec->reason);
+    }
+    VigilSegment seg = *segment;
+    seg.recording = rec->db_id;
+    if (!vigil_store_add_segment(self->store, &seg, &error))
+      g_warning("camera %s: cannot index segment %d of %s: %s", rec->camera, seg.seq,
+                rec->rel_path, error->message);
+    break;
+  }
+  case VIGIL_WRITER_CLOSED:
+    if (rec && rec->db_id) {
+      if (!vigil_store_close_recording(self->store, rec->db_id, &error))
+        g_warning("camera %s: %s", rec->camera, error->message);
+      g_info("camera %s: recording %s ended", rec->camera, rec->rel_path);
+    }
+    break;
+  case VIGIL_WRITER_FAILED:
+    if (!self->disk_low) {
+      self->disk_low = TRUE;
+      if (alarm_func)
+        alarm_func(self->camera, "disk-low", TRUE, message, alarm_data);
+    }
+    break;
+  case VIGIL_WRITER_RECOVERED:
+    if (self->disk_low) {
+      self->disk_low = FALSE;
+      if (alarm_func)
+        alarm_func(self->camera, "disk-low", FALSE, "recording works again", alarm_data);
+    }
+    break;
+  }
+}
+
+static void writer_begin(VigilRecInfo *rec, gpointer data)
+{
+  vigil_segment_writer_begin(data, rec);
+}
+
+static void writer_write(VigilChunk *chunk, gpointer data)
+{
+  vigil_segment_writer_write(data, chunk);
+}
+
+static void writer_end(gpointer data)
+{
+  vigil_segment_writer_end(data);
+}
+
+/* --- the state machine --- */
+
+static gboolean wanted(VigilRecorder *self, const char **reason)
+{
+  if (self->mode == VIGIL_RECORD_CONTINUOUS) {
+    *reason = "continuous";
+    return TRUE;
+  }
+  if (self->manual) {
+    *reason = "manual";
+    return TRUE;
+  }
+  if (self->mode == VIGIL_RECORD_EVENTS && self->triggered &&
+      now(self) - self->last_trigger_us < (gint64)self->post_roll_s * G_USEC_PER_SEC) {
+    *reason = self->trigger_reason;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void feed(VigilRecorder *self, VigilChunk *chunk)
+{
+  gboolean keyframe = vigil_chunk_is_keyframe(chunk);
+  if (keyframe) {
+    if (self->rec_first_pts < 0) {
+      self->rec_first_pts = chunk->pts;
+    } else if ((chunk->pts - self->rec_first_pts) * 100 / 9 >= self->max_us) {
+      /* Split: the next recording starts with this very keyframe. */
+      g_autofree gchar *reason = g_strdup(self->rec->reason);
+      self->sink.end(self->sink_data);
+      vigil_rec_info_unref(self->rec);
+      self->rec = vigil_rec_info_new(self->camera, reason);
+      self->sink.begin(self->rec, self->sink_data);
+      self->rec_first_pts = chunk->pts;
+    }
+  }
+  if (self->writer) {
+    if (self->skipping && !keyframe)
+      return;
+    self->skipping = FALSE;
+    if (vigil_segment_writer_get_queued(self->writer) > VIGIL_RECORDER_MAX_QUEUED) {
+      g_warning("camera %s: the disk cannot keep up; dropping a GOP", self->camera);
+      self->skipping = TRUE;
+      return;
+    }
+  }
+  self->sink.write(chunk, self->sink_data);
+}
+
+static void start_recording(VigilRecorder *self, const char *reason)
+{
+  self->rec = vigil_rec_info_new(self->camera, reason);
+  self->rec_first_pts = -1;
+  self->skipping = FALSE;
+  self->sink.begin(self->rec, self->sink_data);
+  g_autoptr(GPtrArray) preroll = vigil_preroll_take(self->preroll);
+  g_debug("camera %s: recording (%s) with %u chunks of pre-roll", self->camera, reason,
+          preroll->len);
+  for (guint i = 0; i < preroll->len; i++)
+    feed(self, g_ptr_array_index(preroll, i));
+}
+
+static void stop_recording(VigilRecorder *self)
+{
+  self->sink.end(self->sink_data);
+  g_clear_pointer(&self->rec, vigil_rec_info_unref);
+  g_debug("camera %s: recording stops", self->camera);
+}
+
+void vigil_recorder_update(VigilRecorder *self)
+{
+  const char *reason = NULL;
+  gboolean want = wanted(self, &reason);
+  if (!want && self->triggered && self->mode == VIGIL_RECORD_EVENTS)
+    self->triggered = FALSE; /* post-roll over */
+  if (want && !self->rec)
+    start_recording(self, reason);
+  else if (!want && self->rec)
+    stop_recording(self);
+}
+
+static gboolean on_tick(gpointer data)
+{
+  vigil_recorder_update(data);
+  return G_SOURCE_CONTINUE;
+}
+
+void vigil_recorder_push(VigilRecorder *self, VigilChunk *chunk)
+{
+  vigil_recorder_update(self);
+  if (self->rec)
+    feed(self, chunk);
+  else
+    vigil_preroll_push(self->preroll, chunk);
+}
+
+static void on_chunk(VigilChunk *chunk, gpointer data)
+{
+  vigil_recorder_push(data, chunk);
+}
+
+static void apply_preroll_window(VigilRecorder *self)
+{
+  /* Continuous recordings have no pre-roll: the current GOP suffices to
+   * start at a keyframe. */
+  vigil_preroll_set_seconds(self->preroll,
+                            self->mode == VIGIL_RECORD_EVENTS ? self->pre_roll_s : 0);
+}
+
+static VigilRecorder *recorder_new(const char *camera_id)
+{
+  VigilRecorder *self = g_new0(VigilRecorder, 1);
+  self->camera = g_strdup(camera_id);
+  self->preroll = vigil_preroll_new(0);
+  self->mode = VIGIL_RECORD_OFF;
+  self->max_us = VIGIL_RECORDER_MAX_US;
+  self->clock = default_clock;
+  self->rec_first_pts = -1;
+  return self;
+}
+
+VigilRecorder *vigil_recorder_new(const char *camera_id, const char *recordings_dir,
+                                  VigilStore *store)
+{
+  VigilRecorder *self = recorder_new(camera_id);
+  self->store = store;
+  self->writer = vigil_segment_writer_new(recordings_dir, NULL, on_writer, self);
+  self->sink = (VigilRecorderSink){writer_begin, writer_write, writer_end};
+  self->sink_data = self->writer;
+  self->tick = g_timeout_add_seconds(1, on_tick, self);
+  return self;
+}
+
+VigilRecorder *vigil_recorder_new_with_sink(const char *camera_id, const VigilRecorderSink *sink,
+                                            gpointer sink_data)
+{
+  VigilRecorder *self = recorder_new(camera_id);
+  self->sink = *sink;
+  self->sink_data = sink_data;
+  return self;
+}
+
+void vigil_recorder_free(VigilRecorder *self)
+{
+  if (!self)
+    return;
+  vigil_recorder_attach(self, NULL);
+  g_clear_handle_id(&self->tick, g_source_remove);
+  if (self->rec)
+    stop_recording(self);
+  g_clear_pointer(&self->writer, vigil_segment_writer_free);
+  vigil_preroll_free(self->preroll);
+  g_free(self->trigger_reason);
+  g_free(self->camera);
+  g_free(self);
+}
+
+void vigil_recorder_set_clock(VigilRecorder *self, VigilClockFunc func, gpointer data)
+{
+  self->clock = func ? func : default_clock;
+  self->clock_data = data;
+}
+
+void vigil_recorder_set_max_length(VigilRecorder *self, gint64 max_us)
+{
+  self->max_us = max_us > 0 ? max_us : VIGIL_RECORDER_MAX_US;
+}
+
+void vigil_recorder_attach(VigilRecorder *self, VigilStream *stream)
+{
+  if (self->subscriber) {
+    vigil_stream_unsubscribe(self->stream, g_steal_pointer(&self->subscriber));
+    g_clear_pointer(&self->stream, vigil_stream_unref);
+  }
+  if (!stream)
+    return;
+  self->stream = vigil_stream_ref(stream);
+  self->subscriber =
+      vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk, self, NULL);
+}
+
+void vigil_recorder_set_mode(VigilRecorder *self, VigilRecordMode mode, int pre_roll_s,
+                             int post_roll_s)
+{
+  gboolean changed = mode != self->mode;
+  self->mode = mode;
+  self->pre_roll_s = pre_roll_s;
+  self->post_roll_s = post_roll_s;
+  apply_preroll_window(self);
+  if (changed && mode == VIGIL_RECORD_OFF) {
+    /* "off" closes a running recording at once, manual ones included. */
+    self->manual = FALSE;
+    self->triggered = FALSE;
+  }
+  if (changed)
+    g_info("camera %s: record mode %s", self->camera, vigil_record_mode_to_string(mode));
+  vigil_recorder_update(self);
+}
+
+void vigil_recorder_set_config(VigilRecorder *self, const VigilCameraConfig *cfg)
+{
+  vigil_recorder_set_mode(self, cfg->record, cfg->pre_roll_s, cfg->post_roll_s);
+}
+
+void vigil_recorder_trigger(VigilRecorder *self, const char *reason)
+{
+  if (self->mode == VIGIL_RECORD_OFF)
+    return;
+  if (!self->triggered || !self->rec) {
+    g_free(self->trigger_reason);
+    self->trigger_reason = g_strdup(reason);
+  }
+  self->triggered = TRUE;
+  self->last_trigger_us = now(self);
+  vigil_recorder_update(self);
+}
+
+gboolean vigil_recorder_manual(VigilRecorder *self, gboolean start, GError **error)
+{
+  if (!start && self->mode == VIGIL_RECORD_CONTINUOUS) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT,
+                "the camera records continuously; set \"record\" to \"events\" or \"off\" "
+                "to stop");
+    return FALSE;
+  }
+  self->manual = start;
+  if (!start)
+    self->triggered = FALSE; /* stop means stop, post-roll included */
+  g_info("camera %s: manual recording %s", self->camera, start ? "on" : "off");
+  vigil_recorder_update(self);
+  return TRUE;
+}
+
+gboolean vigil_recorder_is_recording(VigilRecorder *self)
+{
+  return self->rec != NULL && !self->disk_low;
+}
+
+gboolean vigil_recorder_is_active(VigilRecorder *self)
+{
+  return self->rec != NULL;
+}
+
+gboolean vigil_recorder_is_disk_low(VigilRecorder *self)
+{
+  return self->disk_low;
+}
+
+const char *vigil_recorder_get_reason(VigilRecorder *self)
+{
+  return self->rec ? self->rec->reason : NULL;
+}
+
+double vigil_recorder_get_preroll_s(VigilRecorder *self)
+{
+  return vigil_preroll_get_span(self->preroll) / 90000.0;
+}
+
+void vigil_recorder_flush(VigilRecorder *self)
+{
+  if (self->writer)
+    vigil_segment_writer_flush(self->writer);
+}

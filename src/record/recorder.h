@@ -1,0 +1,93 @@
+/* VigilRecorder: one camera's recording state machine, on the main context.
+ *
+ * It subscribes to the camera's VigilStream; while nothing records it only
+ * keeps the pre-roll ring in RAM. A recording runs while the mode is
+ * "continuous", while a manual recording is on, or (mode "events") until
+ * post_roll_s after the last trigger; it then begins with the pre-roll.
+ * Recordings longer than the maximum (default 15 min) are split at a
+ * keyframe into consecutive recordings with no gap. Setting the mode to
+ * "off" ends a running recording at once.
+ *
+ * The chunks go to a sink: normally a VigilSegmentWriter whose reports the
+ * recorder turns into index rows; tests give their own sink. */
+#pragma once
+
+#include <glib.h>
+
+#include "camera/config.h"
+#include "live/stream.h"
+#include "record/segment.h"
+#include "store/store.h"
+
+G_BEGIN_DECLS
+
+#define VIGIL_RECORDER_MAX_US (15 * 60 * G_USEC_PER_SEC)
+/* Past this many bytes waiting for the disk, chunks are dropped up to the
+ * next keyframe rather than growing memory without bound. */
+#define VIGIL_RECORDER_MAX_QUEUED (64u * 1024 * 1024)
+
+typedef struct _VigilRecorder VigilRecorder;
+
+/* Where the recorder's chunks go (tests). */
+typedef struct {
+  void (*begin)(VigilRecInfo *rec, gpointer data);
+  void (*write)(VigilChunk *chunk, gpointer data);
+  void (*end)(gpointer data);
+} VigilRecorderSink;
+
+/* Monotonic microseconds; injectable for tests. */
+typedef gint64 (*VigilClockFunc)(gpointer data);
+
+/* Alarms raised by recorders ("disk-low"), for the events module to come.
+ * @active says whether the condition starts or ends. Main thread. */
+typedef void (*VigilRecordAlarmFunc)(const char *camera, const char *alarm, gboolean active,
+                                     const char *message, gpointer data);
+void vigil_recorder_set_alarm_func(VigilRecordAlarmFunc func, gpointer data);
+
+/* A recorder writing under @recordings_dir and indexing in @store. */
+VigilRecorder *vigil_recorder_new(const char *camera_id, const char *recordings_dir,
+                                  VigilStore *store);
+/* A recorder feeding @sink (nothing indexed). */
+VigilRecorder *vigil_recorder_new_with_sink(const char *camera_id, const VigilRecorderSink *sink,
+                                            gpointer sink_data);
+/* Ends a running recording (its files are complete and indexed on return). */
+void vigil_recorder_free(VigilRecorder *recorder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRecorder, vigil_recorder_free)
+
+void vigil_recorder_set_clock(VigilRecorder *recorder, VigilClockFunc func, gpointer data);
+void vigil_recorder_set_max_length(VigilRecorder *recorder, gint64 max_us);
+
+/* Subscribes to @stream (main context); NULL unsubscribes. */
+void vigil_recorder_attach(VigilRecorder *recorder, VigilStream *stream);
+/* Takes the record mode, pre_roll_s and post_roll_s of @cfg. */
+void vigil_recorder_set_config(VigilRecorder *recorder, const VigilCameraConfig *cfg);
+void vigil_recorder_set_mode(VigilRecorder *recorder, VigilRecordMode mode, int pre_roll_s,
+                             int post_roll_s);
+
+/* Starts or extends a recording for @reason ("manual", "motion",
+ * "object:person", "barcode"); ignored in mode "off". */
+void vigil_recorder_trigger(VigilRecorder *recorder, const char *reason);
+/* Manual recording on/off. Stopping fails with VIGIL_ERROR_CONFLICT in mode
+ * "continuous" (it records anyway). */
+gboolean vigil_recorder_manual(VigilRecorder *recorder, gboolean start, GError **error);
+
+/* Feeds a chunk as the stream would (tests). */
+void vigil_recorder_push(VigilRecorder *recorder, VigilChunk *chunk);
+/* Re-evaluates timers (post-roll); also runs once a second by itself. */
+void vigil_recorder_update(VigilRecorder *recorder);
+
+/* TRUE while a recording runs and reaches the disk (FALSE while the disk is
+ * full). */
+gboolean vigil_recorder_is_recording(VigilRecorder *recorder);
+/* TRUE while a recording runs, whether or not the disk takes it. */
+gboolean vigil_recorder_is_active(VigilRecorder *recorder);
+/* TRUE while writing fails (disk full): the disk-low condition. */
+gboolean vigil_recorder_is_disk_low(VigilRecorder *recorder);
+/* The reason of the running recording, NULL if none. */
+const char *vigil_recorder_get_reason(VigilRecorder *recorder);
+/* Seconds of pre-roll held in RAM now. */
+double vigil_recorder_get_preroll_s(VigilRecorder *recorder);
+/* Waits until the writer has written everything queued (tests). */
+void vigil_recorder_flush(VigilRecorder *recorder);
+
+G_END_DECLS

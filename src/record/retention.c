@@ -1,0 +1,175 @@
+/* Retention: the pure selection and the periodic job. */
+#define G_LOG_DOMAIN "vigil-record"
+
+#include "record/retention.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sys/statvfs.h>
+
+#include "core/error.h"
+#include "record/repair.h"
+#include "store/recordings.h"
+
+GArray *vigil_retention_select(const VigilRetentionItem *items, guint n,
+                               const VigilRetentionLimits *lim)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autofree gboolean *chosen = g_new0(gboolean, n ? n : 1);
+  guint batch = lim->batch ? lim->batch : G_MAXUINT;
+  gint64 used = 0;
+  for (guint i = 0; i < n; i++)
+    used += items[i].size_bytes;
+
+  /* How many bytes must go. */
+  gint64 over_quota = lim->max_bytes >= 0 ? used - lim->max_bytes : 0;
+  gint64 under_free = 0;
+  if (lim->min_free_percent > 0 && lim->fs_total > 0)
+    under_free = (gint64)((double)lim->fs_total * lim->min_free_percent / 100.0) -
+                 (gint64)lim->fs_free;
+  gint64 need = MAX(MAX(over_quota, under_free), 0);
+
+  gint64 freed = 0;
+  for (guint i = 0; i < n && out->len < batch; i++) {
+    const VigilRetentionItem *it = &items[i];
+    if (it->keep || it->open || it->retain_days <= 0)
+      continue;
+    if (it->end_us < lim->now_us - (gint64)it->retain_days * 86400 * G_USEC_PER_SEC) {
+      chosen[i] = TRUE;
+      g_array_append_val(out, it->id);
+      freed += it->size_bytes;
+    }
+  }
+  for (guint i = 0; i < n && freed < need && out->len < batch; i++) {
+    const VigilRetentionItem *it = &items[i];
+    if (chosen[i] || it->keep || it->open)
+      continue;
+    chosen[i] = TRUE;
+    g_array_append_val(out, it->id);
+    freed += it->size_bytes;
+  }
+  /* Oldest first overall (items are oldest first). */
+  g_array_set_size(out, 0);
+  for (guint i = 0; i < n; i++)
+    if (chosen[i])
+      g_array_append_val(out, items[i].id);
+  return out;
+}
+
+gboolean vigil_recording_delete(VigilStore *store, const char *root, gint64 id, GError **error)
+{
+  g_autoptr(VigilRecording) rec = vigil_store_get_recording(store, id, error);
+  if (!rec)
+    return FALSE;
+  g_autofree gchar *dir = g_build_filename(root, rec->path, NULL);
+  if (!vigil_record_remove_dir(dir)) {
+    int saved = errno;
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_STORAGE, "cannot delete %s: %s", rec->path,
+                g_strerror(saved));
+    return FALSE;
+  }
+  /* Remove the day directory too once it is empty. */
+  g_autofree gchar *day = g_path_get_dirname(dir);
+  g_rmdir(day);
+  return vigil_store_delete_recording(store, id, error);
+}
+
+struct _VigilRetention {
+  VigilApp *app;
+  gchar *root;
+  guint timer;
+  guint kick;
+};
+
+static int retain_days_of(VigilApp *app, const char *camera)
+{
+  VigilCamera *cam = app->cameras ? vigil_camera_manager_lookup(app->cameras, camera) : NULL;
+  /* A deleted camera's recordings age out with the default. */
+  return cam ? vigil_camera_get_config(cam)->retain_days : 30;
+}
+
+guint vigil_retention_run(VigilRetention *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(self->app->store, NULL, G_MININT64,
+                                                          G_MAXINT64, 0, TRUE, &error);
+  if (!recs) {
+    g_warning("retention: %s", error->message);
+    return 0;
+  }
+  g_autofree VigilRetentionItem *items = g_new0(VigilRetentionItem, recs->len + 1);
+  for (guint i = 0; i < recs->len; i++) {
+    VigilRecording *r = g_ptr_array_index(recs, i);
+    items[i] = (VigilRetentionItem){.id = r->id,
+                                    .end_us = r->end_us,
+                                    .size_bytes = r->size_bytes,
+                                    .retain_days = retain_days_of(self->app, r->camera),
+                                    .keep = r->keep,
+                                    .open = r->open};
+  }
+  VigilRetentionLimits lim = {.now_us = g_get_real_time(),
+                              .max_bytes = self->app->settings->max_bytes,
+                              .min_free_percent = self->app->settings->min_free_percent,
+                              .batch = VIGIL_RETENTION_BATCH};
+  struct statvfs fs;
+  if (statvfs(self->root, &fs) == 0) {
+    lim.fs_total = (guint64)fs.f_blocks * fs.f_frsize;
+    lim.fs_free = (guint64)fs.f_bavail * fs.f_frsize;
+  }
+  g_autoptr(GArray) ids = vigil_retention_select(items, recs->len, &lim);
+  guint deleted = 0;
+  for (guint i = 0; i < ids->len; i++) {
+    gint64 id = g_array_index(ids, gint64, i);
+    g_clear_error(&error);
+    if (vigil_recording_delete(self->app->store, self->root, id, &error))
+      deleted++;
+    else
+      g_warning("retention: recording %" G_GINT64_FORMAT ": %s", id, error->message);
+  }
+  if (deleted)
+    g_info("retention: deleted %u recording(s)", deleted);
+  return deleted;
+}
+
+static gboolean on_timer(gpointer data)
+{
+  VigilRetention *self = data;
+  /* A full batch means there may be more: come back soon. */
+  if (vigil_retention_run(self) >= VIGIL_RETENTION_BATCH)
+    vigil_retention_kick(self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_kick(gpointer data)
+{
+  VigilRetention *self = data;
+  self->kick = 0;
+  if (vigil_retention_run(self) >= VIGIL_RETENTION_BATCH)
+    vigil_retention_kick(self);
+  return G_SOURCE_REMOVE;
+}
+
+void vigil_retention_kick(VigilRetention *self)
+{
+  if (!self->kick)
+    self->kick = g_timeout_add(200, on_kick, self);
+}
+
+VigilRetention *vigil_retention_new(VigilApp *app, const char *recordings_dir)
+{
+  VigilRetention *self = g_new0(VigilRetention, 1);
+  self->app = app;
+  self->root = g_strdup(recordings_dir);
+  self->timer = g_timeout_add_seconds(VIGIL_RETENTION_INTERVAL_S, on_timer, self);
+  return self;
+}
+
+void vigil_retention_free(VigilRetention *self)
+{
+  if (!self)
+    return;
+  g_clear_handle_id(&self->timer, g_source_remove);
+  g_clear_handle_id(&self->kick, g_source_remove);
+  g_free(self->root);
+  g_free(self);
+}

@@ -1,0 +1,57 @@
+/* Retention: deletes the oldest recordings by age (per camera retain_days)
+ * and by disk quota (settings storage.max_bytes and min_free_percent),
+ * sparing recordings marked keep and those still being written. The
+ * selection is a pure function (unit-tested); the job runs it periodically
+ * on the main loop and deletes in small batches, file before row. */
+#pragma once
+
+#include <glib.h>
+
+#include "app.h"
+
+G_BEGIN_DECLS
+
+/* At most this many recordings are deleted per pass. */
+#define VIGIL_RETENTION_BATCH 20
+#define VIGIL_RETENTION_INTERVAL_S 10
+
+typedef struct {
+  gint64 id;
+  gint64 end_us;
+  gint64 size_bytes;
+  int retain_days; /* <= 0: no age limit */
+  gboolean keep;
+  gboolean open;
+} VigilRetentionItem;
+
+typedef struct {
+  gint64 now_us;           /* wall clock */
+  gint64 max_bytes;        /* < 0: no quota */
+  double min_free_percent; /* of fs_total; <= 0: none */
+  guint64 fs_total, fs_free;
+  guint batch;             /* 0 = no limit */
+} VigilRetentionLimits;
+
+/* @items oldest first. Returns the ids to delete (gint64), oldest first:
+ * first every recording past its camera's retain_days, then, oldest first,
+ * as many more as it takes to bring the recordings' total under max_bytes
+ * and the filesystem's free space up to min_free_percent. Never a keep or
+ * open recording; at most @batch. */
+GArray *vigil_retention_select(const VigilRetentionItem *items, guint n_items,
+                               const VigilRetentionLimits *limits);
+
+typedef struct _VigilRetention VigilRetention;
+
+VigilRetention *vigil_retention_new(VigilApp *app, const char *recordings_dir);
+void vigil_retention_free(VigilRetention *retention);
+/* One pass now; returns how many recordings it deleted. */
+guint vigil_retention_run(VigilRetention *retention);
+/* Asks for a pass soon (the disk is full). */
+void vigil_retention_kick(VigilRetention *retention);
+
+/* Deletes one recording: its files, then its rows. Errors: NOT_FOUND,
+ * STORAGE. */
+gboolean vigil_recording_delete(VigilStore *store, const char *recordings_dir, gint64 id,
+                                GError **error);
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+/* VigilSegmentWriter: writes a camera's recordings to disk on its own thread,
+ * so a slow or full disk never stalls the camera's streaming thread or the
+ * main loop. The recorder (main thread) queues begin / chunk / end; the
+ * thread cuts segments at keyframes, writes them with write(2), fsyncs the
+ * file, rewrites playlist.m3u8 atomically (temp file + rename), fsyncs the
+ * directory, and only then reports the segment to the main context, where
+ * the index row is written. So the index never points at a missing file.
+ *
+ * Layout: RECORDINGS/<camera>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSZ>/000001.ts ...,
+ * playlist.m3u8, thumbnail.jpg (from the first keyframe). */
+#pragma once
+
+#include <glib.h>
+
+#include "live/stream.h"
+#include "store/recordings.h"
+
+G_BEGIN_DECLS
+
+/* Segments are cut at the first keyframe this long after the segment began. */
+#define VIGIL_SEGMENT_TARGET_US (2 * G_USEC_PER_SEC)
+/* A new segment is not started with less free space than this: the rest is
+ * for the database and the filesystem (ENOSPC handling still applies). */
+#define VIGIL_SEGMENT_RESERVE_BYTES (4u * 1024 * 1024)
+
+/* One recording as the writer and the recorder share it. The writer fills
+ * rel_path and start_us before its first report; the recorder owns db_id.
+ * Refcounted (atomically); both sides hold a reference. */
+typedef struct {
+  gchar *camera;
+  gchar *reason;
+  gchar *rel_path;  /* camera/date/stamp, relative to the recordings dir */
+  gint64 start_us;  /* wall clock of the first picture */
+  gint64 db_id;     /* main thread only: 0 until its first segment is indexed */
+  gint refcount;
+} VigilRecInfo;
+
+VigilRecInfo *vigil_rec_info_new(const char *camera, const char *reason);
+VigilRecInfo *vigil_rec_info_ref(VigilRecInfo *info);
+void vigil_rec_info_unref(VigilRecInfo *info);
+
+typedef enum {
+  VIGIL_WRITER_SEGMENT, /* a segment is on disk (fsynced) and in the playlist */
+  VIGIL_WRITER_CLOSED,  /* a recording ended; its playlist has EXT-X-ENDLIST */
+  VIGIL_WRITER_FAILED,  /* writing failed (disk full, I/O error): @message */
+  VIGIL_WRITER_RECOVERED, /* a segment was written again after a failure */
+} VigilWriterEvent;
+
+/* Runs on the main context given to vigil_segment_writer_new. @segment is
+ * set for VIGIL_WRITER_SEGMENT (recording field unset), @message for FAILED. */
+typedef void (*VigilWriterFunc)(VigilWriterEvent event, VigilRecInfo *rec,
+                                const VigilSegment *segment, const char *message,
+                                gpointer user_data);
+
+typedef struct _VigilSegmentWriter VigilSegmentWriter;
+
+VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainContext *context,
+                                             VigilWriterFunc func, gpointer user_data);
+/* Ends an open recording, waits for the thread (pending writes finish), and
+ * guarantees @func is never called again. */
+void vigil_segment_writer_free(VigilSegmentWriter *writer);
+
+/* Starts @rec (a reference is taken); its first segment begins at the first
+ * keyframe written. Ends any recording still open first. */
+void vigil_segment_writer_begin(VigilSegmentWriter *writer, VigilRecInfo *rec);
+/* Queues @chunk (a reference is taken) for the open recording. */
+void vigil_segment_writer_write(VigilSegmentWriter *writer, VigilChunk *chunk);
+/* Ends the open recording. */
+void vigil_segment_writer_end(VigilSegmentWriter *writer);
+/* Bytes queued and not yet written (for stats and tests). */
+gsize vigil_segment_writer_get_queued(VigilSegmentWriter *writer);
+/* Waits until the queue is empty and processed (tests). */
+void vigil_segment_writer_flush(VigilSegmentWriter *writer);
+
+/* Decodes the keyframe in @ts (a keyframe chunk: PAT, PMT, one picture) and
+ * writes a JPEG about 320 px wide to @path (atomically). Blocking: call off
+ * the main loop. */
+gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error);
+
+/* Writes @data to @path via a temporary file, fsync and rename. */
+gboolean vigil_file_replace(const char *path, const void *data, gsize size, GError **error);
+/* fsync of a directory. */
+gboolean vigil_dir_sync(const char *dir);
+
+G_END_DECLS

@@ -1,0 +1,275 @@
+/* Recordings and segments: the index of what lies under DATA/recordings. */
+#define G_LOG_DOMAIN "vigil-store"
+
+#include "store/recordings.h"
+
+#include "core/error.h"
+#include "store/store-private.h"
+
+void vigil_recording_free(VigilRecording *rec)
+{
+  if (!rec)
+    return;
+  g_free(rec->camera);
+  g_free(rec->reason);
+  g_free(rec->path);
+  g_free(rec);
+}
+
+static gboolean step_done(VigilStore *store, sqlite3_stmt *stmt, const char *what,
+                          GError **error)
+{
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_CONSTRAINT) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT, "%s: already indexed", what);
+    return FALSE;
+  }
+  if (rc != SQLITE_DONE) {
+    vigil_store_set_error(store, error, what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec,
+                                    GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "INSERT INTO recordings (camera, start_us, end_us, reason, size_bytes, keep, path, open)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, rec->camera, error) ||
+      !vigil_store_bind_text(store, stmt, 4, rec->reason, error) ||
+      !vigil_store_bind_text(store, stmt, 7, rec->path, error))
+    return 0;
+  sqlite3_bind_int64(stmt, 2, rec->start_us);
+  sqlite3_bind_int64(stmt, 3, rec->end_us);
+  sqlite3_bind_int64(stmt, 5, rec->size_bytes);
+  sqlite3_bind_int(stmt, 6, rec->keep ? 1 : 0);
+  sqlite3_bind_int(stmt, 8, rec->open ? 1 : 0);
+  if (!step_done(store, stmt, "indexing a recording", error))
+    return 0;
+  return sqlite3_last_insert_rowid(store->db);
+}
+
+static gboolean exec_bound(VigilStore *store, const char *sql, gint64 a, gint64 b,
+                           const char *what, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_int64(stmt, 1, a);
+  if (sqlite3_bind_parameter_count(stmt) >= 2)
+    sqlite3_bind_int64(stmt, 2, b);
+  return step_done(store, stmt, what, error);
+}
+
+static gboolean add_segment_rows(VigilStore *store, const VigilSegment *seg, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "INSERT INTO segments (recording, seq, start_us, duration_us, size_bytes, discont)"
+      " VALUES (?, ?, ?, ?, ?, ?)",
+      error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_int64(stmt, 1, seg->recording);
+  sqlite3_bind_int(stmt, 2, seg->seq);
+  sqlite3_bind_int64(stmt, 3, seg->start_us);
+  sqlite3_bind_int64(stmt, 4, seg->duration_us);
+  sqlite3_bind_int64(stmt, 5, seg->size_bytes);
+  sqlite3_bind_int(stmt, 6, seg->discont ? 1 : 0);
+  if (!step_done(store, stmt, "indexing a segment", error))
+    return FALSE;
+  g_autoptr(sqlite3_stmt) up = vigil_store_prepare(
+      store,
+      "UPDATE recordings SET size_bytes = size_bytes + ?, end_us = MAX(end_us, ?)"
+      " WHERE id = ?",
+      error);
+  if (!up)
+    return FALSE;
+  sqlite3_bind_int64(up, 1, seg->size_bytes);
+  sqlite3_bind_int64(up, 2, seg->start_us + seg->duration_us);
+  sqlite3_bind_int64(up, 3, seg->recording);
+  return step_done(store, up, "updating a recording", error);
+}
+
+gboolean vigil_store_add_segment(VigilStore *store, const VigilSegment *seg, GError **error)
+{
+  if (!vigil_store_begin(store, error))
+    return FALSE;
+  if (!add_segment_rows(store, seg, error) || !vigil_store_commit(store, error)) {
+    vigil_store_rollback(store);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean vigil_store_close_recording(VigilStore *store, gint64 id, GError **error)
+{
+  return exec_bound(store, "UPDATE recordings SET open = 0 WHERE id = ?", id, 0,
+                    "closing a recording", error);
+}
+
+gboolean vigil_store_close_all_recordings(VigilStore *store, GError **error)
+{
+  return exec_bound(store, "UPDATE recordings SET open = 0 WHERE open <> ?", 0, 0,
+                    "closing recordings", error);
+}
+
+#define RECORDING_COLUMNS "id, camera, start_us, end_us, reason, size_bytes, keep, path, open"
+
+static VigilRecording *recording_from_row(sqlite3_stmt *stmt)
+{
+  VigilRecording *rec = g_new0(VigilRecording, 1);
+  rec->id = sqlite3_column_int64(stmt, 0);
+  rec->camera = vigil_store_column_dup(stmt, 1);
+  rec->start_us = sqlite3_column_int64(stmt, 2);
+  rec->end_us = sqlite3_column_int64(stmt, 3);
+  rec->reason = vigil_store_column_dup(stmt, 4);
+  rec->size_bytes = sqlite3_column_int64(stmt, 5);
+  rec->keep = sqlite3_column_int(stmt, 6) != 0;
+  rec->path = vigil_store_column_dup(stmt, 7);
+  rec->open = sqlite3_column_int(stmt, 8) != 0;
+  return rec;
+}
+
+VigilRecording *vigil_store_get_recording(VigilStore *store, gint64 id, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt =
+      vigil_store_prepare(store, "SELECT " RECORDING_COLUMNS " FROM recordings WHERE id = ?", error);
+  if (!stmt)
+    return NULL;
+  sqlite3_bind_int64(stmt, 1, id);
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    return recording_from_row(stmt);
+  if (rc == SQLITE_DONE)
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no such recording");
+  else
+    vigil_store_set_error(store, error, "reading a recording");
+  return NULL;
+}
+
+VigilRecording *vigil_store_find_recording_by_path(VigilStore *store, const char *path)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store, "SELECT " RECORDING_COLUMNS " FROM recordings WHERE path = ?", NULL);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, path, NULL))
+    return NULL;
+  return sqlite3_step(stmt) == SQLITE_ROW ? recording_from_row(stmt) : NULL;
+}
+
+GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera, gint64 from_us,
+                                       gint64 to_us, int limit, gboolean oldest_first,
+                                       GError **error)
+{
+  const char *sql =
+      oldest_first
+          ? "SELECT " RECORDING_COLUMNS " FROM recordings WHERE (?1 IS NULL OR camera = ?1)"
+            " AND end_us >= ?2 AND start_us <= ?3 ORDER BY start_us ASC, id ASC LIMIT ?4"
+          : "SELECT " RECORDING_COLUMNS " FROM recordings WHERE (?1 IS NULL OR camera = ?1)"
+            " AND end_us >= ?2 AND start_us <= ?3 ORDER BY start_us DESC, id DESC LIMIT ?4";
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error))
+    return NULL;
+  sqlite3_bind_int64(stmt, 2, from_us);
+  sqlite3_bind_int64(stmt, 3, to_us);
+  sqlite3_bind_int64(stmt, 4, limit > 0 ? limit : -1);
+  GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_recording_free);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    g_ptr_array_add(list, recording_from_row(stmt));
+  if (rc != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "listing recordings");
+    g_ptr_array_unref(list);
+    return NULL;
+  }
+  return list;
+}
+
+GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "SELECT recording, seq, start_us, duration_us, size_bytes, discont FROM segments"
+      " WHERE recording = ? ORDER BY seq",
+      error);
+  if (!stmt)
+    return NULL;
+  sqlite3_bind_int64(stmt, 1, recording);
+  GPtrArray *list = g_ptr_array_new_with_free_func(g_free);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    VigilSegment *seg = g_new0(VigilSegment, 1);
+    seg->recording = sqlite3_column_int64(stmt, 0);
+    seg->seq = sqlite3_column_int(stmt, 1);
+    seg->start_us = sqlite3_column_int64(stmt, 2);
+    seg->duration_us = sqlite3_column_int64(stmt, 3);
+    seg->size_bytes = sqlite3_column_int64(stmt, 4);
+    seg->discont = sqlite3_column_int(stmt, 5) != 0;
+    g_ptr_array_add(list, seg);
+  }
+  if (rc != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "listing segments");
+    g_ptr_array_unref(list);
+    return NULL;
+  }
+  return list;
+}
+
+static gboolean require_change(VigilStore *store, GError **error)
+{
+  if (sqlite3_changes(store->db) == 0) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no such recording");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean vigil_store_set_recording_keep(VigilStore *store, gint64 id, gboolean keep,
+                                        GError **error)
+{
+  return exec_bound(store, "UPDATE recordings SET keep = ?2 WHERE id = ?1", id, keep ? 1 : 0,
+                    "updating a recording", error) &&
+         require_change(store, error);
+}
+
+gboolean vigil_store_delete_recording(VigilStore *store, gint64 id, GError **error)
+{
+  /* segments go with it (ON DELETE CASCADE). */
+  return exec_bound(store, "DELETE FROM recordings WHERE id = ?", id, 0, "deleting a recording",
+                    error) &&
+         require_change(store, error);
+}
+
+gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq,
+                                    GError **error)
+{
+  if (!vigil_store_begin(store, error))
+    return FALSE;
+  if (!exec_bound(store, "DELETE FROM segments WHERE recording = ?1 AND seq = ?2", recording,
+                  seq, "deleting a segment", error) ||
+      !exec_bound(store,
+                  "UPDATE recordings SET size_bytes = (SELECT COALESCE(SUM(size_bytes), 0)"
+                  " FROM segments WHERE recording = ?1) WHERE id = ?1",
+                  recording, 0, "updating a recording", error) ||
+      !vigil_store_commit(store, error)) {
+    vigil_store_rollback(store);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gint64 vigil_store_recordings_bytes(VigilStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store, "SELECT COALESCE(SUM(size_bytes), 0) FROM recordings", &error);
+  if (!stmt || sqlite3_step(stmt) != SQLITE_ROW) {
+    g_warning("summing recording sizes: %s", error ? error->message : sqlite3_errmsg(store->db));
+    return -1;
+  }
+  return sqlite3_column_int64(stmt, 0);
+}

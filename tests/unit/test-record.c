@@ -1,0 +1,541 @@
+/* Tests for src/record/: the pre-roll ring, the recorder state machine (with
+ * synthetic chunks, a test sink and an injected clock), playlists, retention
+ * selection, the segment writer on a temporary directory, and crash repair on
+ * planted files. */
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "record/playlist.h"
+#include "record/preroll.h"
+#include "record/recorder.h"
+#include "record/repair.h"
+#include "record/retention.h"
+#include "record/segment.h"
+#include "store/recordings.h"
+
+#define FPS 25
+#define GOP 25 /* frames: 1 s */
+#define FRAME_PTS (90000 / FPS)
+
+/* Chunk n of a synthetic 25 fps stream with a keyframe every GOP frames. */
+static VigilChunk *make_chunk(int n)
+{
+  gsize size = 188 * (n % GOP == 0 ? 20 : 3);
+  guint8 *data = g_malloc0(size);
+  for (gsize i = 0; i < size; i += 188)
+    data[i] = 0x47;
+  g_autoptr(GBytes) bytes = g_bytes_new_take(data, size);
+  gint64 pts = 90000 + (gint64)n * FRAME_PTS;
+  return vigil_chunk_new(bytes, n % GOP == 0 ? VIGIL_CHUNK_KEYFRAME : 0, pts,
+                         (gint64)1700000000 * G_USEC_PER_SEC + (gint64)n * G_USEC_PER_SEC / FPS,
+                         (gint64)n * G_USEC_PER_SEC / FPS);
+}
+
+/* --- pre-roll --- */
+
+static void test_preroll_window(void)
+{
+  g_autoptr(VigilPreroll) p = vigil_preroll_new(3);
+  for (int n = 0; n < 10 * FPS + 7; n++) {
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    vigil_preroll_push(p, c);
+    gint64 span = vigil_preroll_get_span(p);
+    if (n >= 4 * FPS) {
+      /* At least 3 s, at most 3 s + one GOP. */
+      g_assert_cmpint(span, >=, 3 * 90000);
+      g_assert_cmpint(span, <, 4 * 90000 + FRAME_PTS);
+    }
+  }
+  g_autoptr(GPtrArray) all = vigil_preroll_take(p);
+  VigilChunk *first = g_ptr_array_index(all, 0);
+  g_assert_true(vigil_chunk_is_keyframe(first));
+  /* Trimmed at the last keyframe (10 s): from the keyframe at 7 s, so
+   * frames 175 .. 256. */
+  g_assert_cmpint(first->pts, ==, 90000 + 7 * GOP * FRAME_PTS);
+  g_assert_cmpuint(all->len, ==, 256 - 175 + 1);
+  g_assert_cmpuint(vigil_preroll_get_length(p), ==, 0);
+  g_assert_cmpuint(vigil_preroll_get_bytes(p), ==, 0);
+}
+
+static void test_preroll_starts_at_keyframe(void)
+{
+  g_autoptr(VigilPreroll) p = vigil_preroll_new(0);
+  for (int n = 5; n < GOP; n++) {
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    vigil_preroll_push(p, c);
+  }
+  g_assert_cmpuint(vigil_preroll_get_length(p), ==, 0); /* no keyframe yet */
+  for (int n = GOP; n < 3 * GOP + 4; n++) {
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    vigil_preroll_push(p, c);
+  }
+  /* 0 s: only the current GOP. */
+  g_assert_cmpuint(vigil_preroll_get_length(p), ==, 4); /* frames 75..78 */
+  g_assert_cmpuint(vigil_preroll_get_bytes(p), ==, 188 * (20 + 3 * 3));
+  /* A discontinuity (reconnect) forgets what came before. */
+  g_autoptr(VigilChunk) c = make_chunk(4 * GOP);
+  c->flags |= VIGIL_CHUNK_DISCONT;
+  vigil_preroll_push(p, c);
+  g_assert_cmpuint(vigil_preroll_get_length(p), ==, 1);
+}
+
+/* --- recorder state machine --- */
+
+typedef struct {
+  GString *log;           /* "B(reason) 12 E ..." */
+  guint writes;
+  guint recordings;
+  gint64 first_pts[16];   /* of each recording */
+  gint64 clock;
+} Sink;
+
+static void sink_begin(VigilRecInfo *rec, gpointer data)
+{
+  Sink *s = data;
+  g_string_append_printf(s->log, "B(%s) ", rec->reason);
+  s->first_pts[MIN(s->recordings, 15)] = -1;
+  s->recordings++;
+}
+
+static void sink_write(VigilChunk *chunk, gpointer data)
+{
+  Sink *s = data;
+  if (s->first_pts[MIN(s->recordings - 1, 15)] < 0)
+    s->first_pts[MIN(s->recordings - 1, 15)] = chunk->pts;
+  s->writes++;
+}
+
+static void sink_end(gpointer data)
+{
+  Sink *s = data;
+  g_string_append_printf(s->log, "%u E ", s->writes);
+  s->writes = 0;
+}
+
+static gint64 fake_clock(gpointer data)
+{
+  return ((Sink *)data)->clock;
+}
+
+static const VigilRecorderSink test_sink = {sink_begin, sink_write, sink_end};
+
+/* Pushes frames [from, to), advancing the clock with them. */
+static void feed(VigilRecorder *r, Sink *s, int from, int to)
+{
+  for (int n = from; n < to; n++) {
+    s->clock = (gint64)n * G_USEC_PER_SEC / FPS;
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    vigil_recorder_push(r, c);
+  }
+}
+
+static void test_recorder_events(void)
+{
+  Sink s = {.log = g_string_new("")};
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &test_sink, &s);
+  vigil_recorder_set_clock(r, fake_clock, &s);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_EVENTS, 2, 3);
+  feed(r, &s, 0, 5 * FPS + 10); /* 5.4 s, nothing records */
+  g_assert_cmpstr(s.log->str, ==, "");
+  g_assert_false(vigil_recorder_is_active(r));
+  g_assert_cmpfloat(vigil_recorder_get_preroll_s(r), >=, 2.0);
+
+  vigil_recorder_trigger(r, "motion");
+  g_assert_true(vigil_recorder_is_active(r));
+  g_assert_cmpstr(vigil_recorder_get_reason(r), ==, "motion");
+  /* Pre-roll: from the keyframe at 3 s (>= 2 s before 5.36 s). */
+  g_assert_cmpint(s.first_pts[0], ==, 90000 + 3 * GOP * FRAME_PTS);
+  feed(r, &s, 5 * FPS + 10, 7 * FPS);
+  vigil_recorder_trigger(r, "object:person"); /* extends, keeps the reason */
+  feed(r, &s, 7 * FPS, 10 * FPS - 1);         /* up to 9.92 s < 6.96 + 3 */
+  g_assert_true(vigil_recorder_is_active(r));
+  g_assert_cmpstr(vigil_recorder_get_reason(r), ==, "motion");
+  feed(r, &s, 10 * FPS - 1, 10 * FPS + 1);    /* post-roll over at 9.96 s */
+  g_assert_false(vigil_recorder_is_active(r));
+  /* From the pre-roll's keyframe (frame 75) up to the last frame before the
+   * post-roll ran out (frame 248): 174 frames. */
+  g_assert_cmpstr(s.log->str, ==, "B(motion) 174 E ");
+
+  /* Off ignores triggers. */
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 2, 3);
+  vigil_recorder_trigger(r, "motion");
+  g_assert_false(vigil_recorder_is_active(r));
+  g_string_free(s.log, TRUE);
+}
+
+static void test_recorder_manual_and_off(void)
+{
+  Sink s = {.log = g_string_new("")};
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &test_sink, &s);
+  vigil_recorder_set_clock(r, fake_clock, &s);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_EVENTS, 0, 30);
+  feed(r, &s, 0, 40);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_recorder_manual(r, TRUE, &error));
+  /* 0 s pre-roll: starts at the current GOP's keyframe (frame 25). */
+  g_assert_cmpint(s.first_pts[0], ==, 90000 + GOP * FRAME_PTS);
+  feed(r, &s, 40, 400); /* manual runs past any post-roll */
+  g_assert_true(vigil_recorder_is_recording(r));
+  g_assert_true(vigil_recorder_manual(r, FALSE, &error));
+  g_assert_false(vigil_recorder_is_active(r));
+  g_assert_cmpstr(s.log->str, ==, "B(manual) 375 E ");
+
+  /* Continuous: records at once; stop is refused; "off" closes at once. */
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 0, 30);
+  g_assert_true(vigil_recorder_is_active(r));
+  feed(r, &s, 400, 450);
+  g_assert_false(vigil_recorder_manual(r, FALSE, &error));
+  g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 30);
+  g_assert_false(vigil_recorder_is_active(r));
+  g_assert_cmpstr(s.log->str, ==, "B(manual) 375 E B(continuous) 50 E ");
+  g_string_free(s.log, TRUE);
+}
+
+static void test_recorder_split(void)
+{
+  Sink s = {.log = g_string_new("")};
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &test_sink, &s);
+  vigil_recorder_set_clock(r, fake_clock, &s);
+  vigil_recorder_set_max_length(r, 10 * G_USEC_PER_SEC);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 0, 0);
+  feed(r, &s, 0, 25 * FPS);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 0);
+  /* 10 s, 10 s, 5 s: every chunk written once, splits at keyframes. */
+  g_assert_cmpstr(s.log->str, ==,
+                  "B(continuous) 250 E B(continuous) 250 E B(continuous) 125 E ");
+  g_assert_cmpint(s.first_pts[1], ==, 90000 + 10 * FPS * FRAME_PTS);
+  g_assert_cmpint(s.first_pts[2], ==, 90000 + 20 * FPS * FRAME_PTS);
+  g_string_free(s.log, TRUE);
+}
+
+/* --- playlists --- */
+
+static GPtrArray *some_segments(void)
+{
+  GPtrArray *segs = g_ptr_array_new_with_free_func(g_free);
+  gint64 t = 1764078301250000; /* 2025-11-25T13:45:01.250Z */
+  for (int i = 1; i <= 3; i++) {
+    VigilSegment *s = g_new0(VigilSegment, 1);
+    s->seq = i;
+    s->start_us = t;
+    s->duration_us = i == 2 ? 2500000 : 2000000;
+    s->discont = i == 3;
+    t += s->duration_us + (i == 2 ? 60 * G_USEC_PER_SEC : 0);
+    g_ptr_array_add(segs, s);
+  }
+  return segs;
+}
+
+static void test_playlist(void)
+{
+  g_autoptr(GPtrArray) segs = some_segments();
+  g_autofree gchar *open = vigil_playlist_build(segs, FALSE, "", "motion");
+  g_assert_null(strstr(open, "#EXT-X-ENDLIST"));
+  g_assert_nonnull(strstr(open, "#EXT-X-PLAYLIST-TYPE:EVENT\n"));
+  g_autofree gchar *text = vigil_playlist_build(segs, TRUE, "segments/", NULL);
+  g_assert_cmpstr(text, ==,
+                  "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n"
+                  "#EXT-X-PLAYLIST-TYPE:VOD\n"
+                  "#EXT-X-PROGRAM-DATE-TIME:2025-11-25T13:45:01.250Z\n#EXTINF:2.000,\n"
+                  "segments/000001.ts\n"
+                  "#EXT-X-PROGRAM-DATE-TIME:2025-11-25T13:45:03.250Z\n#EXTINF:2.500,\n"
+                  "segments/000002.ts\n"
+                  "#EXT-X-DISCONTINUITY\n"
+                  "#EXT-X-PROGRAM-DATE-TIME:2025-11-25T13:46:05.750Z\n#EXTINF:2.000,\n"
+                  "segments/000003.ts\n#EXT-X-ENDLIST\n");
+  gboolean closed;
+  g_autofree gchar *reason = NULL;
+  g_autoptr(GPtrArray) back = vigil_playlist_parse(open, &closed, &reason);
+  g_assert_nonnull(back);
+  g_assert_false(closed);
+  g_assert_cmpstr(reason, ==, "motion");
+  g_assert_cmpuint(back->len, ==, 3);
+  for (guint i = 0; i < 3; i++) {
+    VigilSegment *a = g_ptr_array_index(segs, i), *b = g_ptr_array_index(back, i);
+    g_assert_cmpint(a->seq, ==, b->seq);
+    g_assert_cmpint(a->start_us, ==, b->start_us);
+    g_assert_cmpint(a->duration_us, ==, b->duration_us);
+    g_assert_cmpint(a->discont, ==, b->discont);
+  }
+  g_assert_null(vigil_playlist_parse("not a playlist", &closed, NULL));
+  g_assert_null(vigil_playlist_parse("#EXTM3U\n#EXTINF:2,\n../x.ts\n", &closed, NULL));
+}
+
+/* --- retention --- */
+
+static GArray *select_ids(const VigilRetentionItem *items, guint n, VigilRetentionLimits lim)
+{
+  return vigil_retention_select(items, n, &lim);
+}
+
+static void test_retention_select(void)
+{
+  const gint64 day = (gint64)86400 * G_USEC_PER_SEC, now = 100 * day;
+  /* Oldest first. */
+  VigilRetentionItem items[] = {
+      {.id = 1, .end_us = now - 40 * day, .size_bytes = 100, .retain_days = 30},
+      {.id = 2, .end_us = now - 35 * day, .size_bytes = 100, .retain_days = 30, .keep = TRUE},
+      {.id = 3, .end_us = now - 20 * day, .size_bytes = 100, .retain_days = 7},
+      {.id = 4, .end_us = now - 5 * day, .size_bytes = 100, .retain_days = 30},
+      {.id = 5, .end_us = now - 1 * day, .size_bytes = 100, .retain_days = 30},
+      {.id = 6, .end_us = now, .size_bytes = 100, .retain_days = 30, .open = TRUE},
+  };
+  VigilRetentionLimits none = {.now_us = now, .max_bytes = -1};
+  g_autoptr(GArray) a = select_ids(items, 6, none);
+  g_assert_cmpuint(a->len, ==, 2); /* age: 1 and 3; 2 is kept */
+  g_assert_cmpint(g_array_index(a, gint64, 0), ==, 1);
+  g_assert_cmpint(g_array_index(a, gint64, 1), ==, 3);
+
+  /* Quota 350 of 600: age frees 200, one more (4) makes 300 >= 250. */
+  VigilRetentionLimits quota = none;
+  quota.max_bytes = 350;
+  g_autoptr(GArray) b = select_ids(items, 6, quota);
+  g_assert_cmpuint(b->len, ==, 3);
+  g_assert_cmpint(g_array_index(b, gint64, 2), ==, 4);
+
+  /* A quota nothing can meet: never keep or open ones. */
+  quota.max_bytes = 0;
+  g_autoptr(GArray) c = select_ids(items, 6, quota);
+  g_assert_cmpuint(c->len, ==, 4);
+  for (guint i = 0; i < c->len; i++) {
+    gint64 id = g_array_index(c, gint64, i);
+    g_assert_true(id != 2 && id != 6);
+  }
+
+  /* Free space: 10 % of 10000 wanted, 850 free: 150 bytes must go → 2 more
+   * beyond age? Age already frees 200 → nothing more. */
+  VigilRetentionLimits fs = {.now_us = now, .max_bytes = -1, .min_free_percent = 10,
+                             .fs_total = 10000, .fs_free = 650};
+  g_autoptr(GArray) d = select_ids(items, 6, fs);
+  g_assert_cmpuint(d->len, ==, 4); /* 350 needed: 1, 3 (age) + 4, 5 */
+  /* Batches. */
+  fs.batch = 1;
+  g_autoptr(GArray) e = select_ids(items, 6, fs);
+  g_assert_cmpuint(e->len, ==, 1);
+  g_assert_cmpint(g_array_index(e, gint64, 0), ==, 1);
+  /* Nothing to do. */
+  VigilRetentionItem young[] = {{.id = 9, .end_us = now, .size_bytes = 5, .retain_days = 1}};
+  g_autoptr(GArray) f = select_ids(young, 1, none);
+  g_assert_cmpuint(f->len, ==, 0);
+}
+
+/* --- writer, repair (files) --- */
+
+typedef struct {
+  gchar *dir;
+  gchar *root;
+  VigilStore *store;
+} Fixture;
+
+static void remove_tree(const char *path)
+{
+  GDir *dir = g_dir_open(path, 0, NULL);
+  if (dir) {
+    const char *name;
+    while ((name = g_dir_read_name(dir))) {
+      g_autofree gchar *child = g_build_filename(path, name, NULL);
+      remove_tree(child);
+    }
+    g_dir_close(dir);
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  f->dir = g_dir_make_tmp("vigil-test-record-XXXXXX", &error);
+  g_assert_no_error(error);
+  f->root = g_build_filename(f->dir, "recordings", NULL);
+  g_mkdir(f->root, 0755);
+  g_autofree gchar *db = g_build_filename(f->dir, "vigil.db", NULL);
+  f->store = vigil_store_open(db, &error);
+  g_assert_no_error(error);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+  vigil_store_close(f->store);
+  remove_tree(f->dir);
+  g_free(f->dir);
+  g_free(f->root);
+}
+
+static void write_file(const char *path, gsize size)
+{
+  g_autofree guint8 *data = g_malloc0(size ? size : 1);
+  for (gsize i = 0; i + 188 <= size; i += 188)
+    data[i] = 0x47;
+  g_assert_true(g_file_set_contents(path, (const char *)data, size, NULL));
+}
+
+static void test_repair(Fixture *f, gconstpointer data)
+{
+  /* A: crashed while writing segment 3: playlist lists 1-2, no ENDLIST. */
+  g_autofree gchar *a = g_build_filename(f->root, "cam", "2026-11-25", "20261125T100000Z", NULL);
+  g_mkdir_with_parents(a, 0755);
+  g_autoptr(GPtrArray) segs = some_segments();
+  g_ptr_array_set_size(segs, 2);
+  g_autofree gchar *pl = vigil_playlist_build(segs, FALSE, "", "motion");
+  g_autofree gchar *a_pl = g_build_filename(a, "playlist.m3u8", NULL);
+  g_file_set_contents(a_pl, pl, -1, NULL);
+  for (int i = 1; i <= 3; i++) {
+    g_autofree gchar *p = g_strdup_printf("%s/%06d.ts", a, i);
+    write_file(p, i == 3 ? 188 * 7 + 5 : 188 * 100);
+  }
+  g_autofree gchar *tmp = g_build_filename(a, "playlist.m3u8.tmp", NULL);
+  write_file(tmp, 10);
+  /* Segment 1 of A was indexed before the crash, 2 was not. */
+  VigilRecording row = {.camera = "cam", .start_us = 1, .end_us = 2, .reason = "motion",
+                        .path = "cam/2026-11-25/20261125T100000Z", .open = TRUE};
+  gint64 id_a = vigil_store_insert_recording(f->store, &row, NULL);
+  VigilSegment s1 = *(VigilSegment *)g_ptr_array_index(segs, 0);
+  s1.recording = id_a;
+  s1.size_bytes = 188 * 100;
+  g_assert_true(vigil_store_add_segment(f->store, &s1, NULL));
+
+  /* B: crashed before its first segment was complete: no playlist. */
+  g_autofree gchar *b = g_build_filename(f->root, "cam", "2026-11-25", "20261125T110000Z", NULL);
+  g_mkdir_with_parents(b, 0755);
+  g_autofree gchar *b1 = g_build_filename(b, "000001.ts", NULL);
+  write_file(b1, 188 * 3);
+
+  /* C: indexed, but its files are gone. */
+  VigilRecording gone = {.camera = "cam", .start_us = 5, .end_us = 6, .reason = "manual",
+                         .path = "cam/2026-11-24/20261124T100000Z", .open = FALSE};
+  gint64 id_c = vigil_store_insert_recording(f->store, &gone, NULL);
+  VigilSegment sc = {.recording = id_c, .seq = 1, .start_us = 5, .duration_us = 1, .size_bytes = 1};
+  g_assert_true(vigil_store_add_segment(f->store, &sc, NULL));
+
+  VigilRepairStats st;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_record_repair(f->store, f->root, &st, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(st.playlists_closed, ==, 1);
+  g_assert_cmpuint(st.partial_deleted, ==, 2); /* A/000003.ts, B/000001.ts */
+  g_assert_cmpuint(st.segments_added, ==, 1);  /* A/000002.ts */
+  g_assert_cmpuint(st.recordings_added, ==, 0);
+  g_assert_cmpuint(st.recordings_dropped, ==, 1); /* C */
+
+  g_autofree gchar *a3 = g_build_filename(a, "000003.ts", NULL);
+  g_assert_false(g_file_test(a3, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(b, G_FILE_TEST_EXISTS));
+  g_autofree gchar *text = NULL;
+  g_assert_true(g_file_get_contents(a_pl, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, "#EXT-X-ENDLIST"));
+  g_assert_nonnull(strstr(text, "# vigil-reason: motion"));
+
+  g_autoptr(VigilRecording) ra = vigil_store_get_recording(f->store, id_a, &error);
+  g_assert_nonnull(ra);
+  g_assert_false(ra->open);
+  g_assert_cmpint(ra->size_bytes, ==, 2 * 188 * 100);
+  g_autoptr(GPtrArray) indexed = vigil_store_list_segments(f->store, id_a, NULL);
+  g_assert_cmpuint(indexed->len, ==, 2);
+  g_autoptr(VigilRecording) rc = vigil_store_get_recording(f->store, id_c, NULL);
+  g_assert_null(rc);
+
+  /* Unindexed recording entirely: its row comes back from the playlist. */
+  g_assert_true(vigil_store_delete_recording(f->store, id_a, NULL));
+  g_assert_true(vigil_record_repair(f->store, f->root, &st, NULL));
+  g_assert_cmpuint(st.recordings_added, ==, 1);
+  g_assert_cmpuint(st.segments_added, ==, 2);
+  g_assert_cmpuint(st.playlists_closed, ==, 0);
+  g_autoptr(GPtrArray) all =
+      vigil_store_list_recordings(f->store, "cam", G_MININT64, G_MAXINT64, 0, FALSE, NULL);
+  g_assert_cmpuint(all->len, ==, 1);
+  VigilRecording *back = g_ptr_array_index(all, 0);
+  g_assert_cmpstr(back->reason, ==, "motion");
+  g_assert_cmpint(back->start_us, ==, ((VigilSegment *)g_ptr_array_index(segs, 0))->start_us);
+  /* A second pass finds nothing to do. */
+  g_assert_true(vigil_record_repair(f->store, f->root, &st, NULL));
+  g_assert_cmpuint(st.segments_added + st.recordings_added + st.partial_deleted +
+                       st.playlists_closed + st.rows_dropped + st.recordings_dropped,
+                   ==, 0);
+}
+
+typedef struct {
+  guint segments;
+  guint closed;
+  gint64 bytes;
+} WriterLog;
+
+static void on_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegment *seg,
+                      const char *message, gpointer data)
+{
+  WriterLog *log = data;
+  if (event == VIGIL_WRITER_SEGMENT) {
+    log->segments++;
+    log->bytes += seg->size_bytes;
+    g_assert_cmpint(seg->seq, ==, log->segments);
+    /* Reported only once the file and the playlist listing it are there. */
+    g_autofree gchar *name = g_strdup_printf("%06d.ts", seg->seq);
+    g_autofree gchar *text = NULL;
+    g_assert_nonnull(rec->rel_path);
+    g_assert_true(g_str_has_prefix(rec->rel_path, "cam/2023-11-14/20231114T"));
+  } else if (event == VIGIL_WRITER_CLOSED) {
+    log->closed++;
+  }
+}
+
+static void test_writer(Fixture *f, gconstpointer data)
+{
+  WriterLog log = {0};
+  VigilSegmentWriter *w = vigil_segment_writer_new(f->root, NULL, on_writer, &log);
+  VigilRecInfo *rec = vigil_rec_info_new("cam", "continuous");
+  vigil_segment_writer_begin(w, rec);
+  gint64 total = 0;
+  for (int n = 3; n < 9 * GOP + 3; n++) { /* starts mid-GOP: skipped to frame 25 */
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    if (n >= GOP)
+      total += g_bytes_get_size(c->data);
+    vigil_segment_writer_write(w, c);
+  }
+  vigil_segment_writer_end(w);
+  vigil_segment_writer_flush(w);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  g_assert_cmpuint(log.segments, ==, 5); /* 2+2+2+2 s and 3 frames */
+  g_assert_cmpuint(log.closed, ==, 1);
+  g_assert_cmpint(log.bytes, ==, total);
+  g_autofree gchar *dir = g_build_filename(f->root, rec->rel_path, NULL);
+  g_autofree gchar *pl = g_build_filename(dir, "playlist.m3u8", NULL);
+  g_autofree gchar *text = NULL;
+  g_assert_true(g_file_get_contents(pl, &text, NULL, NULL));
+  gboolean closed;
+  g_autoptr(GPtrArray) segs = vigil_playlist_parse(text, &closed, NULL);
+  g_assert_true(closed);
+  g_assert_cmpuint(segs->len, ==, 5);
+  VigilSegment *s0 = g_ptr_array_index(segs, 0);
+  g_assert_cmpint(s0->duration_us, ==, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint(s0->start_us, ==, rec->start_us);
+  VigilSegment *s3 = g_ptr_array_index(segs, 3), *s4 = g_ptr_array_index(segs, 4);
+  g_assert_cmpint(s3->start_us, ==, rec->start_us + 6 * G_USEC_PER_SEC);
+  g_assert_cmpint(s4->duration_us, ==, 3 * G_USEC_PER_SEC / FPS); /* 3 frames */
+  vigil_segment_writer_free(w);
+  vigil_rec_info_unref(rec);
+}
+
+int main(int argc, char **argv)
+{
+  gst_init(&argc, &argv);
+  g_test_init(&argc, &argv, NULL);
+  /* Repair and the writer warn about what they fix (by design); criticals
+   * stay fatal. */
+  g_log_set_always_fatal(G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
+  g_test_add_func("/record/preroll/window", test_preroll_window);
+  g_test_add_func("/record/preroll/keyframe", test_preroll_starts_at_keyframe);
+  g_test_add_func("/record/recorder/events", test_recorder_events);
+  g_test_add_func("/record/recorder/manual-and-off", test_recorder_manual_and_off);
+  g_test_add_func("/record/recorder/split", test_recorder_split);
+  g_test_add_func("/record/playlist", test_playlist);
+  g_test_add_func("/record/retention/select", test_retention_select);
+  g_test_add("/record/repair", Fixture, NULL, fixture_setup, test_repair, fixture_teardown);
+  g_test_add("/record/writer", Fixture, NULL, fixture_setup, test_writer, fixture_teardown);
+  return g_test_run();
+}
