@@ -51,6 +51,15 @@ static const char *const migrations[] = {
   "  name TEXT,"
   "  created_us INTEGER NOT NULL,"
   "  last_used_us INTEGER);",
+
+  /* 3 (auth): login sessions. Only a SHA-256 of the session token is kept,
+   * so a copy of the database does not log anyone in. */
+  "CREATE TABLE sessions ("
+  "  token_hash TEXT PRIMARY KEY,"
+  "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
+  "  created_us INTEGER NOT NULL,"
+  "  last_used_us INTEGER NOT NULL);"
+  "CREATE INDEX sessions_user ON sessions(user);",
 };
 
 int
