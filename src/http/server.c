@@ -211,6 +211,12 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   g_auto(GStrv) segments = g_strsplit(path + strlen("/api/v1/"), "/", 8);
   /* A trailing slash is the same resource. */
   guint n = g_strv_length(segments);
+  if (n == 0) {
+    /* "/api/v1/" itself (also what "/api/v1/x/.." normalizes to): g_strsplit
+     * of "" is an empty vector. */
+    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
   if (n > 1 && segments[n - 1][0] == '\0') {
     g_free(segments[n - 1]);
     segments[n - 1] = NULL;
