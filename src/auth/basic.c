@@ -58,6 +58,16 @@ static gboolean split_credentials(const char *authorization, gchar **user, gchar
   return TRUE;
 }
 
+gchar *vigil_auth_basic_name(const char *authorization)
+{
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *password = NULL;
+  if (!split_credentials(authorization, &name, &password))
+    return NULL;
+  memset(password, 0, strlen(password));
+  return g_steal_pointer(&name);
+}
+
 VigilUser *vigil_auth_basic(VigilStore *store, const char *authorization)
 {
   g_autofree gchar *name = NULL;

@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  * On success returns the user (free with vigil_user_free); NULL otherwise. */
 VigilUser *vigil_auth_basic(VigilStore *store, const char *authorization);
 
+/* The user name of a well-formed "Basic ..." header value (for rate
+ * limiting by name before checking), NULL otherwise. */
+gchar *vigil_auth_basic_name(const char *authorization);
+
 /* Forgets every cached success (after a password or user change). */
 void vigil_auth_basic_forget(void);
 

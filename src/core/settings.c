@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define MAX_MODEL_NAME 128
+#define MAX_TLS_PATH 4096
 
 VigilSettings *vigil_settings_new(void)
 {
@@ -20,6 +21,8 @@ VigilSettings *vigil_settings_copy(const VigilSettings *src)
   VigilSettings *s = g_new0(VigilSettings, 1);
   *s = *src;
   s->detect_model = g_strdup(src->detect_model);
+  s->tls_cert = g_strdup(src->tls_cert);
+  s->tls_key = g_strdup(src->tls_key);
   return s;
 }
 
@@ -28,6 +31,8 @@ void vigil_settings_free(VigilSettings *s)
   if (!s)
     return;
   g_free(s->detect_model);
+  g_free(s->tls_cert);
+  g_free(s->tls_key);
   g_free(s);
 }
 
@@ -103,6 +108,44 @@ static gboolean apply_detect(VigilSettings *s, JsonObject *o, GError **error)
   return TRUE;
 }
 
+/* "tls": {"cert": path|null, "key": path|null}; both set or both null, checked
+ * by the caller after all members are applied. */
+static gboolean apply_tls(VigilSettings *s, JsonObject *o, GError **error)
+{
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    const char *name = l->data;
+    JsonNode *v = json_object_get_member(o, name);
+    gchar **slot = g_str_equal(name, "cert") ? &s->tls_cert
+                   : g_str_equal(name, "key") ? &s->tls_key
+                                               : NULL;
+    if (g_str_equal(name, "active")) {
+      return invalid(error, "field \"tls.active\" is read-only");
+    } else if (!slot) {
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"tls.%s\"", name);
+      return FALSE;
+    }
+    if (JSON_NODE_HOLDS_NULL(v)) {
+      g_clear_pointer(slot, g_free);
+      continue;
+    }
+    const char *path = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
+                           ? json_node_get_string(v)
+                           : NULL;
+    gboolean ok = path && g_path_is_absolute(path) && strlen(path) <= MAX_TLS_PATH;
+    for (const char *p = path; ok && *p; p++)
+      ok = (guchar)*p >= 0x20 && *p != 0x7f;
+    if (!ok) {
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                  "field \"tls.%s\" must be null or an absolute file path", name);
+      return FALSE;
+    }
+    g_free(*slot);
+    *slot = g_strdup(path);
+  }
+  return TRUE;
+}
+
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error)
 {
   if (!node || !JSON_NODE_HOLDS_OBJECT(node))
@@ -113,7 +156,8 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   for (GList *l = members; l; l = l->next) {
     const char *name = l->data;
     JsonNode *v = json_object_get_member(o, name);
-    gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect");
+    gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
+                     g_str_equal(name, "tls");
     if (!known) {
       g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s\"", name);
       return FALSE;
@@ -124,13 +168,21 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
       return FALSE;
     }
     gboolean ok = g_str_equal(name, "storage") ? apply_storage(s, json_node_get_object(v), error)
+                  : g_str_equal(name, "tls")   ? apply_tls(s, json_node_get_object(v), error)
                                                : apply_detect(s, json_node_get_object(v), error);
     if (!ok)
       return FALSE;
   }
+  if (!s->tls_cert != !s->tls_key)
+    return invalid(error, "fields \"tls.cert\" and \"tls.key\" must be set (or null) together");
   g_free(settings->detect_model);
+  g_free(settings->tls_cert);
+  g_free(settings->tls_key);
   *settings = *s;
-  s->detect_model = NULL; /* ownership moved to @settings */
+  /* ownership moved to @settings */
+  s->detect_model = NULL;
+  s->tls_cert = NULL;
+  s->tls_key = NULL;
   return TRUE;
 }
 
@@ -166,6 +218,20 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
     else
       json_builder_add_null_value(b);
   }
+  json_builder_end_object(b);
+
+  json_builder_set_member_name(b, "tls");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "cert");
+  if (s->tls_cert)
+    json_builder_add_string_value(b, s->tls_cert);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "key");
+  if (s->tls_key)
+    json_builder_add_string_value(b, s->tls_key);
+  else
+    json_builder_add_null_value(b);
   json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);

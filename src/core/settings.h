@@ -11,6 +11,8 @@ typedef struct {
   gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
   double min_free_percent; /* keep this much of the filesystem free */
   gchar *detect_model;     /* detection model name; NULL = none */
+  gchar *tls_cert;         /* PEM certificate (chain) path; NULL = plain HTTP */
+  gchar *tls_key;          /* PEM private key path; NULL = plain HTTP */
 } VigilSettings;
 
 VigilSettings *vigil_settings_new(void);

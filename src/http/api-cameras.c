@@ -2,14 +2,19 @@
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "core/util.h"
+#include "http/access.h"
 #include "http/http.h"
 
 static void list_cameras(VigilRequest *req)
 {
   GPtrArray *cameras = vigil_camera_manager_list(req->app->cameras);
   g_autoptr(JsonArray) array = json_array_sized_new(cameras->len);
-  for (guint i = 0; i < cameras->len; i++)
-    json_array_add_element(array, vigil_camera_to_json(g_ptr_array_index(cameras, i)));
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *camera = g_ptr_array_index(cameras, i);
+    /* Only the cameras this user may see. */
+    if (vigil_request_can_see(req, vigil_camera_get_id(camera)))
+      json_array_add_element(array, vigil_camera_to_json(camera));
+  }
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
   json_node_set_array(node, array);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -21,13 +26,14 @@ static void reply_camera(VigilRequest *req, guint status, VigilCamera *camera)
   vigil_http_reply_json(req->msg, status, node);
 }
 
-static gboolean require_control(VigilRequest *req)
+/* Creating a camera needs control over every camera, present and future
+ * (admins, and operators with control on "*"). */
+static gboolean require_create(VigilRequest *req)
 {
-  /* Per-camera rights arrive with the users issue; until then admins and
-   * operators manage cameras, viewers only look. */
-  if (g_str_equal(req->role, "admin") || g_str_equal(req->role, "operator"))
+  if (vigil_permissions_has_all_cameras(req->identity->perms, VIGIL_RIGHT_CONTROL))
     return TRUE;
-  vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "you may not change cameras");
+  vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                         "adding cameras needs the control right on all cameras (\"*\")");
   return FALSE;
 }
 
@@ -41,7 +47,7 @@ void vigil_api_cameras(VigilRequest *req)
     if (g_str_equal(req->method, "GET")) {
       list_cameras(req);
     } else if (g_str_equal(req->method, "POST")) {
-      if (!require_control(req))
+      if (!require_create(req))
         return;
       g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
       VigilCamera *camera = body ? vigil_camera_manager_create(manager, body, &error) : NULL;
@@ -56,27 +62,37 @@ void vigil_api_cameras(VigilRequest *req)
   }
 
   VigilCamera *camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(manager, id) : NULL;
-  if (camera && req->segments[2] && vigil_api_live(req, camera))
-    return;
-  if (camera && req->segments[2] && g_str_equal(req->segments[2], "recording") &&
-      !req->segments[3]) {
-    vigil_api_camera_recording(req, camera);
+  /* A camera this user may not see is answered exactly like a missing one. */
+  if (!camera || !vigil_request_can_see(req, id)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, VIGIL_HTTP_NO_SUCH_CAMERA);
     return;
   }
-  if (camera && req->segments[2] && g_str_equal(req->segments[2], "export.mp4") &&
-      !req->segments[3]) {
-    vigil_api_camera_export(req, camera);
+  const char *sub = req->segments[2];
+  if (sub && g_str_has_prefix(sub, "live")) {
+    /* live.ts, WS live, live.m3u8 and its segments: the view right. */
+    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_VIEW) && !vigil_api_live(req, camera))
+      vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera resource");
     return;
   }
-  if (!camera || req->segments[2]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera");
+  if (sub && g_str_equal(sub, "recording") && !req->segments[3]) {
+    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_CONTROL))
+      vigil_api_camera_recording(req, camera);
+    return;
+  }
+  if (sub && g_str_equal(sub, "export.mp4") && !req->segments[3]) {
+    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_PLAYBACK))
+      vigil_api_camera_export(req, camera);
+    return;
+  }
+  if (sub) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera resource");
     return;
   }
 
   if (g_str_equal(req->method, "GET")) {
     reply_camera(req, SOUP_STATUS_OK, camera);
   } else if (g_str_equal(req->method, "PATCH")) {
-    if (!require_control(req))
+    if (!vigil_request_require_camera(req, id, VIGIL_RIGHT_CONTROL))
       return;
     g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
     camera = body ? vigil_camera_manager_patch(manager, id, body, &error) : NULL;
@@ -85,7 +101,7 @@ void vigil_api_cameras(VigilRequest *req)
     else
       reply_camera(req, SOUP_STATUS_OK, camera);
   } else if (g_str_equal(req->method, "DELETE")) {
-    if (!require_control(req))
+    if (!vigil_request_require_camera(req, id, VIGIL_RIGHT_CONTROL))
       return;
     if (!vigil_camera_manager_delete(manager, id, &error))
       vigil_http_reply_gerror(req->msg, error);

@@ -17,18 +17,24 @@
 #include "record/playlist.h"
 #include "record/recorder.h"
 #include "record/retention.h"
+#include "http/access.h"
 #include "store/recordings.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
 
-static gboolean may_control(VigilRequest *req)
+/* A recording is answered like a missing one unless the user may play back
+ * its camera (ids do not leak); changing or deleting it needs control. */
+static gboolean may_access(VigilRequest *req, const VigilRecording *rec, VigilRight right)
 {
-  /* Per-camera rights arrive with the users issue; until then admins and
-   * operators control, every user may view and play back. */
-  if (g_str_equal(req->role, "admin") || g_str_equal(req->role, "operator"))
+  if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK) &&
+      vigil_request_can(req, rec->camera, right))
     return TRUE;
-  vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "you may not change recordings");
+  if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "you may not change recordings of "
+                                                            "this camera");
+  else
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
   return FALSE;
 }
 
@@ -145,8 +151,12 @@ static void list_recordings(VigilRequest *req)
     return;
   }
   g_autoptr(JsonArray) array = json_array_sized_new(recs->len);
-  for (guint i = 0; i < recs->len; i++)
-    json_array_add_element(array, recording_to_json(req->app, g_ptr_array_index(recs, i)));
+  for (guint i = 0; i < recs->len; i++) {
+    const VigilRecording *rec = g_ptr_array_index(recs, i);
+    /* Only recordings of cameras this user may play back. */
+    if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
+      json_array_add_element(array, recording_to_json(req->app, rec));
+  }
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
   json_node_set_array(node, array);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -338,8 +348,6 @@ void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera)
     vigil_http_reply_method_not_allowed(req->msg, "POST");
     return;
   }
-  if (!may_control(req))
-    return;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
   if (!body) {
@@ -392,6 +400,8 @@ void vigil_api_recordings(VigilRequest *req)
       vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
     return;
   }
+  if (!may_access(req, rec, VIGIL_RIGHT_PLAYBACK))
+    return;
   const char *sub = req->segments[2];
   if (sub) {
     if (!g_str_equal(req->method, "GET")) {
@@ -418,7 +428,7 @@ void vigil_api_recordings(VigilRequest *req)
     g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
     vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
   } else if (g_str_equal(req->method, "PATCH")) {
-    if (!may_control(req))
+    if (!may_access(req, rec, VIGIL_RIGHT_CONTROL))
       return;
     g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
     if (!body) {
@@ -442,7 +452,7 @@ void vigil_api_recordings(VigilRequest *req)
     g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
     vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
   } else if (g_str_equal(req->method, "DELETE")) {
-    if (!may_control(req))
+    if (!may_access(req, rec, VIGIL_RIGHT_CONTROL))
       return;
     if (rec->open) {
       vigil_http_reply_error(req->msg, SOUP_STATUS_CONFLICT,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "http/access.h"
 #include "http/http.h"
 #include "vigil-config.h"
 
@@ -94,6 +95,16 @@ static gint64 rss_bytes(void)
   return (gint64)pages_rss * sysconf(_SC_PAGESIZE);
 }
 
+/* The number of cameras this user may see (not how many exist). */
+static gint64 visible_cameras(VigilRequest *req)
+{
+  GPtrArray *cameras = vigil_camera_manager_list(req->app->cameras);
+  gint64 n = 0;
+  for (guint i = 0; i < cameras->len; i++)
+    n += vigil_request_can_see(req, vigil_camera_get_id(g_ptr_array_index(cameras, i)));
+  return n;
+}
+
 void vigil_api_system(VigilRequest *req)
 {
   if (req->segments[1]) {
@@ -117,8 +128,11 @@ void vigil_api_system(VigilRequest *req)
 
   json_builder_set_member_name(b, "disk");
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "path");
-  json_builder_add_string_value(b, app->data_dir);
+  /* Where the data lives is the admin's business. */
+  if (vigil_request_is_admin(req)) {
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, app->data_dir);
+  }
   json_builder_set_member_name(b, "total_bytes");
   json_builder_add_int_value(b, have_fs ? (gint64)vfs.f_blocks * vfs.f_frsize : 0);
   json_builder_set_member_name(b, "free_bytes");
@@ -153,7 +167,7 @@ void vigil_api_system(VigilRequest *req)
   json_builder_end_object(b);
 
   json_builder_set_member_name(b, "cameras");
-  json_builder_add_int_value(b, vigil_camera_manager_count(app->cameras));
+  json_builder_add_int_value(b, visible_cameras(req));
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -164,6 +178,12 @@ static void reply_settings(VigilRequest *req)
   /* Object detection arrives with its own issue; say so rather than pretend. */
   g_autoptr(JsonNode) node = vigil_settings_to_json(
       req->app->settings, FALSE, "object detection is not available in this build yet");
+  /* tls.active: whether this server speaks TLS now (changes apply at restart). */
+  GUri *uri = soup_server_message_get_uri(req->msg);
+  JsonObject *tls = json_object_get_object_member(json_node_get_object(node), "tls");
+  if (tls)
+    json_object_set_boolean_member(tls, "active",
+                                   uri && g_strcmp0(g_uri_get_scheme(uri), "https") == 0);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
 }
 
@@ -181,16 +201,25 @@ void vigil_api_settings(VigilRequest *req)
     vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH");
     return;
   }
-  if (!g_str_equal(req->role, "admin")) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "only an admin changes settings");
+  if (!vigil_request_require_admin(req))
     return;
-  }
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
   g_autoptr(VigilSettings) next = vigil_settings_copy(req->app->settings);
   if (!body || !vigil_settings_apply_json(next, body, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
+  }
+  if (next->tls_cert) {
+    /* Refuse now what would stop the next start. */
+    g_autoptr(GError) tls_error = NULL;
+    g_autoptr(GTlsCertificate) cert =
+        g_tls_certificate_new_from_files(next->tls_cert, next->tls_key, &tls_error);
+    if (!cert) {
+      vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                             "cannot load the TLS certificate and key: %s", tls_error->message);
+      return;
+    }
   }
   g_autofree gchar *stored = vigil_settings_serialize(next);
   if (!vigil_store_set_setting(req->app->store, "settings", stored, &error)) {

@@ -35,6 +35,7 @@ typedef struct {
   GHashTable *query; /* may be NULL */
   const char *user;
   const char *role;
+  struct _VigilIdentity *identity; /* who asks and their rights: http/access.h */
 } VigilRequest;
 
 void vigil_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node);

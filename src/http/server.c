@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth/basic.h"
+#include "http/access.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "vigil-config.h"
@@ -178,13 +179,6 @@ static void early_handler(SoupServer *server, SoupServerMessage *msg, const char
   }
 }
 
-static void reply_unauthorized(SoupServerMessage *msg)
-{
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                               "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
-  vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
-}
-
 static void route_api(VigilRequest *req)
 {
   const char *resource = req->segments[0] ? req->segments[0] : "";
@@ -196,6 +190,12 @@ static void route_api(VigilRequest *req)
     vigil_api_cameras(req);
   else if (g_str_equal(resource, "recordings"))
     vigil_api_recordings(req);
+  else if (g_str_equal(resource, "users"))
+    vigil_api_users(req);
+  else if (g_str_equal(resource, "session"))
+    vigil_api_session(req);
+  else if (g_str_equal(resource, "tokens"))
+    vigil_api_tokens(req);
   else
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
 }
@@ -205,23 +205,30 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
 {
   VigilHttp *self = user_data;
   const char *method = soup_server_message_get_method(msg);
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 
   if (!g_str_has_prefix(path, "/api/v1/")) {
-    /* /metrics and the web UI: authenticated like the API. */
-    g_autoptr(VigilUser) web_user =
-        vigil_auth_basic(self->app->store, soup_message_headers_get_one(headers, "Authorization"));
-    if (!web_user)
-      reply_unauthorized(msg);
-    else if (g_str_equal(path, "/metrics"))
-      vigil_api_metrics(self->app, msg);
-    else
+    /* /metrics and the web UI: authenticated like the API (replies 401/429
+     * itself). Metrics cover every camera, so they are for admins. */
+    g_autoptr(VigilIdentity) web_identity = vigil_http_authenticate(self->app, msg);
+    if (!web_identity)
+      return;
+    if (!g_str_equal(path, "/metrics"))
       vigil_web_serve(msg, path);
+    else if (!g_str_equal(web_identity->role, "admin"))
+      vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN, "metrics are for admins");
+    else
+      vigil_api_metrics(self->app, msg);
     return;
   }
   g_auto(GStrv) segments = g_strsplit(path + strlen("/api/v1/"), "/", 8);
   /* A trailing slash is the same resource. */
   guint n = g_strv_length(segments);
+  if (n == 0) {
+    /* "/api/v1/" itself (also what "/api/v1/x/.." normalizes to): g_strsplit
+     * of "" is an empty vector. */
+    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
   if (n > 1 && segments[n - 1][0] == '\0') {
     g_free(segments[n - 1]);
     segments[n - 1] = NULL;
@@ -241,14 +248,19 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
     return;
   }
 
-  g_autoptr(VigilUser) user =
-      vigil_auth_basic(self->app->store, soup_message_headers_get_one(headers, "Authorization"));
-  if (!user) {
-    reply_unauthorized(msg);
+  /* Logging in is the one thing done without being logged in. */
+  if (g_str_equal(segments[0], "session") && !segments[1] && g_str_equal(method, "POST")) {
+    vigil_api_session_login(self->app, msg);
     return;
   }
-  req.user = user->name;
-  req.role = user->role;
+
+  /* Replies 401/403/429 itself. */
+  g_autoptr(VigilIdentity) identity = vigil_http_authenticate(self->app, msg);
+  if (!identity)
+    return;
+  req.user = identity->user;
+  req.role = identity->role;
+  req.identity = identity;
   route_api(&req);
 }
 
@@ -290,7 +302,23 @@ gboolean vigil_http_listen(VigilHttp *self, const char *address, GError **error)
   g_autoptr(GSocketAddress) sa = parse_address(address, error);
   if (!sa)
     return FALSE;
-  if (!soup_server_listen(self->server, sa, 0, error))
+  /* TLS from the settings; a change applies at the next start. */
+  SoupServerListenOptions options = 0;
+  const VigilSettings *settings = self->app->settings;
+  if (settings && settings->tls_cert && settings->tls_key) {
+    g_autoptr(GError) tls_error = NULL;
+    g_autoptr(GTlsCertificate) cert =
+        g_tls_certificate_new_from_files(settings->tls_cert, settings->tls_key, &tls_error);
+    if (!cert) {
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                  "cannot load the TLS certificate %s and key %s (settings \"tls\"): %s",
+                  settings->tls_cert, settings->tls_key, tls_error->message);
+      return FALSE;
+    }
+    soup_server_set_tls_certificate(self->server, cert);
+    options |= SOUP_SERVER_LISTEN_HTTPS;
+  }
+  if (!soup_server_listen(self->server, sa, options, error))
     return FALSE;
   GInetAddress *inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa));
   g_autofree gchar *host = g_inet_address_to_string(inet);
@@ -300,7 +328,8 @@ gboolean vigil_http_listen(VigilHttp *self, const char *address, GError **error)
     host = g_strdup("127.0.0.1");
   }
   gboolean v6 = strchr(host, ':') != NULL;
-  self->url = g_strdup_printf("http://%s%s%s:%u/", v6 ? "[" : "", host, v6 ? "]" : "", port);
+  self->url = g_strdup_printf("%s://%s%s%s:%u/", options ? "https" : "http", v6 ? "[" : "",
+                              host, v6 ? "]" : "", port);
   return TRUE;
 }
 

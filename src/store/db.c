@@ -75,6 +75,14 @@ static const char *const migrations[] = {
   "  size_bytes INTEGER NOT NULL,"
   "  discont INTEGER NOT NULL DEFAULT 0,"
   "  PRIMARY KEY (recording, seq));",
+  /* 4: login sessions. Only a SHA-256 of the session token is kept,
+   * so a copy of the database does not log anyone in. */
+  "CREATE TABLE sessions ("
+  "  token_hash TEXT PRIMARY KEY,"
+  "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
+  "  created_us INTEGER NOT NULL,"
+  "  last_used_us INTEGER NOT NULL);"
+  "CREATE INDEX sessions_user ON sessions(user);",
 };
 
 int

@@ -63,4 +63,64 @@ gboolean vigil_store_insert_user(VigilStore *store, const char *name, const char
                                  const char *password_hash, GError **error);
 VigilUser *vigil_store_get_user(VigilStore *store, const char *name); /* NULL if none */
 
+/* --- users, continued (auth) --- */
+
+/* Every user, by name. NULL with @error on a database error. */
+GPtrArray *vigil_store_list_users(VigilStore *store, GError **error); /* VigilUser* */
+/* Changes the role and/or password hash (NULL leaves it). Refuses to demote
+ * the last admin (VIGIL_ERROR_CONFLICT). VIGIL_ERROR_NOT_FOUND for an unknown
+ * user. A new password hash also ends the user's sessions and API tokens. */
+gboolean vigil_store_update_user(VigilStore *store, const char *name, const char *role,
+                                 const char *password_hash, GError **error);
+/* Deletes a user with their rights, sessions and tokens. Refuses to delete
+ * the last admin (VIGIL_ERROR_CONFLICT); VIGIL_ERROR_NOT_FOUND if none. */
+gboolean vigil_store_delete_user(VigilStore *store, const char *name, GError **error);
+
+/* Per-camera rights: camera key (id or "*") -> rights string ("view,playback").
+ * get returns a new table (empty when none; NULL on a database error, logged). */
+GHashTable *vigil_store_get_user_cameras(VigilStore *store, const char *user);
+/* Replaces all rows of @user with @cameras (key -> rights string; empty
+ * strings are skipped). */
+gboolean vigil_store_set_user_cameras(VigilStore *store, const char *user, GHashTable *cameras,
+                                      GError **error);
+
+/* Sessions, keyed by a hash of the token (never the token). lookup returns
+ * the user name when a session exists that was used after @idle_after_us and
+ * created after @created_after_us, else NULL; it then updates last_used when
+ * it is older than @touch_before_us. */
+gboolean vigil_store_insert_session(VigilStore *store, const char *token_hash, const char *user,
+                                    gint64 now_us, GError **error);
+gchar *vigil_store_lookup_session(VigilStore *store, const char *token_hash,
+                                  gint64 idle_after_us, gint64 created_after_us,
+                                  gint64 touch_before_us, gint64 now_us);
+void vigil_store_delete_session(VigilStore *store, const char *token_hash);
+/* Removes sessions used before @idle_before_us or created before
+ * @created_before_us. */
+void vigil_store_purge_sessions(VigilStore *store, gint64 idle_before_us,
+                                gint64 created_before_us);
+void vigil_store_delete_user_sessions(VigilStore *store, const char *user);
+
+/* API tokens: stored as a hash; the token itself is shown once at creation. */
+typedef struct {
+  gint64 id;
+  gchar *user;
+  gchar *name; /* may be NULL */
+  gint64 created_us;
+  gint64 last_used_us; /* 0 = never */
+} VigilApiToken;
+
+void vigil_api_token_free(VigilApiToken *token);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilApiToken, vigil_api_token_free)
+
+/* Returns the new token's id, or -1 with @error. */
+gint64 vigil_store_insert_token(VigilStore *store, const char *user, const char *token_hash,
+                                const char *name, gint64 now_us, GError **error);
+GPtrArray *vigil_store_list_tokens(VigilStore *store, const char *user,
+                                   GError **error); /* VigilApiToken* */
+/* The owner of the token with this hash (updating last_used), or NULL. */
+gchar *vigil_store_lookup_token(VigilStore *store, const char *token_hash, gint64 now_us);
+/* VIGIL_ERROR_NOT_FOUND when @user has no token @id. */
+gboolean vigil_store_delete_token(VigilStore *store, const char *user, gint64 id,
+                                  GError **error);
+
 G_END_DECLS

@@ -1,0 +1,100 @@
+/* Sliding-window failure counter per key. */
+#include "auth/ratelimit.h"
+
+/* A key's failure times, oldest first, at most max_failures of them: older
+ * ones no longer matter once the limit is reached. */
+typedef struct {
+  GQueue times; /* gint64* */
+} Entry;
+
+struct _VigilRateLimiter {
+  guint max_failures;
+  gint64 window_us;
+  GHashTable *keys; /* gchar* -> Entry* */
+  guint fails_since_prune;
+};
+
+static void entry_free(Entry *e)
+{
+  g_queue_clear_full(&e->times, g_free);
+  g_free(e);
+}
+
+VigilRateLimiter *vigil_rate_limiter_new(guint max_failures, gint64 window_us)
+{
+  VigilRateLimiter *l = g_new0(VigilRateLimiter, 1);
+  l->max_failures = MAX(max_failures, 1);
+  l->window_us = window_us;
+  l->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)entry_free);
+  return l;
+}
+
+void vigil_rate_limiter_free(VigilRateLimiter *l)
+{
+  if (!l)
+    return;
+  g_hash_table_unref(l->keys);
+  g_free(l);
+}
+
+/* Drops the failures of @e that left the window. */
+static void expire(VigilRateLimiter *l, Entry *e, gint64 now_us)
+{
+  gint64 *oldest;
+  while ((oldest = g_queue_peek_head(&e->times)) && *oldest <= now_us - l->window_us)
+    g_free(g_queue_pop_head(&e->times));
+}
+
+gint64 vigil_rate_limiter_retry_after(VigilRateLimiter *l, const char *key, gint64 now_us)
+{
+  if (!key)
+    return 0;
+  Entry *e = g_hash_table_lookup(l->keys, key);
+  if (!e)
+    return 0;
+  expire(l, e, now_us);
+  if (g_queue_get_length(&e->times) < l->max_failures)
+    return 0;
+  gint64 *oldest = g_queue_peek_head(&e->times);
+  gint64 wait_us = *oldest + l->window_us - now_us;
+  return MAX((wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, 1);
+}
+
+void vigil_rate_limiter_fail(VigilRateLimiter *l, const char *key, gint64 now_us)
+{
+  if (!key)
+    return;
+  Entry *e = g_hash_table_lookup(l->keys, key);
+  if (!e) {
+    e = g_new0(Entry, 1);
+    g_queue_init(&e->times);
+    g_hash_table_insert(l->keys, g_strdup(key), e);
+  }
+  expire(l, e, now_us);
+  gint64 *t = g_new(gint64, 1);
+  *t = now_us;
+  g_queue_push_tail(&e->times, t);
+  while (g_queue_get_length(&e->times) > l->max_failures)
+    g_free(g_queue_pop_head(&e->times));
+  if (++l->fails_since_prune >= 1000) {
+    l->fails_since_prune = 0;
+    vigil_rate_limiter_prune(l, now_us);
+  }
+}
+
+void vigil_rate_limiter_prune(VigilRateLimiter *l, gint64 now_us)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, l->keys);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    expire(l, value, now_us);
+    if (g_queue_is_empty(&((Entry *)value)->times))
+      g_hash_table_iter_remove(&it);
+  }
+}
+
+guint vigil_rate_limiter_size(VigilRateLimiter *l)
+{
+  return g_hash_table_size(l->keys);
+}

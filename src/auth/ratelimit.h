@@ -1,0 +1,35 @@
+/* Login rate limiting: counts failed logins per key (a user name, a client
+ * address) in a sliding window; past the limit a key is blocked until its
+ * oldest counted failure leaves the window. Pure, with the clock passed in,
+ * so tests control time. Main thread. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* SPEC: 10 failed logins within 10 minutes. */
+#define VIGIL_LOGIN_MAX_FAILURES 10
+#define VIGIL_LOGIN_WINDOW_US (10 * 60 * G_USEC_PER_SEC)
+
+typedef struct _VigilRateLimiter VigilRateLimiter;
+
+VigilRateLimiter *vigil_rate_limiter_new(guint max_failures, gint64 window_us);
+void vigil_rate_limiter_free(VigilRateLimiter *limiter);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRateLimiter, vigil_rate_limiter_free)
+
+/* 0 when @key may try now; otherwise the seconds (rounded up, >= 1) until it
+ * may, for Retry-After. A NULL key is never blocked. */
+gint64 vigil_rate_limiter_retry_after(VigilRateLimiter *limiter, const char *key, gint64 now_us);
+
+/* Counts one failure of @key at @now_us. */
+void vigil_rate_limiter_fail(VigilRateLimiter *limiter, const char *key, gint64 now_us);
+
+/* Forgets keys whose failures all left the window (bounds memory when many
+ * addresses or names fail once). Called by fail() from time to time too. */
+void vigil_rate_limiter_prune(VigilRateLimiter *limiter, gint64 now_us);
+
+/* Number of keys held (for tests). */
+guint vigil_rate_limiter_size(VigilRateLimiter *limiter);
+
+G_END_DECLS

@@ -1,0 +1,328 @@
+/* Authentication (cookie session, Bearer token, Basic), login rate limiting,
+ * CSRF and the per-camera checks routes call. See access.h. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include "http/access.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/basic.h"
+#include "auth/ratelimit.h"
+#include "auth/secret.h"
+
+/* Sessions: idle and absolute lifetimes (docs/security.md). */
+#define SESSION_IDLE_DEFAULT_S (24 * 3600)
+#define SESSION_MAX_DEFAULT_S (30 * 24 * 3600)
+
+static gint64 env_seconds(const char *name, gint64 fallback)
+{
+  const char *text = g_getenv(name);
+  if (!text || !*text)
+    return fallback;
+  gchar *end = NULL;
+  gint64 v = g_ascii_strtoll(text, &end, 10);
+  if (*end || v <= 0) {
+    g_warning("%s must be a positive number of seconds; ignored", name);
+    return fallback;
+  }
+  return v;
+}
+
+gint64 vigil_session_idle_us(void)
+{
+  static gint64 us;
+  if (!us)
+    us = env_seconds("VIGIL_SESSION_IDLE_S", SESSION_IDLE_DEFAULT_S) * G_USEC_PER_SEC;
+  return us;
+}
+
+gint64 vigil_session_max_us(void)
+{
+  static gint64 us;
+  if (!us)
+    us = env_seconds("VIGIL_SESSION_MAX_S", SESSION_MAX_DEFAULT_S) * G_USEC_PER_SEC;
+  return us;
+}
+
+/* --- rate limiting --- */
+
+static VigilRateLimiter *limiter(void)
+{
+  static VigilRateLimiter *l;
+  if (!l)
+    l = vigil_rate_limiter_new(VIGIL_LOGIN_MAX_FAILURES, VIGIL_LOGIN_WINDOW_US);
+  return l;
+}
+
+/* Names and addresses share one limiter under distinct prefixes. */
+static gchar *key_for(const char *kind, const char *value)
+{
+  return value ? g_strconcat(kind, ":", value, NULL) : NULL;
+}
+
+void vigil_login_failed(const char *name, const char *address)
+{
+  g_autofree gchar *name_key = key_for("user", name);
+  g_autofree gchar *addr_key = key_for("addr", address);
+  gint64 now = g_get_monotonic_time();
+  vigil_rate_limiter_fail(limiter(), name_key, now);
+  vigil_rate_limiter_fail(limiter(), addr_key, now);
+}
+
+gint64 vigil_login_retry_after(const char *name, const char *address)
+{
+  g_autofree gchar *name_key = key_for("user", name);
+  g_autofree gchar *addr_key = key_for("addr", address);
+  gint64 now = g_get_monotonic_time();
+  return MAX(vigil_rate_limiter_retry_after(limiter(), name_key, now),
+             vigil_rate_limiter_retry_after(limiter(), addr_key, now));
+}
+
+void vigil_http_reply_rate_limited(SoupServerMessage *msg, gint64 retry_after_s)
+{
+  g_autofree gchar *value = g_strdup_printf("%" G_GINT64_FORMAT, retry_after_s);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
+                               value);
+  vigil_http_reply_error(msg, 429 /* Too Many Requests: not in libsoup 3.2 */,
+                         "too many failed logins; try again in %" G_GINT64_FORMAT " s",
+                         retry_after_s);
+}
+
+/* --- identities --- */
+
+void vigil_identity_free(VigilIdentity *id)
+{
+  if (!id)
+    return;
+  g_free(id->user);
+  g_free(id->role);
+  vigil_permissions_free(id->perms);
+  if (id->session_token) {
+    memset(id->session_token, 0, strlen(id->session_token));
+    g_free(id->session_token);
+  }
+  g_free(id);
+}
+
+VigilPermissions *vigil_permissions_load(VigilStore *store, const char *name)
+{
+  g_autoptr(VigilUser) user = vigil_store_get_user(store, name);
+  if (!user)
+    return NULL;
+  VigilPermissions *perms = vigil_permissions_new(vigil_role_from_string(user->role));
+  g_autoptr(GHashTable) rows = vigil_store_get_user_cameras(store, name);
+  if (rows) {
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, rows);
+    while (g_hash_table_iter_next(&it, &key, &value))
+      vigil_permissions_set(perms, key, vigil_rights_from_string(value));
+  }
+  return perms;
+}
+
+static VigilIdentity *identity_new(VigilStore *store, const char *user, VigilAuthMethod method)
+{
+  g_autoptr(VigilUser) row = vigil_store_get_user(store, user);
+  if (!row)
+    return NULL;
+  VigilIdentity *id = g_new0(VigilIdentity, 1);
+  id->user = g_strdup(row->name);
+  id->role = g_strdup(row->role);
+  id->method = method;
+  id->perms = vigil_permissions_load(store, user);
+  if (!id->perms)
+    id->perms = vigil_permissions_new(VIGIL_ROLE_INVALID);
+  return id;
+}
+
+/* The value of cookie @name in the request, or NULL. */
+static gchar *request_cookie(SoupServerMessage *msg, const char *name)
+{
+  const char *header =
+      soup_message_headers_get_list(soup_server_message_get_request_headers(msg), "Cookie");
+  if (!header || strlen(header) > 8192)
+    return NULL;
+  gchar *found = NULL;
+  g_auto(GStrv) parts = g_strsplit(header, ";", 64);
+  for (guint i = 0; parts[i] && !found; i++) {
+    const char *p = parts[i];
+    while (*p == ' ' || *p == ',')
+      p++;
+    gsize n = strlen(name);
+    if (strncmp(p, name, n) == 0 && p[n] == '=')
+      found = g_strdup(g_strstrip((gchar *)p + n + 1));
+  }
+  return found;
+}
+
+static gboolean is_state_change(const char *method)
+{
+  return g_str_equal(method, "POST") || g_str_equal(method, "PUT") ||
+         g_str_equal(method, "PATCH") || g_str_equal(method, "DELETE");
+}
+
+/* Browsers send Origin on cross-site POST/PUT/PATCH/DELETE; scripts usually
+ * send none. A state change from another site is refused whatever the
+ * credentials: browsers also replay cached Basic credentials, which no CSRF
+ * token protects. */
+static gboolean origin_is_foreign(SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+  const char *origin = soup_message_headers_get_one(h, "Origin");
+  if (!origin)
+    return FALSE;
+  const char *host = soup_message_headers_get_one(h, "Host");
+  if (!host || g_str_equal(origin, "null"))
+    return TRUE;
+  const char *sep = strstr(origin, "://");
+  return !sep || g_ascii_strcasecmp(sep + 3, host) != 0;
+}
+
+static void reply_unauthorized(SoupServerMessage *msg, const char *message)
+{
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                               "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
+  vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "%s", message);
+}
+
+static VigilIdentity *authenticate_header(VigilApp *app, SoupServerMessage *msg,
+                                          const char *authorization, const char *address)
+{
+  gboolean bearer = g_ascii_strncasecmp(authorization, "Bearer ", 7) == 0;
+  g_autofree gchar *name = bearer ? NULL : vigil_auth_basic_name(authorization);
+  gint64 wait = vigil_login_retry_after(name, address);
+  if (wait > 0) {
+    vigil_http_reply_rate_limited(msg, wait);
+    return NULL;
+  }
+  VigilIdentity *id = NULL;
+  if (bearer) {
+    const char *token = authorization + 7;
+    while (*token == ' ')
+      token++;
+    if (*token && strlen(token) <= 256) {
+      g_autofree gchar *hash = vigil_secret_sha256(token);
+      g_autofree gchar *user =
+          vigil_store_lookup_token(app->store, hash, g_get_real_time());
+      if (user)
+        id = identity_new(app->store, user, VIGIL_AUTH_BEARER);
+    }
+  } else {
+    g_autoptr(VigilUser) user = vigil_auth_basic(app->store, authorization);
+    if (user)
+      id = identity_new(app->store, user->name, VIGIL_AUTH_BASIC);
+  }
+  if (!id) {
+    vigil_login_failed(name, address);
+    /* Not the name: people type passwords into the name field. */
+    g_info("failed %s authentication from %s", bearer ? "token" : "password",
+           address ? address : "?");
+    reply_unauthorized(msg, "wrong credentials");
+  }
+  return id;
+}
+
+static VigilIdentity *authenticate_cookie(VigilApp *app, SoupServerMessage *msg)
+{
+  g_autofree gchar *token = request_cookie(msg, VIGIL_SESSION_COOKIE);
+  if (!token || !*token || strlen(token) > 256)
+    return NULL;
+  gint64 now = g_get_real_time();
+  gint64 idle = vigil_session_idle_us();
+  g_autofree gchar *hash = vigil_secret_sha256(token);
+  /* Touch last_used at most every minute, or sooner for short test lifetimes. */
+  gint64 touch = MIN(60 * G_USEC_PER_SEC, idle / 4);
+  g_autofree gchar *user = vigil_store_lookup_session(
+      app->store, hash, now - idle, now - vigil_session_max_us(), now - touch, now);
+  if (!user)
+    return NULL;
+  VigilIdentity *id = identity_new(app->store, user, VIGIL_AUTH_SESSION);
+  if (id)
+    id->session_token = g_steal_pointer(&token);
+  return id;
+}
+
+VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+  const char *method = soup_server_message_get_method(msg);
+  const char *address = soup_server_message_get_remote_host(msg);
+  const char *authorization = soup_message_headers_get_one(headers, "Authorization");
+
+  if (is_state_change(method) && origin_is_foreign(msg)) {
+    vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
+                           "cross-site request refused (Origin does not match Host)");
+    return NULL;
+  }
+  g_autoptr(VigilIdentity) id = NULL;
+  if (authorization) {
+    /* Explicit credentials win over a cookie. */
+    id = authenticate_header(app, msg, authorization, address);
+    if (!id)
+      return NULL;
+  } else {
+    id = authenticate_cookie(app, msg);
+    if (!id) {
+      reply_unauthorized(msg, "authentication required");
+      return NULL;
+    }
+    if (is_state_change(method)) {
+      const char *given = soup_message_headers_get_one(headers, "X-CSRF-Token");
+      g_autofree gchar *expected = vigil_secret_csrf_token(id->session_token);
+      if (!vigil_secret_equal(given, expected)) {
+        vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
+                               "missing or wrong X-CSRF-Token header");
+        return NULL;
+      }
+    }
+  }
+  return g_steal_pointer(&id);
+}
+
+/* --- checks --- */
+
+static VigilPermissions *perms_of(VigilRequest *req)
+{
+  return req->identity ? req->identity->perms : NULL;
+}
+
+gboolean vigil_request_can_see(VigilRequest *req, const char *camera_id)
+{
+  return vigil_permissions_can_see(perms_of(req), camera_id);
+}
+
+gboolean vigil_request_can(VigilRequest *req, const char *camera_id, VigilRight right)
+{
+  return vigil_permissions_has(perms_of(req), camera_id, right);
+}
+
+gboolean vigil_request_is_admin(VigilRequest *req)
+{
+  return vigil_permissions_is_admin(perms_of(req));
+}
+
+gboolean vigil_request_require_camera(VigilRequest *req, const char *camera_id,
+                                      VigilRight right)
+{
+  if (!vigil_request_can_see(req, camera_id)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, VIGIL_HTTP_NO_SUCH_CAMERA);
+    return FALSE;
+  }
+  if (!vigil_request_can(req, camera_id, right)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "you do not have the %s right on this camera",
+                           vigil_right_to_string(right) ? vigil_right_to_string(right) : "?");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean vigil_request_require_admin(VigilRequest *req)
+{
+  if (vigil_request_is_admin(req))
+    return TRUE;
+  vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "only an admin may do this");
+  return FALSE;
+}

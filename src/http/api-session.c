@@ -1,0 +1,253 @@
+/* /api/v1/session (log in, who am I, log out) and /api/v1/tokens (API tokens
+ * for scripts). Tokens and session ids are random 256-bit values; the store
+ * keeps only their SHA-256. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include <string.h>
+
+#include "auth/password.h"
+#include "auth/secret.h"
+#include "core/error.h"
+#include "core/util.h"
+#include "http/access.h"
+
+#define MAX_NAME_LEN 64
+#define MAX_PASSWORD_LEN 1024
+#define MAX_TOKEN_NAME_LEN 100
+
+/* A string member of @o, or NULL when absent or not a string. */
+static const char *string_member(JsonObject *o, const char *name)
+{
+  JsonNode *v = json_object_get_member(o, name);
+  return v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
+             ? json_node_get_string(v)
+             : NULL;
+}
+
+static void set_session_cookie(VigilApp *app, SoupServerMessage *msg, const char *value,
+                               gint64 max_age_s)
+{
+  GUri *uri = soup_server_message_get_uri(msg);
+  gboolean tls = uri && g_strcmp0(g_uri_get_scheme(uri), "https") == 0;
+  g_autofree gchar *cookie =
+      g_strdup_printf("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT "%s",
+                      VIGIL_SESSION_COOKIE, value, max_age_s, tls ? "; Secure" : "");
+  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie",
+                              cookie);
+}
+
+static void reply_session(SoupServerMessage *msg, VigilStore *store, const char *user,
+                          const char *csrf)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "user");
+  json_builder_add_value(b, vigil_user_json(store, user));
+  json_builder_set_member_name(b, "csrf_token");
+  if (csrf)
+    json_builder_add_string_value(b, csrf);
+  else
+    json_builder_add_null_value(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node = json_builder_get_root(b);
+  vigil_http_reply_json(msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(msg, &error);
+  if (!body) {
+    vigil_http_reply_gerror(msg, error);
+    return;
+  }
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+  const char *name = o ? string_member(o, "username") : NULL;
+  const char *password = o ? string_member(o, "password") : NULL;
+  if (!name || !password || !*name || strlen(name) > MAX_NAME_LEN ||
+      strlen(password) > MAX_PASSWORD_LEN) {
+    vigil_http_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
+                           "give \"username\" and \"password\" as strings");
+    return;
+  }
+  const char *address = soup_server_message_get_remote_host(msg);
+  gint64 wait = vigil_login_retry_after(name, address);
+  if (wait > 0) {
+    vigil_http_reply_rate_limited(msg, wait);
+    return;
+  }
+  g_autoptr(VigilUser) user = vigil_store_get_user(app->store, name);
+  /* An unknown name costs the same Argon2id time as a known one. */
+  static gchar *dummy_hash;
+  if (!user && !dummy_hash)
+    dummy_hash = vigil_password_hash("vigil-dummy-password", NULL);
+  gboolean ok = vigil_password_verify(user ? user->password_hash : dummy_hash, password);
+  if (!user || !ok) {
+    vigil_login_failed(name, address);
+    g_info("failed login from %s", address ? address : "?");
+    vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "wrong user name or password");
+    return;
+  }
+  gint64 now = g_get_real_time();
+  /* Expired rows go at each login: no timer needed. */
+  vigil_store_purge_sessions(app->store, now - vigil_session_idle_us(),
+                             now - vigil_session_max_us());
+  g_autofree gchar *token = vigil_secret_random_hex(NULL, 32);
+  g_autofree gchar *hash = vigil_secret_sha256(token);
+  if (!vigil_store_insert_session(app->store, hash, user->name, now, &error)) {
+    vigil_http_reply_gerror(msg, error);
+    return;
+  }
+  set_session_cookie(app, msg, token, vigil_session_max_us() / G_USEC_PER_SEC);
+  g_autofree gchar *csrf = vigil_secret_csrf_token(token);
+  g_info("user %s logged in from %s", user->name, address ? address : "?");
+  reply_session(msg, app->store, user->name, csrf);
+  memset(token, 0, strlen(token));
+}
+
+void vigil_api_session(VigilRequest *req)
+{
+  if (req->segments[1]) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+    return;
+  }
+  VigilIdentity *id = req->identity;
+  if (g_str_equal(req->method, "GET")) {
+    g_autofree gchar *csrf =
+        id->session_token ? vigil_secret_csrf_token(id->session_token) : NULL;
+    reply_session(req->msg, req->app->store, id->user, csrf);
+  } else if (g_str_equal(req->method, "DELETE")) {
+    if (id->session_token) {
+      g_autofree gchar *hash = vigil_secret_sha256(id->session_token);
+      vigil_store_delete_session(req->app->store, hash);
+      g_info("user %s logged out", id->user);
+    }
+    set_session_cookie(req->app, req->msg, "", 0);
+    vigil_http_reply_no_content(req->msg);
+  } else {
+    vigil_http_reply_method_not_allowed(req->msg, "POST, GET, DELETE");
+  }
+}
+
+/* --- API tokens --- */
+
+static JsonNode *token_json(const VigilApiToken *t, const char *secret)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "id");
+  json_builder_add_int_value(b, t->id);
+  json_builder_set_member_name(b, "name");
+  if (t->name)
+    json_builder_add_string_value(b, t->name);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "created");
+  g_autofree gchar *created = vigil_time_format(t->created_us);
+  json_builder_add_string_value(b, created);
+  json_builder_set_member_name(b, "last_used");
+  g_autofree gchar *used = t->last_used_us ? vigil_time_format(t->last_used_us) : NULL;
+  if (used)
+    json_builder_add_string_value(b, used);
+  else
+    json_builder_add_null_value(b);
+  if (secret) {
+    json_builder_set_member_name(b, "token");
+    json_builder_add_string_value(b, secret);
+  }
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+static void create_token(VigilRequest *req)
+{
+  if (req->identity->method == VIGIL_AUTH_BEARER) {
+    /* A leaked token must not be able to mint tokens that outlive it. */
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "log in with a password to create API tokens");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  if (!body) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+  const char *name = NULL;
+  if (o) {
+    g_autoptr(GList) members = json_object_get_members(o);
+    for (GList *l = members; l; l = l->next) {
+      if (!g_str_equal(l->data, "name")) {
+        vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "unknown field \"%s\"",
+                               (const char *)l->data);
+        return;
+      }
+    }
+    name = string_member(o, "name");
+  }
+  if (!o || (json_object_has_member(o, "name") && !name) ||
+      (name && (g_utf8_strlen(name, -1) > MAX_TOKEN_NAME_LEN))) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "give an object with an optional \"name\" (up to %d characters)",
+                           MAX_TOKEN_NAME_LEN);
+    return;
+  }
+  g_autofree gchar *secret = vigil_secret_random_hex("vigil_", 32);
+  g_autofree gchar *hash = vigil_secret_sha256(secret);
+  gint64 now = g_get_real_time();
+  gint64 id = vigil_store_insert_token(req->app->store, req->identity->user, hash, name, now,
+                                       &error);
+  if (id < 0) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  VigilApiToken t = {.id = id, .name = (gchar *)name, .created_us = now};
+  g_autoptr(JsonNode) node = token_json(&t, secret);
+  g_info("user %s created API token %" G_GINT64_FORMAT, req->identity->user, id);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_CREATED, node);
+  memset(secret, 0, strlen(secret));
+}
+
+void vigil_api_tokens(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  const char *id_text = req->segments[1];
+  if (!id_text) {
+    if (g_str_equal(req->method, "GET")) {
+      g_autoptr(GPtrArray) tokens =
+          vigil_store_list_tokens(req->app->store, req->identity->user, &error);
+      if (!tokens) {
+        vigil_http_reply_gerror(req->msg, error);
+        return;
+      }
+      g_autoptr(JsonArray) array = json_array_new();
+      for (guint i = 0; i < tokens->len; i++)
+        json_array_add_element(array, token_json(g_ptr_array_index(tokens, i), NULL));
+      g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+      json_node_set_array(node, array);
+      vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+    } else if (g_str_equal(req->method, "POST")) {
+      create_token(req);
+    } else {
+      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
+    }
+    return;
+  }
+  guint64 id = 0;
+  if (req->segments[2] || !g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such token");
+    return;
+  }
+  if (!g_str_equal(req->method, "DELETE")) {
+    vigil_http_reply_method_not_allowed(req->msg, "DELETE");
+    return;
+  }
+  /* Only the owner's tokens: another user's id answers 404 like a missing one. */
+  if (!vigil_store_delete_token(req->app->store, req->identity->user, (gint64)id, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  g_info("user %s revoked API token %" G_GINT64_FORMAT, req->identity->user, (gint64)id);
+  vigil_http_reply_no_content(req->msg);
+}

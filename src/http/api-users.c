@@ -1,0 +1,325 @@
+/* /api/v1/users and /api/v1/users/{name}: admins manage users, their roles,
+ * passwords and per-camera rights. Never answers a password or its hash. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include <string.h>
+
+#include "auth/basic.h"
+#include "auth/password.h"
+#include "core/error.h"
+#include "core/util.h"
+#include "http/access.h"
+
+#define MAX_USER_NAME 64
+#define MIN_PASSWORD 8
+#define MAX_PASSWORD 1024
+#define MAX_CAMERA_ROWS 1024
+
+/* [A-Za-z0-9][A-Za-z0-9._@-]{0,63}: no ':' (Basic), no '/' (paths), nothing
+ * that needs escaping in a URL or a log line. */
+static gboolean user_name_is_valid(const char *name)
+{
+  gsize len = strlen(name);
+  if (len == 0 || len > MAX_USER_NAME || !g_ascii_isalnum(name[0]))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '@' && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+JsonNode *vigil_user_json(VigilStore *store, const char *name)
+{
+  g_autoptr(VigilUser) user = vigil_store_get_user(store, name);
+  if (!user)
+    return NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "name");
+  json_builder_add_string_value(b, user->name);
+  json_builder_set_member_name(b, "role");
+  json_builder_add_string_value(b, user->role);
+  json_builder_set_member_name(b, "cameras");
+  json_builder_begin_object(b);
+  g_autoptr(VigilPermissions) perms = vigil_permissions_load(store, name);
+  if (vigil_permissions_is_admin(perms)) {
+    /* What an admin effectively has, whatever rows exist. */
+    vigil_permissions_set(perms, VIGIL_ALL_CAMERAS, VIGIL_RIGHTS_ALL);
+  }
+  GHashTable *rows = perms ? vigil_permissions_rows(perms) : NULL;
+  g_autoptr(GList) keys = rows ? g_hash_table_get_keys(rows) : NULL;
+  keys = g_list_sort(keys, (GCompareFunc)g_strcmp0);
+  for (GList *l = keys; l; l = l->next) {
+    if (vigil_permissions_is_admin(perms) && !g_str_equal(l->data, VIGIL_ALL_CAMERAS))
+      continue;
+    VigilRights rights = GPOINTER_TO_UINT(g_hash_table_lookup(rows, l->data));
+    json_builder_set_member_name(b, l->data);
+    json_builder_begin_array(b);
+    for (VigilRight r = VIGIL_RIGHT_VIEW; r <= VIGIL_RIGHT_CONTROL; r <<= 1)
+      if (rights & r)
+        json_builder_add_string_value(b, vigil_right_to_string(r));
+    json_builder_end_array(b);
+  }
+  json_builder_end_object(b);
+  json_builder_set_member_name(b, "created");
+  g_autofree gchar *created = vigil_time_format(user->created_us);
+  json_builder_add_string_value(b, created);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+static void reply_user(VigilRequest *req, guint status, const char *name)
+{
+  g_autoptr(JsonNode) node = vigil_user_json(req->app->store, name);
+  if (!node) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
+    return;
+  }
+  vigil_http_reply_json(req->msg, status, node);
+}
+
+static gboolean invalid(GError **error, const char *message)
+{
+  g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, message);
+  return FALSE;
+}
+
+/* Parses a "cameras" map into camera key -> stored rights string, checking
+ * keys, rights and the role's ceiling. */
+static GHashTable *parse_cameras(JsonNode *node, VigilRole role, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT(node)) {
+    invalid(error, "field \"cameras\" must be an object mapping camera ids (or \"*\") to "
+                   "lists of rights");
+    return NULL;
+  }
+  JsonObject *o = json_node_get_object(node);
+  if (json_object_get_size(o) > MAX_CAMERA_ROWS) {
+    invalid(error, "field \"cameras\" has too many entries");
+    return NULL;
+  }
+  g_autoptr(GHashTable) rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    const char *camera = l->data;
+    if (!g_str_equal(camera, VIGIL_ALL_CAMERAS) && !vigil_slug_is_valid(camera)) {
+      invalid(error, "keys of \"cameras\" must be camera ids or \"*\"");
+      return NULL;
+    }
+    JsonNode *v = json_object_get_member(o, camera);
+    if (!JSON_NODE_HOLDS_ARRAY(v)) {
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                  "cameras.%s must be a list of rights (view, playback, control)", camera);
+      return NULL;
+    }
+    VigilRights rights = 0;
+    JsonArray *a = json_node_get_array(v);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+      JsonNode *e = json_array_get_element(a, i);
+      const char *name = JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING
+                             ? json_node_get_string(e)
+                             : NULL;
+      VigilRight r = vigil_right_from_string(name);
+      if (!r) {
+        g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                    "cameras.%s: rights are \"view\", \"playback\" and \"control\"", camera);
+        return NULL;
+      }
+      rights |= r;
+    }
+    if (rights & ~vigil_role_max_rights(role)) {
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                  "cameras.%s: a viewer cannot have the control right", camera);
+      return NULL;
+    }
+    if (rights)
+      g_hash_table_replace(rows, g_strdup(camera), vigil_rights_to_string(rights));
+  }
+  return g_steal_pointer(&rows);
+}
+
+/* Checks the body's members; fills the parsed values. */
+static gboolean parse_user_body(JsonNode *body, gboolean creating, const char *current_role,
+                                const char **name, const char **password, const char **role,
+                                GHashTable **cameras, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT(body))
+    return invalid(error, "a user must be a JSON object");
+  JsonObject *o = json_node_get_object(body);
+  JsonNode *cameras_node = NULL;
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    const char *member = l->data;
+    JsonNode *v = json_object_get_member(o, member);
+    const char *text = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
+                           ? json_node_get_string(v)
+                           : NULL;
+    if (g_str_equal(member, "name")) {
+      if (!text || !user_name_is_valid(text))
+        return invalid(error, "field \"name\" must be 1-64 letters, digits, '.', '_', '@' or "
+                              "'-', starting with a letter or digit");
+      *name = text;
+    } else if (g_str_equal(member, "password")) {
+      glong chars = text ? g_utf8_strlen(text, -1) : 0;
+      if (!text || chars < MIN_PASSWORD || strlen(text) > MAX_PASSWORD)
+        return invalid(error, "field \"password\" must be a string of 8 to 1024 characters");
+      *password = text;
+    } else if (g_str_equal(member, "role")) {
+      if (vigil_role_from_string(text) == VIGIL_ROLE_INVALID)
+        return invalid(error, "field \"role\" must be \"admin\", \"operator\" or \"viewer\"");
+      *role = text;
+    } else if (g_str_equal(member, "cameras")) {
+      cameras_node = v;
+    } else if (g_str_equal(member, "created")) {
+      return invalid(error, "field \"created\" is read-only");
+    } else {
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s\"", member);
+      return FALSE;
+    }
+  }
+  if (creating && (!*name || !*password || !*role))
+    return invalid(error, "fields \"name\", \"password\" and \"role\" are required");
+  if (cameras_node) {
+    const char *effective = *role ? *role : current_role;
+    *cameras = parse_cameras(cameras_node, vigil_role_from_string(effective), error);
+    if (!*cameras)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void create_user(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  const char *name = NULL, *password = NULL, *role = NULL;
+  g_autoptr(GHashTable) cameras = NULL;
+  if (!body || !parse_user_body(body, TRUE, NULL, &name, &password, &role, &cameras, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  if (!cameras) {
+    /* Role defaults (docs/security.md): operators all cameras, viewers view. */
+    cameras = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    VigilRights rights = vigil_role_default_rights(vigil_role_from_string(role));
+    if (rights)
+      g_hash_table_replace(cameras, g_strdup(VIGIL_ALL_CAMERAS), vigil_rights_to_string(rights));
+  }
+  g_autofree gchar *hash = vigil_password_hash(password, &error);
+  if (!hash || !vigil_store_insert_user(req->app->store, name, role, hash, &error) ||
+      !vigil_store_set_user_cameras(req->app->store, name, cameras, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  g_info("user %s (%s) created by %s", name, role, req->user);
+  reply_user(req, SOUP_STATUS_CREATED, name);
+}
+
+/* Drops control from stored rows (a user demoted to viewer). */
+static GHashTable *rows_without_control(VigilStore *store, const char *name)
+{
+  g_autoptr(GHashTable) rows = vigil_store_get_user_cameras(store, name);
+  GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  if (!rows)
+    return out;
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, rows);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    VigilRights r = vigil_rights_from_string(value) & ~VIGIL_RIGHT_CONTROL;
+    if (r)
+      g_hash_table_replace(out, g_strdup(key), vigil_rights_to_string(r));
+  }
+  return out;
+}
+
+static void patch_user(VigilRequest *req, const VigilUser *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  const char *name = NULL, *password = NULL, *role = NULL;
+  g_autoptr(GHashTable) cameras = NULL;
+  if (!body ||
+      !parse_user_body(body, FALSE, user->role, &name, &password, &role, &cameras, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  if (name && !g_str_equal(name, user->name)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "a user's name cannot change");
+    return;
+  }
+  g_autofree gchar *hash = password ? vigil_password_hash(password, &error) : NULL;
+  if ((password && !hash) ||
+      ((role || hash) &&
+       !vigil_store_update_user(req->app->store, user->name, role, hash, &error))) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  if (!cameras && role && vigil_role_from_string(role) == VIGIL_ROLE_VIEWER)
+    cameras = rows_without_control(req->app->store, user->name);
+  if (cameras && !vigil_store_set_user_cameras(req->app->store, user->name, cameras, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  if (hash) {
+    /* The store ended sessions and tokens; cached Basic successes go too. */
+    vigil_auth_basic_forget();
+    g_info("password of user %s changed by %s", user->name, req->user);
+  }
+  if (role || cameras)
+    g_info("user %s changed by %s", user->name, req->user);
+  reply_user(req, SOUP_STATUS_OK, user->name);
+}
+
+void vigil_api_users(VigilRequest *req)
+{
+  if (!vigil_request_require_admin(req))
+    return;
+  g_autoptr(GError) error = NULL;
+  const char *name = req->segments[1];
+  if (!name) {
+    if (g_str_equal(req->method, "GET")) {
+      g_autoptr(GPtrArray) users = vigil_store_list_users(req->app->store, &error);
+      if (!users) {
+        vigil_http_reply_gerror(req->msg, error);
+        return;
+      }
+      g_autoptr(JsonArray) array = json_array_new();
+      for (guint i = 0; i < users->len; i++) {
+        JsonNode *u = vigil_user_json(req->app->store, ((VigilUser *)users->pdata[i])->name);
+        if (u)
+          json_array_add_element(array, u);
+      }
+      g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+      json_node_set_array(node, array);
+      vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+    } else if (g_str_equal(req->method, "POST")) {
+      create_user(req);
+    } else {
+      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
+    }
+    return;
+  }
+  g_autoptr(VigilUser) user =
+      user_name_is_valid(name) && !req->segments[2] ? vigil_store_get_user(req->app->store, name)
+                                                     : NULL;
+  if (!user) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
+    return;
+  }
+  if (g_str_equal(req->method, "GET")) {
+    reply_user(req, SOUP_STATUS_OK, user->name);
+  } else if (g_str_equal(req->method, "PATCH")) {
+    patch_user(req, user);
+  } else if (g_str_equal(req->method, "DELETE")) {
+    if (!vigil_store_delete_user(req->app->store, user->name, &error)) {
+      vigil_http_reply_gerror(req->msg, error);
+      return;
+    }
+    vigil_auth_basic_forget();
+    g_info("user %s deleted by %s", user->name, req->user);
+    vigil_http_reply_no_content(req->msg);
+  } else {
+    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH, DELETE");
+  }
+}
