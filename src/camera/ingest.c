@@ -505,6 +505,11 @@ static GstElement *build_rtsp(VigilIngest *self, const VigilCameraConfig *cfg)
                           : cfg->rtsp_transport == VIGIL_TRANSPORT_UDP ? "udp"
                                                                        : "udp+tcp";
   gst_util_set_object_arg(G_OBJECT(src), "protocols", protocols);
+  /* buffer-mode none: timestamps straight from the camera's RTP clock. The
+   * default (slave) derives them from arrival times, which jitter under load
+   * until two frames land on the same instant. vigil never syncs to the clock
+   * for live or recording, so the camera's own timing is what it needs. */
+  gst_util_set_object_arg(G_OBJECT(src), "buffer-mode", "none");
   g_object_set(src, "location", cfg->source, "latency",
                cfg->rtsp_transport == VIGIL_TRANSPORT_TCP ? 0 : 200, "do-rtsp-keep-alive", TRUE,
                "tcp-timeout", (guint64)10000000, /* us */

@@ -46,8 +46,12 @@ static void test_viewer_order_and_counters(void)
   g_autoptr(VigilStream) stream = vigil_stream_new("order");
   push(stream, 0, K, 188);
   push(stream, 1, 0, 188);
+  /* Latency counts chunks that arrived after the viewer joined (by the
+   * monotonic clock, in microseconds): keep the three moments apart. */
+  g_usleep(1000);
   Transport t = {0};
   VigilViewer *v = vigil_viewer_new(stream, VIGIL_VIEWER_WS, on_ready, on_close, &t);
+  g_usleep(1000);
   push(stream, 2, 0, 376);
   drain();
   g_assert_cmpuint(t.ready_calls, ==, 3);
