@@ -15,6 +15,7 @@
 #include "auth/password.h"
 #include "camera/ingest.h"
 #include "core/log.h"
+#include "events/events.h"
 #include "http/http.h"
 #include "vigil-config.h"
 
@@ -140,6 +141,7 @@ int main(int argc, char **argv)
     return 1;
   }
   app.settings = load_settings(app.store);
+  vigil_events_init(app.store);
 
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   app.cameras = vigil_camera_manager_new(app.store);
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 
   vigil_http_free(http);
   vigil_camera_manager_free(app.cameras);
+  vigil_events_shutdown();
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
     g_warning("some camera pipelines did not stop within 5 s");
   vigil_settings_free(app.settings);

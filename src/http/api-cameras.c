@@ -61,6 +61,11 @@ void vigil_api_cameras(VigilRequest *req)
     vigil_api_live_ts(req, camera);
     return;
   }
+  if (camera && req->segments[2] && g_str_equal(req->segments[2], "snapshot.jpg") &&
+      !req->segments[3]) {
+    vigil_api_snapshot(req, camera);
+    return;
+  }
   if (!camera || req->segments[2]) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera");
     return;

@@ -59,5 +59,7 @@ void vigil_api_system(VigilRequest *req);
 void vigil_api_settings(VigilRequest *req);
 void vigil_api_cameras(VigilRequest *req);
 void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera);
+void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera);
+void vigil_api_events(VigilRequest *req);
 
 G_END_DECLS

@@ -194,6 +194,8 @@ static void route_api(VigilRequest *req)
     vigil_api_settings(req);
   else if (g_str_equal(resource, "cameras"))
     vigil_api_cameras(req);
+  else if (g_str_equal(resource, "events"))
+    vigil_api_events(req);
   else
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
 }

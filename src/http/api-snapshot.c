@@ -1,0 +1,41 @@
+/* GET /api/v1/cameras/{id}/snapshot.jpg: the camera's latest keyframe as
+ * JPEG, decoded only when asked (on a worker thread) and cached until the
+ * next keyframe. 503 while no keyframe has arrived. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include "analysis/analyzer.h"
+#include "http/http.h"
+
+static void on_snapshot(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) jpeg = vigil_analyzer_snapshot_finish(result, &error);
+  soup_server_message_unpause(msg);
+  if (!jpeg) {
+    vigil_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no snapshot: %s",
+                           error->message);
+    return;
+  }
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  soup_server_message_set_response(msg, "image/jpeg", SOUP_MEMORY_COPY,
+                                   g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg));
+}
+
+void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera)
+{
+  if (!g_str_equal(req->method, "GET")) {
+    vigil_http_reply_method_not_allowed(req->msg, "GET");
+    return;
+  }
+  VigilAnalyzer *analyzer = vigil_camera_get_analyzer(camera);
+  if (!vigil_analyzer_has_keyframe(analyzer)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "no picture from the camera yet");
+    return;
+  }
+  soup_server_message_pause(req->msg);
+  vigil_analyzer_snapshot_async(analyzer, on_snapshot, g_object_ref(req->msg));
+}
