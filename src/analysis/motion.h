@@ -8,11 +8,16 @@
  *   d = max(d - m, 0)                   uniform light changes and spread noise vanish
  *   level = RMS(d) / VIGIL_MOTION_SCALE
  *
- * Scale: RMS is taken in 8-bit luma units (0-255) and divided by 64, i.e. the
- * RMS on the 0..1 luma scale times ~4. The default threshold 0.08 is then an
- * RMS of ~5 luma levels: a person-sized change (several % of the frame, tens
- * of levels) scores 0.15-0.6, sensor noise and light drift 0.00, a small
- * object 0.01-0.05 (calibration in docs/analysis.md and tests/unit/test-motion.c). */
+ * Scale: RMS is taken in 8-bit luma units (0-255) and divided by 50, i.e. the
+ * RMS on the 0..1 luma scale times 5.1. The default threshold 0.08 is then an
+ * RMS of 4 luma levels: a person walking through (4 % of the frame, 30+
+ * levels of contrast) scores 0.09-0.45, sensor noise and lighting changes
+ * under 0.004, a small object about 0.03 (calibration in docs/analysis.md,
+ * from tests/unit/test-motion.c).
+ *
+ * A property of the seed's mean-based threshold: a region mostly covered by
+ * the change (over about half of it) reads low, like a lighting change. Zones
+ * should be clearly larger than what should trigger them. */
 #pragma once
 
 #include <stdbool.h>
@@ -22,7 +27,7 @@
 extern "C" {
 #endif
 
-#define VIGIL_MOTION_SCALE 64.0
+#define VIGIL_MOTION_SCALE 50.0
 
 /* A region in fractions of the frame (0-1). */
 typedef struct {

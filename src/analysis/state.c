@@ -34,7 +34,8 @@ struct VigilAnalysisState {
   int dark_run, bright_run;
   int64_t identical_since; /* 0 = frames are changing */
   bool online;
-  int64_t offline_since; /* 0 = online or never connected */
+  bool offline_clock;    /* offline_since is running */
+  int64_t offline_since;
 };
 
 static void emit(VigilAnalysisState *self, VigilActionKind kind, int region, int64_t time_us,
@@ -207,13 +208,14 @@ void vigil_analysis_state_keyframe(VigilAnalysisState *self, const VigilObservat
 
 void vigil_analysis_state_online(VigilAnalysisState *self, bool online, int64_t time_us)
 {
-  if (online == self->online && (online || self->offline_since))
+  if (online == self->online && (online || self->offline_clock))
     return;
   self->online = online;
   if (online) {
-    self->offline_since = 0;
+    self->offline_clock = false;
     set_alarm(self, ALARM_OFFLINE, false, time_us);
   } else {
+    self->offline_clock = true;
     self->offline_since = time_us;
     end_motion(self, time_us);
     /* The next frame after a reconnect is compared with nothing. */
@@ -223,7 +225,7 @@ void vigil_analysis_state_online(VigilAnalysisState *self, bool online, int64_t 
 
 void vigil_analysis_state_tick(VigilAnalysisState *self, int64_t time_us)
 {
-  if (!self->online && self->offline_since &&
+  if (!self->online && self->offline_clock &&
       time_us - self->offline_since >= self->offline_us)
     set_alarm(self, ALARM_OFFLINE, true, time_us);
 }

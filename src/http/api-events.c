@@ -119,6 +119,8 @@ static void stream_events(VigilRequest *req)
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
   g_signal_connect(req->msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), self);
   g_signal_connect(req->msg, "finished", G_CALLBACK(on_finished), self);
+  /* At shutdown the server drops its connections without "finished". */
+  g_signal_connect(req->msg, "disconnected", G_CALLBACK(on_finished), self);
   self->listener = vigil_events_subscribe(on_bus, self);
   self->keepalive = g_timeout_add_seconds(SSE_KEEPALIVE_S, on_keepalive, self);
   /* Headers and a first line at once, so clients know they are connected. */
