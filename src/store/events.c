@@ -97,7 +97,7 @@ GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const 
       "SELECT id, camera, type, start_us, end_us, score, label, box_x, box_y, box_w, box_h,"
       " data, recording FROM events"
       " WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2)"
-      " AND (?3 IS NULL OR COALESCE(end_us, start_us) >= ?3 OR end_us IS NULL)"
+      " AND (?3 IS NULL OR COALESCE(end_us, ?6) >= ?3)"
       " AND (?4 IS NULL OR start_us <= ?4)"
       " ORDER BY start_us DESC, id DESC LIMIT ?5",
       error);
@@ -107,6 +107,8 @@ GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const 
   bind_optional_int(stmt, 3, from_us);
   bind_optional_int(stmt, 4, to_us);
   sqlite3_bind_int64(stmt, 5, limit);
+  /* An open event lasts until now. */
+  sqlite3_bind_int64(stmt, 6, g_get_real_time());
 
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_event_free);
   int rc;
