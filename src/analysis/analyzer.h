@@ -56,7 +56,8 @@ GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;
-  double decode_ms, motion_ms, zbar_ms; /* totals */
+  double decode_ms, motion_ms, zbar_ms; /* totals, wall clock */
+  double cpu_ms;                        /* total CPU time of the analysis */
 } VigilAnalyzerStats;
 void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);
 
