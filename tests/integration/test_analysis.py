@@ -84,6 +84,11 @@ class AnalysisTest(unittest.TestCase):
                 "id": cam_id, "name": cam_id, "source": cls.fakecam.url(n), "record": "off",
                 "barcodes": cam_id in ("qr", "moving")})
             assert r.status == 201, (r.status, r.body)
+        # A second camera on the dark scene, deleted by a test while its alarm is raised.
+        r = cls.vigil.request("POST", "/api/v1/cameras", {
+            "id": "dark-gone", "name": "dark-gone", "source": cls.fakecam.url(5),
+            "record": "off"})
+        assert r.status == 201, (r.status, r.body)
         r = cls.vigil.request("POST", "/api/v1/cameras", {
             "id": "off", "name": "off", "source": cls.fakecam.url(1), "enabled": False})
         assert r.status == 201, (r.status, r.body)
@@ -138,6 +143,12 @@ class AnalysisTest(unittest.TestCase):
             level = self.vigil.camera(cam_id)["status"]["motion_level"]
             self.assertIsNotNone(level, cam_id)
             self.assertLess(level, 0.08, cam_id)
+        # The static scene repeats byte-identical pictures: after 60 s it is a
+        # frozen image; the noisy one never is.
+        self.wait_events("?camera=still&type=alarm", 10, "frozen-image on the static scene")
+        labels = [e["label"] for e in self.events("?camera=still&type=alarm")]
+        self.assertEqual(labels, ["frozen-image"])
+        self.assertEqual(self.events("?camera=noisy&type=alarm"), [])
 
     def test_qr_code_gives_one_barcode_event(self):
         self.wait_events("?camera=qr&type=barcode", 20, "a barcode event")
@@ -149,11 +160,21 @@ class AnalysisTest(unittest.TestCase):
 
     def test_dark_scene_raises_camera_dark(self):
         found = self.wait_events("?camera=dark&type=alarm", 20, "an alarm on the dark scene")
-        self.assertEqual([e["label"] for e in found], ["camera-dark"])
-        self.assertIsNone(found[0]["end"])  # still dark: not cleared
+        dark = [e for e in found if e["label"] == "camera-dark"]
+        self.assertEqual(len(dark), 1, found)
+        self.assertIsNone(dark[0]["end"])  # still dark: not cleared
         for cam_id in ("moving", "still", "qr"):
             labels = [e["label"] for e in self.events(f"?camera={cam_id}&type=alarm")]
             self.assertNotIn("camera-dark", labels, cam_id)
+
+    def test_deleting_a_camera_ends_its_alarm(self):
+        found = self.wait_events("?camera=dark-gone&type=alarm", 20, "camera-dark on dark-gone")
+        self.assertIsNone(found[0]["end"])
+        self.assertEqual(self.vigil.request("DELETE", "/api/v1/cameras/dark-gone").status, 204)
+        ended = self.events("?camera=dark-gone&type=alarm")[0]
+        self.assertEqual(ended["id"], found[0]["id"])
+        self.assertIsNotNone(ended["end"])
+        self.assertGreaterEqual(parse_time(ended["end"]), parse_time(ended["start"]))
 
     def test_sse_stream(self):
         self.assertTrue(self.sse.content_type.startswith("text/event-stream"))
