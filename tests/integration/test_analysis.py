@@ -25,7 +25,11 @@ SCENES = {  # camera id -> fakecam scene
     "noisy": "noise",
     "qr": f"qr:{QR_TEXT}",
     "dark": "dark",
+    "zoned": f"motion:{STILL_S}",
 }
+# The motion scene's block (head included) stays below the top 0.19 of the frame.
+ZONES = [{"name": "ceiling", "x": 0.0, "y": 0.0, "w": 1.0, "h": 0.12, "threshold": 0.02},
+         {"name": "room", "x": 0.0, "y": 0.0, "w": 1.0, "h": 1.0, "threshold": 0.05}]
 
 
 def parse_time(text):
@@ -82,7 +86,9 @@ class AnalysisTest(unittest.TestCase):
         for n, cam_id in enumerate(SCENES, start=1):
             r = cls.vigil.request("POST", "/api/v1/cameras", {
                 "id": cam_id, "name": cam_id, "source": cls.fakecam.url(n), "record": "off",
-                "barcodes": cam_id in ("qr", "moving")})
+                "barcodes": cam_id in ("qr", "moving"),
+                "motion": {"enabled": True, "threshold": 0.08,
+                           "zones": ZONES if cam_id == "zoned" else []}})
             assert r.status == 201, (r.status, r.body)
         # A second camera on the dark scene, deleted by a test while its alarm is raised.
         r = cls.vigil.request("POST", "/api/v1/cameras", {
@@ -134,6 +140,15 @@ class AnalysisTest(unittest.TestCase):
         wait_for(lambda: any(name == "event" and data["id"] == first["id"]
                              for name, data in self.sse.received()), 10,
                  what="the motion event on the SSE stream")
+
+    def test_zones_label_their_events(self):
+        found = self.wait_events("?camera=zoned&type=motion", STILL_S + 20,
+                                 "a motion event in a zone")
+        time.sleep(2)
+        labels = {e["label"] for e in self.events("?camera=zoned&type=motion")}
+        # Only the zone the block walks through; with zones, the whole frame
+        # makes no events of its own.
+        self.assertEqual(labels, {"room"}, found)
 
     def test_still_and_noisy_scenes_give_no_motion(self):
         deadline = max(self.streaming_since["still"], self.streaming_since["noisy"]) + QUIET_S
