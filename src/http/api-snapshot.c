@@ -6,11 +6,28 @@
 #include "analysis/analyzer.h"
 #include "http/http.h"
 
+/* The request while its JPEG is being made; the client may leave meanwhile. */
+typedef struct {
+  SoupServerMessage *msg; /* strong ref */
+  gboolean gone;
+} Pending;
+
+static void on_gone(SoupServerMessage *msg, gpointer user_data)
+{
+  ((Pending *)user_data)->gone = TRUE;
+}
+
 static void on_snapshot(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(SoupServerMessage) msg = user_data;
+  Pending *pending = user_data;
+  g_autoptr(SoupServerMessage) msg = pending->msg;
+  gboolean gone = pending->gone;
+  g_signal_handlers_disconnect_by_data(msg, pending);
+  g_free(pending);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) jpeg = vigil_analyzer_snapshot_finish(result, &error);
+  if (gone)
+    return;
   soup_server_message_unpause(msg);
   if (!jpeg) {
     vigil_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no snapshot: %s",
@@ -36,6 +53,10 @@ void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera)
                            "no picture from the camera yet");
     return;
   }
+  Pending *pending = g_new0(Pending, 1);
+  pending->msg = g_object_ref(req->msg);
+  g_signal_connect(req->msg, "finished", G_CALLBACK(on_gone), pending);
+  g_signal_connect(req->msg, "disconnected", G_CALLBACK(on_gone), pending);
   soup_server_message_pause(req->msg);
-  vigil_analyzer_snapshot_async(analyzer, on_snapshot, g_object_ref(req->msg));
+  vigil_analyzer_snapshot_async(analyzer, on_snapshot, pending);
 }

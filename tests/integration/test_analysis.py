@@ -80,6 +80,7 @@ class AnalysisTest(unittest.TestCase):
         for scene in SCENES.values():
             args += ["--scene", scene]
         cls.fakecam = Fakecam(*args).start()
+        cls.fakecam265 = Fakecam("--codec", "h265", *args[2:8], "--scene", "qr:H265").start()
         cls.vigil = Vigil().start()
         cls.sse = SseReader(cls.vigil)
         cls.sse.start()
@@ -96,6 +97,10 @@ class AnalysisTest(unittest.TestCase):
             "record": "off"})
         assert r.status == 201, (r.status, r.body)
         r = cls.vigil.request("POST", "/api/v1/cameras", {
+            "id": "qr265", "name": "qr265", "source": cls.fakecam265.url(1), "record": "off",
+            "barcodes": True})
+        assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("POST", "/api/v1/cameras", {
             "id": "off", "name": "off", "source": cls.fakecam.url(1), "enabled": False})
         assert r.status == 201, (r.status, r.body)
         cls.streaming_since = {}
@@ -107,6 +112,7 @@ class AnalysisTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.vigil.cleanup()
         cls.fakecam.stop()
+        cls.fakecam265.stop()
 
     def events(self, query=""):
         r = self.vigil.request("GET", "/api/v1/events" + query)
@@ -172,6 +178,15 @@ class AnalysisTest(unittest.TestCase):
         self.assertEqual(len(found), 1, found)
         self.assertEqual(found[0]["data"], {"format": "QR-Code", "text": QR_TEXT})
         self.assertEqual(self.events("?camera=moving&type=barcode"), [])
+
+    def test_h265_keyframes_are_analysed(self):
+        found = self.wait_events("?camera=qr265&type=barcode", 20, "a barcode event from H.265")
+        self.assertEqual(found[0]["data"], {"format": "QR-Code", "text": "H265"})
+        wait_for(lambda: self.vigil.camera("qr265")["status"]["motion_level"] is not None, 10,
+                 what="a motion level from H.265")
+        r = self.vigil.request("GET", "/api/v1/cameras/qr265/snapshot.jpg")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body[:2], b"\xff\xd8")
 
     def test_dark_scene_raises_camera_dark(self):
         found = self.wait_events("?camera=dark&type=alarm", 20, "an alarm on the dark scene")
