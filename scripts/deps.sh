@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgstrtspserver-1.0-dev libqrencode-dev
+  # keyframe analysis: decoding, scaling, QR/barcodes
+  libavcodec-dev libswscale-dev libzbar-dev
   # GStreamer elements used at run time (rtspsrc, parsers, x264/x265, srt, hls, libav)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x

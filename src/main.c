@@ -14,7 +14,9 @@
 #include "app.h"
 #include "auth/password.h"
 #include "camera/ingest.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "events/events.h"
 #include "http/http.h"
 #include "record/recorder.h"
 #include "record/repair.h"
@@ -76,11 +78,25 @@ static gboolean ensure_admin(VigilApp *app, GError **error)
 
 /* A recorder's disk-low alarm: the events module will turn it into an alarm
  * event; for now it is logged (by the recorder) and makes retention run. */
+/* Recorder alarms become alarm events; a full disk also wakes retention.
+ * disk-low concerns the whole data directory, so it has no camera. */
 static void on_record_alarm(const char *camera, const char *alarm, gboolean active,
                             const char *message, gpointer data)
 {
-  if (active)
+  const char *camera_or_system = g_str_equal(alarm, "disk-low") ? NULL : camera;
+  if (active) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, message ? message : "");
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) node = json_builder_get_root(b);
+    g_autofree gchar *json = vigil_json_to_string(node);
+    vigil_alarm_raise(camera_or_system, alarm, json);
     vigil_retention_kick(data);
+  } else {
+    vigil_alarm_clear(camera_or_system, alarm);
+  }
 }
 
 static VigilSettings *load_settings(VigilStore *store)
@@ -152,6 +168,7 @@ int main(int argc, char **argv)
     return 1;
   }
   app.settings = load_settings(app.store);
+  vigil_events_init(app.store);
 
   app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
   if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
@@ -191,6 +208,7 @@ int main(int argc, char **argv)
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
+  vigil_events_shutdown();
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
     g_warning("some camera pipelines did not stop within 5 s");
   vigil_settings_free(app.settings);

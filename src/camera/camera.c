@@ -14,6 +14,7 @@
 
 #include <math.h>
 
+#include "analysis/analyzer.h"
 #include "camera/ingest.h"
 #include "camera/source.h"
 #include "core/util.h"
@@ -42,6 +43,10 @@ struct _VigilCamera {
   VigilCameraStateFunc state_func;
   gpointer state_data;
   VigilRecorder *recorder; /* owned, NULL when nothing records */
+
+  VigilAnalyzer *analyzer;
+  VigilTriggerFunc trigger_func;
+  gpointer trigger_data;
 };
 
 const char *vigil_camera_state_to_string(VigilCameraState state)
@@ -77,6 +82,8 @@ static void set_state(VigilCamera *self, VigilCameraState state, const char *err
     g_warning("camera %s: %s: %s", self->cfg->id, vigil_camera_state_to_string(state), error);
   else
     g_info("camera %s: %s", self->cfg->id, vigil_camera_state_to_string(state));
+  if (self->analyzer && old != state)
+    vigil_analyzer_camera_state(self->analyzer, vigil_camera_state_to_string(state), error);
   if (self->state_func && old != state)
     self->state_func(self, state, self->state_data);
 }
@@ -130,6 +137,24 @@ static void on_ingest_failed(VigilIngest *ingest, const char *message, gboolean 
   handle_failure(self, message, offline);
 }
 
+/* Streaming thread: hand the keyframe to the analysis, which queues it. */
+static void on_keyframe(GstBuffer *buffer, VigilCodec codec, gint64 wallclock_us,
+                        gpointer user_data)
+{
+  vigil_analyzer_push_keyframe(user_data, buffer, codec, wallclock_us);
+}
+
+static void on_trigger(const char *reason, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  /* Motion and barcodes start (or extend) an events-mode recording; the
+   * recorder ignores triggers in the other modes. */
+  if (self->recorder)
+    vigil_recorder_trigger(self->recorder, reason);
+  if (self->trigger_func)
+    self->trigger_func(self, reason, self->trigger_data);
+}
+
 static void start_ingest(VigilCamera *self)
 {
   g_autoptr(GError) error = NULL;
@@ -143,6 +168,7 @@ static void start_ingest(VigilCamera *self)
     handle_failure(self, error->message, FALSE);
     return;
   }
+  vigil_ingest_set_keyframe_func(self->ingest, on_keyframe, self->analyzer);
   /* Keep the last error visible while reconnecting: it says why. */
   g_autofree gchar *last_error = g_strdup(self->error);
   set_state(self, VIGIL_CAMERA_CONNECTING, last_error);
@@ -201,6 +227,8 @@ VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
   self->since_us = g_get_real_time();
   self->next_pts = 90000; /* start the timeline at 1 s, clear of zero */
   self->tick_source = g_timeout_add_seconds(1, on_tick, self);
+  self->analyzer = vigil_analyzer_new(cfg);
+  vigil_analyzer_set_trigger_func(self->analyzer, on_trigger, self);
   g_info("camera %s: source %s", cfg->id, self->masked_source);
   apply_enabled(self);
   return self;
@@ -212,6 +240,8 @@ void vigil_camera_free(VigilCamera *self)
     return;
   stop_ingest(self);
   g_clear_pointer(&self->recorder, vigil_recorder_free);
+  /* After the ingest: no keyframe can reach the analyzer any more. */
+  g_clear_pointer(&self->analyzer, vigil_analyzer_free);
   g_clear_handle_id(&self->retry_source, g_source_remove);
   g_clear_handle_id(&self->tick_source, g_source_remove);
   g_clear_pointer(&self->stream, vigil_stream_unref);
@@ -226,6 +256,17 @@ void vigil_camera_set_state_func(VigilCamera *self, VigilCameraStateFunc func,
 {
   self->state_func = func;
   self->state_data = user_data;
+}
+
+void vigil_camera_set_trigger_func(VigilCamera *self, VigilTriggerFunc func, gpointer user_data)
+{
+  self->trigger_func = func;
+  self->trigger_data = user_data;
+}
+
+VigilAnalyzer *vigil_camera_get_analyzer(VigilCamera *self)
+{
+  return self->analyzer;
 }
 
 const char *vigil_camera_get_id(VigilCamera *self)
@@ -255,6 +296,7 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
   self->cfg = vigil_camera_config_copy(cfg);
   if (self->recorder)
     vigil_recorder_set_config(self->recorder, self->cfg);
+  vigil_analyzer_set_config(self->analyzer, cfg);
   if (!restart)
     return;
 
@@ -339,9 +381,13 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   json_builder_set_member_name(b, "since");
   g_autofree gchar *since = vigil_time_format(self->since_us);
   json_builder_add_string_value(b, since);
-  /* Motion analysis is not running yet: no level rather than a made-up 0. */
+  /* null until two keyframes of this connection were compared. */
+  double level;
   json_builder_set_member_name(b, "motion_level");
-  json_builder_add_null_value(b);
+  if (live && vigil_analyzer_get_motion_level(self->analyzer, &level))
+    json_builder_add_double_value(b, round(level * 1000.0) / 1000.0);
+  else
+    json_builder_add_null_value(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -56,6 +56,15 @@ void vigil_camera_update(VigilCamera *camera, const VigilCameraConfig *cfg);
 typedef struct _VigilRecorder VigilRecorder;
 void vigil_camera_set_recorder(VigilCamera *camera, VigilRecorder *recorder);
 VigilRecorder *vigil_camera_get_recorder(VigilCamera *camera); /* NULL if none */
+/* Recording trigger: called on the main context when analysis wants a
+ * recording to start or go on (@reason "motion" or "barcode"; only in
+ * record mode "events"). The recorder connects here. */
+typedef void (*VigilTriggerFunc)(VigilCamera *camera, const char *reason, gpointer user_data);
+void vigil_camera_set_trigger_func(VigilCamera *camera, VigilTriggerFunc func,
+                                   gpointer user_data);
+
+/* The camera's keyframe analysis (motion, barcodes, alarms, snapshots). */
+struct _VigilAnalyzer *vigil_camera_get_analyzer(VigilCamera *camera);
 
 /* The "status" object of the API. */
 JsonNode *vigil_camera_status_to_json(VigilCamera *camera);

@@ -59,6 +59,8 @@ struct _VigilIngest {
   gint64 last_out_dts;
   gint64 frame_dur; /* 90 kHz, estimated from consecutive AUs */
   gint64 next_audio_pts; /* 90 kHz, where the next audio frame should start */
+  VigilKeyframeFunc keyframe_func; /* keyframe analysis, optional */
+  gpointer keyframe_data;
 };
 
 /* Signed: decode times run slightly negative at the start of B-frame streams. */
@@ -207,6 +209,8 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user_data)
   if (!stopped) {
     update_format(self, sample);
     mux_video(self, map.data, map.size, pts, pts_minus_dts, keyframe, wallclock, arrival);
+    if (keyframe && self->keyframe_func)
+      self->keyframe_func(buffer, self->codec, wallclock, self->keyframe_data);
   }
   g_mutex_unlock(&self->lock);
   gst_buffer_unmap(buffer, &map);
@@ -874,4 +878,12 @@ void vigil_ingest_stop(VigilIngest *self)
   teardowns++;
   g_mutex_unlock(&teardown_lock);
   g_thread_unref(g_thread_new("vigil-teardown", teardown_thread, self));
+}
+
+void vigil_ingest_set_keyframe_func(VigilIngest *self, VigilKeyframeFunc func, gpointer user_data)
+{
+  g_mutex_lock(&self->lock);
+  self->keyframe_func = func;
+  self->keyframe_data = user_data;
+  g_mutex_unlock(&self->lock);
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/gst.h>
 
 #include "camera/config.h"
 #include "live/stream.h"
@@ -44,6 +45,15 @@ gboolean vigil_ingest_wait_stopped(gint64 timeout_us);
 
 /* The next pts (90 kHz) a successor should continue from. */
 gint64 vigil_ingest_next_pts(VigilIngest *ingest);
+
+/* Called in the streaming thread with every video keyframe access unit
+ * (Annex B, parameter sets in front: decodable on its own), under the
+ * ingest's lock, so it must be quick (take a ref and return). @buffer is
+ * borrowed. Never called once vigil_ingest_stop() has returned. */
+typedef void (*VigilKeyframeFunc)(GstBuffer *buffer, VigilCodec codec, gint64 wallclock_us,
+                                  gpointer user_data);
+void vigil_ingest_set_keyframe_func(VigilIngest *ingest, VigilKeyframeFunc func,
+                                    gpointer user_data);
 
 /* Turns a GStreamer error into a short message for users, without secrets. */
 gchar *vigil_ingest_describe_error(const GError *error, const char *debug, gboolean *offline);

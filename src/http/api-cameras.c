@@ -79,6 +79,11 @@ void vigil_api_cameras(VigilRequest *req)
       vigil_api_camera_recording(req, camera);
     return;
   }
+  if (sub && g_str_equal(sub, "snapshot.jpg") && !req->segments[3]) {
+    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_VIEW))
+      vigil_api_snapshot(req, camera);
+    return;
+  }
   if (sub && g_str_equal(sub, "export.mp4") && !req->segments[3]) {
     if (vigil_request_require_camera(req, id, VIGIL_RIGHT_PLAYBACK))
       vigil_api_camera_export(req, camera);

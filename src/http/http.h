@@ -75,5 +75,7 @@ void vigil_web_serve(SoupServerMessage *msg, const char *path);
 void vigil_api_recordings(VigilRequest *req);
 void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera);
 void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera);
+void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera);
+void vigil_api_events(VigilRequest *req);
 
 G_END_DECLS

@@ -83,6 +83,22 @@ static const char *const migrations[] = {
   "  created_us INTEGER NOT NULL,"
   "  last_used_us INTEGER NOT NULL);"
   "CREATE INDEX sessions_user ON sessions(user);",
+  /* 5: events (motion, object, barcode, alarm). camera is NULL for system
+   * alarms; recording points at the recording the event started (no foreign
+   * key: recordings arrive in their own migration). */
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY,"
+  "  camera TEXT,"
+  "  type TEXT NOT NULL CHECK (type IN ('motion', 'object', 'barcode', 'alarm')),"
+  "  start_us INTEGER NOT NULL,"
+  "  end_us INTEGER,"
+  "  score REAL,"
+  "  label TEXT,"
+  "  box_x REAL, box_y REAL, box_w REAL, box_h REAL,"
+  "  data TEXT,"
+  "  recording INTEGER);"
+  "CREATE INDEX events_start ON events (start_us);"
+  "CREATE INDEX events_camera_start ON events (camera, start_us);",
 };
 
 int

@@ -122,5 +122,39 @@ gchar *vigil_store_lookup_token(VigilStore *store, const char *token_hash, gint6
 /* VIGIL_ERROR_NOT_FOUND when @user has no token @id. */
 gboolean vigil_store_delete_token(VigilStore *store, const char *user, gint64 id,
                                   GError **error);
+/* Events (motion, object, barcode, alarm). Times in microseconds since the
+ * epoch; end_us 0 while the event is open. camera is NULL for system-wide
+ * alarms (disk-low). data is JSON text or NULL. recording 0 = none. */
+typedef struct {
+  gint64 id;
+  gchar *camera;
+  gchar *type; /* "motion", "object", "barcode", "alarm" */
+  gint64 start_us;
+  gint64 end_us;
+  gboolean has_score;
+  double score;
+  gchar *label;
+  gboolean has_box;
+  double box_x, box_y, box_w, box_h;
+  gchar *data;
+  gint64 recording;
+} VigilEvent;
+
+VigilEvent *vigil_event_copy(const VigilEvent *event);
+void vigil_event_free(VigilEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEvent, vigil_event_free)
+
+/* Inserts @event and sets its id. */
+gboolean vigil_store_insert_event(VigilStore *store, VigilEvent *event, GError **error);
+/* Rewrites end, score, data and recording of the event with @event->id. */
+gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GError **error);
+/* Newest first (by start). @camera, @type may be NULL; @from_us/@to_us 0 for
+ * no bound (an event is in range when it overlaps [from, to]; an open event
+ * lasts until now). */
+GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
+                                   gint64 from_us, gint64 to_us, guint limit,
+                                   GError **error); /* VigilEvent* */
+/* Ends the events left open by a previous run (crash, kill) at @end_us. */
+gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError **error);
 
 G_END_DECLS

@@ -1,0 +1,541 @@
+/* One camera's keyframe analysis: worker side (decode, motion, zbar) and main
+ * side (state machine, events, triggers, snapshots). See analyzer.h. */
+#define G_LOG_DOMAIN "vigil-analysis"
+
+#include "analysis/analyzer.h"
+
+#include <math.h>
+#include <time.h>
+#include <zbar.h>
+
+#include "analysis/decoder.h"
+#include "analysis/motion.h"
+#include "analysis/state.h"
+#include "core/error.h"
+#include "events/events.h"
+
+/* Zones beyond this are ignored (the config validates far fewer in practice). */
+#define MAX_ZONES (VIGIL_STATE_MAX_REGIONS - 1)
+
+struct _VigilAnalyzer {
+  gint refs;
+  gchar *camera_id;
+
+  /* Guards everything up to the worker part. */
+  GMutex lock;
+  gboolean closed;
+  gboolean busy;       /* a pool job owns the worker part */
+  gboolean reset;      /* forget the previous frame (reconnect) */
+  GstBuffer *pending;  /* next keyframe to analyse */
+  VigilCodec pending_codec;
+  gint64 pending_time;
+  int n_zones;
+  VigilMotionRect zones[MAX_ZONES];
+  double thresholds[1 + MAX_ZONES];
+  gchar *zone_names[MAX_ZONES];
+  gboolean motion_enabled;
+  gboolean barcodes;
+  GstBuffer *latest; /* for snapshots */
+  VigilCodec latest_codec;
+  guint64 latest_seq;
+  GBytes *jpeg;
+  guint64 jpeg_seq;
+  VigilAnalyzerStats stats;
+
+  /* Worker part: used by one pool job at a time. */
+  VigilDecoder *decoder;
+  VigilMotion *motion;
+  zbar_image_scanner_t *scanner;
+
+  /* Main thread part. */
+  VigilAnalysisState *state;
+  gint64 motion_ids[VIGIL_STATE_MAX_REGIONS];
+  gchar *result_zone_names[MAX_ZONES]; /* names of the frame being applied */
+  gboolean has_level;
+  double level;
+  gboolean trigger_on_motion; /* record mode "events" */
+  VigilAnalyzerTriggerFunc trigger_func;
+  gpointer trigger_data;
+  guint tick;
+};
+
+static VigilAnalyzer *analyzer_ref(VigilAnalyzer *self)
+{
+  g_atomic_int_inc(&self->refs);
+  return self;
+}
+
+static void analyzer_unref(VigilAnalyzer *self)
+{
+  if (!g_atomic_int_dec_and_test(&self->refs))
+    return;
+  gst_clear_buffer(&self->pending);
+  gst_clear_buffer(&self->latest);
+  g_clear_pointer(&self->jpeg, g_bytes_unref);
+  for (int i = 0; i < MAX_ZONES; i++)
+    g_free(self->zone_names[i]);
+  g_clear_pointer(&self->decoder, vigil_decoder_free);
+  g_clear_pointer(&self->motion, vigil_motion_free);
+  if (self->scanner)
+    zbar_image_scanner_destroy(self->scanner);
+  g_mutex_clear(&self->lock);
+  g_free(self->camera_id);
+  g_free(self);
+}
+
+/* --- worker --- */
+
+typedef struct {
+  VigilAnalyzer *analyzer; /* ref */
+  gint64 time_us;
+  gboolean has_levels;
+  double levels[1 + MAX_ZONES];
+  double thresholds[1 + MAX_ZONES];
+  gchar *zone_names[MAX_ZONES];
+  int n_zones;
+  double mean_luma;
+  gboolean identical;
+  gboolean barcodes;
+  GPtrArray *formats, *texts; /* gchar* */
+} Result;
+
+static void result_free(gpointer data)
+{
+  Result *r = data;
+  analyzer_unref(r->analyzer);
+  for (int i = 0; i < r->n_zones; i++)
+    g_free(r->zone_names[i]);
+  g_ptr_array_unref(r->formats);
+  g_ptr_array_unref(r->texts);
+  g_free(r);
+}
+
+static gboolean apply_result(gpointer data);
+
+static void scan_codes(VigilAnalyzer *self, const guint8 *gray, int w, int h, Result *r)
+{
+  if (!self->scanner) {
+    self->scanner = zbar_image_scanner_create();
+    zbar_image_scanner_set_config(self->scanner, 0, ZBAR_CFG_ENABLE, 1);
+  }
+  zbar_image_t *image = zbar_image_create();
+  zbar_image_set_format(image, zbar_fourcc('Y', '8', '0', '0'));
+  zbar_image_set_size(image, w, h);
+  zbar_image_set_data(image, gray, (unsigned long)w * h, NULL);
+  if (zbar_scan_image(self->scanner, image) > 0) {
+    for (const zbar_symbol_t *s = zbar_image_first_symbol(image); s; s = zbar_symbol_next(s)) {
+      const char *text = zbar_symbol_get_data(s);
+      if (!text || !g_utf8_validate(text, -1, NULL))
+        continue; /* binary payloads are not text we can report */
+      g_ptr_array_add(r->formats, g_strdup(zbar_get_symbol_name(zbar_symbol_get_type(s))));
+      g_ptr_array_add(r->texts, g_strdup(text));
+    }
+  }
+  zbar_image_destroy(image);
+}
+
+/* CPU time of the calling thread, in ms: what the analysis really costs,
+ * whatever pool thread it ran on. */
+static double thread_cpu_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us)
+{
+  double cpu0 = thread_cpu_ms();
+  Result *r = g_new0(Result, 1);
+  r->analyzer = analyzer_ref(self);
+  r->time_us = time_us;
+  r->formats = g_ptr_array_new_with_free_func(g_free);
+  r->texts = g_ptr_array_new_with_free_func(g_free);
+
+  g_mutex_lock(&self->lock);
+  gboolean reset = self->reset;
+  self->reset = FALSE;
+  VigilMotionRect zones[MAX_ZONES];
+  r->n_zones = self->n_zones;
+  memcpy(zones, self->zones, sizeof(zones));
+  for (int i = 0; i <= r->n_zones; i++)
+    r->thresholds[i] = self->motion_enabled ? self->thresholds[i] : INFINITY;
+  for (int i = 0; i < r->n_zones; i++)
+    r->zone_names[i] = g_strdup(self->zone_names[i]);
+  r->barcodes = self->barcodes;
+  g_mutex_unlock(&self->lock);
+
+  if (!self->motion)
+    self->motion = vigil_motion_new();
+  if (reset)
+    vigil_motion_reset(self->motion);
+  if (self->decoder && vigil_decoder_get_codec(self->decoder) != codec)
+    g_clear_pointer(&self->decoder, vigil_decoder_free);
+  g_autoptr(GError) error = NULL;
+  if (!self->decoder)
+    self->decoder = vigil_decoder_new(codec, &error);
+
+  gint64 t0 = g_get_monotonic_time();
+  int w = 0, h = 0;
+  g_autofree guint8 *gray = NULL;
+  GstMapInfo map;
+  if (self->decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    gray = vigil_decoder_decode_gray(self->decoder, map.data, map.size, VIGIL_ANALYSIS_WIDTH, &w,
+                                     &h, &error);
+    gst_buffer_unmap(buffer, &map);
+  }
+  if (!gray) {
+    g_debug("camera %s: keyframe skipped: %s", self->camera_id,
+            error ? error->message : "unreadable buffer");
+    result_free(r);
+    return;
+  }
+  gint64 t1 = g_get_monotonic_time();
+  bool identical = false;
+  r->has_levels = vigil_motion_process(self->motion, gray, w, h, zones, r->n_zones, r->levels,
+                                       &identical);
+  r->identical = identical;
+  r->mean_luma = vigil_motion_mean_luma(gray, w, h);
+  gint64 t2 = g_get_monotonic_time();
+  if (r->barcodes)
+    scan_codes(self, gray, w, h, r);
+  gint64 t3 = g_get_monotonic_time();
+  double cpu = thread_cpu_ms() - cpu0;
+
+  g_mutex_lock(&self->lock);
+  self->stats.cpu_ms += cpu;
+  self->stats.analysed++;
+  self->stats.decode_ms += (t1 - t0) / 1000.0;
+  self->stats.motion_ms += (t2 - t1) / 1000.0;
+  self->stats.zbar_ms += (t3 - t2) / 1000.0;
+  g_mutex_unlock(&self->lock);
+
+  g_debug("camera %s: keyframe %" G_GINT64_FORMAT " %dx%d level %.4f luma %.3f codes %u"
+          " (decode %.2f ms, motion %.2f ms, zbar %.2f ms, cpu %.2f ms)",
+          self->camera_id, time_us, w, h, r->has_levels ? r->levels[0] : -1.0, r->mean_luma,
+          r->texts->len, (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0, cpu);
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_result, r, result_free);
+}
+
+static void worker(gpointer data, gpointer pool_data)
+{
+  VigilAnalyzer *self = data;
+  for (;;) {
+    g_mutex_lock(&self->lock);
+    GstBuffer *buffer = g_steal_pointer(&self->pending);
+    VigilCodec codec = self->pending_codec;
+    gint64 time_us = self->pending_time;
+    if (!buffer || self->closed) {
+      gst_clear_buffer(&buffer);
+      self->busy = FALSE;
+      g_mutex_unlock(&self->lock);
+      break;
+    }
+    g_mutex_unlock(&self->lock);
+    analyse(self, buffer, codec, time_us);
+    gst_buffer_unref(buffer);
+  }
+  analyzer_unref(self);
+}
+
+static GThreadPool *get_pool(void)
+{
+  static GThreadPool *pool;
+  if (g_once_init_enter(&pool)) {
+    /* As many workers as cores: each camera has at most one job in flight,
+     * so cameras share the cores and none waits behind another for long. */
+    GThreadPool *p = g_thread_pool_new(worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
+    g_once_init_leave(&pool, p);
+  }
+  return pool;
+}
+
+void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
+                                  gint64 wallclock_us)
+{
+  g_mutex_lock(&self->lock);
+  if (self->closed) {
+    g_mutex_unlock(&self->lock);
+    return;
+  }
+  if (self->pending)
+    self->stats.dropped++;
+  gst_buffer_replace(&self->pending, buffer);
+  self->pending_codec = codec;
+  self->pending_time = wallclock_us;
+  gst_buffer_replace(&self->latest, buffer);
+  self->latest_codec = codec;
+  self->latest_seq++;
+  gboolean start = !self->busy;
+  self->busy = TRUE;
+  g_mutex_unlock(&self->lock);
+  if (start)
+    g_thread_pool_push(get_pool(), analyzer_ref(self), NULL);
+}
+
+/* --- main thread --- */
+
+static void on_action(const VigilAction *a, void *user_data)
+{
+  VigilAnalyzer *self = user_data;
+  const char *cam = self->camera_id;
+  switch (a->kind) {
+  case VIGIL_ACTION_MOTION_START: {
+    const char *label = a->region > 0 ? self->result_zone_names[a->region - 1] : NULL;
+    self->motion_ids[a->region] = vigil_events_begin(cam, "motion", a->time_us, a->score, label,
+                                                     NULL);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func("motion", self->trigger_data);
+    break;
+  }
+  case VIGIL_ACTION_MOTION_ON:
+    vigil_events_update_score(self->motion_ids[a->region], a->score);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func("motion", self->trigger_data);
+    break;
+  case VIGIL_ACTION_MOTION_END:
+    vigil_events_update_score(self->motion_ids[a->region], a->score);
+    vigil_events_end(self->motion_ids[a->region], a->time_us);
+    self->motion_ids[a->region] = 0;
+    break;
+  case VIGIL_ACTION_BARCODE: {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "format");
+    json_builder_add_string_value(b, a->format);
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, a->text);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) node = json_builder_get_root(b);
+    g_autofree gchar *data = json_to_string(node, FALSE);
+    vigil_events_add(cam, "barcode", a->time_us, NAN, a->format, data);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func("barcode", self->trigger_data);
+    break;
+  }
+  case VIGIL_ACTION_ALARM_RAISE:
+    vigil_alarm_raise(cam, a->label, NULL);
+    break;
+  case VIGIL_ACTION_ALARM_CLEAR:
+    vigil_alarm_clear(cam, a->label);
+    break;
+  }
+}
+
+static gboolean apply_result(gpointer data)
+{
+  Result *r = data;
+  VigilAnalyzer *self = r->analyzer;
+  g_mutex_lock(&self->lock);
+  gboolean closed = self->closed;
+  g_mutex_unlock(&self->lock);
+  if (closed || !self->state)
+    return G_SOURCE_REMOVE;
+
+  if (r->has_levels) {
+    self->has_level = TRUE;
+    self->level = r->levels[0];
+  }
+  for (int i = 0; i < MAX_ZONES; i++)
+    self->result_zone_names[i] = i < r->n_zones ? r->zone_names[i] : NULL;
+  VigilCode codes[64];
+  int n_codes = MIN((int)r->texts->len, (int)G_N_ELEMENTS(codes));
+  for (int i = 0; i < n_codes; i++)
+    codes[i] = (VigilCode){.format = r->formats->pdata[i], .text = r->texts->pdata[i]};
+  VigilObservation obs = {
+      .time_us = r->time_us,
+      .has_levels = r->has_levels,
+      .levels = r->levels,
+      .n_zones = r->n_zones,
+      .thresholds = r->thresholds,
+      .mean_luma = r->mean_luma,
+      .identical = r->identical,
+      .barcodes = r->barcodes,
+      .codes = codes,
+      .n_codes = n_codes,
+  };
+  vigil_analysis_state_keyframe(self->state, &obs);
+  memset(self->result_zone_names, 0, sizeof(self->result_zone_names));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean on_tick(gpointer user_data)
+{
+  VigilAnalyzer *self = user_data;
+  vigil_analysis_state_tick(self->state, g_get_real_time());
+  return G_SOURCE_CONTINUE;
+}
+
+VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg)
+{
+  VigilAnalyzer *self = g_new0(VigilAnalyzer, 1);
+  self->refs = 1;
+  self->camera_id = g_strdup(cfg->id);
+  g_mutex_init(&self->lock);
+  self->state = vigil_analysis_state_new(on_action, self);
+  self->tick = g_timeout_add_seconds(1, on_tick, self);
+  vigil_analyzer_set_config(self, cfg);
+  return self;
+}
+
+void vigil_analyzer_free(VigilAnalyzer *self)
+{
+  if (!self)
+    return;
+  g_mutex_lock(&self->lock);
+  VigilAnalyzerStats *st = &self->stats;
+  if (st->analysed)
+    g_info("camera %s: %" G_GUINT64_FORMAT " keyframes analysed, %" G_GUINT64_FORMAT
+           " dropped; per keyframe: decode %.2f ms, motion %.2f ms, zbar %.2f ms",
+           self->camera_id, st->analysed, st->dropped, st->decode_ms / st->analysed,
+           st->motion_ms / st->analysed, st->zbar_ms / st->analysed);
+  self->closed = TRUE;
+  gst_clear_buffer(&self->pending);
+  g_mutex_unlock(&self->lock);
+  vigil_analysis_state_finish(self->state, g_get_real_time());
+  g_clear_pointer(&self->state, vigil_analysis_state_free);
+  g_clear_handle_id(&self->tick, g_source_remove);
+  analyzer_unref(self);
+}
+
+void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg)
+{
+  g_mutex_lock(&self->lock);
+  guint n = cfg->motion.zones ? MIN(cfg->motion.zones->len, (guint)MAX_ZONES) : 0;
+  self->n_zones = (int)n;
+  self->thresholds[0] = cfg->motion.threshold;
+  for (guint i = 0; i < MAX_ZONES; i++)
+    g_clear_pointer(&self->zone_names[i], g_free);
+  for (guint i = 0; i < n; i++) {
+    const VigilZone *z = g_ptr_array_index(cfg->motion.zones, i);
+    self->zones[i] = (VigilMotionRect){z->x, z->y, z->w, z->h};
+    self->thresholds[1 + i] = z->threshold;
+    self->zone_names[i] = g_strdup(z->name);
+  }
+  self->motion_enabled = cfg->motion.enabled;
+  self->barcodes = cfg->barcodes;
+  g_mutex_unlock(&self->lock);
+  self->trigger_on_motion = cfg->record == VIGIL_RECORD_EVENTS;
+}
+
+void vigil_analyzer_set_trigger_func(VigilAnalyzer *self, VigilAnalyzerTriggerFunc func,
+                                     gpointer user_data)
+{
+  self->trigger_func = func;
+  self->trigger_data = user_data;
+}
+
+void vigil_analyzer_camera_state(VigilAnalyzer *self, const char *state, const char *error)
+{
+  gint64 now = g_get_real_time();
+  vigil_events_publish_camera_state(self->camera_id, state, error);
+  if (g_str_equal(state, "streaming")) {
+    vigil_analysis_state_online(self->state, TRUE, now);
+  } else if (g_str_equal(state, "offline") || g_str_equal(state, "error")) {
+    vigil_analysis_state_online(self->state, FALSE, now);
+  } else if (g_str_equal(state, "disabled")) {
+    vigil_analysis_state_finish(self->state, now);
+  } else {
+    return; /* connecting: the offline clock keeps running */
+  }
+  if (!g_str_equal(state, "streaming")) {
+    /* A reconnect starts over: its first frame has nothing to compare with. */
+    self->has_level = FALSE;
+    g_mutex_lock(&self->lock);
+    self->reset = TRUE;
+    g_mutex_unlock(&self->lock);
+  }
+}
+
+gboolean vigil_analyzer_get_motion_level(VigilAnalyzer *self, double *level)
+{
+  *level = self->level;
+  return self->has_level;
+}
+
+gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *self)
+{
+  g_mutex_lock(&self->lock);
+  gboolean has = self->latest != NULL;
+  g_mutex_unlock(&self->lock);
+  return has;
+}
+
+typedef struct {
+  VigilAnalyzer *analyzer; /* ref */
+  GstBuffer *buffer;
+  VigilCodec codec;
+  guint64 seq;
+} SnapshotJob;
+
+static void snapshot_job_free(gpointer data)
+{
+  SnapshotJob *job = data;
+  analyzer_unref(job->analyzer);
+  gst_buffer_unref(job->buffer);
+  g_free(job);
+}
+
+static void snapshot_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  SnapshotJob *job = data;
+  GError *error = NULL;
+  GstMapInfo map;
+  if (!gst_buffer_map(job->buffer, &map, GST_MAP_READ)) {
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED, "unreadable keyframe");
+    return;
+  }
+  GBytes *jpeg = vigil_decode_jpeg(job->codec, map.data, map.size, &error);
+  gst_buffer_unmap(job->buffer, &map);
+  if (!jpeg) {
+    g_task_return_error(task, error);
+    return;
+  }
+  VigilAnalyzer *self = job->analyzer;
+  g_mutex_lock(&self->lock);
+  if (job->seq >= self->jpeg_seq) {
+    g_clear_pointer(&self->jpeg, g_bytes_unref);
+    self->jpeg = g_bytes_ref(jpeg);
+    self->jpeg_seq = job->seq;
+  }
+  g_mutex_unlock(&self->lock);
+  g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
+}
+
+void vigil_analyzer_snapshot_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+  g_mutex_lock(&self->lock);
+  if (!self->latest) {
+    g_mutex_unlock(&self->lock);
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no keyframe yet");
+    return;
+  }
+  if (self->jpeg && self->jpeg_seq == self->latest_seq) {
+    GBytes *cached = g_bytes_ref(self->jpeg);
+    g_mutex_unlock(&self->lock);
+    g_task_return_pointer(task, cached, (GDestroyNotify)g_bytes_unref);
+    return;
+  }
+  SnapshotJob *job = g_new0(SnapshotJob, 1);
+  job->analyzer = analyzer_ref(self);
+  job->buffer = gst_buffer_ref(self->latest);
+  job->codec = self->latest_codec;
+  job->seq = self->latest_seq;
+  g_mutex_unlock(&self->lock);
+  g_task_set_task_data(task, job, snapshot_job_free);
+  g_task_run_in_thread(task, snapshot_thread);
+}
+
+GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+void vigil_analyzer_get_stats(VigilAnalyzer *self, VigilAnalyzerStats *stats)
+{
+  g_mutex_lock(&self->lock);
+  *stats = self->stats;
+  g_mutex_unlock(&self->lock);
+}

@@ -1,0 +1,64 @@
+/* VigilAnalyzer: one camera's keyframe analysis. The ingest hands it every
+ * keyframe access unit (a GstBuffer ref, from the streaming thread, cheap);
+ * a shared worker pool decodes the newest one to a small GRAY8 picture, runs
+ * motion (motion.c) and barcodes (zbar), and hands the numbers to the main
+ * context, where state.c turns them into events (events/events.h) and
+ * recording triggers. A keyframe that arrives while the previous one is still
+ * being analysed replaces the waiting one: a slow analysis drops stale frames
+ * and never delays live video or recording.
+ *
+ * Also keeps the latest keyframe for snapshots (decoded to JPEG only when
+ * asked, cached until the next keyframe). Created and freed on the main
+ * thread; push_keyframe is the only call from other threads. */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "camera/config.h"
+#include "live/tsmux.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VigilAnalyzer VigilAnalyzer;
+
+/* Main thread: a recording should start or go on ("motion", "barcode"). */
+typedef void (*VigilAnalyzerTriggerFunc)(const char *reason, gpointer user_data);
+
+VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg);
+/* Ends the camera's open events and alarms and detaches from the worker;
+ * work still in flight finishes quietly. */
+void vigil_analyzer_free(VigilAnalyzer *analyzer);
+
+/* Zones, thresholds, barcodes and record mode from a new configuration. */
+void vigil_analyzer_set_config(VigilAnalyzer *analyzer, const VigilCameraConfig *cfg);
+void vigil_analyzer_set_trigger_func(VigilAnalyzer *analyzer, VigilAnalyzerTriggerFunc func,
+                                     gpointer user_data);
+
+/* Any thread (the ingest's streaming thread): a keyframe access unit, Annex B
+ * with its parameter sets. @buffer is borrowed (a ref is taken). */
+void vigil_analyzer_push_keyframe(VigilAnalyzer *analyzer, GstBuffer *buffer, VigilCodec codec,
+                                  gint64 wallclock_us);
+
+/* Main thread: the camera's state changed ("streaming", "offline", ...). */
+void vigil_analyzer_camera_state(VigilAnalyzer *analyzer, const char *state, const char *error);
+
+/* The latest whole-frame motion level; FALSE until two keyframes were compared
+ * since the camera (re)connected. */
+gboolean vigil_analyzer_get_motion_level(VigilAnalyzer *analyzer, double *level);
+
+/* Snapshots: FALSE when no keyframe arrived yet. */
+gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *analyzer);
+void vigil_analyzer_snapshot_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
+
+/* Worker numbers, for benchmarks and /metrics. */
+typedef struct {
+  guint64 analysed, dropped;
+  double decode_ms, motion_ms, zbar_ms; /* totals, wall clock */
+  double cpu_ms;                        /* total CPU time of the analysis */
+} VigilAnalyzerStats;
+void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);
+
+G_END_DECLS

@@ -1,0 +1,199 @@
+/* Keyframe decoding with libavcodec and libswscale (see decoder.h). */
+#define G_LOG_DOMAIN "vigil-analysis"
+
+#include "analysis/decoder.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+#include <string.h>
+
+#include "core/error.h"
+
+struct _VigilDecoder {
+  VigilCodec codec;
+  AVCodecContext *ctx;
+  AVPacket *packet;
+  AVFrame *frame;
+  struct SwsContext *sws;
+};
+
+static AVCodecContext *open_context(VigilCodec codec, GError **error)
+{
+  const AVCodec *dec = avcodec_find_decoder(codec == VIGIL_CODEC_H265 ? AV_CODEC_ID_HEVC
+                                                                      : AV_CODEC_ID_H264);
+  AVCodecContext *ctx = dec ? avcodec_alloc_context3(dec) : NULL;
+  if (!ctx) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no %s decoder",
+                vigil_codec_to_string(codec));
+    return NULL;
+  }
+  /* One thread: frame threads would add a frame of delay each, and a keyframe
+   * every second does not need several cores. */
+  ctx->thread_count = 1;
+  ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  if (avcodec_open2(ctx, dec, NULL) < 0) {
+    avcodec_free_context(&ctx);
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot open the %s decoder",
+                vigil_codec_to_string(codec));
+    return NULL;
+  }
+  return ctx;
+}
+
+VigilDecoder *vigil_decoder_new(VigilCodec codec, GError **error)
+{
+  AVCodecContext *ctx = open_context(codec, error);
+  if (!ctx)
+    return NULL;
+  VigilDecoder *self = g_new0(VigilDecoder, 1);
+  self->codec = codec;
+  self->ctx = ctx;
+  self->packet = av_packet_alloc();
+  self->frame = av_frame_alloc();
+  return self;
+}
+
+void vigil_decoder_free(VigilDecoder *self)
+{
+  if (!self)
+    return;
+  avcodec_free_context(&self->ctx);
+  av_packet_free(&self->packet);
+  av_frame_free(&self->frame);
+  sws_freeContext(self->sws);
+  g_free(self);
+}
+
+VigilCodec vigil_decoder_get_codec(VigilDecoder *self)
+{
+  return self->codec;
+}
+
+/* Sends one access unit, drains, and leaves the picture in @frame. The
+ * decoder is flushed afterwards so the next keyframe starts clean. */
+static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame,
+                           const guint8 *data, gsize size, GError **error)
+{
+  av_packet_unref(packet);
+  if (av_new_packet(packet, (int)size) < 0) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "out of memory");
+    return FALSE;
+  }
+  memcpy(packet->data, data, size);
+  packet->flags |= AV_PKT_FLAG_KEY;
+  gboolean got = FALSE;
+  if (avcodec_send_packet(ctx, packet) >= 0 && avcodec_send_packet(ctx, NULL) >= 0) {
+    av_frame_unref(frame);
+    while (avcodec_receive_frame(ctx, frame) >= 0) {
+      got = TRUE;
+      break; /* one access unit, one picture */
+    }
+  }
+  av_packet_unref(packet);
+  avcodec_flush_buffers(ctx);
+  if (!got || frame->width <= 0 || frame->height <= 0) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "the keyframe did not decode");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size,
+                                  int max_width, int *width, int *height, GError **error)
+{
+  if (!decode_one(self->ctx, self->packet, self->frame, data, size, error))
+    return NULL;
+  AVFrame *f = self->frame;
+  int w = MIN(max_width, f->width) & ~1;
+  int h = (int)((gint64)f->height * w / f->width) & ~1;
+  if (w < 2 || h < 2) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "picture too small");
+    return NULL;
+  }
+  /* Area averaging: every source pixel counts, so a scaled-down frame has
+   * less noise rather than aliasing. */
+  self->sws = sws_getCachedContext(self->sws, f->width, f->height, f->format, w, h,
+                                   AV_PIX_FMT_GRAY8, SWS_AREA, NULL, NULL, NULL);
+  if (!self->sws) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot scale the picture");
+    return NULL;
+  }
+  /* swscale wants aligned rows; pack them afterwards. */
+  int stride = (w + 63) & ~63;
+  guint8 *padded = g_malloc((gsize)stride * (h + 1));
+  uint8_t *dst[4] = {padded, NULL, NULL, NULL};
+  int dst_stride[4] = {stride, 0, 0, 0};
+  sws_scale(self->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst,
+            dst_stride);
+  guint8 *gray = g_malloc((gsize)w * h);
+  for (int y = 0; y < h; y++)
+    memcpy(gray + (gsize)y * w, padded + (gsize)y * stride, w);
+  g_free(padded);
+  *width = w;
+  *height = h;
+  return gray;
+}
+
+GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error)
+{
+  AVCodecContext *ctx = open_context(codec, error);
+  if (!ctx)
+    return NULL;
+  AVPacket *packet = av_packet_alloc();
+  AVFrame *frame = av_frame_alloc();
+  AVFrame *yuv = av_frame_alloc();
+  AVCodecContext *enc = NULL;
+  struct SwsContext *sws = NULL;
+  GBytes *jpeg = NULL;
+
+  if (!decode_one(ctx, packet, frame, data, size, error))
+    goto out;
+
+  const AVCodec *mjpeg = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+  enc = mjpeg ? avcodec_alloc_context3(mjpeg) : NULL;
+  if (!enc) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no JPEG encoder");
+    goto out;
+  }
+  enc->width = frame->width;
+  enc->height = frame->height;
+  enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
+  enc->time_base = (AVRational){1, 25};
+  enc->flags |= AV_CODEC_FLAG_QSCALE;
+  enc->global_quality = FF_QP2LAMBDA * 4; /* q=4: good quality, modest size */
+  if (avcodec_open2(enc, mjpeg, NULL) < 0) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot open the JPEG encoder");
+    goto out;
+  }
+  yuv->format = AV_PIX_FMT_YUVJ420P;
+  yuv->width = frame->width;
+  yuv->height = frame->height;
+  if (av_frame_get_buffer(yuv, 32) < 0)
+    goto fail_convert;
+  sws = sws_getContext(frame->width, frame->height, frame->format, frame->width, frame->height,
+                       AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, NULL, NULL, NULL);
+  if (!sws)
+    goto fail_convert;
+  sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,
+            yuv->data, yuv->linesize);
+  yuv->quality = enc->global_quality;
+  yuv->pts = 0;
+  av_packet_unref(packet);
+  if (avcodec_send_frame(enc, yuv) < 0 || avcodec_send_frame(enc, NULL) < 0 ||
+      avcodec_receive_packet(enc, packet) < 0)
+    goto fail_convert;
+  jpeg = g_bytes_new(packet->data, packet->size);
+  goto out;
+
+fail_convert:
+  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot encode the JPEG");
+out:
+  sws_freeContext(sws);
+  avcodec_free_context(&enc);
+  avcodec_free_context(&ctx);
+  av_packet_free(&packet);
+  av_frame_free(&frame);
+  av_frame_free(&yuv);
+  return jpeg;
+}

@@ -1,0 +1,38 @@
+/* Keyframe decoding with libavcodec: a keyframe access unit (Annex B with its
+ * parameter sets in front, as the ingest delivers it) in, a small packed GRAY8
+ * picture (no row padding, as motion.c and zbar want it) or a JPEG out.
+ *
+ * libavcodec directly rather than a GStreamer pipeline: each keyframe is sent
+ * and the decoder drained at once, so the picture comes out with no reorder
+ * delay (a B-frame stream would otherwise hold it until the next keyframe, a
+ * whole GOP later), and nothing else runs per frame. Not thread-safe: one
+ * VigilDecoder per camera, used by one thread at a time. */
+#pragma once
+
+#include <glib.h>
+
+#include "live/tsmux.h"
+
+G_BEGIN_DECLS
+
+/* Analysis pictures are at most this wide (aspect kept). */
+#define VIGIL_ANALYSIS_WIDTH 640
+
+typedef struct _VigilDecoder VigilDecoder;
+
+VigilDecoder *vigil_decoder_new(VigilCodec codec, GError **error);
+void vigil_decoder_free(VigilDecoder *decoder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDecoder, vigil_decoder_free)
+
+VigilCodec vigil_decoder_get_codec(VigilDecoder *decoder);
+
+/* Decodes the keyframe @data and scales its luma to at most @max_width wide.
+ * Returns the packed picture (g_free) and its size; NULL with @error when the
+ * data does not decode. */
+guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsize size,
+                                  int max_width, int *width, int *height, GError **error);
+
+/* One-shot: decodes the keyframe @data at full size and encodes it as JPEG. */
+GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,153 @@
+/* The events table: insert, update (end, score, recording), list with
+ * filters, and closing what a previous run left open. */
+#define G_LOG_DOMAIN "vigil-store"
+
+#include "store/store-private.h"
+
+VigilEvent *vigil_event_copy(const VigilEvent *event)
+{
+  VigilEvent *copy = g_new(VigilEvent, 1);
+  *copy = *event;
+  copy->camera = g_strdup(event->camera);
+  copy->type = g_strdup(event->type);
+  copy->label = g_strdup(event->label);
+  copy->data = g_strdup(event->data);
+  return copy;
+}
+
+void vigil_event_free(VigilEvent *event)
+{
+  if (!event)
+    return;
+  g_free(event->camera);
+  g_free(event->type);
+  g_free(event->label);
+  g_free(event->data);
+  g_free(event);
+}
+
+static void bind_optional_int(sqlite3_stmt *stmt, int index, gint64 value)
+{
+  if (value)
+    sqlite3_bind_int64(stmt, index, value);
+  else
+    sqlite3_bind_null(stmt, index);
+}
+
+static void bind_optional_double(sqlite3_stmt *stmt, int index, gboolean set, double value)
+{
+  if (set)
+    sqlite3_bind_double(stmt, index, value);
+  else
+    sqlite3_bind_null(stmt, index);
+}
+
+gboolean vigil_store_insert_event(VigilStore *store, VigilEvent *event, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "INSERT INTO events (camera, type, start_us, end_us, score, label, box_x, box_y, box_w,"
+      " box_h, data, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, event->camera, error) ||
+      !vigil_store_bind_text(store, stmt, 2, event->type, error) ||
+      !vigil_store_bind_text(store, stmt, 6, event->label, error) ||
+      !vigil_store_bind_text(store, stmt, 11, event->data, error))
+    return FALSE;
+  sqlite3_bind_int64(stmt, 3, event->start_us);
+  bind_optional_int(stmt, 4, event->end_us);
+  bind_optional_double(stmt, 5, event->has_score, event->score);
+  bind_optional_double(stmt, 7, event->has_box, event->box_x);
+  bind_optional_double(stmt, 8, event->has_box, event->box_y);
+  bind_optional_double(stmt, 9, event->has_box, event->box_w);
+  bind_optional_double(stmt, 10, event->has_box, event->box_h);
+  bind_optional_int(stmt, 12, event->recording);
+  if (sqlite3_step(stmt) != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "saving an event");
+    return FALSE;
+  }
+  event->id = sqlite3_last_insert_rowid(store->db);
+  return TRUE;
+}
+
+gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store, "UPDATE events SET end_us = ?, score = ?, data = ?, recording = ? WHERE id = ?",
+      error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 3, event->data, error))
+    return FALSE;
+  bind_optional_int(stmt, 1, event->end_us);
+  bind_optional_double(stmt, 2, event->has_score, event->score);
+  bind_optional_int(stmt, 4, event->recording);
+  sqlite3_bind_int64(stmt, 5, event->id);
+  if (sqlite3_step(stmt) != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "updating an event");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
+                                   gint64 from_us, gint64 to_us, guint limit, GError **error)
+{
+  /* Unset filters bind NULL and match everything, so the SQL stays constant. */
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "SELECT id, camera, type, start_us, end_us, score, label, box_x, box_y, box_w, box_h,"
+      " data, recording FROM events"
+      " WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2)"
+      " AND (?3 IS NULL OR COALESCE(end_us, ?6) >= ?3)"
+      " AND (?4 IS NULL OR start_us <= ?4)"
+      " ORDER BY start_us DESC, id DESC LIMIT ?5",
+      error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error) ||
+      !vigil_store_bind_text(store, stmt, 2, type, error))
+    return NULL;
+  bind_optional_int(stmt, 3, from_us);
+  bind_optional_int(stmt, 4, to_us);
+  sqlite3_bind_int64(stmt, 5, limit);
+  /* An open event lasts until now. */
+  sqlite3_bind_int64(stmt, 6, g_get_real_time());
+
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_event_free);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    VigilEvent *e = g_new0(VigilEvent, 1);
+    e->id = sqlite3_column_int64(stmt, 0);
+    e->camera = vigil_store_column_dup(stmt, 1);
+    e->type = vigil_store_column_dup(stmt, 2);
+    e->start_us = sqlite3_column_int64(stmt, 3);
+    e->end_us = sqlite3_column_int64(stmt, 4);
+    e->has_score = sqlite3_column_type(stmt, 5) != SQLITE_NULL;
+    e->score = sqlite3_column_double(stmt, 5);
+    e->label = vigil_store_column_dup(stmt, 6);
+    e->has_box = sqlite3_column_type(stmt, 7) != SQLITE_NULL;
+    e->box_x = sqlite3_column_double(stmt, 7);
+    e->box_y = sqlite3_column_double(stmt, 8);
+    e->box_w = sqlite3_column_double(stmt, 9);
+    e->box_h = sqlite3_column_double(stmt, 10);
+    e->data = vigil_store_column_dup(stmt, 11);
+    e->recording = sqlite3_column_int64(stmt, 12);
+    g_ptr_array_add(events, e);
+  }
+  if (rc != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "reading events");
+    return NULL;
+  }
+  return g_steal_pointer(&events);
+}
+
+gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store, "UPDATE events SET end_us = MAX(?, start_us) WHERE end_us IS NULL", error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_int64(stmt, 1, end_us);
+  if (sqlite3_step(stmt) != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "closing open events");
+    return FALSE;
+  }
+  return TRUE;
+}
