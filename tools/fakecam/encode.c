@@ -11,7 +11,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
-#define AUDIO_RATE 48000
+#define AUDIO_RATE        48000
 #define AAC_FRAME_SAMPLES 1024
 
 /* Produces the raw frames on appsrc's streaming thread, one per need-data. */
@@ -31,100 +31,92 @@ typedef struct {
   GstCaps *caps;
 } Collector;
 
-static void
-feeder_need_data (GstAppSrc *src, guint length, gpointer user_data)
+static void feeder_need_data(GstAppSrc *src, guint length, gpointer user_data)
 {
   Feeder *fd = user_data;
   if (fd->next > fd->count)
     return;
   if (fd->next == fd->count) {
     fd->next++;
-    gst_app_src_end_of_stream (src);
+    gst_app_src_end_of_stream(src);
     return;
   }
   guint index = fd->next < fd->warmup ? 0 : fd->next - fd->warmup;
-  GstBuffer *buf =
-      vigil_scene_render_frame (fd->render, fd->intro, index, fd->count - fd->warmup);
-  GST_BUFFER_PTS (buf) = gst_util_uint64_scale (fd->next, GST_SECOND, fd->fps);
-  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (1, GST_SECOND, fd->fps);
+  GstBuffer *buf = vigil_scene_render_frame(fd->render, fd->intro, index, fd->count - fd->warmup);
+  GST_BUFFER_PTS(buf) = gst_util_uint64_scale(fd->next, GST_SECOND, fd->fps);
+  GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(1, GST_SECOND, fd->fps);
   fd->next++;
-  gst_app_src_push_buffer (src, buf);
+  gst_app_src_push_buffer(src, buf);
 }
 
-static GstFlowReturn
-collector_new_sample (GstAppSink *sink, gpointer user_data)
+static GstFlowReturn collector_new_sample(GstAppSink *sink, gpointer user_data)
 {
   Collector *c = user_data;
-  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
   if (!sample)
     return GST_FLOW_EOS;
   if (!c->caps)
-    c->caps = gst_caps_ref (gst_sample_get_caps (sample));
-  g_ptr_array_add (c->buffers, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    c->caps = gst_caps_ref(gst_sample_get_caps(sample));
+  g_ptr_array_add(c->buffers, gst_buffer_ref(gst_sample_get_buffer(sample)));
   return GST_FLOW_OK;
 }
 
 /* gst_parse_launch() may return a pipeline *and* an error (e.g. an unknown
  * property); our launch lines are fixed, so treat both as fatal. */
-static GstElement *
-parse_pipeline (const char *launch, GError **error)
+static GstElement *parse_pipeline(const char *launch, GError **error)
 {
-  g_autoptr (GError) parse_error = NULL;
-  g_autoptr (GstElement) pipeline = gst_parse_launch (launch, &parse_error);
+  g_autoptr(GError) parse_error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch(launch, &parse_error);
   if (pipeline)
-    gst_object_ref_sink (pipeline); /* own it, it was floating */
+    gst_object_ref_sink(pipeline); /* own it, it was floating */
   if (!pipeline || parse_error) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-                 "cannot build the encoding pipeline: %s",
-                 parse_error ? parse_error->message : "unknown error");
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                "cannot build the encoding pipeline: %s",
+                parse_error ? parse_error->message : "unknown error");
     return NULL;
   }
-  return g_steal_pointer (&pipeline);
+  return g_steal_pointer(&pipeline);
 }
 
 /* Runs @pipeline to EOS, collecting what reaches the appsink "sink". */
-static gboolean
-run_to_eos (GstElement *pipeline, Collector *c, GError **error)
+static gboolean run_to_eos(GstElement *pipeline, Collector *c, GError **error)
 {
-  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  GstAppSinkCallbacks cbs = { .new_sample = collector_new_sample };
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cbs, c, NULL);
+  g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstAppSinkCallbacks cbs = {.new_sample = collector_new_sample};
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cbs, c, NULL);
 
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
-                 "the encoding pipeline does not start");
-    gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_STATE_CHANGE,
+                "the encoding pipeline does not start");
+    gst_element_set_state(pipeline, GST_STATE_NULL);
     return FALSE;
   }
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (
-      bus, GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    g_autoptr (GError) gerr = NULL;
-    gst_message_parse_error (msg, &gerr, NULL);
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "encoding failed: %s",
-                 gerr->message);
+  g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+  g_autoptr(GstMessage) msg =
+      gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    g_autoptr(GError) gerr = NULL;
+    gst_message_parse_error(msg, &gerr, NULL);
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "encoding failed: %s", gerr->message);
     return FALSE;
   }
   if (c->buffers->len == 0 || !c->caps) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "the encoder produced nothing");
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "the encoder produced nothing");
     return FALSE;
   }
   return TRUE;
 }
 
-guint
-vigil_encode_gop_frames (const VigilEncodeParams *params)
+guint vigil_encode_gop_frames(const VigilEncodeParams *params)
 {
-  return MAX (1u, (guint) lround (params->gop_seconds * params->fps));
+  return MAX(1u, (guint)lround(params->gop_seconds * params->fps));
 }
 
-guint
-vigil_encode_loop_frames (const VigilEncodeParams *params)
+guint vigil_encode_loop_frames(const VigilEncodeParams *params)
 {
-  guint gop = vigil_encode_gop_frames (params);
-  guint frames = MAX (1u, (guint) lround (params->loop_seconds * params->fps));
+  guint gop = vigil_encode_gop_frames(params);
+  guint frames = MAX(1u, (guint)lround(params->loop_seconds * params->fps));
   return (frames + gop - 1) / gop * gop;
 }
 
@@ -132,227 +124,222 @@ vigil_encode_loop_frames (const VigilEncodeParams *params)
  * so even a still picture really uses the bitrate), no B-frames (PTS = DTS
  * makes looping trivial), no scene-cut keyframes so keyframes come exactly
  * every GOP. */
-static void
-configure_encoder (GstElement *enc, const VigilEncodeParams *params)
+static void configure_encoder(GstElement *enc, const VigilEncodeParams *params)
 {
-  guint gop = vigil_encode_gop_frames (params);
+  guint gop = vigil_encode_gop_frames(params);
   g_autofree char *options = NULL;
   if (params->codec == VIGIL_CODEC_H264) {
-    options = g_strdup_printf ("scenecut=0:min-keyint=%u:nal-hrd=cbr:filler=1", gop);
-    gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "veryfast");
-    gst_util_set_object_arg (G_OBJECT (enc), "pass", "cbr");
-    g_object_set (enc, "bframes", 0, NULL);
+    options = g_strdup_printf("scenecut=0:min-keyint=%u:nal-hrd=cbr:filler=1", gop);
+    gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "veryfast");
+    gst_util_set_object_arg(G_OBJECT(enc), "pass", "cbr");
+    g_object_set(enc, "bframes", 0, NULL);
   } else {
-    options = g_strdup_printf ("scenecut=0:min-keyint=%u:bframes=0:open-gop=0:repeat-headers=1:"
-                               "vbv-maxrate=%d:vbv-bufsize=%d:strict-cbr=1",
-                               gop, params->bitrate_kbps, params->bitrate_kbps);
-    gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "superfast");
+    options = g_strdup_printf("scenecut=0:min-keyint=%u:bframes=0:open-gop=0:repeat-headers=1:"
+                              "vbv-maxrate=%d:vbv-bufsize=%d:strict-cbr=1",
+                              gop, params->bitrate_kbps, params->bitrate_kbps);
+    gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "superfast");
   }
-  g_object_set (enc, "bitrate", (guint) params->bitrate_kbps, "key-int-max", gop,
-                "option-string", options, NULL);
+  g_object_set(enc, "bitrate", (guint)params->bitrate_kbps, "key-int-max", gop, "option-string",
+               options, NULL);
 }
 
 /* Encodes @count frames of one part of the scene into @out, after
  * @warmup frames that are encoded and thrown away (the rate control needs a
  * GOP to settle on its bitrate). */
-static gboolean
-encode_part (VigilSceneRender *render, const VigilEncodeParams *params, gboolean intro,
-             guint warmup, guint count, GstCaps **caps_out, GPtrArray *out, GError **error)
+static gboolean encode_part(VigilSceneRender *render, const VigilEncodeParams *params,
+                            gboolean intro, guint warmup, guint count, GstCaps **caps_out,
+                            GPtrArray *out, GError **error)
 {
   gboolean h264 = params->codec == VIGIL_CODEC_H264;
   const char *encoder = h264 ? "x264enc" : "x265enc";
-  g_autoptr (GstElementFactory) factory = gst_element_factory_find (encoder);
+  g_autoptr(GstElementFactory) factory = gst_element_factory_find(encoder);
   if (!factory) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-                 "GStreamer element %s is missing (install gstreamer1.0-plugins-%s)", encoder,
-                 h264 ? "ugly" : "bad");
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                "GStreamer element %s is missing (install gstreamer1.0-plugins-%s)", encoder,
+                h264 ? "ugly" : "bad");
     return FALSE;
   }
 
   /* avc/hvc1 (length-prefixed, parameter sets in caps): the serving
    * payloader then needs no parser scanning every byte for start codes. */
-  g_autofree char *launch = g_strdup_printf (
+  g_autofree char *launch = g_strdup_printf(
       "appsrc name=src format=time ! %s name=enc ! %s ! capsfilter caps=%s,alignment=au"
       " ! appsink name=sink sync=false",
       encoder, h264 ? "h264parse" : "h265parse",
       h264 ? "video/x-h264,stream-format=avc" : "video/x-h265,stream-format=hvc1");
-  g_autoptr (GstElement) pipeline = parse_pipeline (launch, error);
+  g_autoptr(GstElement) pipeline = parse_pipeline(launch, error);
   if (!pipeline)
     return FALSE;
-  g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  g_autoptr (GstElement) enc = gst_bin_get_by_name (GST_BIN (pipeline), "enc");
-  configure_encoder (enc, params);
+  g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  g_autoptr(GstElement) enc = gst_bin_get_by_name(GST_BIN(pipeline), "enc");
+  configure_encoder(enc, params);
 
   GstVideoInfo info;
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, params->width, params->height);
-  GST_VIDEO_INFO_FPS_N (&info) = params->fps;
-  GST_VIDEO_INFO_FPS_D (&info) = 1;
-  g_autoptr (GstCaps) raw_caps = gst_video_info_to_caps (&info);
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, params->width, params->height);
+  GST_VIDEO_INFO_FPS_N(&info) = params->fps;
+  GST_VIDEO_INFO_FPS_D(&info) = 1;
+  g_autoptr(GstCaps) raw_caps = gst_video_info_to_caps(&info);
   Feeder feeder = {
-    .render = render, .intro = intro, .warmup = warmup, .count = warmup + count, .fps = params->fps,
+      .render = render,
+      .intro = intro,
+      .warmup = warmup,
+      .count = warmup + count,
+      .fps = params->fps,
   };
-  GstAppSrcCallbacks src_cbs = { .need_data = feeder_need_data };
-  gst_app_src_set_caps (GST_APP_SRC (src), raw_caps);
-  gst_app_src_set_callbacks (GST_APP_SRC (src), &src_cbs, &feeder, NULL);
+  GstAppSrcCallbacks src_cbs = {.need_data = feeder_need_data};
+  gst_app_src_set_caps(GST_APP_SRC(src), raw_caps);
+  gst_app_src_set_callbacks(GST_APP_SRC(src), &src_cbs, &feeder, NULL);
 
-  Collector c = { .buffers = out, .caps = NULL };
-  gboolean ok = run_to_eos (pipeline, &c, error);
+  Collector c = {.buffers = out, .caps = NULL};
+  gboolean ok = run_to_eos(pipeline, &c, error);
   if (ok && out->len != warmup + count) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
-                 "the encoder returned %u frames for %u", out->len, warmup + count);
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+                "the encoder returned %u frames for %u", out->len, warmup + count);
     ok = FALSE;
   }
   if (ok)
-    g_ptr_array_remove_range (out, 0, warmup);
-  if (ok && GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (out, 0), GST_BUFFER_FLAG_DELTA_UNIT)) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
-                 "the encoder did not start with a keyframe");
+    g_ptr_array_remove_range(out, 0, warmup);
+  if (ok && GST_BUFFER_FLAG_IS_SET(g_ptr_array_index(out, 0), GST_BUFFER_FLAG_DELTA_UNIT)) {
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+                "the encoder did not start with a keyframe");
     ok = FALSE;
   }
   if (ok) {
     /* Without B-frames decode order is display order: give every unit exact,
      * gap-free timestamps so loops join seamlessly. */
     for (guint i = 0; i < out->len; i++) {
-      GstBuffer **slot = (GstBuffer **) &g_ptr_array_index (out, i);
-      *slot = gst_buffer_make_writable (*slot);
-      GST_BUFFER_PTS (*slot) = GST_BUFFER_DTS (*slot) =
-          gst_util_uint64_scale (i, GST_SECOND, params->fps);
-      GST_BUFFER_DURATION (*slot) = gst_util_uint64_scale (1, GST_SECOND, params->fps);
+      GstBuffer **slot = (GstBuffer **)&g_ptr_array_index(out, i);
+      *slot = gst_buffer_make_writable(*slot);
+      GST_BUFFER_PTS(*slot) = GST_BUFFER_DTS(*slot) =
+          gst_util_uint64_scale(i, GST_SECOND, params->fps);
+      GST_BUFFER_DURATION(*slot) = gst_util_uint64_scale(1, GST_SECOND, params->fps);
     }
-    *caps_out = g_steal_pointer (&c.caps);
+    *caps_out = g_steal_pointer(&c.caps);
   }
-  gst_clear_caps (&c.caps);
+  gst_clear_caps(&c.caps);
   return ok;
 }
 
-static void
-clip_clear (gpointer data)
+static void clip_clear(gpointer data)
 {
   VigilClip *clip = data;
-  gst_clear_caps (&clip->caps);
-  g_clear_pointer (&clip->intro, g_ptr_array_unref);
-  g_clear_pointer (&clip->loop, g_ptr_array_unref);
+  gst_clear_caps(&clip->caps);
+  g_clear_pointer(&clip->intro, g_ptr_array_unref);
+  g_clear_pointer(&clip->loop, g_ptr_array_unref);
 }
 
-static VigilClip *
-clip_new (void)
+static VigilClip *clip_new(void)
 {
-  VigilClip *clip = g_atomic_rc_box_new0 (VigilClip);
-  clip->intro = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  clip->loop = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  VigilClip *clip = g_atomic_rc_box_new0(VigilClip);
+  clip->intro = g_ptr_array_new_with_free_func((GDestroyNotify)gst_buffer_unref);
+  clip->loop = g_ptr_array_new_with_free_func((GDestroyNotify)gst_buffer_unref);
   return clip;
 }
 
-VigilClip *
-vigil_clip_ref (VigilClip *clip)
+VigilClip *vigil_clip_ref(VigilClip *clip)
 {
-  return g_atomic_rc_box_acquire (clip);
+  return g_atomic_rc_box_acquire(clip);
 }
 
-void
-vigil_clip_unref (VigilClip *clip)
+void vigil_clip_unref(VigilClip *clip)
 {
   if (clip)
-    g_atomic_rc_box_release_full (clip, clip_clear);
+    g_atomic_rc_box_release_full(clip, clip_clear);
 }
 
-VigilClip *
-vigil_clip_encode_video (const VigilScene *scene, const VigilEncodeParams *params,
-                         GError **error)
+VigilClip *vigil_clip_encode_video(const VigilScene *scene, const VigilEncodeParams *params,
+                                   GError **error)
 {
-  g_return_val_if_fail (scene != NULL && params != NULL && params->fps > 0, NULL);
+  g_return_val_if_fail(scene != NULL && params != NULL && params->fps > 0, NULL);
 
   GstVideoInfo info;
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, params->width, params->height);
-  g_autoptr (VigilSceneRender) render = vigil_scene_render_new (scene, &info, error);
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, params->width, params->height);
+  g_autoptr(VigilSceneRender) render = vigil_scene_render_new(scene, &info, error);
   if (!render)
     return NULL;
 
-  gint64 start = g_get_monotonic_time ();
-  g_autoptr (VigilClip) clip = clip_new ();
+  gint64 start = g_get_monotonic_time();
+  g_autoptr(VigilClip) clip = clip_new();
   guint intro_frames = 0;
   if (scene->kind == VIGIL_SCENE_MOTION)
-    intro_frames = (guint) lround (scene->still_seconds * params->fps);
+    intro_frames = (guint)lround(scene->still_seconds * params->fps);
   /* A still picture looks the same whatever the loop length, so loop a
    * single GOP: startup (seconds with x265) and memory shrink tenfold. */
-  gboolean still = vigil_scene_render_is_still (render);
-  guint loop_frames =
-      still ? vigil_encode_gop_frames (params) : vigil_encode_loop_frames (params);
+  gboolean still = vigil_scene_render_is_still(render);
+  guint loop_frames = still ? vigil_encode_gop_frames(params) : vigil_encode_loop_frames(params);
 
-  g_autoptr (GstCaps) intro_caps = NULL;
+  g_autoptr(GstCaps) intro_caps = NULL;
   if (intro_frames > 0 &&
-      !encode_part (render, params, TRUE, 0, intro_frames, &intro_caps, clip->intro, error))
+      !encode_part(render, params, TRUE, 0, intro_frames, &intro_caps, clip->intro, error))
     return NULL;
-  if (!encode_part (render, params, FALSE, still ? loop_frames : 0, loop_frames, &clip->caps,
-                    clip->loop, error))
+  if (!encode_part(render, params, FALSE, still ? loop_frames : 0, loop_frames, &clip->caps,
+                   clip->loop, error))
     return NULL;
   /* The two parts come from two encoder runs with identical settings, so
    * their parameter sets match; they are also repeated in-band at every
    * keyframe, so a decoder would cope even if they did not. */
-  if (intro_caps && !gst_caps_is_equal (intro_caps, clip->caps))
-    g_warning ("scene %s: the still part and the loop have different caps", scene->spec);
+  if (intro_caps && !gst_caps_is_equal(intro_caps, clip->caps))
+    g_warning("scene %s: the still part and the loop have different caps", scene->spec);
 
-  clip->intro_duration = gst_util_uint64_scale (intro_frames, GST_SECOND, params->fps);
-  clip->loop_duration = gst_util_uint64_scale (loop_frames, GST_SECOND, params->fps);
+  clip->intro_duration = gst_util_uint64_scale(intro_frames, GST_SECOND, params->fps);
+  clip->loop_duration = gst_util_uint64_scale(loop_frames, GST_SECOND, params->fps);
   for (guint i = 0; i < clip->loop->len; i++)
-    clip->loop_bytes += gst_buffer_get_size (g_ptr_array_index (clip->loop, i));
-  g_message ("encoded scene %s: %u still + %u looping frames, %.0f kbit/s, in %.1f s",
-             scene->spec, intro_frames, loop_frames,
-             clip->loop_bytes * 8.0 / 1000.0 / (clip->loop_duration / (double) GST_SECOND),
-             (g_get_monotonic_time () - start) / 1e6);
-  return g_steal_pointer (&clip);
+    clip->loop_bytes += gst_buffer_get_size(g_ptr_array_index(clip->loop, i));
+  g_message("encoded scene %s: %u still + %u looping frames, %.0f kbit/s, in %.1f s", scene->spec,
+            intro_frames, loop_frames,
+            clip->loop_bytes * 8.0 / 1000.0 / (clip->loop_duration / (double)GST_SECOND),
+            (g_get_monotonic_time() - start) / 1e6);
+  return g_steal_pointer(&clip);
 }
 
-VigilClip *
-vigil_clip_encode_audio (double seconds, GError **error)
+VigilClip *vigil_clip_encode_audio(double seconds, GError **error)
 {
   const char *encoder = NULL;
-  const char *candidates[] = { "avenc_aac", "voaacenc" };
-  for (guint i = 0; i < G_N_ELEMENTS (candidates) && !encoder; i++) {
-    g_autoptr (GstElementFactory) f = gst_element_factory_find (candidates[i]);
+  const char *candidates[] = {"avenc_aac", "voaacenc"};
+  for (guint i = 0; i < G_N_ELEMENTS(candidates) && !encoder; i++) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(candidates[i]);
     if (f)
       encoder = candidates[i];
   }
   if (!encoder) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-                 "no AAC encoder: install gstreamer1.0-libav (avenc_aac) or "
-                 "gstreamer1.0-plugins-bad (voaacenc)");
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                "no AAC encoder: install gstreamer1.0-libav (avenc_aac) or "
+                "gstreamer1.0-plugins-bad (voaacenc)");
     return NULL;
   }
 
-  guint frames = MAX (1u, (guint) ceil (seconds * AUDIO_RATE / AAC_FRAME_SAMPLES));
-  double duration = (double) frames * AAC_FRAME_SAMPLES / AUDIO_RATE;
+  guint frames = MAX(1u, (guint)ceil(seconds * AUDIO_RATE / AAC_FRAME_SAMPLES));
+  double duration = (double)frames * AAC_FRAME_SAMPLES / AUDIO_RATE;
   /* A whole number of periods per loop, so the tone has no click at the wrap. */
-  double freq = MAX (1.0, round (440.0 * duration)) / duration;
-  g_autofree char *launch = g_strdup_printf (
+  double freq = MAX(1.0, round(440.0 * duration)) / duration;
+  g_autofree char *launch = g_strdup_printf(
       "audiotestsrc wave=sine volume=0.3 freq=%f samplesperbuffer=%d num-buffers=%u"
       " ! audio/x-raw,rate=%d,channels=1 ! audioconvert ! %s bitrate=64000 ! aacparse"
       " ! audio/mpeg,mpegversion=4,stream-format=raw ! appsink name=sink sync=false",
       freq, AAC_FRAME_SAMPLES, frames, AUDIO_RATE, encoder);
-  g_autoptr (GstElement) pipeline = parse_pipeline (launch, error);
+  g_autoptr(GstElement) pipeline = parse_pipeline(launch, error);
   if (!pipeline)
     return NULL;
 
-  g_autoptr (VigilClip) clip = clip_new ();
-  Collector c = { .buffers = clip->loop, .caps = NULL };
-  if (!run_to_eos (pipeline, &c, error)) {
-    gst_clear_caps (&c.caps);
+  g_autoptr(VigilClip) clip = clip_new();
+  Collector c = {.buffers = clip->loop, .caps = NULL};
+  if (!run_to_eos(pipeline, &c, error)) {
+    gst_clear_caps(&c.caps);
     return NULL;
   }
   clip->caps = c.caps;
-  GstClockTime frame_duration =
-      gst_util_uint64_scale (AAC_FRAME_SAMPLES, GST_SECOND, AUDIO_RATE);
+  GstClockTime frame_duration = gst_util_uint64_scale(AAC_FRAME_SAMPLES, GST_SECOND, AUDIO_RATE);
   for (guint i = 0; i < clip->loop->len; i++) {
-    GstBuffer **slot = (GstBuffer **) &g_ptr_array_index (clip->loop, i);
-    *slot = gst_buffer_make_writable (*slot);
-    GST_BUFFER_PTS (*slot) = GST_BUFFER_DTS (*slot) =
-        gst_util_uint64_scale (i * AAC_FRAME_SAMPLES, GST_SECOND, AUDIO_RATE);
-    GST_BUFFER_DURATION (*slot) = frame_duration;
-    clip->loop_bytes += gst_buffer_get_size (*slot);
+    GstBuffer **slot = (GstBuffer **)&g_ptr_array_index(clip->loop, i);
+    *slot = gst_buffer_make_writable(*slot);
+    GST_BUFFER_PTS(*slot) = GST_BUFFER_DTS(*slot) =
+        gst_util_uint64_scale(i * AAC_FRAME_SAMPLES, GST_SECOND, AUDIO_RATE);
+    GST_BUFFER_DURATION(*slot) = frame_duration;
+    clip->loop_bytes += gst_buffer_get_size(*slot);
   }
-  clip->loop_duration = gst_util_uint64_scale (clip->loop->len * AAC_FRAME_SAMPLES, GST_SECOND,
-                                               AUDIO_RATE);
-  g_message ("encoded audio: %u AAC frames (%.2f s) with %s", clip->loop->len,
-             clip->loop_duration / (double) GST_SECOND, encoder);
-  return g_steal_pointer (&clip);
+  clip->loop_duration =
+      gst_util_uint64_scale(clip->loop->len * AAC_FRAME_SAMPLES, GST_SECOND, AUDIO_RATE);
+  g_message("encoded audio: %u AAC frames (%.2f s) with %s", clip->loop->len,
+            clip->loop_duration / (double)GST_SECOND, encoder);
+  return g_steal_pointer(&clip);
 }

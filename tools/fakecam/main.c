@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "encode.h"
 #include "scenes.h"
@@ -25,198 +26,215 @@ typedef struct {
   gboolean audio, version;
 } Options;
 
-static void
-options_clear (Options *o)
+static void options_clear(Options *o)
 {
-  g_free (o->size);
-  g_free (o->codec);
-  g_free (o->user);
-  g_free (o->address);
-  g_strfreev (o->scenes);
+  g_free(o->size);
+  g_free(o->codec);
+  g_free(o->user);
+  g_free(o->address);
+  g_strfreev(o->scenes);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Options, options_clear)
 
-static G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN void
-usage_error (const char *format, ...)
+static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void usage_error(const char *format, ...)
 {
   va_list args;
-  va_start (args, format);
-  g_autofree char *msg = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_printerr ("vigil-fakecam: %s (see --help)\n", msg);
-  exit (EXIT_USAGE);
+  va_start(args, format);
+  g_autofree char *msg = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_printerr("vigil-fakecam: %s (see --help)\n", msg);
+  exit(EXIT_USAGE);
 }
 
-static gboolean
-parse_size (const char *text, int *width, int *height)
+static gboolean parse_size(const char *text, int *width, int *height)
 {
   char *end = NULL;
-  gint64 w = g_ascii_strtoll (text, &end, 10);
+  gint64 w = g_ascii_strtoll(text, &end, 10);
   if (end == text || (*end != 'x' && *end != 'X'))
     return FALSE;
   const char *h_text = end + 1;
-  gint64 h = g_ascii_strtoll (h_text, &end, 10);
+  gint64 h = g_ascii_strtoll(h_text, &end, 10);
   if (end == h_text || *end)
     return FALSE;
-  *width = (int) CLAMP (w, 0, G_MAXINT);
-  *height = (int) CLAMP (h, 0, G_MAXINT);
+  *width = (int)CLAMP(w, 0, G_MAXINT);
+  *height = (int)CLAMP(h, 0, G_MAXINT);
   return TRUE;
 }
 
-static gboolean
-on_quit_signal (gpointer user_data)
+/* Until the main loop runs, SIGINT/SIGTERM just end the process: there is
+ * nothing to clean up yet, and a background job inherits SIGINT ignored, so
+ * without a handler an early Ctrl-C or test teardown would be lost. */
+static void on_early_signal(int signum)
 {
-  g_main_loop_quit (user_data);
+  _exit(EXIT_SUCCESS);
+}
+
+static gboolean on_quit_signal(gpointer user_data)
+{
+  g_main_loop_quit(user_data);
   return G_SOURCE_CONTINUE;
 }
 
-int
-main (int argc, char **argv)
+int main(int argc, char **argv)
 {
-  g_auto (Options) o = {
-    .port = 8554, .cameras = 1, .fps = 30, .bitrate = 2000, .gop = 1.0, .loop = 10.0,
+  g_auto(Options) o = {
+      .port = 8554,
+      .cameras = 1,
+      .fps = 30,
+      .bitrate = 2000,
+      .gop = 1.0,
+      .loop = 10.0,
   };
   GOptionEntry entries[] = {
-    { "port", 0, 0, G_OPTION_ARG_INT, &o.port, "RTSP port, 0 = any free one (default 8554)",
-      "N" },
-    { "address", 0, 0, G_OPTION_ARG_STRING, &o.address,
-      "Address to listen on (default 127.0.0.1)", "ADDR" },
-    { "cameras", 0, 0, G_OPTION_ARG_INT, &o.cameras, "Number of cameras /cam1../camN (default 1)",
-      "N" },
-    { "size", 0, 0, G_OPTION_ARG_STRING, &o.size, "Frame size (default 1280x720)", "WxH" },
-    { "fps", 0, 0, G_OPTION_ARG_INT, &o.fps, "Frames per second (default 30)", "N" },
-    { "bitrate", 0, 0, G_OPTION_ARG_INT, &o.bitrate, "Constant bitrate (default 2000)", "KBPS" },
-    { "gop", 0, 0, G_OPTION_ARG_DOUBLE, &o.gop, "Keyframe interval (default 1)", "SECONDS" },
-    { "codec", 0, 0, G_OPTION_ARG_STRING, &o.codec, "h264 or h265 (default h264)", "CODEC" },
-    { "scene", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.scenes,
-      "Scene of the next camera; the last one repeats. static (default), motion:N (still N s, "
-      "then moving), qr:TEXT, dark, image:PATH, noise",
-      "NAME[:ARG]" },
-    { "loop", 0, 0, G_OPTION_ARG_DOUBLE, &o.loop,
-      "Length of the pre-encoded loop (default 10)", "SECONDS" },
-    { "audio", 0, 0, G_OPTION_ARG_NONE, &o.audio, "Add an AAC audio track (a sine tone)", NULL },
-    { "user", 0, 0, G_OPTION_ARG_STRING, &o.user,
-      "Require RTSP Basic or Digest authentication", "NAME:PASSWORD" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL },
-    { NULL },
+      {"port", 0, 0, G_OPTION_ARG_INT, &o.port, "RTSP port, 0 = any free one (default 8554)", "N"},
+      {"address", 0, 0, G_OPTION_ARG_STRING, &o.address, "Address to listen on (default 127.0.0.1)",
+       "ADDR"},
+      {"cameras", 0, 0, G_OPTION_ARG_INT, &o.cameras, "Number of cameras /cam1../camN (default 1)",
+       "N"},
+      {"size", 0, 0, G_OPTION_ARG_STRING, &o.size, "Frame size (default 1280x720)", "WxH"},
+      {"fps", 0, 0, G_OPTION_ARG_INT, &o.fps, "Frames per second (default 30)", "N"},
+      {"bitrate", 0, 0, G_OPTION_ARG_INT, &o.bitrate, "Constant bitrate (default 2000)", "KBPS"},
+      {"gop", 0, 0, G_OPTION_ARG_DOUBLE, &o.gop, "Keyframe interval (default 1)", "SECONDS"},
+      {"codec", 0, 0, G_OPTION_ARG_STRING, &o.codec, "h264 or h265 (default h264)", "CODEC"},
+      {"scene", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.scenes,
+       "Scene of the next camera; the last one repeats. static (default), motion:N (still N s, "
+       "then moving), qr:TEXT, dark, image:PATH, noise",
+       "NAME[:ARG]"},
+      {"loop", 0, 0, G_OPTION_ARG_DOUBLE, &o.loop,
+       "Length of the pre-encoded loop of moving scenes (default 10)", "SECONDS"},
+      {"audio", 0, 0, G_OPTION_ARG_NONE, &o.audio, "Add an AAC audio track (a sine tone)", NULL},
+      {"user", 0, 0, G_OPTION_ARG_STRING, &o.user, "Require RTSP Basic or Digest authentication",
+       "NAME:PASSWORD"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
+      G_OPTION_ENTRY_NULL,
   };
 
-  g_autoptr (GOptionContext) context = g_option_context_new ("- synthetic RTSP cameras");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    usage_error ("%s", error->message);
+  struct sigaction early = {.sa_handler = on_early_signal};
+  sigaction(SIGINT, &early, NULL);
+  sigaction(SIGTERM, &early, NULL);
+
+  g_autoptr(GOptionContext) context = g_option_context_new("- synthetic RTSP cameras");
+  g_option_context_add_main_entries(context, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(context, &argc, &argv, &error))
+    usage_error("%s", error->message);
   if (o.version) {
-    printf ("vigil-fakecam %s\n", VIGIL_VERSION);
+    printf("vigil-fakecam %s\n", VIGIL_VERSION);
     return EXIT_SUCCESS;
   }
   if (argc > 1)
-    usage_error ("unexpected argument '%s'", argv[1]);
+    usage_error("unexpected argument '%s'", argv[1]);
 
   VigilEncodeParams params = {
-    .width = 1280, .height = 720, .fps = o.fps, .bitrate_kbps = o.bitrate,
-    .gop_seconds = o.gop, .loop_seconds = o.loop, .codec = VIGIL_CODEC_H264,
+      .width = 1280,
+      .height = 720,
+      .fps = o.fps,
+      .bitrate_kbps = o.bitrate,
+      .gop_seconds = o.gop,
+      .loop_seconds = o.loop,
+      .codec = VIGIL_CODEC_H264,
   };
   if (o.port < 0 || o.port > 65535)
-    usage_error ("--port must be 0..65535");
+    usage_error("--port must be 0..65535");
   if (o.cameras < 1 || o.cameras > 256)
-    usage_error ("--cameras must be 1..256");
-  if (o.size && !parse_size (o.size, &params.width, &params.height))
-    usage_error ("--size must look like 1280x720, not '%s'", o.size);
+    usage_error("--cameras must be 1..256");
+  if (o.size && !parse_size(o.size, &params.width, &params.height))
+    usage_error("--size must look like 1280x720, not '%s'", o.size);
   /* 4:2:0 needs even sizes; the upper bound keeps one raw frame sane. */
   if (params.width < 64 || params.height < 64 || params.width > 7680 || params.height > 4320 ||
       params.width % 2 || params.height % 2)
-    usage_error ("--size must be even, from 64x64 to 7680x4320");
+    usage_error("--size must be even, from 64x64 to 7680x4320");
   if (o.fps < 1 || o.fps > 120)
-    usage_error ("--fps must be 1..120");
+    usage_error("--fps must be 1..120");
   if (o.bitrate < 50 || o.bitrate > 100000)
-    usage_error ("--bitrate must be 50..100000 kbit/s");
+    usage_error("--bitrate must be 50..100000 kbit/s");
   if (!(o.gop > 0 && o.gop <= 60))
-    usage_error ("--gop must be more than 0 and at most 60 seconds");
+    usage_error("--gop must be more than 0 and at most 60 seconds");
   if (!(o.loop >= 1 && o.loop <= 600))
-    usage_error ("--loop must be 1..600 seconds");
-  if (o.codec && g_str_equal (o.codec, "h265"))
+    usage_error("--loop must be 1..600 seconds");
+  if (o.codec && g_str_equal(o.codec, "h265"))
     params.codec = VIGIL_CODEC_H265;
-  else if (o.codec && !g_str_equal (o.codec, "h264"))
-    usage_error ("--codec must be h264 or h265, not '%s'", o.codec);
+  else if (o.codec && !g_str_equal(o.codec, "h264"))
+    usage_error("--codec must be h264 or h265, not '%s'", o.codec);
   const char *codec_name = params.codec == VIGIL_CODEC_H264 ? "h264" : "h265";
 
   g_autofree char *user = NULL;
   const char *password = NULL;
   if (o.user) {
-    char *colon = strchr (o.user, ':');
+    char *colon = strchr(o.user, ':');
     if (!colon || colon == o.user)
-      usage_error ("--user must be NAME:PASSWORD");
-    user = g_strndup (o.user, colon - o.user);
+      usage_error("--user must be NAME:PASSWORD");
+    user = g_strndup(o.user, colon - o.user);
     password = colon + 1;
   }
   const char *address = o.address ? o.address : "127.0.0.1";
 
-  g_autoptr (GPtrArray) scenes = g_ptr_array_new_with_free_func ((GDestroyNotify) vigil_scene_free);
+  g_autoptr(GPtrArray) scenes = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_scene_free);
   for (char **s = o.scenes; s && *s; s++) {
-    VigilScene *scene = vigil_scene_parse (*s, &error);
+    VigilScene *scene = vigil_scene_parse(*s, &error);
     if (!scene)
-      usage_error ("%s", error->message);
-    g_ptr_array_add (scenes, scene);
+      usage_error("%s", error->message);
+    g_ptr_array_add(scenes, scene);
   }
   if (scenes->len == 0)
-    g_ptr_array_add (scenes, vigil_scene_parse ("static", NULL));
+    g_ptr_array_add(scenes, vigil_scene_parse("static", NULL));
 
-  gst_init (NULL, NULL);
+  gst_init(NULL, NULL);
 
   /* Encode each distinct scene once; cameras showing the same scene share
    * the clip (and its memory). */
-  g_autoptr (GHashTable) clips =
-      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) vigil_clip_unref);
+  g_autoptr(GHashTable) clips =
+      g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vigil_clip_unref);
   for (guint i = 0; i < scenes->len; i++) {
-    const VigilScene *scene = g_ptr_array_index (scenes, i);
-    if (g_hash_table_contains (clips, scene->spec) || i >= (guint) o.cameras)
+    const VigilScene *scene = g_ptr_array_index(scenes, i);
+    if (g_hash_table_contains(clips, scene->spec) || i >= (guint)o.cameras)
       continue;
-    VigilClip *clip = vigil_clip_encode_video (scene, &params, &error);
+    VigilClip *clip = vigil_clip_encode_video(scene, &params, &error);
     if (!clip) {
-      g_printerr ("vigil-fakecam: %s\n", error->message);
+      g_printerr("vigil-fakecam: %s\n", error->message);
       return error->domain == G_OPTION_ERROR ? EXIT_USAGE : EXIT_FAILURE;
     }
-    g_hash_table_insert (clips, scene->spec, clip);
+    g_hash_table_insert(clips, scene->spec, clip);
   }
-  g_autoptr (VigilClip) audio = NULL;
+  g_autoptr(VigilClip) audio = NULL;
   if (o.audio) {
-    audio = vigil_clip_encode_audio (o.loop, &error);
+    audio = vigil_clip_encode_audio(o.loop, &error);
     if (!audio) {
-      g_printerr ("vigil-fakecam: %s\n", error->message);
+      g_printerr("vigil-fakecam: %s\n", error->message);
       return EXIT_FAILURE;
     }
   }
 
-  g_autoptr (VigilServer) server = vigil_server_new (address, o.port, user, password);
+  g_autoptr(VigilServer) server = vigil_server_new(address, o.port, user, password);
   for (int n = 1; n <= o.cameras; n++) {
-    const VigilScene *scene = g_ptr_array_index (scenes, MIN ((guint) n, scenes->len) - 1);
-    g_autofree char *path = g_strdup_printf ("/cam%d", n);
-    vigil_server_add_camera (server, path, params.codec, g_hash_table_lookup (clips, scene->spec),
-                             audio);
+    const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
+    g_autofree char *path = g_strdup_printf("/cam%d", n);
+    vigil_server_add_camera(server, path, params.codec, g_hash_table_lookup(clips, scene->spec),
+                            audio);
   }
-  if (!vigil_server_start (server, &error)) {
-    g_printerr ("vigil-fakecam: %s\n", error->message);
+  if (!vigil_server_start(server, &error)) {
+    g_printerr("vigil-fakecam: %s\n", error->message);
     return EXIT_FAILURE;
   }
 
   /* Tests wait for these lines: print them only once the port is bound. */
-  gboolean ipv6 = strchr (address, ':') != NULL;
+  gboolean ipv6 = strchr(address, ':') != NULL;
   for (int n = 1; n <= o.cameras; n++) {
-    const VigilScene *scene = g_ptr_array_index (scenes, MIN ((guint) n, scenes->len) - 1);
-    printf ("vigil-fakecam: serving rtsp://%s%s%s:%d/cam%d (%s, %s, %dx%d@%d)\n",
-            ipv6 ? "[" : "", address, ipv6 ? "]" : "", vigil_server_get_port (server), n,
-            scene->spec, codec_name, params.width, params.height, params.fps);
+    const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
+    printf("vigil-fakecam: serving rtsp://%s%s%s:%d/cam%d (%s, %s, %dx%d@%d)\n", ipv6 ? "[" : "",
+           address, ipv6 ? "]" : "", vigil_server_get_port(server), n, scene->spec, codec_name,
+           params.width, params.height, params.fps);
   }
-  fflush (stdout);
+  fflush(stdout);
 
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint sigint = g_unix_signal_add (SIGINT, on_quit_signal, loop);
-  guint sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  g_main_loop_run (loop);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_message ("stopping");
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  /* These replace the early handlers (GLib installs its own sigaction). */
+  guint sigint = g_unix_signal_add(SIGINT, on_quit_signal, loop);
+  guint sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+  g_main_loop_run(loop);
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
+  g_message("stopping");
   return EXIT_SUCCESS;
 }

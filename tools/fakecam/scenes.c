@@ -12,8 +12,8 @@
 #define DEFAULT_MOTION_STILL_SECONDS 10.0
 
 /* Limited-range BT.601 levels: what a decoder shows as black and white. */
-#define LUMA_BLACK 16
-#define LUMA_WHITE 235
+#define LUMA_BLACK  16
+#define LUMA_WHITE  235
 #define CHROMA_GREY 128
 
 struct _VigilSceneRender {
@@ -24,44 +24,43 @@ struct _VigilSceneRender {
 };
 
 static const char *const scene_names[] = {
-  [VIGIL_SCENE_STATIC] = "static", [VIGIL_SCENE_MOTION] = "motion", [VIGIL_SCENE_QR] = "qr",
-  [VIGIL_SCENE_DARK] = "dark",     [VIGIL_SCENE_IMAGE] = "image",   [VIGIL_SCENE_NOISE] = "noise",
+    [VIGIL_SCENE_STATIC] = "static", [VIGIL_SCENE_MOTION] = "motion", [VIGIL_SCENE_QR] = "qr",
+    [VIGIL_SCENE_DARK] = "dark",     [VIGIL_SCENE_IMAGE] = "image",   [VIGIL_SCENE_NOISE] = "noise",
 };
 
-VigilScene *
-vigil_scene_parse (const char *spec, GError **error)
+VigilScene *vigil_scene_parse(const char *spec, GError **error)
 {
-  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail(spec != NULL, NULL);
 
   /* Only the first ':' separates: QR texts and paths may contain more. */
-  const char *colon = strchr (spec, ':');
-  g_autofree char *name = colon ? g_strndup (spec, colon - spec) : g_strdup (spec);
+  const char *colon = strchr(spec, ':');
+  g_autofree char *name = colon ? g_strndup(spec, colon - spec) : g_strdup(spec);
   const char *arg = colon ? colon + 1 : NULL;
 
   gint kind = -1;
-  for (guint i = 0; i < G_N_ELEMENTS (scene_names); i++)
-    if (g_str_equal (name, scene_names[i]))
-      kind = (gint) i;
+  for (guint i = 0; i < G_N_ELEMENTS(scene_names); i++)
+    if (g_str_equal(name, scene_names[i]))
+      kind = (gint)i;
   if (kind < 0) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "unknown scene '%s' (known: static, motion:N, qr:TEXT, dark, image:PATH, noise)",
-                 name);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "unknown scene '%s' (known: static, motion:N, qr:TEXT, dark, image:PATH, noise)",
+                name);
     return NULL;
   }
 
-  g_autoptr (VigilScene) scene = g_new0 (VigilScene, 1);
-  scene->kind = (VigilSceneKind) kind;
-  scene->spec = g_strdup (spec);
+  g_autoptr(VigilScene) scene = g_new0(VigilScene, 1);
+  scene->kind = (VigilSceneKind)kind;
+  scene->spec = g_strdup(spec);
   switch (scene->kind) {
   case VIGIL_SCENE_MOTION:
     scene->still_seconds = DEFAULT_MOTION_STILL_SECONDS;
     if (arg) {
       char *end = NULL;
       errno = 0;
-      double v = g_ascii_strtod (arg, &end);
+      double v = g_ascii_strtod(arg, &end);
       if (errno || end == arg || *end || !(v >= 0 && v <= 3600)) {
-        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                     "scene '%s': still time must be 0..3600 seconds", spec);
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "scene '%s': still time must be 0..3600 seconds", spec);
         return NULL;
       }
       scene->still_seconds = v;
@@ -70,37 +69,35 @@ vigil_scene_parse (const char *spec, GError **error)
   case VIGIL_SCENE_QR:
   case VIGIL_SCENE_IMAGE:
     if (!arg || !*arg) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "scene '%s' needs %s", name,
-                   scene->kind == VIGIL_SCENE_QR ? "a text (qr:TEXT)" : "a file (image:PATH)");
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "scene '%s' needs %s", name,
+                  scene->kind == VIGIL_SCENE_QR ? "a text (qr:TEXT)" : "a file (image:PATH)");
       return NULL;
     }
-    scene->arg = g_strdup (arg);
+    scene->arg = g_strdup(arg);
     break;
   default:
     if (arg) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "scene '%s' takes no argument", name);
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "scene '%s' takes no argument",
+                  name);
       return NULL;
     }
     break;
   }
-  return g_steal_pointer (&scene);
+  return g_steal_pointer(&scene);
 }
 
-void
-vigil_scene_free (VigilScene *scene)
+void vigil_scene_free(VigilScene *scene)
 {
   if (!scene)
     return;
-  g_free (scene->spec);
-  g_free (scene->arg);
-  g_free (scene);
+  g_free(scene->spec);
+  g_free(scene->arg);
+  g_free(scene);
 }
 
 /* ---- drawing helpers (I420, coordinates in luma pixels, clipped) ---- */
 
-static guint32
-rng_next (guint32 *state)
+static guint32 rng_next(guint32 *state)
 {
   guint32 x = *state;
   x ^= x << 13;
@@ -109,61 +106,57 @@ rng_next (guint32 *state)
   return *state = x;
 }
 
-static GstBuffer *
-new_frame (const GstVideoInfo *info)
+static GstBuffer *new_frame(const GstVideoInfo *info)
 {
-  return gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (info), NULL);
+  return gst_buffer_new_allocate(NULL, GST_VIDEO_INFO_SIZE(info), NULL);
 }
 
-static void
-fill_rect (GstVideoFrame *f, int x, int y, int w, int h, guint8 luma, guint8 u, guint8 v)
+static void fill_rect(GstVideoFrame *f, int x, int y, int w, int h, guint8 luma, guint8 u, guint8 v)
 {
-  int fw = GST_VIDEO_FRAME_WIDTH (f), fh = GST_VIDEO_FRAME_HEIGHT (f);
-  int x0 = CLAMP (x, 0, fw), y0 = CLAMP (y, 0, fh);
-  int x1 = CLAMP (x + w, 0, fw), y1 = CLAMP (y + h, 0, fh);
+  int fw = GST_VIDEO_FRAME_WIDTH(f), fh = GST_VIDEO_FRAME_HEIGHT(f);
+  int x0 = CLAMP(x, 0, fw), y0 = CLAMP(y, 0, fh);
+  int x1 = CLAMP(x + w, 0, fw), y1 = CLAMP(y + h, 0, fh);
   if (x1 <= x0 || y1 <= y0)
     return;
 
-  guint8 *py = GST_VIDEO_FRAME_PLANE_DATA (f, 0);
-  int sy = GST_VIDEO_FRAME_PLANE_STRIDE (f, 0);
+  guint8 *py = GST_VIDEO_FRAME_PLANE_DATA(f, 0);
+  int sy = GST_VIDEO_FRAME_PLANE_STRIDE(f, 0);
   for (int row = y0; row < y1; row++)
-    memset (py + (gsize) row * sy + x0, luma, x1 - x0);
+    memset(py + (gsize)row * sy + x0, luma, x1 - x0);
 
   /* Chroma is subsampled 2x2; round outwards so odd edges stay coloured. */
   int cx0 = x0 / 2, cy0 = y0 / 2, cx1 = (x1 + 1) / 2, cy1 = (y1 + 1) / 2;
   for (guint plane = 1; plane <= 2; plane++) {
-    guint8 *p = GST_VIDEO_FRAME_PLANE_DATA (f, plane);
-    int s = GST_VIDEO_FRAME_PLANE_STRIDE (f, plane);
+    guint8 *p = GST_VIDEO_FRAME_PLANE_DATA(f, plane);
+    int s = GST_VIDEO_FRAME_PLANE_STRIDE(f, plane);
     for (int row = cy0; row < cy1; row++)
-      memset (p + (gsize) row * s + cx0, plane == 1 ? u : v, cx1 - cx0);
+      memset(p + (gsize)row * s + cx0, plane == 1 ? u : v, cx1 - cx0);
   }
 }
 
-static void
-fill_grey (GstVideoFrame *f, guint8 luma)
+static void fill_grey(GstVideoFrame *f, guint8 luma)
 {
-  fill_rect (f, 0, 0, GST_VIDEO_FRAME_WIDTH (f), GST_VIDEO_FRAME_HEIGHT (f), luma, CHROMA_GREY,
-             CHROMA_GREY);
+  fill_rect(f, 0, 0, GST_VIDEO_FRAME_WIDTH(f), GST_VIDEO_FRAME_HEIGHT(f), luma, CHROMA_GREY,
+            CHROMA_GREY);
 }
 
 /* Adds uniform noise in [-amp, +amp] to every sample of @plane. */
-static void
-add_noise (GstVideoFrame *f, guint plane, int amp, guint32 *rng)
+static void add_noise(GstVideoFrame *f, guint plane, int amp, guint32 *rng)
 {
-  guint8 *p = GST_VIDEO_FRAME_PLANE_DATA (f, plane);
-  int s = GST_VIDEO_FRAME_PLANE_STRIDE (f, plane);
-  int w = GST_VIDEO_FRAME_COMP_WIDTH (f, plane), h = GST_VIDEO_FRAME_COMP_HEIGHT (f, plane);
+  guint8 *p = GST_VIDEO_FRAME_PLANE_DATA(f, plane);
+  int s = GST_VIDEO_FRAME_PLANE_STRIDE(f, plane);
+  int w = GST_VIDEO_FRAME_COMP_WIDTH(f, plane), h = GST_VIDEO_FRAME_COMP_HEIGHT(f, plane);
   guint span = 2 * amp + 1;
   for (int row = 0; row < h; row++) {
-    guint8 *line = p + (gsize) row * s;
+    guint8 *line = p + (gsize)row * s;
     guint32 r = 0;
     for (int x = 0; x < w; x++) {
       /* One random word feeds four samples: noise generation is the slow
        * part of encoding the noise scene. */
       if ((x & 3) == 0)
-        r = rng_next (rng);
-      int n = (int) ((r >> (8 * (x & 3))) & 0xff) % span - amp;
-      line[x] = (guint8) CLAMP (line[x] + n, 0, 255);
+        r = rng_next(rng);
+      int n = (int)((r >> (8 * (x & 3))) & 0xff) % span - amp;
+      line[x] = (guint8)CLAMP(line[x] + n, 0, 255);
     }
   }
 }
@@ -171,65 +164,63 @@ add_noise (GstVideoFrame *f, guint plane, int amp, guint32 *rng)
 /* Runs @launch (which ends in capsfilter name=caps ! appsink name=sink) until
  * its first frame and returns it converted to @info's layout. @location, when
  * set, goes to the element called "src" (so paths need no quoting). */
-static GstBuffer *
-grab_frame (const char *launch, const char *location, const GstVideoInfo *info,
-            GError **error)
+static GstBuffer *grab_frame(const char *launch, const char *location, const GstVideoInfo *info,
+                             GError **error)
 {
   /* The launch lines are ours: a parse problem is a missing plugin. */
-  g_autoptr (GError) parse_error = NULL;
-  g_autoptr (GstElement) pipeline = gst_parse_launch (launch, &parse_error);
+  g_autoptr(GError) parse_error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch(launch, &parse_error);
   if (pipeline)
-    gst_object_ref_sink (pipeline); /* own it, it was floating */
+    gst_object_ref_sink(pipeline); /* own it, it was floating */
   if (!pipeline || parse_error) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, "%s",
-                 parse_error ? parse_error->message : "cannot build a pipeline");
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN, "%s",
+                parse_error ? parse_error->message : "cannot build a pipeline");
     return NULL;
   }
   if (location) {
-    g_autoptr (GstElement) src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-    g_object_set (src, "location", location, NULL);
+    g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    g_object_set(src, "location", location, NULL);
   }
   /* No framerate: a decoded photo has 0/1 and would not negotiate. */
-  g_autoptr (GstCaps) caps = gst_caps_new_simple (
+  g_autoptr(GstCaps) caps = gst_caps_new_simple(
       "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
-      GST_VIDEO_INFO_WIDTH (info), "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT (info),
+      GST_VIDEO_INFO_WIDTH(info), "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT(info),
       "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  g_autoptr (GstElement) filter = gst_bin_get_by_name (GST_BIN (pipeline), "caps");
-  g_object_set (filter, "caps", caps, NULL);
-  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  g_autoptr(GstElement) filter = gst_bin_get_by_name(GST_BIN(pipeline), "caps");
+  g_object_set(filter, "caps", caps, NULL);
+  g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  g_autoptr (GstSample) sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 20 * GST_SECOND);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  g_autoptr(GstSample) sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 20 * GST_SECOND);
   if (!sample) {
-    g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-    g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    g_autoptr (GError) gerr = NULL;
+    g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+    g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+    g_autoptr(GError) gerr = NULL;
     if (msg)
-      gst_message_parse_error (msg, &gerr, NULL);
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "%s",
-                 gerr ? gerr->message : "no picture decoded");
-    gst_element_set_state (pipeline, GST_STATE_NULL);
+      gst_message_parse_error(msg, &gerr, NULL);
+    g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "%s",
+                gerr ? gerr->message : "no picture decoded");
+    gst_element_set_state(pipeline, GST_STATE_NULL);
     return NULL;
   }
 
   GstVideoInfo src_info;
   GstVideoFrame src_frame, dst_frame;
-  GstBuffer *out = new_frame (info);
-  gboolean ok = gst_video_info_from_caps (&src_info, gst_sample_get_caps (sample)) &&
-                gst_video_frame_map (&src_frame, &src_info, gst_sample_get_buffer (sample),
-                                     GST_MAP_READ);
+  GstBuffer *out = new_frame(info);
+  gboolean ok =
+      gst_video_info_from_caps(&src_info, gst_sample_get_caps(sample)) &&
+      gst_video_frame_map(&src_frame, &src_info, gst_sample_get_buffer(sample), GST_MAP_READ);
   if (ok) {
-    gst_video_frame_map (&dst_frame, info, out, GST_MAP_WRITE);
+    gst_video_frame_map(&dst_frame, info, out, GST_MAP_WRITE);
     /* Copying plane by plane drops any row padding the decoder used. */
-    ok = gst_video_frame_copy (&dst_frame, &src_frame);
-    gst_video_frame_unmap (&dst_frame);
-    gst_video_frame_unmap (&src_frame);
+    ok = gst_video_frame_copy(&dst_frame, &src_frame);
+    gst_video_frame_unmap(&dst_frame);
+    gst_video_frame_unmap(&src_frame);
   }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
   if (!ok) {
-    gst_buffer_unref (out);
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                 "could not convert the picture");
+    gst_buffer_unref(out);
+    g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, "could not convert the picture");
     return NULL;
   }
   return out;
@@ -237,203 +228,195 @@ grab_frame (const char *launch, const char *location, const GstVideoInfo *info,
 
 /* The static scene: SMPTE bars plus fine detail (a checkerboard, thin lines)
  * so a viewer can judge sharpness. Nothing in it depends on time. */
-static GstBuffer *
-draw_static (const GstVideoInfo *info, GError **error)
+static GstBuffer *draw_static(const GstVideoInfo *info, GError **error)
 {
-  GstBuffer *buf =
-      grab_frame ("videotestsrc pattern=smpte num-buffers=1 ! videoconvert ! videoscale"
-                  " ! capsfilter name=caps ! appsink name=sink sync=false",
-                  NULL, info, error);
+  GstBuffer *buf = grab_frame("videotestsrc pattern=smpte num-buffers=1 ! videoconvert ! videoscale"
+                              " ! capsfilter name=caps ! appsink name=sink sync=false",
+                              NULL, info, error);
   if (!buf)
     return NULL;
 
   GstVideoFrame f;
-  gst_video_frame_map (&f, info, buf, GST_MAP_WRITE);
-  int w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
-  int box = MAX (h / 5, 16) & ~1, x = w / 20, y = h / 20;
-  int cell = MAX (box / 16, 2);
-  fill_rect (&f, x - 4, y - 4, box + 8, box + 8, LUMA_WHITE, CHROMA_GREY, CHROMA_GREY);
+  gst_video_frame_map(&f, info, buf, GST_MAP_WRITE);
+  int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
+  int box = MAX(h / 5, 16) & ~1, x = w / 20, y = h / 20;
+  int cell = MAX(box / 16, 2);
+  fill_rect(&f, x - 4, y - 4, box + 8, box + 8, LUMA_WHITE, CHROMA_GREY, CHROMA_GREY);
   for (int cy = 0; cy < box; cy += cell)
     for (int cx = 0; cx < box; cx += cell) {
       gboolean dark = ((cx / cell) + (cy / cell)) & 1;
-      fill_rect (&f, x + cx, y + cy, MIN (cell, box - cx), MIN (cell, box - cy),
-                 dark ? LUMA_BLACK : LUMA_WHITE, CHROMA_GREY, CHROMA_GREY);
+      fill_rect(&f, x + cx, y + cy, MIN(cell, box - cx), MIN(cell, box - cy),
+                dark ? LUMA_BLACK : LUMA_WHITE, CHROMA_GREY, CHROMA_GREY);
     }
   /* Lines of 1, 2, 3 and 4 pixels next to the checkerboard. */
   for (int i = 0, lx = x + box + 16; i < 4; i++, lx += 12 + i * 2)
-    fill_rect (&f, lx, y, i + 1, box, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
-  gst_video_frame_unmap (&f);
+    fill_rect(&f, lx, y, i + 1, box, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
+  gst_video_frame_unmap(&f);
   return buf;
 }
 
 /* A QR code of @text: black modules on white, an integer number of pixels
  * per module so edges stay sharp after encoding, a 4-module quiet zone. */
-static GstBuffer *
-draw_qr (const GstVideoInfo *info, const char *text, GError **error)
+static GstBuffer *draw_qr(const GstVideoInfo *info, const char *text, GError **error)
 {
-  QRcode *qr = QRcode_encodeString (text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+  QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
   if (!qr) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "scene qr: cannot encode this text as a QR code (%s)",
-                 errno == ERANGE ? "too long" : g_strerror (errno));
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "scene qr: cannot encode this text as a QR code (%s)",
+                errno == ERANGE ? "too long" : g_strerror(errno));
     return NULL;
   }
-  int w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
+  int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
   int modules = qr->width + 8;
-  int px = MIN (w, h) * 9 / 10 / modules;
+  int px = MIN(w, h) * 9 / 10 / modules;
   if (px < 2) {
     int needed = qr->width;
-    QRcode_free (qr);
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "scene qr: a %d-module code does not fit sharply in %dx%d; "
-                 "use a shorter text or a larger --size",
-                 needed, w, h);
+    QRcode_free(qr);
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "scene qr: a %d-module code does not fit sharply in %dx%d; "
+                "use a shorter text or a larger --size",
+                needed, w, h);
     return NULL;
   }
 
-  GstBuffer *buf = new_frame (info);
+  GstBuffer *buf = new_frame(info);
   GstVideoFrame f;
-  gst_video_frame_map (&f, info, buf, GST_MAP_WRITE);
-  fill_grey (&f, LUMA_WHITE);
+  gst_video_frame_map(&f, info, buf, GST_MAP_WRITE);
+  fill_grey(&f, LUMA_WHITE);
   int x0 = (w - qr->width * px) / 2, y0 = (h - qr->width * px) / 2;
   for (int my = 0; my < qr->width; my++)
     for (int mx = 0; mx < qr->width; mx++)
       if (qr->data[my * qr->width + mx] & 1)
-        fill_rect (&f, x0 + mx * px, y0 + my * px, px, px, LUMA_BLACK, CHROMA_GREY,
-                   CHROMA_GREY);
-  gst_video_frame_unmap (&f);
-  QRcode_free (qr);
+        fill_rect(&f, x0 + mx * px, y0 + my * px, px, px, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
+  gst_video_frame_unmap(&f);
+  QRcode_free(qr);
   return buf;
 }
 
 /* The motion scene's room: a light wall with a frame on it and a floor; the
  * moving block stands on the floor. High contrast everywhere the block goes. */
-static GstBuffer *
-draw_room (const GstVideoInfo *info)
+static GstBuffer *draw_room(const GstVideoInfo *info)
 {
-  GstBuffer *buf = new_frame (info);
+  GstBuffer *buf = new_frame(info);
   GstVideoFrame f;
-  gst_video_frame_map (&f, info, buf, GST_MAP_WRITE);
-  int w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
+  gst_video_frame_map(&f, info, buf, GST_MAP_WRITE);
+  int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
   int floor_y = h * 4 / 5;
   for (int y = 0; y < floor_y; y += 2)
-    fill_rect (&f, 0, y, w, 2, (guint8) (200 - 30 * y / floor_y), CHROMA_GREY, CHROMA_GREY);
-  fill_rect (&f, 0, floor_y, w, h - floor_y, 120, 118, 136);
-  fill_rect (&f, w * 3 / 5, h / 8, w / 5, h / 5, 60, 140, 120);
-  fill_rect (&f, w * 3 / 5 + 6, h / 8 + 6, w / 5 - 12, h / 5 - 12, 150, 100, 140);
-  gst_video_frame_unmap (&f);
+    fill_rect(&f, 0, y, w, 2, (guint8)(200 - 30 * y / floor_y), CHROMA_GREY, CHROMA_GREY);
+  fill_rect(&f, 0, floor_y, w, h - floor_y, 120, 118, 136);
+  fill_rect(&f, w * 3 / 5, h / 8, w / 5, h / 5, 60, 140, 120);
+  fill_rect(&f, w * 3 / 5 + 6, h / 8 + 6, w / 5 - 12, h / 5 - 12, 150, 100, 140);
+  gst_video_frame_unmap(&f);
   return buf;
 }
 
 /* The person-sized block: about 1/6 of the frame wide, a body and a head. */
-static void
-draw_block (GstVideoFrame *f, int x)
+static void draw_block(GstVideoFrame *f, int x)
 {
-  int w = GST_VIDEO_FRAME_WIDTH (f), h = GST_VIDEO_FRAME_HEIGHT (f);
+  int w = GST_VIDEO_FRAME_WIDTH(f), h = GST_VIDEO_FRAME_HEIGHT(f);
   int bw = (w / 6) & ~1, body_h = (h / 2) & ~1, head = (bw / 2) & ~1;
   int bottom = h * 4 / 5 + h / 20;
-  fill_rect (f, x, bottom - body_h, bw, body_h, 45, 150, 110);
-  fill_rect (f, x + (bw - head) / 2, bottom - body_h - head - 4, head, head, 130, 110, 150);
+  fill_rect(f, x, bottom - body_h, bw, body_h, 45, 150, 110);
+  fill_rect(f, x + (bw - head) / 2, bottom - body_h - head - 4, head, head, 130, 110, 150);
 }
 
-VigilSceneRender *
-vigil_scene_render_new (const VigilScene *scene, const GstVideoInfo *info, GError **error)
+VigilSceneRender *vigil_scene_render_new(const VigilScene *scene, const GstVideoInfo *info,
+                                         GError **error)
 {
-  g_return_val_if_fail (scene != NULL && info != NULL, NULL);
-  g_return_val_if_fail (GST_VIDEO_INFO_FORMAT (info) == GST_VIDEO_FORMAT_I420, NULL);
+  g_return_val_if_fail(scene != NULL && info != NULL, NULL);
+  g_return_val_if_fail(GST_VIDEO_INFO_FORMAT(info) == GST_VIDEO_FORMAT_I420, NULL);
 
-  g_autoptr (VigilSceneRender) r = g_new0 (VigilSceneRender, 1);
+  g_autoptr(VigilSceneRender) r = g_new0(VigilSceneRender, 1);
   r->kind = scene->kind;
   r->info = *info;
   r->rng = 0x9e3779b9u;
   switch (scene->kind) {
   case VIGIL_SCENE_STATIC:
   case VIGIL_SCENE_NOISE:
-    r->background = draw_static (info, error);
+    r->background = draw_static(info, error);
     break;
   case VIGIL_SCENE_MOTION:
-    r->background = draw_room (info);
+    r->background = draw_room(info);
     break;
   case VIGIL_SCENE_QR:
-    r->background = draw_qr (info, scene->arg, error);
+    r->background = draw_qr(info, scene->arg, error);
     break;
   case VIGIL_SCENE_IMAGE: {
-    g_autoptr (GError) cause = NULL;
-    r->background = grab_frame ("filesrc name=src ! decodebin ! videoconvert ! videoscale"
-                                " ! capsfilter name=caps ! appsink name=sink sync=false",
-                                scene->arg, info, &cause);
+    g_autoptr(GError) cause = NULL;
+    r->background = grab_frame("filesrc name=src ! decodebin ! videoconvert ! videoscale"
+                               " ! capsfilter name=caps ! appsink name=sink sync=false",
+                               scene->arg, info, &cause);
     /* Report it like any other bad argument: the user named the file. */
     if (!r->background)
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "scene image: cannot read '%s': %s", scene->arg, cause->message);
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                  "scene image: cannot read '%s': %s", scene->arg, cause->message);
     break;
   }
   case VIGIL_SCENE_DARK: {
     /* Near black with one dim "window" so the picture is not empty. */
-    r->background = new_frame (info);
+    r->background = new_frame(info);
     GstVideoFrame f;
-    gst_video_frame_map (&f, info, r->background, GST_MAP_WRITE);
-    fill_grey (&f, 12);
-    int w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
-    fill_rect (&f, w / 3, h / 4, w / 6, h / 3, 22, 130, 126);
-    gst_video_frame_unmap (&f);
+    gst_video_frame_map(&f, info, r->background, GST_MAP_WRITE);
+    fill_grey(&f, 12);
+    int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
+    fill_rect(&f, w / 3, h / 4, w / 6, h / 3, 22, 130, 126);
+    gst_video_frame_unmap(&f);
     break;
   }
   }
   if (!r->background)
     return NULL;
-  return g_steal_pointer (&r);
+  return g_steal_pointer(&r);
 }
 
-void
-vigil_scene_render_free (VigilSceneRender *render)
+void vigil_scene_render_free(VigilSceneRender *render)
 {
   if (!render)
     return;
-  gst_clear_buffer (&render->background);
-  g_free (render);
+  gst_clear_buffer(&render->background);
+  g_free(render);
 }
 
-gboolean
-vigil_scene_render_is_still (const VigilSceneRender *render)
+gboolean vigil_scene_render_is_still(const VigilSceneRender *render)
 {
   return render->kind == VIGIL_SCENE_STATIC || render->kind == VIGIL_SCENE_QR ||
          render->kind == VIGIL_SCENE_IMAGE;
 }
 
-GstBuffer *
-vigil_scene_render_frame (VigilSceneRender *render, gboolean intro, guint index, guint count)
+GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, guint index,
+                                    guint count)
 {
-  g_return_val_if_fail (render != NULL, NULL);
+  g_return_val_if_fail(render != NULL, NULL);
 
-  if (vigil_scene_render_is_still (render))
-    return gst_buffer_copy (render->background); /* shares the pixels */
+  if (vigil_scene_render_is_still(render))
+    return gst_buffer_copy(render->background); /* shares the pixels */
 
-  GstBuffer *buf = gst_buffer_copy_deep (render->background);
+  GstBuffer *buf = gst_buffer_copy_deep(render->background);
   GstVideoFrame f;
-  gst_video_frame_map (&f, &render->info, buf, GST_MAP_WRITE);
+  gst_video_frame_map(&f, &render->info, buf, GST_MAP_WRITE);
   switch (render->kind) {
   case VIGIL_SCENE_MOTION: {
     /* The block walks right and back once per loop (a triangle wave), so the
      * loop wraps without a jump; the still intro shows it at the start. */
-    int w = GST_VIDEO_INFO_WIDTH (&render->info);
+    int w = GST_VIDEO_INFO_WIDTH(&render->info);
     int bw = (w / 6) & ~1, margin = w / 40;
-    double phase = intro || count == 0 ? 0.0 : (double) index / count;
+    double phase = intro || count == 0 ? 0.0 : (double)index / count;
     double tri = phase < 0.5 ? 2 * phase : 2 * (1 - phase);
-    draw_block (&f, (margin + (int) (tri * (w - bw - 2 * margin))) & ~1);
+    draw_block(&f, (margin + (int)(tri * (w - bw - 2 * margin))) & ~1);
     break;
   }
   case VIGIL_SCENE_DARK:
-    add_noise (&f, 0, 3, &render->rng);
+    add_noise(&f, 0, 3, &render->rng);
     break;
   case VIGIL_SCENE_NOISE:
-    add_noise (&f, 0, 8, &render->rng);
-    add_noise (&f, 1, 3, &render->rng);
-    add_noise (&f, 2, 3, &render->rng);
+    add_noise(&f, 0, 8, &render->rng);
+    add_noise(&f, 1, 3, &render->rng);
+    add_noise(&f, 2, 3, &render->rng);
     break;
   default:
     break;
   }
-  gst_video_frame_unmap (&f);
+  gst_video_frame_unmap(&f);
   return buf;
 }

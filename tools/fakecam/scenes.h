@@ -28,12 +28,12 @@ typedef struct {
 /* Parses "static", "motion[:SECONDS]" (default 10), "qr:TEXT", "dark",
  * "image:PATH" or "noise". Returns NULL with @error set (a message for the
  * user) when @spec is not a valid scene. */
-VigilScene *vigil_scene_parse (const char *spec, GError **error);
+VigilScene *vigil_scene_parse(const char *spec, GError **error);
 
 /* Frees a scene from vigil_scene_parse(); NULL is allowed. */
-void vigil_scene_free (VigilScene *scene);
+void vigil_scene_free(VigilScene *scene);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VigilScene, vigil_scene_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilScene, vigil_scene_free)
 
 /* Draws the frames of one scene at one size. Not thread-safe: use one
  * renderer from one thread at a time. */
@@ -42,21 +42,21 @@ typedef struct _VigilSceneRender VigilSceneRender;
 /* Prepares @scene for frames described by @info (I420): decodes the image,
  * encodes the QR code, draws the background. Returns NULL with @error set
  * when the scene cannot be drawn (unreadable image, QR text too long). */
-VigilSceneRender *vigil_scene_render_new (const VigilScene *scene, const GstVideoInfo *info,
-                                          GError **error);
+VigilSceneRender *vigil_scene_render_new(const VigilScene *scene, const GstVideoInfo *info,
+                                         GError **error);
 
 /* Frees a renderer; NULL is allowed. */
-void vigil_scene_render_free (VigilSceneRender *render);
+void vigil_scene_render_free(VigilSceneRender *render);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VigilSceneRender, vigil_scene_render_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSceneRender, vigil_scene_render_free)
 
 /* TRUE when every frame of the scene is identical (static, qr, image). */
-gboolean vigil_scene_render_is_still (const VigilSceneRender *render);
+gboolean vigil_scene_render_is_still(const VigilSceneRender *render);
 
 /* Returns a new I420 frame without timestamps. @intro selects the part played
  * once when the media starts (motion: the still part); otherwise @index is
  * frame @index of @count in the part that loops forever. */
-GstBuffer *vigil_scene_render_frame (VigilSceneRender *render, gboolean intro, guint index,
-                                     guint count);
+GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, guint index,
+                                    guint count);
 
 G_END_DECLS

@@ -13,26 +13,26 @@ typedef struct _VigilServer VigilServer;
 /* Creates a server for @address:@port (0 picks a free port). With @user set,
  * clients must authenticate as @user/@password with Basic or Digest auth;
  * with @user NULL anyone may watch. Nothing listens before start(). */
-VigilServer *vigil_server_new (const char *address, int port, const char *user,
-                               const char *password);
+VigilServer *vigil_server_new(const char *address, int port, const char *user,
+                              const char *password);
 
 /* Mounts a camera at @path (e.g. "/cam1") serving @video (and @audio, may be
  * NULL) encoded with @codec. Takes references on the clips. Call before
  * vigil_server_start(). */
-void vigil_server_add_camera (VigilServer *server, const char *path, VigilCodec codec,
-                              VigilClip *video, VigilClip *audio);
+void vigil_server_add_camera(VigilServer *server, const char *path, VigilCodec codec,
+                             VigilClip *video, VigilClip *audio);
 
 /* Binds the socket and starts serving on the thread-default main context.
  * Returns FALSE with @error set when the address cannot be bound. */
-gboolean vigil_server_start (VigilServer *server, GError **error);
+gboolean vigil_server_start(VigilServer *server, GError **error);
 
 /* Returns the port actually bound (useful with port 0), or -1 before start. */
-int vigil_server_get_port (VigilServer *server);
+int vigil_server_get_port(VigilServer *server);
 
 /* Disconnects every client, stops listening and frees the server. NULL is
  * allowed. */
-void vigil_server_free (VigilServer *server);
+void vigil_server_free(VigilServer *server);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VigilServer, vigil_server_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilServer, vigil_server_free)
 
 G_END_DECLS
