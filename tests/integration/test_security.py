@@ -417,6 +417,10 @@ class SecurityTest(unittest.TestCase):
         self.assertError(call(v, "PATCH", "/api/v1/cameras/cam-a", {"name": "A"},
                               user="op-all", headers={"Origin": "http://evil.example"}), 403)
         self.assertError(patch(csrf=csrf, headers={"Origin": "http://evil.example"}), 403)
+        # A WebSocket handshake from a foreign page is refused before routing.
+        self.assertError(call(v, "GET", "/api/v1/cameras/cam-a/live.ts", user="op-all",
+                              headers={"Origin": "http://evil.example", "Upgrade": "websocket",
+                                       "Connection": "Upgrade"}), 403)
         same = f"http://127.0.0.1:{v.port}"
         self.assertEqual(patch(csrf=csrf, headers={"Origin": same}).status, 200)
 
