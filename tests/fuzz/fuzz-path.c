@@ -13,12 +13,21 @@
 static gchar *root;
 static gchar *root_real;
 
+static void cleanup(void)
+{
+  gchar *cmd = g_strdup_printf("rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    g_printerr("could not remove %s\n", root);
+  g_free(cmd);
+}
+
 static void setup(void)
 {
   root = g_dir_make_tmp("vigil-fuzz-path-XXXXXX", NULL);
   if (!root)
     abort();
   root_real = realpath(root, NULL);
+  atexit(cleanup);
   gchar *dir = g_build_filename(root, "rec", "cam", NULL);
   g_mkdir_with_parents(dir, 0700);
   gchar *file = g_build_filename(dir, "000001.ts", NULL);
