@@ -57,6 +57,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilIdentity, vigil_identity_free)
  * web pages, /metrics): call it first. */
 VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg);
 
+/* TRUE when the request has an Origin header naming another origin than its
+ * Host (a request made by another site's page). */
+gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg);
+
 /* Loads @user's role and per-camera rows from the store; NULL when the user
  * does not exist (any more). */
 VigilPermissions *vigil_permissions_load(VigilStore *store, const char *user);

@@ -442,6 +442,11 @@ class SecurityTest(unittest.TestCase):
             self.assertIsNone(r.header("Set-Cookie"))
         for raw in (b"{}", b"[]", b'{"username": 1, "password": "x"}', b"nope"):
             self.assertError(call(v, "POST", "/api/v1/session", raw=raw, source=src), 400)
+        r = call(v, "POST", "/api/v1/session", {"username": "op-all",
+                                                "password": PASSWORDS["op-all"]},
+                 headers={"Origin": "http://evil.example"}, source=src)
+        self.assertError(r, 403)
+        self.assertIsNone(r.header("Set-Cookie"))
         self.assertError(call(v, "GET", "/api/v1/cameras", cookie="f" * 64, source=src), 401)
         self.assertError(call(v, "GET", "/api/v1/session", source=src), 401)
 
