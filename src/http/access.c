@@ -167,7 +167,7 @@ static gboolean is_state_change(const char *method)
  * send none. A state change from another site is refused whatever the
  * credentials: browsers also replay cached Basic credentials, which no CSRF
  * token protects. */
-static gboolean origin_is_foreign(SoupServerMessage *msg)
+gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg)
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
   const char *origin = soup_message_headers_get_one(h, "Origin");
@@ -251,7 +251,11 @@ VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg)
   const char *address = soup_server_message_get_remote_host(msg);
   const char *authorization = soup_message_headers_get_one(headers, "Authorization");
 
-  if (is_state_change(method) && origin_is_foreign(msg)) {
+  /* WebSocket handshakes too: a foreign page opening the live socket with the
+   * browser's cached credentials is cross-site WebSocket hijacking. */
+  const char *upgrade = soup_message_headers_get_one(headers, "Upgrade");
+  gboolean websocket = upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0;
+  if ((is_state_change(method) || websocket) && vigil_http_origin_is_foreign(msg)) {
     vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
                            "cross-site request refused (Origin does not match Host)");
     return NULL;

@@ -51,11 +51,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilIdentity, vigil_identity_free)
 /* Authenticates @msg: "Authorization: Bearer TOKEN", "Authorization: Basic
  * ...", or else the vigil_session cookie. Rate-limited logins answer 429 with
  * Retry-After; missing or wrong credentials 401; a cookie-authenticated POST,
- * PUT, PATCH or DELETE without the right X-CSRF-Token, or any state change
- * whose Origin header names another site, 403. On failure the reply is set
+ * PUT, PATCH or DELETE without the right X-CSRF-Token, or any state change or
+ * WebSocket handshake whose Origin header names another site, 403. On failure the reply is set
  * and NULL returned. For handlers outside server.c's routing (WebSocket,
  * web pages, /metrics): call it first. */
 VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg);
+
+/* TRUE when the request has an Origin header naming another origin than its
+ * Host (a request made by another site's page). */
+gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg);
 
 /* Loads @user's role and per-camera rows from the store; NULL when the user
  * does not exist (any more). */

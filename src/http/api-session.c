@@ -56,6 +56,12 @@ static void reply_session(SoupServerMessage *msg, VigilStore *store, const char 
 void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
 {
   g_autoptr(GError) error = NULL;
+  /* Login CSRF: another site must not log a browser into some account. */
+  if (vigil_http_origin_is_foreign(msg)) {
+    vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
+                           "cross-site request refused (Origin does not match Host)");
+    return;
+  }
   g_autoptr(JsonNode) body = vigil_http_parse_body(msg, &error);
   if (!body) {
     vigil_http_reply_gerror(msg, error);

@@ -417,6 +417,10 @@ class SecurityTest(unittest.TestCase):
         self.assertError(call(v, "PATCH", "/api/v1/cameras/cam-a", {"name": "A"},
                               user="op-all", headers={"Origin": "http://evil.example"}), 403)
         self.assertError(patch(csrf=csrf, headers={"Origin": "http://evil.example"}), 403)
+        # A WebSocket handshake from a foreign page is refused before routing.
+        self.assertError(call(v, "GET", "/api/v1/cameras/cam-a/live.ts", user="op-all",
+                              headers={"Origin": "http://evil.example", "Upgrade": "websocket",
+                                       "Connection": "Upgrade"}), 403)
         same = f"http://127.0.0.1:{v.port}"
         self.assertEqual(patch(csrf=csrf, headers={"Origin": same}).status, 200)
 
@@ -438,6 +442,11 @@ class SecurityTest(unittest.TestCase):
             self.assertIsNone(r.header("Set-Cookie"))
         for raw in (b"{}", b"[]", b'{"username": 1, "password": "x"}', b"nope"):
             self.assertError(call(v, "POST", "/api/v1/session", raw=raw, source=src), 400)
+        r = call(v, "POST", "/api/v1/session", {"username": "op-all",
+                                                "password": PASSWORDS["op-all"]},
+                 headers={"Origin": "http://evil.example"}, source=src)
+        self.assertError(r, 403)
+        self.assertIsNone(r.header("Set-Cookie"))
         self.assertError(call(v, "GET", "/api/v1/cameras", cookie="f" * 64, source=src), 401)
         self.assertError(call(v, "GET", "/api/v1/session", source=src), 401)
 
