@@ -148,6 +148,14 @@ class RecordTest(unittest.TestCase):
                                    {"start": "x"}).status, 400)
         path = rec_dir(v, rec)
         self.assertTrue(os.path.isdir(path))
+        # Export whose files vanished behind vigil's back: a clear error, no hang.
+        r = v.request("GET", f"/api/v1/recordings/{rec['id']}/export.mp4")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body[4:8], b"ftyp")
+        for ts in glob.glob(os.path.join(path, "*.ts")):
+            os.unlink(ts)
+        r = v.request("GET", f"/api/v1/recordings/{rec['id']}/export.mp4", timeout=20)
+        self.assertEqual(r.status, 404, r.body)
         self.assertEqual(v.request("DELETE", f"/api/v1/recordings/{rec['id']}").status, 204)
         self.assertFalse(os.path.exists(path))
         self.assertEqual(v.request("GET", f"/api/v1/recordings/{rec['id']}").status, 404)
