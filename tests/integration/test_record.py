@@ -344,6 +344,30 @@ class CrashTest(unittest.TestCase):
             cam.stop()
 
 
+class SplitTest(unittest.TestCase):
+    def test_split_at_maximum_length_without_gap(self):
+        cam = Fakecam(*FAKECAM_ARGS).start()
+        v = Vigil(env={"VIGIL_RECORD_MAX_S": "5"}).start()
+        try:
+            v.request("POST", "/api/v1/cameras", {"id": "s", "name": "S", "source": cam.url(1),
+                                                  "record": "continuous"})
+            v.wait_state("s", "streaming", 10)
+            wait_for(lambda: len(recordings(v, "s")) >= 3, 30, what="three recordings")
+            v.request("PATCH", "/api/v1/cameras/s", {"record": "off"})
+            time.sleep(1)
+            recs = sorted(recordings(v, "s"), key=lambda r: r["start"])
+            for a, b in zip(recs, recs[1:]):
+                self.assertEqual(a["reason"], "continuous")
+                self.assertAlmostEqual(a["duration_s"], 5, delta=0.5)
+                # The next one starts where this one ended: no gap, no overlap.
+                self.assertAlmostEqual(parse_time(b["start"]), parse_time(a["end"]), delta=0.05)
+                rc, err = ffmpeg_decode(os.path.join(rec_dir(v, a), "playlist.m3u8"))
+                self.assertEqual((rc, err), (0, ""))
+        finally:
+            v.cleanup()
+            cam.stop()
+
+
 class StorageTest(unittest.TestCase):
     """A full disk on a small tmpfs, then retention by age and by quota."""
 
