@@ -373,7 +373,10 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   json_builder_set_member_name(b, "audio");
   json_builder_add_boolean_value(b, live && stats.has_audio);
   json_builder_set_member_name(b, "recording");
-  json_builder_add_boolean_value(b, self->recorder && vigil_recorder_is_recording(self->recorder));
+  /* Recording means pictures reaching the disk: not while the camera is
+   * away or the disk is full. */
+  json_builder_add_boolean_value(b, live && self->recorder &&
+                                        vigil_recorder_is_recording(self->recorder));
   json_builder_set_member_name(b, "viewers");
   json_builder_add_int_value(b, stats.viewers);
   json_builder_set_member_name(b, "reconnects");

@@ -238,10 +238,15 @@ static void on_export_data(GBytes *data, const GError *error, gpointer user_data
   } else {
     self->done = TRUE;
     if (!self->started) {
-      vigil_http_reply_error(self->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s",
-                             error ? error->message : "the export produced nothing");
-      soup_message_headers_set_encoding(soup_server_message_get_response_headers(self->msg),
-                                        SOUP_ENCODING_CONTENT_LENGTH);
+      /* Nothing sent yet: a proper error reply instead of an empty MP4. */
+      SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
+      soup_message_headers_remove(headers, "Content-Disposition");
+      soup_message_headers_set_encoding(headers, SOUP_ENCODING_CONTENT_LENGTH);
+      if (error)
+        vigil_http_reply_gerror(self->msg, error);
+      else
+        vigil_http_reply_error(self->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                               "the export produced nothing");
     } else {
       soup_message_body_complete(body);
     }

@@ -30,6 +30,7 @@ struct _VigilExport {
   GPtrArray *files;
   guint file_index; /* streaming thread (appsrc) only */
   int fd;
+  gint streams;      /* linked into the muxer, atomic */
 
   GMutex lock;
   GCond cond;
@@ -230,6 +231,21 @@ static void on_pad_added(GstElement *demux, GstPad *pad, gpointer data)
   }
   gst_element_sync_state_with_parent(parser);
   gst_element_sync_state_with_parent(queue);
+  g_atomic_int_inc(&self->streams);
+}
+
+/* EOS into the demuxer with no stream found (files gone, or not TS): the
+ * muxer would wait for ever, so end the export with an error here. */
+static GstPadProbeReturn on_demux_event(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  VigilExport *self = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && g_atomic_int_get(&self->streams) == 0)
+    queue_piece(self, NULL,
+                g_error_new_literal(VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND,
+                                    "the recording's files hold no video"),
+                TRUE);
+  return GST_PAD_PROBE_OK;
 }
 
 VigilExport *vigil_export_start(GPtrArray *files, VigilExportFunc func, gpointer user_data)
@@ -261,6 +277,8 @@ VigilExport *vigil_export_start(GPtrArray *files, VigilExportFunc func, gpointer
   gst_element_link(src, demux);
   gst_element_link(self->mux, sink);
   g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), self);
+  g_autoptr(GstPad) demux_sink = gst_element_get_static_pad(demux, "sink");
+  gst_pad_add_probe(demux_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_demux_event, self, NULL);
 
   GstAppSrcCallbacks src_cb = {.need_data = on_need_data};
   gst_app_src_set_callbacks(GST_APP_SRC(src), &src_cb, self, NULL);
