@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "http/access.h"
 #include "http/http.h"
+#include "store/recordings.h"
 #include "vigil-config.h"
 
 void vigil_api_health(VigilRequest *req)
@@ -31,35 +32,19 @@ void vigil_api_health(VigilRequest *req)
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
 }
 
-/* Bytes under @path (not following symlinks). */
-static guint64 tree_size(const char *path, int depth)
+/* What vigil keeps on disk: the recordings (from the index, so no walk over
+ * thousands of segment files on the main loop) plus the database and its WAL. */
+static gint64 data_dir_usage(VigilApp *app)
 {
-  GStatBuf st;
-  if (depth > 16 || g_lstat(path, &st) != 0)
-    return 0;
-  if (!S_ISDIR(st.st_mode))
-    return S_ISREG(st.st_mode) ? (guint64)st.st_blocks * 512 : 0;
-  guint64 total = 0;
-  g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (dir && (name = g_dir_read_name(dir))) {
-    g_autofree gchar *child = g_build_filename(path, name, NULL);
-    total += tree_size(child, depth + 1);
+  gint64 total = MAX(vigil_store_recordings_bytes(app->store), 0);
+  static const char *const db_files[] = {"vigil.db", "vigil.db-wal", "vigil.db-shm"};
+  for (gsize i = 0; i < G_N_ELEMENTS(db_files); i++) {
+    g_autofree gchar *path = g_build_filename(app->data_dir, db_files[i], NULL);
+    GStatBuf st;
+    if (g_stat(path, &st) == 0)
+      total += (gint64)st.st_blocks * 512;
   }
   return total;
-}
-
-/* Walking the data directory is not free: refresh at most once a minute. */
-static guint64 data_dir_usage(const char *data_dir)
-{
-  static gint64 measured_at;
-  static guint64 usage;
-  gint64 now = g_get_monotonic_time();
-  if (!measured_at || now - measured_at > 60 * G_USEC_PER_SEC) {
-    usage = tree_size(data_dir, 0);
-    measured_at = now;
-  }
-  return usage;
 }
 
 static gint64 process_cpu_us(void)
@@ -138,7 +123,7 @@ void vigil_api_system(VigilRequest *req)
   json_builder_set_member_name(b, "free_bytes");
   json_builder_add_int_value(b, have_fs ? (gint64)vfs.f_bavail * vfs.f_frsize : 0);
   json_builder_set_member_name(b, "used_by_vigil_bytes");
-  json_builder_add_int_value(b, (gint64)data_dir_usage(app->data_dir));
+  json_builder_add_int_value(b, data_dir_usage(app));
   json_builder_end_object(b);
 
   json_builder_set_member_name(b, "quota");
