@@ -51,7 +51,9 @@ try {
   // Safari does (Safari itself cannot run here).
   const hls = await browser.context.newPage();
   await hls.goto(`${env.base}/live/${env.cam}?transport=hls`);
-  const native = await hls.evaluate(() => window.vigilPlayer && window.vigilPlayer.mode);
+  await hls.waitForFunction(() => window.vigilPlayer && window.vigilPlayer.mode, null,
+                            { timeout: 10000 });
+  const native = await hls.evaluate(() => window.vigilPlayer.mode);
   if (native === 'hls') {
     await hls.waitForFunction(() => window.vigilPlayer.video.currentTime > 1, null,
                               { timeout: 20000 });

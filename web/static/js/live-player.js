@@ -8,7 +8,7 @@
 //
 // Live edge: a live player drifts behind (network hiccups, tab sleep, decoder
 // stalls). Every 250 ms we look at how far the playhead is behind the end of
-// what is buffered; past targetDelay we play 5 % faster until back under half
+// what is buffered; past targetDelay we play 5 % faster until back under 60 %
 // of it, past maxDelay we jump to the edge. A hidden tab is
 // re-checked when it becomes visible again. The server starts every
 // connection with the current GOP, so the first picture comes at once and
@@ -171,7 +171,8 @@ export class LivePlayer {
       // Slowly drifting behind (camera clock a little fast, a busy CPU):
       // catch up by playing 5 % faster rather than by a visible jump.
       this.video.playbackRate = 1.05;
-    } else if (d < this.targetDelay / 2) {
+    } else if (d < this.targetDelay * 0.6) {
+      // Not lower: below ~0.12 s (mpegts.js + MSE) the buffer would run dry.
       this.video.playbackRate = 1;
     }
     if (this.video.paused && this.mode === 'mse') this.video.play().catch(() => {});
