@@ -7,8 +7,9 @@
  * complete one keyframe interval later) and HLS_IDLE_US without any HLS
  * request stops it. Always segmenting every camera would cost nothing in CPU
  * but keep ~6 s of video per camera in RAM for a player almost nobody uses.
- * A playlist request that arrives before the first segment is complete waits
- * for it (up to HLS_WAIT_US).
+ * A playlist request that arrives before HLS_START_SEGMENTS segments are
+ * complete waits for them (up to HLS_WAIT_US): the first HLS viewer of a
+ * camera waits about three keyframe intervals, later ones none.
  *
  * HLS has no connection to count, so an HLS viewer is a distinct client
  * address that fetched the playlist in the last HLS_CLIENT_US. */
@@ -24,6 +25,9 @@
 #define HLS_IDLE_US (60 * G_USEC_PER_SEC)
 #define HLS_WAIT_US (15 * G_USEC_PER_SEC)
 #define HLS_CLIENT_US (15 * G_USEC_PER_SEC)
+/* Players (chromium's native HLS for one) fail on a live playlist of a
+ * single segment: the first playlist waits for this many. */
+#define HLS_START_SEGMENTS 3
 
 typedef struct {
   gchar *camera_id;
@@ -76,7 +80,8 @@ static void answer_waiting(HlsCamera *cam, gboolean all)
   while (l) {
     GList *next = l->next;
     WaitingPlaylist *w = l->data;
-    if (all || vigil_hls_count(cam->hls) > 0 || now - w->since_us > HLS_WAIT_US) {
+    if (all || vigil_hls_count(cam->hls) >= HLS_START_SEGMENTS ||
+        now - w->since_us > HLS_WAIT_US) {
       cam->waiting = g_list_delete_link(cam->waiting, l);
       g_signal_handlers_disconnect_by_data(w->msg, w);
       reply_playlist(cam, w->msg);
@@ -190,7 +195,7 @@ void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera)
   }
   HlsCamera *cam = hls_camera_get(camera);
   note_client(cam, req->msg);
-  if (vigil_hls_count(cam->hls) > 0) {
+  if (vigil_hls_count(cam->hls) >= HLS_START_SEGMENTS) {
     reply_playlist(cam, req->msg);
     return;
   }

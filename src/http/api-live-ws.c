@@ -122,9 +122,11 @@ static void ws_pump(LiveWs *self)
       }
       continue;
     }
-    if (self->closing)
-      break;
     if (!self->chunk) {
+      /* Closing: the close frame went out above (or waits for the socket);
+       * a frame in progress is finished first, no new one starts. */
+      if (self->closing)
+        return;
       self->chunk = vigil_viewer_pop(self->viewer);
       if (!self->chunk)
         return; /* all written */

@@ -62,7 +62,9 @@ gboolean vigil_hls_push(VigilHls *self, VigilChunk *chunk)
     Segment *cur = self->current;
     double elapsed = cur ? (double)(chunk->pts - cur->start_pts) / 90000.0 : 0;
     gboolean discont = (chunk->flags & VIGIL_CHUNK_DISCONT) != 0;
-    if (cur && (elapsed >= VIGIL_HLS_MIN_SEGMENT_S || discont)) {
+    /* 10 % slack: a 1 s GOP measured on the camera's clock can be a hair
+     * under 1 s, and must not make 2 s segments. */
+    if (cur && (elapsed >= 0.9 * VIGIL_HLS_MIN_SEGMENT_S || discont)) {
       cur->duration_s = elapsed > 0 ? elapsed : 0.001;
       int target = (int)ceil(cur->duration_s);
       if (target > self->target_duration)

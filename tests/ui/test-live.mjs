@@ -47,11 +47,52 @@ try {
   ok(s2.reconnects === 0, `no reconnects (${s2.reconnects})`);
   ok(errors.length === 0, `no page errors ${errors.join('; ')}`);
   if (shot) await page.screenshot({ path: shot });
+  // The HLS output in a browser: recent chromium plays HLS natively, as
+  // Safari does (Safari itself cannot run here).
+  const hls = await browser.context.newPage();
+  await hls.goto(`${env.base}/live/${env.cam}?transport=hls`);
+  await hls.waitForFunction(() => window.vigilPlayer && window.vigilPlayer.mode, null,
+                            { timeout: 10000 });
+  const native = await hls.evaluate(() => window.vigilPlayer.mode);
+  if (native === 'hls') {
+    await hls.waitForFunction(() => window.vigilPlayer.video.currentTime > 1, null,
+                              { timeout: 20000 });
+    const h = await playerState(hls);
+    ok(h.w === 1280 && h.h === 720 && h.frames > 0, `live HLS plays in chromium (${JSON.stringify(h)})`);
+  } else {
+    console.log('# this chromium has no native HLS: HLS browser check skipped');
+  }
+  await hls.close();
 } catch (e) {
   ok(false, 'exception: ' + (e.stack || e));
 } finally {
   await browser.close();
   env.stop();
 }
+// H.265: chromium either decodes it through MSE (hvc1 supported) or says
+// plainly that it cannot; it must never sit on a black picture silently.
+const env265 = await startAll(['--codec', 'h265', '--size', '640x360', '--gop', '1']);
+const browser265 = await launchBrowser();
+try {
+  const page = await browser265.context.newPage();
+  await page.goto(`${env265.base}/live/${env265.cam}`);
+  const hevc = await page.evaluate(() => MediaSource.isTypeSupported('video/mp4; codecs="hvc1.1.6.L93.B0"'));
+  if (hevc) {
+    await page.waitForFunction(() => window.vigilPlayer.video.currentTime > 0.5, null, { timeout: 10000 });
+    ok(true, 'H.265 plays through MSE');
+  } else {
+    await page.waitForFunction(() => window.vigilPlayer.message.textContent.length > 0, null,
+                               { timeout: 10000 });
+    const st = await playerState(page);
+    ok(/cannot decode H\.265/.test(st.message) && st.mode === 'none',
+       `H.265 without decoder: "${st.message}"`);
+  }
+} catch (e) {
+  ok(false, 'H.265 exception: ' + (e.stack || e));
+} finally {
+  await browser265.close();
+  env265.stop();
+}
+
 console.log(`1..${n}`);
 process.exit(failed ? 1 : 0);

@@ -3,7 +3,9 @@ import { LivePlayer } from './live-player.js';
 
 const id = decodeURIComponent(location.pathname.replace(/^\/live\//, '').replace(/\/$/, ''));
 document.title = id + ' · vigil live';
-const player = new LivePlayer(document.getElementById('player'), { cameraId: id });
+// ?transport=hls|ws forces one transport (tests, debugging).
+const transport = new URLSearchParams(location.search).get('transport') || 'auto';
+const player = new LivePlayer(document.getElementById('player'), { cameraId: id, transport });
 player.start();
 // For tests and debugging.
 window.vigilPlayer = player;

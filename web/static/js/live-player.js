@@ -8,7 +8,8 @@
 //
 // Live edge: a live player drifts behind (network hiccups, tab sleep, decoder
 // stalls). Every 250 ms we look at how far the playhead is behind the end of
-// what is buffered; past maxDelay we jump to the edge. A hidden tab is
+// what is buffered; past targetDelay we play 5 % faster until back under 60 %
+// of it, past maxDelay we jump to the edge. A hidden tab is
 // re-checked when it becomes visible again. The server starts every
 // connection with the current GOP, so the first picture comes at once and
 // the first check skips to the live edge.
@@ -28,19 +29,27 @@ export function canPlayHevcMse() {
   return !!MS && HEVC_TYPES.some((t) => MS.isTypeSupported(t));
 }
 
-export function canPlayNativeHls() {
-  return document.createElement('video').canPlayType('application/vnd.apple.mpegurl') !== '';
+// Native HLS (Safari; recent Chrome has it too) for @codec: ask with the
+// codec, since a browser may play HLS but not H.265 inside it.
+export function canPlayNativeHls(codec) {
+  const type = codec === 'h265' ? 'application/vnd.apple.mpegurl; codecs="hvc1.1.6.L93.B0"'
+                                : 'application/vnd.apple.mpegurl; codecs="avc1.64001f"';
+  return document.createElement('video').canPlayType(type) !== '';
 }
 
 export class LivePlayer {
-  // options: cameraId (required), maxDelay (s, default 0.5), stats (default true),
+  // options: cameraId (required), maxDelay (s, default 0.5: jump to the edge past it),
+  // targetDelay (s, default 0.25: play 5 % faster past it), stats (default true),
+  // transport ('auto' (default), 'ws' or 'hls': force one, for tests and debugging),
   // apiBase (default '/api/v1').
   constructor(container, options) {
     this.container = container;
     this.cameraId = options.cameraId;
     this.maxDelay = options.maxDelay ?? 0.5;
+    this.targetDelay = options.targetDelay ?? 0.25;
     this.apiBase = options.apiBase ?? '/api/v1';
     this.showStats = options.stats ?? true;
+    this.transport = options.transport ?? 'auto';
     this.player = null;
     this.mode = null;          // 'mse' | 'hls' | 'none'
     this.backoff = 500;
@@ -78,11 +87,12 @@ export class LivePlayer {
     } catch (e) { /* offline: try anyway */ }
     this.info.codec = codec;
     const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
-    if (mse && (codec !== 'h265' || canPlayHevcMse())) {
+    if (this.transport !== 'hls' && mse && (codec !== 'h265' || canPlayHevcMse())) {
       this.mode = 'mse';
       this.connect();
-    } else if (canPlayNativeHls()) {
+    } else if (this.transport !== 'ws' && canPlayNativeHls(codec)) {
       this.mode = 'hls';
+      this.video.addEventListener('error', () => this.say('This browser cannot play this stream.'));
       this.video.src = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live.m3u8`;
       this.video.play().catch(() => {});
     } else {
@@ -156,6 +166,14 @@ export class LivePlayer {
       // Land a little before the end: at the very end playback stalls.
       this.video.currentTime = Math.max(b.start(b.length - 1), end - 0.1);
       this.info.skips++;
+      this.video.playbackRate = 1;
+    } else if (d > this.targetDelay) {
+      // Slowly drifting behind (camera clock a little fast, a busy CPU):
+      // catch up by playing 5 % faster rather than by a visible jump.
+      this.video.playbackRate = 1.05;
+    } else if (d < this.targetDelay * 0.6) {
+      // Not lower: below ~0.12 s (mpegts.js + MSE) the buffer would run dry.
+      this.video.playbackRate = 1;
     }
     if (this.video.paused && this.mode === 'mse') this.video.play().catch(() => {});
   }
