@@ -11,7 +11,7 @@
 3. Decode, motion and zbar time per keyframe, from vigil's debug log.
 
 Usage: bench/analysis/run.py [BUILD_DIR] (default build). Prints a Markdown
-table for RESULTS-analysis.md. Needs an otherwise idle machine to mean much.
+table for bench/RESULTS.md (section "analysis"). Needs an otherwise idle machine to mean much.
 """
 import base64
 import json
