@@ -3,6 +3,7 @@
  * and call it from vigil_api_metrics. */
 #define G_LOG_DOMAIN "vigil-http"
 
+#include "events/events.h"
 #include "http/http.h"
 
 #include "live/viewer.h"
@@ -124,6 +125,27 @@ static void metrics_live_latency(GString *out)
                          lat.count);
 }
 
+static void metrics_events(GString *out)
+{
+  VigilEventCounters c;
+  vigil_events_get_counters(&c);
+  g_string_append(out, "# HELP vigil_events_total Events since vigil started, by type.\n"
+                       "# TYPE vigil_events_total counter\n");
+  const struct {
+    const char *type;
+    guint64 value;
+  } rows[] = {{"motion", c.motion}, {"object", c.object}, {"barcode", c.barcode},
+              {"alarm", c.alarm}};
+  for (gsize i = 0; i < G_N_ELEMENTS(rows); i++)
+    g_string_append_printf(out, "vigil_events_total{type=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                           rows[i].type, rows[i].value);
+  g_string_append_printf(out,
+                         "# HELP vigil_event_stream_listeners Open GET /api/v1/events/stream.\n"
+                         "# TYPE vigil_event_stream_listeners gauge\n"
+                         "vigil_event_stream_listeners %" G_GUINT64_FORMAT "\n",
+                         c.listeners);
+}
+
 void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg)
 {
   const char *method = soup_server_message_get_method(msg);
@@ -138,6 +160,7 @@ void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg)
                          (double)(g_get_monotonic_time() - app->started_us) / 1e6);
   metrics_cameras(app, out);
   metrics_live_latency(out);
+  metrics_events(out);
   gsize len = out->len;
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",

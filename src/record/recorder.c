@@ -34,6 +34,9 @@ struct _VigilRecorder {
   gchar *trigger_reason;
   gboolean skipping;     /* dropping up to a keyframe: the disk is behind */
   gboolean disk_low;
+  gint64 run_start_us;   /* when the running recording began, splits included */
+  gint64 too_long_us;    /* a non-continuous recording this long raises an alarm */
+  gboolean too_long;     /* "recording-too-long" raised */
 };
 
 static VigilRecordAlarmFunc alarm_func;
@@ -178,6 +181,7 @@ static void feed(VigilRecorder *self, VigilChunk *chunk)
 
 static void start_recording(VigilRecorder *self, const char *reason)
 {
+  self->run_start_us = now(self);
   self->rec = vigil_rec_info_new(self->camera, reason);
   self->rec_first_pts = -1;
   self->skipping = FALSE;
@@ -191,6 +195,9 @@ static void start_recording(VigilRecorder *self, const char *reason)
 
 static void stop_recording(VigilRecorder *self)
 {
+  if (self->too_long && alarm_func)
+    alarm_func(self->camera, "recording-too-long", FALSE, "the recording ended", alarm_data);
+  self->too_long = FALSE;
   self->sink.end(self->sink_data);
   g_clear_pointer(&self->rec, vigil_rec_info_unref);
   g_debug("camera %s: recording stops", self->camera);
@@ -206,6 +213,20 @@ void vigil_recorder_update(VigilRecorder *self)
     start_recording(self, reason);
   else if (!want && self->rec)
     stop_recording(self);
+
+  /* An event or manual recording that never ends (a tree in the wind, a
+   * forgotten manual start) fills the disk unnoticed: say so once. Continuous
+   * recordings are meant to be endless. */
+  if (self->rec && !self->too_long && self->mode != VIGIL_RECORD_CONTINUOUS &&
+      now(self) - self->run_start_us >= self->too_long_us) {
+    self->too_long = TRUE;
+    g_autofree gchar *message = g_strdup_printf(
+        "camera %s has been recording for over %" G_GINT64_FORMAT " min without a break",
+        self->camera, self->too_long_us / (60 * G_USEC_PER_SEC));
+    g_warning("%s", message);
+    if (alarm_func)
+      alarm_func(self->camera, "recording-too-long", TRUE, message, alarm_data);
+  }
 }
 
 static gboolean on_tick(gpointer data)
@@ -243,6 +264,7 @@ static VigilRecorder *recorder_new(const char *camera_id)
   self->preroll = vigil_preroll_new(0);
   self->mode = VIGIL_RECORD_OFF;
   self->max_us = VIGIL_RECORDER_MAX_US;
+  self->too_long_us = VIGIL_RECORDER_TOO_LONG_US;
   self->clock = default_clock;
   self->rec_first_pts = -1;
   return self;
@@ -256,6 +278,9 @@ VigilRecorder *vigil_recorder_new(const char *camera_id, const char *recordings_
   const char *max_s = g_getenv("VIGIL_RECORD_MAX_S");
   if (max_s && g_ascii_strtoll(max_s, NULL, 10) > 0)
     self->max_us = g_ascii_strtoll(max_s, NULL, 10) * G_USEC_PER_SEC;
+  const char *too_long_s = g_getenv("VIGIL_RECORD_TOO_LONG_S");
+  if (too_long_s && g_ascii_strtoll(too_long_s, NULL, 10) > 0)
+    self->too_long_us = g_ascii_strtoll(too_long_s, NULL, 10) * G_USEC_PER_SEC;
   self->store = store;
   self->writer = vigil_segment_writer_new(recordings_dir, NULL, on_writer, self);
   self->sink = (VigilRecorderSink){writer_begin, writer_write, writer_end};

@@ -22,6 +22,9 @@
 G_BEGIN_DECLS
 
 #define VIGIL_RECORDER_MAX_US (15 * 60 * G_USEC_PER_SEC)
+/* An event or manual recording running this long without a break raises the
+ * "recording-too-long" alarm (VIGIL_RECORD_TOO_LONG_S overrides, for tests). */
+#define VIGIL_RECORDER_TOO_LONG_US ((gint64)60 * 60 * G_USEC_PER_SEC)
 /* Past this many bytes waiting for the disk, chunks are dropped up to the
  * next keyframe rather than growing memory without bound. */
 #define VIGIL_RECORDER_MAX_QUEUED (64u * 1024 * 1024)

@@ -229,6 +229,51 @@ static GPtrArray *some_segments(void)
   return segs;
 }
 
+static GString *alarms;
+
+static void on_alarm(const char *camera, const char *alarm, gboolean active,
+                     const char *message, gpointer data)
+{
+  g_string_append_printf(alarms, "%s %s %s;", camera, alarm, active ? "on" : "off");
+}
+
+static void test_recorder_too_long(void)
+{
+  Sink s = {.log = g_string_new("")};
+  alarms = g_string_new("");
+  vigil_recorder_set_alarm_func(on_alarm, NULL);
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &test_sink, &s);
+  vigil_recorder_set_clock(r, fake_clock, &s);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_EVENTS, 0, 30);
+  feed(r, &s, 0, 40);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_recorder_manual(r, TRUE, &error));
+
+  s.clock += VIGIL_RECORDER_TOO_LONG_US - G_USEC_PER_SEC;
+  vigil_recorder_update(r);
+  g_assert_cmpstr(alarms->str, ==, "");
+  s.clock += 2 * G_USEC_PER_SEC;
+  vigil_recorder_update(r);
+  vigil_recorder_update(r);
+  g_assert_cmpstr(alarms->str, ==, "cam recording-too-long on;"); /* once */
+  g_assert_true(vigil_recorder_manual(r, FALSE, &error));
+  vigil_recorder_update(r);
+  g_assert_cmpstr(alarms->str, ==, "cam recording-too-long on;cam recording-too-long off;");
+
+  /* Continuous recordings are meant to be endless: no alarm. */
+  g_string_truncate(alarms, 0);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 0, 30);
+  vigil_recorder_update(r);
+  g_assert_true(vigil_recorder_is_active(r));
+  s.clock += 3 * VIGIL_RECORDER_TOO_LONG_US;
+  vigil_recorder_update(r);
+  g_assert_cmpstr(alarms->str, ==, "");
+
+  vigil_recorder_set_alarm_func(NULL, NULL);
+  g_string_free(alarms, TRUE);
+  g_string_free(s.log, TRUE);
+}
+
 static void test_playlist(void)
 {
   g_autoptr(GPtrArray) segs = some_segments();
@@ -533,6 +578,7 @@ int main(int argc, char **argv)
   g_test_add_func("/record/recorder/events", test_recorder_events);
   g_test_add_func("/record/recorder/manual-and-off", test_recorder_manual_and_off);
   g_test_add_func("/record/recorder/split", test_recorder_split);
+  g_test_add_func("/record/recorder/too-long", test_recorder_too_long);
   g_test_add_func("/record/playlist", test_playlist);
   g_test_add_func("/record/retention/select", test_retention_select);
   g_test_add("/record/repair", Fixture, NULL, fixture_setup, test_repair, fixture_teardown);
