@@ -340,8 +340,9 @@ def phase_vigil(args, n, urls, fc, port, out_dir):
     base_rss = rss_kib(v.pid)
     base_threads = threads(v.pid)
     for i, url in enumerate(urls, 1):
-        api.request("POST", "/cameras", {"id": f"c{i}", "name": f"c{i}", "source": url,
-                                         "rtsp_transport": "tcp"})
+        body = {"id": f"c{i}", "name": f"c{i}", "source": url, "rtsp_transport": "tcp"}
+        body.update(json.loads(args.camera_json))
+        api.request("POST", "/cameras", body)
     t0 = time.monotonic()
     to_streaming = None
     while True:
@@ -499,6 +500,11 @@ def main():
     ap.add_argument("--bitrate", type=int, default=4000, help="kbit/s (4000)")
     ap.add_argument("--gop", type=float, default=1, help="s (1)")
     ap.add_argument("--scene", default="noise")
+    ap.add_argument("--camera-json", default="{}",
+                    help='extra camera fields, e.g. \'{"motion": {"enabled": false}, '
+                         '"record": "off"}\' for ingest alone (default: vigil\'s '
+                         'defaults, i.e. keyframe motion analysis on, record "events" '
+                         'with a 5 s RAM pre-roll)')
     ap.add_argument("--out", default=None, help="logs, perf data, results.json "
                     "(default: a new /tmp/vigil-bench-ingest-*)")
     args = ap.parse_args()
