@@ -568,7 +568,7 @@ static gboolean build_encoded(VigilIngest *self, const VigilCameraConfig *cfg, G
   if (self->kind == VIGIL_SOURCE_TEST) {
     g_autofree gchar *enc = g_strdup_printf(encoder, 15, 800);
     description = g_strdup_printf(
-        "videotestsrc is-live=true pattern=smpte ! "
+        "videotestsrc is-live=true pattern=smpte100 ! "
         "video/x-raw,width=640,height=360,framerate=15/1 ! "
         "clockoverlay halignment=right valignment=bottom font-desc=\"Sans 18\" "
         "time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" ! %s",
