@@ -10,6 +10,7 @@ cameras run at once, so the file takes about 25 s."""
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -84,6 +85,8 @@ class RecordEventsTest(unittest.TestCase):
         # pending one), hence one GOP of tolerance. It begins at a keyframe,
         # so no more than one GOP (and a little slack) earlier than that.
         rec_start, ev_start = parse_time(rec["start"]), parse_time(ev["start"])
+        print(f"recording starts {ev_start - rec_start:.2f} s before the motion event",
+              file=sys.stderr)
         self.assertLessEqual(rec_start, ev_start - PRE_ROLL_S + GOP_S, (rec, ev))
         self.assertGreater(rec_start, ev_start - PRE_ROLL_S - 2 * GOP_S - 0.5, (rec, ev))
 

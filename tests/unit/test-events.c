@@ -167,7 +167,13 @@ static void test_recording_link(Fixture *f, gconstpointer data)
   gint64 now = g_get_real_time();
   gint64 r3 = add_recording(f, "front", now - 30 * s, now - 29 * s, TRUE, "front/c");
 
+  g_autoptr(GString) heard = g_string_new("");
+  guint listener = vigil_events_subscribe(on_bus, heard);
   gint64 inside = vigil_events_add("front", "motion", t0 + 3 * s, NAN, NULL, NULL);
+  vigil_events_unsubscribe(listener);
+  /* Listeners get the same link as the API. */
+  g_autofree gchar *linked = g_strdup_printf("\"recording\":%" G_GINT64_FORMAT "}", r1);
+  g_assert_nonnull(strstr(heard->str, linked));
   /* Overlaps both: belongs to the one holding its start. */
   gint64 across = vigil_events_begin("front", "motion", t0 + 8 * s, NAN, NULL, NULL);
   vigil_events_end(across, t0 + 12 * s);
