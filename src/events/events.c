@@ -148,7 +148,15 @@ static void publish(const char *name, const char *camera, JsonNode *node)
 
 static void publish_event(const VigilEvent *e)
 {
-  g_autoptr(JsonNode) node = vigil_event_to_json(e);
+  if (!bus->listeners->len)
+    return;
+  /* Listeners see the same "recording" the events API answers: the link is
+   * by time (store.h), so it is looked up, not kept in the event. */
+  VigilEvent linked = *e;
+  if (bus->store && !linked.recording)
+    linked.recording = vigil_store_find_event_recording(bus->store, e->camera, e->start_us,
+                                                        e->end_us);
+  g_autoptr(JsonNode) node = vigil_event_to_json(&linked);
   publish("event", e->camera, node);
 }
 

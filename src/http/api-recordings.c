@@ -22,6 +22,8 @@
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
+/* Ids listed in a recording's "events" (a recording lasts 15 min at most). */
+#define EVENTS_LIMIT 1000
 
 /* A recording is answered like a missing one unless the user may play back
  * its camera (ids do not leak); changing or deleting it needs control. */
@@ -101,9 +103,16 @@ static JsonNode *recording_to_json(VigilApp *app, const VigilRecording *rec)
   json_builder_set_member_name(b, "playlist");
   g_autofree gchar *pl = g_strconcat(base, "/playlist.m3u8", NULL);
   json_builder_add_string_value(b, pl);
-  /* Events are another module's; none are linked yet. */
+  /* The events of its camera that overlap it in time (docs/recording.md). */
   json_builder_set_member_name(b, "events");
   json_builder_begin_array(b);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) events = vigil_store_list_recording_events(
+      app->store, rec->camera, rec->start_us, rec->end_us, rec->open, EVENTS_LIMIT, &error);
+  if (!events)
+    g_warning("recording %" G_GINT64_FORMAT ": %s", rec->id, error->message);
+  for (guint i = 0; events && i < events->len; i++)
+    json_builder_add_int_value(b, g_array_index(events, gint64, i));
   json_builder_end_array(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);

@@ -88,6 +88,72 @@ gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GE
   return TRUE;
 }
 
+/* The recording an event (the row "e") belongs to, as an SQL expression with
+ * ?6 = now (store.h says which one): a stored link to a recording that still
+ * exists wins; else, among the recordings of its camera overlapping it, the
+ * one holding its start (latest start first), else the earliest after it. An
+ * open recording's row ends at its last indexed segment: it lasts until now. */
+#define RECORDING_OF_EVENT                                                                   \
+  "COALESCE((SELECT r.id FROM recordings r WHERE r.id = e.recording),"                       \
+  " (SELECT r.id FROM recordings r WHERE r.camera = e.camera AND r.start_us <= e.start_us"   \
+  "  AND (CASE WHEN r.open THEN MAX(r.end_us, ?6) ELSE r.end_us END) >= e.start_us"          \
+  "  ORDER BY r.start_us DESC LIMIT 1),"                                                     \
+  " (SELECT r.id FROM recordings r WHERE r.camera = e.camera AND r.start_us > e.start_us"    \
+  "  AND r.start_us <= COALESCE(e.end_us, ?6) ORDER BY r.start_us ASC LIMIT 1))"
+
+gint64 vigil_store_find_event_recording(VigilStore *store, const char *camera, gint64 start_us,
+                                        gint64 end_us)
+{
+  if (!camera)
+    return 0;
+  g_autoptr(GError) error = NULL;
+  /* The same expression over a one-row stand-in for the events table. */
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "SELECT " RECORDING_OF_EVENT " FROM (SELECT ?1 AS camera, ?2 AS start_us,"
+      " ?3 AS end_us, NULL AS recording) e",
+      &error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, &error)) {
+    g_warning("%s", error->message);
+    return 0;
+  }
+  sqlite3_bind_int64(stmt, 2, start_us);
+  bind_optional_int(stmt, 3, end_us);
+  sqlite3_bind_int64(stmt, 6, g_get_real_time());
+  if (sqlite3_step(stmt) != SQLITE_ROW)
+    return 0;
+  return sqlite3_column_int64(stmt, 0);
+}
+
+GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera,
+                                          gint64 start_us, gint64 end_us, gboolean open,
+                                          guint limit, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "SELECT id FROM events WHERE camera = ?1 AND start_us <= ?3"
+      " AND COALESCE(end_us, ?4) >= ?2 ORDER BY start_us ASC, id ASC LIMIT ?5",
+      error);
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error))
+    return NULL;
+  gint64 now = g_get_real_time();
+  sqlite3_bind_int64(stmt, 2, start_us);
+  sqlite3_bind_int64(stmt, 3, open ? MAX(end_us, now) : end_us);
+  sqlite3_bind_int64(stmt, 4, now);
+  sqlite3_bind_int64(stmt, 5, limit);
+  g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    gint64 id = sqlite3_column_int64(stmt, 0);
+    g_array_append_val(ids, id);
+  }
+  if (rc != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "reading a recording's events");
+    return NULL;
+  }
+  return g_steal_pointer(&ids);
+}
+
 GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
                                    gint64 from_us, gint64 to_us, guint limit, GError **error)
 {
@@ -95,7 +161,7 @@ GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const 
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
       store,
       "SELECT id, camera, type, start_us, end_us, score, label, box_x, box_y, box_w, box_h,"
-      " data, recording FROM events"
+      " data, " RECORDING_OF_EVENT " FROM events e"
       " WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2)"
       " AND (?3 IS NULL OR COALESCE(end_us, ?6) >= ?3)"
       " AND (?4 IS NULL OR start_us <= ?4)"

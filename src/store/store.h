@@ -157,4 +157,21 @@ GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const 
 /* Ends the events left open by a previous run (crash, kill) at @end_us. */
 gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError **error);
 
+/* Events and recordings are linked by time, at query time (see
+ * docs/recording.md): an event belongs to a recording of its camera when
+ * their [start, end] intervals overlap (an open event, and an open recording,
+ * last until now). vigil_store_list_events fills VigilEvent.recording so: the
+ * explicitly stored link if that recording still exists, else the recording
+ * holding the event's start, else the earliest one overlapping it. */
+/* That recording for an event of @camera over [@start_us, @end_us] (end 0 =
+ * open), or 0 for none (also when @camera is NULL or on error). */
+gint64 vigil_store_find_event_recording(VigilStore *store, const char *camera, gint64 start_us,
+                                        gint64 end_us);
+/* Ids of the events of @camera overlapping the recording [@start_us, @end_us]
+ * (@open: still being written, so it lasts until now), oldest first, at most
+ * @limit. gint64 array; NULL on error. */
+GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera,
+                                          gint64 start_us, gint64 end_us, gboolean open,
+                                          guint limit, GError **error);
+
 G_END_DECLS

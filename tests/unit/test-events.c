@@ -1,12 +1,14 @@
 /* Unit tests of the event bus (events/events.c) over a real store: events
  * are saved, listed with filters newest first, ended, alarms raised once and
- * cleared, listeners told, and events left open by a crash closed at start. */
+ * cleared, listeners told, and events left open by a crash closed at start;
+ * events and recordings linked by time overlap both ways. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 
 #include "core/json.h"
 #include "events/events.h"
+#include "store/recordings.h"
 
 typedef struct {
   gchar *dir;
@@ -132,10 +134,99 @@ static void test_alarms(Fixture *f, gconstpointer data)
     g_assert_cmpint(((VigilEvent *)g_ptr_array_index(after, i))->end_us, >, 0);
 }
 
+static gint64 add_recording(Fixture *f, const char *camera, gint64 start, gint64 end,
+                            gboolean open, const char *path)
+{
+  VigilRecording rec = {.camera = (gchar *)camera, .start_us = start, .end_us = end,
+                        .reason = (gchar *)"motion", .path = (gchar *)path, .open = open};
+  gint64 id = vigil_store_insert_recording(f->store, &rec, NULL);
+  g_assert_cmpint(id, >, 0);
+  return id;
+}
+
+static gint64 recording_of(Fixture *f, gint64 event_id)
+{
+  g_autoptr(GPtrArray) all = vigil_store_list_events(f->store, NULL, NULL, 0, 0, 100, NULL);
+  for (guint i = 0; i < all->len; i++) {
+    VigilEvent *e = g_ptr_array_index(all, i);
+    if (e->id == event_id)
+      return e->recording;
+  }
+  g_assert_not_reached();
+}
+
+static void test_recording_link(Fixture *f, gconstpointer data)
+{
+  const gint64 s = 1000000, t0 = 1795600000000000;
+  /* Two consecutive recordings of "front" (a split): [0, 10 s], [10 s, 20 s];
+   * one of "back" over the same time; an open one of "front" from 30 s whose
+   * row ends at 31 s (its last indexed segment) but lasts until now. */
+  gint64 r1 = add_recording(f, "front", t0, t0 + 10 * s, FALSE, "front/a");
+  gint64 r2 = add_recording(f, "front", t0 + 10 * s, t0 + 20 * s, FALSE, "front/b");
+  gint64 rb = add_recording(f, "back", t0, t0 + 20 * s, FALSE, "back/a");
+  gint64 now = g_get_real_time();
+  gint64 r3 = add_recording(f, "front", now - 30 * s, now - 29 * s, TRUE, "front/c");
+
+  g_autoptr(GString) heard = g_string_new("");
+  guint listener = vigil_events_subscribe(on_bus, heard);
+  gint64 inside = vigil_events_add("front", "motion", t0 + 3 * s, NAN, NULL, NULL);
+  vigil_events_unsubscribe(listener);
+  /* Listeners get the same link as the API. */
+  g_autofree gchar *linked = g_strdup_printf("\"recording\":%" G_GINT64_FORMAT "}", r1);
+  g_assert_nonnull(strstr(heard->str, linked));
+  /* Overlaps both: belongs to the one holding its start. */
+  gint64 across = vigil_events_begin("front", "motion", t0 + 8 * s, NAN, NULL, NULL);
+  vigil_events_end(across, t0 + 12 * s);
+  /* Starts before any recording (a long alarm): the earliest it overlaps. */
+  gint64 before = vigil_events_begin("front", "alarm", t0 - 5 * s, NAN, "camera-dark", NULL);
+  vigil_events_end(before, t0 + 15 * s);
+  gint64 outside = vigil_events_add("front", "motion", t0 + 25 * s, NAN, NULL, NULL);
+  gint64 other_camera = vigil_events_add("back", "barcode", t0 + 3 * s, NAN, NULL, NULL);
+  gint64 system = vigil_events_add(NULL, "alarm", t0 + 3 * s, NAN, "disk-low", NULL);
+  /* In the open recording, after its last indexed segment. */
+  gint64 live = vigil_events_begin("front", "motion", now - 2 * s, NAN, NULL, NULL);
+
+  g_assert_cmpint(recording_of(f, inside), ==, r1);
+  g_assert_cmpint(recording_of(f, across), ==, r1);
+  g_assert_cmpint(recording_of(f, before), ==, r1);
+  g_assert_cmpint(recording_of(f, outside), ==, 0);
+  g_assert_cmpint(recording_of(f, other_camera), ==, rb);
+  g_assert_cmpint(recording_of(f, system), ==, 0);
+  g_assert_cmpint(recording_of(f, live), ==, r3);
+  g_assert_cmpint(vigil_store_find_event_recording(f->store, "front", t0 + 11 * s, 0), ==, r2);
+  g_assert_cmpint(vigil_store_find_event_recording(f->store, NULL, t0 + 3 * s, 0), ==, 0);
+
+  /* The other way: every event of the camera overlapping, oldest first. */
+  g_autoptr(GArray) e1 =
+      vigil_store_list_recording_events(f->store, "front", t0, t0 + 10 * s, FALSE, 100, NULL);
+  g_assert_cmpuint(e1->len, ==, 3);
+  g_assert_cmpint(g_array_index(e1, gint64, 0), ==, before);
+  g_assert_cmpint(g_array_index(e1, gint64, 1), ==, inside);
+  g_assert_cmpint(g_array_index(e1, gint64, 2), ==, across);
+  g_autoptr(GArray) e2 = vigil_store_list_recording_events(f->store, "front", t0 + 10 * s,
+                                                           t0 + 20 * s, FALSE, 100, NULL);
+  g_assert_cmpuint(e2->len, ==, 2); /* before, across */
+  g_autoptr(GArray) e3 = vigil_store_list_recording_events(f->store, "front", now - 30 * s,
+                                                           now - 29 * s, TRUE, 100, NULL);
+  g_assert_cmpuint(e3->len, ==, 1);
+  g_assert_cmpint(g_array_index(e3, gint64, 0), ==, live);
+  g_autoptr(GArray) closed = vigil_store_list_recording_events(f->store, "front", now - 30 * s,
+                                                               now - 29 * s, FALSE, 100, NULL);
+  g_assert_cmpuint(closed->len, ==, 0);
+
+  /* A stored link wins while its recording exists, and falls back after. */
+  vigil_events_set_recording(live, r2);
+  g_assert_cmpint(recording_of(f, live), ==, r2);
+  g_assert_true(vigil_store_delete_recording(f->store, r2, NULL));
+  g_assert_cmpint(recording_of(f, live), ==, r3);
+  g_assert_cmpint(recording_of(f, across), ==, r1);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add("/events/store-and-list", Fixture, NULL, setup, test_store_and_list, teardown);
   g_test_add("/events/alarms", Fixture, NULL, setup, test_alarms, teardown);
+  g_test_add("/events/recording-link", Fixture, NULL, setup, test_recording_link, teardown);
   return g_test_run();
 }
