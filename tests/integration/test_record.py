@@ -412,6 +412,14 @@ class StorageTest(unittest.TestCase):
             self.assertEqual(status["state"], "streaming")
             self.assertIn("disk", v.log_text())
             self.assertIsNone(v.proc.poll())
+            # The full disk is a "disk-low" alarm event (for the whole data
+            # directory: no camera), raised once.
+            alarms = wait_for(lambda: [e for e in v.request(
+                "GET", "/api/v1/events?type=alarm").json() if e["label"] == "disk-low"], 10,
+                what="a disk-low alarm event")
+            self.assertEqual(len(alarms), 1)
+            self.assertIsNone(alarms[0]["camera"])
+            self.assertIsNone(alarms[0]["end"])
             # Live keeps working.
             self.assertGreater(len(capture_live_ts(v, "full", 1.5)), 10000)
             self.assertEqual(v.request("GET", "/api/v1/recordings").status, 200)
@@ -419,6 +427,10 @@ class StorageTest(unittest.TestCase):
             os.unlink(filler)
             wait_for(lambda: v.camera("full")["status"]["recording"], 20,
                      what="recording to resume")
+            # ...and the alarm ends when recording works again.
+            wait_for(lambda: all(e["end"] for e in v.request(
+                "GET", "/api/v1/events?type=alarm").json() if e["label"] == "disk-low"), 10,
+                what="the disk-low alarm to end")
             rec = recordings(v, "full")[0]
             n = len(index_segments(v, rec["id"]))
             wait_for(lambda: len(index_segments(v, rec["id"])) > n, 10, what="new segments")
