@@ -390,6 +390,9 @@ class SecurityMatrixTest(unittest.TestCase):
     def test_zz_secrets_never_in_the_log(self):
         log = self.vigil.log_text()
         self.assertIn("cam-a", log)
+        # Also the Basic header values (base64 of "user:password").
+        self.secrets.extend(base64.b64encode(f"{u}:{p}".encode()).decode()
+                            for u, p in PASSWORDS.items())
         for secret in self.secrets:
             with self.subTest(secret=secret[:6] + "…"):
                 self.assertNotIn(secret, log)
