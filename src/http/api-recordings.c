@@ -25,18 +25,23 @@
 /* Ids listed in a recording's "events" (a recording lasts 15 min at most). */
 #define EVENTS_LIMIT 1000
 
-/* A recording is answered like a missing one unless the user may play back
- * its camera (ids do not leak); changing or deleting it needs control. */
+/* A recording of a camera the user may not see is answered like a missing
+ * one (ids do not leak); of a camera they see, 403 unless they may play it
+ * back (and, to change or delete it, also control it): the rule of every
+ * camera subresource (docs/security.md). */
 static gboolean may_access(VigilRequest *req, const VigilRecording *rec, VigilRight right)
 {
   if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK) &&
       vigil_request_can(req, rec->camera, right))
     return TRUE;
-  if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
+  if (!vigil_request_can_see(req, rec->camera))
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
+  else if (!vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "you may not play back recordings of this camera");
+  else
     vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "you may not change recordings of "
                                                             "this camera");
-  else
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
   return FALSE;
 }
 

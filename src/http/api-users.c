@@ -271,8 +271,78 @@ static void patch_user(VigilRequest *req, const VigilUser *user)
   reply_user(req, SOUP_STATUS_OK, user->name);
 }
 
+/* PATCH /api/v1/users/{self} {"password", "current_password"}: any user
+ * changes their own password by proving the current one (a stolen session
+ * cookie or token alone cannot). Wrong current passwords count as failed
+ * logins (rate limit). Like an admin's change, it ends ALL of the user's
+ * sessions (this one included) and revokes their API tokens. */
+static void change_own_password(VigilRequest *req, JsonObject *o)
+{
+  g_autoptr(GError) error = NULL;
+  const char *address = soup_server_message_get_remote_host(req->msg);
+  JsonNode *pw = json_object_get_member(o, "password");
+  JsonNode *cur = json_object_get_member(o, "current_password");
+  const char *password = pw && JSON_NODE_HOLDS_VALUE(pw) &&
+                                 json_node_get_value_type(pw) == G_TYPE_STRING
+                             ? json_node_get_string(pw)
+                             : NULL;
+  const char *current = JSON_NODE_HOLDS_VALUE(cur) && json_node_get_value_type(cur) == G_TYPE_STRING
+                            ? json_node_get_string(cur)
+                            : NULL;
+  if (!password || !current || json_object_get_size(o) != 2) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "changing your own password takes exactly \"password\" and "
+                           "\"current_password\" (strings)");
+    return;
+  }
+  if (g_utf8_strlen(password, -1) < MIN_PASSWORD || strlen(password) > MAX_PASSWORD) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "field \"password\" must be a string of 8 to 1024 characters");
+    return;
+  }
+  gint64 wait = vigil_login_retry_after(req->user, address);
+  if (wait > 0) {
+    vigil_http_reply_rate_limited(req->msg, wait);
+    return;
+  }
+  g_autoptr(VigilUser) user = vigil_store_get_user(req->app->store, req->user);
+  if (!user || strlen(current) > MAX_PASSWORD ||
+      !vigil_password_verify(user->password_hash, current)) {
+    vigil_login_failed(req->user, address);
+    g_info("wrong current password in a password change from %s", address ? address : "?");
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "the current password is wrong");
+    return;
+  }
+  g_autofree gchar *hash = vigil_password_hash(password, &error);
+  if (!hash || !vigil_store_update_user(req->app->store, user->name, NULL, hash, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  /* The store ended sessions and tokens; cached Basic successes go too. */
+  vigil_auth_basic_forget();
+  g_info("user %s changed their own password", user->name);
+  reply_user(req, SOUP_STATUS_OK, user->name);
+}
+
+/* TRUE (and handled) for a user's PATCH of themself with "current_password". */
+static gboolean handle_self_service(VigilRequest *req)
+{
+  const char *name = req->segments[1];
+  if (!name || req->segments[2] || !g_str_equal(req->method, "PATCH") ||
+      !g_str_equal(name, req->user))
+    return FALSE;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, NULL);
+  JsonObject *o = body && JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+  if (!o || !json_object_has_member(o, "current_password"))
+    return FALSE; /* the admin path (or its 403) */
+  change_own_password(req, o);
+  return TRUE;
+}
+
 void vigil_api_users(VigilRequest *req)
 {
+  if (handle_self_service(req))
+    return;
   if (!vigil_request_require_admin(req))
     return;
   g_autoptr(GError) error = NULL;

@@ -1,0 +1,402 @@
+"""The permission matrix over every endpoint that exists now (issue 9): WS live,
+live.ts, live HLS (playlist and a segment), snapshots, manual recording,
+recordings (list, one, keep, delete, playlist, segment, thumbnail, both
+exports), events (list and SSE), /metrics and the web pages, for each role and
+right; plus changing one's own password, and a scan of the daemon's log for
+every secret used.
+
+Rule checked everywhere: a camera the user may not see answers 404, byte for
+byte like a missing camera (or a missing recording); a camera they see without
+the needed right answers 403.
+
+One daemon, vigil-fakecam with two cameras: cam-a (QR scene, so analysis makes
+a barcode event quickly; recording continuously) and cam-b (streaming, not
+recording, with camera credentials)."""
+import base64
+import json
+import re
+import threading
+import time
+import unittest
+import urllib.request
+from datetime import datetime, timezone
+
+from harness import ADMIN_PASSWORD, Fakecam, Vigil, WebSocket, wait_for
+from test_security import call, login
+
+CAMERA_SECRET = "Cam-Matrix-Secret-7731"
+PASSWORDS = {
+    "admin": ADMIN_PASSWORD,
+    "op-all": "op-all-Matrix-pw1",
+    "op-a": "op-a-Matrix-pw1",
+    "viewer-a": "viewer-a-Matrix-pw1",
+    "viewer-pb": "viewer-pb-Matrix-pw1",
+    "viewer-none": "viewer-none-Matrix-pw1",
+}
+USERS = [  # name, role, cameras (None: role default)
+    ("op-all", "operator", None),
+    ("op-a", "operator", {"cam-a": ["view", "control"]}),
+    ("viewer-a", "viewer", {"cam-a": ["view"]}),
+    ("viewer-pb", "viewer", {"cam-a": ["playback"]}),
+    ("viewer-none", "viewer", {}),
+]
+# Rights each user holds on cam-a (cam-b: only admin and op-all see it).
+RIGHTS_A = {
+    "admin": {"view", "playback", "control"},
+    "op-all": {"view", "playback", "control"},
+    "op-a": {"view", "control"},
+    "viewer-a": {"view"},
+    "viewer-pb": {"playback"},
+    "viewer-none": set(),
+}
+SEES_B = {"admin", "op-all"}
+QR_TEXT = "vigil-matrix"
+
+
+def expected(user, needs):
+    """The status a request on cam-a needing @needs (a set) gets, or None = allowed."""
+    rights = RIGHTS_A[user]
+    if not rights:
+        return 404
+    return None if needs <= rights else 403
+
+
+def iso(t):
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def req(vigil, method, path, user, body=None, read=True):
+    return call(vigil, method, path, body, user=user, password=PASSWORDS[user], read=read)
+
+
+class SseReader(threading.Thread):
+    """GET /api/v1/events/stream as one user; keeps every (event, data) pair."""
+
+    def __init__(self, vigil, user):
+        super().__init__(daemon=True)
+        token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
+        r = urllib.request.Request(f"{vigil.base}/api/v1/events/stream",
+                                   headers={"Authorization": "Basic " + token})
+        self.response = urllib.request.urlopen(r, timeout=120)
+        self.messages = []
+        self.lock = threading.Lock()
+
+    def run(self):
+        name, data = None, []
+        try:
+            for raw in self.response:
+                line = raw.decode("utf-8").rstrip("\n")
+                if line.startswith(":"):
+                    continue
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    data.append(line[len("data: "):])
+                elif line == "" and data:
+                    with self.lock:
+                        self.messages.append((name, json.loads("\n".join(data))))
+                    name, data = None, []
+        except (OSError, ValueError):
+            pass
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+
+class SecurityMatrixTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.secrets = [CAMERA_SECRET, *PASSWORDS.values()]
+        cls.fakecam = Fakecam("--cameras", "2", "--size", "640x360", "--fps", "15", "--gop", "1",
+                              "--bitrate", "800", "--scene", f"qr:{QR_TEXT}",
+                              "--scene", "static").start()
+        cls.vigil = v = Vigil().start()
+        cls.started = time.time()
+        for name, role, cameras in USERS:
+            body = {"name": name, "password": PASSWORDS[name], "role": role}
+            if cameras is not None:
+                body["cameras"] = cameras
+            r = req(v, "POST", "/api/v1/users", "admin", body)
+            assert r.status == 201, (r.status, r.body)
+        # One SSE listener per user, connected before the cameras exist, so
+        # that each gets (or must not get) their state changes.
+        cls.sse = {u: SseReader(v, u) for u in PASSWORDS}
+        for reader in cls.sse.values():
+            reader.start()
+        for body in ({"id": "cam-a", "name": "A", "source": cls.fakecam.url(1),
+                      "record": "continuous", "barcodes": True},
+                     {"id": "cam-b", "name": "B", "source": cls.fakecam.url(2), "record": "off",
+                      "username": "camuser", "password": CAMERA_SECRET}):
+            r = req(v, "POST", "/api/v1/cameras", "admin", body)
+            assert r.status == 201, (r.status, r.body)
+        v.wait_state("cam-a", "streaming", 30)
+        v.wait_state("cam-b", "streaming", 30)
+
+        def recording_with_segment():
+            recs = req(v, "GET", "/api/v1/recordings?camera=cam-a", "admin").json()
+            if not recs:
+                return None
+            pl = req(v, "GET", f"/api/v1/recordings/{recs[0]['id']}/playlist.m3u8", "admin")
+            segs = re.findall(r"^(segments/\d{6}\.ts)$", pl.body.decode(), re.M)
+            return (recs[0], segs[0]) if pl.status == 200 and segs else None
+        cls.rec, cls.rec_segment = wait_for(recording_with_segment, 30,
+                                            what="a recorded segment of cam-a")
+        wait_for(lambda: req(v, "GET", "/api/v1/events?camera=cam-a&type=barcode",
+                             "admin").json(), 20, what="a barcode event on cam-a")
+        wait_for(lambda: req(v, "GET", "/api/v1/cameras/cam-a/snapshot.jpg",
+                             "admin").status == 200, 20, what="a snapshot of cam-a")
+
+        def live_segment():
+            r = req(v, "GET", "/api/v1/cameras/cam-a/live.m3u8", "admin")
+            segs = re.findall(r"^(live/\d+\.ts)$", r.body.decode(errors="replace"), re.M)
+            return segs[-1] if r.status == 200 and segs else None
+        cls.live_segment = wait_for(live_segment, 20, what="a live HLS segment of cam-a")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.fakecam.stop()
+
+    def check(self, method, sub, needs, ok=(200,), body=None, read=True):
+        """@sub on cam-a for every user (needing the rights @needs), and on
+        cam-b for the users who cannot see it (404 like a missing camera)."""
+        v = self.vigil
+        missing = req(v, method, f"/api/v1/cameras/no-such{sub}", "admin", body)
+        self.assertEqual(missing.status, 404)
+        for user in PASSWORDS:
+            with self.subTest(sub=sub, method=method, user=user):
+                r = req(v, method, f"/api/v1/cameras/cam-a{sub}", user, body, read=read)
+                want = expected(user, needs)
+                if want is None:
+                    self.assertIn(r.status, ok, r.body[:200])
+                else:
+                    self.assertEqual(r.status, want, r.body[:200])
+                    if want == 404:
+                        self.assertEqual(r.body, missing.body)
+                r = req(v, method, f"/api/v1/cameras/cam-b{sub}", user, body, read=read)
+                if user in SEES_B:
+                    # (cam-b may have no snapshot, recording or segment: 404 then.)
+                    self.assertNotEqual(r.status, 403, r.body[:200])
+                else:
+                    self.assertEqual((r.status, r.body), (404, missing.body))
+                self.assertNotIn(CAMERA_SECRET.encode(), r.body)
+
+    # --- live (view) ---
+
+    def test_live_ts(self):
+        self.check("GET", "/live.ts", {"view"}, read=False)
+
+    def test_live_hls(self):
+        self.check("GET", "/live.m3u8", {"view"})
+        seg = "/" + self.live_segment
+        # The segment may leave the window meanwhile: allowed users get it or 404
+        # "no such segment", never 403.
+        self.check("GET", seg, {"view"}, ok=(200, 404), read=False)
+
+    def test_snapshot(self):
+        self.check("GET", "/snapshot.jpg", {"view"})
+        r = req(self.vigil, "GET", "/api/v1/cameras/cam-a/snapshot.jpg", "viewer-a")
+        self.assertEqual(r.body[:2], b"\xff\xd8")
+
+    def test_websocket_live(self):
+        v = self.vigil
+        for cam, rights in (("cam-a", RIGHTS_A), ("cam-b", None)):
+            for user in PASSWORDS:
+                with self.subTest(cam=cam, user=user):
+                    ws = WebSocket(v, f"/api/v1/cameras/{cam}/live", auth=(user, PASSWORDS[user]))
+                    try:
+                        if cam == "cam-a":
+                            want = expected(user, {"view"}) or 101
+                        else:
+                            want = 101 if user in SEES_B else 404
+                        self.assertEqual(ws.status, want, ws.headers[:300])
+                        if want == 101:
+                            opcode, payload = ws.recv()
+                            self.assertIn(opcode, (1, 2))
+                    finally:
+                        ws.close()
+        ws = WebSocket(v, "/api/v1/cameras/cam-a/live", auth=None)
+        self.assertEqual(ws.status, 401)
+        ws.close()
+
+    # --- control ---
+
+    def test_manual_recording(self):
+        # An invalid action: allowed users get 400 (the check passed, nothing changes).
+        self.check("POST", "/recording", {"control"}, ok=(400,), body={"action": "pause"})
+
+    # --- playback ---
+
+    def test_camera_export(self):
+        q = f"?from={iso(self.started - 60)}&to={iso(time.time() + 60)}"
+        self.check("GET", "/export.mp4" + q, {"playback"}, ok=(200, 404), read=False)
+        r = req(self.vigil, "GET", "/api/v1/cameras/cam-a/export.mp4" + q, "viewer-pb", read=False)
+        self.assertEqual(r.status, 200, r.body[:200])
+        self.assertEqual(r.body[4:8], b"ftyp")
+
+    def test_recordings_list_is_filtered(self):
+        for user in PASSWORDS:
+            with self.subTest(user=user):
+                for query in ("", "?camera=cam-a", "?camera=cam-b"):
+                    r = req(self.vigil, "GET", "/api/v1/recordings" + query, user)
+                    self.assertEqual(r.status, 200)
+                    cams = {x["camera"] for x in r.json()}
+                    if "playback" in RIGHTS_A[user] and query != "?camera=cam-b":
+                        self.assertIn("cam-a", cams)
+                    else:
+                        self.assertNotIn("cam-a", cams)
+
+    def rec_check(self, method, sub, needs, ok=(200,), body=None, read=True):
+        v = self.vigil
+        rid = self.rec["id"]
+        missing = req(v, method, f"/api/v1/recordings/99999999{sub}", "admin", body)
+        self.assertEqual(missing.status, 404)
+        for user in PASSWORDS:
+            with self.subTest(sub=sub, method=method, user=user):
+                r = req(v, method, f"/api/v1/recordings/{rid}{sub}", user, body, read=read)
+                want = expected(user, needs)
+                if want is None:
+                    self.assertIn(r.status, ok, r.body[:200])
+                else:
+                    self.assertEqual(r.status, want, r.body[:200])
+                    if want == 404:
+                        self.assertEqual(r.body, missing.body)
+
+    def test_recording_get_and_files(self):
+        self.rec_check("GET", "", {"playback"})
+        self.rec_check("GET", "/playlist.m3u8", {"playback"})
+        self.rec_check("GET", "/" + self.rec_segment, {"playback"}, read=False)
+        self.rec_check("GET", "/thumbnail.jpg", {"playback"}, ok=(200, 404))
+        self.rec_check("GET", "/export.mp4", {"playback"}, read=False)
+
+    def test_recording_keep(self):
+        self.rec_check("PATCH", "", {"playback", "control"}, body={"keep": True})
+        r = req(self.vigil, "GET", f"/api/v1/recordings/{self.rec['id']}", "viewer-pb")
+        self.assertTrue(r.json()["keep"])
+        req(self.vigil, "PATCH", f"/api/v1/recordings/{self.rec['id']}", "admin",
+            body={"keep": False})
+
+    def test_y_recording_delete(self):
+        # Still being written: allowed users get 409 (or 204 if it was split).
+        self.rec_check("DELETE", "", {"playback", "control"}, ok=(204, 409, 404))
+
+    # --- events ---
+
+    def test_events_list_is_filtered(self):
+        for user in PASSWORDS:
+            with self.subTest(user=user):
+                r = req(self.vigil, "GET", "/api/v1/events?camera=cam-a", user)
+                self.assertEqual(r.status, 200)
+                if "playback" in RIGHTS_A[user]:
+                    self.assertTrue(r.json())
+                else:
+                    self.assertEqual(r.json(), [])
+                r = req(self.vigil, "GET", "/api/v1/events", user)
+                self.assertEqual(r.status, 200)
+                cams = {e.get("camera") for e in r.json()}
+                self.assertEqual("cam-a" in cams, "playback" in RIGHTS_A[user])
+                if user not in SEES_B:
+                    self.assertNotIn("cam-b", cams)
+
+    def test_events_stream_is_filtered(self):
+        # Every listener saw its cameras start; admin saw the barcode event.
+        wait_for(lambda: any(n == "event" and d.get("camera") == "cam-a"
+                             for n, d in self.sse["admin"].received()), 10,
+                 what="the barcode event on admin's stream")
+        time.sleep(0.5)
+        for user, reader in self.sse.items():
+            with self.subTest(user=user):
+                got = reader.received()
+                states = {d.get("camera") for n, d in got if n == "camera"}
+                events = {d.get("camera") for n, d in got if n == "event"}
+                self.assertEqual("cam-a" in states, "view" in RIGHTS_A[user], got[:5])
+                self.assertEqual("cam-a" in events, "playback" in RIGHTS_A[user], got[:5])
+                self.assertEqual("cam-b" in states, user in SEES_B)
+                if user not in SEES_B:
+                    self.assertNotIn("cam-b", events)
+                    self.assertNotIn("cam-b", json.dumps(got))
+                self.assertNotIn(CAMERA_SECRET, json.dumps(got))
+
+    # --- outside /api/v1 ---
+
+    def test_metrics_admin_only(self):
+        for user in PASSWORDS:
+            with self.subTest(user=user):
+                r = req(self.vigil, "GET", "/metrics", user)
+                self.assertEqual(r.status, 200 if user == "admin" else 403, r.body[:200])
+        self.assertEqual(call(self.vigil, "GET", "/metrics").status, 401)
+        self.assertNotIn(CAMERA_SECRET.encode(), req(self.vigil, "GET", "/metrics", "admin").body)
+
+    def test_web_pages_need_a_login(self):
+        for path in ("/", "/live/cam-a"):
+            with self.subTest(path=path):
+                self.assertEqual(call(self.vigil, "GET", path).status, 401)
+                for user in PASSWORDS:
+                    self.assertEqual(req(self.vigil, "GET", path, user).status, 200)
+
+    # --- one's own password ---
+
+    def test_change_own_password(self):
+        v = self.vigil
+        old, new = "self-Old-pw-1234", "self-New-pw-5678"
+        self.secrets.extend([old, new])
+        r = req(v, "POST", "/api/v1/users", "admin",
+                {"name": "selfie", "password": old, "role": "viewer"})
+        self.assertEqual(r.status, 201, r.body)
+        r, cookie = login(v, "selfie", password=old)
+        self.assertEqual(r.status, 200)
+        csrf = r.json()["csrf_token"]
+        token = call(v, "POST", "/api/v1/tokens", {}, user="selfie", password=old).json()["token"]
+        self.secrets.extend([cookie, csrf, token])
+
+        def patch(body, **kw):
+            kw.setdefault("user", "selfie")
+            kw.setdefault("password", old)
+            return call(v, "PATCH", "/api/v1/users/selfie", body, **kw)
+        # Without current_password it is the admin-only path: 403, as before.
+        self.assertEqual(patch({"password": new}).status, 403)
+        self.assertEqual(patch({"role": "admin", "current_password": old}).status, 400)
+        self.assertEqual(patch({"password": "short", "current_password": old}).status, 400)
+        self.assertEqual(patch({"password": new, "current_password": old, "role": "admin"}).status,
+                         400)
+        self.assertEqual(patch({"password": new, "current_password": "wrong-pw-xx"}).status, 403)
+        # Another user's password: admin-only (403), current_password or not.
+        self.assertEqual(call(v, "PATCH", "/api/v1/users/viewer-a",
+                              {"password": new, "current_password": old},
+                              user="selfie", password=old).status, 403)
+        # A cookie session needs the CSRF token like any change.
+        self.assertEqual(patch({"password": new, "current_password": old}, user=None,
+                               cookie=cookie).status, 403)
+        r = patch({"password": new, "current_password": old}, user=None, cookie=cookie, csrf=csrf)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["name"], "selfie")
+        self.assertEqual(r.json()["role"], "viewer")
+        self.assertNotIn(new.encode(), r.body)
+        # All sessions (this one included) and tokens end; old password dead.
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", cookie=cookie).status, 401)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", bearer=token).status, 401)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="selfie",
+                              password=old).status, 401)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="selfie",
+                              password=new).status, 200)
+        # Admins change their own password the same way (and the admin way still works).
+        r = call(v, "PATCH", "/api/v1/users/selfie", {"password": old}, user="admin")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="selfie",
+                              password=old).status, 200)
+
+    def test_zz_secrets_never_in_the_log(self):
+        log = self.vigil.log_text()
+        self.assertIn("cam-a", log)
+        # Also the Basic header values (base64 of "user:password").
+        self.secrets.extend(base64.b64encode(f"{u}:{p}".encode()).decode()
+                            for u, p in PASSWORDS.items())
+        for secret in self.secrets:
+            with self.subTest(secret=secret[:6] + "…"):
+                self.assertNotIn(secret, log)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
