@@ -37,6 +37,7 @@ struct _VigilRecorder {
   gint64 run_start_us;   /* when the running recording began, splits included */
   gint64 too_long_us;    /* a non-continuous recording this long raises an alarm */
   gboolean too_long;     /* "recording-too-long" raised */
+  gboolean split_asked;  /* split at the next keyframe (retention needs the space) */
 };
 
 static VigilRecordAlarmFunc alarm_func;
@@ -155,9 +156,11 @@ static void feed(VigilRecorder *self, VigilChunk *chunk)
   if (keyframe) {
     if (self->rec_first_pts < 0) {
       self->rec_first_pts = chunk->pts;
-    } else if ((chunk->pts - self->rec_first_pts) * 100 / 9 >= self->max_us - 50000) {
+    } else if (self->split_asked ||
+               (chunk->pts - self->rec_first_pts) * 100 / 9 >= self->max_us - 50000) {
       /* (50 ms early counts as on time: camera clocks jitter.) */
       /* Split: the next recording starts with this very keyframe. */
+      self->split_asked = FALSE;
       g_autofree gchar *reason = g_strdup(self->rec->reason);
       self->sink.end(self->sink_data);
       vigil_rec_info_unref(self->rec);
@@ -181,6 +184,7 @@ static void feed(VigilRecorder *self, VigilChunk *chunk)
 
 static void start_recording(VigilRecorder *self, const char *reason)
 {
+  self->split_asked = FALSE;
   self->run_start_us = now(self);
   self->rec = vigil_rec_info_new(self->camera, reason);
   self->rec_first_pts = -1;
@@ -412,6 +416,12 @@ const char *vigil_recorder_get_reason(VigilRecorder *self)
 double vigil_recorder_get_preroll_s(VigilRecorder *self)
 {
   return vigil_preroll_get_span(self->preroll) / 90000.0;
+}
+
+void vigil_recorder_split(VigilRecorder *self)
+{
+  if (self->rec)
+    self->split_asked = TRUE;
 }
 
 void vigil_recorder_flush(VigilRecorder *self)

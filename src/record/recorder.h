@@ -90,6 +90,11 @@ gboolean vigil_recorder_is_disk_low(VigilRecorder *recorder);
 const char *vigil_recorder_get_reason(VigilRecorder *recorder);
 /* Seconds of pre-roll held in RAM now. */
 double vigil_recorder_get_preroll_s(VigilRecorder *recorder);
+/* Ends the running recording at the next keyframe and goes on in a new one
+ * with the same reason, as a split at the maximum length does (retention
+ * uses it to free the older part of an endless recording). No-op when not
+ * recording. */
+void vigil_recorder_split(VigilRecorder *recorder);
 /* Waits until the writer has written everything queued (tests). */
 void vigil_recorder_flush(VigilRecorder *recorder);
 

@@ -8,11 +8,14 @@
 #include <sys/statvfs.h>
 
 #include "core/error.h"
+#include "camera/camera.h"
+#include "camera/manager.h"
+#include "record/recorder.h"
 #include "record/repair.h"
 #include "store/recordings.h"
 
 GArray *vigil_retention_select(const VigilRetentionItem *items, guint n,
-                               const VigilRetentionLimits *lim)
+                               const VigilRetentionLimits *lim, GArray *split_out)
 {
   GArray *out = g_array_new(FALSE, FALSE, sizeof(gint64));
   g_autofree gboolean *chosen = g_new0(gboolean, n ? n : 1);
@@ -46,6 +49,15 @@ GArray *vigil_retention_select(const VigilRetentionItem *items, guint n,
       continue;
     chosen[i] = TRUE;
     g_array_append_val(out, it->id);
+    freed += it->size_bytes;
+  }
+  /* Only when the batch is not what stopped us: a full batch may free the
+   * rest next time. */
+  for (guint i = 0; split_out && i < n && freed < need && out->len < batch; i++) {
+    const VigilRetentionItem *it = &items[i];
+    if (!it->open || it->keep)
+      continue;
+    g_array_append_val(split_out, it->id);
     freed += it->size_bytes;
   }
   /* Oldest first overall (items are oldest first). */
@@ -88,6 +100,26 @@ static int retain_days_of(VigilApp *app, const char *camera)
   return cam ? vigil_camera_get_config(cam)->retain_days : 30;
 }
 
+/* The disk needs the space an open recording holds: end it at the next
+ * keyframe (recording goes on in a new one) so the next pass can delete it. */
+static void split_open_recording(VigilApp *app, GPtrArray *recs, gint64 id)
+{
+  for (guint i = 0; i < recs->len; i++) {
+    VigilRecording *r = g_ptr_array_index(recs, i);
+    if (r->id != id)
+      continue;
+    VigilCamera *cam = app->cameras ? vigil_camera_manager_lookup(app->cameras, r->camera) : NULL;
+    VigilRecorder *recorder = cam ? vigil_camera_get_recorder(cam) : NULL;
+    if (recorder) {
+      g_info("retention: camera %s: splitting the recording being written to free its "
+             "older part",
+             r->camera);
+      vigil_recorder_split(recorder);
+    }
+    return;
+  }
+}
+
 guint vigil_retention_run(VigilRetention *self)
 {
   g_autoptr(GError) error = NULL;
@@ -116,7 +148,10 @@ guint vigil_retention_run(VigilRetention *self)
     lim.fs_total = (guint64)fs.f_blocks * fs.f_frsize;
     lim.fs_free = (guint64)fs.f_bavail * fs.f_frsize;
   }
-  g_autoptr(GArray) ids = vigil_retention_select(items, recs->len, &lim);
+  g_autoptr(GArray) split = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(GArray) ids = vigil_retention_select(items, recs->len, &lim, split);
+  for (guint i = 0; i < split->len; i++)
+    split_open_recording(self->app, recs, g_array_index(split, gint64, i));
   guint deleted = 0;
   for (guint i = 0; i < ids->len; i++) {
     gint64 id = g_array_index(ids, gint64, i);

@@ -36,9 +36,15 @@ typedef struct {
  * first every recording past its camera's retain_days, then, oldest first,
  * as many more as it takes to bring the recordings' total under max_bytes
  * and the filesystem's free space up to min_free_percent. Never a keep or
- * open recording; at most @batch. */
+ * open recording; at most @batch.
+ *
+ * If the closed recordings cannot free enough, @split_out (may be NULL)
+ * receives, oldest first, the open recordings that would be needed too: the
+ * caller splits them (vigil_recorder_split) so that their finished part can
+ * go in the next pass. Otherwise one endless continuous recording would keep
+ * the disk over its quota. */
 GArray *vigil_retention_select(const VigilRetentionItem *items, guint n_items,
-                               const VigilRetentionLimits *limits);
+                               const VigilRetentionLimits *limits, GArray *split_out);
 
 typedef struct _VigilRetention VigilRetention;
 

@@ -462,7 +462,14 @@ class StorageTest(unittest.TestCase):
                                        {"storage": {"max_bytes": 1000}}).status, 200)
             wait_for(lambda: [r["id"] for r in recordings(v, "old")] == [kept["id"]], 15,
                      what="retention by quota")
-            self.assertEqual(len(recordings(v, "full")), 1)  # the open one stays
+            # The endless continuous recording is split so that its older part
+            # can go too; recording goes on in a new one.
+            rec_path = rec_dir(v, rec)
+            wait_for(lambda: v.request("GET", f"/api/v1/recordings/{rec['id']}").status == 404,
+                     40, what="the open recording's older part deleted by quota")
+            self.assertFalse(os.path.exists(rec_path))
+            self.assertTrue(v.camera("full")["status"]["recording"])
+            self.assertGreater(recordings(v, "full")[0]["id"], rec["id"])
         finally:
             v.cleanup()
             cam.stop()

@@ -208,6 +208,17 @@ static void test_recorder_split(void)
                   "B(continuous) 250 E B(continuous) 250 E B(continuous) 125 E ");
   g_assert_cmpint(s.first_pts[1], ==, 90000 + 10 * FPS * FRAME_PTS);
   g_assert_cmpint(s.first_pts[2], ==, 90000 + 20 * FPS * FRAME_PTS);
+
+  /* A split asked for (retention) happens at the next keyframe; without a
+   * recording it is a no-op. */
+  g_string_truncate(s.log, 0);
+  vigil_recorder_split(r);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 0, 0);
+  feed(r, &s, 25 * FPS, 25 * FPS + 30); /* 1.2 s: keyframe at frame 650 */
+  vigil_recorder_split(r);
+  feed(r, &s, 25 * FPS + 30, 25 * FPS + 60);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 0);
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 50 E B(continuous) 10 E ");
   g_string_free(s.log, TRUE);
 }
 
@@ -313,7 +324,37 @@ static void test_playlist(void)
 
 static GArray *select_ids(const VigilRetentionItem *items, guint n, VigilRetentionLimits lim)
 {
-  return vigil_retention_select(items, n, &lim);
+  return vigil_retention_select(items, n, &lim, NULL);
+}
+
+static void test_retention_split_open(void)
+{
+  const gint64 now = 100 * (gint64)86400 * G_USEC_PER_SEC;
+  VigilRetentionItem items[] = {
+      {.id = 1, .end_us = now - 60, .size_bytes = 100, .retain_days = 30},
+      {.id = 2, .end_us = now, .size_bytes = 500, .retain_days = 30, .open = TRUE},
+      {.id = 3, .end_us = now, .size_bytes = 500, .retain_days = 30, .open = TRUE, .keep = TRUE},
+      {.id = 4, .end_us = now, .size_bytes = 500, .retain_days = 30, .open = TRUE},
+  };
+  VigilRetentionLimits lim = {.now_us = now, .max_bytes = 1500};
+  /* 1600 used, 100 must go: the closed one suffices. */
+  g_autoptr(GArray) split = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(GArray) a = vigil_retention_select(items, 4, &lim, split);
+  g_assert_cmpuint(a->len, ==, 1);
+  g_assert_cmpuint(split->len, ==, 0);
+  /* 600 must go: 1 is not enough; the oldest open one (2) is split; 3 is
+   * kept; 4 is not needed. */
+  lim.max_bytes = 1000;
+  g_autoptr(GArray) b = vigil_retention_select(items, 4, &lim, split);
+  g_assert_cmpuint(b->len, ==, 1);
+  g_assert_cmpuint(split->len, ==, 1);
+  g_assert_cmpint(g_array_index(split, gint64, 0), ==, 2);
+  /* A full batch stops first: no split yet (the next pass may suffice). */
+  g_array_set_size(split, 0);
+  lim.batch = 1;
+  g_autoptr(GArray) c = vigil_retention_select(items, 4, &lim, split);
+  g_assert_cmpuint(c->len, ==, 1);
+  g_assert_cmpuint(split->len, ==, 0);
 }
 
 static void test_retention_select(void)
@@ -578,6 +619,7 @@ int main(int argc, char **argv)
   g_test_add_func("/record/recorder/events", test_recorder_events);
   g_test_add_func("/record/recorder/manual-and-off", test_recorder_manual_and_off);
   g_test_add_func("/record/recorder/split", test_recorder_split);
+  g_test_add_func("/record/retention/split-open", test_retention_split_open);
   g_test_add_func("/record/recorder/too-long", test_recorder_too_long);
   g_test_add_func("/record/playlist", test_playlist);
   g_test_add_func("/record/retention/select", test_retention_select);
