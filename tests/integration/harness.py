@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -282,3 +283,40 @@ class WebSocket:
         except OSError:
             pass
         self.sock.close()
+
+
+class SseReader(threading.Thread):
+    """Reads GET /api/v1/events/stream as one user (Basic) and keeps every
+    (event, data) pair; start() it, then poll received()."""
+
+    def __init__(self, vigil, user="admin", password=ADMIN_PASSWORD):
+        super().__init__(daemon=True)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        req = urllib.request.Request(f"{vigil.base}/api/v1/events/stream",
+                                     headers={"Authorization": "Basic " + token})
+        self.response = urllib.request.urlopen(req, timeout=120)
+        self.content_type = self.response.headers.get("Content-Type")
+        self.messages = []
+        self.lock = threading.Lock()
+
+    def run(self):
+        name, data = None, []
+        try:
+            for raw in self.response:
+                line = raw.decode("utf-8").rstrip("\n")
+                if line.startswith(":"):
+                    continue
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    data.append(line[len("data: "):])
+                elif line == "" and data:
+                    with self.lock:
+                        self.messages.append((name, json.loads("\n".join(data))))
+                    name, data = None, []
+        except (OSError, ValueError):
+            pass
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)

@@ -3,18 +3,16 @@ a still period (and none before it), no motion from still or noisy scenes,
 one barcode event per QR code, the camera-dark alarm, the events API and its
 SSE stream, and snapshot.jpg. All scenes run at once on one fakecam and one
 vigil, so the whole file takes about as long as its longest wait (~65 s)."""
-import base64
 import json
 import os
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
 from datetime import datetime
 
-from harness import ADMIN_PASSWORD, Fakecam, Vigil, wait_for
+from harness import ADMIN_PASSWORD, Fakecam, SseReader, Vigil, wait_for
 
 QR_TEXT = "vigil-QR test: 42/x?a=b&c"
 STILL_S = 10
@@ -34,42 +32,6 @@ ZONES = [{"name": "ceiling", "x": 0.0, "y": 0.0, "w": 1.0, "h": 0.12, "threshold
 
 def parse_time(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-class SseReader(threading.Thread):
-    """Reads GET /api/v1/events/stream and keeps every (event, data) pair."""
-
-    def __init__(self, vigil):
-        super().__init__(daemon=True)
-        token = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
-        req = urllib.request.Request(f"{vigil.base}/api/v1/events/stream",
-                                     headers={"Authorization": "Basic " + token})
-        self.response = urllib.request.urlopen(req, timeout=120)
-        self.content_type = self.response.headers.get("Content-Type")
-        self.messages = []
-        self.lock = threading.Lock()
-
-    def run(self):
-        name, data = None, []
-        try:
-            for raw in self.response:
-                line = raw.decode("utf-8").rstrip("\n")
-                if line.startswith(":"):
-                    continue
-                if line.startswith("event: "):
-                    name = line[len("event: "):]
-                elif line.startswith("data: "):
-                    data.append(line[len("data: "):])
-                elif line == "" and data:
-                    with self.lock:
-                        self.messages.append((name, json.loads("\n".join(data))))
-                    name, data = None, []
-        except (OSError, ValueError):
-            pass
-
-    def received(self):
-        with self.lock:
-            return list(self.messages)
 
 
 class AnalysisTest(unittest.TestCase):

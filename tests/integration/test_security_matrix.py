@@ -15,13 +15,12 @@ recording, with camera credentials)."""
 import base64
 import json
 import re
-import threading
 import time
 import unittest
 import urllib.request
 from datetime import datetime, timezone
 
-from harness import ADMIN_PASSWORD, Fakecam, Vigil, WebSocket, wait_for
+from harness import ADMIN_PASSWORD, Fakecam, SseReader, Vigil, WebSocket, wait_for
 from test_security import call, login
 
 CAMERA_SECRET = "Cam-Matrix-Secret-7731"
@@ -69,41 +68,6 @@ def req(vigil, method, path, user, body=None, read=True):
     return call(vigil, method, path, body, user=user, password=PASSWORDS[user], read=read)
 
 
-class SseReader(threading.Thread):
-    """GET /api/v1/events/stream as one user; keeps every (event, data) pair."""
-
-    def __init__(self, vigil, user):
-        super().__init__(daemon=True)
-        token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
-        r = urllib.request.Request(f"{vigil.base}/api/v1/events/stream",
-                                   headers={"Authorization": "Basic " + token})
-        self.response = urllib.request.urlopen(r, timeout=120)
-        self.messages = []
-        self.lock = threading.Lock()
-
-    def run(self):
-        name, data = None, []
-        try:
-            for raw in self.response:
-                line = raw.decode("utf-8").rstrip("\n")
-                if line.startswith(":"):
-                    continue
-                if line.startswith("event: "):
-                    name = line[len("event: "):]
-                elif line.startswith("data: "):
-                    data.append(line[len("data: "):])
-                elif line == "" and data:
-                    with self.lock:
-                        self.messages.append((name, json.loads("\n".join(data))))
-                    name, data = None, []
-        except (OSError, ValueError):
-            pass
-
-    def received(self):
-        with self.lock:
-            return list(self.messages)
-
-
 class SecurityMatrixTest(unittest.TestCase):
 
     @classmethod
@@ -122,7 +86,7 @@ class SecurityMatrixTest(unittest.TestCase):
             assert r.status == 201, (r.status, r.body)
         # One SSE listener per user, connected before the cameras exist, so
         # that each gets (or must not get) their state changes.
-        cls.sse = {u: SseReader(v, u) for u in PASSWORDS}
+        cls.sse = {u: SseReader(v, u, PASSWORDS[u]) for u in PASSWORDS}
         for reader in cls.sse.values():
             reader.start()
         for body in ({"id": "cam-a", "name": "A", "source": cls.fakecam.url(1),
