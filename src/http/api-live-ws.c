@@ -15,11 +15,8 @@
 
 #include <string.h>
 
+#include "http/ws-frame.h"
 #include "live/viewer.h"
-
-/* Client frames larger than this (we expect only control frames) close the
- * connection. */
-#define WS_MAX_CLIENT_FRAME 4096
 
 typedef struct {
   SoupServerMessage *msg; /* until the upgrade */
@@ -69,25 +66,6 @@ static void ws_free(LiveWs *self)
   g_free(self);
 }
 
-static gsize ws_frame_header(guint8 *h, guint8 opcode, guint64 len)
-{
-  h[0] = 0x80 | opcode; /* FIN */
-  if (len < 126) {
-    h[1] = (guint8)len;
-    return 2;
-  }
-  if (len <= 0xffff) {
-    h[1] = 126;
-    h[2] = (guint8)(len >> 8);
-    h[3] = (guint8)len;
-    return 4;
-  }
-  h[1] = 127;
-  for (int i = 0; i < 8; i++)
-    h[2 + i] = (guint8)(len >> (56 - 8 * i));
-  return 10;
-}
-
 static gboolean on_writable(GObject *stream, gpointer user_data)
 {
   LiveWs *self = user_data;
@@ -131,7 +109,7 @@ static void ws_pump(LiveWs *self)
       if (!self->chunk)
         return; /* all written */
       self->header_len =
-          ws_frame_header(self->header, 0x2, g_bytes_get_size(self->chunk->data));
+          vigil_ws_frame_header(self->header, 0x2, g_bytes_get_size(self->chunk->data));
       self->offset = 0;
     }
     gsize size = 0;
@@ -173,59 +151,6 @@ static void ws_pump(LiveWs *self)
   g_source_attach(self->out_source, NULL);
 }
 
-static void ws_queue_control(LiveWs *self, guint8 opcode, const guint8 *payload, gsize len)
-{
-  guint8 h[10];
-  gsize hl = ws_frame_header(h, opcode, len);
-  g_byte_array_append(self->control, h, (guint)hl);
-  if (len)
-    g_byte_array_append(self->control, payload, (guint)len);
-}
-
-/* Parses the client's frames in rbuf. FALSE: close now. */
-static gboolean ws_parse(LiveWs *self)
-{
-  for (;;) {
-    guint8 *b = self->rbuf->data;
-    gsize n = self->rbuf->len;
-    if (n < 2)
-      return TRUE;
-    guint8 opcode = b[0] & 0x0f;
-    gboolean masked = (b[1] & 0x80) != 0;
-    guint64 len = b[1] & 0x7f;
-    gsize pos = 2;
-    if (len == 126) {
-      if (n < 4)
-        return TRUE;
-      len = ((guint64)b[2] << 8) | b[3];
-      pos = 4;
-    } else if (len == 127) {
-      if (n < 10)
-        return TRUE;
-      len = 0;
-      for (int i = 0; i < 8; i++)
-        len = (len << 8) | b[2 + i];
-      pos = 10;
-    }
-    if (!masked || len > WS_MAX_CLIENT_FRAME)
-      return FALSE; /* RFC 6455: clients mask; we expect no large messages */
-    if (n < pos + 4 + len)
-      return TRUE;
-    guint8 *mask = b + pos;
-    guint8 *payload = b + pos + 4;
-    for (guint64 i = 0; i < len; i++)
-      payload[i] ^= mask[i % 4];
-    if (opcode == 0x8) {
-      /* Echo the status code, then close once it is written. */
-      ws_queue_control(self, 0x8, payload, len >= 2 ? 2 : 0);
-      self->closing = TRUE;
-    } else if (opcode == 0x9) {
-      ws_queue_control(self, 0xA, payload, len);
-    }
-    g_byte_array_remove_range(self->rbuf, 0, (guint)(pos + 4 + len));
-  }
-}
-
 static gboolean on_readable(GObject *stream, gpointer user_data)
 {
   LiveWs *self = user_data;
@@ -242,7 +167,7 @@ static gboolean on_readable(GObject *stream, gpointer user_data)
       return G_SOURCE_REMOVE;
     }
     g_byte_array_append(self->rbuf, buf, (guint)n);
-    if (!ws_parse(self)) {
+    if (!vigil_ws_parse_client(self->rbuf, self->control, &self->closing)) {
       g_clear_pointer(&self->in_source, g_source_unref);
       ws_free(self);
       return G_SOURCE_REMOVE;
