@@ -37,6 +37,7 @@ function watch(page, label) {
 }
 
 async function shoot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 }
 
@@ -65,10 +66,41 @@ try {
   ok(await page.isVisible('#empty a[href="/cameras/new"]'), 'empty grid offers "Add camera" to the admin');
   await shoot(page, 'grid-empty');
 
-  // A camera (through the API for now) plays on the grid.
-  const r = await env.api('POST', '/api/v1/cameras', { name: 'Front door', source: `${env.rtsp}/cam1` });
-  const cam = (await r.json()).id;
-  await page.reload();
+  // Add a camera through the form; "Test" probes it before saving.
+  await page.click('#empty a[href="/cameras/new"]');
+  await page.waitForSelector('#camera-form');
+  await page.fill('#camera-form [data-field="name"]', 'Front door');
+  await page.fill('#camera-form [data-field="source"]', `${env.rtsp}/cam9`);
+  expected = [/502/];
+  await page.click('#test-source');
+  await page.waitForSelector('#probe-error', { timeout: 15000 });
+  await sleep(200);
+  expected = [];
+  const perr = await page.textContent('#probe-error');
+  ok(/no stream at this path/.test(perr), `Test of a wrong path says why (${perr})`);
+  await page.fill('#camera-form [data-field="source"]', `${env.rtsp}/cam1`);
+  await page.click('#test-source');
+  await page.waitForSelector('#probe-ok', { timeout: 15000 });
+  const probe = await page.textContent('#probe-ok');
+  ok(/H264/.test(probe) && /1280×720/.test(probe) && /keyframe every 1 s/.test(probe),
+     `Test shows codec, size and keyframe interval (${probe})`);
+  await shoot(page, 'camera-new');
+  await page.click('#save');
+  await page.waitForURL(/\/cameras\/front-door$/, { timeout: 10000 });
+  const cam = 'front-door';
+  // The camera page plays.
+  await page.waitForFunction(() => window.vigilPlayer && window.vigilPlayer.video.currentTime > 0.3,
+                             null, { timeout: 20000 });
+  const c0 = await page.evaluate(() => window.vigilPlayer.video.currentTime);
+  await sleep(1000);
+  const c1 = await page.evaluate(() => window.vigilPlayer.video.currentTime);
+  ok(c1 > c0 + 0.5, `camera page plays (${c0.toFixed(2)} → ${c1.toFixed(2)})`);
+  await page.waitForFunction(() => /H264/.test(document.getElementById('st-codec')?.textContent || ''),
+                             null, { timeout: 10000 });
+  await shoot(page, 'camera');
+
+  // The grid plays it too.
+  await page.goto(`${env.base}/`);
   await page.waitForFunction((id) => {
     const t = window.vigilTiles && window.vigilTiles.get(id);
     return t && t.player && t.player.video.currentTime > 0.5;
@@ -79,6 +111,40 @@ try {
   ok(t1 > t0 + 0.5, `grid tile plays (${t0.toFixed(2)} → ${t1.toFixed(2)})`);
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'grid');
+
+  // Draw a zone with the mouse on the edit page, save, check through the API.
+  await page.goto(`${env.base}/cameras/${cam}/edit`);
+  await page.waitForFunction(() => document.getElementById('zone-editor') &&
+                             !document.getElementById('zone-editor').classList.contains('no-picture'),
+                             null, { timeout: 10000 });
+  const box = await page.locator('#zone-layer').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.7, { steps: 5 });
+  await page.mouse.up();
+  await page.fill('[data-field="motion.zones[0].name"]', 'door');
+  await page.locator('[data-field="motion.zones[0].name"]').dispatchEvent('change');
+  await page.waitForFunction(() => /level \d/.test(document.getElementById('motion-level').textContent),
+                             null, { timeout: 10000 });
+  await shoot(page, 'camera-edit');
+  // A validation error shows next to its field.
+  await page.fill('[data-field="pre_roll_s"]', '-4');
+  expected = [/400/];
+  await page.click('#save');
+  await page.waitForSelector('[data-field="pre_roll_s"][aria-invalid="true"]', { timeout: 5000 });
+  await sleep(200);
+  expected = [];
+  const perr2 = await page.locator('[data-field="pre_roll_s"] ~ .error').textContent();
+  ok(/pre_roll_s/.test(perr2), `an invalid field shows the API's error next to it (${perr2})`);
+  await page.fill('[data-field="pre_roll_s"]', '5');
+  await page.click('#save');
+  await page.waitForURL(/\/cameras\/front-door$/, { timeout: 10000 });
+  const saved = await (await env.api('GET', `/api/v1/cameras/${cam}`)).json();
+  const z = saved.motion.zones;
+  ok(z.length === 1 && z[0].name === 'door' && Math.abs(z[0].x - 0.1) < 0.02 &&
+     Math.abs(z[0].y - 0.2) < 0.02 && Math.abs(z[0].w - 0.4) < 0.02 && Math.abs(z[0].h - 0.5) < 0.02,
+     `zone drawn with the mouse saved (${JSON.stringify(z)})`);
 
   // Log out: back to the login page; the API says 401 again.
   await page.click('#logout');
