@@ -41,7 +41,7 @@ async function shoot(page, name) {
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 }
 
-const env = await startAll(['--scene', 'motion:0', '--gop', '1'], { camera: false });
+const env = await startAll(['--cameras', '2', '--scene', 'motion:0', '--gop', '1'], { camera: false });
 const browser = await launchBrowser({ credentials: false });
 try {
   const page = watch(await browser.context.newPage(), 'desktop');
@@ -146,6 +146,78 @@ try {
      Math.abs(z[0].y - 0.2) < 0.02 && Math.abs(z[0].w - 0.4) < 0.02 && Math.abs(z[0].h - 0.5) < 0.02,
      `zone drawn with the mouse saved (${JSON.stringify(z)})`);
 
+  // The system page shows the disk numbers; the settings form saves.
+  await page.goto(`${env.base}/system`);
+  await page.waitForSelector('#disk-total', { timeout: 10000 });
+  const disk = await page.evaluate(() => ['disk-total', 'disk-free', 'disk-vigil', 'cpu', 'memory']
+    .map((id) => document.getElementById(id).textContent));
+  ok(/\d/.test(disk[0]) && /GB|TB|MB/.test(disk[0]) && /\d/.test(disk[1]) && /\d/.test(disk[2]),
+     `system page shows disk total/free/used (${disk.join(' | ')})`);
+  await page.waitForSelector('#settings-form');
+  await page.fill('#max-gb', '50');
+  await page.click('#save-settings');
+  await page.waitForFunction(() => document.querySelector('.toast-ok'), null, { timeout: 5000 });
+  const settings = await (await env.api('GET', '/api/v1/settings')).json();
+  ok(settings.storage.max_bytes === 50e9, `storage quota saved from the form (${settings.storage.max_bytes})`);
+  await shoot(page, 'system');
+
+  // Users: create a viewer of one camera through the form.
+  await env.api('POST', '/api/v1/cameras', { id: 'back-yard', name: 'Back yard', source: `${env.rtsp}/cam2` });
+  await page.goto(`${env.base}/users`);
+  await page.waitForSelector('#users-table');
+  await page.click('#new-user');
+  await page.fill('#u-name', 'vicky');
+  await page.fill('#u-password', 'vicky-pw-12345');
+  await page.selectOption('#u-role', 'viewer');
+  await page.uncheck('#rights input[data-camera="*"][data-right="view"]');
+  await page.check('#rights input[data-camera="front-door"][data-right="view"]');
+  await page.check('#rights input[data-camera="front-door"][data-right="playback"]');
+  ok(await page.isDisabled('#rights input[data-camera="front-door"][data-right="control"]'),
+     'a viewer cannot be given control');
+  await shoot(page, 'users-new');
+  await page.click('#save-user');
+  await page.waitForSelector('#users-table tr[data-user="vicky"]', { timeout: 5000 });
+  const vicky = await (await env.api('GET', '/api/v1/users/vicky')).json();
+  ok(vicky.role === 'viewer' && JSON.stringify(vicky.cameras) === '{"front-door":["view","playback"]}',
+     `user created with per-camera rights (${JSON.stringify(vicky.cameras)})`);
+  await page.click('#create-token');
+  await page.waitForSelector('#new-token-value');
+  const token = await page.inputValue('#new-token-value');
+  const tr = await fetch(`${env.base}/api/v1/cameras`, { headers: { Authorization: `Bearer ${token}` } });
+  ok(tr.status === 200, `a token made on the users page works (${tr.status})`);
+  await shoot(page, 'users');
+
+  // Phone width: every screen, nav collapsed; no horizontal scrolling.
+  const phone = watch(await browser.context.newPage(), 'phone');
+  await phone.setViewportSize({ width: 375, height: 740 });
+  for (const [name, path, sel] of [['grid', '/', '.tile'], ['camera', `/cameras/${cam}`, '#st-codec'],
+                                   ['camera-edit', `/cameras/${cam}/edit`, '#zone-list'],
+                                   ['camera-new', '/cameras/new', '#camera-form'],
+                                   ['system', '/system', '#disk-total'], ['users', '/users', '#users-table']]) {
+    await phone.goto(env.base + path);
+    await phone.waitForSelector(sel, { timeout: 10000 });
+    await sleep(300);
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+    ok(wide <= 375, `${name} fits 375 px (scrollWidth ${wide})`);
+    await shoot(phone, `${name}-phone`);
+  }
+  ok(!(await phone.isVisible('#nav-menu')) && await phone.isVisible('.nav-toggle'), 'nav collapses at phone width');
+  await phone.click('.nav-toggle');
+  ok(await phone.isVisible('#nav-menu a[href="/system"]'), 'the menu button opens the nav');
+  await shoot(phone, 'nav-phone');
+  // Keyboard: Tab reaches the skip link first, with a visible focus ring.
+  await phone.goto(env.base + '/system');
+  await phone.waitForSelector('#disk-total');
+  await phone.keyboard.press('Tab');
+  const focused = await phone.evaluate(() => ({ cls: document.activeElement.className,
+    ring: getComputedStyle(document.activeElement).boxShadow }));
+  ok(focused.cls === 'skip-link', `Tab starts at the skip link (${focused.cls})`);
+  await phone.keyboard.press('Tab');
+  await phone.keyboard.press('Tab');
+  const ring = await phone.evaluate(() => getComputedStyle(document.activeElement).boxShadow);
+  ok(ring && ring !== 'none', `focus is visible (${ring})`);
+  await phone.close();
+
   // Log out: back to the login page; the API says 401 again.
   await page.click('#logout');
   await page.waitForURL(/\/login$/, { timeout: 5000 });
@@ -155,6 +227,29 @@ try {
   const st = await page.evaluate(async () => (await fetch('/api/v1/session', { headers: { 'X-Vigil-UI': '1' } })).status);
   ok(st === 401, `logged out (session ${st})`);
   expected = [];
+
+  // The viewer sees only their camera, and no Users link.
+  await page.fill('#username', 'vicky');
+  await page.fill('#password', 'vicky-pw-12345');
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${env.base}/`, { timeout: 5000 });
+  await page.waitForSelector('.tile', { timeout: 10000 });
+  await sleep(500);
+  const tilesSeen = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((t) => t.dataset.camera));
+  ok(JSON.stringify(tilesSeen) === '["front-door"]', `the viewer sees only their camera (${tilesSeen})`);
+  ok(!(await page.isVisible('#nav-menu a[href="/users"]')) && !(await page.isVisible('.nav-links a[href="/cameras/new"]')),
+     'no Users link nor Add camera for a viewer');
+  await page.goto(`${env.base}/cameras/front-door`);
+  await page.waitForSelector('#st-codec');
+  ok(!(await page.isVisible('#record')) && !(await page.isVisible('#edit')) && await page.isVisible('#snapshot'),
+     'the camera page hides record and edit from a viewer');
+  await shoot(page, 'camera-viewer');
+  const phoneLogin = watch(await browser.context.newPage(), 'phone');
+  await phoneLogin.setViewportSize({ width: 375, height: 740 });
+  await phoneLogin.goto(`${env.base}/login`);
+  await phoneLogin.waitForSelector('#username');
+  await shoot(phoneLogin, 'login-phone');
+  await phoneLogin.close();
   await page.close();
 } catch (e) {
   ok(false, 'exception: ' + (e.stack || e));
