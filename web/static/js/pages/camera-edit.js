@@ -78,7 +78,7 @@ const fClearPass = el('input', { type: 'checkbox' });
 const testBtn = el('button', { class: 'btn', type: 'button', id: 'test-source', onclick: testSource }, 'Test');
 const testOut = el('div', { id: 'probe-result', role: 'status', 'aria-live': 'polite' });
 
-const fRecord = select(c.record, [['off', 'Off'], ['events', 'On events (motion, objects, barcodes, manual)'], ['continuous', 'Continuous']]);
+const fRecord = select(c.record, [['off', 'Off'], ['events', 'On events'], ['continuous', 'Continuous']]);
 const fPre = num(c.pre_roll_s, { min: 0, max: 60, step: 1 });
 const fPost = num(c.post_roll_s, { min: 0, max: 3600, step: 1 });
 const fRetain = num(c.retain_days, { min: 1, max: 3650, step: 1 });
@@ -365,7 +365,7 @@ clear(main,
           el('div', { class: 'toolbar' }, testBtn, el('span', { class: 'small muted' }, 'Opens the source for a few seconds; nothing is saved.')),
           testOut),
         el('fieldset', null, el('legend', null, 'Recording'),
-          field('Record', fRecord, { fieldName: 'record' }),
+          field('Record', fRecord, { fieldName: 'record', hint: 'On events: motion, objects, barcodes and manual start record.' }),
           el('div', { class: 'row row-3' },
             field('Pre-roll (s)', fPre, { fieldName: 'pre_roll_s' }),
             field('Post-roll (s)', fPost, { fieldName: 'post_roll_s' }),
