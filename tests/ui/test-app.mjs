@@ -249,6 +249,19 @@ try {
   await phoneLogin.goto(`${env.base}/login`);
   await phoneLogin.waitForSelector('#username');
   await shoot(phoneLogin, 'login-phone');
+  // Last (it locks 127.0.0.1 out for 10 minutes): the rate limit's message.
+  expected = [/401/, /429/];
+  for (let i = 0; i < 10; i++) {
+    await fetch(`${env.base}/api/v1/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'mallory', password: 'guess' + i }) });
+  }
+  await phoneLogin.fill('#username', 'mallory');
+  await phoneLogin.fill('#password', 'guess-again');
+  await phoneLogin.click('button[type=submit]');
+  await phoneLogin.waitForSelector('#login-error:not([hidden])', { timeout: 5000 });
+  const limited = await phoneLogin.textContent('#login-error');
+  ok(/too many failed logins\. try again in \d+ (seconds|minutes)/i.test(limited), `429 shows the rate-limit message (${limited})`);
+  await shoot(phoneLogin, 'login-limited-phone');
   await phoneLogin.close();
   await page.close();
 } catch (e) {

@@ -112,18 +112,22 @@ const zoneCanvas = el('div', { class: 'zone-editor', id: 'zone-editor' }, snapIm
 const zoneList = el('div', { id: 'zone-list', 'data-field': 'motion.zones' });
 const zoneErr = el('div', { class: 'error', id: 'zones-err', hidden: true });
 
+// The picture refreshes every 3 s (a preview of the camera's view); the next
+// one loads off-screen and replaces the shown one only once complete.
 function loadSnapshot() {
   if (!editId || c.status?.state !== 'streaming') {
-    zoneCanvas.classList.add('no-picture');
+    if (!snapImg.src) zoneCanvas.classList.add('no-picture');
     return;
   }
-  snapImg.onload = () => {
+  const next = new Image();
+  next.onload = () => {
+    snapImg.src = next.src;
     zoneCanvas.classList.remove('no-picture');
     // Zones are fractions of the camera's frame: the box takes its shape.
-    if (snapImg.naturalWidth) zoneCanvas.style.aspectRatio = `${snapImg.naturalWidth} / ${snapImg.naturalHeight}`;
+    if (next.naturalWidth) zoneCanvas.style.aspectRatio = `${next.naturalWidth} / ${next.naturalHeight}`;
   };
-  snapImg.onerror = () => zoneCanvas.classList.add('no-picture');
-  snapImg.src = `/api/v1/cameras/${enc}/snapshot.jpg?t=${Date.now()}`;
+  next.onerror = () => { if (!snapImg.src) zoneCanvas.classList.add('no-picture'); };
+  next.src = `/api/v1/cameras/${enc}/snapshot.jpg?t=${Date.now()}`;
 }
 
 const clamp = (v, lo = 0, hi = 1) => Math.min(hi, Math.max(lo, v));
@@ -404,6 +408,7 @@ drawMeter();
 if (editId) {
   pollLevel();
   setInterval(pollLevel, 500);
+  setInterval(() => { if (document.visibilityState === 'visible' && !drawing) loadSnapshot(); }, 3000);
 }
 if (!editId) fName.focus();
 // For tests and debugging.

@@ -1,7 +1,8 @@
 // / : the camera grid. One live tile per camera the user may view (name,
 // state, recording dot; click opens the camera page). States refresh every
-// 3 s; tiles are rebuilt only when the set of cameras changes.
-import { api, el, clear, startPage, isAdmin, can } from '../ui.js';
+// 3 s and at once when the events stream reports a camera's state change;
+// tiles are rebuilt only when the set of cameras changes.
+import { api, el, clear, startPage, isAdmin, can, sse } from '../ui.js';
 import { LivePlayer } from '../live-player.js';
 
 const user = await startPage({ title: 'Cameras', active: 'cameras' });
@@ -88,5 +89,10 @@ async function refresh() {
 
 await refresh();
 setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, 3000);
+let soon = 0;
+sse('/events/stream', (type) => {
+  if (type !== 'camera' || soon) return;
+  soon = setTimeout(() => { soon = 0; refresh(); }, 200);
+});
 // For tests and debugging.
 window.vigilTiles = tiles;
