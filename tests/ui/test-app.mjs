@@ -176,7 +176,13 @@ try {
      'a viewer cannot be given control');
   await shoot(page, 'users-new');
   await page.click('#save-user');
-  await page.waitForSelector('#users-table tr[data-user="vicky"]', { timeout: 5000 });
+  await page.waitForSelector('#users-table tr[data-user="vicky"]', { timeout: 10000 });
+  await page.goto(`${env.base}/`);
+  await page.waitForFunction(() => document.querySelectorAll('.tile .badge.state-streaming').length === 2,
+                             null, { timeout: 20000 });
+  await shoot(page, 'grid-2');
+  await page.goto(`${env.base}/users`);
+  await page.waitForSelector('#users-table tr[data-user="vicky"]', { timeout: 10000 });
   const vicky = await (await env.api('GET', '/api/v1/users/vicky')).json();
   ok(vicky.role === 'viewer' && JSON.stringify(vicky.cameras) === '{"front-door":["view","playback"]}',
      `user created with per-camera rights (${JSON.stringify(vicky.cameras)})`);

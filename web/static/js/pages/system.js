@@ -52,12 +52,15 @@ function renderSystem(s) {
       el('dt', null, 'Cameras'), el('dd', null, String(s.cameras ?? '—'))));
 }
 
+// Columns a phone leaves out (the camera page has them).
+const NARROW_HIDDEN = new Set(['Bitrate', 'Viewers', 'Reconnects']);
+
 function renderCameras(cams) {
   clear(camsCard, el('h2', { id: 'cams-h' }, 'Cameras'),
     !cams.length ? el('p', { class: 'muted' }, 'No cameras.') :
     el('div', { class: 'table-wrap' }, el('table', { class: 'table' },
       el('thead', null, el('tr', null, ['Camera', 'State', 'Recording', 'Video', 'Bitrate', 'Viewers', 'Reconnects', 'Error']
-        .map((h) => el('th', { scope: 'col' }, h)))),
+        .map((h) => el('th', { scope: 'col', class: NARROW_HIDDEN.has(h) ? 'hide-narrow' : null }, h)))),
       el('tbody', null, cams.map((c) => {
         const st = c.status || {};
         const state = c.enabled === false ? 'disabled' : st.state;
@@ -66,9 +69,9 @@ function renderCameras(cams) {
           el('td', null, el('span', { class: `badge state-${state}` }, state)),
           el('td', null, st.recording ? [el('span', { class: 'rec-dot' }), ' yes'] : `no (${c.record})`),
           el('td', null, st.codec ? `${st.codec.toUpperCase()} ${st.width}×${st.height} ${Number(st.fps || 0).toFixed(0)} fps` : '—'),
-          el('td', null, st.bitrate_kbps ? `${(st.bitrate_kbps / 1000).toFixed(2)} Mbit/s` : '—'),
-          el('td', null, String(st.viewers ?? 0)),
-          el('td', null, String(st.reconnects ?? 0)),
+          el('td', { class: 'hide-narrow' }, st.bitrate_kbps ? `${(st.bitrate_kbps / 1000).toFixed(2)} Mbit/s` : '—'),
+          el('td', { class: 'hide-narrow' }, String(st.viewers ?? 0)),
+          el('td', { class: 'hide-narrow' }, String(st.reconnects ?? 0)),
           el('td', { class: 'small' }, st.error || ''));
       })))));
 }

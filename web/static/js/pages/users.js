@@ -31,12 +31,13 @@ async function loadUsers() {
   const users = await api('GET', '/users');
   clear(usersCard, el('h2', { id: 'users-h' }, 'Users'),
     el('div', { class: 'table-wrap' }, el('table', { class: 'table', id: 'users-table' },
-      el('thead', null, el('tr', null, ['Name', 'Role', 'Cameras', 'Created', ''].map((h) => el('th', { scope: 'col' }, h)))),
+      el('thead', null, el('tr', null, ['Name', 'Role', 'Cameras', 'Created', ''].map((h) =>
+        el('th', { scope: 'col', class: h === 'Created' ? 'hide-narrow' : null }, h)))),
       el('tbody', null, users.map((u) => el('tr', { dataset: { user: u.name } },
         el('td', null, u.name, u.name === me.name ? el('span', { class: 'muted' }, ' (you)') : null),
         el('td', null, el('span', { class: 'badge' }, u.role)),
         el('td', { class: 'small' }, rightsSummary(u)),
-        el('td', { class: 'small' }, fmtTime(u.created)),
+        el('td', { class: 'small hide-narrow' }, fmtTime(u.created)),
         el('td', null, el('div', { class: 'toolbar' },
           el('button', { class: 'btn btn-small', type: 'button', 'aria-label': `Edit ${u.name}`, onclick: () => openForm(u) }, 'Edit'),
           u.name !== me.name ? el('button', { class: 'btn btn-small btn-danger', type: 'button', 'aria-label': `Delete ${u.name}`,
@@ -141,10 +142,11 @@ async function loadTokens(fresh) {
       el('label', { for: 'new-token-value' }, 'New token (shown once; copy it now):'),
       el('input', { id: 'new-token-value', type: 'text', readOnly: true, value: fresh, class: 'mono', onfocus: (e) => e.target.select() })) : null,
     tokens.length ? el('div', { class: 'table-wrap' }, el('table', { class: 'table' },
-      el('thead', null, el('tr', null, ['Name', 'Created', 'Last used', ''].map((h) => el('th', { scope: 'col' }, h)))),
+      el('thead', null, el('tr', null, ['Name', 'Created', 'Last used', ''].map((h) =>
+        el('th', { scope: 'col', class: h === 'Created' ? 'hide-narrow' : null }, h)))),
       el('tbody', null, tokens.map((t) => el('tr', null,
         el('td', null, t.name || el('span', { class: 'muted' }, `#${t.id}`)),
-        el('td', { class: 'small' }, fmtTime(t.created)),
+        el('td', { class: 'small hide-narrow' }, fmtTime(t.created)),
         el('td', { class: 'small' }, t.last_used ? fmtTime(t.last_used) : 'never'),
         el('td', null, el('button', { class: 'btn btn-small btn-danger', type: 'button', 'aria-label': `Revoke token ${t.name || t.id}`,
           onclick: async () => {
