@@ -105,6 +105,8 @@ function renderStatus(c) {
       ? `${st.motion_level.toFixed(3)} (threshold ${c.motion?.threshold ?? '—'})` : '—'),
     row('Since', st.since ? fmtTime(st.since) : '—'),
     row('Source', c.source.replace(/\/\/[^@/]*@/, '//***@')));
+  // No picture to take while the camera does not stream (503).
+  if (snapshot) snapshot.hidden = state !== 'streaming';
   kfWarn.hidden = !kfBad;
   if (kfBad) {
     clear(kfWarn, `The camera sends a keyframe every ${Number(kf).toFixed(1)} s. ` +
