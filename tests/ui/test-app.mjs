@@ -193,6 +193,16 @@ try {
   ok(tr.status === 200, `a token made on the users page works (${tr.status})`);
   await shoot(page, 'users');
 
+  // Delete a camera from its form, after confirming.
+  await page.goto(`${env.base}/cameras/back-yard/edit`);
+  await page.click('#delete');
+  await page.waitForSelector('dialog.modal[open]');
+  await shoot(page, 'camera-delete');
+  await page.click('dialog.modal .btn-danger');
+  await page.waitForURL(`${env.base}/`, { timeout: 5000 });
+  const gone = await env.api('GET', '/api/v1/cameras/back-yard');
+  ok(gone.status === 404, `camera deleted from its form (${gone.status})`);
+
   // Phone width: every screen, nav collapsed; no horizontal scrolling.
   const phone = watch(await browser.context.newPage(), 'phone');
   await phone.setViewportSize({ width: 375, height: 740 });
