@@ -253,8 +253,11 @@ try {
   await sleep(500);
   const tilesSeen = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((t) => t.dataset.camera));
   ok(JSON.stringify(tilesSeen) === '["front-door"]', `the viewer sees only their camera (${tilesSeen})`);
-  ok(!(await page.isVisible('#nav-menu a[href="/users"]')) && !(await page.isVisible('.nav-links a[href="/cameras/new"]')),
+  ok(!(await page.isVisible('.nav-links a[href="/users"]')) && !(await page.isVisible('.nav-links a[href="/cameras/new"]')),
      'no Users link nor Add camera for a viewer');
+  await page.click('.nav-user-name');
+  await page.waitForSelector('#tokens-h');
+  ok(!(await page.isVisible('#users-table')), 'a viewer reaches their own account page, without the user list');
   await page.goto(`${env.base}/cameras/front-door`);
   await page.waitForSelector('#st-codec');
   ok(!(await page.isVisible('#record')) && !(await page.isVisible('#edit')) && await page.isVisible('#snapshot'),
