@@ -52,12 +52,18 @@ gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *analyzer);
 void vigil_analyzer_snapshot_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
                                    gpointer user_data);
 GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
+/* The same with the boxes of the latest detection drawn (not cached; finish
+ * with vigil_analyzer_snapshot_finish). */
+void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
+                                         gpointer user_data);
 
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;
   double decode_ms, motion_ms, zbar_ms; /* totals, wall clock */
   double cpu_ms;                        /* total CPU time of the analysis */
+  guint64 detected;                     /* detector runs */
+  double detect_ms;                     /* their total, wall clock */
 } VigilAnalyzerStats;
 void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);
 
