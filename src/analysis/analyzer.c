@@ -136,7 +136,8 @@ static void result_free(gpointer data)
 }
 
 static gboolean apply_result(gpointer data);
-static void detect_step(VigilAnalyzer *self, gint64 time_us, gboolean moving);
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                        gint64 time_us, gboolean moving);
 
 static void scan_codes(VigilAnalyzer *self, const guint8 *gray, int w, int h, Result *r)
 {
@@ -245,7 +246,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
     moving = moving || r->levels[i] > r->thresholds[i];
   /* Motion first, so a slow detector never delays motion events. */
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_result, r, result_free);
-  detect_step(self, time_us, moving);
+  detect_step(self, buffer, codec, time_us, moving);
 }
 
 /* --- detection (worker) --- */
@@ -253,7 +254,9 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
 typedef struct {
   VigilAnalyzer *analyzer; /* ref */
   gint64 time_us;
-  GArray *dets; /* VigilDetection, filtered */
+  GArray *dets;       /* VigilDetection, filtered */
+  GstBuffer *keyframe; /* what they were found in, for event thumbnails */
+  VigilCodec codec;
 } DetectResult;
 
 static void detect_result_free(gpointer data)
@@ -261,6 +264,7 @@ static void detect_result_free(gpointer data)
   DetectResult *r = data;
   analyzer_unref(r->analyzer);
   g_array_unref(r->dets);
+  gst_clear_buffer(&r->keyframe);
   g_free(r);
 }
 
@@ -269,7 +273,8 @@ static gboolean apply_detections(gpointer data);
 /* Runs the detector on the picture just decoded when one is due: every
  * interval_s while idle, about every second while there is motion (this
  * frame's or an open motion event). */
-static void detect_step(VigilAnalyzer *self, gint64 time_us, gboolean moving)
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                        gint64 time_us, gboolean moving)
 {
   g_mutex_lock(&self->lock);
   gboolean enabled = self->detect_enabled;
@@ -316,6 +321,10 @@ static void detect_step(VigilAnalyzer *self, gint64 time_us, gboolean moving)
   r->analyzer = analyzer_ref(self);
   r->time_us = time_us;
   r->dets = dets;
+  if (dets->len > 0) {
+    r->keyframe = gst_buffer_ref(keyframe);
+    r->codec = codec;
+  }
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_detections, r,
                              detect_result_free);
 }
@@ -496,6 +505,63 @@ static gboolean apply_result(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* --- snapshots and thumbnails (GTask threads) --- */
+
+typedef struct {
+  VigilAnalyzer *analyzer; /* ref */
+  GstBuffer *buffer;
+  VigilCodec codec;
+  guint64 seq;
+  float *boxes; /* x, y, w, h each; NULL for the plain (cached) snapshot */
+  int n_boxes;
+  int max_width;      /* 0 = full size */
+  GArray *event_ids;  /* gint64: events that get this picture as thumbnail */
+} SnapshotJob;
+
+static void snapshot_job_free(gpointer data)
+{
+  SnapshotJob *job = data;
+  analyzer_unref(job->analyzer);
+  gst_buffer_unref(job->buffer);
+  g_free(job->boxes);
+  if (job->event_ids)
+    g_array_unref(job->event_ids);
+  g_free(job);
+}
+
+static float *boxes_of(GArray *dets, int *n)
+{
+  *n = dets ? (int)dets->len : 0;
+  float *boxes = g_new0(float, (gsize)*n * 4 + 1);
+  for (int i = 0; i < *n; i++) {
+    const VigilDetection *d = &g_array_index(dets, VigilDetection, i);
+    boxes[i * 4] = d->x;
+    boxes[i * 4 + 1] = d->y;
+    boxes[i * 4 + 2] = d->w;
+    boxes[i * 4 + 3] = d->h;
+  }
+  return boxes;
+}
+
+static void snapshot_boxes_thread(GTask *task, gpointer source, gpointer data,
+                                  GCancellable *cancel)
+{
+  SnapshotJob *job = data;
+  GError *error = NULL;
+  GstMapInfo map;
+  if (!gst_buffer_map(job->buffer, &map, GST_MAP_READ)) {
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED, "unreadable keyframe");
+    return;
+  }
+  GBytes *jpeg = vigil_decode_jpeg_boxes(job->codec, map.data, map.size, job->boxes,
+                                         job->n_boxes, job->max_width, &error);
+  gst_buffer_unmap(job->buffer, &map);
+  if (!jpeg)
+    g_task_return_error(task, error);
+  else
+    g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
+}
+
 /* An object in view: its open event. */
 typedef struct {
   VigilDetection det;
@@ -517,6 +583,37 @@ static void end_tracks(VigilAnalyzer *self, gint64 now_us)
   g_mutex_unlock(&self->lock);
 }
 
+#define THUMBNAIL_WIDTH 640
+
+static void on_thumbnail(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SnapshotJob *job = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) jpeg = g_task_propagate_pointer(G_TASK(result), &error);
+  if (!jpeg) {
+    g_warning("camera %s: event thumbnail: %s", job->analyzer->camera_id, error->message);
+    return;
+  }
+  for (guint i = 0; i < job->event_ids->len; i++)
+    vigil_events_set_thumbnail(g_array_index(job->event_ids, gint64, i), jpeg);
+}
+
+/* New object events get the keyframe they were found in, with every box of
+ * that detection drawn, as thumbnail (made on a GTask thread). */
+static void make_thumbnails(VigilAnalyzer *self, DetectResult *r, GArray *ids)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, on_thumbnail, NULL);
+  SnapshotJob *job = g_new0(SnapshotJob, 1);
+  job->analyzer = analyzer_ref(self);
+  job->buffer = gst_buffer_ref(r->keyframe);
+  job->codec = r->codec;
+  job->boxes = boxes_of(r->dets, &job->n_boxes);
+  job->max_width = THUMBNAIL_WIDTH;
+  job->event_ids = g_array_ref(ids);
+  g_task_set_task_data(task, job, snapshot_job_free);
+  g_task_run_in_thread(task, snapshot_boxes_thread);
+}
+
 static gboolean apply_detections(gpointer data)
 {
   DetectResult *r = data;
@@ -534,6 +631,7 @@ static gboolean apply_detections(gpointer data)
   /* Match each detection to the object in view it continues (same label,
    * best overlap), else it is a new object: a new event. */
   g_autofree gboolean *seen = g_new0(gboolean, self->tracks->len + 1);
+  g_autoptr(GArray) new_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
   guint n_tracks = self->tracks->len;
   for (guint i = 0; i < r->dets->len; i++) {
     const VigilDetection *d = &g_array_index(r->dets, VigilDetection, i);
@@ -562,6 +660,8 @@ static gboolean apply_detections(gpointer data)
       t->event_id = vigil_events_begin_box(self->camera_id, "object", r->time_us, d->score,
                                            d->label, d->x, d->y, d->w, d->h);
       g_ptr_array_add(self->tracks, t);
+      if (t->event_id)
+        g_array_append_val(new_ids, t->event_id);
     }
   }
   /* Recording (mode events): objects start and extend it, "object:LABEL" for
@@ -580,6 +680,8 @@ static gboolean apply_detections(gpointer data)
     self->trigger_func(reason, self->trigger_data);
     break;
   }
+  if (new_ids->len > 0 && r->keyframe)
+    make_thumbnails(self, r, new_ids);
   for (guint j = n_tracks; j-- > 0;) {
     Track *t = self->tracks->pdata[j];
     if (!seen[j] && ++t->misses >= TRACK_MISSES) {
@@ -712,43 +814,6 @@ gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *self)
   return has;
 }
 
-typedef struct {
-  VigilAnalyzer *analyzer; /* ref */
-  GstBuffer *buffer;
-  VigilCodec codec;
-  guint64 seq;
-  float *boxes; /* x, y, w, h each; NULL for the plain (cached) snapshot */
-  int n_boxes;
-} SnapshotJob;
-
-static void snapshot_job_free(gpointer data)
-{
-  SnapshotJob *job = data;
-  analyzer_unref(job->analyzer);
-  gst_buffer_unref(job->buffer);
-  g_free(job->boxes);
-  g_free(job);
-}
-
-static void snapshot_boxes_thread(GTask *task, gpointer source, gpointer data,
-                                  GCancellable *cancel)
-{
-  SnapshotJob *job = data;
-  GError *error = NULL;
-  GstMapInfo map;
-  if (!gst_buffer_map(job->buffer, &map, GST_MAP_READ)) {
-    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED, "unreadable keyframe");
-    return;
-  }
-  GBytes *jpeg =
-      vigil_decode_jpeg_boxes(job->codec, map.data, map.size, job->boxes, job->n_boxes, &error);
-  gst_buffer_unmap(job->buffer, &map);
-  if (!jpeg)
-    g_task_return_error(task, error);
-  else
-    g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
-}
-
 void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
                                          gpointer user_data)
 {
@@ -764,15 +829,7 @@ void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallbac
   job->buffer = gst_buffer_ref(self->latest);
   job->codec = self->latest_codec;
   job->seq = self->latest_seq;
-  job->n_boxes = self->boxes ? (int)self->boxes->len : 0;
-  job->boxes = g_new0(float, (gsize)job->n_boxes * 4 + 1);
-  for (int i = 0; i < job->n_boxes; i++) {
-    const VigilDetection *d = &g_array_index(self->boxes, VigilDetection, i);
-    job->boxes[i * 4] = d->x;
-    job->boxes[i * 4 + 1] = d->y;
-    job->boxes[i * 4 + 2] = d->w;
-    job->boxes[i * 4 + 3] = d->h;
-  }
+  job->boxes = boxes_of(self->boxes, &job->n_boxes);
   g_mutex_unlock(&self->lock);
   g_task_set_task_data(task, job, snapshot_job_free);
   g_task_run_in_thread(task, snapshot_boxes_thread);

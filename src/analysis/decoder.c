@@ -199,11 +199,11 @@ static void draw_boxes(AVFrame *f, const float *boxes, int n)
 
 GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error)
 {
-  return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, error);
+  return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, 0, error);
 }
 
 GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
-                                const float *boxes, int n_boxes, GError **error)
+                                const float *boxes, int n_boxes, int max_width, GError **error)
 {
   AVCodecContext *ctx = open_context(codec, FALSE, error);
   if (!ctx)
@@ -224,8 +224,13 @@ GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no JPEG encoder");
     goto out;
   }
-  enc->width = frame->width;
-  enc->height = frame->height;
+  int w = frame->width, h = frame->height;
+  if (max_width > 0 && w > max_width) {
+    h = MAX(2, (int)((gint64)h * max_width / w) & ~1);
+    w = max_width & ~1;
+  }
+  enc->width = w;
+  enc->height = h;
   enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
   enc->time_base = (AVRational){1, 25};
   enc->flags |= AV_CODEC_FLAG_QSCALE;
@@ -235,12 +240,12 @@ GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size
     goto out;
   }
   yuv->format = AV_PIX_FMT_YUVJ420P;
-  yuv->width = frame->width;
-  yuv->height = frame->height;
+  yuv->width = w;
+  yuv->height = h;
   if (av_frame_get_buffer(yuv, 32) < 0)
     goto fail_convert;
-  sws = sws_getContext(frame->width, frame->height, frame->format, frame->width, frame->height,
-                       AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, NULL, NULL, NULL);
+  sws = sws_getContext(frame->width, frame->height, frame->format, w, h, AV_PIX_FMT_YUVJ420P,
+                       w == frame->width ? SWS_BILINEAR : SWS_AREA, NULL, NULL, NULL);
   if (!sws)
     goto fail_convert;
   sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,

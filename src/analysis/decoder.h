@@ -41,8 +41,9 @@ guint8 *vigil_decoder_scale_rgb(VigilDecoder *decoder, int max_width, int max_he
 
 /* One-shot: decodes the keyframe @data at full size and encodes it as JPEG. */
 GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error);
-/* The same with @n_boxes outlines drawn, @boxes = x, y, w, h fractions each. */
+/* The same with @n_boxes outlines drawn, @boxes = x, y, w, h fractions each,
+ * scaled down to @max_width (aspect kept; 0 = full size). */
 GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
-                                const float *boxes, int n_boxes, GError **error);
+                                const float *boxes, int n_boxes, int max_width, GError **error);
 
 G_END_DECLS

@@ -280,6 +280,15 @@ gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, do
   return id;
 }
 
+void vigil_events_set_thumbnail(gint64 id, GBytes *jpeg)
+{
+  if (!bus || !bus->store || id <= 0)
+    return;
+  g_autoptr(GError) error = NULL;
+  if (!vigil_store_set_event_thumbnail(bus->store, id, jpeg, &error))
+    g_warning("event %" G_GINT64_FORMAT ": thumbnail lost: %s", id, error->message);
+}
+
 void vigil_events_set_recording(gint64 id, gint64 recording_id)
 {
   VigilEvent *e = bus ? g_hash_table_lookup(bus->open, &id) : NULL;

@@ -33,6 +33,8 @@ void vigil_events_end(gint64 id, gint64 end_us);
 /* An event with start = end (barcode). Returns its id. */
 gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, double score,
                         const char *label, const char *data_json);
+/* Stores an event's thumbnail (JPEG); without a store it is dropped. */
+void vigil_events_set_thumbnail(gint64 id, GBytes *jpeg);
 /* Links an event to the recording it started. */
 void vigil_events_set_recording(gint64 id, gint64 recording_id);
 

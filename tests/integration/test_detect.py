@@ -6,7 +6,8 @@ in record mode `events` with `record_on: ["person"]`:
 - `person` shows a photo of a person (messi5.jpg, OpenCV's sample data from
   Debian's opencv-doc): an `object` event `person` with score >= 0.5 and a
   box, merged into one event while he stays in view, and a recording with
-  reason `object:person`; snapshot.jpg?boxes=1 differs from the plain one;
+  reason `object:person`; the event's thumbnail.jpg (640 px, boxes drawn);
+  snapshot.jpg?boxes=1 differs from the plain one;
 - `pattern` shows the static test pattern: no person;
 - `walker` shows `motion:2` (a person-sized block walking, no person): motion
   events but no recording, since no person is seen during the motion.
@@ -27,6 +28,18 @@ CACHE = os.environ.get("VIGIL_MODEL_CACHE",
 MODEL = os.path.join(CACHE, "centernet.onnx")
 DETECT = {"enabled": True, "classes": ["person", "dog", "cat"], "min_score": 0.5,
           "interval_s": 1, "record_on": ["person"]}
+
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's SOF marker."""
+    i = 2
+    while i + 9 < len(data):
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return (int.from_bytes(data[i + 7:i + 9], "big"),
+                    int.from_bytes(data[i + 5:i + 7], "big"))
+        i += 2 + length
+    return None
 
 
 def camera(cam_id, url, detect=DETECT):
@@ -109,6 +122,14 @@ class DetectTest(unittest.TestCase):
         self.assertEqual(boxed.status, 200)
         self.assertEqual(boxed.body[:2], b"\xff\xd8")
         self.assertNotEqual(plain.body, boxed.body)
+
+        # The event's thumbnail: that keyframe at 640 px with the boxes drawn.
+        r = v.request("GET", f"/api/v1/events/{ev['id']}/thumbnail.jpg")
+        self.assertEqual(r.status, 200, r.body[:200])
+        self.assertEqual(r.headers["Content-Type"], "image/jpeg")
+        self.assertEqual(jpeg_size(r.body), (640, 360))
+        r = v.request("GET", "/api/v1/events/999999/thumbnail.jpg")
+        self.assertEqual(r.status, 404)
 
         # The test pattern: no person, no object at all.
         self.assertEqual(self.events("pattern", "object"), [])
