@@ -3,7 +3,9 @@
  * a shared worker pool decodes the newest one to a small GRAY8 picture, runs
  * motion (motion.c) and barcodes (zbar), and hands the numbers to the main
  * context, where state.c turns them into events (events/events.h) and
- * recording triggers. A keyframe that arrives while the previous one is still
+ * recording triggers. When a detection is due (docs/detect.md) the same job
+ * then runs the object detector (detect/) on a colour version of the picture;
+ * the main context turns its boxes into object events and triggers. A keyframe that arrives while the previous one is still
  * being analysed replaces the waiting one: a slow analysis drops stale frames
  * and never delays live video or recording.
  *
