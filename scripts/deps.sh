@@ -13,6 +13,9 @@ DEBIAN_PACKAGES=(
   libgstrtspserver-1.0-dev libqrencode-dev
   # keyframe analysis: decoding, scaling, QR/barcodes
   libavcodec-dev libswscale-dev libzbar-dev
+  # object detection: OpenCV DNN/HOG; python3-onnx + numpy convert the model
+  # (make model); opencv-doc ships the sample photos the tests show the camera
+  libopencv-dev python3-onnx python3-numpy opencv-doc
   # GStreamer elements used at run time (rtspsrc, parsers, x264/x265, srt, hls, libav)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x

@@ -16,6 +16,7 @@
 #include "camera/ingest.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "detect/service.h"
 #include "events/events.h"
 #include "http/http.h"
 #include "record/recorder.h"
@@ -169,6 +170,10 @@ int main(int argc, char **argv)
   }
   app.settings = load_settings(app.store);
   vigil_events_init(app.store);
+  /* Object detection: DATA/models (make model puts the default there); the
+   * daemon runs on without a model. */
+  g_autofree gchar *models_dir = g_build_filename(app.data_dir, "models", NULL);
+  vigil_detect_service_configure(app.settings->detect_model, models_dir);
 
   app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
   if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
@@ -209,6 +214,7 @@ int main(int argc, char **argv)
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
   vigil_events_shutdown();
+  vigil_detect_service_shutdown();
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
     g_warning("some camera pipelines did not stop within 5 s");
   vigil_settings_free(app.settings);

@@ -12,10 +12,20 @@
 #include "analysis/motion.h"
 #include "analysis/state.h"
 #include "core/error.h"
+#include "detect/detect.h"
+#include "detect/service.h"
 #include "events/events.h"
 
 /* Zones beyond this are ignored (the config validates far fewer in practice). */
 #define MAX_ZONES (VIGIL_STATE_MAX_REGIONS - 1)
+
+/* Detection while motion lasts: about once a second (keyframes arrive about
+ * that often; the slack keeps a 1 s GOP from skipping every other one). */
+#define DETECT_MOTION_US (G_USEC_PER_SEC * 8 / 10)
+/* A detection matches an object in view: same label, boxes overlapping this much. */
+#define TRACK_IOU 0.3
+/* An object event ends after this many detections in a row without it. */
+#define TRACK_MISSES 2
 
 struct _VigilAnalyzer {
   gint refs;
@@ -35,6 +45,12 @@ struct _VigilAnalyzer {
   gchar *zone_names[MAX_ZONES];
   gboolean motion_enabled;
   gboolean barcodes;
+  gboolean detect_enabled;
+  gchar **detect_classes; /* classes ∪ record_on: what the detector reports */
+  double min_score;
+  int interval_s;
+  gboolean motion_active; /* main thread's view: a motion event is open */
+  GArray *boxes;          /* latest detections (VigilDetection), for snapshots */
   GstBuffer *latest; /* for snapshots */
   VigilCodec latest_codec;
   guint64 latest_seq;
@@ -46,8 +62,12 @@ struct _VigilAnalyzer {
   VigilDecoder *decoder;
   VigilMotion *motion;
   zbar_image_scanner_t *scanner;
+  gint64 last_detect_us;
 
   /* Main thread part. */
+  GPtrArray *tracks;   /* Track*: objects in view, each an open event */
+  gchar **record_on;   /* record only when one of these is seen during motion */
+  gchar *record_on_hit; /* "object:LABEL" once seen during the current motion */
   VigilAnalysisState *state;
   gint64 motion_ids[VIGIL_STATE_MAX_REGIONS];
   gchar *result_zone_names[MAX_ZONES]; /* names of the frame being applied */
@@ -72,6 +92,11 @@ static void analyzer_unref(VigilAnalyzer *self)
   gst_clear_buffer(&self->pending);
   gst_clear_buffer(&self->latest);
   g_clear_pointer(&self->jpeg, g_bytes_unref);
+  g_clear_pointer(&self->boxes, g_array_unref);
+  g_strfreev(self->detect_classes);
+  g_strfreev(self->record_on);
+  g_free(self->record_on_hit);
+  g_clear_pointer(&self->tracks, g_ptr_array_unref);
   for (int i = 0; i < MAX_ZONES; i++)
     g_free(self->zone_names[i]);
   g_clear_pointer(&self->decoder, vigil_decoder_free);
@@ -111,6 +136,8 @@ static void result_free(gpointer data)
 }
 
 static gboolean apply_result(gpointer data);
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                        gint64 time_us, gboolean moving);
 
 static void scan_codes(VigilAnalyzer *self, const guint8 *gray, int w, int h, Result *r)
 {
@@ -214,7 +241,92 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
           " (decode %.2f ms, motion %.2f ms, zbar %.2f ms, cpu %.2f ms)",
           self->camera_id, time_us, w, h, r->has_levels ? r->levels[0] : -1.0, r->mean_luma,
           r->texts->len, (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0, cpu);
+  gboolean moving = FALSE;
+  for (int i = 0; r->has_levels && i <= r->n_zones; i++)
+    moving = moving || r->levels[i] > r->thresholds[i];
+  /* Motion first, so a slow detector never delays motion events. */
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_result, r, result_free);
+  detect_step(self, buffer, codec, time_us, moving);
+}
+
+/* --- detection (worker) --- */
+
+typedef struct {
+  VigilAnalyzer *analyzer; /* ref */
+  gint64 time_us;
+  GArray *dets;       /* VigilDetection, filtered */
+  GstBuffer *keyframe; /* what they were found in, for event thumbnails */
+  VigilCodec codec;
+} DetectResult;
+
+static void detect_result_free(gpointer data)
+{
+  DetectResult *r = data;
+  analyzer_unref(r->analyzer);
+  g_array_unref(r->dets);
+  gst_clear_buffer(&r->keyframe);
+  g_free(r);
+}
+
+static gboolean apply_detections(gpointer data);
+
+/* Runs the detector on the picture just decoded when one is due: every
+ * interval_s while idle, about every second while there is motion (this
+ * frame's or an open motion event). */
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                        gint64 time_us, gboolean moving)
+{
+  g_mutex_lock(&self->lock);
+  gboolean enabled = self->detect_enabled;
+  moving = moving || self->motion_active;
+  gint64 period = moving ? DETECT_MOTION_US : (gint64)self->interval_s * G_USEC_PER_SEC;
+  g_auto(GStrv) classes = g_strdupv(self->detect_classes);
+  double min_score = self->min_score;
+  g_mutex_unlock(&self->lock);
+  if (!enabled || (self->last_detect_us && time_us - self->last_detect_us < period &&
+                   time_us >= self->last_detect_us))
+    return;
+  g_autoptr(VigilDetector) det = vigil_detect_service_get();
+  if (!det)
+    return;
+  self->last_detect_us = time_us;
+
+  double cpu0 = thread_cpu_ms();
+  gint64 t0 = g_get_monotonic_time();
+  int mw, mh, w, h;
+  vigil_detector_input_size(det, &mw, &mh);
+  g_autofree guint8 *rgb = vigil_decoder_scale_rgb(self->decoder, mw > 0 ? mw : 640,
+                                                   mh > 0 ? mh : 640, &w, &h);
+  if (!rgb)
+    return;
+  VigilRgbImage img = {rgb, w, h};
+  g_autoptr(GError) error = NULL;
+  GArray *dets = vigil_detector_detect(det, &img, &error);
+  if (!dets) {
+    g_warning("camera %s: detection failed: %s", self->camera_id, error->message);
+    return;
+  }
+  vigil_detections_filter(dets, (const char *const *)classes, min_score);
+  double ms = (g_get_monotonic_time() - t0) / 1000.0;
+  double cpu = thread_cpu_ms() - cpu0;
+  g_mutex_lock(&self->lock);
+  self->stats.detected++;
+  self->stats.detect_ms += ms;
+  self->stats.cpu_ms += cpu;
+  g_mutex_unlock(&self->lock);
+  g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w,
+          h, dets->len, ms, cpu);
+
+  DetectResult *r = g_new0(DetectResult, 1);
+  r->analyzer = analyzer_ref(self);
+  r->time_us = time_us;
+  r->dets = dets;
+  if (dets->len > 0) {
+    r->keyframe = gst_buffer_ref(keyframe);
+    r->codec = codec;
+  }
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_detections, r,
+                             detect_result_free);
 }
 
 static void worker(gpointer data, gpointer pool_data)
@@ -275,6 +387,40 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
 
 /* --- main thread --- */
 
+/* Whether recording on motion waits for a record_on class: only when the
+ * camera detects and a detector is loaded (else motion records as before). */
+static gboolean gated(VigilAnalyzer *self)
+{
+  if (!self->record_on || !self->record_on[0])
+    return FALSE;
+  g_mutex_lock(&self->lock);
+  gboolean enabled = self->detect_enabled;
+  g_mutex_unlock(&self->lock);
+  return enabled && vigil_detect_service_available(NULL);
+}
+
+static void motion_trigger(VigilAnalyzer *self)
+{
+  if (!self->trigger_on_motion || !self->trigger_func)
+    return;
+  if (!gated(self))
+    self->trigger_func("motion", self->trigger_data);
+  else if (self->record_on_hit)
+    self->trigger_func(self->record_on_hit, self->trigger_data);
+}
+
+static void update_motion_active(VigilAnalyzer *self)
+{
+  gboolean active = FALSE;
+  for (int i = 0; i < VIGIL_STATE_MAX_REGIONS; i++)
+    active = active || self->motion_ids[i] != 0;
+  if (!active)
+    g_clear_pointer(&self->record_on_hit, g_free);
+  g_mutex_lock(&self->lock);
+  self->motion_active = active;
+  g_mutex_unlock(&self->lock);
+}
+
 static void on_action(const VigilAction *a, void *user_data)
 {
   VigilAnalyzer *self = user_data;
@@ -284,19 +430,19 @@ static void on_action(const VigilAction *a, void *user_data)
     const char *label = a->region > 0 ? self->result_zone_names[a->region - 1] : NULL;
     self->motion_ids[a->region] = vigil_events_begin(cam, "motion", a->time_us, a->score, label,
                                                      NULL);
-    if (self->trigger_on_motion && self->trigger_func)
-      self->trigger_func("motion", self->trigger_data);
+    update_motion_active(self);
+    motion_trigger(self);
     break;
   }
   case VIGIL_ACTION_MOTION_ON:
     vigil_events_update_score(self->motion_ids[a->region], a->score);
-    if (self->trigger_on_motion && self->trigger_func)
-      self->trigger_func("motion", self->trigger_data);
+    motion_trigger(self);
     break;
   case VIGIL_ACTION_MOTION_END:
     vigil_events_update_score(self->motion_ids[a->region], a->score);
     vigil_events_end(self->motion_ids[a->region], a->time_us);
     self->motion_ids[a->region] = 0;
+    update_motion_active(self);
     break;
   case VIGIL_ACTION_BARCODE: {
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -359,6 +505,193 @@ static gboolean apply_result(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* --- snapshots and thumbnails (GTask threads) --- */
+
+typedef struct {
+  VigilAnalyzer *analyzer; /* ref */
+  GstBuffer *buffer;
+  VigilCodec codec;
+  guint64 seq;
+  float *boxes; /* x, y, w, h each; NULL for the plain (cached) snapshot */
+  int n_boxes;
+  int max_width;      /* 0 = full size */
+  GArray *event_ids;  /* gint64: events that get this picture as thumbnail */
+} SnapshotJob;
+
+static void snapshot_job_free(gpointer data)
+{
+  SnapshotJob *job = data;
+  analyzer_unref(job->analyzer);
+  gst_buffer_unref(job->buffer);
+  g_free(job->boxes);
+  if (job->event_ids)
+    g_array_unref(job->event_ids);
+  g_free(job);
+}
+
+static float *boxes_of(GArray *dets, int *n)
+{
+  *n = dets ? (int)dets->len : 0;
+  float *boxes = g_new0(float, (gsize)*n * 4 + 1);
+  for (int i = 0; i < *n; i++) {
+    const VigilDetection *d = &g_array_index(dets, VigilDetection, i);
+    boxes[i * 4] = d->x;
+    boxes[i * 4 + 1] = d->y;
+    boxes[i * 4 + 2] = d->w;
+    boxes[i * 4 + 3] = d->h;
+  }
+  return boxes;
+}
+
+static void snapshot_boxes_thread(GTask *task, gpointer source, gpointer data,
+                                  GCancellable *cancel)
+{
+  SnapshotJob *job = data;
+  GError *error = NULL;
+  GstMapInfo map;
+  if (!gst_buffer_map(job->buffer, &map, GST_MAP_READ)) {
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED, "unreadable keyframe");
+    return;
+  }
+  GBytes *jpeg = vigil_decode_jpeg_boxes(job->codec, map.data, map.size, job->boxes,
+                                         job->n_boxes, job->max_width, &error);
+  gst_buffer_unmap(job->buffer, &map);
+  if (!jpeg)
+    g_task_return_error(task, error);
+  else
+    g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
+}
+
+/* An object in view: its open event. */
+typedef struct {
+  VigilDetection det;
+  gint64 event_id;
+  gint64 last_seen_us;
+  int misses;
+} Track;
+
+static void end_tracks(VigilAnalyzer *self, gint64 now_us)
+{
+  for (guint i = 0; self->tracks && i < self->tracks->len; i++) {
+    Track *t = self->tracks->pdata[i];
+    vigil_events_end(t->event_id, MAX(t->last_seen_us, now_us));
+  }
+  if (self->tracks)
+    g_ptr_array_set_size(self->tracks, 0);
+  g_mutex_lock(&self->lock);
+  g_clear_pointer(&self->boxes, g_array_unref);
+  g_mutex_unlock(&self->lock);
+}
+
+#define THUMBNAIL_WIDTH 640
+
+static void on_thumbnail(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SnapshotJob *job = g_task_get_task_data(G_TASK(result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) jpeg = g_task_propagate_pointer(G_TASK(result), &error);
+  if (!jpeg) {
+    g_warning("camera %s: event thumbnail: %s", job->analyzer->camera_id, error->message);
+    return;
+  }
+  for (guint i = 0; i < job->event_ids->len; i++)
+    vigil_events_set_thumbnail(g_array_index(job->event_ids, gint64, i), jpeg);
+}
+
+/* New object events get the keyframe they were found in, with every box of
+ * that detection drawn, as thumbnail (made on a GTask thread). */
+static void make_thumbnails(VigilAnalyzer *self, DetectResult *r, GArray *ids)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, on_thumbnail, NULL);
+  SnapshotJob *job = g_new0(SnapshotJob, 1);
+  job->analyzer = analyzer_ref(self);
+  job->buffer = gst_buffer_ref(r->keyframe);
+  job->codec = r->codec;
+  job->boxes = boxes_of(r->dets, &job->n_boxes);
+  job->max_width = THUMBNAIL_WIDTH;
+  job->event_ids = g_array_ref(ids);
+  g_task_set_task_data(task, job, snapshot_job_free);
+  g_task_run_in_thread(task, snapshot_boxes_thread);
+}
+
+static gboolean apply_detections(gpointer data)
+{
+  DetectResult *r = data;
+  VigilAnalyzer *self = r->analyzer;
+  g_mutex_lock(&self->lock);
+  gboolean closed = self->closed;
+  if (!closed) {
+    g_clear_pointer(&self->boxes, g_array_unref);
+    self->boxes = g_array_ref(r->dets);
+  }
+  g_mutex_unlock(&self->lock);
+  if (closed || !self->state)
+    return G_SOURCE_REMOVE;
+
+  /* Match each detection to the object in view it continues (same label,
+   * best overlap), else it is a new object: a new event. */
+  g_autofree gboolean *seen = g_new0(gboolean, self->tracks->len + 1);
+  g_autoptr(GArray) new_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  guint n_tracks = self->tracks->len;
+  for (guint i = 0; i < r->dets->len; i++) {
+    const VigilDetection *d = &g_array_index(r->dets, VigilDetection, i);
+    Track *best = NULL;
+    double best_iou = TRACK_IOU;
+    guint best_j = 0;
+    for (guint j = 0; j < n_tracks; j++) {
+      Track *t = self->tracks->pdata[j];
+      double iou = vigil_box_iou(&t->det, d);
+      if (!seen[j] && g_strcmp0(t->det.label, d->label) == 0 && iou >= best_iou) {
+        best = t;
+        best_iou = iou;
+        best_j = j;
+      }
+    }
+    if (best) {
+      seen[best_j] = TRUE;
+      best->det = *d;
+      best->misses = 0;
+      best->last_seen_us = r->time_us;
+      vigil_events_update_score(best->event_id, d->score);
+    } else {
+      Track *t = g_new0(Track, 1);
+      t->det = *d;
+      t->last_seen_us = r->time_us;
+      t->event_id = vigil_events_begin_box(self->camera_id, "object", r->time_us, d->score,
+                                           d->label, d->x, d->y, d->w, d->h);
+      g_ptr_array_add(self->tracks, t);
+      if (t->event_id)
+        g_array_append_val(new_ids, t->event_id);
+    }
+  }
+  /* Recording (mode events): objects start and extend it, "object:LABEL" for
+   * the best one. With record_on, only those classes do, and the motion
+   * during which one was seen goes on extending it under that reason. */
+  const char *const *want = self->record_on && self->record_on[0]
+                                ? (const char *const *)self->record_on
+                                : NULL;
+  for (guint i = 0; self->trigger_on_motion && self->trigger_func && i < r->dets->len; i++) {
+    const VigilDetection *d = &g_array_index(r->dets, VigilDetection, i);
+    if (want && !g_strv_contains(want, d->label))
+      continue;
+    g_autofree gchar *reason = g_strconcat("object:", d->label, NULL);
+    if (want && self->motion_active && !self->record_on_hit)
+      self->record_on_hit = g_strdup(reason);
+    self->trigger_func(reason, self->trigger_data);
+    break;
+  }
+  if (new_ids->len > 0 && r->keyframe)
+    make_thumbnails(self, r, new_ids);
+  for (guint j = n_tracks; j-- > 0;) {
+    Track *t = self->tracks->pdata[j];
+    if (!seen[j] && ++t->misses >= TRACK_MISSES) {
+      vigil_events_end(t->event_id, t->last_seen_us);
+      g_ptr_array_remove_index(self->tracks, j);
+    }
+  }
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean on_tick(gpointer user_data)
 {
   VigilAnalyzer *self = user_data;
@@ -373,6 +706,7 @@ VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg)
   self->camera_id = g_strdup(cfg->id);
   g_mutex_init(&self->lock);
   self->state = vigil_analysis_state_new(on_action, self);
+  self->tracks = g_ptr_array_new_with_free_func(g_free);
   self->tick = g_timeout_add_seconds(1, on_tick, self);
   vigil_analyzer_set_config(self, cfg);
   return self;
@@ -393,6 +727,7 @@ void vigil_analyzer_free(VigilAnalyzer *self)
   gst_clear_buffer(&self->pending);
   g_mutex_unlock(&self->lock);
   vigil_analysis_state_finish(self->state, g_get_real_time());
+  end_tracks(self, g_get_real_time());
   g_clear_pointer(&self->state, vigil_analysis_state_free);
   g_clear_handle_id(&self->tick, g_source_remove);
   analyzer_unref(self);
@@ -414,7 +749,23 @@ void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg
   }
   self->motion_enabled = cfg->motion.enabled;
   self->barcodes = cfg->barcodes;
+  self->detect_enabled = cfg->detect.enabled;
+  g_strfreev(self->detect_classes);
+  GStrvBuilder *classes = g_strv_builder_new();
+  if (cfg->detect.classes)
+    g_strv_builder_addv(classes, (const char **)cfg->detect.classes);
+  if (cfg->detect.record_on)
+    g_strv_builder_addv(classes, (const char **)cfg->detect.record_on);
+  self->detect_classes = g_strv_builder_end(classes);
+  g_strv_builder_unref(classes);
+  self->min_score = cfg->detect.min_score;
+  self->interval_s = MAX(cfg->detect.interval_s, 1);
+  gboolean detect_off = !self->detect_enabled;
   g_mutex_unlock(&self->lock);
+  g_strfreev(self->record_on);
+  self->record_on = g_strdupv(cfg->detect.record_on);
+  if (detect_off && self->state)
+    end_tracks(self, g_get_real_time());
   self->trigger_on_motion = cfg->record == VIGIL_RECORD_EVENTS;
 }
 
@@ -435,12 +786,14 @@ void vigil_analyzer_camera_state(VigilAnalyzer *self, const char *state, const c
     vigil_analysis_state_online(self->state, FALSE, now);
   } else if (g_str_equal(state, "disabled")) {
     vigil_analysis_state_finish(self->state, now);
+    end_tracks(self, now);
   } else {
     return; /* connecting: the offline clock keeps running */
   }
   if (!g_str_equal(state, "streaming")) {
     /* A reconnect starts over: its first frame has nothing to compare with. */
     self->has_level = FALSE;
+    end_tracks(self, now);
     g_mutex_lock(&self->lock);
     self->reset = TRUE;
     g_mutex_unlock(&self->lock);
@@ -461,19 +814,25 @@ gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *self)
   return has;
 }
 
-typedef struct {
-  VigilAnalyzer *analyzer; /* ref */
-  GstBuffer *buffer;
-  VigilCodec codec;
-  guint64 seq;
-} SnapshotJob;
-
-static void snapshot_job_free(gpointer data)
+void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
+                                         gpointer user_data)
 {
-  SnapshotJob *job = data;
-  analyzer_unref(job->analyzer);
-  gst_buffer_unref(job->buffer);
-  g_free(job);
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+  g_mutex_lock(&self->lock);
+  if (!self->latest) {
+    g_mutex_unlock(&self->lock);
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no keyframe yet");
+    return;
+  }
+  SnapshotJob *job = g_new0(SnapshotJob, 1);
+  job->analyzer = analyzer_ref(self);
+  job->buffer = gst_buffer_ref(self->latest);
+  job->codec = self->latest_codec;
+  job->seq = self->latest_seq;
+  job->boxes = boxes_of(self->boxes, &job->n_boxes);
+  g_mutex_unlock(&self->lock);
+  g_task_set_task_data(task, job, snapshot_job_free);
+  g_task_run_in_thread(task, snapshot_boxes_thread);
 }
 
 static void snapshot_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)

@@ -3,7 +3,9 @@
  * a shared worker pool decodes the newest one to a small GRAY8 picture, runs
  * motion (motion.c) and barcodes (zbar), and hands the numbers to the main
  * context, where state.c turns them into events (events/events.h) and
- * recording triggers. A keyframe that arrives while the previous one is still
+ * recording triggers. When a detection is due (docs/detect.md) the same job
+ * then runs the object detector (detect/) on a colour version of the picture;
+ * the main context turns its boxes into object events and triggers. A keyframe that arrives while the previous one is still
  * being analysed replaces the waiting one: a slow analysis drops stale frames
  * and never delays live video or recording.
  *
@@ -52,12 +54,18 @@ gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *analyzer);
 void vigil_analyzer_snapshot_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
                                    gpointer user_data);
 GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
+/* The same with the boxes of the latest detection drawn (not cached; finish
+ * with vigil_analyzer_snapshot_finish). */
+void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
+                                         gpointer user_data);
 
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;
   double decode_ms, motion_ms, zbar_ms; /* totals, wall clock */
   double cpu_ms;                        /* total CPU time of the analysis */
+  guint64 detected;                     /* detector runs */
+  double detect_ms;                     /* their total, wall clock */
 } VigilAnalyzerStats;
 void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);
 

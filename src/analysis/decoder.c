@@ -16,6 +16,7 @@ struct _VigilDecoder {
   AVPacket *packet;
   AVFrame *frame;
   struct SwsContext *sws;
+  struct SwsContext *sws_rgb; /* for detection, only when asked */
 };
 
 static AVCodecContext *open_context(VigilCodec codec, gboolean fast, GError **error)
@@ -68,6 +69,7 @@ void vigil_decoder_free(VigilDecoder *self)
   av_packet_free(&self->packet);
   av_frame_free(&self->frame);
   sws_freeContext(self->sws);
+  sws_freeContext(self->sws_rgb);
   g_free(self);
 }
 
@@ -141,7 +143,67 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
   return gray;
 }
 
+guint8 *vigil_decoder_scale_rgb(VigilDecoder *self, int max_width, int max_height, int *width,
+                                int *height)
+{
+  AVFrame *f = self->frame;
+  if (!f || f->width <= 0 || f->height <= 0 || !f->data[0])
+    return NULL;
+  double scale = MIN(1.0, MIN((double)max_width / f->width, (double)max_height / f->height));
+  int w = MAX(2, (int)(f->width * scale + 0.5));
+  int h = MAX(2, (int)(f->height * scale + 0.5));
+  self->sws_rgb = sws_getCachedContext(self->sws_rgb, f->width, f->height, f->format, w, h,
+                                       AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+  if (!self->sws_rgb)
+    return NULL;
+  int stride = (w * 3 + 63) & ~63;
+  guint8 *padded = g_malloc((gsize)stride * (h + 1));
+  uint8_t *dst[4] = {padded, NULL, NULL, NULL};
+  int dst_stride[4] = {stride, 0, 0, 0};
+  sws_scale(self->sws_rgb, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst,
+            dst_stride);
+  guint8 *rgb = g_malloc((gsize)w * 3 * h);
+  for (int y = 0; y < h; y++)
+    memcpy(rgb + (gsize)y * w * 3, padded + (gsize)y * stride, (gsize)w * 3);
+  g_free(padded);
+  *width = w;
+  *height = h;
+  return rgb;
+}
+
+/* Draws the outline of each box (x, y, w, h fractions) in green into a
+ * YUV 4:2:0 picture, about 3 px wide at 1080p. */
+static void draw_boxes(AVFrame *f, const float *boxes, int n)
+{
+  int t = MAX(2, f->height / 360) & ~1;
+  for (int i = 0; i < n; i++) {
+    const float *b = boxes + i * 4;
+    int x0 = CLAMP((int)(b[0] * f->width), 0, f->width - 1) & ~1;
+    int y0 = CLAMP((int)(b[1] * f->height), 0, f->height - 1) & ~1;
+    int x1 = CLAMP((int)((b[0] + b[2]) * f->width), x0 + 1, f->width) & ~1;
+    int y1 = CLAMP((int)((b[1] + b[3]) * f->height), y0 + 1, f->height) & ~1;
+    for (int y = y0; y < y1; y++) {
+      gboolean edge_row = y < y0 + t || y >= y1 - t;
+      for (int x = x0; x < x1; x++) {
+        if (!edge_row && x >= x0 + t && x < x1 - t)
+          continue;
+        f->data[0][y * f->linesize[0] + x] = 150;
+        if (!(x & 1) && !(y & 1)) {
+          f->data[1][(y / 2) * f->linesize[1] + x / 2] = 44;
+          f->data[2][(y / 2) * f->linesize[2] + x / 2] = 21;
+        }
+      }
+    }
+  }
+}
+
 GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error)
+{
+  return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, 0, error);
+}
+
+GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
+                                const float *boxes, int n_boxes, int max_width, GError **error)
 {
   AVCodecContext *ctx = open_context(codec, FALSE, error);
   if (!ctx)
@@ -162,8 +224,13 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GErr
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no JPEG encoder");
     goto out;
   }
-  enc->width = frame->width;
-  enc->height = frame->height;
+  int w = frame->width, h = frame->height;
+  if (max_width > 0 && w > max_width) {
+    h = MAX(2, (int)((gint64)h * max_width / w) & ~1);
+    w = max_width & ~1;
+  }
+  enc->width = w;
+  enc->height = h;
   enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
   enc->time_base = (AVRational){1, 25};
   enc->flags |= AV_CODEC_FLAG_QSCALE;
@@ -173,16 +240,18 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GErr
     goto out;
   }
   yuv->format = AV_PIX_FMT_YUVJ420P;
-  yuv->width = frame->width;
-  yuv->height = frame->height;
+  yuv->width = w;
+  yuv->height = h;
   if (av_frame_get_buffer(yuv, 32) < 0)
     goto fail_convert;
-  sws = sws_getContext(frame->width, frame->height, frame->format, frame->width, frame->height,
-                       AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, NULL, NULL, NULL);
+  sws = sws_getContext(frame->width, frame->height, frame->format, w, h, AV_PIX_FMT_YUVJ420P,
+                       w == frame->width ? SWS_BILINEAR : SWS_AREA, NULL, NULL, NULL);
   if (!sws)
     goto fail_convert;
   sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,
             yuv->data, yuv->linesize);
+  if (n_boxes > 0)
+    draw_boxes(yuv, boxes, n_boxes);
   yuv->quality = enc->global_quality;
   yuv->pts = 0;
   av_packet_unref(packet);

@@ -32,7 +32,18 @@ VigilCodec vigil_decoder_get_codec(VigilDecoder *decoder);
 guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsize size,
                                   int max_width, int *width, int *height, GError **error);
 
+/* The picture of the last successful decode_gray, scaled to fit within
+ * @max_width x @max_height (aspect kept, never enlarged) as packed RGB24
+ * (g_free). For object detection, which wants colour at its model's size;
+ * only called when a detection is due. NULL when there is no picture. */
+guint8 *vigil_decoder_scale_rgb(VigilDecoder *decoder, int max_width, int max_height, int *width,
+                                int *height);
+
 /* One-shot: decodes the keyframe @data at full size and encodes it as JPEG. */
 GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error);
+/* The same with @n_boxes outlines drawn, @boxes = x, y, w, h fractions each,
+ * scaled down to @max_width (aspect kept; 0 = full size). */
+GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
+                                const float *boxes, int n_boxes, int max_width, GError **error);
 
 G_END_DECLS

@@ -212,6 +212,41 @@ gint64 vigil_events_begin(const char *camera, const char *type, gint64 start_us,
   return e->id;
 }
 
+gint64 vigil_events_begin_box(const char *camera, const char *type, gint64 start_us, double score,
+                              const char *label, double x, double y, double w, double h)
+{
+  g_return_val_if_fail(bus != NULL, 0);
+  /* insert() stores and publishes; the box must be set before it does. */
+  VigilEvent *e = g_new0(VigilEvent, 1);
+  e->camera = g_strdup(camera);
+  e->type = g_strdup(type);
+  e->start_us = start_us;
+  e->has_score = !isnan(score);
+  e->score = e->has_score ? score : 0.0;
+  e->label = g_strdup(label);
+  e->has_box = TRUE;
+  e->box_x = x;
+  e->box_y = y;
+  e->box_w = w;
+  e->box_h = h;
+  if (bus->store) {
+    g_autoptr(GError) error = NULL;
+    if (!vigil_store_insert_event(bus->store, e, &error)) {
+      g_warning("camera %s: %s event lost: %s", camera ? camera : "-", type, error->message);
+      vigil_event_free(e);
+      return 0;
+    }
+  } else {
+    e->id = bus->next_memory_id++;
+  }
+  count(type);
+  g_info("camera %s: %s event %" G_GINT64_FORMAT " %s %.2f", camera ? camera : "-", type, e->id,
+         label ? label : "", score);
+  publish_event(e);
+  g_hash_table_insert(bus->open, &e->id, e);
+  return e->id;
+}
+
 void vigil_events_update_score(gint64 id, double score)
 {
   VigilEvent *e = bus ? g_hash_table_lookup(bus->open, &id) : NULL;
@@ -243,6 +278,15 @@ gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, do
   gint64 id = e ? e->id : 0;
   vigil_event_free(e);
   return id;
+}
+
+void vigil_events_set_thumbnail(gint64 id, GBytes *jpeg)
+{
+  if (!bus || !bus->store || id <= 0)
+    return;
+  g_autoptr(GError) error = NULL;
+  if (!vigil_store_set_event_thumbnail(bus->store, id, jpeg, &error))
+    g_warning("event %" G_GINT64_FORMAT ": thumbnail lost: %s", id, error->message);
 }
 
 void vigil_events_set_recording(gint64 id, gint64 recording_id)

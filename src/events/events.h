@@ -23,6 +23,9 @@ void vigil_events_shutdown(void);
  * is logged). @score: NAN for none; @data_json may be NULL. */
 gint64 vigil_events_begin(const char *camera, const char *type, gint64 start_us, double score,
                           const char *label, const char *data_json);
+/* The same with a box (fractions of the picture): object events. */
+gint64 vigil_events_begin_box(const char *camera, const char *type, gint64 start_us, double score,
+                              const char *label, double x, double y, double w, double h);
 /* Raises the score of an open event (no-op when lower). Not published. */
 void vigil_events_update_score(gint64 id, double score);
 /* Ends an open event at @end_us and publishes it again. */
@@ -30,6 +33,8 @@ void vigil_events_end(gint64 id, gint64 end_us);
 /* An event with start = end (barcode). Returns its id. */
 gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, double score,
                         const char *label, const char *data_json);
+/* Stores an event's thumbnail (JPEG); without a store it is dropped. */
+void vigil_events_set_thumbnail(gint64 id, GBytes *jpeg);
 /* Links an event to the recording it started. */
 void vigil_events_set_recording(gint64 id, gint64 recording_id);
 

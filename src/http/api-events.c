@@ -141,10 +141,45 @@ static void stream_events(VigilRequest *req)
   sse_send(self, ": vigil events\nretry: 3000\n\n");
 }
 
+/* GET /api/v1/events/{id}/thumbnail.jpg: object events' keyframe with the
+ * boxes drawn (docs/detect.md). 404 for other events; playback right. */
+static void event_thumbnail(VigilRequest *req)
+{
+  guint64 id = 0;
+  if (!g_ascii_string_to_unsigned(req->segments[1], 10, 1, G_MAXINT64, &id, NULL)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *camera = NULL;
+  g_autoptr(GBytes) jpeg =
+      vigil_store_get_event_thumbnail(req->app->store, (gint64)id, &camera, &error);
+  if (jpeg && camera && !vigil_request_can(req, camera, VIGIL_RIGHT_PLAYBACK)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "no playback right on this event's camera");
+    return;
+  }
+  if (!jpeg) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response(req->msg, "image/jpeg", SOUP_MEMORY_COPY,
+                                   g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg));
+}
+
 void vigil_api_events(VigilRequest *req)
 {
   gboolean stream = req->segments[1] && g_str_equal(req->segments[1], "stream") &&
                     !req->segments[2];
+  if (req->segments[1] && req->segments[2] && g_str_equal(req->segments[2], "thumbnail.jpg") &&
+      !req->segments[3]) {
+    if (!g_str_equal(req->method, "GET"))
+      vigil_http_reply_method_not_allowed(req->msg, "GET");
+    else
+      event_thumbnail(req);
+    return;
+  }
   if (req->segments[1] && !stream) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
     return;

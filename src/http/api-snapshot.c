@@ -58,5 +58,10 @@ void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera)
   g_signal_connect(req->msg, "finished", G_CALLBACK(on_gone), pending);
   g_signal_connect(req->msg, "disconnected", G_CALLBACK(on_gone), pending);
   soup_server_message_pause(req->msg);
-  vigil_analyzer_snapshot_async(analyzer, on_snapshot, pending);
+  /* ?boxes=1: the latest detection's boxes drawn in. */
+  gboolean boxes = req->query && g_strcmp0(g_hash_table_lookup(req->query, "boxes"), "1") == 0;
+  if (boxes)
+    vigil_analyzer_snapshot_boxes_async(analyzer, on_snapshot, pending);
+  else
+    vigil_analyzer_snapshot_async(analyzer, on_snapshot, pending);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "detect/service.h"
 #include "http/access.h"
 #include "http/http.h"
 #include "store/recordings.h"
@@ -160,9 +161,9 @@ void vigil_api_system(VigilRequest *req)
 
 static void reply_settings(VigilRequest *req)
 {
-  /* Object detection arrives with its own issue; say so rather than pretend. */
-  g_autoptr(JsonNode) node = vigil_settings_to_json(
-      req->app->settings, FALSE, "object detection is not available in this build yet");
+  const char *detect_error = NULL;
+  gboolean available = vigil_detect_service_available(&detect_error);
+  g_autoptr(JsonNode) node = vigil_settings_to_json(req->app->settings, available, detect_error);
   /* tls.active: whether this server speaks TLS now (changes apply at restart). */
   GUri *uri = soup_server_message_get_uri(req->msg);
   JsonObject *tls = json_object_get_object_member(json_node_get_object(node), "tls");
@@ -211,8 +212,13 @@ void vigil_api_settings(VigilRequest *req)
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
+  gboolean model_changed = g_strcmp0(next->detect_model, req->app->settings->detect_model) != 0;
   vigil_settings_free(req->app->settings);
   req->app->settings = g_steal_pointer(&next);
   g_info("settings changed by %s", req->user);
+  if (model_changed) {
+    g_autofree gchar *models_dir = g_build_filename(req->app->data_dir, "models", NULL);
+    vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
+  }
   reply_settings(req);
 }

@@ -4,6 +4,8 @@
 
 #include "store/store-private.h"
 
+#include "core/error.h"
+
 VigilEvent *vigil_event_copy(const VigilEvent *event)
 {
   VigilEvent *copy = g_new(VigilEvent, 1);
@@ -216,4 +218,45 @@ gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError 
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean vigil_store_set_event_thumbnail(VigilStore *store, gint64 event_id, GBytes *jpeg,
+                                         GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store, "INSERT OR REPLACE INTO event_thumbnails (event, jpeg) VALUES (?, ?)", error);
+  if (!stmt)
+    return FALSE;
+  gsize size = 0;
+  const void *data = g_bytes_get_data(jpeg, &size);
+  sqlite3_bind_int64(stmt, 1, event_id);
+  sqlite3_bind_blob64(stmt, 2, data, size, SQLITE_TRANSIENT);
+  if (sqlite3_step(stmt) != SQLITE_DONE) {
+    vigil_store_set_error(store, error, "saving an event thumbnail");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GBytes *vigil_store_get_event_thumbnail(VigilStore *store, gint64 event_id, gchar **camera,
+                                        GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "SELECT t.jpeg, e.camera FROM event_thumbnails t JOIN events e ON e.id = t.event"
+      " WHERE t.event = ?",
+      error);
+  if (!stmt)
+    return NULL;
+  sqlite3_bind_int64(stmt, 1, event_id);
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    *camera = g_strdup((const char *)sqlite3_column_text(stmt, 1));
+    return g_bytes_new(sqlite3_column_blob(stmt, 0), sqlite3_column_bytes(stmt, 0));
+  }
+  if (rc == SQLITE_DONE)
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no thumbnail for this event");
+  else
+    vigil_store_set_error(store, error, "reading an event thumbnail");
+  return NULL;
 }

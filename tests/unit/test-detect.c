@@ -1,0 +1,296 @@
+/* Unit tests of object detection's pre- and post-processing (detect/prepost.c),
+ * the class filter, the fake backend, and the whole ONNX path (OpenCV DNN) on
+ * a tiny generated model whose outputs are planted
+ * (tools/model/make-test-model.py; its directory comes in VIGIL_TEST_MODELS). */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "detect/detect.h"
+#include "detect/prepost.h"
+
+#define EPS 1e-4
+
+static VigilDetection det(const char *label, float score, float x, float y, float w, float h)
+{
+  return (VigilDetection){.class_id = vigil_coco_class(label), .label = label, .score = score,
+                          .x = x, .y = y, .w = w, .h = h};
+}
+
+static void test_labels(void)
+{
+  g_assert_cmpstr(vigil_coco_label(0), ==, "person");
+  g_assert_cmpstr(vigil_coco_label(16), ==, "dog");
+  g_assert_cmpstr(vigil_coco_label(79), ==, "toothbrush");
+  g_assert_null(vigil_coco_label(80));
+  g_assert_null(vigil_coco_label(-1));
+  g_assert_cmpint(vigil_coco_class("cat"), ==, 15);
+  g_assert_cmpint(vigil_coco_class("unicorn"), ==, -1);
+}
+
+static void test_letterbox(void)
+{
+  /* 8x4 picture into 4x4: scale 0.5, 4x2 placed at y 1. */
+  guint8 rgb[8 * 4 * 3];
+  for (int i = 0; i < 8 * 4; i++) {
+    rgb[i * 3] = 100;
+    rgb[i * 3 + 1] = 50;
+    rgb[i * 3 + 2] = 0;
+  }
+  VigilRgbImage img = {rgb, 8, 4};
+  VigilModelSpec spec = {.input_width = 4, .input_height = 4, .mean = {10, 20, 30},
+                         .scale = {0.5f, 1, 2}};
+  float out[3 * 16];
+  VigilLetterbox lb;
+  vigil_letterbox(&img, &spec, out, &lb);
+  g_assert_cmpfloat_with_epsilon(lb.scale, 0.5, EPS);
+  g_assert_cmpint(lb.pad_x, ==, 0);
+  g_assert_cmpint(lb.pad_y, ==, 1);
+  /* Row 0 and 3 are border: (0 - mean) * scale. */
+  g_assert_cmpfloat_with_epsilon(out[0], -5, EPS);
+  g_assert_cmpfloat_with_epsilon(out[16 + 3 * 4 + 2], -20, EPS);
+  g_assert_cmpfloat_with_epsilon(out[32 + 0], -60, EPS);
+  /* Rows 1-2: the picture, normalised per channel. */
+  g_assert_cmpfloat_with_epsilon(out[1 * 4 + 1], 45, EPS);
+  g_assert_cmpfloat_with_epsilon(out[16 + 2 * 4 + 3], 30, EPS);
+  g_assert_cmpfloat_with_epsilon(out[32 + 1 * 4], -60, EPS);
+
+  /* BGR models get the channels swapped. */
+  spec.bgr = TRUE;
+  vigil_letterbox(&img, &spec, out, &lb);
+  g_assert_cmpfloat_with_epsilon(out[1 * 4 + 1], -5, EPS);      /* B=0 -> (0-10)*0.5 */
+  g_assert_cmpfloat_with_epsilon(out[32 + 1 * 4 + 1], 140, EPS); /* R=100 -> (100-30)*2 */
+
+  /* Same size: an exact copy, no border. */
+  guint8 px[4 * 4 * 3];
+  for (int i = 0; i < (int)sizeof(px); i++)
+    px[i] = (guint8)(i * 5);
+  VigilRgbImage same = {px, 4, 4};
+  VigilModelSpec plain = {.input_width = 4, .input_height = 4, .scale = {1, 1, 1}};
+  vigil_letterbox(&same, &plain, out, &lb);
+  for (int i = 0; i < 16; i++)
+    for (int c = 0; c < 3; c++)
+      g_assert_cmpfloat_with_epsilon(out[c * 16 + i], px[i * 3 + c], EPS);
+}
+
+static void test_centernet_decode(void)
+{
+  /* 2 classes, 4x4 grid, stride 4: a peak 0.9 at (1,1) of class 0 with a
+   * neighbour 0.8 (not a peak), a lone 0.5 at (3,3) of class 1, 0.2 below
+   * the floor at (3,0). */
+  float heat[2 * 16] = {0};
+  heat[1 * 4 + 1] = 0.9f;
+  heat[1 * 4 + 2] = 0.8f;
+  heat[0 * 4 + 3] = 0.2f;
+  heat[16 + 3 * 4 + 3] = 0.5f;
+  float edges[4 * 16];
+  for (int i = 0; i < 16; i++) {
+    edges[0 * 16 + i] = 2; /* left */
+    edges[1 * 16 + i] = 3; /* top */
+    edges[2 * 16 + i] = 4; /* right */
+    edges[3 * 16 + i] = 1; /* bottom */
+  }
+  /* The 16x16 input held a 32x16 picture scaled by 0.5 at y 4. */
+  VigilLetterbox lb = {.scale = 0.5, .pad_x = 0, .pad_y = 4, .src_width = 32,
+                       .src_height = 16};
+  g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(VigilDetection));
+  vigil_centernet_decode(heat, edges, 2, 4, 4, 4, 0.3f, &lb, out);
+  g_assert_cmpuint(out->len, ==, 2);
+  VigilDetection *a = &g_array_index(out, VigilDetection, 0);
+  g_assert_cmpint(a->class_id, ==, 0);
+  g_assert_cmpstr(a->label, ==, "person");
+  g_assert_cmpfloat_with_epsilon(a->score, 0.9, EPS);
+  /* centre (4,4): x 2..8, y 1..5 → /0.5: x 4..16 of 32, y (1-4)→0 .. (5-4)*2=2 of 16 */
+  g_assert_cmpfloat_with_epsilon(a->x, 4.0 / 32, EPS);
+  g_assert_cmpfloat_with_epsilon(a->w, 12.0 / 32, EPS);
+  g_assert_cmpfloat_with_epsilon(a->y, 0, EPS);
+  g_assert_cmpfloat_with_epsilon(a->h, 2.0 / 16, EPS);
+  VigilDetection *b = &g_array_index(out, VigilDetection, 1);
+  g_assert_cmpstr(b->label, ==, "bicycle");
+  /* centre (12,12): x 10..16, y 9..13 → x 20..32, y 10..18 clipped to 16 */
+  g_assert_cmpfloat_with_epsilon(b->x, 20.0 / 32, EPS);
+  g_assert_cmpfloat_with_epsilon(b->w, 12.0 / 32, EPS);
+  g_assert_cmpfloat_with_epsilon(b->y, 10.0 / 16, EPS);
+  g_assert_cmpfloat_with_epsilon(b->h, 6.0 / 16, EPS);
+
+  /* Equal neighbours: exactly one of them is a peak. */
+  float flat[16] = {0};
+  flat[5] = flat[6] = 0.7f;
+  g_array_set_size(out, 0);
+  vigil_centernet_decode(flat, edges, 1, 4, 4, 4, 0.3f, &lb, out);
+  g_assert_cmpuint(out->len, ==, 1);
+}
+
+static void test_nms(void)
+{
+  g_autoptr(GArray) d = g_array_new(FALSE, FALSE, sizeof(VigilDetection));
+  VigilDetection v[] = {
+      det("person", 0.6f, 0.10f, 0.10f, 0.30f, 0.50f), /* overlaps the 0.9 one: dropped */
+      det("person", 0.9f, 0.12f, 0.10f, 0.30f, 0.50f),
+      det("dog", 0.5f, 0.12f, 0.10f, 0.30f, 0.50f),    /* other class: kept */
+      det("person", 0.7f, 0.60f, 0.10f, 0.30f, 0.50f), /* elsewhere: kept */
+      det("person", 0.4f, 0.25f, 0.35f, 0.30f, 0.50f), /* small overlap (IoU < 0.5): kept */
+  };
+  g_array_append_vals(d, v, G_N_ELEMENTS(v));
+  g_assert_cmpfloat(vigil_box_iou(&v[0], &v[1]), >, 0.8);
+  g_assert_cmpfloat(vigil_box_iou(&v[1], &v[3]), ==, 0);
+  vigil_nms(d, 0.5);
+  g_assert_cmpuint(d->len, ==, 4);
+  g_assert_cmpfloat_with_epsilon(g_array_index(d, VigilDetection, 0).score, 0.9, EPS);
+  g_assert_cmpfloat_with_epsilon(g_array_index(d, VigilDetection, 1).score, 0.7, EPS);
+  g_assert_cmpstr(g_array_index(d, VigilDetection, 2).label, ==, "dog");
+  g_assert_cmpfloat_with_epsilon(g_array_index(d, VigilDetection, 3).score, 0.4, EPS);
+}
+
+static void test_filter(void)
+{
+  g_autoptr(GArray) d = g_array_new(FALSE, FALSE, sizeof(VigilDetection));
+  VigilDetection v[] = {det("person", 0.9f, 0, 0, 1, 1), det("car", 0.9f, 0, 0, 1, 1),
+                        det("dog", 0.4f, 0, 0, 1, 1), det("cat", 0.5f, 0, 0, 1, 1)};
+  g_array_append_vals(d, v, G_N_ELEMENTS(v));
+  const char *classes[] = {"person", "dog", "cat", NULL};
+  vigil_detections_filter(d, classes, 0.5);
+  g_assert_cmpuint(d->len, ==, 2);
+  g_assert_cmpstr(g_array_index(d, VigilDetection, 0).label, ==, "person");
+  g_assert_cmpstr(g_array_index(d, VigilDetection, 1).label, ==, "cat");
+  /* No class list: every class, only the score counts. */
+  g_array_set_size(d, 0);
+  g_array_append_vals(d, v, G_N_ELEMENTS(v));
+  vigil_detections_filter(d, NULL, 0.45);
+  g_assert_cmpuint(d->len, ==, 3);
+}
+
+/* A 64x32 picture: R=10 G=20 B=30 (normalised 0 by the tiny model), with a
+ * red block at x 16..24, y 16..24 and a green one at x 40..48, y 0..8. */
+static guint8 *planted_picture(void)
+{
+  guint8 *rgb = g_malloc(64 * 32 * 3);
+  for (int y = 0; y < 32; y++) {
+    for (int x = 0; x < 64; x++) {
+      guint8 *p = rgb + (y * 64 + x) * 3;
+      p[0] = 10;
+      p[1] = 20;
+      p[2] = 30;
+      if (x >= 16 && x < 24 && y >= 16 && y < 24)
+        p[0] = 210; /* (210-10)*0.5 = 100 → person score 1.0 */
+      if (x >= 40 && x < 48 && y < 8)
+        p[1] = 120; /* (120-20)*0.5 = 50 → dog score 0.5 */
+    }
+  }
+  return rgb;
+}
+
+static void test_planted_model(void)
+{
+  const char *dir = g_getenv("VIGIL_TEST_MODELS");
+  if (!dir) {
+    g_test_skip("VIGIL_TEST_MODELS not set (run through meson test)");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDetector) d = vigil_detector_open("tiny", dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(vigil_detector_backend(d), ==, "dnn");
+  int w, h;
+  vigil_detector_input_size(d, &w, &h);
+  g_assert_cmpint(w, ==, 32);
+  g_assert_cmpint(h, ==, 32);
+
+  g_autofree guint8 *rgb = planted_picture();
+  VigilRgbImage img = {rgb, 64, 32};
+  g_autoptr(GArray) out = vigil_detector_detect(d, &img, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(out->len, ==, 2);
+  /* Person: letterbox scale 0.5, pad y 8; the block lands on input x 8..12,
+   * y 16..20 = cell (2,4), centre (8,16); edges 3,5,7,5 → input box
+   * x 5..15, y 11..21 → picture x 10..30 of 64, y 6..26 of 32. */
+  VigilDetection *p = &g_array_index(out, VigilDetection, 0);
+  g_assert_cmpstr(p->label, ==, "person");
+  g_assert_cmpfloat_with_epsilon(p->score, 1.0, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->x, 10.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->y, 6.0 / 32, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->w, 20.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->h, 20.0 / 32, 1e-3);
+  /* Dog: input x 20..24, y 8..12 = cell (5,2), centre (20,8) → input box
+   * x 17..27, y 3..13 → picture x 34..54, y 0 (clipped) .. 10. */
+  VigilDetection *g = &g_array_index(out, VigilDetection, 1);
+  g_assert_cmpstr(g->label, ==, "dog");
+  g_assert_cmpfloat_with_epsilon(g->score, 0.5, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->x, 34.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->y, 0, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->w, 20.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->h, 10.0 / 32, 1e-3);
+
+  /* The camera's filter: persons at 0.6 and above. */
+  const char *classes[] = {"person", NULL};
+  vigil_detections_filter(out, classes, 0.6);
+  g_assert_cmpuint(out->len, ==, 1);
+
+  /* A plain picture: nothing. */
+  memset(rgb, 0, 64 * 32 * 3);
+  g_autoptr(GArray) none = vigil_detector_detect(d, &img, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(none->len, ==, 0);
+}
+
+static void test_missing_model(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDetector) d = vigil_detector_open("no-such-model", "/nonexistent", &error);
+  g_assert_null(d);
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "no-such-model.onnx"));
+}
+
+static void test_fake(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDetector) d = vigil_detector_open("fake", NULL, &error);
+  g_assert_no_error(error);
+  g_autofree guint8 *rgb = g_malloc0(100 * 50 * 3);
+  VigilRgbImage img = {rgb, 100, 50};
+  g_autoptr(GArray) none = vigil_detector_detect(d, &img, &error);
+  g_assert_cmpuint(none->len, ==, 0);
+  for (int y = 10; y < 30; y++) {
+    for (int x = 50; x < 60; x++) {
+      guint8 *p = rgb + (y * 100 + x) * 3;
+      p[0] = 255;
+      p[2] = 255;
+    }
+  }
+  g_autoptr(GArray) one = vigil_detector_detect(d, &img, &error);
+  g_assert_cmpuint(one->len, ==, 1);
+  VigilDetection *p = &g_array_index(one, VigilDetection, 0);
+  g_assert_cmpstr(p->label, ==, "person");
+  g_assert_cmpfloat_with_epsilon(p->x, 0.5, EPS);
+  g_assert_cmpfloat_with_epsilon(p->y, 0.2, EPS);
+  g_assert_cmpfloat_with_epsilon(p->w, 0.1, EPS);
+  g_assert_cmpfloat_with_epsilon(p->h, 0.4, EPS);
+}
+
+static void test_hog_blank(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDetector) d = vigil_detector_open("hog", NULL, &error);
+  g_assert_no_error(error);
+  g_autofree guint8 *rgb = g_malloc0(320 * 240 * 3);
+  VigilRgbImage img = {rgb, 320, 240};
+  g_autoptr(GArray) out = vigil_detector_detect(d, &img, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(out->len, ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/detect/labels", test_labels);
+  g_test_add_func("/detect/letterbox", test_letterbox);
+  g_test_add_func("/detect/centernet-decode", test_centernet_decode);
+  g_test_add_func("/detect/nms", test_nms);
+  g_test_add_func("/detect/filter", test_filter);
+  g_test_add_func("/detect/planted-model", test_planted_model);
+  g_test_add_func("/detect/missing-model", test_missing_model);
+  g_test_add_func("/detect/fake", test_fake);
+  g_test_add_func("/detect/hog-blank", test_hog_blank);
+  return g_test_run();
+}
