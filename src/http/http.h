@@ -77,5 +77,7 @@ void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera);
 void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera);
 void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera);
 void vigil_api_events(VigilRequest *req);
+/* /api/v1/walls, /api/v1/walls/{name} (api-walls.c). */
+void vigil_api_walls(VigilRequest *req);
 
 G_END_DECLS

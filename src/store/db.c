@@ -99,6 +99,13 @@ static const char *const migrations[] = {
   "  recording INTEGER);"
   "CREATE INDEX events_start ON events (start_us);"
   "CREATE INDEX events_camera_start ON events (camera, start_us);",
+  /* 6: saved video walls. body is the wall's JSON (layout, tiles, effects)
+   * as checked by http/api-walls.c; name is the slug in /wall/{name}. */
+  "CREATE TABLE walls ("
+  "  name TEXT PRIMARY KEY,"
+  "  body TEXT NOT NULL,"
+  "  created_us INTEGER NOT NULL,"
+  "  updated_us INTEGER NOT NULL);",
 };
 
 int
