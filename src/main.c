@@ -20,6 +20,7 @@
 #include "http/http.h"
 #include "record/recorder.h"
 #include "record/repair.h"
+#include "events/thumbnail.h"
 #include "record/retention.h"
 #include "vigil-config.h"
 
@@ -169,6 +170,7 @@ int main(int argc, char **argv)
   }
   app.settings = load_settings(app.store);
   vigil_events_init(app.store);
+  vigil_event_thumbnails_init(app.data_dir);
 
   app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
   if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
@@ -208,6 +210,7 @@ int main(int argc, char **argv)
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
+  vigil_event_thumbnails_flush();
   vigil_events_shutdown();
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
     g_warning("some camera pipelines did not stop within 5 s");

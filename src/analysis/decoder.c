@@ -143,6 +143,12 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
 
 GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error)
 {
+  return vigil_decode_jpeg_scaled(codec, data, size, 0, error);
+}
+
+GBytes *vigil_decode_jpeg_scaled(VigilCodec codec, const guint8 *data, gsize size,
+                                 int max_width, GError **error)
+{
   AVCodecContext *ctx = open_context(codec, FALSE, error);
   if (!ctx)
     return NULL;
@@ -162,8 +168,14 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GErr
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no JPEG encoder");
     goto out;
   }
-  enc->width = frame->width;
-  enc->height = frame->height;
+  /* Even sizes: 4:2:0 JPEG. */
+  int out_w = frame->width, out_h = frame->height;
+  if (max_width > 0 && frame->width > max_width) {
+    out_w = max_width & ~1;
+    out_h = MAX(2, (int)((gint64)frame->height * out_w / frame->width) & ~1);
+  }
+  enc->width = out_w;
+  enc->height = out_h;
   enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
   enc->time_base = (AVRational){1, 25};
   enc->flags |= AV_CODEC_FLAG_QSCALE;
@@ -173,11 +185,11 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GErr
     goto out;
   }
   yuv->format = AV_PIX_FMT_YUVJ420P;
-  yuv->width = frame->width;
-  yuv->height = frame->height;
+  yuv->width = out_w;
+  yuv->height = out_h;
   if (av_frame_get_buffer(yuv, 32) < 0)
     goto fail_convert;
-  sws = sws_getContext(frame->width, frame->height, frame->format, frame->width, frame->height,
+  sws = sws_getContext(frame->width, frame->height, frame->format, out_w, out_h,
                        AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, NULL, NULL, NULL);
   if (!sws)
     goto fail_convert;

@@ -34,5 +34,9 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsi
 
 /* One-shot: decodes the keyframe @data at full size and encodes it as JPEG. */
 GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error);
+/* The same, scaled down to at most @max_width wide (aspect kept; 0 = full
+ * size): event thumbnails. */
+GBytes *vigil_decode_jpeg_scaled(VigilCodec codec, const guint8 *data, gsize size,
+                                 int max_width, GError **error);
 
 G_END_DECLS

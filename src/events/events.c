@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/util.h"
+#include "events/thumbnail.h"
 
 typedef struct {
   guint id;
@@ -123,6 +124,12 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
   json_builder_set_member_name(b, "recording");
   if (e->recording)
     json_builder_add_int_value(b, e->recording);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "thumbnail");
+  g_autofree gchar *thumbnail = vigil_event_thumbnail_url(e);
+  if (thumbnail)
+    json_builder_add_string_value(b, thumbnail);
   else
     json_builder_add_null_value(b);
   json_builder_end_object(b);
@@ -243,6 +250,22 @@ gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, do
   gint64 id = e ? e->id : 0;
   vigil_event_free(e);
   return id;
+}
+
+void vigil_events_republish(gint64 id)
+{
+  if (!bus)
+    return;
+  VigilEvent *open = g_hash_table_lookup(bus->open, &id);
+  if (open) {
+    publish_event(open);
+    return;
+  }
+  if (!bus->store)
+    return;
+  g_autoptr(VigilEvent) stored = vigil_store_get_event(bus->store, id, NULL);
+  if (stored)
+    publish_event(stored);
 }
 
 void vigil_events_set_recording(gint64 id, gint64 recording_id)

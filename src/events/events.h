@@ -30,6 +30,8 @@ void vigil_events_end(gint64 id, gint64 end_us);
 /* An event with start = end (barcode). Returns its id. */
 gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, double score,
                         const char *label, const char *data_json);
+/* Publishes event @id again as it stands (its thumbnail was just written). */
+void vigil_events_republish(gint64 id);
 /* Links an event to the recording it started. */
 void vigil_events_set_recording(gint64 id, gint64 recording_id);
 
@@ -58,7 +60,8 @@ typedef struct {
 } VigilEventCounters;
 void vigil_events_get_counters(VigilEventCounters *counters);
 
-/* The API's event object. */
+/* The API's event object ("thumbnail": its URL when the file exists, else
+ * null: events/thumbnail.h). */
 JsonNode *vigil_event_to_json(const VigilEvent *event);
 
 G_END_DECLS
