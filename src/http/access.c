@@ -180,10 +180,15 @@ gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg)
   return !sep || g_ascii_strcasecmp(sep + 3, host) != 0;
 }
 
+/* The web UI's fetches carry "X-Vigil-UI: 1": their 401 must not pop the
+ * browser's Basic dialog (the page sends the user to /login instead). */
 static void reply_unauthorized(SoupServerMessage *msg, const char *message)
 {
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                               "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
+  const char *ui = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+                                                "X-Vigil-UI");
+  if (g_strcmp0(ui, "1") != 0)
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                 "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
   vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "%s", message);
 }
 

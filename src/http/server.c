@@ -211,14 +211,19 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   const char *method = soup_server_message_get_method(msg);
 
   if (!g_str_has_prefix(path, "/api/v1/")) {
-    /* /metrics and the web UI: authenticated like the API (replies 401/429
-     * itself). Metrics cover every camera, so they are for admins. */
+    /* The web UI's pages, scripts and styles hold no data (every datum comes
+     * from the authenticated API), so they are served to anyone: the login
+     * page must load before a login. */
+    if (!g_str_equal(path, "/metrics")) {
+      vigil_web_serve(msg, path);
+      return;
+    }
+    /* /metrics: authenticated like the API (replies 401/429 itself). Metrics
+     * cover every camera, so they are for admins. */
     g_autoptr(VigilIdentity) web_identity = vigil_http_authenticate(self->app, msg);
     if (!web_identity)
       return;
-    if (!g_str_equal(path, "/metrics"))
-      vigil_web_serve(msg, path);
-    else if (!g_str_equal(web_identity->role, "admin"))
+    if (!g_str_equal(web_identity->role, "admin"))
       vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN, "metrics are for admins");
     else
       vigil_api_metrics(self->app, msg);

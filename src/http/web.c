@@ -2,10 +2,12 @@
  * by meson, with mpegts.js vendored from web/node_modules at build time), so
  * vigil needs no CDN and works offline.
  *
- *   /               web/index.html
+ *   a page path     web/pages/<page>.html (the table `pages` below)
  *   /live/{id}      web/live.html (one camera, full window)
  *   /static/...     web/static/... (scripts, styles, vendored libraries)
  *
+ * Nothing here is secret: the pages fetch every datum from the authenticated
+ * API, so server.c serves them without a login (the login page must load).
  * Files are revalidated on each use (no-cache + ETag): a new vigil binary must
  * never run with an old cached player. */
 #define G_LOG_DOMAIN "vigil-http"
@@ -58,14 +60,77 @@ static const char *etag_for(const char *resource, GBytes *bytes)
   return etag;
 }
 
+/* URL path → page. In a pattern "*" is one path segment (a camera id or a
+ * wall name); the first matching row wins, so fixed paths come before
+ * patterns that would also match them. A page whose file is not built (yet)
+ * answers 404. Add rows; keep the order. */
+static const struct {
+  const char *pattern, *resource;
+} pages[] = {
+    {"/login", "/pages/login.html"},
+    {"/", "/pages/grid.html"},
+    {"/cameras/new", "/pages/camera-edit.html"},
+    {"/cameras/*/edit", "/pages/camera-edit.html"},
+    {"/cameras/*", "/pages/camera.html"},
+    {"/live/*", "/live.html"},
+    {"/recordings", "/pages/recordings.html"},
+    {"/events", "/pages/events.html"},
+    {"/walls", "/pages/walls.html"},
+    {"/wall/*", "/pages/wall.html"},
+    {"/system", "/pages/system.html"},
+    {"/users", "/pages/users.html"},
+};
+
+/* A "*" segment: what a camera id or a wall name can be (the page itself
+ * checks with the API), never "." or ".." or anything with a slash. */
+static gboolean segment_is_name(const char *s, gsize len)
+{
+  if (len == 0 || len > 128 || (len <= 2 && s[0] == '.' && s[len - 1] == '.'))
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum(s[i]) && !strchr("-_.~%", s[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean path_matches(const char *pattern, const char *path)
+{
+  while (*pattern && *path) {
+    if (*pattern == '*') {
+      gsize len = strcspn(path, "/");
+      if (!segment_is_name(path, len))
+        return FALSE;
+      pattern++;
+      path += len;
+    } else if (*pattern++ != *path++) {
+      return FALSE;
+    }
+  }
+  return !*pattern && !*path;
+}
+
+/* The resource of a page path, or NULL. A trailing slash is the same page. */
+static const char *page_for(const char *path)
+{
+  g_autofree gchar *trimmed = g_strdup(path);
+  gsize len = strlen(trimmed);
+  if (len > 1 && trimmed[len - 1] == '/')
+    trimmed[len - 1] = '\0';
+  if (g_str_equal(trimmed, "/index.html"))
+    return "/pages/grid.html";
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
+    if (path_matches(pages[i].pattern, trimmed))
+      return pages[i].resource;
+  return NULL;
+}
+
 void vigil_web_serve(SoupServerMessage *msg, const char *path)
 {
   const char *method = soup_server_message_get_method(msg);
   g_autofree gchar *resource = NULL;
-  if (g_str_equal(path, "/") || g_str_equal(path, "/index.html")) {
-    resource = g_strdup(WEB_PREFIX "/index.html");
-  } else if (g_str_has_prefix(path, "/live/") && vigil_slug_is_valid(path + strlen("/live/"))) {
-    resource = g_strdup(WEB_PREFIX "/live.html");
+  const char *page = page_for(path);
+  if (page) {
+    resource = g_strconcat(WEB_PREFIX, page, NULL);
   } else if (g_str_has_prefix(path, "/static/") && !strstr(path, "..") && !strstr(path, "//")) {
     resource = g_strconcat(WEB_PREFIX, path, NULL);
   } else {

@@ -329,12 +329,23 @@ class SecurityMatrixTest(unittest.TestCase):
         self.assertEqual(call(self.vigil, "GET", "/metrics").status, 401)
         self.assertNotIn(CAMERA_SECRET.encode(), req(self.vigil, "GET", "/metrics", "admin").body)
 
-    def test_web_pages_need_a_login(self):
-        for path in ("/", "/live/cam-a"):
+    def test_web_pages_hold_no_data(self):
+        # Pages, scripts and styles load without a login (the login page must);
+        # they hold no camera data: that comes from the API, which needs one.
+        for path in ("/", "/login", "/live/cam-a", "/static/js/ui.js"):
             with self.subTest(path=path):
-                self.assertEqual(call(self.vigil, "GET", path).status, 401)
+                r = call(self.vigil, "GET", path)
+                self.assertEqual(r.status, 200)
+                self.assertNotIn(b"cam-a", r.body)
+                self.assertNotIn(CAMERA_SECRET.encode(), r.body)
                 for user in PASSWORDS:
                     self.assertEqual(req(self.vigil, "GET", path, user).status, 200)
+        # The UI's own requests get no Basic challenge (no browser dialog).
+        r = call(self.vigil, "GET", "/api/v1/cameras", headers={"X-Vigil-UI": "1"})
+        self.assertEqual(r.status, 401)
+        self.assertIsNone(r.header("WWW-Authenticate"))
+        r = call(self.vigil, "GET", "/api/v1/cameras")
+        self.assertTrue((r.header("WWW-Authenticate") or "").startswith("Basic"))
 
     # --- one's own password ---
 

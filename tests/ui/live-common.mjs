@@ -28,7 +28,7 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(fn, ms, what) {
+export async function waitFor(fn, ms, what) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
@@ -38,7 +38,9 @@ async function waitFor(fn, ms, what) {
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
 
-export async function startAll(fakecamArgs = ['--scene', 'motion:0']) {
+// options.camera (default true): add fakecam's cam1 as camera "cam" and wait
+// until it streams; false leaves vigil without cameras (env.cam is null).
+export async function startAll(fakecamArgs = ['--scene', 'motion:0'], { camera = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-'));
   const fport = await freePort();
   const fakecam = spawn(FAKECAM_BIN, ['--port', String(fport), ...fakecamArgs],
@@ -59,21 +61,25 @@ export async function startAll(fakecamArgs = ['--scene', 'motion:0']) {
     method, headers: { Authorization: auth, 'Content-Type': 'application/json' },
     body: body ? JSON.stringify(body) : undefined });
   await waitFor(async () => (await fetch(base + '/api/v1/health')).ok, 15000, 'vigil');
+  const stop = () => {
+    vigil.kill('SIGTERM');
+    fakecam.kill('SIGTERM');
+    setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500);
+  };
+  const rtsp = `rtsp://127.0.0.1:${fport}`;
+  if (!camera) return { base, cam: null, api, stop, dir, vigil, rtsp };
   const r = await api('POST', '/api/v1/cameras',
                       { name: 'cam', source: `rtsp://127.0.0.1:${fport}/cam1` });
   if (r.status !== 201) throw new Error('camera create: ' + r.status);
   const cam = (await r.json()).id;
   await waitFor(async () => (await (await api('GET', `/api/v1/cameras/${cam}`)).json())
     .status.state === 'streaming', 30000, 'camera streaming');
-  const stop = () => {
-    vigil.kill('SIGTERM');
-    fakecam.kill('SIGTERM');
-    setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500);
-  };
-  return { base, cam, api, stop, dir, vigil };
+  return { base, cam, api, stop, dir, vigil, rtsp };
 }
 
-export async function launchBrowser() {
+// options.credentials (default true): answer Basic challenges as admin. The
+// web UI's tests pass false and log in through the form.
+export async function launchBrowser({ credentials = true, viewport } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'vigil-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -81,8 +87,8 @@ export async function launchBrowser() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
            '--disable-background-networking', '--disable-component-update', '--disable-sync',
            '--autoplay-policy=no-user-gesture-required'],
-    httpCredentials: { username: 'admin', password: PASSWORD },
-    viewport: { width: 1280, height: 720 },
+    httpCredentials: credentials ? { username: 'admin', password: PASSWORD } : undefined,
+    viewport: viewport || { width: 1280, height: 720 },
   });
   const close = async () => {
     await context.close();
@@ -91,9 +97,19 @@ export async function launchBrowser() {
   return { context, close };
 }
 
-// Opens /live/{cam} and resolves with the ms from navigation to the first
-// painted frame.
+// Logs @context in as @user through POST /api/v1/session: the session cookie
+// then goes with the pages' requests, as after the login form.
+export async function loginContext(context, base, user = 'admin', password = PASSWORD) {
+  const r = await context.request.post(`${base}/api/v1/session`,
+                                       { data: { username: user, password } });
+  if (r.status() !== 200) throw new Error(`login as ${user}: ${r.status()}`);
+  return r.json();
+}
+
+// Opens /live/{cam} (logged in as admin) and resolves with the ms from
+// navigation to the first painted frame.
 export async function openLive(page, base, cam) {
+  await loginContext(page.context(), base);
   const t0 = Date.now();
   await page.goto(`${base}/live/${cam}`);
   await page.waitForFunction(() => {

@@ -2,7 +2,7 @@
 // advance within 1 s of opening the page and stay less than 0.5 s behind the
 // live edge after 60 s. Prints TAP. VIGIL_UI_SECONDS shortens the 60 s run.
 import { existsSync } from 'node:fs';
-import { startAll, launchBrowser, openLive, playerState, sleep } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, openLive, playerState, sleep } from './live-common.mjs';
 
 if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
   console.log('1..0 # SKIP chromium is not installed');
@@ -73,6 +73,7 @@ try {
 // plainly that it cannot; it must never sit on a black picture silently.
 const env265 = await startAll(['--codec', 'h265', '--size', '640x360', '--gop', '1']);
 const browser265 = await launchBrowser();
+await loginContext(browser265.context, env265.base);
 try {
   const page = await browser265.context.newPage();
   await page.goto(`${env265.base}/live/${env265.cam}`);

@@ -1,5 +1,9 @@
 // The /live/{id} page: one camera, full window.
 import { LivePlayer } from './live-player.js';
+import { getSession } from './ui.js';
+
+// No session: off to /login?next=/live/{id} (getSession never resolves then).
+await getSession();
 
 const id = decodeURIComponent(location.pathname.replace(/^\/live\//, '').replace(/\/$/, ''));
 document.title = id + ' · vigil live';

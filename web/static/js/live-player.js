@@ -81,7 +81,7 @@ export class LivePlayer {
     let codec = 'h264';
     try {
       const r = await fetch(`${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}`,
-                            { credentials: 'same-origin' });
+                            { credentials: 'same-origin', headers: { 'X-Vigil-UI': '1' } });
       if (r.status === 404) return this.say('No such camera.');
       if (r.ok) codec = (await r.json()).status?.codec || 'h264';
     } catch (e) { /* offline: try anyway */ }
