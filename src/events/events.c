@@ -121,15 +121,15 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
     json_builder_add_value(b, data);
   else
     json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "recording");
-  if (e->recording)
-    json_builder_add_int_value(b, e->recording);
-  else
-    json_builder_add_null_value(b);
   json_builder_set_member_name(b, "thumbnail");
   g_autofree gchar *thumbnail = vigil_event_thumbnail_url(e);
   if (thumbnail)
     json_builder_add_string_value(b, thumbnail);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "recording");
+  if (e->recording)
+    json_builder_add_int_value(b, e->recording);
   else
     json_builder_add_null_value(b);
   json_builder_end_object(b);
