@@ -389,8 +389,6 @@ static JsonNode *wall_to_json(VigilRequest *req, const VigilWall *wall)
           req->app->store, json_object_get_int_member(s, "recording"), NULL);
       /* A recording deleted since stays visible as a dead id: it says nothing. */
       allowed = !r || vigil_request_can(req, r->camera, VIGIL_RIGHT_PLAYBACK);
-      if (r && allowed)
-        json_object_set_string_member(s, "camera", r->camera);
     }
     if (!allowed) {
       JsonObject *denied = json_object_new();

@@ -88,6 +88,9 @@ class WallsTest(unittest.TestCase):
         r = self.req("POST", "/api/v1/walls", body)
         self.assertEqual(r.status, 201, r.body)
         self.assertEqual(r.json()["name"], "front-gate")
+        # What GET answers can be PUT back unchanged.
+        w = self.req("GET", "/api/v1/walls/crud2").json()
+        self.assertEqual(self.req("PUT", "/api/v1/walls/crud2", w).status, 200)
         # DELETE → 204, then 404.
         self.assertEqual(self.req("DELETE", "/api/v1/walls/crud2").status, 204)
         self.assertEqual(self.req("DELETE", "/api/v1/walls/crud2").status, 404)
