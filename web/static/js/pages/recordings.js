@@ -60,9 +60,11 @@ const shiftDay = (n) => {
   reload();
 };
 const zoomLabel = el('span', { class: 'small muted', 'aria-live': 'polite' });
-const tl = el('div', { class: 'tl', id: 'timeline', role: 'group', tabindex: '0',
-  'aria-label': 'Timeline of the day: click to play from that time, drag to select a range, arrow keys move, Enter plays' });
-const tlScroll = el('div', { class: 'tl-scroll' }, tl);
+const tl = el('div', { class: 'tl', id: 'timeline' });
+// The scrolling box takes the focus, not the (wider) timeline: focusing the
+// timeline would scroll its left edge (midnight) into view.
+const tlScroll = el('div', { class: 'tl-scroll', role: 'group', tabindex: '0',
+  'aria-label': 'Timeline of the day: click to play from that time, drag to select a range, arrow keys move, Enter plays' }, tl);
 const hover = el('div', { class: 'tl-hover', hidden: true });
 const tlWrap = el('div', { class: 'tl-wrap' }, hover, tlScroll);
 const playerBox = el('div', { id: 'player' });
@@ -327,7 +329,7 @@ tl.addEventListener('wheel', (e) => {
   zoom(e.deltaY < 0 ? 1 : -1, msOf(xIn(e)));
 }, { passive: false });
 let keyMs = null;
-tl.addEventListener('keydown', (e) => {
+tlScroll.addEventListener('keydown', (e) => {
   const step = DAY_MS / state.zoom / 20;
   if (keyMs === null) keyMs = player.wallClock() ?? t0() + DAY_MS / 2;
   if (e.key === 'ArrowRight') keyMs += step;
@@ -339,7 +341,7 @@ tl.addEventListener('keydown', (e) => {
   e.preventDefault();
   keyMs = Math.max(t0(), Math.min(t0() + DAY_MS - 1, keyMs));
   drawCursor(keyMs, false);
-  tl.setAttribute('aria-valuetext', fmtClock(keyMs));
+  tlScroll.setAttribute('aria-valuetext', fmtClock(keyMs));
   status.textContent = `Timeline at ${fmtClock(keyMs)}; Enter plays from there.`;
 });
 

@@ -85,6 +85,7 @@ function edit(w) {
 function closeBuilder() {
   preview?.stop();
   preview = null;
+  previewKey = null;
   draft = null;
   clear(builderBox);
 }
@@ -235,12 +236,23 @@ function tileEditor() {
     el('div', { class: 'wb-preview', id: 'tile-preview', 'aria-label': 'Preview of the tile' }));
 }
 
+// The selected tile, live with its effect. Re-rendering the builder keeps
+// the running preview (moved into the new layout) unless the source changed,
+// so changing effects and parameters does not reconnect the video.
+let previewKey = null;
 function startPreview() {
-  preview?.stop();
-  preview = null;
   const box = document.getElementById('tile-preview');
   const t = draft.tiles[selected];
-  if (!box || !t || !t.source || t.source.denied) return;
+  const key = t && t.source && !t.source.denied ? JSON.stringify(t.source) : null;
+  if (preview && key === previewKey && box) {
+    box.replaceWith(preview.container);
+    preview.setEffect(t.effect?.name || 'none', t.effect?.params || {});
+    return;
+  }
+  preview?.stop();
+  preview = null;
+  previewKey = key;
+  if (!box || !key) return;
   box.classList.add('wall-tile');
   preview = new WallTile(box, structuredClone(t), { apiGet: (p) => api('GET', p) });
   preview.start().catch(() => {});
