@@ -174,8 +174,21 @@ async function load() {
   draw();
 }
 
+// A camera added since the page loaded: learn its name (once per id).
+const asked = new Set();
+async function learnName(id) {
+  if (!id || names.has(id) || asked.has(id)) return;
+  asked.add(id);
+  try {
+    const c = await api('GET', `/cameras/${encodeURIComponent(id)}`);
+    names.set(id, c.name || id);
+    draw();
+  } catch { /* the id will do */ }
+}
+
 sse('/events/stream', (type, data) => {
   if (type !== 'event' || !data || !data.id) return;
+  learnName(data.camera);
   const i = events.findIndex((e) => e.id === data.id);
   if (i >= 0) events[i] = data;
   else {
