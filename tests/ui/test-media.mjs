@@ -135,7 +135,30 @@ try {
      `the wall clock shows the recording's time (${new Date(clock).toISOString()} in ${rec.start}…${rec.end})`);
   const clockText = await page.textContent('.pb-clock');
   ok(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(clockText), `wall clock text "${clockText}"`);
-  await shoot(page, 'recordings');
+  // A full-page shot resizes the view, which resets the timeline's sideways
+  // scroll: shoot a tall viewport instead, with the playhead scrolled in.
+  await page.setViewportSize({ width: 1280, height: 1100 });
+  await page.evaluate(() => {
+    const sc = document.querySelector('.tl-scroll'), cur = document.querySelector('.tl-cursor');
+    sc.scrollLeft = cur.offsetLeft - sc.clientWidth / 3;
+    window.scrollTo(0, 0);
+  });
+  await page.screenshot({ path: `${shots}/recordings.png` });
+  await page.setViewportSize({ width: 1280, height: 720 });
+  // Step to the next and previous event (events placed in the recording).
+  await page.evaluate((ms) => window.vigilPlayback.setEvents([
+    { id: 901, start: new Date(ms + 1500).toISOString() },
+    { id: 902, start: new Date(ms + 7000).toISOString() }]), recStart);
+  await page.evaluate(() => { window.vigilPlayback.video.currentTime = 2.5; });
+  await sleep(300);
+  await page.click('.pb-next');
+  await sleep(600);
+  const afterNext = Number(await page.getAttribute('.pb-clock', 'data-wallclock')) - recStart;
+  ok(afterNext > 5000 && afterNext < 7500, `next event: the picture jumps to ${afterNext} ms (event at 7000, shown from 1 s before)`);
+  await page.click('.pb-prev');
+  await sleep(600);
+  const afterPrev = Number(await page.getAttribute('.pb-clock', 'data-wallclock')) - recStart;
+  ok(afterPrev >= 0 && afterPrev < 2500, `previous event: the picture jumps to ${afterPrev} ms (event at 1500)`);
   await page.evaluate(() => { const v = window.vigilPlayback.video; v.currentTime = 0.2; });
   await sleep(500);
   await page.selectOption('.pb-speed', '4');

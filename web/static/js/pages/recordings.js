@@ -405,5 +405,11 @@ sse('/events/stream', (type, data) => {
   }
 });
 
+// After a resize the playhead may be out of view: bring it back.
+window.addEventListener('resize', () => {
+  const t = player.wallClock();
+  if (t !== null && !player.video.paused) drawCursor(t);
+});
+
 zoom(0);
 await reload();
