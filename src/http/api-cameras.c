@@ -61,6 +61,11 @@ void vigil_api_cameras(VigilRequest *req)
     return;
   }
 
+  /* A camera may be called "probe": only POST (which no camera takes) probes. */
+  if (g_str_equal(id, "probe") && !req->segments[2] && g_str_equal(req->method, "POST")) {
+    vigil_api_camera_probe(req);
+    return;
+  }
   VigilCamera *camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(manager, id) : NULL;
   /* A camera this user may not see is answered exactly like a missing one. */
   if (!camera || !vigil_request_can_see(req, id)) {

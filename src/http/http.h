@@ -76,6 +76,8 @@ void vigil_api_recordings(VigilRequest *req);
 void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera);
 void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera);
 void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera);
+/* POST /api/v1/cameras/probe: test a source before saving it (api-probe.c). */
+void vigil_api_camera_probe(VigilRequest *req);
 void vigil_api_events(VigilRequest *req);
 /* /api/v1/walls, /api/v1/walls/{name} (api-walls.c). */
 void vigil_api_walls(VigilRequest *req);

@@ -9,7 +9,10 @@
  * Nothing here is secret: the pages fetch every datum from the authenticated
  * API, so server.c serves them without a login (the login page must load).
  * Files are revalidated on each use (no-cache + ETag): a new vigil binary must
- * never run with an old cached player. */
+ * never run with an old cached player. Text files (HTML, JS, CSS, SVG, JSON)
+ * go gzip-compressed to clients that accept it: compressed once on first use
+ * and kept (the resources never change while vigil runs), with their own ETag
+ * and "Vary: Accept-Encoding" so caches keep the two forms apart. */
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "http/http.h"
@@ -124,6 +127,66 @@ static const char *page_for(const char *path)
   return NULL;
 }
 
+static gboolean is_compressible(const char *path)
+{
+  static const char *const exts[] = {".html", ".js", ".mjs", ".css", ".svg", ".json", ".map"};
+  for (guint i = 0; i < G_N_ELEMENTS(exts); i++)
+    if (g_str_has_suffix(path, exts[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean accepts_gzip(SoupMessageHeaders *req_headers)
+{
+  const char *accept = soup_message_headers_get_list(req_headers, "Accept-Encoding");
+  if (!accept)
+    return FALSE;
+  GSList *unacceptable = NULL;
+  GSList *codings = soup_header_parse_quality_list(accept, &unacceptable);
+  gboolean gzip = FALSE;
+  for (GSList *l = codings; l; l = l->next)
+    if (g_ascii_strcasecmp(l->data, "gzip") == 0 || g_str_equal(l->data, "*"))
+      gzip = TRUE;
+  for (GSList *l = unacceptable; l; l = l->next)
+    if (g_ascii_strcasecmp(l->data, "gzip") == 0)
+      gzip = FALSE;
+  soup_header_free_list(codings);
+  soup_header_free_list(unacceptable);
+  return gzip;
+}
+
+static GBytes *gzip_bytes(GBytes *input)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new(mem, G_CONVERTER(z));
+  gsize size = 0;
+  const void *data = g_bytes_get_data(input, &size);
+  if (!g_output_stream_write_all(out, data, size, NULL, NULL, NULL) ||
+      !g_output_stream_close(out, NULL, NULL))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(mem));
+}
+
+/* The gzip form of @resource, compressed on first use; NULL when it would not
+ * be smaller. Main thread only. */
+static GBytes *gzipped_for(const char *resource, GBytes *bytes)
+{
+  static GHashTable *cache; /* resource path → GBytes (empty: not worth it) */
+  if (!cache)
+    cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+  GBytes *gz = g_hash_table_lookup(cache, resource);
+  if (!gz) {
+    gz = gzip_bytes(bytes);
+    if (!gz || g_bytes_get_size(gz) + 64 >= g_bytes_get_size(bytes)) {
+      g_clear_pointer(&gz, g_bytes_unref);
+      gz = g_bytes_new(NULL, 0);
+    }
+    g_hash_table_insert(cache, g_strdup(resource), gz);
+  }
+  return g_bytes_get_size(gz) ? gz : NULL;
+}
+
 void vigil_web_serve(SoupServerMessage *msg, const char *path)
 {
   const char *method = soup_server_message_get_method(msg);
@@ -150,19 +213,31 @@ void vigil_web_serve(SoupServerMessage *msg, const char *path)
   SoupMessageHeaders *req_headers = soup_server_message_get_request_headers(msg);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
   const char *etag = etag_for(resource, bytes);
+  GBytes *gz = NULL; /* owned by the cache */
+  g_autofree gchar *gz_etag = NULL;
+  if (is_compressible(resource)) {
+    soup_message_headers_append(headers, "Vary", "Accept-Encoding");
+    if (accepts_gzip(req_headers) && (gz = gzipped_for(resource, bytes))) {
+      /* Another representation, so another ETag ("…-gz"). */
+      gz_etag = g_strdup_printf("%.*s-gz\"", (int)strlen(etag) - 1, etag);
+      etag = gz_etag;
+      soup_message_headers_replace(headers, "Content-Encoding", "gzip");
+    }
+  }
   soup_message_headers_replace(headers, "ETag", etag);
   soup_message_headers_replace(headers, "Cache-Control", "no-cache");
   soup_message_headers_replace(headers, "X-Content-Type-Options", "nosniff");
   const char *if_none = soup_message_headers_get_one(req_headers, "If-None-Match");
   if (if_none && g_str_equal(if_none, etag)) {
+    soup_message_headers_remove(headers, "Content-Encoding");
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED, NULL);
     return;
   }
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
   gsize size = 0;
-  const char *data = g_bytes_get_data(bytes, &size);
+  const char *data = g_bytes_get_data(gz ? gz : bytes, &size);
   soup_message_headers_set_content_type(headers, content_type_for(resource), NULL);
-  /* The bytes live in the binary's read-only data for ever. */
+  /* The bytes live in the binary's read-only data (or the gzip cache) for ever. */
   soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_STATIC, data,
                            size);
 }

@@ -321,7 +321,9 @@ function renderNav(header, user, active) {
       el('nav', { id: menuId, class: 'nav-menu', 'aria-label': 'Main' },
         el('ul', { class: 'nav-links' }, links),
         el('div', { class: 'nav-user' },
-          el('span', { class: 'nav-user-name', title: `${user.name} (${user.role})` },
+          // Everyone's own password and API tokens live on /users.
+          el('a', { class: 'nav-user-name', href: '/users', title: `${user.name} (${user.role}): my account`,
+            'aria-label': `My account: ${user.name}, ${user.role}` },
             user.name, ' ', el('span', { class: 'badge' }, user.role)),
           el('button', { class: 'btn btn-small', type: 'button', id: 'logout', onclick: logout },
             'Log out')))));

@@ -1,11 +1,14 @@
 // / : the camera grid. One live tile per camera the user may view (name,
 // state, recording dot; click opens the camera page). States refresh every
-// 3 s; tiles are rebuilt only when the set of cameras changes.
-import { api, el, clear, startPage, isAdmin, can } from '../ui.js';
+// 3 s and at once when the events stream reports a camera's state change;
+// tiles are rebuilt only when the set of cameras changes.
+import { api, el, clear, startPage, can, sse } from '../ui.js';
 import { LivePlayer } from '../live-player.js';
 
 const user = await startPage({ title: 'Cameras', active: 'cameras' });
 const main = document.getElementById('main');
+// Adding cameras needs control on every camera ("*"): admins and some operators.
+const mayAdd = can(user, '*', 'control');
 const tiles = new Map();   // id → { tile, player, badge, rec }
 let shownIds = null;
 
@@ -57,12 +60,12 @@ function render(cams) {
     shownIds = ids;
     const head = el('div', { class: 'page-head' },
       el('h1', null, 'Cameras'),
-      isAdmin(user) && cams.length
+      mayAdd && cams.length
         ? el('a', { class: 'btn btn-primary', href: '/cameras/new' }, '+ Add camera') : null);
     if (!cams.length) {
       clear(main, head, el('div', { class: 'card empty', id: 'empty' },
         el('p', null, 'No cameras yet.'),
-        isAdmin(user)
+        mayAdd
           ? el('a', { class: 'btn btn-primary', href: '/cameras/new' }, 'Add camera')
           : el('p', null, 'Ask an administrator to add one or to give you access.')));
       return;
@@ -88,5 +91,10 @@ async function refresh() {
 
 await refresh();
 setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, 3000);
+let soon = 0;
+sse('/events/stream', (type) => {
+  if (type !== 'camera' || soon) return;
+  soon = setTimeout(() => { soon = 0; refresh(); }, 200);
+});
 // For tests and debugging.
 window.vigilTiles = tiles;
