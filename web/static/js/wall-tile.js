@@ -56,13 +56,20 @@ export class WallTile {
       this.player.load(rec);
     }
     const effect = this.tile.effect || { name: 'none', params: {} };
-    this.view = new EffectView(fxBox, this.player.video,
-                               { effect: effect.name, params: effect.params });
+    this.fxBox = fxBox;
     this.container.dataset.effect = effect.name;
     this.container.title = `${this.label}${effect.name !== 'none' ? ' · ' + EFFECTS[effect.name]?.label : ''}`;
-    await this.view.init();
     this.watchdog = setInterval(() => this.check(), 5000);
+    // A tile without an effect shows its video as is: no WebGL context
+    // (browsers allow about 16 per page).
+    if (effect.name !== 'none') await this.startView(effect);
     return this;
+  }
+
+  async startView(effect) {
+    this.view = new EffectView(this.fxBox, this.player.video,
+                               { effect: effect.name, params: effect.params });
+    await this.view.init();
   }
 
   get video() { return this.player ? this.player.video : null; }
@@ -87,12 +94,14 @@ export class WallTile {
     this.tile.effect = { name, params };
     this.container.dataset.effect = name;
     if (this.view) this.view.setEffect(name, params);
+    else if (name !== 'none' && this.player && this.fxBox) this.startView(this.tile.effect);
   }
 
   stop() {
     clearInterval(this.watchdog);
     this.view?.destroy();
     this.view = null;
+    this.fxBox = null;
     if (this.player instanceof LivePlayer) this.player.stop();
     else this.player?.destroy();
     this.player = null;
