@@ -244,6 +244,19 @@ try {
   ok(s2[2].kind === `recording ${rec.id}` && s2[0].kind === `live ${env.cam}`,
      'the recorded tile plays the recording, the live ones their camera');
   await shoot(page, 'wall');
+  // Every effect compiles and draws a picture (tile 1 switched through all).
+  const effects = await page.evaluate(() => import('/static/js/effects.js').then((m) => Object.keys(m.EFFECTS)));
+  const drawn = [];
+  for (const fx of effects) {
+    await page.evaluate((name) => window.vigilWall.tiles[0].setEffect(name, {}), fx);
+    await sleep(400);
+    const px = await page.evaluate(() => window.vigilWall.tiles[0].view.sample());
+    drawn.push(`${fx} ${px ? px.mean.toFixed(0) + '/' + px.spread.toFixed(0) : 'none'}`);
+    await page.locator('.wall-tile').first().screenshot({ path: `${shots}/effect-${fx}.png` });
+    if (!px || px.mean < 8 || px.spread < 4) errors.push(`effect ${fx} draws nothing (${JSON.stringify(px)})`);
+  }
+  ok(effects.length >= 10 && drawn.length === effects.length,
+     `all ${effects.length} effects draw (mean/spread: ${drawn.join(', ')})`);
   // Kiosk survives a reload (state in the URL).
   await page.click('#kiosk-toggle');
   ok(await page.evaluate(() => document.body.classList.contains('kiosk')), 'kiosk mode on');
