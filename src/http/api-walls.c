@@ -182,11 +182,10 @@ static gboolean check_effect(JsonNode *n, const char *where, JsonObject *out, GE
   JsonObject *effect = json_object_new();
   JsonObject *params = json_object_new();
   json_object_set_object_member(out, "effect", effect);
+  json_object_set_string_member(effect, "name", "none");
   json_object_set_object_member(effect, "params", params);
-  if (!n || JSON_NODE_HOLDS_NULL(n)) {
-    json_object_set_string_member(effect, "name", "none");
+  if (!n || JSON_NODE_HOLDS_NULL(n))
     return TRUE;
-  }
   if (!JSON_NODE_HOLDS_OBJECT(n))
     return fail(error, "%s: \"effect\" must be {\"name\", \"params\"}", where);
   JsonObject *o = json_node_get_object(n);
@@ -364,12 +363,11 @@ static JsonNode *wall_to_json(VigilRequest *req, const VigilWall *wall)
   JsonObject *o = json_object_new();
   json_object_set_string_member(o, "name", wall->name);
   if (stored) {
-    JsonObjectIter iter;
-    const char *member;
-    JsonNode *value;
-    json_object_iter_init(&iter, json_node_get_object(stored));
-    while (json_object_iter_next(&iter, &member, &value))
-      json_object_set_member(o, member, json_node_copy(value));
+    /* get_members keeps the stored order (an iterator would not). */
+    JsonObject *so = json_node_get_object(stored);
+    g_autoptr(GList) members = json_object_get_members(so);
+    for (GList *l = members; l; l = l->next)
+      json_object_set_member(o, l->data, json_node_copy(json_object_get_member(so, l->data)));
     json_node_unref(stored);
   }
   JsonArray *tiles = json_object_has_member(o, "tiles") ? json_object_get_array_member(o, "tiles")
