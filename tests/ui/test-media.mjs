@@ -270,6 +270,38 @@ try {
   await shoot(page, 'wall-kiosk');
   await page.close();
 
+  // --- a viewer who may see only "cam" live ---
+  r = await env.api('POST', '/api/v1/users', { name: 'walt', password: 'walt-password-1',
+                                               role: 'viewer', cameras: { [env.cam]: ['view'] } });
+  ok(r.status === 201, 'viewer "walt" created');
+  const viewerBrowser = await launchBrowser({ credentials: false });
+  try {
+    await loginContext(viewerBrowser.context, env.base, 'walt', 'walt-password-1');
+    const vp = watch(await viewerBrowser.context.newPage(), 'viewer');
+    await vp.goto(`${env.base}/walls`);
+    await vp.waitForSelector('.card[data-wall="test-wall"]', { timeout: 10000 });
+    ok(!(await vp.$('#new-wall')) && !(await vp.$('.card[data-wall="test-wall"] .btn-danger')),
+       'a viewer sees the walls but no New/Delete');
+    await vp.goto(`${env.base}/wall/test-wall?kiosk=0`);
+    await vp.waitForFunction(() => document.querySelectorAll('.wall-tile').length === 4 &&
+      document.querySelectorAll('.wall-note').length === 2, null, { timeout: 15000 });
+    const notes = await vp.$$eval('.wall-note', (n) => n.map((x) => x.textContent));
+    ok(notes.every((t) => t === 'no access'),
+       `the qr and recorded tiles show "no access" to the viewer (${notes.join(', ')})`);
+    await vp.waitForFunction(() => {
+      const playing = window.vigilWall.tiles.filter((t) => t.player);
+      return playing.length === 2 && playing.every((t) => t.video.currentTime > 0);
+    }, null, { timeout: 20000 });
+    ok(true, 'the viewer\'s two "cam" tiles play');
+    const html = await vp.content();
+    ok(!html.includes('QR door') && !html.includes(`recording ${rec.id}`),
+       'nothing about the hidden tiles leaks into the page');
+    await shoot(vp, 'wall-viewer');
+    await vp.close();
+  } finally {
+    await viewerBrowser.close();
+  }
+
   // --- phone width ---
   const phone = watch(await browser.context.newPage(), 'phone');
   await phone.setViewportSize({ width: 375, height: 740 });
@@ -287,6 +319,19 @@ try {
     await shoot(phone, `${name}-375`);
   }
   await phone.close();
+
+  // --- deleting the recording from the recordings page ---
+  {
+    const dp = watch(await browser.context.newPage(), 'delete');
+    await dp.goto(`${env.base}/recordings?camera=${env.cam}&t=${encodeURIComponent(new Date(recStart + 1000).toISOString())}`);
+    await dp.waitForSelector('#rec-delete', { timeout: 15000 });
+    await dp.click('#rec-delete');
+    await dp.click('dialog.modal .btn-danger');
+    await waitFor(async () => (await env.api('GET', `/api/v1/recordings/${rec.id}`)).status === 404,
+                  10000, 'the recording deleted');
+    ok(true, 'Delete (after the confirmation) removes the recording');
+    await dp.close();
+  }
 
   ok(errors.length === 0, `no console or page errors${errors.length ? ':\n# ' + errors.join('\n# ') : ''}`);
 } catch (e) {
