@@ -4,6 +4,7 @@ announced again on the SSE stream with its URL, served by
 GET /api/v1/events/{id}/thumbnail.jpg to users with playback only, and day
 folders older than the camera's retain_days are deleted by retention."""
 import json
+import sys
 import os
 import struct
 import time
@@ -81,6 +82,7 @@ class EventThumbnailsTest(unittest.TestCase):
         self.assertEqual(r.headers["Content-Type"], "image/jpeg")
         self.assertEqual(jpeg_size(r.body), (320, 180))
         self.assertLess(len(r.body), 60000)
+        print(f"event thumbnail: {len(r.body)} bytes", file=sys.stderr)
         day = ev["start"][:10]
         path = os.path.join(v.data_dir, "thumbnails", "mot", day, f"{ev['id']}.jpg")
         self.assertTrue(os.path.isfile(path), path)
