@@ -21,6 +21,7 @@
 #include "http/http.h"
 #include "record/recorder.h"
 #include "record/repair.h"
+#include "events/thumbnail.h"
 #include "record/retention.h"
 #include "vigil-config.h"
 
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
    * daemon runs on without a model. */
   g_autofree gchar *models_dir = g_build_filename(app.data_dir, "models", NULL);
   vigil_detect_service_configure(app.settings->detect_model, models_dir);
+  vigil_event_thumbnails_init(app.data_dir);
 
   app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
   if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
@@ -213,6 +215,7 @@ int main(int argc, char **argv)
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
+  vigil_event_thumbnails_flush();
   vigil_events_shutdown();
   vigil_detect_service_shutdown();
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))

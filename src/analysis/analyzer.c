@@ -15,6 +15,7 @@
 #include "detect/detect.h"
 #include "detect/service.h"
 #include "events/events.h"
+#include "events/thumbnail.h"
 
 /* Zones beyond this are ignored (the config validates far fewer in practice). */
 #define MAX_ZONES (VIGIL_STATE_MAX_REGIONS - 1)
@@ -421,6 +422,18 @@ static void update_motion_active(VigilAnalyzer *self)
   g_mutex_unlock(&self->lock);
 }
 
+/* An event's thumbnail from the latest keyframe (events/thumbnail.h). */
+static void capture_thumbnail(VigilAnalyzer *self, gint64 event_id, gint64 start_us)
+{
+  g_mutex_lock(&self->lock);
+  GstBuffer *keyframe = self->latest ? gst_buffer_ref(self->latest) : NULL;
+  VigilCodec codec = self->latest_codec;
+  g_mutex_unlock(&self->lock);
+  if (keyframe && event_id > 0)
+    vigil_event_thumbnail_capture(self->camera_id, event_id, start_us, keyframe, codec);
+  g_clear_pointer(&keyframe, gst_buffer_unref);
+}
+
 static void on_action(const VigilAction *a, void *user_data)
 {
   VigilAnalyzer *self = user_data;
@@ -431,6 +444,7 @@ static void on_action(const VigilAction *a, void *user_data)
     self->motion_ids[a->region] = vigil_events_begin(cam, "motion", a->time_us, a->score, label,
                                                      NULL);
     update_motion_active(self);
+    capture_thumbnail(self, self->motion_ids[a->region], a->time_us);
     motion_trigger(self);
     break;
   }
@@ -454,7 +468,8 @@ static void on_action(const VigilAction *a, void *user_data)
     json_builder_end_object(b);
     g_autoptr(JsonNode) node = json_builder_get_root(b);
     g_autofree gchar *data = json_to_string(node, FALSE);
-    vigil_events_add(cam, "barcode", a->time_us, NAN, a->format, data);
+    capture_thumbnail(self, vigil_events_add(cam, "barcode", a->time_us, NAN, a->format, data),
+                      a->time_us);
     if (self->trigger_on_motion && self->trigger_func)
       self->trigger_func("barcode", self->trigger_data);
     break;

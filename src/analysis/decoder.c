@@ -202,6 +202,12 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GErr
   return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, 0, error);
 }
 
+GBytes *vigil_decode_jpeg_scaled(VigilCodec codec, const guint8 *data, gsize size,
+                                 int max_width, GError **error)
+{
+  return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, max_width, error);
+}
+
 GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
                                 const float *boxes, int n_boxes, int max_width, GError **error)
 {

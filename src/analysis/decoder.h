@@ -45,5 +45,9 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GErr
  * scaled down to @max_width (aspect kept; 0 = full size). */
 GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
                                 const float *boxes, int n_boxes, int max_width, GError **error);
+/* The same, scaled down to at most @max_width wide (aspect kept; 0 = full
+ * size): event thumbnails. */
+GBytes *vigil_decode_jpeg_scaled(VigilCodec codec, const guint8 *data, gsize size,
+                                 int max_width, GError **error);
 
 G_END_DECLS

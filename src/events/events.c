@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/util.h"
+#include "events/thumbnail.h"
 
 typedef struct {
   guint id;
@@ -118,6 +119,12 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
   JsonNode *data = e->data ? json_from_string(e->data, NULL) : NULL;
   if (data)
     json_builder_add_value(b, data);
+  else
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "thumbnail");
+  g_autofree gchar *thumbnail = vigil_event_thumbnail_url(e);
+  if (thumbnail)
+    json_builder_add_string_value(b, thumbnail);
   else
     json_builder_add_null_value(b);
   json_builder_set_member_name(b, "recording");
@@ -282,11 +289,32 @@ gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, do
 
 void vigil_events_set_thumbnail(gint64 id, GBytes *jpeg)
 {
-  if (!bus || !bus->store || id <= 0)
+  if (!bus || id <= 0)
     return;
-  g_autoptr(GError) error = NULL;
-  if (!vigil_store_set_event_thumbnail(bus->store, id, jpeg, &error))
-    g_warning("event %" G_GINT64_FORMAT ": thumbnail lost: %s", id, error->message);
+  /* The thumbnail's file is named by the event's camera and start day. */
+  VigilEvent *open = g_hash_table_lookup(bus->open, &id);
+  g_autoptr(VigilEvent) stored = NULL;
+  if (!open && bus->store)
+    stored = vigil_store_get_event(bus->store, id, NULL);
+  VigilEvent *e = open ? open : stored;
+  if (e && e->camera)
+    vigil_event_thumbnail_save(e->camera, e->id, e->start_us, jpeg);
+}
+
+void vigil_events_republish(gint64 id)
+{
+  if (!bus)
+    return;
+  VigilEvent *open = g_hash_table_lookup(bus->open, &id);
+  if (open) {
+    publish_event(open);
+    return;
+  }
+  if (!bus->store)
+    return;
+  g_autoptr(VigilEvent) stored = vigil_store_get_event(bus->store, id, NULL);
+  if (stored)
+    publish_event(stored);
 }
 
 void vigil_events_set_recording(gint64 id, gint64 recording_id)

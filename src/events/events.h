@@ -35,6 +35,8 @@ gint64 vigil_events_add(const char *camera, const char *type, gint64 time_us, do
                         const char *label, const char *data_json);
 /* Stores an event's thumbnail (JPEG); without a store it is dropped. */
 void vigil_events_set_thumbnail(gint64 id, GBytes *jpeg);
+/* Publishes event @id again as it stands (its thumbnail was just written). */
+void vigil_events_republish(gint64 id);
 /* Links an event to the recording it started. */
 void vigil_events_set_recording(gint64 id, gint64 recording_id);
 
@@ -63,7 +65,8 @@ typedef struct {
 } VigilEventCounters;
 void vigil_events_get_counters(VigilEventCounters *counters);
 
-/* The API's event object. */
+/* The API's event object ("thumbnail": its URL when the file exists, else
+ * null: events/thumbnail.h). */
 JsonNode *vigil_event_to_json(const VigilEvent *event);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "vigil-events"
 
 #include "events/events.h"
+#include "events/thumbnail.h"
 #include "core/util.h"
 #include "http/access.h"
 #include "http/http.h"
@@ -141,45 +142,48 @@ static void stream_events(VigilRequest *req)
   sse_send(self, ": vigil events\nretry: 3000\n\n");
 }
 
-/* GET /api/v1/events/{id}/thumbnail.jpg: object events' keyframe with the
- * boxes drawn (docs/detect.md). 404 for other events; playback right. */
-static void event_thumbnail(VigilRequest *req)
+/* GET /api/v1/events/{id}/thumbnail.jpg: needs playback on the event's
+ * camera; an event the user may not see is "no such event" like a missing
+ * one. */
+static void event_thumbnail(VigilRequest *req, const char *id_text)
 {
   guint64 id = 0;
-  if (!g_ascii_string_to_unsigned(req->segments[1], 10, 1, G_MAXINT64, &id, NULL)) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
+  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
+    vigil_http_reply_method_not_allowed(req->msg, "GET");
     return;
   }
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *camera = NULL;
-  g_autoptr(GBytes) jpeg =
-      vigil_store_get_event_thumbnail(req->app->store, (gint64)id, &camera, &error);
-  if (jpeg && camera && !vigil_request_can(req, camera, VIGIL_RIGHT_PLAYBACK)) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
-                           "no playback right on this event's camera");
+  g_autoptr(VigilEvent) event = NULL;
+  if (g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL))
+    event = vigil_store_get_event(req->app->store, (gint64)id, &error);
+  if (!event || !event->camera || !vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
     return;
   }
-  if (!jpeg) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autofree gchar *path = vigil_event_thumbnail_path(event->camera, event->id, event->start_us);
+  gchar *data = NULL;
+  gsize size = 0;
+  /* About 15 kB: read at once. */
+  if (!path || !g_file_get_contents(path, &data, &size, NULL)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "this event has no thumbnail");
     return;
   }
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response(req->msg, "image/jpeg", SOUP_MEMORY_COPY,
-                                   g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg));
+  /* The picture of an event never changes. */
+  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
+                               "Cache-Control", "private, max-age=86400");
+  soup_server_message_set_response(req->msg, "image/jpeg", SOUP_MEMORY_TAKE, data, size);
 }
 
 void vigil_api_events(VigilRequest *req)
 {
-  gboolean stream = req->segments[1] && g_str_equal(req->segments[1], "stream") &&
-                    !req->segments[2];
   if (req->segments[1] && req->segments[2] && g_str_equal(req->segments[2], "thumbnail.jpg") &&
       !req->segments[3]) {
-    if (!g_str_equal(req->method, "GET"))
-      vigil_http_reply_method_not_allowed(req->msg, "GET");
-    else
-      event_thumbnail(req);
+    event_thumbnail(req, req->segments[1]);
     return;
   }
+  gboolean stream = req->segments[1] && g_str_equal(req->segments[1], "stream") &&
+                    !req->segments[2];
   if (req->segments[1] && !stream) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
     return;

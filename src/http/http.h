@@ -79,5 +79,7 @@ void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera);
 /* POST /api/v1/cameras/probe: test a source before saving it (api-probe.c). */
 void vigil_api_camera_probe(VigilRequest *req);
 void vigil_api_events(VigilRequest *req);
+/* /api/v1/walls, /api/v1/walls/{name} (api-walls.c). */
+void vigil_api_walls(VigilRequest *req);
 
 G_END_DECLS

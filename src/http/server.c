@@ -198,6 +198,8 @@ static void route_api(VigilRequest *req)
     vigil_api_tokens(req);
   else if (g_str_equal(resource, "events"))
     vigil_api_events(req);
+  else if (g_str_equal(resource, "walls"))
+    vigil_api_walls(req);
   else
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
 }

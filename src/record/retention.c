@@ -13,6 +13,7 @@
 #include "record/recorder.h"
 #include "record/repair.h"
 #include "store/recordings.h"
+#include "events/thumbnail.h"
 
 GArray *vigil_retention_select(const VigilRetentionItem *items, guint n,
                                const VigilRetentionLimits *lim, GArray *split_out)
@@ -163,6 +164,7 @@ guint vigil_retention_run(VigilRetention *self)
   }
   if (deleted)
     g_info("retention: deleted %u recording(s)", deleted);
+  vigil_event_thumbnails_expire(self->app, lim.now_us);
   return deleted;
 }
 

@@ -99,11 +99,13 @@ static const char *const migrations[] = {
   "  recording INTEGER);"
   "CREATE INDEX events_start ON events (start_us);"
   "CREATE INDEX events_camera_start ON events (camera, start_us);",
-  /* object events' thumbnails: the keyframe with the boxes drawn, a small
-   * JPEG (about 640 px wide), gone with their event. */
-  "CREATE TABLE event_thumbnails ("
-  "  event INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,"
-  "  jpeg BLOB NOT NULL);",
+  /* 6: saved video walls. body is the wall's JSON (layout, tiles, effects)
+   * as checked by http/api-walls.c; name is the slug in /wall/{name}. */
+  "CREATE TABLE walls ("
+  "  name TEXT PRIMARY KEY,"
+  "  body TEXT NOT NULL,"
+  "  created_us INTEGER NOT NULL,"
+  "  updated_us INTEGER NOT NULL);",
 };
 
 int

@@ -2,6 +2,7 @@
  * filters, and closing what a previous run left open. */
 #define G_LOG_DOMAIN "vigil-store"
 
+#include "core/error.h"
 #include "store/store-private.h"
 
 #include "core/error.h"
@@ -156,6 +157,28 @@ GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera,
   return g_steal_pointer(&ids);
 }
 
+/* One row of the SELECT lists below (columns in that order). */
+static VigilEvent *event_from_row(sqlite3_stmt *stmt)
+{
+  VigilEvent *e = g_new0(VigilEvent, 1);
+  e->id = sqlite3_column_int64(stmt, 0);
+  e->camera = vigil_store_column_dup(stmt, 1);
+  e->type = vigil_store_column_dup(stmt, 2);
+  e->start_us = sqlite3_column_int64(stmt, 3);
+  e->end_us = sqlite3_column_int64(stmt, 4);
+  e->has_score = sqlite3_column_type(stmt, 5) != SQLITE_NULL;
+  e->score = sqlite3_column_double(stmt, 5);
+  e->label = vigil_store_column_dup(stmt, 6);
+  e->has_box = sqlite3_column_type(stmt, 7) != SQLITE_NULL;
+  e->box_x = sqlite3_column_double(stmt, 7);
+  e->box_y = sqlite3_column_double(stmt, 8);
+  e->box_w = sqlite3_column_double(stmt, 9);
+  e->box_h = sqlite3_column_double(stmt, 10);
+  e->data = vigil_store_column_dup(stmt, 11);
+  e->recording = sqlite3_column_int64(stmt, 12);
+  return e;
+}
+
 GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
                                    gint64 from_us, gint64 to_us, guint limit, GError **error)
 {
@@ -180,30 +203,35 @@ GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const 
 
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_event_free);
   int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    VigilEvent *e = g_new0(VigilEvent, 1);
-    e->id = sqlite3_column_int64(stmt, 0);
-    e->camera = vigil_store_column_dup(stmt, 1);
-    e->type = vigil_store_column_dup(stmt, 2);
-    e->start_us = sqlite3_column_int64(stmt, 3);
-    e->end_us = sqlite3_column_int64(stmt, 4);
-    e->has_score = sqlite3_column_type(stmt, 5) != SQLITE_NULL;
-    e->score = sqlite3_column_double(stmt, 5);
-    e->label = vigil_store_column_dup(stmt, 6);
-    e->has_box = sqlite3_column_type(stmt, 7) != SQLITE_NULL;
-    e->box_x = sqlite3_column_double(stmt, 7);
-    e->box_y = sqlite3_column_double(stmt, 8);
-    e->box_w = sqlite3_column_double(stmt, 9);
-    e->box_h = sqlite3_column_double(stmt, 10);
-    e->data = vigil_store_column_dup(stmt, 11);
-    e->recording = sqlite3_column_int64(stmt, 12);
-    g_ptr_array_add(events, e);
-  }
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    g_ptr_array_add(events, event_from_row(stmt));
   if (rc != SQLITE_DONE) {
     vigil_store_set_error(store, error, "reading events");
     return NULL;
   }
   return g_steal_pointer(&events);
+}
+
+VigilEvent *vigil_store_get_event(VigilStore *store, gint64 id, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store,
+      "SELECT id, camera, type, start_us, end_us, score, label, box_x, box_y, box_w, box_h,"
+      " data, " RECORDING_OF_EVENT " FROM events e WHERE id = ?1",
+      error);
+  if (!stmt)
+    return NULL;
+  sqlite3_bind_int64(stmt, 1, id);
+  /* An open event lasts until now (RECORDING_OF_EVENT uses ?6). */
+  sqlite3_bind_int64(stmt, 6, g_get_real_time());
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    return event_from_row(stmt);
+  if (rc == SQLITE_DONE)
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no such event");
+  else
+    vigil_store_set_error(store, error, "reading an event");
+  return NULL;
 }
 
 gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError **error)
@@ -218,45 +246,4 @@ gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError 
     return FALSE;
   }
   return TRUE;
-}
-
-gboolean vigil_store_set_event_thumbnail(VigilStore *store, gint64 event_id, GBytes *jpeg,
-                                         GError **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store, "INSERT OR REPLACE INTO event_thumbnails (event, jpeg) VALUES (?, ?)", error);
-  if (!stmt)
-    return FALSE;
-  gsize size = 0;
-  const void *data = g_bytes_get_data(jpeg, &size);
-  sqlite3_bind_int64(stmt, 1, event_id);
-  sqlite3_bind_blob64(stmt, 2, data, size, SQLITE_TRANSIENT);
-  if (sqlite3_step(stmt) != SQLITE_DONE) {
-    vigil_store_set_error(store, error, "saving an event thumbnail");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-GBytes *vigil_store_get_event_thumbnail(VigilStore *store, gint64 event_id, gchar **camera,
-                                        GError **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "SELECT t.jpeg, e.camera FROM event_thumbnails t JOIN events e ON e.id = t.event"
-      " WHERE t.event = ?",
-      error);
-  if (!stmt)
-    return NULL;
-  sqlite3_bind_int64(stmt, 1, event_id);
-  int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW) {
-    *camera = g_strdup((const char *)sqlite3_column_text(stmt, 1));
-    return g_bytes_new(sqlite3_column_blob(stmt, 0), sqlite3_column_bytes(stmt, 0));
-  }
-  if (rc == SQLITE_DONE)
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no thumbnail for this event");
-  else
-    vigil_store_set_error(store, error, "reading an event thumbnail");
-  return NULL;
 }

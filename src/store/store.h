@@ -154,13 +154,9 @@ gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GE
 GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
                                    gint64 from_us, gint64 to_us, guint limit,
                                    GError **error); /* VigilEvent* */
-/* An event's thumbnail (JPEG), replacing any. */
-gboolean vigil_store_set_event_thumbnail(VigilStore *store, gint64 event_id, GBytes *jpeg,
-                                         GError **error);
-/* The thumbnail and the event's camera (g_free; NULL for system events);
- * NULL with VIGIL_ERROR_NOT_FOUND when there is none. */
-GBytes *vigil_store_get_event_thumbnail(VigilStore *store, gint64 event_id, gchar **camera,
-                                        GError **error);
+/* One event (with its recording link, as in the list); VIGIL_ERROR_NOT_FOUND
+ * when there is none. */
+VigilEvent *vigil_store_get_event(VigilStore *store, gint64 id, GError **error);
 /* Ends the events left open by a previous run (crash, kill) at @end_us. */
 gboolean vigil_store_close_open_events(VigilStore *store, gint64 end_us, GError **error);
 

@@ -101,7 +101,7 @@ class AnalysisTest(unittest.TestCase):
         self.assertIsNone(first["box"])
         self.assertIsNone(first["recording"])
         self.assertEqual(set(first), {"id", "camera", "type", "start", "end", "score", "label",
-                                      "box", "data", "recording"})
+                                      "box", "data", "recording", "thumbnail"})
         level = self.vigil.camera("moving")["status"]["motion_level"]
         self.assertIsInstance(level, float)
         # The SSE stream delivered it too.

@@ -830,43 +830,6 @@ test_injection(Fixture *f, gconstpointer data)
   sqlite3_close(raw);
 }
 
-/* Object event thumbnails: stored, read back with the event's camera, none
- * for other events, and gone with their event. */
-static void
-test_event_thumbnails(Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  VigilStore *store = vigil_store_open(f->path, &error);
-  g_assert_no_error(error);
-  VigilEvent e = {.camera = (gchar *)"front", .type = (gchar *)"object", .start_us = 1000,
-                  .has_score = TRUE, .score = 0.7, .label = (gchar *)"person", .has_box = TRUE,
-                  .box_x = 0.1, .box_y = 0.2, .box_w = 0.3, .box_h = 0.4};
-  g_assert_true(vigil_store_insert_event(store, &e, &error));
-  VigilEvent m = {.camera = (gchar *)"front", .type = (gchar *)"motion", .start_us = 1000};
-  g_assert_true(vigil_store_insert_event(store, &m, &error));
-  g_autoptr(GBytes) jpeg = g_bytes_new_static("\xff\xd8jpeg", 6);
-  g_assert_true(vigil_store_set_event_thumbnail(store, e.id, jpeg, &error));
-  g_assert_no_error(error);
-
-  g_autofree gchar *camera = NULL;
-  g_autoptr(GBytes) back = vigil_store_get_event_thumbnail(store, e.id, &camera, &error);
-  g_assert_no_error(error);
-  g_assert_true(g_bytes_equal(back, jpeg));
-  g_assert_cmpstr(camera, ==, "front");
-
-  g_autofree gchar *none_camera = NULL;
-  GBytes *none = vigil_store_get_event_thumbnail(store, m.id, &none_camera, &error);
-  g_assert_null(none);
-  g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND);
-  g_clear_error(&error);
-  vigil_store_close(store);
-
-  sqlite3 *raw = raw_open(f->path);
-  raw_exec(raw, "PRAGMA foreign_keys = ON; DELETE FROM events WHERE type = 'object';");
-  g_assert_cmpint(raw_int(raw, "SELECT count(*) FROM event_thumbnails", NULL), ==, 0);
-  sqlite3_close(raw);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -888,7 +851,6 @@ main(int argc, char **argv)
   ADD("/store/users", test_users);
   ADD("/store/settings", test_settings);
   ADD("/store/injection", test_injection);
-  ADD("/store/events/thumbnails", test_event_thumbnails);
 #undef ADD
 
   return g_test_run();

@@ -37,6 +37,15 @@ export function canPlayNativeHls(codec) {
   return document.createElement('video').canPlayType(type) !== '';
 }
 
+function teardown(p) {
+  try {
+    p.pause();
+    p.unload();
+    p.detachMediaElement();
+    p.destroy();
+  } catch (e) { /* already gone */ }
+}
+
 export class LivePlayer {
   // options: cameraId (required), maxDelay (s, default 0.5: jump to the edge past it),
   // targetDelay (s, default 0.25: play 5 % faster past it), stats (default true),
@@ -124,9 +133,14 @@ export class LivePlayer {
         liveBufferLatencyChasing: false, // we chase ourselves (tick), by seeking
       });
     this.player = p;
-    p.on(mpegts.Events.ERROR, () => this.retry());
-    p.on(mpegts.Events.LOADING_COMPLETE, () => this.retry());
+    // A player being torn down (destroyPlayer) may still report: ignore it.
+    p.on(mpegts.Events.ERROR, () => {
+      p.vigilFailed = true;
+      if (this.player === p) this.retry();
+    });
+    p.on(mpegts.Events.LOADING_COMPLETE, () => { if (this.player === p) this.retry(); });
     p.on(mpegts.Events.MEDIA_INFO, (mi) => {
+      p.vigilOpened = true;
       if (mi.videoCodec) this.info.codec = mi.videoCodec;
     });
     p.on(mpegts.Events.STATISTICS_INFO, (s) => {
@@ -204,12 +218,7 @@ export class LivePlayer {
 
   destroyPlayer() {
     if (!this.player) return;
-    try {
-      this.player.pause();
-      this.player.unload();
-      this.player.detachMediaElement();
-      this.player.destroy();
-    } catch (e) { /* already gone */ }
+    teardown(this.player);
     this.player = null;
   }
 
@@ -220,6 +229,19 @@ export class LivePlayer {
     this.timers = [];
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    // mpegts.js closes a WebSocket that is still connecting when unloaded;
+    // the browser then fires the socket's "error" after destroy() removed
+    // the loader's handler, and mpegts.js throws an uncaught
+    // RuntimeException (a player stopped right after it started: a wall
+    // rebuilt, a page left at once). Such a player is torn down a few
+    // seconds later, when its socket has opened (a clean close) or failed
+    // (reported while still handled). Its video element is being dropped.
+    const p = this.player;
+    if (p && !p.vigilOpened && !p.vigilFailed) {
+      this.player = null;
+      setTimeout(() => teardown(p), 3000);
+      return;
+    }
     this.destroyPlayer();
     this.video.removeAttribute('src');
   }

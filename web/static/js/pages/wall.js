@@ -1,0 +1,115 @@
+// /wall/{name}: a saved video wall. Every tile plays live or recorded video
+// through its effect (wall-tile.js). Kiosk mode (the wall's "kiosk" flag or
+// ?kiosk=1 in the URL, so it survives reloads) hides the navigation, fills
+// the window and hides the cursor when idle; "Full screen" asks the browser
+// for the whole screen. The wall re-reads its definition every 30 s and
+// rebuilds when it changed; when the server is away it keeps trying, and
+// tiles reconnect by themselves.
+import { api, el, clear, startPage, pathParam, can } from '../ui.js';
+import { WallTile } from '../wall-tile.js';
+
+document.body.classList.add('wall-page');
+const name = pathParam(1);
+const params = new URLSearchParams(location.search);
+const user = await startPage({ title: `Wall ${name}`, active: 'walls' });
+const main = document.getElementById('main');
+let tiles = [];
+let shown = null;     // JSON of the wall as displayed
+let wall = null;
+const cameraNames = new Map();
+
+const kioskWanted = () => params.get('kiosk') === '1' || (wall && wall.kiosk && params.get('kiosk') !== '0');
+
+function setKiosk(on) {
+  document.body.classList.toggle('kiosk', on);
+  const u = new URL(location.href);
+  if (on) u.searchParams.set('kiosk', '1'); else u.searchParams.set('kiosk', '0');
+  history.replaceState(null, '', u);
+  params.set('kiosk', on ? '1' : '0');
+  if (kioskButton) kioskButton.setAttribute('aria-pressed', String(on));
+}
+
+let kioskButton = null;
+function build() {
+  tiles.forEach((t) => t.stop());
+  tiles = [];
+  const grid = el('div', { class: ['wall-grid', wall.tiles.length <= 1 && 'single'], id: 'wall-grid',
+    role: 'region', 'aria-label': `Wall ${wall.title}`,
+    style: { gridTemplateColumns: `repeat(${wall.layout.cols}, minmax(0, 1fr))`,
+             gridTemplateRows: `repeat(${wall.layout.rows}, minmax(0, 1fr))` } });
+  kioskButton = el('button', { class: 'btn btn-small', type: 'button', id: 'kiosk-toggle',
+    'aria-pressed': String(document.body.classList.contains('kiosk')),
+    onclick: () => setKiosk(!document.body.classList.contains('kiosk')) }, 'Kiosk');
+  clear(main,
+    el('div', { class: 'wall-bar' },
+      el('h1', null, wall.title),
+      kioskButton,
+      el('button', { class: 'btn btn-small', type: 'button', id: 'fullscreen',
+        onclick: () => {
+          setKiosk(true);
+          if (!document.fullscreenElement) document.documentElement.requestFullscreen?.().catch(() => {});
+          else document.exitFullscreen?.();
+        } }, 'Full screen'),
+      (user.role === 'admin' || user.role === 'operator')
+        ? el('a', { class: 'btn btn-small', href: `/walls?edit=${encodeURIComponent(wall.name)}` }, 'Edit') : null),
+    grid);
+  for (const t of wall.tiles) {
+    const box = el('div', { class: 'wall-tile', dataset: { x: t.x, y: t.y },
+      style: { gridColumn: `${t.x + 1} / span ${t.w}`, gridRow: `${t.y + 1} / span ${t.h}` } });
+    grid.append(box);
+    const src = t.source || {};
+    const label = src.camera ? (cameraNames.get(src.camera) || src.camera)
+      : src.recording ? `recording ${src.recording}` : '';
+    const tile = new WallTile(box, t, { label, apiGet: (p) => api('GET', p) });
+    if (src.camera && !can(user, src.camera, 'view')) {
+      box.append(el('div', { class: 'wall-note' }, 'no access'));
+      continue;
+    }
+    tiles.push(tile);
+    tile.start().catch((e) => console.warn('wall tile', e));
+  }
+  window.vigilWall = { wall, tiles };
+}
+
+async function refresh(first = false) {
+  let next;
+  try {
+    next = await api('GET', `/walls/${encodeURIComponent(name)}`);
+  } catch (e) {
+    if (e.status === 404) {
+      tiles.forEach((t) => t.stop());
+      tiles = [];
+      clear(main, el('div', { class: 'empty' }, el('p', null, `There is no wall "${name}".`),
+        el('a', { class: 'btn', href: '/walls' }, 'All walls')));
+      return;
+    }
+    // Server away (restart, network): keep what plays, try again soon.
+    if (first) clear(main, el('p', { class: 'muted' }, 'Waiting for the server…'));
+    setTimeout(() => refresh(first), 3000);
+    return;
+  }
+  const text = JSON.stringify({ ...next, created: 0, updated: 0 });
+  if (text === shown) return;
+  shown = text;
+  wall = next;
+  document.title = `${wall.title} · vigil`;
+  if (first) setKiosk(kioskWanted());
+  try {
+    for (const c of await api('GET', '/cameras')) cameraNames.set(c.id, c.name || c.id);
+  } catch { /* names are a nicety */ }
+  build();
+}
+
+// Kiosk: the cursor and the bar hide after 3 s without movement.
+let idleTimer = 0;
+const wake = () => {
+  document.body.classList.remove('idle');
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => document.body.classList.add('idle'), 3000);
+};
+for (const ev of ['mousemove', 'pointerdown', 'keydown']) document.addEventListener(ev, wake);
+wake();
+
+await refresh(true);
+setInterval(() => refresh(false), 30000);
+window.addEventListener('online', () => refresh(false));
