@@ -3,6 +3,7 @@
  * and call it from vigil_api_metrics. */
 #define G_LOG_DOMAIN "vigil-http"
 
+#include "analysis/analyzer.h"
 #include "events/events.h"
 #include "http/http.h"
 
@@ -146,6 +147,58 @@ static void metrics_events(GString *out)
                          c.listeners);
 }
 
+/* Keyframe analysis and object detection, per camera: what ran, what was
+ * dropped because the workers were busy, and where the time went. */
+static void metrics_analysis(VigilApp *app, GString *out)
+{
+  GPtrArray *cameras = vigil_camera_manager_list(app->cameras); /* borrowed */
+  GString *analysed = g_string_new(NULL), *dropped = g_string_new(NULL);
+  GString *detected = g_string_new(NULL), *seconds = g_string_new(NULL);
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilAnalyzer *analyzer = vigil_camera_get_analyzer(cam);
+    if (!analyzer)
+      continue;
+    VigilAnalyzerStats st;
+    vigil_analyzer_get_stats(analyzer, &st);
+    g_autoptr(GString) label = g_string_new("camera=\"");
+    append_label(label, vigil_camera_get_id(cam));
+    g_string_append_c(label, '"');
+    g_string_append_printf(analysed, "vigil_analysis_keyframes_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.analysed);
+    g_string_append_printf(dropped, "vigil_analysis_dropped_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.dropped);
+    g_string_append_printf(detected, "vigil_detect_runs_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.detected);
+    const struct {
+      const char *stage;
+      double ms;
+    } stages[] = {{"decode", st.decode_ms},
+                  {"motion", st.motion_ms},
+                  {"barcodes", st.zbar_ms},
+                  {"detect", st.detect_ms}};
+    for (guint s = 0; s < G_N_ELEMENTS(stages); s++)
+      g_string_append_printf(seconds, "vigil_analysis_seconds_total{%s,stage=\"%s\"} %.3f\n",
+                             label->str, stages[s].stage, stages[s].ms / 1000.0);
+  }
+  g_string_append_printf(
+      out,
+      "# HELP vigil_analysis_keyframes_total Keyframes decoded and analysed.\n"
+      "# TYPE vigil_analysis_keyframes_total counter\n%s"
+      "# HELP vigil_analysis_dropped_total Keyframes skipped because the camera's last one was "
+      "still being analysed.\n"
+      "# TYPE vigil_analysis_dropped_total counter\n%s"
+      "# HELP vigil_detect_runs_total Object detector runs.\n"
+      "# TYPE vigil_detect_runs_total counter\n%s"
+      "# HELP vigil_analysis_seconds_total Wall-clock time spent per analysis stage.\n"
+      "# TYPE vigil_analysis_seconds_total counter\n%s",
+      analysed->str, dropped->str, detected->str, seconds->str);
+  g_string_free(analysed, TRUE);
+  g_string_free(dropped, TRUE);
+  g_string_free(detected, TRUE);
+  g_string_free(seconds, TRUE);
+}
+
 void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg)
 {
   const char *method = soup_server_message_get_method(msg);
@@ -159,6 +212,7 @@ void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg)
                               "vigil_uptime_seconds %.1f\n",
                          (double)(g_get_monotonic_time() - app->started_us) / 1e6);
   metrics_cameras(app, out);
+  metrics_analysis(app, out);
   metrics_live_latency(out);
   metrics_events(out);
   gsize len = out->len;

@@ -15,6 +15,7 @@ in record mode `events` with `record_on: ["person"]`:
 Then a daemon without the model: settings say detection is unavailable and
 why, and motion still records. About 60 s."""
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -130,6 +131,16 @@ class DetectTest(unittest.TestCase):
         self.assertEqual(jpeg_size(r.body), (640, 360))
         r = v.request("GET", "/api/v1/events/999999/thumbnail.jpg")
         self.assertEqual(r.status, 404)
+
+        # /metrics counts the detector's runs and time per camera.
+        m = v.request("GET", "/metrics").body.decode()
+        runs = re.search(r'^vigil_detect_runs_total\{camera="person"\} (\d+)$', m, re.M)
+        self.assertIsNotNone(runs, m[-2000:])
+        self.assertGreaterEqual(int(runs.group(1)), 3)
+        secs = re.search(r'^vigil_analysis_seconds_total\{camera="person",stage="detect"\} '
+                         r'([0-9.]+)$', m, re.M)
+        self.assertGreater(float(secs.group(1)), 0)
+        self.assertRegex(m, r'(?m)^vigil_analysis_keyframes_total\{camera="pattern"\} [1-9]')
 
         # The test pattern: no person, no object at all.
         self.assertEqual(self.events("pattern", "object"), [])
