@@ -829,8 +829,11 @@ gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *self)
   return has;
 }
 
-void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
-                                         gpointer user_data)
+/* Runs @thread on a job for the latest keyframe; with @boxes, the latest
+ * detection's boxes go with it, else a JPEG of the same keyframe made before
+ * answers at once. */
+static void snapshot_start(VigilAnalyzer *self, gboolean boxes, GTaskThreadFunc thread,
+                           GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
   g_mutex_lock(&self->lock);
@@ -839,15 +842,28 @@ void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallbac
     g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no keyframe yet");
     return;
   }
+  if (!boxes && self->jpeg && self->jpeg_seq == self->latest_seq) {
+    GBytes *cached = g_bytes_ref(self->jpeg);
+    g_mutex_unlock(&self->lock);
+    g_task_return_pointer(task, cached, (GDestroyNotify)g_bytes_unref);
+    return;
+  }
   SnapshotJob *job = g_new0(SnapshotJob, 1);
   job->analyzer = analyzer_ref(self);
   job->buffer = gst_buffer_ref(self->latest);
   job->codec = self->latest_codec;
   job->seq = self->latest_seq;
-  job->boxes = boxes_of(self->boxes, &job->n_boxes);
+  if (boxes)
+    job->boxes = boxes_of(self->boxes, &job->n_boxes);
   g_mutex_unlock(&self->lock);
   g_task_set_task_data(task, job, snapshot_job_free);
-  g_task_run_in_thread(task, snapshot_boxes_thread);
+  g_task_run_in_thread(task, thread);
+}
+
+void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
+                                         gpointer user_data)
+{
+  snapshot_start(self, TRUE, snapshot_boxes_thread, callback, user_data);
 }
 
 static void snapshot_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
@@ -879,27 +895,7 @@ static void snapshot_thread(GTask *task, gpointer source, gpointer data, GCancel
 void vigil_analyzer_snapshot_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
                                    gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
-  g_mutex_lock(&self->lock);
-  if (!self->latest) {
-    g_mutex_unlock(&self->lock);
-    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no keyframe yet");
-    return;
-  }
-  if (self->jpeg && self->jpeg_seq == self->latest_seq) {
-    GBytes *cached = g_bytes_ref(self->jpeg);
-    g_mutex_unlock(&self->lock);
-    g_task_return_pointer(task, cached, (GDestroyNotify)g_bytes_unref);
-    return;
-  }
-  SnapshotJob *job = g_new0(SnapshotJob, 1);
-  job->analyzer = analyzer_ref(self);
-  job->buffer = gst_buffer_ref(self->latest);
-  job->codec = self->latest_codec;
-  job->seq = self->latest_seq;
-  g_mutex_unlock(&self->lock);
-  g_task_set_task_data(task, job, snapshot_job_free);
-  g_task_run_in_thread(task, snapshot_thread);
+  snapshot_start(self, FALSE, snapshot_thread, callback, user_data);
 }
 
 GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error)

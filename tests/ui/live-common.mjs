@@ -2,7 +2,7 @@
 // vigil-fakecam and vigil on free loopback ports, adds the camera, launches
 // Debian's chromium through playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,3 +128,26 @@ export const playerState = (page) => page.evaluate(() => {
            mode: p.mode, codec: p.info.codec, skips: p.info.skips,
            reconnects: p.info.reconnects, message: p.message.textContent };
 });
+
+// TAP for a browser test file: exits 77 (skipped) without chromium; gives the
+// screenshot folder ($VIGIL_UI_SHOTS, default build/tests/ui/screenshots),
+// ok(cond, what) for each check, and done() to print the plan and exit.
+export function tapSuite() {
+  if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
+    console.log('1..0 # SKIP chromium is not installed');
+    process.exit(77);
+  }
+  const shots = process.env.VIGIL_UI_SHOTS || 'build/tests/ui/screenshots';
+  mkdirSync(shots, { recursive: true });
+  let n = 0, failed = 0;
+  const ok = (cond, what) => {
+    n++;
+    if (!cond) failed++;
+    console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${what}`);
+  };
+  const done = () => {
+    console.log(`1..${n}`);
+    process.exit(failed ? 1 : 0);
+  };
+  return { shots, ok, done };
+}

@@ -4,22 +4,9 @@
 // screenshots of every screen at desktop and phone (375 px) width, saved to
 // $VIGIL_UI_SHOTS (default build/tests/ui/screenshots). Any console error or
 // page error fails the test. Prints TAP.
-import { existsSync, mkdirSync } from 'node:fs';
-import { startAll, launchBrowser, sleep, PASSWORD } from './live-common.mjs';
+import { startAll, launchBrowser, sleep, tapSuite, PASSWORD } from './live-common.mjs';
 
-if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
-  console.log('1..0 # SKIP chromium is not installed');
-  process.exit(77);
-}
-const shots = process.env.VIGIL_UI_SHOTS || 'build/tests/ui/screenshots';
-mkdirSync(shots, { recursive: true });
-
-let n = 0, failed = 0;
-const ok = (cond, what) => {
-  n++;
-  if (!cond) failed++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${what}`);
-};
+const { shots, ok, done } = tapSuite();
 
 // Console errors, except the failed loads a step expects (a 401 from a wrong
 // password, the first GET /api/v1/session before logging in).
@@ -293,5 +280,4 @@ try {
   env.stop();
 }
 ok(errors.length === 0, `no console or page errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();

@@ -11,22 +11,9 @@
 //   kiosk mode survives a reload;
 // - screenshots of every screen at desktop and 375 px width are saved to
 //   $VIGIL_UI_SHOTS; any console or page error fails the test. Prints TAP.
-import { existsSync, mkdirSync } from 'node:fs';
-import { startAll, launchBrowser, loginContext, sleep, waitFor } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor } from './live-common.mjs';
 
-if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
-  console.log('1..0 # SKIP chromium is not installed');
-  process.exit(77);
-}
-const shots = process.env.VIGIL_UI_SHOTS || 'build/tests/ui/screenshots';
-mkdirSync(shots, { recursive: true });
-
-let n = 0, failed = 0;
-const ok = (cond, what) => {
-  n++;
-  if (!cond) failed++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${what}`);
-};
+const { shots, ok, done } = tapSuite();
 
 const errors = [];
 function watch(page, label) {
@@ -341,5 +328,4 @@ try {
   env.stop();
 }
 console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
