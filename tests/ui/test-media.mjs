@@ -91,6 +91,12 @@ try {
   // --- recordings: timeline → play, wall clock, 4x ---
   await page.goto(`${env.base}/recordings?camera=${env.cam}`);
   const block = await page.waitForSelector(`.tl-block[data-id="${rec.id}"]`, { timeout: 10000 });
+  // Opened without a time, the page loads the day's newest recording.
+  const autoloaded = await page.waitForFunction(() => {
+    const v = document.querySelector('video');
+    return v && (v.currentSrc || v.src) && v.readyState >= 2;
+  }, null, { timeout: 10000 }).then(() => true, () => false);
+  ok(autoloaded, 'the newest recording loads without a click');
   // Zoom in until the block is a comfortable click target.
   for (let i = 0; i < 6; i++) {
     const w = (await block.boundingBox()).width;

@@ -392,6 +392,12 @@ async function reload(autoplay = true) {
     state.started = true;
     await playAt(startAt);
     zoom(0, startAt);
+  } else if (autoplay && !state.started && !state.current && state.recordings.length) {
+    // Opened without a time: the day's newest recording, as NVRs do, rather
+    // than an empty player.
+    state.started = true;
+    const newest = state.recordings.reduce((a, b) => (Date.parse(b.start) > Date.parse(a.start) ? b : a));
+    play(newest, null);
   }
 }
 
