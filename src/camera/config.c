@@ -10,6 +10,7 @@
 
 #include "camera/source.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
 
 #define NAME_MAX_CHARS 64
@@ -650,16 +651,6 @@ vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean 
 /* ---- output ------------------------------------------------------------ */
 
 static void
-add_string_or_null(JsonBuilder *b, const char *member, const char *value)
-{
-  json_builder_set_member_name(b, member);
-  if (value != NULL)
-    json_builder_add_string_value(b, value);
-  else
-    json_builder_add_null_value(b);
-}
-
-static void
 add_strv(JsonBuilder *b, const char *member, GStrv values)
 {
   json_builder_set_member_name(b, member);
@@ -676,18 +667,18 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
 
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string_or_null(b, "id", cfg->id);
-  add_string_or_null(b, "name", cfg->name);
+  vigil_json_add_string_or_null(b, "id", cfg->id);
+  vigil_json_add_string_or_null(b, "name", cfg->name);
   json_builder_set_member_name(b, "enabled");
   json_builder_add_boolean_value(b, cfg->enabled);
   /* Inline credentials typed into the URL are never given back. */
   g_autofree gchar *source = cfg->source != NULL ? vigil_source_mask(cfg->source) : NULL;
-  add_string_or_null(b, "source", source);
-  add_string_or_null(b, "username", cfg->username);
+  vigil_json_add_string_or_null(b, "source", source);
+  vigil_json_add_string_or_null(b, "username", cfg->username);
   json_builder_set_member_name(b, "password_set");
   json_builder_add_boolean_value(b, cfg->password != NULL);
-  add_string_or_null(b, "rtsp_transport", vigil_rtsp_transport_to_string(cfg->rtsp_transport));
-  add_string_or_null(b, "record", vigil_record_mode_to_string(cfg->record));
+  vigil_json_add_string_or_null(b, "rtsp_transport", vigil_rtsp_transport_to_string(cfg->rtsp_transport));
+  vigil_json_add_string_or_null(b, "record", vigil_record_mode_to_string(cfg->record));
   json_builder_set_member_name(b, "pre_roll_s");
   json_builder_add_int_value(b, cfg->pre_roll_s);
   json_builder_set_member_name(b, "post_roll_s");
@@ -706,7 +697,7 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   for (guint i = 0; cfg->motion.zones != NULL && i < cfg->motion.zones->len; i++) {
     const VigilZone *zone = g_ptr_array_index(cfg->motion.zones, i);
     json_builder_begin_object(b);
-    add_string_or_null(b, "name", zone->name);
+    vigil_json_add_string_or_null(b, "name", zone->name);
     json_builder_set_member_name(b, "x");
     json_builder_add_double_value(b, zone->x);
     json_builder_set_member_name(b, "y");

@@ -114,3 +114,12 @@ gchar *vigil_json_to_string(JsonNode *node)
   write_node(out, node);
   return g_string_free(out, FALSE);
 }
+
+void vigil_json_add_string_or_null(JsonBuilder *b, const char *member, const char *value)
+{
+  json_builder_set_member_name(b, member);
+  if (value != NULL)
+    json_builder_add_string_value(b, value);
+  else
+    json_builder_add_null_value(b);
+}

@@ -10,4 +10,7 @@ G_BEGIN_DECLS
 
 gchar *vigil_json_to_string(JsonNode *node);
 
+/* Adds member @member: the string @value, or null when @value is NULL. */
+void vigil_json_add_string_or_null(JsonBuilder *b, const char *member, const char *value);
+
 G_END_DECLS

@@ -73,11 +73,7 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "id");
   json_builder_add_int_value(b, e->id);
-  json_builder_set_member_name(b, "camera");
-  if (e->camera)
-    json_builder_add_string_value(b, e->camera);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_string_or_null(b, "camera", e->camera);
   json_builder_set_member_name(b, "type");
   json_builder_add_string_value(b, e->type);
   g_autofree gchar *start = vigil_time_format(e->start_us);
@@ -95,11 +91,7 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
     json_builder_add_double_value(b, round(e->score * 1000.0) / 1000.0);
   else
     json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "label");
-  if (e->label)
-    json_builder_add_string_value(b, e->label);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_string_or_null(b, "label", e->label);
   json_builder_set_member_name(b, "box");
   if (e->has_box) {
     json_builder_begin_object(b);
@@ -121,12 +113,8 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
     json_builder_add_value(b, data);
   else
     json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "thumbnail");
   g_autofree gchar *thumbnail = vigil_event_thumbnail_url(e);
-  if (thumbnail)
-    json_builder_add_string_value(b, thumbnail);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_string_or_null(b, "thumbnail", thumbnail);
   json_builder_set_member_name(b, "recording");
   if (e->recording)
     json_builder_add_int_value(b, e->recording);
