@@ -1,9 +1,11 @@
 /* libFuzzer target: MPEG-TS. The input is read as 188-byte packets by
  * vigil_ts_packet_parse (what consumers of a camera's stream use), and is
  * also muxed as a video access unit and as AAC data, whose output must be
- * whole packets that all parse back, with PAT/PMT in front of keyframes. */
+ * whole packets that all parse back, with PAT/PMT in front of keyframes. The
+ * same bytes go through the Annex B scanner (live/annexb.c). */
 #include <stdint.h>
 
+#include "live/annexb.h"
 #include "live/tsmux.h"
 
 static void check_packets(GBytes *bytes, gboolean keyframe)
@@ -23,6 +25,14 @@ static void check_packets(GBytes *bytes, gboolean keyframe)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+  /* The Annex B scan the ingest runs on every keyframe from a camera. */
+  vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H264);
+  vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H265);
+  for (size_t pos = vigil_annexb_next_nal(data, size, 0); pos < size;
+       pos = vigil_annexb_next_nal(data, size, pos))
+    if (pos > size)
+      __builtin_trap();
+
   /* The packet scanner on arbitrary bytes, at every alignment a scanner
    * resynchronizing on 0x47 would try. */
   for (size_t off = 0; off + VIGIL_TS_PACKET_SIZE <= size; off++) {
