@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
   libgstrtspserver-1.0-dev libqrencode-dev
   # keyframe analysis: decoding, scaling, QR/barcodes
   libavcodec-dev libswscale-dev libzbar-dev
+  # rtsp:// and rtsps:// ingest: the RTSP/RTP stack ffmpeg itself uses
+  libavformat-dev
   # object detection: OpenCV DNN/HOG; python3-onnx + numpy convert the model
   # (make model); opencv-doc ships the sample photos the tests show the camera
   libopencv-dev python3-onnx python3-numpy opencv-doc

@@ -1,0 +1,518 @@
+/* libavformat front end for rtsp:// and rtsps://: the RTSP/RTP stack ffmpeg
+ * itself uses (TCP interleaved, UDP, Basic and Digest auth, keep-alives, TLS,
+ * H.264/H.265/AAC depacketising), read by one thread per camera that hands
+ * whole access units to the shared muxing in ingest.c. No jitterbuffer thread,
+ * no thread hop, no per-packet allocation of our own: that is what makes it
+ * cheaper than rtspsrc (bench/RESULTS.md, "ingest").
+ *
+ * Stopping: vigil_ingest_stop() sets `abort`, which the interrupt callback
+ * hands to libavformat (it polls it at least every 100 ms while waiting); the
+ * teardown thread joins the reader, which closes its context itself. */
+#define G_LOG_DOMAIN "vigil-camera"
+
+#include <gio/gio.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <string.h>
+
+#include "camera/camera.h"
+#include "camera/ingest-private.h"
+#include "core/error.h"
+#include "live/annexb.h"
+#include "vigil-config.h"
+
+/* Connecting, DESCRIBE/SETUP/PLAY and the first picture must fit in this. */
+#define OPEN_TIMEOUT_US (8 * G_USEC_PER_SEC)
+/* Socket I/O timeout. A camera silent for VIGIL_CAMERA_SILENCE_US is gone:
+ * the interrupt callback sees to that; this only bounds single calls. */
+#define SOCKET_TIMEOUT_US "15000000"
+/* With transport "auto", UDP that carries nothing falls back to TCP after
+ * this long, within camera.c's 10 s patience. */
+#define AUTO_UDP_TIMEOUT_US "4000000"
+/* TEARDOWN is sent on close, but never waited for longer than this. */
+#define CLOSE_TIMEOUT_US (G_USEC_PER_SEC)
+
+typedef struct {
+  VigilIngest *ingest; /* alive until the teardown has joined this thread */
+  gchar *url;          /* carries the credentials: never logged */
+  gchar *escaped_password;
+  VigilRtspTransport transport;
+  AVFormatContext *fmt;
+  gint64 deadline; /* monotonic µs, 0 = none; this thread only */
+  gboolean closing;
+  gchar *last_error; /* the last error line libavformat printed, scrubbed */
+
+  gint64 last_packet_us; /* monotonic; 0 before the first */
+  gboolean silent;       /* the watchdog ended a read: nothing came for 10 s */
+  gboolean timed_out;    /* the deadline ended a call */
+
+  int video, audio; /* stream indexes, -1 = none */
+  gint64 last_ts, ts_step; /* video, in its time base */
+  gboolean have_last_ts;
+  VigilCodec codec;
+  guint8 *parameter_sets; /* out-of-band (SDP) parameter sets, Annex B */
+  gsize parameter_sets_size;
+  guint8 adts[7]; /* header template for raw AAC frames */
+  int audio_rate;
+} Reader;
+
+/* libavformat logs from the thread that called it: this tells the log
+ * handler which camera (and which password to scrub) a line belongs to. */
+static _Thread_local Reader *current_reader;
+
+static gchar *scrub(Reader *r, const char *text)
+{
+  g_autofree gchar *once = vigil_ingest_scrub(r->ingest, text);
+  if (!r->escaped_password || !*r->escaped_password || !strstr(once, r->escaped_password))
+    return g_steal_pointer(&once);
+  g_auto(GStrv) parts = g_strsplit(once, r->escaped_password, -1);
+  return g_strjoinv("***", parts);
+}
+
+static void on_av_log(void *avcl, int level, const char *format, va_list args)
+{
+  if (level > AV_LOG_WARNING)
+    return;
+  char line[1024];
+  int print_prefix = 1;
+  av_log_format_line2(avcl, level, format, args, line, sizeof line, &print_prefix);
+  g_strchomp(line);
+  if (!*line)
+    return;
+  Reader *r = current_reader;
+  if (!r) {
+    g_debug("libav: %s", line);
+    return;
+  }
+  g_autofree gchar *clean = scrub(r, line);
+  g_debug("camera %s: libavformat: %s", r->ingest->camera_id, clean);
+  if (level <= AV_LOG_ERROR) {
+    g_free(r->last_error);
+    r->last_error = g_steal_pointer(&clean);
+  }
+}
+
+static gpointer install_log_handler(gpointer data)
+{
+  av_log_set_callback(on_av_log);
+  return NULL;
+}
+
+static int on_interrupt(void *opaque)
+{
+  Reader *r = opaque;
+  if (r->closing)
+    return r->deadline && g_get_monotonic_time() > r->deadline;
+  if (g_atomic_int_get(&r->ingest->abort))
+    return 1;
+  gint64 now = g_get_monotonic_time();
+  if (r->last_packet_us && now - r->last_packet_us > VIGIL_CAMERA_SILENCE_US) {
+    /* libavformat's own socket timeout only ends one read: after it, the
+     * demuxer hands out what its parser held and reads on. */
+    r->silent = TRUE;
+    return 1;
+  }
+  if (r->deadline && now > r->deadline) {
+    r->timed_out = TRUE;
+    return 1;
+  }
+  return 0;
+}
+
+/* --- errors --- */
+
+static gboolean last_error_has(Reader *r, const char *text)
+{
+  return r->last_error && strstr(r->last_error, text);
+}
+
+/* When connecting timed out, a plain TCP connect tells whether the host or
+ * the RTSP server is the one not answering. */
+static gchar *probe_connection(Reader *r)
+{
+  g_autoptr(GUri) uri = g_uri_parse(r->ingest->source, G_URI_FLAGS_NONE, NULL);
+  if (!uri || !g_uri_get_host(uri))
+    return g_strdup("host unreachable");
+  int port = g_uri_get_port(uri);
+  if (port <= 0)
+    port = g_str_equal(g_uri_get_scheme(uri), "rtsps") ? 322 : 554;
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 3);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) connection =
+      g_socket_client_connect_to_host(client, g_uri_get_host(uri), port, NULL, &error);
+  return g_strdup(vigil_ingest_word_connect_error(connection ? NULL : error));
+}
+
+/* Words libavformat's error @ret for users. @opening: before the first
+ * packet. Sets *offline when the camera could not be reached or went away
+ * (as opposed to one that answered with a problem). */
+static gchar *describe(Reader *r, int ret, gboolean opening, gboolean *offline)
+{
+  *offline = FALSE;
+  if (ret == AVERROR_HTTP_UNAUTHORIZED || last_error_has(r, "401 Unauthorized"))
+    return g_strdup("camera refused the credentials");
+  if (ret == AVERROR_HTTP_NOT_FOUND || last_error_has(r, "404 Not Found"))
+    return g_strdup("the camera has no stream at this path (404)");
+  if (ret == AVERROR_HTTP_FORBIDDEN)
+    return g_strdup("the camera refused access to this stream (403)");
+  if (ret == AVERROR_HTTP_BAD_REQUEST || ret == AVERROR_HTTP_OTHER_4XX)
+    return g_strdup_printf("the camera rejected the request (%s)",
+                           r->last_error ? r->last_error : "4xx");
+  if (ret == AVERROR_PROTOCOL_NOT_FOUND)
+    return g_strdup("this build of libavformat cannot open such a stream");
+  *offline = TRUE;
+  if (ret == AVERROR_HTTP_SERVER_ERROR)
+    return g_strdup("the camera's RTSP server reported an internal error (5xx)");
+  if (ret == AVERROR(ECONNREFUSED))
+    return g_strdup("connection refused (is the camera on, and the port right?)");
+  if (last_error_has(r, "resolve hostname"))
+    return g_strdup("host name not found");
+  if (ret == AVERROR(ENETUNREACH) || ret == AVERROR(EHOSTUNREACH))
+    return g_strdup("host unreachable");
+  /* libavformat words a reply that never came as "invalid data". */
+  if (opening && (ret == AVERROR(ETIMEDOUT) || ret == AVERROR_EXIT || ret == AVERROR(EIO) ||
+                  (ret == AVERROR_INVALIDDATA && r->timed_out)))
+    return probe_connection(r);
+  if (ret == AVERROR(ETIMEDOUT) || ret == AVERROR_EXIT)
+    return g_strdup("no data from the camera for 10 s");
+  if (ret == AVERROR_EOF || ret == AVERROR(ECONNRESET) || ret == AVERROR(EPIPE))
+    return g_strdup(opening ? "the camera closed the connection" : "the camera ended the stream");
+  if (ret == AVERROR_INVALIDDATA) {
+    *offline = FALSE;
+    return g_strdup(opening ? "the camera's answer is not valid RTSP (is this an RTSP port?)"
+                            : "the camera sent a stream that could not be read");
+  }
+  char text[AV_ERROR_MAX_STRING_SIZE];
+  av_strerror(ret, text, sizeof text);
+  return g_strdup_printf("the camera's stream could not be read: %s", text);
+}
+
+/* --- opening --- */
+
+static void set_options(Reader *r, AVDictionary **opts)
+{
+  const char *transport = r->transport == VIGIL_TRANSPORT_TCP   ? "tcp"
+                          : r->transport == VIGIL_TRANSPORT_UDP ? "udp"
+                                                                : "udp+tcp";
+  av_dict_set(opts, "rtsp_transport", transport, 0);
+  av_dict_set(opts, "timeout",
+              r->transport == VIGIL_TRANSPORT_AUTO ? AUTO_UDP_TIMEOUT_US : SOCKET_TIMEOUT_US, 0);
+  /* Only video and audio are set up: not ONVIF metadata, not back-channels. */
+  av_dict_set(opts, "allowed_media_types", "video+audio", 0);
+  av_dict_set(opts, "user_agent", "vigil/" VIGIL_VERSION, 0);
+  /* The SDP and the first keyframe say all vigil needs; do not hold the
+   * first frames back to estimate the frame rate (status measures it). */
+  av_dict_set(opts, "fpsprobesize", "0", 0);
+  av_dict_set(opts, "analyzeduration", "2000000", 0);
+}
+
+static void remember_parameter_sets(Reader *r, const AVCodecParameters *par)
+{
+  /* RTSP's extradata is the SDP's sprop-parameter-sets in Annex B form. */
+  if (par->extradata_size > 4 && par->extradata[0] == 0 && par->extradata[1] == 0) {
+    r->parameter_sets = g_memdup2(par->extradata, par->extradata_size);
+    r->parameter_sets_size = par->extradata_size;
+  }
+}
+
+static const int adts_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
+                                 22050, 16000, 12000, 11025, 8000,  7350};
+
+/* The ADTS header of raw AAC frames, from the AudioSpecificConfig in the
+ * SDP (or the sample rate and channels when there is none). FALSE for AAC
+ * that ADTS cannot carry (object types over 4, more than 7 channels). */
+static gboolean prepare_adts(Reader *r, const AVCodecParameters *par)
+{
+  int object = 2, rate_index = -1, channels = par->ch_layout.nb_channels;
+  if (par->extradata_size >= 2) {
+    object = par->extradata[0] >> 3;
+    rate_index = ((par->extradata[0] & 7) << 1) | (par->extradata[1] >> 7);
+    channels = (par->extradata[1] >> 3) & 0xF;
+  }
+  if (rate_index < 0 || rate_index >= (int)G_N_ELEMENTS(adts_rates)) {
+    rate_index = -1;
+    for (guint i = 0; i < G_N_ELEMENTS(adts_rates); i++)
+      if (adts_rates[i] == par->sample_rate)
+        rate_index = (int)i;
+  }
+  if (object < 1 || object > 4 || rate_index < 0 || channels < 1 || channels > 7)
+    return FALSE;
+  r->audio_rate = adts_rates[rate_index];
+  r->adts[0] = 0xFF;
+  r->adts[1] = 0xF1; /* MPEG-4, no CRC */
+  r->adts[2] = (guint8)(((object - 1) << 6) | (rate_index << 2) | (channels >> 2));
+  r->adts[3] = (guint8)((channels & 3) << 6);
+  r->adts[4] = 0;
+  r->adts[5] = 0x1F;
+  r->adts[6] = 0xFC;
+  return TRUE;
+}
+
+/* Opens the camera and picks the tracks. On failure sets *message. */
+static gboolean open_input(Reader *r, gchar **message, gboolean *offline)
+{
+  VigilIngest *self = r->ingest;
+  AVFormatContext *fmt = avformat_alloc_context();
+  fmt->interrupt_callback.callback = on_interrupt;
+  fmt->interrupt_callback.opaque = r;
+  AVDictionary *opts = NULL;
+  set_options(r, &opts);
+  r->deadline = g_get_monotonic_time() + OPEN_TIMEOUT_US;
+  int ret = avformat_open_input(&fmt, r->url, NULL, &opts);
+  av_dict_free(&opts);
+  if (ret < 0) {
+    /* avformat_open_input() freed the context */
+    if (!g_atomic_int_get(&self->abort))
+      *message = describe(r, ret, TRUE, offline);
+    return FALSE;
+  }
+  r->fmt = fmt;
+  ret = avformat_find_stream_info(fmt, NULL);
+  gboolean timed_out = g_get_monotonic_time() > r->deadline;
+  r->deadline = 0;
+  if (g_atomic_int_get(&self->abort))
+    return FALSE;
+
+  r->video = r->audio = -1;
+  const AVCodecParameters *unsupported = NULL;
+  for (unsigned i = 0; i < fmt->nb_streams; i++) {
+    const AVCodecParameters *par = fmt->streams[i]->codecpar;
+    fmt->streams[i]->discard = AVDISCARD_ALL;
+    if (par->codec_type == AVMEDIA_TYPE_VIDEO && r->video < 0) {
+      if (par->codec_id == AV_CODEC_ID_H264 || par->codec_id == AV_CODEC_ID_HEVC)
+        r->video = (int)i;
+      else if (!unsupported)
+        unsupported = par;
+    } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && r->audio < 0 &&
+               par->codec_id == AV_CODEC_ID_AAC && prepare_adts(r, par)) {
+      r->audio = (int)i;
+    }
+  }
+  if (r->video < 0) {
+    *offline = FALSE;
+    *message = unsupported ? g_strdup_printf("unsupported video codec %s (vigil passes "
+                                             "through H.264 and H.265)",
+                                             avcodec_get_name(unsupported->codec_id))
+                           : g_strdup("no video track");
+    return FALSE;
+  }
+  const AVCodecParameters *video = fmt->streams[r->video]->codecpar;
+  if (ret < 0 || timed_out || video->width <= 0) {
+    /* The camera answered PLAY but no picture came in time. */
+    if (timed_out || ret == AVERROR_EXIT || ret == AVERROR(ETIMEDOUT)) {
+      *offline = TRUE;
+      *message = g_strdup("the camera accepted the stream but sent no video");
+      return FALSE;
+    }
+    if (ret < 0) {
+      *message = describe(r, ret, TRUE, offline);
+      return FALSE;
+    }
+  }
+  fmt->streams[r->video]->discard = AVDISCARD_DEFAULT;
+  if (r->audio >= 0)
+    fmt->streams[r->audio]->discard = AVDISCARD_DEFAULT;
+  r->codec = video->codec_id == AV_CODEC_ID_HEVC ? VIGIL_CODEC_H265 : VIGIL_CODEC_H264;
+  remember_parameter_sets(r, video);
+
+  g_mutex_lock(&self->lock);
+  self->video_linked = TRUE;
+  self->audio_linked = self->expect_audio = r->audio >= 0;
+  g_mutex_unlock(&self->lock);
+  vigil_ingest_set_format(self, r->codec, video->width, video->height);
+  g_debug("camera %s: %s %dx%d%s over libavformat", self->camera_id,
+          vigil_codec_to_string(r->codec), video->width, video->height,
+          r->audio >= 0 ? " + AAC" : "");
+  return TRUE;
+}
+
+/* --- reading --- */
+
+static void free_packet(gpointer packet)
+{
+  AVPacket *p = packet;
+  av_packet_free(&p);
+}
+
+static gint64 to_ns(gint64 ts, AVRational time_base)
+{
+  return av_rescale_q(ts, time_base, (AVRational){1, 1000000000});
+}
+
+static gboolean on_video(Reader *r, AVPacket *pkt)
+{
+  AVStream *st = r->fmt->streams[r->video];
+  gint64 ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+  if (ts == AV_NOPTS_VALUE) {
+    /* libavformat's parser leaves the very first access unit without a
+     * timestamp; RTSP timelines start at 0, the next frames follow. */
+    ts = r->have_last_ts ? r->last_ts + r->ts_step : 0;
+  } else if (r->have_last_ts && ts > r->last_ts) {
+    r->ts_step = ts - r->last_ts;
+  }
+  r->last_ts = ts;
+  r->have_last_ts = TRUE;
+  gint64 pts_ns = to_ns(ts, st->time_base);
+  gint64 pts_minus_dts = 0;
+  if (pkt->pts != AV_NOPTS_VALUE && pkt->dts != AV_NOPTS_VALUE && pkt->pts > pkt->dts)
+    pts_minus_dts = av_rescale_q(pkt->pts - pkt->dts, st->time_base, (AVRational){1, 90000});
+  gboolean keyframe = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+
+  const guint8 *data = pkt->data;
+  gsize size = (gsize)pkt->size;
+  g_autoptr(GstBuffer) keyframe_buffer = NULL;
+  if (keyframe) {
+    if (r->parameter_sets && !vigil_annexb_has_parameter_sets(data, size, r->codec)) {
+      /* A camera that sends its parameter sets only in the SDP: every
+       * keyframe vigil passes on must be decodable on its own. */
+      gsize joined_size = r->parameter_sets_size + size;
+      guint8 *joined = g_malloc(joined_size);
+      memcpy(joined, r->parameter_sets, r->parameter_sets_size);
+      memcpy(joined + r->parameter_sets_size, data, size);
+      keyframe_buffer = gst_buffer_new_wrapped(joined, joined_size);
+      data = joined;
+      size = joined_size;
+    } else {
+      AVPacket *ref = av_packet_clone(pkt);
+      if (ref)
+        keyframe_buffer = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, ref->data,
+                                                      (gsize)ref->size, 0, (gsize)ref->size,
+                                                      ref, free_packet);
+    }
+  }
+  return vigil_ingest_push_video(r->ingest, data, size, pts_ns, pts_minus_dts, keyframe,
+                                 keyframe_buffer);
+}
+
+static void on_audio(Reader *r, AVPacket *pkt)
+{
+  if (pkt->pts == AV_NOPTS_VALUE || pkt->size <= 0)
+    return;
+  gint64 pts_ns = to_ns(pkt->pts, r->fmt->streams[r->audio]->time_base);
+  if (pkt->size >= 7 && pkt->data[0] == 0xFF && (pkt->data[1] & 0xF0) == 0xF0) {
+    vigil_ingest_push_audio(r->ingest, pkt->data, (gsize)pkt->size, pts_ns, r->audio_rate);
+    return;
+  }
+  gsize length = 7 + (gsize)pkt->size;
+  if (length > 0x1FFF)
+    return; /* not one AAC frame */
+  guint8 *frame = g_malloc(length);
+  memcpy(frame, r->adts, 7);
+  frame[3] |= (guint8)(length >> 11);
+  frame[4] = (guint8)(length >> 3);
+  frame[5] = (guint8)(((length & 7) << 5) | 0x1F);
+  memcpy(frame + 7, pkt->data, (gsize)pkt->size);
+  vigil_ingest_push_audio(r->ingest, frame, length, pts_ns, r->audio_rate);
+  g_free(frame);
+}
+
+static void read_packets(Reader *r, gchar **message, gboolean *offline)
+{
+  AVPacket *pkt = av_packet_alloc();
+  while (!g_atomic_int_get(&r->ingest->abort)) {
+    int ret = av_read_frame(r->fmt, pkt);
+    if (r->silent) {
+      *message = g_strdup("no data from the camera for 10 s");
+      *offline = TRUE;
+      break;
+    }
+    if (ret < 0) {
+      if (!g_atomic_int_get(&r->ingest->abort))
+        *message = describe(r, ret, FALSE, offline);
+      break;
+    }
+    r->last_packet_us = g_get_monotonic_time();
+    gboolean running = TRUE;
+    if (pkt->stream_index == r->video)
+      running = on_video(r, pkt);
+    else if (pkt->stream_index == r->audio)
+      on_audio(r, pkt);
+    av_packet_unref(pkt);
+    if (!running)
+      break;
+  }
+  av_packet_free(&pkt);
+}
+
+static void reader_free(Reader *r)
+{
+  if (r->url)
+    memset(r->url, 0, strlen(r->url));
+  g_free(r->url);
+  g_free(r->escaped_password);
+  g_free(r->last_error);
+  g_free(r->parameter_sets);
+  g_free(r);
+}
+
+static gpointer reader_main(gpointer data)
+{
+  Reader *r = data;
+  current_reader = r;
+  g_autofree gchar *message = NULL;
+  gboolean offline = TRUE;
+  if (open_input(r, &message, &offline))
+    read_packets(r, &message, &offline);
+  if (r->fmt) {
+    /* A polite TEARDOWN, but never a hang on a dead connection. */
+    r->closing = TRUE;
+    r->deadline = g_get_monotonic_time() + CLOSE_TIMEOUT_US;
+    avformat_close_input(&r->fmt);
+  }
+  if (message)
+    vigil_ingest_report_failure(r->ingest, message, offline);
+  current_reader = NULL;
+  reader_free(r);
+  return NULL;
+}
+
+/* The source URL with the configured credentials in it, percent-encoded as
+ * libavformat expects (it decodes user:password once). Credentials already
+ * in the URL stay when no fields are given. */
+static gchar *url_with_credentials(const VigilCameraConfig *cfg)
+{
+  if (!cfg->username || !*cfg->username)
+    return g_strdup(cfg->source);
+  g_autoptr(GUri) uri = g_uri_parse(cfg->source, G_URI_FLAGS_ENCODED, NULL);
+  if (!uri)
+    return g_strdup(cfg->source);
+  g_autofree gchar *user = g_uri_escape_string(cfg->username, NULL, FALSE);
+  g_autofree gchar *password =
+      cfg->password ? g_uri_escape_string(cfg->password, NULL, FALSE) : NULL;
+  g_autofree gchar *userinfo =
+      password ? g_strdup_printf("%s:%s", user, password) : g_strdup(user);
+  g_autoptr(GUri) with = g_uri_build(G_URI_FLAGS_ENCODED, g_uri_get_scheme(uri), userinfo,
+                                     g_uri_get_host(uri), g_uri_get_port(uri),
+                                     g_uri_get_path(uri), g_uri_get_query(uri),
+                                     g_uri_get_fragment(uri));
+  if (password)
+    memset(password, 0, strlen(password));
+  return g_uri_to_string(with);
+}
+
+gboolean vigil_ingest_av_start(VigilIngest *self, const VigilCameraConfig *cfg, GError **error)
+{
+  static GOnce log_once = G_ONCE_INIT;
+  g_once(&log_once, install_log_handler, NULL);
+
+  Reader *r = g_new0(Reader, 1);
+  r->ingest = self;
+  r->url = url_with_credentials(cfg);
+  r->transport = cfg->rtsp_transport;
+  if (cfg->password && *cfg->password)
+    r->escaped_password = g_uri_escape_string(cfg->password, NULL, FALSE);
+  g_autofree gchar *name = g_strdup_printf("vigil-rtsp-%.5s", cfg->id);
+  self->reader = g_thread_try_new(name, reader_main, r, error);
+  if (!self->reader) {
+    reader_free(r);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void vigil_ingest_av_teardown(VigilIngest *self)
+{
+  if (self->reader)
+    g_thread_join(g_steal_pointer(&self->reader));
+}
