@@ -27,6 +27,9 @@
 #define TRACK_IOU 0.3
 /* An object event ends after this many detections in a row without it. */
 #define TRACK_MISSES 2
+/* With motion, barcodes and detection off, one keyframe this often feeds the
+ * dark and frozen alarms. */
+#define ALARM_SAMPLE_US (10 * G_USEC_PER_SEC)
 
 struct _VigilAnalyzer {
   gint refs;
@@ -47,6 +50,7 @@ struct _VigilAnalyzer {
   gboolean motion_enabled;
   gboolean barcodes;
   gboolean detect_enabled;
+  gint64 last_sample_us; /* wallclock of the last keyframe queued */
   gchar **detect_classes; /* classes ∪ record_on: what the detector reports */
   double min_score;
   int interval_s;
@@ -371,14 +375,24 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
     g_mutex_unlock(&self->lock);
     return;
   }
+  gst_buffer_replace(&self->latest, buffer);
+  self->latest_codec = codec;
+  self->latest_seq++;
+  if (!self->motion_enabled && !self->barcodes && !self->detect_enabled) {
+    /* Only the dark and frozen alarms look: a picture every few seconds
+     * tells them as much as every keyframe, at a fraction of the decoding
+     * (passthrough should cost what copying costs). */
+    if (wallclock_us - self->last_sample_us < ALARM_SAMPLE_US) {
+      g_mutex_unlock(&self->lock);
+      return;
+    }
+  }
+  self->last_sample_us = wallclock_us;
   if (self->pending)
     self->stats.dropped++;
   gst_buffer_replace(&self->pending, buffer);
   self->pending_codec = codec;
   self->pending_time = wallclock_us;
-  gst_buffer_replace(&self->latest, buffer);
-  self->latest_codec = codec;
-  self->latest_seq++;
   gboolean start = !self->busy;
   self->busy = TRUE;
   g_mutex_unlock(&self->lock);
