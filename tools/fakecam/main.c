@@ -21,7 +21,7 @@
 typedef struct {
   int port, cameras, fps, bitrate;
   double gop, loop;
-  char *size, *codec, *user, *address;
+  char *size, *codec, *user, *address, *tls;
   char **scenes;
   gboolean audio, version;
 } Options;
@@ -31,6 +31,7 @@ static void options_clear(Options *o)
   g_free(o->size);
   g_free(o->codec);
   g_free(o->user);
+  g_free(o->tls);
   g_free(o->address);
   g_strfreev(o->scenes);
 }
@@ -106,6 +107,8 @@ int main(int argc, char **argv)
       {"audio", 0, 0, G_OPTION_ARG_NONE, &o.audio, "Add an AAC audio track (a sine tone)", NULL},
       {"user", 0, 0, G_OPTION_ARG_STRING, &o.user, "Require RTSP Basic or Digest authentication",
        "NAME:PASSWORD"},
+      {"tls", 0, 0, G_OPTION_ARG_FILENAME, &o.tls,
+       "Serve rtsps:// with the certificate and key in this PEM file", "PEM"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
       G_OPTION_ENTRY_NULL,
   };
@@ -207,6 +210,10 @@ int main(int argc, char **argv)
   }
 
   g_autoptr(VigilServer) server = vigil_server_new(address, o.port, user, password);
+  if (o.tls && !vigil_server_set_tls(server, o.tls, &error)) {
+    g_printerr("vigil-fakecam: --tls: %s\n", error->message);
+    return EXIT_USAGE;
+  }
   for (int n = 1; n <= o.cameras; n++) {
     const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
     g_autofree char *path = g_strdup_printf("/cam%d", n);
@@ -222,7 +229,8 @@ int main(int argc, char **argv)
   gboolean ipv6 = strchr(address, ':') != NULL;
   for (int n = 1; n <= o.cameras; n++) {
     const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
-    printf("vigil-fakecam: serving rtsp://%s%s%s:%d/cam%d (%s, %s, %dx%d@%d)\n", ipv6 ? "[" : "",
+    printf("vigil-fakecam: serving %s://%s%s%s:%d/cam%d (%s, %s, %dx%d@%d)\n",
+           o.tls ? "rtsps" : "rtsp", ipv6 ? "[" : "",
            address, ipv6 ? "]" : "", vigil_server_get_port(server), n, scene->spec, codec_name,
            params.width, params.height, params.fps);
   }

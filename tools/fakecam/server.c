@@ -119,6 +119,25 @@ VigilServer *vigil_server_new(const char *address, int port, const char *user, c
   return server;
 }
 
+gboolean vigil_server_set_tls(VigilServer *server, const char *pem_path, GError **error)
+{
+  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_file(pem_path, error);
+  if (!cert)
+    return FALSE;
+  g_autoptr(GstRTSPAuth) auth = gst_rtsp_server_get_auth(server->rtsp);
+  if (!auth) {
+    /* TLS lives on the auth object: one that lets everybody watch. */
+    auth = gst_rtsp_auth_new();
+    g_autoptr(GstRTSPToken) token =
+        gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, VIEWER_ROLE, NULL);
+    gst_rtsp_auth_set_default_token(auth, token);
+    gst_rtsp_server_set_auth(server->rtsp, auth);
+    server->authenticated = TRUE;
+  }
+  gst_rtsp_auth_set_tls_certificate(auth, cert);
+  return TRUE;
+}
+
 void vigil_server_add_camera(VigilServer *server, const char *path, VigilCodec codec,
                              VigilClip *video, VigilClip *audio)
 {

@@ -16,6 +16,10 @@ typedef struct _VigilServer VigilServer;
 VigilServer *vigil_server_new(const char *address, int port, const char *user,
                               const char *password);
 
+/* Serves rtsps:// (RTSP over TLS) with the certificate and private key in
+ * the PEM file @pem_path. Call before vigil_server_add_camera(). */
+gboolean vigil_server_set_tls(VigilServer *server, const char *pem_path, GError **error);
+
 /* Mounts a camera at @path (e.g. "/cam1") serving @video (and @audio, may be
  * NULL) encoded with @codec. Takes references on the clips. Call before
  * vigil_server_start(). */
