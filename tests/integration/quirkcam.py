@@ -422,8 +422,10 @@ class Connection(threading.Thread):
         return ("\r\n".join(lines) + "\r\n").encode()
 
     def do_DESCRIBE(self, cseq, url, headers, body):
-        self.reply(cseq, 200, "OK", ["Content-Type: application/sdp",
-                                     f"Content-Base: {self.base_url()}"], self.sdp())
+        headers = ["Content-Type: application/sdp"]
+        if not self.opts.no_content_base:
+            headers.append(f"Content-Base: {self.base_url()}")
+        self.reply(cseq, 200, "OK", headers, self.sdp())
         return True
 
     def do_SETUP(self, cseq, url, headers, body):
@@ -674,6 +676,11 @@ def main(argv=None):
                    help="strip parameter sets from the stream (SDP sprop-* only)")
     p.add_argument("--interleaved", type=int, metavar="BASE",
                    help="answer interleaved=BASE+2n-BASE+2n+1 for track n, ignoring the request")
+    p.add_argument("--no-content-base", action="store_true",
+                   help="no Content-Base in DESCRIBE: the SDP's relative controls "
+                        "(trackID=N) are relative to the request URL, which has no trailing "
+                        "slash; SETUP must name PATH/trackID=N (as rtsp-server-perl and "
+                        "some cameras expect)")
     p.add_argument("--silent", action="store_true",
                    help="answer DESCRIBE/SETUP/PLAY, then send no media at all")
     p.add_argument("--close-mid-frame", type=float, metavar="SECONDS",
