@@ -11,6 +11,24 @@ server sees and does is logged on stderr, one line per event, so a test can
 read it (e.g. "session ... timed out", "stale nonce").
 
 Without --video it encodes a 4 s test clip itself with Debian's ffmpeg.
+
+What the quirks imitate:
+- --stale-nonce / --nonce-lifetime: digest nonces that expire (cameras rotate
+  them, some within seconds); RFC 2617's stale=TRUE says "same password, new
+  nonce". ffmpeg's client retries a stale nonce only once per request and not
+  when its very first authenticated try is the stale one.
+- --session-timeout with --keepalive rtsp: cameras that count only RTSP
+  requests (GET_PARAMETER/OPTIONS with the Session header) as keep-alive and
+  ignore RTCP receiver reports, e.g. over TCP interleaved.
+- --interleaved BASE: RFC 2326 lets the server answer another channel pair
+  than the client asked; some cameras number channels per track (0-1, 2-3,
+  ...) or from a base of their own whatever the request said.
+- --no-content-base: no Content-Base and no session-level a=control, so the
+  client must resolve "trackID=N" against the request URL as a directory.
+- --no-sprop / --no-inband-params: parameter sets only in-band (each its own
+  RTP packet, as H.265 cameras send VPS, SPS, PPS) or only in the SDP.
+- --silent: answers everything, sends no media (a hung encoder).
+- --close-mid-frame: the connection drops in the middle of a fragmented frame.
 """
 import argparse
 import base64
@@ -405,7 +423,8 @@ class Connection(threading.Thread):
         m = self.server.media
         sid = random.randrange(1 << 31)
         lines = ["v=0", f"o=- {sid} 1 IN IP4 127.0.0.1", "s=quirkcam", "c=IN IP4 0.0.0.0",
-                 "t=0 0", "a=control:*", "a=range:npt=0-",
+                 "t=0 0", *([] if self.opts.no_content_base else ["a=control:*"]),
+                 "a=range:npt=0-",
                  f"m=video 0 RTP/AVP {VIDEO_PT}",
                  f"a=rtpmap:{VIDEO_PT} {'H264' if m.codec == 'h264' else 'H265'}/90000"]
         fmtp = m.fmtp(sprop=not self.opts.no_sprop)
@@ -677,8 +696,8 @@ def main(argv=None):
     p.add_argument("--interleaved", type=int, metavar="BASE",
                    help="answer interleaved=BASE+2n-BASE+2n+1 for track n, ignoring the request")
     p.add_argument("--no-content-base", action="store_true",
-                   help="no Content-Base in DESCRIBE: the SDP's relative controls "
-                        "(trackID=N) are relative to the request URL, which has no trailing "
+                   help="no Content-Base in DESCRIBE and no session-level a=control: "
+                        "the SDP's relative controls (trackID=N) are relative to the request URL, which has no trailing "
                         "slash; SETUP must name PATH/trackID=N (as rtsp-server-perl and "
                         "some cameras expect)")
     p.add_argument("--silent", action="store_true",

@@ -212,7 +212,19 @@ class CorpusTest(unittest.TestCase):
         url = f"rtsp://127.0.0.1:{port}/vlc"
         server = Server(self.tmp, "vlc")
         self.servers.append(server)
-        cmd = ["cvlc", "-I", "dummy", "--no-interact", "--loop", self.mp4,
+        # VLC plays the file from its start whether or not a client watches,
+        # and at the end of the file (even with --loop) it ends the RTP
+        # streams with RTCP BYE: give it a clip longer than a case.
+        clip = os.path.join(self.tmp, "vlc.mp4")
+        if not os.path.exists(clip):
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                            f"testsrc2=size=640x360:rate={FPS}", "-f", "lavfi", "-i",
+                            "sine=frequency=440:sample_rate=48000", "-t", "60",
+                            "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast",
+                            "-g", str(FPS), "-bf", "0", "-b:v", "800k", "-c:a", "aac", "-ac", "1",
+                            clip], check=True)
+            os.chmod(clip, 0o644)
+        cmd = ["cvlc", "-I", "dummy", "--no-interact", clip,
                "--sout", f"#rtp{{sdp={url}}}", "--sout-keep"]
         if os.geteuid() == 0:
             # VLC refuses to run as root; CI runs as root.
