@@ -130,11 +130,12 @@ class CorpusTest(unittest.TestCase):
 
     def tearDown(self):
         crashed = self.vigil.proc.poll() is not None
-        if not crashed:
-            for cam_id in self.cameras:
+        try:
+            for cam_id in [] if crashed else self.cameras:
                 self.vigil.request("DELETE", f"/api/v1/cameras/{cam_id}")
-        for server in self.servers:
-            server.stop()
+        finally:
+            for server in self.servers:
+                server.stop()
         if crashed:
             log = self.vigil.log_text()
             self.vigil.cleanup()
