@@ -23,6 +23,9 @@ DEBIAN_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x
   # tests and benchmarks: ffprobe/ffmpeg read what vigil serves
   ffmpeg python3 curl
+  # RTSP corpus tests: two more, unrelated RTSP servers (VLC's, UDP only, and
+  # rtsp-server-perl fed by ffmpeg); util-linux's setpriv runs VLC as nobody
+  vlc-bin vlc-plugin-base rtsp-server-perl util-linux
   # web assets and the browser tests (playwright-core drives Debian's chromium)
   nodejs chromium
 )
