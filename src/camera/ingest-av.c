@@ -1,9 +1,19 @@
 /* libavformat front end for rtsp:// and rtsps://: the RTSP/RTP stack ffmpeg
  * itself uses (TCP interleaved, UDP, Basic and Digest auth, keep-alives, TLS,
  * H.264/H.265/AAC depacketising), read by one thread per camera that hands
- * whole access units to the shared muxing in ingest.c. No jitterbuffer thread,
- * no thread hop, no per-packet allocation of our own: that is what makes it
- * cheaper than rtspsrc (bench/RESULTS.md, "ingest").
+ * whole access units to the shared muxing in ingest.c. No jitterbuffer thread
+ * and no thread hop: that is what makes it cheaper than rtspsrc
+ * (bench/RESULTS.md, "ingest").
+ *
+ * libavformat's parser is off (AVFMT_FLAG_NOPARSE): the depacketiser hands
+ * out NAL units (or fragments of them), and this file joins them into access
+ * units, emitted when the first NAL unit of the next one arrives (live/annexb.c
+ * tells from NAL headers, as the parser would, and the timestamp must change
+ * too; timestamps alone cannot tell, as libavformat shifts them by a few ticks
+ * when an RTCP sender report arrives mid-picture).
+ * That is as early as the parser would emit it, skips its byte-by-byte scan,
+ * and, unlike the parser, never passes on the half picture it holds when the
+ * connection breaks.
  *
  * Stopping: vigil_ingest_stop() sets `abort`, which the interrupt callback
  * hands to libavformat (it polls it at least every 100 ms while waiting); the
@@ -11,6 +21,7 @@
 #define G_LOG_DOMAIN "vigil-camera"
 
 #include <gio/gio.h>
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <string.h>
@@ -29,6 +40,9 @@
 /* With transport "auto", UDP that carries nothing falls back to TCP after
  * this long, within camera.c's 10 s patience. */
 #define AUTO_UDP_TIMEOUT_US "4000000"
+/* An access unit larger than this (a 8K intra picture is about 5 MiB) is
+ * garbage: its excess is dropped, and the picture with it. */
+#define MAX_ACCESS_UNIT (32 * 1024 * 1024)
 /* TEARDOWN is sent on close, but never waited for longer than this. */
 #define CLOSE_TIMEOUT_US (G_USEC_PER_SEC)
 
@@ -47,8 +61,12 @@ typedef struct {
   gboolean timed_out;    /* the deadline ended a call */
 
   int video, audio; /* stream indexes, -1 = none */
-  gint64 last_ts, ts_step; /* video, in its time base */
-  gboolean have_last_ts;
+  GByteArray *au;   /* the access unit being gathered */
+  gint64 au_ts;     /* its first piece's timestamp, in the stream's time base */
+  gboolean au_has_slice;
+  AVCodecParserContext *parser; /* reads the picture size off parameter sets */
+  AVCodecContext *parser_codec;
+  int width, height;
   VigilCodec codec;
   guint8 *parameter_sets; /* out-of-band (SDP) parameter sets, Annex B */
   gsize parameter_sets_size;
@@ -201,10 +219,6 @@ static void set_options(Reader *r, AVDictionary **opts)
   /* Only video and audio are set up: not ONVIF metadata, not back-channels. */
   av_dict_set(opts, "allowed_media_types", "video+audio", 0);
   av_dict_set(opts, "user_agent", "vigil/" VIGIL_VERSION, 0);
-  /* The SDP and the first keyframe say all vigil needs; do not hold the
-   * first frames back to estimate the frame rate (status measures it). */
-  av_dict_set(opts, "fpsprobesize", "0", 0);
-  av_dict_set(opts, "analyzeduration", "2000000", 0);
 }
 
 static void remember_parameter_sets(Reader *r, const AVCodecParameters *par)
@@ -249,18 +263,22 @@ static gboolean prepare_adts(Reader *r, const AVCodecParameters *par)
   return TRUE;
 }
 
-/* Opens the camera and picks the tracks. On failure sets *message. */
+/* Opens the camera and picks the tracks. On failure sets *message. The SDP
+ * says all vigil needs: no avformat_find_stream_info(), which would decode a
+ * picture and hold the first frames back. */
 static gboolean open_input(Reader *r, gchar **message, gboolean *offline)
 {
   VigilIngest *self = r->ingest;
   AVFormatContext *fmt = avformat_alloc_context();
   fmt->interrupt_callback.callback = on_interrupt;
   fmt->interrupt_callback.opaque = r;
+  fmt->flags |= AVFMT_FLAG_NOPARSE | AVFMT_FLAG_NOFILLIN;
   AVDictionary *opts = NULL;
   set_options(r, &opts);
   r->deadline = g_get_monotonic_time() + OPEN_TIMEOUT_US;
   int ret = avformat_open_input(&fmt, r->url, NULL, &opts);
   av_dict_free(&opts);
+  r->deadline = 0;
   if (ret < 0) {
     /* avformat_open_input() freed the context */
     if (!g_atomic_int_get(&self->abort))
@@ -268,11 +286,6 @@ static gboolean open_input(Reader *r, gchar **message, gboolean *offline)
     return FALSE;
   }
   r->fmt = fmt;
-  ret = avformat_find_stream_info(fmt, NULL);
-  gboolean timed_out = g_get_monotonic_time() > r->deadline;
-  r->deadline = 0;
-  if (g_atomic_int_get(&self->abort))
-    return FALSE;
 
   r->video = r->audio = -1;
   const AVCodecParameters *unsupported = NULL;
@@ -298,91 +311,110 @@ static gboolean open_input(Reader *r, gchar **message, gboolean *offline)
     return FALSE;
   }
   const AVCodecParameters *video = fmt->streams[r->video]->codecpar;
-  if (ret < 0 || timed_out || video->width <= 0) {
-    /* The camera answered PLAY but no picture came in time. */
-    if (timed_out || ret == AVERROR_EXIT || ret == AVERROR(ETIMEDOUT)) {
-      *offline = TRUE;
-      *message = g_strdup("the camera accepted the stream but sent no video");
-      return FALSE;
-    }
-    if (ret < 0) {
-      *message = describe(r, ret, TRUE, offline);
-      return FALSE;
-    }
-  }
   fmt->streams[r->video]->discard = AVDISCARD_DEFAULT;
   if (r->audio >= 0)
     fmt->streams[r->audio]->discard = AVDISCARD_DEFAULT;
   r->codec = video->codec_id == AV_CODEC_ID_HEVC ? VIGIL_CODEC_H265 : VIGIL_CODEC_H264;
   remember_parameter_sets(r, video);
+  r->parser = av_parser_init(video->codec_id);
+  r->parser_codec = avcodec_alloc_context3(NULL);
+  if (r->parser)
+    r->parser->flags |= PARSER_FLAG_COMPLETE_FRAMES;
+  r->au = g_byte_array_sized_new(256 * 1024);
+  r->au_ts = AV_NOPTS_VALUE;
 
   g_mutex_lock(&self->lock);
   self->video_linked = TRUE;
   self->audio_linked = self->expect_audio = r->audio >= 0;
   g_mutex_unlock(&self->lock);
-  vigil_ingest_set_format(self, r->codec, video->width, video->height);
-  g_debug("camera %s: %s %dx%d%s over libavformat", self->camera_id,
-          vigil_codec_to_string(r->codec), video->width, video->height,
+  g_debug("camera %s: %s%s over libavformat", self->camera_id, vigil_codec_to_string(r->codec),
           r->audio >= 0 ? " + AAC" : "");
   return TRUE;
 }
 
 /* --- reading --- */
 
-static void free_packet(gpointer packet)
-{
-  AVPacket *p = packet;
-  av_packet_free(&p);
-}
-
 static gint64 to_ns(gint64 ts, AVRational time_base)
 {
   return av_rescale_q(ts, time_base, (AVRational){1, 1000000000});
 }
 
-static gboolean on_video(Reader *r, AVPacket *pkt)
+/* The picture size, read off the parameter sets of a keyframe (the parser
+ * stops at the first slice: a few microseconds per keyframe). */
+static void update_size(Reader *r, const guint8 *data, gsize size)
 {
-  AVStream *st = r->fmt->streams[r->video];
-  gint64 ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-  if (ts == AV_NOPTS_VALUE) {
-    /* libavformat's parser leaves the very first access unit without a
-     * timestamp; RTSP timelines start at 0, the next frames follow. */
-    ts = r->have_last_ts ? r->last_ts + r->ts_step : 0;
-  } else if (r->have_last_ts && ts > r->last_ts) {
-    r->ts_step = ts - r->last_ts;
+  if (!r->parser || !r->parser_codec)
+    return;
+  uint8_t *out = NULL;
+  int out_size = 0;
+  av_parser_parse2(r->parser, r->parser_codec, &out, &out_size, data, (int)size, AV_NOPTS_VALUE,
+                   AV_NOPTS_VALUE, 0);
+  if (r->parser->width > 0 && r->parser->height > 0 &&
+      (r->parser->width != r->width || r->parser->height != r->height)) {
+    r->width = r->parser->width;
+    r->height = r->parser->height;
+    g_debug("camera %s: %s %dx%d", r->ingest->camera_id, vigil_codec_to_string(r->codec),
+            r->width, r->height);
+    vigil_ingest_set_format(r->ingest, r->codec, r->width, r->height);
   }
-  r->last_ts = ts;
-  r->have_last_ts = TRUE;
-  gint64 pts_ns = to_ns(ts, st->time_base);
-  gint64 pts_minus_dts = 0;
-  if (pkt->pts != AV_NOPTS_VALUE && pkt->dts != AV_NOPTS_VALUE && pkt->pts > pkt->dts)
-    pts_minus_dts = av_rescale_q(pkt->pts - pkt->dts, st->time_base, (AVRational){1, 90000});
-  gboolean keyframe = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+}
 
-  const guint8 *data = pkt->data;
-  gsize size = (gsize)pkt->size;
+/* Hands the gathered access unit on. */
+static gboolean emit_access_unit(Reader *r)
+{
+  if (r->au_ts == AV_NOPTS_VALUE)
+    return TRUE;
+  const guint8 *data = r->au->data;
+  gsize size = r->au->len;
+  gint64 pts_ns = to_ns(r->au_ts, r->fmt->streams[r->video]->time_base);
+  gboolean keyframe = vigil_annexb_is_keyframe(data, size, r->codec);
+
   g_autoptr(GstBuffer) keyframe_buffer = NULL;
   if (keyframe) {
-    if (r->parameter_sets && !vigil_annexb_has_parameter_sets(data, size, r->codec)) {
+    if (!vigil_annexb_has_parameter_sets(data, size, r->codec) && r->parameter_sets) {
       /* A camera that sends its parameter sets only in the SDP: every
        * keyframe vigil passes on must be decodable on its own. */
-      gsize joined_size = r->parameter_sets_size + size;
-      guint8 *joined = g_malloc(joined_size);
-      memcpy(joined, r->parameter_sets, r->parameter_sets_size);
-      memcpy(joined + r->parameter_sets_size, data, size);
-      keyframe_buffer = gst_buffer_new_wrapped(joined, joined_size);
-      data = joined;
-      size = joined_size;
-    } else {
-      AVPacket *ref = av_packet_clone(pkt);
-      if (ref)
-        keyframe_buffer = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, ref->data,
-                                                      (gsize)ref->size, 0, (gsize)ref->size,
-                                                      ref, free_packet);
+      g_byte_array_prepend(r->au, r->parameter_sets, (guint)r->parameter_sets_size);
+      data = r->au->data;
+      size = r->au->len;
     }
+    update_size(r, data, size);
+    if (r->width <= 0)
+      return TRUE; /* not one picture yet whose size is known */
+    keyframe_buffer = gst_buffer_new_memdup(data, size);
+  } else if (r->width <= 0) {
+    return TRUE;
   }
-  return vigil_ingest_push_video(r->ingest, data, size, pts_ns, pts_minus_dts, keyframe,
-                                 keyframe_buffer);
+  /* RTP carries presentation times only; cameras send no B-frames, so
+   * decode order is presentation order (pts_minus_dts 0). */
+  return vigil_ingest_push_video(r->ingest, data, size, pts_ns, 0, keyframe, keyframe_buffer);
+}
+
+/* One depacketised piece of video: a NAL unit (with its start code), a few
+ * of them, or a fragment of one. The first piece of the next access unit
+ * completes the one being gathered. */
+static gboolean on_video(Reader *r, AVPacket *pkt)
+{
+  gboolean running = TRUE, begins, slice;
+  vigil_annexb_classify_piece(pkt->data, (gsize)pkt->size, r->codec, &begins, &slice);
+  /* Two pictures never share a timestamp: a piece that looks like a new
+   * picture's but carries the gathered one's timestamp belongs to it. */
+  if (begins && r->au_has_slice && pkt->pts != r->au_ts) {
+    running = emit_access_unit(r);
+    g_byte_array_set_size(r->au, 0);
+    r->au_has_slice = FALSE;
+  }
+  if (r->au->len == 0) {
+    if (!begins && !slice)
+      return running; /* the tail of a picture whose start was missed */
+    r->au_ts = pkt->pts;
+  }
+  if (r->au_ts == AV_NOPTS_VALUE)
+    r->au_ts = pkt->pts;
+  if (r->au->len + (gsize)pkt->size <= MAX_ACCESS_UNIT)
+    g_byte_array_append(r->au, pkt->data, (guint)pkt->size);
+  r->au_has_slice = r->au_has_slice || slice;
+  return running;
 }
 
 static void on_audio(Reader *r, AVPacket *pkt)
@@ -443,6 +475,11 @@ static void reader_free(Reader *r)
   g_free(r->escaped_password);
   g_free(r->last_error);
   g_free(r->parameter_sets);
+  if (r->au)
+    g_byte_array_unref(r->au);
+  if (r->parser)
+    av_parser_close(r->parser);
+  avcodec_free_context(&r->parser_codec);
   g_free(r);
 }
 
@@ -452,8 +489,10 @@ static gpointer reader_main(gpointer data)
   current_reader = r;
   g_autofree gchar *message = NULL;
   gboolean offline = TRUE;
-  if (open_input(r, &message, &offline))
+  if (open_input(r, &message, &offline)) {
+    r->last_packet_us = g_get_monotonic_time(); /* PLAY answered: the watchdog starts */
     read_packets(r, &message, &offline);
+  }
   if (r->fmt) {
     /* A polite TEARDOWN, but never a hang on a dead connection. */
     r->closing = TRUE;

@@ -83,10 +83,20 @@ static void mux_video(VigilIngest *self, const guint8 *data, gsize size, gint64 
   gint64 dts_ns = pts_ns - pts_minus_dts * 100000 / 9;
   gint64 out_dts = map_time(self, dts_ns, TRUE);
   gint64 out_pts = out_dts + pts_minus_dts;
-  if (self->last_out_dts > 0 && out_dts > self->last_out_dts) {
+  if (self->last_out_dts > 0) {
     gint64 step = out_dts - self->last_out_dts;
-    if (step < 90000)
+    gint64 expected = self->frame_dur;
+    if (step > 0 && step < 90000)
       self->frame_dur = (self->frame_dur * 7 + step) / 8;
+    if (step < expected * 3 / 4 && step > -ns_to_90k(MAX_BACKWARD_JUMP_NS)) {
+      /* A picture much closer to the last than a frame is input jitter, or
+       * the RTSP client re-basing its clock on an RTCP sender report: keep
+       * the spacing, and the timeline follows the input from here. */
+      gint64 fix = self->last_out_dts + expected - out_dts;
+      self->offset += fix;
+      out_dts += fix;
+      out_pts += fix;
+    }
   }
   if (out_dts <= self->last_out_dts && self->last_out_dts > 0) {
     /* Never let dts stall or go back: players reject it. */

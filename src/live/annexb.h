@@ -13,6 +13,20 @@ G_BEGIN_DECLS
  * can be decoded on its own. Scans only up to that first slice. */
 gboolean vigil_annexb_has_parameter_sets(const guint8 *data, gsize size, VigilCodec codec);
 
+/* TRUE when the access unit's first picture slice is an IDR picture (H.264)
+ * or an IRAP picture (H.265, NAL types 16-23): a place to start decoding. */
+gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec codec);
+
+/* For gathering access units from an RTP depacketiser's pieces (one or more
+ * NAL units each with a start code, or a fragment of one, without). Sets
+ * *@begins when the piece can only start a new access unit if the one being
+ * gathered already holds a slice: an access unit delimiter, a parameter set,
+ * an SEI, or the first slice of a picture (H.264 first_mb_in_slice 0, H.265
+ * first_slice_segment_in_pic_flag). Sets *@has_slice when it carries the
+ * start of a slice. A fragment that continues a NAL unit sets neither. */
+void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec codec,
+                                 gboolean *begins, gboolean *has_slice);
+
 /* Offset of the NAL unit header after the next start code at or after @from
  * (00 00 01, or 00 00 00 01), or @size when there is none. */
 gsize vigil_annexb_next_nal(const guint8 *data, gsize size, gsize from);

@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   /* The Annex B scan the ingest runs on every keyframe from a camera. */
   vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H264);
   vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H265);
+  vigil_annexb_is_keyframe(data, size, VIGIL_CODEC_H264);
+  gboolean begins, slice;
+  vigil_annexb_classify_piece(data, size, VIGIL_CODEC_H265, &begins, &slice);
+  vigil_annexb_classify_piece(data, size, VIGIL_CODEC_H264, &begins, &slice);
   for (size_t pos = vigil_annexb_next_nal(data, size, 0); pos < size;
        pos = vigil_annexb_next_nal(data, size, pos))
     if (pos > size)

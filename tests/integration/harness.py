@@ -154,7 +154,7 @@ class Fakecam:
                 self.proc.wait()
                 self.errors.seek(0)
                 raise AssertionError("vigil-fakecam exited: " + self.errors.read().decode())
-            if "serving rtsp://" in line:
+            if "serving rtsp://" in line or "serving rtsps://" in line:
                 return self
         raise AssertionError("vigil-fakecam did not start")
 

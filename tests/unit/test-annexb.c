@@ -30,6 +30,14 @@ static void test_h264(void)
   const guint8 cut[] = {0x65, 0, 0, 1};
   g_assert_false(vigil_annexb_has_parameter_sets(cut, sizeof cut, VIGIL_CODEC_H264));
   g_assert_false(vigil_annexb_has_parameter_sets(NULL, 0, VIGIL_CODEC_H264));
+
+  g_assert_true(vigil_annexb_is_keyframe(with, sizeof with, VIGIL_CODEC_H264));
+  g_assert_true(vigil_annexb_is_keyframe(without, sizeof without, VIGIL_CODEC_H264));
+  const guint8 p_slice[] = {0, 0, 0, 1, 0x09, 0xF0, 0, 0, 1, 0x41, 0x9A};
+  g_assert_false(vigil_annexb_is_keyframe(p_slice, sizeof p_slice, VIGIL_CODEC_H264));
+  /* a fragment that continues a slice, with no start code: not a keyframe */
+  const guint8 fragment[] = {0x88, 0x84, 0x21};
+  g_assert_false(vigil_annexb_is_keyframe(fragment, sizeof fragment, VIGIL_CODEC_H264));
 }
 
 static void test_h265(void)
@@ -43,6 +51,55 @@ static void test_h265(void)
   /* the H.264 reading of the same bytes would differ: 0x67 is a TRAIL_R slice in H.265 */
   const guint8 h264_sps[] = {0, 0, 1, 0x67, 0x42};
   g_assert_false(vigil_annexb_has_parameter_sets(h264_sps, sizeof h264_sps, VIGIL_CODEC_H265));
+
+  g_assert_true(vigil_annexb_is_keyframe(with, sizeof with, VIGIL_CODEC_H265));
+  g_assert_true(vigil_annexb_is_keyframe(without, sizeof without, VIGIL_CODEC_H265));
+  /* TRAIL_R (1): not a keyframe; CRA (21): one */
+  const guint8 trail[] = {0, 0, 1, 0x02, 0x01, 0xD0};
+  const guint8 cra[] = {0, 0, 1, 0x2A, 0x01, 0xAF};
+  g_assert_false(vigil_annexb_is_keyframe(trail, sizeof trail, VIGIL_CODEC_H265));
+  g_assert_true(vigil_annexb_is_keyframe(cra, sizeof cra, VIGIL_CODEC_H265));
+}
+
+static void test_pieces(void)
+{
+  gboolean begins, slice;
+  /* H.264: an SPS starts an access unit but is no slice */
+  const guint8 sps[] = {0, 0, 0, 1, 0x67, 0x42};
+  vigil_annexb_classify_piece(sps, sizeof sps, VIGIL_CODEC_H264, &begins, &slice);
+  g_assert_true(begins && !slice);
+  /* first slice of a picture (first_mb_in_slice 0: bit 1) */
+  const guint8 idr[] = {0, 0, 0, 1, 0x65, 0x88, 0x84};
+  vigil_annexb_classify_piece(idr, sizeof idr, VIGIL_CODEC_H264, &begins, &slice);
+  g_assert_true(begins && slice);
+  /* a second slice of the same picture (first_mb_in_slice > 0: bit 0) */
+  const guint8 second[] = {0, 0, 1, 0x41, 0x4A, 0x00};
+  vigil_annexb_classify_piece(second, sizeof second, VIGIL_CODEC_H264, &begins, &slice);
+  g_assert_true(!begins && slice);
+  /* a fragment continuing a NAL unit: neither */
+  const guint8 more[] = {0x9A, 0x00, 0x00, 0x01};
+  vigil_annexb_classify_piece(more, sizeof more, VIGIL_CODEC_H264, &begins, &slice);
+  g_assert_true(!begins && !slice);
+  /* STAP-A style: SPS, PPS, IDR in one piece: begins (the SPS), has a slice */
+  const guint8 stap[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xCE, 0, 0, 0, 1, 0x65, 0x88};
+  vigil_annexb_classify_piece(stap, sizeof stap, VIGIL_CODEC_H264, &begins, &slice);
+  g_assert_true(begins && slice);
+  /* H.265: VPS begins; IDR_W_RADL with first_slice_segment_in_pic_flag set;
+   * a later segment of the same picture; a suffix SEI (40) does not begin */
+  const guint8 vps[] = {0, 0, 0, 1, 0x40, 0x01, 0x0C};
+  vigil_annexb_classify_piece(vps, sizeof vps, VIGIL_CODEC_H265, &begins, &slice);
+  g_assert_true(begins && !slice);
+  const guint8 h265_idr[] = {0, 0, 0, 1, 0x26, 0x01, 0xAF};
+  vigil_annexb_classify_piece(h265_idr, sizeof h265_idr, VIGIL_CODEC_H265, &begins, &slice);
+  g_assert_true(begins && slice);
+  const guint8 segment[] = {0, 0, 0, 1, 0x02, 0x01, 0x40};
+  vigil_annexb_classify_piece(segment, sizeof segment, VIGIL_CODEC_H265, &begins, &slice);
+  g_assert_true(!begins && slice);
+  const guint8 suffix[] = {0, 0, 0, 1, 0x50, 0x01, 0x05};
+  vigil_annexb_classify_piece(suffix, sizeof suffix, VIGIL_CODEC_H265, &begins, &slice);
+  g_assert_true(!begins && !slice);
+  vigil_annexb_classify_piece(NULL, 0, VIGIL_CODEC_H265, &begins, &slice);
+  g_assert_true(!begins && !slice);
 }
 
 int main(int argc, char **argv)
@@ -51,5 +108,6 @@ int main(int argc, char **argv)
   g_test_add_func("/annexb/next-nal", test_next_nal);
   g_test_add_func("/annexb/h264", test_h264);
   g_test_add_func("/annexb/h265", test_h265);
+  g_test_add_func("/annexb/pieces", test_pieces);
   return g_test_run();
 }
