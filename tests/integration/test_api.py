@@ -164,6 +164,17 @@ class ApiTest(unittest.TestCase):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"storage": {"max_bytes": None}})
         self.assertEqual(r.json()["storage"]["max_bytes"], None)
 
+        # The tests' fake detector is not in the daemon: "fake" is just the
+        # name of an ONNX model that does not exist.
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"detect": {"model": "fake"}})
+        self.assertEqual(r.status, 200, r.body)
+        d = r.json()["detect"]
+        self.assertEqual(d["model"], "fake")
+        self.assertIs(d["available"], False, d)
+        self.assertIn("fake.onnx", d["error"])
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"detect": {"model": None}})
+        self.assertEqual(r.status, 200, r.body)
+
     def test_system(self):
         r = self.vigil.request("GET", "/api/v1/system")
         self.assertEqual(r.status, 200)
