@@ -5,6 +5,7 @@ import os
 import stat
 import unittest
 
+import harness
 from harness import ADMIN_PASSWORD, Vigil, wait_for
 
 SECRET = "s3cret-Camera-Pw"
@@ -238,4 +239,4 @@ class FirstStartTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

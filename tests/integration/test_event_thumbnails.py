@@ -13,6 +13,7 @@ import urllib.request
 import base64
 from datetime import datetime, timezone
 
+import harness
 from harness import ADMIN_PASSWORD, Fakecam, Vigil, wait_for
 
 PW = "thumbs-test-password"
@@ -117,4 +118,4 @@ class EventThumbnailsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

@@ -11,6 +11,7 @@ import time
 import unittest
 import urllib.request
 
+import harness
 from harness import (ADMIN_PASSWORD, Fakecam, Vigil, capture_live_ts, cut_at_last_frame, ffprobe_frames, free_port,
                      ts_packets, wait_for)
 
@@ -296,4 +297,4 @@ class IngestTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -18,6 +18,7 @@ import tempfile
 import time
 import unittest
 
+import harness
 from harness import ADMIN_PASSWORD, Vigil, wait_for
 
 CAMERA_SECRET = "Cam-Secret-0451"
@@ -690,4 +691,4 @@ def _healthy_tls(v):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

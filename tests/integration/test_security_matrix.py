@@ -20,6 +20,7 @@ import unittest
 import urllib.request
 from datetime import datetime, timezone
 
+import harness
 from harness import ADMIN_PASSWORD, Fakecam, SseReader, Vigil, WebSocket, wait_for
 from test_security import call, login
 
@@ -374,4 +375,4 @@ class SecurityMatrixTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

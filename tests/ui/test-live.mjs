@@ -1,13 +1,10 @@
 // Browser test: chromium plays /live/{id} from vigil-fakecam. Video must
 // advance within 1 s of opening the page and stay less than 0.5 s behind the
 // live edge after 60 s. Prints TAP. VIGIL_UI_SECONDS shortens the 60 s run.
-import { existsSync } from 'node:fs';
-import { startAll, launchBrowser, loginContext, openLive, playerState, sleep } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, openLive, playerState, requireChromium, sleep }
+  from './live-common.mjs';
 
-if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
-  console.log('1..0 # SKIP chromium is not installed');
-  process.exit(77);
-}
+requireChromium();
 
 const seconds = Number(process.env.VIGIL_UI_SECONDS || 60);
 const shot = process.env.VIGIL_UI_SCREENSHOT;
