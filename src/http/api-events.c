@@ -143,8 +143,8 @@ static void stream_events(VigilRequest *req)
 }
 
 /* GET /api/v1/events/{id}/thumbnail.jpg: needs playback on the event's
- * camera; an event the user may not see is "no such event" like a missing
- * one. */
+ * camera (403 without it); an event of a camera the user may not see is "no
+ * such event" like a missing one. */
 static void event_thumbnail(VigilRequest *req, const char *id_text)
 {
   guint64 id = 0;
@@ -156,8 +156,13 @@ static void event_thumbnail(VigilRequest *req, const char *id_text)
   g_autoptr(VigilEvent) event = NULL;
   if (g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL))
     event = vigil_store_get_event(req->app->store, (gint64)id, &error);
-  if (!event || !event->camera || !vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK)) {
+  if (!event || !event->camera || !vigil_request_can_see(req, event->camera)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
+    return;
+  }
+  if (!vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "you do not have the playback right on this camera");
     return;
   }
   g_autofree gchar *path = vigil_event_thumbnail_path(event->camera, event->id, event->start_us);
