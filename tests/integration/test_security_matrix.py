@@ -235,7 +235,12 @@ class SecurityMatrixTest(unittest.TestCase):
         self.rec_check("GET", "", {"playback"})
         self.rec_check("GET", "/playlist.m3u8", {"playback"})
         self.rec_check("GET", "/" + self.rec_segment, {"playback"}, read=False)
-        self.rec_check("GET", "/thumbnail.jpg", {"playback"}, ok=(200, 404))
+        # The thumbnail is written shortly after the recording starts: once
+        # it exists, every user allowed to see it gets it.
+        rid = self.rec["id"]
+        wait_for(lambda: req(self.vigil, "GET", f"/api/v1/recordings/{rid}/thumbnail.jpg",
+                             "admin").status == 200, 20, what="the recording's thumbnail")
+        self.rec_check("GET", "/thumbnail.jpg", {"playback"})
         self.rec_check("GET", "/export.mp4", {"playback"}, read=False)
 
     def test_recording_keep(self):
