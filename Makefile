@@ -34,11 +34,12 @@ run: build
 test: build model
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
-# The same suites built with AddressSanitizer and UBSan (CI runs both).
+# The same suites built with AddressSanitizer and UBSan (CI runs both), but
+# not the browser suite (timing limits) nor LeakSanitizer (see README).
 $(BUILD_ASAN)/build.ninja:
 	meson setup $(BUILD_ASAN) . -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
-test-asan: deps $(BUILD_ASAN)/build.ninja
+test-asan: deps model $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Reads meson's testlog.json files and prints the one line CI looks for:
-'N passed, N failed'. Exits 1 when anything failed or when no test ran.
-Counts each GTest case (TAP line) and each unittest case, not just programs."""
+'N passed, N failed, N skipped'. Exits 1 when anything failed or when no test
+ran. Counts each GTest/TAP case and each unittest case (the Python suites run
+verbose through harness.main()), not just programs; a skipped case is a skip,
+never a pass. A program that printed no case at all counts once."""
 import json
 import re
 import sys
@@ -28,6 +30,8 @@ for path in sys.argv[1:]:
         ut_skip = len(re.findall(r"\.\.\. skipped", out + (t.get("stderr") or ""), re.M))
         if result in ("SKIP",):
             skipped += 1
+        elif re.search(r"^Ran 0 tests", out + (t.get("stderr") or ""), re.M):
+            failed += 1  # a unittest file that found no test case
         elif tap_ok + tap_fail + ut_ok + ut_fail:
             passed += tap_ok - tap_skip + ut_ok
             skipped += tap_skip + ut_skip

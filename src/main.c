@@ -78,8 +78,6 @@ static gboolean ensure_admin(VigilApp *app, GError **error)
   return TRUE;
 }
 
-/* A recorder's disk-low alarm: the events module will turn it into an alarm
- * event; for now it is logged (by the recorder) and makes retention run. */
 /* Recorder alarms become alarm events; a full disk also wakes retention.
  * disk-low concerns the whole data directory, so it has no camera. */
 static void on_record_alarm(const char *camera, const char *alarm, gboolean active,

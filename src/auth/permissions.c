@@ -179,6 +179,22 @@ gboolean vigil_permissions_has_all_cameras(const VigilPermissions *p, VigilRight
   return rights != 0 && (all & rights) == rights;
 }
 
+gchar **vigil_permissions_cameras_with(const VigilPermissions *p, VigilRights rights)
+{
+  if (vigil_permissions_has_all_cameras(p, rights))
+    return NULL;
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new();
+  if (p) {
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init(&iter, p->rows);
+    while (g_hash_table_iter_next(&iter, &key, NULL))
+      if (!g_str_equal(key, VIGIL_ALL_CAMERAS) && vigil_permissions_has(p, key, rights))
+        g_strv_builder_add(ids, key);
+  }
+  return g_strv_builder_end(ids);
+}
+
 GHashTable *vigil_permissions_rows(const VigilPermissions *p)
 {
   return p->rows;

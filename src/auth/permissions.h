@@ -83,6 +83,10 @@ gboolean vigil_permissions_has(const VigilPermissions *perms, const char *camera
  * what creating a camera needs (control). */
 gboolean vigil_permissions_has_all_cameras(const VigilPermissions *perms, VigilRights rights);
 
+/* The camera ids on which the user holds every bit of @rights, for filtering
+ * lists in SQL: NULL when that is every camera (admin, or a "*" row), else a
+ * NULL-terminated array, empty when none. Free with g_strfreev. */
+gchar **vigil_permissions_cameras_with(const VigilPermissions *perms, VigilRights rights);
 /* The stored rows (camera key -> VigilRights as GUINT_TO_POINTER), for the
  * users API; borrowed. */
 GHashTable *vigil_permissions_rows(const VigilPermissions *perms);

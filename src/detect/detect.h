@@ -1,11 +1,11 @@
 /* Object detection: one small interface (open a model, detect objects in an
  * RGB picture, close) over several backends (detector.c):
  *
- * - "dnn":  an ONNX model run by OpenCV's DNN module (dnn-opencv.cc), with
+ * - "dnn":  an ONNX model run by OpenCV's DNN module (opencv.cc), with
  *           letterboxing, normalisation and box decoding in C (prepost.c);
- * - "hog":  OpenCV's built-in HOG + linear SVM person detector (hog-opencv.cc),
- *           needs no download, finds upright people only;
- * - "fake": deterministic detections for tests (fake.c).
+ * - "hog":  OpenCV's built-in HOG + linear SVM person detector (opencv.cc),
+ *           needs no download, finds upright people only.
+ * Test doubles live in the test programs (vigil_detector_open_backend).
  *
  * A VigilDetector may be used from several threads at once: it keeps one
  * backend instance per concurrent caller (up to the number of cores), since
@@ -48,21 +48,23 @@ typedef struct {
   void (*close)(gpointer instance);
 } VigilDetectorBackend;
 
-extern const VigilDetectorBackend vigil_detector_fake;
 extern const VigilDetectorBackend vigil_detector_hog;
 extern const VigilDetectorBackend vigil_detector_dnn;
 
 typedef struct _VigilDetector VigilDetector;
 
-/* Opens the model @name: "fake", "hog", or NAME for the ONNX model
+/* Opens the model @name: "hog", or NAME for the ONNX model
  * @models_dir/NAME.onnx (with its NAME.onnx.ini description, see prepost.h).
  * Fails with a message a user understands (missing file, unreadable model). */
 VigilDetector *vigil_detector_open(const char *name, const char *models_dir, GError **error);
+/* The same over any @backend (the unit tests' doubles); @path goes to its open. */
+VigilDetector *vigil_detector_open_backend(const VigilDetectorBackend *backend, const char *path,
+                                           GError **error);
 VigilDetector *vigil_detector_ref(VigilDetector *detector);
 void vigil_detector_unref(VigilDetector *detector);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDetector, vigil_detector_unref)
 
-/* The backend's name ("dnn", "hog", "fake"). */
+/* The backend's name ("dnn", "hog"). */
 const char *vigil_detector_backend(VigilDetector *detector);
 /* The picture size the model wants (aspect kept inside it); 0 = any. */
 void vigil_detector_input_size(VigilDetector *detector, int *width, int *height);

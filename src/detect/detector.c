@@ -56,22 +56,22 @@ struct _VigilDetector {
 VigilDetector *vigil_detector_open(const char *name, const char *models_dir, GError **error)
 {
   g_return_val_if_fail(name != NULL, NULL);
-  const VigilDetectorBackend *backend;
-  g_autofree gchar *path = NULL;
-  if (g_str_equal(name, "fake")) {
-    backend = &vigil_detector_fake;
-  } else if (g_str_equal(name, "hog")) {
-    backend = &vigil_detector_hog;
-  } else {
-    backend = &vigil_detector_dnn;
-    g_autofree gchar *file = g_strconcat(name, ".onnx", NULL);
-    path = g_build_filename(models_dir ? models_dir : ".", file, NULL);
-    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND,
-                  "model file %s not found (make model creates it)", path);
-      return NULL;
-    }
+  if (g_str_equal(name, "hog"))
+    return vigil_detector_open_backend(&vigil_detector_hog, NULL, error);
+  g_autofree gchar *file = g_strconcat(name, ".onnx", NULL);
+  g_autofree gchar *path = g_build_filename(models_dir ? models_dir : ".", file, NULL);
+  if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND,
+                "model file %s not found (make model creates it)", path);
+    return NULL;
   }
+  return vigil_detector_open_backend(&vigil_detector_dnn, path, error);
+}
+
+VigilDetector *vigil_detector_open_backend(const VigilDetectorBackend *backend, const char *path,
+                                           GError **error)
+{
+  g_return_val_if_fail(backend != NULL, NULL);
   /* The first instance now, so a broken model fails here, not per frame. */
   gpointer first = backend->open(path, error);
   if (!first)
@@ -79,7 +79,7 @@ VigilDetector *vigil_detector_open(const char *name, const char *models_dir, GEr
   VigilDetector *self = g_new0(VigilDetector, 1);
   self->refs = 1;
   self->backend = backend;
-  self->path = g_steal_pointer(&path);
+  self->path = g_strdup(path);
   g_mutex_init(&self->lock);
   g_cond_init(&self->cond);
   self->idle = g_ptr_array_new();
@@ -172,81 +172,3 @@ void vigil_detections_filter(GArray *dets, const char *const *classes, double mi
   }
   g_array_set_size(dets, kept);
 }
-
-/* --- the fake backend, for tests ---
- *
- * Deterministic and driven by the picture, so a test controls it through what
- * the camera shows: a "person" (score 0.9) around the pixels that are pure
- * magenta-ish (R > 200, G < 60, B > 200) when they cover at least 0.5 % of
- * the picture, else nothing. VIGIL_DETECT_FAKE=LABEL:SCORE (tests only) makes
- * it report that object at a fixed box on every picture instead. */
-
-typedef struct {
-  gchar *forced; /* LABEL:SCORE or NULL */
-} Fake;
-
-static gpointer fake_open(const char *path, GError **error)
-{
-  Fake *f = g_new0(Fake, 1);
-  f->forced = g_strdup(g_getenv("VIGIL_DETECT_FAKE"));
-  return f;
-}
-
-static void fake_close(gpointer inst)
-{
-  Fake *f = inst;
-  g_free(f->forced);
-  g_free(f);
-}
-
-static gboolean fake_detect(gpointer inst, const VigilRgbImage *img, GArray *out, GError **error)
-{
-  const char *forced = ((Fake *)inst)->forced;
-  if (forced && *forced) {
-    g_auto(GStrv) parts = g_strsplit(forced, ":", 2);
-    int cls = vigil_coco_class(parts[0]);
-    VigilDetection d = {.class_id = cls, .label = vigil_coco_label(cls),
-                        .score = parts[1] ? (float)g_ascii_strtod(parts[1], NULL) : 0.9f,
-                        .x = 0.25f, .y = 0.25f, .w = 0.5f, .h = 0.5f};
-    if (d.label)
-      g_array_append_val(out, d);
-    return TRUE;
-  }
-  int x0 = img->width, y0 = img->height, x1 = -1, y1 = -1;
-  gsize n = 0;
-  for (int y = 0; y < img->height; y++) {
-    const guint8 *row = img->rgb + (gsize)y * img->width * 3;
-    for (int x = 0; x < img->width; x++) {
-      const guint8 *p = row + x * 3;
-      if (p[0] > 200 && p[1] < 60 && p[2] > 200) {
-        n++;
-        x0 = MIN(x0, x);
-        y0 = MIN(y0, y);
-        x1 = MAX(x1, x);
-        y1 = MAX(y1, y);
-      }
-    }
-  }
-  if (n * 200 >= (gsize)img->width * img->height) {
-    VigilDetection d = {.class_id = 0, .label = "person", .score = 0.9f,
-                        .x = (float)x0 / img->width, .y = (float)y0 / img->height,
-                        .w = (float)(x1 + 1 - x0) / img->width,
-                        .h = (float)(y1 + 1 - y0) / img->height};
-    g_array_append_val(out, d);
-  }
-  return TRUE;
-}
-
-static void fake_input_size(gpointer inst, int *w, int *h)
-{
-  *w = 320;
-  *h = 320;
-}
-
-const VigilDetectorBackend vigil_detector_fake = {
-    .name = "fake",
-    .open = fake_open,
-    .input_size = fake_input_size,
-    .detect = fake_detect,
-    .close = fake_close,
-};

@@ -307,6 +307,11 @@ gboolean vigil_request_can(VigilRequest *req, const char *camera_id, VigilRight 
   return vigil_permissions_has(perms_of(req), camera_id, right);
 }
 
+gchar **vigil_request_cameras_with(VigilRequest *req, VigilRight right)
+{
+  return vigil_permissions_cameras_with(perms_of(req), right);
+}
+
 gboolean vigil_request_is_admin(VigilRequest *req)
 {
   return vigil_permissions_is_admin(perms_of(req));

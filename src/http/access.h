@@ -68,6 +68,8 @@ VigilPermissions *vigil_permissions_load(VigilStore *store, const char *user);
 /* Pure checks on the request's identity (no reply). */
 gboolean vigil_request_can_see(VigilRequest *req, const char *camera_id);
 gboolean vigil_request_can(VigilRequest *req, const char *camera_id, VigilRight right);
+/* vigil_permissions_cameras_with() for the request's user: NULL = all cameras. */
+gchar **vigil_request_cameras_with(VigilRequest *req, VigilRight right);
 gboolean vigil_request_is_admin(VigilRequest *req);
 
 /* TRUE when the user holds @right on @camera_id. Otherwise replies 404

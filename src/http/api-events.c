@@ -47,20 +47,20 @@ static void list_events(VigilRequest *req)
                            "limit must be a number from 1 to %d", EVENTS_MAX_LIMIT);
     return;
   }
+  /* Only events of cameras this user may play back (system alarms: all),
+   * chosen in SQL before the limit applies, so that pages are full. */
+  g_auto(GStrv) allowed = vigil_request_cameras_with(req, VIGIL_RIGHT_PLAYBACK);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) events = vigil_store_list_events(req->app->store, camera, type, from_us,
-                                                        to_us, (guint)limit, &error);
+  g_autoptr(GPtrArray) events =
+      vigil_store_list_events(req->app->store, camera, (const char *const *)allowed, type,
+                              from_us, to_us, (guint)limit, &error);
   if (!events) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
   g_autoptr(JsonArray) array = json_array_sized_new(events->len);
-  for (guint i = 0; i < events->len; i++) {
-    const VigilEvent *event = g_ptr_array_index(events, i);
-    /* Only events of cameras this user may play back (system alarms: all). */
-    if (!event->camera || vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK))
-      json_array_add_element(array, vigil_event_to_json(event));
-  }
+  for (guint i = 0; i < events->len; i++)
+    json_array_add_element(array, vigil_event_to_json(g_ptr_array_index(events, i)));
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
   json_node_set_array(node, array);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -143,8 +143,8 @@ static void stream_events(VigilRequest *req)
 }
 
 /* GET /api/v1/events/{id}/thumbnail.jpg: needs playback on the event's
- * camera; an event the user may not see is "no such event" like a missing
- * one. */
+ * camera (403 without it); an event of a camera the user may not see is "no
+ * such event" like a missing one. */
 static void event_thumbnail(VigilRequest *req, const char *id_text)
 {
   guint64 id = 0;
@@ -156,8 +156,13 @@ static void event_thumbnail(VigilRequest *req, const char *id_text)
   g_autoptr(VigilEvent) event = NULL;
   if (g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL))
     event = vigil_store_get_event(req->app->store, (gint64)id, &error);
-  if (!event || !event->camera || !vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK)) {
+  if (!event || !event->camera || !vigil_request_can_see(req, event->camera)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
+    return;
+  }
+  if (!vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "you do not have the playback right on this camera");
     return;
   }
   g_autofree gchar *path = vigil_event_thumbnail_path(event->camera, event->id, event->start_us);

@@ -157,20 +157,20 @@ static void list_recordings(VigilRequest *req)
     }
     limit = (int)v;
   }
+  /* Only recordings of cameras this user may play back, chosen in SQL before
+   * the limit applies, so that a page is full whenever enough exist. */
+  g_auto(GStrv) allowed = vigil_request_cameras_with(req, VIGIL_RIGHT_PLAYBACK);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(
-      req->app->store, camera && *camera ? camera : NULL, from, to, limit, FALSE, &error);
+  g_autoptr(GPtrArray) recs =
+      vigil_store_list_recordings(req->app->store, camera && *camera ? camera : NULL,
+                                  (const char *const *)allowed, from, to, limit, FALSE, &error);
   if (!recs) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
   g_autoptr(JsonArray) array = json_array_sized_new(recs->len);
-  for (guint i = 0; i < recs->len; i++) {
-    const VigilRecording *rec = g_ptr_array_index(recs, i);
-    /* Only recordings of cameras this user may play back. */
-    if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
-      json_array_add_element(array, recording_to_json(req->app, rec));
-  }
+  for (guint i = 0; i < recs->len; i++)
+    json_array_add_element(array, recording_to_json(req->app, g_ptr_array_index(recs, i)));
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
   json_node_set_array(node, array);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -347,7 +347,7 @@ void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera)
   }
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) recs = vigil_store_list_recordings(
-      req->app->store, vigil_camera_get_id(camera), from, to, 0, TRUE, &error);
+      req->app->store, vigil_camera_get_id(camera), NULL, from, to, 0, TRUE, &error);
   if (!recs) {
     vigil_http_reply_gerror(req->msg, error);
     return;

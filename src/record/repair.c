@@ -56,7 +56,7 @@ static void check_rows(VigilStore *store, const char *root, VigilRepairStats *st
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) recs =
-      vigil_store_list_recordings(store, NULL, G_MININT64, G_MAXINT64, 0, TRUE, &error);
+      vigil_store_list_recordings(store, NULL, NULL, G_MININT64, G_MAXINT64, 0, TRUE, &error);
   if (!recs) {
     g_warning("repair: %s", error->message);
     return;

@@ -124,7 +124,7 @@ static void split_open_recording(VigilApp *app, GPtrArray *recs, gint64 id)
 guint vigil_retention_run(VigilRetention *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(self->app->store, NULL, G_MININT64,
+  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(self->app->store, NULL, NULL, G_MININT64,
                                                           G_MAXINT64, 0, TRUE, &error);
   if (!recs) {
     g_warning("retention: %s", error->message);

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "core/error.h"
+
 #include "store/store-private.h"
 
 /* The schema, one migration per entry, applied in order: entry i takes the
@@ -146,6 +149,20 @@ vigil_store_bind_text(VigilStore *store, sqlite3_stmt *stmt, int index, const ch
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean vigil_store_bind_camera_list(VigilStore *store, sqlite3_stmt *stmt, int index,
+                                      const char *const *cameras, GError **error)
+{
+  if (!cameras)
+    return vigil_store_bind_text(store, stmt, index, NULL, error);
+  g_autoptr(JsonArray) array = json_array_new();
+  for (const char *const *c = cameras; *c; c++)
+    json_array_add_string_element(array, *c);
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+  json_node_set_array(node, array);
+  g_autofree gchar *text = json_to_string(node, FALSE);
+  return vigil_store_bind_text(store, stmt, index, text, error);
 }
 
 gchar *

@@ -179,10 +179,12 @@ static VigilEvent *event_from_row(sqlite3_stmt *stmt)
   return e;
 }
 
-GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
-                                   gint64 from_us, gint64 to_us, guint limit, GError **error)
+GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera,
+                                   const char *const *among, const char *type, gint64 from_us,
+                                   gint64 to_us, guint limit, GError **error)
 {
-  /* Unset filters bind NULL and match everything, so the SQL stays constant. */
+  /* Unset filters bind NULL and match everything, so the SQL stays constant.
+   * @among filters before LIMIT, so a page is full whenever it can be. */
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
       store,
       "SELECT id, camera, type, start_us, end_us, score, label, box_x, box_y, box_w, box_h,"
@@ -190,10 +192,12 @@ GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const 
       " WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR type = ?2)"
       " AND (?3 IS NULL OR COALESCE(end_us, ?6) >= ?3)"
       " AND (?4 IS NULL OR start_us <= ?4)"
+      " AND (?7 IS NULL OR camera IS NULL OR camera IN (SELECT value FROM json_each(?7)))"
       " ORDER BY start_us DESC, id DESC LIMIT ?5",
       error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error) ||
-      !vigil_store_bind_text(store, stmt, 2, type, error))
+      !vigil_store_bind_text(store, stmt, 2, type, error) ||
+      !vigil_store_bind_camera_list(store, stmt, 7, among, error))
     return NULL;
   bind_optional_int(stmt, 3, from_us);
   bind_optional_int(stmt, 4, to_us);

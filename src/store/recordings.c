@@ -161,18 +161,23 @@ VigilRecording *vigil_store_find_recording_by_path(VigilStore *store, const char
   return sqlite3_step(stmt) == SQLITE_ROW ? recording_from_row(stmt) : NULL;
 }
 
-GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera, gint64 from_us,
-                                       gint64 to_us, int limit, gboolean oldest_first,
-                                       GError **error)
+GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera,
+                                       const char *const *among, gint64 from_us, gint64 to_us,
+                                       int limit, gboolean oldest_first, GError **error)
 {
+  /* @among filters in SQL, before LIMIT: a page holds @limit rows the caller
+   * may see whenever that many exist. */
   const char *sql =
       oldest_first
           ? "SELECT " RECORDING_COLUMNS " FROM recordings WHERE (?1 IS NULL OR camera = ?1)"
+            " AND (?5 IS NULL OR camera IN (SELECT value FROM json_each(?5)))"
             " AND end_us >= ?2 AND start_us <= ?3 ORDER BY start_us ASC, id ASC LIMIT ?4"
           : "SELECT " RECORDING_COLUMNS " FROM recordings WHERE (?1 IS NULL OR camera = ?1)"
+            " AND (?5 IS NULL OR camera IN (SELECT value FROM json_each(?5)))"
             " AND end_us >= ?2 AND start_us <= ?3 ORDER BY start_us DESC, id DESC LIMIT ?4";
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
-  if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error))
+  if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error) ||
+      !vigil_store_bind_camera_list(store, stmt, 5, among, error))
     return NULL;
   sqlite3_bind_int64(stmt, 2, from_us);
   sqlite3_bind_int64(stmt, 3, to_us);

@@ -47,11 +47,12 @@ gboolean vigil_store_close_all_recordings(VigilStore *store, GError **error);
 VigilRecording *vigil_store_get_recording(VigilStore *store, gint64 id, GError **error);
 VigilRecording *vigil_store_find_recording_by_path(VigilStore *store, const char *path);
 /* Recordings that overlap [@from_us, @to_us] (either may be G_MININT64 /
- * G_MAXINT64), of @camera (NULL = all), newest first, or oldest first with
- * @oldest_first; @limit <= 0 = no limit. VigilRecording* */
-GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera, gint64 from_us,
-                                       gint64 to_us, int limit, gboolean oldest_first,
-                                       GError **error);
+ * G_MAXINT64), of @camera (NULL = all) and of a camera in @among (NULL = no
+ * such filter), newest first, or oldest first with @oldest_first; @limit <= 0
+ * = no limit. VigilRecording* */
+GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera,
+                                       const char *const *among, gint64 from_us, gint64 to_us,
+                                       int limit, gboolean oldest_first, GError **error);
 /* The segments of a recording in order. VigilSegment* (g_free) */
 GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError **error);
 gboolean vigil_store_set_recording_keep(VigilStore *store, gint64 id, gboolean keep,

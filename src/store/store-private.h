@@ -32,6 +32,10 @@ sqlite3_stmt *vigil_store_prepare(VigilStore *store, const char *sql, GError **e
  * copied by SQLite. */
 gboolean vigil_store_bind_text(VigilStore *store, sqlite3_stmt *stmt, int index,
                                const char *text, GError **error);
+/* Binds @cameras (NULL-terminated; NULL = no filter, bound as NULL) as a JSON
+ * array, for "(?N IS NULL OR camera IN (SELECT value FROM json_each(?N)))". */
+gboolean vigil_store_bind_camera_list(VigilStore *store, sqlite3_stmt *stmt, int index,
+                                      const char *const *cameras, GError **error);
 
 /* Column text duplicated with g_strdup (NULL for SQL NULL). */
 gchar *vigil_store_column_dup(sqlite3_stmt *stmt, int column);

@@ -148,11 +148,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilEvent, vigil_event_free)
 gboolean vigil_store_insert_event(VigilStore *store, VigilEvent *event, GError **error);
 /* Rewrites end, score, data and recording of the event with @event->id. */
 gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GError **error);
-/* Newest first (by start). @camera, @type may be NULL; @from_us/@to_us 0 for
- * no bound (an event is in range when it overlaps [from, to]; an open event
- * lasts until now). */
-GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *type,
-                                   gint64 from_us, gint64 to_us, guint limit,
+/* Newest first (by start). @camera, @type may be NULL; @among (NULL = no such
+ * filter) keeps the events of those cameras and the camera-less ones (system
+ * alarms); @from_us/@to_us 0 for no bound (an event is in range when it
+ * overlaps [from, to]; an open event lasts until now). */
+GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera,
+                                   const char *const *among, const char *type, gint64 from_us,
+                                   gint64 to_us, guint limit,
                                    GError **error); /* VigilEvent* */
 /* One event (with its recording link, as in the list); VIGIL_ERROR_NOT_FOUND
  * when there is none. */

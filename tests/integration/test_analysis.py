@@ -12,6 +12,7 @@ import unittest
 import urllib.request
 from datetime import datetime
 
+import harness
 from harness import ADMIN_PASSWORD, Fakecam, SseReader, Vigil, wait_for
 
 QR_TEXT = "vigil-QR test: 42/x?a=b&c"
@@ -221,4 +222,4 @@ class AnalysisTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

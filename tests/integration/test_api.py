@@ -5,6 +5,7 @@ import os
 import stat
 import unittest
 
+import harness
 from harness import ADMIN_PASSWORD, Vigil, wait_for
 
 SECRET = "s3cret-Camera-Pw"
@@ -164,6 +165,17 @@ class ApiTest(unittest.TestCase):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"storage": {"max_bytes": None}})
         self.assertEqual(r.json()["storage"]["max_bytes"], None)
 
+        # The tests' fake detector is not in the daemon: "fake" is just the
+        # name of an ONNX model that does not exist.
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"detect": {"model": "fake"}})
+        self.assertEqual(r.status, 200, r.body)
+        d = r.json()["detect"]
+        self.assertEqual(d["model"], "fake")
+        self.assertIs(d["available"], False, d)
+        self.assertIn("fake.onnx", d["error"])
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"detect": {"model": None}})
+        self.assertEqual(r.status, 200, r.body)
+
     def test_system(self):
         r = self.vigil.request("GET", "/api/v1/system")
         self.assertEqual(r.status, 200)
@@ -227,4 +239,4 @@ class FirstStartTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -1,7 +1,8 @@
 """Event thumbnails against vigil-fakecam: a motion event gets a small JPEG of
 the camera's picture (320 px wide) under DATA/thumbnails/<camera>/<day>/,
 announced again on the SSE stream with its URL, served by
-GET /api/v1/events/{id}/thumbnail.jpg to users with playback only, and day
+GET /api/v1/events/{id}/thumbnail.jpg to users with playback only (403 to
+those who see the camera without it, 404 to those who do not see it), and day
 folders older than the camera's retain_days are deleted by retention."""
 import json
 import sys
@@ -13,6 +14,7 @@ import urllib.request
 import base64
 from datetime import datetime, timezone
 
+import harness
 from harness import ADMIN_PASSWORD, Fakecam, Vigil, wait_for
 
 PW = "thumbs-test-password"
@@ -61,6 +63,10 @@ class EventThumbnailsTest(unittest.TestCase):
                               {"name": "live-only", "password": PW, "role": "viewer",
                                "cameras": {"mot": ["view"]}})
         assert r.status == 201, r.body
+        r = cls.vigil.request("POST", "/api/v1/users",
+                              {"name": "elsewhere", "password": PW, "role": "viewer",
+                               "cameras": {"nothere": ["view", "playback"]}})
+        assert r.status == 201, r.body
 
     @classmethod
     def tearDownClass(cls):
@@ -102,9 +108,13 @@ class EventThumbnailsTest(unittest.TestCase):
         stream.close()
         self.assertIsNotNone(seen, "no SSE event with a thumbnail")
 
-        # Rights: view only → 404 like a missing event; bad ids → 404.
-        self.assertEqual(v.request("GET", ev["thumbnail"], auth=("live-only", PW)).status, 404)
-        self.assertEqual(v.request("GET", "/api/v1/events/99999999/thumbnail.jpg").status, 404)
+        # Rights (SPEC): the camera seen without playback → 403; a camera the
+        # user may not see → 404 byte for byte like a missing event; bad ids → 404.
+        self.assertEqual(v.request("GET", ev["thumbnail"], auth=("live-only", PW)).status, 403)
+        missing = v.request("GET", "/api/v1/events/99999999/thumbnail.jpg")
+        self.assertEqual(missing.status, 404)
+        hidden = v.request("GET", ev["thumbnail"], auth=("elsewhere", PW))
+        self.assertEqual((hidden.status, hidden.body), (404, missing.body))
         self.assertEqual(v.request("GET", "/api/v1/events/abc/thumbnail.jpg").status, 404)
         self.assertIn(v.request("GET", "/api/v1/events/..%2f/thumbnail.jpg").status, (400, 404))
         self.assertEqual(v.request("GET", ev["thumbnail"], auth=None).status, 401)
@@ -117,4 +127,4 @@ class EventThumbnailsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

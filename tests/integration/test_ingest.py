@@ -11,6 +11,7 @@ import time
 import unittest
 import urllib.request
 
+import harness
 from harness import (ADMIN_PASSWORD, Fakecam, Vigil, capture_live_ts, cut_at_last_frame, ffprobe_frames, free_port,
                      ts_packets, wait_for)
 
@@ -114,6 +115,16 @@ class IngestTest(unittest.TestCase):
                      "rtsp_transport": "udp"})
         self.vigil.wait_state("udp", "streaming", 8)
         self.wait_measured("udp", "h264", 640, 360, 25)
+
+    def test_auto_transport(self):
+        """rtsp_transport "auto" (rtspsrc protocols=udp+tcp)
+        against fakecam streams like the fixed transports."""
+        self.create({"id": "auto", "name": "Auto", "source": self.cam264.url(2),
+                     "rtsp_transport": "auto"})
+        self.assertEqual(self.vigil.camera("auto")["rtsp_transport"], "auto")
+        self.vigil.wait_state("auto", "streaming", 8)
+        self.wait_measured("auto", "h264", 640, 360, 25)
+        self.check_ts_stream("auto", "h264", 25, seconds=3)
 
     def test_credentials(self):
         self.create({"id": "badpw", "name": "Bad password", "source": self.cam_auth.url(1),
@@ -284,6 +295,25 @@ class IngestTest(unittest.TestCase):
             sender.terminate()
             sender.wait()
 
+    def test_srt_listener_source(self):
+        """SRT listener mode: vigil listens, a caller pushes into it."""
+        port = free_port()
+        self.create({"id": "srtl", "name": "SRT listener",
+                     "source": f"srt://127.0.0.1:{port}?mode=listener"})
+        sender = subprocess.Popen(
+            ["gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "!",
+             "video/x-raw,width=320,height=240,framerate=20/1", "!", "x264enc",
+             "tune=zerolatency", "key-int-max=20", "bitrate=300", "!", "mpegtsmux", "!",
+             "srtsink", f"uri=srt://127.0.0.1:{port}?mode=caller"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            s = self.vigil.wait_state("srtl", "streaming", 20)["status"]
+            self.assertEqual((s["codec"], s["width"], s["height"]), ("h264", 320, 240))
+            self.check_ts_stream("srtl", "h264", 20, seconds=4)
+        finally:
+            sender.terminate()
+            sender.wait()
+
     def test_hls_source(self):
         site = os.path.join(self.tmp, "hls")
         os.makedirs(site)
@@ -362,4 +392,4 @@ class IngestTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

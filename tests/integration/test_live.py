@@ -12,6 +12,7 @@ import tempfile
 import time
 import unittest
 
+import harness
 from harness import (ADMIN_PASSWORD, Fakecam, Vigil, WebSocket, capture_live_ts, cut_at_last_frame,
                      ffprobe_frames, ts_packets, wait_for)
 
@@ -303,4 +304,4 @@ class LiveTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

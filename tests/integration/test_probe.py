@@ -6,6 +6,7 @@ edit form probes a saved camera with its stored password; the password never
 reaches the log."""
 import unittest
 
+import harness
 from harness import Fakecam, Vigil, free_port
 
 PROBE = "/api/v1/cameras/probe"
@@ -116,4 +117,4 @@ class ProbeTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -16,6 +16,7 @@ import time
 import unittest
 from datetime import datetime
 
+import harness
 from harness import Fakecam, Vigil, wait_for
 
 PRE_ROLL_S = 3
@@ -119,4 +120,4 @@ class RecordEventsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -14,12 +14,15 @@ a barcode event quickly; recording continuously) and cam-b (streaming, not
 recording, with camera credentials)."""
 import base64
 import json
+import os
 import re
+import sqlite3
 import time
 import unittest
 import urllib.request
 from datetime import datetime, timezone
 
+import harness
 from harness import ADMIN_PASSWORD, Fakecam, SseReader, Vigil, WebSocket, wait_for
 from test_security import call, login
 
@@ -232,7 +235,12 @@ class SecurityMatrixTest(unittest.TestCase):
         self.rec_check("GET", "", {"playback"})
         self.rec_check("GET", "/playlist.m3u8", {"playback"})
         self.rec_check("GET", "/" + self.rec_segment, {"playback"}, read=False)
-        self.rec_check("GET", "/thumbnail.jpg", {"playback"}, ok=(200, 404))
+        # The thumbnail is written shortly after the recording starts: once
+        # it exists, every user allowed to see it gets it.
+        rid = self.rec["id"]
+        wait_for(lambda: req(self.vigil, "GET", f"/api/v1/recordings/{rid}/thumbnail.jpg",
+                             "admin").status == 200, 20, what="the recording's thumbnail")
+        self.rec_check("GET", "/thumbnail.jpg", {"playback"})
         self.rec_check("GET", "/export.mp4", {"playback"}, read=False)
 
     def test_recording_keep(self):
@@ -373,5 +381,59 @@ class SecurityMatrixTest(unittest.TestCase):
                 self.assertNotIn(secret, log)
 
 
+class PagingTest(unittest.TestCase):
+    """A viewer who may play back 1 camera out of 20 gets full pages of that
+    camera's recordings and events: the rights filter applies before the limit
+    (issue 17; the lists used to cut at `limit` first and drop rows after)."""
+
+    def test_viewer_pages_are_full(self):
+        v = Vigil().start()
+        try:
+            ids = [f"cam{n:02d}" for n in range(20)]
+            for cam in ids:  # never streams: the rows below are the data
+                r = req(v, "POST", "/api/v1/cameras", "admin",
+                        {"id": cam, "name": cam, "source": f"rtsp://127.0.0.1:9/{cam}",
+                         "record": "off"})
+                self.assertEqual(r.status, 201, r.body)
+            pw = "pager-Matrix-pw1"
+            r = req(v, "POST", "/api/v1/users", "admin",
+                    {"name": "pager", "password": pw, "role": "viewer",
+                     "cameras": {"cam07": ["view", "playback"]}})
+            self.assertEqual(r.status, 201, r.body)
+            # 5 recordings and 5 events per camera; cam07's are the oldest, so
+            # the newest rows (the first page) all belong to other cameras.
+            t0 = int(time.time() - 86400) * 1_000_000
+            db = sqlite3.connect(os.path.join(v.data_dir, "vigil.db"), timeout=10)
+            with db:
+                for n, cam in enumerate(["cam07"] + [c for c in ids if c != "cam07"]):
+                    for k in range(5):
+                        start = t0 + (n * 5 + k) * 60_000_000
+                        db.execute("INSERT INTO recordings (camera, start_us, end_us, reason,"
+                                   " path, open) VALUES (?, ?, ?, 'manual', ?, 0)",
+                                   (cam, start, start + 30_000_000, f"{cam}/r{k}"))
+                        db.execute("INSERT INTO events (camera, type, start_us, end_us, label)"
+                                   " VALUES (?, 'motion', ?, ?, 'motion')",
+                                   (cam, start, start + 10_000_000))
+            db.close()
+
+            def get(path, user="pager", password=pw):
+                r = call(v, "GET", path, user=user, password=password)
+                self.assertEqual(r.status, 200, r.body)
+                return r.json()
+
+            for kind in ("recordings", "events"):
+                with self.subTest(kind=kind):
+                    self.assertEqual(len(get(f"/api/v1/{kind}?limit=100", "admin",
+                                             ADMIN_PASSWORD)), 100)
+                    page = get(f"/api/v1/{kind}?limit=3")
+                    self.assertEqual([x["camera"] for x in page], ["cam07"] * 3)
+                    page = get(f"/api/v1/{kind}?limit=10")
+                    self.assertEqual([x["camera"] for x in page], ["cam07"] * 5)
+                    self.assertEqual(len(get(f"/api/v1/{kind}")), 5)
+                    self.assertEqual(get(f"/api/v1/{kind}?camera=cam03"), [])
+        finally:
+            v.cleanup()
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

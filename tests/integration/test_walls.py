@@ -2,6 +2,7 @@
 strict validation, roles, and tiles of cameras a user may not see."""
 import unittest
 
+import harness
 from harness import Vigil
 
 PW = "walls-test-password"
@@ -184,4 +185,4 @@ class WallsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

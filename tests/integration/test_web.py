@@ -5,6 +5,7 @@ decompressed, its own ETag, Vary: Accept-Encoding, 304 per representation)."""
 import gzip
 import unittest
 
+import harness
 from harness import Vigil
 
 PAGES = {
@@ -85,4 +86,4 @@ class WebTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -129,14 +129,24 @@ export const playerState = (page) => page.evaluate(() => {
            reconnects: p.info.reconnects, message: p.message.textContent };
 });
 
-// TAP for a browser test file: exits 77 (skipped) without chromium; gives the
-// screenshot folder ($VIGIL_UI_SHOTS, default build/tests/ui/screenshots),
-// ok(cond, what) for each check, and done() to print the plan and exit.
-export function tapSuite() {
-  if (!existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) {
-    console.log('1..0 # SKIP chromium is not installed');
-    process.exit(77);
+// Without chromium a browser test is skipped (exit 77), except in CI
+// (VIGIL_CI=1, set by .ci/run), which installs it: there that is a failure.
+export function requireChromium() {
+  if (existsSync(process.env.CHROMIUM || '/usr/bin/chromium')) return;
+  if (process.env.VIGIL_CI) {
+    console.log('not ok 1 - chromium is not installed, and CI must run the browser tests');
+    console.log('1..1');
+    process.exit(1);
   }
+  console.log('1..0 # SKIP chromium is not installed');
+  process.exit(77);
+}
+
+// TAP for a browser test file: requireChromium(); gives the screenshot folder
+// ($VIGIL_UI_SHOTS, default build/tests/ui/screenshots), ok(cond, what) for
+// each check, and done() to print the plan and exit.
+export function tapSuite() {
+  requireChromium();
   const shots = process.env.VIGIL_UI_SHOTS || 'build/tests/ui/screenshots';
   mkdirSync(shots, { recursive: true });
   let n = 0, failed = 0;

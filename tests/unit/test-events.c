@@ -61,7 +61,7 @@ static void test_store_and_list(Fixture *f, gconstpointer data)
   g_assert_true(strstr(heard->str, "\"end\":\"2026-11-25T") != NULL); /* the end */
   vigil_events_unsubscribe(listener);
 
-  g_autoptr(GPtrArray) all = vigil_store_list_events(f->store, NULL, NULL, 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) all = vigil_store_list_events(f->store, NULL, NULL, NULL, 0, 0, 10, NULL);
   g_assert_cmpuint(all->len, ==, 2);
   VigilEvent *newest = g_ptr_array_index(all, 0);
   g_assert_cmpint(newest->id, ==, b);
@@ -74,19 +74,19 @@ static void test_store_and_list(Fixture *f, gconstpointer data)
   g_assert_cmpint(motion->end_us, ==, t0 + 5000000);
   g_assert_cmpstr(motion->label, ==, "door");
 
-  g_autoptr(GPtrArray) fronts = vigil_store_list_events(f->store, "front", NULL, 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) fronts = vigil_store_list_events(f->store, "front", NULL, NULL, 0, 0, 10, NULL);
   g_assert_cmpuint(fronts->len, ==, 1);
-  g_autoptr(GPtrArray) codes = vigil_store_list_events(f->store, NULL, "barcode", 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) codes = vigil_store_list_events(f->store, NULL, NULL, "barcode", 0, 0, 10, NULL);
   g_assert_cmpuint(codes->len, ==, 1);
   /* from after the motion ended: only the barcode. */
   g_autoptr(GPtrArray) later =
-      vigil_store_list_events(f->store, NULL, NULL, t0 + 6000000, 0, 10, NULL);
+      vigil_store_list_events(f->store, NULL, NULL, NULL, t0 + 6000000, 0, 10, NULL);
   g_assert_cmpuint(later->len, ==, 1);
   /* to before the barcode: only the motion. */
   g_autoptr(GPtrArray) earlier =
-      vigil_store_list_events(f->store, NULL, NULL, 0, t0 + 6000000, 10, NULL);
+      vigil_store_list_events(f->store, NULL, NULL, NULL, 0, t0 + 6000000, 10, NULL);
   g_assert_cmpuint(earlier->len, ==, 1);
-  g_autoptr(GPtrArray) one = vigil_store_list_events(f->store, NULL, NULL, 0, 0, 1, NULL);
+  g_autoptr(GPtrArray) one = vigil_store_list_events(f->store, NULL, NULL, NULL, 0, 0, 1, NULL);
   g_assert_cmpuint(one->len, ==, 1);
 
   VigilEventCounters c;
@@ -108,7 +108,7 @@ static void test_alarms(Fixture *f, gconstpointer data)
   gint64 again = vigil_alarm_raise("cam", "camera-dark", NULL);
   g_assert_cmpint(again, >, disk);
 
-  g_autoptr(GPtrArray) alarms = vigil_store_list_events(f->store, NULL, "alarm", 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) alarms = vigil_store_list_events(f->store, NULL, NULL, "alarm", 0, 0, 10, NULL);
   g_assert_cmpuint(alarms->len, ==, 3);
   VigilEventCounters c;
   vigil_events_get_counters(&c);
@@ -129,7 +129,7 @@ static void test_alarms(Fixture *f, gconstpointer data)
 
   /* A restart (crash: no shutdown) closes what was left open. */
   vigil_store_close_open_events(f->store, g_get_real_time(), NULL);
-  g_autoptr(GPtrArray) after = vigil_store_list_events(f->store, NULL, "alarm", 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) after = vigil_store_list_events(f->store, NULL, NULL, "alarm", 0, 0, 10, NULL);
   for (guint i = 0; i < after->len; i++)
     g_assert_cmpint(((VigilEvent *)g_ptr_array_index(after, i))->end_us, >, 0);
 }
@@ -146,7 +146,7 @@ static gint64 add_recording(Fixture *f, const char *camera, gint64 start, gint64
 
 static gint64 recording_of(Fixture *f, gint64 event_id)
 {
-  g_autoptr(GPtrArray) all = vigil_store_list_events(f->store, NULL, NULL, 0, 0, 100, NULL);
+  g_autoptr(GPtrArray) all = vigil_store_list_events(f->store, NULL, NULL, NULL, 0, 0, 100, NULL);
   for (guint i = 0; i < all->len; i++) {
     VigilEvent *e = g_ptr_array_index(all, i);
     if (e->id == event_id)

@@ -181,6 +181,30 @@ static void test_rate_limiter(void)
   g_assert_cmpint(vigil_rate_limiter_retry_after(l, "k", t0 + 14 * 60 * S), >, 0);
 }
 
+/* The camera list that filters recordings and events in SQL. */
+static void test_cameras_with(void)
+{
+  g_autoptr(VigilPermissions) admin = vigil_permissions_new(VIGIL_ROLE_ADMIN);
+  g_assert_null(vigil_permissions_cameras_with(admin, VIGIL_RIGHT_PLAYBACK));
+
+  g_autoptr(VigilPermissions) op = vigil_permissions_new(VIGIL_ROLE_OPERATOR);
+  vigil_permissions_set(op, VIGIL_ALL_CAMERAS, VIGIL_RIGHT_VIEW | VIGIL_RIGHT_PLAYBACK);
+  g_assert_null(vigil_permissions_cameras_with(op, VIGIL_RIGHT_PLAYBACK));
+
+  g_autoptr(VigilPermissions) v = vigil_permissions_new(VIGIL_ROLE_VIEWER);
+  g_auto(GStrv) none = vigil_permissions_cameras_with(v, VIGIL_RIGHT_PLAYBACK);
+  g_assert_nonnull(none);
+  g_assert_cmpuint(g_strv_length(none), ==, 0);
+  /* "*" gives view only; b gets playback from its own row, c has view. */
+  vigil_permissions_set(v, VIGIL_ALL_CAMERAS, VIGIL_RIGHT_VIEW);
+  vigil_permissions_set(v, "b", VIGIL_RIGHT_PLAYBACK);
+  vigil_permissions_set(v, "c", VIGIL_RIGHT_VIEW);
+  g_auto(GStrv) pb = vigil_permissions_cameras_with(v, VIGIL_RIGHT_PLAYBACK);
+  g_assert_cmpuint(g_strv_length(pb), ==, 1);
+  g_assert_cmpstr(pb[0], ==, "b");
+  g_assert_null(vigil_permissions_cameras_with(v, VIGIL_RIGHT_VIEW)); /* the "*" row */
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -191,5 +215,6 @@ int main(int argc, char **argv)
   g_test_add_func("/secret/equal", test_secret_equal);
   g_test_add_func("/secret/tokens", test_tokens);
   g_test_add_func("/ratelimit/window", test_rate_limiter);
+  g_test_add_func("/permissions/cameras-with", test_cameras_with);
   return g_test_run();
 }

@@ -533,7 +533,7 @@ static void test_repair(Fixture *f, gconstpointer data)
   g_assert_cmpuint(st.segments_added, ==, 2);
   g_assert_cmpuint(st.playlists_closed, ==, 0);
   g_autoptr(GPtrArray) all =
-      vigil_store_list_recordings(f->store, "cam", G_MININT64, G_MAXINT64, 0, FALSE, NULL);
+      vigil_store_list_recordings(f->store, "cam", NULL, G_MININT64, G_MAXINT64, 0, FALSE, NULL);
   g_assert_cmpuint(all->len, ==, 1);
   VigilRecording *back = g_ptr_array_index(all, 0);
   g_assert_cmpstr(back->reason, ==, "motion");

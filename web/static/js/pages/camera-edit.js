@@ -114,20 +114,37 @@ const zoneErr = el('div', { class: 'error', id: 'zones-err', hidden: true });
 
 // The picture refreshes every 3 s (a preview of the camera's view); the next
 // one loads off-screen and replaces the shown one only once complete.
+// The requests the page repeats (snapshot, level): stopped, and waited for,
+// before the camera is deleted, so that none asks for it once it is gone.
+let stopped = false;
+let snapBusy = null;
+let pollBusy = null;
+const timers = [];
+
 function loadSnapshot() {
+  if (stopped) return;
   if (!editId || c.status?.state !== 'streaming') {
     if (!snapImg.src) zoneCanvas.classList.add('no-picture');
     return;
   }
   const next = new Image();
-  next.onload = () => {
-    snapImg.src = next.src;
-    zoneCanvas.classList.remove('no-picture');
-    // Zones are fractions of the camera's frame: the box takes its shape.
-    if (next.naturalWidth) zoneCanvas.style.aspectRatio = `${next.naturalWidth} / ${next.naturalHeight}`;
-  };
-  next.onerror = () => { if (!snapImg.src) zoneCanvas.classList.add('no-picture'); };
+  snapBusy = new Promise((resolve) => {
+    next.onload = () => {
+      snapImg.src = next.src;
+      zoneCanvas.classList.remove('no-picture');
+      // Zones are fractions of the camera's frame: the box takes its shape.
+      if (next.naturalWidth) zoneCanvas.style.aspectRatio = `${next.naturalWidth} / ${next.naturalHeight}`;
+      resolve();
+    };
+    next.onerror = () => { if (!snapImg.src) zoneCanvas.classList.add('no-picture'); resolve(); };
+  });
   next.src = `/api/v1/cameras/${enc}/snapshot.jpg?t=${Date.now()}`;
+}
+
+async function stopRepeating() {
+  stopped = true;
+  timers.splice(0).forEach(clearInterval);
+  await Promise.all([snapBusy, pollBusy]);
 }
 
 const clamp = (v, lo = 0, hi = 1) => Math.min(hi, Math.max(lo, v));
@@ -220,8 +237,11 @@ function drawMeter() {
   meter.setAttribute('aria-valuenow', String(level ?? 0));
   if (level !== null) meterText.textContent = `level ${level.toFixed(3)} · threshold ${th}${level > th ? ' · motion' : ''}`;
 }
-async function pollLevel() {
-  if (!editId || document.visibilityState !== 'visible') return;
+function pollLevel() {
+  if (stopped || !editId || document.visibilityState !== 'visible') return;
+  pollBusy = readLevel();
+}
+async function readLevel() {
   try {
     const now = await api('GET', `/cameras/${enc}`);
     c.status = now.status;
@@ -338,11 +358,16 @@ async function onSubmit(ev) {
 async function onDelete() {
   if (!await confirmDialog(`Delete camera "${c.name}"? Its live view stops; recordings stay until retention removes them.`,
     { ok: 'Delete', danger: true })) return;
+  await stopRepeating();
   try {
     await api('DELETE', `/cameras/${enc}`);
     toast('Camera deleted', 'ok');
     location.assign('/');
-  } catch (e) { showError(e, formError); }
+  } catch (e) {
+    showError(e, formError);
+    stopped = false;
+    startRepeating();
+  }
 }
 
 // --- layout ---
@@ -405,10 +430,13 @@ clear(main,
 renderZones();
 loadSnapshot();
 drawMeter();
+function startRepeating() {
+  timers.push(setInterval(pollLevel, 500));
+  timers.push(setInterval(() => { if (document.visibilityState === 'visible' && !drawing) loadSnapshot(); }, 3000));
+}
 if (editId) {
   pollLevel();
-  setInterval(pollLevel, 500);
-  setInterval(() => { if (document.visibilityState === 'visible' && !drawing) loadSnapshot(); }, 3000);
+  startRepeating();
 }
 if (!editId) fName.focus();
 // For tests and debugging.
