@@ -16,6 +16,8 @@ import tempfile
 import time
 import unittest
 
+import harness
+
 from harness import (Fakecam, Vigil, capture_live_ts, cut_at_last_frame, ffprobe_frames,
                      free_port, wait_for)
 from quirkcam import parse_adts
@@ -440,4 +442,4 @@ class CorpusTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()
