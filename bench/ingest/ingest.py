@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Ingest benchmark: vigil vs `ffmpeg -c copy`, N RTSP/TCP cameras each.
+"""Ingest benchmark: vigil vs `ffmpeg -c copy`, N RTSP cameras each, over TCP
+or UDP (--transport).
 
 For every N in --cameras, in one run:
   1. start vigil-fakecam with N cameras (pre-encoded, looped), wait for it;
-  2. start vigil, add N cameras over RTSP/TCP, wait until all are
+  2. for each RTSP front end in --frontends (libavformat, the default, and
+     rtspsrc with VIGIL_RTSP_FRONTEND=gstreamer): start vigil, add N
+     cameras, wait until all are
      "streaming", settle, then measure over --window seconds: vigil's CPU
      (utime+stime from /proc/PID/stat, all threads), RSS, threads, CPU per
      thread name, fakecam's CPU, the bytes every client socket received (ss),
      the machine's total busy time (/proc/stat) and the cameras' status;
   3. optionally (--profile-cameras) perf-record vigil for --profile seconds;
-  4. stop vigil, start N `ffmpeg -c copy -f mpegts /dev/null` against the same
-     fakecam, settle, and measure the same things summed over the ffmpegs.
+  4. stop vigil, start N `ffmpeg -c copy -f segment` (2 s TS files, as vigil's
+     continuous recording writes; --ffmpeg-output null: -f mpegts /dev/null)
+     against the same fakecam, settle, and measure the same things summed over
+     the ffmpegs. With UDP, received bytes are not counted (only TCP is).
 Then print a table, and write results.json, table.md and perf reports to --out.
 
 Python standard library only. Only processes this script started are signalled.
@@ -323,14 +328,18 @@ def measure(pids, fakecam_pid, port, window, poll=None, poll_every=15):
     return res
 
 
-def phase_vigil(args, n, urls, fc, port, out_dir):
+def phase_vigil(args, n, urls, fc, port, out_dir, frontend="libav"):
     api_port = free_port()
     data = tempfile.mkdtemp(prefix=f"vigil-bench-{n}-", dir=out_dir)
     env = dict(os.environ, VIGIL_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    env.pop("VIGIL_RTSP_FRONTEND", None)
+    if frontend == "gstreamer":
+        env["VIGIL_RTSP_FRONTEND"] = "gstreamer"
+    log(f"vigil: RTSP front end {frontend}")
     cmd = [os.path.join(args.build_dir, "src/vigil"), "--data-dir", data,
            "--listen", f"127.0.0.1:{api_port}", "--log-level", "warning"]
     log(f"vigil: {' '.join(cmd)}")
-    v = spawn(cmd, os.path.join(out_dir, f"vigil-{n}.log"), env)
+    v = spawn(cmd, os.path.join(out_dir, f"vigil-{n}-{frontend}.log"), env)
     api = Api(api_port)
     deadline = time.monotonic() + 30
     while not api.healthy():
@@ -340,7 +349,8 @@ def phase_vigil(args, n, urls, fc, port, out_dir):
     base_rss = rss_kib(v.pid)
     base_threads = threads(v.pid)
     for i, url in enumerate(urls, 1):
-        body = {"id": f"c{i}", "name": f"c{i}", "source": url, "rtsp_transport": "tcp"}
+        body = {"id": f"c{i}", "name": f"c{i}", "source": url,
+                "rtsp_transport": args.transport}
         body.update(json.loads(args.camera_json))
         api.request("POST", "/cameras", body)
     t0 = time.monotonic()
@@ -374,17 +384,29 @@ def phase_vigil(args, n, urls, fc, port, out_dir):
 
 def phase_ffmpeg(args, n, urls, fc, port, out_dir):
     procs = []
+    seg_dir = tempfile.mkdtemp(prefix=f"ffmpeg-segments-{n}-", dir=out_dir)
     for i, url in enumerate(urls, 1):
-        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp",
-               "-i", url, "-c", "copy", "-f", "mpegts", "-y", "/dev/null"]
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", args.transport,
+               "-i", url, "-c", "copy"]
+        if args.ffmpeg_output == "segment":
+            # What vigil does with continuous recording: 2 s TS files on disk.
+            cmd += ["-f", "segment", "-segment_time", "2", "-segment_format", "mpegts",
+                    os.path.join(seg_dir, f"c{i}-%06d.ts")]
+        else:
+            cmd += ["-f", "mpegts", "-y", "/dev/null"]
         procs.append(spawn(cmd, os.path.join(out_dir, f"ffmpeg-{n}-{i}.log")))
-    log(f"ffmpeg: started {n} × {' '.join(cmd[:-1])} /dev/null")
+    log(f"ffmpeg: started {n} × {' '.join(cmd)}")
     t0 = time.monotonic()
     while True:  # "streaming" = every connection has received video
-        conns = tcp_client_bytes(port)
-        if sum(1 for c in conns.values() if c["bytes"] > 1_000_000) >= n:
-            log(f"ffmpeg: {n} connections receiving after {time.monotonic() - t0:.1f} s")
-            break
+        if args.transport == "udp":
+            # RTP over UDP is not in the TCP byte counts: give them time.
+            if time.monotonic() - t0 > 5:
+                break
+        else:
+            conns = tcp_client_bytes(port)
+            if sum(1 for c in conns.values() if c["bytes"] > 1_000_000) >= n:
+                log(f"ffmpeg: {n} connections receiving after {time.monotonic() - t0:.1f} s")
+                break
         if any(p.poll() is not None for p in procs):
             sys.exit("an ffmpeg exited early: see ffmpeg-*.log in --out")
         if time.monotonic() - t0 > args.start_timeout:
@@ -396,6 +418,7 @@ def phase_ffmpeg(args, n, urls, fc, port, out_dir):
     res = measure([p.pid for p in procs], fc.pid, port, args.window)
     res["exited"] = sum(1 for p in procs if p.poll() is not None)
     stop(procs)
+    shutil.rmtree(seg_dir, ignore_errors=True)
     return res
 
 
@@ -444,35 +467,45 @@ def profile(args, n, pid, out_dir):
 
 # --------------------------------------------------------------- report ----
 
+def recv(r, args):
+    if args.transport == "udp":
+        return "n/a (UDP)"
+    return f"{r['recv_kbps_per_conn_mean']:.0f} (min {r['recv_kbps_per_conn_min']:.0f})"
+
+
 def fmt_table(results, args):
     rows = []
     head = ("| N | consumer | CPU total (% of 1 core) | CPU/camera | RSS total MiB | RSS/camera MiB"
-            " | threads | fakecam CPU | recv kbit/s per cam | other load | streaming, fps |")
+            " | threads | ctx switches/s per camera | fakecam CPU | recv kbit/s per cam "
+            "| other load | streaming, fps |")
     rows.append(head)
     rows.append("|" + "---|" * (head.count("|") - 1))
     for n, r in results.items():
-        v, f = r["vigil"], r["ffmpeg"]
-        s = v["status_end"]
-        fps = (f"{s['streaming']}/{n} streaming, fps min {s['fps_min']:.1f} mean {s['fps_mean']:.1f}"
-               if s["fps_min"] is not None else f"{s['streaming']}/{n} streaming")
-        if s["reconnects"]:
-            fps += f", {s['reconnects']} reconnects"
-        rows.append(f"| {n} | vigil | {v['cpu_pct']:.1f} | {v['cpu_pct'] / n:.2f} | "
-                    f"{v['rss_kib'] / 1024:.1f} | {v['rss_kib'] / 1024 / n:.2f} "
-                    f"(above idle {(v['rss_kib'] - v['base_rss_kib']) / 1024 / n:.2f}) | "
-                    f"{v['threads']} | {v['fakecam_cpu_pct']:.1f} | "
-                    f"{v['recv_kbps_per_conn_mean']:.0f} (min {v['recv_kbps_per_conn_min']:.0f}) | "
-                    f"{v['other_load_pct']:.1f} | {fps} |")
+        f = r["ffmpeg"]
+        for frontend, v in r["vigil"].items():
+            s = v["status_end"]
+            fps = (f"{s['streaming']}/{n} streaming, fps min {s['fps_min']:.1f} mean "
+                   f"{s['fps_mean']:.1f}" if s["fps_min"] is not None
+                   else f"{s['streaming']}/{n} streaming")
+            if s["reconnects"]:
+                fps += f", {s['reconnects']} reconnects"
+            rows.append(f"| {n} | vigil ({frontend}) | {v['cpu_pct']:.1f} | {v['cpu_pct'] / n:.2f} | "
+                        f"{v['rss_kib'] / 1024:.1f} | {v['rss_kib'] / 1024 / n:.2f} "
+                        f"(above idle {(v['rss_kib'] - v['base_rss_kib']) / 1024 / n:.2f}) | "
+                        f"{v['threads']} | {v['ctx_switches_per_s'] / n:.0f} | "
+                        f"{v['fakecam_cpu_pct']:.1f} | {recv(v, args)} | "
+                        f"{v['other_load_pct']:.1f} | {fps} |")
         rows.append(f"| {n} | ffmpeg ×{n} | {f['cpu_pct']:.1f} | {f['cpu_pct'] / n:.2f} | "
                     f"{f['rss_kib'] / 1024:.1f} (PSS {f['pss_kib'] / 1024:.1f}) | "
                     f"{f['rss_kib'] / 1024 / n:.2f} (PSS {f['pss_kib'] / 1024 / n:.2f}) | "
-                    f"{f['threads']} | {f['fakecam_cpu_pct']:.1f} | "
-                    f"{f['recv_kbps_per_conn_mean']:.0f} (min {f['recv_kbps_per_conn_min']:.0f}) | "
-                    f"{f['other_load_pct']:.1f} | {f['connections']}/{n} connected, "
-                    f"{f['exited']} exited |")
-        rows.append(f"| {n} | **vigil / ffmpeg** | | **{v['cpu_pct'] / f['cpu_pct']:.2f}** | "
-                    f"**{v['rss_kib'] / f['rss_kib']:.2f}** (vs PSS "
-                    f"{v['rss_kib'] / max(1, f['pss_kib']):.2f}) | | | | | | |")
+                    f"{f['threads']} | {f['ctx_switches_per_s'] / n:.0f} | "
+                    f"{f['fakecam_cpu_pct']:.1f} | {recv(f, args)} | "
+                    f"{f['other_load_pct']:.1f} | {f['exited']} exited |")
+        for frontend, v in r["vigil"].items():
+            rows.append(f"| {n} | **vigil ({frontend}) / ffmpeg** | | "
+                        f"**{v['cpu_pct'] / f['cpu_pct']:.2f}** | "
+                        f"**{v['rss_kib'] / f['rss_kib']:.2f}** (vs PSS "
+                        f"{v['rss_kib'] / max(1, f['pss_kib']):.2f}) | | | | | | | |")
     return "\n".join(rows)
 
 
@@ -505,6 +538,14 @@ def main():
                          '"record": "off"}\' for ingest alone (default: vigil\'s '
                          'defaults, i.e. keyframe motion analysis on, record "events" '
                          'with a 5 s RAM pre-roll)')
+    ap.add_argument("--transport", choices=("tcp", "udp"), default="tcp",
+                    help="RTSP transport of vigil and ffmpeg (tcp)")
+    ap.add_argument("--frontends", default="libav",
+                    help="vigil RTSP front ends to measure, comma list of libav, gstreamer "
+                         "(libav; gstreamer = VIGIL_RTSP_FRONTEND=gstreamer, rtspsrc)")
+    ap.add_argument("--ffmpeg-output", choices=("segment", "null"), default="segment",
+                    help="segment: ffmpeg -c copy -f segment (2 s TS files, what continuous "
+                         "recording does); null: -f mpegts /dev/null")
     ap.add_argument("--out", default=None, help="logs, perf data, results.json "
                     "(default: a new /tmp/vigil-bench-ingest-*)")
     args = ap.parse_args()
@@ -535,8 +576,10 @@ def main():
             log(f"fakecam ready on port {port}: {enc}")
             time.sleep(1)
             r = {"fakecam_encode": enc}
-            r["vigil"] = phase_vigil(args, n, urls, fc, port, out_dir)
-            time.sleep(2)  # let fakecam tear down vigil's sessions
+            r["vigil"] = {}
+            for frontend in args.frontends.split(","):
+                r["vigil"][frontend] = phase_vigil(args, n, urls, fc, port, out_dir, frontend)
+                time.sleep(2)  # let fakecam tear down vigil's sessions
             r["ffmpeg"] = phase_ffmpeg(args, n, urls, fc, port, out_dir)
             stop([fc])
             results[n] = r
@@ -550,32 +593,32 @@ def main():
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(table + "\n")
 
-    print(f"\nvigil ingest vs ffmpeg -c copy; {args.size}@{args.fps} {args.bitrate} kbit/s "
-          f"GOP {args.gop} s, RTSP/TCP; window {args.window:.0f} s after {args.settle:.0f} s "
+    print(f"\nvigil ingest vs ffmpeg -c copy -f {args.ffmpeg_output}; {args.size}@{args.fps} "
+          f"{args.bitrate} kbit/s GOP {args.gop} s, RTSP/{args.transport.upper()}; window {args.window:.0f} s after {args.settle:.0f} s "
           f"settle; CPU in % of one core\n")
     print(table)
     for n, r in results.items():
-        v = r["vigil"]
-        print(f"\nN={n}: vigil idle RSS {v['base_rss_kib'] / 1024:.1f} MiB, "
-              f"{v['base_threads']} threads before cameras; peak RSS {v['hwm_kib'] / 1024:.1f} MiB; "
-              f"recv queue at end {v['recv_q_bytes_end']} B (ffmpeg "
-              f"{r['ffmpeg']['recv_q_bytes_end']} B); steal {v['system_steal_pct']:.1f} %")
-        print(f"N={n}: context switches/s per camera: vigil {v['ctx_switches_per_s'] / n:.0f}, "
-              f"ffmpeg {r['ffmpeg']['ctx_switches_per_s'] / n:.0f}; RTP/TCP input "
-              f"{v['recv_kbps_per_conn_mean'] * 1000 / 8 / 1400:.0f} packets/s per camera "
-              f"if ~1400 B each")
-        print(f"N={n}: status during window: " + "; ".join(
-            f"{p['streaming']}/{p['cameras']} fps {p['fps_min']:.1f}-{p['fps_mean']:.1f}"
-            if p["fps_min"] is not None else f"{p['streaming']}/{p['cameras']}"
-            for p in v["polls"]))
-        print(f"N={n}: vigil CPU by thread name (count, % of one core): " + ", ".join(
-            f"{name} ×{count} {pct:.1f}" for name, count, pct in v["threads_by_name"][:12]))
-        prof = v.get("profile")
-        if prof:
-            print(f"\nN={n}: perf {' '.join(prof['samples'])}")
-            for name in ("dso", "symbol", "thread", "inclusive", "syscalls"):
-                print(f"\nN={n}: perf {name} (top 30; self time unless inclusive):")
-                print("\n".join(prof[name][:30]))
+        for frontend, v in r["vigil"].items():
+            print(f"\nN={n} {frontend}: vigil idle RSS {v['base_rss_kib'] / 1024:.1f} MiB, "
+                  f"{v['base_threads']} threads before cameras; peak RSS "
+                  f"{v['hwm_kib'] / 1024:.1f} MiB; recv queue at end {v['recv_q_bytes_end']} B "
+                  f"(ffmpeg {r['ffmpeg']['recv_q_bytes_end']} B); steal "
+                  f"{v['system_steal_pct']:.1f} %; all streaming after "
+                  f"{v['time_to_streaming_s'] or -1:.1f} s")
+            print(f"N={n} {frontend}: status during window: " + "; ".join(
+                f"{p['streaming']}/{p['cameras']} fps {p['fps_min']:.1f}-{p['fps_mean']:.1f}"
+                if p["fps_min"] is not None else f"{p['streaming']}/{p['cameras']}"
+                for p in v["polls"]))
+            print(f"N={n} {frontend}: vigil CPU by thread name (count, % of one core): " +
+                  ", ".join(f"{name} ×{count} {pct:.1f}"
+                            for name, count, pct in v["threads_by_name"][:12]))
+            prof = v.get("profile")
+            if prof:
+                print(f"\nN={n} {frontend}: perf {' '.join(prof['samples'])}")
+                for name in ("dso", "symbol", "thread", "inclusive", "syscalls"):
+                    print(f"\nN={n} {frontend}: perf {name} (top 30; self time unless "
+                          "inclusive):")
+                    print("\n".join(prof[name][:30]))
     print(f"\ngit {meta['git_head']}, uncommitted changes in src/ tools/: "
           f"{len(meta['git_dirty_src'])} files")
     print(f"\nload average start {' '.join(meta['loadavg_start'])}, end "
