@@ -213,7 +213,12 @@ def ffprobe_frames(path):
          "stream=codec_name,width,height,nb_read_frames", "-of", "json", path],
         capture_output=True, text=True, check=True)
     s = json.loads(out.stdout)["streams"][0]
-    decode = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"],
+    # -enc_time_base -1: frames keep the stream's 90 kHz clock. In ffmpeg's
+    # default (1/frame rate) two frames less than a frame period apart (an
+    # RTCP-rebased camera clock, a variable frame rate) would round onto the
+    # same tick and be reported as "non monotonically increasing dts".
+    decode = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-enc_time_base", "-1",
+                             "-f", "null", "-"],
                             capture_output=True, text=True)
     return s["codec_name"], s["width"], s["height"], int(s["nb_read_frames"]), decode.stderr
 

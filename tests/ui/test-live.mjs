@@ -26,15 +26,24 @@ try {
   const cold = await browser.context.newPage();
   console.log(`# cold browser: first frame after ${await openLive(cold, env.base, env.cam)} ms`);
   await cold.close();
-  const page = await browser.context.newPage();
+  // SPEC's 0.5 s on the median of five warm loads: one load on this shared
+  // 2-core machine can be slowed by anything else running; five are not.
+  // (bench/live measures it properly, median of 20, on a quiet machine.)
   const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  const ttfp = await openLive(page, env.base, env.cam);
+  const loads = [];
+  let page = null;
+  for (let i = 0; i < 5; i++) {
+    if (page) await page.close();
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => errors.push(String(e)));
+    loads.push(await openLive(page, env.base, env.cam));
+  }
+  const ttfp = [...loads].sort((a, b) => a - b)[2];
   const s0 = await playerState(page);
   await sleep(1000);
   const s1 = await playerState(page);
-  console.log(`# first frame after ${ttfp} ms; ${JSON.stringify(s1)}`);
-  ok(ttfp < 500, `first frame within 0.5 s (${ttfp} ms)`);
+  console.log(`# first frame after ${loads.join(', ')} ms (median ${ttfp}); ${JSON.stringify(s1)}`);
+  ok(ttfp < 500, `first frame within 0.5 s, median of 5 loads (${ttfp} ms)`);
   ok(s1.t > s0.t + 0.5 && s1.frames > s0.frames, 'video advances');
   ok(s1.w === 1280 && s1.h === 720, `resolution ${s1.w}x${s1.h}`);
   const delays = [];
