@@ -26,10 +26,14 @@ static gboolean read_triple(GKeyFile *kf, const char *key, float *out, float dfl
     return TRUE;
   }
   gsize n = 0;
-  g_autofree double *v = g_key_file_get_double_list(kf, "model", key, &n, error);
-  if (!v)
+  GError *local = NULL;
+  g_autofree double *v = g_key_file_get_double_list(kf, "model", key, &n, &local);
+  if (local) {
+    g_propagate_error(error, local);
     return FALSE;
-  if (n != 3) {
+  }
+  /* An empty list ("mean=") is NULL without an error: caught here. */
+  if (!v || n != 3) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "model: %s needs 3 values", key);
     return FALSE;
   }
@@ -38,11 +42,8 @@ static gboolean read_triple(GKeyFile *kf, const char *key, float *out, float dfl
   return TRUE;
 }
 
-VigilModelSpec *vigil_model_spec_load(const char *path, GError **error)
+static VigilModelSpec *spec_from_key_file(GKeyFile *kf, const char *path, GError **error)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new();
-  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
-    return NULL;
   g_autoptr(VigilModelSpec) s = g_new0(VigilModelSpec, 1);
   s->decoder = g_key_file_get_string(kf, "model", "decoder", NULL);
   s->input_width = g_key_file_get_integer(kf, "model", "input_width", NULL);
@@ -67,6 +68,23 @@ VigilModelSpec *vigil_model_spec_load(const char *path, GError **error)
     return NULL;
   }
   return g_steal_pointer(&s);
+}
+
+VigilModelSpec *vigil_model_spec_load(const char *path, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+    return NULL;
+  return spec_from_key_file(kf, path, error);
+}
+
+VigilModelSpec *vigil_model_spec_parse(const char *text, gsize length, const char *path,
+                                       GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  if (!g_key_file_load_from_data(kf, text, length, G_KEY_FILE_NONE, error))
+    return NULL;
+  return spec_from_key_file(kf, path, error);
 }
 
 void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, float *out,

@@ -39,6 +39,10 @@ typedef struct {
 
 /* Reads @path (the .ini). */
 VigilModelSpec *vigil_model_spec_load(const char *path, GError **error);
+/* The same from the file's text (@length bytes, or -1 if NUL-terminated);
+ * @path only names it in messages. */
+VigilModelSpec *vigil_model_spec_parse(const char *text, gsize length, const char *path,
+                                       GError **error);
 void vigil_model_spec_free(VigilModelSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilModelSpec, vigil_model_spec_free)
 

@@ -96,6 +96,13 @@ void vigil_api_users(VigilRequest *req);
 /* The API's user object {"name", "role", "cameras", "created"} (never the
  * password hash); NULL for an unknown user. */
 JsonNode *vigil_user_json(VigilStore *store, const char *name);
+/* Checks a POST (@creating) or PATCH /api/v1/users body: its members, the
+ * name, password length, role and "cameras" (keys, rights, and the ceiling of
+ * the new role or else @current_role). Fills what the body has: the strings
+ * point into @body; @cameras gets camera key -> stored rights string. */
+gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *current_role,
+                               const char **name, const char **password, const char **role,
+                               GHashTable **cameras, GError **error);
 
 /* Settings of the auth layer, read once from the environment (test knobs,
  * docs/security.md): VIGIL_SESSION_IDLE_S, VIGIL_SESSION_MAX_S. */

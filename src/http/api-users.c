@@ -138,10 +138,9 @@ static GHashTable *parse_cameras(JsonNode *node, VigilRole role, GError **error)
   return g_steal_pointer(&rows);
 }
 
-/* Checks the body's members; fills the parsed values. */
-static gboolean parse_user_body(JsonNode *body, gboolean creating, const char *current_role,
-                                const char **name, const char **password, const char **role,
-                                GHashTable **cameras, GError **error)
+gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *current_role,
+                               const char **name, const char **password, const char **role,
+                               GHashTable **cameras, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(body))
     return invalid(error, "a user must be a JSON object");
@@ -194,7 +193,8 @@ static void create_user(VigilRequest *req)
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
   const char *name = NULL, *password = NULL, *role = NULL;
   g_autoptr(GHashTable) cameras = NULL;
-  if (!body || !parse_user_body(body, TRUE, NULL, &name, &password, &role, &cameras, &error)) {
+  if (!body ||
+      !vigil_user_body_parse(body, TRUE, NULL, &name, &password, &role, &cameras, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -240,7 +240,8 @@ static void patch_user(VigilRequest *req, const VigilUser *user)
   const char *name = NULL, *password = NULL, *role = NULL;
   g_autoptr(GHashTable) cameras = NULL;
   if (!body ||
-      !parse_user_body(body, FALSE, user->role, &name, &password, &role, &cameras, &error)) {
+      !vigil_user_body_parse(body, FALSE, user->role, &name, &password, &role, &cameras,
+                             &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }

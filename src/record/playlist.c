@@ -10,6 +10,11 @@
 #include "core/util.h"
 
 #define REASON_COMMENT "# vigil-reason: "
+/* Segments are seconds long; a longer EXTINF is not one vigil wrote (and
+ * "inf" or "1e999" would overflow the duration in microseconds). */
+#define MAX_EXTINF_S 86400.0
+/* 9999-12-31T23:59:59.999999Z, the last time vigil_time_format can write. */
+#define MAX_TIME_US G_GINT64_CONSTANT(253402300799999999)
 
 gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *uri_prefix,
                             const char *reason)
@@ -59,12 +64,13 @@ GPtrArray *vigil_playlist_parse(const char *text, gboolean *closed, gchar **reas
     if (!*line)
       continue;
     if (g_str_has_prefix(line, "#EXT-X-PROGRAM-DATE-TIME:")) {
-      if (!vigil_time_parse(line + strlen("#EXT-X-PROGRAM-DATE-TIME:"), &when))
+      if (!vigil_time_parse(line + strlen("#EXT-X-PROGRAM-DATE-TIME:"), &when) ||
+          when > MAX_TIME_US)
         return NULL;
     } else if (g_str_has_prefix(line, "#EXTINF:")) {
       char *end = NULL;
       extinf = g_ascii_strtod(line + strlen("#EXTINF:"), &end);
-      if (end == line + strlen("#EXTINF:") || extinf < 0)
+      if (end == line + strlen("#EXTINF:") || !(extinf >= 0 && extinf <= MAX_EXTINF_S))
         return NULL;
     } else if (g_str_equal(line, "#EXT-X-DISCONTINUITY")) {
       discont = TRUE;
