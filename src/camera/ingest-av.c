@@ -125,8 +125,8 @@ static int on_interrupt(void *opaque)
     return 1;
   gint64 now = g_get_monotonic_time();
   if (r->last_packet_us && now - r->last_packet_us > VIGIL_CAMERA_SILENCE_US) {
-    /* libavformat's own socket timeout only ends one read: after it, the
-     * demuxer hands out what its parser held and reads on. */
+    /* libavformat's own socket timeout ends only one read, after which the
+     * RTSP demuxer reads on: the silence rule is kept here. */
     r->silent = TRUE;
     return 1;
   }
@@ -168,9 +168,11 @@ static gchar *probe_connection(Reader *r)
 static gchar *describe(Reader *r, int ret, gboolean opening, gboolean *offline)
 {
   *offline = FALSE;
-  if (ret == AVERROR_HTTP_UNAUTHORIZED || last_error_has(r, "401 Unauthorized"))
+  /* The log lines only speak for the handshake: later ones may be about a
+   * keep-alive's retry that went well. */
+  if (ret == AVERROR_HTTP_UNAUTHORIZED || (opening && last_error_has(r, "401 Unauthorized")))
     return g_strdup("camera refused the credentials");
-  if (ret == AVERROR_HTTP_NOT_FOUND || last_error_has(r, "404 Not Found"))
+  if (ret == AVERROR_HTTP_NOT_FOUND || (opening && last_error_has(r, "404 Not Found")))
     return g_strdup("the camera has no stream at this path (404)");
   if (ret == AVERROR_HTTP_FORBIDDEN)
     return g_strdup("the camera refused access to this stream (403)");
@@ -385,8 +387,8 @@ static gboolean emit_access_unit(Reader *r)
   } else if (r->width <= 0) {
     return TRUE;
   }
-  /* RTP carries presentation times only; cameras send no B-frames, so
-   * decode order is presentation order (pts_minus_dts 0). */
+  /* RTP carries presentation times only: decode order is taken to be
+   * presentation order (B-frames are rare in cameras; docs/architecture.md). */
   return vigil_ingest_push_video(r->ingest, data, size, pts_ns, 0, keyframe, keyframe_buffer);
 }
 
@@ -491,6 +493,7 @@ static gpointer reader_main(gpointer data)
   gboolean offline = TRUE;
   if (open_input(r, &message, &offline)) {
     r->last_packet_us = g_get_monotonic_time(); /* PLAY answered: the watchdog starts */
+    g_clear_pointer(&r->last_error, g_free);
     read_packets(r, &message, &offline);
   }
   if (r->fmt) {
