@@ -4,8 +4,9 @@ or UDP (--transport).
 
 For every N in --cameras, in one run:
   1. start vigil-fakecam with N cameras (pre-encoded, looped), wait for it;
-  2. for each RTSP front end in --frontends (libavformat, the default, and
-     rtspsrc with VIGIL_RTSP_FRONTEND=gstreamer): start vigil, add N
+  2. for each RTSP front end in --frontends (vigil's own client, the default;
+     libavformat with VIGIL_RTSP_FRONTEND=libav; rtspsrc with
+     VIGIL_RTSP_FRONTEND=gstreamer): start vigil, add N
      cameras, wait until all are
      "streaming", settle, then measure over --window seconds: vigil's CPU
      (utime+stime from /proc/PID/stat, all threads), RSS, threads, CPU per
@@ -328,13 +329,13 @@ def measure(pids, fakecam_pid, port, window, poll=None, poll_every=15):
     return res
 
 
-def phase_vigil(args, n, urls, fc, port, out_dir, frontend="libav"):
+def phase_vigil(args, n, urls, fc, port, out_dir, frontend="vigil"):
     api_port = free_port()
     data = tempfile.mkdtemp(prefix=f"vigil-bench-{n}-", dir=out_dir)
     env = dict(os.environ, VIGIL_ADMIN_PASSWORD=ADMIN_PASSWORD)
     env.pop("VIGIL_RTSP_FRONTEND", None)
-    if frontend == "gstreamer":
-        env["VIGIL_RTSP_FRONTEND"] = "gstreamer"
+    if frontend in ("libav", "gstreamer"):
+        env["VIGIL_RTSP_FRONTEND"] = frontend
     log(f"vigil: RTSP front end {frontend}")
     cmd = [os.path.join(args.build_dir, "src/vigil"), "--data-dir", data,
            "--listen", f"127.0.0.1:{api_port}", "--log-level", "warning"]
@@ -540,9 +541,10 @@ def main():
                          'with a 5 s RAM pre-roll)')
     ap.add_argument("--transport", choices=("tcp", "udp"), default="tcp",
                     help="RTSP transport of vigil and ffmpeg (tcp)")
-    ap.add_argument("--frontends", default="libav",
-                    help="vigil RTSP front ends to measure, comma list of libav, gstreamer "
-                         "(libav; gstreamer = VIGIL_RTSP_FRONTEND=gstreamer, rtspsrc)")
+    ap.add_argument("--frontends", default="vigil",
+                    help="vigil RTSP front ends to measure, comma list of vigil (its own "
+                         "client, the default), libav (VIGIL_RTSP_FRONTEND=libav), gstreamer "
+                         "(VIGIL_RTSP_FRONTEND=gstreamer, rtspsrc)")
     ap.add_argument("--ffmpeg-output", choices=("segment", "null"), default="segment",
                     help="segment: ffmpeg -c copy -f segment (2 s TS files, what continuous "
                          "recording does); null: -f mpegts /dev/null")

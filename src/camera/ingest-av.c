@@ -1,4 +1,5 @@
-/* libavformat front end for rtsp:// and rtsps://: the RTSP/RTP stack ffmpeg
+/* libavformat front end for rtsps:// (and for rtsp:// with
+ * VIGIL_RTSP_FRONTEND=libav): the RTSP/RTP stack ffmpeg
  * itself uses (TCP interleaved, UDP, Basic and Digest auth, keep-alives, TLS,
  * H.264/H.265/AAC depacketising), read by one thread per camera that hands
  * whole access units to the shared muxing in ingest.c. No jitterbuffer thread
@@ -64,14 +65,9 @@ typedef struct {
   GByteArray *au;   /* the access unit being gathered */
   gint64 au_ts;     /* its first piece's timestamp, in the stream's time base */
   gboolean au_has_slice;
-  AVCodecParserContext *parser; /* reads the picture size off parameter sets */
-  AVCodecContext *parser_codec;
-  int width, height;
+  VigilVideoFeed *feed;
   VigilCodec codec;
-  guint8 *parameter_sets; /* out-of-band (SDP) parameter sets, Annex B */
-  gsize parameter_sets_size;
-  guint8 adts[7]; /* header template for raw AAC frames */
-  int audio_rate;
+  VigilAdts adts;
 } Reader;
 
 /* libavformat logs from the thread that called it: this tells the log
@@ -223,46 +219,12 @@ static void set_options(Reader *r, AVDictionary **opts)
   av_dict_set(opts, "user_agent", "vigil/" VIGIL_VERSION, 0);
 }
 
-static void remember_parameter_sets(Reader *r, const AVCodecParameters *par)
+/* RTSP's extradata is the SDP's sprop-parameter-sets in Annex B form. */
+static GBytes *parameter_sets(const AVCodecParameters *par)
 {
-  /* RTSP's extradata is the SDP's sprop-parameter-sets in Annex B form. */
-  if (par->extradata_size > 4 && par->extradata[0] == 0 && par->extradata[1] == 0) {
-    r->parameter_sets = g_memdup2(par->extradata, par->extradata_size);
-    r->parameter_sets_size = par->extradata_size;
-  }
-}
-
-static const int adts_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
-                                 22050, 16000, 12000, 11025, 8000,  7350};
-
-/* The ADTS header of raw AAC frames, from the AudioSpecificConfig in the
- * SDP (or the sample rate and channels when there is none). FALSE for AAC
- * that ADTS cannot carry (object types over 4, more than 7 channels). */
-static gboolean prepare_adts(Reader *r, const AVCodecParameters *par)
-{
-  int object = 2, rate_index = -1, channels = par->ch_layout.nb_channels;
-  if (par->extradata_size >= 2) {
-    object = par->extradata[0] >> 3;
-    rate_index = ((par->extradata[0] & 7) << 1) | (par->extradata[1] >> 7);
-    channels = (par->extradata[1] >> 3) & 0xF;
-  }
-  if (rate_index < 0 || rate_index >= (int)G_N_ELEMENTS(adts_rates)) {
-    rate_index = -1;
-    for (guint i = 0; i < G_N_ELEMENTS(adts_rates); i++)
-      if (adts_rates[i] == par->sample_rate)
-        rate_index = (int)i;
-  }
-  if (object < 1 || object > 4 || rate_index < 0 || channels < 1 || channels > 7)
-    return FALSE;
-  r->audio_rate = adts_rates[rate_index];
-  r->adts[0] = 0xFF;
-  r->adts[1] = 0xF1; /* MPEG-4, no CRC */
-  r->adts[2] = (guint8)(((object - 1) << 6) | (rate_index << 2) | (channels >> 2));
-  r->adts[3] = (guint8)((channels & 3) << 6);
-  r->adts[4] = 0;
-  r->adts[5] = 0x1F;
-  r->adts[6] = 0xFC;
-  return TRUE;
+  if (par->extradata_size > 4 && par->extradata[0] == 0 && par->extradata[1] == 0)
+    return g_bytes_new(par->extradata, (gsize)par->extradata_size);
+  return NULL;
 }
 
 /* Opens the camera and picks the tracks. On failure sets *message. The SDP
@@ -300,7 +262,9 @@ static gboolean open_input(Reader *r, gchar **message, gboolean *offline)
       else if (!unsupported)
         unsupported = par;
     } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && r->audio < 0 &&
-               par->codec_id == AV_CODEC_ID_AAC && prepare_adts(r, par)) {
+               par->codec_id == AV_CODEC_ID_AAC &&
+               vigil_adts_init(&r->adts, par->extradata, (gsize)MAX(par->extradata_size, 0),
+                               par->sample_rate, par->ch_layout.nb_channels)) {
       r->audio = (int)i;
     }
   }
@@ -317,11 +281,8 @@ static gboolean open_input(Reader *r, gchar **message, gboolean *offline)
   if (r->audio >= 0)
     fmt->streams[r->audio]->discard = AVDISCARD_DEFAULT;
   r->codec = video->codec_id == AV_CODEC_ID_HEVC ? VIGIL_CODEC_H265 : VIGIL_CODEC_H264;
-  remember_parameter_sets(r, video);
-  r->parser = av_parser_init(video->codec_id);
-  r->parser_codec = avcodec_alloc_context3(NULL);
-  if (r->parser)
-    r->parser->flags |= PARSER_FLAG_COMPLETE_FRAMES;
+  g_autoptr(GBytes) sets = parameter_sets(video);
+  r->feed = vigil_video_feed_new(self, r->codec, sets);
   r->au = g_byte_array_sized_new(256 * 1024);
   r->au_ts = AV_NOPTS_VALUE;
 
@@ -341,55 +302,13 @@ static gint64 to_ns(gint64 ts, AVRational time_base)
   return av_rescale_q(ts, time_base, (AVRational){1, 1000000000});
 }
 
-/* The picture size, read off the parameter sets of a keyframe (the parser
- * stops at the first slice: a few microseconds per keyframe). */
-static void update_size(Reader *r, const guint8 *data, gsize size)
-{
-  if (!r->parser || !r->parser_codec)
-    return;
-  uint8_t *out = NULL;
-  int out_size = 0;
-  av_parser_parse2(r->parser, r->parser_codec, &out, &out_size, data, (int)size, AV_NOPTS_VALUE,
-                   AV_NOPTS_VALUE, 0);
-  if (r->parser->width > 0 && r->parser->height > 0 &&
-      (r->parser->width != r->width || r->parser->height != r->height)) {
-    r->width = r->parser->width;
-    r->height = r->parser->height;
-    g_debug("camera %s: %s %dx%d", r->ingest->camera_id, vigil_codec_to_string(r->codec),
-            r->width, r->height);
-    vigil_ingest_set_format(r->ingest, r->codec, r->width, r->height);
-  }
-}
-
 /* Hands the gathered access unit on. */
 static gboolean emit_access_unit(Reader *r)
 {
   if (r->au_ts == AV_NOPTS_VALUE)
     return TRUE;
-  const guint8 *data = r->au->data;
-  gsize size = r->au->len;
   gint64 pts_ns = to_ns(r->au_ts, r->fmt->streams[r->video]->time_base);
-  gboolean keyframe = vigil_annexb_is_keyframe(data, size, r->codec);
-
-  g_autoptr(GstBuffer) keyframe_buffer = NULL;
-  if (keyframe) {
-    if (!vigil_annexb_has_parameter_sets(data, size, r->codec) && r->parameter_sets) {
-      /* A camera that sends its parameter sets only in the SDP: every
-       * keyframe vigil passes on must be decodable on its own. */
-      g_byte_array_prepend(r->au, r->parameter_sets, (guint)r->parameter_sets_size);
-      data = r->au->data;
-      size = r->au->len;
-    }
-    update_size(r, data, size);
-    if (r->width <= 0)
-      return TRUE; /* not one picture yet whose size is known */
-    keyframe_buffer = gst_buffer_new_memdup(data, size);
-  } else if (r->width <= 0) {
-    return TRUE;
-  }
-  /* RTP carries presentation times only: decode order is taken to be
-   * presentation order (B-frames are rare in cameras; docs/architecture.md). */
-  return vigil_ingest_push_video(r->ingest, data, size, pts_ns, 0, keyframe, keyframe_buffer);
+  return vigil_video_feed_push(r->feed, r->au->data, r->au->len, pts_ns);
 }
 
 /* One depacketised piece of video: a NAL unit (with its start code), a few
@@ -424,21 +343,7 @@ static void on_audio(Reader *r, AVPacket *pkt)
   if (pkt->pts == AV_NOPTS_VALUE || pkt->size <= 0)
     return;
   gint64 pts_ns = to_ns(pkt->pts, r->fmt->streams[r->audio]->time_base);
-  if (pkt->size >= 7 && pkt->data[0] == 0xFF && (pkt->data[1] & 0xF0) == 0xF0) {
-    vigil_ingest_push_audio(r->ingest, pkt->data, (gsize)pkt->size, pts_ns, r->audio_rate);
-    return;
-  }
-  gsize length = 7 + (gsize)pkt->size;
-  if (length > 0x1FFF)
-    return; /* not one AAC frame */
-  guint8 *frame = g_malloc(length);
-  memcpy(frame, r->adts, 7);
-  frame[3] |= (guint8)(length >> 11);
-  frame[4] = (guint8)(length >> 3);
-  frame[5] = (guint8)(((length & 7) << 5) | 0x1F);
-  memcpy(frame + 7, pkt->data, (gsize)pkt->size);
-  vigil_ingest_push_audio(r->ingest, frame, length, pts_ns, r->audio_rate);
-  g_free(frame);
+  vigil_adts_push(&r->adts, r->ingest, pkt->data, (gsize)pkt->size, pts_ns);
 }
 
 static void read_packets(Reader *r, gchar **message, gboolean *offline)
@@ -476,12 +381,9 @@ static void reader_free(Reader *r)
   g_free(r->url);
   g_free(r->escaped_password);
   g_free(r->last_error);
-  g_free(r->parameter_sets);
   if (r->au)
     g_byte_array_unref(r->au);
-  if (r->parser)
-    av_parser_close(r->parser);
-  avcodec_free_context(&r->parser_codec);
+  vigil_video_feed_free(r->feed);
   g_free(r);
 }
 
@@ -551,10 +453,4 @@ gboolean vigil_ingest_av_start(VigilIngest *self, const VigilCameraConfig *cfg, 
     return FALSE;
   }
   return TRUE;
-}
-
-void vigil_ingest_av_teardown(VigilIngest *self)
-{
-  if (self->reader)
-    g_thread_join(g_steal_pointer(&self->reader));
 }

@@ -3,7 +3,9 @@
  * ingest.c, ingest-gst.c and ingest-av.c include it.
  *
  *   ingest.c      public API, timeline, TS muxing, lifetime
- *   ingest-av.c   rtsp:// and rtsps:// with libavformat (one reading thread)
+ *   ingest-rtsp.c rtsp:// with vigil's own RTSP client (src/rtsp/, one reading thread)
+ *   ingest-av.c   rtsps:// with libavformat (one reading thread)
+ *   ingest-units.c what both RTSP front ends share: access units, ADTS
  *   ingest-gst.c  everything else with GStreamer (srt, HLS, files, v4l2, test)
  */
 #pragma once
@@ -31,7 +33,7 @@ struct _VigilIngest {
   guint bus_watch;
   GCancellable *probe;
 
-  /* libavformat front end: the reading thread owns everything else */
+  /* RTSP front ends: the reading thread owns everything else */
   GThread *reader;
   gint abort; /* atomic: stop was asked */
 
@@ -91,6 +93,37 @@ gchar *vigil_ingest_scrub(VigilIngest *self, const char *text);
  * for users; used when an RTSP client cannot tell why it got no answer. */
 const char *vigil_ingest_word_connect_error(const GError *error);
 
+/* --- ingest-units.c, for the RTSP front ends --- */
+
+/* Whole video access units on their way to the muxer: puts the SDP's
+ * parameter sets in front of keyframes that lack them, reads the picture
+ * size off keyframes (nothing is passed on before it is known), and makes
+ * the keyframe analysis' copy. */
+typedef struct _VigilVideoFeed VigilVideoFeed;
+VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec,
+                                     GBytes *parameter_sets);
+void vigil_video_feed_free(VigilVideoFeed *feed);
+/* One access unit (Annex B); FALSE once the ingest is stopped. */
+gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size,
+                               gint64 pts_ns);
+
+/* The ADTS header that raw AAC frames get. */
+typedef struct {
+  guint8 header[7];
+  int rate; /* Hz */
+} VigilAdts;
+/* From the AudioSpecificConfig (@config, may be NULL) or else @sample_rate
+ * and @channels. FALSE for AAC that ADTS cannot carry (object types over 4,
+ * more than 7 channels). */
+gboolean vigil_adts_init(VigilAdts *adts, const guint8 *config, gsize config_size,
+                         int sample_rate, int channels);
+/* Pushes one AAC frame, raw or already ADTS. */
+void vigil_adts_push(const VigilAdts *adts, VigilIngest *ingest, const guint8 *data, gsize size,
+                     gint64 pts_ns);
+
+/* --- ingest-rtsp.c --- */
+gboolean vigil_ingest_rtsp_start(VigilIngest *self, const VigilCameraConfig *cfg, GError **error);
+
 /* --- ingest-gst.c --- */
 gboolean vigil_ingest_gst_start(VigilIngest *self, const VigilCameraConfig *cfg, GError **error);
 void vigil_ingest_gst_stop(VigilIngest *self);     /* main thread, at stop */
@@ -98,10 +131,5 @@ void vigil_ingest_gst_teardown(VigilIngest *self); /* teardown thread; may block
 
 /* --- ingest-av.c --- */
 gboolean vigil_ingest_av_start(VigilIngest *self, const VigilCameraConfig *cfg, GError **error);
-void vigil_ingest_av_teardown(VigilIngest *self); /* teardown thread: joins the reader */
-
-/* TRUE when rtsp:// should use the libavformat front end (the default);
- * VIGIL_RTSP_FRONTEND=gstreamer selects rtspsrc, for side-by-side benchmarks. */
-gboolean vigil_ingest_av_enabled(void);
 
 G_END_DECLS

@@ -1,5 +1,5 @@
-/* Camera ingest: picks the front end for a source (libavformat for rtsp://
- * and rtsps://, GStreamer for the rest), and owns what both share: the output
+/* Camera ingest: picks the front end for a source (vigil's own RTSP client
+ * for rtsp://, libavformat for rtsps://, GStreamer for the rest), and owns what both share: the output
  * timeline, TS muxing into the camera's VigilStream, failure reporting and
  * the ingest's lifetime. See ingest.h and ingest-private.h. */
 #define G_LOG_DOMAIN "vigil-camera"
@@ -272,10 +272,17 @@ static void ingest_unref(VigilIngest *self)
   g_free(self);
 }
 
-gboolean vigil_ingest_av_enabled(void)
+/* rtsp:// is read by vigil's own client, rtsps:// (TLS) by libavformat.
+ * VIGIL_RTSP_FRONTEND=libav or =gstreamer (rtspsrc) picks one front end for
+ * both, for side-by-side benchmarks and as a way back should a camera need it. */
+static gboolean start_rtsp(VigilIngest *self, const VigilCameraConfig *cfg, GError **error)
 {
   const char *frontend = g_getenv("VIGIL_RTSP_FRONTEND");
-  return !frontend || g_strcmp0(frontend, "gstreamer") != 0;
+  if (g_strcmp0(frontend, "gstreamer") == 0)
+    return vigil_ingest_gst_start(self, cfg, error);
+  if (g_strcmp0(frontend, "libav") == 0 || g_ascii_strncasecmp(cfg->source, "rtsps:", 6) == 0)
+    return vigil_ingest_av_start(self, cfg, error);
+  return vigil_ingest_rtsp_start(self, cfg, error);
 }
 
 VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *stream,
@@ -300,9 +307,8 @@ VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *strea
   self->frame_dur = 3000; /* 30 fps until measured */
   self->discont = TRUE;
 
-  gboolean ok = kind == VIGIL_SOURCE_RTSP && vigil_ingest_av_enabled()
-                    ? vigil_ingest_av_start(self, cfg, error)
-                    : vigil_ingest_gst_start(self, cfg, error);
+  gboolean ok = kind == VIGIL_SOURCE_RTSP ? start_rtsp(self, cfg, error)
+                                          : vigil_ingest_gst_start(self, cfg, error);
   if (!ok) {
     ingest_unref(self);
     return NULL;
@@ -327,7 +333,8 @@ static gpointer teardown_thread(gpointer data)
 {
   VigilIngest *self = data;
   vigil_ingest_gst_teardown(self);
-  vigil_ingest_av_teardown(self);
+  if (self->reader)
+    g_thread_join(g_steal_pointer(&self->reader));
   ingest_unref(self);
   g_mutex_lock(&teardown_lock);
   teardowns--;

@@ -206,4 +206,78 @@ void vigil_rtp_depay_push(VigilRtpDepay *depay, const VigilRtpPacket *packet,
 /* Hands on a video access unit still being gathered (at end of stream). */
 void vigil_rtp_depay_flush(VigilRtpDepay *depay, VigilRtpUnitFunc func, gpointer user_data);
 
+/* ------------------------------------------------------------------------
+ * The client (client.c)
+ * ------------------------------------------------------------------------ */
+
+typedef enum {
+  VIGIL_RTSP_LOWER_TCP,  /* RTP interleaved on the RTSP connection */
+  VIGIL_RTSP_LOWER_UDP,  /* RTP and RTCP on UDP port pairs */
+  VIGIL_RTSP_LOWER_AUTO, /* TCP; UDP when the server does not offer TCP */
+} VigilRtspLower;
+
+#define VIGIL_RTSP_ERROR (vigil_rtsp_error_quark())
+GQuark vigil_rtsp_error_quark(void);
+
+/* Why a session failed; the GError's message words it for users. */
+typedef enum {
+  VIGIL_RTSP_ERROR_UNAUTHORIZED, /* 401, or no credentials for a challenge */
+  VIGIL_RTSP_ERROR_NOT_FOUND,    /* 404 */
+  VIGIL_RTSP_ERROR_FORBIDDEN,    /* 403 */
+  VIGIL_RTSP_ERROR_REJECTED,     /* another 4xx */
+  VIGIL_RTSP_ERROR_SERVER,       /* 5xx */
+  VIGIL_RTSP_ERROR_UNSUPPORTED,  /* no track vigil can pass through */
+  VIGIL_RTSP_ERROR_INVALID,      /* what the server sent is not RTSP/SDP/RTP */
+  VIGIL_RTSP_ERROR_HOST,         /* host name not found */
+  VIGIL_RTSP_ERROR_UNREACHABLE,  /* connection refused, host unreachable */
+  VIGIL_RTSP_ERROR_NO_ANSWER,    /* connected, but no RTSP answer in time */
+  VIGIL_RTSP_ERROR_SILENT,       /* streaming, then nothing for the silence limit */
+  VIGIL_RTSP_ERROR_CLOSED,       /* the server closed the connection */
+  VIGIL_RTSP_ERROR_ABORTED,      /* *abort was set */
+} VigilRtspErrorCode;
+
+typedef struct _VigilRtspClient VigilRtspClient;
+
+/* What PLAY will deliver, known after vigil_rtsp_client_open(). */
+typedef struct {
+  VigilRtpPayload video;    /* VIGIL_RTP_H264 or VIGIL_RTP_H265 */
+  GBytes *parameter_sets;   /* the SDP's, Annex B, or NULL */
+  gboolean audio;           /* an AAC track was set up */
+  GBytes *aac_config;       /* its AudioSpecificConfig, or NULL */
+  int audio_rate;           /* its RTP clock rate (Hz) */
+  int audio_channels;
+  VigilRtspLower lower;     /* TCP or UDP, as set up */
+} VigilRtspTracks;
+
+/* Whole units as they arrive, with presentation times in nanoseconds on one
+ * timeline for both tracks (RTP-Info, else RTCP sender reports). Video: one
+ * access unit (Annex B); return FALSE to stop. Audio: one raw AAC frame. */
+typedef gboolean (*VigilRtspVideoFunc)(const guint8 *data, gsize size, gint64 pts_ns,
+                                       gboolean damaged, gpointer user_data);
+typedef void (*VigilRtspAudioFunc)(const guint8 *data, gsize size, gint64 pts_ns,
+                                   gpointer user_data);
+
+/* A client for @url (rtsp:// only). @user and @password, when set, replace
+ * credentials in the URL; neither ever appears in an error message. The
+ * client stops waiting and fails with ABORTED soon (within 100 ms) after
+ * *@abort becomes non-zero. */
+VigilRtspClient *vigil_rtsp_client_new(const char *url, const char *user, const char *password,
+                                       VigilRtspLower lower, const gint *abort);
+
+/* Connects and runs OPTIONS, DESCRIBE and SETUP, within @timeout_us. */
+gboolean vigil_rtsp_client_open(VigilRtspClient *client, gint64 timeout_us, GError **error);
+const VigilRtspTracks *vigil_rtsp_client_tracks(VigilRtspClient *client);
+
+/* Sends PLAY and hands on what arrives until an error, *abort, or @video
+ * returning FALSE (then it returns TRUE). Reads in large chunks every few
+ * milliseconds; sends keep-alives; fails with SILENT after @silence_us
+ * without a packet. */
+gboolean vigil_rtsp_client_play(VigilRtspClient *client, gint64 silence_us,
+                                 VigilRtspVideoFunc video, VigilRtspAudioFunc audio,
+                                 gpointer user_data, GError **error);
+
+/* Sends TEARDOWN (without waiting for the answer) and closes everything. */
+void vigil_rtsp_client_free(VigilRtspClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRtspClient, vigil_rtsp_client_free)
+
 G_END_DECLS

@@ -188,23 +188,31 @@ class IngestTest(unittest.TestCase):
         finally:
             cam.stop()
 
-    def test_gstreamer_front_end_still_streams(self):
-        """VIGIL_RTSP_FRONTEND=gstreamer keeps rtspsrc (for side-by-side
-        benchmarks): it must stream the same camera."""
-        vigil = Vigil(env={"VIGIL_RTSP_FRONTEND": "gstreamer"}).start()
+    def other_front_end_streams(self, frontend):
+        vigil = Vigil(env={"VIGIL_RTSP_FRONTEND": frontend}).start()
         try:
             r = vigil.request("POST", "/api/v1/cameras",
-                              {"id": "gst", "name": "gst", "source": self.cam264.url(1)})
+                              {"id": frontend, "name": frontend, "source": self.cam264.url(1)})
             self.assertEqual(r.status, 201, r.body)
-            vigil.wait_state("gst", "streaming", 8)
-            path = os.path.join(self.tmp, "gst.ts")
+            vigil.wait_state(frontend, "streaming", 8)
+            path = os.path.join(self.tmp, frontend + ".ts")
             with open(path, "wb") as f:
-                f.write(cut_at_last_frame(capture_live_ts(vigil, "gst", 3)))
+                f.write(cut_at_last_frame(capture_live_ts(vigil, frontend, 3)))
             codec, w, h, frames, errors = ffprobe_frames(path)
             self.assertEqual((codec, w, h, errors), ("h264", 640, 360, ""))
             self.assertGreaterEqual(frames, 2.5 * 25)
         finally:
             vigil.cleanup()
+
+    def test_gstreamer_front_end_still_streams(self):
+        """VIGIL_RTSP_FRONTEND=gstreamer keeps rtspsrc (for side-by-side
+        benchmarks): it must stream the same camera."""
+        self.other_front_end_streams("gstreamer")
+
+    def test_libav_front_end_still_streams(self):
+        """VIGIL_RTSP_FRONTEND=libav reads rtsp:// with libavformat (what
+        rtsps:// always uses): it must stream the same camera."""
+        self.other_front_end_streams("libav")
 
     def test_connection_refused(self):
         port = free_port()

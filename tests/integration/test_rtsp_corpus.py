@@ -337,12 +337,14 @@ class CorpusTest(unittest.TestCase):
         s = self.wait_error("qdigestbad")
         self.assertEqual((s["state"], s["error"]), ("error", "camera refused the credentials"))
 
-    # quirkcam --stale-nonce (the first nonce of a connection answered 401
-    # stale=TRUE) is not a case here: libavformat retries a request at most
-    # twice, so a camera that does this to its first authenticated request
-    # is refused ("camera refused the credentials"). rtspsrc passes it
-    # (VIGIL_RTSP_FRONTEND=gstreamer). No camera is known to do it; nonces
-    # that go stale later in a session are covered below.
+    def test_digest_first_nonce_stale(self):
+        """The connection's first nonce is answered 401 stale=TRUE: the
+        client must take the new nonce and try once more, not give up.
+        (libavformat gives up here: VIGIL_RTSP_FRONTEND=libav.)"""
+        cam = self.quirkcam("--user", "viewer:right-pass", "--auth", "digest", "--stale-nonce")
+        self.add_camera("qstale", cam.url, username="viewer", password="right-pass")
+        self.wait_streaming("qstale", "h264")
+        self.assertIn("answering stale=true", cam.log_text())
 
     def test_digest_nonce_expires_during_the_session(self):
         """Nonces live 3 s, sessions 6 s without keep-alive: the keep-alives

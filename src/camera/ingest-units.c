@@ -1,0 +1,149 @@
+/* What the two RTSP front ends (ingest-rtsp.c, ingest-av.c) share between
+ * depacketising and muxing: whole access units made decodable on their own
+ * and measured, and raw AAC frames wrapped in ADTS. */
+#define G_LOG_DOMAIN "vigil-camera"
+
+#include <libavcodec/avcodec.h>
+#include <string.h>
+
+#include "camera/ingest-private.h"
+#include "live/annexb.h"
+
+struct _VigilVideoFeed {
+  VigilIngest *ingest;
+  VigilCodec codec;
+  GBytes *parameter_sets;       /* out-of-band (SDP), Annex B, or NULL */
+  GByteArray *scratch;          /* a keyframe with them in front */
+  AVCodecParserContext *parser; /* reads the picture size off parameter sets */
+  AVCodecContext *parser_codec;
+  int width, height;
+};
+
+VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec,
+                                     GBytes *parameter_sets)
+{
+  VigilVideoFeed *feed = g_new0(VigilVideoFeed, 1);
+  feed->ingest = ingest;
+  feed->codec = codec;
+  feed->parameter_sets = parameter_sets ? g_bytes_ref(parameter_sets) : NULL;
+  feed->scratch = g_byte_array_new();
+  feed->parser = av_parser_init(codec == VIGIL_CODEC_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
+  feed->parser_codec = avcodec_alloc_context3(NULL);
+  if (feed->parser)
+    feed->parser->flags |= PARSER_FLAG_COMPLETE_FRAMES;
+  return feed;
+}
+
+void vigil_video_feed_free(VigilVideoFeed *feed)
+{
+  if (!feed)
+    return;
+  g_clear_pointer(&feed->parameter_sets, g_bytes_unref);
+  g_byte_array_unref(feed->scratch);
+  if (feed->parser)
+    av_parser_close(feed->parser);
+  avcodec_free_context(&feed->parser_codec);
+  g_free(feed);
+}
+
+/* The picture size, read off the parameter sets of a keyframe (the parser
+ * stops at the first slice: a few microseconds per keyframe). */
+static void update_size(VigilVideoFeed *feed, const guint8 *data, gsize size)
+{
+  if (!feed->parser || !feed->parser_codec)
+    return;
+  uint8_t *out = NULL;
+  int out_size = 0;
+  av_parser_parse2(feed->parser, feed->parser_codec, &out, &out_size, data, (int)size,
+                   AV_NOPTS_VALUE, AV_NOPTS_VALUE, 0);
+  int width = feed->parser->width, height = feed->parser->height;
+  if (width > 0 && height > 0 && (width != feed->width || height != feed->height)) {
+    feed->width = width;
+    feed->height = height;
+    g_debug("camera %s: %s %dx%d", feed->ingest->camera_id, vigil_codec_to_string(feed->codec),
+            width, height);
+    vigil_ingest_set_format(feed->ingest, feed->codec, width, height);
+  }
+}
+
+gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size,
+                               gint64 pts_ns)
+{
+  gboolean keyframe = vigil_annexb_is_keyframe(data, size, feed->codec);
+  g_autoptr(GstBuffer) keyframe_buffer = NULL;
+  if (keyframe) {
+    if (feed->parameter_sets && !vigil_annexb_has_parameter_sets(data, size, feed->codec)) {
+      /* A camera that sends its parameter sets only in the SDP: every
+       * keyframe vigil passes on must be decodable on its own. */
+      gsize ps_size;
+      const guint8 *ps = g_bytes_get_data(feed->parameter_sets, &ps_size);
+      g_byte_array_set_size(feed->scratch, 0);
+      g_byte_array_append(feed->scratch, ps, (guint)ps_size);
+      g_byte_array_append(feed->scratch, data, (guint)size);
+      data = feed->scratch->data;
+      size = feed->scratch->len;
+    }
+    update_size(feed, data, size);
+    if (feed->width <= 0)
+      return TRUE; /* not one picture yet whose size is known */
+    if (feed->ingest->keyframe_func)
+      keyframe_buffer = gst_buffer_new_memdup(data, size);
+  } else if (feed->width <= 0) {
+    return TRUE;
+  }
+  /* RTP carries presentation times only: decode order is taken to be
+   * presentation order (B-frames are rare in cameras; docs/architecture.md). */
+  return vigil_ingest_push_video(feed->ingest, data, size, pts_ns, 0, keyframe, keyframe_buffer);
+}
+
+static const int adts_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
+                                 22050, 16000, 12000, 11025, 8000,  7350};
+
+gboolean vigil_adts_init(VigilAdts *adts, const guint8 *config, gsize config_size,
+                         int sample_rate, int channels)
+{
+  int object = 2, rate_index = -1;
+  if (config && config_size >= 2) {
+    object = config[0] >> 3;
+    rate_index = ((config[0] & 7) << 1) | (config[1] >> 7);
+    channels = (config[1] >> 3) & 0xF;
+  }
+  if (rate_index < 0 || rate_index >= (int)G_N_ELEMENTS(adts_rates)) {
+    rate_index = -1;
+    for (guint i = 0; i < G_N_ELEMENTS(adts_rates); i++)
+      if (adts_rates[i] == sample_rate)
+        rate_index = (int)i;
+  }
+  if (object < 1 || object > 4 || rate_index < 0 || channels < 1 || channels > 7)
+    return FALSE;
+  adts->rate = adts_rates[rate_index];
+  adts->header[0] = 0xFF;
+  adts->header[1] = 0xF1; /* MPEG-4, no CRC */
+  adts->header[2] = (guint8)(((object - 1) << 6) | (rate_index << 2) | (channels >> 2));
+  adts->header[3] = (guint8)((channels & 3) << 6);
+  adts->header[4] = 0;
+  adts->header[5] = 0x1F;
+  adts->header[6] = 0xFC;
+  return TRUE;
+}
+
+void vigil_adts_push(const VigilAdts *adts, VigilIngest *ingest, const guint8 *data, gsize size,
+                     gint64 pts_ns)
+{
+  if (size == 0)
+    return;
+  if (size >= 7 && data[0] == 0xFF && (data[1] & 0xF0) == 0xF0) {
+    vigil_ingest_push_audio(ingest, data, size, pts_ns, adts->rate);
+    return;
+  }
+  gsize length = 7 + size;
+  if (length > 0x1FFF)
+    return; /* not one AAC frame */
+  guint8 frame[0x1FFF];
+  memcpy(frame, adts->header, 7);
+  frame[3] |= (guint8)(length >> 11);
+  frame[4] = (guint8)(length >> 3);
+  frame[5] = (guint8)(((length & 7) << 5) | 0x1F);
+  memcpy(frame + 7, data, size);
+  vigil_ingest_push_audio(ingest, frame, length, pts_ns, adts->rate);
+}
