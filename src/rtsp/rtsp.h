@@ -32,10 +32,10 @@ typedef struct {
 
 typedef struct {
   int status;       /* 200, 401, ...; 0 for a request from the server */
-  gchar *reason;    /* "OK"; may be empty */
+  gchar *reason;    /* "OK"; may be empty (always for a request) */
   gchar *method;    /* a request from the server ("OPTIONS", "ANNOUNCE"): its method, else NULL */
   GArray *headers;  /* of VigilRtspHeader, in order */
-  GBytes *body;     /* Content-Length bytes, or NULL */
+  GBytes *body;     /* Content-Length bytes, or NULL when there are none */
 } VigilRtspMessage;
 
 /* Parses the RTSP message (a response, or a request the server sends) at the
@@ -62,11 +62,12 @@ typedef enum {
   VIGIL_RTSP_NEXT_GARBAGE, /* bytes that are neither: skip *length of them */
 } VigilRtspNext;
 
-/* Looks at the start of @data. For FRAME sets *@length to the whole frame
- * (4 + payload), *@channel and *@payload_offset (= 4); for MESSAGE sets
- * *@length to the message's whole length (headers and body); for GARBAGE
- * sets *@length to the bytes up to the next '$' or "RTSP/" (at least 1).
- * Never reads past @size. A message whose headers exceed
+/* Looks at the start of @data. FRAME and MESSAGE only once all *@length
+ * bytes are in @data (MORE until then). For FRAME sets *@length to the whole
+ * frame (4 + payload; the payload starts at offset 4) and *@channel; for
+ * MESSAGE sets *@length to the message's whole length (headers and body);
+ * for GARBAGE sets *@length to the bytes up to the next '$', "RTSP/" or
+ * capital letter at the start of a line (at least 1). Never reads past @size. A message whose headers exceed
  * VIGIL_RTSP_MAX_HEADER or body VIGIL_RTSP_MAX_BODY is GARBAGE of 1 byte
  * (so the caller resynchronises instead of waiting forever). */
 VigilRtspNext vigil_rtsp_next(const guint8 *data, gsize size, gsize *length, guint8 *channel);
@@ -77,7 +78,7 @@ VigilRtspNext vigil_rtsp_next(const guint8 *data, gsize size, gsize *length, gui
 
 typedef struct {
   gboolean digest; /* FALSE: Basic */
-  gchar *realm;
+  gchar *realm;     /* NULL for a Basic challenge without one */
   gchar *nonce;
   gchar *opaque;    /* or NULL */
   gchar *algorithm; /* "MD5", "MD5-sess", or NULL */
@@ -95,7 +96,8 @@ void vigil_rtsp_challenge_clear(VigilRtspChallenge *challenge);
 /* The Authorization header value answering @challenge for @method on @uri.
  * @nc counts requests made with this nonce (from 1), @cnonce is the
  * client's nonce (used with qop=auth and MD5-sess). NULL for a Digest
- * algorithm other than MD5 and MD5-sess. The result holds the password
+ * algorithm other than MD5 and MD5-sess, or when a value would put a line
+ * break into the header. The result holds the password
  * (Basic) or a hash of it: never log it. */
 gchar *vigil_rtsp_authorization(const VigilRtspChallenge *challenge, const char *user,
                                 const char *password, const char *method, const char *uri,
@@ -107,9 +109,10 @@ gchar *vigil_rtsp_authorization(const VigilRtspChallenge *challenge, const char 
 
 typedef struct {
   gchar *media;    /* "video", "audio", "application", ... */
-  int payload_type; /* the first format of the m= line */
+  int payload_type; /* the first format of the m= line; -1 when not a number */
   gchar *encoding; /* from a=rtpmap, upper case ("H264", "H265", "MPEG4-GENERIC"),
-                      or from the static payload table (0 "PCMU", 8 "PCMA", 26 "JPEG"),
+                      or from the static payload table (0 "PCMU", 8 "PCMA", 14 "MPA",
+                      26 "JPEG"),
                       or NULL */
   int clock_rate;  /* from a=rtpmap or the static table; 0 when unknown */
   int channels;    /* from a=rtpmap; 1 when not given */
@@ -180,7 +183,8 @@ typedef enum {
 /* Called with each whole unit a depacketiser completes.
  * Video: one access unit, every NAL unit after a 00 00 00 01 start code;
  * @damaged when a packet of it was lost (a sequence gap) or a fragment came
- * without its start; the data holds what arrived, whole NAL units only.
+ * without its start; the data holds what arrived, whole NAL units only, and
+ * may be empty (then always damaged: a picture lost whole).
  * Audio: one raw AAC frame (no ADTS header), @damaged FALSE.
  * @timestamp is the RTP timestamp (audio: of this frame, the packet's plus
  * 1024 per frame before it in the packet). The data is valid during the
