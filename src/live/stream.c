@@ -78,6 +78,7 @@ struct _VigilSubscriber {
   GQueue queue;       /* VigilChunk*, owned */
   gsize queue_bytes;
   gboolean wake_pending;
+  gint64 delay_us; /* under queue_lock: batch wake-ups this long (0: per chunk) */
 };
 
 static VigilSubscriber *vigil_subscriber_ref(VigilSubscriber *sub)
@@ -335,7 +336,8 @@ static void vigil_subscriber_enqueue_locked(VigilSubscriber *sub, VigilChunk *ch
   sub->queue_bytes += size;
   if (!sub->wake_pending) {
     sub->wake_pending = TRUE;
-    g_source_set_ready_time(sub->source, 0);
+    g_source_set_ready_time(sub->source,
+                            sub->delay_us ? g_get_monotonic_time() + sub->delay_us : 0);
   }
   g_mutex_unlock(&sub->queue_lock);
 }
@@ -471,6 +473,14 @@ VigilSubscriber *vigil_stream_subscribe(VigilStream *stream, gboolean from_gop,
   /* The returned pointer stays valid while it is in the list; drop ours. */
   vigil_subscriber_unref(sub);
   return sub;
+}
+
+void vigil_subscriber_set_delay(VigilSubscriber *subscriber, gint64 delay_us)
+{
+  g_return_if_fail(subscriber != NULL && subscriber->context != NULL);
+  g_mutex_lock(&subscriber->queue_lock);
+  subscriber->delay_us = MAX(delay_us, 0);
+  g_mutex_unlock(&subscriber->queue_lock);
 }
 
 void vigil_stream_unsubscribe(VigilStream *stream, VigilSubscriber *subscriber)

@@ -125,6 +125,12 @@ void vigil_stream_reset(VigilStream *stream);
 VigilSubscriber *vigil_stream_subscribe(VigilStream *stream, gboolean from_gop,
                                         GMainContext *context, VigilChunkFunc func,
                                         gpointer user_data, GDestroyNotify destroy);
+/* A context subscriber that needs no low latency (a recorder) gets its
+ * chunks in batches, at most @delay_us after the first of a batch was pushed:
+ * one wake-up of its context per batch instead of one per chunk (30-50 a
+ * second per camera). 0, the default, wakes it for every chunk. */
+void vigil_subscriber_set_delay(VigilSubscriber *subscriber, gint64 delay_us);
+
 /* Stops delivery to @subscriber and drops its queued chunks; @destroy runs as
  * soon as no call to @func is in progress (normally before this returns). */
 void vigil_stream_unsubscribe(VigilStream *stream, VigilSubscriber *subscriber);

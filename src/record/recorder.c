@@ -4,6 +4,10 @@
 
 #include "record/recorder.h"
 
+/* How long chunks may wait to reach the recorder (the main loop). Far below
+ * the pre- and post-roll's one-second grain. */
+#define VIGIL_RECORDER_BATCH_US (200 * 1000)
+
 #include "core/error.h"
 #include "record/preroll.h"
 #include "store/recordings.h"
@@ -339,6 +343,9 @@ void vigil_recorder_attach(VigilRecorder *self, VigilStream *stream)
   self->stream = vigil_stream_ref(stream);
   self->subscriber =
       vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk, self, NULL);
+  /* Recording is not live view: a few chunks at a time cost the main loop
+   * a wake-up per batch instead of one per chunk. */
+  vigil_subscriber_set_delay(self->subscriber, VIGIL_RECORDER_BATCH_US);
 }
 
 void vigil_recorder_set_mode(VigilRecorder *self, VigilRecordMode mode, int pre_roll_s,

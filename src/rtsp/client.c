@@ -84,6 +84,7 @@ struct _VigilRtspClient {
   guint nc;
 
   guint8 *in; /* received, not yet consumed: in[0 .. in_len) */
+  guint8 *datagrams; /* UDP_BATCH slots for recvmmsg(), or NULL */
   gsize in_len, in_size;
 
   Track video, audio;
@@ -489,6 +490,14 @@ static gboolean take_challenge(VigilRtspClient *c, const VigilRtspMessage *reply
   return TRUE;
 }
 
+static gboolean blank(const guint8 *data, gsize size)
+{
+  for (gsize i = 0; i < size; i++)
+    if (!g_ascii_isspace(data[i]))
+      return FALSE;
+  return TRUE;
+}
+
 /* Takes what the buffer holds: frames go to the tracks, messages are
  * parsed. Returns 1 and fills @reply with the answer to CSeq @cseq (0: any
  * answer is dropped), 0 when the buffer ran out, -1 on a broken stream. */
@@ -527,8 +536,8 @@ static int drain(VigilRtspClient *c, guint cseq, VigilRtspMessage *reply, GError
         result = -1;
         break;
       }
-    } else if (!c->video_func && cseq) {
-      /* While opening, only RTSP is expected. */
+    } else if (!c->video_func && cseq && !blank(c->in + pos, length)) {
+      /* While opening, only RTSP is expected (and the odd stray line end). */
       g_set_error_literal(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_INVALID,
                           "the camera's answer is not valid RTSP (is this an RTSP port?)");
       result = -1;
@@ -854,9 +863,10 @@ static gboolean keep_alive(VigilRtspClient *c, GError **error)
 
 static void read_udp(VigilRtspClient *c, Track *t, int fd, gboolean rtcp)
 {
-  static _Thread_local guint8 *buffers;
-  if (!buffers)
-    buffers = g_malloc(UDP_BATCH * UDP_MAX_DATAGRAM);
+  /* Only the pages datagrams land in are ever touched. */
+  if (!c->datagrams)
+    c->datagrams = g_malloc((gsize)UDP_BATCH * UDP_MAX_DATAGRAM);
+  guint8 *buffers = c->datagrams;
   struct mmsghdr msgs[UDP_BATCH];
   struct iovec iov[UDP_BATCH];
   for (;;) {
@@ -986,6 +996,7 @@ void vigil_rtsp_client_free(VigilRtspClient *c)
   g_clear_pointer(&c->tracks.aac_config, g_bytes_unref);
   vigil_rtsp_challenge_clear(&c->challenge);
   g_free(c->in);
+  g_free(c->datagrams);
   g_free(c->url);
   g_free(c->host);
   g_free(c->user);
