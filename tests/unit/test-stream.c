@@ -310,6 +310,35 @@ static void test_unsubscribe_pending(void)
   g_assert_cmpint(s->calls_after_unsubscribe, ==, 0);
 }
 
+/* A subscriber with a delay is woken once per batch: nothing is due right
+ * after the pushes, and one iteration delivers them all, in order. */
+static void test_batched_delivery(void)
+{
+  g_autoptr(GMainContext) ctx = g_main_context_new();
+  g_autoptr(VigilStream) stream = vigil_stream_new("cam");
+  g_autoptr(Rec) r = rec_new();
+  VigilSubscriber *sub = vigil_stream_subscribe(stream, FALSE, ctx, rec_func, r, rec_destroy);
+  /* Long enough that no scheduling hiccup can make it due early. */
+  vigil_subscriber_set_delay(sub, 3 * G_USEC_PER_SEC);
+  gint64 start = g_get_monotonic_time();
+  for (int i = 1; i <= 5; i++)
+    push(stream, i, i == 1 ? K : D);
+  g_assert_false(g_main_context_iteration(ctx, FALSE));
+  g_assert_cmpuint(r->pts->len, ==, 0);
+  g_assert_true(g_main_context_iteration(ctx, TRUE)); /* blocks until the batch is due */
+  g_assert_cmpint(g_get_monotonic_time() - start, >=, 3 * G_USEC_PER_SEC);
+  assert_seen(r, (gint64[]){1, 2, 3, 4, 5}, 5);
+
+  /* Back to a wake-up per chunk. */
+  vigil_subscriber_set_delay(sub, 0);
+  push(stream, 6, D);
+  g_assert_true(g_main_context_pending(ctx));
+  while (g_main_context_iteration(ctx, FALSE))
+    ;
+  assert_seen(r, (gint64[]){1, 2, 3, 4, 5, 6}, 6);
+  vigil_stream_unsubscribe(stream, sub);
+}
+
 static void test_sync_unsubscribe_in_callback(void)
 {
   g_autoptr(VigilStream) stream = vigil_stream_new("cam");
@@ -544,6 +573,7 @@ int main(int argc, char **argv)
   g_test_add_func("/stream/from-gop-sync", test_from_gop_sync);
   g_test_add_func("/stream/context-delivery", test_context_delivery);
   g_test_add_func("/stream/unsubscribe-pending", test_unsubscribe_pending);
+  g_test_add_func("/stream/batched-delivery", test_batched_delivery);
   g_test_add_func("/stream/sync-unsubscribe-in-callback", test_sync_unsubscribe_in_callback);
   g_test_add_func("/stream/sync-unsubscribe-threads", test_sync_unsubscribe_threads);
   g_test_add_func("/stream/shared-bytes", test_shared_bytes);
