@@ -1,6 +1,8 @@
 /* RTSP authentication (rtsp.h): reads a camera's WWW-Authenticate challenge
  * and answers it with Basic or Digest (RFC 2617: MD5 and MD5-sess, qop=auth).
  * The challenge comes from the camera, so its parser takes any string. */
+#define G_LOG_DOMAIN "vigil-rtsp"
+
 #include "rtsp/rtsp.h"
 
 #include <string.h>

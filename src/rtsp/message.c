@@ -2,6 +2,8 @@
  * responses and server requests, and splits a message into status, headers
  * and body. Every byte comes from the camera: each read is bounded by the
  * size given and the limits in rtsp.h, and nothing waits without bound. */
+#define G_LOG_DOMAIN "vigil-rtsp"
+
 #include "rtsp/rtsp.h"
 
 #include <string.h>

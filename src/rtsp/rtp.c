@@ -1,6 +1,8 @@
 /* RTP and RTCP (rtsp.h): reads packet headers and sender reports, and turns
  * H.264, H.265 and AAC payloads back into access units and frames. Every
  * byte comes from the camera: each length is checked before it is used. */
+#define G_LOG_DOMAIN "vigil-rtsp"
+
 #include <string.h>
 
 #include "rtsp/rtsp.h"
@@ -28,6 +30,11 @@ struct _VigilRtpDepay {
   guint16 next_sequence;
   guint32 ssrc;
   gboolean marker_seen; /* the sender marks the ends of access units */
+  /* The sender set a marker before the end of an access unit (on every
+   * slice, as some cameras do): from then on only timestamps end one. */
+  gboolean marker_untrusted;
+  gboolean emitted; /* an access unit of emitted_timestamp went out */
+  guint32 emitted_timestamp;
 
   /* video */
   gboolean gathering; /* buf holds (or held) NAL units of timestamp */
@@ -342,6 +349,8 @@ static void emit_video(VigilRtpDepay *depay, VigilRtpUnitFunc func, gpointer use
   if (depay->buf->len > 0 || depay->damaged)
     func(depay->buf->len ? depay->buf->data : start_code, depay->buf->len, depay->timestamp,
          depay->damaged, user_data);
+  depay->emitted = TRUE;
+  depay->emitted_timestamp = depay->timestamp;
   depay->gathering = FALSE;
   depay->damaged = FALSE;
   depay->too_large = FALSE;
@@ -352,6 +361,15 @@ static void push_video(VigilRtpDepay *depay, const VigilRtpPacket *packet, guint
                        VigilRtpUnitFunc func, gpointer user_data)
 {
   gboolean damaged = lost != 0;
+  if (!depay->gathering && depay->emitted && packet->timestamp == depay->emitted_timestamp) {
+    /* More of a picture that a marker already ended: the sender marks
+     * slices, not access units. The rest of this picture cannot join the
+     * part handed on; later ones wait for a new timestamp. */
+    if (!depay->marker_untrusted)
+      g_debug("the sender sets RTP markers inside pictures: ending them by timestamp");
+    depay->marker_untrusted = TRUE;
+    return;
+  }
   if (depay->gathering && packet->timestamp != depay->timestamp) {
     /* a new timestamp ends the access unit whose marker did not come */
     if (lost)
@@ -374,7 +392,7 @@ static void push_video(VigilRtpDepay *depay, const VigilRtpPacket *packet, guint
     depay_h264(depay, packet->payload, packet->payload_size);
   else
     depay_h265(depay, packet->payload, packet->payload_size);
-  if (packet->marker) {
+  if (packet->marker && !depay->marker_untrusted) {
     depay->marker_seen = TRUE;
     emit_video(depay, func, user_data);
   }
@@ -549,4 +567,5 @@ void vigil_rtp_depay_flush(VigilRtpDepay *depay, VigilRtpUnitFunc func, gpointer
     drop_aac_fragment(depay);
   else
     emit_video(depay, func, user_data);
+  depay->emitted = FALSE; /* whatever comes next starts afresh */
 }

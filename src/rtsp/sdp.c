@@ -1,6 +1,8 @@
 /* SDP (rtsp.h): reads what a camera's DESCRIBE answers into tracks, their
  * codecs and out-of-band parameter sets, and resolves track control URLs.
  * The text comes from the camera: every line and count is bounded. */
+#define G_LOG_DOMAIN "vigil-rtsp"
+
 #include <string.h>
 
 #include "core/error.h"

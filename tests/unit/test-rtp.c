@@ -287,6 +287,26 @@ static void test_h264_timestamp_boundary(void)
   sink_clear(&sink);
 }
 
+static void test_h264_marker_on_every_slice(void)
+{
+  g_autoptr(VigilRtpDepay) depay = vigil_rtp_depay_new(VIGIL_RTP_H264, NULL);
+  Sink sink;
+  sink_init(&sink);
+  /* a camera that sets the marker on each of a picture's two slices */
+  PUSH(1, 1000, TRUE, 0x65, 0x88);
+  ASSERT_UNIT(0, 1000, FALSE, 0, 0, 0, 1, 0x65, 0x88);
+  PUSH(2, 1000, TRUE, 0x65, 0x01); /* the rest of a picture already out: dropped */
+  g_assert_cmpuint(sink.data->len, ==, 1);
+  /* from here on, pictures end when the timestamp changes */
+  PUSH(3, 4000, TRUE, 0x41, 0x9A);
+  PUSH(4, 4000, TRUE, 0x41, 0x02);
+  g_assert_cmpuint(sink.data->len, ==, 1);
+  PUSH(5, 7000, TRUE, 0x41, 0x9A);
+  ASSERT_UNIT(1, 4000, FALSE, 0, 0, 0, 1, 0x41, 0x9A, 0, 0, 0, 1, 0x41, 0x02);
+  g_assert_cmpuint(sink.data->len, ==, 2);
+  sink_clear(&sink);
+}
+
 static void test_h264_loss(void)
 {
   g_autoptr(VigilRtpDepay) depay = vigil_rtp_depay_new(VIGIL_RTP_H264, NULL);
@@ -601,6 +621,7 @@ int main(int argc, char **argv)
   g_test_add_func("/rtp/h264/stap-a", test_h264_stap_a);
   g_test_add_func("/rtp/h264/fu-a", test_h264_fu_a);
   g_test_add_func("/rtp/h264/timestamp-boundary", test_h264_timestamp_boundary);
+  g_test_add_func("/rtp/h264/marker-on-every-slice", test_h264_marker_on_every_slice);
   g_test_add_func("/rtp/h264/loss", test_h264_loss);
   g_test_add_func("/rtp/h264/sequence", test_h264_sequence);
   g_test_add_func("/rtp/h264/flush-partial", test_h264_flush_partial);
