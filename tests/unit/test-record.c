@@ -280,6 +280,8 @@ static void test_recorder_too_long(void)
   vigil_recorder_update(r);
   g_assert_cmpstr(alarms->str, ==, "");
 
+  /* The recorder ends its recording into s.log: free it first. */
+  g_clear_pointer(&r, vigil_recorder_free);
   vigil_recorder_set_alarm_func(NULL, NULL);
   g_string_free(alarms, TRUE);
   g_string_free(s.log, TRUE);
