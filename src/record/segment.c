@@ -1,5 +1,5 @@
-/* The segment writer thread: a queue of operations in, files and fsyncs out,
- * reports back to the main context. */
+/* The segment writer: operations batched in memory, written, fsynced and
+ * reported back to the main context by the shared writer pool. */
 #define G_LOG_DOMAIN "vigil-record"
 
 #include "record/segment.h"
@@ -12,10 +12,12 @@
 #include <gst/gst.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/error.h"
 #include "record/playlist.h"
+#include "record/writer-pool.h"
 
 /* --- recording info --- */
 
@@ -150,6 +152,9 @@ typedef struct {
   VigilChunk *chunk;
 } Op;
 
+/* Chunks gathered for one writev (IOV_MAX is 1024 on Linux). */
+#define BATCH_IOVS 64
+
 /* What reports hold: outlives the writer, tells the main context whether
  * the writer is still there. Main thread reads and clears alive. */
 typedef struct {
@@ -164,25 +169,34 @@ struct _VigilSegmentWriter {
   gchar *root;
   GMainContext *context;
   Link *link;
-  GAsyncQueue *queue;
-  GThread *thread;
-  gint queued; /* bytes, atomic */
-  GMutex flush_lock;
-  GCond flush_cond;
-  guint flushes_done;
+  VigilPoolClient *client;
+  gint queued; /* bytes pushed and not yet written, atomic */
 
-  /* writer thread only */
+  GMutex lock; /* guards the fields down to the blank line */
+  GCond cond;
+  GArray *pending;      /* Op: pushed, not yet taken by the pool */
+  gsize pending_bytes;  /* of the chunks in pending */
+  gint64 cut_pts;       /* a keyframe at or past this ends the open segment */
+  guint flushes_pushed; /* OP_FLUSH pushed */
+  guint flushes_done;   /* OP_FLUSH done, everything before them written */
+  gboolean quit_done;
+
+  /* the pool thread running the writer (one at a time) only */
+  GArray *ops;                  /* Op: taken from pending, being done */
+  gsize ops_unwritten;          /* bytes of ops' chunks not yet subtracted from queued */
+  struct iovec iov[BATCH_IOVS]; /* chunks of the open segment not yet written */
+  guint n_iov;
   VigilRecInfo *rec;
-  gchar *dir;            /* absolute path of the recording */
-  GPtrArray *segments;   /* VigilSegment*, completed */
+  gchar *dir;          /* absolute path of the recording */
+  GPtrArray *segments; /* VigilSegment*, completed */
   int fd;
-  int seq;               /* of the open segment or the next one */
+  int seq; /* of the open segment or the next one */
   gint64 seg_first_pts, seg_last_pts, frame_pts;
   gint64 seg_start_us;
   gint64 seg_bytes;
   gboolean seg_discont;
   gboolean pending_discont;
-  gint64 base_pts, base_us; /* wall clock anchor: base_us at base_pts */
+  gint64 base_pts, base_us;   /* wall clock anchor: base_us at base_pts */
   VigilChunk *first_keyframe; /* for the thumbnail */
   gboolean thumbnail_done;
   gboolean failing;
@@ -269,6 +283,7 @@ static void fail(VigilSegmentWriter *self, int err, const char *what)
   g_autofree gchar *message = g_strdup_printf(
       "camera %s: cannot %s: %s", self->rec->camera, what,
       err == ENOSPC ? "the disk is full" : g_strerror(err));
+  self->n_iov = 0; /* the rest of the segment goes with it */
   if (self->fd >= 0) {
     close(self->fd);
     self->fd = -1;
@@ -283,11 +298,51 @@ static void fail(VigilSegmentWriter *self, int err, const char *what)
   }
 }
 
-/* Completes the open segment: fsync, playlist, directory fsync, report. */
+static gboolean writev_all(int fd, struct iovec *iov, guint n)
+{
+  while (n > 0) {
+    ssize_t done = writev(fd, iov, (int)n);
+    if (done < 0) {
+      if (errno == EINTR)
+        continue;
+      return FALSE;
+    }
+    while (n > 0 && (gsize)done >= iov->iov_len) {
+      done -= (ssize_t)iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n > 0) { /* a short write: the rest of this chunk first */
+      iov->iov_base = (guint8 *)iov->iov_base + done;
+      iov->iov_len -= (gsize)done;
+    }
+  }
+  return TRUE;
+}
+
+/* Writes the chunks gathered for the open segment in one writev. The chunks
+ * stay referenced by self->ops until the pool's run ends, which always
+ * writes the batch first. */
+static void write_batch(VigilSegmentWriter *self)
+{
+  if (self->n_iov == 0)
+    return;
+  gboolean ok = self->fd < 0 || writev_all(self->fd, self->iov, self->n_iov);
+  int err = errno;
+  self->n_iov = 0;
+  if (!ok)
+    fail(self, err, "write a segment");
+}
+
+/* Completes the open segment: write, fsync, playlist, directory fsync,
+ * report. */
 static void close_segment(VigilSegmentWriter *self, gint64 next_pts)
 {
   if (self->fd < 0)
     return;
+  write_batch(self);
+  if (self->fd < 0)
+    return; /* the write failed */
   gint64 end_pts = next_pts > self->seg_first_pts ? next_pts : self->seg_last_pts + self->frame_pts;
   if (fsync(self->fd) != 0) {
     fail(self, errno, "write a segment");
@@ -362,6 +417,16 @@ static gboolean ensure_dir(VigilSegmentWriter *self, VigilChunk *chunk)
   return TRUE;
 }
 
+/* Where the open segment will be cut, for vigil_segment_writer_write to wake
+ * the pool at once then: the segment is fsynced and reported without waiting
+ * for a tick. Rounded up; a wake too many is harmless. */
+static gint64 cut_pts(VigilSegmentWriter *self)
+{
+  if (self->fd < 0)
+    return G_MAXINT64;
+  return self->seg_first_pts + ((VIGIL_SEGMENT_TARGET_US - 50000) * 9 + 99) / 100;
+}
+
 static void open_segment(VigilSegmentWriter *self, VigilChunk *chunk)
 {
   if (!ensure_dir(self, chunk))
@@ -391,6 +456,11 @@ static void open_segment(VigilSegmentWriter *self, VigilChunk *chunk)
   self->pending_discont = FALSE;
   if (!self->thumbnail_done && !self->first_keyframe)
     self->first_keyframe = vigil_chunk_ref(chunk);
+  /* Now, not at the end of the run: the keyframe that ends this segment may
+   * be pushed while the run goes on (an fsync, a thumbnail). */
+  g_mutex_lock(&self->lock);
+  self->cut_pts = cut_pts(self);
+  g_mutex_unlock(&self->lock);
 }
 
 static void do_chunk(VigilSegmentWriter *self, VigilChunk *chunk)
@@ -399,6 +469,11 @@ static void do_chunk(VigilSegmentWriter *self, VigilChunk *chunk)
     return;
   gboolean video = !(chunk->flags & VIGIL_CHUNK_AUDIO);
   gboolean keyframe = vigil_chunk_is_keyframe(chunk);
+  /* A batch never spans a keyframe: a write that fails then loses the
+   * segment up to this keyframe, which starts a new one, exactly as when
+   * every chunk was written on its own. */
+  if (keyframe)
+    write_batch(self);
   if (self->fd >= 0 && keyframe) {
     if (chunk->flags & VIGIL_CHUNK_DISCONT) {
       close_segment(self, 0);
@@ -415,12 +490,14 @@ static void do_chunk(VigilSegmentWriter *self, VigilChunk *chunk)
     if (self->fd < 0)
       return;
   }
+  if (self->n_iov == BATCH_IOVS) {
+    write_batch(self);
+    if (self->fd < 0)
+      return;
+  }
   gsize size;
   const guint8 *data = g_bytes_get_data(chunk->data, &size);
-  if (!write_all(self->fd, data, size)) {
-    fail(self, errno, "write a segment");
-    return;
-  }
+  self->iov[self->n_iov++] = (struct iovec){.iov_base = (void *)data, .iov_len = size};
   self->seg_bytes += size;
   if (video) {
     if (chunk->pts > self->seg_last_pts) {
@@ -467,49 +544,92 @@ static void do_begin(VigilSegmentWriter *self, VigilRecInfo *rec)
   self->frame_pts = 3000;
 }
 
-static gpointer writer_thread(gpointer data)
+/* Everything taken so far is on disk (or failed): give its bytes back. */
+static void account_written(VigilSegmentWriter *self)
+{
+  write_batch(self);
+  g_atomic_int_add(&self->queued, -(gint)self->ops_unwritten);
+  self->ops_unwritten = 0;
+}
+
+/* The pool runs this: takes what was pushed since the last run and does it
+ * in order. Chunks become one writev per run and segment; fsync, playlist
+ * and reports happen where a segment or recording ends, as they did on the
+ * writer's own thread. */
+static void writer_run(gpointer data)
 {
   VigilSegmentWriter *self = data;
-  for (;;) {
-    Op *op = g_async_queue_pop(self->queue);
-    OpKind kind = op->kind;
-    switch (kind) {
+  g_mutex_lock(&self->lock);
+  GArray *ops = self->pending;
+  self->pending = self->ops;
+  self->ops = ops;
+  self->pending_bytes = 0;
+  g_mutex_unlock(&self->lock);
+
+  gboolean flushed = FALSE, quit = FALSE;
+  for (guint i = 0; i < ops->len; i++) {
+    Op *op = &g_array_index(ops, Op, i);
+    switch (op->kind) {
     case OP_BEGIN:
       do_begin(self, op->rec);
       break;
     case OP_CHUNK:
       do_chunk(self, op->chunk);
-      g_atomic_int_add(&self->queued, -(gint)g_bytes_get_size(op->chunk->data));
+      self->ops_unwritten += g_bytes_get_size(op->chunk->data);
       break;
     case OP_END:
-    case OP_QUIT:
       do_end(self);
       break;
+    case OP_QUIT:
+      do_end(self);
+      quit = TRUE;
+      break;
     case OP_FLUSH:
-      g_mutex_lock(&self->flush_lock);
+      /* Wake the flusher only once what came before is written. */
+      account_written(self);
+      g_mutex_lock(&self->lock);
       self->flushes_done++;
-      g_cond_broadcast(&self->flush_cond);
-      g_mutex_unlock(&self->flush_lock);
+      g_mutex_unlock(&self->lock);
+      flushed = TRUE;
       break;
     }
+  }
+  account_written(self);
+  for (guint i = 0; i < ops->len; i++) {
+    Op *op = &g_array_index(ops, Op, i);
     if (op->rec)
       vigil_rec_info_unref(op->rec);
     if (op->chunk)
       vigil_chunk_unref(op->chunk);
-    g_free(op);
-    if (kind == OP_QUIT)
-      break;
   }
-  return NULL;
+  g_array_set_size(ops, 0);
+
+  g_mutex_lock(&self->lock);
+  self->cut_pts = cut_pts(self);
+  if (quit)
+    self->quit_done = TRUE;
+  if (flushed || quit)
+    g_cond_broadcast(&self->cond);
+  g_mutex_unlock(&self->lock);
 }
 
-static void push(VigilSegmentWriter *self, OpKind kind, VigilRecInfo *rec, VigilChunk *chunk)
+/* Queues an operation; @now: have the pool do it without waiting for a
+ * tick. Returns the number of OP_FLUSH queued so far, this one included. */
+static guint push(VigilSegmentWriter *self, OpKind kind, VigilRecInfo *rec, gboolean now)
 {
-  Op *op = g_new0(Op, 1);
-  op->kind = kind;
-  op->rec = rec ? vigil_rec_info_ref(rec) : NULL;
-  op->chunk = chunk ? vigil_chunk_ref(chunk) : NULL;
-  g_async_queue_push(self->queue, op);
+  Op op = {.kind = kind, .rec = rec ? vigil_rec_info_ref(rec) : NULL};
+  g_mutex_lock(&self->lock);
+  g_array_append_val(self->pending, op);
+  gboolean first = self->pending->len == 1;
+  if (kind == OP_FLUSH)
+    self->flushes_pushed++;
+  guint flushes = self->flushes_pushed;
+  g_mutex_unlock(&self->lock);
+  if (now)
+    vigil_writer_pool_kick(self->client);
+  else if (first)
+    vigil_writer_pool_mark(self->client);
+  return flushes;
 }
 
 VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainContext *context,
@@ -524,12 +644,14 @@ VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainCo
   self->link->reports = g_async_queue_new();
   self->link->func = func;
   self->link->user_data = user_data;
-  self->queue = g_async_queue_new();
+  g_mutex_init(&self->lock);
+  g_cond_init(&self->cond);
+  self->pending = g_array_new(FALSE, FALSE, sizeof(Op));
+  self->ops = g_array_new(FALSE, FALSE, sizeof(Op));
+  self->cut_pts = G_MAXINT64;
   self->segments = g_ptr_array_new_with_free_func(g_free);
   self->fd = -1;
-  g_mutex_init(&self->flush_lock);
-  g_cond_init(&self->flush_cond);
-  self->thread = g_thread_new("vigil-recwrite", writer_thread, self);
+  self->client = vigil_writer_pool_join(writer_run, self);
   return self;
 }
 
@@ -537,37 +659,58 @@ void vigil_segment_writer_free(VigilSegmentWriter *self)
 {
   if (!self)
     return;
-  push(self, OP_QUIT, NULL, NULL);
-  g_thread_join(self->thread);
-  /* Deliver what the thread reported last (the final segments and the
+  push(self, OP_QUIT, NULL, TRUE);
+  g_mutex_lock(&self->lock);
+  while (!self->quit_done)
+    g_cond_wait(&self->cond, &self->lock);
+  g_mutex_unlock(&self->lock);
+  vigil_writer_pool_leave(self->client);
+  /* Deliver what the pool reported last (the final segments and the
    * close) now, so they are indexed; idles still queued then find nothing. */
   while (g_async_queue_length(self->link->reports) > 0)
     dispatch_one(self->link);
   self->link->alive = FALSE;
   link_unref(self->link);
-  g_async_queue_unref(self->queue);
+  g_array_unref(self->pending);
+  g_array_unref(self->ops);
   g_ptr_array_unref(self->segments);
   g_main_context_unref(self->context);
-  g_mutex_clear(&self->flush_lock);
-  g_cond_clear(&self->flush_cond);
+  g_mutex_clear(&self->lock);
+  g_cond_clear(&self->cond);
   g_free(self->root);
   g_free(self);
 }
 
 void vigil_segment_writer_begin(VigilSegmentWriter *self, VigilRecInfo *rec)
 {
-  push(self, OP_BEGIN, rec, NULL);
+  push(self, OP_BEGIN, rec, FALSE);
 }
 
 void vigil_segment_writer_write(VigilSegmentWriter *self, VigilChunk *chunk)
 {
-  g_atomic_int_add(&self->queued, (gint)g_bytes_get_size(chunk->data));
-  push(self, OP_CHUNK, NULL, chunk);
+  gsize size = g_bytes_get_size(chunk->data);
+  g_atomic_int_add(&self->queued, (gint)size);
+  Op op = {.kind = OP_CHUNK, .chunk = vigil_chunk_ref(chunk)};
+  g_mutex_lock(&self->lock);
+  g_array_append_val(self->pending, op);
+  gboolean first = self->pending->len == 1;
+  self->pending_bytes += size;
+  /* No wake-up per chunk: the pool takes the batch at its next tick, or at
+   * once when the batch is large or this keyframe ends a segment. */
+  gboolean now = (self->pending_bytes >= VIGIL_SEGMENT_BATCH_BYTES &&
+                  self->pending_bytes - size < VIGIL_SEGMENT_BATCH_BYTES) ||
+                 (vigil_chunk_is_keyframe(chunk) &&
+                  (chunk->pts >= self->cut_pts || (chunk->flags & VIGIL_CHUNK_DISCONT)));
+  g_mutex_unlock(&self->lock);
+  if (now)
+    vigil_writer_pool_kick(self->client);
+  else if (first)
+    vigil_writer_pool_mark(self->client);
 }
 
 void vigil_segment_writer_end(VigilSegmentWriter *self)
 {
-  push(self, OP_END, NULL, NULL);
+  push(self, OP_END, NULL, TRUE);
 }
 
 gsize vigil_segment_writer_get_queued(VigilSegmentWriter *self)
@@ -577,12 +720,9 @@ gsize vigil_segment_writer_get_queued(VigilSegmentWriter *self)
 
 void vigil_segment_writer_flush(VigilSegmentWriter *self)
 {
-  g_mutex_lock(&self->flush_lock);
-  guint target = self->flushes_done + 1;
-  g_mutex_unlock(&self->flush_lock);
-  push(self, OP_FLUSH, NULL, NULL);
-  g_mutex_lock(&self->flush_lock);
+  guint target = push(self, OP_FLUSH, NULL, TRUE);
+  g_mutex_lock(&self->lock);
   while (self->flushes_done < target)
-    g_cond_wait(&self->flush_cond, &self->flush_lock);
-  g_mutex_unlock(&self->flush_lock);
+    g_cond_wait(&self->cond, &self->lock);
+  g_mutex_unlock(&self->lock);
 }

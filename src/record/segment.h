@@ -1,10 +1,13 @@
-/* VigilSegmentWriter: writes a camera's recordings to disk on its own thread,
- * so a slow or full disk never stalls the camera's streaming thread or the
- * main loop. The recorder (main thread) queues begin / chunk / end; the
- * thread cuts segments at keyframes, writes them with write(2), fsyncs the
- * file, rewrites playlist.m3u8 atomically (temp file + rename), fsyncs the
- * directory, and only then reports the segment to the main context, where
- * the index row is written. So the index never points at a missing file.
+/* VigilSegmentWriter: writes a camera's recordings to disk off the main
+ * loop, so a slow or full disk never stalls the camera's streaming thread or
+ * the main loop. The recorder (main thread) queues begin / chunk / end in
+ * memory (no thread wake-up per chunk); the writer pool shared by all
+ * cameras (record/writer-pool.h) takes them every tick, cuts segments at
+ * keyframes, writes each batch with one writev(2), fsyncs the file when the
+ * segment ends, rewrites playlist.m3u8 atomically (temp file + rename),
+ * fsyncs the directory, and only then reports the segment to the main
+ * context, where the index row is written. So the index never points at a
+ * missing file.
  *
  * Layout: RECORDINGS/<camera>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSZ>/000001.ts ...,
  * playlist.m3u8, thumbnail.jpg (from the first keyframe). */
@@ -22,6 +25,9 @@ G_BEGIN_DECLS
 /* A new segment is not started with less free space than this: the rest is
  * for the database and the filesystem (ENOSPC handling still applies). */
 #define VIGIL_SEGMENT_RESERVE_BYTES (4u * 1024 * 1024)
+/* Queued chunks are written at the pool's next tick, or at once when this
+ * many bytes wait or a keyframe ends the segment. */
+#define VIGIL_SEGMENT_BATCH_BYTES (256u * 1024)
 
 /* One recording as the writer and the recorder share it. The writer fills
  * rel_path and start_us before its first report; the recorder owns db_id.
@@ -56,20 +62,22 @@ typedef struct _VigilSegmentWriter VigilSegmentWriter;
 
 VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainContext *context,
                                              VigilWriterFunc func, gpointer user_data);
-/* Ends an open recording, waits for the thread (pending writes finish), and
- * guarantees @func is never called again. */
+/* Ends an open recording, waits until everything queued is written and the
+ * recording closed, delivers the last reports, and guarantees @func is never
+ * called again. */
 void vigil_segment_writer_free(VigilSegmentWriter *writer);
 
 /* Starts @rec (a reference is taken); its first segment begins at the first
  * keyframe written. Ends any recording still open first. */
 void vigil_segment_writer_begin(VigilSegmentWriter *writer, VigilRecInfo *rec);
-/* Queues @chunk (a reference is taken) for the open recording. */
+/* Queues @chunk (a reference is taken) for the open recording. Never blocks
+ * on the disk; the caller bounds what waits (get_queued). */
 void vigil_segment_writer_write(VigilSegmentWriter *writer, VigilChunk *chunk);
-/* Ends the open recording. */
+/* Ends the open recording (the pool closes it at once, not at a tick). */
 void vigil_segment_writer_end(VigilSegmentWriter *writer);
 /* Bytes queued and not yet written (for stats and tests). */
 gsize vigil_segment_writer_get_queued(VigilSegmentWriter *writer);
-/* Waits until the queue is empty and processed (tests). */
+/* Waits until everything queued so far is processed and written (tests). */
 void vigil_segment_writer_flush(VigilSegmentWriter *writer);
 
 /* Decodes the keyframe in @ts (a keyframe chunk: PAT, PMT, one picture) and

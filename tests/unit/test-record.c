@@ -2,9 +2,13 @@
  * synthetic chunks, a test sink and an injected clock), playlists, retention
  * selection, the segment writer on a temporary directory, and crash repair on
  * planted files. */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "record/playlist.h"
@@ -13,6 +17,7 @@
 #include "record/repair.h"
 #include "record/retention.h"
 #include "record/segment.h"
+#include "record/writer-pool.h"
 #include "store/recordings.h"
 
 #define FPS 25
@@ -280,6 +285,8 @@ static void test_recorder_too_long(void)
   vigil_recorder_update(r);
   g_assert_cmpstr(alarms->str, ==, "");
 
+  /* The recorder ends its recording into s.log: free it first. */
+  g_clear_pointer(&r, vigil_recorder_free);
   vigil_recorder_set_alarm_func(NULL, NULL);
   g_string_free(alarms, TRUE);
   g_string_free(s.log, TRUE);
@@ -607,6 +614,347 @@ static void test_writer(Fixture *f, gconstpointer data)
   vigil_rec_info_unref(rec);
 }
 
+/* --- the shared writer pool --- */
+
+/* Chunk n of make_chunk's stream for writer @mark: the payload says which
+ * writer and which chunk, so misplaced or reordered bytes show. */
+static VigilChunk *make_marked_chunk(int n, guint8 mark)
+{
+  g_autoptr(VigilChunk) plain = make_chunk(n);
+  gsize size = g_bytes_get_size(plain->data);
+  guint8 *data = g_malloc(size);
+  for (gsize i = 0; i < size; i++)
+    data[i] = i % 188 == 0 ? 0x47 : (guint8)(mark * 31 + n * 7 + i);
+  g_autoptr(GBytes) bytes = g_bytes_new_take(data, size);
+  return vigil_chunk_new(bytes, plain->flags, plain->pts, plain->wallclock_us, plain->arrival_us);
+}
+
+typedef struct {
+  const char *root;
+  const char *camera;
+  VigilRecInfo *rec;
+  VigilSegmentWriter *writer;
+  GByteArray *expected; /* what the recording must hold, in order */
+  guint segments, closed, failed, recovered;
+  gint64 bytes;
+  gchar *message;
+} PoolLog;
+
+static void on_pool_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegment *seg,
+                           const char *message, gpointer data)
+{
+  PoolLog *log = data;
+  g_assert_true(rec == log->rec);
+  switch (event) {
+  case VIGIL_WRITER_SEGMENT: {
+    log->segments++;
+    log->bytes += seg->size_bytes;
+    g_assert_cmpint(seg->seq, ==, log->segments);
+    /* Reported only once the whole segment is in its file. */
+    g_autofree gchar *file = g_strdup_printf("%s/%s/%06d.ts", log->root, rec->rel_path, seg->seq);
+    GStatBuf st;
+    g_assert_cmpint(g_stat(file, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, seg->size_bytes);
+    break;
+  }
+  case VIGIL_WRITER_CLOSED:
+    log->closed++;
+    break;
+  case VIGIL_WRITER_FAILED:
+    log->failed++;
+    g_free(log->message);
+    log->message = g_strdup(message);
+    break;
+  case VIGIL_WRITER_RECOVERED:
+    log->recovered++;
+    break;
+  }
+}
+
+static void pool_log_start(PoolLog *log, const char *root, const char *camera)
+{
+  log->root = root;
+  log->camera = camera;
+  log->rec = vigil_rec_info_new(camera, "continuous");
+  log->expected = g_byte_array_new();
+  log->writer = vigil_segment_writer_new(root, NULL, on_pool_writer, log);
+  vigil_segment_writer_begin(log->writer, log->rec);
+}
+
+static void pool_log_write(PoolLog *log, int n, guint8 mark, gboolean expected)
+{
+  g_autoptr(VigilChunk) c = make_marked_chunk(n, mark);
+  if (expected) {
+    gsize size;
+    const guint8 *data = g_bytes_get_data(c->data, &size);
+    g_byte_array_append(log->expected, data, (guint)size);
+  }
+  vigil_segment_writer_write(log->writer, c);
+}
+
+static void pool_log_clear(PoolLog *log)
+{
+  vigil_segment_writer_free(log->writer);
+  vigil_rec_info_unref(log->rec);
+  g_byte_array_unref(log->expected);
+  g_free(log->message);
+}
+
+/* The recording's segment files as its playlist lists them, concatenated. */
+static GByteArray *read_recording(PoolLog *log, guint *discont)
+{
+  g_autofree gchar *dir = g_build_filename(log->root, log->rec->rel_path, NULL);
+  g_autofree gchar *pl = g_build_filename(dir, "playlist.m3u8", NULL);
+  g_autofree gchar *text = NULL;
+  g_assert_true(g_file_get_contents(pl, &text, NULL, NULL));
+  gboolean closed;
+  g_autoptr(GPtrArray) segs = vigil_playlist_parse(text, &closed, NULL);
+  g_assert_true(closed);
+  GByteArray *all = g_byte_array_new();
+  *discont = 0;
+  for (guint i = 0; i < segs->len; i++) {
+    VigilSegment *seg = g_ptr_array_index(segs, i);
+    g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", dir, seg->seq);
+    g_autofree gchar *data = NULL;
+    gsize size;
+    g_assert_true(g_file_get_contents(file, &data, &size, NULL));
+    g_byte_array_append(all, (const guint8 *)data, (guint)size);
+    *discont += seg->discont;
+  }
+  return all;
+}
+
+static void assert_recording(PoolLog *log, guint segments, guint discont)
+{
+  guint d;
+  g_autoptr(GByteArray) got = read_recording(log, &d);
+  g_assert_cmpuint(log->segments, ==, segments);
+  g_assert_cmpuint(log->closed, ==, 1);
+  g_assert_cmpuint(d, ==, discont);
+  g_assert_cmpint(log->bytes, ==, log->expected->len);
+  g_assert_cmpmem(got->data, got->len, log->expected->data, log->expected->len);
+}
+
+static guint count_threads(const char *name)
+{
+  guint n = 0;
+  g_autoptr(GDir) dir = g_dir_open("/proc/self/task", 0, NULL);
+  g_assert_nonnull(dir);
+  const char *tid;
+  while ((tid = g_dir_read_name(dir))) {
+    g_autofree gchar *path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+    g_autofree gchar *comm = NULL;
+    if (g_file_get_contents(path, &comm, NULL, NULL) && g_strcmp0(g_strstrip(comm), name) == 0)
+      n++;
+  }
+  return n;
+}
+
+/* Runs the main context until @done or 30 s (a writer that never finishes
+ * fails here rather than hanging the test). */
+static void wait_for(guint *done)
+{
+  gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+  while (!*done && g_get_monotonic_time() < deadline) {
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+    if (!*done)
+      g_usleep(10000);
+  }
+}
+
+/* Many writers, one pool: every byte arrives, in order, in the right
+ * recording, with the usual segments; the threads do not grow with the
+ * writers. */
+static void test_writer_pool(Fixture *f, gconstpointer data)
+{
+  enum { WRITERS = 6 };
+  PoolLog logs[WRITERS] = {0};
+  const char *cameras[WRITERS] = {"cam0", "cam1", "cam2", "cam3", "cam4", "cam5"};
+  for (int w = 0; w < WRITERS; w++)
+    pool_log_start(&logs[w], f->root, cameras[w]);
+  /* (A new thread names itself once it runs.) */
+  for (int i = 0; i < 200 && count_threads("vigil-recwrite") < VIGIL_WRITER_POOL_THREADS; i++)
+    g_usleep(10000);
+  g_assert_cmpuint(count_threads("vigil-recwrite"), ==, VIGIL_WRITER_POOL_THREADS);
+  for (int n = 0; n < 4 * GOP + 10; n++)
+    for (int w = 0; w < WRITERS; w++)
+      pool_log_write(&logs[w], n, (guint8)w, TRUE);
+  for (int w = 0; w < WRITERS; w++)
+    vigil_segment_writer_end(logs[w].writer);
+  for (int w = 0; w < WRITERS; w++)
+    vigil_segment_writer_flush(logs[w].writer);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  for (int w = 0; w < WRITERS; w++) {
+    assert_recording(&logs[w], 3, 0); /* 2 s, 2 s and 10 frames */
+    g_assert_cmpuint(logs[w].failed, ==, 0);
+    g_assert_cmpuint(vigil_segment_writer_get_queued(logs[w].writer), ==, 0);
+  }
+  for (int w = 0; w < WRITERS; w++)
+    pool_log_clear(&logs[w]);
+  /* The last writer gone, the pool's threads are too. */
+  g_assert_cmpuint(count_threads("vigil-recwrite"), ==, 0);
+}
+
+/* Chunks wait in memory, not for a wake-up each: the pool's tick writes
+ * them without a flush, and freeing the writer writes and closes the rest. */
+static void test_writer_tick_and_close(Fixture *f, gconstpointer data)
+{
+  PoolLog log = {0};
+  gint64 t0 = g_get_monotonic_time();
+  pool_log_start(&log, f->root, "cam");
+  for (int n = 0; n < 10; n++) /* one keyframe, far below the batch size */
+    pool_log_write(&log, n, 1, TRUE);
+  gsize queued = vigil_segment_writer_get_queued(log.writer);
+  if (g_get_monotonic_time() - t0 < VIGIL_WRITER_POOL_TICK_US / 2)
+    g_assert_cmpuint(queued, ==, log.expected->len); /* nothing written yet */
+  else
+    g_test_message("machine too slow to see the batch before the tick");
+  gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+  while (vigil_segment_writer_get_queued(log.writer) > 0 && g_get_monotonic_time() < deadline)
+    g_usleep(10000);
+  g_assert_cmpuint(vigil_segment_writer_get_queued(log.writer), ==, 0);
+  g_autofree gchar *first = g_strdup_printf("%s/%s/000001.ts", f->root, log.rec->rel_path);
+  GStatBuf st;
+  g_assert_cmpint(g_stat(first, &st), ==, 0);
+  g_assert_cmpint(st.st_size, ==, log.expected->len);
+  g_assert_cmpuint(log.segments, ==, 0); /* the segment is still open */
+
+  for (int n = 10; n < 20; n++)
+    pool_log_write(&log, n, 1, TRUE);
+  /* No end, no flush: free does both. */
+  VigilSegmentWriter *writer = g_steal_pointer(&log.writer);
+  vigil_segment_writer_free(writer);
+  g_assert_cmpuint(log.closed, ==, 1);
+  g_assert_cmpuint(log.segments, ==, 1);
+  guint discont;
+  g_autoptr(GByteArray) got = read_recording(&log, &discont);
+  g_assert_cmpmem(got->data, got->len, log.expected->data, log.expected->len);
+  vigil_rec_info_unref(log.rec);
+  g_byte_array_unref(log.expected);
+}
+
+/* A write error on one writer (its next segment is /dev/full) is reported
+ * and recovered from as before, and the other writer sharing the pool
+ * loses nothing. */
+static void test_writer_error_isolated(Fixture *f, gconstpointer data)
+{
+  if (!g_file_test("/dev/full", G_FILE_TEST_EXISTS)) {
+    g_test_skip("no /dev/full");
+    return;
+  }
+  PoolLog a = {0}, b = {0};
+  pool_log_start(&a, f->root, "cam-a");
+  pool_log_start(&b, f->root, "cam-b");
+  for (int n = 0; n < 2 * GOP; n++) {
+    pool_log_write(&a, n, 1, TRUE);
+    pool_log_write(&b, n, 2, TRUE);
+  }
+  vigil_segment_writer_flush(b.writer);
+  /* Segment 1 is open; segment 2 will be created on the full device. */
+  g_autofree gchar *next = g_strdup_printf("%s/%s/000002.ts", f->root, b.rec->rel_path);
+  g_assert_cmpint(symlink("/dev/full", next), ==, 0);
+  for (int n = 2 * GOP; n < 4 * GOP + 10; n++) {
+    pool_log_write(&a, n, 1, TRUE);
+    /* B loses segment 2 up to the next keyframe, which starts it again
+     * in a real file (the failed one is deleted). */
+    pool_log_write(&b, n, 2, n >= 3 * GOP);
+  }
+  vigil_segment_writer_end(a.writer);
+  vigil_segment_writer_end(b.writer);
+  vigil_segment_writer_flush(a.writer);
+  vigil_segment_writer_flush(b.writer);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  assert_recording(&a, 3, 0);
+  g_assert_cmpuint(a.failed, ==, 0);
+  g_assert_cmpuint(a.recovered, ==, 0);
+  assert_recording(&b, 2, 1); /* 0-2 s, then 3-4.4 s after a gap */
+  g_assert_cmpuint(b.failed, ==, 1);
+  g_assert_cmpuint(b.recovered, ==, 1);
+  g_assert_cmpstr(b.message, ==, "camera cam-b: cannot write a segment: the disk is full");
+  g_assert_false(g_file_test(next, G_FILE_TEST_IS_SYMLINK));
+  pool_log_clear(&a);
+  pool_log_clear(&b);
+}
+
+typedef struct {
+  gchar *path;
+  GByteArray *got;
+} FifoReader;
+
+static gpointer read_fifo(gpointer data)
+{
+  FifoReader *r = data;
+  int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint(fd, >=, 0);
+  guint8 buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    g_assert_cmpint(n, >, 0);
+    g_byte_array_append(r->got, buf, (guint)n);
+  }
+  close(fd);
+  return NULL;
+}
+
+/* One writer stuck on its disk (its next segment is a FIFO nobody reads, so
+ * open(2) blocks): pushing to it still returns at once, and another writer
+ * records everything meanwhile. */
+static void test_writer_stall_isolated(Fixture *f, gconstpointer data)
+{
+  PoolLog a = {0}, s = {0};
+  pool_log_start(&s, f->root, "cam-s");
+  for (int n = 0; n < 2 * GOP; n++)
+    pool_log_write(&s, n, 3, TRUE);
+  vigil_segment_writer_flush(s.writer);
+  FifoReader reader = {
+      .path = g_strdup_printf("%s/%s/000002.ts", f->root, s.rec->rel_path),
+      .got = g_byte_array_new(),
+  };
+  g_assert_cmpint(mkfifo(reader.path, 0644), ==, 0);
+  g_autoptr(GByteArray) stuck = g_byte_array_new(); /* what goes into the FIFO */
+  gint64 t0 = g_get_monotonic_time();
+  for (int n = 2 * GOP; n < 3 * GOP; n++) {
+    pool_log_write(&s, n, 3, FALSE);
+    g_autoptr(VigilChunk) c = make_marked_chunk(n, 3);
+    g_byte_array_append(stuck, g_bytes_get_data(c->data, NULL), (guint)g_bytes_get_size(c->data));
+  }
+  /* Pushing only appends to memory. */
+  g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+
+  pool_log_start(&a, f->root, "cam-a");
+  for (int n = 0; n < 4 * GOP + 10; n++)
+    pool_log_write(&a, n, 1, TRUE);
+  vigil_segment_writer_end(a.writer);
+  wait_for(&a.closed);
+  g_assert_cmpuint(a.closed, ==, 1); /* not held up by the stuck writer */
+  assert_recording(&a, 3, 0);
+  /* ... while the stuck writer still holds what it was given. */
+  g_assert_cmpuint(vigil_segment_writer_get_queued(s.writer), >, 0);
+  g_assert_cmpuint(s.segments, ==, 1);
+
+  /* Unstick it: the FIFO takes the segment, but cannot be fsynced, so the
+   * segment fails and is deleted, as on a disk that cannot sync. */
+  GThread *thread = g_thread_new("fifo", read_fifo, &reader);
+  vigil_segment_writer_end(s.writer);
+  vigil_segment_writer_flush(s.writer);
+  g_thread_join(thread);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  g_assert_cmpmem(reader.got->data, reader.got->len, stuck->data, stuck->len);
+  assert_recording(&s, 1, 0);
+  g_assert_cmpuint(s.failed, ==, 1);
+  g_assert_cmpuint(vigil_segment_writer_get_queued(s.writer), ==, 0);
+  g_free(reader.path);
+  g_byte_array_unref(reader.got);
+  pool_log_clear(&a);
+  pool_log_clear(&s);
+}
+
 int main(int argc, char **argv)
 {
   gst_init(&argc, &argv);
@@ -625,5 +973,13 @@ int main(int argc, char **argv)
   g_test_add_func("/record/retention/select", test_retention_select);
   g_test_add("/record/repair", Fixture, NULL, fixture_setup, test_repair, fixture_teardown);
   g_test_add("/record/writer", Fixture, NULL, fixture_setup, test_writer, fixture_teardown);
+  g_test_add("/record/writer/pool", Fixture, NULL, fixture_setup, test_writer_pool,
+             fixture_teardown);
+  g_test_add("/record/writer/tick-and-close", Fixture, NULL, fixture_setup,
+             test_writer_tick_and_close, fixture_teardown);
+  g_test_add("/record/writer/error-isolated", Fixture, NULL, fixture_setup,
+             test_writer_error_isolated, fixture_teardown);
+  g_test_add("/record/writer/stall-isolated", Fixture, NULL, fixture_setup,
+             test_writer_stall_isolated, fixture_teardown);
   return g_test_run();
 }
