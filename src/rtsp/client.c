@@ -310,6 +310,8 @@ static gboolean receive(VigilRtspClient *c, gsize *got, GError **error)
 
 static void consume(VigilRtspClient *c, gsize n)
 {
+  if (n == 0)
+    return;
   memmove(c->in, c->in + n, c->in_len - n);
   c->in_len -= n;
 }
