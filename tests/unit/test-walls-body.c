@@ -1,6 +1,7 @@
 /* The wall body check (http/walls-body.c): the stored form with its defaults,
  * names from titles, the exact messages the API answers, what is asked of the
- * source callbacks, and "denied" sources kept from the stored wall. */
+ * source callbacks, "denied" sources kept from the stored wall, and a wall as
+ * GET shows it PUT back unchanged (through vigil_http_parse_json). */
 #include <string.h>
 
 #include "core/error.h"
@@ -316,6 +317,24 @@ static void test_denied(void)
   g_assert_cmpstr(error->message, ==, "tile 1: no stored source to keep");
 }
 
+/* What GET shows of a wall can be PUT back unchanged, even a parameter whose
+ * shortest form has a long run of digits (0.00012345678901234567). */
+static void test_put_back(void)
+{
+  const char *text = "{\"name\": \"fx\", \"layout\": {\"cols\": 1, \"rows\": 1}, \"tiles\": "
+                     "[{\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1, \"effect\": {\"name\": "
+                     "\"grain\", \"params\": {\"amount\": 1.2345678901234567e-4}}}]}";
+  g_autofree gchar *name = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *out = check(text, &name, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(strstr(out, "0.00012345678901234567"));
+  g_autofree gchar *name2 = NULL;
+  g_autofree gchar *again = check(out, &name2, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(again, ==, out);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -324,5 +343,6 @@ int main(int argc, char **argv)
   g_test_add_func("/walls-body/messages", test_messages);
   g_test_add_func("/walls-body/sources", test_sources);
   g_test_add_func("/walls-body/denied", test_denied);
+  g_test_add_func("/walls-body/put-back", test_put_back);
   return g_test_run();
 }
