@@ -2,10 +2,11 @@
  *
  * A wall is {"name", "title", "layout": {"cols", "rows"}, "tiles": [{"x", "y",
  * "w", "h", "source": {"camera": id} | {"recording": id} | null, "effect":
- * {"name", "params": {...}}}], "kiosk"}. Every body is checked strictly here
- * (tiles inside the grid, no overlap, known effects with parameters in range,
- * cameras and recordings the writer may use) and stored normalized, so the
- * pages can trust what they read.
+ * {"name", "params": {...}}}], "kiosk"}. Every body is checked strictly by
+ * walls-body.c (tiles inside the grid, no overlap, known effects with
+ * parameters in range, cameras and recordings the writer may use) and stored
+ * normalized, so the pages can trust what they read; this file answers the
+ * check's questions about cameras and recordings for the request's user.
  *
  * Reading needs a login; writing needs the admin or operator role. A tile
  * showing a camera the reader may not view (or a recording they may not play
@@ -13,339 +14,30 @@
  * back unchanged (same x, y, source {"denied": true}) keeps what was stored. */
 #define G_LOG_DOMAIN "vigil-http"
 
-#include <math.h>
-#include <string.h>
-
-#include "core/error.h"
 #include "core/util.h"
 #include "http/access.h"
+#include "http/walls-body.h"
 #include "store/recordings.h"
 #include "store/walls.h"
 
-#define WALL_MAX_GRID 8
-#define WALL_MAX_TITLE 100
 #define WALL_MAX_WALLS 1000
 
-/* The effects web/static/js/effects.js draws; keep the two lists equal. */
-typedef struct {
-  const char *name;
-  double min, max, def;
-} EffectParam;
-
-typedef struct {
-  const char *name;
-  EffectParam params[4];
-} Effect;
-
-static const Effect effects[] = {
-    {"none", {{NULL}}},
-    {"crt", {{"scanlines", 0, 1, 0.5}, {"curvature", 0, 1, 0.3}, {NULL}}},
-    {"grain", {{"amount", 0, 1, 0.3}, {NULL}}},
-    {"blur", {{"radius", 0, 20, 4}, {NULL}}},
-    {"water", {{"level", 0.3, 0.9, 0.65}, {"ripple", 0, 1, 0.5}, {NULL}}},
-    {"sepia", {{"amount", 0, 1, 1}, {NULL}}},
-    {"posterize", {{"levels", 2, 16, 4}, {NULL}}},
-    {"thermal", {{"contrast", 0.5, 3, 1}, {NULL}}},
-    {"pixelate", {{"size", 2, 64, 12}, {NULL}}},
-    {"edge", {{"strength", 0.5, 5, 1.5}, {"glow", 0, 1, 0.5}, {NULL}}},
-};
-
-static const Effect *find_effect(const char *name)
+/* VigilWallSources for the request (user data) writing the wall. */
+static gboolean camera_usable(const char *id, gpointer user_data)
 {
-  for (guint i = 0; i < G_N_ELEMENTS(effects); i++)
-    if (g_str_equal(effects[i].name, name))
-      return &effects[i];
-  return NULL;
+  VigilRequest *req = user_data;
+  return vigil_camera_manager_lookup(req->app->cameras, id) &&
+         vigil_request_can(req, id, VIGIL_RIGHT_VIEW);
 }
 
-static gboolean fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-static gboolean fail(GError **error, const char *format, ...)
+static gboolean recording_usable(gint64 id, gpointer user_data)
 {
-  va_list args;
-  va_start(args, format);
-  g_autofree gchar *message = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, message);
-  return FALSE;
+  VigilRequest *req = user_data;
+  g_autoptr(VigilRecording) r = vigil_store_get_recording(req->app->store, id, NULL);
+  return r && vigil_request_can(req, r->camera, VIGIL_RIGHT_PLAYBACK);
 }
 
-/* An integer member in [min, max]. */
-static gboolean get_int(JsonObject *o, const char *member, gint64 min, gint64 max,
-                        const char *where, gint64 *out, GError **error)
-{
-  JsonNode *n = json_object_get_member(o, member);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-    return fail(error, "%s: \"%s\" must be a whole number from %" G_GINT64_FORMAT
-                " to %" G_GINT64_FORMAT, where, member, min, max);
-  gint64 v = json_node_get_int(n);
-  if (v < min || v > max)
-    return fail(error, "%s: \"%s\" must be from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                where, member, min, max);
-  *out = v;
-  return TRUE;
-}
-
-static gboolean only_members(JsonObject *o, const char *const *allowed, const char *where,
-                             GError **error)
-{
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *value;
-  json_object_iter_init(&iter, o);
-  while (json_object_iter_next(&iter, &member, &value))
-    if (!g_strv_contains(allowed, member))
-      return fail(error, "%s: unknown member \"%s\"", where, member);
-  return TRUE;
-}
-
-/* What the handlers share while checking one body. */
-typedef struct {
-  VigilRequest *req;
-  JsonArray *old_tiles; /* the stored wall's tiles (PUT), may be NULL */
-} Check;
-
-/* The stored source of the old tile at (x, y), for a "denied" source. */
-static JsonNode *old_source(Check *c, gint64 x, gint64 y)
-{
-  if (!c->old_tiles)
-    return NULL;
-  for (guint i = 0; i < json_array_get_length(c->old_tiles); i++) {
-    JsonObject *t = json_array_get_object_element(c->old_tiles, i);
-    if (json_object_get_int_member_with_default(t, "x", -1) == x &&
-        json_object_get_int_member_with_default(t, "y", -1) == y &&
-        json_object_has_member(t, "source") && !json_object_get_null_member(t, "source"))
-      return json_object_get_member(t, "source");
-  }
-  return NULL;
-}
-
-/* Checks a tile's source; adds the normalized one to @out (NULL allowed). */
-static gboolean check_source(Check *c, JsonNode *n, gint64 x, gint64 y, const char *where,
-                             JsonObject *out, GError **error)
-{
-  if (!n || JSON_NODE_HOLDS_NULL(n)) {
-    json_object_set_null_member(out, "source");
-    return TRUE;
-  }
-  if (!JSON_NODE_HOLDS_OBJECT(n))
-    return fail(error, "%s: \"source\" must be {\"camera\": id}, {\"recording\": id} or null",
-                where);
-  JsonObject *o = json_node_get_object(n);
-  if (json_object_get_size(o) != 1)
-    return fail(error, "%s: \"source\" must have exactly one of \"camera\" or \"recording\"",
-                where);
-  if (json_object_has_member(o, "denied")) {
-    JsonNode *old = old_source(c, x, y);
-    if (!old)
-      return fail(error, "%s: no stored source to keep", where);
-    json_object_set_member(out, "source", json_node_copy(old));
-    return TRUE;
-  }
-  JsonObject *src = json_object_new();
-  JsonNode *cam = json_object_get_member(o, "camera");
-  JsonNode *rec = json_object_get_member(o, "recording");
-  if (cam) {
-    const char *id = JSON_NODE_HOLDS_VALUE(cam) && json_node_get_value_type(cam) == G_TYPE_STRING
-                         ? json_node_get_string(cam)
-                         : NULL;
-    /* One message for unknown and invisible cameras: ids do not leak. */
-    if (!id || !vigil_slug_is_valid(id) ||
-        !vigil_camera_manager_lookup(c->req->app->cameras, id) ||
-        !vigil_request_can(c->req, id, VIGIL_RIGHT_VIEW)) {
-      json_object_unref(src);
-      return fail(error, "%s: no such camera", where);
-    }
-    json_object_set_string_member(src, "camera", id);
-  } else if (rec) {
-    if (!JSON_NODE_HOLDS_VALUE(rec) || json_node_get_value_type(rec) != G_TYPE_INT64 ||
-        json_node_get_int(rec) < 1) {
-      json_object_unref(src);
-      return fail(error, "%s: \"recording\" must be a recording id", where);
-    }
-    gint64 id = json_node_get_int(rec);
-    g_autoptr(VigilRecording) r = vigil_store_get_recording(c->req->app->store, id, NULL);
-    if (!r || !vigil_request_can(c->req, r->camera, VIGIL_RIGHT_PLAYBACK)) {
-      json_object_unref(src);
-      return fail(error, "%s: no such recording", where);
-    }
-    json_object_set_int_member(src, "recording", id);
-  } else {
-    json_object_unref(src);
-    return fail(error, "%s: \"source\" must have \"camera\" or \"recording\"", where);
-  }
-  json_object_set_object_member(out, "source", src);
-  return TRUE;
-}
-
-static gboolean check_effect(JsonNode *n, const char *where, JsonObject *out, GError **error)
-{
-  JsonObject *effect = json_object_new();
-  JsonObject *params = json_object_new();
-  json_object_set_object_member(out, "effect", effect);
-  json_object_set_string_member(effect, "name", "none");
-  json_object_set_object_member(effect, "params", params);
-  if (!n || JSON_NODE_HOLDS_NULL(n))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT(n))
-    return fail(error, "%s: \"effect\" must be {\"name\", \"params\"}", where);
-  JsonObject *o = json_node_get_object(n);
-  if (!only_members(o, (const char *const[]){"name", "params", NULL}, where, error))
-    return FALSE;
-  const char *name = json_object_get_string_member_with_default(o, "name", NULL);
-  const Effect *e = name ? find_effect(name) : NULL;
-  if (!e) {
-    g_autoptr(GString) known = g_string_new(NULL);
-    for (guint i = 0; i < G_N_ELEMENTS(effects); i++)
-      g_string_append_printf(known, "%s%s", i ? ", " : "", effects[i].name);
-    return fail(error, "%s: effect \"name\" must be one of %s", where, known->str);
-  }
-  json_object_set_string_member(effect, "name", e->name);
-  JsonNode *pn = json_object_get_member(o, "params");
-  JsonObject *given = NULL;
-  if (pn && !JSON_NODE_HOLDS_NULL(pn)) {
-    if (!JSON_NODE_HOLDS_OBJECT(pn))
-      return fail(error, "%s: effect \"params\" must be an object", where);
-    given = json_node_get_object(pn);
-    JsonObjectIter iter;
-    const char *member;
-    JsonNode *value;
-    json_object_iter_init(&iter, given);
-    while (json_object_iter_next(&iter, &member, &value)) {
-      gboolean known = FALSE;
-      for (const EffectParam *p = e->params; p->name; p++)
-        known = known || g_str_equal(p->name, member);
-      if (!known)
-        return fail(error, "%s: effect %s has no parameter \"%s\"", where, e->name, member);
-    }
-  }
-  for (const EffectParam *p = e->params; p->name; p++) {
-    double v = p->def;
-    JsonNode *vn = given ? json_object_get_member(given, p->name) : NULL;
-    if (vn) {
-      GType t = JSON_NODE_HOLDS_VALUE(vn) ? json_node_get_value_type(vn) : G_TYPE_INVALID;
-      if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
-        return fail(error, "%s: effect parameter \"%s\" must be a number", where, p->name);
-      v = json_node_get_double(vn);
-      if (!isfinite(v) || v < p->min || v > p->max)
-        return fail(error, "%s: effect parameter \"%s\" must be from %g to %g", where,
-                    p->name, p->min, p->max);
-    }
-    json_object_set_double_member(params, p->name, v);
-  }
-  return TRUE;
-}
-
-/* Checks @body and builds the stored form (everything but the name) in
- * @out; @name_out gets the wall's name (@current when the body has none). */
-static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar **name_out,
-                           JsonObject *out, GError **error)
-{
-  if (!JSON_NODE_HOLDS_OBJECT(body))
-    return fail(error, "a wall must be a JSON object");
-  JsonObject *o = json_node_get_object(body);
-  if (!only_members(o,
-                    (const char *const[]){"name", "title", "layout", "tiles", "kiosk",
-                                          "created", "updated", NULL},
-                    "wall", error))
-    return FALSE;
-
-  JsonNode *tn = json_object_get_member(o, "title");
-  const char *title = NULL;
-  if (tn && !JSON_NODE_HOLDS_NULL(tn)) {
-    if (!JSON_NODE_HOLDS_VALUE(tn) || json_node_get_value_type(tn) != G_TYPE_STRING)
-      return fail(error, "\"title\" must be a string");
-    title = json_node_get_string(tn);
-    if (g_utf8_strlen(title, -1) > WALL_MAX_TITLE)
-      return fail(error, "\"title\" must be at most %d characters", WALL_MAX_TITLE);
-  }
-  JsonNode *nn = json_object_get_member(o, "name");
-  g_autofree gchar *name = NULL;
-  if (nn && !JSON_NODE_HOLDS_NULL(nn)) {
-    if (!JSON_NODE_HOLDS_VALUE(nn) || json_node_get_value_type(nn) != G_TYPE_STRING ||
-        !vigil_slug_is_valid(json_node_get_string(nn)))
-      return fail(error, "\"name\" must be 1 to 32 of a-z, 0-9 and -");
-    name = g_strdup(json_node_get_string(nn));
-  } else if (current) {
-    name = g_strdup(current);
-  } else if (title) {
-    name = vigil_slug_from_name(title);
-    if (name && strlen(name) > 32)
-      name[32] = '\0';
-    if (!name || !vigil_slug_is_valid(name))
-      return fail(error, "give the wall a \"name\" (a-z, 0-9 and -)");
-  } else {
-    return fail(error, "a wall needs a \"name\" or a \"title\"");
-  }
-  json_object_set_string_member(out, "title", title && *title ? title : name);
-
-  JsonNode *ln = json_object_get_member(o, "layout");
-  if (!ln || !JSON_NODE_HOLDS_OBJECT(ln))
-    return fail(error, "\"layout\" must be {\"cols\", \"rows\"}");
-  JsonObject *lo = json_node_get_object(ln);
-  gint64 cols, rows;
-  if (!only_members(lo, (const char *const[]){"cols", "rows", NULL}, "layout", error) ||
-      !get_int(lo, "cols", 1, WALL_MAX_GRID, "layout", &cols, error) ||
-      !get_int(lo, "rows", 1, WALL_MAX_GRID, "layout", &rows, error))
-    return FALSE;
-  JsonObject *layout = json_object_new();
-  json_object_set_int_member(layout, "cols", cols);
-  json_object_set_int_member(layout, "rows", rows);
-  json_object_set_object_member(out, "layout", layout);
-
-  JsonNode *tsn = json_object_get_member(o, "tiles");
-  if (!tsn || !JSON_NODE_HOLDS_ARRAY(tsn))
-    return fail(error, "\"tiles\" must be an array");
-  JsonArray *tiles = json_node_get_array(tsn);
-  guint n = json_array_get_length(tiles);
-  if (n > (guint)(cols * rows))
-    return fail(error, "at most %d tiles fit a %dx%d layout", (int)(cols * rows), (int)cols,
-                (int)rows);
-  gboolean used[WALL_MAX_GRID][WALL_MAX_GRID] = {{FALSE}};
-  JsonArray *out_tiles = json_array_new();
-  json_object_set_array_member(out, "tiles", out_tiles);
-  for (guint i = 0; i < n; i++) {
-    g_autofree gchar *where = g_strdup_printf("tile %u", i + 1);
-    JsonNode *t = json_array_get_element(tiles, i);
-    if (!JSON_NODE_HOLDS_OBJECT(t))
-      return fail(error, "%s must be an object", where);
-    JsonObject *to = json_node_get_object(t);
-    gint64 x, y, w, h;
-    if (!only_members(to, (const char *const[]){"x", "y", "w", "h", "source", "effect", NULL},
-                      where, error) ||
-        !get_int(to, "x", 0, cols - 1, where, &x, error) ||
-        !get_int(to, "y", 0, rows - 1, where, &y, error) ||
-        !get_int(to, "w", 1, cols - x, where, &w, error) ||
-        !get_int(to, "h", 1, rows - y, where, &h, error))
-      return FALSE;
-    for (gint64 yy = y; yy < y + h; yy++)
-      for (gint64 xx = x; xx < x + w; xx++) {
-        if (used[yy][xx])
-          return fail(error, "%s overlaps another tile at column %d, row %d", where,
-                      (int)xx + 1, (int)yy + 1);
-        used[yy][xx] = TRUE;
-      }
-    JsonObject *tile = json_object_new();
-    json_array_add_object_element(out_tiles, tile);
-    json_object_set_int_member(tile, "x", x);
-    json_object_set_int_member(tile, "y", y);
-    json_object_set_int_member(tile, "w", w);
-    json_object_set_int_member(tile, "h", h);
-    if (!check_source(c, json_object_get_member(to, "source"), x, y, where, tile, error) ||
-        !check_effect(json_object_get_member(to, "effect"), where, tile, error))
-      return FALSE;
-  }
-
-  JsonNode *kn = json_object_get_member(o, "kiosk");
-  gboolean kiosk = FALSE;
-  if (kn && !JSON_NODE_HOLDS_NULL(kn)) {
-    if (!JSON_NODE_HOLDS_VALUE(kn) || json_node_get_value_type(kn) != G_TYPE_BOOLEAN)
-      return fail(error, "\"kiosk\" must be true or false");
-    kiosk = json_node_get_boolean(kn);
-  }
-  json_object_set_boolean_member(out, "kiosk", kiosk);
-  *name_out = g_steal_pointer(&name);
-  return TRUE;
-}
+static const VigilWallSources request_sources = {camera_usable, recording_usable};
 
 static JsonNode *parse_text(const char *text)
 {
@@ -454,10 +146,10 @@ static void create_wall(VigilRequest *req)
     return;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  g_autoptr(JsonObject) out = json_object_new();
+  g_autoptr(JsonObject) out = NULL;
   g_autofree gchar *name = NULL;
-  Check c = {.req = req};
-  if (!body || !check_wall(&c, body, NULL, &name, out, &error)) {
+  if (!body ||
+      !(out = vigil_wall_body_check(body, NULL, NULL, &request_sources, req, &name, &error))) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -488,12 +180,13 @@ static void replace_wall(VigilRequest *req, const char *name)
   }
   g_autoptr(JsonNode) old_body = parse_text(old->body);
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  g_autoptr(JsonObject) out = json_object_new();
+  g_autoptr(JsonObject) out = NULL;
   g_autofree gchar *new_name = NULL;
-  Check c = {.req = req};
+  JsonArray *old_tiles = NULL;
   if (old_body && json_object_has_member(json_node_get_object(old_body), "tiles"))
-    c.old_tiles = json_object_get_array_member(json_node_get_object(old_body), "tiles");
-  if (!body || !check_wall(&c, body, name, &new_name, out, &error)) {
+    old_tiles = json_object_get_array_member(json_node_get_object(old_body), "tiles");
+  if (!body || !(out = vigil_wall_body_check(body, name, old_tiles, &request_sources, req,
+                                             &new_name, &error))) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }

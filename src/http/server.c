@@ -103,13 +103,21 @@ JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
   /* json-glib's parser recurses per nesting level: refuse deep nesting first. */
   int depth = 0;
   int digits = 0;
+  gboolean past_point = FALSE;
   gboolean in_string = FALSE;
   for (gsize i = 0; i < size; i++) {
     char c = data[i];
     /* json-glib wraps integers too large for 64 bits silently (a huge
-     * negative number can read as 1): refuse long number literals. */
-    digits = !in_string && g_ascii_isdigit(c) ? digits + 1 : 0;
-    if (digits > 18) {
+     * negative number can read as 1): refuse long integer parts. Digits after
+     * a '.' or an exponent make a double, which reads safely at any length
+     * (and vigil_json_to_string writes 0.00012345678901234567). */
+    if (in_string ||
+        !(g_ascii_isdigit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
+      digits = 0;
+      past_point = FALSE;
+    } else if (c == '.' || c == 'e' || c == 'E') {
+      past_point = past_point || digits > 0;
+    } else if (g_ascii_isdigit(c) && !past_point && ++digits > 18) {
       g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
                           "a number in the JSON body has too many digits");
       return NULL;

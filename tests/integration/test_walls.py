@@ -139,6 +139,27 @@ class WallsTest(unittest.TestCase):
                                                    tiles=tiles))
         self.assertEqual(r.status, 201, r.body)
 
+    def test_long_fractions(self):
+        # Python, like JavaScript, writes this parameter as 0.00012345678901234567
+        # (20 digits after the point): it is saved, and what GET answers PUTs back.
+        amount = 1.2345678901234567e-4
+        tiles = [{"x": 0, "y": 0, "w": 1, "h": 1,
+                  "effect": {"name": "grain", "params": {"amount": amount}}}]
+        r = self.req("POST", "/api/v1/walls", wall("fraction", tiles=tiles))
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["tiles"][0]["effect"]["params"]["amount"], amount)
+        w = self.req("GET", "/api/v1/walls/fraction").json()
+        r = self.req("PUT", "/api/v1/walls/fraction", w)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["tiles"][0]["effect"]["params"]["amount"], amount)
+        # An integer of 19 digits is still refused (json-glib would wrap it).
+        r = self.v.request("POST", "/api/v1/walls",
+                           raw=b'{"name": "long", "layout": {"cols": 1, "rows": 1}, '
+                               b'"tiles": [], "kiosk": false, "x": 1234567890123456789}',
+                           auth=("admin", harness.ADMIN_PASSWORD))
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("too many digits", r.json()["error"])
+
     def test_roles_and_hidden_cameras(self):
         self.assertEqual(self.req("POST", "/api/v1/walls", wall("mixed")).status, 201)
         # A viewer reads walls but may not write them.
