@@ -6,7 +6,7 @@
  * chunks (everything the kernel holds), then the thread sleeps a few
  * milliseconds so the next read finds dozens of packets waiting. One
  * 4 Mbit/s camera costs ~150 system calls a second instead of the ~2,000 of
- * a read per packet; the sleep adds at most READ_INTERVAL to live latency.
+ * a read per packet; the sleep adds at most READ_INTERVAL_NS to live latency.
  *
  * Not handled (documented in docs/architecture.md): RTP reordering over UDP
  * (packets are taken in arrival order; a LAN does not reorder), RTCP
@@ -28,8 +28,12 @@
 #include "vigil-config.h"
 
 /* How long the thread sleeps between reads while streaming. */
-#define TCP_READ_INTERVAL_NS (20 * 1000 * 1000)
-#define UDP_READ_INTERVAL_NS (10 * 1000 * 1000)
+#define READ_INTERVAL_NS (20 * 1000 * 1000)
+/* Over UDP, when the kernel would not give the socket a queue of at least
+ * UDP_ROOMY_BUFFER (not root, and net.core.rmem_max left at its default):
+ * a keyframe burst must not overflow it between two reads. */
+#define UDP_SHORT_INTERVAL_NS (5 * 1000 * 1000)
+#define UDP_ROOMY_BUFFER (1024 * 1024)
 /* One read takes at most this much (the kernel's whole receive queue). */
 #define READ_CHUNK (256 * 1024)
 /* A message or frame larger than this cannot be buffered: the server is broken. */
@@ -51,6 +55,7 @@ typedef struct {
   int clock_rate;
   guint8 channel; /* interleaved RTP channel (TCP); RTCP is the next */
   int rtp_fd, rtcp_fd; /* UDP */
+  int receive_buffer;   /* UDP: the RTP socket's queue, in bytes */
 
   /* Timeline: ns = ext * 1e9 / clock_rate + shift_ns, where ext is the RTP
    * timestamp unwrapped, counted from `base`. */
@@ -650,6 +655,9 @@ static int open_udp_pair(Track *t, guint16 *port)
     /* Root may pass net.core.rmem_max; others get what it allows. */
     if (setsockopt(rtp, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
       setsockopt(rtp, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    socklen_t size_len = sizeof size;
+    if (getsockopt(rtp, SOL_SOCKET, SO_RCVBUF, &size, &size_len) == 0)
+      t->receive_buffer = size;
     t->rtp_fd = rtp;
     t->rtcp_fd = rtcp;
     *port = base;
@@ -904,6 +912,11 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
   c->user_data = user_data;
   c->last_packet_us = g_get_monotonic_time();
   gboolean udp = c->tracks.lower == VIGIL_RTSP_LOWER_UDP;
+  long interval = READ_INTERVAL_NS;
+  if (udp && c->video.receive_buffer < UDP_ROOMY_BUFFER) {
+    interval = UDP_SHORT_INTERVAL_NS;
+    g_debug("UDP receive queue of %d bytes only: reading every 5 ms", c->video.receive_buffer);
+  }
   gint64 keep_alive_us = (gint64)MAX(c->session_timeout / 2, 1) * G_USEC_PER_SEC;
   gint64 next_keep_alive = g_get_monotonic_time() + keep_alive_us;
 
@@ -961,7 +974,7 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
     }
     /* Let packets gather: the next read takes all of them at once. */
     if (!more && !c->stop)
-      nap(udp ? UDP_READ_INTERVAL_NS : TCP_READ_INTERVAL_NS);
+      nap(interval);
   }
   return TRUE;
 }
