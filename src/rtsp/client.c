@@ -43,6 +43,8 @@
 /* Waits are cut into slices this long to notice *abort. */
 #define ABORT_SLICE_MS 100
 #define UDP_BATCH 32
+/* How long audio waits for sender reports to place it next to video. */
+#define AUDIO_SYNC_WAIT_US (6 * G_USEC_PER_SEC)
 #define UDP_MAX_DATAGRAM 65536
 
 G_DEFINE_QUARK(vigil-rtsp-error-quark, vigil_rtsp_error)
@@ -95,6 +97,7 @@ struct _VigilRtspClient {
   Track video, audio;
   VigilRtspTracks tracks;
   gboolean synced; /* audio aligned to video (RTP-Info or sender reports) */
+  gint64 audio_wait_since; /* monotonic µs: the first audio before that */
 
   /* while playing */
   VigilRtspVideoFunc video_func;
@@ -382,6 +385,19 @@ static void on_audio_unit(const guint8 *data, gsize size, guint32 timestamp, gbo
 {
   VigilRtspClient *c = user_data;
   gint64 pts = track_time(&c->audio, timestamp);
+  if (!c->synced) {
+    /* Audio whose place next to video is not known yet (no RTP-Info, no
+     * sender reports so far) waits: aligning it later would move it back
+     * in time. A server that sends no reports at all gets its audio timed
+     * from the first packets after AUDIO_SYNC_WAIT_US. */
+    gint64 now = g_get_monotonic_time();
+    if (!c->audio_wait_since)
+      c->audio_wait_since = now;
+    if (now - c->audio_wait_since < AUDIO_SYNC_WAIT_US)
+      return;
+    c->synced = TRUE;
+    g_debug("no RTP-Info and no sender reports: audio timed from its first packet");
+  }
   if (!c->stop && c->audio_func)
     c->audio_func(data, size, pts, c->user_data);
 }
@@ -938,14 +954,37 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
         return FALSE;
       next_keep_alive = now + keep_alive_us;
     }
+    gboolean more = FALSE;
+    if (!udp) {
+      /* Streaming over TCP, the socket nearly always has something after a
+       * nap: read first, and poll only when it had nothing. */
+      gsize got;
+      if (!receive(c, &got, error))
+        return FALSE;
+      if (got == 0) {
+        struct pollfd p = {c->fd, POLLIN, 0};
+        if (poll(&p, 1, ABORT_SLICE_MS) < 0 && errno != EINTR) {
+          g_set_error(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_CLOSED, "poll: %s",
+                      g_strerror(errno));
+          return FALSE;
+        }
+        continue;
+      }
+      more = got >= READ_CHUNK;
+      if (drain(c, 0, &reply, error) < 0)
+        return FALSE;
+      /* Let packets gather: the next read takes all of them at once. */
+      if (!more && !c->stop)
+        nap(interval);
+      continue;
+    }
+    /* UDP: one poll for the RTSP connection and every RTP and RTCP socket. */
     struct pollfd fds[5] = {{c->fd, POLLIN, 0}};
     nfds_t nfds = 1;
-    if (udp) {
-      for (Track *t = &c->video; t <= &c->audio; t++) {
-        if (t->used) {
-          fds[nfds++] = (struct pollfd){t->rtp_fd, POLLIN, 0};
-          fds[nfds++] = (struct pollfd){t->rtcp_fd, POLLIN, 0};
-        }
+    for (Track *t = &c->video; t <= &c->audio; t++) {
+      if (t->used) {
+        fds[nfds++] = (struct pollfd){t->rtp_fd, POLLIN, 0};
+        fds[nfds++] = (struct pollfd){t->rtcp_fd, POLLIN, 0};
       }
     }
     int n = poll(fds, nfds, ABORT_SLICE_MS);
@@ -956,12 +995,10 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
     }
     if (n <= 0)
       continue;
-    gboolean more = FALSE;
     if (fds[0].revents) {
       gsize got;
       if (!receive(c, &got, error))
         return FALSE;
-      more = got == READ_CHUNK;
       if (drain(c, 0, &reply, error) < 0)
         return FALSE;
     }
@@ -972,8 +1009,7 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
                                                                                 : &c->audio;
       read_udp(c, t, fds[i].fd, fds[i].fd == t->rtcp_fd);
     }
-    /* Let packets gather: the next read takes all of them at once. */
-    if (!more && !c->stop)
+    if (!c->stop)
       nap(interval);
   }
   return TRUE;
