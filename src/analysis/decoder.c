@@ -90,9 +90,11 @@ static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame
   }
   memcpy(packet->data, data, size);
   packet->flags |= AV_PKT_FLAG_KEY;
+  /* The previous picture goes back to the decoder's pool first, so the pool
+   * holds one picture (~3 MiB at 1080p) rather than two. */
+  av_frame_unref(frame);
   gboolean got = FALSE;
   if (avcodec_send_packet(ctx, packet) >= 0 && avcodec_send_packet(ctx, NULL) >= 0) {
-    av_frame_unref(frame);
     while (avcodec_receive_frame(ctx, frame) >= 0) {
       got = TRUE;
       break; /* one access unit, one picture */

@@ -424,3 +424,70 @@ gboolean vigil_ts_packet_parse(const guint8 packet[VIGIL_TS_PACKET_SIZE],
   info->continuity = packet[3] & 0x0F;
   return TRUE;
 }
+
+/* The payload of a packet that vigil_ts_packet_parse() accepted; NULL when
+ * it has none. */
+static const guint8 *packet_payload(const guint8 *packet, gsize *size)
+{
+  guint8 afc = (packet[3] >> 4) & 0x03;
+  gsize start = 4;
+  if (afc & 0x02)
+    start += 1 + (gsize)packet[4];
+  if (!(afc & 0x01) || start >= VIGIL_TS_PACKET_SIZE)
+    return NULL;
+  *size = VIGIL_TS_PACKET_SIZE - start;
+  return packet + start;
+}
+
+/* The codec of VIGIL_TS_PID_VIDEO in a PMT section that starts in @payload. */
+static VigilCodec pmt_video_codec(const guint8 *payload, gsize size)
+{
+  gsize pos = 1 + (gsize)payload[0]; /* pointer_field */
+  if (pos + 12 > size || payload[pos] != 0x02)
+    return VIGIL_CODEC_NONE;
+  gsize section_length = ((gsize)(payload[pos + 1] & 0x0F) << 8) | payload[pos + 2];
+  gsize end = MIN(size, pos + 3 + section_length);
+  end = end >= 4 ? end - 4 : 0; /* the CRC */
+  gsize es = pos + 12 + (((gsize)(payload[pos + 10] & 0x0F) << 8) | payload[pos + 11]);
+  while (es + 5 <= end) {
+    guint16 pid = (guint16)(((payload[es + 1] & 0x1F) << 8) | payload[es + 2]);
+    if (pid == VIGIL_TS_PID_VIDEO) {
+      if (payload[es] == TS_STREAM_TYPE_H264)
+        return VIGIL_CODEC_H264;
+      return payload[es] == TS_STREAM_TYPE_H265 ? VIGIL_CODEC_H265 : VIGIL_CODEC_NONE;
+    }
+    es += 5 + (((gsize)(payload[es + 3] & 0x0F) << 8) | payload[es + 4]);
+  }
+  return VIGIL_CODEC_NONE;
+}
+
+GBytes *vigil_ts_read_video_unit(const guint8 *ts, gsize size, VigilCodec *codec)
+{
+  g_return_val_if_fail((ts != NULL || size == 0) && codec != NULL, NULL);
+  *codec = VIGIL_CODEC_NONE;
+  g_autoptr(GByteArray) unit = NULL;
+  for (gsize offset = 0; offset + VIGIL_TS_PACKET_SIZE <= size; offset += VIGIL_TS_PACKET_SIZE) {
+    const guint8 *packet = ts + offset;
+    VigilTsPacketInfo info;
+    gsize n = 0;
+    const guint8 *payload;
+    if (!vigil_ts_packet_parse(packet, &info) || !(payload = packet_payload(packet, &n)))
+      continue;
+    if (info.pid == VIGIL_TS_PID_PMT && info.payload_unit_start) {
+      *codec = pmt_video_codec(payload, n);
+    } else if (info.pid == VIGIL_TS_PID_VIDEO && info.payload_unit_start) {
+      if (unit)
+        break; /* the next access unit */
+      /* PES: 00 00 01, stream_id, length (2), flags (2), header_data_length. */
+      if (n < 9 || payload[0] != 0 || payload[1] != 0 || payload[2] != 1 || 9u + payload[8] > n)
+        return NULL;
+      unit = g_byte_array_new();
+      g_byte_array_append(unit, payload + 9 + payload[8], (guint)(n - 9 - payload[8]));
+    } else if (info.pid == VIGIL_TS_PID_VIDEO && unit) {
+      g_byte_array_append(unit, payload, (guint)n);
+    }
+  }
+  if (!unit || unit->len == 0 || *codec == VIGIL_CODEC_NONE)
+    return NULL;
+  return g_byte_array_free_to_bytes(g_steal_pointer(&unit));
+}

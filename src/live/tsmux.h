@@ -65,4 +65,10 @@ typedef struct {
 gboolean vigil_ts_packet_parse(const guint8 packet[VIGIL_TS_PACKET_SIZE],
                                VigilTsPacketInfo *info);
 
+/* The first video access unit in @ts, TS packets as vigil_ts_mux_video()
+ * writes them (a keyframe chunk: PAT, PMT, one PES): the PES payload
+ * (Annex B) and, from the PMT before it, its codec. NULL when @ts holds no
+ * PMT naming H.264 or H.265 for VIGIL_TS_PID_VIDEO, or no video PES. */
+GBytes *vigil_ts_read_video_unit(const guint8 *ts, gsize size, VigilCodec *codec);
+
 G_END_DECLS

@@ -7,15 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
-#include <gst/gst.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "analysis/decoder.h"
 #include "core/error.h"
+#include "live/tsmux.h"
 #include "record/playlist.h"
 #include "record/writer-pool.h"
 
@@ -95,51 +94,28 @@ gboolean vigil_file_replace(const char *path, const void *data, gsize size, GErr
 
 /* --- thumbnails --- */
 
+/* Recording thumbnails are this wide (aspect kept). */
+#define THUMBNAIL_WIDTH 320
+
 gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error)
 {
-  g_autoptr(GError) parse_error = NULL;
-  g_autoptr(GstElement) pipeline = gst_parse_launch(
-      "appsrc name=src caps=video/mpegts,systemstream=true format=bytes ! tsdemux ! "
-      "decodebin ! videoconvert ! videoscale ! "
-      "video/x-raw,width=320,pixel-aspect-ratio=1/1 ! jpegenc quality=80 ! "
-      "appsink name=sink sync=false",
-      &parse_error);
-  if (!pipeline) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "thumbnail pipeline: %s",
-                parse_error->message);
+  /* libavcodec directly, one picture: a GStreamer decodebin here mapped
+   * ~20 MiB more of plugins and libraries (gst-libav pulls in libavfilter and
+   * its dependencies) and left the writer threads' malloc arenas holding
+   * what it had allocated (bench/RESULTS.md, "Memory per camera"). */
+  gsize size;
+  const guint8 *data = g_bytes_get_data(ts, &size);
+  VigilCodec codec;
+  g_autoptr(GBytes) unit = vigil_ts_read_video_unit(data, size, &codec);
+  if (!unit) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no picture in the first keyframe");
     return FALSE;
   }
-  g_autoptr(GstElement) src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-  g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  gst_element_set_state(pipeline, GST_STATE_PLAYING);
-  gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_new_wrapped_bytes(ts));
-  gst_app_src_end_of_stream(GST_APP_SRC(src));
-  /* Wait for the picture, but give up at once on an error or EOS without
-   * one (a keyframe that does not decode), and after 3 s at most (a real
-   * keyframe takes well under 100 ms). */
-  g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
-  g_autoptr(GstSample) sample = NULL;
-  for (int i = 0; i < 30 && !sample; i++) {
-    sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 100 * GST_MSECOND);
-    g_autoptr(GstMessage) msg =
-        gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-    if (!sample && (msg || gst_app_sink_is_eos(GST_APP_SINK(sink))))
-      break;
-  }
-  gst_element_set_state(pipeline, GST_STATE_NULL);
-  if (!sample) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "the keyframe did not decode");
+  const guint8 *unit_data = g_bytes_get_data(unit, &size);
+  g_autoptr(GBytes) jpeg = vigil_decode_jpeg_scaled(codec, unit_data, size, THUMBNAIL_WIDTH, error);
+  if (!jpeg)
     return FALSE;
-  }
-  GstBuffer *buffer = gst_sample_get_buffer(sample);
-  GstMapInfo map;
-  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot map the JPEG");
-    return FALSE;
-  }
-  gboolean ok = vigil_file_replace(path, map.data, map.size, error);
-  gst_buffer_unmap(buffer, &map);
-  return ok;
+  return vigil_file_replace(path, g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg), error);
 }
 
 /* --- the writer --- */

@@ -571,6 +571,51 @@ static void test_packet_parse(void)
   g_assert_false(vigil_ts_packet_parse(p, &info));
 }
 
+/* vigil_ts_read_video_unit: a keyframe chunk back to its access unit and
+ * codec (recording thumbnails), for both codecs, sizes from one packet to a
+ * PES longer than 16 bits, with audio in the PMT, and what it refuses. */
+static void test_read_video_unit(void)
+{
+  gsize sizes[] = {5, 150, 184, 4000, 70000, 200000};
+  for (int c = 0; c < 2; c++) {
+    VigilCodec codec = c ? VIGIL_CODEC_H265 : VIGIL_CODEC_H264;
+    const guint8 *aud = c ? aud265 : aud264;
+    gsize aud_size = c ? sizeof aud265 : sizeof aud264;
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+      g_autoptr(VigilTsMux) mux = vigil_ts_mux_new(codec, i % 2 == 1);
+      g_autofree guint8 *au = make_au(sizes[i], c ? 0x26 : 0x65, i);
+      g_autoptr(GBytes) key = vigil_ts_mux_video(mux, au, sizes[i], 9000, 9000, TRUE);
+      /* The next picture's packets after it do not join the first. */
+      g_autoptr(GBytes) next = vigil_ts_mux_video(mux, au, sizes[i], 12000, 12000, FALSE);
+      g_autoptr(GByteArray) ts = g_byte_array_new();
+      g_byte_array_append(ts, g_bytes_get_data(key, NULL), (guint)g_bytes_get_size(key));
+      g_byte_array_append(ts, g_bytes_get_data(next, NULL), (guint)g_bytes_get_size(next));
+
+      VigilCodec got = VIGIL_CODEC_NONE;
+      g_autoptr(GBytes) unit = vigil_ts_read_video_unit(ts->data, ts->len, &got);
+      g_assert_nonnull(unit);
+      g_assert_cmpint(got, ==, codec);
+      gsize size;
+      const guint8 *data = g_bytes_get_data(unit, &size);
+      g_assert_cmpuint(size, ==, aud_size + sizes[i]);
+      g_assert_cmpmem(data, aud_size, aud, aud_size);
+      g_assert_cmpmem(data + aud_size, sizes[i], au, sizes[i]);
+
+      /* Without the PAT and PMT in front the codec is unknown: refused. */
+      g_assert_null(vigil_ts_read_video_unit(ts->data + 2 * VIGIL_TS_PACKET_SIZE,
+                                             ts->len - 2 * VIGIL_TS_PACKET_SIZE, &got));
+      g_assert_cmpint(got, ==, VIGIL_CODEC_NONE);
+      /* PAT and PMT only: no picture. */
+      g_assert_null(vigil_ts_read_video_unit(ts->data, 2 * VIGIL_TS_PACKET_SIZE, &got));
+      /* A broken PES start code. */
+      ts->data[2 * VIGIL_TS_PACKET_SIZE + 4 + 1 + ts->data[2 * VIGIL_TS_PACKET_SIZE + 4] + 2] = 7;
+      g_assert_null(vigil_ts_read_video_unit(ts->data, ts->len, &got));
+    }
+  }
+  VigilCodec got;
+  g_assert_null(vigil_ts_read_video_unit(NULL, 0, &got));
+}
+
 static void test_codec_string(void)
 {
   g_assert_cmpstr(vigil_codec_to_string(VIGIL_CODEC_H264), ==, "h264");
@@ -821,6 +866,7 @@ int main(int argc, char **argv)
   g_test_add_func("/tsmux/pts-wrap", test_pts_wrap);
   g_test_add_func("/tsmux/audio", test_audio);
   g_test_add_func("/tsmux/packet-parse", test_packet_parse);
+  g_test_add_func("/tsmux/read-video-unit", test_read_video_unit);
   g_test_add_data_func("/tsmux/e2e/h264", &e2e_h264, test_end_to_end);
   g_test_add_data_func("/tsmux/e2e/h264-bframes-aac", &e2e_h264_bframes_aac, test_end_to_end);
   g_test_add_data_func("/tsmux/e2e/h265", &e2e_h265, test_end_to_end);
