@@ -20,6 +20,9 @@
 #define CLASSES_MAX 80
 #define CLASS_MAX_CHARS 32
 #define DEFAULT_MOTION_THRESHOLD 0.08
+#define DEFAULT_BARCODE_INTERVAL_S 2.0
+#define BARCODE_INTERVAL_MIN_S 0.5
+#define BARCODE_INTERVAL_MAX_S 60.0
 /* Fractions arrive as decimal text: 0.7 + 0.3 may come out a hair above 1. */
 #define GEOMETRY_SLACK 1e-9
 
@@ -29,6 +32,12 @@ static const char *const record_names[] = {
   [VIGIL_RECORD_OFF] = "off",
   [VIGIL_RECORD_EVENTS] = "events",
   [VIGIL_RECORD_CONTINUOUS] = "continuous",
+};
+
+static const char *const stream_names[] = {
+  [VIGIL_STREAM_MAIN] = "main",
+  [VIGIL_STREAM_SUB] = "sub",
+  [VIGIL_STREAM_BOTH] = "both",
 };
 
 static const char *const transport_names[] = {
@@ -42,6 +51,13 @@ vigil_record_mode_to_string(VigilRecordMode mode)
 {
   g_return_val_if_fail((guint)mode < G_N_ELEMENTS(record_names), NULL);
   return record_names[mode];
+}
+
+const char *
+vigil_stream_choice_to_string(VigilStreamChoice choice)
+{
+  g_return_val_if_fail((guint)choice < G_N_ELEMENTS(stream_names), NULL);
+  return stream_names[choice];
 }
 
 const char *
@@ -77,6 +93,9 @@ vigil_camera_config_new(void)
   VigilCameraConfig *cfg = g_new0(VigilCameraConfig, 1);
   cfg->enabled = TRUE;
   cfg->rtsp_transport = VIGIL_TRANSPORT_TCP;
+  cfg->record_stream = VIGIL_STREAM_MAIN;
+  cfg->barcode_stream = VIGIL_STREAM_MAIN;
+  cfg->barcode_interval_s = DEFAULT_BARCODE_INTERVAL_S;
   cfg->record = VIGIL_RECORD_EVENTS;
   cfg->pre_roll_s = 5;
   cfg->post_roll_s = 30;
@@ -95,17 +114,26 @@ vigil_camera_config_new(void)
 
 /* Frees what @cfg owns, not @cfg itself. */
 static void
+clear_secret(gchar **secret)
+{
+  if (*secret != NULL) {
+    /* Not a guarantee (copies exist elsewhere) but no reason to leave it. */
+    memset(*secret, 0, strlen(*secret));
+    g_clear_pointer(secret, g_free);
+  }
+}
+
+static void
 config_clear(VigilCameraConfig *cfg)
 {
   g_clear_pointer(&cfg->id, g_free);
   g_clear_pointer(&cfg->name, g_free);
   g_clear_pointer(&cfg->source, g_free);
   g_clear_pointer(&cfg->username, g_free);
-  if (cfg->password != NULL) {
-    /* Not a guarantee (copies exist elsewhere) but no reason to leave it. */
-    memset(cfg->password, 0, strlen(cfg->password));
-    g_clear_pointer(&cfg->password, g_free);
-  }
+  clear_secret(&cfg->password);
+  g_clear_pointer(&cfg->sub_source, g_free);
+  g_clear_pointer(&cfg->sub_username, g_free);
+  clear_secret(&cfg->sub_password);
   g_clear_pointer(&cfg->motion.zones, g_ptr_array_unref);
   g_clear_pointer(&cfg->detect.classes, g_strfreev);
   g_clear_pointer(&cfg->detect.record_on, g_strfreev);
@@ -132,6 +160,9 @@ vigil_camera_config_copy(const VigilCameraConfig *cfg)
   copy->source = g_strdup(cfg->source);
   copy->username = g_strdup(cfg->username);
   copy->password = g_strdup(cfg->password);
+  copy->sub_source = g_strdup(cfg->sub_source);
+  copy->sub_username = g_strdup(cfg->sub_username);
+  copy->sub_password = g_strdup(cfg->sub_password);
   copy->motion.zones = cfg->motion.zones != NULL
                          ? g_ptr_array_copy(cfg->motion.zones, zone_copy, NULL)
                          : g_ptr_array_new();
@@ -492,33 +523,60 @@ apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error
   return TRUE;
 }
 
+/* "source" and "sub_source" (@slot, the value before this request: @orig). */
 static gboolean
-apply_source(VigilCameraConfig *work, JsonNode *node, const ApplyState *st,
+apply_source(JsonNode *node, const char *field, const char *orig, gchar **slot,
              GError **error)
 {
   const char *text = NULL;
-  if (!read_string(node, "source", &text, error))
+  if (!read_string(node, field, &text, error))
     return FALSE;
 
   /* GET masks inline credentials; a client that sends the object back
    * unchanged must not overwrite the real URL with the masked one. */
-  if (st->orig->source != NULL) {
-    g_autofree gchar *masked = vigil_source_mask(st->orig->source);
+  if (orig != NULL) {
+    g_autofree gchar *masked = vigil_source_mask(orig);
     if (strcmp(text, masked) == 0) {
-      g_free(work->source);
-      work->source = g_strdup(st->orig->source);
+      g_free(*slot);
+      *slot = g_strdup(orig);
       return TRUE;
     }
   }
 
   g_autoptr(GError) local = NULL;
   if (!vigil_source_parse(text, NULL, &local)) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"source\": %s",
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"%s\": %s", field,
                 local->message);
     return FALSE;
   }
-  g_free(work->source);
-  work->source = g_strdup(text);
+  g_free(*slot);
+  *slot = g_strdup(text);
+  return TRUE;
+}
+
+static gboolean
+apply_stream_choice(JsonNode *node, const char *field, guint n_choices,
+                    VigilStreamChoice *out, GError **error)
+{
+  int v;
+  if (!read_enum(node, field, stream_names, n_choices, &v, error))
+    return FALSE;
+  *out = (VigilStreamChoice)v;
+  return TRUE;
+}
+
+static gboolean
+apply_barcode_interval(JsonNode *node, double *out, GError **error)
+{
+  double value = NAN;
+  if (node_is(node, G_TYPE_INT64))
+    value = (double)json_node_get_int(node);
+  else if (node_is(node, G_TYPE_DOUBLE))
+    value = json_node_get_double(node);
+  if (!isfinite(value) || value < BARCODE_INTERVAL_MIN_S || value > BARCODE_INTERVAL_MAX_S)
+    return field_error(error, "barcode_interval_s", "must be a number between %g and %g",
+                       BARCODE_INTERVAL_MIN_S, BARCODE_INTERVAL_MAX_S);
+  *out = value;
   return TRUE;
 }
 
@@ -562,8 +620,25 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
     return read_bool(value, "enabled", &work->enabled, error);
   if (strcmp(member, "source") == 0) {
     st->seen_source = TRUE;
-    return apply_source(work, value, st, error);
+    return apply_source(value, "source", st->orig->source, &work->source, error);
   }
+  if (strcmp(member, "sub_source") == 0) {
+    if (JSON_NODE_HOLDS_NULL(value)) {
+      g_clear_pointer(&work->sub_source, g_free);
+      return TRUE;
+    }
+    return apply_source(value, "sub_source", st->orig->sub_source, &work->sub_source, error);
+  }
+  if (strcmp(member, "sub_username") == 0)
+    return apply_credential(value, "sub_username", &work->sub_username, error);
+  if (strcmp(member, "sub_password") == 0)
+    return apply_credential(value, "sub_password", &work->sub_password, error);
+  if (strcmp(member, "record_stream") == 0)
+    return apply_stream_choice(value, "record_stream", 3, &work->record_stream, error);
+  if (strcmp(member, "barcode_stream") == 0)
+    return apply_stream_choice(value, "barcode_stream", 2, &work->barcode_stream, error);
+  if (strcmp(member, "barcode_interval_s") == 0)
+    return apply_barcode_interval(value, &work->barcode_interval_s, error);
   if (strcmp(member, "username") == 0)
     return apply_credential(value, "username", &work->username, error);
   if (strcmp(member, "password") == 0)
@@ -595,7 +670,8 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
     return apply_detect(work, value, error);
   if (strcmp(member, "barcodes") == 0)
     return read_bool(value, "barcodes", &work->barcodes, error);
-  if (strcmp(member, "status") == 0 || strcmp(member, "password_set") == 0)
+  if (strcmp(member, "status") == 0 || strcmp(member, "password_set") == 0 ||
+      strcmp(member, "sub_password_set") == 0)
     return field_error(error, member, "is read-only");
   return unknown_field(error, "", member);
 }
@@ -678,7 +754,15 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   json_builder_set_member_name(b, "password_set");
   json_builder_add_boolean_value(b, cfg->password != NULL);
   vigil_json_add_string_or_null(b, "rtsp_transport", vigil_rtsp_transport_to_string(cfg->rtsp_transport));
+  g_autofree gchar *sub_source =
+    cfg->sub_source != NULL ? vigil_source_mask(cfg->sub_source) : NULL;
+  vigil_json_add_string_or_null(b, "sub_source", sub_source);
+  vigil_json_add_string_or_null(b, "sub_username", cfg->sub_username);
+  json_builder_set_member_name(b, "sub_password_set");
+  json_builder_add_boolean_value(b, cfg->sub_password != NULL);
   vigil_json_add_string_or_null(b, "record", vigil_record_mode_to_string(cfg->record));
+  vigil_json_add_string_or_null(b, "record_stream",
+                                vigil_stream_choice_to_string(cfg->record_stream));
   json_builder_set_member_name(b, "pre_roll_s");
   json_builder_add_int_value(b, cfg->pre_roll_s);
   json_builder_set_member_name(b, "post_roll_s");
@@ -727,6 +811,10 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
 
   json_builder_set_member_name(b, "barcodes");
   json_builder_add_boolean_value(b, cfg->barcodes);
+  vigil_json_add_string_or_null(b, "barcode_stream",
+                                vigil_stream_choice_to_string(cfg->barcode_stream));
+  json_builder_set_member_name(b, "barcode_interval_s");
+  json_builder_add_double_value(b, cfg->barcode_interval_s);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -737,5 +825,29 @@ vigil_camera_config_source_changed(const VigilCameraConfig *a, const VigilCamera
   g_return_val_if_fail(a != NULL && b != NULL, TRUE);
   return g_strcmp0(a->source, b->source) != 0 || g_strcmp0(a->username, b->username) != 0 ||
          g_strcmp0(a->password, b->password) != 0 ||
+         a->rtsp_transport != b->rtsp_transport || !a->enabled != !b->enabled;
+}
+
+const char *
+vigil_camera_config_sub_username(const VigilCameraConfig *cfg)
+{
+  return cfg->sub_username != NULL ? cfg->sub_username : cfg->username;
+}
+
+const char *
+vigil_camera_config_sub_password(const VigilCameraConfig *cfg)
+{
+  return cfg->sub_password != NULL ? cfg->sub_password : cfg->password;
+}
+
+gboolean
+vigil_camera_config_sub_changed(const VigilCameraConfig *a, const VigilCameraConfig *b)
+{
+  g_return_val_if_fail(a != NULL && b != NULL, TRUE);
+  return g_strcmp0(a->sub_source, b->sub_source) != 0 ||
+         g_strcmp0(vigil_camera_config_sub_username(a), vigil_camera_config_sub_username(b)) !=
+           0 ||
+         g_strcmp0(vigil_camera_config_sub_password(a), vigil_camera_config_sub_password(b)) !=
+           0 ||
          a->rtsp_transport != b->rtsp_transport || !a->enabled != !b->enabled;
 }

@@ -19,6 +19,13 @@ typedef enum {
   VIGIL_TRANSPORT_AUTO,
 } VigilRtspTransport;
 
+/* Which of a camera's streams (docs/streams.md). */
+typedef enum {
+  VIGIL_STREAM_MAIN,
+  VIGIL_STREAM_SUB,
+  VIGIL_STREAM_BOTH, /* record_stream only */
+} VigilStreamChoice;
+
 typedef struct {
   gchar *name;
   double x, y, w, h; /* fractions of the frame, 0-1, x+w <= 1, y+h <= 1 */
@@ -33,6 +40,14 @@ typedef struct {
   gchar *username; /* NULL when unset */
   gchar *password; /* NULL when unset; write-only in the API */
   VigilRtspTransport rtsp_transport;
+  /* The camera's small second stream (docs/streams.md); NULL when none.
+   * sub_username/sub_password NULL: the main stream's are used. */
+  gchar *sub_source;
+  gchar *sub_username;
+  gchar *sub_password; /* write-only in the API */
+  VigilStreamChoice record_stream;  /* main, sub or both */
+  VigilStreamChoice barcode_stream; /* main or sub */
+  double barcode_interval_s;
   VigilRecordMode record;
   int pre_roll_s;
   int post_roll_s;
@@ -52,7 +67,8 @@ typedef struct {
   gboolean barcodes;
 } VigilCameraConfig;
 
-/* Defaults: enabled, tcp, record "events", pre_roll 5, post_roll 30,
+/* Defaults: enabled, tcp, no sub stream, record_stream and barcode_stream
+ * "main", barcode_interval_s 2, record "events", pre_roll 5, post_roll 30,
  * retain 30 days, motion on at 0.08 with no zones, detect off with classes
  * person/dog/cat, min_score 0.5, interval 15, record_on empty, barcodes off. */
 VigilCameraConfig *vigil_camera_config_new(void);
@@ -65,7 +81,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilCameraConfig, vigil_camera_config_free)
  * "source" are required; otherwise (PATCH) "id" may only repeat the current id.
  * Unknown members, wrong types, out-of-range numbers, bad slugs and bad source
  * URLs fail with VIGIL_ERROR_INVALID naming the field; @cfg is then left
- * unchanged. "status" and "password_set" are rejected as read-only.
+ * unchanged. "status", "password_set" and "sub_password_set" are rejected
+ * as read-only. A null "sub_source", "sub_username" or "sub_password" clears
+ * it.
  * A null "username"/"password" clears it. */
 gboolean vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node,
                                         gboolean creating, GError **error);
@@ -79,7 +97,17 @@ JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg);
 gboolean vigil_camera_config_source_changed(const VigilCameraConfig *a,
                                             const VigilCameraConfig *b);
 
+/* The same for the sub stream: its URL or credentials (or the main ones it
+ * borrows), the transport, or enabled changed. */
+gboolean vigil_camera_config_sub_changed(const VigilCameraConfig *a,
+                                         const VigilCameraConfig *b);
+
+/* The credentials the sub stream uses: its own, else the main stream's. */
+const char *vigil_camera_config_sub_username(const VigilCameraConfig *cfg);
+const char *vigil_camera_config_sub_password(const VigilCameraConfig *cfg);
+
 const char *vigil_record_mode_to_string(VigilRecordMode mode);
+const char *vigil_stream_choice_to_string(VigilStreamChoice choice);
 const char *vigil_rtsp_transport_to_string(VigilRtspTransport transport);
 
 G_END_DECLS

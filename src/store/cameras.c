@@ -1,5 +1,5 @@
-/* Cameras: the API's camera object as JSON (without the password) plus the
- * password in its own column, kept in the order they were added. */
+/* Cameras: the API's camera object as JSON (without the passwords) plus the
+ * passwords (main and sub stream) in their own columns, kept in the order they were added. */
 #define G_LOG_DOMAIN "vigil-store"
 
 #include <json-glib/json-glib.h>
@@ -32,6 +32,7 @@ config_to_column(const VigilCameraConfig *cfg, GError **error)
     /* "password" never appears in to_json; dropping it here as well means a
      * change there could not put the secret into the JSON column. */
     if (g_str_equal(member, "password_set") || g_str_equal(member, "password") ||
+        g_str_equal(member, "sub_password_set") || g_str_equal(member, "sub_password") ||
         g_str_equal(member, "status"))
       continue;
     json_object_set_member(object, member, json_node_copy(value));
@@ -42,7 +43,8 @@ config_to_column(const VigilCameraConfig *cfg, GError **error)
 
 /* Rebuilds a camera from its row; NULL with @error naming what is wrong. */
 static VigilCameraConfig *
-config_from_row(const char *id, const char *json, const char *password, GError **error)
+config_from_row(const char *id, const char *json, const char *password,
+                const char *sub_password, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
@@ -65,6 +67,8 @@ config_from_row(const char *id, const char *json, const char *password, GError *
   }
   g_free(cfg->password);
   cfg->password = g_strdup(password);
+  g_free(cfg->sub_password);
+  cfg->sub_password = g_strdup(sub_password);
   return g_steal_pointer(&cfg);
 }
 
@@ -78,7 +82,8 @@ vigil_store_list_cameras(VigilStore *store, GError **error)
   g_return_val_if_fail(store != NULL, NULL);
 
   stmt = vigil_store_prepare(store,
-                             "SELECT id, config, password FROM cameras ORDER BY position, id",
+                             "SELECT id, config, password, sub_password FROM cameras"
+                             " ORDER BY position, id",
                              error);
   if (!stmt)
     return NULL;
@@ -88,6 +93,7 @@ vigil_store_list_cameras(VigilStore *store, GError **error)
     const char *id = (const char *)sqlite3_column_text(stmt, 0);
     const char *json = (const char *)sqlite3_column_text(stmt, 1);
     const char *password = (const char *)sqlite3_column_text(stmt, 2);
+    const char *sub_password = (const char *)sqlite3_column_text(stmt, 3);
     g_autoptr(GError) row_error = NULL;
     VigilCameraConfig *cfg;
 
@@ -98,7 +104,7 @@ vigil_store_list_cameras(VigilStore *store, GError **error)
     /* One damaged row must not take every other camera down with it. The
      * message names the camera, never its password (nor does the config
      * JSON hold one). */
-    cfg = config_from_row(id, json, password, &row_error);
+    cfg = config_from_row(id, json, password, sub_password, &row_error);
     if (!cfg) {
       g_warning("skipping camera \"%s\": stored configuration is unreadable: %s", id,
                 row_error->message);
@@ -131,12 +137,14 @@ vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg, GErro
    * WAL mode a concurrent writer makes this fail with SQLITE_BUSY instead. */
   stmt = vigil_store_prepare(
       store,
-      "INSERT INTO cameras (id, position, config, password, created_us, updated_us)"
-      " VALUES (?1, (SELECT COALESCE(MAX(position), 0) + 1 FROM cameras), ?2, ?3, ?4, ?4)",
+      "INSERT INTO cameras (id, position, config, password, created_us, updated_us,"
+      " sub_password)"
+      " VALUES (?1, (SELECT COALESCE(MAX(position), 0) + 1 FROM cameras), ?2, ?3, ?4, ?4, ?5)",
       error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, cfg->id, error) ||
       !vigil_store_bind_text(store, stmt, 2, json, error) ||
-      !vigil_store_bind_text(store, stmt, 3, cfg->password, error))
+      !vigil_store_bind_text(store, stmt, 3, cfg->password, error) ||
+      !vigil_store_bind_text(store, stmt, 5, cfg->sub_password, error))
     return FALSE;
   if (sqlite3_bind_int64(stmt, 4, g_get_real_time()) != SQLITE_OK) {
     vigil_store_set_error(store, error, "saving a camera");
@@ -170,12 +178,13 @@ vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg, GErro
     return FALSE;
 
   stmt = vigil_store_prepare(store,
-                             "UPDATE cameras SET config = ?2, password = ?3, updated_us = ?4"
-                             " WHERE id = ?1",
+                             "UPDATE cameras SET config = ?2, password = ?3, updated_us = ?4,"
+                             " sub_password = ?5 WHERE id = ?1",
                              error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, cfg->id, error) ||
       !vigil_store_bind_text(store, stmt, 2, json, error) ||
-      !vigil_store_bind_text(store, stmt, 3, cfg->password, error))
+      !vigil_store_bind_text(store, stmt, 3, cfg->password, error) ||
+      !vigil_store_bind_text(store, stmt, 5, cfg->sub_password, error))
     return FALSE;
   if (sqlite3_bind_int64(stmt, 4, g_get_real_time()) != SQLITE_OK ||
       sqlite3_step(stmt) != SQLITE_DONE) {

@@ -109,6 +109,9 @@ static const char *const migrations[] = {
   "  body TEXT NOT NULL,"
   "  created_us INTEGER NOT NULL,"
   "  updated_us INTEGER NOT NULL);",
+  /* 7: a camera's sub stream may have its own password (docs/streams.md),
+   * kept out of the JSON like the main one. */
+  "ALTER TABLE cameras ADD COLUMN sub_password TEXT;",
 };
 
 int

@@ -47,7 +47,9 @@ make_full(void)
                       "   {\"name\": \"gate\", \"x\": 0.5, \"y\": 0, \"w\": 0.5, \"h\": 1}]},"
                       " \"detect\": {\"enabled\": true, \"classes\": [\"person\", \"traffic light\"],"
                       "   \"min_score\": 0.6, \"interval_s\": 20, \"record_on\": [\"person\"]},"
-                      " \"barcodes\": true}",
+                      " \"barcodes\": true, \"sub_source\": \"rtsp://192.0.2.10:554/stream2\","
+                      " \"sub_password\": \"sub-secret-7\", \"record_stream\": \"both\","
+                      " \"barcode_stream\": \"sub\", \"barcode_interval_s\": 1.5}",
                       TRUE, &error);
   g_assert_no_error(error);
   g_assert_true(ok);
@@ -596,9 +598,11 @@ test_to_json_shape(void)
 
   /* SPEC's camera object, in order, without "status". */
   static const char *const top[] = {"id", "name", "enabled", "source", "username",
-                                    "password_set", "rtsp_transport", "record", "pre_roll_s",
-                                    "post_roll_s", "retain_days", "motion", "detect",
-                                    "barcodes"};
+                                    "password_set", "rtsp_transport", "sub_source",
+                                    "sub_username", "sub_password_set", "record",
+                                    "record_stream", "pre_roll_s", "post_roll_s",
+                                    "retain_days", "motion", "detect", "barcodes",
+                                    "barcode_stream", "barcode_interval_s"};
   GList *members = json_object_get_members(obj);
   g_assert_cmpuint(g_list_length(members), ==, G_N_ELEMENTS(top));
   guint i = 0;
@@ -685,11 +689,13 @@ test_round_trip(void)
   g_autofree gchar *first = json_to_string(node, FALSE);
 
   json_object_remove_member(json_node_get_object(node), "password_set");
+  json_object_remove_member(json_node_get_object(node), "sub_password_set");
   g_autoptr(VigilCameraConfig) copy = vigil_camera_config_new();
   g_autoptr(GError) error = NULL;
   g_assert_true(vigil_camera_config_apply_json(copy, node, TRUE, &error));
   g_assert_no_error(error);
   g_assert_null(copy->password); /* never left the server */
+  g_assert_null(copy->sub_password);
 
   g_autofree gchar *second = to_string(copy);
   /* Same object except password_set. */
@@ -697,15 +703,19 @@ test_round_trip(void)
   g_autoptr(JsonNode) b = parse(second);
   json_object_remove_member(json_node_get_object(a), "password_set");
   json_object_remove_member(json_node_get_object(b), "password_set");
+  json_object_remove_member(json_node_get_object(a), "sub_password_set");
+  json_object_remove_member(json_node_get_object(b), "sub_password_set");
   g_assert_true(json_node_equal(a, b));
 
   /* And as a PATCH of itself it changes nothing. */
   g_autoptr(JsonNode) again = vigil_camera_config_to_json(cfg);
   json_object_remove_member(json_node_get_object(again), "password_set");
+  json_object_remove_member(json_node_get_object(again), "sub_password_set");
   g_assert_true(vigil_camera_config_apply_json(cfg, again, FALSE, &error));
   g_autofree gchar *third = to_string(cfg);
   g_assert_cmpstr(third, ==, first);
   g_assert_cmpstr(cfg->password, ==, "hunter2-secret");
+  g_assert_cmpstr(cfg->sub_password, ==, "sub-secret-7");
 
   /* The copy function is deep and faithful. */
   g_autoptr(VigilCameraConfig) dup = vigil_camera_config_copy(cfg);
@@ -754,6 +764,92 @@ test_source_changed(void)
   }
 }
 
+/* docs/streams.md: the sub stream's fields, their checks, and what they
+ * restart. */
+static void
+test_sub_stream(void)
+{
+  g_autoptr(VigilCameraConfig) fresh = vigil_camera_config_new();
+  g_assert_null(fresh->sub_source);
+  g_assert_cmpint(fresh->record_stream, ==, VIGIL_STREAM_MAIN);
+  g_assert_cmpint(fresh->barcode_stream, ==, VIGIL_STREAM_MAIN);
+  g_assert_cmpfloat(fresh->barcode_interval_s, ==, 2.0);
+
+  g_autoptr(VigilCameraConfig) cfg = make_full();
+  g_assert_cmpstr(cfg->sub_source, ==, "rtsp://192.0.2.10:554/stream2");
+  g_assert_cmpint(cfg->record_stream, ==, VIGIL_STREAM_BOTH);
+  g_assert_cmpint(cfg->barcode_stream, ==, VIGIL_STREAM_SUB);
+  g_assert_cmpfloat(cfg->barcode_interval_s, ==, 1.5);
+  /* Credentials: the sub stream's own, else the main stream's. */
+  g_assert_cmpstr(vigil_camera_config_sub_username(cfg), ==, "viewer");
+  g_assert_cmpstr(vigil_camera_config_sub_password(cfg), ==, "sub-secret-7");
+
+  g_autofree gchar *text = to_string(cfg);
+  g_assert_null(strstr(text, "sub-secret-7"));
+  g_autoptr(JsonNode) node = parse(text);
+  JsonObject *obj = json_node_get_object(node);
+  g_assert_true(json_object_get_boolean_member(obj, "sub_password_set"));
+  g_assert_true(json_object_get_null_member(obj, "sub_username"));
+  g_assert_cmpstr(json_object_get_string_member(obj, "record_stream"), ==, "both");
+
+  static const struct {
+    const char *body, *message;
+  } bad[] = {
+    {"{\"sub_source\": \"ftp://x/y\"}", "field \"sub_source\""},
+    {"{\"sub_source\": 5}", "field \"sub_source\" must be a string"},
+    {"{\"sub_source\": \"\"}", "field \"sub_source\""},
+    {"{\"sub_username\": 5}", "field \"sub_username\""},
+    {"{\"sub_password_set\": true}", "field \"sub_password_set\" is read-only"},
+    {"{\"record_stream\": \"all\"}", "field \"record_stream\" must be one of main, sub, both"},
+    {"{\"barcode_stream\": \"both\"}", "field \"barcode_stream\" must be one of main, sub"},
+    {"{\"barcode_interval_s\": 0.1}", "field \"barcode_interval_s\" must be a number"},
+    {"{\"barcode_interval_s\": 61}", "field \"barcode_interval_s\""},
+    {"{\"barcode_interval_s\": \"2\"}", "field \"barcode_interval_s\""},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) error = NULL;
+    g_test_message("patch %s", bad[i].body);
+    g_assert_false(apply(cfg, bad[i].body, FALSE, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, bad[i].message));
+  }
+  g_assert_cmpstr(cfg->sub_source, ==, "rtsp://192.0.2.10:554/stream2");
+
+  /* Masked inline credentials round-trip as for "source". */
+  g_autoptr(GError) error = NULL;
+  g_assert_true(apply(cfg, "{\"sub_source\": \"rtsp://u:Sub-Url-3@192.0.2.10/sub\"}", FALSE,
+                      &error));
+  g_autofree gchar *masked = to_string(cfg);
+  g_assert_null(strstr(masked, "Sub-Url-3"));
+  g_assert_true(apply(cfg, "{\"sub_source\": \"rtsp://u:***@192.0.2.10/sub\"}", FALSE, &error));
+  g_assert_cmpstr(cfg->sub_source, ==, "rtsp://u:Sub-Url-3@192.0.2.10/sub");
+
+  /* What reconnects which stream. */
+  static const struct {
+    const char *patch;
+    gboolean main, sub;
+  } cases[] = {
+    {"{\"record_stream\": \"sub\", \"barcode_interval_s\": 3}", FALSE, FALSE},
+    {"{\"sub_source\": null}", FALSE, TRUE},
+    {"{\"sub_source\": \"rtsp://192.0.2.10:554/other\"}", FALSE, TRUE},
+    {"{\"sub_password\": null}", FALSE, TRUE},
+    {"{\"sub_username\": \"viewer\"}", FALSE, FALSE}, /* the same as borrowed */
+    {"{\"sub_username\": \"other\"}", FALSE, TRUE},
+    {"{\"username\": \"other\"}", TRUE, TRUE}, /* borrowed by the sub stream */
+    {"{\"password\": \"hunter3-secret\"}", TRUE, FALSE}, /* it has its own */
+    {"{\"rtsp_transport\": \"tcp\"}", TRUE, TRUE},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(VigilCameraConfig) a = make_full();
+    g_autoptr(VigilCameraConfig) b = vigil_camera_config_copy(a);
+    g_test_message("patch %s", cases[i].patch);
+    g_assert_true(apply(b, cases[i].patch, FALSE, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(vigil_camera_config_source_changed(a, b), ==, cases[i].main);
+    g_assert_cmpint(vigil_camera_config_sub_changed(a, b), ==, cases[i].sub);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -772,5 +868,6 @@ main(int argc, char **argv)
   g_test_add_func("/config/to-json-shape", test_to_json_shape);
   g_test_add_func("/config/round-trip", test_round_trip);
   g_test_add_func("/config/source-changed", test_source_changed);
+  g_test_add_func("/config/sub-stream", test_sub_stream);
   return g_test_run();
 }

@@ -497,7 +497,8 @@ test_camera_password(Fixture *f, gconstpointer data)
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
   g_autoptr(VigilCameraConfig) cam = camera_from_json(
       "{\"id\": \"gate\", \"name\": \"Gate\", \"source\": \"" SOURCE "\","
-      " \"username\": \"viewer\", \"password\": \"Pa55-w0rd'\\\"x\"}");
+      " \"username\": \"viewer\", \"password\": \"Pa55-w0rd'\\\"x\","
+      " \"sub_source\": \"" SOURCE "\", \"sub_password\": \"Sub-5ecret\"}");
   g_autoptr(GPtrArray) cameras = NULL;
   g_autofree gchar *column = NULL;
   g_autofree gchar *stored_password = NULL;
@@ -515,6 +516,7 @@ test_camera_password(Fixture *f, gconstpointer data)
   g_assert_nonnull(loaded);
   g_assert_cmpstr(loaded->password, ==, "Pa55-w0rd'\"x");
   g_assert_cmpstr(loaded->username, ==, "viewer");
+  g_assert_cmpstr(loaded->sub_password, ==, "Sub-5ecret");
   g_clear_pointer(&cameras, g_ptr_array_unref);
 
   raw = raw_open(f->path);
@@ -523,8 +525,12 @@ test_camera_password(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(column, "\"viewer\""));
   g_assert_null(strstr(column, "Pa55"));
   g_assert_null(strstr(column, "password"));
+  g_assert_null(strstr(column, "5ecret"));
   stored_password = raw_text(raw, "SELECT password FROM cameras WHERE id = ?1", "gate");
   g_assert_cmpstr(stored_password, ==, "Pa55-w0rd'\"x");
+  g_clear_pointer(&stored_password, g_free);
+  stored_password = raw_text(raw, "SELECT sub_password FROM cameras WHERE id = ?1", "gate");
+  g_assert_cmpstr(stored_password, ==, "Sub-5ecret");
   g_clear_pointer(&stored_password, g_free);
 
   /* Clearing the password clears the column. */
@@ -616,7 +622,7 @@ test_corrupt_rows_skipped(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
 
   raw = raw_open(f->path);
-  raw_exec(raw, "INSERT INTO cameras VALUES"
+  raw_exec(raw, "INSERT INTO cameras (id, position, config, password, created_us, updated_us) VALUES"
                 " ('bad-json', 10, '{\"id\": \"bad-json\", \"name\":', 'hunter2-secret', 1, 1),"
                 " ('bad-member', 11, '{\"id\": \"bad-member\", \"name\": \"B\","
                 "   \"source\": \"" SOURCE "\", \"password_set\": true}', 'hunter2-secret', 1, 1),"
