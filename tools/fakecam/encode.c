@@ -254,7 +254,14 @@ VigilClip *vigil_clip_encode_video(const VigilScene *scene, const VigilEncodePar
 
   GstVideoInfo info;
   gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, params->width, params->height);
+  GST_VIDEO_INFO_FPS_N(&info) = params->fps;
+  GST_VIDEO_INFO_FPS_D(&info) = 1;
   g_autoptr(VigilSceneRender) render = vigil_scene_render_new(scene, &info, error);
+  /* A scene with a loop of its own (demo) ignores --loop. */
+  VigilEncodeParams scene_params = *params;
+  if (scene->loop_seconds > 0)
+    scene_params.loop_seconds = scene->loop_seconds;
+  params = &scene_params;
   if (!render)
     return NULL;
 
