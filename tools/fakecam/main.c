@@ -117,7 +117,9 @@ int main(int argc, char **argv)
       {"cameras", 0, 0, G_OPTION_ARG_INT, &o.cameras, "Number of cameras /cam1../camN (default 1)",
        "N"},
       {"size", 0, 0, G_OPTION_ARG_STRING, &o.size, "Frame size (default 1280x720)", "WxH"},
-      {"sub-size", 0, 0, G_OPTION_ARG_STRING, &o.sub_size, "Sub stream frame size (default 640x360)",
+      {"sub-size", 0, 0, G_OPTION_ARG_STRING, &o.sub_size,
+       "Sub stream frame size (default 640x360, half the main size when that is "
+       "smaller)",
        "WxH"},
       {"sub-bitrate", 0, 0, G_OPTION_ARG_INT, &o.sub_bitrate,
        "Sub stream constant bitrate (default 512)", "KBPS"},
@@ -174,9 +176,12 @@ int main(int argc, char **argv)
     usage_error("--size must look like 1280x720, not '%s'", o.size);
   if (!size_ok(params.width, params.height))
     usage_error("--size must be even, from 64x64 to 7680x4320");
+  /* A sub stream is the small one: 640x360, or half the main size when the
+   * main stream is not bigger than that. */
   VigilEncodeParams sub_params = params;
-  sub_params.width = 640;
-  sub_params.height = 360;
+  gboolean small_main = params.width <= 640 || params.height <= 360;
+  sub_params.width = small_main ? MAX(64, (params.width / 2) & ~1) : 640;
+  sub_params.height = small_main ? MAX(64, (params.height / 2) & ~1) : 360;
   if (o.sub_size && !parse_size(o.sub_size, &sub_params.width, &sub_params.height))
     usage_error("--sub-size must look like 640x360, not '%s'", o.sub_size);
   if (!size_ok(sub_params.width, sub_params.height))
@@ -280,8 +285,8 @@ int main(int argc, char **argv)
       const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
       printf("vigil-fakecam: serving %s://%s%s%s:%d/cam%d%s (%s, %s, %dx%d@%d)\n",
              o.tls ? "rtsps" : "rtsp", ipv6 ? "[" : "", address, ipv6 ? "]" : "",
-             vigil_server_get_port(server), n, sub ? "_sub" : "", scene->spec, codec_name,
-             p->width, p->height, p->fps);
+             vigil_server_get_port(server), n, sub ? "_sub" : "", scene->spec, codec_name, p->width,
+             p->height, p->fps);
     }
   }
   fflush(stdout);

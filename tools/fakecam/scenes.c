@@ -206,10 +206,9 @@ static GstBuffer *grab_frame(const char *launch, const char *location, GstVideoI
     g_object_set(src, "location", location, NULL);
   }
   /* No framerate: a decoded photo has 0/1 and would not negotiate. */
-  g_autoptr(GstCaps) caps =
-      gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "height", G_TYPE_INT,
-                          GST_VIDEO_INFO_HEIGHT(info), "pixel-aspect-ratio", GST_TYPE_FRACTION,
-                          1, 1, NULL);
+  g_autoptr(GstCaps) caps = gst_caps_new_simple(
+      "video/x-raw", "format", G_TYPE_STRING, "I420", "height", G_TYPE_INT,
+      GST_VIDEO_INFO_HEIGHT(info), "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
   if (GST_VIDEO_INFO_WIDTH(info) > 0)
     gst_caps_set_simple(caps, "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH(info), NULL);
   g_autoptr(GstElement) filter = gst_bin_get_by_name(GST_BIN(pipeline), "caps");
@@ -237,8 +236,8 @@ static GstBuffer *grab_frame(const char *launch, const char *location, GstVideoI
     gst_video_info_set_format(info, GST_VIDEO_FORMAT_I420, GST_VIDEO_INFO_WIDTH(&src_info),
                               GST_VIDEO_INFO_HEIGHT(&src_info));
   GstBuffer *out = new_frame(info);
-  ok = ok &&
-       gst_video_frame_map(&src_frame, &src_info, gst_sample_get_buffer(sample), GST_MAP_READ);
+  ok =
+      ok && gst_video_frame_map(&src_frame, &src_info, gst_sample_get_buffer(sample), GST_MAP_READ);
   if (ok) {
     gst_video_frame_map(&dst_frame, info, out, GST_MAP_WRITE);
     /* Copying plane by plane drops any row padding the decoder used. */
@@ -307,8 +306,7 @@ static GstBuffer *draw_qr_card(const char *text, int px, GstVideoInfo *info, GEr
   for (int my = 0; my < qr->width; my++)
     for (int mx = 0; mx < qr->width; mx++)
       if (qr->data[my * qr->width + mx] & 1)
-        fill_rect(&f, (mx + 4) * px, (my + 4) * px, px, px, LUMA_BLACK, CHROMA_GREY,
-                  CHROMA_GREY);
+        fill_rect(&f, (mx + 4) * px, (my + 4) * px, px, px, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
   gst_video_frame_unmap(&f);
   QRcode_free(qr);
   return buf;
@@ -447,6 +445,8 @@ static void draw_demo(VigilSceneRender *r, GstVideoFrame *f, double t)
  * 720p, 4 at 360p, both easy to read) and the photo, 60 % of the height. */
 static gboolean demo_prepare(VigilSceneRender *r, GError **error)
 {
+  /* Its timeline is in seconds: it needs the frame rate. */
+  g_return_val_if_fail(GST_VIDEO_INFO_FPS_N(&r->info) > 0, FALSE);
   int h = GST_VIDEO_INFO_HEIGHT(&r->info);
   r->background = draw_room(&r->info);
   r->qr = draw_qr_card(DEMO_QR_TEXT, MAX(2, h / 90), &r->qr_info, error);
@@ -559,10 +559,7 @@ GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, gu
   case VIGIL_SCENE_DEMO: {
     /* The loop covers whole GOPs, a little more than DEMO_LOOP_SECONDS: the
      * rest is still room. */
-    double fps = GST_VIDEO_INFO_FPS_D(&render->info)
-                     ? (double)GST_VIDEO_INFO_FPS_N(&render->info) /
-                           GST_VIDEO_INFO_FPS_D(&render->info)
-                     : 30.0;
+    double fps = GST_VIDEO_INFO_FPS_N(&render->info) / (double)GST_VIDEO_INFO_FPS_D(&render->info);
     draw_demo(render, &f, intro ? 0.0 : index / fps);
     break;
   }

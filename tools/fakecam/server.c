@@ -132,16 +132,16 @@ static void feed_seek(Feed *feed, GstClockTime pos, GstClockTime now)
 
   /* Every part starts with a keyframe, so there is one at or before t. */
   guint index = part->len - 1;
-  while (index > 0 && (GST_BUFFER_PTS(g_ptr_array_index(part, index)) > t ||
-                       !is_keyframe(part, index)))
+  while (index > 0 &&
+         (GST_BUFFER_PTS(g_ptr_array_index(part, index)) > t || !is_keyframe(part, index)))
     index--;
   GstClockTime key_ts = GST_BUFFER_PTS(g_ptr_array_index(part, index));
 
   guint next = index + 1;
   while (next < part->len && !is_keyframe(part, next))
     next++;
-  GstClockTime next_ts = next < part->len ? GST_BUFFER_PTS(g_ptr_array_index(part, next))
-                                          : part_duration;
+  GstClockTime next_ts =
+      next < part->len ? GST_BUFFER_PTS(g_ptr_array_index(part, next)) : part_duration;
 
   if (t - key_ts > MAX_LATE && next_ts - t <= MAX_WAIT) {
     /* Wait for the next keyframe: it goes out in (next_ts - t). */
