@@ -14,9 +14,9 @@
 #include "core/error.h"
 #include "vigil-config.h"
 
-#define DEMO_ID      "demo"
-#define DEMO_SETTING "demo_added" /* set once the demo camera was added */
-#define FAKECAM_NAME "vigil-fakecam"
+#define DEMO_ID         "demo"
+#define DEMO_SETTING    "demo_added" /* set once the demo camera was added */
+#define FAKECAM_NAME    "vigil-fakecam"
 #define STOP_TIMEOUT_US (5 * G_USEC_PER_SEC)
 
 /* Reference-counted (g_rc_box): the pending read of the child's output holds
@@ -54,8 +54,7 @@ static gboolean is_fakecam_url(const char *url, const char *path)
     return FALSE;
   g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
   return uri && g_strcmp0(g_uri_get_scheme(uri), "rtsp") == 0 && !g_uri_get_userinfo(uri) &&
-         g_strcmp0(g_uri_get_host(uri), "127.0.0.1") == 0 &&
-         g_str_equal(g_uri_get_path(uri), path);
+         g_strcmp0(g_uri_get_host(uri), "127.0.0.1") == 0 && g_str_equal(g_uri_get_path(uri), path);
 }
 
 /* The demo camera is still ours to move when the user has not pointed it
@@ -141,10 +140,10 @@ static JsonNode *camera_body(const char *source, const char *sub_source, gboolea
  * as before there was a fakecam demo; it costs more CPU. */
 static void add_test_pattern(VigilDemo *demo)
 {
-  g_autoptr(JsonNode) body = json_from_string(
-      "{\"id\": \"demo\", \"name\": \"Demo camera\", \"source\": \"test://\","
-      " \"record\": \"off\"}",
-      NULL);
+  g_autoptr(JsonNode) body =
+      json_from_string("{\"id\": \"demo\", \"name\": \"Demo camera\", \"source\": \"test://\","
+                       " \"record\": \"off\"}",
+                       NULL);
   g_autoptr(GError) error = NULL;
   if (!vigil_camera_manager_create(demo->cameras, body, &error) &&
       !g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT)) {
@@ -192,8 +191,8 @@ static void on_line(GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   if (!line) {
-    g_warning("%s stopped before serving the demo scene%s%s", FAKECAM_NAME,
-              error ? ": " : "", error ? error->message : "");
+    g_warning("%s stopped before serving the demo scene%s%s", FAKECAM_NAME, error ? ": " : "",
+              error ? error->message : "");
     if (demo->first)
       add_test_pattern(demo);
     demo_unref(demo);
@@ -237,8 +236,8 @@ static gboolean spawn(VigilDemo *demo, const char *path, GError **error)
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup(launcher, child_setup, GINT_TO_POINTER(getpid()), NULL);
   /* Its stderr is vigil's: its startup lines land in vigil's log. */
-  demo->child = g_subprocess_launcher_spawn(launcher, error, path, "--port", "0", "--scene",
-                                            "demo", NULL);
+  demo->child =
+      g_subprocess_launcher_spawn(launcher, error, path, "--port", "0", "--scene", "demo", NULL);
   if (!demo->child)
     return FALSE;
   demo->output = g_data_input_stream_new(g_subprocess_get_stdout_pipe(demo->child));
