@@ -243,8 +243,12 @@ int main(int argc, char **argv)
     SceneClips *sc = g_new0(SceneClips, 1);
     g_hash_table_insert(clips, scene->spec, sc);
     sc->main = vigil_clip_encode_video(scene, &params, &error);
-    if (sc->main && !o.no_sub)
+    if (sc->main && !o.no_sub) {
       sc->sub = vigil_clip_encode_video(scene, &sub_params, &error);
+      if (!sc->sub)
+        g_prefix_error(&error, "sub stream at %dx%d (see --sub-size, --no-sub): ",
+                       sub_params.width, sub_params.height);
+    }
     if (!sc->main || (!sc->sub && !o.no_sub)) {
       g_printerr("vigil-fakecam: %s\n", error->message);
       return error->domain == G_OPTION_ERROR ? EXIT_USAGE : EXIT_FAILURE;

@@ -284,18 +284,22 @@ static GstBuffer *draw_static(const GstVideoInfo *info, GError **error)
   return buf;
 }
 
-/* A QR card of @text: black modules on white, @px pixels per module (an
- * integer, so edges stay sharp after encoding), a 4-module quiet zone. Sets
- * @info to the card's size. Returns NULL when the text cannot be encoded. */
-static GstBuffer *draw_qr_card(const char *text, int px, GstVideoInfo *info, GError **error)
+/* @text as a QR code (level M); NULL with @error set when it does not fit. */
+static QRcode *encode_qr(const char *text, GError **error)
 {
   QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-  if (!qr) {
+  if (!qr)
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "scene qr: cannot encode this text as a QR code (%s)",
                 errno == ERANGE ? "too long" : g_strerror(errno));
-    return NULL;
-  }
+  return qr;
+}
+
+/* A card of @qr: black modules on white, @px pixels per module (an integer,
+ * so edges stay sharp after encoding), a 4-module quiet zone. Sets @info to
+ * the card's size. */
+static GstBuffer *draw_qr_card(const QRcode *qr, int px, GstVideoInfo *info)
+{
   int side = (qr->width + 8) * px;
   side += side & 1; /* 4:2:0 wants even sizes */
   gst_video_info_set_format(info, GST_VIDEO_FORMAT_I420, side, side);
@@ -308,7 +312,6 @@ static GstBuffer *draw_qr_card(const char *text, int px, GstVideoInfo *info, GEr
       if (qr->data[my * qr->width + mx] & 1)
         fill_rect(&f, (mx + 4) * px, (my + 4) * px, px, px, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
   gst_video_frame_unmap(&f);
-  QRcode_free(qr);
   return buf;
 }
 
@@ -340,28 +343,22 @@ static void blit(GstVideoFrame *f, GstBuffer *sprite, const GstVideoInfo *sinfo,
  * white. */
 static GstBuffer *draw_qr(const GstVideoInfo *info, const char *text, GError **error)
 {
-  QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-  if (!qr) {
-    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "scene qr: cannot encode this text as a QR code (%s)",
-                errno == ERANGE ? "too long" : g_strerror(errno));
+  QRcode *qr = encode_qr(text, error);
+  if (!qr)
     return NULL;
-  }
   int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
-  int modules = qr->width;
-  QRcode_free(qr);
-  int px = MIN(w, h) * 9 / 10 / (modules + 8);
+  int px = MIN(w, h) * 9 / 10 / (qr->width + 8);
   if (px < 2) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "scene qr: a %d-module code does not fit sharply in %dx%d; "
                 "use a shorter text or a larger --size",
-                modules, w, h);
+                qr->width, w, h);
+    QRcode_free(qr);
     return NULL;
   }
   GstVideoInfo card_info;
-  g_autoptr(GstBuffer) card = draw_qr_card(text, px, &card_info, error);
-  if (!card)
-    return NULL;
+  g_autoptr(GstBuffer) card = draw_qr_card(qr, px, &card_info);
+  QRcode_free(qr);
 
   GstBuffer *buf = new_frame(info);
   GstVideoFrame f;
@@ -449,9 +446,11 @@ static gboolean demo_prepare(VigilSceneRender *r, GError **error)
   g_return_val_if_fail(GST_VIDEO_INFO_FPS_N(&r->info) > 0, FALSE);
   int h = GST_VIDEO_INFO_HEIGHT(&r->info);
   r->background = draw_room(&r->info);
-  r->qr = draw_qr_card(DEMO_QR_TEXT, MAX(2, h / 90), &r->qr_info, error);
-  if (!r->qr)
+  QRcode *qr = encode_qr(DEMO_QR_TEXT, error);
+  if (!qr)
     return FALSE;
+  r->qr = draw_qr_card(qr, MAX(2, h / 90), &r->qr_info);
+  QRcode_free(qr);
   if (g_file_test(DEMO_PHOTO, G_FILE_TEST_IS_REGULAR)) {
     gst_video_info_set_format(&r->photo_info, GST_VIDEO_FORMAT_I420, 0, (h * 3 / 5) & ~1);
     g_autoptr(GError) cause = NULL;
