@@ -243,9 +243,20 @@ class DemoCameraTest(unittest.TestCase):
         self.assertEqual(probe(cam["sub_source"]), ("h264", 640, 360))
         s = vigil.wait_state("demo", "streaming", 15)["status"]
         self.assertEqual((s["codec"], s["width"], s["height"]), ("h264", 1280, 720))
-        # The scene walks the block through 8 s into the loop.
+        sub = wait_for(lambda: (lambda st: st if st["sub"] and st["sub"]["state"] == "streaming"
+                                and st["sub"]["width"] else None)(vigil.camera("demo")["status"]),
+                       15, what="the demo camera's sub stream")
+        self.assertEqual((sub["sub"]["codec"], sub["sub"]["width"], sub["sub"]["height"]),
+                         ("h264", 640, 360))
+        self.assertEqual(sub["analysis_stream"], "sub")
+        # The scene walks the block through 8 s into the loop...
         wait_for(lambda: vigil.request("GET", "/api/v1/events?camera=demo&type=motion").json(),
                  30, what="a motion event on the demo camera")
+        # and the QR card stands still in the middle from 23 to 27 s.
+        barcodes = wait_for(
+            lambda: vigil.request("GET", "/api/v1/events?camera=demo&type=barcode").json(), 40,
+            what="a barcode event on the demo camera")
+        self.assertEqual(barcodes[0]["data"]["text"], "https://vigil.example/demo")
 
         # Stopping vigil stops the child.
         self.assertEqual(vigil.stop(), 0)
