@@ -100,6 +100,8 @@ static void mark_added(VigilDemo *demo)
     g_warning("could not remember that the demo camera was added: %s", error->message);
 }
 
+/* The demo camera as JSON: all of it (@full) or just its streams; no
+ * "sub_source" when @sub_source is NULL. */
 static JsonNode *camera_body(const char *source, const char *sub_source, gboolean full)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
@@ -112,11 +114,10 @@ static JsonNode *camera_body(const char *source, const char *sub_source, gboolea
   }
   json_builder_set_member_name(b, "source");
   json_builder_add_string_value(b, source);
-  json_builder_set_member_name(b, "sub_source");
-  if (sub_source)
+  if (sub_source) {
+    json_builder_set_member_name(b, "sub_source");
     json_builder_add_string_value(b, sub_source);
-  else
-    json_builder_add_null_value(b);
+  }
   if (full) {
     /* What the scene is made to show: a motion event now and then that gets
      * recorded, and a QR code. Recordings of a demo need not stay long. */
@@ -171,7 +172,9 @@ static void apply_urls(VigilDemo *demo)
   VigilCamera *camera = vigil_camera_manager_lookup(demo->cameras, DEMO_ID);
   if (!camera || !is_ours(vigil_camera_get_config(camera)))
     return;
-  g_autoptr(JsonNode) body = camera_body(demo->url, demo->sub_url, FALSE);
+  /* A sub stream the user turned off stays off. */
+  gboolean has_sub = vigil_camera_get_config(camera)->sub_source != NULL;
+  g_autoptr(JsonNode) body = camera_body(demo->url, has_sub ? demo->sub_url : NULL, FALSE);
   if (!vigil_camera_manager_patch(demo->cameras, DEMO_ID, body, &error))
     g_warning("could not move the demo camera to %s: %s", demo->url, error->message);
 }

@@ -15,8 +15,9 @@ typedef struct _VigilDemo VigilDemo;
  * (`--port 0 --scene demo`) and, once it serves, adds the camera "demo" with
  * its main and sub streams (recording on events, motion and barcodes on).
  * On later starts it starts vigil-fakecam again only if the camera "demo"
- * still points at a loopback vigil-fakecam, and moves it to the new port; a
- * deleted or repointed demo camera is left alone. vigil-fakecam is
+ * still points at a loopback vigil-fakecam, and moves it to the new port (a
+ * sub stream the user turned off stays off); a deleted or repointed demo
+ * camera is left alone. vigil-fakecam is
  * $VIGIL_FAKECAM_BIN, or found next to the vigil binary (build tree or
  * installed); without it the first start adds the old test:// pattern
  * camera. Returns NULL when nothing runs. @store and @cameras must outlive

@@ -275,11 +275,18 @@ class DemoCameraTest(unittest.TestCase):
         vigil.proc.wait()
         wait_for(lambda: not alive(child), 5, what="vigil-fakecam to die with vigil")
 
-    def test_deleted_or_repointed_demo_camera_is_left_alone(self):
+    def test_edited_repointed_or_deleted_demo_camera(self):
         vigil = self.start()
-        self.demo_camera(vigil)
-        r = vigil.request("PATCH", "/api/v1/cameras/demo",
-                          {"source": "rtsp://192.0.2.1/stream", "sub_source": None})
+        cam = self.demo_camera(vigil)
+        r = vigil.request("PATCH", "/api/v1/cameras/demo", {"sub_source": None})
+        self.assertEqual(r.status, 200, r.body)
+        vigil.stop()
+
+        # A sub stream turned off stays off when the camera moves.
+        vigil = self.start()
+        moved = self.demo_camera(vigil, not_port=urllib.parse.urlsplit(cam["source"]).port)
+        self.assertIsNone(moved["sub_source"])
+        r = vigil.request("PATCH", "/api/v1/cameras/demo", {"source": "rtsp://192.0.2.1/stream"})
         self.assertEqual(r.status, 200, r.body)
         vigil.stop()
 
