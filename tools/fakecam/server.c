@@ -50,11 +50,12 @@ typedef struct {
 typedef enum { FEED_IDLE, FEED_RUNNING, FEED_STOPPED } FeedState;
 
 /* Playback position of one appsrc. Only its streaming thread touches the
- * position; @state is guarded by the clock's lock. */
+ * position and @started; @state is guarded by the clock's lock. */
 typedef struct {
   VigilClip *clip;
   SceneClock *clock;
   FeedState state;
+  gboolean started;
   gboolean in_intro;
   guint index;
   GstClockTimeDiff offset; /* added to the clip's timestamps: grows every loop */
@@ -189,8 +190,10 @@ static void feed_start(Feed *feed, GstElement *src)
 static void feed_need_data(GstAppSrc *src, guint length, gpointer user_data)
 {
   Feed *feed = user_data;
-  if (feed->state == FEED_IDLE) /* only this thread moves it from IDLE */
+  if (!feed->started) {
+    feed->started = TRUE;
     feed_start(feed, GST_ELEMENT(src));
+  }
   GPtrArray *part = feed->in_intro ? feed->clip->intro : feed->clip->loop;
   if (feed->index >= part->len) {
     feed->offset += feed->in_intro ? feed->clip->intro_duration : feed->clip->loop_duration;
