@@ -254,8 +254,14 @@ try {
     ok(wide <= 375, `${name} fits 375 px (scrollWidth ${wide})`);
     await shoot(phone, name);
   }
+  // Editing: the sub probe names the camera, whose saved sub stream fills in.
+  const editProbes = [];
+  phone.on('request', (r) => { if (r.url().endsWith('/cameras/probe')) editProbes.push(r.postDataJSON()); });
   await phone.click('#test-source');
   await phone.waitForSelector('#probe-sub-ok, #probe-sub-error', { timeout: 15000 });
+  const sp = editProbes.find((b) => b.stream === 'sub');
+  ok(await phone.isVisible('#probe-sub-ok') && sp && sp.camera === 'dual',
+     `editing, Test probes the saved camera's sub stream too (${JSON.stringify(sp)})`);
   await sleep(300);
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   ok(wide <= 375, `both probe results fit 375 px (scrollWidth ${wide})`);
