@@ -124,7 +124,7 @@ static gint64 fake_clock(gpointer data)
   return ((Sink *)data)->clock;
 }
 
-static const VigilRecorderSink test_sink = {sink_begin, sink_write, sink_end};
+static const VigilRecorderSink test_sink = {sink_begin, sink_write, sink_end, NULL, NULL};
 
 /* Pushes frames [from, to), advancing the clock with them. */
 static void feed(VigilRecorder *r, Sink *s, int from, int to)
