@@ -362,7 +362,11 @@ static void apply_preroll_window(VigilRecorder *self)
    * start at a keyframe. */
   int seconds = self->mode == VIGIL_RECORD_EVENTS ? self->pre_roll_s : 0;
   vigil_preroll_set_seconds(self->preroll, seconds);
-  vigil_preroll_set_seconds(self->sub_preroll, seconds);
+  /* One second more for the sub stream: its chunks may reach the main loop
+   * a little ahead of the main stream's (another connection, another
+   * subscriber batch), and start_sub looks for the sub keyframe at or before
+   * the main stream's first picture. */
+  vigil_preroll_set_seconds(self->sub_preroll, seconds + 1);
 }
 
 static VigilRecorder *recorder_new(const char *camera_id)
@@ -465,6 +469,7 @@ void vigil_recorder_attach_sub(VigilRecorder *self, VigilStream *sub)
 {
   if (sub == self->sub_stream)
     return;
+  gboolean had_sub = self->sub_stream != NULL;
   if (self->sub_subscriber) {
     vigil_stream_unsubscribe(self->sub_stream, g_steal_pointer(&self->sub_subscriber));
     g_clear_pointer(&self->sub_stream, vigil_stream_unref);
@@ -474,7 +479,7 @@ void vigil_recorder_attach_sub(VigilRecorder *self, VigilStream *sub)
     /* The running recording's sub stream ends here; another one goes on in
      * the same sub/ folder after a gap. */
     self->sub_started = FALSE;
-    if (self->sink.sub_gap)
+    if (had_sub && self->sink.sub_gap)
       self->sink.sub_gap(self->sink_data);
   }
   if (!sub)
