@@ -27,9 +27,12 @@
 #define TRACK_IOU 0.3
 /* An object event ends after this many detections in a row without it. */
 #define TRACK_MISSES 2
-/* With motion, barcodes and detection off, one keyframe this often feeds the
- * dark and frozen alarms. */
+/* When nothing but the dark and frozen alarms looks at the analysis stream,
+ * one keyframe this often feeds them. */
 #define ALARM_SAMPLE_US (10 * G_USEC_PER_SEC)
+/* Main keyframes read for barcodes (the sub stream analysed): scaled to at
+ * most this width; small codes need the resolution. */
+#define BARCODE_WIDTH 1920
 
 struct _VigilAnalyzer {
   gint refs;
@@ -43,6 +46,15 @@ struct _VigilAnalyzer {
   GstBuffer *pending;  /* next keyframe to analyse */
   VigilCodec pending_codec;
   gint64 pending_time;
+  VigilStreamChoice pending_stream;
+  GstBuffer *pending_codes; /* next main keyframe to read barcodes from */
+  VigilCodec pending_codes_codec;
+  gint64 pending_codes_time;
+  gint64 last_codes_us;     /* wallclock of the last one queued */
+  gboolean has_sub;         /* the camera has a sub stream configured */
+  gboolean sub_streaming;   /* ... and it streams now */
+  VigilStreamChoice barcode_stream;
+  gint64 barcode_interval_us;
   int n_zones;
   VigilMotionRect zones[MAX_ZONES];
   double thresholds[1 + MAX_ZONES];
@@ -56,8 +68,10 @@ struct _VigilAnalyzer {
   int interval_s;
   gboolean motion_active; /* main thread's view: a motion event is open */
   GArray *boxes;          /* latest detections (VigilDetection), for snapshots */
-  GstBuffer *latest; /* for snapshots */
+  GstBuffer *latest; /* the main stream's, for snapshots */
   VigilCodec latest_codec;
+  GstBuffer *latest_sub; /* the sub stream's, until the main one has one */
+  VigilCodec latest_sub_codec;
   guint64 latest_seq;
   GBytes *jpeg;
   guint64 jpeg_seq;
@@ -65,6 +79,8 @@ struct _VigilAnalyzer {
 
   /* Worker part: used by one pool job at a time. */
   VigilDecoder *decoder;
+  VigilDecoder *codes_decoder; /* main keyframes for barcodes only */
+  VigilStreamChoice analysed_stream; /* of the last frame motion saw */
   VigilMotion *motion;
   zbar_image_scanner_t *scanner;
   gint64 last_detect_us;
@@ -95,7 +111,9 @@ static void analyzer_unref(VigilAnalyzer *self)
   if (!g_atomic_int_dec_and_test(&self->refs))
     return;
   gst_clear_buffer(&self->pending);
+  gst_clear_buffer(&self->pending_codes);
   gst_clear_buffer(&self->latest);
+  gst_clear_buffer(&self->latest_sub);
   g_clear_pointer(&self->jpeg, g_bytes_unref);
   g_clear_pointer(&self->boxes, g_array_unref);
   g_strfreev(self->detect_classes);
@@ -105,6 +123,7 @@ static void analyzer_unref(VigilAnalyzer *self)
   for (int i = 0; i < MAX_ZONES; i++)
     g_free(self->zone_names[i]);
   g_clear_pointer(&self->decoder, vigil_decoder_free);
+  g_clear_pointer(&self->codes_decoder, vigil_decoder_free);
   g_clear_pointer(&self->motion, vigil_motion_free);
   if (self->scanner)
     zbar_image_scanner_destroy(self->scanner);
@@ -126,6 +145,8 @@ typedef struct {
   double mean_luma;
   gboolean identical;
   gboolean barcodes;
+  gboolean codes_skipped; /* barcodes on, read from the other stream */
+  gboolean codes_only;    /* a main keyframe read for barcodes only */
   GPtrArray *formats, *texts; /* gchar* */
 } Result;
 
@@ -175,7 +196,70 @@ static double thread_cpu_ms(void)
   return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us)
+/* The analysis stream under the lock: the sub stream while it streams. */
+static VigilStreamChoice analysis_stream_locked(VigilAnalyzer *self)
+{
+  return self->has_sub && self->sub_streaming ? VIGIL_STREAM_SUB : VIGIL_STREAM_MAIN;
+}
+
+/* Whether barcodes are read from the analysis stream's frames (else from
+ * main keyframes of their own, or not at all). Under the lock. */
+static gboolean codes_on_analysis_stream_locked(VigilAnalyzer *self)
+{
+  return self->barcodes && (analysis_stream_locked(self) == VIGIL_STREAM_MAIN ||
+                            self->barcode_stream == VIGIL_STREAM_SUB);
+}
+
+/* A main keyframe read only for its barcodes: decoded at up to
+ * BARCODE_WIDTH, scanned, and handed over as a codes-only observation. */
+static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us)
+{
+  double cpu0 = thread_cpu_ms();
+  if (self->codes_decoder && vigil_decoder_get_codec(self->codes_decoder) != codec)
+    g_clear_pointer(&self->codes_decoder, vigil_decoder_free);
+  g_autoptr(GError) error = NULL;
+  if (!self->codes_decoder)
+    self->codes_decoder = vigil_decoder_new(codec, &error);
+  int w = 0, h = 0;
+  g_autofree guint8 *gray = NULL;
+  GstMapInfo map;
+  gint64 t0 = g_get_monotonic_time();
+  if (self->codes_decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    gray = vigil_decoder_decode_gray(self->codes_decoder, map.data, map.size, BARCODE_WIDTH, &w,
+                                     &h, &error);
+    gst_buffer_unmap(buffer, &map);
+  }
+  if (!gray) {
+    g_debug("camera %s: main keyframe for barcodes skipped: %s", self->camera_id,
+            error ? error->message : "unreadable buffer");
+    return;
+  }
+  gint64 t1 = g_get_monotonic_time();
+  Result *r = g_new0(Result, 1);
+  r->analyzer = analyzer_ref(self);
+  r->time_us = time_us;
+  r->formats = g_ptr_array_new_with_free_func(g_free);
+  r->texts = g_ptr_array_new_with_free_func(g_free);
+  r->barcodes = TRUE;
+  r->codes_only = TRUE;
+  scan_codes(self, gray, w, h, r);
+  gint64 t2 = g_get_monotonic_time();
+  double cpu = thread_cpu_ms() - cpu0;
+  g_mutex_lock(&self->lock);
+  self->stats.cpu_ms += cpu;
+  self->stats.barcode_scans++;
+  self->stats.decode_ms += (t1 - t0) / 1000.0;
+  self->stats.zbar_ms += (t2 - t1) / 1000.0;
+  g_mutex_unlock(&self->lock);
+  g_debug("camera %s: main keyframe %" G_GINT64_FORMAT " %dx%d for barcodes: codes %u"
+          " (decode %.2f ms, zbar %.2f ms, cpu %.2f ms)",
+          self->camera_id, time_us, w, h, r->texts->len, (t1 - t0) / 1000.0,
+          (t2 - t1) / 1000.0, cpu);
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, apply_result, r, result_free);
+}
+
+static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us,
+                    VigilStreamChoice stream)
 {
   double cpu0 = thread_cpu_ms();
   Result *r = g_new0(Result, 1);
@@ -185,8 +269,10 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   r->texts = g_ptr_array_new_with_free_func(g_free);
 
   g_mutex_lock(&self->lock);
-  gboolean reset = self->reset;
+  /* Frames of the other stream have another size and noise: start over. */
+  gboolean reset = self->reset || stream != self->analysed_stream;
   self->reset = FALSE;
+  self->analysed_stream = stream;
   VigilMotionRect zones[MAX_ZONES];
   r->n_zones = self->n_zones;
   memcpy(zones, self->zones, sizeof(zones));
@@ -195,6 +281,9 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   for (int i = 0; i < r->n_zones; i++)
     r->zone_names[i] = g_strdup(self->zone_names[i]);
   r->barcodes = self->barcodes;
+  r->codes_skipped = self->barcodes && (stream == VIGIL_STREAM_SUB
+                                            ? self->barcode_stream != VIGIL_STREAM_SUB
+                                            : analysis_stream_locked(self) != VIGIL_STREAM_MAIN);
   g_mutex_unlock(&self->lock);
 
   if (!self->motion)
@@ -229,7 +318,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   r->identical = identical;
   r->mean_luma = vigil_motion_mean_luma(gray, w, h);
   gint64 t2 = g_get_monotonic_time();
-  if (r->barcodes)
+  if (r->barcodes && !r->codes_skipped)
     scan_codes(self, gray, w, h, r);
   gint64 t3 = g_get_monotonic_time();
   double cpu = thread_cpu_ms() - cpu0;
@@ -242,9 +331,9 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   self->stats.zbar_ms += (t3 - t2) / 1000.0;
   g_mutex_unlock(&self->lock);
 
-  g_debug("camera %s: keyframe %" G_GINT64_FORMAT " %dx%d level %.4f luma %.3f codes %u"
+  g_debug("camera %s: %s keyframe %" G_GINT64_FORMAT " %dx%d level %.4f luma %.3f codes %u"
           " (decode %.2f ms, motion %.2f ms, zbar %.2f ms, cpu %.2f ms)",
-          self->camera_id, time_us, w, h, r->has_levels ? r->levels[0] : -1.0, r->mean_luma,
+          self->camera_id, vigil_stream_choice_to_string(stream), time_us, w, h, r->has_levels ? r->levels[0] : -1.0, r->mean_luma,
           r->texts->len, (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0, cpu);
   gboolean moving = FALSE;
   for (int i = 0; r->has_levels && i <= r->n_zones; i++)
@@ -339,9 +428,13 @@ static void worker(gpointer data, gpointer pool_data)
   VigilAnalyzer *self = data;
   for (;;) {
     g_mutex_lock(&self->lock);
-    GstBuffer *buffer = g_steal_pointer(&self->pending);
-    VigilCodec codec = self->pending_codec;
-    gint64 time_us = self->pending_time;
+    /* Motion first; a main keyframe for barcodes when none waits. */
+    gboolean codes_only = self->pending == NULL;
+    GstBuffer *buffer = codes_only ? g_steal_pointer(&self->pending_codes)
+                                   : g_steal_pointer(&self->pending);
+    VigilCodec codec = codes_only ? self->pending_codes_codec : self->pending_codec;
+    gint64 time_us = codes_only ? self->pending_codes_time : self->pending_time;
+    VigilStreamChoice stream = self->pending_stream;
     if (!buffer || self->closed) {
       gst_clear_buffer(&buffer);
       self->busy = FALSE;
@@ -349,7 +442,10 @@ static void worker(gpointer data, gpointer pool_data)
       break;
     }
     g_mutex_unlock(&self->lock);
-    analyse(self, buffer, codec, time_us);
+    if (codes_only)
+      read_codes(self, buffer, codec, time_us);
+    else
+      analyse(self, buffer, codec, time_us, stream);
     gst_buffer_unref(buffer);
   }
   analyzer_unref(self);
@@ -367,37 +463,88 @@ static GThreadPool *get_pool(void)
   return pool;
 }
 
+/* Under the lock: starts the worker job unless one runs; TRUE when the
+ * caller must push it to the pool. */
+static gboolean start_job_locked(VigilAnalyzer *self)
+{
+  gboolean start = !self->busy;
+  self->busy = TRUE;
+  return start;
+}
+
 void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
-                                  gint64 wallclock_us)
+                                  gint64 wallclock_us, VigilStreamChoice stream)
 {
   g_mutex_lock(&self->lock);
   if (self->closed) {
     g_mutex_unlock(&self->lock);
     return;
   }
-  gst_buffer_replace(&self->latest, buffer);
-  self->latest_codec = codec;
-  self->latest_seq++;
-  if (!self->motion_enabled && !self->barcodes && !self->detect_enabled) {
-    /* Only the dark and frozen alarms look: a picture every few seconds
-     * tells them as much as every keyframe, at a fraction of the decoding
-     * (passthrough should cost what copying costs). */
-    if (wallclock_us - self->last_sample_us < ALARM_SAMPLE_US) {
-      g_mutex_unlock(&self->lock);
-      return;
-    }
+  if (stream == VIGIL_STREAM_MAIN) {
+    gst_buffer_replace(&self->latest, buffer);
+    self->latest_codec = codec;
+  } else {
+    gst_buffer_replace(&self->latest_sub, buffer);
+    self->latest_sub_codec = codec;
   }
-  self->last_sample_us = wallclock_us;
-  if (self->pending)
-    self->stats.dropped++;
-  gst_buffer_replace(&self->pending, buffer);
-  self->pending_codec = codec;
-  self->pending_time = wallclock_us;
-  gboolean start = !self->busy;
-  self->busy = TRUE;
+  self->latest_seq++;
+
+  gboolean start = FALSE;
+  VigilStreamChoice analysis = analysis_stream_locked(self);
+  if (stream == analysis) {
+    /* When only the dark and frozen alarms look, a picture every few
+     * seconds tells them as much as every keyframe, at a fraction of the
+     * decoding (passthrough should cost what copying costs). */
+    gboolean every = self->motion_enabled || self->detect_enabled ||
+                     codes_on_analysis_stream_locked(self);
+    if (every || wallclock_us - self->last_sample_us >= ALARM_SAMPLE_US ||
+        wallclock_us < self->last_sample_us) {
+      self->last_sample_us = wallclock_us;
+      if (self->pending)
+        self->stats.dropped++;
+      gst_buffer_replace(&self->pending, buffer);
+      self->pending_codec = codec;
+      self->pending_time = wallclock_us;
+      self->pending_stream = stream;
+      start = start_job_locked(self);
+    }
+  } else if (stream == VIGIL_STREAM_MAIN && self->barcodes &&
+             !codes_on_analysis_stream_locked(self) &&
+             (wallclock_us - self->last_codes_us >= self->barcode_interval_us ||
+              wallclock_us < self->last_codes_us)) {
+    self->last_codes_us = wallclock_us;
+    gst_buffer_replace(&self->pending_codes, buffer);
+    self->pending_codes_codec = codec;
+    self->pending_codes_time = wallclock_us;
+    start = start_job_locked(self);
+  }
   g_mutex_unlock(&self->lock);
   if (start)
     g_thread_pool_push(get_pool(), analyzer_ref(self), NULL);
+}
+
+void vigil_analyzer_set_sub_streaming(VigilAnalyzer *self, gboolean streaming)
+{
+  g_mutex_lock(&self->lock);
+  VigilStreamChoice before = analysis_stream_locked(self);
+  self->sub_streaming = streaming;
+  gboolean moved = analysis_stream_locked(self) != before;
+  g_mutex_unlock(&self->lock);
+  if (moved) {
+    /* Levels of the other stream are not comparable: wait for a fresh one. */
+    self->has_level = FALSE;
+    g_info("camera %s: analysis now on the %s stream", self->camera_id,
+           vigil_stream_choice_to_string(before == VIGIL_STREAM_MAIN ? VIGIL_STREAM_SUB
+                                                                     : VIGIL_STREAM_MAIN));
+  }
+}
+
+VigilStreamChoice vigil_analyzer_get_analysis_stream(VigilAnalyzer *self)
+{
+  g_mutex_lock(&self->lock);
+  VigilStreamChoice stream = analysis_stream_locked(self);
+  g_mutex_unlock(&self->lock);
+  return stream;
 }
 
 /* --- main thread --- */
@@ -437,11 +584,23 @@ static void update_motion_active(VigilAnalyzer *self)
 }
 
 /* An event's thumbnail from the latest keyframe (events/thumbnail.h). */
+/* Under the lock: the keyframe pictures come from (a new ref, NULL if none):
+ * the main stream's, the sub stream's while the main one has none. */
+static GstBuffer *picture_locked(VigilAnalyzer *self, VigilCodec *codec)
+{
+  if (self->latest) {
+    *codec = self->latest_codec;
+    return gst_buffer_ref(self->latest);
+  }
+  *codec = self->latest_sub_codec;
+  return self->latest_sub ? gst_buffer_ref(self->latest_sub) : NULL;
+}
+
 static void capture_thumbnail(VigilAnalyzer *self, gint64 event_id, gint64 start_us)
 {
+  VigilCodec codec;
   g_mutex_lock(&self->lock);
-  GstBuffer *keyframe = self->latest ? gst_buffer_ref(self->latest) : NULL;
-  VigilCodec codec = self->latest_codec;
+  GstBuffer *keyframe = picture_locked(self, &codec);
   g_mutex_unlock(&self->lock);
   if (keyframe && event_id > 0)
     vigil_event_thumbnail_capture(self->camera_id, event_id, start_us, keyframe, codec);
@@ -507,7 +666,7 @@ static gboolean apply_result(gpointer data)
   if (closed || !self->state)
     return G_SOURCE_REMOVE;
 
-  if (r->has_levels) {
+  if (r->has_levels && !r->codes_only) {
     self->has_level = TRUE;
     self->level = r->levels[0];
   }
@@ -528,6 +687,8 @@ static gboolean apply_result(gpointer data)
       .barcodes = r->barcodes,
       .codes = codes,
       .n_codes = n_codes,
+      .codes_skipped = r->codes_skipped,
+      .codes_only = r->codes_only,
   };
   vigil_analysis_state_keyframe(self->state, &obs);
   memset(self->result_zone_names, 0, sizeof(self->result_zone_names));
@@ -754,6 +915,7 @@ void vigil_analyzer_free(VigilAnalyzer *self)
            st->motion_ms / st->analysed, st->zbar_ms / st->analysed);
   self->closed = TRUE;
   gst_clear_buffer(&self->pending);
+  gst_clear_buffer(&self->pending_codes);
   g_mutex_unlock(&self->lock);
   vigil_analysis_state_finish(self->state, g_get_real_time());
   end_tracks(self, g_get_real_time());
@@ -778,6 +940,9 @@ void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg
   }
   self->motion_enabled = cfg->motion.enabled;
   self->barcodes = cfg->barcodes;
+  self->has_sub = cfg->sub_source != NULL;
+  self->barcode_stream = cfg->barcode_stream;
+  self->barcode_interval_us = (gint64)(cfg->barcode_interval_s * G_USEC_PER_SEC);
   self->detect_enabled = cfg->detect.enabled;
   g_strfreev(self->detect_classes);
   GStrvBuilder *classes = g_strv_builder_new();
@@ -838,7 +1003,7 @@ gboolean vigil_analyzer_get_motion_level(VigilAnalyzer *self, double *level)
 gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *self)
 {
   g_mutex_lock(&self->lock);
-  gboolean has = self->latest != NULL;
+  gboolean has = self->latest != NULL || self->latest_sub != NULL;
   g_mutex_unlock(&self->lock);
   return has;
 }
@@ -851,7 +1016,9 @@ static void snapshot_start(VigilAnalyzer *self, gboolean boxes, GTaskThreadFunc 
 {
   g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
   g_mutex_lock(&self->lock);
-  if (!self->latest) {
+  VigilCodec codec;
+  GstBuffer *picture = picture_locked(self, &codec);
+  if (!picture) {
     g_mutex_unlock(&self->lock);
     g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no keyframe yet");
     return;
@@ -859,13 +1026,14 @@ static void snapshot_start(VigilAnalyzer *self, gboolean boxes, GTaskThreadFunc 
   if (!boxes && self->jpeg && self->jpeg_seq == self->latest_seq) {
     GBytes *cached = g_bytes_ref(self->jpeg);
     g_mutex_unlock(&self->lock);
+    gst_buffer_unref(picture);
     g_task_return_pointer(task, cached, (GDestroyNotify)g_bytes_unref);
     return;
   }
   SnapshotJob *job = g_new0(SnapshotJob, 1);
   job->analyzer = analyzer_ref(self);
-  job->buffer = gst_buffer_ref(self->latest);
-  job->codec = self->latest_codec;
+  job->buffer = picture;
+  job->codec = codec;
   job->seq = self->latest_seq;
   if (boxes)
     job->boxes = boxes_of(self->boxes, &job->n_boxes);

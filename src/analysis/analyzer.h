@@ -38,9 +38,24 @@ void vigil_analyzer_set_trigger_func(VigilAnalyzer *analyzer, VigilAnalyzerTrigg
                                      gpointer user_data);
 
 /* Any thread (the ingest's streaming thread): a keyframe access unit, Annex B
- * with its parameter sets. @buffer is borrowed (a ref is taken). */
+ * with its parameter sets, of the camera's main or sub stream. @buffer is
+ * borrowed (a ref is taken).
+ *
+ * What gets decoded (docs/streams.md): keyframes of the analysis stream (the
+ * sub stream while it streams, else the main one), every one while motion,
+ * detection or barcodes on that stream need it, else one per 10 s for the
+ * dark and frozen alarms; with barcodes read from the main stream while
+ * analysis runs on the sub stream, one main keyframe per barcode_interval_s.
+ * Nothing else. Snapshots take the latest main keyframe (the sub stream's
+ * until the main stream sent one). */
 void vigil_analyzer_push_keyframe(VigilAnalyzer *analyzer, GstBuffer *buffer, VigilCodec codec,
-                                  gint64 wallclock_us);
+                                  gint64 wallclock_us, VigilStreamChoice stream);
+
+/* Main thread: whether the camera's sub stream streams now; analysis moves to
+ * it (and back to the main stream) accordingly. */
+void vigil_analyzer_set_sub_streaming(VigilAnalyzer *analyzer, gboolean streaming);
+/* Which stream analysis looks at now: VIGIL_STREAM_MAIN or VIGIL_STREAM_SUB. */
+VigilStreamChoice vigil_analyzer_get_analysis_stream(VigilAnalyzer *analyzer);
 
 /* Main thread: the camera's state changed ("streaming", "offline", ...). */
 void vigil_analyzer_camera_state(VigilAnalyzer *analyzer, const char *state, const char *error);
@@ -62,6 +77,7 @@ void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *analyzer, GAsyncReadyCal
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;
+  guint64 barcode_scans;                /* main keyframes read for barcodes only */
   double decode_ms, motion_ms, zbar_ms; /* totals, wall clock */
   double cpu_ms;                        /* total CPU time of the analysis */
   guint64 detected;                     /* detector runs */

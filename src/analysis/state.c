@@ -142,6 +142,8 @@ static void update_codes(VigilAnalysisState *self, const VigilObservation *obs)
     forget_codes(self);
     return;
   }
+  if (obs->codes_skipped)
+    return;
   for (Seen *s = self->seen; s; s = s->next)
     s->missing++;
   for (int i = 0; i < obs->n_codes; i++) {
@@ -201,6 +203,10 @@ static void update_alarms(VigilAnalysisState *self, const VigilObservation *obs)
 
 void vigil_analysis_state_keyframe(VigilAnalysisState *self, const VigilObservation *obs)
 {
+  if (obs->codes_only) {
+    update_codes(self, obs);
+    return;
+  }
   update_motion(self, obs);
   update_codes(self, obs);
   update_alarms(self, obs);

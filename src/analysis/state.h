@@ -67,6 +67,12 @@ typedef struct {
   bool barcodes;       /* barcode scanning on for this frame */
   const VigilCode *codes;
   int n_codes;
+  /* Barcodes on, but this frame was not scanned (they are read from the
+   * other stream): the codes seen so far stay as they are. */
+  bool codes_skipped;
+  /* A frame read only for barcodes (the main stream's, while motion and
+   * alarms look at the sub stream): motion and alarms ignore it. */
+  bool codes_only;
 } VigilObservation;
 
 typedef struct VigilAnalysisState VigilAnalysisState;

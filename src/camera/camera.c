@@ -17,18 +17,20 @@
 #include "analysis/analyzer.h"
 #include "camera/ingest.h"
 #include "camera/source.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "record/recorder.h"
 
 /* A connection that streamed this long resets the backoff. */
 #define STABLE_US (10 * G_USEC_PER_SEC)
 
-struct _VigilCamera {
-  VigilCameraConfig *cfg;
-  gchar *masked_source;
+/* One of the camera's streams (main, sub) and the ingest that feeds it:
+ * each has its own connection, state, backoff and error. */
+typedef struct {
+  VigilCamera *camera;
+  VigilStreamChoice which;
   VigilStream *stream;
   VigilIngest *ingest;
-
   VigilCameraState state;
   gchar *error;          /* user-facing, no secrets; NULL when fine */
   gint64 since_us;       /* wall clock of the last state change */
@@ -37,12 +39,19 @@ struct _VigilCamera {
   guint attempts;        /* failures since the last stable connection */
   guint reconnects;
   gint64 next_pts;
-
   guint retry_source;
+} Feed;
+
+struct _VigilCamera {
+  VigilCameraConfig *cfg;
+  gchar *masked_source;
+  Feed main, sub; /* sub.ingest runs only with a sub_source */
+
   guint tick_source;
   VigilCameraStateFunc state_func;
   gpointer state_data;
   VigilRecorder *recorder; /* owned, NULL when nothing records */
+  VigilStream *recorded;   /* the stream the recorder is attached to (borrowed) */
 
   VigilAnalyzer *analyzer;
   VigilTriggerFunc trigger_func;
@@ -66,46 +75,67 @@ const char *vigil_camera_state_to_string(VigilCameraState state)
   return "error";
 }
 
-static void set_state(VigilCamera *self, VigilCameraState state, const char *error)
+/* The sub stream runs when the camera is enabled and has a sub_source. */
+static gboolean feed_wanted(Feed *feed)
 {
-  gboolean changed = state != self->state || g_strcmp0(error, self->error) != 0;
+  const VigilCameraConfig *cfg = feed->camera->cfg;
+  return cfg->enabled && (feed->which == VIGIL_STREAM_MAIN || cfg->sub_source != NULL);
+}
+
+static void attach_recorder(VigilCamera *self);
+
+static void set_state(Feed *feed, VigilCameraState state, const char *error)
+{
+  VigilCamera *self = feed->camera;
+  gboolean changed = state != feed->state || g_strcmp0(error, feed->error) != 0;
   if (!changed)
     return;
-  VigilCameraState old = self->state;
-  self->state = state;
-  g_free(self->error);
-  self->error = g_strdup(error);
+  VigilCameraState old = feed->state;
+  feed->state = state;
+  g_free(feed->error);
+  feed->error = g_strdup(error);
   if (old != state)
-    self->since_us = g_get_real_time();
+    feed->since_us = g_get_real_time();
 
+  const char *which = feed->which == VIGIL_STREAM_SUB ? " sub stream" : "";
   if (error)
-    g_warning("camera %s: %s: %s", self->cfg->id, vigil_camera_state_to_string(state), error);
+    g_warning("camera %s%s: %s: %s", self->cfg->id, which, vigil_camera_state_to_string(state),
+              error);
   else
-    g_info("camera %s: %s", self->cfg->id, vigil_camera_state_to_string(state));
-  if (self->analyzer && old != state)
+    g_info("camera %s%s: %s", self->cfg->id, which, vigil_camera_state_to_string(state));
+  if (old == state)
+    return;
+  if (feed->which == VIGIL_STREAM_SUB) {
+    /* Analysis and a sub-stream recording follow the sub stream. */
+    if (self->analyzer)
+      vigil_analyzer_set_sub_streaming(self->analyzer, state == VIGIL_CAMERA_STREAMING);
+    attach_recorder(self);
+    return;
+  }
+  if (self->analyzer)
     vigil_analyzer_camera_state(self->analyzer, vigil_camera_state_to_string(state), error);
-  if (self->state_func && old != state)
+  if (self->state_func)
     self->state_func(self, state, self->state_data);
 }
 
-static void start_ingest(VigilCamera *self);
+static void start_ingest(Feed *feed);
 
 static gboolean on_retry(gpointer user_data)
 {
-  VigilCamera *self = user_data;
-  self->retry_source = 0;
-  self->reconnects++;
-  start_ingest(self);
+  Feed *feed = user_data;
+  feed->retry_source = 0;
+  feed->reconnects++;
+  start_ingest(feed);
   return G_SOURCE_REMOVE;
 }
 
-static void stop_ingest(VigilCamera *self)
+static void stop_ingest(Feed *feed)
 {
-  if (!self->ingest)
+  if (!feed->ingest)
     return;
-  self->next_pts = vigil_ingest_next_pts(self->ingest);
-  g_clear_pointer(&self->ingest, vigil_ingest_stop);
-  vigil_stream_reset(self->stream);
+  feed->next_pts = vigil_ingest_next_pts(feed->ingest);
+  g_clear_pointer(&feed->ingest, vigil_ingest_stop);
+  vigil_stream_reset(feed->stream);
 }
 
 static guint backoff_ms(guint attempts)
@@ -117,31 +147,39 @@ static guint backoff_ms(guint attempts)
 }
 
 /* The ingest failed (or we declared it dead): tear it down and retry later. */
-static void handle_failure(VigilCamera *self, const char *message, gboolean offline)
+static void handle_failure(Feed *feed, const char *message, gboolean offline)
 {
-  stop_ingest(self);
-  self->attempts++;
-  set_state(self, offline ? VIGIL_CAMERA_OFFLINE : VIGIL_CAMERA_ERROR, message);
-  guint delay = backoff_ms(self->attempts);
-  g_debug("camera %s: retry in %u ms", self->cfg->id, delay);
-  g_clear_handle_id(&self->retry_source, g_source_remove);
-  self->retry_source = g_timeout_add(delay, on_retry, self);
+  stop_ingest(feed);
+  feed->attempts++;
+  set_state(feed, offline ? VIGIL_CAMERA_OFFLINE : VIGIL_CAMERA_ERROR, message);
+  guint delay = backoff_ms(feed->attempts);
+  g_debug("camera %s: %s stream: retry in %u ms", feed->camera->cfg->id,
+          vigil_stream_choice_to_string(feed->which), delay);
+  g_clear_handle_id(&feed->retry_source, g_source_remove);
+  feed->retry_source = g_timeout_add(delay, on_retry, feed);
 }
 
 static void on_ingest_failed(VigilIngest *ingest, const char *message, gboolean offline,
                              gpointer user_data)
 {
-  VigilCamera *self = user_data;
-  if (ingest != self->ingest)
+  Feed *feed = user_data;
+  if (ingest != feed->ingest)
     return;
-  handle_failure(self, message, offline);
+  handle_failure(feed, message, offline);
 }
 
-/* Streaming thread: hand the keyframe to the analysis, which queues it. */
-static void on_keyframe(GstBuffer *buffer, VigilCodec codec, gint64 wallclock_us,
-                        gpointer user_data)
+/* Streaming thread: hand the keyframe to the analysis, which queues it (or
+ * drops it: analyzer.h says which keyframes it decodes). */
+static void on_main_keyframe(GstBuffer *buffer, VigilCodec codec, gint64 wallclock_us,
+                             gpointer user_data)
 {
-  vigil_analyzer_push_keyframe(user_data, buffer, codec, wallclock_us);
+  vigil_analyzer_push_keyframe(user_data, buffer, codec, wallclock_us, VIGIL_STREAM_MAIN);
+}
+
+static void on_sub_keyframe(GstBuffer *buffer, VigilCodec codec, gint64 wallclock_us,
+                            gpointer user_data)
+{
+  vigil_analyzer_push_keyframe(user_data, buffer, codec, wallclock_us, VIGIL_STREAM_SUB);
 }
 
 static void on_trigger(const char *reason, gpointer user_data)
@@ -155,66 +193,104 @@ static void on_trigger(const char *reason, gpointer user_data)
     self->trigger_func(self, reason, self->trigger_data);
 }
 
-static void start_ingest(VigilCamera *self)
+static void start_ingest(Feed *feed)
 {
+  VigilCamera *self = feed->camera;
   g_autoptr(GError) error = NULL;
   VigilStreamStats stats;
-  vigil_stream_get_stats(self->stream, &stats);
-  self->chunks_at_start = stats.chunks;
-  self->ingest_started = g_get_monotonic_time();
-  self->ingest = vigil_ingest_start(self->cfg, self->stream, self->next_pts, on_ingest_failed,
-                                    self, &error);
-  if (!self->ingest) {
-    handle_failure(self, error->message, FALSE);
+  vigil_stream_get_stats(feed->stream, &stats);
+  feed->chunks_at_start = stats.chunks;
+  feed->ingest_started = g_get_monotonic_time();
+  g_autoptr(VigilCameraConfig) sub_cfg =
+    feed->which == VIGIL_STREAM_SUB ? vigil_camera_config_for_sub(self->cfg) : NULL;
+  feed->ingest = vigil_ingest_start(sub_cfg ? sub_cfg : self->cfg, feed->stream, feed->next_pts,
+                                    on_ingest_failed, feed, &error);
+  if (!feed->ingest) {
+    handle_failure(feed, error->message, FALSE);
     return;
   }
-  vigil_ingest_set_keyframe_func(self->ingest, on_keyframe, self->analyzer);
+  vigil_ingest_set_keyframe_func(feed->ingest,
+                                 feed->which == VIGIL_STREAM_SUB ? on_sub_keyframe
+                                                                 : on_main_keyframe,
+                                 self->analyzer);
   /* Keep the last error visible while reconnecting: it says why. */
-  g_autofree gchar *last_error = g_strdup(self->error);
-  set_state(self, VIGIL_CAMERA_CONNECTING, last_error);
+  g_autofree gchar *last_error = g_strdup(feed->error);
+  set_state(feed, VIGIL_CAMERA_CONNECTING, last_error);
 }
 
 /* Once a second: promote connecting → streaming when data flows, and declare
- * a silent camera dropped. */
+ * a silent stream dropped. */
+static void check_feed(Feed *feed)
+{
+  if (!feed->ingest)
+    return;
+
+  VigilStreamStats stats;
+  vigil_stream_get_stats(feed->stream, &stats);
+  gint64 now = g_get_monotonic_time();
+  gboolean fresh = stats.chunks > feed->chunks_at_start;
+
+  if (feed->state == VIGIL_CAMERA_CONNECTING || feed->state == VIGIL_CAMERA_OFFLINE ||
+      feed->state == VIGIL_CAMERA_ERROR) {
+    if (fresh) {
+      set_state(feed, VIGIL_CAMERA_STREAMING, NULL);
+    } else if (now - feed->ingest_started > VIGIL_CAMERA_SILENCE_US) {
+      handle_failure(feed, "the camera sent no video for 10 s", TRUE);
+    }
+  } else if (feed->state == VIGIL_CAMERA_STREAMING) {
+    if (now - stats.last_chunk_us > VIGIL_CAMERA_SILENCE_US) {
+      handle_failure(feed, "no data from the camera for 10 s", TRUE);
+    } else if (feed->attempts && now - feed->ingest_started > STABLE_US) {
+      feed->attempts = 0;
+    }
+  }
+}
+
 static gboolean on_tick(gpointer user_data)
 {
   VigilCamera *self = user_data;
-  if (!self->ingest)
-    return G_SOURCE_CONTINUE;
-
-  VigilStreamStats stats;
-  vigil_stream_get_stats(self->stream, &stats);
-  gint64 now = g_get_monotonic_time();
-  gboolean fresh = stats.chunks > self->chunks_at_start;
-
-  if (self->state == VIGIL_CAMERA_CONNECTING || self->state == VIGIL_CAMERA_OFFLINE ||
-      self->state == VIGIL_CAMERA_ERROR) {
-    if (fresh) {
-      set_state(self, VIGIL_CAMERA_STREAMING, NULL);
-    } else if (now - self->ingest_started > VIGIL_CAMERA_SILENCE_US) {
-      handle_failure(self, "the camera sent no video for 10 s", TRUE);
-    }
-  } else if (self->state == VIGIL_CAMERA_STREAMING) {
-    if (now - stats.last_chunk_us > VIGIL_CAMERA_SILENCE_US) {
-      handle_failure(self, "no data from the camera for 10 s", TRUE);
-    } else if (self->attempts && now - self->ingest_started > STABLE_US) {
-      self->attempts = 0;
-    }
-  }
+  check_feed(&self->main);
+  check_feed(&self->sub);
   return G_SOURCE_CONTINUE;
 }
 
-static void apply_enabled(VigilCamera *self)
+/* Starts or stops @feed after a configuration change; @restart: its source
+ * settings changed, reconnect now. */
+static void apply_feed(Feed *feed, gboolean restart)
 {
-  if (self->cfg->enabled) {
-    if (!self->ingest && !self->retry_source)
-      start_ingest(self);
-  } else {
-    stop_ingest(self);
-    g_clear_handle_id(&self->retry_source, g_source_remove);
-    self->attempts = 0;
-    set_state(self, VIGIL_CAMERA_DISABLED, NULL);
+  if (restart) {
+    stop_ingest(feed);
+    g_clear_handle_id(&feed->retry_source, g_source_remove);
+    feed->attempts = 0;
+    g_clear_pointer(&feed->error, g_free);
   }
+  if (feed_wanted(feed)) {
+    if (!feed->ingest && !feed->retry_source)
+      start_ingest(feed);
+  } else {
+    stop_ingest(feed);
+    g_clear_handle_id(&feed->retry_source, g_source_remove);
+    feed->attempts = 0;
+    set_state(feed, VIGIL_CAMERA_DISABLED, NULL);
+  }
+}
+
+static void feed_init(Feed *feed, VigilCamera *camera, VigilStreamChoice which)
+{
+  feed->camera = camera;
+  feed->which = which;
+  feed->stream = vigil_stream_new(camera->cfg->id);
+  feed->state = VIGIL_CAMERA_DISABLED;
+  feed->since_us = g_get_real_time();
+  feed->next_pts = 90000; /* start the timeline at 1 s, clear of zero */
+}
+
+static void feed_clear(Feed *feed)
+{
+  stop_ingest(feed);
+  g_clear_handle_id(&feed->retry_source, g_source_remove);
+  g_clear_pointer(&feed->stream, vigil_stream_unref);
+  g_clear_pointer(&feed->error, g_free);
 }
 
 VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
@@ -222,15 +298,18 @@ VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
   VigilCamera *self = g_new0(VigilCamera, 1);
   self->cfg = vigil_camera_config_copy(cfg);
   self->masked_source = vigil_source_mask(cfg->source);
-  self->stream = vigil_stream_new(cfg->id);
-  self->state = VIGIL_CAMERA_DISABLED;
-  self->since_us = g_get_real_time();
-  self->next_pts = 90000; /* start the timeline at 1 s, clear of zero */
+  feed_init(&self->main, self, VIGIL_STREAM_MAIN);
+  feed_init(&self->sub, self, VIGIL_STREAM_SUB);
   self->tick_source = g_timeout_add_seconds(1, on_tick, self);
   self->analyzer = vigil_analyzer_new(cfg);
   vigil_analyzer_set_trigger_func(self->analyzer, on_trigger, self);
   g_info("camera %s: source %s", cfg->id, self->masked_source);
-  apply_enabled(self);
+  if (cfg->sub_source) {
+    g_autofree gchar *masked = vigil_source_mask(cfg->sub_source);
+    g_info("camera %s: sub stream %s", cfg->id, masked);
+  }
+  apply_feed(&self->main, FALSE);
+  apply_feed(&self->sub, FALSE);
   return self;
 }
 
@@ -238,16 +317,16 @@ void vigil_camera_free(VigilCamera *self)
 {
   if (!self)
     return;
-  stop_ingest(self);
+  stop_ingest(&self->main);
+  stop_ingest(&self->sub);
   g_clear_pointer(&self->recorder, vigil_recorder_free);
-  /* After the ingest: no keyframe can reach the analyzer any more. */
+  /* After the ingests: no keyframe can reach the analyzer any more. */
   g_clear_pointer(&self->analyzer, vigil_analyzer_free);
-  g_clear_handle_id(&self->retry_source, g_source_remove);
   g_clear_handle_id(&self->tick_source, g_source_remove);
-  g_clear_pointer(&self->stream, vigil_stream_unref);
+  feed_clear(&self->main);
+  feed_clear(&self->sub);
   g_clear_pointer(&self->cfg, vigil_camera_config_free);
   g_free(self->masked_source);
-  g_free(self->error);
   g_free(self);
 }
 
@@ -281,44 +360,76 @@ const VigilCameraConfig *vigil_camera_get_config(VigilCamera *self)
 
 VigilStream *vigil_camera_get_stream(VigilCamera *self)
 {
-  return self->stream;
+  return self->main.stream;
+}
+
+VigilStream *vigil_camera_get_sub_stream(VigilCamera *self)
+{
+  return self->cfg->sub_source != NULL ? self->sub.stream : NULL;
+}
+
+VigilStream *vigil_camera_pick_stream(VigilCamera *self, VigilStreamChoice which)
+{
+  /* A sub stream that does not stream shows nothing: the main one does. */
+  gboolean sub = which == VIGIL_STREAM_SUB && self->cfg->sub_source != NULL &&
+                 self->sub.state == VIGIL_CAMERA_STREAMING;
+  return sub ? self->sub.stream : self->main.stream;
 }
 
 VigilCameraState vigil_camera_get_state(VigilCamera *self)
 {
-  return self->state;
+  return self->main.state;
 }
 
 void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
 {
   gboolean restart = vigil_camera_config_source_changed(self->cfg, cfg);
+  gboolean restart_sub = vigil_camera_config_sub_changed(self->cfg, cfg);
   vigil_camera_config_free(self->cfg);
   self->cfg = vigil_camera_config_copy(cfg);
-  if (self->recorder)
-    vigil_recorder_set_config(self->recorder, self->cfg);
   vigil_analyzer_set_config(self->analyzer, cfg);
-  if (!restart)
-    return;
+  attach_recorder(self);
 
-  g_free(self->masked_source);
-  self->masked_source = vigil_source_mask(cfg->source);
-  g_info("camera %s: source settings changed, reconnecting to %s", cfg->id,
-         self->masked_source);
-  stop_ingest(self);
-  g_clear_handle_id(&self->retry_source, g_source_remove);
-  self->attempts = 0;
-  g_clear_pointer(&self->error, g_free);
-  apply_enabled(self);
+  if (restart) {
+    g_free(self->masked_source);
+    self->masked_source = vigil_source_mask(cfg->source);
+    g_info("camera %s: source settings changed, reconnecting to %s", cfg->id,
+           self->masked_source);
+    apply_feed(&self->main, TRUE);
+  }
+  if (restart_sub) {
+    if (cfg->sub_source) {
+      g_autofree gchar *masked = vigil_source_mask(cfg->sub_source);
+      g_info("camera %s: sub stream settings changed, connecting to %s", cfg->id, masked);
+    }
+    apply_feed(&self->sub, TRUE);
+  }
+}
+
+/* The recorder takes the stream record_stream names (the main one while
+ * "sub" has no sub stream streaming), and for "both" the sub stream too. */
+static void attach_recorder(VigilCamera *self)
+{
+  if (!self->recorder)
+    return;
+  VigilStream *sub = vigil_camera_get_sub_stream(self);
+  gboolean sub_up = sub != NULL && self->sub.state == VIGIL_CAMERA_STREAMING;
+  VigilStreamChoice choice = self->cfg->record_stream;
+  VigilStream *stream = choice == VIGIL_STREAM_SUB && sub_up ? sub : self->main.stream;
+  /* Attaching again would feed the current GOP twice. */
+  if (stream != self->recorded) {
+    vigil_recorder_attach(self->recorder, stream);
+    self->recorded = stream;
+  }
+  vigil_recorder_set_config(self->recorder, self->cfg);
 }
 
 void vigil_camera_set_recorder(VigilCamera *self, VigilRecorder *recorder)
 {
   g_clear_pointer(&self->recorder, vigil_recorder_free);
   self->recorder = recorder;
-  if (recorder) {
-    vigil_recorder_attach(recorder, self->stream);
-    vigil_recorder_set_config(recorder, self->cfg);
-  }
+  self->recorded = NULL;
+  attach_recorder(self);
 }
 
 VigilRecorder *vigil_camera_get_recorder(VigilCamera *self)
@@ -326,23 +437,12 @@ VigilRecorder *vigil_camera_get_recorder(VigilCamera *self)
   return self->recorder;
 }
 
-JsonNode *vigil_camera_status_to_json(VigilCamera *self)
+/* The measured members of a stream's status (codec ... keyframe_interval_s),
+ * null while it does not stream. */
+static void add_stream_status(JsonBuilder *b, const Feed *feed, const VigilStreamStats *stats)
 {
-  VigilStreamStats stats;
-  vigil_stream_get_stats(self->stream, &stats);
-  gboolean live = self->state == VIGIL_CAMERA_STREAMING;
-  const char *codec = live ? vigil_codec_to_string(stats.codec) : NULL;
-
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "state");
-  json_builder_add_string_value(b, vigil_camera_state_to_string(self->state));
-  json_builder_set_member_name(b, "error");
-  if (self->error)
-    json_builder_add_string_value(b, self->error);
-  else
-    json_builder_add_null_value(b);
-
+  gboolean live = feed->state == VIGIL_CAMERA_STREAMING;
+  const char *codec = live ? vigil_codec_to_string(stats->codec) : NULL;
   json_builder_set_member_name(b, "codec");
   if (codec)
     json_builder_add_string_value(b, codec);
@@ -362,14 +462,43 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   else                                                                                         \
     json_builder_add_null_value(b);
 
-  ADD_MEASURED_INT("width", stats.width);
-  ADD_MEASURED_INT("height", stats.height);
-  ADD_MEASURED_DOUBLE("fps", stats.fps, 10.0);
-  ADD_MEASURED_INT("bitrate_kbps", (gint64)round(stats.bitrate_kbps));
-  ADD_MEASURED_DOUBLE("keyframe_interval_s", stats.keyframe_interval_s, 100.0);
+  ADD_MEASURED_INT("width", stats->width);
+  ADD_MEASURED_INT("height", stats->height);
+  ADD_MEASURED_DOUBLE("fps", stats->fps, 10.0);
+  ADD_MEASURED_INT("bitrate_kbps", (gint64)round(stats->bitrate_kbps));
+  ADD_MEASURED_DOUBLE("keyframe_interval_s", stats->keyframe_interval_s, 100.0);
 #undef ADD_MEASURED_INT
 #undef ADD_MEASURED_DOUBLE
+}
 
+static void add_state(JsonBuilder *b, const Feed *feed)
+{
+  json_builder_set_member_name(b, "state");
+  json_builder_add_string_value(b, vigil_camera_state_to_string(feed->state));
+  vigil_json_add_string_or_null(b, "error", feed->error);
+}
+
+static void add_connection(JsonBuilder *b, const Feed *feed, const VigilStreamStats *stats)
+{
+  json_builder_set_member_name(b, "viewers");
+  json_builder_add_int_value(b, stats->viewers);
+  json_builder_set_member_name(b, "reconnects");
+  json_builder_add_int_value(b, feed->reconnects);
+  json_builder_set_member_name(b, "since");
+  g_autofree gchar *since = vigil_time_format(feed->since_us);
+  json_builder_add_string_value(b, since);
+}
+
+JsonNode *vigil_camera_status_to_json(VigilCamera *self)
+{
+  VigilStreamStats stats;
+  vigil_stream_get_stats(self->main.stream, &stats);
+  gboolean live = self->main.state == VIGIL_CAMERA_STREAMING;
+
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_state(b, &self->main);
+  add_stream_status(b, &self->main, &stats);
   json_builder_set_member_name(b, "audio");
   json_builder_add_boolean_value(b, live && stats.has_audio);
   json_builder_set_member_name(b, "recording");
@@ -377,13 +506,7 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
    * away or the disk is full. */
   json_builder_add_boolean_value(b, live && self->recorder &&
                                         vigil_recorder_is_recording(self->recorder));
-  json_builder_set_member_name(b, "viewers");
-  json_builder_add_int_value(b, stats.viewers);
-  json_builder_set_member_name(b, "reconnects");
-  json_builder_add_int_value(b, self->reconnects);
-  json_builder_set_member_name(b, "since");
-  g_autofree gchar *since = vigil_time_format(self->since_us);
-  json_builder_add_string_value(b, since);
+  add_connection(b, &self->main, &stats);
   /* null until two keyframes of this connection were compared. */
   double level;
   json_builder_set_member_name(b, "motion_level");
@@ -391,6 +514,23 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
     json_builder_add_double_value(b, round(level * 1000.0) / 1000.0);
   else
     json_builder_add_null_value(b);
+
+  /* docs/streams.md */
+  json_builder_set_member_name(b, "sub");
+  if (self->cfg->sub_source) {
+    VigilStreamStats sub_stats;
+    vigil_stream_get_stats(self->sub.stream, &sub_stats);
+    json_builder_begin_object(b);
+    add_state(b, &self->sub);
+    add_stream_status(b, &self->sub, &sub_stats);
+    add_connection(b, &self->sub, &sub_stats);
+    json_builder_end_object(b);
+  } else {
+    json_builder_add_null_value(b);
+  }
+  vigil_json_add_string_or_null(
+    b, "analysis_stream",
+    vigil_stream_choice_to_string(vigil_analyzer_get_analysis_stream(self->analyzer)));
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

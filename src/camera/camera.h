@@ -1,7 +1,8 @@
 /* VigilCamera: one configured camera at run time: its configuration, its
- * VigilStream, and the supervisor that keeps an ingest running, notices
- * errors, EOS and silence, and reconnects with capped backoff. Lives on the
- * main context. */
+ * VigilStreams (main, and sub when it has a sub_source: docs/streams.md), and
+ * the supervisor that keeps an ingest running for each, notices errors, EOS
+ * and silence, and reconnects with capped backoff, each stream on its own.
+ * The camera's state is the main stream's. Lives on the main context. */
 #pragma once
 
 #include <glib.h>
@@ -44,11 +45,18 @@ void vigil_camera_set_state_func(VigilCamera *camera, VigilCameraStateFunc func,
 
 const char *vigil_camera_get_id(VigilCamera *camera);
 const VigilCameraConfig *vigil_camera_get_config(VigilCamera *camera);
+/* The main stream (always there). */
 VigilStream *vigil_camera_get_stream(VigilCamera *camera);
+/* The sub stream; NULL when the camera has no sub_source. */
+VigilStream *vigil_camera_get_sub_stream(VigilCamera *camera);
+/* What a viewer asking for @which gets: the sub stream when there is one
+ * and it streams, else the main stream (docs/streams.md). */
+VigilStream *vigil_camera_pick_stream(VigilCamera *camera, VigilStreamChoice which);
+/* The main stream's state: the camera's. */
 VigilCameraState vigil_camera_get_state(VigilCamera *camera);
 
-/* Applies a new configuration; the ingest restarts at once only when the
- * source-related fields changed. */
+/* Applies a new configuration; an ingest restarts at once only when its
+ * stream's source-related fields changed. */
 void vigil_camera_update(VigilCamera *camera, const VigilCameraConfig *cfg);
 
 /* Recording (record/recorder.h): the camera owns @recorder (may be NULL),

@@ -851,3 +851,16 @@ vigil_camera_config_sub_changed(const VigilCameraConfig *a, const VigilCameraCon
            0 ||
          a->rtsp_transport != b->rtsp_transport || !a->enabled != !b->enabled;
 }
+
+VigilCameraConfig *
+vigil_camera_config_for_sub(const VigilCameraConfig *cfg)
+{
+  VigilCameraConfig *sub = vigil_camera_config_copy(cfg);
+  g_free(sub->source);
+  sub->source = g_strdup(cfg->sub_source);
+  g_free(sub->username);
+  sub->username = g_strdup(vigil_camera_config_sub_username(cfg));
+  clear_secret(&sub->password);
+  sub->password = g_strdup(vigil_camera_config_sub_password(cfg));
+  return sub;
+}

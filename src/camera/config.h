@@ -106,6 +106,10 @@ gboolean vigil_camera_config_sub_changed(const VigilCameraConfig *a,
 const char *vigil_camera_config_sub_username(const VigilCameraConfig *cfg);
 const char *vigil_camera_config_sub_password(const VigilCameraConfig *cfg);
 
+/* A copy of @cfg whose source, username and password are the sub stream's
+ * (source NULL when it has none): what the sub stream's ingest opens. */
+VigilCameraConfig *vigil_camera_config_for_sub(const VigilCameraConfig *cfg);
+
 const char *vigil_record_mode_to_string(VigilRecordMode mode);
 const char *vigil_stream_choice_to_string(VigilStreamChoice choice);
 const char *vigil_rtsp_transport_to_string(VigilRtspTransport transport);

@@ -1,4 +1,5 @@
-/* GET /api/v1/cameras/{id}/live.m3u8 and .../live/SEQ.ts: live HLS for
+/* GET /api/v1/cameras/{id}/live.m3u8[?stream=sub] and .../live/SEQ.ts (the sub
+ * stream's: .../live/sub-SEQ.ts): live HLS for
  * browsers without MSE (Safari on iOS), cut by VigilHls from the camera's TS
  * chunks.
  *
@@ -30,7 +31,9 @@
 #define HLS_START_SEGMENTS 3
 
 typedef struct {
+  gchar *key;       /* camera id, + "/sub" for the sub stream */
   gchar *camera_id;
+  gboolean sub;     /* segments are live/sub-SEQ.ts */
   VigilStream *stream;
   VigilSubscriber *subscriber;
   VigilHls *hls;
@@ -47,11 +50,11 @@ typedef struct {
   gint64 since_us;
 } WaitingPlaylist;
 
-static GHashTable *hls_cameras; /* camera id → HlsCamera */
+static GHashTable *hls_cameras; /* key → HlsCamera */
 
 static void reply_playlist(HlsCamera *cam, SoupServerMessage *msg)
 {
-  gchar *text = vigil_hls_playlist(cam->hls, "live/");
+  gchar *text = vigil_hls_playlist(cam->hls, cam->sub ? "live/sub-" : "live/");
   if (!text) {
     vigil_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
                            "the camera has sent no complete segment yet");
@@ -103,7 +106,11 @@ static void set_viewers(HlsCamera *cam, guint n)
     vigil_stream_add_viewer(cam->stream, -1);
     cam->counted--;
   }
-  vigil_viewer_set_hls_viewers(cam->camera_id, n);
+  /* The metrics count a camera's HLS viewers of both streams. */
+  g_autofree gchar *other_key =
+    cam->sub ? g_strdup(cam->camera_id) : g_strconcat(cam->camera_id, "/sub", NULL);
+  HlsCamera *other = g_hash_table_lookup(hls_cameras, other_key);
+  vigil_viewer_set_hls_viewers(cam->camera_id, n + (other ? other->counted : 0));
 }
 
 static void hls_camera_free(HlsCamera *cam)
@@ -117,6 +124,7 @@ static void hls_camera_free(HlsCamera *cam)
   vigil_hls_free(cam->hls);
   g_hash_table_unref(cam->clients);
   g_free(cam->camera_id);
+  g_free(cam->key);
   g_free(cam);
 }
 
@@ -127,7 +135,7 @@ static gboolean on_tick(gpointer user_data)
   if (now - cam->last_request_us > HLS_IDLE_US && !cam->waiting) {
     g_debug("camera %s: nobody watches live HLS, segmenting stops", cam->camera_id);
     cam->timer = 0;
-    g_hash_table_remove(hls_cameras, cam->camera_id); /* frees cam */
+    g_hash_table_remove(hls_cameras, cam->key); /* frees cam */
     return G_SOURCE_REMOVE;
   }
   GHashTableIter it;
@@ -149,21 +157,26 @@ static void on_chunk(VigilChunk *chunk, gpointer user_data)
     answer_waiting(cam, FALSE);
 }
 
-static HlsCamera *hls_camera_get(VigilCamera *camera)
+/* The segmenter of @stream (the camera's main or sub stream), made on the
+ * first request; NULL when @sub and the camera has no sub stream. */
+static HlsCamera *hls_camera_get(VigilCamera *camera, VigilStream *stream)
 {
   if (!hls_cameras)
     hls_cameras = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                         (GDestroyNotify)hls_camera_free);
   const char *id = vigil_camera_get_id(camera);
-  VigilStream *stream = vigil_camera_get_stream(camera);
-  HlsCamera *cam = g_hash_table_lookup(hls_cameras, id);
+  gboolean sub = stream != vigil_camera_get_stream(camera);
+  g_autofree gchar *key = sub ? g_strconcat(id, "/sub", NULL) : g_strdup(id);
+  HlsCamera *cam = g_hash_table_lookup(hls_cameras, key);
   if (cam && cam->stream != stream) {
     /* The camera was deleted and created again. */
-    g_hash_table_remove(hls_cameras, id);
+    g_hash_table_remove(hls_cameras, key);
     cam = NULL;
   }
   if (!cam) {
     cam = g_new0(HlsCamera, 1);
+    cam->key = g_steal_pointer(&key);
+    cam->sub = sub;
     cam->camera_id = g_strdup(id);
     cam->stream = vigil_stream_ref(stream);
     cam->hls = vigil_hls_new();
@@ -171,8 +184,9 @@ static HlsCamera *hls_camera_get(VigilCamera *camera)
     cam->subscriber =
         vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk, cam, NULL);
     cam->timer = g_timeout_add_seconds(1, on_tick, cam);
-    g_hash_table_insert(hls_cameras, cam->camera_id, cam);
-    g_debug("camera %s: live HLS segmenting starts", id);
+    g_hash_table_insert(hls_cameras, cam->key, cam);
+    g_debug("camera %s: live HLS segmenting of the %s stream starts", id,
+            sub ? "sub" : "main");
   }
   cam->last_request_us = g_get_monotonic_time();
   return cam;
@@ -187,13 +201,13 @@ static void note_client(HlsCamera *cam, SoupServerMessage *msg)
   set_viewers(cam, g_hash_table_size(cam->clients));
 }
 
-void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera)
+void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera, VigilStream *stream)
 {
   if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
     vigil_http_reply_method_not_allowed(req->msg, "GET");
     return;
   }
-  HlsCamera *cam = hls_camera_get(camera);
+  HlsCamera *cam = hls_camera_get(camera, stream);
   note_client(cam, req->msg);
   if (vigil_hls_count(cam->hls) >= HLS_START_SEGMENTS) {
     reply_playlist(cam, req->msg);
@@ -214,13 +228,19 @@ void vigil_api_live_hls_segment(VigilRequest *req, VigilCamera *camera, const ch
     vigil_http_reply_method_not_allowed(req->msg, "GET");
     return;
   }
+  /* live/SEQ.ts (main stream), live/sub-SEQ.ts (sub stream). */
+  VigilStream *stream = vigil_camera_get_stream(camera);
+  if (g_str_has_prefix(name, "sub-")) {
+    stream = vigil_camera_get_sub_stream(camera);
+    name += 4;
+  }
   char *end = NULL;
   guint64 seq = g_ascii_strtoull(name, &end, 10);
-  if (!g_ascii_isdigit(name[0]) || !end || !g_str_equal(end, ".ts")) {
+  if (!stream || !g_ascii_isdigit(name[0]) || !end || !g_str_equal(end, ".ts")) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such segment");
     return;
   }
-  HlsCamera *cam = hls_camera_get(camera);
+  HlsCamera *cam = hls_camera_get(camera, stream);
   gsize size = 0;
   g_autoptr(GPtrArray) chunks = vigil_hls_get_segment(cam->hls, seq, &size);
   if (!chunks) {

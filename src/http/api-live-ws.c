@@ -251,7 +251,7 @@ static gboolean origin_allowed(SoupServerMessage *msg)
   return g_ascii_strcasecmp(expect, host) == 0;
 }
 
-void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera)
+void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera, VigilStream *stream)
 {
   if (!g_str_equal(req->method, "GET")) {
     vigil_http_reply_method_not_allowed(req->msg, "GET");
@@ -274,7 +274,7 @@ void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera)
   }
   LiveWs *self = g_new0(LiveWs, 1);
   self->msg = g_object_ref(req->msg);
-  self->stream = vigil_stream_ref(vigil_camera_get_stream(camera));
+  self->stream = vigil_stream_ref(stream);
   self->camera_id = g_strdup(vigil_camera_get_id(camera));
   self->control = g_byte_array_new();
   self->rbuf = g_byte_array_new();

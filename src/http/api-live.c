@@ -63,7 +63,7 @@ static void on_finished(SoupServerMessage *msg, gpointer user_data)
   live_ts_free(user_data);
 }
 
-void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera)
+void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera, VigilStream *stream)
 {
   if (!g_str_equal(req->method, "GET")) {
     vigil_http_reply_method_not_allowed(req->msg, "GET");
@@ -83,24 +83,44 @@ void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera)
   g_signal_connect(req->msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), self);
   g_signal_connect(req->msg, "finished", G_CALLBACK(on_finished), self);
   soup_server_message_pause(req->msg);
-  self->viewer = vigil_viewer_new(vigil_camera_get_stream(camera), VIGIL_VIEWER_TS, on_ready,
+  self->viewer = vigil_viewer_new(stream, VIGIL_VIEWER_TS, on_ready,
                                   on_too_slow, self);
   g_debug("camera %s: live.ts client joined", self->camera_id);
+}
+
+/* ?stream=main|sub, absent = main; FALSE (after a 400) for anything else. */
+static gboolean stream_param(VigilRequest *req, VigilCamera *camera, VigilStream **stream)
+{
+  const char *value = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
+  VigilStreamChoice which;
+  if (!value || g_str_equal(value, "main")) {
+    which = VIGIL_STREAM_MAIN;
+  } else if (g_str_equal(value, "sub")) {
+    which = VIGIL_STREAM_SUB;
+  } else {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
+    return FALSE;
+  }
+  *stream = vigil_camera_pick_stream(camera, which);
+  return TRUE;
 }
 
 gboolean vigil_api_live(VigilRequest *req, VigilCamera *camera)
 {
   const char *what = req->segments[2];
-  if (g_str_equal(what, "live.ts") && !req->segments[3]) {
-    vigil_api_live_ts(req, camera);
-    return TRUE;
-  }
-  if (g_str_equal(what, "live") && !req->segments[3]) {
-    vigil_api_live_ws(req, camera);
-    return TRUE;
-  }
-  if (g_str_equal(what, "live.m3u8") && !req->segments[3]) {
-    vigil_api_live_hls_playlist(req, camera);
+  gboolean ts = g_str_equal(what, "live.ts") && !req->segments[3];
+  gboolean ws = g_str_equal(what, "live") && !req->segments[3];
+  gboolean m3u8 = g_str_equal(what, "live.m3u8") && !req->segments[3];
+  if (ts || ws || m3u8) {
+    VigilStream *stream;
+    if (!stream_param(req, camera, &stream))
+      return TRUE;
+    if (ts)
+      vigil_api_live_ts(req, camera, stream);
+    else if (ws)
+      vigil_api_live_ws(req, camera, stream);
+    else
+      vigil_api_live_hls_playlist(req, camera, stream);
     return TRUE;
   }
   if (g_str_equal(what, "live") && req->segments[3] && !req->segments[4]) {

@@ -154,6 +154,7 @@ static void metrics_analysis(VigilApp *app, GString *out)
   GPtrArray *cameras = vigil_camera_manager_list(app->cameras); /* borrowed */
   GString *analysed = g_string_new(NULL), *dropped = g_string_new(NULL);
   GString *detected = g_string_new(NULL), *seconds = g_string_new(NULL);
+  GString *scans = g_string_new(NULL), *cpu = g_string_new(NULL);
   for (guint i = 0; i < cameras->len; i++) {
     VigilCamera *cam = g_ptr_array_index(cameras, i);
     VigilAnalyzer *analyzer = vigil_camera_get_analyzer(cam);
@@ -170,6 +171,11 @@ static void metrics_analysis(VigilApp *app, GString *out)
                            label->str, st.dropped);
     g_string_append_printf(detected, "vigil_detect_runs_total{%s} %" G_GUINT64_FORMAT "\n",
                            label->str, st.detected);
+    g_string_append_printf(cpu, "vigil_analysis_cpu_seconds_total{%s} %.3f\n", label->str,
+                           st.cpu_ms / 1000.0);
+    g_string_append_printf(scans,
+                           "vigil_analysis_barcode_keyframes_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.barcode_scans);
     const struct {
       const char *stage;
       double ms;
@@ -188,14 +194,22 @@ static void metrics_analysis(VigilApp *app, GString *out)
       "# HELP vigil_analysis_dropped_total Keyframes skipped because the camera's last one was "
       "still being analysed.\n"
       "# TYPE vigil_analysis_dropped_total counter\n%s"
+      "# HELP vigil_analysis_barcode_keyframes_total Main-stream keyframes decoded only to read "
+      "barcodes (analysis on the sub stream).\n"
+      "# TYPE vigil_analysis_barcode_keyframes_total counter\n%s"
+      "# HELP vigil_analysis_cpu_seconds_total CPU time of the analysis (decoding, motion, "
+      "barcodes, detection), all threads.\n"
+      "# TYPE vigil_analysis_cpu_seconds_total counter\n%s"
       "# HELP vigil_detect_runs_total Object detector runs.\n"
       "# TYPE vigil_detect_runs_total counter\n%s"
       "# HELP vigil_analysis_seconds_total Wall-clock time spent per analysis stage.\n"
       "# TYPE vigil_analysis_seconds_total counter\n%s",
-      analysed->str, dropped->str, detected->str, seconds->str);
+      analysed->str, dropped->str, scans->str, cpu->str, detected->str, seconds->str);
   g_string_free(analysed, TRUE);
   g_string_free(dropped, TRUE);
   g_string_free(detected, TRUE);
+  g_string_free(scans, TRUE);
+  g_string_free(cpu, TRUE);
   g_string_free(seconds, TRUE);
 }
 

@@ -6,7 +6,9 @@
  * Body: {"source", "username", "password", "rtsp_transport"} as in the camera
  * object, plus an optional "camera": the id of a saved camera whose settings
  * fill in what the body leaves out (its stored password, above all, which
- * the form never sees). Admins (and users with control on "*") may probe any
+ * the form never sees), and an optional "stream": "main" (default) or "sub":
+ * with "camera", "sub" fills in from the camera's sub stream settings
+ * (docs/streams.md). Admins (and users with control on "*") may probe any
  * source; other users only through a camera they hold control on.
  *
  * Replies: 200 {"codec", "width", "height", "fps", "bitrate_kbps",
@@ -135,18 +137,19 @@ static const char *const probe_fields[] = {"source", "username", "password", "rt
                                            NULL};
 
 /* The configuration to probe, from the body (and the saved camera it names). */
-static VigilCameraConfig *probe_config(VigilRequest *req, JsonObject *o, GError **error)
+static VigilCameraConfig *probe_config(VigilRequest *req, JsonObject *o, gboolean sub,
+                                       GError **error)
 {
   g_autoptr(JsonObject) fields = json_object_new();
   g_autoptr(GList) members = json_object_get_members(o);
   for (GList *l = members; l; l = l->next) {
     const char *name = l->data;
-    if (g_str_equal(name, "camera"))
+    if (g_str_equal(name, "camera") || g_str_equal(name, "stream"))
       continue;
     if (!g_strv_contains(probe_fields, name)) {
       g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
                   "unknown field \"%s\" (a probe takes source, username, password, "
-                  "rtsp_transport and camera)",
+                  "rtsp_transport, camera and stream)",
                   name);
       return NULL;
     }
@@ -171,10 +174,17 @@ static VigilCameraConfig *probe_config(VigilRequest *req, JsonObject *o, GError 
                           "probing needs the control right on the camera");
       return NULL;
     }
-    g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_copy(vigil_camera_get_config(camera));
+    const VigilCameraConfig *saved = vigil_camera_get_config(camera);
+    g_autoptr(VigilCameraConfig) cfg = sub ? vigil_camera_config_for_sub(saved)
+                                           : vigil_camera_config_copy(saved);
     cfg->enabled = TRUE;
     if (!vigil_camera_config_apply_json(cfg, node, FALSE, error))
       return NULL;
+    if (!cfg->source) {
+      g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                          "the camera has no sub stream; give \"source\"");
+      return NULL;
+    }
     return g_steal_pointer(&cfg);
   }
   if (!vigil_permissions_has_all_cameras(req->identity->perms, VIGIL_RIGHT_CONTROL)) {
@@ -214,7 +224,18 @@ void vigil_api_camera_probe(VigilRequest *req)
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "\"camera\" must be a camera id");
     return;
   }
-  g_autoptr(VigilCameraConfig) cfg = probe_config(req, o, &error);
+  JsonNode *stream = json_object_get_member(o, "stream");
+  const char *which = stream && JSON_NODE_HOLDS_VALUE(stream) &&
+                              json_node_get_value_type(stream) == G_TYPE_STRING
+                          ? json_node_get_string(stream)
+                          : NULL;
+  if (stream && (!which || (!g_str_equal(which, "main") && !g_str_equal(which, "sub")))) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "\"stream\" must be \"main\" or \"sub\"");
+    return;
+  }
+  g_autoptr(VigilCameraConfig) cfg =
+    probe_config(req, o, which && g_str_equal(which, "sub"), &error);
   if (!cfg) {
     vigil_http_reply_gerror(req->msg, error);
     return;

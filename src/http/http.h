@@ -59,14 +59,16 @@ void vigil_api_health(VigilRequest *req);
 void vigil_api_system(VigilRequest *req);
 void vigil_api_settings(VigilRequest *req);
 void vigil_api_cameras(VigilRequest *req);
-void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera);
 /* Every live path below /cameras/{id}/ (api-live.c): returns FALSE when
- * segments[2..] is not one of them. */
+ * segments[2..] is not one of them. Each takes ?stream=main|sub
+ * (docs/streams.md): @stream is the one asked for (the main one when the
+ * camera has no sub stream). */
 gboolean vigil_api_live(VigilRequest *req, VigilCamera *camera);
+void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera, VigilStream *stream);
 /* WS /cameras/{id}/live (api-live-ws.c). */
-void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera);
-/* Live HLS (api-live-hls.c). */
-void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera);
+void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera, VigilStream *stream);
+/* Live HLS (api-live-hls.c): the playlist's segment URLs carry the stream. */
+void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera, VigilStream *stream);
 void vigil_api_live_hls_segment(VigilRequest *req, VigilCamera *camera, const char *name);
 /* GET /metrics, Prometheus text (api-metrics.c). */
 void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg);

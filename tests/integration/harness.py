@@ -174,10 +174,10 @@ class Fakecam:
             self.errors.close()
 
 
-def capture_live_ts(vigil, cam_id, seconds):
-    """Reads GET /api/v1/cameras/{id}/live.ts for @seconds; returns the bytes."""
+def capture_live_ts(vigil, cam_id, seconds, query=""):
+    """Reads GET /api/v1/cameras/{id}/live.ts[?query] for @seconds; returns the bytes."""
     token = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
-    req = urllib.request.Request(f"{vigil.base}/api/v1/cameras/{cam_id}/live.ts",
+    req = urllib.request.Request(f"{vigil.base}/api/v1/cameras/{cam_id}/live.ts{query}",
                                  headers={"Authorization": "Basic " + token})
     data = bytearray()
     deadline = time.monotonic() + seconds

@@ -122,6 +122,38 @@ static void test_barcodes(void)
   vigil_analysis_state_free(st);
 }
 
+/* Two streams (docs/streams.md): the sub stream's frames feed motion and
+ * alarms and skip the codes; the main stream's frames, read only for codes
+ * now and then, touch nothing else. */
+static void test_codes_from_other_stream(void)
+{
+  g_autoptr(GString) log = g_string_new("");
+  VigilAnalysisState *st = vigil_analysis_state_new(record, log);
+  VigilCode a = {"QR-Code", "A"};
+  double levels[1] = {0.5}, thresholds[1] = {0.08};
+  for (int t = 1; t <= 20; t++) {
+    /* Sub stream: every second, moving, very dark, codes not scanned. */
+    VigilObservation sub = {.time_us = t * S, .has_levels = TRUE, .levels = levels,
+                            .thresholds = thresholds, .mean_luma = 0.01,
+                            .barcodes = TRUE, .codes_skipped = TRUE};
+    vigil_analysis_state_keyframe(st, &sub);
+    if (t % 4 == 0) {
+      /* Main stream: every 4 s, bright, no levels: only its code counts. */
+      VigilObservation main_obs = {.time_us = t * S, .mean_luma = 0.9, .barcodes = TRUE,
+                                   .codes = &a, .n_codes = 1, .codes_only = TRUE};
+      vigil_analysis_state_keyframe(st, &main_obs);
+    }
+  }
+  /* One code event however many skipped frames came between the scans; the
+   * dark alarm stands (the bright main frames did not clear it); motion went
+   * on (the code-only frames have no levels and did not end it). */
+  g_auto(GStrv) words = g_strsplit(log->str, "on0 ", -1);
+  g_autofree gchar *without_on = g_strjoinv("", words);
+  g_assert_cmpstr(without_on, ==, "start0@1 raise:camera-dark@2 code:QR-Code:A ");
+  g_assert_true(vigil_analysis_state_alarm_active(st, "camera-dark"));
+  vigil_analysis_state_free(st);
+}
+
 static void luma(VigilAnalysisState *st, int t, double mean, bool identical)
 {
   double levels[1] = {0.0}, thresholds[1] = {0.08};
@@ -204,6 +236,7 @@ int main(int argc, char **argv)
   g_test_add_func("/analysis-state/motion-debounce", test_motion_debounce);
   g_test_add_func("/analysis-state/zones", test_zones);
   g_test_add_func("/analysis-state/barcodes", test_barcodes);
+  g_test_add_func("/analysis-state/codes-from-other-stream", test_codes_from_other_stream);
   g_test_add_func("/analysis-state/dark", test_dark);
   g_test_add_func("/analysis-state/frozen", test_frozen);
   g_test_add_func("/analysis-state/offline", test_offline);
