@@ -209,8 +209,8 @@ static gboolean query_stream(VigilRequest *req, const VigilRecording *rec, gbool
   const char *stream = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
   *sub = stream && g_str_equal(stream, "sub");
   if (stream && !*sub && !g_str_equal(stream, "main")) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
-                           "\"stream\" must be \"main\" or \"sub\"");
+    /* The live endpoints' words (api-live.c). */
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
     return FALSE;
   }
   if (*sub && !rec->has_sub) {
