@@ -259,7 +259,7 @@ static void reply_segment(VigilRequest *req, const VigilRecording *rec, const ch
   }
   g_autofree gchar *file = g_strdup_printf("%06d.ts", seq);
   g_autofree gchar *path = g_build_filename(req->app->recordings_dir, rec->path,
-                                           sub ? VIGIL_RECORDING_SUB_DIR : "", file, NULL);
+                                            sub ? VIGIL_RECORDING_SUB_DIR : "", file, NULL);
   serve_file(req, path, "video/mp2t", TRUE);
 }
 

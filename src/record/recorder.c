@@ -396,8 +396,8 @@ VigilRecorder *vigil_recorder_new(const char *camera_id, const char *recordings_
     self->too_long_us = g_ascii_strtoll(too_long_s, NULL, 10) * G_USEC_PER_SEC;
   self->store = store;
   self->writer = vigil_segment_writer_new(recordings_dir, NULL, on_writer, self);
-  self->sink = (VigilRecorderSink){writer_begin, writer_write, writer_end, writer_write_sub,
-                                   writer_sub_gap};
+  self->sink =
+      (VigilRecorderSink){writer_begin, writer_write, writer_end, writer_write_sub, writer_sub_gap};
   self->sink_data = self->writer;
   self->tick = g_timeout_add_seconds(1, on_tick, self);
   return self;

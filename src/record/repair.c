@@ -81,8 +81,8 @@ static void check_rows(VigilStore *store, const char *root, VigilRepairStats *st
       VigilSegment *seg = g_ptr_array_index(sub_segs, k);
       if (segment_size(sub_dir, seg->seq) >= 0)
         continue;
-      g_warning("repair: sub stream segment %d of recording %s is gone; dropping its row",
-                seg->seq, rec->path);
+      g_warning("repair: sub stream segment %d of recording %s is gone; dropping its row", seg->seq,
+                rec->path);
       if (vigil_store_delete_sub_segment(store, rec->id, seg->seq, NULL))
         stats->rows_dropped++;
     }
@@ -188,8 +188,8 @@ static void index_missing(VigilStore *store, gint64 id, GPtrArray *good, gboolea
 /* One recording directory: files → playlists → rows, the main stream's,
  * then the sub stream's in sub/ (record_stream "both"), which only exists
  * with a main stream that has something complete. */
-static void repair_dir(VigilStore *store, const char *root, const char *camera,
-                       const char *rel, VigilRepairStats *stats)
+static void repair_dir(VigilStore *store, const char *root, const char *camera, const char *rel,
+                       VigilRepairStats *stats)
 {
   g_autofree gchar *dir = g_build_filename(root, rel, NULL);
   g_autofree gchar *reason = NULL;

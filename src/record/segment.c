@@ -282,8 +282,8 @@ static gint64 wall_at(Track *track, gint64 pts)
 static void write_playlist(VigilSegmentWriter *self, Track *track, gboolean closed)
 {
   /* Crash repair re-indexes a recording from the main playlist's reason. */
-  g_autofree gchar *text = vigil_playlist_build(track->segments, closed, "",
-                                                track->sub ? NULL : self->rec->reason);
+  g_autofree gchar *text =
+      vigil_playlist_build(track->segments, closed, "", track->sub ? NULL : self->rec->reason);
   g_autofree gchar *path = g_build_filename(track->dir, "playlist.m3u8", NULL);
   g_autoptr(GError) error = NULL;
   if (!vigil_file_replace(path, text, strlen(text), &error))
@@ -292,9 +292,9 @@ static void write_playlist(VigilSegmentWriter *self, Track *track, gboolean clos
 
 static void fail(VigilSegmentWriter *self, Track *track, int err, const char *what)
 {
-  g_autofree gchar *message = g_strdup_printf(
-      "camera %s: cannot %s%s: %s", self->rec->camera, what,
-      track->sub ? " of the sub stream" : "", err == ENOSPC ? "the disk is full" : g_strerror(err));
+  g_autofree gchar *message = g_strdup_printf("camera %s: cannot %s%s: %s", self->rec->camera, what,
+                                              track->sub ? " of the sub stream" : "",
+                                              err == ENOSPC ? "the disk is full" : g_strerror(err));
   track->n_iov = 0; /* the rest of the segment goes with it */
   if (track->fd >= 0) {
     close(track->fd);
@@ -471,8 +471,7 @@ static void update_cut_pts(VigilSegmentWriter *self)
 
 static void open_segment(VigilSegmentWriter *self, Track *track, VigilChunk *chunk)
 {
-  if (!track->dir &&
-      !(track->sub ? ensure_sub_dir(self) : ensure_main_dir(self, chunk)))
+  if (!track->dir && !(track->sub ? ensure_sub_dir(self) : ensure_main_dir(self, chunk)))
     return;
   struct statvfs fs;
   if (statvfs(track->dir, &fs) == 0 &&
@@ -496,8 +495,8 @@ static void open_segment(VigilSegmentWriter *self, Track *track, VigilChunk *chu
   track->seg_first_pts = track->seg_last_pts = chunk->pts;
   track->seg_start_us = wall_at(track, chunk->pts);
   track->seg_bytes = 0;
-  track->seg_discont = track->segments->len > 0 &&
-                       (track->pending_discont || (chunk->flags & VIGIL_CHUNK_DISCONT));
+  track->seg_discont =
+      track->segments->len > 0 && (track->pending_discont || (chunk->flags & VIGIL_CHUNK_DISCONT));
   track->pending_discont = FALSE;
   if (!track->sub && !self->thumbnail_done && !self->first_keyframe)
     self->first_keyframe = vigil_chunk_ref(chunk);
@@ -521,8 +520,7 @@ static void do_chunk(VigilSegmentWriter *self, Track *track, VigilChunk *chunk)
     if (chunk->flags & VIGIL_CHUNK_DISCONT) {
       close_segment(self, track, 0);
       track->pending_discont = TRUE;
-    } else if ((chunk->pts - track->seg_first_pts) * 100 / 9 >=
-               VIGIL_SEGMENT_TARGET_US - 50000) {
+    } else if ((chunk->pts - track->seg_first_pts) * 100 / 9 >= VIGIL_SEGMENT_TARGET_US - 50000) {
       /* 50 ms early is on time: a 1 s GOP must give 2 s segments, not 3. */
       close_segment(self, track, chunk->pts);
     }

@@ -72,10 +72,10 @@ static const char *segment_table(gboolean sub)
 
 static gboolean add_segment_rows(VigilStore *store, const VigilSegment *seg, GError **error)
 {
-  g_autofree gchar *sql = g_strdup_printf(
-      "INSERT INTO %s (recording, seq, start_us, duration_us, size_bytes, discont)"
-      " VALUES (?, ?, ?, ?, ?, ?)",
-      segment_table(seg->sub));
+  g_autofree gchar *sql =
+      g_strdup_printf("INSERT INTO %s (recording, seq, start_us, duration_us, size_bytes, discont)"
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+                      segment_table(seg->sub));
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
   if (!stmt)
     return FALSE;
@@ -127,8 +127,8 @@ gboolean vigil_store_close_all_recordings(VigilStore *store, GError **error)
                     "closing recordings", error);
 }
 
-#define RECORDING_COLUMNS                                                                  \
-  "id, camera, start_us, end_us, reason, size_bytes, keep, path, open,"                    \
+#define RECORDING_COLUMNS                                                                          \
+  "id, camera, start_us, end_us, reason, size_bytes, keep, path, open,"                            \
   " EXISTS (SELECT 1 FROM sub_segments WHERE sub_segments.recording = recordings.id)"
 
 static VigilRecording *recording_from_row(sqlite3_stmt *stmt)
@@ -206,13 +206,12 @@ GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera,
   return list;
 }
 
-static GPtrArray *list_segments(VigilStore *store, gint64 recording, gboolean sub,
-                                GError **error)
+static GPtrArray *list_segments(VigilStore *store, gint64 recording, gboolean sub, GError **error)
 {
-  g_autofree gchar *sql = g_strdup_printf(
-      "SELECT recording, seq, start_us, duration_us, size_bytes, discont FROM %s"
-      " WHERE recording = ? ORDER BY seq",
-      segment_table(sub));
+  g_autofree gchar *sql =
+      g_strdup_printf("SELECT recording, seq, start_us, duration_us, size_bytes, discont FROM %s"
+                      " WHERE recording = ? ORDER BY seq",
+                      segment_table(sub));
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
   if (!stmt)
     return NULL;
@@ -276,8 +275,8 @@ gboolean vigil_store_delete_recording(VigilStore *store, gint64 id, GError **err
 static gboolean delete_segment(VigilStore *store, gint64 recording, gboolean sub, int seq,
                                GError **error)
 {
-  g_autofree gchar *sql = g_strdup_printf("DELETE FROM %s WHERE recording = ?1 AND seq = ?2",
-                                          segment_table(sub));
+  g_autofree gchar *sql =
+      g_strdup_printf("DELETE FROM %s WHERE recording = ?1 AND seq = ?2", segment_table(sub));
   if (!vigil_store_begin(store, error))
     return FALSE;
   if (!exec_bound(store, sql, recording, seq, "deleting a segment", error) ||
@@ -294,8 +293,7 @@ static gboolean delete_segment(VigilStore *store, gint64 recording, gboolean sub
   return TRUE;
 }
 
-gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq,
-                                    GError **error)
+gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq, GError **error)
 {
   return delete_segment(store, recording, FALSE, seq, error);
 }

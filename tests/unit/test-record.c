@@ -957,7 +957,7 @@ static void test_writer_stall_isolated(Fixture *f, gconstpointer data)
 
 /* --- record_stream "both": the sub stream beside the main one --- */
 
-#define WALL0 ((gint64)1700000000 * G_USEC_PER_SEC)
+#define WALL0    ((gint64)1700000000 * G_USEC_PER_SEC)
 #define SUB_PTS0 ((gint64)7000000)
 
 static gint64 wall_of(int n)
@@ -1246,8 +1246,7 @@ static void test_recorder_both_attach(void)
   e = (Expect){&s, 10, 15}; /* main_b 50..59, sub_a 50..64 */
   pump_until(writes_reached, &e);
   vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 0);
-  g_assert_cmpstr(s.log->str, ==,
-                  "B(continuous) 60/40 G 5/10 G 10/0 E B(continuous) 10/15 E ");
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 60/40 G 5/10 G 10/0 E B(continuous) 10/15 E ");
   g_assert_cmpint(s.main_first_wall[1], ==, wall_of(50));
   /* Though sub_a's chunks up to 64 reached the recorder before main_b's
    * keyframe at 50 (its ring keeps a second more than the main one's). */
@@ -1385,8 +1384,7 @@ static void test_writer_sub(Fixture *f, gconstpointer data)
   for (int n = 2 * GOP; n < 6 * GOP + 10; n++) {
     if (n == 4 * GOP) {
       vigil_segment_writer_flush(w);
-      g_autofree gchar *next =
-          g_strdup_printf("%s/%s/sub/000002.ts", f->root, log.rec->rel_path);
+      g_autofree gchar *next = g_strdup_printf("%s/%s/sub/000002.ts", f->root, log.rec->rel_path);
       g_assert_cmpint(symlink("/dev/full", next), ==, 0);
     }
     g_autoptr(VigilChunk) c = make_chunk(n);
@@ -1554,8 +1552,12 @@ static void test_repair_sub(Fixture *f, gconstpointer data)
   write_file(a_sub3, 188 * 4 + 100);
   g_autofree gchar *a_tmp = g_build_filename(a_sub, "playlist.m3u8.tmp", NULL);
   write_file(a_tmp, 10);
-  VigilRecording row = {.camera = "cam", .start_us = 1, .end_us = 2, .reason = "motion",
-                        .path = "cam/2026-11-25/20261125T100000Z", .open = TRUE};
+  VigilRecording row = {.camera = "cam",
+                        .start_us = 1,
+                        .end_us = 2,
+                        .reason = "motion",
+                        .path = "cam/2026-11-25/20261125T100000Z",
+                        .open = TRUE};
   gint64 id_a = vigil_store_insert_recording(f->store, &row, NULL);
   g_autoptr(GPtrArray) planted = some_segments();
   for (int i = 0; i < 2; i++) {
@@ -1592,11 +1594,11 @@ static void test_repair_sub(Fixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_assert_true(vigil_record_repair(f->store, f->root, &st, &error));
   g_assert_no_error(error);
-  g_assert_cmpuint(st.playlists_closed, ==, 1);  /* A/sub */
-  g_assert_cmpuint(st.partial_deleted, ==, 3);   /* A/sub/000003, B/000001, C/sub/000001 */
-  g_assert_cmpuint(st.segments_added, ==, 2);    /* A/sub/000002, C/000001 */
-  g_assert_cmpuint(st.recordings_added, ==, 1);  /* C */
-  g_assert_cmpuint(st.rows_dropped, ==, 1);      /* A's sub 7 */
+  g_assert_cmpuint(st.playlists_closed, ==, 1); /* A/sub */
+  g_assert_cmpuint(st.partial_deleted, ==, 3);  /* A/sub/000003, B/000001, C/sub/000001 */
+  g_assert_cmpuint(st.segments_added, ==, 2);   /* A/sub/000002, C/000001 */
+  g_assert_cmpuint(st.recordings_added, ==, 1); /* C */
+  g_assert_cmpuint(st.rows_dropped, ==, 1);     /* A's sub 7 */
   g_assert_cmpuint(st.recordings_dropped, ==, 0);
 
   g_assert_false(g_file_test(a_sub3, G_FILE_TEST_EXISTS));
@@ -1658,11 +1660,9 @@ int main(int argc, char **argv)
   g_test_add_func("/record/recorder/both-events", test_recorder_both_events);
   g_test_add_func("/record/recorder/both-split", test_recorder_both_split);
   g_test_add_func("/record/recorder/both-attach", test_recorder_both_attach);
-  g_test_add("/record/writer/sub", Fixture, NULL, fixture_setup, test_writer_sub,
+  g_test_add("/record/writer/sub", Fixture, NULL, fixture_setup, test_writer_sub, fixture_teardown);
+  g_test_add("/record/recorder/both-index", Fixture, NULL, fixture_setup, test_recorder_both_index,
              fixture_teardown);
-  g_test_add("/record/recorder/both-index", Fixture, NULL, fixture_setup,
-             test_recorder_both_index, fixture_teardown);
-  g_test_add("/record/repair/sub", Fixture, NULL, fixture_setup, test_repair_sub,
-             fixture_teardown);
+  g_test_add("/record/repair/sub", Fixture, NULL, fixture_setup, test_repair_sub, fixture_teardown);
   return g_test_run();
 }
