@@ -452,8 +452,8 @@ void vigil_recorder_attach(VigilRecorder *self, VigilStream *stream)
     return;
   /* Another stream (record_stream "sub": the sub stream came or went):
    * what the ring holds is the old one's, and a recording that has begun
-   * ends here, the next one begins with the new stream's first keyframe: one
-   * recording never mixes two streams (their sizes and clocks differ). */
+   * ends here, the next one begins with the new stream's GOP in progress:
+   * one recording never mixes two streams (their sizes and clocks differ). */
   vigil_preroll_clear(self->preroll);
   if (self->rec && self->rec_first_pts >= 0)
     next_recording(self);

@@ -69,8 +69,9 @@ void vigil_recorder_set_max_length(VigilRecorder *recorder, gint64 max_us);
  * stream already attached changes nothing. Attaching another stream while a
  * recording runs (record_stream "sub": the sub stream came or went) ends the
  * recording and goes on in a new one with the same reason from the new
- * stream's first keyframe, so that a recording never mixes two streams; the
- * pre-roll held of the old stream is dropped. */
+ * stream's GOP in progress (the subscription delivers it; the two recordings
+ * may overlap by up to that GOP, never leave a gap), so that a recording never
+ * mixes two streams; the pre-roll held of the old stream is dropped. */
 void vigil_recorder_attach(VigilRecorder *recorder, VigilStream *stream);
 /* record_stream "both": the sub stream to store beside the main one in each
  * recording (DATA/recordings/<camera>/<day>/<stamp>/sub/), NULL for none.

@@ -1195,7 +1195,7 @@ static void push_streams(VigilStream *main_stream, VigilStream *sub_stream, int 
  * comes, is replaced and goes leaves gaps in the sub part only; attaching the
  * same stream again changes nothing; attaching another main stream (what
  * record_stream "sub" does when the sub stream comes or goes) goes on in a
- * new recording from the new stream's first keyframe. */
+ * new recording from the new stream's GOP in progress. */
 static void test_recorder_both_attach(void)
 {
   BothSink s = {.log = g_string_new("")};
@@ -1236,7 +1236,7 @@ static void test_recorder_both_attach(void)
   vigil_recorder_attach_sub(r, sub_a);
 
   /* The same main stream again: nothing happens. Another one: a new
-   * recording from its first keyframe. */
+   * recording from its GOP in progress. */
   vigil_recorder_attach(r, main_a);
   push_streams(main_b, NULL, 0, 55, 10); /* main_b's current GOP: 50..54 */
   vigil_recorder_attach(r, main_b);
