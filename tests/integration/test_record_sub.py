@@ -113,9 +113,6 @@ class RecordSubTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if os.environ.get("KEEP_LOG"):
-            import shutil
-            shutil.copy(cls.vigil.log_path, os.environ["KEEP_LOG"])
         cls.vigil.cleanup()
         cls.main.stop()
         cls.sub.stop()
