@@ -120,7 +120,9 @@ static JsonNode *camera_body(const char *source, const char *sub_source, gboolea
   }
   if (full) {
     /* What the scene is made to show: a motion event now and then that gets
-     * recorded, and a QR code. Recordings of a demo need not stay long. */
+     * recorded, a QR code, and a person when the detection model is there
+     * (without it, detection simply does not run). Recordings of a demo
+     * need not stay long. */
     json_builder_set_member_name(b, "record");
     json_builder_add_string_value(b, "events");
     json_builder_set_member_name(b, "retain_days");
@@ -132,6 +134,13 @@ static JsonNode *camera_body(const char *source, const char *sub_source, gboolea
     json_builder_end_object(b);
     json_builder_set_member_name(b, "barcodes");
     json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "detect");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "enabled");
+    json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "interval_s");
+    json_builder_add_int_value(b, 5);
+    json_builder_end_object(b);
   }
   json_builder_end_object(b);
   return json_builder_get_root(b);
