@@ -210,36 +210,52 @@ static gboolean codes_on_analysis_stream_locked(VigilAnalyzer *self)
                             self->barcode_stream == VIGIL_STREAM_SUB);
 }
 
-/* A main keyframe read only for its barcodes: decoded at up to
- * BARCODE_WIDTH, scanned, and handed over as a codes-only observation. */
-static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us)
+/* Decodes @buffer with *@decoder (made, or made again for another codec) to
+ * packed GRAY8 at most @max_width wide; NULL (logged, as @what) when it
+ * cannot. */
+static guint8 *decode_gray(VigilAnalyzer *self, VigilDecoder **decoder, GstBuffer *buffer,
+                           VigilCodec codec, int max_width, int *w, int *h, const char *what)
 {
-  double cpu0 = thread_cpu_ms();
-  if (self->codes_decoder && vigil_decoder_get_codec(self->codes_decoder) != codec)
-    g_clear_pointer(&self->codes_decoder, vigil_decoder_free);
+  if (*decoder && vigil_decoder_get_codec(*decoder) != codec)
+    g_clear_pointer(decoder, vigil_decoder_free);
   g_autoptr(GError) error = NULL;
-  if (!self->codes_decoder)
-    self->codes_decoder = vigil_decoder_new(codec, &error);
-  int w = 0, h = 0;
-  g_autofree guint8 *gray = NULL;
+  if (!*decoder)
+    *decoder = vigil_decoder_new(codec, &error);
+  guint8 *gray = NULL;
   GstMapInfo map;
-  gint64 t0 = g_get_monotonic_time();
-  if (self->codes_decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    gray = vigil_decoder_decode_gray(self->codes_decoder, map.data, map.size, BARCODE_WIDTH, &w,
-                                     &h, &error);
+  if (*decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    gray = vigil_decoder_decode_gray(*decoder, map.data, map.size, max_width, w, h, &error);
     gst_buffer_unmap(buffer, &map);
   }
-  if (!gray) {
-    g_debug("camera %s: main keyframe for barcodes skipped: %s", self->camera_id,
+  if (!gray)
+    g_debug("camera %s: %s skipped: %s", self->camera_id, what,
             error ? error->message : "unreadable buffer");
-    return;
-  }
-  gint64 t1 = g_get_monotonic_time();
+  return gray;
+}
+
+static Result *result_new(VigilAnalyzer *self, gint64 time_us)
+{
   Result *r = g_new0(Result, 1);
   r->analyzer = analyzer_ref(self);
   r->time_us = time_us;
   r->formats = g_ptr_array_new_with_free_func(g_free);
   r->texts = g_ptr_array_new_with_free_func(g_free);
+  return r;
+}
+
+/* A main keyframe read only for its barcodes: decoded at up to
+ * BARCODE_WIDTH, scanned, and handed over as a codes-only observation. */
+static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us)
+{
+  double cpu0 = thread_cpu_ms();
+  int w = 0, h = 0;
+  gint64 t0 = g_get_monotonic_time();
+  g_autofree guint8 *gray = decode_gray(self, &self->codes_decoder, buffer, codec, BARCODE_WIDTH,
+                                        &w, &h, "main keyframe for barcodes");
+  if (!gray)
+    return;
+  gint64 t1 = g_get_monotonic_time();
+  Result *r = result_new(self, time_us);
   r->barcodes = TRUE;
   r->codes_only = TRUE;
   scan_codes(self, gray, w, h, r);
@@ -262,11 +278,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
                     VigilStreamChoice stream)
 {
   double cpu0 = thread_cpu_ms();
-  Result *r = g_new0(Result, 1);
-  r->analyzer = analyzer_ref(self);
-  r->time_us = time_us;
-  r->formats = g_ptr_array_new_with_free_func(g_free);
-  r->texts = g_ptr_array_new_with_free_func(g_free);
+  Result *r = result_new(self, time_us);
 
   g_mutex_lock(&self->lock);
   /* Frames of the other stream have another size and noise: start over. */
@@ -290,24 +302,12 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
     self->motion = vigil_motion_new();
   if (reset)
     vigil_motion_reset(self->motion);
-  if (self->decoder && vigil_decoder_get_codec(self->decoder) != codec)
-    g_clear_pointer(&self->decoder, vigil_decoder_free);
-  g_autoptr(GError) error = NULL;
-  if (!self->decoder)
-    self->decoder = vigil_decoder_new(codec, &error);
 
   gint64 t0 = g_get_monotonic_time();
   int w = 0, h = 0;
-  g_autofree guint8 *gray = NULL;
-  GstMapInfo map;
-  if (self->decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    gray = vigil_decoder_decode_gray(self->decoder, map.data, map.size, VIGIL_ANALYSIS_WIDTH, &w,
-                                     &h, &error);
-    gst_buffer_unmap(buffer, &map);
-  }
+  g_autofree guint8 *gray = decode_gray(self, &self->decoder, buffer, codec,
+                                        VIGIL_ANALYSIS_WIDTH, &w, &h, "keyframe");
   if (!gray) {
-    g_debug("camera %s: keyframe skipped: %s", self->camera_id,
-            error ? error->message : "unreadable buffer");
     result_free(r);
     return;
   }
