@@ -82,8 +82,8 @@ const tileState = (page, cam) => page.evaluate((id) => {
            w: t.player.video.videoWidth, enlarged: t.tile.classList.contains('enlarged') };
 }, cam);
 
-const env = await startAll(['--cameras', '2', '--scene', 'motion:0', '--gop', '1'], { camera: false });
-const small = await startFakecam(['--size', '640x360', '--scene', 'motion:0', '--gop', '1']);
+const env = await startAll(['--no-sub', '--cameras', '2', '--scene', 'motion:0', '--gop', '1'], { camera: false });
+const small = await startFakecam(['--no-sub', '--size', '640x360', '--scene', 'motion:0', '--gop', '1']);
 const browser = await launchBrowser({ credentials: false });
 try {
   await loginContext(browser.context, env.base);
