@@ -1,18 +1,19 @@
 // Browser test of the recordings player's main and sub streams
 // (docs/playback-and-walls.md, "Main and sub streams"), against the real
-// daemon and two vigil-fakecams: 1280×720 main streams, and a second fakecam
-// at 640×360 standing in for the "dual" camera's sub stream. Both cameras
-// record continuously for about 20 s; "dual" with record_stream "both".
+// daemon and vigil-fakecam (1280×720 main streams, 640×360 sub streams at
+// camN_sub). Both cameras record continuously for about 20 s; "dual" with
+// record_stream "both", "plain" without a sub stream.
 // - "dual" at 1x plays main and asks for nothing of the sub stream; at 8x the
 //   player loads the sub playlist (stream=sub requests) and shows 640-px
 //   video; back at 1x it plays main (1280 px) at the same wall-clock time
 //   (within a GOP); paused at 8x it shows main at the paused frame; dragging
-//   the position slider plays sub while held and main where it is let go;
+//   the position slider, or the playhead on the day's timeline, plays sub
+//   while held and main where it is let go;
 //   the picture never goes black during the switches (sampled every 50 ms);
 // - the stream badge and the Auto / Main / Sub choice; Main holds main at 8x;
 // - "plain" (no sub stream) never requests stream=sub, shows neither;
 // - screenshots at 1280 and 375 px; no console or page errors. Prints TAP.
-import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite, waitFor } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
@@ -84,15 +85,14 @@ const summary = (samples) => `${samples.length} samples, widths ${[...new Set(sa
 
 const GOP_MS = 1000;
 const fakecam = ['--size', '1280x720', '--fps', '15', '--gop', '1', '--bitrate', '1500', '--scene', 'motion:0'];
-const env = await startAll(['--cameras', '2', ...fakecam], { camera: false });
-const small = await startFakecam(['--size', '640x360', '--fps', '15', '--gop', '1', '--bitrate', '400',
-                                  '--scene', 'motion:0']);
+const env = await startAll(['--cameras', '2', ...fakecam, '--sub-size', '640x360', '--sub-bitrate', '400'],
+                           { camera: false });
 const browser = await launchBrowser({ credentials: false });
 const t0 = Date.now();
 try {
   // --- two cameras recording continuously for about 20 s ---
   let r = await env.api('POST', '/api/v1/cameras', { id: 'dual', name: 'Dual', source: `${env.rtsp}/cam1`,
-    sub_source: `${small.rtsp}/cam1`, record: 'continuous', record_stream: 'both' });
+    sub_source: `${env.rtsp}/cam1_sub`, record: 'continuous', record_stream: 'both' });
   ok(r.status === 201, `camera "dual" (record_stream both) added (${r.status})`);
   r = await env.api('POST', '/api/v1/cameras', { id: 'plain', name: 'Plain', source: `${env.rtsp}/cam2`,
     record: 'continuous' });
@@ -150,6 +150,8 @@ try {
   const st8 = await pstate(page);
   ok(!st8.paused && st8.clock - st.clock > 2000,
      `the sub stream plays fast (${((st8.clock - st.clock) / 1000).toFixed(1)} s of video in 0.5 s)`);
+  // Shot with the controls in view.
+  await page.evaluate(() => document.querySelector('.pb-controls').scrollIntoView({ block: 'end' }));
   await page.screenshot({ path: `${shots}/scrub-8x.png` });
 
   // --- back to 1x: main at the same time ---
@@ -221,9 +223,44 @@ try {
      `let go, the player shows main (${st.w} px) where the slider is (${st.clock - sliderMs} ms off; ` +
      `${gaps.length} blank of ${samples.length})`);
 
+  // --- dragging the playhead on the day's timeline, while playing at 1x ---
+  await page.selectOption('.pb-speed', '1');
+  await page.click('.pb-play');
+  for (let i = 0; i < 8; i++) await page.click('#zoom-in');   // 15 min across
+  await page.evaluate(() => document.querySelector('.tl-cursor').scrollIntoView({ inline: 'center', block: 'center' }));
+  await sleep(300);
+  const cur = await page.locator('.tl-cursor').boundingBox();
+  const block = await page.locator(`.tl-block[data-id="${dual.id}"]`).boundingBox();
+  const cy = cur.y + cur.height / 2;
+  const subBefore = reqs.filter((x) => isSub(x.url)).length;
+  await page.mouse.move(cur.x + 1, cy);
+  await page.mouse.down();
+  const x0 = cur.x + 1, x1 = block.x + block.width * 0.25;
+  for (let i = 1; i <= 12; i++) {
+    await page.mouse.move(x0 + ((x1 - x0) * i) / 12, cy);
+    await sleep(100);
+  }
+  const tlHeld = await page.waitForFunction(() => window.vigilPlayback.stream === 'sub', null, { timeout: 10000 })
+    .then(() => true, () => false);
+  st = await pstate(page);
+  const cursorMs = await page.evaluate(() => window.vigilPlayback.scrubMs);
+  ok(tlHeld && st.w === 640 && st.paused && Math.abs(st.clock - cursorMs) <= 500 &&
+     reqs.filter((x) => isSub(x.url)).length > subBefore,
+     `dragging the playhead on the timeline shows the sub stream (${st.w} px) at the playhead's time ` +
+     `(${st.clock - cursorMs} ms off, ${cursorMs - dualStart} ms into the recording)`);
+  await page.screenshot({ path: `${shots}/scrub-timeline.png` });
+  at = Date.now();
+  await page.mouse.up();
+  await settled(page, 'main');
+  st = await pstate(page);
+  ok(!st.paused && st.w === 1280 && Math.abs(st.clock - cursorMs - (Date.now() - at)) <= GOP_MS,
+     `let go, it plays on at 1x on main (${st.w} px) from there (${st.clock - cursorMs} ms after the playhead's time, ` +
+     `${Date.now() - at} ms later)`);
+
   // --- the stream choice: Main holds main at 8x; Sub plays sub at 1x ---
   await page.selectOption('.pb-quality', 'main');
-  await page.click('.pb-play');
+  await page.evaluate((ms) => window.vigilPlayback.seekToWallClock(ms), dualStart + 2000);
+  await page.selectOption('.pb-speed', '8');
   await sleep(1000);
   st = await pstate(page);
   ok(st.stream === 'main' && !st.pending && st.rate === 8 && st.w === 1280,
@@ -286,7 +323,6 @@ try {
   }
 } finally {
   await browser.close();
-  small.proc.kill('SIGTERM');
   env.stop();
 }
 ok(errors.length === 0, `no console or page errors${errors.length ? ':\n# ' + errors.join('\n# ') : ''}`);
