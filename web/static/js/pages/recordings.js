@@ -334,7 +334,7 @@ tl.addEventListener('pointermove', (e) => {
     const t = inCurrent(ms);
     player.scrubTo(t);
     drawCursor(t, false);
-    showHover(e, t);
+    showHover(e, t, true);
     return;
   }
   showHover(e, ms);
@@ -387,12 +387,13 @@ tlScroll.addEventListener('keydown', (e) => {
 });
 
 // The hover card: the time, and the thumbnail of the nearest event (within
-// a few pixels) or of the recording under the pointer.
-function showHover(e, ms) {
+// a few pixels) or of the recording under the pointer; only the time while
+// scrubbing (@timeOnly: the player shows the picture).
+function showHover(e, ms, timeOnly = false) {
   const px = DAY_MS / tl.clientWidth; // ms per pixel
   let img = null, what = '';
   let best = null;
-  for (const ev of state.events) {
+  for (const ev of timeOnly ? [] : state.events) {
     const d = Math.abs(Date.parse(ev.start) - ms);
     if (d < 8 * px && (!best || d < best.d)) best = { d, ev };
   }
@@ -400,7 +401,7 @@ function showHover(e, ms) {
     img = best.ev.thumbnail;
     what = `${best.ev.type}${best.ev.label ? ' · ' + best.ev.label : ''}`;
   } else {
-    const r = state.recordings.find((x) => Date.parse(x.start) <= ms && ms <= Date.parse(x.end));
+    const r = timeOnly ? null : state.recordings.find((x) => Date.parse(x.start) <= ms && ms <= Date.parse(x.end));
     if (r) { img = r.thumbnail; what = r.reason; }
   }
   clear(hover, img ? el('img', { src: img, alt: '' }) : null,
