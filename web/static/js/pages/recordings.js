@@ -76,6 +76,7 @@ const rangeLink = el('a', { class: 'btn', id: 'range-download', href: '#', downl
 const status = el('p', { class: 'muted small', id: 'rec-status', role: 'status' });
 
 const player = new PlaybackPlayer(playerBox, {
+  subStream: true,   // scrub and play fast on a recording's sub stream
   onEventStep: (dir, ms) => playAt(ms - 1000, dir),
   onTime: (ms) => drawCursor(ms),
 });
@@ -250,7 +251,8 @@ function renderInfo(r) {
       el('dt', null, 'Start'), el('dd', null, fmtClock(Date.parse(r.start), true)),
       el('dt', null, 'Length'), el('dd', null, fmtDuration(r.duration_s)),
       el('dt', null, 'Reason'), el('dd', null, r.reason),
-      el('dt', null, 'Size'), el('dd', null, fmtBytes(r.size_bytes))),
+      el('dt', null, 'Size'), el('dd', null, fmtBytes(r.size_bytes)),
+      r.sub_playlist ? [el('dt', null, 'Streams'), el('dd', null, 'main and sub (small, for scrubbing and fast playback)')] : null),
     el('div', { class: 'toolbar' },
       el('label', { class: 'check', for: 'rec-keep' }, keep, ' Keep (spare from retention)'),
       control ? el('button', { class: 'btn btn-danger btn-small', type: 'button', id: 'rec-delete',
@@ -299,17 +301,44 @@ async function playAt(ms, dir = 1) {
 }
 
 // --- timeline interaction ---
+// Pressing on the playhead (within 6 px) and dragging scrubs the recording
+// playing (the player's sub stream where it has one); elsewhere a drag
+// selects a range and a click plays.
 let drag = null;
 function xIn(e) { return e.clientX - tl.getBoundingClientRect().left; }
+function onPlayhead(x) {
+  const c = tl.querySelector('.tl-cursor');
+  return !!(state.current && c && !c.hidden && Math.abs(x - c.offsetLeft) <= 6);
+}
+// @ms clamped to the recording playing.
+function inCurrent(ms) {
+  const r = state.current;
+  return Math.max(Date.parse(r.start), Math.min(Date.parse(r.end), ms));
+}
 tl.addEventListener('pointerdown', (e) => {
   if (e.button !== 0) return;
-  drag = { x: xIn(e), moved: false };
+  const x = xIn(e);
+  if (e.pointerType !== 'touch' && onPlayhead(x)) {
+    drag = { x, scrub: true };
+    tl.classList.add('scrubbing');
+    player.beginScrub(false);
+  } else {
+    drag = { x, moved: false };
+  }
   tl.setPointerCapture(e.pointerId);
 });
 tl.addEventListener('pointermove', (e) => {
   const x = xIn(e);
   const ms = msOf(x);
+  if (drag && drag.scrub) {
+    const t = inCurrent(ms);
+    player.scrubTo(t);
+    drawCursor(t, false);
+    showHover(e, t, true);
+    return;
+  }
   showHover(e, ms);
+  tl.classList.toggle('on-playhead', !drag && onPlayhead(x));
   if (drag && Math.abs(x - drag.x) > 6 && e.pointerType === 'mouse') {
     drag.moved = true;
     setRange(msOf(drag.x), ms);
@@ -317,10 +346,22 @@ tl.addEventListener('pointermove', (e) => {
 });
 tl.addEventListener('pointerup', (e) => {
   if (!drag) return;
-  const moved = drag.moved;
+  const { moved, scrub } = drag;
   drag = null;
   hover.hidden = true;
-  if (!moved) playAt(msOf(xIn(e)));
+  if (scrub) {
+    tl.classList.remove('scrubbing');
+    player.endScrub();
+  } else if (!moved) {
+    playAt(msOf(xIn(e)));
+  }
+});
+tl.addEventListener('pointercancel', () => {
+  if (drag && drag.scrub) {
+    tl.classList.remove('scrubbing');
+    player.endScrub();
+  }
+  drag = null;
 });
 tl.addEventListener('pointerleave', () => { hover.hidden = true; });
 tl.addEventListener('wheel', (e) => {
@@ -346,12 +387,13 @@ tlScroll.addEventListener('keydown', (e) => {
 });
 
 // The hover card: the time, and the thumbnail of the nearest event (within
-// a few pixels) or of the recording under the pointer.
-function showHover(e, ms) {
+// a few pixels) or of the recording under the pointer; only the time while
+// scrubbing (@timeOnly: the player shows the picture).
+function showHover(e, ms, timeOnly = false) {
   const px = DAY_MS / tl.clientWidth; // ms per pixel
   let img = null, what = '';
   let best = null;
-  for (const ev of state.events) {
+  for (const ev of timeOnly ? [] : state.events) {
     const d = Math.abs(Date.parse(ev.start) - ms);
     if (d < 8 * px && (!best || d < best.d)) best = { d, ev };
   }
@@ -359,7 +401,7 @@ function showHover(e, ms) {
     img = best.ev.thumbnail;
     what = `${best.ev.type}${best.ev.label ? ' · ' + best.ev.label : ''}`;
   } else {
-    const r = state.recordings.find((x) => Date.parse(x.start) <= ms && ms <= Date.parse(x.end));
+    const r = timeOnly ? null : state.recordings.find((x) => Date.parse(x.start) <= ms && ms <= Date.parse(x.end));
     if (r) { img = r.thumbnail; what = r.reason; }
   }
   clear(hover, img ? el('img', { src: img, alt: '' }) : null,
