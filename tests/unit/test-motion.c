@@ -4,6 +4,7 @@
  * walking through, also in poor light). The levels are printed (g_test_message)
  * as the calibration table in docs/analysis.md. */
 #include <glib.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
@@ -237,6 +238,42 @@ static void test_erosion(void)
   g_assert_cmpfloat(level2(a, b), >, 0.0);
 }
 
+/* The eroded difference that vigil_motion_levels leaves in its scratch
+ * buffer equals a plain 3x3 minimum of |a - b| (borders: the neighbours that
+ * exist) at every size, the vectorised middle and the scalar edges alike. */
+static void test_erosion_reference(void)
+{
+  static const int sizes[][2] = {{1, 1}, {1, 5}, {5, 1}, {2, 2}, {15, 3}, {16, 4}, {17, 5},
+                                 {18, 7}, {33, 2}, {47, 9}, {64, 16}, {100, 37}};
+  GRand *rng = g_rand_new_with_seed(7);
+  for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+    int w = sizes[s][0], h = sizes[s][1];
+    g_autofree guint8 *a = g_malloc(w * h), *b = g_malloc(w * h), *scratch = g_malloc(w * h);
+    g_autofree guint8 *want = g_malloc(w * h);
+    for (int i = 0; i < w * h; i++) {
+      a[i] = (guint8)g_rand_int_range(rng, 0, 256);
+      /* Mostly small differences, some large, some equal. */
+      int d = g_rand_int_range(rng, 0, 4) == 0 ? g_rand_int_range(rng, -255, 256)
+                                               : g_rand_int_range(rng, -3, 4);
+      b[i] = (guint8)CLAMP(a[i] + d, 0, 255);
+    }
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int m = 255;
+        for (int yy = MAX(y - 1, 0); yy <= MIN(y + 1, h - 1); yy++)
+          for (int xx = MAX(x - 1, 0); xx <= MIN(x + 1, w - 1); xx++)
+            m = MIN(m, abs((int)a[yy * w + xx] - (int)b[yy * w + xx]));
+        want[y * w + x] = (guint8)m;
+      }
+    }
+    double levels[1];
+    vigil_motion_levels(a, b, w, h, NULL, 0, scratch, levels);
+    g_test_message("%dx%d", w, h);
+    g_assert_cmpmem(scratch, w * h, want, w * h);
+  }
+  g_rand_free(rng);
+}
+
 static void test_mean_luma(void)
 {
   g_autofree guint8 *a = g_malloc(W * H);
@@ -256,6 +293,7 @@ int main(int argc, char **argv)
   g_test_add_func("/motion/zones", test_zones);
   g_test_add_func("/motion/deterministic", test_deterministic);
   g_test_add_func("/motion/erosion", test_erosion);
+  g_test_add_func("/motion/erosion-reference", test_erosion_reference);
   g_test_add_func("/motion/mean-luma", test_mean_luma);
   return g_test_run();
 }
