@@ -185,10 +185,12 @@ def measure(pids, fakecam_pids, ports, window, metrics=None, poll=None):
         return 100.0 * t / ing.CLK_TCK / elapsed
 
     recv = [(net1[k] - net0.get(k, 0)) * 8 / 1000 / elapsed for k in net1]
-    by_name = {}
+    by_name, raw = {}, {}
     for tid, (name, t) in t_thr1.items():
+        d = t - t_thr0.get(tid, (name, 0))[1]
         key = re.sub(r"\d+", "#", name)
-        by_name[key] = by_name.get(key, 0) + t - t_thr0.get(tid, (name, 0))[1]
+        by_name[key] = by_name.get(key, 0) + d
+        raw[name] = raw.get(name, 0) + d
     res = {
         "window_s": elapsed,
         "cpu_pct": pct(c1 - c0),
@@ -199,6 +201,7 @@ def measure(pids, fakecam_pids, ports, window, metrics=None, poll=None):
         "recv_kbps_each": sorted(recv),
         "rss_kib": sum(ing.rss_kib(p) for p in pids),
         "threads_by_name": sorted(((k, pct(v)) for k, v in by_name.items()), key=lambda x: -x[1]),
+        "threads_raw": {k: pct(v) for k, v in raw.items()},
         "polls": polls,
     }
     res["other_load_pct"] = res["busy_pct"] - res["cpu_pct"] - res["fakecam_cpu_pct"]
@@ -318,6 +321,16 @@ def phase_motion(args, n, mains, subs, fc, ports, out_dir, mode):
     res["connected_high"] = len(re.findall(r"highres: Camera .* connected", text))
     res["reconnects"] = len(re.findall(r"Reconnecting", text))
     res["events"] = len(re.findall(r"Motion detected - starting event", text))
+    # Where motion's CPU goes: its threads are ml<N> (a camera's capture and
+    # detection loop) and nc<N> (a stream's RTSP reader and decoder); the log
+    # says which nc thread reads the normal and which the high stream.
+    kind = {name: ("nc " + k) for name, k in
+            re.findall(r"\[\d+:(nc\d+:[^\]]+)\] .*?(norm|highres):", text)}
+    split = {}
+    for name, p in res["threads_raw"].items():
+        k = kind.get(name, re.sub(r"\d+(:.*)?", "", name))
+        split[k] = split.get(k, 0) + p
+    res["threads_split"] = sorted(split.items(), key=lambda x: -x[1])
     movies = []
     for root, _, files in os.walk(d):
         movies += [os.path.join(root, x) for x in files if x.endswith((".mp4", ".mkv"))]
@@ -456,19 +469,61 @@ def per_cam_analysis(v, n):
     return 100.0 * cpu / v["window_s"] / n, kf / v["window_s"] / n
 
 
-def row(n, name, r, extra=""):
+def row(n, k, name, r, extra=""):
     recv = f"{r['recv_kbps_total'] / 1000:.1f} / {r['expected_kbps'] / 1000:.1f}"
-    return (f"| {n} | {name} | {r['cpu_pct']:.1f} | {r['cpu_pct'] / n:.2f} | {extra} | "
+    return (f"| {n} | {k} | {name} | {r['cpu_pct']:.1f} | {r['cpu_pct'] / n:.2f} | {extra} | "
             f"{r['fakecam_cpu_pct']:.1f} | {r['connections']}, {recv} | "
             f"{r['other_load_pct']:.0f} |")
 
 
-def report(results, args):
-    lines = ["| N | consumer | CPU (% of one core) | per camera | analysis per camera "
+def targets_of(n, r):
+    """[(target, measured, ratio, bar)] of one round at N cameras."""
+    out = []
+    on, off = r.get("vigil-on"), r.get("vigil-off")
+    if on:
+        von = on["cpu_pct"] / n
+        a_on, k_on = per_cam_analysis(on, n)
+        if "motion-main" in r:
+            m = r["motion-main"]["cpu_pct"] / n
+            out.append(("vigil motion on ≤ 1/10 of motion decoding the main stream",
+                        f"{von:.2f} / {m:.2f}", von / m, 0.1))
+        if "motion-dual" in r:
+            m = r["motion-dual"]["cpu_pct"] / n
+            out.append(("vigil motion on ≤ 1/3 of motion dual-stream",
+                        f"{von:.2f} / {m:.2f}", von / m, 1 / 3))
+            out.append(("analysis (metrics, motion on) ≤ 1/20 of motion dual-stream",
+                        f"{a_on:.3f} / {m:.2f}", a_on / m, 0.05))
+            if off:
+                diff = von - off["cpu_pct"] / n
+                out.append(("analysis (vigil on − off) ≤ 1/20 of motion dual-stream",
+                            f"{diff:.3f} / {m:.2f}", diff / m, 0.05))
+        if "motion-main" in r:
+            m = r["motion-main"]["cpu_pct"] / n
+            out.append(("analysis (metrics, motion on) ≤ 1/20 of motion main-stream",
+                        f"{a_on:.3f} / {m:.2f}", a_on / m, 0.05))
+        out.append(("keyframe branch on sub ≤ 0.15 % of a core per camera (~1 keyframe/s)",
+                    f"{k_on:.2f} kf/s", a_on, 0.15))
+        if "decode" in r:
+            e = r["decode"]["every_frame_pct"]
+            out.append(("keyframe branch on sub ≤ 1/30 of decoding every main frame",
+                        f"{a_on:.3f} / {e:.2f}", a_on / e, 1 / 30))
+        out.append(("vigil motion on, % of one core (≤ 100), fakecam separately",
+                    f"fakecam {on['fakecam_cpu_pct']:.1f} %", on["cpu_pct"], 100))
+    if off:
+        a_off, k_off = per_cam_analysis(off, n)
+        voff = off["cpu_pct"] / n
+        out.append(("analysis off: its analysis / the camera's whole cost ≤ 5 %",
+                    f"{a_off:.4f} / {voff:.2f}, {k_off:.3f} kf/s", 100 * a_off / voff, 5))
+    return out
+
+
+def report(results):
+    lines = ["| N | round | consumer | CPU (% of one core) | per camera | analysis per camera "
              "(metrics), keyframes/s | fakecam CPU | connections, received / sent Mbit/s "
-             "| other load |", "|---|---|---|---|---|---|---|---|"]
-    targets = []
-    for n, r in results.items():
+             "| other load |", "|---|---|---|---|---|---|---|---|---|"]
+    targets = {}
+    for res in results:
+        n, k, r = res["n"], res["round"], res["phases"]
         for key, label in (("ffmpeg", f"ffmpeg -c copy -f segment ×{n} (main)"),
                            ("motion-main", "motion, main stream decoded"),
                            ("motion-dual", "motion, dual stream (sub + high, passthrough)")):
@@ -479,64 +534,32 @@ def report(results, args):
                     extra = (f"{x['connected_norm']}+{x['connected_high']} connected, "
                              f"{x['reconnects']} reconnects, {x['movie_cameras']}/{n} "
                              "cameras wrote movies")
-                lines.append(row(n, label, x, extra))
+                lines.append(row(n, k, label, x, extra))
         for key in ("vigil-on", "vigil-off"):
             if key in r:
                 v = r[key]
-                a, k = per_cam_analysis(v, n)
+                a, kf = per_cam_analysis(v, n)
                 s = v["status_end"]
-                extra = (f"{a:.3f} %, {k:.2f}/s; {s['streaming']}/{n} streaming, "
+                extra = (f"{a:.3f} %, {kf:.2f}/s; {s['streaming']}/{n} streaming, "
                          f"{s['analysis_sub']}/{n} analysis on sub")
                 label = ("vigil, continuous + motion on" if key == "vigil-on"
                          else "vigil, continuous + motion off")
-                lines.append(row(n, label, v, extra))
+                lines.append(row(n, k, label, v, extra))
         if "decode" in r:
             d = r["decode"]
-            lines.append(f"| 1 | gst avdec_h264 every frame of main (1 thread, to 640 GRAY8) "
+            lines.append(f"| 1 | {k} | gst avdec_h264 every frame of main (1 thread, to 640 GRAY8) "
                          f"minus no decoder | {d['every_frame_pct']:.2f} | "
                          f"{d['every_frame_pct']:.2f} | {d['decode_pct']:.2f} − "
                          f"{d['nodecode_pct']:.2f} | | | |")
-
-        on, off = r.get("vigil-on"), r.get("vigil-off")
-        if on:
-            von = on["cpu_pct"] / n
-            a_on, k_on = per_cam_analysis(on, n)
-            if "motion-main" in r:
-                m = r["motion-main"]["cpu_pct"] / n
-                targets.append((n, "vigil motion on ≤ 1/10 of motion decoding the main stream",
-                                f"{von:.2f} / {m:.2f} = {von / m:.3f}", von / m <= 0.1))
-            if "motion-dual" in r:
-                m = r["motion-dual"]["cpu_pct"] / n
-                targets.append((n, "vigil motion on ≤ 1/3 of motion dual-stream",
-                                f"{von:.2f} / {m:.2f} = {von / m:.3f}", von / m <= 1 / 3))
-                targets.append((n, "analysis (metrics, motion on) ≤ 1/20 of motion dual-stream",
-                                f"{a_on:.3f} / {m:.2f} = {a_on / m:.3f}", a_on / m <= 0.05))
-                if off:
-                    diff = von - off["cpu_pct"] / n
-                    targets.append((n, "analysis (vigil on − off) ≤ 1/20 of motion dual-stream",
-                                    f"{diff:.3f} / {m:.2f} = {diff / m:.3f}", diff / m <= 0.05))
-            if "motion-main" in r:
-                m = r["motion-main"]["cpu_pct"] / n
-                targets.append((n, "analysis (metrics, motion on) ≤ 1/20 of motion main-stream",
-                                f"{a_on:.3f} / {m:.2f} = {a_on / m:.4f}", a_on / m <= 0.05))
-            targets.append((n, "keyframe branch on sub ≤ 0.15 % of a core per camera at ~1 kf/s",
-                            f"{a_on:.3f} % at {k_on:.2f} keyframes/s", a_on <= 0.15))
-            if "decode" in r:
-                e = r["decode"]["every_frame_pct"]
-                targets.append((n, "keyframe branch on sub ≤ 1/30 of decoding every main frame",
-                                f"{a_on:.3f} / {e:.2f} = {a_on / e:.4f}", a_on / e <= 1 / 30))
-            targets.append((n, "vigil motion on within one core",
-                            f"{on['cpu_pct']:.1f} % of one core (fakecam {on['fakecam_cpu_pct']:.1f} %)",
-                            on["cpu_pct"] <= 100))
-        if off:
-            a_off, k_off = per_cam_analysis(off, n)
-            voff = off["cpu_pct"] / n
-            targets.append((n, "analysis off: its analysis ≤ 5 % of the camera's cost",
-                            f"{a_off:.4f} / {voff:.2f} = {100 * a_off / voff:.2f} % "
-                            f"({k_off:.3f} keyframes/s)", a_off / voff <= 0.05))
-    t = ["| N | target | measured | met |", "|---|---|---|---|"]
-    for n, what, val, ok in targets:
-        t.append(f"| {n} | {what} | {val} | {'yes' if ok else '**no**'} |")
+        for what, detail, value, bar in targets_of(n, r):
+            targets.setdefault((n, what), []).append((detail, value, bar))
+    t = ["| N | target | measured (each round) | bar | met |", "|---|---|---|---|---|"]
+    for (n, what), vals in targets.items():
+        ok = sum(1 for _, v, bar in vals if v <= bar)
+        verdict = ("yes" if ok == len(vals) else "**no**" if ok == 0
+                   else f"**at the bar** ({ok} of {len(vals)} rounds)")
+        t.append(f"| {n} | {what} | " + "; ".join(f"**{v:.3g}** ({d})" for d, v, _ in vals)
+                 + f" | {vals[0][2]:.3g} | {verdict} |")
     return "\n".join(lines), "\n".join(t)
 
 
@@ -553,6 +576,8 @@ def main():
     ap.add_argument("--start-timeout", type=float, default=60)
     ap.add_argument("--scene", default="motion:5")
     ap.add_argument("--sub-bitrate", type=int, default=512, help="kbit/s (512)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the phases at --compare-at this many times (1)")
     ap.add_argument("--phases", default="ffmpeg,motion-main,motion-dual,vigil-on,vigil-off,decode",
                     help="phases at --compare-at, in this order")
     ap.add_argument("--out", default=None,
@@ -572,34 +597,38 @@ def main():
             "loadavg_start": ing.loadavg(), "git_head": ing.git("rev-parse", "--short", "HEAD"),
             "motion": motion_version}
     log(f"load average {' '.join(meta['loadavg_start'])}; {motion_version}; results in {out_dir}")
-    results = {}
+    results = []
     try:
         # One fakecam for all N: cameras nobody watches cost nothing.
         fc, mains, subs, ports, how = start_cameras(args, max(args.cameras), out_dir)
         meta["cameras"] = how
         time.sleep(1)
         for n in args.cameras:
-            r = results[n] = {}
-            phases = args.phases.split(",") if n == compare_at else ["vigil-on", "vigil-off"]
-            for ph in phases:
-                if ph == "ffmpeg":
-                    r[ph] = phase_ffmpeg(args, n, mains[:n], fc, ports, out_dir)
-                elif ph in ("motion-main", "motion-dual"):
-                    r[ph] = phase_motion(args, n, mains[:n], subs[:n], fc, ports, out_dir,
-                                         ph.split("-")[1])
-                elif ph in ("vigil-on", "vigil-off"):
-                    r[ph] = phase_vigil(args, n, mains[:n], subs[:n], fc, ports, out_dir,
-                                        ph == "vigil-on")
-                elif ph == "decode":
-                    r[ph] = phase_decode(args, mains, fc, ports, out_dir)
-                else:
-                    sys.exit(f"unknown phase {ph}")
-                time.sleep(3)  # let fakecam tear the sessions down
+            rounds = args.rounds if n == compare_at else 1
+            for k in range(1, rounds + 1):
+                r = {}
+                results.append({"n": n, "round": k, "phases": r})
+                phases = (args.phases.split(",") if n == compare_at
+                          else ["vigil-on", "vigil-off"])
+                for ph in phases:
+                    if ph == "ffmpeg":
+                        r[ph] = phase_ffmpeg(args, n, mains[:n], fc, ports, out_dir)
+                    elif ph in ("motion-main", "motion-dual"):
+                        r[ph] = phase_motion(args, n, mains[:n], subs[:n], fc, ports, out_dir,
+                                             ph.split("-")[1])
+                    elif ph in ("vigil-on", "vigil-off"):
+                        r[ph] = phase_vigil(args, n, mains[:n], subs[:n], fc, ports, out_dir,
+                                            ph == "vigil-on")
+                    elif ph == "decode":
+                        r[ph] = phase_decode(args, mains, fc, ports, out_dir)
+                    else:
+                        sys.exit(f"unknown phase {ph}")
+                    time.sleep(3)  # let fakecam tear the sessions down
         ing.stop(fc)
     finally:
         ing.stop([p for p in ing.started if p.poll() is None], timeout=30)
     meta["loadavg_end"] = ing.loadavg()
-    table, targets = report(results, args)
+    table, targets = report(results)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1)
     with open(os.path.join(out_dir, "table.md"), "w") as f:
@@ -611,7 +640,8 @@ def main():
     print(table)
     print()
     print(targets)
-    for n, r in results.items():
+    for res in results:
+        n, r = f"{res['n']} round {res['round']}", res["phases"]
         for key in ("vigil-on", "vigil-off"):
             if key in r:
                 v = r[key]
@@ -630,8 +660,11 @@ def main():
                 print(f"\nN={n} {key}: {x['connected_norm']} normal + {x['connected_high']} "
                       f"high-res connections in its log, {x['reconnects']} reconnects, "
                       f"{x['events']} events, {x['movies']} movies "
-                      f"({x['movie_bytes'] / 1e6:.0f} MB) from {x['movie_cameras']}/{n} cameras; "
-                      f"per-socket kbit/s min {min(x['recv_kbps_each'] or [0]):.0f}")
+                      f"({x['movie_bytes'] / 1e6:.0f} MB) from {x['movie_cameras']}/{res['n']} cameras; "
+                      f"per-socket kbit/s min {min(x['recv_kbps_each'] or [0]):.0f}; "
+                      "CPU by thread kind (% of one core, ml = capture + detection loop, "
+                      "nc = RTSP reader + decoder): " + ", ".join(
+                          f"{k} {p:.1f}" for k, p in x["threads_split"]))
     print(f"\ngit {meta['git_head']}; load average start {' '.join(meta['loadavg_start'])}, "
           f"end {' '.join(meta['loadavg_end'])}; files in {out_dir}")
 
