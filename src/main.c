@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "auth/password.h"
+#include "camera/demo.h"
 #include "camera/ingest.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -125,7 +126,7 @@ int main(int argc, char **argv)
       {"listen", 0, 0, G_OPTION_ARG_STRING, &listen,
        "Address and port of the web UI and API (default 127.0.0.1:8080)", "ADDR:PORT"},
       {"demo", 0, 0, G_OPTION_ARG_NONE, &demo,
-       "Add a built-in test-pattern camera on first start", NULL},
+       "Add a demo camera (vigil-fakecam's demo scene) on first start", NULL},
       {"log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
        "error, warning, info (default) or debug", "LEVEL"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
@@ -199,8 +200,7 @@ int main(int argc, char **argv)
     g_critical("cannot load cameras: %s", error->message);
     return 1;
   }
-  if (demo)
-    vigil_camera_manager_add_demo(app.cameras);
+  g_autoptr(VigilDemo) demo_camera = demo ? vigil_demo_start(app.store, app.cameras) : NULL;
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
@@ -218,6 +218,8 @@ int main(int argc, char **argv)
   vigil_detect_service_shutdown();
   if (!vigil_ingest_wait_stopped(5 * G_USEC_PER_SEC))
     g_warning("some camera pipelines did not stop within 5 s");
+  /* After the cameras: the demo camera does not see its source vanish. */
+  g_clear_pointer(&demo_camera, vigil_demo_stop);
   vigil_settings_free(app.settings);
   vigil_store_close(app.store);
   g_free(app.data_dir);

@@ -421,6 +421,9 @@ static void attach_recorder(VigilCamera *self)
     vigil_recorder_attach(self->recorder, stream);
     self->recorded = stream;
   }
+  /* A repeat of the same stream is a no-op there. */
+  vigil_recorder_attach_sub(self->recorder,
+                            choice == VIGIL_STREAM_BOTH && sub_up ? sub : NULL);
   vigil_recorder_set_config(self->recorder, self->cfg);
 }
 

@@ -132,21 +132,3 @@ gboolean vigil_camera_manager_delete(VigilCameraManager *self, const char *id, G
   g_info("camera %s deleted", id);
   return TRUE;
 }
-
-void vigil_camera_manager_add_demo(VigilCameraManager *self)
-{
-  g_autofree gchar *done = vigil_store_get_setting(self->store, "demo_added");
-  if (done)
-    return;
-  g_autoptr(JsonNode) body = json_from_string(
-      "{\"id\": \"demo\", \"name\": \"Demo camera\", \"source\": \"test://\","
-      " \"record\": \"off\"}",
-      NULL);
-  g_autoptr(GError) error = NULL;
-  if (!vigil_camera_manager_create(self, body, &error) &&
-      !g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT)) {
-    g_warning("could not add the demo camera: %s", error->message);
-    return;
-  }
-  vigil_store_set_setting(self->store, "demo_added", "true", NULL);
-}

@@ -38,8 +38,4 @@ VigilCamera *vigil_camera_manager_patch(VigilCameraManager *manager, const char 
 gboolean vigil_camera_manager_delete(VigilCameraManager *manager, const char *id,
                                      GError **error);
 
-/* Adds the built-in test-pattern camera "demo" once in the data directory's
- * life (a user who deletes it does not get it back). */
-void vigil_camera_manager_add_demo(VigilCameraManager *manager);
-
 G_END_DECLS

@@ -1,6 +1,8 @@
 /* /api/v1/recordings[/{id}[/playlist.m3u8|/segments/NNNNNN.ts|/thumbnail.jpg|
  * /export.mp4]] and the camera subresources /cameras/{id}/recording (manual
- * start/stop) and /cameras/{id}/export.mp4?from=&to=.
+ * start/stop) and /cameras/{id}/export.mp4?from=&to=. playlist.m3u8 and
+ * segments/ take ?stream=main|sub: a recording's sub stream (record_stream
+ * "both"), whose playlist's segment URIs are segments/NNNNNN.ts?stream=sub.
  *
  * Files are only ever found through the index: a recording id (digits) names
  * a row, whose stored path and a segment number (six digits) that the index
@@ -108,6 +110,13 @@ static JsonNode *recording_to_json(VigilApp *app, const VigilRecording *rec)
   json_builder_set_member_name(b, "playlist");
   g_autofree gchar *pl = g_strconcat(base, "/playlist.m3u8", NULL);
   json_builder_add_string_value(b, pl);
+  json_builder_set_member_name(b, "sub_playlist");
+  if (rec->has_sub) {
+    g_autofree gchar *sub_pl = g_strconcat(base, "/playlist.m3u8?stream=sub", NULL);
+    json_builder_add_string_value(b, sub_pl);
+  } else {
+    json_builder_add_null_value(b);
+  }
   /* The events of its camera that overlap it in time (docs/recording.md). */
   json_builder_set_member_name(b, "events");
   json_builder_begin_array(b);
@@ -193,15 +202,36 @@ static void serve_file(VigilRequest *req, const char *path, const char *type, gb
   soup_message_body_append_bytes(soup_server_message_get_response_body(req->msg), bytes);
 }
 
-static void reply_playlist(VigilRequest *req, const VigilRecording *rec)
+/* ?stream=: FALSE for "main" or none, TRUE for "sub"; replies 400 for
+ * another value and 404 for "sub" on a recording without a sub stream. */
+static gboolean query_stream(VigilRequest *req, const VigilRecording *rec, gboolean *sub)
+{
+  const char *stream = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
+  *sub = stream && g_str_equal(stream, "sub");
+  if (stream && !*sub && !g_str_equal(stream, "main")) {
+    /* The live endpoints' words (api-live.c). */
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
+    return FALSE;
+  }
+  if (*sub && !rec->has_sub) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "the recording has no sub stream");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void reply_playlist(VigilRequest *req, const VigilRecording *rec, gboolean sub)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) segs = vigil_store_list_segments(req->app->store, rec->id, &error);
+  g_autoptr(GPtrArray) segs = sub ? vigil_store_list_sub_segments(req->app->store, rec->id, &error)
+                                  : vigil_store_list_segments(req->app->store, rec->id, &error);
   if (!segs) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
-  gchar *text = vigil_playlist_build(segs, !rec->open, "segments/", NULL);
+  /* The sub stream ends with its recording: "open" is the recording's. */
+  gchar *text =
+      vigil_playlist_build_uris(segs, !rec->open, "segments/", sub ? "?stream=sub" : "", NULL);
   gsize len = strlen(text);
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
@@ -210,14 +240,16 @@ static void reply_playlist(VigilRequest *req, const VigilRecording *rec)
                                    text, len);
 }
 
-static void reply_segment(VigilRequest *req, const VigilRecording *rec, const char *name)
+static void reply_segment(VigilRequest *req, const VigilRecording *rec, const char *name,
+                          gboolean sub)
 {
   int seq;
   if (!parse_segment_name(name, &seq)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such segment");
     return;
   }
-  g_autoptr(GPtrArray) segs = vigil_store_list_segments(req->app->store, rec->id, NULL);
+  g_autoptr(GPtrArray) segs = sub ? vigil_store_list_sub_segments(req->app->store, rec->id, NULL)
+                                  : vigil_store_list_segments(req->app->store, rec->id, NULL);
   gboolean indexed = FALSE;
   for (guint i = 0; segs && i < segs->len; i++)
     indexed = indexed || ((VigilSegment *)g_ptr_array_index(segs, i))->seq == seq;
@@ -226,7 +258,8 @@ static void reply_segment(VigilRequest *req, const VigilRecording *rec, const ch
     return;
   }
   g_autofree gchar *file = g_strdup_printf("%06d.ts", seq);
-  g_autofree gchar *path = g_build_filename(req->app->recordings_dir, rec->path, file, NULL);
+  g_autofree gchar *path = g_build_filename(req->app->recordings_dir, rec->path,
+                                            sub ? VIGIL_RECORDING_SUB_DIR : "", file, NULL);
   serve_file(req, path, "video/mp2t", TRUE);
 }
 
@@ -427,10 +460,13 @@ void vigil_api_recordings(VigilRequest *req)
       vigil_http_reply_method_not_allowed(req->msg, "GET");
       return;
     }
+    gboolean sub_stream;
     if (g_str_equal(sub, "playlist.m3u8") && !req->segments[3]) {
-      reply_playlist(req, rec);
+      if (query_stream(req, rec, &sub_stream))
+        reply_playlist(req, rec, sub_stream);
     } else if (g_str_equal(sub, "segments") && req->segments[3] && !req->segments[4]) {
-      reply_segment(req, rec, req->segments[3]);
+      if (query_stream(req, rec, &sub_stream))
+        reply_segment(req, rec, req->segments[3], sub_stream);
     } else if (g_str_equal(sub, "thumbnail.jpg") && !req->segments[3]) {
       g_autofree gchar *path =
           g_build_filename(req->app->recordings_dir, rec->path, "thumbnail.jpg", NULL);

@@ -19,6 +19,12 @@
 gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *uri_prefix,
                             const char *reason)
 {
+  return vigil_playlist_build_uris(segments, closed, uri_prefix, "", reason);
+}
+
+gchar *vigil_playlist_build_uris(GPtrArray *segments, gboolean closed, const char *uri_prefix,
+                                 const char *uri_suffix, const char *reason)
+{
   gint64 max_us = 0;
   for (guint i = 0; i < segments->len; i++) {
     VigilSegment *seg = g_ptr_array_index(segments, i);
@@ -38,8 +44,9 @@ gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *ur
       g_string_append(s, "#EXT-X-DISCONTINUITY\n");
     g_autofree gchar *when = vigil_time_format(seg->start_us);
     g_string_append_printf(s, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
-    g_string_append_printf(s, "#EXTINF:%.3f,\n%s%06d.ts\n",
-                           (double)seg->duration_us / G_USEC_PER_SEC, uri_prefix, seg->seq);
+    g_string_append_printf(s, "#EXTINF:%.3f,\n%s%06d.ts%s\n",
+                           (double)seg->duration_us / G_USEC_PER_SEC, uri_prefix, seg->seq,
+                           uri_suffix);
   }
   if (closed)
     g_string_append(s, "#EXT-X-ENDLIST\n");

@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  * reads back. */
 gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *uri_prefix,
                             const char *reason);
+/* The same with @uri_suffix after each "%06d.ts" (the API's
+ * "?stream=sub"). */
+gchar *vigil_playlist_build_uris(GPtrArray *segments, gboolean closed, const char *uri_prefix,
+                                 const char *uri_suffix, const char *reason);
 
 /* Parses a playlist written by vigil_playlist_build. Returns the segments
  * (VigilSegment*, recording = 0; seq from the URI's file name) or NULL when

@@ -104,6 +104,22 @@ GPtrArray *vigil_preroll_take(VigilPreroll *self)
   return out;
 }
 
+GPtrArray *vigil_preroll_get_since(VigilPreroll *self, gint64 wallclock_us)
+{
+  GList *from = self->chunks.head; /* a keyframe */
+  for (GList *l = self->chunks.head; l; l = l->next) {
+    VigilChunk *c = l->data;
+    if (c->wallclock_us > wallclock_us)
+      break;
+    if (vigil_chunk_is_keyframe(c))
+      from = l;
+  }
+  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_chunk_unref);
+  for (GList *l = from; l; l = l->next)
+    g_ptr_array_add(out, vigil_chunk_ref(l->data));
+  return out;
+}
+
 guint vigil_preroll_get_length(VigilPreroll *self)
 {
   return self->chunks.length;

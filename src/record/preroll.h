@@ -30,6 +30,11 @@ void vigil_preroll_push(VigilPreroll *preroll, VigilChunk *chunk);
  * empties the ring. */
 GPtrArray *vigil_preroll_take(VigilPreroll *preroll);
 void vigil_preroll_clear(VigilPreroll *preroll);
+/* The held chunks from the latest keyframe that arrived (wall clock) at or
+ * before @wallclock_us, or from the first keyframe if none did, oldest first
+ * (VigilChunk*, new references); the ring keeps them. Aligns a second stream
+ * of the same camera on a time the first one starts at. */
+GPtrArray *vigil_preroll_get_since(VigilPreroll *preroll, gint64 wallclock_us);
 
 guint vigil_preroll_get_length(VigilPreroll *preroll);  /* chunks */
 gsize vigil_preroll_get_bytes(VigilPreroll *preroll);

@@ -24,6 +24,16 @@ struct _VigilRecorder {
   VigilPreroll *preroll;
   guint tick;
 
+  /* record_stream "both": the sub stream, stored in each recording's sub/ */
+  VigilStream *sub_stream;
+  VigilSubscriber *sub_subscriber;
+  /* Its last GOPs, fed whether or not anything records: the pre-roll of a
+   * start, and at a split the GOP the next recording's sub stream begins
+   * with. */
+  VigilPreroll *sub_preroll;
+  gboolean sub_started;  /* the running recording takes sub stream chunks */
+  gboolean sub_skipping; /* dropping sub chunks up to a keyframe: the disk is behind */
+
   VigilRecordMode mode;
   int pre_roll_s, post_roll_s;
   gint64 max_us;
@@ -65,6 +75,16 @@ static gint64 now(VigilRecorder *self)
 
 /* --- the writer's reports become index rows --- */
 
+static void index_segment(VigilRecorder *self, VigilRecInfo *rec, const VigilSegment *segment)
+{
+  g_autoptr(GError) error = NULL;
+  VigilSegment seg = *segment;
+  seg.recording = rec->db_id;
+  if (!vigil_store_add_segment(self->store, &seg, &error))
+    g_warning("camera %s: cannot index %ssegment %d of %s: %s", rec->camera,
+              seg.sub ? "sub stream " : "", seg.seq, rec->rel_path, error->message);
+}
+
 static void on_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegment *segment,
                       const char *message, gpointer user_data)
 {
@@ -72,6 +92,16 @@ static void on_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegm
   g_autoptr(GError) error = NULL;
   switch (event) {
   case VIGIL_WRITER_SEGMENT: {
+    if (segment->sub && !rec->db_id) {
+      /* The recording gets its row with its first main segment; a sub
+       * segment may be done first (shorter GOPs). If the main stream never
+       * writes one, the writer removes sub/ with the directory and these are
+       * forgotten with @rec. */
+      if (!rec->sub_waiting)
+        rec->sub_waiting = g_ptr_array_new_with_free_func(g_free);
+      g_ptr_array_add(rec->sub_waiting, g_memdup2(segment, sizeof *segment));
+      break;
+    }
     if (!rec->db_id) {
       VigilRecording row = {.camera = rec->camera,
                             .start_us = rec->start_us,
@@ -88,11 +118,10 @@ static void on_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegm
       }
       g_info("camera %s: recording %s (%s) started", rec->camera, rec->rel_path, rec->reason);
     }
-    VigilSegment seg = *segment;
-    seg.recording = rec->db_id;
-    if (!vigil_store_add_segment(self->store, &seg, &error))
-      g_warning("camera %s: cannot index segment %d of %s: %s", rec->camera, seg.seq,
-                rec->rel_path, error->message);
+    index_segment(self, rec, segment);
+    for (guint i = 0; rec->sub_waiting && i < rec->sub_waiting->len; i++)
+      index_segment(self, rec, g_ptr_array_index(rec->sub_waiting, i));
+    g_clear_pointer(&rec->sub_waiting, g_ptr_array_unref);
     break;
   }
   case VIGIL_WRITER_CLOSED:
@@ -134,6 +163,16 @@ static void writer_end(gpointer data)
   vigil_segment_writer_end(data);
 }
 
+static void writer_write_sub(VigilChunk *chunk, gpointer data)
+{
+  vigil_segment_writer_write_sub(data, chunk);
+}
+
+static void writer_sub_gap(gpointer data)
+{
+  vigil_segment_writer_sub_gap(data);
+}
+
 /* --- the state machine --- */
 
 static gboolean wanted(VigilRecorder *self, const char **reason)
@@ -154,36 +193,75 @@ static gboolean wanted(VigilRecorder *self, const char **reason)
   return FALSE;
 }
 
+/* Ends the running recording and goes on in a new one with the same reason,
+ * which begins with the next chunk given to the sink. */
+static void next_recording(VigilRecorder *self)
+{
+  g_autofree gchar *reason = g_strdup(self->rec->reason);
+  self->sink.end(self->sink_data);
+  vigil_rec_info_unref(self->rec);
+  self->rec = vigil_rec_info_new(self->camera, reason);
+  self->sink.begin(self->rec, self->sink_data);
+  self->rec_first_pts = -1;
+  self->sub_started = FALSE;
+}
+
+/* Drops chunks up to the next keyframe while too much waits for the disk;
+ * TRUE if @chunk may go to the writer. */
+static gboolean disk_keeps_up(VigilRecorder *self, VigilChunk *chunk, gboolean *skipping,
+                              const char *what)
+{
+  if (!self->writer)
+    return TRUE;
+  if (*skipping && !vigil_chunk_is_keyframe(chunk))
+    return FALSE;
+  *skipping = FALSE;
+  if (vigil_segment_writer_get_queued(self->writer) > VIGIL_RECORDER_MAX_QUEUED) {
+    g_warning("camera %s: the disk cannot keep up; dropping a GOP%s", self->camera, what);
+    *skipping = TRUE;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void feed_sub(VigilRecorder *self, VigilChunk *chunk)
+{
+  if (disk_keeps_up(self, chunk, &self->sub_skipping, " of the sub stream"))
+    self->sink.write_sub(chunk, self->sink_data);
+}
+
+/* The running recording's main stream has begun at @main_start_us (wall
+ * clock of its first keyframe): its sub stream begins at the latest sub
+ * keyframe at or before that time, so that it covers the main stream's whole
+ * span (it may begin up to one sub GOP earlier; at a split the two
+ * recordings' sub streams overlap by as much, with no gap). Without such a
+ * keyframe it begins at the first one held, or at the next one to come. */
+static void start_sub(VigilRecorder *self, gint64 main_start_us)
+{
+  self->sub_started = TRUE;
+  self->sub_skipping = FALSE;
+  g_autoptr(GPtrArray) held = vigil_preroll_get_since(self->sub_preroll, main_start_us);
+  for (guint i = 0; i < held->len; i++)
+    feed_sub(self, g_ptr_array_index(held, i));
+}
+
 static void feed(VigilRecorder *self, VigilChunk *chunk)
 {
   gboolean keyframe = vigil_chunk_is_keyframe(chunk);
-  if (keyframe) {
-    if (self->rec_first_pts < 0) {
-      self->rec_first_pts = chunk->pts;
-    } else if (self->split_asked ||
-               (chunk->pts - self->rec_first_pts) * 100 / 9 >= self->max_us - 50000) {
-      /* (50 ms early counts as on time: camera clocks jitter.) */
-      /* Split: the next recording starts with this very keyframe. */
-      self->split_asked = FALSE;
-      g_autofree gchar *reason = g_strdup(self->rec->reason);
-      self->sink.end(self->sink_data);
-      vigil_rec_info_unref(self->rec);
-      self->rec = vigil_rec_info_new(self->camera, reason);
-      self->sink.begin(self->rec, self->sink_data);
-      self->rec_first_pts = chunk->pts;
-    }
+  if (keyframe && self->rec_first_pts >= 0 &&
+      (self->split_asked || (chunk->pts - self->rec_first_pts) * 100 / 9 >= self->max_us - 50000)) {
+    /* (50 ms early counts as on time: camera clocks jitter.) */
+    /* Split: the next recording starts with this very keyframe. */
+    self->split_asked = FALSE;
+    next_recording(self);
   }
-  if (self->writer) {
-    if (self->skipping && !keyframe)
-      return;
-    self->skipping = FALSE;
-    if (vigil_segment_writer_get_queued(self->writer) > VIGIL_RECORDER_MAX_QUEUED) {
-      g_warning("camera %s: the disk cannot keep up; dropping a GOP", self->camera);
-      self->skipping = TRUE;
-      return;
-    }
-  }
-  self->sink.write(chunk, self->sink_data);
+  gboolean first = keyframe && self->rec_first_pts < 0;
+  if (first)
+    self->rec_first_pts = chunk->pts;
+  if (disk_keeps_up(self, chunk, &self->skipping, ""))
+    self->sink.write(chunk, self->sink_data);
+  if (first && self->sink.write_sub)
+    start_sub(self, chunk->wallclock_us);
 }
 
 static void start_recording(VigilRecorder *self, const char *reason)
@@ -193,6 +271,7 @@ static void start_recording(VigilRecorder *self, const char *reason)
   self->rec = vigil_rec_info_new(self->camera, reason);
   self->rec_first_pts = -1;
   self->skipping = FALSE;
+  self->sub_started = FALSE;
   self->sink.begin(self->rec, self->sink_data);
   g_autoptr(GPtrArray) preroll = vigil_preroll_take(self->preroll);
   g_debug("camera %s: recording (%s) with %u chunks of pre-roll", self->camera, reason,
@@ -208,6 +287,7 @@ static void stop_recording(VigilRecorder *self)
   self->too_long = FALSE;
   self->sink.end(self->sink_data);
   g_clear_pointer(&self->rec, vigil_rec_info_unref);
+  self->sub_started = FALSE;
   g_debug("camera %s: recording stops", self->camera);
 }
 
@@ -257,12 +337,36 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
   vigil_recorder_push(data, chunk);
 }
 
+void vigil_recorder_push_sub(VigilRecorder *self, VigilChunk *chunk)
+{
+  vigil_recorder_update(self);
+  /* Always held, also while recording: a split begins the next recording's
+   * sub stream with the GOP in progress. */
+  vigil_preroll_push(self->sub_preroll, chunk);
+  if (!self->rec || self->rec_first_pts < 0 || !self->sink.write_sub)
+    return; /* the main stream has not begun the recording yet */
+  if (!self->sub_started)
+    start_sub(self, G_MININT64); /* attached during the recording: from now on */
+  else
+    feed_sub(self, chunk);
+}
+
+static void on_sub_chunk(VigilChunk *chunk, gpointer data)
+{
+  vigil_recorder_push_sub(data, chunk);
+}
+
 static void apply_preroll_window(VigilRecorder *self)
 {
   /* Continuous recordings have no pre-roll: the current GOP suffices to
    * start at a keyframe. */
-  vigil_preroll_set_seconds(self->preroll,
-                            self->mode == VIGIL_RECORD_EVENTS ? self->pre_roll_s : 0);
+  int seconds = self->mode == VIGIL_RECORD_EVENTS ? self->pre_roll_s : 0;
+  vigil_preroll_set_seconds(self->preroll, seconds);
+  /* One second more for the sub stream: its chunks may reach the main loop
+   * a little ahead of the main stream's (another connection, another
+   * subscriber batch), and start_sub looks for the sub keyframe at or before
+   * the main stream's first picture. */
+  vigil_preroll_set_seconds(self->sub_preroll, seconds + 1);
 }
 
 static VigilRecorder *recorder_new(const char *camera_id)
@@ -270,6 +374,7 @@ static VigilRecorder *recorder_new(const char *camera_id)
   VigilRecorder *self = g_new0(VigilRecorder, 1);
   self->camera = g_strdup(camera_id);
   self->preroll = vigil_preroll_new(0);
+  self->sub_preroll = vigil_preroll_new(0);
   self->mode = VIGIL_RECORD_OFF;
   self->max_us = VIGIL_RECORDER_MAX_US;
   self->too_long_us = VIGIL_RECORDER_TOO_LONG_US;
@@ -291,7 +396,8 @@ VigilRecorder *vigil_recorder_new(const char *camera_id, const char *recordings_
     self->too_long_us = g_ascii_strtoll(too_long_s, NULL, 10) * G_USEC_PER_SEC;
   self->store = store;
   self->writer = vigil_segment_writer_new(recordings_dir, NULL, on_writer, self);
-  self->sink = (VigilRecorderSink){writer_begin, writer_write, writer_end};
+  self->sink =
+      (VigilRecorderSink){writer_begin, writer_write, writer_end, writer_write_sub, writer_sub_gap};
   self->sink_data = self->writer;
   self->tick = g_timeout_add_seconds(1, on_tick, self);
   return self;
@@ -311,11 +417,13 @@ void vigil_recorder_free(VigilRecorder *self)
   if (!self)
     return;
   vigil_recorder_attach(self, NULL);
+  vigil_recorder_attach_sub(self, NULL);
   g_clear_handle_id(&self->tick, g_source_remove);
   if (self->rec)
     stop_recording(self);
   g_clear_pointer(&self->writer, vigil_segment_writer_free);
   vigil_preroll_free(self->preroll);
+  vigil_preroll_free(self->sub_preroll);
   g_free(self->trigger_reason);
   g_free(self->camera);
   g_free(self);
@@ -334,18 +442,53 @@ void vigil_recorder_set_max_length(VigilRecorder *self, gint64 max_us)
 
 void vigil_recorder_attach(VigilRecorder *self, VigilStream *stream)
 {
+  if (stream && stream == self->stream)
+    return;
   if (self->subscriber) {
     vigil_stream_unsubscribe(self->stream, g_steal_pointer(&self->subscriber));
     g_clear_pointer(&self->stream, vigil_stream_unref);
   }
   if (!stream)
     return;
+  /* Another stream (record_stream "sub": the sub stream came or went):
+   * what the ring holds is the old one's, and a recording that has begun
+   * ends here, the next one begins with the new stream's GOP in progress:
+   * one recording never mixes two streams (their sizes and clocks differ). */
+  vigil_preroll_clear(self->preroll);
+  if (self->rec && self->rec_first_pts >= 0)
+    next_recording(self);
   self->stream = vigil_stream_ref(stream);
   self->subscriber =
       vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk, self, NULL);
   /* Recording is not live view: a few chunks at a time cost the main loop
    * a wake-up per batch instead of one per chunk. */
   vigil_subscriber_set_delay(self->subscriber, VIGIL_RECORDER_BATCH_US);
+}
+
+void vigil_recorder_attach_sub(VigilRecorder *self, VigilStream *sub)
+{
+  if (sub == self->sub_stream)
+    return;
+  gboolean had_sub = self->sub_stream != NULL;
+  if (self->sub_subscriber) {
+    vigil_stream_unsubscribe(self->sub_stream, g_steal_pointer(&self->sub_subscriber));
+    g_clear_pointer(&self->sub_stream, vigil_stream_unref);
+  }
+  vigil_preroll_clear(self->sub_preroll);
+  if (self->sub_started) {
+    /* The running recording's sub stream ends here; another one goes on in
+     * the same sub/ folder after a gap. */
+    self->sub_started = FALSE;
+    if (had_sub && self->sink.sub_gap)
+      self->sink.sub_gap(self->sink_data);
+  }
+  if (!sub)
+    return;
+  self->sub_stream = vigil_stream_ref(sub);
+  self->sub_subscriber =
+      vigil_stream_subscribe(sub, TRUE, g_main_context_default(), on_sub_chunk, self, NULL);
+  vigil_subscriber_set_delay(self->sub_subscriber, VIGIL_RECORDER_BATCH_US);
+  g_info("camera %s: recording the sub stream too", self->camera);
 }
 
 void vigil_recorder_set_mode(VigilRecorder *self, VigilRecordMode mode, int pre_roll_s,

@@ -35,7 +35,12 @@ typedef struct _VigilRecorder VigilRecorder;
 typedef struct {
   void (*begin)(VigilRecInfo *rec, gpointer data);
   void (*write)(VigilChunk *chunk, gpointer data);
-  void (*end)(gpointer data);
+  void (*end)(gpointer data); /* ends the sub stream's part too */
+  /* record_stream "both" (NULL: the sink takes no sub stream): a sub stream
+   * chunk for the running recording, and a gap in the sub stream (it stopped
+   * or was replaced). */
+  void (*write_sub)(VigilChunk *chunk, gpointer data);
+  void (*sub_gap)(gpointer data);
 } VigilRecorderSink;
 
 /* Monotonic microseconds; injectable for tests. */
@@ -60,8 +65,28 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRecorder, vigil_recorder_free)
 void vigil_recorder_set_clock(VigilRecorder *recorder, VigilClockFunc func, gpointer data);
 void vigil_recorder_set_max_length(VigilRecorder *recorder, gint64 max_us);
 
-/* Subscribes to @stream (main context); NULL unsubscribes. */
+/* Subscribes to @stream (main context); NULL unsubscribes. Attaching the
+ * stream already attached changes nothing. Attaching another stream while a
+ * recording runs (record_stream "sub": the sub stream came or went) ends the
+ * recording and goes on in a new one with the same reason from the new
+ * stream's GOP in progress (the subscription delivers it; the two recordings
+ * may overlap by up to that GOP, never leave a gap), so that a recording never
+ * mixes two streams; the pre-roll held of the old stream is dropped. */
 void vigil_recorder_attach(VigilRecorder *recorder, VigilStream *stream);
+/* record_stream "both": the sub stream to store beside the main one in each
+ * recording (DATA/recordings/<camera>/<day>/<stamp>/sub/), NULL for none.
+ * Main context.
+ *
+ * The recorder keeps the sub stream's pre-roll as the main one's (same
+ * pre_roll_s). A recording's sub stream begins once its main stream has its
+ * first keyframe, at the latest sub keyframe at or before that one's time
+ * (so a little earlier, never later when the ring holds it), takes every sub
+ * chunk until the recording ends, and at a split goes on in the next
+ * recording from the sub GOP in progress. Attached or replaced during a
+ * recording, the sub stream goes on in the same sub/ folder after a gap.
+ * Nothing the sub stream does (absent, failing, writes failing) changes the
+ * main recording: without sub chunks there is no sub/ folder. */
+void vigil_recorder_attach_sub(VigilRecorder *recorder, VigilStream *sub);
 /* Takes the record mode, pre_roll_s and post_roll_s of @cfg. */
 void vigil_recorder_set_config(VigilRecorder *recorder, const VigilCameraConfig *cfg);
 void vigil_recorder_set_mode(VigilRecorder *recorder, VigilRecordMode mode, int pre_roll_s,
@@ -76,6 +101,8 @@ gboolean vigil_recorder_manual(VigilRecorder *recorder, gboolean start, GError *
 
 /* Feeds a chunk as the stream would (tests). */
 void vigil_recorder_push(VigilRecorder *recorder, VigilChunk *chunk);
+/* Feeds a chunk as the sub stream would (tests). */
+void vigil_recorder_push_sub(VigilRecorder *recorder, VigilChunk *chunk);
 /* Re-evaluates timers (post-roll); also runs once a second by itself. */
 void vigil_recorder_update(VigilRecorder *recorder);
 

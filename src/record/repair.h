@@ -14,7 +14,11 @@
  * - complete segments (and whole recordings) that were written but not
  *   indexed get their rows, times taken from the playlist;
  * - directories with nothing complete are removed;
- * - every recording is marked closed. */
+ * - every recording is marked closed.
+ * The sub stream's folder of a recording (sub/, record_stream "both") is
+ * repaired by the same rules with its own playlist, and goes with its
+ * recording when that has nothing complete; a sub/ with nothing complete is
+ * removed, the recording stays. The counts below include the sub stream's. */
 #pragma once
 
 #include <glib.h>
@@ -36,7 +40,8 @@ gboolean vigil_record_repair(VigilStore *store, const char *recordings_dir,
                              VigilRepairStats *stats, GError **error);
 
 /* Removes a recording directory's files (segments, playlist, thumbnail,
- * temporary files) and the directory. FALSE with errno set on failure. */
+ * temporary files, the sub/ folder with the same) and the directory. FALSE
+ * with errno set on failure. */
 gboolean vigil_record_remove_dir(const char *dir);
 
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "live/tsmux.h"
 #include "record/playlist.h"
+#include "record/repair.h"
 #include "record/writer-pool.h"
 
 /* --- recording info --- */
@@ -42,6 +43,8 @@ void vigil_rec_info_unref(VigilRecInfo *info)
   g_free(info->camera);
   g_free(info->reason);
   g_free(info->rel_path);
+  if (info->sub_waiting)
+    g_ptr_array_unref(info->sub_waiting);
   g_free(info);
 }
 
@@ -120,7 +123,7 @@ gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error)
 
 /* --- the writer --- */
 
-typedef enum { OP_BEGIN, OP_CHUNK, OP_END, OP_FLUSH, OP_QUIT } OpKind;
+typedef enum { OP_BEGIN, OP_CHUNK, OP_SUB_CHUNK, OP_SUB_GAP, OP_END, OP_FLUSH, OP_QUIT } OpKind;
 
 typedef struct {
   OpKind kind;
@@ -141,6 +144,28 @@ typedef struct {
   gpointer user_data;
 } Link;
 
+/* One stream's files in the open recording: the main stream's in the
+ * recording's directory, the sub stream's (record_stream "both") in its sub/
+ * folder, each with its own segments, playlist and clock. Only the pool
+ * thread running the writer touches it. */
+typedef struct {
+  gboolean sub;
+  struct iovec iov[BATCH_IOVS]; /* chunks of the open segment not yet written */
+  guint n_iov;
+  gchar *dir;          /* absolute; NULL until the track's first segment */
+  GPtrArray *segments; /* VigilSegment*, completed */
+  int fd;
+  int seq; /* of the open segment or the next one */
+  gint64 seg_first_pts, seg_last_pts, frame_pts;
+  gint64 seg_start_us;
+  gint64 seg_bytes;
+  gboolean seg_discont;
+  gboolean pending_discont;
+  gboolean anchored;        /* base_pts/base_us are set */
+  gint64 base_pts, base_us; /* wall clock anchor: base_us at base_pts */
+  gboolean failing;
+} Track;
+
 struct _VigilSegmentWriter {
   gchar *root;
   GMainContext *context;
@@ -152,30 +177,19 @@ struct _VigilSegmentWriter {
   GCond cond;
   GArray *pending;      /* Op: pushed, not yet taken by the pool */
   gsize pending_bytes;  /* of the chunks in pending */
-  gint64 cut_pts;       /* a keyframe at or past this ends the open segment */
+  gint64 cut_pts;       /* a main keyframe at or past this ends the open segment */
+  gint64 sub_cut_pts;   /* the same for the sub stream's */
   guint flushes_pushed; /* OP_FLUSH pushed */
   guint flushes_done;   /* OP_FLUSH done, everything before them written */
   gboolean quit_done;
 
   /* the pool thread running the writer (one at a time) only */
-  GArray *ops;                  /* Op: taken from pending, being done */
-  gsize ops_unwritten;          /* bytes of ops' chunks not yet subtracted from queued */
-  struct iovec iov[BATCH_IOVS]; /* chunks of the open segment not yet written */
-  guint n_iov;
+  GArray *ops;         /* Op: taken from pending, being done */
+  gsize ops_unwritten; /* bytes of ops' chunks not yet subtracted from queued */
   VigilRecInfo *rec;
-  gchar *dir;          /* absolute path of the recording */
-  GPtrArray *segments; /* VigilSegment*, completed */
-  int fd;
-  int seq; /* of the open segment or the next one */
-  gint64 seg_first_pts, seg_last_pts, frame_pts;
-  gint64 seg_start_us;
-  gint64 seg_bytes;
-  gboolean seg_discont;
-  gboolean pending_discont;
-  gint64 base_pts, base_us;   /* wall clock anchor: base_us at base_pts */
+  Track main, sub;
   VigilChunk *first_keyframe; /* for the thumbnail */
   gboolean thumbnail_done;
-  gboolean failing;
 };
 
 typedef struct {
@@ -239,38 +253,63 @@ static void report(VigilSegmentWriter *self, VigilWriterEvent event, const Vigil
   g_source_unref(source);
 }
 
-static gint64 wall_at(VigilSegmentWriter *self, gint64 pts)
+static void track_init(Track *track, gboolean sub)
 {
-  return self->base_us + (pts - self->base_pts) * 100 / 9;
+  track->sub = sub;
+  track->segments = g_ptr_array_new_with_free_func(g_free);
+  track->fd = -1;
+  track->seq = 1;
+  track->frame_pts = 3000;
 }
 
-static void write_playlist(VigilSegmentWriter *self, gboolean closed)
+/* Forgets the recording (its files are closed). */
+static void track_reset(Track *track)
 {
+  g_clear_pointer(&track->dir, g_free);
+  g_ptr_array_set_size(track->segments, 0);
+  track->n_iov = 0;
+  track->seq = 1;
+  track->frame_pts = 3000;
+  track->pending_discont = FALSE;
+  track->anchored = FALSE;
+}
+
+static gint64 wall_at(Track *track, gint64 pts)
+{
+  return track->base_us + (pts - track->base_pts) * 100 / 9;
+}
+
+static void write_playlist(VigilSegmentWriter *self, Track *track, gboolean closed)
+{
+  /* Crash repair re-indexes a recording from the main playlist's reason. */
   g_autofree gchar *text =
-      vigil_playlist_build(self->segments, closed, "", self->rec->reason);
-  g_autofree gchar *path = g_build_filename(self->dir, "playlist.m3u8", NULL);
+      vigil_playlist_build(track->segments, closed, "", track->sub ? NULL : self->rec->reason);
+  g_autofree gchar *path = g_build_filename(track->dir, "playlist.m3u8", NULL);
   g_autoptr(GError) error = NULL;
   if (!vigil_file_replace(path, text, strlen(text), &error))
     g_warning("%s", error->message);
 }
 
-static void fail(VigilSegmentWriter *self, int err, const char *what)
+static void fail(VigilSegmentWriter *self, Track *track, int err, const char *what)
 {
-  g_autofree gchar *message = g_strdup_printf(
-      "camera %s: cannot %s: %s", self->rec->camera, what,
-      err == ENOSPC ? "the disk is full" : g_strerror(err));
-  self->n_iov = 0; /* the rest of the segment goes with it */
-  if (self->fd >= 0) {
-    close(self->fd);
-    self->fd = -1;
-    g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", self->dir, self->seq);
+  g_autofree gchar *message = g_strdup_printf("camera %s: cannot %s%s: %s", self->rec->camera, what,
+                                              track->sub ? " of the sub stream" : "",
+                                              err == ENOSPC ? "the disk is full" : g_strerror(err));
+  track->n_iov = 0; /* the rest of the segment goes with it */
+  if (track->fd >= 0) {
+    close(track->fd);
+    track->fd = -1;
+    g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", track->dir, track->seq);
     g_unlink(file);
   }
-  self->pending_discont = TRUE;
-  if (!self->failing) {
-    self->failing = TRUE;
+  track->pending_discont = TRUE;
+  if (!track->failing) {
+    track->failing = TRUE;
     g_warning("%s; recording paused until it works again", message);
-    report(self, VIGIL_WRITER_FAILED, NULL, message);
+    /* The main stream's state is the recording's (status, disk-low); the sub
+     * stream's trouble only shows in the log and a gap in its playlist. */
+    if (!track->sub)
+      report(self, VIGIL_WRITER_FAILED, NULL, message);
   }
 }
 
@@ -299,57 +338,61 @@ static gboolean writev_all(int fd, struct iovec *iov, guint n)
 /* Writes the chunks gathered for the open segment in one writev. The chunks
  * stay referenced by self->ops until the pool's run ends, which always
  * writes the batch first. */
-static void write_batch(VigilSegmentWriter *self)
+static void write_batch(VigilSegmentWriter *self, Track *track)
 {
-  if (self->n_iov == 0)
+  if (track->n_iov == 0)
     return;
-  gboolean ok = self->fd < 0 || writev_all(self->fd, self->iov, self->n_iov);
+  gboolean ok = track->fd < 0 || writev_all(track->fd, track->iov, track->n_iov);
   int err = errno;
-  self->n_iov = 0;
+  track->n_iov = 0;
   if (!ok)
-    fail(self, err, "write a segment");
+    fail(self, track, err, "write a segment");
 }
 
 /* Completes the open segment: write, fsync, playlist, directory fsync,
  * report. */
-static void close_segment(VigilSegmentWriter *self, gint64 next_pts)
+static void close_segment(VigilSegmentWriter *self, Track *track, gint64 next_pts)
 {
-  if (self->fd < 0)
+  if (track->fd < 0)
     return;
-  write_batch(self);
-  if (self->fd < 0)
+  write_batch(self, track);
+  if (track->fd < 0)
     return; /* the write failed */
-  gint64 end_pts = next_pts > self->seg_first_pts ? next_pts : self->seg_last_pts + self->frame_pts;
-  if (fsync(self->fd) != 0) {
-    fail(self, errno, "write a segment");
+  gint64 end_pts =
+      next_pts > track->seg_first_pts ? next_pts : track->seg_last_pts + track->frame_pts;
+  if (fsync(track->fd) != 0) {
+    fail(self, track, errno, "write a segment");
     return;
   }
-  close(self->fd);
-  self->fd = -1;
+  close(track->fd);
+  track->fd = -1;
 
   VigilSegment *seg = g_new0(VigilSegment, 1);
-  seg->seq = self->seq;
-  seg->start_us = self->seg_start_us;
-  seg->duration_us = MAX(1, (end_pts - self->seg_first_pts) * 100 / 9);
-  seg->size_bytes = self->seg_bytes;
-  seg->discont = self->seg_discont;
-  g_ptr_array_add(self->segments, seg);
-  self->seq++;
-  write_playlist(self, FALSE);
+  seg->seq = track->seq;
+  seg->start_us = track->seg_start_us;
+  seg->duration_us = MAX(1, (end_pts - track->seg_first_pts) * 100 / 9);
+  seg->size_bytes = track->seg_bytes;
+  seg->discont = track->seg_discont;
+  seg->sub = track->sub;
+  g_ptr_array_add(track->segments, seg);
+  track->seq++;
+  write_playlist(self, track, FALSE);
   /* One directory fsync makes both the new file and the playlist's rename
    * durable; only then may the index mention the segment. */
-  if (!vigil_dir_sync(self->dir))
-    g_warning("fsync of %s failed: %s", self->dir, g_strerror(errno));
+  if (!vigil_dir_sync(track->dir))
+    g_warning("fsync of %s failed: %s", track->dir, g_strerror(errno));
   report(self, VIGIL_WRITER_SEGMENT, seg, NULL);
-  if (self->failing) {
-    self->failing = FALSE;
-    g_info("camera %s: recording works again", self->rec->camera);
-    report(self, VIGIL_WRITER_RECOVERED, NULL, NULL);
+  if (track->failing) {
+    track->failing = FALSE;
+    g_info("camera %s: recording%s works again", self->rec->camera,
+           track->sub ? " of the sub stream" : "");
+    if (!track->sub)
+      report(self, VIGIL_WRITER_RECOVERED, NULL, NULL);
   }
 
-  if (!self->thumbnail_done && self->first_keyframe) {
+  if (!track->sub && !self->thumbnail_done && self->first_keyframe) {
     self->thumbnail_done = TRUE;
-    g_autofree gchar *path = g_build_filename(self->dir, "thumbnail.jpg", NULL);
+    g_autofree gchar *path = g_build_filename(track->dir, "thumbnail.jpg", NULL);
     g_autoptr(GError) error = NULL;
     if (!vigil_thumbnail_write(self->first_keyframe->data, path, &error))
       g_warning("camera %s: no thumbnail: %s", self->rec->camera, error->message);
@@ -358,16 +401,15 @@ static void close_segment(VigilSegmentWriter *self, gint64 next_pts)
 }
 
 /* Creates the recording's directory on its first segment. */
-static gboolean ensure_dir(VigilSegmentWriter *self, VigilChunk *chunk)
+static gboolean ensure_main_dir(VigilSegmentWriter *self, VigilChunk *chunk)
 {
-  if (self->dir)
-    return TRUE;
+  Track *track = &self->main;
   g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(chunk->wallclock_us / G_USEC_PER_SEC);
   g_autofree gchar *day = g_date_time_format(t, "%Y-%m-%d");
   g_autofree gchar *stamp = g_date_time_format(t, "%Y%m%dT%H%M%SZ");
   g_autofree gchar *parent = g_build_filename(self->root, self->rec->camera, day, NULL);
   if (g_mkdir_with_parents(parent, 0755) != 0) {
-    fail(self, errno, "create a recording directory");
+    fail(self, track, errno, "create a recording directory");
     return FALSE;
   }
   /* Two recordings in one second (stop then start): suffix the second. */
@@ -377,69 +419,93 @@ static gboolean ensure_dir(VigilSegmentWriter *self, VigilChunk *chunk)
     if (g_mkdir(dir, 0755) == 0)
       break;
     if (errno != EEXIST || n > 100) {
-      fail(self, errno, "create a recording directory");
+      fail(self, track, errno, "create a recording directory");
       return FALSE;
     }
     g_free(name);
     name = g_strdup_printf("%s-%d", stamp, n);
   }
   vigil_dir_sync(parent);
-  self->dir = g_build_filename(parent, name, NULL);
+  track->dir = g_build_filename(parent, name, NULL);
   g_free(self->rec->rel_path);
   self->rec->rel_path = g_build_filename(self->rec->camera, day, name, NULL);
   self->rec->start_us = chunk->wallclock_us;
-  self->base_pts = chunk->pts;
-  self->base_us = chunk->wallclock_us;
   return TRUE;
 }
 
-/* Where the open segment will be cut, for vigil_segment_writer_write to wake
- * the pool at once then: the segment is fsynced and reported without waiting
- * for a tick. Rounded up; a wake too many is harmless. */
-static gint64 cut_pts(VigilSegmentWriter *self)
+/* The sub stream's folder, inside the recording's directory: only once the
+ * main stream has created that (its name is the main stream's first
+ * picture's time); until then the sub stream waits for its next keyframe. */
+static gboolean ensure_sub_dir(VigilSegmentWriter *self)
 {
-  if (self->fd < 0)
-    return G_MAXINT64;
-  return self->seg_first_pts + ((VIGIL_SEGMENT_TARGET_US - 50000) * 9 + 99) / 100;
+  Track *track = &self->sub;
+  if (!self->main.dir)
+    return FALSE;
+  g_autofree gchar *dir = g_build_filename(self->main.dir, VIGIL_RECORDING_SUB_DIR, NULL);
+  if (g_mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    fail(self, track, errno, "create a recording directory");
+    return FALSE;
+  }
+  vigil_dir_sync(self->main.dir);
+  track->dir = g_steal_pointer(&dir);
+  return TRUE;
 }
 
-static void open_segment(VigilSegmentWriter *self, VigilChunk *chunk)
+/* Where the open segment will be cut, for the push functions to wake the
+ * pool at once then: the segment is fsynced and reported without waiting
+ * for a tick. Rounded up; a wake too many is harmless. */
+static gint64 cut_pts(Track *track)
 {
-  if (!ensure_dir(self, chunk))
-    return;
-  struct statvfs fs;
-  if (statvfs(self->dir, &fs) == 0 &&
-      (guint64)fs.f_bavail * fs.f_frsize < VIGIL_SEGMENT_RESERVE_BYTES) {
-    fail(self, ENOSPC, "start a segment");
-    return;
-  }
-  if (chunk->flags & VIGIL_CHUNK_DISCONT || self->pending_discont) {
-    /* Re-anchor the wall clock after a gap: pts runs on, time did too. */
-    self->base_pts = chunk->pts;
-    self->base_us = chunk->wallclock_us;
-  }
-  g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", self->dir, self->seq);
-  self->fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (self->fd < 0) {
-    fail(self, errno, "create a segment");
-    return;
-  }
-  self->seg_first_pts = self->seg_last_pts = chunk->pts;
-  self->seg_start_us = wall_at(self, chunk->pts);
-  self->seg_bytes = 0;
-  self->seg_discont = self->segments->len > 0 &&
-                      (self->pending_discont || (chunk->flags & VIGIL_CHUNK_DISCONT));
-  self->pending_discont = FALSE;
-  if (!self->thumbnail_done && !self->first_keyframe)
-    self->first_keyframe = vigil_chunk_ref(chunk);
-  /* Now, not at the end of the run: the keyframe that ends this segment may
-   * be pushed while the run goes on (an fsync, a thumbnail). */
+  if (track->fd < 0)
+    return G_MAXINT64;
+  return track->seg_first_pts + ((VIGIL_SEGMENT_TARGET_US - 50000) * 9 + 99) / 100;
+}
+
+static void update_cut_pts(VigilSegmentWriter *self)
+{
   g_mutex_lock(&self->lock);
-  self->cut_pts = cut_pts(self);
+  self->cut_pts = cut_pts(&self->main);
+  self->sub_cut_pts = cut_pts(&self->sub);
   g_mutex_unlock(&self->lock);
 }
 
-static void do_chunk(VigilSegmentWriter *self, VigilChunk *chunk)
+static void open_segment(VigilSegmentWriter *self, Track *track, VigilChunk *chunk)
+{
+  if (!track->dir && !(track->sub ? ensure_sub_dir(self) : ensure_main_dir(self, chunk)))
+    return;
+  struct statvfs fs;
+  if (statvfs(track->dir, &fs) == 0 &&
+      (guint64)fs.f_bavail * fs.f_frsize < VIGIL_SEGMENT_RESERVE_BYTES) {
+    fail(self, track, ENOSPC, "start a segment");
+    return;
+  }
+  if (!track->anchored || chunk->flags & VIGIL_CHUNK_DISCONT || track->pending_discont) {
+    /* Anchor the wall clock at the first picture, and again after a gap:
+     * pts runs on, time did too. */
+    track->anchored = TRUE;
+    track->base_pts = chunk->pts;
+    track->base_us = chunk->wallclock_us;
+  }
+  g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", track->dir, track->seq);
+  track->fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (track->fd < 0) {
+    fail(self, track, errno, "create a segment");
+    return;
+  }
+  track->seg_first_pts = track->seg_last_pts = chunk->pts;
+  track->seg_start_us = wall_at(track, chunk->pts);
+  track->seg_bytes = 0;
+  track->seg_discont =
+      track->segments->len > 0 && (track->pending_discont || (chunk->flags & VIGIL_CHUNK_DISCONT));
+  track->pending_discont = FALSE;
+  if (!track->sub && !self->thumbnail_done && !self->first_keyframe)
+    self->first_keyframe = vigil_chunk_ref(chunk);
+  /* Now, not at the end of the run: the keyframe that ends this segment may
+   * be pushed while the run goes on (an fsync, a thumbnail). */
+  update_cut_pts(self);
+}
+
+static void do_chunk(VigilSegmentWriter *self, Track *track, VigilChunk *chunk)
 {
   if (!self->rec)
     return;
@@ -449,37 +515,57 @@ static void do_chunk(VigilSegmentWriter *self, VigilChunk *chunk)
    * segment up to this keyframe, which starts a new one, exactly as when
    * every chunk was written on its own. */
   if (keyframe)
-    write_batch(self);
-  if (self->fd >= 0 && keyframe) {
+    write_batch(self, track);
+  if (track->fd >= 0 && keyframe) {
     if (chunk->flags & VIGIL_CHUNK_DISCONT) {
-      close_segment(self, 0);
-      self->pending_discont = TRUE;
-    } else if ((chunk->pts - self->seg_first_pts) * 100 / 9 >= VIGIL_SEGMENT_TARGET_US - 50000) {
+      close_segment(self, track, 0);
+      track->pending_discont = TRUE;
+    } else if ((chunk->pts - track->seg_first_pts) * 100 / 9 >= VIGIL_SEGMENT_TARGET_US - 50000) {
       /* 50 ms early is on time: a 1 s GOP must give 2 s segments, not 3. */
-      close_segment(self, chunk->pts);
+      close_segment(self, track, chunk->pts);
     }
   }
-  if (self->fd < 0) {
+  if (track->fd < 0) {
     if (!keyframe)
       return; /* a segment begins at a keyframe */
-    open_segment(self, chunk);
-    if (self->fd < 0)
+    open_segment(self, track, chunk);
+    if (track->fd < 0)
       return;
   }
-  if (self->n_iov == BATCH_IOVS) {
-    write_batch(self);
-    if (self->fd < 0)
+  if (track->n_iov == BATCH_IOVS) {
+    write_batch(self, track);
+    if (track->fd < 0)
       return;
   }
   gsize size;
   const guint8 *data = g_bytes_get_data(chunk->data, &size);
-  self->iov[self->n_iov++] = (struct iovec){.iov_base = (void *)data, .iov_len = size};
-  self->seg_bytes += size;
+  track->iov[track->n_iov++] = (struct iovec){.iov_base = (void *)data, .iov_len = size};
+  track->seg_bytes += size;
   if (video) {
-    if (chunk->pts > self->seg_last_pts) {
-      self->frame_pts = chunk->pts - self->seg_last_pts;
-      self->seg_last_pts = chunk->pts;
+    if (chunk->pts > track->seg_last_pts) {
+      track->frame_pts = chunk->pts - track->seg_last_pts;
+      track->seg_last_pts = chunk->pts;
     }
+  }
+}
+
+/* The sub stream went away or was replaced: its open segment ends here, and
+ * the next one (a new stream's first keyframe) follows a gap. */
+static void do_sub_gap(VigilSegmentWriter *self)
+{
+  if (!self->rec)
+    return;
+  close_segment(self, &self->sub, 0);
+  self->sub.pending_discont = TRUE;
+}
+
+/* Closes the track's open segment, if any, even when that fails half-way. */
+static void track_close(VigilSegmentWriter *self, Track *track)
+{
+  close_segment(self, track, 0);
+  if (track->fd >= 0) {
+    close(track->fd);
+    track->fd = -1;
   }
 }
 
@@ -487,26 +573,32 @@ static void do_end(VigilSegmentWriter *self)
 {
   if (!self->rec)
     return;
-  close_segment(self, 0);
-  if (self->fd >= 0) { /* close_segment failed half-way */
-    close(self->fd);
-    self->fd = -1;
-  }
-  if (self->dir) {
-    if (self->segments->len > 0) {
-      write_playlist(self, TRUE);
-      vigil_dir_sync(self->dir);
+  track_close(self, &self->main);
+  track_close(self, &self->sub);
+  if (self->main.dir) {
+    if (self->main.segments->len > 0) {
+      /* The sub stream's playlist first: once the main one is closed the
+       * recording is complete. */
+      if (self->sub.dir && self->sub.segments->len > 0) {
+        write_playlist(self, &self->sub, TRUE);
+        vigil_dir_sync(self->sub.dir);
+      } else if (self->sub.dir) {
+        vigil_record_remove_dir(self->sub.dir);
+      }
+      write_playlist(self, &self->main, TRUE);
+      vigil_dir_sync(self->main.dir);
     } else {
-      /* Nothing made it to disk: leave no empty directory behind. */
-      g_autofree gchar *pl = g_build_filename(self->dir, "playlist.m3u8", NULL);
-      g_unlink(pl);
-      g_rmdir(self->dir);
+      /* Nothing made it to disk: leave no directory behind (nor the sub
+       * stream's segments, which the index cannot hold without it). */
+      if (!vigil_record_remove_dir(self->main.dir))
+        g_warning("cannot remove %s: %s", self->main.dir, g_strerror(errno));
     }
   }
   report(self, VIGIL_WRITER_CLOSED, NULL, NULL);
   g_clear_pointer(&self->first_keyframe, vigil_chunk_unref);
-  g_clear_pointer(&self->dir, g_free);
-  g_ptr_array_set_size(self->segments, 0);
+  track_reset(&self->main);
+  track_reset(&self->sub);
+  self->sub.failing = FALSE;
   g_clear_pointer(&self->rec, vigil_rec_info_unref);
 }
 
@@ -514,16 +606,14 @@ static void do_begin(VigilSegmentWriter *self, VigilRecInfo *rec)
 {
   do_end(self);
   self->rec = vigil_rec_info_ref(rec);
-  self->seq = 1;
   self->thumbnail_done = FALSE;
-  self->pending_discont = FALSE;
-  self->frame_pts = 3000;
 }
 
 /* Everything taken so far is on disk (or failed): give its bytes back. */
 static void account_written(VigilSegmentWriter *self)
 {
-  write_batch(self);
+  write_batch(self, &self->main);
+  write_batch(self, &self->sub);
   g_atomic_int_add(&self->queued, -(gint)self->ops_unwritten);
   self->ops_unwritten = 0;
 }
@@ -550,8 +640,12 @@ static void writer_run(gpointer data)
       do_begin(self, op->rec);
       break;
     case OP_CHUNK:
-      do_chunk(self, op->chunk);
+    case OP_SUB_CHUNK:
+      do_chunk(self, op->kind == OP_CHUNK ? &self->main : &self->sub, op->chunk);
       self->ops_unwritten += g_bytes_get_size(op->chunk->data);
+      break;
+    case OP_SUB_GAP:
+      do_sub_gap(self);
       break;
     case OP_END:
       do_end(self);
@@ -581,7 +675,8 @@ static void writer_run(gpointer data)
   g_array_set_size(ops, 0);
 
   g_mutex_lock(&self->lock);
-  self->cut_pts = cut_pts(self);
+  self->cut_pts = cut_pts(&self->main);
+  self->sub_cut_pts = cut_pts(&self->sub);
   if (quit)
     self->quit_done = TRUE;
   if (flushed || quit)
@@ -624,9 +719,9 @@ VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainCo
   g_cond_init(&self->cond);
   self->pending = g_array_new(FALSE, FALSE, sizeof(Op));
   self->ops = g_array_new(FALSE, FALSE, sizeof(Op));
-  self->cut_pts = G_MAXINT64;
-  self->segments = g_ptr_array_new_with_free_func(g_free);
-  self->fd = -1;
+  self->cut_pts = self->sub_cut_pts = G_MAXINT64;
+  track_init(&self->main, FALSE);
+  track_init(&self->sub, TRUE);
   self->client = vigil_writer_pool_join(writer_run, self);
   return self;
 }
@@ -649,7 +744,8 @@ void vigil_segment_writer_free(VigilSegmentWriter *self)
   link_unref(self->link);
   g_array_unref(self->pending);
   g_array_unref(self->ops);
-  g_ptr_array_unref(self->segments);
+  g_ptr_array_unref(self->main.segments);
+  g_ptr_array_unref(self->sub.segments);
   g_main_context_unref(self->context);
   g_mutex_clear(&self->lock);
   g_cond_clear(&self->cond);
@@ -662,26 +758,42 @@ void vigil_segment_writer_begin(VigilSegmentWriter *self, VigilRecInfo *rec)
   push(self, OP_BEGIN, rec, FALSE);
 }
 
-void vigil_segment_writer_write(VigilSegmentWriter *self, VigilChunk *chunk)
+static void push_chunk(VigilSegmentWriter *self, OpKind kind, VigilChunk *chunk)
 {
   gsize size = g_bytes_get_size(chunk->data);
   g_atomic_int_add(&self->queued, (gint)size);
-  Op op = {.kind = OP_CHUNK, .chunk = vigil_chunk_ref(chunk)};
+  Op op = {.kind = kind, .chunk = vigil_chunk_ref(chunk)};
   g_mutex_lock(&self->lock);
   g_array_append_val(self->pending, op);
   gboolean first = self->pending->len == 1;
   self->pending_bytes += size;
+  gint64 cut = kind == OP_CHUNK ? self->cut_pts : self->sub_cut_pts;
   /* No wake-up per chunk: the pool takes the batch at its next tick, or at
    * once when the batch is large or this keyframe ends a segment. */
   gboolean now = (self->pending_bytes >= VIGIL_SEGMENT_BATCH_BYTES &&
                   self->pending_bytes - size < VIGIL_SEGMENT_BATCH_BYTES) ||
                  (vigil_chunk_is_keyframe(chunk) &&
-                  (chunk->pts >= self->cut_pts || (chunk->flags & VIGIL_CHUNK_DISCONT)));
+                  (chunk->pts >= cut || (chunk->flags & VIGIL_CHUNK_DISCONT)));
   g_mutex_unlock(&self->lock);
   if (now)
     vigil_writer_pool_kick(self->client);
   else if (first)
     vigil_writer_pool_mark(self->client);
+}
+
+void vigil_segment_writer_write(VigilSegmentWriter *self, VigilChunk *chunk)
+{
+  push_chunk(self, OP_CHUNK, chunk);
+}
+
+void vigil_segment_writer_write_sub(VigilSegmentWriter *self, VigilChunk *chunk)
+{
+  push_chunk(self, OP_SUB_CHUNK, chunk);
+}
+
+void vigil_segment_writer_sub_gap(VigilSegmentWriter *self)
+{
+  push(self, OP_SUB_GAP, NULL, FALSE);
 }
 
 void vigil_segment_writer_end(VigilSegmentWriter *self)

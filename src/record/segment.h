@@ -10,7 +10,10 @@
  * missing file.
  *
  * Layout: RECORDINGS/<camera>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSZ>/000001.ts ...,
- * playlist.m3u8, thumbnail.jpg (from the first keyframe). */
+ * playlist.m3u8, thumbnail.jpg (from the first keyframe), and with
+ * record_stream "both" sub/000001.ts ..., sub/playlist.m3u8: the sub stream's
+ * chunks of the same recording, its own segments, playlist and clock, written
+ * in the same order of fsyncs by the same pool run. */
 #pragma once
 
 #include <glib.h>
@@ -25,6 +28,8 @@ G_BEGIN_DECLS
 /* A new segment is not started with less free space than this: the rest is
  * for the database and the filesystem (ENOSPC handling still applies). */
 #define VIGIL_SEGMENT_RESERVE_BYTES (4u * 1024 * 1024)
+/* The sub stream's folder in a recording's directory. */
+#define VIGIL_RECORDING_SUB_DIR "sub"
 /* Queued chunks are written at the pool's next tick, or at once when this
  * many bytes wait or a keyframe ends the segment. */
 #define VIGIL_SEGMENT_BATCH_BYTES (256u * 1024)
@@ -38,6 +43,9 @@ typedef struct {
   gchar *rel_path;  /* camera/date/stamp, relative to the recordings dir */
   gint64 start_us;  /* wall clock of the first picture */
   gint64 db_id;     /* main thread only: 0 until its first segment is indexed */
+  /* main thread only: sub stream segments (VigilSegment*) reported before
+   * the recording had a row, indexed with its first main segment */
+  GPtrArray *sub_waiting;
   gint refcount;
 } VigilRecInfo;
 
@@ -53,7 +61,10 @@ typedef enum {
 } VigilWriterEvent;
 
 /* Runs on the main context given to vigil_segment_writer_new. @segment is
- * set for VIGIL_WRITER_SEGMENT (recording field unset), @message for FAILED. */
+ * set for VIGIL_WRITER_SEGMENT (recording field unset; sub set for a segment
+ * of the sub stream), @message for FAILED. FAILED and RECOVERED are about
+ * the main stream only: the sub stream's write errors are logged and leave a
+ * gap in its playlist, nothing else. */
 typedef void (*VigilWriterFunc)(VigilWriterEvent event, VigilRecInfo *rec,
                                 const VigilSegment *segment, const char *message,
                                 gpointer user_data);
@@ -73,7 +84,18 @@ void vigil_segment_writer_begin(VigilSegmentWriter *writer, VigilRecInfo *rec);
 /* Queues @chunk (a reference is taken) for the open recording. Never blocks
  * on the disk; the caller bounds what waits (get_queued). */
 void vigil_segment_writer_write(VigilSegmentWriter *writer, VigilChunk *chunk);
-/* Ends the open recording (the pool closes it at once, not at a tick). */
+/* record_stream "both": queues a chunk of the sub stream for the open
+ * recording's sub/ folder. Its first segment begins at the first sub keyframe
+ * written once the recording's directory exists (the main stream's first
+ * keyframe creates it); its segments are cut, written, fsynced and reported
+ * like the main stream's, with VigilSegment.sub set. */
+void vigil_segment_writer_write_sub(VigilSegmentWriter *writer, VigilChunk *chunk);
+/* The sub stream stopped or was replaced: its open segment ends, and the next
+ * one follows a gap (EXT-X-DISCONTINUITY in its playlist). */
+void vigil_segment_writer_sub_gap(VigilSegmentWriter *writer);
+/* Ends the open recording, the sub stream's part included (the pool closes it
+ * at once, not at a tick). A recording whose main stream wrote nothing leaves
+ * no directory, sub/ included. */
 void vigil_segment_writer_end(VigilSegmentWriter *writer);
 /* Bytes queued and not yet written (for stats and tests). */
 gsize vigil_segment_writer_get_queued(VigilSegmentWriter *writer);

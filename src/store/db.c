@@ -112,6 +112,17 @@ static const char *const migrations[] = {
   /* 7: a camera's sub stream may have its own password (docs/streams.md),
    * kept out of the JSON like the main one. */
   "ALTER TABLE cameras ADD COLUMN sub_password TEXT;",
+  /* 8: record_stream "both": the sub stream's segments of a recording, the
+   * files sub/%06d.ts in its directory (docs/recording.md). Their bytes count
+   * in recordings.size_bytes; only the main stream's segments move end_us. */
+  "CREATE TABLE sub_segments ("
+  "  recording INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+  "  seq INTEGER NOT NULL,"
+  "  start_us INTEGER NOT NULL,"
+  "  duration_us INTEGER NOT NULL,"
+  "  size_bytes INTEGER NOT NULL,"
+  "  discont INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (recording, seq));",
 };
 
 int

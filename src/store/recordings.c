@@ -65,13 +65,18 @@ static gboolean exec_bound(VigilStore *store, const char *sql, gint64 a, gint64 
   return step_done(store, stmt, what, error);
 }
 
+static const char *segment_table(gboolean sub)
+{
+  return sub ? "sub_segments" : "segments";
+}
+
 static gboolean add_segment_rows(VigilStore *store, const VigilSegment *seg, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "INSERT INTO segments (recording, seq, start_us, duration_us, size_bytes, discont)"
-      " VALUES (?, ?, ?, ?, ?, ?)",
-      error);
+  g_autofree gchar *sql =
+      g_strdup_printf("INSERT INTO %s (recording, seq, start_us, duration_us, size_bytes, discont)"
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+                      segment_table(seg->sub));
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_int64(stmt, 1, seg->recording);
@@ -82,15 +87,19 @@ static gboolean add_segment_rows(VigilStore *store, const VigilSegment *seg, GEr
   sqlite3_bind_int(stmt, 6, seg->discont ? 1 : 0);
   if (!step_done(store, stmt, "indexing a segment", error))
     return FALSE;
+  /* The recording's time span is the main stream's; its size is every file
+   * it holds, the sub stream's included (retention's quota counts them). */
   g_autoptr(sqlite3_stmt) up = vigil_store_prepare(
       store,
-      "UPDATE recordings SET size_bytes = size_bytes + ?, end_us = MAX(end_us, ?)"
-      " WHERE id = ?",
+      seg->sub ? "UPDATE recordings SET size_bytes = size_bytes + ?1 WHERE id = ?3"
+               : "UPDATE recordings SET size_bytes = size_bytes + ?1, end_us = MAX(end_us, ?2)"
+                 " WHERE id = ?3",
       error);
   if (!up)
     return FALSE;
   sqlite3_bind_int64(up, 1, seg->size_bytes);
-  sqlite3_bind_int64(up, 2, seg->start_us + seg->duration_us);
+  if (!seg->sub)
+    sqlite3_bind_int64(up, 2, seg->start_us + seg->duration_us);
   sqlite3_bind_int64(up, 3, seg->recording);
   return step_done(store, up, "updating a recording", error);
 }
@@ -118,7 +127,9 @@ gboolean vigil_store_close_all_recordings(VigilStore *store, GError **error)
                     "closing recordings", error);
 }
 
-#define RECORDING_COLUMNS "id, camera, start_us, end_us, reason, size_bytes, keep, path, open"
+#define RECORDING_COLUMNS                                                                          \
+  "id, camera, start_us, end_us, reason, size_bytes, keep, path, open,"                            \
+  " EXISTS (SELECT 1 FROM sub_segments WHERE sub_segments.recording = recordings.id)"
 
 static VigilRecording *recording_from_row(sqlite3_stmt *stmt)
 {
@@ -132,6 +143,7 @@ static VigilRecording *recording_from_row(sqlite3_stmt *stmt)
   rec->keep = sqlite3_column_int(stmt, 6) != 0;
   rec->path = vigil_store_column_dup(stmt, 7);
   rec->open = sqlite3_column_int(stmt, 8) != 0;
+  rec->has_sub = sqlite3_column_int(stmt, 9) != 0;
   return rec;
 }
 
@@ -194,13 +206,13 @@ GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera,
   return list;
 }
 
-GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError **error)
+static GPtrArray *list_segments(VigilStore *store, gint64 recording, gboolean sub, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "SELECT recording, seq, start_us, duration_us, size_bytes, discont FROM segments"
-      " WHERE recording = ? ORDER BY seq",
-      error);
+  g_autofree gchar *sql =
+      g_strdup_printf("SELECT recording, seq, start_us, duration_us, size_bytes, discont FROM %s"
+                      " WHERE recording = ? ORDER BY seq",
+                      segment_table(sub));
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
   if (!stmt)
     return NULL;
   sqlite3_bind_int64(stmt, 1, recording);
@@ -214,6 +226,7 @@ GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError
     seg->duration_us = sqlite3_column_int64(stmt, 3);
     seg->size_bytes = sqlite3_column_int64(stmt, 4);
     seg->discont = sqlite3_column_int(stmt, 5) != 0;
+    seg->sub = sub;
     g_ptr_array_add(list, seg);
   }
   if (rc != SQLITE_DONE) {
@@ -222,6 +235,16 @@ GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError
     return NULL;
   }
   return list;
+}
+
+GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError **error)
+{
+  return list_segments(store, recording, FALSE, error);
+}
+
+GPtrArray *vigil_store_list_sub_segments(VigilStore *store, gint64 recording, GError **error)
+{
+  return list_segments(store, recording, TRUE, error);
 }
 
 static gboolean require_change(VigilStore *store, GError **error)
@@ -249,22 +272,36 @@ gboolean vigil_store_delete_recording(VigilStore *store, gint64 id, GError **err
          require_change(store, error);
 }
 
-gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq,
-                                    GError **error)
+static gboolean delete_segment(VigilStore *store, gint64 recording, gboolean sub, int seq,
+                               GError **error)
 {
+  g_autofree gchar *sql =
+      g_strdup_printf("DELETE FROM %s WHERE recording = ?1 AND seq = ?2", segment_table(sub));
   if (!vigil_store_begin(store, error))
     return FALSE;
-  if (!exec_bound(store, "DELETE FROM segments WHERE recording = ?1 AND seq = ?2", recording,
-                  seq, "deleting a segment", error) ||
+  if (!exec_bound(store, sql, recording, seq, "deleting a segment", error) ||
       !exec_bound(store,
-                  "UPDATE recordings SET size_bytes = (SELECT COALESCE(SUM(size_bytes), 0)"
-                  " FROM segments WHERE recording = ?1) WHERE id = ?1",
+                  "UPDATE recordings SET size_bytes ="
+                  " (SELECT COALESCE(SUM(size_bytes), 0) FROM segments WHERE recording = ?1) +"
+                  " (SELECT COALESCE(SUM(size_bytes), 0) FROM sub_segments WHERE recording = ?1)"
+                  " WHERE id = ?1",
                   recording, 0, "updating a recording", error) ||
       !vigil_store_commit(store, error)) {
     vigil_store_rollback(store);
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq, GError **error)
+{
+  return delete_segment(store, recording, FALSE, seq, error);
+}
+
+gboolean vigil_store_delete_sub_segment(VigilStore *store, gint64 recording, int seq,
+                                        GError **error)
+{
+  return delete_segment(store, recording, TRUE, seq, error);
 }
 
 gint64 vigil_store_recordings_bytes(VigilStore *store)

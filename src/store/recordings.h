@@ -15,10 +15,11 @@ typedef struct {
   gchar *camera;
   gint64 start_us, end_us; /* wall clock, µs since the epoch */
   gchar *reason;           /* "manual", "continuous", "motion", ... */
-  gint64 size_bytes;       /* sum of its segments */
+  gint64 size_bytes;       /* sum of its segments, the sub stream's included */
   gboolean keep;           /* spared by retention */
   gchar *path;             /* relative to DATA/recordings: camera/date/stamp */
   gboolean open;           /* still being written */
+  gboolean has_sub;        /* has sub stream segments (record_stream "both") */
 } VigilRecording;
 
 typedef struct {
@@ -28,6 +29,7 @@ typedef struct {
   gint64 duration_us;
   gint64 size_bytes;
   gboolean discont;        /* a gap (camera lost) lies before it */
+  gboolean sub;            /* of the sub stream: sub/%06d.ts, table sub_segments */
 } VigilSegment;
 
 void vigil_recording_free(VigilRecording *rec);
@@ -36,7 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRecording, vigil_recording_free)
 /* Inserts @rec (its id is ignored); returns the new id, 0 on error. */
 gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec,
                                     GError **error);
-/* Adds a segment and grows its recording's end and size, in one transaction.
+/* Adds a segment (to sub_segments when @seg->sub) and grows its recording's
+ * size and, for a main stream segment, its end, in one transaction.
  * VIGIL_ERROR_CONFLICT if that (recording, seq) exists. */
 gboolean vigil_store_add_segment(VigilStore *store, const VigilSegment *seg, GError **error);
 /* Marks a recording as finished (open = 0). */
@@ -55,6 +58,8 @@ GPtrArray *vigil_store_list_recordings(VigilStore *store, const char *camera,
                                        int limit, gboolean oldest_first, GError **error);
 /* The segments of a recording in order. VigilSegment* (g_free) */
 GPtrArray *vigil_store_list_segments(VigilStore *store, gint64 recording, GError **error);
+/* The sub stream's segments of a recording in order (sub set). */
+GPtrArray *vigil_store_list_sub_segments(VigilStore *store, gint64 recording, GError **error);
 gboolean vigil_store_set_recording_keep(VigilStore *store, gint64 id, gboolean keep,
                                         GError **error);
 /* Deletes the recording and its segment rows. VIGIL_ERROR_NOT_FOUND if none. */
@@ -62,6 +67,9 @@ gboolean vigil_store_delete_recording(VigilStore *store, gint64 id, GError **err
 /* Deletes one segment row and recomputes its recording's size. */
 gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq,
                                     GError **error);
+/* The same for a sub stream segment. */
+gboolean vigil_store_delete_sub_segment(VigilStore *store, gint64 recording, int seq,
+                                        GError **error);
 /* Sum of size_bytes of every recording (-1 on error). */
 gint64 vigil_store_recordings_bytes(VigilStore *store);
 G_END_DECLS

@@ -61,6 +61,9 @@ class Vigil:
         self.log_path = os.path.join(self.data_dir, "test-vigil.log")
         self.extra_args = list(extra_args)
         self.env = dict(os.environ, VIGIL_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        # vigil --demo runs this same vigil-fakecam as its demo camera.
+        if "VIGIL_FAKECAM_BIN" not in self.env and os.access(FAKECAM_BIN, os.X_OK):
+            self.env["VIGIL_FAKECAM_BIN"] = os.path.abspath(FAKECAM_BIN)
         if env:
             self.env.update(env)
         self.proc = None
@@ -134,7 +137,8 @@ class Vigil:
 
 
 class Fakecam:
-    """vigil-fakecam on a free port; .url(n) is camera n's RTSP URL."""
+    """vigil-fakecam on a free port; .url(n) is camera n's RTSP URL and
+    .sub_url(n) that of its sub stream (unless started with --no-sub)."""
 
     def __init__(self, *args, port=None):
         self.port = port or free_port()
@@ -160,6 +164,9 @@ class Fakecam:
 
     def url(self, n=1):
         return f"rtsp://127.0.0.1:{self.port}/cam{n}"
+
+    def sub_url(self, n=1):
+        return f"rtsp://127.0.0.1:{self.port}/cam{n}_sub"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -29,6 +29,9 @@ class IngestTest(unittest.TestCase):
         cls.cam_auth = Fakecam("--user", "viewer:right-pass", *common).start()
         cls.tmp = tempfile.mkdtemp(prefix="vigil-ingest-")
         cls.vigil = Vigil(extra_args=["--demo"]).start()
+        # The demo camera appears once its vigil-fakecam has encoded the scene.
+        wait_for(lambda: cls.vigil.request("GET", "/api/v1/cameras/demo").status == 200, 60,
+                 what="the demo camera")
 
     @classmethod
     def tearDownClass(cls):
@@ -384,7 +387,7 @@ class IngestTest(unittest.TestCase):
 
     def test_demo_camera(self):
         self.vigil.wait_state("demo", "streaming", 10)
-        self.wait_measured("demo", "h264", 640, 360, 15)
+        self.wait_measured("demo", "h264", 1280, 720, 30)
 
     def test_switching_source_and_disabling_apply_at_once(self):
         self.create({"id": "switch", "name": "Switch", "source": self.cam264.url(1)})

@@ -128,7 +128,9 @@ class RecordTest(unittest.TestCase):
         rec = recs[0]
         self.assertEqual(rec["reason"], "manual")
         self.assertEqual(set(rec), {"id", "camera", "start", "end", "duration_s", "reason",
-                                    "size_bytes", "keep", "thumbnail", "playlist", "events"})
+                                    "size_bytes", "keep", "thumbnail", "playlist",
+                                    "sub_playlist", "events"})
+        self.assertIsNone(rec["sub_playlist"])  # no sub stream (test_record_sub)
         self.assertGreater(rec["duration_s"], 3.5)
         self.assertLess(rec["duration_s"], 8)
         pl = wait_for(lambda: (lambda t: t if "#EXT-X-ENDLIST" in t else None)(

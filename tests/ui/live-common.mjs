@@ -38,18 +38,24 @@ export async function waitFor(fn, ms, what) {
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
 
+// Starts vigil-fakecam on a free port: { proc, rtsp } (rtsp://127.0.0.1:PORT).
+export async function startFakecam(args) {
+  const fport = await freePort();
+  const proc = spawn(FAKECAM_BIN, ['--port', String(fport), ...args],
+                     { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; if (out.includes('serving rtsp://')) resolve(); });
+    proc.on('exit', (c) => reject(new Error('fakecam exited ' + c)));
+  });
+  return { proc, rtsp: `rtsp://127.0.0.1:${fport}` };
+}
+
 // options.camera (default true): add fakecam's cam1 as camera "cam" and wait
 // until it streams; false leaves vigil without cameras (env.cam is null).
 export async function startAll(fakecamArgs = ['--scene', 'motion:0'], { camera = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-'));
-  const fport = await freePort();
-  const fakecam = spawn(FAKECAM_BIN, ['--port', String(fport), ...fakecamArgs],
-                        { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    fakecam.stdout.on('data', (d) => { out += d; if (out.includes('serving rtsp://')) resolve(); });
-    fakecam.on('exit', (c) => reject(new Error('fakecam exited ' + c)));
-  });
+  const { proc: fakecam, rtsp } = await startFakecam(fakecamArgs);
   const port = await freePort();
   const log = openSync(join(dir, 'vigil.log'), 'a');
   const vigil = spawn(VIGIL_BIN, ['--data-dir', dir, '--listen', `127.0.0.1:${port}`],
@@ -66,10 +72,9 @@ export async function startAll(fakecamArgs = ['--scene', 'motion:0'], { camera =
     fakecam.kill('SIGTERM');
     setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500);
   };
-  const rtsp = `rtsp://127.0.0.1:${fport}`;
   if (!camera) return { base, cam: null, api, stop, dir, vigil, rtsp };
   const r = await api('POST', '/api/v1/cameras',
-                      { name: 'cam', source: `rtsp://127.0.0.1:${fport}/cam1` });
+                      { name: 'cam', source: `${rtsp}/cam1` });
   if (r.status !== 201) throw new Error('camera create: ' + r.status);
   const cam = (await r.json()).id;
   await waitFor(async () => (await (await api('GET', `/api/v1/cameras/${cam}`)).json())

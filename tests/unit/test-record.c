@@ -124,7 +124,7 @@ static gint64 fake_clock(gpointer data)
   return ((Sink *)data)->clock;
 }
 
-static const VigilRecorderSink test_sink = {sink_begin, sink_write, sink_end};
+static const VigilRecorderSink test_sink = {sink_begin, sink_write, sink_end, NULL, NULL};
 
 /* Pushes frames [from, to), advancing the clock with them. */
 static void feed(VigilRecorder *r, Sink *s, int from, int to)
@@ -955,6 +955,681 @@ static void test_writer_stall_isolated(Fixture *f, gconstpointer data)
   pool_log_clear(&s);
 }
 
+/* --- record_stream "both": the sub stream beside the main one --- */
+
+#define WALL0    ((gint64)1700000000 * G_USEC_PER_SEC)
+#define SUB_PTS0 ((gint64)7000000)
+
+static gint64 wall_of(int n)
+{
+  return WALL0 + (gint64)n * G_USEC_PER_SEC / FPS;
+}
+
+/* Chunk n of a second 25 fps stream of the camera (the sub stream): its own
+ * pts clock, a keyframe every @gop frames, smaller chunks, arriving @late_us
+ * after the main stream's frame n. */
+static VigilChunk *make_sub_chunk(int n, int gop, gint64 late_us)
+{
+  gsize size = 188 * (n % gop == 0 ? 6 : 2);
+  guint8 *data = g_malloc0(size);
+  for (gsize i = 0; i < size; i += 188) {
+    data[i] = 0x47;
+    data[i + 1] = 0x5b; /* tells sub bytes from main ones */
+  }
+  g_autoptr(GBytes) bytes = g_bytes_new_take(data, size);
+  return vigil_chunk_new(bytes, n % gop == 0 ? VIGIL_CHUNK_KEYFRAME : 0,
+                         SUB_PTS0 + (gint64)n * FRAME_PTS, wall_of(n) + late_us,
+                         (gint64)n * G_USEC_PER_SEC / FPS + late_us);
+}
+
+#define MAX_RECS 16
+
+typedef struct {
+  GString *log; /* "B(reason) main/sub E ", "G " for a sub gap */
+  guint recordings;
+  guint main_writes, sub_writes;
+  gint64 main_first_wall[MAX_RECS], sub_first_wall[MAX_RECS], sub_last_wall[MAX_RECS];
+  gint64 clock;
+} BothSink;
+
+static void both_begin(VigilRecInfo *rec, gpointer data)
+{
+  BothSink *s = data;
+  g_assert_cmpuint(s->recordings, <, MAX_RECS);
+  g_string_append_printf(s->log, "B(%s) ", rec->reason);
+  s->main_first_wall[s->recordings] = s->sub_first_wall[s->recordings] = -1;
+  s->recordings++;
+}
+
+static void both_write(VigilChunk *chunk, gpointer data)
+{
+  BothSink *s = data;
+  if (s->main_first_wall[s->recordings - 1] < 0)
+    s->main_first_wall[s->recordings - 1] = chunk->wallclock_us;
+  s->main_writes++;
+}
+
+static void both_write_sub(VigilChunk *chunk, gpointer data)
+{
+  BothSink *s = data;
+  g_assert_cmpuint(s->recordings, >, 0);
+  guint r = s->recordings - 1;
+  /* Never before the main stream has begun the recording. */
+  g_assert_cmpint(s->main_first_wall[r], >=, 0);
+  if (s->sub_first_wall[r] < 0) {
+    g_assert_true(vigil_chunk_is_keyframe(chunk));
+    s->sub_first_wall[r] = chunk->wallclock_us;
+  }
+  s->sub_last_wall[r] = chunk->wallclock_us;
+  s->sub_writes++;
+}
+
+static void both_end(gpointer data)
+{
+  BothSink *s = data;
+  g_string_append_printf(s->log, "%u/%u E ", s->main_writes, s->sub_writes);
+  s->main_writes = s->sub_writes = 0;
+}
+
+static void both_sub_gap(gpointer data)
+{
+  BothSink *s = data;
+  g_string_append_printf(s->log, "%u/%u G ", s->main_writes, s->sub_writes);
+  s->main_writes = s->sub_writes = 0;
+}
+
+static const VigilRecorderSink both_sink = {both_begin, both_write, both_end, both_write_sub,
+                                            both_sub_gap};
+
+static gint64 both_clock(gpointer data)
+{
+  return ((BothSink *)data)->clock;
+}
+
+/* Frames [from, to) of both streams, each sub frame right after its main
+ * one, the clock advancing with them. */
+static void feed_both(VigilRecorder *r, BothSink *s, int from, int to, int sub_gop)
+{
+  for (int n = from; n < to; n++) {
+    s->clock = (gint64)n * G_USEC_PER_SEC / FPS;
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    vigil_recorder_push(r, c);
+    g_autoptr(VigilChunk) sc = make_sub_chunk(n, sub_gop, 0);
+    vigil_recorder_push_sub(r, sc);
+  }
+}
+
+static void test_preroll_since(void)
+{
+  g_autoptr(VigilPreroll) p = vigil_preroll_new(3);
+  for (int n = 0; n < 5 * FPS; n++) {
+    g_autoptr(VigilChunk) c = make_sub_chunk(n, 50, 0); /* keyframes at 0, 2, 4 s */
+    vigil_preroll_push(p, c);
+  }
+  /* Holds from the keyframe at 0 s (>= 3 s before 4.96 s). */
+  g_autoptr(GPtrArray) a = vigil_preroll_get_since(p, wall_of(60));
+  g_assert_cmpuint(a->len, ==, 5 * FPS - 50);
+  g_assert_cmpint(((VigilChunk *)g_ptr_array_index(a, 0))->wallclock_us, ==, wall_of(50));
+  g_autoptr(GPtrArray) b = vigil_preroll_get_since(p, wall_of(100)); /* a keyframe's own time */
+  g_assert_cmpint(((VigilChunk *)g_ptr_array_index(b, 0))->wallclock_us, ==, wall_of(100));
+  g_autoptr(GPtrArray) c = vigil_preroll_get_since(p, WALL0 - 1); /* before all: the first */
+  g_assert_cmpuint(c->len, ==, 5 * FPS);
+  g_assert_cmpuint(vigil_preroll_get_length(p), ==, 5 * FPS); /* the ring keeps them */
+  vigil_preroll_clear(p);
+  g_autoptr(GPtrArray) d = vigil_preroll_get_since(p, wall_of(60));
+  g_assert_cmpuint(d->len, ==, 0);
+}
+
+/* Events with pre-roll: the sub stream's part begins at the latest sub
+ * keyframe at or before the main stream's first picture, with its own
+ * pre-roll ring, and ends with the recording. */
+static void test_recorder_both_events(void)
+{
+  BothSink s = {.log = g_string_new("")};
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &both_sink, &s);
+  vigil_recorder_set_clock(r, both_clock, &s);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_EVENTS, 2, 3);
+  feed_both(r, &s, 0, 5 * FPS + 10, 50); /* sub keyframes every 2 s */
+  g_assert_cmpstr(s.log->str, ==, "");
+  vigil_recorder_trigger(r, "motion");
+  /* Main from its keyframe at 3 s (as in /record/recorder/events); the sub
+   * ring holds 2 s to 5.36 s, and its keyframe at 2 s is the latest at or
+   * before 3 s. */
+  g_assert_cmpint(s.main_first_wall[0], ==, wall_of(3 * GOP));
+  g_assert_cmpint(s.sub_first_wall[0], ==, wall_of(50));
+  feed_both(r, &s, 5 * FPS + 10, 7 * FPS, 50);
+  vigil_recorder_trigger(r, "object:person");
+  feed_both(r, &s, 7 * FPS, 10 * FPS + 1, 50);
+  g_assert_false(vigil_recorder_is_active(r));
+  /* Main frames 75..248, sub frames 50..248 (the post-roll ran out at main
+   * frame 249, before its sub frame). */
+  g_assert_cmpstr(s.log->str, ==, "B(motion) 174/199 E ");
+  g_assert_cmpint(s.sub_last_wall[0], ==, wall_of(248));
+
+  /* A sub GOP longer than the pre-roll window: the ring starts earlier, the
+   * alignment is the same rule. */
+  g_string_truncate(s.log, 0);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_EVENTS, 1, 3);
+  feed_both(r, &s, 10 * FPS + 1, 13 * FPS + 5, 100); /* sub keyframes at 8, 12 s */
+  vigil_recorder_trigger(r, "motion");
+  /* Main: latest keyframe >= 1 s before 13.16 s is 12 s; sub: its keyframe
+   * at 12 s. */
+  g_assert_cmpint(s.main_first_wall[1], ==, wall_of(12 * GOP));
+  g_assert_cmpint(s.sub_first_wall[1], ==, wall_of(300));
+  g_clear_pointer(&r, vigil_recorder_free);
+  g_assert_cmpstr(s.log->str, ==, "B(motion) 30/30 E "); /* frames 300..329 */
+  g_string_free(s.log, TRUE);
+}
+
+/* Splits at the maximum length: the next recording's sub stream begins with
+ * the sub GOP in progress, so the sub parts overlap by less than a sub GOP
+ * and never leave a gap; the main stream's chunks are split exactly as
+ * without a sub stream. */
+static void test_recorder_both_split(void)
+{
+  BothSink s = {.log = g_string_new("")};
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &both_sink, &s);
+  vigil_recorder_set_clock(r, both_clock, &s);
+  vigil_recorder_set_max_length(r, 10 * G_USEC_PER_SEC);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 5, 0);
+  feed_both(r, &s, 0, 25 * FPS, 75); /* sub keyframes every 3 s */
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 5, 0);
+  /* Main: 0-10 s, 10-20 s, 20-25 s. Sub: 0..249, then from its keyframe at
+   * 9 s (225..499), then from 18 s (450..624). */
+  g_assert_cmpstr(s.log->str, ==,
+                  "B(continuous) 250/250 E B(continuous) 250/275 E B(continuous) 125/175 E ");
+  gint64 sub_gop_us = 3 * G_USEC_PER_SEC;
+  for (guint i = 0; i < 3; i++) {
+    g_assert_cmpint(s.main_first_wall[i], ==, wall_of(250 * (int)i));
+    g_assert_cmpint(s.sub_first_wall[i], <=, s.main_first_wall[i]);
+    g_assert_cmpint(s.sub_first_wall[i], >, s.main_first_wall[i] - sub_gop_us);
+    if (i > 0) /* no gap between the sub parts */
+      g_assert_cmpint(s.sub_first_wall[i], <=, s.sub_last_wall[i - 1]);
+  }
+  g_string_free(s.log, TRUE);
+}
+
+/* Runs the default main context until @cond holds or 5 s pass. */
+static void pump_until(gboolean (*cond)(gpointer), gpointer data)
+{
+  gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+  while (!cond(data) && g_get_monotonic_time() < deadline) {
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+    g_usleep(5000);
+  }
+  g_assert_true(cond(data));
+}
+
+typedef struct {
+  BothSink *sink;
+  guint main_writes, sub_writes;
+} Expect;
+
+static gboolean writes_reached(gpointer data)
+{
+  Expect *e = data;
+  gboolean done = e->sink->main_writes >= e->main_writes && e->sink->sub_writes >= e->sub_writes;
+  if (!done)
+    g_test_message("waiting for %u/%u writes: %u/%u so far (%s)", e->main_writes, e->sub_writes,
+                   e->sink->main_writes, e->sink->sub_writes, e->sink->log->str);
+  return done;
+}
+
+static void push_streams(VigilStream *main_stream, VigilStream *sub_stream, int from, int to,
+                         int sub_gop)
+{
+  for (int n = from; n < to; n++) {
+    if (main_stream) {
+      g_autoptr(VigilChunk) c = make_chunk(n);
+      vigil_stream_push(main_stream, c);
+    }
+    if (sub_stream) {
+      g_autoptr(VigilChunk) sc = make_sub_chunk(n, sub_gop, 0);
+      vigil_stream_push(sub_stream, sc);
+    }
+  }
+}
+
+/* Real streams, attached and replaced while recording: a sub stream that
+ * comes, is replaced and goes leaves gaps in the sub part only; attaching the
+ * same stream again changes nothing; attaching another main stream (what
+ * record_stream "sub" does when the sub stream comes or goes) goes on in a
+ * new recording from the new stream's GOP in progress. */
+static void test_recorder_both_attach(void)
+{
+  BothSink s = {.log = g_string_new("")};
+  g_autoptr(VigilRecorder) r = vigil_recorder_new_with_sink("cam", &both_sink, &s);
+  g_autoptr(VigilStream) main_a = vigil_stream_new("cam");
+  g_autoptr(VigilStream) main_b = vigil_stream_new("cam");
+  g_autoptr(VigilStream) sub_a = vigil_stream_new("cam");
+  g_autoptr(VigilStream) sub_b = vigil_stream_new("cam");
+  vigil_recorder_attach(r, main_a);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 0, 0);
+  push_streams(main_a, sub_a, 0, 30, 10); /* no sub stream attached yet */
+  Expect e = {&s, 30, 0};
+  pump_until(writes_reached, &e);
+
+  vigil_recorder_attach_sub(r, sub_a);
+  vigil_recorder_attach_sub(r, sub_a); /* the same: nothing happens */
+  /* (Subscribing delivers sub_a's current GOP, frames 20..29.) */
+  push_streams(main_a, sub_a, 30, 60, 10);
+  e = (Expect){&s, 60, 40};
+  pump_until(writes_reached, &e);
+  g_assert_cmpint(s.sub_first_wall[0], ==, wall_of(20));
+
+  /* Replaced: a gap, then sub_b from its GOP in progress. */
+  push_streams(NULL, sub_b, 0, 65, 10);
+  vigil_recorder_attach_sub(r, sub_b);
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 60/40 G ");
+  push_streams(main_a, sub_b, 65, 70, 10);
+  e = (Expect){&s, 5, 10}; /* main 65..69, sub_b 60..69 */
+  pump_until(writes_reached, &e);
+
+  /* Gone: a gap, and nothing more of the sub stream. */
+  vigil_recorder_attach_sub(r, NULL);
+  push_streams(main_a, sub_b, 70, 80, 10);
+  e = (Expect){&s, 10, 0};
+  pump_until(writes_reached, &e);
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 60/40 G 5/10 G ");
+  /* Back (its held GOP: 50..59) for what follows. */
+  vigil_recorder_attach_sub(r, sub_a);
+
+  /* The same main stream again: nothing happens. Another one: a new
+   * recording from its GOP in progress. */
+  vigil_recorder_attach(r, main_a);
+  push_streams(main_b, NULL, 0, 55, 10); /* main_b's current GOP: 50..54 */
+  vigil_recorder_attach(r, main_b);
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 60/40 G 5/10 G 10/0 E B(continuous) ");
+  push_streams(main_b, NULL, 55, 60, 10);
+  push_streams(NULL, sub_a, 60, 65, 10);
+  e = (Expect){&s, 10, 15}; /* main_b 50..59, sub_a 50..64 */
+  pump_until(writes_reached, &e);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 0);
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 60/40 G 5/10 G 10/0 E B(continuous) 10/15 E ");
+  g_assert_cmpint(s.main_first_wall[1], ==, wall_of(50));
+  /* Though sub_a's chunks up to 64 reached the recorder before main_b's
+   * keyframe at 50 (its ring keeps a second more than the main one's). */
+  g_assert_cmpint(s.sub_first_wall[1], ==, wall_of(50));
+  g_clear_pointer(&r, vigil_recorder_free);
+  g_string_free(s.log, TRUE);
+}
+
+/* --- record_stream "both" on disk: writer, index, repair --- */
+
+typedef struct {
+  const char *root;
+  VigilRecInfo *rec;
+  guint segments, sub_segments, closed, failed;
+  gint64 bytes, sub_bytes;
+} SubLog;
+
+static void on_sub_writer(VigilWriterEvent event, VigilRecInfo *rec, const VigilSegment *seg,
+                          const char *message, gpointer data)
+{
+  SubLog *log = data;
+  g_assert_true(rec == log->rec);
+  if (event == VIGIL_WRITER_SEGMENT) {
+    /* Reported once the file is whole where the segment says. */
+    g_autofree gchar *file = g_strdup_printf("%s/%s/%s%06d.ts", log->root, rec->rel_path,
+                                             seg->sub ? "sub/" : "", seg->seq);
+    GStatBuf st;
+    g_assert_cmpint(g_stat(file, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, seg->size_bytes);
+    if (seg->sub) {
+      g_assert_cmpint(seg->seq, ==, ++log->sub_segments);
+      log->sub_bytes += seg->size_bytes;
+    } else {
+      g_assert_cmpint(seg->seq, ==, ++log->segments);
+      log->bytes += seg->size_bytes;
+    }
+  } else if (event == VIGIL_WRITER_CLOSED) {
+    log->closed++;
+  } else if (event == VIGIL_WRITER_FAILED) {
+    log->failed++;
+  }
+}
+
+/* The files a playlist lists, concatenated; its segments in @segs_out. */
+static GByteArray *read_playlist_files(const char *dir, GPtrArray **segs_out)
+{
+  g_autofree gchar *pl = g_build_filename(dir, "playlist.m3u8", NULL);
+  g_autofree gchar *text = NULL;
+  g_assert_true(g_file_get_contents(pl, &text, NULL, NULL));
+  gboolean closed;
+  GPtrArray *segs = vigil_playlist_parse(text, &closed, NULL);
+  g_assert_nonnull(segs);
+  g_assert_true(closed);
+  GByteArray *all = g_byte_array_new();
+  for (guint i = 0; i < segs->len; i++) {
+    VigilSegment *seg = g_ptr_array_index(segs, i);
+    g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", dir, seg->seq);
+    g_autofree gchar *data = NULL;
+    gsize size;
+    g_assert_true(g_file_get_contents(file, &data, &size, NULL));
+    g_byte_array_append(all, (const guint8 *)data, (guint)size);
+  }
+  *segs_out = segs;
+  return all;
+}
+
+static void append_chunk(GByteArray *to, VigilChunk *c)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data(c->data, &size);
+  g_byte_array_append(to, data, (guint)size);
+}
+
+/* The writer with a sub stream: sub/ begins once the main stream has made
+ * the directory, at a sub keyframe; its own segments, playlist and clock;
+ * its write errors leave the main stream alone; a recording whose main
+ * stream wrote nothing leaves nothing, sub/ included. */
+static void test_writer_sub(Fixture *f, gconstpointer data)
+{
+  SubLog log = {.root = f->root, .rec = vigil_rec_info_new("cam", "continuous")};
+  VigilSegmentWriter *w = vigil_segment_writer_new(f->root, NULL, on_sub_writer, &log);
+  g_autoptr(GByteArray) main_bytes = g_byte_array_new(), sub_bytes = g_byte_array_new();
+  vigil_segment_writer_begin(w, log.rec);
+  for (int n = 0; n < 10; n++) { /* before any main keyframe: dropped */
+    g_autoptr(VigilChunk) sc = make_sub_chunk(n, 10, 0);
+    vigil_segment_writer_write_sub(w, sc);
+  }
+  for (int n = 10; n < 4 * GOP + 10; n++) {
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    g_autoptr(VigilChunk) sc = make_sub_chunk(n, 10, 0);
+    vigil_segment_writer_write(w, c);
+    vigil_segment_writer_write_sub(w, sc);
+    if (n >= GOP) /* main from its keyframe at 1 s */
+      append_chunk(main_bytes, c);
+    if (n >= 30) /* sub from its first keyframe after that */
+      append_chunk(sub_bytes, sc);
+  }
+  vigil_segment_writer_end(w);
+  vigil_segment_writer_flush(w);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  g_assert_cmpuint(log.closed, ==, 1);
+  g_assert_cmpuint(log.segments, ==, 2);     /* 1-3 s, 3-4.36 s */
+  g_assert_cmpuint(log.sub_segments, ==, 2); /* 1.2-3.2 s, 3.2-4.36 s */
+  g_autofree gchar *dir = g_build_filename(f->root, log.rec->rel_path, NULL);
+  g_autofree gchar *sub_dir = g_build_filename(dir, "sub", NULL);
+  g_autoptr(GPtrArray) segs = NULL, sub_segs = NULL;
+  g_autoptr(GByteArray) got = read_playlist_files(dir, &segs);
+  g_autoptr(GByteArray) sub_got = read_playlist_files(sub_dir, &sub_segs);
+  g_assert_cmpmem(got->data, got->len, main_bytes->data, main_bytes->len);
+  g_assert_cmpmem(sub_got->data, sub_got->len, sub_bytes->data, sub_bytes->len);
+  g_assert_cmpint(log.bytes, ==, main_bytes->len);
+  g_assert_cmpint(log.sub_bytes, ==, sub_bytes->len);
+  /* Each stream's times from its own first picture and pts. */
+  g_assert_cmpint(log.rec->start_us, ==, wall_of(GOP));
+  g_assert_cmpint(((VigilSegment *)g_ptr_array_index(segs, 0))->start_us, ==, wall_of(GOP));
+  VigilSegment *s1 = g_ptr_array_index(sub_segs, 0), *s2 = g_ptr_array_index(sub_segs, 1);
+  g_assert_cmpint(s1->start_us, ==, wall_of(30));
+  g_assert_cmpint(s1->duration_us, ==, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint(s2->start_us, ==, wall_of(80));
+  g_autofree gchar *sub_pl = g_build_filename(sub_dir, "playlist.m3u8", NULL);
+  g_autofree gchar *sub_text = NULL;
+  g_assert_true(g_file_get_contents(sub_pl, &sub_text, NULL, NULL));
+  g_assert_null(strstr(sub_text, "vigil-reason")); /* the main playlist has it */
+  g_autofree gchar *thumb = g_build_filename(sub_dir, "thumbnail.jpg", NULL);
+  g_assert_false(g_file_test(thumb, G_FILE_TEST_EXISTS));
+  vigil_rec_info_unref(log.rec);
+
+  /* Sub segment 2 lands on a full device: the sub stream loses it up to its
+   * next keyframe and goes on after a gap; the main stream sees nothing. */
+  log = (SubLog){.root = f->root, .rec = vigil_rec_info_new("cam", "continuous")};
+  g_byte_array_set_size(main_bytes, 0);
+  g_byte_array_set_size(sub_bytes, 0);
+  vigil_segment_writer_begin(w, log.rec);
+  for (int n = 2 * GOP; n < 6 * GOP + 10; n++) {
+    if (n == 4 * GOP) {
+      vigil_segment_writer_flush(w);
+      g_autofree gchar *next = g_strdup_printf("%s/%s/sub/000002.ts", f->root, log.rec->rel_path);
+      g_assert_cmpint(symlink("/dev/full", next), ==, 0);
+    }
+    g_autoptr(VigilChunk) c = make_chunk(n);
+    g_autoptr(VigilChunk) sc = make_sub_chunk(n, 10, 0);
+    vigil_segment_writer_write(w, c);
+    vigil_segment_writer_write_sub(w, sc);
+    append_chunk(main_bytes, c);
+    if (n < 4 * GOP || n >= 4 * GOP + 10)
+      append_chunk(sub_bytes, sc);
+  }
+  vigil_segment_writer_end(w);
+  vigil_segment_writer_flush(w);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  g_assert_cmpuint(log.failed, ==, 0);
+  g_assert_cmpuint(log.segments, ==, 3);
+  g_assert_cmpuint(log.sub_segments, ==, 2);
+  g_free(dir);
+  g_free(sub_dir);
+  dir = g_build_filename(f->root, log.rec->rel_path, NULL);
+  sub_dir = g_build_filename(dir, "sub", NULL);
+  g_autoptr(GPtrArray) segs2 = NULL, sub_segs2 = NULL;
+  g_autoptr(GByteArray) got2 = read_playlist_files(dir, &segs2);
+  g_autoptr(GByteArray) sub_got2 = read_playlist_files(sub_dir, &sub_segs2);
+  g_assert_cmpmem(got2->data, got2->len, main_bytes->data, main_bytes->len);
+  g_assert_cmpmem(sub_got2->data, sub_got2->len, sub_bytes->data, sub_bytes->len);
+  g_assert_true(((VigilSegment *)g_ptr_array_index(sub_segs2, 1))->discont);
+  vigil_rec_info_unref(log.rec);
+
+  /* Only the sub stream: no directory at all. */
+  log = (SubLog){.root = f->root, .rec = vigil_rec_info_new("cam", "manual")};
+  vigil_segment_writer_begin(w, log.rec);
+  for (int n = 0; n < 3 * GOP; n++) {
+    g_autoptr(VigilChunk) sc = make_sub_chunk(n, 10, 0);
+    vigil_segment_writer_write_sub(w, sc);
+  }
+  vigil_segment_writer_end(w);
+  vigil_segment_writer_flush(w);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  g_assert_cmpuint(log.closed, ==, 1);
+  g_assert_cmpuint(log.sub_segments, ==, 0);
+  g_assert_null(log.rec->rel_path);
+  vigil_segment_writer_free(w);
+  vigil_rec_info_unref(log.rec);
+}
+
+/* Chunk n of a main stream with a keyframe every @gop frames. */
+static VigilChunk *make_gop_chunk(int n, int gop)
+{
+  g_autoptr(VigilChunk) plain = make_chunk(n);
+  return vigil_chunk_new(plain->data, n % gop == 0 ? VIGIL_CHUNK_KEYFRAME : 0, plain->pts,
+                         plain->wallclock_us, plain->arrival_us);
+}
+
+static gint64 file_size(const char *path)
+{
+  GStatBuf st;
+  return g_stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* The recorder with its writer and the index: every recording (split at the
+ * maximum) has its sub stream's rows, files and playlist; sub segments done
+ * before the recording's first main one are indexed with it; size_bytes
+ * counts both streams, end_us the main one; deleting a recording (retention)
+ * takes sub/ along. */
+static void test_recorder_both_index(Fixture *f, gconstpointer data)
+{
+  VigilRecorder *r = vigil_recorder_new("cam", f->root, f->store);
+  vigil_recorder_set_max_length(r, 6 * G_USEC_PER_SEC);
+  vigil_recorder_set_mode(r, VIGIL_RECORD_CONTINUOUS, 0, 0);
+  for (int n = 0; n < 14 * FPS; n++) {
+    g_autoptr(VigilChunk) c = make_gop_chunk(n, 4 * FPS); /* 4 s GOPs */
+    vigil_recorder_push(r, c);
+    g_autoptr(VigilChunk) sc = make_sub_chunk(n, 12, 5000); /* 0.48 s GOPs, 5 ms later */
+    vigil_recorder_push_sub(r, sc);
+  }
+  vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 0);
+  vigil_recorder_free(r); /* delivers the last reports */
+
+  g_autoptr(GPtrArray) recs =
+      vigil_store_list_recordings(f->store, "cam", NULL, G_MININT64, G_MAXINT64, 0, TRUE, NULL);
+  g_assert_cmpuint(recs->len, ==, 2); /* 0-8 s, 8-14 s */
+  gint64 total = 0;
+  for (guint i = 0; i < recs->len; i++) {
+    VigilRecording *rec = g_ptr_array_index(recs, i);
+    g_assert_true(rec->has_sub);
+    g_assert_false(rec->open);
+    g_autoptr(GPtrArray) segs = vigil_store_list_segments(f->store, rec->id, NULL);
+    g_autoptr(GPtrArray) sub_segs = vigil_store_list_sub_segments(f->store, rec->id, NULL);
+    g_assert_cmpuint(segs->len, ==, 2);
+    g_assert_cmpuint(sub_segs->len, >=, 2);
+    g_autofree gchar *dir = g_build_filename(f->root, rec->path, NULL);
+    gint64 sum = 0;
+    for (guint k = 0; k < segs->len; k++) {
+      VigilSegment *seg = g_ptr_array_index(segs, k);
+      g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", dir, seg->seq);
+      g_assert_cmpint(file_size(file), ==, seg->size_bytes);
+      sum += seg->size_bytes;
+    }
+    VigilSegment *last = g_ptr_array_index(segs, segs->len - 1);
+    g_assert_cmpint(rec->end_us, ==, last->start_us + last->duration_us);
+    for (guint k = 0; k < sub_segs->len; k++) {
+      VigilSegment *seg = g_ptr_array_index(sub_segs, k);
+      g_assert_cmpint(seg->seq, ==, (int)k + 1);
+      g_assert_true(seg->sub);
+      g_autofree gchar *file = g_strdup_printf("%s/sub/%06d.ts", dir, seg->seq);
+      g_assert_cmpint(file_size(file), ==, seg->size_bytes);
+      sum += seg->size_bytes;
+    }
+    g_assert_cmpint(rec->size_bytes, ==, sum);
+    total += sum;
+    /* The sub playlist on disk lists exactly the indexed sub segments. */
+    g_autofree gchar *sub_dir = g_build_filename(dir, "sub", NULL);
+    g_autoptr(GPtrArray) listed = NULL;
+    g_autoptr(GByteArray) ignored = read_playlist_files(sub_dir, &listed);
+    g_assert_cmpuint(listed->len, ==, sub_segs->len);
+    /* It starts within a sub GOP of the main stream. */
+    VigilSegment *first_sub = g_ptr_array_index(sub_segs, 0);
+    g_assert_cmpint(first_sub->start_us, >, rec->start_us - 12 * G_USEC_PER_SEC / FPS);
+    g_assert_cmpint(first_sub->start_us, <=, rec->start_us + 5000);
+  }
+  VigilRecording *first = g_ptr_array_index(recs, 0), *second = g_ptr_array_index(recs, 1);
+  g_assert_cmpint(first->start_us, ==, wall_of(0));
+  g_assert_cmpint(second->start_us, ==, wall_of(8 * FPS));
+  g_assert_cmpint(vigil_store_recordings_bytes(f->store), ==, total);
+
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_build_filename(f->root, first->path, NULL);
+  g_assert_true(vigil_recording_delete(f->store, f->root, first->id, &error));
+  g_assert_no_error(error);
+  g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+  g_autoptr(GPtrArray) gone = vigil_store_list_sub_segments(f->store, first->id, NULL);
+  g_assert_cmpuint(gone->len, ==, 0);
+  g_assert_cmpint(vigil_store_recordings_bytes(f->store), ==, second->size_bytes);
+}
+
+static gchar *plant_playlist(const char *dir, int n_segments, gboolean closed, const char *reason)
+{
+  g_mkdir_with_parents(dir, 0755);
+  g_autoptr(GPtrArray) segs = some_segments();
+  g_ptr_array_set_size(segs, n_segments);
+  g_autofree gchar *pl = vigil_playlist_build(segs, closed, "", reason);
+  gchar *path = g_build_filename(dir, "playlist.m3u8", NULL);
+  g_assert_true(g_file_set_contents(path, pl, -1, NULL));
+  for (int i = 1; i <= n_segments; i++) {
+    g_autofree gchar *p = g_strdup_printf("%s/%06d.ts", dir, i);
+    write_file(p, 188 * 50);
+  }
+  return path;
+}
+
+/* Crash repair of sub/ after kill -9: its partial segment and temporary
+ * files go, its playlist is closed, its complete segments get rows and rows
+ * of missing files go; a recording with nothing complete goes with its sub/;
+ * a sub/ with nothing complete goes alone. */
+static void test_repair_sub(Fixture *f, gconstpointer data)
+{
+  /* A: the main stream closed; sub/ lists 1-2, was writing 3. */
+  g_autofree gchar *a = g_build_filename(f->root, "cam", "2026-11-25", "20261125T100000Z", NULL);
+  g_autofree gchar *a_sub = g_build_filename(a, "sub", NULL);
+  g_autofree gchar *a_pl = plant_playlist(a, 2, TRUE, "motion");
+  g_autofree gchar *a_sub_pl = plant_playlist(a_sub, 2, FALSE, NULL);
+  g_autofree gchar *a_sub3 = g_build_filename(a_sub, "000003.ts", NULL);
+  write_file(a_sub3, 188 * 4 + 100);
+  g_autofree gchar *a_tmp = g_build_filename(a_sub, "playlist.m3u8.tmp", NULL);
+  write_file(a_tmp, 10);
+  VigilRecording row = {.camera = "cam",
+                        .start_us = 1,
+                        .end_us = 2,
+                        .reason = "motion",
+                        .path = "cam/2026-11-25/20261125T100000Z",
+                        .open = TRUE};
+  gint64 id_a = vigil_store_insert_recording(f->store, &row, NULL);
+  g_autoptr(GPtrArray) planted = some_segments();
+  for (int i = 0; i < 2; i++) {
+    VigilSegment s = *(VigilSegment *)g_ptr_array_index(planted, i);
+    s.recording = id_a;
+    s.size_bytes = 188 * 50;
+    g_assert_true(vigil_store_add_segment(f->store, &s, NULL));
+  }
+  VigilSegment sub1 = *(VigilSegment *)g_ptr_array_index(planted, 0);
+  sub1.recording = id_a;
+  sub1.size_bytes = 188 * 50;
+  sub1.sub = TRUE;
+  g_assert_true(vigil_store_add_segment(f->store, &sub1, NULL));
+  VigilSegment sub7 = sub1; /* a row whose file is gone */
+  sub7.seq = 7;
+  g_assert_true(vigil_store_add_segment(f->store, &sub7, NULL));
+
+  /* B: the main stream had nothing complete; sub/ had. */
+  g_autofree gchar *b = g_build_filename(f->root, "cam", "2026-11-25", "20261125T110000Z", NULL);
+  g_autofree gchar *b_sub = g_build_filename(b, "sub", NULL);
+  g_autofree gchar *b_sub_pl = plant_playlist(b_sub, 2, FALSE, NULL);
+  g_autofree gchar *b1 = g_build_filename(b, "000001.ts", NULL);
+  write_file(b1, 188 * 3);
+
+  /* C: the main stream complete (not indexed); sub/ only a partial one. */
+  g_autofree gchar *c = g_build_filename(f->root, "cam", "2026-11-25", "20261125T120000Z", NULL);
+  g_autofree gchar *c_sub = g_build_filename(c, "sub", NULL);
+  g_autofree gchar *c_pl = plant_playlist(c, 1, TRUE, "manual");
+  g_mkdir_with_parents(c_sub, 0755);
+  g_autofree gchar *c_sub1 = g_build_filename(c_sub, "000001.ts", NULL);
+  write_file(c_sub1, 188 * 7);
+
+  VigilRepairStats st;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(vigil_record_repair(f->store, f->root, &st, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(st.playlists_closed, ==, 1); /* A/sub */
+  g_assert_cmpuint(st.partial_deleted, ==, 3);  /* A/sub/000003, B/000001, C/sub/000001 */
+  g_assert_cmpuint(st.segments_added, ==, 2);   /* A/sub/000002, C/000001 */
+  g_assert_cmpuint(st.recordings_added, ==, 1); /* C */
+  g_assert_cmpuint(st.rows_dropped, ==, 1);     /* A's sub 7 */
+  g_assert_cmpuint(st.recordings_dropped, ==, 0);
+
+  g_assert_false(g_file_test(a_sub3, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(a_tmp, G_FILE_TEST_EXISTS));
+  g_autofree gchar *text = NULL;
+  g_assert_true(g_file_get_contents(a_sub_pl, &text, NULL, NULL));
+  g_assert_nonnull(strstr(text, "#EXT-X-ENDLIST"));
+  g_autoptr(VigilRecording) ra = vigil_store_get_recording(f->store, id_a, NULL);
+  g_assert_true(ra->has_sub);
+  g_assert_cmpint(ra->size_bytes, ==, 4 * 188 * 50);
+  g_autoptr(GPtrArray) a_subs = vigil_store_list_sub_segments(f->store, id_a, NULL);
+  g_assert_cmpuint(a_subs->len, ==, 2);
+  g_assert_false(g_file_test(b, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(c_sub, G_FILE_TEST_EXISTS));
+  g_assert_true(g_file_test(c_pl, G_FILE_TEST_EXISTS));
+  g_autoptr(VigilRecording) rc =
+      vigil_store_find_recording_by_path(f->store, "cam/2026-11-25/20261125T120000Z");
+  g_assert_nonnull(rc);
+  g_assert_false(rc->has_sub);
+  g_assert_cmpstr(rc->reason, ==, "manual");
+
+  /* A second pass finds nothing to do. */
+  g_assert_true(vigil_record_repair(f->store, f->root, &st, NULL));
+  g_assert_cmpuint(st.segments_added + st.recordings_added + st.partial_deleted +
+                       st.playlists_closed + st.rows_dropped + st.recordings_dropped,
+                   ==, 0);
+  /* Deleting the recording (retention, DELETE) takes sub/ along. */
+  g_assert_true(vigil_recording_delete(f->store, f->root, id_a, &error));
+  g_assert_false(g_file_test(a, G_FILE_TEST_EXISTS));
+}
+
 int main(int argc, char **argv)
 {
   gst_init(&argc, &argv);
@@ -981,5 +1656,13 @@ int main(int argc, char **argv)
              test_writer_error_isolated, fixture_teardown);
   g_test_add("/record/writer/stall-isolated", Fixture, NULL, fixture_setup,
              test_writer_stall_isolated, fixture_teardown);
+  g_test_add_func("/record/preroll/since", test_preroll_since);
+  g_test_add_func("/record/recorder/both-events", test_recorder_both_events);
+  g_test_add_func("/record/recorder/both-split", test_recorder_both_split);
+  g_test_add_func("/record/recorder/both-attach", test_recorder_both_attach);
+  g_test_add("/record/writer/sub", Fixture, NULL, fixture_setup, test_writer_sub, fixture_teardown);
+  g_test_add("/record/recorder/both-index", Fixture, NULL, fixture_setup, test_recorder_both_index,
+             fixture_teardown);
+  g_test_add("/record/repair/sub", Fixture, NULL, fixture_setup, test_repair_sub, fixture_teardown);
   return g_test_run();
 }

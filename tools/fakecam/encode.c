@@ -254,7 +254,14 @@ VigilClip *vigil_clip_encode_video(const VigilScene *scene, const VigilEncodePar
 
   GstVideoInfo info;
   gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, params->width, params->height);
+  GST_VIDEO_INFO_FPS_N(&info) = params->fps;
+  GST_VIDEO_INFO_FPS_D(&info) = 1;
   g_autoptr(VigilSceneRender) render = vigil_scene_render_new(scene, &info, error);
+  /* A scene with a loop of its own (demo) ignores --loop. */
+  VigilEncodeParams scene_params = *params;
+  if (scene->loop_seconds > 0)
+    scene_params.loop_seconds = scene->loop_seconds;
+  params = &scene_params;
   if (!render)
     return NULL;
 
@@ -285,8 +292,8 @@ VigilClip *vigil_clip_encode_video(const VigilScene *scene, const VigilEncodePar
   clip->loop_duration = gst_util_uint64_scale(loop_frames, GST_SECOND, params->fps);
   for (guint i = 0; i < clip->loop->len; i++)
     clip->loop_bytes += gst_buffer_get_size(g_ptr_array_index(clip->loop, i));
-  g_message("encoded scene %s: %u still + %u looping frames, %.0f kbit/s, in %.1f s", scene->spec,
-            intro_frames, loop_frames,
+  g_message("encoded scene %s at %dx%d: %u still + %u looping frames, %.0f kbit/s, in %.1f s",
+            scene->spec, params->width, params->height, intro_frames, loop_frames,
             clip->loop_bytes * 8.0 / 1000.0 / (clip->loop_duration / (double)GST_SECOND),
             (g_get_monotonic_time() - start) / 1e6);
   return g_steal_pointer(&clip);

@@ -1,6 +1,7 @@
 /* vigil-fakecam: synthetic RTSP cameras for demos, tests and benchmarks.
- * This file parses the command line, encodes each distinct scene once, mounts
- * rtsp://ADDR:PORT/camN and runs until SIGINT/SIGTERM. */
+ * This file parses the command line, encodes each distinct scene once (at the
+ * main and the sub size), mounts rtsp://ADDR:PORT/camN and camN_sub and runs
+ * until SIGINT/SIGTERM. */
 #define G_LOG_DOMAIN "vigil-fakecam"
 
 #include <glib-unix.h>
@@ -19,16 +20,17 @@
 #define EXIT_USAGE 2
 
 typedef struct {
-  int port, cameras, fps, bitrate;
+  int port, cameras, fps, bitrate, sub_bitrate;
   double gop, loop;
-  char *size, *codec, *user, *address, *tls;
+  char *size, *sub_size, *codec, *user, *address, *tls;
   char **scenes;
-  gboolean audio, version;
+  gboolean audio, no_sub, version;
 } Options;
 
 static void options_clear(Options *o)
 {
   g_free(o->size);
+  g_free(o->sub_size);
   g_free(o->codec);
   g_free(o->user);
   g_free(o->tls);
@@ -48,6 +50,19 @@ static G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN void usage_error(const char *format, 
   exit(EXIT_USAGE);
 }
 
+/* One scene encoded at both sizes; cameras showing it share these. */
+typedef struct {
+  VigilClip *main;
+  VigilClip *sub; /* NULL with --no-sub */
+} SceneClips;
+
+static void scene_clips_free(SceneClips *clips)
+{
+  vigil_clip_unref(clips->main);
+  vigil_clip_unref(clips->sub);
+  g_free(clips);
+}
+
 static gboolean parse_size(const char *text, int *width, int *height)
 {
   char *end = NULL;
@@ -61,6 +76,13 @@ static gboolean parse_size(const char *text, int *width, int *height)
   *width = (int)CLAMP(w, 0, G_MAXINT);
   *height = (int)CLAMP(h, 0, G_MAXINT);
   return TRUE;
+}
+
+/* 4:2:0 needs even sizes; the upper bound keeps one raw frame sane. */
+static gboolean size_ok(int width, int height)
+{
+  return width >= 64 && height >= 64 && width <= 7680 && height <= 4320 && width % 2 == 0 &&
+         height % 2 == 0;
 }
 
 /* Until the main loop runs, SIGINT/SIGTERM just end the process: there is
@@ -86,6 +108,7 @@ int main(int argc, char **argv)
       .bitrate = 2000,
       .gop = 1.0,
       .loop = 10.0,
+      .sub_bitrate = -1, /* not given: 512 */
   };
   GOptionEntry entries[] = {
       {"port", 0, 0, G_OPTION_ARG_INT, &o.port, "RTSP port, 0 = any free one (default 8554)", "N"},
@@ -94,13 +117,20 @@ int main(int argc, char **argv)
       {"cameras", 0, 0, G_OPTION_ARG_INT, &o.cameras, "Number of cameras /cam1../camN (default 1)",
        "N"},
       {"size", 0, 0, G_OPTION_ARG_STRING, &o.size, "Frame size (default 1280x720)", "WxH"},
+      {"sub-size", 0, 0, G_OPTION_ARG_STRING, &o.sub_size,
+       "Sub stream frame size (default 640x360, half the main size when that is "
+       "smaller)",
+       "WxH"},
+      {"sub-bitrate", 0, 0, G_OPTION_ARG_INT, &o.sub_bitrate,
+       "Sub stream constant bitrate (default 512)", "KBPS"},
+      {"no-sub", 0, 0, G_OPTION_ARG_NONE, &o.no_sub, "Serve no sub streams (camN_sub)", NULL},
       {"fps", 0, 0, G_OPTION_ARG_INT, &o.fps, "Frames per second (default 30)", "N"},
       {"bitrate", 0, 0, G_OPTION_ARG_INT, &o.bitrate, "Constant bitrate (default 2000)", "KBPS"},
       {"gop", 0, 0, G_OPTION_ARG_DOUBLE, &o.gop, "Keyframe interval (default 1)", "SECONDS"},
       {"codec", 0, 0, G_OPTION_ARG_STRING, &o.codec, "h264 or h265 (default h264)", "CODEC"},
       {"scene", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.scenes,
        "Scene of the next camera; the last one repeats. static (default), motion:N (still N s, "
-       "then moving), qr:TEXT, dark, image:PATH, noise",
+       "then moving), qr:TEXT, dark, image:PATH, noise, demo",
        "NAME[:ARG]"},
       {"loop", 0, 0, G_OPTION_ARG_DOUBLE, &o.loop,
        "Length of the pre-encoded loop of moving scenes (default 10)", "SECONDS"},
@@ -144,20 +174,35 @@ int main(int argc, char **argv)
     usage_error("--cameras must be 1..256");
   if (o.size && !parse_size(o.size, &params.width, &params.height))
     usage_error("--size must look like 1280x720, not '%s'", o.size);
-  /* 4:2:0 needs even sizes; the upper bound keeps one raw frame sane. */
-  if (params.width < 64 || params.height < 64 || params.width > 7680 || params.height > 4320 ||
-      params.width % 2 || params.height % 2)
+  if (!size_ok(params.width, params.height))
     usage_error("--size must be even, from 64x64 to 7680x4320");
+  /* A sub stream is the small one: 640x360, or half the main size when the
+   * main stream is not bigger than that. */
+  VigilEncodeParams sub_params = params;
+  gboolean small_main = params.width <= 640 || params.height <= 360;
+  sub_params.width = small_main ? MAX(64, (params.width / 2) & ~1) : 640;
+  sub_params.height = small_main ? MAX(64, (params.height / 2) & ~1) : 360;
+  if (o.sub_size && !parse_size(o.sub_size, &sub_params.width, &sub_params.height))
+    usage_error("--sub-size must look like 640x360, not '%s'", o.sub_size);
+  if (!size_ok(sub_params.width, sub_params.height))
+    usage_error("--sub-size must be even, from 64x64 to 7680x4320");
+  if (o.no_sub && (o.sub_size || o.sub_bitrate != -1))
+    usage_error("--no-sub cannot go with --sub-size or --sub-bitrate");
+  if (o.sub_bitrate == -1)
+    o.sub_bitrate = 512;
   if (o.fps < 1 || o.fps > 120)
     usage_error("--fps must be 1..120");
   if (o.bitrate < 50 || o.bitrate > 100000)
     usage_error("--bitrate must be 50..100000 kbit/s");
+  if (o.sub_bitrate < 50 || o.sub_bitrate > 100000)
+    usage_error("--sub-bitrate must be 50..100000 kbit/s");
+  sub_params.bitrate_kbps = o.sub_bitrate;
   if (!(o.gop > 0 && o.gop <= 60))
     usage_error("--gop must be more than 0 and at most 60 seconds");
   if (!(o.loop >= 1 && o.loop <= 600))
     usage_error("--loop must be 1..600 seconds");
   if (o.codec && g_str_equal(o.codec, "h265"))
-    params.codec = VIGIL_CODEC_H265;
+    params.codec = sub_params.codec = VIGIL_CODEC_H265;
   else if (o.codec && !g_str_equal(o.codec, "h264"))
     usage_error("--codec must be h264 or h265, not '%s'", o.codec);
   const char *codec_name = params.codec == VIGIL_CODEC_H264 ? "h264" : "h265";
@@ -185,20 +230,29 @@ int main(int argc, char **argv)
 
   gst_init(NULL, NULL);
 
-  /* Encode each distinct scene once; cameras showing the same scene share
-   * the clip (and its memory). */
+  /* Encode each distinct scene once per size; cameras showing the same
+   * scene share the clips (and their memory). The sub clip has the same
+   * frame rate, GOP and part lengths as the main one, so both streams can
+   * follow one scene clock. */
   g_autoptr(GHashTable) clips =
-      g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vigil_clip_unref);
+      g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)scene_clips_free);
   for (guint i = 0; i < scenes->len; i++) {
     const VigilScene *scene = g_ptr_array_index(scenes, i);
     if (g_hash_table_contains(clips, scene->spec) || i >= (guint)o.cameras)
       continue;
-    VigilClip *clip = vigil_clip_encode_video(scene, &params, &error);
-    if (!clip) {
+    SceneClips *sc = g_new0(SceneClips, 1);
+    g_hash_table_insert(clips, scene->spec, sc);
+    sc->main = vigil_clip_encode_video(scene, &params, &error);
+    if (sc->main && !o.no_sub) {
+      sc->sub = vigil_clip_encode_video(scene, &sub_params, &error);
+      if (!sc->sub)
+        g_prefix_error(&error, "sub stream at %dx%d (see --sub-size, --no-sub): ",
+                       sub_params.width, sub_params.height);
+    }
+    if (!sc->main || (!sc->sub && !o.no_sub)) {
       g_printerr("vigil-fakecam: %s\n", error->message);
       return error->domain == G_OPTION_ERROR ? EXIT_USAGE : EXIT_FAILURE;
     }
-    g_hash_table_insert(clips, scene->spec, clip);
   }
   g_autoptr(VigilClip) audio = NULL;
   if (o.audio) {
@@ -217,22 +271,27 @@ int main(int argc, char **argv)
   for (int n = 1; n <= o.cameras; n++) {
     const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
     g_autofree char *path = g_strdup_printf("/cam%d", n);
-    vigil_server_add_camera(server, path, params.codec, g_hash_table_lookup(clips, scene->spec),
-                            audio);
+    const SceneClips *sc = g_hash_table_lookup(clips, scene->spec);
+    vigil_server_add_camera(server, path, params.codec, sc->main, sc->sub, audio);
   }
   if (!vigil_server_start(server, &error)) {
     g_printerr("vigil-fakecam: %s\n", error->message);
     return EXIT_FAILURE;
   }
 
-  /* Tests wait for these lines: print them only once the port is bound. */
+  /* Tests wait for these lines: print them only once the port is bound.
+   * The main streams come first (tests read the first lines), then the sub
+   * streams. */
   gboolean ipv6 = strchr(address, ':') != NULL;
-  for (int n = 1; n <= o.cameras; n++) {
-    const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
-    printf("vigil-fakecam: serving %s://%s%s%s:%d/cam%d (%s, %s, %dx%d@%d)\n",
-           o.tls ? "rtsps" : "rtsp", ipv6 ? "[" : "",
-           address, ipv6 ? "]" : "", vigil_server_get_port(server), n, scene->spec, codec_name,
-           params.width, params.height, params.fps);
+  for (int sub = 0; sub <= !o.no_sub; sub++) {
+    const VigilEncodeParams *p = sub ? &sub_params : &params;
+    for (int n = 1; n <= o.cameras; n++) {
+      const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
+      printf("vigil-fakecam: serving %s://%s%s%s:%d/cam%d%s (%s, %s, %dx%d@%d)\n",
+             o.tls ? "rtsps" : "rtsp", ipv6 ? "[" : "", address, ipv6 ? "]" : "",
+             vigil_server_get_port(server), n, sub ? "_sub" : "", scene->spec, codec_name, p->width,
+             p->height, p->fps);
+    }
   }
   fflush(stdout);
 

@@ -4,12 +4,27 @@
 #include "scenes.h"
 
 #include <errno.h>
+#include <math.h>
 #include <qrencode.h>
 #include <string.h>
 
 #include <gst/app/gstappsink.h>
 
 #define DEFAULT_MOTION_STILL_SECONDS 10.0
+
+/* The demo scene: a 48 s loop in a still room where, now and then, something
+ * happens that vigil notices. Times in seconds from the start of the loop. */
+#define DEMO_LOOP_SECONDS 48.0
+#define DEMO_WALK_FROM    8.0 /* a person-sized block walks through: motion */
+#define DEMO_WALK_TO      15.0
+#define DEMO_QR_FROM      20.0 /* a QR card comes in, stops, leaves: barcodes */
+#define DEMO_QR_TO        30.0
+#define DEMO_PHOTO_FROM   34.0 /* a photo of a person does the same: detection */
+#define DEMO_PHOTO_TO     44.0
+#define DEMO_QR_TEXT      "https://vigil.example/demo"
+/* OpenCV's sample photo (Debian's opencv-doc); without it the scene has no
+ * photo. */
+#define DEMO_PHOTO "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
 
 /* Limited-range BT.601 levels: what a decoder shows as black and white. */
 #define LUMA_BLACK  16
@@ -21,11 +36,15 @@ struct _VigilSceneRender {
   GstVideoInfo info;
   GstBuffer *background; /* the still picture, or what noise/motion draw on */
   guint32 rng;           /* xorshift32 state: deterministic noise, same every run */
+  /* demo: what passes through the room (photo NULL without the file) */
+  GstBuffer *qr, *photo;
+  GstVideoInfo qr_info, photo_info;
 };
 
 static const char *const scene_names[] = {
     [VIGIL_SCENE_STATIC] = "static", [VIGIL_SCENE_MOTION] = "motion", [VIGIL_SCENE_QR] = "qr",
     [VIGIL_SCENE_DARK] = "dark",     [VIGIL_SCENE_IMAGE] = "image",   [VIGIL_SCENE_NOISE] = "noise",
+    [VIGIL_SCENE_DEMO] = "demo",
 };
 
 VigilScene *vigil_scene_parse(const char *spec, GError **error)
@@ -43,7 +62,8 @@ VigilScene *vigil_scene_parse(const char *spec, GError **error)
       kind = (gint)i;
   if (kind < 0) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                "unknown scene '%s' (known: static, motion:N, qr:TEXT, dark, image:PATH, noise)",
+                "unknown scene '%s' (known: static, motion:N, qr:TEXT, dark, image:PATH, noise, "
+                "demo)",
                 name);
     return NULL;
   }
@@ -51,6 +71,8 @@ VigilScene *vigil_scene_parse(const char *spec, GError **error)
   g_autoptr(VigilScene) scene = g_new0(VigilScene, 1);
   scene->kind = (VigilSceneKind)kind;
   scene->spec = g_strdup(spec);
+  if (scene->kind == VIGIL_SCENE_DEMO)
+    scene->loop_seconds = DEMO_LOOP_SECONDS;
   switch (scene->kind) {
   case VIGIL_SCENE_MOTION:
     scene->still_seconds = DEFAULT_MOTION_STILL_SECONDS;
@@ -163,8 +185,10 @@ static void add_noise(GstVideoFrame *f, guint plane, int amp, guint32 *rng)
 
 /* Runs @launch (which ends in capsfilter name=caps ! appsink name=sink) until
  * its first frame and returns it converted to @info's layout. @location, when
- * set, goes to the element called "src" (so paths need no quoting). */
-static GstBuffer *grab_frame(const char *launch, const char *location, const GstVideoInfo *info,
+ * set, goes to the element called "src" (so paths need no quoting). When
+ * @info's width is 0, videoscale picks the width that keeps the picture's
+ * aspect ratio at @info's height, and @info is filled in with it. */
+static GstBuffer *grab_frame(const char *launch, const char *location, GstVideoInfo *info,
                              GError **error)
 {
   /* The launch lines are ours: a parse problem is a missing plugin. */
@@ -183,9 +207,10 @@ static GstBuffer *grab_frame(const char *launch, const char *location, const Gst
   }
   /* No framerate: a decoded photo has 0/1 and would not negotiate. */
   g_autoptr(GstCaps) caps = gst_caps_new_simple(
-      "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
-      GST_VIDEO_INFO_WIDTH(info), "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT(info),
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+      "video/x-raw", "format", G_TYPE_STRING, "I420", "height", G_TYPE_INT,
+      GST_VIDEO_INFO_HEIGHT(info), "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  if (GST_VIDEO_INFO_WIDTH(info) > 0)
+    gst_caps_set_simple(caps, "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH(info), NULL);
   g_autoptr(GstElement) filter = gst_bin_get_by_name(GST_BIN(pipeline), "caps");
   g_object_set(filter, "caps", caps, NULL);
   g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
@@ -206,10 +231,13 @@ static GstBuffer *grab_frame(const char *launch, const char *location, const Gst
 
   GstVideoInfo src_info;
   GstVideoFrame src_frame, dst_frame;
+  gboolean ok = gst_video_info_from_caps(&src_info, gst_sample_get_caps(sample));
+  if (ok && GST_VIDEO_INFO_WIDTH(info) == 0)
+    gst_video_info_set_format(info, GST_VIDEO_FORMAT_I420, GST_VIDEO_INFO_WIDTH(&src_info),
+                              GST_VIDEO_INFO_HEIGHT(&src_info));
   GstBuffer *out = new_frame(info);
-  gboolean ok =
-      gst_video_info_from_caps(&src_info, gst_sample_get_caps(sample)) &&
-      gst_video_frame_map(&src_frame, &src_info, gst_sample_get_buffer(sample), GST_MAP_READ);
+  ok =
+      ok && gst_video_frame_map(&src_frame, &src_info, gst_sample_get_buffer(sample), GST_MAP_READ);
   if (ok) {
     gst_video_frame_map(&dst_frame, info, out, GST_MAP_WRITE);
     /* Copying plane by plane drops any row padding the decoder used. */
@@ -230,9 +258,10 @@ static GstBuffer *grab_frame(const char *launch, const char *location, const Gst
  * so a viewer can judge sharpness. Nothing in it depends on time. */
 static GstBuffer *draw_static(const GstVideoInfo *info, GError **error)
 {
+  GstVideoInfo grab_info = *info;
   GstBuffer *buf = grab_frame("videotestsrc pattern=smpte num-buffers=1 ! videoconvert ! videoscale"
                               " ! capsfilter name=caps ! appsink name=sink sync=false",
-                              NULL, info, error);
+                              NULL, &grab_info, error);
   if (!buf)
     return NULL;
 
@@ -255,41 +284,89 @@ static GstBuffer *draw_static(const GstVideoInfo *info, GError **error)
   return buf;
 }
 
-/* A QR code of @text: black modules on white, an integer number of pixels
- * per module so edges stay sharp after encoding, a 4-module quiet zone. */
-static GstBuffer *draw_qr(const GstVideoInfo *info, const char *text, GError **error)
+/* @text as a QR code (level M); NULL with @error set when it does not fit. */
+static QRcode *encode_qr(const char *text, GError **error)
 {
   QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-  if (!qr) {
+  if (!qr)
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "scene qr: cannot encode this text as a QR code (%s)",
                 errno == ERANGE ? "too long" : g_strerror(errno));
-    return NULL;
+  return qr;
+}
+
+/* A card of @qr: black modules on white, @px pixels per module (an integer,
+ * so edges stay sharp after encoding), a 4-module quiet zone. Sets @info to
+ * the card's size. */
+static GstBuffer *draw_qr_card(const QRcode *qr, int px, GstVideoInfo *info)
+{
+  int side = (qr->width + 8) * px;
+  side += side & 1; /* 4:2:0 wants even sizes */
+  gst_video_info_set_format(info, GST_VIDEO_FORMAT_I420, side, side);
+  GstBuffer *buf = new_frame(info);
+  GstVideoFrame f;
+  gst_video_frame_map(&f, info, buf, GST_MAP_WRITE);
+  fill_grey(&f, LUMA_WHITE);
+  for (int my = 0; my < qr->width; my++)
+    for (int mx = 0; mx < qr->width; mx++)
+      if (qr->data[my * qr->width + mx] & 1)
+        fill_rect(&f, (mx + 4) * px, (my + 4) * px, px, px, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
+  gst_video_frame_unmap(&f);
+  return buf;
+}
+
+/* Copies the I420 picture @sprite (laid out as @sinfo) into @f with its top
+ * left corner at (@x, @y), both even; whatever falls outside is clipped. */
+static void blit(GstVideoFrame *f, GstBuffer *sprite, const GstVideoInfo *sinfo, int x, int y)
+{
+  GstVideoFrame s;
+  if (!gst_video_frame_map(&s, sinfo, sprite, GST_MAP_READ))
+    return;
+  for (guint plane = 0; plane < 3; plane++) {
+    int div = plane ? 2 : 1; /* chroma is subsampled 2x2 */
+    int dx = x / div, dy = y / div;
+    int sw = GST_VIDEO_FRAME_COMP_WIDTH(&s, plane), sh = GST_VIDEO_FRAME_COMP_HEIGHT(&s, plane);
+    int fw = GST_VIDEO_FRAME_COMP_WIDTH(f, plane), fh = GST_VIDEO_FRAME_COMP_HEIGHT(f, plane);
+    int x0 = MAX(dx, 0), x1 = MIN(dx + sw, fw), y0 = MAX(dy, 0), y1 = MIN(dy + sh, fh);
+    guint8 *dst = GST_VIDEO_FRAME_PLANE_DATA(f, plane);
+    const guint8 *src = GST_VIDEO_FRAME_PLANE_DATA(&s, plane);
+    int dst_stride = GST_VIDEO_FRAME_PLANE_STRIDE(f, plane);
+    int src_stride = GST_VIDEO_FRAME_PLANE_STRIDE(&s, plane);
+    for (int row = y0; row < y1 && x1 > x0; row++)
+      memcpy(dst + (gsize)row * dst_stride + x0, src + (gsize)(row - dy) * src_stride + (x0 - dx),
+             x1 - x0);
   }
+  gst_video_frame_unmap(&s);
+}
+
+/* A QR code of @text filling about 90 % of the frame height, centred on
+ * white. */
+static GstBuffer *draw_qr(const GstVideoInfo *info, const char *text, GError **error)
+{
+  QRcode *qr = encode_qr(text, error);
+  if (!qr)
+    return NULL;
   int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
-  int modules = qr->width + 8;
-  int px = MIN(w, h) * 9 / 10 / modules;
+  int px = MIN(w, h) * 9 / 10 / (qr->width + 8);
   if (px < 2) {
-    int needed = qr->width;
-    QRcode_free(qr);
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "scene qr: a %d-module code does not fit sharply in %dx%d; "
                 "use a shorter text or a larger --size",
-                needed, w, h);
+                qr->width, w, h);
+    QRcode_free(qr);
     return NULL;
   }
+  GstVideoInfo card_info;
+  g_autoptr(GstBuffer) card = draw_qr_card(qr, px, &card_info);
+  QRcode_free(qr);
 
   GstBuffer *buf = new_frame(info);
   GstVideoFrame f;
   gst_video_frame_map(&f, info, buf, GST_MAP_WRITE);
   fill_grey(&f, LUMA_WHITE);
-  int x0 = (w - qr->width * px) / 2, y0 = (h - qr->width * px) / 2;
-  for (int my = 0; my < qr->width; my++)
-    for (int mx = 0; mx < qr->width; mx++)
-      if (qr->data[my * qr->width + mx] & 1)
-        fill_rect(&f, x0 + mx * px, y0 + my * px, px, px, LUMA_BLACK, CHROMA_GREY, CHROMA_GREY);
+  blit(&f, card, &card_info, ((w - GST_VIDEO_INFO_WIDTH(&card_info)) / 2) & ~1,
+       ((h - GST_VIDEO_INFO_HEIGHT(&card_info)) / 2) & ~1);
   gst_video_frame_unmap(&f);
-  QRcode_free(qr);
   return buf;
 }
 
@@ -321,6 +398,71 @@ static void draw_block(GstVideoFrame *f, int x)
   fill_rect(f, x + (bw - head) / 2, bottom - body_h - head - 4, head, head, 130, 110, 150);
 }
 
+/* Where something that passes through the demo room between @from and @to
+ * seconds is at @t: it comes in from the left edge for the first third, stands
+ * in the middle for the second and leaves to the right in the last. Returns
+ * FALSE when it is out of the picture. @width is the frame's, @sprite its. */
+static gboolean demo_pass(double t, double from, double to, int width, int sprite, int *x)
+{
+  if (t < from || t >= to)
+    return FALSE;
+  double third = (to - from) / 3, middle = (width - sprite) / 2.0;
+  double pos;
+  if (t < from + third)
+    pos = -sprite + (middle + sprite) * (t - from) / third;
+  else if (t < from + 2 * third)
+    pos = middle;
+  else
+    pos = middle + (width - middle) * (t - from - 2 * third) / third;
+  *x = (int)floor(pos / 2) * 2; /* even, also when negative */
+  return TRUE;
+}
+
+/* One frame of the demo loop at @t seconds. */
+static void draw_demo(VigilSceneRender *r, GstVideoFrame *f, double t)
+{
+  int w = GST_VIDEO_INFO_WIDTH(&r->info), h = GST_VIDEO_INFO_HEIGHT(&r->info);
+  int x;
+  /* The block walks straight through, from outside left to outside right. */
+  if (t >= DEMO_WALK_FROM && t < DEMO_WALK_TO) {
+    int bw = (w / 6) & ~1;
+    double phase = (t - DEMO_WALK_FROM) / (DEMO_WALK_TO - DEMO_WALK_FROM);
+    draw_block(f, (int)floor((-bw + phase * (w + bw)) / 2) * 2);
+  }
+  if (demo_pass(t, DEMO_QR_FROM, DEMO_QR_TO, w, GST_VIDEO_INFO_WIDTH(&r->qr_info), &x))
+    blit(f, r->qr, &r->qr_info, x, (h / 10) & ~1);
+  /* The photo stands on the floor like the block does. */
+  if (r->photo &&
+      demo_pass(t, DEMO_PHOTO_FROM, DEMO_PHOTO_TO, w, GST_VIDEO_INFO_WIDTH(&r->photo_info), &x))
+    blit(f, r->photo, &r->photo_info, x,
+         (h * 4 / 5 + h / 20 - GST_VIDEO_INFO_HEIGHT(&r->photo_info)) & ~1);
+}
+
+/* Prepares the demo: the room, the QR card (modules of h/90 pixels: 8 at
+ * 720p, 4 at 360p, both easy to read) and the photo, 60 % of the height. */
+static gboolean demo_prepare(VigilSceneRender *r, GError **error)
+{
+  /* Its timeline is in seconds: it needs the frame rate. */
+  g_return_val_if_fail(GST_VIDEO_INFO_FPS_N(&r->info) > 0, FALSE);
+  int h = GST_VIDEO_INFO_HEIGHT(&r->info);
+  r->background = draw_room(&r->info);
+  QRcode *qr = encode_qr(DEMO_QR_TEXT, error);
+  if (!qr)
+    return FALSE;
+  r->qr = draw_qr_card(qr, MAX(2, h / 90), &r->qr_info);
+  QRcode_free(qr);
+  if (g_file_test(DEMO_PHOTO, G_FILE_TEST_IS_REGULAR)) {
+    gst_video_info_set_format(&r->photo_info, GST_VIDEO_FORMAT_I420, 0, (h * 3 / 5) & ~1);
+    g_autoptr(GError) cause = NULL;
+    r->photo = grab_frame("filesrc name=src ! decodebin ! videoconvert ! videoscale"
+                          " ! capsfilter name=caps ! appsink name=sink sync=false",
+                          DEMO_PHOTO, &r->photo_info, &cause);
+    if (!r->photo)
+      g_warning("scene demo: no photo, cannot read %s: %s", DEMO_PHOTO, cause->message);
+  }
+  return TRUE;
+}
+
 VigilSceneRender *vigil_scene_render_new(const VigilScene *scene, const GstVideoInfo *info,
                                          GError **error)
 {
@@ -339,14 +481,19 @@ VigilSceneRender *vigil_scene_render_new(const VigilScene *scene, const GstVideo
   case VIGIL_SCENE_MOTION:
     r->background = draw_room(info);
     break;
+  case VIGIL_SCENE_DEMO:
+    if (!demo_prepare(r, error))
+      return NULL;
+    break;
   case VIGIL_SCENE_QR:
     r->background = draw_qr(info, scene->arg, error);
     break;
   case VIGIL_SCENE_IMAGE: {
     g_autoptr(GError) cause = NULL;
+    GstVideoInfo grab_info = *info;
     r->background = grab_frame("filesrc name=src ! decodebin ! videoconvert ! videoscale"
                                " ! capsfilter name=caps ! appsink name=sink sync=false",
-                               scene->arg, info, &cause);
+                               scene->arg, &grab_info, &cause);
     /* Report it like any other bad argument: the user named the file. */
     if (!r->background)
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -375,6 +522,8 @@ void vigil_scene_render_free(VigilSceneRender *render)
   if (!render)
     return;
   gst_clear_buffer(&render->background);
+  gst_clear_buffer(&render->qr);
+  gst_clear_buffer(&render->photo);
   g_free(render);
 }
 
@@ -404,6 +553,13 @@ GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, gu
     double phase = intro || count == 0 ? 0.0 : (double)index / count;
     double tri = phase < 0.5 ? 2 * phase : 2 * (1 - phase);
     draw_block(&f, (margin + (int)(tri * (w - bw - 2 * margin))) & ~1);
+    break;
+  }
+  case VIGIL_SCENE_DEMO: {
+    /* The loop covers whole GOPs, a little more than DEMO_LOOP_SECONDS: the
+     * rest is still room. */
+    double fps = GST_VIDEO_INFO_FPS_N(&render->info) / (double)GST_VIDEO_INFO_FPS_D(&render->info);
+    draw_demo(render, &f, intro ? 0.0 : index / fps);
     break;
   }
   case VIGIL_SCENE_DARK:

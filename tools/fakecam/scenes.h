@@ -15,6 +15,7 @@ typedef enum {
   VIGIL_SCENE_DARK,
   VIGIL_SCENE_IMAGE,
   VIGIL_SCENE_NOISE,
+  VIGIL_SCENE_DEMO,
 } VigilSceneKind;
 
 /* A parsed scene description. */
@@ -23,10 +24,11 @@ typedef struct {
   char *spec;           /* the text given on the command line, e.g. "motion:10" */
   double still_seconds; /* motion: still time before the block starts moving */
   char *arg;            /* qr: the text; image: the file path; else NULL */
+  double loop_seconds;  /* demo: the length of its loop; 0: --loop */
 } VigilScene;
 
 /* Parses "static", "motion[:SECONDS]" (default 10), "qr:TEXT", "dark",
- * "image:PATH" or "noise". Returns NULL with @error set (a message for the
+ * "image:PATH", "noise" or "demo". Returns NULL with @error set (a message for the
  * user) when @spec is not a valid scene. */
 VigilScene *vigil_scene_parse(const char *spec, GError **error);
 
@@ -39,8 +41,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilScene, vigil_scene_free)
  * renderer from one thread at a time. */
 typedef struct _VigilSceneRender VigilSceneRender;
 
-/* Prepares @scene for frames described by @info (I420): decodes the image,
- * encodes the QR code, draws the background. Returns NULL with @error set
+/* Prepares @scene for frames described by @info (I420, with the frame rate
+ * set): decodes the image, encodes the QR code, draws the background. Returns NULL with @error set
  * when the scene cannot be drawn (unreadable image, QR text too long). */
 VigilSceneRender *vigil_scene_render_new(const VigilScene *scene, const GstVideoInfo *info,
                                          GError **error);

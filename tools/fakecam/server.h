@@ -21,10 +21,14 @@ VigilServer *vigil_server_new(const char *address, int port, const char *user,
 gboolean vigil_server_set_tls(VigilServer *server, const char *pem_path, GError **error);
 
 /* Mounts a camera at @path (e.g. "/cam1") serving @video (and @audio, may be
- * NULL) encoded with @codec. Takes references on the clips. Call before
+ * NULL) encoded with @codec and, when @sub_video is not NULL, its sub stream
+ * at @path + "_sub" (with the same audio). Both streams follow one scene
+ * clock: whichever starts second joins the first at the same moment of the
+ * scene (from its next keyframe). Takes references on the clips; @video and
+ * @sub_video must have the same frame rate and part lengths. Call before
  * vigil_server_start(). */
 void vigil_server_add_camera(VigilServer *server, const char *path, VigilCodec codec,
-                             VigilClip *video, VigilClip *audio);
+                             VigilClip *video, VigilClip *sub_video, VigilClip *audio);
 
 /* Binds the socket and starts serving on the thread-default main context.
  * Returns FALSE with @error set when the address cannot be bound. */

@@ -17,6 +17,11 @@
 // Errors and closed connections reconnect with backoff (0.5 s doubling to 10 s,
 // back to 0.5 s after 10 s of playing).
 //
+// Stream: a camera with a sub stream (docs/streams.md) serves it with
+// ?stream=sub. Small views (grid and wall tiles, anything on a phone) ask for
+// it, big ones for the main stream (streamFor); whenLive() lets a page start
+// a second player on the other stream out of sight and swap once it paints.
+//
 // Needs window.mpegts (static/vendor/mpegts.js, loaded by the page).
 
 const HEVC_TYPES = [
@@ -37,6 +42,17 @@ export function canPlayNativeHls(codec) {
   return document.createElement('video').canPlayType(type) !== '';
 }
 
+// A phone-sized window (portrait): every view is small there.
+export function narrowScreen() {
+  return window.matchMedia('(max-width: 600px)').matches;
+}
+
+// The stream for a view of @cam: 'sub' when the camera has a sub stream and
+// the view is small (@big false) or the screen is, else 'main'.
+export function streamFor(cam, big) {
+  return cam && cam.sub_source && (!big || narrowScreen()) ? 'sub' : 'main';
+}
+
 function teardown(p) {
   try {
     p.pause();
@@ -50,10 +66,12 @@ export class LivePlayer {
   // options: cameraId (required), maxDelay (s, default 0.3: jump to the edge past it),
   // targetDelay (s, default 0.2: play 5 % faster past it), stats (default true),
   // transport ('auto' (default), 'ws' or 'hls': force one, for tests and debugging),
-  // apiBase (default '/api/v1').
+  // apiBase (default '/api/v1'), stream ('main' (default) or 'sub': the
+  // camera's sub stream, where it has one; the server sends main otherwise).
   constructor(container, options) {
     this.container = container;
     this.cameraId = options.cameraId;
+    this.stream = options.stream === 'sub' ? 'sub' : 'main';
     this.maxDelay = options.maxDelay ?? 0.3;
     this.targetDelay = options.targetDelay ?? 0.2;
     this.apiBase = options.apiBase ?? '/api/v1';
@@ -92,7 +110,11 @@ export class LivePlayer {
       const r = await fetch(`${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}`,
                             { credentials: 'same-origin', headers: { 'X-Vigil-UI': '1' } });
       if (r.status === 404) return this.say('No such camera.');
-      if (r.ok) codec = (await r.json()).status?.codec || 'h264';
+      if (r.ok) {
+        // The two streams may differ (an H.265 main stream, an H.264 sub stream).
+        const st = (await r.json()).status || {};
+        codec = (this.stream === 'sub' && st.sub?.codec) || st.codec || 'h264';
+      }
     } catch (e) { /* offline: try anyway */ }
     this.info.codec = codec;
     const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
@@ -102,7 +124,7 @@ export class LivePlayer {
     } else if (this.transport !== 'ws' && canPlayNativeHls(codec)) {
       this.mode = 'hls';
       this.video.addEventListener('error', () => this.say('This browser cannot play this stream.'));
-      this.video.src = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live.m3u8`;
+      this.video.src = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live.m3u8${this.query()}`;
       this.video.play().catch(() => {});
     } else {
       this.mode = 'none';
@@ -113,9 +135,49 @@ export class LivePlayer {
     this.video.requestVideoFrameCallback?.(() => { this.firstFrameAt = performance.now(); });
   }
 
+  query() { return this.stream === 'sub' ? '?stream=sub' : ''; }
+
   wsUrl() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${proto}//${location.host}${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live`;
+    return `${proto}//${location.host}${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live${this.query()}`;
+  }
+
+  // Resolves with true once frames have been painted at the live edge for
+  // 300 ms (the server's first GOP arrives in bursts: a player that paints
+  // its first frame is often about to jump to the edge; a swap then would
+  // show the jump), false when the browser cannot play the stream (mode
+  // 'none') or the player is stopped first. For swapping players without a
+  // black frame.
+  whenLive(settle = 300) {
+    return new Promise((resolve) => {
+      const v = this.video;
+      let done = false;
+      let since = 0;
+      const finish = (ok) => { if (!done) { done = true; resolve(ok); } };
+      // Native HLS plays seconds behind its buffer's end: no edge to wait for.
+      const ready = () => v.readyState >= 2 && v.currentTime > 0 && !v.seeking &&
+        (this.mode !== 'mse' || this.delay() <= this.maxDelay);
+      const check = () => {
+        if (!ready()) since = 0;
+        else if (!since) since = performance.now();
+        else if (performance.now() - since >= settle) finish(true);
+      };
+      const poll = () => {
+        if (done) return;
+        if (this.stopped || this.mode === 'none') return finish(false);
+        if (!v.requestVideoFrameCallback || v.paused) check();
+        setTimeout(poll, 50);
+      };
+      // A presented frame is the proof of a picture; without
+      // requestVideoFrameCallback, readyState and the playhead are.
+      const onFrame = () => {
+        if (done || this.stopped) return;
+        check();
+        if (!done) v.requestVideoFrameCallback(onFrame);
+      };
+      v.requestVideoFrameCallback?.(onFrame);
+      poll();
+    });
   }
 
   connect() {

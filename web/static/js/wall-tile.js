@@ -12,11 +12,13 @@ import { EffectView, EFFECTS } from './effects.js';
 const STALL_MS = 20000;
 
 export class WallTile {
-  // @tile: the API's tile object; @label: text for the corner label.
-  constructor(container, tile, { label = '', apiGet } = {}) {
+  // @tile: the API's tile object; @label: text for the corner label;
+  // @stream: 'sub' for a camera with a sub stream (a tile is a small view).
+  constructor(container, tile, { label = '', apiGet, stream = 'main' } = {}) {
     this.container = container;
     this.tile = tile;
     this.label = label;
+    this.stream = stream;
     this.apiGet = apiGet;
     this.player = null;
     this.view = null;
@@ -46,7 +48,7 @@ export class WallTile {
         { className: 'wall-label', textContent: this.label }));
     }
     if (src.camera) {
-      this.player = new LivePlayer(srcBox, { cameraId: src.camera, stats: false });
+      this.player = new LivePlayer(srcBox, { cameraId: src.camera, stats: false, stream: this.stream });
       this.player.start();
     } else if (src.recording) {
       let rec = null;

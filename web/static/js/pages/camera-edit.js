@@ -1,7 +1,9 @@
 // /cameras/new and /cameras/{id}/edit: the camera form. Source with a "Test"
 // button (POST /api/v1/cameras/probe: codec, size, keyframe interval or a
-// clear error, before saving), credentials (the password is write-only: the
-// form shows "password set"), recording, motion with a live motion-level
+// clear error, before saving; with a sub source both streams, side by side),
+// credentials (the passwords are write-only: the form shows "password set"),
+// the sub stream (docs/streams.md: its URL and credentials, which stream is
+// recorded and read for barcodes), recording, motion with a live motion-level
 // meter and zones drawn on the snapshot with mouse or finger (pointer
 // events), detection, barcodes, delete. The API's validation errors
 // ('field "motion.zones[0].x" must ...') are shown next to their field.
@@ -33,6 +35,8 @@ document.title = `${cam ? cam.name : 'New camera'} · settings · vigil`;
 
 const DEFAULTS = {
   name: '', enabled: true, source: '', username: null, password_set: false, rtsp_transport: 'tcp',
+  sub_source: null, sub_username: null, sub_password_set: false,
+  record_stream: 'main', barcode_stream: 'main', barcode_interval_s: 2,
   record: 'events', pre_roll_s: 5, post_roll_s: 30, retain_days: 30,
   motion: { enabled: true, threshold: 0.08, zones: [] },
   detect: { enabled: false, classes: ['person', 'dog', 'cat'], min_score: 0.5, interval_s: 15, record_on: [] },
@@ -78,6 +82,25 @@ const fClearPass = el('input', { type: 'checkbox' });
 const testBtn = el('button', { class: 'btn', type: 'button', id: 'test-source', onclick: testSource }, 'Test');
 const testOut = el('div', { id: 'probe-result', role: 'status', 'aria-live': 'polite' });
 
+const fSubSource = text(c.sub_source || '', { placeholder: 'rtsp://192.0.2.10:554/stream2', spellcheck: 'false',
+  autocomplete: 'off', inputmode: 'url' });
+const fSubUser = text(c.sub_username || '', { autocomplete: 'off', spellcheck: 'false',
+  placeholder: 'the main stream\'s' });
+const fSubPass = el('input', { type: 'password', autocomplete: 'new-password',
+  placeholder: c.sub_password_set ? 'password set (leave empty to keep it)' : 'the main stream\'s' });
+const fClearSubPass = el('input', { type: 'checkbox' });
+const fRecordStream = select(c.record_stream || 'main',
+  [['main', 'Main stream'], ['sub', 'Sub stream'], ['both', 'Both']]);
+const fBarcodeStream = select(c.barcode_stream || 'main', [['main', 'Main stream'], ['sub', 'Sub stream']]);
+const fBarcodeInterval = num(c.barcode_interval_s ?? 2, { min: 0.5, max: 60, step: 0.5 });
+// The choices only mean something with a sub stream (and barcodes on).
+function syncSubFields() {
+  const sub = !!fSubSource.value.trim();
+  fRecordStream.disabled = !sub;
+  fBarcodeStream.disabled = !sub || !fBarcodes.checked;
+  fBarcodeInterval.disabled = fBarcodeStream.disabled || fBarcodeStream.value !== 'main';
+}
+
 const fRecord = select(c.record, [['off', 'Off'], ['events', 'On events'], ['continuous', 'Continuous']]);
 const fPre = num(c.pre_roll_s, { min: 0, max: 60, step: 1 });
 const fPost = num(c.post_roll_s, { min: 0, max: 3600, step: 1 });
@@ -101,6 +124,9 @@ const fMinScore = num(c.detect?.min_score ?? 0.5, { min: 0, max: 1, step: 0.05 }
 const fInterval = num(c.detect?.interval_s ?? 15, { min: 1, max: 3600, step: 1 });
 const fRecordOn = text((c.detect?.record_on || []).join(', '), { spellcheck: 'false', placeholder: 'e.g. person' });
 const fBarcodes = el('input', { type: 'checkbox', checked: !!c.barcodes });
+for (const [input, ev] of [[fSubSource, 'input'], [fBarcodes, 'change'], [fBarcodeStream, 'change']]) {
+  input.addEventListener(ev, syncSubFields);
+}
 
 const formError = el('div', { class: 'alert alert-error', id: 'form-error', role: 'alert', hidden: true });
 const saveBtn = el('button', { class: 'btn btn-primary', type: 'submit', id: 'save' }, editId ? 'Save' : 'Add camera');
@@ -261,29 +287,60 @@ function probeBody() {
   if (editId) body.camera = editId;
   return body;
 }
+// The sub stream with the credentials it would use: its own as typed, else
+// the main stream's as typed; what is not typed the server takes from the
+// saved camera (its sub_* fields, then its main credentials).
+function subProbeBody() {
+  const body = { source: fSubSource.value.trim(), rtsp_transport: fTransport.value, stream: 'sub' };
+  const u = fSubUser.value.trim() || fUser.value.trim();
+  if (u) body.username = u;
+  const ownPass = c.sub_password_set && !fClearSubPass.checked;
+  if (fSubPass.value) body.password = fSubPass.value;
+  else if (!ownPass && fPass.value) body.password = fPass.value;
+  if (editId) body.camera = editId;
+  return body;
+}
+// One probe's answer; @sub: ids and texts of the sub stream's.
+function probeResult(p, sub) {
+  const id = (name) => (sub ? `probe-sub-${name}` : `probe-${name}`);
+  const kfBad = p.keyframe_interval_s && (p.keyframe_interval_s < 0.5 || p.keyframe_interval_s > 2);
+  return el('div', { class: `alert ${kfBad ? 'alert-warn' : 'alert-ok'}`, id: id('ok') },
+    el('strong', null, sub ? 'The sub stream works. ' : 'The source works. '),
+    el('span', { id: id('codec') }, p.codec.toUpperCase()), ' · ',
+    el('span', { id: id('size') }, `${p.width}×${p.height}`), ' · ',
+    `${p.fps} fps · ${(p.bitrate_kbps / 1000).toFixed(2)} Mbit/s · keyframe every `,
+    el('span', { id: id('kf') }, p.keyframe_interval_s ? `${p.keyframe_interval_s} s` : 'unknown (fewer than two keyframes in 8 s)'),
+    p.has_audio ? ' · audio' : '',
+    kfBad ? el('div', null, 'The keyframe interval is outside the advised 0.5–2 s: change it in the camera\'s own settings.') : null,
+    p.codec === 'h265' ? el('div', { class: 'small' }, sub
+      ? 'H.265: the grid and walls need a browser with HEVC decoding; most cameras can send H.264 on the sub stream.'
+      : 'H.265: recording works everywhere; live view needs a browser with HEVC decoding (Safari, or hardware support).') : null);
+}
+function probeFailure(e, sub) {
+  return el('div', { class: 'alert alert-error', id: sub ? 'probe-sub-error' : 'probe-error', role: 'alert' },
+    el('strong', null, sub ? 'The sub stream does not work: ' : 'The source does not work: '), e.message);
+}
+// The sub stream's probe names the body's fields ("source"): the form's are sub_*.
+const subFieldMessage = (m) => m.replace(/field "(source|username|password)"/, 'field "sub_$1"');
+
 async function testSource() {
   clearErrors();
   testBtn.disabled = true;
-  clear(testOut, el('p', { class: 'muted' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Testing the source (up to 8 s)…'));
-  try {
-    const p = await api('POST', '/cameras/probe', probeBody());
-    const kfBad = p.keyframe_interval_s && (p.keyframe_interval_s < 0.5 || p.keyframe_interval_s > 2);
-    clear(testOut, el('div', { class: `alert ${kfBad ? 'alert-warn' : 'alert-ok'}`, id: 'probe-ok' },
-      el('strong', null, 'The source works. '),
-      el('span', { id: 'probe-codec' }, p.codec.toUpperCase()), ' · ',
-      el('span', { id: 'probe-size' }, `${p.width}×${p.height}`), ' · ',
-      `${p.fps} fps · ${(p.bitrate_kbps / 1000).toFixed(2)} Mbit/s · keyframe every `,
-      el('span', { id: 'probe-kf' }, p.keyframe_interval_s ? `${p.keyframe_interval_s} s` : 'unknown (fewer than two keyframes in 8 s)'),
-      p.has_audio ? ' · audio' : '',
-      kfBad ? el('div', null, 'The keyframe interval is outside the advised 0.5–2 s: change it in the camera\'s own settings.') : null,
-      p.codec === 'h265' ? el('div', { class: 'small' }, 'H.265: recording works everywhere; live view needs a browser with HEVC decoding (Safari, or hardware support).') : null));
-  } catch (e) {
-    if (e.status === 400) showFieldError(e.message);
-    clear(testOut, el('div', { class: 'alert alert-error', id: 'probe-error', role: 'alert' },
-      el('strong', null, 'The source does not work: '), e.message));
-  } finally {
-    testBtn.disabled = false;
+  const withSub = !!fSubSource.value.trim();
+  clear(testOut, el('p', { class: 'muted' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    withSub ? ' Testing both streams (up to 8 s)…' : ' Testing the source (up to 8 s)…'));
+  const [main, sub] = await Promise.allSettled([api('POST', '/cameras/probe', probeBody()),
+    withSub ? api('POST', '/cameras/probe', subProbeBody()) : null]);
+  if (main.status === 'rejected' && main.reason.status === 400) showFieldError(main.reason.message);
+  else if (withSub && sub.status === 'rejected' && sub.reason.status === 400) showFieldError(subFieldMessage(sub.reason.message));
+  const one = (r, isSub) => (r.status === 'fulfilled' ? probeResult(r.value, isSub) : probeFailure(r.reason, isSub));
+  if (!withSub) clear(testOut, one(main, false));
+  else {
+    clear(testOut, el('div', { class: 'probe-pair' },
+      el('section', { 'aria-label': 'Main stream' }, el('h3', null, 'Main stream'), one(main, false)),
+      el('section', { 'aria-label': 'Sub stream' }, el('h3', null, 'Sub stream'), one(sub, true))));
   }
+  testBtn.disabled = false;
 }
 
 // --- errors next to fields ---
@@ -335,6 +392,14 @@ function payload() {
   else if (editId && c.username) body.username = null;
   if (fPass.value) body.password = fPass.value;
   else if (fClearPass.checked) body.password = null;
+  const sub = fSubSource.value.trim();
+  body.sub_source = sub || null;
+  body.sub_username = fSubUser.value.trim() || null;
+  if (fSubPass.value) body.sub_password = fSubPass.value;
+  else if (fClearSubPass.checked) body.sub_password = null;
+  body.record_stream = fRecordStream.value;
+  body.barcode_stream = fBarcodeStream.value;
+  body.barcode_interval_s = Number(fBarcodeInterval.value);
   return body;
 }
 
@@ -391,8 +456,28 @@ clear(main,
             field('Password', fPass, { fieldName: 'password',
               hint: c.password_set ? 'A password is set.' : null })),
           c.password_set ? check('Remove the stored password', fClearPass) : null,
-          el('div', { class: 'toolbar' }, testBtn, el('span', { class: 'small muted' }, 'Opens the source for a few seconds; nothing is saved.')),
+          el('div', { class: 'toolbar' }, testBtn, el('span', { class: 'small muted' },
+            'Opens the source (and the sub stream, when given) for a few seconds; nothing is saved.')),
           testOut),
+        el('fieldset', { id: 'sub-stream' }, el('legend', null, 'Sub stream'),
+          el('p', { class: 'small muted' }, 'Optional: the camera\'s second, smaller encoding of the same picture ' +
+            '(about 640×360). It feeds the grid, walls, phones and motion analysis; the main stream is recorded ' +
+            'and shown on the camera page.'),
+          field('Sub stream URL', fSubSource, { fieldName: 'sub_source',
+            hint: 'empty: no sub stream. The same kinds of URL as the source; Test checks it too.' }),
+          el('div', { class: 'row row-2' },
+            field('Sub stream user name', fSubUser, { fieldName: 'sub_username',
+              hint: 'Empty: the main stream\'s user name.' }),
+            field('Sub stream password', fSubPass, { fieldName: 'sub_password',
+              hint: c.sub_password_set ? 'A password of its own is set.' : 'Empty: the main stream\'s password.' })),
+          c.sub_password_set ? check('Remove the sub stream\'s password (it then uses the main stream\'s)', fClearSubPass) : null,
+          field('Recorded stream', fRecordStream, { fieldName: 'record_stream',
+            hint: 'Main: full quality. Sub: small files, little detail. Both: the main stream plus the sub stream beside it.' }),
+          el('div', { class: 'row row-2' },
+            field('Read barcodes from', fBarcodeStream, { fieldName: 'barcode_stream',
+              hint: 'Small codes need the main stream\'s detail. Needs barcodes on.' }),
+            field('Barcode interval (s)', fBarcodeInterval, { fieldName: 'barcode_interval_s',
+              hint: 'From the main stream: at most one picture decoded per this many seconds.' }))),
         el('fieldset', null, el('legend', null, 'Recording'),
           field('Record', fRecord, { fieldName: 'record', hint: 'On events: motion, objects, barcodes or a manual start begin a recording.' }),
           el('div', { class: 'row row-3' },
@@ -428,6 +513,7 @@ clear(main,
         style: { marginLeft: 'auto' } }, 'Delete camera') : null)));
 
 renderZones();
+syncSubFields();
 loadSnapshot();
 drawMeter();
 function startRepeating() {

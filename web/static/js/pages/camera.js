@@ -1,9 +1,11 @@
 // /cameras/{id}: one camera. Live view with the latency overlay, snapshot,
 // manual recording, status (codec, size, fps, bitrate, keyframe interval with
-// a warning outside 0.5–2 s, viewers, reconnects, error) and recent events.
-// Controls the user has no right to are not shown.
+// a warning outside 0.5–2 s, viewers, reconnects, error; with a sub stream
+// its own state and numbers, and which stream the analysis reads) and recent
+// events. Controls the user has no right to are not shown. The player shows
+// the main stream (the sub stream on a phone).
 import { api, el, clear, startPage, can, fmtTime, fmtDuration, toast, pathParam, showError } from '../ui.js';
-import { LivePlayer } from '../live-player.js';
+import { LivePlayer, streamFor } from '../live-player.js';
 
 const user = await startPage({ title: 'Camera', active: 'cameras' });
 const main = document.getElementById('main');
@@ -36,6 +38,9 @@ const snapshot = mayView
       target: '_blank', rel: 'noopener', download: `${id}-snapshot.jpg` }, 'Snapshot')
   : null;
 const status = el('dl', { class: 'kv', id: 'status' });
+const subStatus = el('dl', { class: 'kv', id: 'sub-status' });
+const subSection = el('div', { id: 'sub-section', hidden: true },
+  el('h3', { id: 'sub-h' }, 'Sub stream'), subStatus);
 const kfWarn = el('div', { class: 'alert alert-warn', id: 'kf-warning', hidden: true });
 const errorBox = el('div', { class: 'alert alert-error', id: 'cam-error', hidden: true });
 const events = el('div', { id: 'events' });
@@ -57,13 +62,13 @@ clear(main,
       el('div', { class: 'player-box' }, playerBox)),
     el('div', { class: 'grid' },
       el('section', { class: 'card', 'aria-labelledby': 'status-h' },
-        el('h2', { id: 'status-h' }, 'Status'), kfWarn, status),
+        el('h2', { id: 'status-h' }, 'Status'), kfWarn, status, subSection),
       mayPlay ? el('section', { class: 'card', 'aria-labelledby': 'events-h' },
         el('h2', { id: 'events-h' }, 'Recent events'), events) : null)));
 
 let player = null;
 if (mayView && cam.enabled !== false) {
-  player = new LivePlayer(playerBox, { cameraId: id, stats: true });
+  player = new LivePlayer(playerBox, { cameraId: id, stats: true, stream: streamFor(cam, true) });
   player.start();
   window.vigilPlayer = player;   // tests and debugging
 } else {
@@ -73,6 +78,30 @@ if (mayView && cam.enabled !== false) {
 
 function row(label, value, idName) {
   return [el('dt', null, label), el('dd', idName ? { id: idName } : null, value)];
+}
+
+const mbps = (kbps) => (kbps ? `${(kbps / 1000).toFixed(2)} Mbit/s` : '—');
+const kfText = (kf) => (kf ? [`${Number(kf).toFixed(2)} s `, kf < 0.5 || kf > 2
+  ? el('span', { class: 'badge badge-warn' }, 'outside 0.5–2 s') : null] : '—');
+
+// status.sub: null without a sub stream (docs/streams.md).
+function renderSub(c) {
+  const sub = c.status?.sub;
+  subSection.hidden = !sub;
+  if (!sub) return;
+  const state = sub.state || 'unknown';
+  clear(subStatus,
+    row('State', el('span', { class: `badge state-${state}` }, state), 'st-sub-state'),
+    row('Codec', sub.codec ? sub.codec.toUpperCase() : '—', 'st-sub-codec'),
+    row('Resolution', sub.width ? `${sub.width}×${sub.height}` : '—', 'st-sub-size'),
+    row('Frame rate', sub.fps ? `${Number(sub.fps).toFixed(1)} fps` : '—'),
+    row('Bitrate', mbps(sub.bitrate_kbps)),
+    row('Keyframe interval', kfText(sub.keyframe_interval_s), 'st-sub-kf'),
+    row('Viewers', String(sub.viewers ?? 0)),
+    row('Analysis reads', c.status.analysis_stream === 'sub' ? 'the sub stream'
+      : c.status.analysis_stream === 'main' ? 'the main stream' : '—', 'st-analysis'),
+    sub.error ? row('Error', el('span', { class: 'field-error' }, sub.error), 'st-sub-error') : null,
+    row('Source', (c.sub_source || '').replace(/\/\/[^@/]*@/, '//***@')));
 }
 
 function renderStatus(c) {
@@ -95,9 +124,8 @@ function renderStatus(c) {
     row('Codec', st.codec ? st.codec.toUpperCase() : '—', 'st-codec'),
     row('Resolution', st.width ? `${st.width}×${st.height}` : '—', 'st-size'),
     row('Frame rate', st.fps ? `${Number(st.fps).toFixed(1)} fps` : '—'),
-    row('Bitrate', st.bitrate_kbps ? `${(st.bitrate_kbps / 1000).toFixed(2)} Mbit/s` : '—'),
-    row('Keyframe interval', kf ? [`${Number(kf).toFixed(2)} s `,
-      kfBad ? el('span', { class: 'badge badge-warn' }, 'outside 0.5–2 s') : null] : '—', 'st-kf'),
+    row('Bitrate', mbps(st.bitrate_kbps)),
+    row('Keyframe interval', kfText(kf), 'st-kf'),
     row('Viewers', String(st.viewers ?? 0)),
     row('Reconnects', String(st.reconnects ?? 0)),
     row('Recording', st.recording ? 'yes' : `no (mode: ${c.record})`),
@@ -114,6 +142,7 @@ function renderStatus(c) {
       (kf > 2 ? 'live view starts late and motion is checked rarely.' : 'the bitrate is wasted on keyframes.') +
       ' Change the "GOP" or "I-frame interval" in the camera\'s own settings.');
   }
+  renderSub(c);
   errorBox.hidden = !st.error;
   if (st.error) clear(errorBox, `Camera error: ${st.error}`);
 }

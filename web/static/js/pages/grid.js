@@ -2,15 +2,24 @@
 // state, recording dot; click opens the camera page). States refresh every
 // 3 s and at once when the events stream reports a camera's state change;
 // tiles are rebuilt only when the set of cameras changes.
+//
+// Tiles play a camera's sub stream where it has one (docs/streams.md). The
+// enlarge button makes a tile fill the grid (Escape or the button again
+// shrinks it) and switches it to the main stream without a black frame: a
+// second player starts behind the shown one and takes its place once it has
+// painted at the live edge (swapTo); shrinking does the same back to sub.
 import { api, el, clear, startPage, can, sse } from '../ui.js';
-import { LivePlayer } from '../live-player.js';
+import { LivePlayer, streamFor } from '../live-player.js';
 
 const user = await startPage({ title: 'Cameras', active: 'cameras' });
 const main = document.getElementById('main');
 // Adding cameras needs control on every camera ("*"): admins and some operators.
 const mayAdd = can(user, '*', 'control');
-const tiles = new Map();   // id → { tile, player, badge, rec }
+const tiles = new Map();   // id → { tile, player, box, pending, badge, rec, … }
 let shownIds = null;
+let grid = null;
+let enlarged = null;      // the id of the enlarged tile
+let count = 0;            // cameras in the grid
 
 function layoutClass(n) {
   if (n <= 1) return 'n-1';
@@ -22,42 +31,122 @@ function layoutClass(n) {
 
 function tileFor(cam) {
   const box = el('div', { class: 'vigil-player' });
+  const screen = el('div', { class: 'tile-screen' }, box);
   const badge = el('span', { class: 'badge' });
   const rec = el('span', { class: 'rec-dot', title: 'recording', hidden: true });
   const recLabel = el('span', { class: 'sr-only' });
-  const tile = el('a', { class: 'tile', href: `/cameras/${encodeURIComponent(cam.id)}`,
-    dataset: { camera: cam.id } },
-    box,
+  const name = cam.name || cam.id;
+  const link = el('a', { class: 'tile-link', href: `/cameras/${encodeURIComponent(cam.id)}` });
+  const zoom = el('button', { class: 'tile-zoom', type: 'button', 'aria-pressed': 'false',
+    'aria-label': `Enlarge ${name}`, title: 'Enlarge', onclick: () => enlarge(enlarged === cam.id ? null : cam.id) },
+    el('span', { 'aria-hidden': 'true' }, '⤢'));
+  const tile = el('div', { class: 'tile', dataset: { camera: cam.id } },
+    screen, link,
     el('div', { class: 'tile-bar' },
-      el('span', { class: 'tile-name' }, cam.name || cam.id), rec, recLabel, badge));
-  let player = null;
+      el('span', { class: 'tile-name' }, name), rec, recLabel, badge),
+    zoom);
+  const t = { id: cam.id, cam, tile, link, zoom, screen, box, player: null, pending: null,
+              badge, rec, recLabel };
+  zoom.hidden = count === 1;
   if (cam.enabled !== false && can(user, cam.id, 'view')) {
-    player = new LivePlayer(box, { cameraId: cam.id, stats: false });
-    player.start();
+    t.player = new LivePlayer(box, { cameraId: cam.id, stats: false, stream: wantedStream(cam) });
+    box.dataset.stream = t.player.stream;
+    tile.dataset.stream = t.player.stream;
+    t.player.start();
   } else {
+    zoom.hidden = true;
     box.append(el('div', { class: 'message' }, cam.enabled === false ? 'disabled' : 'no live view'));
   }
-  return { tile, player, badge, rec, recLabel };
+  return t;
 }
 
+// A lone camera fills the grid: it is as big as an enlarged tile.
+const wantedStream = (cam) => streamFor(cam, enlarged === cam.id || count === 1);
+
+// Moves tile @t to @stream: a player on it starts behind the shown one and
+// replaces it once it has painted at the live edge, so the tile never goes
+// black. A switch back before that cancels it. The browser cannot play the
+// new stream (an H.265 main stream without HEVC decoding): the tile stays.
+function swapTo(t, stream) {
+  if (!t.player) return;
+  const target = t.pending ? t.pending.player.stream : t.player.stream;
+  if (stream === target) return;
+  if (t.pending) {
+    t.pending.player.stop();
+    t.pending.box.remove();
+    t.pending = null;
+  }
+  if (stream === t.player.stream) return;
+  const box = el('div', { class: 'vigil-player', dataset: { stream } });
+  t.screen.prepend(box);   // behind the shown player
+  const player = new LivePlayer(box, { cameraId: t.id, stats: false, stream });
+  const pending = { player, box };
+  t.pending = pending;
+  player.start();
+  player.whenLive().then((live) => {
+    if (t.pending !== pending) return;
+    t.pending = null;
+    if (!live) {
+      player.stop();
+      box.remove();
+      return;
+    }
+    const old = t.player, oldBox = t.box;
+    t.player = player;
+    t.box = box;
+    t.tile.dataset.stream = stream;
+    oldBox.remove();
+    old.stop();
+  });
+}
+
+function enlarge(id) {
+  enlarged = id && tiles.has(id) ? id : null;
+  grid?.classList.toggle('zoomed', !!enlarged);
+  for (const t of tiles.values()) {
+    const on = t.id === enlarged;
+    t.tile.classList.toggle('enlarged', on);
+    t.zoom.setAttribute('aria-pressed', String(on));
+    t.zoom.setAttribute('aria-label', `${on ? 'Shrink' : 'Enlarge'} ${t.cam.name || t.id}`);
+    t.zoom.title = on ? 'Shrink (Esc)' : 'Enlarge';
+    t.zoom.firstChild.textContent = on ? '⤡' : '⤢';
+    swapTo(t, wantedStream(t.cam));
+  }
+}
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape' || !enlarged || document.querySelector('dialog[open]')) return;
+  const t = tiles.get(enlarged);
+  enlarge(null);
+  t?.zoom.focus();
+});
+
 function update(t, cam) {
+  t.cam = cam;
   const st = cam.status || {};
   const state = cam.enabled === false ? 'disabled' : st.state || 'unknown';
   t.badge.className = `badge state-${state}`;
   t.badge.textContent = state;
   t.rec.hidden = !st.recording;
   t.recLabel.textContent = st.recording ? 'recording' : '';
-  t.tile.setAttribute('aria-label',
+  t.link.setAttribute('aria-label',
     `${cam.name || cam.id}: ${state}${st.recording ? ', recording' : ''}. Open camera.`);
-  t.tile.title = st.error ? `${state}: ${st.error}` : state;
+  t.link.title = st.error ? `${state}: ${st.error}` : state;
+  // A sub stream added or removed since the page loaded.
+  swapTo(t, wantedStream(cam));
 }
 
 function render(cams) {
   const ids = cams.map((c) => c.id).join('\n');
   if (ids !== shownIds) {
-    for (const t of tiles.values()) t.player?.stop();
+    for (const t of tiles.values()) {
+      t.player?.stop();
+      t.pending?.player.stop();
+    }
     tiles.clear();
     shownIds = ids;
+    enlarged = null;
+    grid = null;
+    count = cams.length;
     const head = el('div', { class: 'page-head' },
       el('h1', null, 'Cameras'),
       mayAdd && cams.length
@@ -70,12 +159,13 @@ function render(cams) {
           : el('p', null, 'Ask an administrator to add one or to give you access.')));
       return;
     }
-    const grid = el('div', { class: `cam-grid ${layoutClass(cams.length)}`, id: 'cam-grid' });
+    const box = el('div', { class: `cam-grid ${layoutClass(cams.length)}`, id: 'cam-grid' });
     for (const cam of cams) {
       const t = tileFor(cam);
       tiles.set(cam.id, t);
-      grid.append(t.tile);
+      box.append(t.tile);
     }
+    grid = box;
     clear(main, head, grid);
   }
   for (const cam of cams) update(tiles.get(cam.id), cam);

@@ -7,6 +7,7 @@
 // tiles reconnect by themselves.
 import { api, el, clear, startPage, pathParam, can } from '../ui.js';
 import { WallTile } from '../wall-tile.js';
+import { streamFor } from '../live-player.js';
 
 document.body.classList.add('wall-page');
 const name = pathParam(1);
@@ -17,6 +18,7 @@ let tiles = [];
 let shown = null;     // JSON of the wall as displayed
 let wall = null;
 const cameraNames = new Map();
+const cameras = new Map();     // id → camera object (for its sub stream)
 
 const kioskWanted = () => params.get('kiosk') === '1' || (wall && wall.kiosk && params.get('kiosk') !== '0');
 
@@ -60,7 +62,8 @@ function build() {
     const src = t.source || {};
     const label = src.camera ? (cameraNames.get(src.camera) || src.camera)
       : src.recording ? `recording ${src.recording}` : '';
-    const tile = new WallTile(box, t, { label, apiGet: (p) => api('GET', p) });
+    const tile = new WallTile(box, t, { label, apiGet: (p) => api('GET', p),
+      stream: streamFor(cameras.get(src.camera), false) });
     if (src.camera && !can(user, src.camera, 'view')) {
       box.append(el('div', { class: 'wall-note' }, 'no access'));
       continue;
@@ -95,8 +98,11 @@ async function refresh(first = false) {
   document.title = `${wall.title} · vigil`;
   if (first) setKiosk(kioskWanted());
   try {
-    for (const c of await api('GET', '/cameras')) cameraNames.set(c.id, c.name || c.id);
-  } catch { /* names are a nicety */ }
+    for (const c of await api('GET', '/cameras')) {
+      cameraNames.set(c.id, c.name || c.id);
+      cameras.set(c.id, c);
+    }
+  } catch { /* names and sub streams are a nicety */ }
   build();
 }
 

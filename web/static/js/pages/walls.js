@@ -7,6 +7,7 @@
 import { api, el, clear, startPage, can, toast, confirmDialog, showError, fmtTime } from '../ui.js';
 import { EFFECTS, effectParams } from '../effects.js';
 import { WallTile } from '../wall-tile.js';
+import { streamFor } from '../live-player.js';
 
 const user = await startPage({ title: 'Walls', active: 'walls' });
 const main = document.getElementById('main');
@@ -254,7 +255,9 @@ function startPreview() {
   previewKey = key;
   if (!box || !key) return;
   box.classList.add('wall-tile');
-  preview = new WallTile(box, structuredClone(t), { apiGet: (p) => api('GET', p) });
+  const cam = t.source.camera ? cameras.find((c) => c.id === t.source.camera) : null;
+  preview = new WallTile(box, structuredClone(t), { apiGet: (p) => api('GET', p),
+    stream: streamFor(cam, false) });
   preview.start().catch(() => {});
 }
 

@@ -1,0 +1,126 @@
+// bench/live grid: a 4x4 grid of dual-stream cameras in chromium (issue 14).
+// 16 vigil-fakecam cameras, each a 1280x720 main stream and its 640x360
+// /camN_sub; vigil gets them as source + sub_source. The grid page (/) opens
+// one live player per camera on the sub stream. Measured, in one run:
+//   - per tile, navigation start -> first video frame painted
+//     (requestVideoFrameCallback, hooked before the page's scripts run);
+//   - the bytes the tab received over VIGIL_BENCH_WINDOW s (default 20), from
+//     vigil's own counter vigil_live_bytes_sent_total{kind="ws"}, next to 16x
+//     the sub streams' measured bitrate (status.sub.bitrate_kbps) and 16x the
+//     main streams';
+//   - the CPU time of chromium's renderer and GPU processes over the same
+//     window (CDP SystemInfo.getProcessInfo), in % of one core.
+//
+//   VIGIL_BIN=build/src/vigil FAKECAM_BIN=build/tools/fakecam/vigil-fakecam \
+//     node bench/live/grid.mjs
+import { launchBrowser, loginContext, sleep, waitFor, freePort, PASSWORD } from '../../tests/ui/live-common.mjs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const N = Number(process.env.VIGIL_BENCH_CAMERAS || 16);
+const WINDOW_S = Number(process.env.VIGIL_BENCH_WINDOW || 20);
+const VIGIL_BIN = process.env.VIGIL_BIN || 'build/src/vigil';
+const FAKECAM_BIN = process.env.FAKECAM_BIN || 'build/tools/fakecam/vigil-fakecam';
+const q = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-grid-'));
+const fport = await freePort();
+const fakecam = spawn(FAKECAM_BIN, ['--port', String(fport), '--cameras', String(N), '--size', '1280x720',
+                                    '--fps', '25', '--gop', '1', '--bitrate', '2000', '--sub-size', '640x360',
+                                    '--sub-bitrate', '500', '--scene', 'motion:0'],
+                      { stdio: ['ignore', 'pipe', 'ignore'] });
+await new Promise((resolve, reject) => {
+  let out = '';
+  fakecam.stdout.on('data', (d) => { out += d; if (out.includes(`cam${N}_sub`)) resolve(); });
+  fakecam.on('exit', (c) => reject(new Error('fakecam exited ' + c)));
+});
+const port = await freePort();
+const log = openSync(join(dir, 'vigil.log'), 'a');
+const vigil = spawn(VIGIL_BIN, ['--data-dir', dir, '--listen', `127.0.0.1:${port}`],
+                    { stdio: ['ignore', log, log], env: { ...process.env, VIGIL_ADMIN_PASSWORD: PASSWORD } });
+const base = `http://127.0.0.1:${port}`;
+const auth = 'Basic ' + Buffer.from('admin:' + PASSWORD).toString('base64');
+const api = async (method, path, body) => {
+  const r = await fetch(base + path, { method, headers: { Authorization: auth, 'Content-Type': 'application/json' },
+                                       body: body ? JSON.stringify(body) : undefined });
+  return path === '/metrics' ? r.text() : r.json();
+};
+let browser;
+try {
+  await waitFor(async () => (await fetch(base + '/api/v1/health')).ok, 15000, 'vigil');
+  const rtsp = `rtsp://127.0.0.1:${fport}`;
+  for (let i = 1; i <= N; i++)
+    await api('POST', '/api/v1/cameras', { id: `c${i}`, name: `Camera ${i}`, source: `${rtsp}/cam${i}`,
+                                           sub_source: `${rtsp}/cam${i}_sub`, record: 'off',
+                                           motion: { enabled: false } });
+  const cams = await waitFor(async () => {
+    const list = await api('GET', '/api/v1/cameras');
+    return list.every((c) => c.status.state === 'streaming' && c.status.sub?.state === 'streaming' &&
+                             c.status.sub.bitrate_kbps && c.status.bitrate_kbps) ? list : null;
+  }, 60000, 'all cameras and sub streams streaming');
+  const subKbps = cams.reduce((a, c) => a + c.status.sub.bitrate_kbps, 0);
+  const mainKbps = cams.reduce((a, c) => a + c.status.bitrate_kbps, 0);
+
+  browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.context.newPage();
+  await loginContext(browser.context, base);
+  // Before any script of the page: note when each <video> paints its first frame.
+  await page.addInitScript(() => {
+    window.firstFrames = [];
+    const seen = new WeakSet();
+    const hook = (v) => {
+      if (seen.has(v)) return;
+      seen.add(v);
+      v.requestVideoFrameCallback(() => window.firstFrames.push(performance.now()));
+    };
+    new MutationObserver(() => document.querySelectorAll('video').forEach(hook))
+      .observe(document, { childList: true, subtree: true });
+  });
+  const wsUrls = [];
+  page.on('websocket', (ws) => wsUrls.push(ws.url()));
+  await page.goto(`${base}/`);
+  await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
+  const painted = await page.evaluate(() => window.firstFrames);
+  const subWs = wsUrls.filter((u) => u.includes('stream=sub')).length;
+
+  const cdp = await browser.context.browser()?.newBrowserCDPSession?.();
+  const procCpu = async () => {
+    if (!cdp) return null;
+    const info = await cdp.send('SystemInfo.getProcessInfo');
+    return info.processInfo.filter((p) => p.type !== 'browser').reduce((a, p) => a + p.cpuTime, 0);
+  };
+  const bytes = async () => {
+    const text = await api('GET', '/metrics');
+    let sum = 0;
+    for (const m of text.matchAll(/^vigil_live_bytes_sent_total\{camera="[^"]*",kind="ws"\} (\d+)/gm))
+      sum += Number(m[1]);
+    return sum;
+  };
+  await sleep(3000);
+  const b0 = await bytes(), c0 = await procCpu(), t0 = Date.now();
+  await sleep(WINDOW_S * 1000);
+  const b1 = await bytes(), c1 = await procCpu(), t1 = Date.now();
+  const secs = (t1 - t0) / 1000;
+  const kbps = (b1 - b0) * 8 / 1000 / secs;
+  const quality = await page.evaluate(() => [...document.querySelectorAll('video')].map((v) => {
+    const pq = v.getVideoPlaybackQuality();
+    return { w: v.videoWidth, h: v.videoHeight, frames: pq.totalVideoFrames, dropped: pq.droppedVideoFrames };
+  }));
+  console.log(`grid of ${N} dual-stream cameras, chromium ${browser.context.browser()?.version() ?? ''}`);
+  console.log(`WebSockets opened: ${wsUrls.length}, with stream=sub: ${subWs}`);
+  console.log(`first frame painted per tile (ms from navigation start): median ${q(painted, 0.5).toFixed(0)}, ` +
+              `max ${Math.max(...painted).toFixed(0)}, all < 1000: ${painted.every((t) => t < 1000)}`);
+  console.log(`video sizes in the tiles: ${[...new Set(quality.map((x) => `${x.w}x${x.h}`))].join(', ')}; ` +
+              `frames ${quality.reduce((a, x) => a + x.frames, 0)}, dropped ${quality.reduce((a, x) => a + x.dropped, 0)}`);
+  console.log(`tab received ${kbps.toFixed(0)} kbit/s over ${secs.toFixed(0)} s; sum of the sub streams ` +
+              `${subKbps} kbit/s (ratio ${(kbps / subKbps).toFixed(2)}), of the main streams ${mainKbps} kbit/s`);
+  if (c0 !== null)
+    console.log(`chromium renderer+GPU+utility CPU: ${((c1 - c0) / secs * 100).toFixed(1)} % of one core`);
+} finally {
+  if (browser) await browser.close();
+  vigil.kill('SIGTERM');
+  fakecam.kill('SIGTERM');
+  setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500);
+}

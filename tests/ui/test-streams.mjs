@@ -1,0 +1,282 @@
+// Browser test of main and sub streams in the web UI (docs/streams.md),
+// against the real daemon and two vigil-fakecams: the main one at 1280×720,
+// a second one at 640×360 standing in for the camera's sub stream.
+// - the camera form: the sub stream's fields, Test probing both streams side
+//   by side, a validation error next to the sub source, the saved fields;
+// - the camera page: the sub stream's status, its player on the main stream;
+// - the grid: the dual-stream tile plays the sub stream (its WebSocket asks
+//   ?stream=sub), enlarging it switches to a main-stream WebSocket and back
+//   on Escape, and the visible video never lacks a picture while it does
+//   (sampled every 50 ms: readyState, currentTime and the picture's
+//   brightness drawn to a canvas);
+// - a wall tile asks for the sub stream;
+// - the form and the grid at 375 px (no sideways scroll; phones get sub).
+// Any console error or page error fails the test. Prints TAP.
+import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite } from './live-common.mjs';
+
+const { shots, ok, done } = tapSuite();
+
+const errors = [];
+let expected = [];
+function watch(page, label) {
+  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    if (expected.some((re) => re.test(text))) return;
+    errors.push(`${label}: ${text}`);
+  });
+  return page;
+}
+async function shoot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+// Every WebSocket a page opens: { url, at } (Date.now() when it opened).
+function sockets(page) {
+  const list = [];
+  page.on('websocket', (ws) => list.push({ url: ws.url(), at: Date.now() }));
+  return list;
+}
+const isLive = (u, cam) => new RegExp(`/cameras/${cam}/live(\\?|$)`).test(u);
+const streamOf = (u) => new URL(u).searchParams.get('stream') || 'main';
+
+// In the page: samples the tile's visible video every 50 ms (readyState,
+// currentTime, size, mean brightness of the picture) until stopped.
+const startSampler = (page, cam) => page.evaluate((id) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 16;
+  canvas.height = 9;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const samples = [];
+  window.vigilSamples = samples;
+  window.vigilSampler = setInterval(() => {
+    const boxes = document.querySelectorAll(`.tile[data-camera="${id}"] .tile-screen > .vigil-player`);
+    const v = boxes[boxes.length - 1]?.querySelector('video');   // the last one is on top
+    if (!v) { samples.push({ none: true }); return; }
+    let light = -1;
+    try {
+      ctx.fillStyle = '#000';
+      ctx.fillRect(0, 0, 16, 9);
+      ctx.drawImage(v, 0, 0, 16, 9);
+      const d = ctx.getImageData(0, 0, 16, 9).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += d[i] + d[i + 1] + d[i + 2];
+      light = sum / (d.length / 4) / 3;
+    } catch { /* not drawable */ }
+    samples.push({ rs: v.readyState, t: v.currentTime, w: v.videoWidth, light, players: boxes.length,
+                   seeking: v.seeking, at: Math.round(performance.now()) });
+  }, 50);
+}, cam);
+const stopSampler = (page) => page.evaluate(() => {
+  clearInterval(window.vigilSampler);
+  return window.vigilSamples;
+});
+// No picture: nothing drawn (the canvas stays black), or not seeking and
+// without a current frame. While a player jumps to the live edge (seeking)
+// chromium keeps showing, and drawing, its last frame: not blank.
+const blank = (s) => s.none || s.light < 8 || !(s.t > 0) || (s.rs < 2 && !s.seeking);
+const tileState = (page, cam) => page.evaluate((id) => {
+  const t = window.vigilTiles.get(id);
+  return { stream: t.player.stream, pending: !!t.pending, t: t.player.video.currentTime,
+           w: t.player.video.videoWidth, enlarged: t.tile.classList.contains('enlarged') };
+}, cam);
+
+const env = await startAll(['--cameras', '2', '--scene', 'motion:0', '--gop', '1'], { camera: false });
+const small = await startFakecam(['--size', '640x360', '--scene', 'motion:0', '--gop', '1']);
+const browser = await launchBrowser({ credentials: false });
+try {
+  await loginContext(browser.context, env.base);
+  const page = watch(await browser.context.newPage(), 'desktop');
+  const pageSockets = sockets(page);
+
+  // --- the form ---
+  await page.goto(`${env.base}/cameras/new`);
+  await page.waitForSelector('#camera-form');
+  ok(await page.isDisabled('[data-field="record_stream"]') && await page.isDisabled('[data-field="barcode_stream"]'),
+     'without a sub source, record and barcode streams are off');
+  await page.fill('[data-field="name"]', 'Dual');
+  await page.fill('[data-field="source"]', `${env.rtsp}/cam1`);
+  await page.fill('[data-field="sub_source"]', `${small.rtsp}/cam1`);
+  ok(!(await page.isDisabled('[data-field="record_stream"]')) && await page.isDisabled('[data-field="barcode_stream"]'),
+     'a sub source enables the record stream; the barcode stream waits for barcodes');
+  const hint = await page.locator('[data-field="sub_username"] ~ .hint').textContent();
+  ok(/main stream/.test(hint), `the sub user name's hint says the main one is used (${hint})`);
+  const probes = [];
+  page.on('request', (r) => { if (r.url().endsWith('/cameras/probe')) probes.push(r.postDataJSON()); });
+  await page.click('#test-source');
+  await page.waitForSelector('#probe-ok, #probe-error', { timeout: 15000 });
+  await page.waitForSelector('#probe-sub-ok, #probe-sub-error', { timeout: 15000 });
+  const mainText = await page.textContent('#probe-result section:first-child');
+  const subText = await page.textContent('#probe-result section:last-child');
+  ok(/1280×720/.test(mainText) && /640×360/.test(subText) && await page.isVisible('#probe-sub-ok'),
+     `Test shows both streams side by side (main: ${mainText} | sub: ${subText})`);
+  const subProbe = probes.find((b) => b.stream === 'sub');
+  ok(probes.length === 2 && subProbe && subProbe.source === `${small.rtsp}/cam1` && !('camera' in subProbe),
+     `the sub stream's probe sends its source and "stream": "sub" (${JSON.stringify(probes)})`);
+  await shoot(page, 'streams-form-test');
+  // A wrong sub source: the API's error appears next to its field.
+  await page.fill('[data-field="sub_source"]', 'ftp://nowhere/x');
+  expected = [/400/];
+  await page.click('#save');
+  await page.waitForSelector('[data-field="sub_source"][aria-invalid="true"]', { timeout: 5000 });
+  await sleep(200);
+  expected = [];
+  const subErr = await page.locator('[data-field="sub_source"] ~ .error').textContent();
+  ok(/sub_source/.test(subErr), `an invalid sub source shows the API's error next to it (${subErr})`);
+  await page.fill('[data-field="sub_source"]', `${small.rtsp}/cam1`);
+  await page.selectOption('[data-field="record_stream"]', 'both');
+  await page.check('[data-field="barcodes"]');
+  ok(!(await page.isDisabled('[data-field="barcode_interval_s"]')), 'barcodes on: the barcode interval applies');
+  await page.fill('[data-field="barcode_interval_s"]', '5');
+  await shoot(page, 'streams-form');
+  await page.click('#save');
+  await page.waitForURL(/\/cameras\/dual$/, { timeout: 10000 });
+  const saved = await (await env.api('GET', '/api/v1/cameras/dual')).json();
+  ok(saved.sub_source === `${small.rtsp}/cam1` && saved.sub_username === null && saved.record_stream === 'both' &&
+     saved.barcode_stream === 'main' && saved.barcode_interval_s === 5,
+     `the sub stream's fields saved (${['sub_source', 'sub_username', 'record_stream', 'barcode_stream',
+       'barcode_interval_s'].map((k) => saved[k]).join(', ')})`);
+
+  // --- the camera page: main stream in the player, the sub stream's status ---
+  await page.waitForFunction(() => window.vigilPlayer && window.vigilPlayer.video.currentTime > 0.3,
+                             null, { timeout: 20000 });
+  const camWs = pageSockets.filter((s) => isLive(s.url, 'dual'));
+  ok(camWs.length >= 1 && camWs.every((s) => streamOf(s.url) === 'main'),
+     `the camera page plays the main stream (${camWs.map((s) => s.url).join(' ')})`);
+  const subShown = await page.waitForFunction(
+    () => /640×360/.test(document.getElementById('st-sub-size')?.textContent || ''), null, { timeout: 15000 })
+    .then(() => true, () => false);
+  const subStatus = await page.textContent('#sub-status');
+  ok(subShown && /streaming/.test(subStatus) && /H264/.test(subStatus) && /sub stream/.test(subStatus),
+     `the camera page shows the sub stream's status and the analysis stream (${subStatus})`);
+  await shoot(page, 'streams-camera');
+
+  // --- the grid ---
+  await env.api('POST', '/api/v1/cameras', { id: 'single', name: 'Single', source: `${env.rtsp}/cam2` });
+  pageSockets.length = 0;
+  await page.goto(`${env.base}/`);
+  await page.waitForFunction(() => ['dual', 'single'].every((id) => {
+    const t = window.vigilTiles && window.vigilTiles.get(id);
+    return t && t.player && t.player.video.currentTime > 0.5;
+  }), null, { timeout: 20000 });
+  const dualWs = pageSockets.filter((s) => isLive(s.url, 'dual'));
+  const singleWs = pageSockets.filter((s) => isLive(s.url, 'single'));
+  ok(dualWs.length === 1 && streamOf(dualWs[0].url) === 'sub',
+     `the dual-stream tile asks for the sub stream (${dualWs.map((s) => s.url).join(' ')})`);
+  ok(singleWs.length === 1 && streamOf(singleWs[0].url) === 'main',
+     `a camera without a sub stream asks for main (${singleWs.map((s) => s.url).join(' ')})`);
+  let st = await tileState(page, 'dual');
+  ok(st.w === 640, `the tile shows the sub stream's picture (${st.w} px wide)`);
+  await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
+  await shoot(page, 'streams-grid');
+
+  // Enlarge: a main-stream WebSocket, a seamless swap.
+  await startSampler(page, 'dual');
+  await sleep(300);
+  const clickAt = Date.now();
+  await page.click('.tile[data-camera="dual"] .tile-zoom');
+  await page.waitForFunction(() => {
+    const t = window.vigilTiles.get('dual');
+    return t.player.stream === 'main' && !t.pending;
+  }, null, { timeout: 15000 });
+  const swapMs = Date.now() - clickAt;
+  await sleep(1000);
+  let samples = await stopSampler(page);
+  let gaps = samples.filter(blank);
+  const newWs = pageSockets.filter((s) => isLive(s.url, 'dual') && s.at >= clickAt);
+  ok(newWs.length === 1 && streamOf(newWs[0].url) === 'main',
+     `enlarging opens a main-stream WebSocket (${newWs.map((s) => s.url).join(' ')})`);
+  ok(samples.length > 10 && gaps.length === 0,
+     `no sample without a picture while switching to main (${gaps.length} of ${samples.length} blank, ` +
+     `${samples.filter((s) => s.seeking).length} at a live-edge jump, swap after ${swapMs} ms, widths ${[...new Set(samples.map((s) => s.w))].join('/')}, ` +
+     `darkest ${Math.min(...samples.map((s) => s.light)).toFixed(0)}${gaps.length ? ': ' + JSON.stringify(gaps) : ''})`);
+  ok(samples.some((s) => s.players === 2) && samples.some((s) => s.w === 640) && samples.at(-1).w === 1280,
+     'two players overlapped, then the main stream\'s picture alone');
+  st = await tileState(page, 'dual');
+  await sleep(1000);
+  const st2 = await tileState(page, 'dual');
+  ok(st.enlarged && st2.t > st.t + 0.5 && st2.w === 1280,
+     `the enlarged tile plays the main stream (${st.t.toFixed(2)} → ${st2.t.toFixed(2)}, ${st2.w} px)`);
+  ok(await page.isHidden('.tile[data-camera="single"]'), 'the other tiles are hidden while one is enlarged');
+  await shoot(page, 'streams-grid-enlarged');
+
+  // Escape: back to the sub stream, seamlessly too.
+  await startSampler(page, 'dual');
+  await sleep(300);
+  const escAt = Date.now();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => {
+    const t = window.vigilTiles.get('dual');
+    return t.player.stream === 'sub' && !t.pending;
+  }, null, { timeout: 15000 });
+  await sleep(1000);
+  samples = await stopSampler(page);
+  gaps = samples.filter(blank);
+  const backWs = pageSockets.filter((s) => isLive(s.url, 'dual') && s.at >= escAt);
+  st = await tileState(page, 'dual');
+  ok(backWs.length === 1 && streamOf(backWs[0].url) === 'sub' && !st.enlarged && st.w === 640,
+     `Escape shrinks the tile back to the sub stream (${backWs.map((s) => s.url).join(' ')}, ${st.w} px)`);
+  ok(samples.length > 10 && gaps.length === 0,
+     `no sample without a picture while switching back (${gaps.length} of ${samples.length} blank, ` +
+     `${samples.filter((s) => s.seeking).length} at a live-edge jump` +
+     `${gaps.length ? ': ' + JSON.stringify(gaps) : ''})`);
+  ok(await page.isVisible('.tile[data-camera="single"]'), 'the other tiles show again');
+
+  // --- a wall tile asks for the sub stream ---
+  const wr = await env.api('POST', '/api/v1/walls', { name: 'dual-wall', title: 'Dual', layout: { cols: 2, rows: 1 },
+    tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { camera: 'dual' } }, { x: 1, y: 0, w: 1, h: 1, source: { camera: 'single' } }] });
+  ok(wr.status === 201, `wall created (${wr.status})`);
+  pageSockets.length = 0;
+  await page.goto(`${env.base}/wall/dual-wall`);
+  await page.waitForFunction(() => window.vigilWall && window.vigilWall.tiles.length === 2 &&
+    window.vigilWall.tiles.every((t) => t.video && t.video.currentTime > 0.3), null, { timeout: 20000 });
+  const wallWs = pageSockets.filter((s) => isLive(s.url, 'dual'));
+  ok(wallWs.length === 1 && streamOf(wallWs[0].url) === 'sub',
+     `a wall tile asks for the sub stream (${wallWs.map((s) => s.url).join(' ')})`);
+
+  // --- phone width ---
+  const phone = watch(await browser.context.newPage(), 'phone');
+  await phone.setViewportSize({ width: 375, height: 740 });
+  const phoneSockets = sockets(phone);
+  await phone.goto(`${env.base}/cameras/dual`);
+  await phone.waitForFunction(() => window.vigilPlayer && window.vigilPlayer.video.currentTime > 0.3,
+                              null, { timeout: 20000 });
+  const pws = phoneSockets.filter((s) => isLive(s.url, 'dual'));
+  ok(pws.length === 1 && streamOf(pws[0].url) === 'sub',
+     `on a phone the camera page plays the sub stream (${pws.map((s) => s.url).join(' ')})`);
+  for (const [name, path, sel] of [['streams-grid-phone', '/', '.tile'],
+                                   ['streams-form-phone', '/cameras/dual/edit', '#sub-stream']]) {
+    await phone.goto(env.base + path);
+    await phone.waitForSelector(sel, { timeout: 10000 });
+    await sleep(500);
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+    ok(wide <= 375, `${name} fits 375 px (scrollWidth ${wide})`);
+    await shoot(phone, name);
+  }
+  // Editing: the sub probe names the camera, whose saved sub stream fills in.
+  const editProbes = [];
+  phone.on('request', (r) => { if (r.url().endsWith('/cameras/probe')) editProbes.push(r.postDataJSON()); });
+  await phone.click('#test-source');
+  await phone.waitForSelector('#probe-sub-ok, #probe-sub-error', { timeout: 15000 });
+  const sp = editProbes.find((b) => b.stream === 'sub');
+  ok(await phone.isVisible('#probe-sub-ok') && sp && sp.camera === 'dual',
+     `editing, Test probes the saved camera's sub stream too (${JSON.stringify(sp)})`);
+  await sleep(300);
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+  ok(wide <= 375, `both probe results fit 375 px (scrollWidth ${wide})`);
+  await shoot(phone, 'streams-form-test-phone');
+  await phone.close();
+  await page.close();
+} catch (e) {
+  ok(false, 'exception: ' + (e.stack || e));
+  for (const [i, p] of browser.context.pages().entries()) {
+    await p.screenshot({ path: `${shots}/streams-failure-${i}.png` }).catch(() => {});
+  }
+} finally {
+  await browser.close();
+  small.proc.kill('SIGTERM');
+  env.stop();
+}
+ok(errors.length === 0, `no console or page errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+done();
