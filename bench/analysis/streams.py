@@ -327,9 +327,9 @@ def phase_motion(args, n, mains, subs, fc, ports, out_dir, mode):
     kind = {name: ("nc " + k) for name, k in
             re.findall(r"\[\d+:(nc\d+:[^\]]+)\] .*?(norm|highres):", text)}
     split = {}
-    for name, p in res["threads_raw"].items():
+    for name, share in res["threads_raw"].items():
         k = kind.get(name, re.sub(r"\d+(:.*)?", "", name))
-        split[k] = split.get(k, 0) + p
+        split[k] = split.get(k, 0) + share
     res["threads_split"] = sorted(split.items(), key=lambda x: -x[1])
     movies = []
     for root, _, files in os.walk(d):
