@@ -196,6 +196,7 @@ def measure(pids, fakecam_pids, ports, window, metrics=None, poll=None):
         "cpu_pct": pct(c1 - c0),
         "fakecam_cpu_pct": pct(f1 - f0),
         "busy_pct": pct(sys1[0] - sys0[0]),
+        "steal_pct": pct(sys1[1] - sys0[1]),
         "connections": len(net1),
         "recv_kbps_total": sum(recv),
         "recv_kbps_each": sorted(recv),
@@ -473,7 +474,7 @@ def row(n, k, name, r, extra=""):
     recv = f"{r['recv_kbps_total'] / 1000:.1f} / {r['expected_kbps'] / 1000:.1f}"
     return (f"| {n} | {k} | {name} | {r['cpu_pct']:.1f} | {r['cpu_pct'] / n:.2f} | {extra} | "
             f"{r['fakecam_cpu_pct']:.1f} | {r['connections']}, {recv} | "
-            f"{r['other_load_pct']:.0f} |")
+            f"{r['other_load_pct']:.0f} (steal {r.get('steal_pct', 0):.0f}) |")
 
 
 def targets_of(n, r):
@@ -520,7 +521,7 @@ def targets_of(n, r):
 def report(results):
     lines = ["| N | round | consumer | CPU (% of one core) | per camera | analysis per camera "
              "(metrics), keyframes/s | fakecam CPU | connections, received / sent Mbit/s "
-             "| other load |", "|---|---|---|---|---|---|---|---|---|"]
+             "| other load (steal) |", "|---|---|---|---|---|---|---|---|---|"]
     targets = {}
     for res in results:
         n, k, r = res["n"], res["round"], res["phases"]
