@@ -69,6 +69,11 @@ try {
   // Before any script of the page: note when each <video> paints its first frame.
   await page.addInitScript(() => {
     window.firstFrames = [];
+    window.wsOpened = [];
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(...args) { super(...args); window.wsOpened.push(performance.now()); }
+    };
     const seen = new WeakSet();
     const hook = (v) => {
       if (seen.has(v)) return;
@@ -83,6 +88,11 @@ try {
   await page.goto(`${base}/`);
   await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
   const painted = await page.evaluate(() => window.firstFrames);
+  const opened = await page.evaluate(() => window.wsOpened);
+  const timing = await page.evaluate(() => {
+    const n = performance.getEntriesByType('navigation')[0];
+    return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd };
+  });
   const subWs = wsUrls.filter((u) => u.includes('stream=sub')).length;
 
   const cdp = await browser.context.browser()?.newBrowserCDPSession?.();
@@ -94,7 +104,7 @@ try {
   const bytes = async () => {
     const text = await api('GET', '/metrics');
     let sum = 0;
-    for (const m of text.matchAll(/^vigil_live_bytes_sent_total\{camera="[^"]*",kind="ws"\} (\d+)/gm))
+    for (const m of text.matchAll(/^vigil_live_bytes_sent_total\{camera="[^"]*",transport="ws"\} (\d+)/gm))
       sum += Number(m[1]);
     return sum;
   };
@@ -110,6 +120,9 @@ try {
   }));
   console.log(`grid of ${N} dual-stream cameras, chromium ${browser.context.browser()?.version() ?? ''}`);
   console.log(`WebSockets opened: ${wsUrls.length}, with stream=sub: ${subWs}`);
+  console.log(`page: DOMContentLoaded ${timing.dcl.toFixed(0)} ms, load ${timing.load.toFixed(0)} ms; ` +
+              `WebSockets created (ms from navigation start): first ${Math.min(...opened).toFixed(0)}, ` +
+              `last ${Math.max(...opened).toFixed(0)}`);
   console.log(`first frame painted per tile (ms from navigation start): median ${q(painted, 0.5).toFixed(0)}, ` +
               `max ${Math.max(...painted).toFixed(0)}, all < 1000: ${painted.every((t) => t < 1000)}`);
   console.log(`video sizes in the tiles: ${[...new Set(quality.map((x) => `${x.w}x${x.h}`))].join(', ')}; ` +
