@@ -17,8 +17,8 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
-#include "camera/config.h"
-#include "live/tsmux.h"
+#include "config/config.h"
+#include "core/media.h"
 
 G_BEGIN_DECLS
 

@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "live/tsmux.h"
+#include "core/media.h"
 
 G_BEGIN_DECLS
 

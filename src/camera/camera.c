@@ -16,7 +16,7 @@
 
 #include "analysis/analyzer.h"
 #include "camera/ingest.h"
-#include "camera/source.h"
+#include "config/source.h"
 #include "core/json.h"
 #include "core/util.h"
 #include "record/recorder.h"

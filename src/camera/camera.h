@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "camera/config.h"
+#include "config/config.h"
 #include "live/stream.h"
 
 G_BEGIN_DECLS

@@ -13,7 +13,7 @@
 #include <gst/gst.h>
 
 #include "camera/ingest.h"
-#include "camera/source.h"
+#include "config/source.h"
 
 G_BEGIN_DECLS
 

@@ -15,7 +15,7 @@
 #include <glib.h>
 #include <gst/gst.h>
 
-#include "camera/config.h"
+#include "config/config.h"
 #include "live/stream.h"
 
 G_BEGIN_DECLS

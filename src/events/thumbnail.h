@@ -14,7 +14,7 @@
 #include <gst/gst.h>
 
 #include "app.h"
-#include "live/tsmux.h"
+#include "core/media.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS

@@ -46,19 +46,6 @@ struct _VigilTsMux {
  * different codec) treats its tables as new rather than as repeats. */
 static gint vigil_ts_version_counter;
 
-const char *vigil_codec_to_string(VigilCodec codec)
-{
-  switch (codec) {
-  case VIGIL_CODEC_H264:
-    return "h264";
-  case VIGIL_CODEC_H265:
-    return "h265";
-  case VIGIL_CODEC_NONE:
-  default:
-    return NULL;
-  }
-}
-
 /* CRC-32/MPEG-2: polynomial 0x04C11DB7, MSB first, init all ones, no final
  * xor. Only computed for PAT/PMT at creation, so a bitwise loop is enough. */
 static guint32 vigil_ts_crc32(const guint8 *data, gsize size)

@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "core/media.h"
+
 G_BEGIN_DECLS
 
 #define VIGIL_TS_PACKET_SIZE 188
@@ -22,14 +24,6 @@ G_BEGIN_DECLS
  * decoders require and never goes negative for input that starts at 0.
  * Consumers that turn TS timestamps back into stream time subtract it. */
 #define VIGIL_TS_DELAY 63000
-
-typedef enum {
-  VIGIL_CODEC_NONE,
-  VIGIL_CODEC_H264,
-  VIGIL_CODEC_H265,
-} VigilCodec;
-
-const char *vigil_codec_to_string(VigilCodec codec); /* "h264", "h265", NULL */
 
 typedef struct _VigilTsMux VigilTsMux;
 

@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include "camera/config.h"
+#include "config/config.h"
 #include "live/stream.h"
 #include "record/segment.h"
 #include "store/store.h"

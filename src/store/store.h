@@ -8,7 +8,7 @@
 
 #include <glib.h>
 
-#include "camera/config.h"
+#include "config/config.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "auth/permissions.h"
-#include "camera/config.h"
+#include "config/config.h"
 #include "core/json.h"
 #include "http/http.h"
 

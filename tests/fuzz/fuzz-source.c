@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "camera/source.h"
+#include "config/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,8 +1,8 @@
-/* Tests for camera/config: defaults, strict validation of create and PATCH
+/* Tests for config/config: defaults, strict validation of create and PATCH
  * bodies (atomic on failure), the JSON form and its secrets. */
 #include <string.h>
 
-#include "camera/config.h"
+#include "config/config.h"
 #include "core/error.h"
 
 static JsonNode *

@@ -1,8 +1,8 @@
-/* Tests for camera/source: which URLs are accepted, their kind, masking of
+/* Tests for config/source: which URLs are accepted, their kind, masking of
  * secrets, and that no error message ever carries a password. */
 #include <string.h>
 
-#include "camera/source.h"
+#include "config/source.h"
 #include "core/error.h"
 
 static void

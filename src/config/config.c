@@ -3,12 +3,12 @@
  *
  * apply_json works on a copy and commits only when every member passed, so a
  * rejected request never leaves a half-applied camera behind. */
-#include "camera/config.h"
+#include "config/config.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "camera/source.h"
+#include "config/source.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/util.h"

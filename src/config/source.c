@@ -6,7 +6,7 @@
  * quotes URL pieces in its error messages, which could carry a password.
  * Error messages here therefore never quote any part of the URL except the
  * scheme. */
-#include "camera/source.h"
+#include "config/source.h"
 
 #include <string.h>
 
