@@ -186,7 +186,8 @@ try {
   // flaky failure of this test). The DELETE's answer is held 1.5 s here, so
   // that such a request would happen every time.
   await page.goto(`${env.base}/cameras/back-yard/edit`);
-  await page.waitForFunction(() => !document.getElementById('zone-editor').classList.contains('no-picture'),
+  // The page builds the editor after its first requests: it may not be there yet.
+  await page.waitForFunction(() => document.getElementById('zone-editor')?.classList.contains('no-picture') === false,
                              null, { timeout: 10000 });
   await page.route('**/api/v1/cameras/back-yard', async (route) => {
     if (route.request().method() !== 'DELETE') return route.continue();

@@ -67,7 +67,9 @@ export class LivePlayer {
   // targetDelay (s, default 0.2: play 5 % faster past it), stats (default true),
   // transport ('auto' (default), 'ws' or 'hls': force one, for tests and debugging),
   // apiBase (default '/api/v1'), stream ('main' (default) or 'sub': the
-  // camera's sub stream, where it has one; the server sends main otherwise).
+  // camera's sub stream, where it has one; the server sends main otherwise),
+  // camera (the camera's object from a list the page already has: saves
+  // asking the server for its codec before connecting).
   constructor(container, options) {
     this.container = container;
     this.cameraId = options.cameraId;
@@ -77,6 +79,7 @@ export class LivePlayer {
     this.apiBase = options.apiBase ?? '/api/v1';
     this.showStats = options.stats ?? true;
     this.transport = options.transport ?? 'auto';
+    this.camera = options.camera ?? null;
     this.player = null;
     this.mode = null;          // 'mse' | 'hls' | 'none'
     this.backoff = 500;
@@ -105,17 +108,18 @@ export class LivePlayer {
     this.stopped = false;
     document.addEventListener('visibilitychange', this.onVisibility);
     this.timers.push(setInterval(() => this.tick(), 250));
-    let codec = 'h264';
-    try {
-      const r = await fetch(`${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}`,
-                            { credentials: 'same-origin', headers: { 'X-Vigil-UI': '1' } });
-      if (r.status === 404) return this.say('No such camera.');
-      if (r.ok) {
-        // The two streams may differ (an H.265 main stream, an H.264 sub stream).
-        const st = (await r.json()).status || {};
-        codec = (this.stream === 'sub' && st.sub?.codec) || st.codec || 'h264';
-      }
-    } catch (e) { /* offline: try anyway */ }
+    let cam = this.camera;
+    if (!cam) {
+      try {
+        const r = await fetch(`${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}`,
+                              { credentials: 'same-origin', headers: { 'X-Vigil-UI': '1' } });
+        if (r.status === 404) return this.say('No such camera.');
+        if (r.ok) cam = await r.json();
+      } catch (e) { /* offline: try anyway */ }
+    }
+    // The two streams may differ (an H.265 main stream, an H.264 sub stream).
+    const st = cam?.status || {};
+    const codec = (this.stream === 'sub' && st.sub?.codec) || st.codec || 'h264';
     this.info.codec = codec;
     const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
     if (this.transport !== 'hls' && mse && (codec !== 'h265' || canPlayHevcMse())) {

@@ -49,7 +49,8 @@ function tileFor(cam) {
               badge, rec, recLabel };
   zoom.hidden = count === 1;
   if (cam.enabled !== false && can(user, cam.id, 'view')) {
-    t.player = new LivePlayer(box, { cameraId: cam.id, stats: false, stream: wantedStream(cam) });
+    t.player = new LivePlayer(box, { cameraId: cam.id, camera: cam, stats: false,
+                                    stream: wantedStream(cam) });
     box.dataset.stream = t.player.stream;
     tile.dataset.stream = t.player.stream;
     t.player.start();
