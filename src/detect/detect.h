@@ -1,11 +1,15 @@
-/* Object detection: one small interface (open a model, detect objects in an
- * RGB picture, close) over several backends (detector.c):
+/* The detect/ folder's door: object detection as one small interface (open
+ * a model, detect objects in an RGB picture, close) over a backend vtable,
+ * the COCO class names, and filtering of what was found. detector.c picks
+ * the backend for a model name; backends.c has the two real ones, over
+ * OpenCV's C face (opencv.h):
  *
- * - "dnn":  an ONNX model run by OpenCV's DNN module (opencv.cc), with
- *           letterboxing, normalisation and box decoding in C (prepost.c);
- * - "hog":  OpenCV's built-in HOG + linear SVM person detector (opencv.cc),
- *           needs no download, finds upright people only.
- * Test doubles live in the test programs (vigil_detector_open_backend).
+ * - "dnn":  an ONNX model run by OpenCV's DNN module, with letterboxing,
+ *           normalisation and box decoding in pure C (prepost.h);
+ * - "hog":  OpenCV's built-in HOG + linear SVM person detector: needs no
+ *           download, finds upright people only.
+ * The unit tests plug in doubles (vigil_detector_open_backend); the
+ * process's one shared detector is service.h's.
  *
  * A VigilDetector may be used from several threads at once: it keeps one
  * backend instance per concurrent caller (up to the number of cores), since

@@ -8,7 +8,8 @@
  *
  * The parsers below are pure (bytes in, values out, no I/O, no allocation
  * beyond their results) and each has a fuzz target in tests/fuzz/: they are
- * what a hostile or broken camera talks to. The client (client.c) owns the
+ * what a hostile or broken camera talks to. The client (client.c, with
+ * client-conn.c and client-media.c behind client-private.h) owns the
  * sockets and runs on its caller's thread. Nothing here knows about cameras,
  * streams or GStreamer: camera/ingest-rtsp.c joins it to the rest. */
 #pragma once
@@ -211,7 +212,7 @@ void vigil_rtp_depay_push(VigilRtpDepay *depay, const VigilRtpPacket *packet,
 void vigil_rtp_depay_flush(VigilRtpDepay *depay, VigilRtpUnitFunc func, gpointer user_data);
 
 /* ------------------------------------------------------------------------
- * The client (client.c)
+ * The client (client.c, client-conn.c, client-media.c)
  * ------------------------------------------------------------------------ */
 
 typedef enum {

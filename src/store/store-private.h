@@ -1,6 +1,8 @@
-/* What the store's table-group files (db.c, settings.c, cameras.c, users.c)
- * share: the VigilStore struct and small helpers around prepared statements,
- * transactions and errors. Not for use outside src/store/. */
+/* What the store's files share, and nothing outside src/store/ includes: the
+ * VigilStore struct and the helpers db.c defines around prepared
+ * statements, binding, transactions and errors. The table-group files that
+ * use it: settings.c, cameras.c, users.c and accounts.c, events.c,
+ * recordings.c, walls.c. */
 #pragma once
 
 #include <glib.h>

@@ -1,7 +1,8 @@
 // The web UI's shared module: API calls (session cookie + CSRF), the page
 // frame (nav bar, user menu), a tiny DOM builder, formatting, toasts and an
-// EventSource wrapper. Every page script imports from here; see
-// /work/notes/ui-shell.md for the contract (keep the exports' shape).
+// EventSource wrapper. Every page script imports from here, so the exports
+// are a contract, listed in docs/ui.md ("ui.js"): change an export's
+// arguments or result only together with that list and every page using it.
 //
 // Authentication: the login page POSTs /api/v1/session, the server sets an
 // HttpOnly cookie and returns a CSRF token, kept here in sessionStorage and

@@ -8,6 +8,7 @@
 // events), detection, barcodes, delete. The API's validation errors
 // ('field "motion.zones[0].x" must ...') are shown next to their field.
 import { api, el, clear, startPage, can, toast, pathParam, confirmDialog, showError } from '../ui.js';
+import { CAMERA_CHOICES, CAMERA_DEFAULTS, CAMERA_RANGES, CAMERA_TEXT_MAX } from '../camera-fields.js';
 
 const user = await startPage({ title: 'Camera settings', active: 'cameras' });
 const main = document.getElementById('main');
@@ -33,16 +34,7 @@ if (!allowed) {
 }
 document.title = `${cam ? cam.name : 'New camera'} · settings · vigil`;
 
-const DEFAULTS = {
-  name: '', enabled: true, source: '', username: null, password_set: false, rtsp_transport: 'tcp',
-  sub_source: null, sub_username: null, sub_password_set: false,
-  record_stream: 'main', barcode_stream: 'main', barcode_interval_s: 2,
-  record: 'events', pre_roll_s: 5, post_roll_s: 30, retain_days: 30,
-  motion: { enabled: true, threshold: 0.08, zones: [] },
-  detect: { enabled: false, classes: ['person', 'dog', 'cat'], min_score: 0.5, interval_s: 15, record_on: [] },
-  barcodes: false,
-};
-const c = cam || structuredClone(DEFAULTS);
+const c = cam || structuredClone(CAMERA_DEFAULTS);
 const zones = (c.motion?.zones || []).map((z) => ({ ...z }));
 
 // --- field helpers ---
@@ -69,12 +61,12 @@ function select(value, options) {
 }
 
 // --- inputs ---
-const fName = text(c.name, { required: true, maxlength: 100, autocomplete: 'off' });
+const fName = text(c.name, { required: true, maxlength: CAMERA_TEXT_MAX.name, autocomplete: 'off' });
 const fId = editId ? null : text('', { pattern: '[a-z0-9-]{1,32}', placeholder: 'from the name', autocomplete: 'off', spellcheck: 'false' });
 const fEnabled = el('input', { type: 'checkbox', checked: c.enabled !== false });
 const fSource = text(c.source, { required: true, placeholder: 'rtsp://192.0.2.10:554/stream1', spellcheck: 'false',
   autocomplete: 'off', inputmode: 'url' });
-const fTransport = select(c.rtsp_transport || 'tcp', [['tcp', 'TCP (default)'], ['udp', 'UDP'], ['auto', 'Auto']]);
+const fTransport = select(c.rtsp_transport || 'tcp', CAMERA_CHOICES.rtsp_transport);
 const fUser = text(c.username || '', { autocomplete: 'off', spellcheck: 'false' });
 const fPass = el('input', { type: 'password', autocomplete: 'new-password',
   placeholder: c.password_set ? 'password set (leave empty to keep it)' : 'none' });
@@ -89,10 +81,10 @@ const fSubUser = text(c.sub_username || '', { autocomplete: 'off', spellcheck: '
 const fSubPass = el('input', { type: 'password', autocomplete: 'new-password',
   placeholder: c.sub_password_set ? 'password set (leave empty to keep it)' : 'the main stream\'s' });
 const fClearSubPass = el('input', { type: 'checkbox' });
-const fRecordStream = select(c.record_stream || 'main',
-  [['main', 'Main stream'], ['sub', 'Sub stream'], ['both', 'Both']]);
-const fBarcodeStream = select(c.barcode_stream || 'main', [['main', 'Main stream'], ['sub', 'Sub stream']]);
-const fBarcodeInterval = num(c.barcode_interval_s ?? 2, { min: 0.5, max: 60, step: 0.5 });
+const fRecordStream = select(c.record_stream || 'main', CAMERA_CHOICES.record_stream);
+const fBarcodeStream = select(c.barcode_stream || 'main', CAMERA_CHOICES.barcode_stream);
+const fBarcodeInterval = num(c.barcode_interval_s ?? CAMERA_DEFAULTS.barcode_interval_s,
+  CAMERA_RANGES.barcode_interval_s);
 // The choices only mean something with a sub stream (and barcodes on).
 function syncSubFields() {
   const sub = !!fSubSource.value.trim();
@@ -101,14 +93,16 @@ function syncSubFields() {
   fBarcodeInterval.disabled = fBarcodeStream.disabled || fBarcodeStream.value !== 'main';
 }
 
-const fRecord = select(c.record, [['off', 'Off'], ['events', 'On events'], ['continuous', 'Continuous']]);
-const fPre = num(c.pre_roll_s, { min: 0, max: 60, step: 1 });
-const fPost = num(c.post_roll_s, { min: 0, max: 3600, step: 1 });
-const fRetain = num(c.retain_days, { min: 1, max: 3650, step: 1 });
+const fRecord = select(c.record, CAMERA_CHOICES.record);
+const fPre = num(c.pre_roll_s, CAMERA_RANGES.pre_roll_s);
+const fPost = num(c.post_roll_s, CAMERA_RANGES.post_roll_s);
+const fRetain = num(c.retain_days, CAMERA_RANGES.retain_days);
 
 const fMotion = el('input', { type: 'checkbox', checked: !!c.motion?.enabled });
-const fThreshold = num(c.motion?.threshold ?? 0.08, { min: 0, max: 1, step: 0.005 });
-const fThresholdRange = el('input', { type: 'range', min: 0, max: 0.5, step: 0.005, value: String(c.motion?.threshold ?? 0.08),
+const threshold = c.motion?.threshold ?? CAMERA_DEFAULTS.motion.threshold;
+const fThreshold = num(threshold, CAMERA_RANGES['motion.threshold']);
+// The slider covers the useful half of the range; the number takes all of it.
+const fThresholdRange = el('input', { type: 'range', min: 0, max: 0.5, step: 0.005, value: String(threshold),
   'aria-label': 'Motion threshold slider' });
 fThreshold.addEventListener('input', () => { fThresholdRange.value = fThreshold.value; drawMeter(); });
 fThresholdRange.addEventListener('input', () => { fThreshold.value = fThresholdRange.value; drawMeter(); });
@@ -120,8 +114,8 @@ const meterText = el('span', { class: 'small muted', id: 'motion-level' }, editI
 
 const fDetect = el('input', { type: 'checkbox', checked: !!c.detect?.enabled });
 const fClasses = text((c.detect?.classes || []).join(', '), { spellcheck: 'false' });
-const fMinScore = num(c.detect?.min_score ?? 0.5, { min: 0, max: 1, step: 0.05 });
-const fInterval = num(c.detect?.interval_s ?? 15, { min: 1, max: 3600, step: 1 });
+const fMinScore = num(c.detect?.min_score ?? CAMERA_DEFAULTS.detect.min_score, CAMERA_RANGES['detect.min_score']);
+const fInterval = num(c.detect?.interval_s ?? CAMERA_DEFAULTS.detect.interval_s, CAMERA_RANGES['detect.interval_s']);
 const fRecordOn = text((c.detect?.record_on || []).join(', '), { spellcheck: 'false', placeholder: 'e.g. person' });
 const fBarcodes = el('input', { type: 'checkbox', checked: !!c.barcodes });
 for (const [input, ev] of [[fSubSource, 'input'], [fBarcodes, 'change'], [fBarcodeStream, 'change']]) {
@@ -187,10 +181,10 @@ function renderZones() {
   clear(zoneList, el('div', { class: 'table-wrap' }, el('table', { class: 'table zones-table' },
     el('thead', null, el('tr', null, ['Name', 'Threshold', 'x', 'y', 'w', 'h', ''].map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', null, zones.map((z, i) => {
-      const cell = (key, attrs) => {
+      const cell = (key) => {
         const input = key === 'name'
-          ? text(z.name, { maxlength: 64, 'aria-label': `Zone ${i + 1} name` })
-          : num(z[key], { min: 0, max: 1, step: 0.01, 'aria-label': `Zone ${z.name} ${key}`, ...attrs });
+          ? text(z.name, { maxlength: CAMERA_TEXT_MAX['motion.zones[].name'], 'aria-label': `Zone ${i + 1} name` })
+          : num(z[key], { ...CAMERA_RANGES[`motion.zones[].${key}`], 'aria-label': `Zone ${z.name} ${key}` });
         input.dataset.field = `motion.zones[${i}].${key}`;
         input.addEventListener('change', () => {
           z[key] = key === 'name' ? input.value : Number(input.value);
@@ -198,7 +192,7 @@ function renderZones() {
         });
         return el('td', null, input);
       };
-      return el('tr', null, cell('name'), cell('threshold', { step: 0.005 }),
+      return el('tr', null, cell('name'), cell('threshold'),
         cell('x'), cell('y'), cell('w'), cell('h'),
         el('td', null, el('button', { class: 'btn btn-small btn-danger', type: 'button',
           'aria-label': `Delete zone ${z.name}`, onclick: () => { zones.splice(i, 1); renderZones(); } }, 'Delete')));
@@ -240,7 +234,7 @@ function endDraw() {
   const x = round3(Math.min(d.x0, d.x)), y = round3(Math.min(d.y0, d.y));
   const w = round3(Math.min(Math.abs(d.x - d.x0), 1 - x)), h = round3(Math.min(Math.abs(d.y - d.y0), 1 - y));
   if (w < 0.02 || h < 0.02) return;   // a click, not a drag
-  zones.push({ name: nextZoneName(), x, y, w, h, threshold: Number(fThreshold.value) || 0.08 });
+  zones.push({ name: nextZoneName(), x, y, w, h, threshold: Number(fThreshold.value) || CAMERA_DEFAULTS.motion.threshold });
   renderZones();
 }
 zoneLayer.addEventListener('pointerup', endDraw);
@@ -248,7 +242,7 @@ zoneLayer.addEventListener('pointercancel', endDraw);
 
 // Keyboard users add a zone with a button and adjust its numbers.
 const addZoneBtn = el('button', { class: 'btn btn-small', type: 'button', id: 'add-zone', onclick: () => {
-  zones.push({ name: nextZoneName(), x: 0.25, y: 0.25, w: 0.5, h: 0.5, threshold: Number(fThreshold.value) || 0.08 });
+  zones.push({ name: nextZoneName(), x: 0.25, y: 0.25, w: 0.5, h: 0.5, threshold: Number(fThreshold.value) || CAMERA_DEFAULTS.motion.threshold });
   renderZones();
 } }, '+ Add zone');
 
