@@ -1,5 +1,5 @@
-/* Users: name, role and Argon2id password hash. Per-camera rights and API
- * tokens (tables user_cameras and api_tokens) will live here too. */
+/* Users: name, role and Argon2id password hash. Their per-camera rights,
+ * API tokens and sessions are in accounts.c. */
 #define G_LOG_DOMAIN "vigil-store"
 
 #include "core/error.h"
