@@ -10,9 +10,9 @@
 
 #include "analysis/decoder.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/util.h"
 #include "events/events.h"
-#include "record/segment.h"
 
 static gchar *root; /* DATA/thumbnails */
 static guint pending; /* jobs in flight (main thread count) */

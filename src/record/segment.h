@@ -107,9 +107,4 @@ void vigil_segment_writer_flush(VigilSegmentWriter *writer);
  * the main loop. */
 gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error);
 
-/* Writes @data to @path via a temporary file, fsync and rename. */
-gboolean vigil_file_replace(const char *path, const void *data, gsize size, GError **error);
-/* fsync of a directory. */
-gboolean vigil_dir_sync(const char *dir);
-
 G_END_DECLS
