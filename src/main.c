@@ -100,6 +100,33 @@ static void on_record_alarm(const char *camera, const char *alarm, gboolean acti
   }
 }
 
+/* Retention reads the settings as they are now (PUT /api/v1/settings
+ * replaces them), splits through the camera's recorder, and expires event
+ * thumbnails with the recordings. */
+static void retention_limits(gint64 *max_bytes, double *min_free_percent, gpointer data)
+{
+  VigilApp *app = data;
+  *max_bytes = app->settings->max_bytes;
+  *min_free_percent = app->settings->min_free_percent;
+}
+
+static void retention_split(const char *camera, gpointer data)
+{
+  VigilApp *app = data;
+  VigilCamera *cam = vigil_camera_manager_lookup(app->cameras, camera);
+  VigilRecorder *recorder = cam ? vigil_camera_get_recorder(cam) : NULL;
+  if (!recorder)
+    return;
+  g_info("retention: camera %s: splitting the recording being written to free its older part",
+         camera);
+  vigil_recorder_split(recorder);
+}
+
+static void retention_expire(GHashTable *retain_days, gint64 now_us, gpointer data)
+{
+  vigil_event_thumbnails_expire(retain_days, now_us);
+}
+
 static VigilSettings *load_settings(VigilStore *store)
 {
   VigilSettings *settings = vigil_settings_new();
@@ -189,7 +216,13 @@ int main(int argc, char **argv)
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   app.cameras = vigil_camera_manager_new(app.store);
   vigil_camera_manager_set_recordings_dir(app.cameras, app.recordings_dir);
-  VigilRetention *retention = vigil_retention_new(&app, app.recordings_dir);
+  const VigilRetentionFuncs retention_funcs = {
+      .get_limits = retention_limits,
+      .split = retention_split,
+      .expire = retention_expire,
+  };
+  VigilRetention *retention =
+      vigil_retention_new(app.store, app.recordings_dir, &retention_funcs, &app);
   vigil_recorder_set_alarm_func(on_record_alarm, retention);
   VigilHttp *http = vigil_http_new(&app);
   if (!vigil_http_listen(http, listen ? listen : "127.0.0.1:8080", &error)) {

@@ -221,19 +221,20 @@ static void expiry_done(GObject *source, GAsyncResult *result, gpointer user_dat
   pending--;
 }
 
-void vigil_event_thumbnails_expire(VigilApp *app, gint64 now_us)
+void vigil_event_thumbnails_expire(GHashTable *retain_days, gint64 now_us)
 {
   if (!root)
     return;
   Expiry *e = g_new0(Expiry, 1);
   e->root = g_strdup(root);
   e->now_us = now_us;
+  /* A copy: the worker thread reads it. */
   e->retain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  GPtrArray *cams = app->cameras ? vigil_camera_manager_list(app->cameras) : NULL; /* borrowed */
-  for (guint i = 0; cams && i < cams->len; i++) {
-    const VigilCameraConfig *cfg = vigil_camera_get_config(g_ptr_array_index(cams, i));
-    g_hash_table_insert(e->retain, g_strdup(cfg->id), GINT_TO_POINTER(cfg->retain_days));
-  }
+  GHashTableIter iter;
+  gpointer camera, days;
+  g_hash_table_iter_init(&iter, retain_days);
+  while (g_hash_table_iter_next(&iter, &camera, &days))
+    g_hash_table_insert(e->retain, g_strdup(camera), days);
   g_autoptr(GTask) task = g_task_new(NULL, NULL, expiry_done, NULL);
   g_task_set_task_data(task, e, expiry_free);
   pending++;

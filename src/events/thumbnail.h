@@ -13,7 +13,6 @@
 #include <glib.h>
 #include <gst/gst.h>
 
-#include "app.h"
 #include "core/media.h"
 #include "store/store.h"
 
@@ -39,9 +38,10 @@ void vigil_event_thumbnail_capture(const char *camera, gint64 event_id, gint64 s
 void vigil_event_thumbnail_save(const char *camera, gint64 event_id, gint64 start_us,
                                 GBytes *jpeg);
 
-/* Deletes the day folders older than each camera's retain_days (30 for
- * cameras no longer configured), on a worker thread. Called by retention. */
-void vigil_event_thumbnails_expire(VigilApp *app, gint64 now_us);
+/* Deletes the day folders older than each camera's retain_days (@retain_days:
+ * camera id -> GINT_TO_POINTER(days); 30 for cameras not in it), on a worker
+ * thread. main.c calls it at the end of each retention pass. */
+void vigil_event_thumbnails_expire(GHashTable *retain_days, gint64 now_us);
 
 /* Waits for the thumbnails being written (tests, shutdown). */
 void vigil_event_thumbnails_flush(void);
