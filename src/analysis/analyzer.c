@@ -11,6 +11,7 @@
 #include "analysis/decoder.h"
 #include "analysis/motion.h"
 #include "analysis/state.h"
+#include "analysis/tracker.h"
 #include "core/error.h"
 #include "detect/detect.h"
 #include "detect/service.h"
@@ -23,10 +24,6 @@
 /* Detection while motion lasts: about once a second (keyframes arrive about
  * that often; the slack keeps a 1 s GOP from skipping every other one). */
 #define DETECT_MOTION_US (G_USEC_PER_SEC * 8 / 10)
-/* A detection matches an object in view: same label, boxes overlapping this much. */
-#define TRACK_IOU 0.3
-/* An object event ends after this many detections in a row without it. */
-#define TRACK_MISSES 2
 /* When nothing but the dark and frozen alarms looks at the analysis stream,
  * one keyframe this often feeds them. */
 #define ALARM_SAMPLE_US (10 * G_USEC_PER_SEC)
@@ -86,7 +83,8 @@ struct _VigilAnalyzer {
   gint64 last_detect_us;
 
   /* Main thread part. */
-  GPtrArray *tracks;   /* Track*: objects in view, each an open event */
+  VigilTracker *tracker; /* objects in view, each an open event */
+  GHashTable *track_events; /* tracker id (guint64*) -> event id (gint64*) */
   gchar **record_on;   /* record only when one of these is seen during motion */
   gchar *record_on_hit; /* "object:LABEL" once seen during the current motion */
   VigilAnalysisState *state;
@@ -119,7 +117,8 @@ static void analyzer_unref(VigilAnalyzer *self)
   g_strfreev(self->detect_classes);
   g_strfreev(self->record_on);
   g_free(self->record_on_hit);
-  g_clear_pointer(&self->tracks, g_ptr_array_unref);
+  g_clear_pointer(&self->tracker, vigil_tracker_free);
+  g_clear_pointer(&self->track_events, g_hash_table_unref);
   for (int i = 0; i < MAX_ZONES; i++)
     g_free(self->zone_names[i]);
   g_clear_pointer(&self->decoder, vigil_decoder_free);
@@ -752,22 +751,24 @@ static void snapshot_boxes_thread(GTask *task, gpointer source, gpointer data,
     g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
 }
 
-/* An object in view: its open event. */
-typedef struct {
-  VigilDetection det;
-  gint64 event_id;
-  gint64 last_seen_us;
-  int misses;
-} Track;
+/* The event of the tracker's object @id (0 when it has none), forgotten
+ * with @forget. */
+static gint64 track_event(VigilAnalyzer *self, guint64 id, gboolean forget)
+{
+  gint64 *event_id = g_hash_table_lookup(self->track_events, &id);
+  gint64 event = event_id ? *event_id : 0;
+  if (forget)
+    g_hash_table_remove(self->track_events, &id);
+  return event;
+}
 
 static void end_tracks(VigilAnalyzer *self, gint64 now_us)
 {
-  for (guint i = 0; self->tracks && i < self->tracks->len; i++) {
-    Track *t = self->tracks->pdata[i];
-    vigil_events_end(t->event_id, MAX(t->last_seen_us, now_us));
+  g_autoptr(GArray) lost = vigil_tracker_clear(self->tracker);
+  for (guint i = 0; i < lost->len; i++) {
+    const VigilTrackEvent *e = &g_array_index(lost, VigilTrackEvent, i);
+    vigil_events_end(track_event(self, e->id, TRUE), MAX(e->last_seen_us, now_us));
   }
-  if (self->tracks)
-    g_ptr_array_set_size(self->tracks, 0);
   g_mutex_lock(&self->lock);
   g_clear_pointer(&self->boxes, g_array_unref);
   g_mutex_unlock(&self->lock);
@@ -818,40 +819,23 @@ static gboolean apply_detections(gpointer data)
   if (closed || !self->state)
     return G_SOURCE_REMOVE;
 
-  /* Match each detection to the object in view it continues (same label,
-   * best overlap), else it is a new object: a new event. */
-  g_autofree gboolean *seen = g_new0(gboolean, self->tracks->len + 1);
+  /* Each detection continues an object in view (its event goes on) or is a
+   * new object (a new event); objects out of view end theirs below. */
+  g_autoptr(GArray) changes = vigil_tracker_update(self->tracker, (VigilDetection *)r->dets->data,
+                                                   r->dets->len, r->time_us);
   g_autoptr(GArray) new_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-  guint n_tracks = self->tracks->len;
-  for (guint i = 0; i < r->dets->len; i++) {
-    const VigilDetection *d = &g_array_index(r->dets, VigilDetection, i);
-    Track *best = NULL;
-    double best_iou = TRACK_IOU;
-    guint best_j = 0;
-    for (guint j = 0; j < n_tracks; j++) {
-      Track *t = self->tracks->pdata[j];
-      double iou = vigil_box_iou(&t->det, d);
-      if (!seen[j] && g_strcmp0(t->det.label, d->label) == 0 && iou >= best_iou) {
-        best = t;
-        best_iou = iou;
-        best_j = j;
-      }
-    }
-    if (best) {
-      seen[best_j] = TRUE;
-      best->det = *d;
-      best->misses = 0;
-      best->last_seen_us = r->time_us;
-      vigil_events_update_score(best->event_id, d->score);
-    } else {
-      Track *t = g_new0(Track, 1);
-      t->det = *d;
-      t->last_seen_us = r->time_us;
-      t->event_id = vigil_events_begin_box(self->camera_id, "object", r->time_us, d->score,
-                                           d->label, d->x, d->y, d->w, d->h);
-      g_ptr_array_add(self->tracks, t);
-      if (t->event_id)
-        g_array_append_val(new_ids, t->event_id);
+  for (guint i = 0; i < changes->len; i++) {
+    const VigilTrackEvent *e = &g_array_index(changes, VigilTrackEvent, i);
+    const VigilDetection *d = &e->det;
+    if (e->change == VIGIL_TRACK_SEEN) {
+      vigil_events_update_score(track_event(self, e->id, FALSE), d->score);
+    } else if (e->change == VIGIL_TRACK_NEW) {
+      gint64 event_id = vigil_events_begin_box(self->camera_id, "object", r->time_us, d->score,
+                                               d->label, d->x, d->y, d->w, d->h);
+      g_hash_table_insert(self->track_events, g_memdup2(&e->id, sizeof(e->id)),
+                          g_memdup2(&event_id, sizeof(event_id)));
+      if (event_id)
+        g_array_append_val(new_ids, event_id);
     }
   }
   /* Recording (mode events): objects start and extend it, "object:LABEL" for
@@ -872,12 +856,10 @@ static gboolean apply_detections(gpointer data)
   }
   if (new_ids->len > 0 && r->keyframe)
     make_thumbnails(self, r, new_ids);
-  for (guint j = n_tracks; j-- > 0;) {
-    Track *t = self->tracks->pdata[j];
-    if (!seen[j] && ++t->misses >= TRACK_MISSES) {
-      vigil_events_end(t->event_id, t->last_seen_us);
-      g_ptr_array_remove_index(self->tracks, j);
-    }
+  for (guint i = 0; i < changes->len; i++) {
+    const VigilTrackEvent *e = &g_array_index(changes, VigilTrackEvent, i);
+    if (e->change == VIGIL_TRACK_LOST)
+      vigil_events_end(track_event(self, e->id, TRUE), e->last_seen_us);
   }
   return G_SOURCE_REMOVE;
 }
@@ -896,7 +878,8 @@ VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg)
   self->camera_id = g_strdup(cfg->id);
   g_mutex_init(&self->lock);
   self->state = vigil_analysis_state_new(on_action, self);
-  self->tracks = g_ptr_array_new_with_free_func(g_free);
+  self->tracker = vigil_tracker_new(VIGIL_TRACK_IOU, VIGIL_TRACK_MISSES);
+  self->track_events = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
   self->tick = g_timeout_add_seconds(1, on_tick, self);
   vigil_analyzer_set_config(self, cfg);
   return self;
