@@ -15,8 +15,6 @@
 #include "core/error.h"
 #include "detect/detect.h"
 #include "detect/service.h"
-#include "events/events.h"
-#include "events/thumbnail.h"
 
 /* Zones beyond this are ignored (the config validates far fewer in practice). */
 #define MAX_ZONES (VIGIL_STATE_MAX_REGIONS - 1)
@@ -30,6 +28,41 @@
 /* Main keyframes read for barcodes (the sub stream analysed): scaled to at
  * most this width; small codes need the resolution. */
 #define BARCODE_WIDTH 1920
+
+/* Event thumbnails of motion and barcodes: this wide (aspect kept). */
+#define EVENT_THUMBNAIL_WIDTH 320
+/* Object thumbnails, with the boxes drawn: this wide. */
+#define OBJECT_THUMBNAIL_WIDTH 640
+
+/* Where every analyzer reports (main thread): vigil_analyzer_set_report_funcs. */
+static VigilAnalyzerReportFuncs reports;
+static gpointer reports_data;
+
+void vigil_analyzer_set_report_funcs(const VigilAnalyzerReportFuncs *funcs, gpointer data)
+{
+  reports = funcs ? *funcs : (VigilAnalyzerReportFuncs){0};
+  reports_data = data;
+}
+
+static gint64 event_begin(const char *camera, const char *type, gint64 start_us, double score,
+                          const char *label, const VigilDetection *box)
+{
+  return reports.event_begin
+             ? reports.event_begin(camera, type, start_us, score, label, box, reports_data)
+             : 0;
+}
+
+static void event_score(gint64 id, double score)
+{
+  if (reports.event_score)
+    reports.event_score(id, score, reports_data);
+}
+
+static void event_end(gint64 id, gint64 end_us)
+{
+  if (reports.event_end)
+    reports.event_end(id, end_us, reports_data);
+}
 
 struct _VigilAnalyzer {
   gint refs;
@@ -582,7 +615,6 @@ static void update_motion_active(VigilAnalyzer *self)
   g_mutex_unlock(&self->lock);
 }
 
-/* An event's thumbnail from the latest keyframe (events/thumbnail.h). */
 /* Under the lock: the keyframe pictures come from (a new ref, NULL if none):
  * the main stream's, the sub stream's while the main one has none. */
 static GstBuffer *picture_locked(VigilAnalyzer *self, VigilCodec *codec)
@@ -595,15 +627,21 @@ static GstBuffer *picture_locked(VigilAnalyzer *self, VigilCodec *codec)
   return self->latest_sub ? gst_buffer_ref(self->latest_sub) : NULL;
 }
 
-static void capture_thumbnail(VigilAnalyzer *self, gint64 event_id, gint64 start_us)
+static void make_thumbnails(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                            GArray *dets, int max_width, GArray *ids);
+
+/* A new motion or barcode event's thumbnail: the latest keyframe. */
+static void capture_thumbnail(VigilAnalyzer *self, gint64 event_id)
 {
   VigilCodec codec;
   g_mutex_lock(&self->lock);
-  GstBuffer *keyframe = picture_locked(self, &codec);
+  g_autoptr(GstBuffer) keyframe = picture_locked(self, &codec);
   g_mutex_unlock(&self->lock);
-  if (keyframe && event_id > 0)
-    vigil_event_thumbnail_capture(self->camera_id, event_id, start_us, keyframe, codec);
-  g_clear_pointer(&keyframe, gst_buffer_unref);
+  if (!keyframe || event_id <= 0)
+    return;
+  g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_array_append_val(ids, event_id);
+  make_thumbnails(self, keyframe, codec, NULL, EVENT_THUMBNAIL_WIDTH, ids);
 }
 
 static void on_action(const VigilAction *a, void *user_data)
@@ -613,20 +651,19 @@ static void on_action(const VigilAction *a, void *user_data)
   switch (a->kind) {
   case VIGIL_ACTION_MOTION_START: {
     const char *label = a->region > 0 ? self->result_zone_names[a->region - 1] : NULL;
-    self->motion_ids[a->region] = vigil_events_begin(cam, "motion", a->time_us, a->score, label,
-                                                     NULL);
+    self->motion_ids[a->region] = event_begin(cam, "motion", a->time_us, a->score, label, NULL);
     update_motion_active(self);
-    capture_thumbnail(self, self->motion_ids[a->region], a->time_us);
+    capture_thumbnail(self, self->motion_ids[a->region]);
     motion_trigger(self);
     break;
   }
   case VIGIL_ACTION_MOTION_ON:
-    vigil_events_update_score(self->motion_ids[a->region], a->score);
+    event_score(self->motion_ids[a->region], a->score);
     motion_trigger(self);
     break;
   case VIGIL_ACTION_MOTION_END:
-    vigil_events_update_score(self->motion_ids[a->region], a->score);
-    vigil_events_end(self->motion_ids[a->region], a->time_us);
+    event_score(self->motion_ids[a->region], a->score);
+    event_end(self->motion_ids[a->region], a->time_us);
     self->motion_ids[a->region] = 0;
     update_motion_active(self);
     break;
@@ -640,17 +677,18 @@ static void on_action(const VigilAction *a, void *user_data)
     json_builder_end_object(b);
     g_autoptr(JsonNode) node = json_builder_get_root(b);
     g_autofree gchar *data = json_to_string(node, FALSE);
-    capture_thumbnail(self, vigil_events_add(cam, "barcode", a->time_us, NAN, a->format, data),
-                      a->time_us);
+    gint64 id = reports.event_add
+                    ? reports.event_add(cam, "barcode", a->time_us, a->format, data, reports_data)
+                    : 0;
+    capture_thumbnail(self, id);
     if (self->trigger_on_motion && self->trigger_func)
       self->trigger_func("barcode", self->trigger_data);
     break;
   }
   case VIGIL_ACTION_ALARM_RAISE:
-    vigil_alarm_raise(cam, a->label, NULL);
-    break;
   case VIGIL_ACTION_ALARM_CLEAR:
-    vigil_alarm_clear(cam, a->label);
+    if (reports.alarm)
+      reports.alarm(cam, a->label, a->kind == VIGIL_ACTION_ALARM_RAISE, reports_data);
     break;
   }
 }
@@ -767,14 +805,12 @@ static void end_tracks(VigilAnalyzer *self, gint64 now_us)
   g_autoptr(GArray) lost = vigil_tracker_clear(self->tracker);
   for (guint i = 0; i < lost->len; i++) {
     const VigilTrackEvent *e = &g_array_index(lost, VigilTrackEvent, i);
-    vigil_events_end(track_event(self, e->id, TRUE), MAX(e->last_seen_us, now_us));
+    event_end(track_event(self, e->id, TRUE), MAX(e->last_seen_us, now_us));
   }
   g_mutex_lock(&self->lock);
   g_clear_pointer(&self->boxes, g_array_unref);
   g_mutex_unlock(&self->lock);
 }
-
-#define THUMBNAIL_WIDTH 640
 
 static void on_thumbnail(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -785,21 +821,23 @@ static void on_thumbnail(GObject *source, GAsyncResult *result, gpointer user_da
     g_warning("camera %s: event thumbnail: %s", job->analyzer->camera_id, error->message);
     return;
   }
-  for (guint i = 0; i < job->event_ids->len; i++)
-    vigil_events_set_thumbnail(g_array_index(job->event_ids, gint64, i), jpeg);
+  for (guint i = 0; reports.event_thumbnail && i < job->event_ids->len; i++)
+    reports.event_thumbnail(g_array_index(job->event_ids, gint64, i), jpeg, reports_data);
 }
 
-/* New object events get the keyframe they were found in, with every box of
- * that detection drawn, as thumbnail (made on a GTask thread). */
-static void make_thumbnails(VigilAnalyzer *self, DetectResult *r, GArray *ids)
+/* Events @ids get @keyframe, with the boxes of @dets drawn (NULL: none), at
+ * most @max_width wide, as thumbnail (made on a GTask thread). */
+static void make_thumbnails(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                            GArray *dets, int max_width, GArray *ids)
 {
   g_autoptr(GTask) task = g_task_new(NULL, NULL, on_thumbnail, NULL);
   SnapshotJob *job = g_new0(SnapshotJob, 1);
   job->analyzer = analyzer_ref(self);
-  job->buffer = gst_buffer_ref(r->keyframe);
-  job->codec = r->codec;
-  job->boxes = boxes_of(r->dets, &job->n_boxes);
-  job->max_width = THUMBNAIL_WIDTH;
+  job->buffer = gst_buffer_ref(keyframe);
+  job->codec = codec;
+  if (dets)
+    job->boxes = boxes_of(dets, &job->n_boxes);
+  job->max_width = max_width;
   job->event_ids = g_array_ref(ids);
   g_task_set_task_data(task, job, snapshot_job_free);
   g_task_run_in_thread(task, snapshot_boxes_thread);
@@ -828,10 +866,9 @@ static gboolean apply_detections(gpointer data)
     const VigilTrackEvent *e = &g_array_index(changes, VigilTrackEvent, i);
     const VigilDetection *d = &e->det;
     if (e->change == VIGIL_TRACK_SEEN) {
-      vigil_events_update_score(track_event(self, e->id, FALSE), d->score);
+      event_score(track_event(self, e->id, FALSE), d->score);
     } else if (e->change == VIGIL_TRACK_NEW) {
-      gint64 event_id = vigil_events_begin_box(self->camera_id, "object", r->time_us, d->score,
-                                               d->label, d->x, d->y, d->w, d->h);
+      gint64 event_id = event_begin(self->camera_id, "object", r->time_us, d->score, d->label, d);
       g_hash_table_insert(self->track_events, g_memdup2(&e->id, sizeof(e->id)),
                           g_memdup2(&event_id, sizeof(event_id)));
       if (event_id)
@@ -855,11 +892,11 @@ static gboolean apply_detections(gpointer data)
     break;
   }
   if (new_ids->len > 0 && r->keyframe)
-    make_thumbnails(self, r, new_ids);
+    make_thumbnails(self, r->keyframe, r->codec, r->dets, OBJECT_THUMBNAIL_WIDTH, new_ids);
   for (guint i = 0; i < changes->len; i++) {
     const VigilTrackEvent *e = &g_array_index(changes, VigilTrackEvent, i);
     if (e->change == VIGIL_TRACK_LOST)
-      vigil_events_end(track_event(self, e->id, TRUE), e->last_seen_us);
+      event_end(track_event(self, e->id, TRUE), e->last_seen_us);
   }
   return G_SOURCE_REMOVE;
 }
@@ -956,7 +993,6 @@ void vigil_analyzer_set_trigger_func(VigilAnalyzer *self, VigilAnalyzerTriggerFu
 void vigil_analyzer_camera_state(VigilAnalyzer *self, const char *state, const char *error)
 {
   gint64 now = g_get_real_time();
-  vigil_events_publish_camera_state(self->camera_id, state, error);
   if (g_str_equal(state, "streaming")) {
     vigil_analysis_state_online(self->state, TRUE, now);
   } else if (g_str_equal(state, "offline") || g_str_equal(state, "error")) {
