@@ -2,17 +2,21 @@
  * keyframe access unit (a GstBuffer ref, from the streaming thread, cheap);
  * a shared worker pool decodes the newest one to a small GRAY8 picture, runs
  * motion (motion.c) and barcodes (zbar), and hands the numbers to the main
- * context, where state.c turns them into events and recording triggers. When a detection is due (docs/detect.md) the same job
- * then runs the object detector (detect/) on a colour version of the picture;
- * the main context turns its boxes into object events (tracker.c) and
- * triggers. Events, their thumbnails and alarms leave through the report
- * functions (VigilAnalyzerReportFuncs) that main.c points at the event bus. A keyframe that arrives while the previous one is still
- * being analysed replaces the waiting one: a slow analysis drops stale frames
- * and never delays live video or recording.
+ * context, where state.c turns them into events and recording triggers.
+ * When a detection is due (docs/detect.md) the same job then runs the object
+ * detector (detect/) on a colour version of the picture; the main context
+ * turns its boxes into object events (tracker.c) and triggers. A keyframe
+ * that arrives while the previous one is still being analysed replaces the
+ * waiting one: a slow analysis drops stale frames and never delays live
+ * video or recording.
  *
- * Also keeps the latest keyframe for snapshots (decoded to JPEG only when
- * asked, cached until the next keyframe). Created and freed on the main
- * thread; push_keyframe is the only call from other threads. */
+ * Events, their thumbnails and alarms leave through the report functions
+ * (VigilAnalyzerReportFuncs) that main.c points at the event bus; recording
+ * triggers through the trigger function the camera sets. Also keeps the
+ * latest keyframe for snapshots (snapshot.h: decoded to JPEG only when
+ * asked, cached until the next keyframe). The worker side lives in
+ * worker.c, the main thread side in analyzer.c. Created and freed on the
+ * main thread; push_keyframe is the only call from other threads. */
 #pragma once
 
 #include <gio/gio.h>
