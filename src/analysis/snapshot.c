@@ -134,8 +134,8 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
     g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED, "unreadable keyframe");
     return;
   }
-  GBytes *jpeg = vigil_decode_jpeg_boxes(job->codec, map.data, map.size, job->boxes,
-                                         job->n_boxes, job->max_width, &error);
+  GBytes *jpeg = vigil_decode_jpeg(job->codec, map.data, map.size, job->max_width, job->boxes,
+                                   job->n_boxes, &error);
   gst_buffer_unmap(job->buffer, &map);
   if (!jpeg) {
     g_task_return_error(task, error);

@@ -12,12 +12,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "analysis/decoder.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "live/tsmux.h"
 #include "record/playlist.h"
 #include "record/repair.h"
+#include "record/thumbnail.h"
 #include "record/writer-pool.h"
 
 /* --- recording info --- */
@@ -47,32 +46,6 @@ void vigil_rec_info_unref(VigilRecInfo *info)
   if (info->sub_waiting)
     g_ptr_array_unref(info->sub_waiting);
   g_free(info);
-}
-
-/* --- thumbnails --- */
-
-/* Recording thumbnails are this wide (aspect kept). */
-#define THUMBNAIL_WIDTH 320
-
-gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error)
-{
-  /* libavcodec directly, one picture: a GStreamer decodebin here mapped
-   * ~20 MiB more of plugins and libraries (gst-libav pulls in libavfilter and
-   * its dependencies) and left the writer threads' malloc arenas holding
-   * what it had allocated (bench/RESULTS.md, "Memory per camera"). */
-  gsize size;
-  const guint8 *data = g_bytes_get_data(ts, &size);
-  VigilCodec codec;
-  g_autoptr(GBytes) unit = vigil_ts_read_video_unit(data, size, &codec);
-  if (!unit) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no picture in the first keyframe");
-    return FALSE;
-  }
-  const guint8 *unit_data = g_bytes_get_data(unit, &size);
-  g_autoptr(GBytes) jpeg = vigil_decode_jpeg_scaled(codec, unit_data, size, THUMBNAIL_WIDTH, error);
-  if (!jpeg)
-    return FALSE;
-  return vigil_file_replace(path, g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg), error);
 }
 
 /* --- the writer --- */

@@ -10,7 +10,7 @@
  * missing file.
  *
  * Layout: RECORDINGS/<camera>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSZ>/000001.ts ...,
- * playlist.m3u8, thumbnail.jpg (from the first keyframe), and with
+ * playlist.m3u8, thumbnail.jpg (from the first keyframe: thumbnail.h), and with
  * record_stream "both" sub/000001.ts ..., sub/playlist.m3u8: the sub stream's
  * chunks of the same recording, its own segments, playlist and clock, written
  * in the same order of fsyncs by the same pool run. */
@@ -101,10 +101,5 @@ void vigil_segment_writer_end(VigilSegmentWriter *writer);
 gsize vigil_segment_writer_get_queued(VigilSegmentWriter *writer);
 /* Waits until everything queued so far is processed and written (tests). */
 void vigil_segment_writer_flush(VigilSegmentWriter *writer);
-
-/* Decodes the keyframe in @ts (a keyframe chunk: PAT, PMT, one picture) and
- * writes a JPEG about 320 px wide to @path (atomically). Blocking: call off
- * the main loop. */
-gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error);
 
 G_END_DECLS
