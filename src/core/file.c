@@ -1,4 +1,4 @@
-/* Durable file writes (see file.h). */
+/* File helpers (see file.h). */
 #include "core/file.h"
 
 #include <errno.h>
@@ -51,4 +51,40 @@ gboolean vigil_file_replace(const char *path, const void *data, gsize size, GErr
                 g_strerror(saved));
   }
   return ok;
+}
+
+gboolean vigil_writev_all(int fd, struct iovec *iov, guint n)
+{
+  while (n > 0) {
+    ssize_t done = writev(fd, iov, (int)n);
+    if (done < 0) {
+      if (errno == EINTR)
+        continue;
+      return FALSE;
+    }
+    while (n > 0 && (gsize)done >= iov->iov_len) {
+      done -= (ssize_t)iov->iov_len;
+      iov++;
+      n--;
+    }
+    if (n > 0) { /* a short write: the rest of this buffer first */
+      iov->iov_base = (guint8 *)iov->iov_base + done;
+      iov->iov_len -= (gsize)done;
+    }
+  }
+  return TRUE;
+}
+
+gchar *vigil_dir_create_unique(const char *parent, const char *name, int mode)
+{
+  g_autofree gchar *candidate = g_strdup(name);
+  for (int n = 2;; n++) {
+    g_autofree gchar *dir = g_build_filename(parent, candidate, NULL);
+    if (g_mkdir(dir, mode) == 0)
+      return g_steal_pointer(&candidate);
+    if (errno != EEXIST || n > 100)
+      return NULL;
+    g_free(candidate);
+    candidate = g_strdup_printf("%s-%d", name, n);
+  }
 }

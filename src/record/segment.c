@@ -18,6 +18,7 @@
 #include "record/repair.h"
 #include "record/thumbnail.h"
 #include "record/writer-pool.h"
+#include "record/writer-reports.h"
 
 /* --- recording info --- */
 
@@ -61,16 +62,6 @@ typedef struct {
 /* Chunks gathered for one writev (IOV_MAX is 1024 on Linux). */
 #define BATCH_IOVS 64
 
-/* What reports hold: outlives the writer, tells the main context whether
- * the writer is still there. Main thread reads and clears alive. */
-typedef struct {
-  gint refcount;
-  gboolean alive;
-  GAsyncQueue *reports; /* Report*, in order */
-  VigilWriterFunc func;
-  gpointer user_data;
-} Link;
-
 /* One stream's files in the open recording: the main stream's in the
  * recording's directory, the sub stream's (record_stream "both") in its sub/
  * folder, each with its own segments, playlist and clock. Only the pool
@@ -95,8 +86,7 @@ typedef struct {
 
 struct _VigilSegmentWriter {
   gchar *root;
-  GMainContext *context;
-  Link *link;
+  VigilWriterReports *reports;
   VigilPoolClient *client;
   gint queued; /* bytes pushed and not yet written, atomic */
 
@@ -119,65 +109,10 @@ struct _VigilSegmentWriter {
   gboolean thumbnail_done;
 };
 
-typedef struct {
-  VigilWriterEvent event;
-  VigilRecInfo *rec;
-  VigilSegment segment;
-  gchar *message;
-} Report;
-
-static void report_free(gpointer data)
-{
-  Report *r = data;
-  vigil_rec_info_unref(r->rec);
-  g_free(r->message);
-  g_free(r);
-}
-
-static void link_unref(gpointer data)
-{
-  Link *link = data;
-  if (!g_atomic_int_dec_and_test(&link->refcount))
-    return;
-  g_async_queue_unref(link->reports);
-  g_free(link);
-}
-
-/* Delivers the oldest pending report (main context). The queue keeps the
- * order; vigil_segment_writer_free delivers what is left synchronously. */
-static void dispatch_one(Link *link)
-{
-  Report *r = g_async_queue_try_pop(link->reports);
-  if (!r)
-    return;
-  if (link->alive)
-    link->func(r->event, r->rec, r->event == VIGIL_WRITER_SEGMENT ? &r->segment : NULL,
-               r->message, link->user_data);
-  report_free(r);
-}
-
-static gboolean report_dispatch(gpointer data)
-{
-  dispatch_one(data);
-  return G_SOURCE_REMOVE;
-}
-
 static void report(VigilSegmentWriter *self, VigilWriterEvent event, const VigilSegment *seg,
                    const char *message)
 {
-  Report *r = g_new0(Report, 1);
-  r->event = event;
-  r->rec = self->rec ? vigil_rec_info_ref(self->rec) : NULL;
-  if (seg)
-    r->segment = *seg;
-  r->message = g_strdup(message);
-  g_async_queue_push(self->link->reports, r);
-  g_atomic_int_inc(&self->link->refcount);
-  GSource *source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, report_dispatch, self->link, link_unref);
-  g_source_attach(source, self->context);
-  g_source_unref(source);
+  vigil_writer_reports_post(self->reports, event, self->rec, seg, message);
 }
 
 static void track_init(Track *track, gboolean sub)
@@ -240,28 +175,6 @@ static void fail(VigilSegmentWriter *self, Track *track, int err, const char *wh
   }
 }
 
-static gboolean writev_all(int fd, struct iovec *iov, guint n)
-{
-  while (n > 0) {
-    ssize_t done = writev(fd, iov, (int)n);
-    if (done < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    while (n > 0 && (gsize)done >= iov->iov_len) {
-      done -= (ssize_t)iov->iov_len;
-      iov++;
-      n--;
-    }
-    if (n > 0) { /* a short write: the rest of this chunk first */
-      iov->iov_base = (guint8 *)iov->iov_base + done;
-      iov->iov_len -= (gsize)done;
-    }
-  }
-  return TRUE;
-}
-
 /* Writes the chunks gathered for the open segment in one writev. The chunks
  * stay referenced by self->ops until the pool's run ends, which always
  * writes the batch first. */
@@ -269,7 +182,7 @@ static void write_batch(VigilSegmentWriter *self, Track *track)
 {
   if (track->n_iov == 0)
     return;
-  gboolean ok = track->fd < 0 || writev_all(track->fd, track->iov, track->n_iov);
+  gboolean ok = track->fd < 0 || vigil_writev_all(track->fd, track->iov, track->n_iov);
   int err = errno;
   track->n_iov = 0;
   if (!ok)
@@ -340,17 +253,10 @@ static gboolean ensure_main_dir(VigilSegmentWriter *self, VigilChunk *chunk)
     return FALSE;
   }
   /* Two recordings in one second (stop then start): suffix the second. */
-  g_autofree gchar *name = g_strdup(stamp);
-  for (int n = 2;; n++) {
-    g_autofree gchar *dir = g_build_filename(parent, name, NULL);
-    if (g_mkdir(dir, 0755) == 0)
-      break;
-    if (errno != EEXIST || n > 100) {
-      fail(self, track, errno, "create a recording directory");
-      return FALSE;
-    }
-    g_free(name);
-    name = g_strdup_printf("%s-%d", stamp, n);
+  g_autofree gchar *name = vigil_dir_create_unique(parent, stamp, 0755);
+  if (!name) {
+    fail(self, track, errno, "create a recording directory");
+    return FALSE;
   }
   vigil_dir_sync(parent);
   track->dir = g_build_filename(parent, name, NULL);
@@ -635,13 +541,7 @@ VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainCo
 {
   VigilSegmentWriter *self = g_new0(VigilSegmentWriter, 1);
   self->root = g_strdup(recordings_dir);
-  self->context = g_main_context_ref(context ? context : g_main_context_default());
-  self->link = g_new0(Link, 1);
-  self->link->refcount = 1;
-  self->link->alive = TRUE;
-  self->link->reports = g_async_queue_new();
-  self->link->func = func;
-  self->link->user_data = user_data;
+  self->reports = vigil_writer_reports_new(context, func, user_data);
   g_mutex_init(&self->lock);
   g_cond_init(&self->cond);
   self->pending = g_array_new(FALSE, FALSE, sizeof(Op));
@@ -665,15 +565,11 @@ void vigil_segment_writer_free(VigilSegmentWriter *self)
   vigil_writer_pool_leave(self->client);
   /* Deliver what the pool reported last (the final segments and the
    * close) now, so they are indexed; idles still queued then find nothing. */
-  while (g_async_queue_length(self->link->reports) > 0)
-    dispatch_one(self->link);
-  self->link->alive = FALSE;
-  link_unref(self->link);
+  vigil_writer_reports_close(self->reports);
   g_array_unref(self->pending);
   g_array_unref(self->ops);
   g_ptr_array_unref(self->main.segments);
   g_ptr_array_unref(self->sub.segments);
-  g_main_context_unref(self->context);
   g_mutex_clear(&self->lock);
   g_cond_clear(&self->cond);
   g_free(self->root);
