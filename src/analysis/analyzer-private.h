@@ -106,10 +106,6 @@ typedef struct {
 VigilAnalyzer *vigil_analyzer_ref(VigilAnalyzer *analyzer);
 void vigil_analyzer_unref(VigilAnalyzer *analyzer);
 
-/* Under the lock: the stream analysis looks at (the sub stream while it
- * streams). */
-VigilStreamChoice vigil_analyzer_stream_locked(VigilAnalyzer *analyzer);
-
 /* Main thread (worker.c hands them over with g_main_context_invoke_full):
  * apply a Result or DetectResult; the free functions go with them. */
 gboolean vigil_analyzer_apply_result(gpointer result);

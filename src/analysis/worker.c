@@ -58,7 +58,8 @@ static double thread_cpu_ms(void)
   return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-VigilStreamChoice vigil_analyzer_stream_locked(VigilAnalyzer *self)
+/* The analysis stream under the lock: the sub stream while it streams. */
+static VigilStreamChoice analysis_stream_locked(VigilAnalyzer *self)
 {
   return self->has_sub && self->sub_streaming ? VIGIL_STREAM_SUB : VIGIL_STREAM_MAIN;
 }
@@ -67,7 +68,7 @@ VigilStreamChoice vigil_analyzer_stream_locked(VigilAnalyzer *self)
  * main keyframes of their own, or not at all). Under the lock. */
 static gboolean codes_on_analysis_stream_locked(VigilAnalyzer *self)
 {
-  return self->barcodes && (vigil_analyzer_stream_locked(self) == VIGIL_STREAM_MAIN ||
+  return self->barcodes && (analysis_stream_locked(self) == VIGIL_STREAM_MAIN ||
                             self->barcode_stream == VIGIL_STREAM_SUB);
 }
 
@@ -157,7 +158,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   r->barcodes = self->barcodes;
   r->codes_skipped = self->barcodes && (stream == VIGIL_STREAM_SUB
                                             ? self->barcode_stream != VIGIL_STREAM_SUB
-                                            : vigil_analyzer_stream_locked(self) != VIGIL_STREAM_MAIN);
+                                            : analysis_stream_locked(self) != VIGIL_STREAM_MAIN);
   g_mutex_unlock(&self->lock);
 
   if (!self->motion)
@@ -327,7 +328,7 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
   vigil_snapshots_set_keyframe(self->snapshots, buffer, codec, stream);
 
   gboolean start = FALSE;
-  VigilStreamChoice analysis = vigil_analyzer_stream_locked(self);
+  VigilStreamChoice analysis = analysis_stream_locked(self);
   if (stream == analysis) {
     /* When only the dark and frozen alarms look, a picture every few
      * seconds tells them as much as every keyframe, at a fraction of the
@@ -363,9 +364,9 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
 void vigil_analyzer_set_sub_streaming(VigilAnalyzer *self, gboolean streaming)
 {
   g_mutex_lock(&self->lock);
-  VigilStreamChoice before = vigil_analyzer_stream_locked(self);
+  VigilStreamChoice before = analysis_stream_locked(self);
   self->sub_streaming = streaming;
-  gboolean moved = vigil_analyzer_stream_locked(self) != before;
+  gboolean moved = analysis_stream_locked(self) != before;
   g_mutex_unlock(&self->lock);
   if (moved) {
     /* Levels of the other stream are not comparable: wait for a fresh one. */
@@ -379,7 +380,7 @@ void vigil_analyzer_set_sub_streaming(VigilAnalyzer *self, gboolean streaming)
 VigilStreamChoice vigil_analyzer_get_analysis_stream(VigilAnalyzer *self)
 {
   g_mutex_lock(&self->lock);
-  VigilStreamChoice stream = vigil_analyzer_stream_locked(self);
+  VigilStreamChoice stream = analysis_stream_locked(self);
   g_mutex_unlock(&self->lock);
   return stream;
 }
