@@ -7,12 +7,10 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/analyzer.h"
 #include "app.h"
 #include "auth/password.h"
 #include "camera/demo.h"
@@ -21,6 +19,7 @@
 #include "core/log.h"
 #include "detect/service.h"
 #include "events/events.h"
+#include "events/reports.h"
 #include "http/http.h"
 #include "record/recorder.h"
 #include "record/repair.h"
@@ -101,55 +100,6 @@ static void on_record_alarm(const char *camera, const char *alarm, gboolean acti
     vigil_alarm_clear(camera_or_system, alarm);
   }
 }
-
-/* Analyzers report to the event bus. */
-static gint64 analysis_event_begin(const char *camera, const char *type, gint64 start_us,
-                                   double score, const char *label, const VigilDetection *box,
-                                   gpointer data)
-{
-  if (box)
-    return vigil_events_begin_box(camera, type, start_us, score, label, box->x, box->y, box->w,
-                                  box->h);
-  return vigil_events_begin(camera, type, start_us, score, label, NULL);
-}
-
-static void analysis_event_score(gint64 id, double score, gpointer data)
-{
-  vigil_events_update_score(id, score);
-}
-
-static void analysis_event_end(gint64 id, gint64 end_us, gpointer data)
-{
-  vigil_events_end(id, end_us);
-}
-
-static gint64 analysis_event_add(const char *camera, const char *type, gint64 time_us,
-                                 const char *label, const char *data_json, gpointer data)
-{
-  return vigil_events_add(camera, type, time_us, NAN, label, data_json);
-}
-
-static void analysis_event_thumbnail(gint64 id, GBytes *jpeg, gpointer data)
-{
-  vigil_events_set_thumbnail(id, jpeg);
-}
-
-static void analysis_alarm(const char *camera, const char *label, gboolean raised, gpointer data)
-{
-  if (raised)
-    vigil_alarm_raise(camera, label, NULL);
-  else
-    vigil_alarm_clear(camera, label);
-}
-
-static const VigilAnalyzerReportFuncs analysis_reports = {
-    .event_begin = analysis_event_begin,
-    .event_score = analysis_event_score,
-    .event_end = analysis_event_end,
-    .event_add = analysis_event_add,
-    .event_thumbnail = analysis_event_thumbnail,
-    .alarm = analysis_alarm,
-};
 
 /* Retention reads the settings as they are now (PUT /api/v1/settings
  * replaces them), splits through the camera's recorder, and expires event
@@ -253,7 +203,7 @@ int main(int argc, char **argv)
   g_autofree gchar *models_dir = g_build_filename(app.data_dir, "models", NULL);
   vigil_detect_service_configure(app.settings->detect_model, models_dir);
   vigil_event_thumbnails_init(app.data_dir);
-  vigil_analyzer_set_report_funcs(&analysis_reports, NULL);
+  vigil_analyzer_set_report_funcs(vigil_events_analyzer_reports(), NULL);
 
   app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
   if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
