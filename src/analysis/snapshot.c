@@ -10,7 +10,7 @@
 
 struct _VigilSnapshots {
   gint refs;
-  GMutex lock; /* guards everything below */
+  GMutex lock;       /* guards everything below */
   GstBuffer *latest; /* the main stream's */
   VigilCodec latest_codec;
   GstBuffer *latest_sub; /* the sub stream's, until the main one has one */
@@ -161,8 +161,8 @@ static void run(Job *job, GAsyncReadyCallback callback, gpointer user_data)
   g_task_run_in_thread(task, job_thread);
 }
 
-void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *dets,
-                               int max_width, GAsyncReadyCallback callback, gpointer user_data)
+void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *dets, int max_width,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   Job *job = g_new0(Job, 1);
   job->buffer = gst_buffer_ref(keyframe);
@@ -173,8 +173,8 @@ void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *de
   run(job, callback, user_data);
 }
 
-void vigil_snapshots_take_async(VigilSnapshots *self, gboolean boxes,
-                                GAsyncReadyCallback callback, gpointer user_data)
+void vigil_snapshots_take_async(VigilSnapshots *self, gboolean boxes, GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
   g_mutex_lock(&self->lock);
   VigilCodec codec;

@@ -47,7 +47,7 @@ GBytes *vigil_snapshots_take_finish(GAsyncResult *result, GError **error);
 /* A JPEG of @keyframe (a ref is taken), @dets' boxes drawn (GArray of
  * VigilDetection, NULL: none), scaled down to at most @max_width wide (0:
  * full size). Finish with vigil_snapshots_take_finish. */
-void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *dets,
-                               int max_width, GAsyncReadyCallback callback, gpointer user_data);
+void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *dets, int max_width,
+                               GAsyncReadyCallback callback, gpointer user_data);
 
 G_END_DECLS

@@ -36,8 +36,8 @@ void vigil_tracker_free(VigilTracker *self)
 
 static void add_change(GArray *out, VigilTrackChange change, const Track *t)
 {
-  VigilTrackEvent e = {.change = change, .id = t->id, .det = t->det,
-                       .last_seen_us = t->last_seen_us};
+  VigilTrackEvent e = {
+      .change = change, .id = t->id, .det = t->det, .last_seen_us = t->last_seen_us};
   g_array_append_val(out, e);
 }
 

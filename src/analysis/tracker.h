@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 
 /* The analyzer's: boxes overlapping this much are the same object; an object
  * absent from this many detections in a row is gone. */
-#define VIGIL_TRACK_IOU 0.3
+#define VIGIL_TRACK_IOU    0.3
 #define VIGIL_TRACK_MISSES 2
 
 typedef enum {

@@ -24,8 +24,8 @@ gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error)
     return FALSE;
   }
   const guint8 *unit_data = g_bytes_get_data(unit, &size);
-  g_autoptr(GBytes) jpeg = vigil_decode_jpeg(codec, unit_data, size,
-                                             VIGIL_RECORDING_THUMBNAIL_WIDTH, NULL, 0, error);
+  g_autoptr(GBytes) jpeg =
+      vigil_decode_jpeg(codec, unit_data, size, VIGIL_RECORDING_THUMBNAIL_WIDTH, NULL, 0, error);
   if (!jpeg)
     return FALSE;
   return vigil_file_replace(path, g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg), error);

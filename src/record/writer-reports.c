@@ -59,8 +59,8 @@ static void dispatch_one(VigilWriterReports *self)
   if (!r)
     return;
   if (self->alive)
-    self->func(r->event, r->rec, r->event == VIGIL_WRITER_SEGMENT ? &r->segment : NULL,
-               r->message, self->user_data);
+    self->func(r->event, r->rec, r->event == VIGIL_WRITER_SEGMENT ? &r->segment : NULL, r->message,
+               self->user_data);
   report_free(r);
 }
 
@@ -70,9 +70,8 @@ static gboolean on_dispatch(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void vigil_writer_reports_post(VigilWriterReports *self, VigilWriterEvent event,
-                               VigilRecInfo *rec, const VigilSegment *segment,
-                               const char *message)
+void vigil_writer_reports_post(VigilWriterReports *self, VigilWriterEvent event, VigilRecInfo *rec,
+                               const VigilSegment *segment, const char *message)
 {
   Report *r = g_new0(Report, 1);
   r->event = event;

@@ -17,8 +17,7 @@ VigilWriterReports *vigil_writer_reports_new(GMainContext *context, VigilWriterF
 /* Any thread: queues a report (@rec referenced, @segment copied; both may be
  * NULL) and wakes the context to deliver it. */
 void vigil_writer_reports_post(VigilWriterReports *reports, VigilWriterEvent event,
-                               VigilRecInfo *rec, const VigilSegment *segment,
-                               const char *message);
+                               VigilRecInfo *rec, const VigilSegment *segment, const char *message);
 /* The writer's main context, once nothing posts any more: delivers what is
  * queued now, then no more, and drops the caller's reference. */
 void vigil_writer_reports_close(VigilWriterReports *reports);

@@ -9,8 +9,8 @@
 
 static VigilDetection box(const char *label, float x, float y, float w, float h, float score)
 {
-  return (VigilDetection){.class_id = -1, .label = label, .score = score,
-                          .x = x, .y = y, .w = w, .h = h};
+  return (VigilDetection){
+      .class_id = -1, .label = label, .score = score, .x = x, .y = y, .w = w, .h = h};
 }
 
 static const VigilTrackEvent *change(GArray *changes, guint i)
