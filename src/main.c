@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "detect/service.h"
 #include "events/events.h"
+#include "events/reports.h"
 #include "http/http.h"
 #include "record/recorder.h"
 #include "record/repair.h"
@@ -100,6 +101,33 @@ static void on_record_alarm(const char *camera, const char *alarm, gboolean acti
   }
 }
 
+/* Retention reads the settings as they are now (PUT /api/v1/settings
+ * replaces them), splits through the camera's recorder, and expires event
+ * thumbnails with the recordings. */
+static void retention_limits(gint64 *max_bytes, double *min_free_percent, gpointer data)
+{
+  VigilApp *app = data;
+  *max_bytes = app->settings->max_bytes;
+  *min_free_percent = app->settings->min_free_percent;
+}
+
+static void retention_split(const char *camera, gpointer data)
+{
+  VigilApp *app = data;
+  VigilCamera *cam = vigil_camera_manager_lookup(app->cameras, camera);
+  VigilRecorder *recorder = cam ? vigil_camera_get_recorder(cam) : NULL;
+  if (!recorder)
+    return;
+  g_info("retention: camera %s: splitting the recording being written to free its older part",
+         camera);
+  vigil_recorder_split(recorder);
+}
+
+static void retention_expire(GHashTable *retain_days, gint64 now_us, gpointer data)
+{
+  vigil_event_thumbnails_expire(retain_days, now_us);
+}
+
 static VigilSettings *load_settings(VigilStore *store)
 {
   VigilSettings *settings = vigil_settings_new();
@@ -175,6 +203,7 @@ int main(int argc, char **argv)
   g_autofree gchar *models_dir = g_build_filename(app.data_dir, "models", NULL);
   vigil_detect_service_configure(app.settings->detect_model, models_dir);
   vigil_event_thumbnails_init(app.data_dir);
+  vigil_analyzer_set_report_funcs(vigil_events_analyzer_reports(), NULL);
 
   app.recordings_dir = g_build_filename(app.data_dir, "recordings", NULL);
   if (g_mkdir_with_parents(app.recordings_dir, 0755) != 0) {
@@ -189,7 +218,13 @@ int main(int argc, char **argv)
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   app.cameras = vigil_camera_manager_new(app.store);
   vigil_camera_manager_set_recordings_dir(app.cameras, app.recordings_dir);
-  VigilRetention *retention = vigil_retention_new(&app, app.recordings_dir);
+  const VigilRetentionFuncs retention_funcs = {
+      .get_limits = retention_limits,
+      .split = retention_split,
+      .expire = retention_expire,
+  };
+  VigilRetention *retention =
+      vigil_retention_new(app.store, app.recordings_dir, &retention_funcs, &app);
   vigil_recorder_set_alarm_func(on_record_alarm, retention);
   VigilHttp *http = vigil_http_new(&app);
   if (!vigil_http_listen(http, listen ? listen : "127.0.0.1:8080", &error)) {
@@ -213,6 +248,7 @@ int main(int argc, char **argv)
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
+  vigil_analyzer_set_report_funcs(NULL, NULL);
   vigil_event_thumbnails_flush();
   vigil_events_shutdown();
   vigil_detect_service_shutdown();

@@ -2,16 +2,21 @@
  * keyframe access unit (a GstBuffer ref, from the streaming thread, cheap);
  * a shared worker pool decodes the newest one to a small GRAY8 picture, runs
  * motion (motion.c) and barcodes (zbar), and hands the numbers to the main
- * context, where state.c turns them into events (events/events.h) and
- * recording triggers. When a detection is due (docs/detect.md) the same job
- * then runs the object detector (detect/) on a colour version of the picture;
- * the main context turns its boxes into object events and triggers. A keyframe that arrives while the previous one is still
- * being analysed replaces the waiting one: a slow analysis drops stale frames
- * and never delays live video or recording.
+ * context, where state.c turns them into events and recording triggers.
+ * When a detection is due (docs/detect.md) the same job then runs the object
+ * detector (detect/) on a colour version of the picture; the main context
+ * turns its boxes into object events (tracker.c) and triggers. A keyframe
+ * that arrives while the previous one is still being analysed replaces the
+ * waiting one: a slow analysis drops stale frames and never delays live
+ * video or recording.
  *
- * Also keeps the latest keyframe for snapshots (decoded to JPEG only when
- * asked, cached until the next keyframe). Created and freed on the main
- * thread; push_keyframe is the only call from other threads. */
+ * Events, their thumbnails and alarms leave through the report functions
+ * (VigilAnalyzerReportFuncs) that main.c points at the event bus; recording
+ * triggers through the trigger function the camera sets. Also keeps the
+ * latest keyframe for snapshots (snapshot.h: decoded to JPEG only when
+ * asked, cached until the next keyframe). The worker side lives in
+ * worker.c, the main thread side in analyzer.c. Created and freed on the
+ * main thread; push_keyframe is the only call from other threads. */
 #pragma once
 
 #include <gio/gio.h>
@@ -19,10 +24,38 @@
 
 #include "config/config.h"
 #include "core/media.h"
+#include "detect/detect.h"
 
 G_BEGIN_DECLS
 
 typedef struct _VigilAnalyzer VigilAnalyzer;
+
+/* What analyzers report, on the main thread. main.c points these at the event
+ * bus (events/events.h) once, before the cameras start, as it does for the
+ * recorder's alarms; until then (and in tests) nothing is reported. Event ids
+ * are the bus's; 0 (not stored) is passed back as is. */
+typedef struct {
+  /* Opens an event (end unset) and returns its id: "motion" (@label: the
+   * zone, NULL for the whole picture; @box NULL) or "object" (@label: the
+   * class; @box: where, fractions of the picture). */
+  gint64 (*event_begin)(const char *camera, const char *type, gint64 start_us, double score,
+                        const char *label, const VigilDetection *box, gpointer data);
+  /* Raises an open event's score (no-op when lower). */
+  void (*event_score)(gint64 id, double score, gpointer data);
+  void (*event_end)(gint64 id, gint64 end_us, gpointer data);
+  /* An event with start = end ("barcode": @label the format, @data_json
+   * {"format", "text"}); returns its id. */
+  gint64 (*event_add)(const char *camera, const char *type, gint64 time_us, const char *label,
+                      const char *data_json, gpointer data);
+  /* An event's thumbnail, a JPEG (made on a worker thread). */
+  void (*event_thumbnail)(gint64 id, GBytes *jpeg, gpointer data);
+  /* The camera's alarm @label ("camera-dark", "frozen-image",
+   * "camera-offline": state.h) raised or cleared. */
+  void (*alarm)(const char *camera, const char *label, gboolean raised, gpointer data);
+} VigilAnalyzerReportFuncs;
+
+/* @funcs is copied (NULL: report nothing); @data goes to each. */
+void vigil_analyzer_set_report_funcs(const VigilAnalyzerReportFuncs *funcs, gpointer data);
 
 /* Main thread: a recording should start or go on ("motion", "barcode"). */
 typedef void (*VigilAnalyzerTriggerFunc)(const char *reason, gpointer user_data);

@@ -199,19 +199,8 @@ static void draw_boxes(AVFrame *f, const float *boxes, int n)
   }
 }
 
-GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error)
-{
-  return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, 0, error);
-}
-
-GBytes *vigil_decode_jpeg_scaled(VigilCodec codec, const guint8 *data, gsize size,
-                                 int max_width, GError **error)
-{
-  return vigil_decode_jpeg_boxes(codec, data, size, NULL, 0, max_width, error);
-}
-
-GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
-                                const float *boxes, int n_boxes, int max_width, GError **error)
+GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, int max_width,
+                          const float *boxes, int n_boxes, GError **error)
 {
   AVCodecContext *ctx = open_context(codec, FALSE, error);
   if (!ctx)

@@ -39,15 +39,12 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsi
 guint8 *vigil_decoder_scale_rgb(VigilDecoder *decoder, int max_width, int max_height, int *width,
                                 int *height);
 
-/* One-shot: decodes the keyframe @data at full size and encodes it as JPEG. */
-GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, GError **error);
-/* The same with @n_boxes outlines drawn, @boxes = x, y, w, h fractions each,
- * scaled down to @max_width (aspect kept; 0 = full size). */
-GBytes *vigil_decode_jpeg_boxes(VigilCodec codec, const guint8 *data, gsize size,
-                                const float *boxes, int n_boxes, int max_width, GError **error);
-/* The same, scaled down to at most @max_width wide (aspect kept; 0 = full
- * size): event thumbnails. */
-GBytes *vigil_decode_jpeg_scaled(VigilCodec codec, const guint8 *data, gsize size,
-                                 int max_width, GError **error);
+/* The one way vigil makes a JPEG (snapshots, event and recording
+ * thumbnails), one-shot: decodes the keyframe @data, scales it down to at
+ * most @max_width wide (aspect kept; 0 = full size), draws @n_boxes outlines
+ * (@boxes: x, y, w, h fractions each; NULL for none) and encodes it. Any
+ * thread; blocking (tens of ms at 1080p): never on the main loop. */
+GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, int max_width,
+                          const float *boxes, int n_boxes, GError **error);
 
 G_END_DECLS

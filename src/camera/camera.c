@@ -19,6 +19,7 @@
 #include "config/source.h"
 #include "core/json.h"
 #include "core/util.h"
+#include "events/events.h"
 #include "record/recorder.h"
 
 /* A connection that streamed this long resets the backoff. */
@@ -112,8 +113,10 @@ static void set_state(Feed *feed, VigilCameraState state, const char *error)
     attach_recorder(self);
     return;
   }
-  if (self->analyzer)
+  if (self->analyzer) {
+    vigil_events_publish_camera_state(self->cfg->id, vigil_camera_state_to_string(state), error);
     vigil_analyzer_camera_state(self->analyzer, vigil_camera_state_to_string(state), error);
+  }
   if (self->state_func)
     self->state_func(self, state, self->state_data);
 }

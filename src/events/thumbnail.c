@@ -1,4 +1,4 @@
-/* Event thumbnails (see thumbnail.h): worker-thread decode + write, and the
+/* Event thumbnails (see thumbnail.h): worker-thread writes and the
  * day-folder expiry. */
 #define G_LOG_DOMAIN "vigil-events"
 
@@ -8,11 +8,10 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "analysis/decoder.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/util.h"
 #include "events/events.h"
-#include "record/segment.h"
 
 static gchar *root; /* DATA/thumbnails */
 static guint pending; /* jobs in flight (main thread count) */
@@ -49,8 +48,6 @@ gchar *vigil_event_thumbnail_url(const VigilEvent *event)
 typedef struct {
   gint64 event_id;
   gchar *path;
-  GstBuffer *keyframe; /* NULL when jpeg is given */
-  VigilCodec codec;
   GBytes *jpeg;
 } Job;
 
@@ -58,7 +55,6 @@ static void job_free(gpointer data)
 {
   Job *job = data;
   g_free(job->path);
-  g_clear_pointer(&job->keyframe, gst_buffer_unref);
   g_clear_pointer(&job->jpeg, g_bytes_unref);
   g_free(job);
 }
@@ -67,21 +63,6 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
 {
   Job *job = data;
   GError *error = NULL;
-  g_autoptr(GBytes) jpeg = job->jpeg ? g_bytes_ref(job->jpeg) : NULL;
-  if (!jpeg) {
-    GstMapInfo map;
-    if (!gst_buffer_map(job->keyframe, &map, GST_MAP_READ)) {
-      g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED, "unreadable keyframe");
-      return;
-    }
-    jpeg = vigil_decode_jpeg_scaled(job->codec, map.data, map.size,
-                                    VIGIL_EVENT_THUMBNAIL_WIDTH, &error);
-    gst_buffer_unmap(job->keyframe, &map);
-    if (!jpeg) {
-      g_task_return_error(task, error);
-      return;
-    }
-  }
   g_autofree gchar *dir = g_path_get_dirname(job->path);
   if (g_mkdir_with_parents(dir, 0700) != 0) {
     int saved = errno;
@@ -89,8 +70,8 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
                             g_strerror(saved));
     return;
   }
-  if (!vigil_file_replace(job->path, g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg),
-                          &error)) {
+  if (!vigil_file_replace(job->path, g_bytes_get_data(job->jpeg, NULL),
+                          g_bytes_get_size(job->jpeg), &error)) {
     g_task_return_error(task, error);
     return;
   }
@@ -116,22 +97,6 @@ static void run(Job *job)
   g_task_set_task_data(task, job, job_free);
   pending++;
   g_task_run_in_thread(task, job_thread);
-}
-
-void vigil_event_thumbnail_capture(const char *camera, gint64 event_id, gint64 start_us,
-                                   GstBuffer *keyframe, VigilCodec codec)
-{
-  gchar *path = vigil_event_thumbnail_path(camera, event_id, start_us);
-  if (!path || !keyframe) {
-    g_free(path);
-    return;
-  }
-  Job *job = g_new0(Job, 1);
-  job->event_id = event_id;
-  job->path = path;
-  job->keyframe = gst_buffer_ref(keyframe);
-  job->codec = codec;
-  run(job);
 }
 
 void vigil_event_thumbnail_save(const char *camera, gint64 event_id, gint64 start_us,
@@ -221,19 +186,20 @@ static void expiry_done(GObject *source, GAsyncResult *result, gpointer user_dat
   pending--;
 }
 
-void vigil_event_thumbnails_expire(VigilApp *app, gint64 now_us)
+void vigil_event_thumbnails_expire(GHashTable *retain_days, gint64 now_us)
 {
   if (!root)
     return;
   Expiry *e = g_new0(Expiry, 1);
   e->root = g_strdup(root);
   e->now_us = now_us;
+  /* A copy: the worker thread reads it. */
   e->retain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  GPtrArray *cams = app->cameras ? vigil_camera_manager_list(app->cameras) : NULL; /* borrowed */
-  for (guint i = 0; cams && i < cams->len; i++) {
-    const VigilCameraConfig *cfg = vigil_camera_get_config(g_ptr_array_index(cams, i));
-    g_hash_table_insert(e->retain, g_strdup(cfg->id), GINT_TO_POINTER(cfg->retain_days));
-  }
+  GHashTableIter iter;
+  gpointer camera, days;
+  g_hash_table_iter_init(&iter, retain_days);
+  while (g_hash_table_iter_next(&iter, &camera, &days))
+    g_hash_table_insert(e->retain, g_strdup(camera), days);
   g_autoptr(GTask) task = g_task_new(NULL, NULL, expiry_done, NULL);
   g_task_set_task_data(task, e, expiry_free);
   pending++;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/file.h"
 #include "core/util.h"
 #include "record/playlist.h"
 #include "record/segment.h"

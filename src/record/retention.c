@@ -8,12 +8,8 @@
 #include <sys/statvfs.h>
 
 #include "core/error.h"
-#include "camera/camera.h"
-#include "camera/manager.h"
-#include "record/recorder.h"
 #include "record/repair.h"
 #include "store/recordings.h"
-#include "events/thumbnail.h"
 
 GArray *vigil_retention_select(const VigilRetentionItem *items, guint n,
                                const VigilRetentionLimits *lim, GArray *split_out)
@@ -88,35 +84,47 @@ gboolean vigil_recording_delete(VigilStore *store, const char *root, gint64 id, 
 }
 
 struct _VigilRetention {
-  VigilApp *app;
+  VigilStore *store; /* borrowed */
   gchar *root;
+  VigilRetentionFuncs funcs;
+  gpointer data;
   guint timer;
   guint kick;
 };
 
-static int retain_days_of(VigilApp *app, const char *camera)
+/* Camera id -> retain_days (GINT_TO_POINTER) of the cameras in the store. */
+static GHashTable *retain_days_by_camera(VigilRetention *self)
 {
-  VigilCamera *cam = app->cameras ? vigil_camera_manager_lookup(app->cameras, camera) : NULL;
-  /* A deleted camera's recordings age out with the default. */
-  return cam ? vigil_camera_get_config(cam)->retain_days : 30;
+  GHashTable *days = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) configs = vigil_store_list_cameras(self->store, &error);
+  if (!configs)
+    g_warning("retention: %s", error->message);
+  for (guint i = 0; configs && i < configs->len; i++) {
+    const VigilCameraConfig *cfg = g_ptr_array_index(configs, i);
+    g_hash_table_insert(days, g_strdup(cfg->id), GINT_TO_POINTER(cfg->retain_days));
+  }
+  return days;
 }
 
-/* The disk needs the space an open recording holds: end it at the next
- * keyframe (recording goes on in a new one) so the next pass can delete it. */
-static void split_open_recording(VigilApp *app, GPtrArray *recs, gint64 id)
+static int retain_days_of(GHashTable *days, const char *camera)
+{
+  gpointer value;
+  /* A deleted camera's recordings age out with the default. */
+  return g_hash_table_lookup_extended(days, camera, NULL, &value) ? GPOINTER_TO_INT(value) : 30;
+}
+
+/* The disk needs the space an open recording holds: its camera's recorder
+ * ends it at the next keyframe (recording goes on in a new one) so the next
+ * pass can delete it. */
+static void split_open_recording(VigilRetention *self, GPtrArray *recs, gint64 id)
 {
   for (guint i = 0; i < recs->len; i++) {
     VigilRecording *r = g_ptr_array_index(recs, i);
     if (r->id != id)
       continue;
-    VigilCamera *cam = app->cameras ? vigil_camera_manager_lookup(app->cameras, r->camera) : NULL;
-    VigilRecorder *recorder = cam ? vigil_camera_get_recorder(cam) : NULL;
-    if (recorder) {
-      g_info("retention: camera %s: splitting the recording being written to free its "
-             "older part",
-             r->camera);
-      vigil_recorder_split(recorder);
-    }
+    if (self->funcs.split)
+      self->funcs.split(r->camera, self->data);
     return;
   }
 }
@@ -124,26 +132,28 @@ static void split_open_recording(VigilApp *app, GPtrArray *recs, gint64 id)
 guint vigil_retention_run(VigilRetention *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(self->app->store, NULL, NULL, G_MININT64,
+  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(self->store, NULL, NULL, G_MININT64,
                                                           G_MAXINT64, 0, TRUE, &error);
   if (!recs) {
     g_warning("retention: %s", error->message);
     return 0;
   }
+  g_autoptr(GHashTable) days = retain_days_by_camera(self);
   g_autofree VigilRetentionItem *items = g_new0(VigilRetentionItem, recs->len + 1);
   for (guint i = 0; i < recs->len; i++) {
     VigilRecording *r = g_ptr_array_index(recs, i);
     items[i] = (VigilRetentionItem){.id = r->id,
                                     .end_us = r->end_us,
                                     .size_bytes = r->size_bytes,
-                                    .retain_days = retain_days_of(self->app, r->camera),
+                                    .retain_days = retain_days_of(days, r->camera),
                                     .keep = r->keep,
                                     .open = r->open};
   }
   VigilRetentionLimits lim = {.now_us = g_get_real_time(),
-                              .max_bytes = self->app->settings->max_bytes,
-                              .min_free_percent = self->app->settings->min_free_percent,
+                              .max_bytes = -1,
                               .batch = VIGIL_RETENTION_BATCH};
+  if (self->funcs.get_limits)
+    self->funcs.get_limits(&lim.max_bytes, &lim.min_free_percent, self->data);
   struct statvfs fs;
   if (statvfs(self->root, &fs) == 0) {
     lim.fs_total = (guint64)fs.f_blocks * fs.f_frsize;
@@ -152,19 +162,20 @@ guint vigil_retention_run(VigilRetention *self)
   g_autoptr(GArray) split = g_array_new(FALSE, FALSE, sizeof(gint64));
   g_autoptr(GArray) ids = vigil_retention_select(items, recs->len, &lim, split);
   for (guint i = 0; i < split->len; i++)
-    split_open_recording(self->app, recs, g_array_index(split, gint64, i));
+    split_open_recording(self, recs, g_array_index(split, gint64, i));
   guint deleted = 0;
   for (guint i = 0; i < ids->len; i++) {
     gint64 id = g_array_index(ids, gint64, i);
     g_clear_error(&error);
-    if (vigil_recording_delete(self->app->store, self->root, id, &error))
+    if (vigil_recording_delete(self->store, self->root, id, &error))
       deleted++;
     else
       g_warning("retention: recording %" G_GINT64_FORMAT ": %s", id, error->message);
   }
   if (deleted)
     g_info("retention: deleted %u recording(s)", deleted);
-  vigil_event_thumbnails_expire(self->app, lim.now_us);
+  if (self->funcs.expire)
+    self->funcs.expire(days, lim.now_us, self->data);
   return deleted;
 }
 
@@ -192,11 +203,15 @@ void vigil_retention_kick(VigilRetention *self)
     self->kick = g_timeout_add(200, on_kick, self);
 }
 
-VigilRetention *vigil_retention_new(VigilApp *app, const char *recordings_dir)
+VigilRetention *vigil_retention_new(VigilStore *store, const char *recordings_dir,
+                                    const VigilRetentionFuncs *funcs, gpointer data)
 {
   VigilRetention *self = g_new0(VigilRetention, 1);
-  self->app = app;
+  self->store = store;
   self->root = g_strdup(recordings_dir);
+  if (funcs)
+    self->funcs = *funcs;
+  self->data = data;
   self->timer = g_timeout_add_seconds(VIGIL_RETENTION_INTERVAL_S, on_timer, self);
   return self;
 }

@@ -2,12 +2,17 @@
  * and by disk quota (settings storage.max_bytes and min_free_percent),
  * sparing recordings marked keep and those still being written. The
  * selection is a pure function (unit-tested); the job runs it periodically
- * on the main loop and deletes in small batches, file before row. */
+ * on the main loop and deletes in small batches, file before row.
+ *
+ * Retention knows the store and the recordings directory; each camera's
+ * retain_days comes from its configuration in the store. What else it needs
+ * (the storage settings, a camera's recorder, event thumbnails) it reaches
+ * through VigilRetentionFuncs, which main.c fills in. Main thread only. */
 #pragma once
 
 #include <glib.h>
 
-#include "app.h"
+#include "store/store.h"
 
 G_BEGIN_DECLS
 
@@ -48,7 +53,24 @@ GArray *vigil_retention_select(const VigilRetentionItem *items, guint n_items,
 
 typedef struct _VigilRetention VigilRetention;
 
-VigilRetention *vigil_retention_new(VigilApp *app, const char *recordings_dir);
+/* Called on the main thread during a pass; any may be NULL. */
+typedef struct {
+  /* The storage settings now: storage.max_bytes (< 0: no quota) and
+   * min_free_percent (<= 0: none). NULL: no limit but age. */
+  void (*get_limits)(gint64 *max_bytes, double *min_free_percent, gpointer data);
+  /* The camera's recorder should split the recording it is writing
+   * (vigil_recorder_split) so that its older part can go. */
+  void (*split)(const char *camera, gpointer data);
+  /* The end of a pass: @retain_days maps each configured camera's id to its
+   * retain_days (GINT_TO_POINTER); other data kept per camera and day (event
+   * thumbnails) expires the same way. */
+  void (*expire)(GHashTable *retain_days, gint64 now_us, gpointer data);
+} VigilRetentionFuncs;
+
+/* A job deleting from @store and @recordings_dir every
+ * VIGIL_RETENTION_INTERVAL_S. @funcs is copied; @data goes to each. */
+VigilRetention *vigil_retention_new(VigilStore *store, const char *recordings_dir,
+                                    const VigilRetentionFuncs *funcs, gpointer data);
 void vigil_retention_free(VigilRetention *retention);
 /* One pass now; returns how many recordings it deleted. */
 guint vigil_retention_run(VigilRetention *retention);

@@ -12,116 +12,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "analysis/decoder.h"
 #include "core/error.h"
-#include "live/tsmux.h"
+#include "core/file.h"
 #include "record/playlist.h"
 #include "record/repair.h"
+#include "record/thumbnail.h"
 #include "record/writer-pool.h"
-
-/* --- recording info --- */
-
-VigilRecInfo *vigil_rec_info_new(const char *camera, const char *reason)
-{
-  VigilRecInfo *info = g_new0(VigilRecInfo, 1);
-  info->camera = g_strdup(camera);
-  info->reason = g_strdup(reason);
-  info->refcount = 1;
-  return info;
-}
-
-VigilRecInfo *vigil_rec_info_ref(VigilRecInfo *info)
-{
-  g_atomic_int_inc(&info->refcount);
-  return info;
-}
-
-void vigil_rec_info_unref(VigilRecInfo *info)
-{
-  if (!info || !g_atomic_int_dec_and_test(&info->refcount))
-    return;
-  g_free(info->camera);
-  g_free(info->reason);
-  g_free(info->rel_path);
-  if (info->sub_waiting)
-    g_ptr_array_unref(info->sub_waiting);
-  g_free(info);
-}
-
-/* --- file helpers --- */
-
-gboolean vigil_dir_sync(const char *dir)
-{
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return FALSE;
-  gboolean ok = fsync(fd) == 0;
-  close(fd);
-  return ok;
-}
-
-static gboolean write_all(int fd, const guint8 *data, gsize size)
-{
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    data += n;
-    size -= (gsize)n;
-  }
-  return TRUE;
-}
-
-gboolean vigil_file_replace(const char *path, const void *data, gsize size, GError **error)
-{
-  g_autofree gchar *tmp = g_strconcat(path, ".tmp", NULL);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  gboolean ok = fd >= 0 && write_all(fd, data, size) && fsync(fd) == 0;
-  int saved = errno;
-  if (fd >= 0)
-    close(fd);
-  if (ok && rename(tmp, path) != 0) {
-    saved = errno;
-    ok = FALSE;
-  }
-  if (!ok) {
-    g_unlink(tmp);
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_STORAGE, "cannot write %s: %s", path,
-                g_strerror(saved));
-  }
-  return ok;
-}
-
-/* --- thumbnails --- */
-
-/* Recording thumbnails are this wide (aspect kept). */
-#define THUMBNAIL_WIDTH 320
-
-gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error)
-{
-  /* libavcodec directly, one picture: a GStreamer decodebin here mapped
-   * ~20 MiB more of plugins and libraries (gst-libav pulls in libavfilter and
-   * its dependencies) and left the writer threads' malloc arenas holding
-   * what it had allocated (bench/RESULTS.md, "Memory per camera"). */
-  gsize size;
-  const guint8 *data = g_bytes_get_data(ts, &size);
-  VigilCodec codec;
-  g_autoptr(GBytes) unit = vigil_ts_read_video_unit(data, size, &codec);
-  if (!unit) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no picture in the first keyframe");
-    return FALSE;
-  }
-  const guint8 *unit_data = g_bytes_get_data(unit, &size);
-  g_autoptr(GBytes) jpeg = vigil_decode_jpeg_scaled(codec, unit_data, size, THUMBNAIL_WIDTH, error);
-  if (!jpeg)
-    return FALSE;
-  return vigil_file_replace(path, g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg), error);
-}
-
-/* --- the writer --- */
+#include "record/writer-reports.h"
 
 typedef enum { OP_BEGIN, OP_CHUNK, OP_SUB_CHUNK, OP_SUB_GAP, OP_END, OP_FLUSH, OP_QUIT } OpKind;
 
@@ -133,16 +30,6 @@ typedef struct {
 
 /* Chunks gathered for one writev (IOV_MAX is 1024 on Linux). */
 #define BATCH_IOVS 64
-
-/* What reports hold: outlives the writer, tells the main context whether
- * the writer is still there. Main thread reads and clears alive. */
-typedef struct {
-  gint refcount;
-  gboolean alive;
-  GAsyncQueue *reports; /* Report*, in order */
-  VigilWriterFunc func;
-  gpointer user_data;
-} Link;
 
 /* One stream's files in the open recording: the main stream's in the
  * recording's directory, the sub stream's (record_stream "both") in its sub/
@@ -168,8 +55,7 @@ typedef struct {
 
 struct _VigilSegmentWriter {
   gchar *root;
-  GMainContext *context;
-  Link *link;
+  VigilWriterReports *reports;
   VigilPoolClient *client;
   gint queued; /* bytes pushed and not yet written, atomic */
 
@@ -192,65 +78,10 @@ struct _VigilSegmentWriter {
   gboolean thumbnail_done;
 };
 
-typedef struct {
-  VigilWriterEvent event;
-  VigilRecInfo *rec;
-  VigilSegment segment;
-  gchar *message;
-} Report;
-
-static void report_free(gpointer data)
-{
-  Report *r = data;
-  vigil_rec_info_unref(r->rec);
-  g_free(r->message);
-  g_free(r);
-}
-
-static void link_unref(gpointer data)
-{
-  Link *link = data;
-  if (!g_atomic_int_dec_and_test(&link->refcount))
-    return;
-  g_async_queue_unref(link->reports);
-  g_free(link);
-}
-
-/* Delivers the oldest pending report (main context). The queue keeps the
- * order; vigil_segment_writer_free delivers what is left synchronously. */
-static void dispatch_one(Link *link)
-{
-  Report *r = g_async_queue_try_pop(link->reports);
-  if (!r)
-    return;
-  if (link->alive)
-    link->func(r->event, r->rec, r->event == VIGIL_WRITER_SEGMENT ? &r->segment : NULL,
-               r->message, link->user_data);
-  report_free(r);
-}
-
-static gboolean report_dispatch(gpointer data)
-{
-  dispatch_one(data);
-  return G_SOURCE_REMOVE;
-}
-
 static void report(VigilSegmentWriter *self, VigilWriterEvent event, const VigilSegment *seg,
                    const char *message)
 {
-  Report *r = g_new0(Report, 1);
-  r->event = event;
-  r->rec = self->rec ? vigil_rec_info_ref(self->rec) : NULL;
-  if (seg)
-    r->segment = *seg;
-  r->message = g_strdup(message);
-  g_async_queue_push(self->link->reports, r);
-  g_atomic_int_inc(&self->link->refcount);
-  GSource *source = g_idle_source_new();
-  g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(source, report_dispatch, self->link, link_unref);
-  g_source_attach(source, self->context);
-  g_source_unref(source);
+  vigil_writer_reports_post(self->reports, event, self->rec, seg, message);
 }
 
 static void track_init(Track *track, gboolean sub)
@@ -313,28 +144,6 @@ static void fail(VigilSegmentWriter *self, Track *track, int err, const char *wh
   }
 }
 
-static gboolean writev_all(int fd, struct iovec *iov, guint n)
-{
-  while (n > 0) {
-    ssize_t done = writev(fd, iov, (int)n);
-    if (done < 0) {
-      if (errno == EINTR)
-        continue;
-      return FALSE;
-    }
-    while (n > 0 && (gsize)done >= iov->iov_len) {
-      done -= (ssize_t)iov->iov_len;
-      iov++;
-      n--;
-    }
-    if (n > 0) { /* a short write: the rest of this chunk first */
-      iov->iov_base = (guint8 *)iov->iov_base + done;
-      iov->iov_len -= (gsize)done;
-    }
-  }
-  return TRUE;
-}
-
 /* Writes the chunks gathered for the open segment in one writev. The chunks
  * stay referenced by self->ops until the pool's run ends, which always
  * writes the batch first. */
@@ -342,7 +151,7 @@ static void write_batch(VigilSegmentWriter *self, Track *track)
 {
   if (track->n_iov == 0)
     return;
-  gboolean ok = track->fd < 0 || writev_all(track->fd, track->iov, track->n_iov);
+  gboolean ok = track->fd < 0 || vigil_writev_all(track->fd, track->iov, track->n_iov);
   int err = errno;
   track->n_iov = 0;
   if (!ok)
@@ -413,17 +222,10 @@ static gboolean ensure_main_dir(VigilSegmentWriter *self, VigilChunk *chunk)
     return FALSE;
   }
   /* Two recordings in one second (stop then start): suffix the second. */
-  g_autofree gchar *name = g_strdup(stamp);
-  for (int n = 2;; n++) {
-    g_autofree gchar *dir = g_build_filename(parent, name, NULL);
-    if (g_mkdir(dir, 0755) == 0)
-      break;
-    if (errno != EEXIST || n > 100) {
-      fail(self, track, errno, "create a recording directory");
-      return FALSE;
-    }
-    g_free(name);
-    name = g_strdup_printf("%s-%d", stamp, n);
+  g_autofree gchar *name = vigil_dir_create_unique(parent, stamp, 0755);
+  if (!name) {
+    fail(self, track, errno, "create a recording directory");
+    return FALSE;
   }
   vigil_dir_sync(parent);
   track->dir = g_build_filename(parent, name, NULL);
@@ -708,13 +510,7 @@ VigilSegmentWriter *vigil_segment_writer_new(const char *recordings_dir, GMainCo
 {
   VigilSegmentWriter *self = g_new0(VigilSegmentWriter, 1);
   self->root = g_strdup(recordings_dir);
-  self->context = g_main_context_ref(context ? context : g_main_context_default());
-  self->link = g_new0(Link, 1);
-  self->link->refcount = 1;
-  self->link->alive = TRUE;
-  self->link->reports = g_async_queue_new();
-  self->link->func = func;
-  self->link->user_data = user_data;
+  self->reports = vigil_writer_reports_new(context, func, user_data);
   g_mutex_init(&self->lock);
   g_cond_init(&self->cond);
   self->pending = g_array_new(FALSE, FALSE, sizeof(Op));
@@ -738,15 +534,11 @@ void vigil_segment_writer_free(VigilSegmentWriter *self)
   vigil_writer_pool_leave(self->client);
   /* Deliver what the pool reported last (the final segments and the
    * close) now, so they are indexed; idles still queued then find nothing. */
-  while (g_async_queue_length(self->link->reports) > 0)
-    dispatch_one(self->link);
-  self->link->alive = FALSE;
-  link_unref(self->link);
+  vigil_writer_reports_close(self->reports);
   g_array_unref(self->pending);
   g_array_unref(self->ops);
   g_ptr_array_unref(self->main.segments);
   g_ptr_array_unref(self->sub.segments);
-  g_main_context_unref(self->context);
   g_mutex_clear(&self->lock);
   g_cond_clear(&self->cond);
   g_free(self->root);

@@ -10,7 +10,7 @@
  * missing file.
  *
  * Layout: RECORDINGS/<camera>/<YYYY-MM-DD>/<YYYYMMDDTHHMMSSZ>/000001.ts ...,
- * playlist.m3u8, thumbnail.jpg (from the first keyframe), and with
+ * playlist.m3u8, thumbnail.jpg (from the first keyframe: thumbnail.h), and with
  * record_stream "both" sub/000001.ts ..., sub/playlist.m3u8: the sub stream's
  * chunks of the same recording, its own segments, playlist and clock, written
  * in the same order of fsyncs by the same pool run. */
@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "live/stream.h"
+#include "record/rec-info.h"
 #include "store/recordings.h"
 
 G_BEGIN_DECLS
@@ -33,25 +34,6 @@ G_BEGIN_DECLS
 /* Queued chunks are written at the pool's next tick, or at once when this
  * many bytes wait or a keyframe ends the segment. */
 #define VIGIL_SEGMENT_BATCH_BYTES (256u * 1024)
-
-/* One recording as the writer and the recorder share it. The writer fills
- * rel_path and start_us before its first report; the recorder owns db_id.
- * Refcounted (atomically); both sides hold a reference. */
-typedef struct {
-  gchar *camera;
-  gchar *reason;
-  gchar *rel_path;  /* camera/date/stamp, relative to the recordings dir */
-  gint64 start_us;  /* wall clock of the first picture */
-  gint64 db_id;     /* main thread only: 0 until its first segment is indexed */
-  /* main thread only: sub stream segments (VigilSegment*) reported before
-   * the recording had a row, indexed with its first main segment */
-  GPtrArray *sub_waiting;
-  gint refcount;
-} VigilRecInfo;
-
-VigilRecInfo *vigil_rec_info_new(const char *camera, const char *reason);
-VigilRecInfo *vigil_rec_info_ref(VigilRecInfo *info);
-void vigil_rec_info_unref(VigilRecInfo *info);
 
 typedef enum {
   VIGIL_WRITER_SEGMENT, /* a segment is on disk (fsynced) and in the playlist */
@@ -101,15 +83,5 @@ void vigil_segment_writer_end(VigilSegmentWriter *writer);
 gsize vigil_segment_writer_get_queued(VigilSegmentWriter *writer);
 /* Waits until everything queued so far is processed and written (tests). */
 void vigil_segment_writer_flush(VigilSegmentWriter *writer);
-
-/* Decodes the keyframe in @ts (a keyframe chunk: PAT, PMT, one picture) and
- * writes a JPEG about 320 px wide to @path (atomically). Blocking: call off
- * the main loop. */
-gboolean vigil_thumbnail_write(GBytes *ts, const char *path, GError **error);
-
-/* Writes @data to @path via a temporary file, fsync and rename. */
-gboolean vigil_file_replace(const char *path, const void *data, gsize size, GError **error);
-/* fsync of a directory. */
-gboolean vigil_dir_sync(const char *dir);
 
 G_END_DECLS

@@ -1,0 +1,105 @@
+/* Object tracking across detections (see tracker.h): greedy matching by
+ * label and box overlap, in the order of the detections. */
+#include "analysis/tracker.h"
+
+typedef struct {
+  guint64 id;
+  VigilDetection det;
+  gint64 last_seen_us;
+  int misses;
+} Track;
+
+struct _VigilTracker {
+  double min_iou;
+  int max_misses;
+  guint64 next_id;
+  GArray *tracks; /* Track, oldest first */
+};
+
+VigilTracker *vigil_tracker_new(double min_iou, int max_misses)
+{
+  VigilTracker *self = g_new0(VigilTracker, 1);
+  self->min_iou = min_iou;
+  self->max_misses = MAX(max_misses, 1);
+  self->next_id = 1;
+  self->tracks = g_array_new(FALSE, FALSE, sizeof(Track));
+  return self;
+}
+
+void vigil_tracker_free(VigilTracker *self)
+{
+  if (!self)
+    return;
+  g_array_unref(self->tracks);
+  g_free(self);
+}
+
+static void add_change(GArray *out, VigilTrackChange change, const Track *t)
+{
+  VigilTrackEvent e = {
+      .change = change, .id = t->id, .det = t->det, .last_seen_us = t->last_seen_us};
+  g_array_append_val(out, e);
+}
+
+/* The index of the object among the first @n_old that @d continues, or -1:
+ * same label, not yet matched, the best overlap of at least min_iou. */
+static int best_match(VigilTracker *self, guint n_old, const gboolean *seen,
+                      const VigilDetection *d)
+{
+  int best = -1;
+  double best_iou = self->min_iou;
+  for (guint j = 0; j < n_old; j++) {
+    const Track *t = &g_array_index(self->tracks, Track, j);
+    double iou = vigil_box_iou(&t->det, d);
+    if (!seen[j] && g_strcmp0(t->det.label, d->label) == 0 && iou >= best_iou) {
+      best = (int)j;
+      best_iou = iou;
+    }
+  }
+  return best;
+}
+
+GArray *vigil_tracker_update(VigilTracker *self, const VigilDetection *dets, guint n,
+                             gint64 time_us)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(VigilTrackEvent));
+  guint n_old = self->tracks->len;
+  g_autofree gboolean *seen = g_new0(gboolean, n_old + 1);
+  for (guint i = 0; i < n; i++) {
+    int j = best_match(self, n_old, seen, &dets[i]);
+    if (j >= 0) {
+      Track *t = &g_array_index(self->tracks, Track, j);
+      seen[j] = TRUE;
+      t->det = dets[i];
+      t->misses = 0;
+      t->last_seen_us = time_us;
+      add_change(out, VIGIL_TRACK_SEEN, t);
+    } else {
+      Track t = {.id = self->next_id++, .det = dets[i], .last_seen_us = time_us};
+      g_array_append_val(self->tracks, t);
+      add_change(out, VIGIL_TRACK_NEW, &t);
+    }
+  }
+  for (guint j = n_old; j-- > 0;) {
+    Track *t = &g_array_index(self->tracks, Track, j);
+    if (!seen[j] && ++t->misses >= self->max_misses) {
+      add_change(out, VIGIL_TRACK_LOST, t);
+      g_array_remove_index(self->tracks, j);
+    }
+  }
+  return out;
+}
+
+GArray *vigil_tracker_clear(VigilTracker *self)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(VigilTrackEvent));
+  for (guint j = 0; j < self->tracks->len; j++)
+    add_change(out, VIGIL_TRACK_LOST, &g_array_index(self->tracks, Track, j));
+  g_array_set_size(self->tracks, 0);
+  return out;
+}
+
+guint vigil_tracker_get_count(VigilTracker *self)
+{
+  return self->tracks->len;
+}

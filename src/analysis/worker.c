@@ -1,0 +1,386 @@
+/* The analyzer's worker side (see analyzer.h): the keyframe intake, from any
+ * thread, and the pool job that decodes, measures motion, reads barcodes and
+ * runs the detector, one job per camera at a time, then hands the numbers to
+ * the main context (analyzer.c). The worker part of VigilAnalyzer is touched
+ * by that job only; the rest under the analyzer's lock. */
+#define G_LOG_DOMAIN "vigil-analysis"
+
+#include <math.h>
+#include <time.h>
+
+#include "analysis/analyzer-private.h"
+#include "detect/detect.h"
+#include "detect/service.h"
+
+/* Detection while motion lasts: about once a second (keyframes arrive about
+ * that often; the slack keeps a 1 s GOP from skipping every other one). */
+#define DETECT_MOTION_US (G_USEC_PER_SEC * 8 / 10)
+/* When nothing but the dark and frozen alarms looks at the analysis stream,
+ * one keyframe this often feeds them. */
+#define ALARM_SAMPLE_US (10 * G_USEC_PER_SEC)
+/* Main keyframes read for barcodes (the sub stream analysed): scaled to at
+ * most this width; small codes need the resolution. */
+#define BARCODE_WIDTH 1920
+
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                        gint64 time_us, gboolean moving);
+
+/* --- decode, motion, barcodes --- */
+
+static void scan_codes(VigilAnalyzer *self, const guint8 *gray, int w, int h, Result *r)
+{
+  if (!self->scanner) {
+    self->scanner = zbar_image_scanner_create();
+    zbar_image_scanner_set_config(self->scanner, 0, ZBAR_CFG_ENABLE, 1);
+  }
+  zbar_image_t *image = zbar_image_create();
+  zbar_image_set_format(image, zbar_fourcc('Y', '8', '0', '0'));
+  zbar_image_set_size(image, w, h);
+  zbar_image_set_data(image, gray, (unsigned long)w * h, NULL);
+  if (zbar_scan_image(self->scanner, image) > 0) {
+    for (const zbar_symbol_t *s = zbar_image_first_symbol(image); s; s = zbar_symbol_next(s)) {
+      const char *text = zbar_symbol_get_data(s);
+      if (!text || !g_utf8_validate(text, -1, NULL))
+        continue; /* binary payloads are not text we can report */
+      g_ptr_array_add(r->formats, g_strdup(zbar_get_symbol_name(zbar_symbol_get_type(s))));
+      g_ptr_array_add(r->texts, g_strdup(text));
+    }
+  }
+  zbar_image_destroy(image);
+}
+
+/* CPU time of the calling thread, in ms: what the analysis really costs,
+ * whatever pool thread it ran on. */
+static double thread_cpu_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* The analysis stream under the lock: the sub stream while it streams. */
+static VigilStreamChoice analysis_stream_locked(VigilAnalyzer *self)
+{
+  return self->has_sub && self->sub_streaming ? VIGIL_STREAM_SUB : VIGIL_STREAM_MAIN;
+}
+
+/* Whether barcodes are read from the analysis stream's frames (else from
+ * main keyframes of their own, or not at all). Under the lock. */
+static gboolean codes_on_analysis_stream_locked(VigilAnalyzer *self)
+{
+  return self->barcodes && (analysis_stream_locked(self) == VIGIL_STREAM_MAIN ||
+                            self->barcode_stream == VIGIL_STREAM_SUB);
+}
+
+/* Decodes @buffer with *@decoder (made, or made again for another codec) to
+ * packed GRAY8 at most @max_width wide; NULL (logged, as @what) when it
+ * cannot. */
+static guint8 *decode_gray(VigilAnalyzer *self, VigilDecoder **decoder, GstBuffer *buffer,
+                           VigilCodec codec, int max_width, int *w, int *h, const char *what)
+{
+  if (*decoder && vigil_decoder_get_codec(*decoder) != codec)
+    g_clear_pointer(decoder, vigil_decoder_free);
+  g_autoptr(GError) error = NULL;
+  if (!*decoder)
+    *decoder = vigil_decoder_new(codec, &error);
+  guint8 *gray = NULL;
+  GstMapInfo map;
+  if (*decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    gray = vigil_decoder_decode_gray(*decoder, map.data, map.size, max_width, w, h, &error);
+    gst_buffer_unmap(buffer, &map);
+  }
+  if (!gray)
+    g_debug("camera %s: %s skipped: %s", self->camera_id, what,
+            error ? error->message : "unreadable buffer");
+  return gray;
+}
+
+static Result *result_new(VigilAnalyzer *self, gint64 time_us)
+{
+  Result *r = g_new0(Result, 1);
+  r->analyzer = vigil_analyzer_ref(self);
+  r->time_us = time_us;
+  r->formats = g_ptr_array_new_with_free_func(g_free);
+  r->texts = g_ptr_array_new_with_free_func(g_free);
+  return r;
+}
+
+/* A main keyframe read only for its barcodes: decoded at up to
+ * BARCODE_WIDTH, scanned, and handed over as a codes-only observation. */
+static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us)
+{
+  double cpu0 = thread_cpu_ms();
+  int w = 0, h = 0;
+  gint64 t0 = g_get_monotonic_time();
+  g_autofree guint8 *gray = decode_gray(self, &self->codes_decoder, buffer, codec, BARCODE_WIDTH,
+                                        &w, &h, "main keyframe for barcodes");
+  if (!gray)
+    return;
+  gint64 t1 = g_get_monotonic_time();
+  Result *r = result_new(self, time_us);
+  r->barcodes = TRUE;
+  r->codes_only = TRUE;
+  scan_codes(self, gray, w, h, r);
+  gint64 t2 = g_get_monotonic_time();
+  double cpu = thread_cpu_ms() - cpu0;
+  g_mutex_lock(&self->lock);
+  self->stats.cpu_ms += cpu;
+  self->stats.barcode_scans++;
+  self->stats.decode_ms += (t1 - t0) / 1000.0;
+  self->stats.zbar_ms += (t2 - t1) / 1000.0;
+  g_mutex_unlock(&self->lock);
+  g_debug("camera %s: main keyframe %" G_GINT64_FORMAT " %dx%d for barcodes: codes %u"
+          " (decode %.2f ms, zbar %.2f ms, cpu %.2f ms)",
+          self->camera_id, time_us, w, h, r->texts->len, (t1 - t0) / 1000.0,
+          (t2 - t1) / 1000.0, cpu);
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, vigil_analyzer_apply_result, r,
+                             vigil_analyzer_result_free);
+}
+
+static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us,
+                    VigilStreamChoice stream)
+{
+  double cpu0 = thread_cpu_ms();
+  Result *r = result_new(self, time_us);
+
+  g_mutex_lock(&self->lock);
+  /* Frames of the other stream have another size and noise: start over. */
+  gboolean reset = self->reset || stream != self->analysed_stream;
+  self->reset = FALSE;
+  self->analysed_stream = stream;
+  VigilMotionRect zones[MAX_ZONES];
+  r->n_zones = self->n_zones;
+  memcpy(zones, self->zones, sizeof(zones));
+  for (int i = 0; i <= r->n_zones; i++)
+    r->thresholds[i] = self->motion_enabled ? self->thresholds[i] : INFINITY;
+  for (int i = 0; i < r->n_zones; i++)
+    r->zone_names[i] = g_strdup(self->zone_names[i]);
+  r->barcodes = self->barcodes;
+  r->codes_skipped = self->barcodes && (stream == VIGIL_STREAM_SUB
+                                            ? self->barcode_stream != VIGIL_STREAM_SUB
+                                            : analysis_stream_locked(self) != VIGIL_STREAM_MAIN);
+  g_mutex_unlock(&self->lock);
+
+  if (!self->motion)
+    self->motion = vigil_motion_new();
+  if (reset)
+    vigil_motion_reset(self->motion);
+
+  gint64 t0 = g_get_monotonic_time();
+  int w = 0, h = 0;
+  g_autofree guint8 *gray = decode_gray(self, &self->decoder, buffer, codec,
+                                        VIGIL_ANALYSIS_WIDTH, &w, &h, "keyframe");
+  if (!gray) {
+    vigil_analyzer_result_free(r);
+    return;
+  }
+  gint64 t1 = g_get_monotonic_time();
+  bool identical = false;
+  r->has_levels = vigil_motion_process(self->motion, gray, w, h, zones, r->n_zones, r->levels,
+                                       &identical);
+  r->identical = identical;
+  r->mean_luma = vigil_motion_mean_luma(gray, w, h);
+  gint64 t2 = g_get_monotonic_time();
+  if (r->barcodes && !r->codes_skipped)
+    scan_codes(self, gray, w, h, r);
+  gint64 t3 = g_get_monotonic_time();
+  double cpu = thread_cpu_ms() - cpu0;
+
+  g_mutex_lock(&self->lock);
+  self->stats.cpu_ms += cpu;
+  self->stats.analysed++;
+  self->stats.decode_ms += (t1 - t0) / 1000.0;
+  self->stats.motion_ms += (t2 - t1) / 1000.0;
+  self->stats.zbar_ms += (t3 - t2) / 1000.0;
+  g_mutex_unlock(&self->lock);
+
+  g_debug("camera %s: %s keyframe %" G_GINT64_FORMAT " %dx%d level %.4f luma %.3f codes %u"
+          " (decode %.2f ms, motion %.2f ms, zbar %.2f ms, cpu %.2f ms)",
+          self->camera_id, vigil_stream_choice_to_string(stream), time_us, w, h, r->has_levels ? r->levels[0] : -1.0, r->mean_luma,
+          r->texts->len, (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0, cpu);
+  gboolean moving = FALSE;
+  for (int i = 0; r->has_levels && i <= r->n_zones; i++)
+    moving = moving || r->levels[i] > r->thresholds[i];
+  /* Motion first, so a slow detector never delays motion events. */
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, vigil_analyzer_apply_result, r,
+                             vigil_analyzer_result_free);
+  detect_step(self, buffer, codec, time_us, moving);
+}
+
+/* --- detection --- */
+
+/* Runs the detector on the picture just decoded when one is due: every
+ * interval_s while idle, about every second while there is motion (this
+ * frame's or an open motion event). */
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
+                        gint64 time_us, gboolean moving)
+{
+  g_mutex_lock(&self->lock);
+  gboolean enabled = self->detect_enabled;
+  moving = moving || self->motion_active;
+  gint64 period = moving ? DETECT_MOTION_US : (gint64)self->interval_s * G_USEC_PER_SEC;
+  g_auto(GStrv) classes = g_strdupv(self->detect_classes);
+  double min_score = self->min_score;
+  g_mutex_unlock(&self->lock);
+  if (!enabled || (self->last_detect_us && time_us - self->last_detect_us < period &&
+                   time_us >= self->last_detect_us))
+    return;
+  g_autoptr(VigilDetector) det = vigil_detect_service_get();
+  if (!det)
+    return;
+  self->last_detect_us = time_us;
+
+  double cpu0 = thread_cpu_ms();
+  gint64 t0 = g_get_monotonic_time();
+  int mw, mh, w, h;
+  vigil_detector_input_size(det, &mw, &mh);
+  g_autofree guint8 *rgb = vigil_decoder_scale_rgb(self->decoder, mw > 0 ? mw : 640,
+                                                   mh > 0 ? mh : 640, &w, &h);
+  if (!rgb)
+    return;
+  VigilRgbImage img = {rgb, w, h};
+  g_autoptr(GError) error = NULL;
+  GArray *dets = vigil_detector_detect(det, &img, &error);
+  if (!dets) {
+    g_warning("camera %s: detection failed: %s", self->camera_id, error->message);
+    return;
+  }
+  vigil_detections_filter(dets, (const char *const *)classes, min_score);
+  double ms = (g_get_monotonic_time() - t0) / 1000.0;
+  double cpu = thread_cpu_ms() - cpu0;
+  g_mutex_lock(&self->lock);
+  self->stats.detected++;
+  self->stats.detect_ms += ms;
+  self->stats.cpu_ms += cpu;
+  g_mutex_unlock(&self->lock);
+  g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w,
+          h, dets->len, ms, cpu);
+
+  DetectResult *r = g_new0(DetectResult, 1);
+  r->analyzer = vigil_analyzer_ref(self);
+  r->time_us = time_us;
+  r->dets = dets;
+  if (dets->len > 0) {
+    r->keyframe = gst_buffer_ref(keyframe);
+    r->codec = codec;
+  }
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, vigil_analyzer_apply_detections, r,
+                             vigil_analyzer_detect_result_free);
+}
+
+static void worker(gpointer data, gpointer pool_data)
+{
+  VigilAnalyzer *self = data;
+  for (;;) {
+    g_mutex_lock(&self->lock);
+    /* Motion first; a main keyframe for barcodes when none waits. */
+    gboolean codes_only = self->pending == NULL;
+    GstBuffer *buffer = codes_only ? g_steal_pointer(&self->pending_codes)
+                                   : g_steal_pointer(&self->pending);
+    VigilCodec codec = codes_only ? self->pending_codes_codec : self->pending_codec;
+    gint64 time_us = codes_only ? self->pending_codes_time : self->pending_time;
+    VigilStreamChoice stream = self->pending_stream;
+    if (!buffer || self->closed) {
+      gst_clear_buffer(&buffer);
+      self->busy = FALSE;
+      g_mutex_unlock(&self->lock);
+      break;
+    }
+    g_mutex_unlock(&self->lock);
+    if (codes_only)
+      read_codes(self, buffer, codec, time_us);
+    else
+      analyse(self, buffer, codec, time_us, stream);
+    gst_buffer_unref(buffer);
+  }
+  vigil_analyzer_unref(self);
+}
+
+static GThreadPool *get_pool(void)
+{
+  static GThreadPool *pool;
+  if (g_once_init_enter(&pool)) {
+    /* As many workers as cores: each camera has at most one job in flight,
+     * so cameras share the cores and none waits behind another for long. */
+    GThreadPool *p = g_thread_pool_new(worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
+    g_once_init_leave(&pool, p);
+  }
+  return pool;
+}
+
+/* Under the lock: starts the worker job unless one runs; TRUE when the
+ * caller must push it to the pool. */
+static gboolean start_job_locked(VigilAnalyzer *self)
+{
+  gboolean start = !self->busy;
+  self->busy = TRUE;
+  return start;
+}
+
+void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
+                                  gint64 wallclock_us, VigilStreamChoice stream)
+{
+  g_mutex_lock(&self->lock);
+  if (self->closed) {
+    g_mutex_unlock(&self->lock);
+    return;
+  }
+  vigil_snapshots_set_keyframe(self->snapshots, buffer, codec, stream);
+
+  gboolean start = FALSE;
+  VigilStreamChoice analysis = analysis_stream_locked(self);
+  if (stream == analysis) {
+    /* When only the dark and frozen alarms look, a picture every few
+     * seconds tells them as much as every keyframe, at a fraction of the
+     * decoding (passthrough should cost what copying costs). */
+    gboolean every = self->motion_enabled || self->detect_enabled ||
+                     codes_on_analysis_stream_locked(self);
+    if (every || wallclock_us - self->last_sample_us >= ALARM_SAMPLE_US ||
+        wallclock_us < self->last_sample_us) {
+      self->last_sample_us = wallclock_us;
+      if (self->pending)
+        self->stats.dropped++;
+      gst_buffer_replace(&self->pending, buffer);
+      self->pending_codec = codec;
+      self->pending_time = wallclock_us;
+      self->pending_stream = stream;
+      start = start_job_locked(self);
+    }
+  } else if (stream == VIGIL_STREAM_MAIN && self->barcodes &&
+             !codes_on_analysis_stream_locked(self) &&
+             (wallclock_us - self->last_codes_us >= self->barcode_interval_us ||
+              wallclock_us < self->last_codes_us)) {
+    self->last_codes_us = wallclock_us;
+    gst_buffer_replace(&self->pending_codes, buffer);
+    self->pending_codes_codec = codec;
+    self->pending_codes_time = wallclock_us;
+    start = start_job_locked(self);
+  }
+  g_mutex_unlock(&self->lock);
+  if (start)
+    g_thread_pool_push(get_pool(), vigil_analyzer_ref(self), NULL);
+}
+
+void vigil_analyzer_set_sub_streaming(VigilAnalyzer *self, gboolean streaming)
+{
+  g_mutex_lock(&self->lock);
+  VigilStreamChoice before = analysis_stream_locked(self);
+  self->sub_streaming = streaming;
+  gboolean moved = analysis_stream_locked(self) != before;
+  g_mutex_unlock(&self->lock);
+  if (moved) {
+    /* Levels of the other stream are not comparable: wait for a fresh one. */
+    self->has_level = FALSE;
+    g_info("camera %s: analysis now on the %s stream", self->camera_id,
+           vigil_stream_choice_to_string(before == VIGIL_STREAM_MAIN ? VIGIL_STREAM_SUB
+                                                                     : VIGIL_STREAM_MAIN));
+  }
+}
+
+VigilStreamChoice vigil_analyzer_get_analysis_stream(VigilAnalyzer *self)
+{
+  g_mutex_lock(&self->lock);
+  VigilStreamChoice stream = analysis_stream_locked(self);
+  g_mutex_unlock(&self->lock);
+  return stream;
+}
