@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "http/app.h"
 #include "auth/password.h"
 #include "camera/demo.h"
 #include "camera/ingest.h"

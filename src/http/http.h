@@ -7,7 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "app.h"
+#include "http/app.h"
 
 G_BEGIN_DECLS
 
