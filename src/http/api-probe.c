@@ -25,7 +25,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "http/access.h"
-#include "http/http.h"
+#include "http/api.h"
 
 /* At most this long per probe; it answers as soon as two keyframes and a
  * little time for fps and bitrate have come. */

@@ -1,4 +1,4 @@
-/* /api/v1/recordings[/{id}[/playlist.m3u8|/segments/NNNNNN.ts|/thumbnail.jpg|
+/* /api/v1/recordings[/{id}[/playlist.m3u8|/segments/{name}|/thumbnail.jpg|
  * /export.mp4]] and the camera subresources /cameras/{id}/recording (manual
  * start/stop) and /cameras/{id}/export.mp4?from=&to=. playlist.m3u8 and
  * segments/ take ?stream=main|sub: a recording's sub stream (record_stream
@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "core/util.h"
-#include "http/http.h"
+#include "http/api.h"
 #include "record/export.h"
 #include "record/playlist.h"
 #include "record/recorder.h"
@@ -26,26 +26,6 @@
 #define LIST_LIMIT_MAX 1000
 /* Ids listed in a recording's "events" (a recording lasts 15 min at most). */
 #define EVENTS_LIMIT 1000
-
-/* A recording of a camera the user may not see is answered like a missing
- * one (ids do not leak); of a camera they see, 403 unless they may play it
- * back (and, to change or delete it, also control it): the rule of every
- * camera subresource (docs/security.md). */
-static gboolean may_access(VigilRequest *req, const VigilRecording *rec, VigilRight right)
-{
-  if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK) &&
-      vigil_request_can(req, rec->camera, right))
-    return TRUE;
-  if (!vigil_request_can_see(req, rec->camera))
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
-  else if (!vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
-                           "you may not play back recordings of this camera");
-  else
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "you may not change recordings of "
-                                                            "this camera");
-  return FALSE;
-}
 
 /* A positive decimal id, nothing else. */
 static gboolean parse_id(const char *text, gint64 *id)
@@ -145,7 +125,7 @@ static gboolean query_time(VigilRequest *req, const char *name, gint64 *out)
   return TRUE;
 }
 
-static void list_recordings(VigilRequest *req)
+void vigil_api_recordings_list(VigilRequest *req)
 {
   const char *camera = req->query ? g_hash_table_lookup(req->query, "camera") : NULL;
   const char *limit_text = req->query ? g_hash_table_lookup(req->query, "limit") : NULL;
@@ -351,20 +331,18 @@ static void add_files(VigilApp *app, const VigilRecording *rec, gint64 from, gin
   }
 }
 
-static void export_recording(VigilRequest *req, const VigilRecording *rec)
+void vigil_api_recording_export(VigilRequest *req)
 {
+  const VigilRecording *rec = req->recording;
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
   add_files(req->app, rec, G_MININT64, G_MAXINT64, files);
   g_autofree gchar *name = g_strdup_printf("%s-%" G_GINT64_FORMAT ".mp4", rec->camera, rec->id);
   start_export(req, files, name);
 }
 
-void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera)
+void vigil_api_camera_export(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
+  VigilCamera *camera = req->camera;
   gint64 from = G_MININT64, to = G_MAXINT64;
   const char *f = req->query ? g_hash_table_lookup(req->query, "from") : NULL;
   const char *t = req->query ? g_hash_table_lookup(req->query, "to") : NULL;
@@ -394,12 +372,9 @@ void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera)
 
 /* --- manual recording --- */
 
-void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera)
+void vigil_api_camera_recording(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "POST")) {
-    vigil_http_reply_method_not_allowed(req->msg, "POST");
-    return;
-  }
+  VigilCamera *camera = req->camera;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
   if (!body) {
@@ -432,95 +407,73 @@ void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera)
 
 /* --- /recordings --- */
 
-void vigil_api_recordings(VigilRequest *req)
+void vigil_api_recording_get(VigilRequest *req)
 {
-  const char *id_text = req->segments[1];
-  if (!id_text) {
-    if (g_str_equal(req->method, "GET"))
-      list_recordings(req);
-    else
-      vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
-  gint64 id;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VigilRecording) rec = NULL;
-  if (!parse_id(id_text, &id) || !(rec = vigil_store_get_recording(req->app->store, id, &error))) {
-    if (error && !g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND))
-      vigil_http_reply_gerror(req->msg, error);
-    else
-      vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
-    return;
-  }
-  if (!may_access(req, rec, VIGIL_RIGHT_PLAYBACK))
-    return;
-  const char *sub = req->segments[2];
-  if (sub) {
-    if (!g_str_equal(req->method, "GET")) {
-      vigil_http_reply_method_not_allowed(req->msg, "GET");
-      return;
-    }
-    gboolean sub_stream;
-    if (g_str_equal(sub, "playlist.m3u8") && !req->segments[3]) {
-      if (query_stream(req, rec, &sub_stream))
-        reply_playlist(req, rec, sub_stream);
-    } else if (g_str_equal(sub, "segments") && req->segments[3] && !req->segments[4]) {
-      if (query_stream(req, rec, &sub_stream))
-        reply_segment(req, rec, req->segments[3], sub_stream);
-    } else if (g_str_equal(sub, "thumbnail.jpg") && !req->segments[3]) {
-      g_autofree gchar *path =
-          g_build_filename(req->app->recordings_dir, rec->path, "thumbnail.jpg", NULL);
-      serve_file(req, path, "image/jpeg", TRUE);
-    } else if (g_str_equal(sub, "export.mp4") && !req->segments[3]) {
-      export_recording(req, rec);
-    } else {
-      vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    }
-    return;
-  }
+  g_autoptr(JsonNode) node = recording_to_json(req->app, req->recording);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
 
-  if (g_str_equal(req->method, "GET")) {
-    g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
-    vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-  } else if (g_str_equal(req->method, "PATCH")) {
-    if (!may_access(req, rec, VIGIL_RIGHT_CONTROL))
-      return;
-    g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-    if (!body) {
-      vigil_http_reply_gerror(req->msg, error);
-      return;
-    }
-    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-    JsonNode *keep = obj ? json_object_get_member(obj, "keep") : NULL;
-    if (!keep || !JSON_NODE_HOLDS_VALUE(keep) ||
-        json_node_get_value_type(keep) != G_TYPE_BOOLEAN || json_object_get_size(obj) != 1) {
-      vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
-                             "only {\"keep\": true|false} can be changed");
-      return;
-    }
-    if (!vigil_store_set_recording_keep(req->app->store, id, json_node_get_boolean(keep),
-                                        &error)) {
-      vigil_http_reply_gerror(req->msg, error);
-      return;
-    }
-    rec->keep = json_node_get_boolean(keep);
-    g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
-    vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (!may_access(req, rec, VIGIL_RIGHT_CONTROL))
-      return;
-    if (rec->open) {
-      vigil_http_reply_error(req->msg, SOUP_STATUS_CONFLICT,
-                             "the recording is still being written; stop it first");
-      return;
-    }
-    if (!vigil_recording_delete(req->app->store, req->app->recordings_dir, id, &error)) {
-      vigil_http_reply_gerror(req->msg, error);
-      return;
-    }
-    g_info("recording %" G_GINT64_FORMAT " deleted by %s", id, req->user);
-    vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH, DELETE");
+void vigil_api_recording_patch(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  if (!body) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
   }
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+  JsonNode *keep = obj ? json_object_get_member(obj, "keep") : NULL;
+  if (!keep || !JSON_NODE_HOLDS_VALUE(keep) || json_node_get_value_type(keep) != G_TYPE_BOOLEAN ||
+      json_object_get_size(obj) != 1) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "only {\"keep\": true|false} can be changed");
+    return;
+  }
+  VigilRecording *rec = req->recording;
+  if (!vigil_store_set_recording_keep(req->app->store, rec->id, json_node_get_boolean(keep),
+                                      &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  rec->keep = json_node_get_boolean(keep);
+  g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_recording_delete(VigilRequest *req)
+{
+  const VigilRecording *rec = req->recording;
+  g_autoptr(GError) error = NULL;
+  if (rec->open) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_CONFLICT,
+                           "the recording is still being written; stop it first");
+    return;
+  }
+  if (!vigil_recording_delete(req->app->store, req->app->recordings_dir, rec->id, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  g_info("recording %" G_GINT64_FORMAT " deleted by %s", rec->id, req->user);
+  vigil_http_reply_no_content(req->msg);
+}
+
+void vigil_api_recording_playlist(VigilRequest *req)
+{
+  gboolean sub_stream;
+  if (query_stream(req, req->recording, &sub_stream))
+    reply_playlist(req, req->recording, sub_stream);
+}
+
+void vigil_api_recording_segment(VigilRequest *req)
+{
+  gboolean sub_stream;
+  if (query_stream(req, req->recording, &sub_stream))
+    reply_segment(req, req->recording, vigil_request_param(req, "name"), sub_stream);
+}
+
+void vigil_api_recording_thumbnail(VigilRequest *req)
+{
+  g_autofree gchar *path =
+      g_build_filename(req->app->recordings_dir, req->recording->path, "thumbnail.jpg", NULL);
+  serve_file(req, path, "image/jpeg", TRUE);
 }

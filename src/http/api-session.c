@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "http/access.h"
+#include "http/api.h"
 
 #define MAX_NAME_LEN 64
 #define MAX_PASSWORD_LEN 1024
@@ -53,8 +54,10 @@ static void reply_session(SoupServerMessage *msg, VigilStore *store, const char 
   vigil_http_reply_json(msg, SOUP_STATUS_OK, node);
 }
 
-void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
+void vigil_api_session_login(VigilRequest *req)
 {
+  VigilApp *app = req->app;
+  SoupServerMessage *msg = req->msg;
   g_autoptr(GError) error = NULL;
   /* Login CSRF: another site must not log a browser into some account. */
   if (vigil_http_origin_is_foreign(msg)) {
@@ -111,28 +114,23 @@ void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
   memset(token, 0, strlen(token));
 }
 
-void vigil_api_session(VigilRequest *req)
+void vigil_api_session_get(VigilRequest *req)
 {
-  if (req->segments[1]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
   VigilIdentity *id = req->identity;
-  if (g_str_equal(req->method, "GET")) {
-    g_autofree gchar *csrf =
-        id->session_token ? vigil_secret_csrf_token(id->session_token) : NULL;
-    reply_session(req->msg, req->app->store, id->user, csrf);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (id->session_token) {
-      g_autofree gchar *hash = vigil_secret_sha256(id->session_token);
-      vigil_store_delete_session(req->app->store, hash);
-      g_info("user %s logged out", id->user);
-    }
-    set_session_cookie(req->app, req->msg, "", 0);
-    vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "POST, GET, DELETE");
+  g_autofree gchar *csrf = id->session_token ? vigil_secret_csrf_token(id->session_token) : NULL;
+  reply_session(req->msg, req->app->store, id->user, csrf);
+}
+
+void vigil_api_session_delete(VigilRequest *req)
+{
+  VigilIdentity *id = req->identity;
+  if (id->session_token) {
+    g_autofree gchar *hash = vigil_secret_sha256(id->session_token);
+    vigil_store_delete_session(req->app->store, hash);
+    g_info("user %s logged out", id->user);
   }
+  set_session_cookie(req->app, req->msg, "", 0);
+  vigil_http_reply_no_content(req->msg);
 }
 
 /* --- API tokens --- */
@@ -165,7 +163,7 @@ static JsonNode *token_json(const VigilApiToken *t, const char *secret)
   return json_builder_get_root(b);
 }
 
-static void create_token(VigilRequest *req)
+void vigil_api_tokens_create(VigilRequest *req)
 {
   if (req->identity->method == VIGIL_AUTH_BEARER) {
     /* A leaked token must not be able to mint tokens that outlive it. */
@@ -215,38 +213,29 @@ static void create_token(VigilRequest *req)
   memset(secret, 0, strlen(secret));
 }
 
-void vigil_api_tokens(VigilRequest *req)
+void vigil_api_tokens_list(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  const char *id_text = req->segments[1];
-  if (!id_text) {
-    if (g_str_equal(req->method, "GET")) {
-      g_autoptr(GPtrArray) tokens =
-          vigil_store_list_tokens(req->app->store, req->identity->user, &error);
-      if (!tokens) {
-        vigil_http_reply_gerror(req->msg, error);
-        return;
-      }
-      g_autoptr(JsonArray) array = json_array_new();
-      for (guint i = 0; i < tokens->len; i++)
-        json_array_add_element(array, token_json(g_ptr_array_index(tokens, i), NULL));
-      g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
-      json_node_set_array(node, array);
-      vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-    } else if (g_str_equal(req->method, "POST")) {
-      create_token(req);
-    } else {
-      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
-    }
+  g_autoptr(GPtrArray) tokens =
+      vigil_store_list_tokens(req->app->store, req->identity->user, &error);
+  if (!tokens) {
+    vigil_http_reply_gerror(req->msg, error);
     return;
   }
+  g_autoptr(JsonArray) array = json_array_new();
+  for (guint i = 0; i < tokens->len; i++)
+    json_array_add_element(array, token_json(g_ptr_array_index(tokens, i), NULL));
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+  json_node_set_array(node, array);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_token_delete(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
   guint64 id = 0;
-  if (req->segments[2] || !g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL)) {
+  if (!g_ascii_string_to_unsigned(vigil_request_param(req, "id"), 10, 1, G_MAXINT64, &id, NULL)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such token");
-    return;
-  }
-  if (!g_str_equal(req->method, "DELETE")) {
-    vigil_http_reply_method_not_allowed(req->msg, "DELETE");
     return;
   }
   /* Only the owner's tokens: another user's id answers 404 like a missing one. */

@@ -12,16 +12,12 @@
 #include "core/error.h"
 #include "detect/service.h"
 #include "http/access.h"
-#include "http/http.h"
+#include "http/api.h"
 #include "store/recordings.h"
 #include "vigil-config.h"
 
 void vigil_api_health(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "status");
@@ -93,14 +89,6 @@ static gint64 visible_cameras(VigilRequest *req)
 
 void vigil_api_system(VigilRequest *req)
 {
-  if (req->segments[1]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
   VigilApp *app = req->app;
   struct statvfs vfs;
   gboolean have_fs = statvfs(app->data_dir, &vfs) == 0;
@@ -173,22 +161,13 @@ static void reply_settings(VigilRequest *req)
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
 }
 
-void vigil_api_settings(VigilRequest *req)
+void vigil_api_settings_get(VigilRequest *req)
 {
-  if (req->segments[1]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
-  if (g_str_equal(req->method, "GET")) {
-    reply_settings(req);
-    return;
-  }
-  if (!g_str_equal(req->method, "PATCH")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH");
-    return;
-  }
-  if (!vigil_request_require_admin(req))
-    return;
+  reply_settings(req);
+}
+
+void vigil_api_settings_patch(VigilRequest *req)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
   g_autoptr(VigilSettings) next = vigil_settings_copy(req->app->settings);

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "http/access.h"
+#include "http/api.h"
 
 #define MAX_USER_NAME 64
 #define MIN_PASSWORD 8
@@ -187,7 +188,7 @@ gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *cu
   return TRUE;
 }
 
-static void create_user(VigilRequest *req)
+void vigil_api_users_create(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
@@ -325,72 +326,72 @@ static void change_own_password(VigilRequest *req, JsonObject *o)
   reply_user(req, SOUP_STATUS_OK, user->name);
 }
 
-/* TRUE (and handled) for a user's PATCH of themself with "current_password". */
-static gboolean handle_self_service(VigilRequest *req)
+/* The user {name} names; NULL after a 404. */
+static VigilUser *lookup_user(VigilRequest *req)
 {
-  const char *name = req->segments[1];
-  if (!name || req->segments[2] || !g_str_equal(req->method, "PATCH") ||
-      !g_str_equal(name, req->user))
-    return FALSE;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, NULL);
-  JsonObject *o = body && JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-  if (!o || !json_object_has_member(o, "current_password"))
-    return FALSE; /* the admin path (or its 403) */
-  change_own_password(req, o);
-  return TRUE;
+  const char *name = vigil_request_param(req, "name");
+  VigilUser *user = user_name_is_valid(name) ? vigil_store_get_user(req->app->store, name) : NULL;
+  if (!user)
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
+  return user;
 }
 
-void vigil_api_users(VigilRequest *req)
+void vigil_api_users_list(VigilRequest *req)
 {
-  if (handle_self_service(req))
-    return;
-  if (!vigil_request_require_admin(req))
-    return;
   g_autoptr(GError) error = NULL;
-  const char *name = req->segments[1];
-  if (!name) {
-    if (g_str_equal(req->method, "GET")) {
-      g_autoptr(GPtrArray) users = vigil_store_list_users(req->app->store, &error);
-      if (!users) {
-        vigil_http_reply_gerror(req->msg, error);
-        return;
-      }
-      g_autoptr(JsonArray) array = json_array_new();
-      for (guint i = 0; i < users->len; i++) {
-        JsonNode *u = vigil_user_json(req->app->store, ((VigilUser *)users->pdata[i])->name);
-        if (u)
-          json_array_add_element(array, u);
-      }
-      g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
-      json_node_set_array(node, array);
-      vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-    } else if (g_str_equal(req->method, "POST")) {
-      create_user(req);
-    } else {
-      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
-    }
+  g_autoptr(GPtrArray) users = vigil_store_list_users(req->app->store, &error);
+  if (!users) {
+    vigil_http_reply_gerror(req->msg, error);
     return;
   }
-  g_autoptr(VigilUser) user =
-      user_name_is_valid(name) && !req->segments[2] ? vigil_store_get_user(req->app->store, name)
-                                                     : NULL;
-  if (!user) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
-    return;
+  g_autoptr(JsonArray) array = json_array_new();
+  for (guint i = 0; i < users->len; i++) {
+    JsonNode *u = vigil_user_json(req->app->store, ((VigilUser *)users->pdata[i])->name);
+    if (u)
+      json_array_add_element(array, u);
   }
-  if (g_str_equal(req->method, "GET")) {
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+  json_node_set_array(node, array);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_user_get(VigilRequest *req)
+{
+  g_autoptr(VigilUser) user = lookup_user(req);
+  if (user)
     reply_user(req, SOUP_STATUS_OK, user->name);
-  } else if (g_str_equal(req->method, "PATCH")) {
-    patch_user(req, user);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (!vigil_store_delete_user(req->app->store, user->name, &error)) {
-      vigil_http_reply_gerror(req->msg, error);
+}
+
+/* A user's own PATCH with "current_password" changes their password;
+ * anything else is an admin's change. */
+void vigil_api_user_patch(VigilRequest *req)
+{
+  if (g_str_equal(vigil_request_param(req, "name"), req->user)) {
+    g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, NULL);
+    JsonObject *o = body && JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+    if (o && json_object_has_member(o, "current_password")) {
+      change_own_password(req, o);
       return;
     }
-    vigil_auth_basic_forget();
-    g_info("user %s deleted by %s", user->name, req->user);
-    vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH, DELETE");
   }
+  if (!vigil_request_require_admin(req))
+    return;
+  g_autoptr(VigilUser) user = lookup_user(req);
+  if (user)
+    patch_user(req, user);
+}
+
+void vigil_api_user_delete(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilUser) user = lookup_user(req);
+  if (!user)
+    return;
+  if (!vigil_store_delete_user(req->app->store, user->name, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  vigil_auth_basic_forget();
+  g_info("user %s deleted by %s", user->name, req->user);
+  vigil_http_reply_no_content(req->msg);
 }
