@@ -29,8 +29,10 @@ static void reply_camera(VigilRequest *req, guint status, VigilCamera *camera)
 void vigil_api_cameras_create(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  VigilCamera *camera = body ? vigil_camera_manager_create(req->app->cameras, body, &error) : NULL;
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
+  VigilCamera *camera = vigil_camera_manager_create(req->app->cameras, body, &error);
   if (!camera)
     vigil_http_reply_gerror(req->msg, error);
   else
@@ -45,11 +47,11 @@ void vigil_api_camera_get(VigilRequest *req)
 void vigil_api_camera_patch(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   VigilCamera *camera =
-      body ? vigil_camera_manager_patch(req->app->cameras, vigil_request_param(req, "id"), body,
-                                        &error)
-           : NULL;
+      vigil_camera_manager_patch(req->app->cameras, vigil_request_param(req, "id"), body, &error);
   if (!camera)
     vigil_http_reply_gerror(req->msg, error);
   else

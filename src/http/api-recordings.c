@@ -13,13 +13,14 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
+#include "http/access.h"
 #include "http/api.h"
 #include "record/export.h"
 #include "record/playlist.h"
 #include "record/recorder.h"
 #include "record/retention.h"
-#include "http/access.h"
 #include "store/recordings.h"
 
 #define LIST_LIMIT_DEFAULT 100
@@ -64,42 +65,24 @@ static JsonNode *recording_to_json(VigilApp *app, const VigilRecording *rec)
   g_autofree gchar *end = vigil_time_format(rec->end_us);
   g_autofree gchar *base = g_strdup_printf("/api/v1/recordings/%" G_GINT64_FORMAT, rec->id);
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "id");
-  json_builder_add_int_value(b, rec->id);
-  json_builder_set_member_name(b, "camera");
-  json_builder_add_string_value(b, rec->camera);
-  json_builder_set_member_name(b, "start");
-  json_builder_add_string_value(b, start);
-  json_builder_set_member_name(b, "end");
-  json_builder_add_string_value(b, end);
-  json_builder_set_member_name(b, "duration_s");
-  json_builder_add_double_value(b, (double)((rec->end_us - rec->start_us) / 1000) / 1000.0);
-  json_builder_set_member_name(b, "reason");
-  json_builder_add_string_value(b, rec->reason);
-  json_builder_set_member_name(b, "size_bytes");
-  json_builder_add_int_value(b, rec->size_bytes);
-  json_builder_set_member_name(b, "keep");
-  json_builder_add_boolean_value(b, rec->keep);
-  json_builder_set_member_name(b, "thumbnail");
-  if (has_thumbnail(app, rec)) {
-    g_autofree gchar *t = g_strconcat(base, "/thumbnail.jpg", NULL);
-    json_builder_add_string_value(b, t);
-  } else {
-    json_builder_add_null_value(b);
-  }
-  json_builder_set_member_name(b, "playlist");
-  g_autofree gchar *pl = g_strconcat(base, "/playlist.m3u8", NULL);
-  json_builder_add_string_value(b, pl);
-  json_builder_set_member_name(b, "sub_playlist");
-  if (rec->has_sub) {
-    g_autofree gchar *sub_pl = g_strconcat(base, "/playlist.m3u8?stream=sub", NULL);
-    json_builder_add_string_value(b, sub_pl);
-  } else {
-    json_builder_add_null_value(b);
-  }
+  vigil_json_add_int(b, "id", rec->id);
+  vigil_json_add_string(b, "camera", rec->camera);
+  vigil_json_add_string(b, "start", start);
+  vigil_json_add_string(b, "end", end);
+  vigil_json_add_double(b, "duration_s", (double)((rec->end_us - rec->start_us) / 1000) / 1000.0);
+  vigil_json_add_string(b, "reason", rec->reason);
+  vigil_json_add_int(b, "size_bytes", rec->size_bytes);
+  vigil_json_add_bool(b, "keep", rec->keep);
+  g_autofree gchar *thumbnail =
+      has_thumbnail(app, rec) ? g_strconcat(base, "/thumbnail.jpg", NULL) : NULL;
+  vigil_json_add_string_or_null(b, "thumbnail", thumbnail);
+  g_autofree gchar *playlist = g_strconcat(base, "/playlist.m3u8", NULL);
+  vigil_json_add_string(b, "playlist", playlist);
+  g_autofree gchar *sub_playlist =
+      rec->has_sub ? g_strconcat(base, "/playlist.m3u8?stream=sub", NULL) : NULL;
+  vigil_json_add_string_or_null(b, "sub_playlist", sub_playlist);
   /* The events of its camera that overlap it in time (docs/recording.md). */
-  json_builder_set_member_name(b, "events");
-  json_builder_begin_array(b);
+  vigil_json_begin_array(b, "events");
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) events = vigil_store_list_recording_events(
       app->store, rec->camera, rec->start_us, rec->end_us, rec->open, EVENTS_LIMIT, &error);
@@ -376,18 +359,14 @@ void vigil_api_camera_recording(VigilRequest *req)
 {
   VigilCamera *camera = req->camera;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
   JsonNode *action = obj ? json_object_get_member(obj, "action") : NULL;
-  const char *a = action && JSON_NODE_HOLDS_VALUE(action) &&
-                          json_node_get_value_type(action) == G_TYPE_STRING
-                      ? json_node_get_string(action)
-                      : NULL;
-  if (!a || (!g_str_equal(a, "start") && !g_str_equal(a, "stop")) || json_object_get_size(obj) != 1) {
+  int start;
+  if (!vigil_json_get_enum(action, (const char *const[]){"stop", "start"}, 2, &start) ||
+      json_object_get_size(obj) != 1) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "the body must be {\"action\": \"start\"} or {\"action\": \"stop\"}");
     return;
@@ -397,7 +376,7 @@ void vigil_api_camera_recording(VigilRequest *req)
     vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "recording is not available");
     return;
   }
-  if (!vigil_recorder_manual(recorder, g_str_equal(a, "start"), &error)) {
+  if (!vigil_recorder_manual(recorder, start, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -416,26 +395,23 @@ void vigil_api_recording_get(VigilRequest *req)
 void vigil_api_recording_patch(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-  JsonNode *keep = obj ? json_object_get_member(obj, "keep") : NULL;
-  if (!keep || !JSON_NODE_HOLDS_VALUE(keep) || json_node_get_value_type(keep) != G_TYPE_BOOLEAN ||
+  gboolean keep;
+  if (!obj || !vigil_json_get_bool(json_object_get_member(obj, "keep"), &keep) ||
       json_object_get_size(obj) != 1) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "only {\"keep\": true|false} can be changed");
     return;
   }
   VigilRecording *rec = req->recording;
-  if (!vigil_store_set_recording_keep(req->app->store, rec->id, json_node_get_boolean(keep),
-                                      &error)) {
+  if (!vigil_store_set_recording_keep(req->app->store, rec->id, keep, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
-  rec->keep = json_node_get_boolean(keep);
+  rec->keep = keep;
   g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
 }

@@ -8,6 +8,7 @@
 #include "auth/password.h"
 #include "auth/secret.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "http/access.h"
 #include "http/api.h"
@@ -15,15 +16,6 @@
 #define MAX_NAME_LEN 64
 #define MAX_PASSWORD_LEN 1024
 #define MAX_TOKEN_NAME_LEN 100
-
-/* A string member of @o, or NULL when absent or not a string. */
-static const char *string_member(JsonObject *o, const char *name)
-{
-  JsonNode *v = json_object_get_member(o, name);
-  return v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
-             ? json_node_get_string(v)
-             : NULL;
-}
 
 static void set_session_cookie(VigilApp *app, SoupServerMessage *msg, const char *value,
                                gint64 max_age_s)
@@ -42,13 +34,8 @@ static void reply_session(SoupServerMessage *msg, VigilStore *store, const char 
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "user");
-  json_builder_add_value(b, vigil_user_json(store, user));
-  json_builder_set_member_name(b, "csrf_token");
-  if (csrf)
-    json_builder_add_string_value(b, csrf);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_node(b, "user", vigil_user_json(store, user));
+  vigil_json_add_string_or_null(b, "csrf_token", csrf);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(msg, SOUP_STATUS_OK, node);
@@ -65,16 +52,14 @@ void vigil_api_session_login(VigilRequest *req)
                            "cross-site request refused (Origin does not match Host)");
     return;
   }
-  g_autoptr(JsonNode) body = vigil_http_parse_body(msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *o = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-  const char *name = o ? string_member(o, "username") : NULL;
-  const char *password = o ? string_member(o, "password") : NULL;
-  if (!name || !password || !*name || strlen(name) > MAX_NAME_LEN ||
-      strlen(password) > MAX_PASSWORD_LEN) {
+  const char *name = NULL, *password = NULL;
+  if (!o || !vigil_json_get_string(json_object_get_member(o, "username"), &name) ||
+      !vigil_json_get_string(json_object_get_member(o, "password"), &password) || !*name ||
+      strlen(name) > MAX_NAME_LEN || strlen(password) > MAX_PASSWORD_LEN) {
     vigil_http_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
                            "give \"username\" and \"password\" as strings");
     return;
@@ -139,25 +124,14 @@ static JsonNode *token_json(const VigilApiToken *t, const char *secret)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "id");
-  json_builder_add_int_value(b, t->id);
-  json_builder_set_member_name(b, "name");
-  if (t->name)
-    json_builder_add_string_value(b, t->name);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "created");
+  vigil_json_add_int(b, "id", t->id);
+  vigil_json_add_string_or_null(b, "name", t->name);
   g_autofree gchar *created = vigil_time_format(t->created_us);
-  json_builder_add_string_value(b, created);
-  json_builder_set_member_name(b, "last_used");
+  vigil_json_add_string(b, "created", created);
   g_autofree gchar *used = t->last_used_us ? vigil_time_format(t->last_used_us) : NULL;
-  if (used)
-    json_builder_add_string_value(b, used);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_string_or_null(b, "last_used", used);
   if (secret) {
-    json_builder_set_member_name(b, "token");
-    json_builder_add_string_value(b, secret);
+    vigil_json_add_string(b, "token", secret);
   }
   json_builder_end_object(b);
   return json_builder_get_root(b);
@@ -172,24 +146,19 @@ void vigil_api_tokens_create(VigilRequest *req)
     return;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *o = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
   const char *name = NULL;
-  if (o) {
-    g_autoptr(GList) members = json_object_get_members(o);
-    for (GList *l = members; l; l = l->next) {
-      if (!g_str_equal(l->data, "name")) {
-        vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "unknown field \"%s\"",
-                               (const char *)l->data);
-        return;
-      }
-    }
-    name = string_member(o, "name");
+  const char *unknown =
+      o ? vigil_json_unknown_member(o, (const char *const[]){"name", NULL}) : NULL;
+  if (unknown) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "unknown field \"%s\"", unknown);
+    return;
   }
+  if (o)
+    vigil_json_get_string(json_object_get_member(o, "name"), &name);
   if (!o || (json_object_has_member(o, "name") && !name) ||
       (name && (g_utf8_strlen(name, -1) > MAX_TOKEN_NAME_LEN))) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,

@@ -134,11 +134,12 @@ void vigil_api_walls_list(VigilRequest *req)
 void vigil_api_walls_create(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   g_autoptr(JsonObject) out = NULL;
   g_autofree gchar *name = NULL;
-  if (!body ||
-      !(out = vigil_wall_body_check(body, NULL, NULL, &request_sources, req, &name, &error))) {
+  if (!(out = vigil_wall_body_check(body, NULL, NULL, &request_sources, req, &name, &error))) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -186,14 +187,16 @@ void vigil_api_wall_put(VigilRequest *req)
     return;
   }
   g_autoptr(JsonNode) old_body = parse_text(old->body);
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   g_autoptr(JsonObject) out = NULL;
   g_autofree gchar *new_name = NULL;
   JsonArray *old_tiles = NULL;
   if (old_body && json_object_has_member(json_node_get_object(old_body), "tiles"))
     old_tiles = json_object_get_array_member(json_node_get_object(old_body), "tiles");
-  if (!body || !(out = vigil_wall_body_check(body, name, old_tiles, &request_sources, req,
-                                             &new_name, &error))) {
+  if (!(out = vigil_wall_body_check(body, name, old_tiles, &request_sources, req, &new_name,
+                                    &error))) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }

@@ -66,6 +66,9 @@ void vigil_http_reply_method_not_allowed(SoupServerMessage *msg, const char *all
  * VIGIL_ERROR_INVALID for empty bodies, bad UTF-8, too deep or malformed JSON. */
 JsonNode *vigil_http_parse_body(SoupServerMessage *msg, GError **error);
 
+/* The same for a handler: NULL after replying 400 or 413. */
+JsonNode *vigil_request_body(VigilRequest *req);
+
 /* Checks nesting depth and UTF-8 before json-glib sees the text. Exposed for
  * tests and fuzzing. */
 JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error);

@@ -38,8 +38,7 @@ void vigil_http_reply_error(SoupServerMessage *msg, guint status, const char *fo
   va_end(args);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "error");
-  json_builder_add_string_value(b, message);
+  vigil_json_add_string(b, "error", message);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(msg, status, node);
@@ -165,6 +164,15 @@ JsonNode *vigil_http_parse_body(SoupServerMessage *msg, GError **error)
     return NULL;
   }
   return vigil_http_parse_json(data, size, error);
+}
+
+JsonNode *vigil_request_body(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *body = vigil_http_parse_body(req->msg, &error);
+  if (!body)
+    vigil_http_reply_gerror(req->msg, error);
+  return body;
 }
 
 /* --- request handling --- */
