@@ -1,19 +1,21 @@
 /* The route table: every path vigil answers below /api/v1 (and /metrics),
  * with its method, the access it needs and its handler, and the router that
  * uses it. Access is checked here, through http/access.c, before any handler
- * runs: a handler never checks who may call it.
+ * runs; handlers check only what depends on the body (a user changing their
+ * own password, probing a camera given by id).
  *
  * How a request is answered:
- * 1. the first row whose pattern matches the path and whose method is the
- *    request's is the route; no pattern matching → 404;
+ * 1. the route is the first row whose pattern matches the path and whose
+ *    method is the request's;
  * 2. the request is authenticated (401) unless that route is open, or the
  *    path has only open routes;
- * 3. what {id} names (camera, recording, event) is looked up, and the access
- *    every route of the path needs is checked (404, 403), before the method:
+ * 3. no pattern matches → 404;
+ * 4. what {id} names (camera, recording, event) is looked up, and the access
+ *    every row of the path needs is checked (404, 403), before the method:
  *    who may not see a camera learns nothing from a wrong method;
- * 4. no route for the method → 405 with Allow (GET rows also stand for HEAD
- *    where the table has a HEAD row; Allow does not list HEAD);
- * 5. the route's own access (403), then its handler. */
+ * 5. no route for the method → 405 with Allow, the path's methods in table
+ *    order (HEAD is answered where the table has a HEAD row, and not listed);
+ * 6. the route's own access (403), then its handler. */
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "http/access.h"
