@@ -77,7 +77,7 @@ gboolean vigil_request_require_admin(VigilRequest *req);
 
 /* --- route access (the route table in routes.c) --- */
 
-/* What a route needs, from the weakest to the strongest kind. */
+/* What a route needs (the access column of routes.c). */
 typedef enum {
   VIGIL_ACCESS_OPEN,          /* nothing: no login */
   VIGIL_ACCESS_USER,          /* any logged-in user */

@@ -10,12 +10,13 @@
  * 2. the request is authenticated (401) unless that route is open, or the
  *    path has only open routes;
  * 3. no pattern matches → 404;
- * 4. what {id} names (camera, recording, event) is looked up, and the access
- *    every row of the path needs is checked (404, 403), before the method:
- *    who may not see a camera learns nothing from a wrong method;
- * 5. no route for the method → 405 with Allow, the path's methods in table
- *    order (HEAD is answered where the table has a HEAD row, and not listed);
- * 6. the route's own access (403), then its handler. */
+ * 4. what {id} names (camera, recording, event) is looked up and the
+ *    route's access checked (404, 403), then its handler runs;
+ * 5. with no route for the method, the access of the path's first row is
+ *    checked the same way, so who may not use a path (or see its camera)
+ *    learns nothing from a wrong method, and then 405 with Allow: the
+ *    path's methods in table order (HEAD is answered where the table has a
+ *    HEAD row, and not listed). */
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "http/access.h"
@@ -126,48 +127,39 @@ const char *vigil_request_param(VigilRequest *req, const char *name)
   return req->params ? g_hash_table_lookup(req->params, name) : NULL;
 }
 
-/* The route for @method on @path, or else (*route NULL) the first row whose
- * pattern matches @path in *any; both NULL when none does. Returns the
- * pattern's parameters. */
+/* The route for @method on @path in *route (NULL: none), and the first row
+ * whose pattern matches @path in *first (NULL: none). Returns the parameters
+ * of the route's pattern, or else of the first row's. */
 static GHashTable *find(const char *method, const char *path, const VigilRoute **route,
-                        const VigilRoute **any)
+                        const VigilRoute **first)
 {
   GHashTable *first_params = NULL;
-  *route = *any = NULL;
+  *route = *first = NULL;
   for (gsize i = 0; i < G_N_ELEMENTS(routes); i++) {
     GHashTable *params = vigil_route_match(routes[i].pattern, path);
     if (!params)
       continue;
     if (g_str_equal(routes[i].method, method)) {
-      *route = *any = &routes[i];
+      *route = &routes[i];
+      *first = *first ? *first : *route;
       g_clear_pointer(&first_params, g_hash_table_unref);
       return params;
     }
-    if (*any)
+    if (*first)
       g_hash_table_unref(params);
     else
-      *any = &routes[i], first_params = params;
+      *first = &routes[i], first_params = params;
   }
   return first_params;
 }
 
-/* The access every row of @pattern needs: the weakest kind, and for the
- * camera-like kinds the rights all rows share. */
-static VigilAccess common_access(const char *pattern)
+/* TRUE when every row of @pattern is open. */
+static gboolean pattern_is_open(const char *pattern)
 {
-  VigilAccess common = {0};
-  gboolean first = TRUE;
-  for (gsize i = 0; i < G_N_ELEMENTS(routes); i++) {
-    VigilAccess a = routes[i].access;
-    if (!g_str_equal(routes[i].pattern, pattern))
-      continue;
-    if (first || a.kind < common.kind)
-      common = a;
-    else if (a.kind == common.kind)
-      common.rights &= a.rights;
-    first = FALSE;
-  }
-  return common;
+  for (gsize i = 0; i < G_N_ELEMENTS(routes); i++)
+    if (g_str_equal(routes[i].pattern, pattern) && routes[i].access.kind != VIGIL_ACCESS_OPEN)
+      return FALSE;
+  return TRUE;
 }
 
 static void reply_allow(SoupServerMessage *msg, const char *pattern)
@@ -182,10 +174,10 @@ static void reply_allow(SoupServerMessage *msg, const char *pattern)
 
 static void route(VigilRequest *req, const char *path)
 {
-  const VigilRoute *route, *any;
-  req->params = find(req->method, path, &route, &any);
+  const VigilRoute *route, *first;
+  req->params = find(req->method, path, &route, &first);
   gboolean open = route ? route->access.kind == VIGIL_ACCESS_OPEN
-                        : any && common_access(any->pattern).kind == VIGIL_ACCESS_OPEN;
+                        : first && pattern_is_open(first->pattern);
   g_autoptr(VigilIdentity) identity = NULL;
   if (!open) {
     /* Replies 401/403/429 itself. */
@@ -196,18 +188,17 @@ static void route(VigilRequest *req, const char *path)
     req->user = identity->user;
     req->role = identity->role;
   }
-  if (!any) {
+  if (!first) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
     return;
   }
-  if (!vigil_request_allow(req, common_access(any->pattern)))
+  /* The path's first row decides who learns that a method is wrong. */
+  if (!vigil_request_allow(req, route ? route->access : first->access))
     return;
-  if (!route) {
-    reply_allow(req->msg, any->pattern);
-    return;
-  }
-  if (vigil_request_allow(req, route->access))
+  if (route)
     route->handler(req);
+  else
+    reply_allow(req->msg, first->pattern);
 }
 
 void vigil_http_route(VigilApp *app, SoupServerMessage *msg, const char *path, GHashTable *query)
