@@ -443,56 +443,50 @@ VigilRecorder *vigil_camera_get_recorder(VigilCamera *self)
   return self->recorder;
 }
 
+/* A measured value: null until measured (and while not streaming). */
+static void add_measured_int(JsonBuilder *b, const char *member, gboolean live, gint64 value)
+{
+  if (live && value > 0)
+    vigil_json_add_int(b, member, value);
+  else
+    vigil_json_add_null(b, member);
+}
+
+/* The same, rounded to 1 / @scale. */
+static void add_measured_double(JsonBuilder *b, const char *member, gboolean live, double value,
+                                double scale)
+{
+  if (live && value > 0)
+    vigil_json_add_double(b, member, round(value * scale) / scale);
+  else
+    vigil_json_add_null(b, member);
+}
+
 /* The measured members of a stream's status (codec ... keyframe_interval_s),
  * null while it does not stream. */
 static void add_stream_status(JsonBuilder *b, const Feed *feed, const VigilStreamStats *stats)
 {
   gboolean live = feed->state == VIGIL_CAMERA_STREAMING;
-  const char *codec = live ? vigil_codec_to_string(stats->codec) : NULL;
-  json_builder_set_member_name(b, "codec");
-  if (codec)
-    json_builder_add_string_value(b, codec);
-  else
-    json_builder_add_null_value(b);
-
-#define ADD_MEASURED_INT(name, value)                                                          \
-  json_builder_set_member_name(b, name);                                                       \
-  if (live && (value) > 0)                                                                     \
-    json_builder_add_int_value(b, value);                                                      \
-  else                                                                                         \
-    json_builder_add_null_value(b);
-#define ADD_MEASURED_DOUBLE(name, value, scale)                                                \
-  json_builder_set_member_name(b, name);                                                       \
-  if (live && (value) > 0)                                                                     \
-    json_builder_add_double_value(b, round((value) * (scale)) / (scale));                      \
-  else                                                                                         \
-    json_builder_add_null_value(b);
-
-  ADD_MEASURED_INT("width", stats->width);
-  ADD_MEASURED_INT("height", stats->height);
-  ADD_MEASURED_DOUBLE("fps", stats->fps, 10.0);
-  ADD_MEASURED_INT("bitrate_kbps", (gint64)round(stats->bitrate_kbps));
-  ADD_MEASURED_DOUBLE("keyframe_interval_s", stats->keyframe_interval_s, 100.0);
-#undef ADD_MEASURED_INT
-#undef ADD_MEASURED_DOUBLE
+  vigil_json_add_string_or_null(b, "codec", live ? vigil_codec_to_string(stats->codec) : NULL);
+  add_measured_int(b, "width", live, stats->width);
+  add_measured_int(b, "height", live, stats->height);
+  add_measured_double(b, "fps", live, stats->fps, 10.0);
+  add_measured_int(b, "bitrate_kbps", live, (gint64)round(stats->bitrate_kbps));
+  add_measured_double(b, "keyframe_interval_s", live, stats->keyframe_interval_s, 100.0);
 }
 
 static void add_state(JsonBuilder *b, const Feed *feed)
 {
-  json_builder_set_member_name(b, "state");
-  json_builder_add_string_value(b, vigil_camera_state_to_string(feed->state));
+  vigil_json_add_string(b, "state", vigil_camera_state_to_string(feed->state));
   vigil_json_add_string_or_null(b, "error", feed->error);
 }
 
 static void add_connection(JsonBuilder *b, const Feed *feed, const VigilStreamStats *stats)
 {
-  json_builder_set_member_name(b, "viewers");
-  json_builder_add_int_value(b, stats->viewers);
-  json_builder_set_member_name(b, "reconnects");
-  json_builder_add_int_value(b, feed->reconnects);
-  json_builder_set_member_name(b, "since");
+  vigil_json_add_int(b, "viewers", stats->viewers);
+  vigil_json_add_int(b, "reconnects", feed->reconnects);
   g_autofree gchar *since = vigil_time_format(feed->since_us);
-  json_builder_add_string_value(b, since);
+  vigil_json_add_string(b, "since", since);
 }
 
 JsonNode *vigil_camera_status_to_json(VigilCamera *self)
@@ -505,34 +499,30 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   json_builder_begin_object(b);
   add_state(b, &self->main);
   add_stream_status(b, &self->main, &stats);
-  json_builder_set_member_name(b, "audio");
-  json_builder_add_boolean_value(b, live && stats.has_audio);
-  json_builder_set_member_name(b, "recording");
+  vigil_json_add_bool(b, "audio", live && stats.has_audio);
   /* Recording means pictures reaching the disk: not while the camera is
    * away or the disk is full. */
-  json_builder_add_boolean_value(b, live && self->recorder &&
-                                        vigil_recorder_is_recording(self->recorder));
+  vigil_json_add_bool(b, "recording",
+                      live && self->recorder && vigil_recorder_is_recording(self->recorder));
   add_connection(b, &self->main, &stats);
   /* null until two keyframes of this connection were compared. */
   double level;
-  json_builder_set_member_name(b, "motion_level");
   if (live && vigil_analyzer_get_motion_level(self->analyzer, &level))
-    json_builder_add_double_value(b, round(level * 1000.0) / 1000.0);
+    vigil_json_add_double(b, "motion_level", round(level * 1000.0) / 1000.0);
   else
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "motion_level");
 
   /* docs/streams.md */
-  json_builder_set_member_name(b, "sub");
   if (self->cfg->sub_source) {
     VigilStreamStats sub_stats;
     vigil_stream_get_stats(self->sub.stream, &sub_stats);
-    json_builder_begin_object(b);
+    vigil_json_begin_object(b, "sub");
     add_state(b, &self->sub);
     add_stream_status(b, &self->sub, &sub_stats);
     add_connection(b, &self->sub, &sub_stats);
     json_builder_end_object(b);
   } else {
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "sub");
   }
   vigil_json_add_string_or_null(
     b, "analysis_stream",

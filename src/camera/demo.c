@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "vigil-config.h"
 
 #define DEMO_ID         "demo"
@@ -107,39 +108,27 @@ static JsonNode *camera_body(const char *source, const char *sub_source, gboolea
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   if (full) {
-    json_builder_set_member_name(b, "id");
-    json_builder_add_string_value(b, DEMO_ID);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, "Demo camera");
+    vigil_json_add_string(b, "id", DEMO_ID);
+    vigil_json_add_string(b, "name", "Demo camera");
   }
-  json_builder_set_member_name(b, "source");
-  json_builder_add_string_value(b, source);
+  vigil_json_add_string(b, "source", source);
   if (sub_source) {
-    json_builder_set_member_name(b, "sub_source");
-    json_builder_add_string_value(b, sub_source);
+    vigil_json_add_string(b, "sub_source", sub_source);
   }
   if (full) {
     /* What the scene is made to show: a motion event now and then that gets
      * recorded, a QR code, and a person when the detection model is there
      * (without it, detection simply does not run). Recordings of a demo
      * need not stay long. */
-    json_builder_set_member_name(b, "record");
-    json_builder_add_string_value(b, "events");
-    json_builder_set_member_name(b, "retain_days");
-    json_builder_add_int_value(b, 1);
-    json_builder_set_member_name(b, "motion");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "enabled");
-    json_builder_add_boolean_value(b, TRUE);
+    vigil_json_add_string(b, "record", "events");
+    vigil_json_add_int(b, "retain_days", 1);
+    vigil_json_begin_object(b, "motion");
+    vigil_json_add_bool(b, "enabled", TRUE);
     json_builder_end_object(b);
-    json_builder_set_member_name(b, "barcodes");
-    json_builder_add_boolean_value(b, TRUE);
-    json_builder_set_member_name(b, "detect");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "enabled");
-    json_builder_add_boolean_value(b, TRUE);
-    json_builder_set_member_name(b, "interval_s");
-    json_builder_add_int_value(b, 5);
+    vigil_json_add_bool(b, "barcodes", TRUE);
+    vigil_json_begin_object(b, "detect");
+    vigil_json_add_bool(b, "enabled", TRUE);
+    vigil_json_add_int(b, "interval_s", 5);
     json_builder_end_object(b);
   }
   json_builder_end_object(b);

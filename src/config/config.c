@@ -174,19 +174,6 @@ vigil_camera_config_copy(const VigilCameraConfig *cfg)
 
 /* ---- validation helpers ------------------------------------------------ */
 
-/* Every message names its field the same way: field "motion.threshold" ... */
-G_GNUC_PRINTF(3, 4)
-static gboolean
-field_error(GError **error, const char *field, const char *format, ...)
-{
-  va_list args;
-  va_start(args, format);
-  g_autofree gchar *what = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"%s\" %s", field, what);
-  return FALSE;
-}
-
 /* A member name taken from the request, made safe to echo in a message:
  * valid UTF-8, no control characters, not too long. */
 static gchar *
@@ -218,64 +205,19 @@ unknown_field(GError **error, const char *prefix, const char *name)
   return FALSE;
 }
 
-static gboolean
-node_is(JsonNode *node, GType type)
-{
-  return JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == type;
-}
-
-static gboolean
-read_bool(JsonNode *node, const char *field, gboolean *out, GError **error)
-{
-  if (!node_is(node, G_TYPE_BOOLEAN))
-    return field_error(error, field, "must be true or false");
-  *out = json_node_get_boolean(node);
-  return TRUE;
-}
-
-/* JSON integers only: 1.5, 5.0, "5" and 1e1 are all refused. */
-static gboolean
-read_int(JsonNode *node, const char *field, int min, int max, int *out, GError **error)
-{
-  if (!node_is(node, G_TYPE_INT64))
-    return field_error(error, field, "must be an integer between %d and %d", min, max);
-  gint64 value = json_node_get_int(node);
-  if (value < min || value > max)
-    return field_error(error, field, "must be an integer between %d and %d", min, max);
-  *out = (int)value;
-  return TRUE;
-}
-
 /* A fraction in [0, 1] (or (0, 1] with @exclusive_zero); integers allowed. */
 static gboolean
 read_fraction(JsonNode *node, const char *field, gboolean exclusive_zero, double *out,
               GError **error)
 {
   double value;
-  if (node_is(node, G_TYPE_INT64))
-    value = (double)json_node_get_int(node);
-  else if (node_is(node, G_TYPE_DOUBLE))
-    value = json_node_get_double(node);
-  else
-    value = NAN;
-
-  /* json-glib turns 1e400 into infinity; isfinite() also catches NaN. */
-  gboolean ok = isfinite(value) && value <= 1.0 && (exclusive_zero ? value > 0 : value >= 0);
-  if (!ok) {
+  if (!vigil_json_get_double(node, 0, 1, &value) || (exclusive_zero && value == 0)) {
     if (exclusive_zero)
-      return field_error(error, field, "must be a number greater than 0 and at most 1");
-    return field_error(error, field, "must be a number between 0 and 1");
+      return vigil_json_field_invalid(error, field,
+                                      "must be a number greater than 0 and at most 1");
+    return vigil_json_field_invalid(error, field, "must be a number between 0 and 1");
   }
   *out = value;
-  return TRUE;
-}
-
-static gboolean
-read_string(JsonNode *node, const char *field, const char **out, GError **error)
-{
-  if (!node_is(node, G_TYPE_STRING))
-    return field_error(error, field, "must be a string");
-  *out = json_node_get_string(node);
   return TRUE;
 }
 
@@ -285,33 +227,18 @@ static gboolean
 check_text(const char *text, const char *field, int min, int max, GError **error)
 {
   if (!g_utf8_validate(text, -1, NULL))
-    return field_error(error, field, "must be valid UTF-8");
+    return vigil_json_field_invalid(error, field, "must be valid UTF-8");
   glong chars = 0;
   for (const char *p = text; *p; p = g_utf8_next_char(p), chars++) {
     if (g_unichar_iscntrl(g_utf8_get_char(p)))
-      return field_error(error, field, "must not contain control characters");
+      return vigil_json_field_invalid(error, field, "must not contain control characters");
   }
   if (chars < min || chars > max) {
     if (min == 0)
-      return field_error(error, field, "must be at most %d characters", max);
-    return field_error(error, field, "must be %d to %d characters", min, max);
+      return vigil_json_field_invalid(error, field, "must be at most %d characters", max);
+    return vigil_json_field_invalid(error, field, "must be %d to %d characters", min, max);
   }
   return TRUE;
-}
-
-static gboolean
-read_enum(JsonNode *node, const char *field, const char *const *names, guint n_names,
-          int *out, GError **error)
-{
-  const char *text = node_is(node, G_TYPE_STRING) ? json_node_get_string(node) : NULL;
-  for (guint i = 0; text != NULL && i < n_names; i++) {
-    if (strcmp(text, names[i]) == 0) {
-      *out = (int)i;
-      return TRUE;
-    }
-  }
-  g_autofree gchar *choices = g_strjoinv(", ", (gchar **)names);
-  return field_error(error, field, "must be one of %s", choices);
 }
 
 /* detect.classes and detect.record_on: COCO-style names such as
@@ -322,16 +249,16 @@ read_class_list(JsonNode *node, const char *field, GStrv *out, GError **error)
   static const char rule[] = "must be an array of at most 80 names of 1 to 32 "
                              "characters (a-z, 0-9, space, _ and -)";
   if (!JSON_NODE_HOLDS_ARRAY(node))
-    return field_error(error, field, rule);
+    return vigil_json_field_invalid(error, field, rule);
   JsonArray *array = json_node_get_array(node);
   guint n = json_array_get_length(array);
   if (n > CLASSES_MAX)
-    return field_error(error, field, rule);
+    return vigil_json_field_invalid(error, field, rule);
 
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
   for (guint i = 0; i < n; i++) {
-    JsonNode *item = json_array_get_element(array, i);
-    const char *text = node_is(item, G_TYPE_STRING) ? json_node_get_string(item) : NULL;
+    const char *text = NULL;
+    vigil_json_get_string(json_array_get_element(array, i), &text);
     size_t len = text != NULL ? strlen(text) : 0;
     gboolean ok = len >= 1 && len <= CLASS_MAX_CHARS;
     for (size_t j = 0; ok && j < len; j++) {
@@ -339,7 +266,7 @@ read_class_list(JsonNode *node, const char *field, GStrv *out, GError **error)
       ok = g_ascii_islower(c) || g_ascii_isdigit(c) || c == ' ' || c == '_' || c == '-';
     }
     if (!ok)
-      return field_error(error, field, rule);
+      return vigil_json_field_invalid(error, field, rule);
     g_strv_builder_add(builder, text);
   }
   g_strfreev(*out);
@@ -362,7 +289,7 @@ apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
 {
   g_autofree gchar *prefix = g_strdup_printf("motion.zones[%u]", index);
   if (!JSON_NODE_HOLDS_OBJECT(node))
-    return field_error(error, prefix, "must be an object");
+    return vigil_json_field_invalid(error, prefix, "must be an object");
 
   VigilZone *zone = g_new0(VigilZone, 1);
   zone->threshold = DEFAULT_MOTION_THRESHOLD;
@@ -378,7 +305,7 @@ apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
     gboolean ok;
     if (strcmp(member, "name") == 0) {
       const char *text = NULL;
-      ok = read_string(value, field, &text, error) &&
+      ok = vigil_json_read_string(value, field, &text, error) &&
            check_text(text, field, 1, ZONE_NAME_MAX_CHARS, error);
       if (ok) {
         g_free(zone->name);
@@ -411,17 +338,17 @@ apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
   for (guint i = 0; i < G_N_ELEMENTS(required); i++) {
     if (!seen[i]) {
       g_autofree gchar *field = g_strdup_printf("%s.%s", prefix, required[i]);
-      return field_error(error, field, "is required");
+      return vigil_json_field_invalid(error, field, "is required");
     }
   }
   if (zone->x + zone->w > 1.0 + GEOMETRY_SLACK || zone->y + zone->h > 1.0 + GEOMETRY_SLACK)
-    return field_error(error, prefix,
-                       "must lie inside the frame (x + w and y + h at most 1)");
+    return vigil_json_field_invalid(error, prefix,
+                                    "must lie inside the frame (x + w and y + h at most 1)");
   for (guint i = 0; i + 1 < zones->len; i++) {
     const VigilZone *other = g_ptr_array_index(zones, i);
     if (strcmp(other->name, zone->name) == 0) {
       g_autofree gchar *field = g_strdup_printf("%s.name", prefix);
-      return field_error(error, field, "repeats the name of another zone");
+      return vigil_json_field_invalid(error, field, "repeats the name of another zone");
     }
   }
   return TRUE;
@@ -431,13 +358,13 @@ static gboolean
 apply_zones(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_ARRAY(node))
-    return field_error(error, "motion.zones", "must be an array of at most %d zones",
-                       ZONES_MAX);
+    return vigil_json_field_invalid(error, "motion.zones", "must be an array of at most %d zones",
+                                    ZONES_MAX);
   JsonArray *array = json_node_get_array(node);
   guint n = json_array_get_length(array);
   if (n > ZONES_MAX)
-    return field_error(error, "motion.zones", "must be an array of at most %d zones",
-                       ZONES_MAX);
+    return vigil_json_field_invalid(error, "motion.zones", "must be an array of at most %d zones",
+                                    ZONES_MAX);
 
   /* A given array replaces the old one as a whole. */
   g_autoptr(GPtrArray) zones = g_ptr_array_new_with_free_func(zone_free);
@@ -456,7 +383,7 @@ static gboolean
 apply_motion(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(node))
-    return field_error(error, "motion", "must be an object");
+    return vigil_json_field_invalid(error, "motion", "must be an object");
   JsonObjectIter iter;
   const char *member;
   JsonNode *value;
@@ -464,7 +391,7 @@ apply_motion(VigilCameraConfig *work, JsonNode *node, GError **error)
   while (json_object_iter_next(&iter, &member, &value)) {
     gboolean ok;
     if (strcmp(member, "enabled") == 0)
-      ok = read_bool(value, "motion.enabled", &work->motion.enabled, error);
+      ok = vigil_json_read_bool(value, "motion.enabled", &work->motion.enabled, error);
     else if (strcmp(member, "threshold") == 0)
       ok = read_fraction(value, "motion.threshold", FALSE, &work->motion.threshold, error);
     else if (strcmp(member, "zones") == 0)
@@ -481,7 +408,7 @@ static gboolean
 apply_detect(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(node))
-    return field_error(error, "detect", "must be an object");
+    return vigil_json_field_invalid(error, "detect", "must be an object");
   JsonObjectIter iter;
   const char *member;
   JsonNode *value;
@@ -489,13 +416,14 @@ apply_detect(VigilCameraConfig *work, JsonNode *node, GError **error)
   while (json_object_iter_next(&iter, &member, &value)) {
     gboolean ok;
     if (strcmp(member, "enabled") == 0)
-      ok = read_bool(value, "detect.enabled", &work->detect.enabled, error);
+      ok = vigil_json_read_bool(value, "detect.enabled", &work->detect.enabled, error);
     else if (strcmp(member, "classes") == 0)
       ok = read_class_list(value, "detect.classes", &work->detect.classes, error);
     else if (strcmp(member, "min_score") == 0)
       ok = read_fraction(value, "detect.min_score", FALSE, &work->detect.min_score, error);
     else if (strcmp(member, "interval_s") == 0)
-      ok = read_int(value, "detect.interval_s", 1, 3600, &work->detect.interval_s, error);
+      ok =
+          vigil_json_read_int(value, "detect.interval_s", 1, 3600, &work->detect.interval_s, error);
     else if (strcmp(member, "record_on") == 0)
       ok = read_class_list(value, "detect.record_on", &work->detect.record_on, error);
     else
@@ -515,7 +443,7 @@ apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error
     return TRUE;
   }
   const char *text = NULL;
-  if (!read_string(node, field, &text, error) ||
+  if (!vigil_json_read_string(node, field, &text, error) ||
       !check_text(text, field, 0, CREDENTIAL_MAX_CHARS, error))
     return FALSE;
   g_free(*slot);
@@ -529,7 +457,7 @@ apply_source(JsonNode *node, const char *field, const char *orig, gchar **slot,
              GError **error)
 {
   const char *text = NULL;
-  if (!read_string(node, field, &text, error))
+  if (!vigil_json_read_string(node, field, &text, error))
     return FALSE;
 
   /* GET masks inline credentials; a client that sends the object back
@@ -559,7 +487,7 @@ apply_stream_choice(JsonNode *node, const char *field, guint n_choices,
                     VigilStreamChoice *out, GError **error)
 {
   int v;
-  if (!read_enum(node, field, stream_names, n_choices, &v, error))
+  if (!vigil_json_read_enum(node, field, stream_names, n_choices, &v, error))
     return FALSE;
   *out = (VigilStreamChoice)v;
   return TRUE;
@@ -568,14 +496,11 @@ apply_stream_choice(JsonNode *node, const char *field, guint n_choices,
 static gboolean
 apply_barcode_interval(JsonNode *node, double *out, GError **error)
 {
-  double value = NAN;
-  if (node_is(node, G_TYPE_INT64))
-    value = (double)json_node_get_int(node);
-  else if (node_is(node, G_TYPE_DOUBLE))
-    value = json_node_get_double(node);
-  if (!isfinite(value) || value < BARCODE_INTERVAL_MIN_S || value > BARCODE_INTERVAL_MAX_S)
-    return field_error(error, "barcode_interval_s", "must be a number between %g and %g",
-                       BARCODE_INTERVAL_MIN_S, BARCODE_INTERVAL_MAX_S);
+  double value;
+  if (!vigil_json_get_double(node, BARCODE_INTERVAL_MIN_S, BARCODE_INTERVAL_MAX_S, &value))
+    return vigil_json_field_invalid(error, "barcode_interval_s",
+                                    "must be a number between %g and %g", BARCODE_INTERVAL_MIN_S,
+                                    BARCODE_INTERVAL_MAX_S);
   *out = value;
   return TRUE;
 }
@@ -586,7 +511,7 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
 {
   if (strcmp(member, "id") == 0) {
     const char *text = NULL;
-    if (!read_string(value, "id", &text, error))
+    if (!vigil_json_read_string(value, "id", &text, error))
       return FALSE;
     if (!st->creating) {
       if (g_strcmp0(text, st->orig->id) != 0) {
@@ -597,7 +522,7 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
       return TRUE;
     }
     if (!vigil_slug_is_valid(text))
-      return field_error(error, "id", "must be 1 to 32 characters of a-z, 0-9 and -");
+      return vigil_json_field_invalid(error, "id", "must be 1 to 32 characters of a-z, 0-9 and -");
     g_free(work->id);
     work->id = g_strdup(text);
     st->seen_id = TRUE;
@@ -605,19 +530,19 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
   }
   if (strcmp(member, "name") == 0) {
     const char *text = NULL;
-    if (!read_string(value, "name", &text, error) ||
+    if (!vigil_json_read_string(value, "name", &text, error) ||
         !check_text(text, "name", 1, NAME_MAX_CHARS, error))
       return FALSE;
     g_autofree gchar *stripped = g_strstrip(g_strdup(text));
     if (*stripped == '\0')
-      return field_error(error, "name", "must not be blank");
+      return vigil_json_field_invalid(error, "name", "must not be blank");
     g_free(work->name);
     work->name = g_strdup(text);
     st->seen_name = TRUE;
     return TRUE;
   }
   if (strcmp(member, "enabled") == 0)
-    return read_bool(value, "enabled", &work->enabled, error);
+    return vigil_json_read_bool(value, "enabled", &work->enabled, error);
   if (strcmp(member, "source") == 0) {
     st->seen_source = TRUE;
     return apply_source(value, "source", st->orig->source, &work->source, error);
@@ -645,34 +570,34 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
     return apply_credential(value, "password", &work->password, error);
   if (strcmp(member, "rtsp_transport") == 0) {
     int v;
-    if (!read_enum(value, "rtsp_transport", transport_names,
-                   G_N_ELEMENTS(transport_names), &v, error))
+    if (!vigil_json_read_enum(value, "rtsp_transport", transport_names,
+                              G_N_ELEMENTS(transport_names), &v, error))
       return FALSE;
     work->rtsp_transport = (VigilRtspTransport)v;
     return TRUE;
   }
   if (strcmp(member, "record") == 0) {
     int v;
-    if (!read_enum(value, "record", record_names, G_N_ELEMENTS(record_names), &v, error))
+    if (!vigil_json_read_enum(value, "record", record_names, G_N_ELEMENTS(record_names), &v, error))
       return FALSE;
     work->record = (VigilRecordMode)v;
     return TRUE;
   }
   if (strcmp(member, "pre_roll_s") == 0)
-    return read_int(value, "pre_roll_s", 0, 60, &work->pre_roll_s, error);
+    return vigil_json_read_int(value, "pre_roll_s", 0, 60, &work->pre_roll_s, error);
   if (strcmp(member, "post_roll_s") == 0)
-    return read_int(value, "post_roll_s", 0, 3600, &work->post_roll_s, error);
+    return vigil_json_read_int(value, "post_roll_s", 0, 3600, &work->post_roll_s, error);
   if (strcmp(member, "retain_days") == 0)
-    return read_int(value, "retain_days", 1, 3650, &work->retain_days, error);
+    return vigil_json_read_int(value, "retain_days", 1, 3650, &work->retain_days, error);
   if (strcmp(member, "motion") == 0)
     return apply_motion(work, value, error);
   if (strcmp(member, "detect") == 0)
     return apply_detect(work, value, error);
   if (strcmp(member, "barcodes") == 0)
-    return read_bool(value, "barcodes", &work->barcodes, error);
+    return vigil_json_read_bool(value, "barcodes", &work->barcodes, error);
   if (strcmp(member, "status") == 0 || strcmp(member, "password_set") == 0 ||
       strcmp(member, "sub_password_set") == 0)
-    return field_error(error, member, "is read-only");
+    return vigil_json_field_invalid(error, member, "is read-only");
   return unknown_field(error, "", member);
 }
 
@@ -703,9 +628,9 @@ vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean 
 
   if (creating) {
     if (!st.seen_name)
-      return field_error(error, "name", "is required");
+      return vigil_json_field_invalid(error, "name", "is required");
     if (!st.seen_source)
-      return field_error(error, "source", "is required");
+      return vigil_json_field_invalid(error, "source", "is required");
     if (!st.seen_id) {
       g_free(work->id);
       work->id = vigil_slug_from_name(work->name);
@@ -729,8 +654,7 @@ vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean 
 static void
 add_strv(JsonBuilder *b, const char *member, GStrv values)
 {
-  json_builder_set_member_name(b, member);
-  json_builder_begin_array(b);
+  vigil_json_begin_array(b, member);
   for (guint i = 0; values != NULL && values[i] != NULL; i++)
     json_builder_add_string_value(b, values[i]);
   json_builder_end_array(b);
@@ -745,76 +669,55 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   json_builder_begin_object(b);
   vigil_json_add_string_or_null(b, "id", cfg->id);
   vigil_json_add_string_or_null(b, "name", cfg->name);
-  json_builder_set_member_name(b, "enabled");
-  json_builder_add_boolean_value(b, cfg->enabled);
+  vigil_json_add_bool(b, "enabled", cfg->enabled);
   /* Inline credentials typed into the URL are never given back. */
   g_autofree gchar *source = cfg->source != NULL ? vigil_source_mask(cfg->source) : NULL;
   vigil_json_add_string_or_null(b, "source", source);
   vigil_json_add_string_or_null(b, "username", cfg->username);
-  json_builder_set_member_name(b, "password_set");
-  json_builder_add_boolean_value(b, cfg->password != NULL);
+  vigil_json_add_bool(b, "password_set", cfg->password != NULL);
   vigil_json_add_string_or_null(b, "rtsp_transport", vigil_rtsp_transport_to_string(cfg->rtsp_transport));
   g_autofree gchar *sub_source =
     cfg->sub_source != NULL ? vigil_source_mask(cfg->sub_source) : NULL;
   vigil_json_add_string_or_null(b, "sub_source", sub_source);
   vigil_json_add_string_or_null(b, "sub_username", cfg->sub_username);
-  json_builder_set_member_name(b, "sub_password_set");
-  json_builder_add_boolean_value(b, cfg->sub_password != NULL);
+  vigil_json_add_bool(b, "sub_password_set", cfg->sub_password != NULL);
   vigil_json_add_string_or_null(b, "record", vigil_record_mode_to_string(cfg->record));
   vigil_json_add_string_or_null(b, "record_stream",
                                 vigil_stream_choice_to_string(cfg->record_stream));
-  json_builder_set_member_name(b, "pre_roll_s");
-  json_builder_add_int_value(b, cfg->pre_roll_s);
-  json_builder_set_member_name(b, "post_roll_s");
-  json_builder_add_int_value(b, cfg->post_roll_s);
-  json_builder_set_member_name(b, "retain_days");
-  json_builder_add_int_value(b, cfg->retain_days);
+  vigil_json_add_int(b, "pre_roll_s", cfg->pre_roll_s);
+  vigil_json_add_int(b, "post_roll_s", cfg->post_roll_s);
+  vigil_json_add_int(b, "retain_days", cfg->retain_days);
 
-  json_builder_set_member_name(b, "motion");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "enabled");
-  json_builder_add_boolean_value(b, cfg->motion.enabled);
-  json_builder_set_member_name(b, "threshold");
-  json_builder_add_double_value(b, cfg->motion.threshold);
-  json_builder_set_member_name(b, "zones");
-  json_builder_begin_array(b);
+  vigil_json_begin_object(b, "motion");
+  vigil_json_add_bool(b, "enabled", cfg->motion.enabled);
+  vigil_json_add_double(b, "threshold", cfg->motion.threshold);
+  vigil_json_begin_array(b, "zones");
   for (guint i = 0; cfg->motion.zones != NULL && i < cfg->motion.zones->len; i++) {
     const VigilZone *zone = g_ptr_array_index(cfg->motion.zones, i);
     json_builder_begin_object(b);
     vigil_json_add_string_or_null(b, "name", zone->name);
-    json_builder_set_member_name(b, "x");
-    json_builder_add_double_value(b, zone->x);
-    json_builder_set_member_name(b, "y");
-    json_builder_add_double_value(b, zone->y);
-    json_builder_set_member_name(b, "w");
-    json_builder_add_double_value(b, zone->w);
-    json_builder_set_member_name(b, "h");
-    json_builder_add_double_value(b, zone->h);
-    json_builder_set_member_name(b, "threshold");
-    json_builder_add_double_value(b, zone->threshold);
+    vigil_json_add_double(b, "x", zone->x);
+    vigil_json_add_double(b, "y", zone->y);
+    vigil_json_add_double(b, "w", zone->w);
+    vigil_json_add_double(b, "h", zone->h);
+    vigil_json_add_double(b, "threshold", zone->threshold);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "detect");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "enabled");
-  json_builder_add_boolean_value(b, cfg->detect.enabled);
+  vigil_json_begin_object(b, "detect");
+  vigil_json_add_bool(b, "enabled", cfg->detect.enabled);
   add_strv(b, "classes", cfg->detect.classes);
-  json_builder_set_member_name(b, "min_score");
-  json_builder_add_double_value(b, cfg->detect.min_score);
-  json_builder_set_member_name(b, "interval_s");
-  json_builder_add_int_value(b, cfg->detect.interval_s);
+  vigil_json_add_double(b, "min_score", cfg->detect.min_score);
+  vigil_json_add_int(b, "interval_s", cfg->detect.interval_s);
   add_strv(b, "record_on", cfg->detect.record_on);
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "barcodes");
-  json_builder_add_boolean_value(b, cfg->barcodes);
+  vigil_json_add_bool(b, "barcodes", cfg->barcodes);
   vigil_json_add_string_or_null(b, "barcode_stream",
                                 vigil_stream_choice_to_string(cfg->barcode_stream));
-  json_builder_set_member_name(b, "barcode_interval_s");
-  json_builder_add_double_value(b, cfg->barcode_interval_s);
+  vigil_json_add_double(b, "barcode_interval_s", cfg->barcode_interval_s);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -1,7 +1,7 @@
 /* Global settings: defaults, validation and JSON. */
 #include "core/settings.h"
 
-#include "core/error.h"
+#include "core/json.h"
 
 #include <string.h>
 
@@ -36,12 +36,6 @@ void vigil_settings_free(VigilSettings *s)
   g_free(s);
 }
 
-static gboolean invalid(GError **error, const char *message)
-{
-  g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, message);
-  return FALSE;
-}
-
 static gboolean apply_storage(VigilSettings *s, JsonObject *o, GError **error)
 {
   g_autoptr(GList) members = json_object_get_members(o);
@@ -51,24 +45,16 @@ static gboolean apply_storage(VigilSettings *s, JsonObject *o, GError **error)
     if (g_str_equal(name, "max_bytes")) {
       if (JSON_NODE_HOLDS_NULL(v)) {
         s->max_bytes = -1;
-      } else if (JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_INT64 &&
-                 json_node_get_int(v) >= 0) {
-        s->max_bytes = json_node_get_int(v);
-      } else {
-        return invalid(error, "field \"storage.max_bytes\" must be null or a whole number of "
-                              "bytes (0 or more)");
+      } else if (!vigil_json_get_int(v, 0, G_MAXINT64, &s->max_bytes)) {
+        return vigil_json_field_invalid(error, "storage.max_bytes",
+                                        "must be null or a whole number of bytes (0 or more)");
       }
     } else if (g_str_equal(name, "min_free_percent")) {
-      GType t = JSON_NODE_HOLDS_VALUE(v) ? json_node_get_value_type(v) : G_TYPE_INVALID;
-      double value = t == G_TYPE_INT64 ? (double)json_node_get_int(v)
-                     : t == G_TYPE_DOUBLE ? json_node_get_double(v)
-                                          : -1;
-      if (value < 0 || value > 90)
-        return invalid(error, "field \"storage.min_free_percent\" must be a number from 0 to 90");
-      s->min_free_percent = value;
+      if (!vigil_json_get_double(v, 0, 90, &s->min_free_percent))
+        return vigil_json_field_invalid(error, "storage.min_free_percent",
+                                        "must be a number from 0 to 90");
     } else {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"storage.%s\"", name);
-      return FALSE;
+      return vigil_json_invalid(error, "unknown field \"storage.%s\"", name);
     }
   }
   return TRUE;
@@ -85,24 +71,20 @@ static gboolean apply_detect(VigilSettings *s, JsonObject *o, GError **error)
         g_clear_pointer(&s->detect_model, g_free);
         continue;
       }
-      const char *model = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
-                              ? json_node_get_string(v)
-                              : NULL;
-      gboolean ok = model && *model && strlen(model) <= MAX_MODEL_NAME;
+      const char *model = NULL;
+      gboolean ok = vigil_json_get_string(v, &model) && *model && strlen(model) <= MAX_MODEL_NAME;
       for (const char *p = model; ok && *p; p++)
         ok = g_ascii_isalnum(*p) || *p == '-' || *p == '_' || *p == '.';
       if (!ok || model[0] == '.')
-        return invalid(error, "field \"detect.model\" must be null or a model name "
-                              "(letters, digits, '-', '_', '.')");
+        return vigil_json_field_invalid(error, "detect.model",
+                                        "must be null or a model name "
+                                        "(letters, digits, '-', '_', '.')");
       g_free(s->detect_model);
       s->detect_model = g_strdup(model);
     } else if (g_str_equal(name, "available") || g_str_equal(name, "error")) {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"detect.%s\" is read-only",
-                  name);
-      return FALSE;
+      return vigil_json_invalid(error, "field \"detect.%s\" is read-only", name);
     } else {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"detect.%s\"", name);
-      return FALSE;
+      return vigil_json_invalid(error, "unknown field \"detect.%s\"", name);
     }
   }
   return TRUE;
@@ -120,26 +102,22 @@ static gboolean apply_tls(VigilSettings *s, JsonObject *o, GError **error)
                    : g_str_equal(name, "key") ? &s->tls_key
                                                : NULL;
     if (g_str_equal(name, "active")) {
-      return invalid(error, "field \"tls.active\" is read-only");
+      return vigil_json_field_invalid(error, "tls.active", "is read-only");
     } else if (!slot) {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"tls.%s\"", name);
-      return FALSE;
+      return vigil_json_invalid(error, "unknown field \"tls.%s\"", name);
     }
     if (JSON_NODE_HOLDS_NULL(v)) {
       g_clear_pointer(slot, g_free);
       continue;
     }
-    const char *path = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
-                           ? json_node_get_string(v)
-                           : NULL;
-    gboolean ok = path && g_path_is_absolute(path) && strlen(path) <= MAX_TLS_PATH;
+    const char *path = NULL;
+    gboolean ok =
+        vigil_json_get_string(v, &path) && g_path_is_absolute(path) && strlen(path) <= MAX_TLS_PATH;
     for (const char *p = path; ok && *p; p++)
       ok = (guchar)*p >= 0x20 && *p != 0x7f;
-    if (!ok) {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
-                  "field \"tls.%s\" must be null or an absolute file path", name);
-      return FALSE;
-    }
+    if (!ok)
+      return vigil_json_invalid(error, "field \"tls.%s\" must be null or an absolute file path",
+                                name);
     g_free(*slot);
     *slot = g_strdup(path);
   }
@@ -149,7 +127,7 @@ static gboolean apply_tls(VigilSettings *s, JsonObject *o, GError **error)
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error)
 {
   if (!node || !JSON_NODE_HOLDS_OBJECT(node))
-    return invalid(error, "settings must be a JSON object");
+    return vigil_json_invalid(error, "settings must be a JSON object");
   g_autoptr(VigilSettings) s = vigil_settings_copy(settings);
   JsonObject *o = json_node_get_object(node);
   g_autoptr(GList) members = json_object_get_members(o);
@@ -158,15 +136,10 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
     JsonNode *v = json_object_get_member(o, name);
     gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
                      g_str_equal(name, "tls");
-    if (!known) {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s\"", name);
-      return FALSE;
-    }
-    if (!JSON_NODE_HOLDS_OBJECT(v)) {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"%s\" must be an object",
-                  name);
-      return FALSE;
-    }
+    if (!known)
+      return vigil_json_invalid(error, "unknown field \"%s\"", name);
+    if (!JSON_NODE_HOLDS_OBJECT(v))
+      return vigil_json_field_invalid(error, name, "must be an object");
     gboolean ok = g_str_equal(name, "storage") ? apply_storage(s, json_node_get_object(v), error)
                   : g_str_equal(name, "tls")   ? apply_tls(s, json_node_get_object(v), error)
                                                : apply_detect(s, json_node_get_object(v), error);
@@ -174,7 +147,8 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
       return FALSE;
   }
   if (!s->tls_cert != !s->tls_key)
-    return invalid(error, "fields \"tls.cert\" and \"tls.key\" must be set (or null) together");
+    return vigil_json_invalid(error,
+                              "fields \"tls.cert\" and \"tls.key\" must be set (or null) together");
   g_free(settings->detect_model);
   g_free(settings->tls_cert);
   g_free(settings->tls_key);
@@ -191,47 +165,25 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "storage");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "max_bytes");
+  vigil_json_begin_object(b, "storage");
   if (s->max_bytes < 0)
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "max_bytes");
   else
-    json_builder_add_int_value(b, s->max_bytes);
-  json_builder_set_member_name(b, "min_free_percent");
-  json_builder_add_double_value(b, s->min_free_percent);
+    vigil_json_add_int(b, "max_bytes", s->max_bytes);
+  vigil_json_add_double(b, "min_free_percent", s->min_free_percent);
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "detect");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "model");
-  if (s->detect_model)
-    json_builder_add_string_value(b, s->detect_model);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_begin_object(b, "detect");
+  vigil_json_add_string_or_null(b, "model", s->detect_model);
   if (with_runtime) {
-    json_builder_set_member_name(b, "available");
-    json_builder_add_boolean_value(b, available);
-    json_builder_set_member_name(b, "error");
-    if (detect_error)
-      json_builder_add_string_value(b, detect_error);
-    else
-      json_builder_add_null_value(b);
+    vigil_json_add_bool(b, "available", available);
+    vigil_json_add_string_or_null(b, "error", detect_error);
   }
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "tls");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "cert");
-  if (s->tls_cert)
-    json_builder_add_string_value(b, s->tls_cert);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "key");
-  if (s->tls_key)
-    json_builder_add_string_value(b, s->tls_key);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_begin_object(b, "tls");
+  vigil_json_add_string_or_null(b, "cert", s->tls_cert);
+  vigil_json_add_string_or_null(b, "key", s->tls_key);
   json_builder_end_object(b);
   json_builder_end_object(b);
   return json_builder_get_root(b);

@@ -71,55 +71,39 @@ JsonNode *vigil_event_to_json(const VigilEvent *e)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "id");
-  json_builder_add_int_value(b, e->id);
+  vigil_json_add_int(b, "id", e->id);
   vigil_json_add_string_or_null(b, "camera", e->camera);
-  json_builder_set_member_name(b, "type");
-  json_builder_add_string_value(b, e->type);
+  vigil_json_add_string(b, "type", e->type);
   g_autofree gchar *start = vigil_time_format(e->start_us);
-  json_builder_set_member_name(b, "start");
-  json_builder_add_string_value(b, start);
-  json_builder_set_member_name(b, "end");
-  if (e->end_us) {
-    g_autofree gchar *end = vigil_time_format(e->end_us);
-    json_builder_add_string_value(b, end);
-  } else {
-    json_builder_add_null_value(b);
-  }
-  json_builder_set_member_name(b, "score");
+  vigil_json_add_string(b, "start", start);
+  g_autofree gchar *end = e->end_us ? vigil_time_format(e->end_us) : NULL;
+  vigil_json_add_string_or_null(b, "end", end);
   if (e->has_score)
-    json_builder_add_double_value(b, round(e->score * 1000.0) / 1000.0);
+    vigil_json_add_double(b, "score", round(e->score * 1000.0) / 1000.0);
   else
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "score");
   vigil_json_add_string_or_null(b, "label", e->label);
-  json_builder_set_member_name(b, "box");
   if (e->has_box) {
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "x");
-    json_builder_add_double_value(b, e->box_x);
-    json_builder_set_member_name(b, "y");
-    json_builder_add_double_value(b, e->box_y);
-    json_builder_set_member_name(b, "w");
-    json_builder_add_double_value(b, e->box_w);
-    json_builder_set_member_name(b, "h");
-    json_builder_add_double_value(b, e->box_h);
+    vigil_json_begin_object(b, "box");
+    vigil_json_add_double(b, "x", e->box_x);
+    vigil_json_add_double(b, "y", e->box_y);
+    vigil_json_add_double(b, "w", e->box_w);
+    vigil_json_add_double(b, "h", e->box_h);
     json_builder_end_object(b);
   } else {
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "box");
   }
-  json_builder_set_member_name(b, "data");
   JsonNode *data = e->data ? json_from_string(e->data, NULL) : NULL;
   if (data)
-    json_builder_add_value(b, data);
+    vigil_json_add_node(b, "data", data);
   else
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "data");
   g_autofree gchar *thumbnail = vigil_event_thumbnail_url(e);
   vigil_json_add_string_or_null(b, "thumbnail", thumbnail);
-  json_builder_set_member_name(b, "recording");
   if (e->recording)
-    json_builder_add_int_value(b, e->recording);
+    vigil_json_add_int(b, "recording", e->recording);
   else
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "recording");
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -10,6 +10,8 @@
 #include "auth/basic.h"
 #include "auth/ratelimit.h"
 #include "auth/secret.h"
+#include "core/error.h"
+#include "core/util.h"
 
 /* Sessions: idle and absolute lifetimes (docs/security.md). */
 #define SESSION_IDLE_DEFAULT_S (24 * 3600)
@@ -338,5 +340,135 @@ gboolean vigil_request_require_admin(VigilRequest *req)
   if (vigil_request_is_admin(req))
     return TRUE;
   vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "only an admin may do this");
+  return FALSE;
+}
+
+/* --- route access --- */
+
+/* A positive decimal id of at most 15 digits, nothing else. */
+static gboolean parse_id(const char *text, gint64 *id)
+{
+  guint64 v = 0;
+  if (!text || strlen(text) > 15 || !g_ascii_isdigit(text[0]) ||
+      !g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT64, &v, NULL))
+    return FALSE;
+  *id = (gint64)v;
+  return TRUE;
+}
+
+static gboolean resolve_camera(VigilRequest *req, const char *id)
+{
+  req->camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(req->app->cameras, id)
+                                        : NULL;
+  /* A camera this user may not see is answered exactly like a missing one. */
+  if (req->camera && vigil_request_can_see(req, id))
+    return TRUE;
+  vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, VIGIL_HTTP_NO_SUCH_CAMERA);
+  return FALSE;
+}
+
+static gboolean resolve_recording(VigilRequest *req, const char *id_text)
+{
+  gint64 id;
+  g_autoptr(GError) error = NULL;
+  if (parse_id(id_text, &id))
+    req->recording = vigil_store_get_recording(req->app->store, id, &error);
+  if (req->recording && vigil_request_can_see(req, req->recording->camera))
+    return TRUE;
+  if (error && !g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND))
+    vigil_http_reply_gerror(req->msg, error);
+  else
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
+  return FALSE;
+}
+
+static gboolean resolve_event(VigilRequest *req, const char *id_text)
+{
+  guint64 id = 0;
+  if (g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL))
+    req->event = vigil_store_get_event(req->app->store, (gint64)id, NULL);
+  if (req->event && req->event->camera && vigil_request_can_see(req, req->event->camera))
+    return TRUE;
+  vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
+  return FALSE;
+}
+
+gboolean vigil_request_resolve(VigilRequest *req, VigilAccessKind kind)
+{
+  const char *id = vigil_request_param(req, "id");
+  switch (kind) {
+  case VIGIL_ACCESS_CAMERA:
+    return req->camera || resolve_camera(req, id);
+  case VIGIL_ACCESS_RECORDING:
+    return req->recording || resolve_recording(req, id);
+  case VIGIL_ACCESS_EVENT:
+    return req->event || resolve_event(req, id);
+  default:
+    return TRUE;
+  }
+}
+
+/* Recordings have their own words for the missing rights. */
+static gboolean allow_recording(VigilRequest *req, VigilRights rights)
+{
+  const char *camera = req->recording->camera;
+  if ((rights & VIGIL_RIGHT_PLAYBACK) && !vigil_request_can(req, camera, VIGIL_RIGHT_PLAYBACK)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "you may not play back recordings of this camera");
+    return FALSE;
+  }
+  if (!vigil_request_can(req, camera, rights)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
+                           "you may not change recordings of this camera");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Each right of @rights in turn, so the reply names the first one missing. */
+static gboolean allow_camera(VigilRequest *req, const char *camera, VigilRights rights)
+{
+  if (!rights)
+    return vigil_request_require_camera(req, camera, 0);
+  for (VigilRight r = VIGIL_RIGHT_VIEW; r <= VIGIL_RIGHT_CONTROL; r <<= 1)
+    if ((rights & r) && !vigil_request_require_camera(req, camera, r))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean allow_role(VigilRequest *req, gboolean ok, const char *message)
+{
+  if (!ok)
+    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "%s", message);
+  return ok;
+}
+
+gboolean vigil_request_allow(VigilRequest *req, VigilAccess access)
+{
+  if (!vigil_request_resolve(req, access.kind))
+    return FALSE;
+  switch (access.kind) {
+  case VIGIL_ACCESS_OPEN:
+  case VIGIL_ACCESS_USER:
+    return TRUE;
+  case VIGIL_ACCESS_SELF_OR_ADMIN:
+    return g_strcmp0(vigil_request_param(req, "name"), req->user) == 0 ||
+           vigil_request_require_admin(req);
+  case VIGIL_ACCESS_WALL_WRITER:
+    return allow_role(req,
+                      g_strcmp0(req->role, "admin") == 0 || g_strcmp0(req->role, "operator") == 0,
+                      "saving walls needs the admin or operator role");
+  case VIGIL_ACCESS_CAMERA_CREATOR:
+    return allow_role(req, vigil_permissions_has_all_cameras(perms_of(req), VIGIL_RIGHT_CONTROL),
+                      "adding cameras needs the control right on all cameras (\"*\")");
+  case VIGIL_ACCESS_ADMIN:
+    return vigil_request_require_admin(req);
+  case VIGIL_ACCESS_CAMERA:
+    return allow_camera(req, vigil_camera_get_id(req->camera), access.rights);
+  case VIGIL_ACCESS_RECORDING:
+    return allow_recording(req, access.rights);
+  case VIGIL_ACCESS_EVENT:
+    return allow_camera(req, req->event->camera, access.rights);
+  }
   return FALSE;
 }

@@ -1,18 +1,12 @@
 /* The one enforcement point for who may do what over HTTP: authentication
  * (session cookie, Bearer token, Basic), login rate limiting, CSRF, and the
- * per-camera checks every route calls. The decisions themselves live in
- * auth/permissions.h (pure); this file turns them into replies.
+ * access each route of the table in routes.c declares (VigilAccess), which
+ * the router checks before any handler runs. The decisions themselves live
+ * in auth/permissions.h (pure); this file turns them into replies.
  *
- * How a route uses it (the request has already been authenticated by
- * server.c, or by vigil_http_authenticate for handlers outside /api/v1):
- *
- *   VigilCamera *cam = vigil_camera_manager_lookup(...);
- *   if (!cam) { reply 404 VIGIL_HTTP_NO_SUCH_CAMERA; return; }
- *   if (!vigil_request_require_camera(req, id, VIGIL_RIGHT_PLAYBACK))
- *     return;   // replied 404 (cannot see it) or 403 (sees it, lacks the right)
- *
- * Lists filter with vigil_request_can_see(); admin-only actions call
- * vigil_request_require_admin(). */
+ * Handlers only filter what they list (vigil_request_can_see(),
+ * vigil_request_cameras_with()) and check what depends on the body (probe a
+ * camera given by id, a user's own password change). */
 #pragma once
 
 #include <glib.h>
@@ -53,8 +47,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilIdentity, vigil_identity_free)
  * Retry-After; missing or wrong credentials 401; a cookie-authenticated POST,
  * PUT, PATCH or DELETE without the right X-CSRF-Token, or any state change or
  * WebSocket handshake whose Origin header names another site, 403. On failure the reply is set
- * and NULL returned. For handlers outside server.c's routing (WebSocket,
- * web pages, /metrics): call it first. */
+ * and NULL returned. The router calls it for every route that is not open. */
 VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg);
 
 /* TRUE when the request has an Origin header naming another origin than its
@@ -82,17 +75,39 @@ gboolean vigil_request_require_camera(VigilRequest *req, const char *camera_id,
 /* TRUE for admins; otherwise replies 403 and returns FALSE. */
 gboolean vigil_request_require_admin(VigilRequest *req);
 
-/* --- session and token endpoints (api-session.c) --- */
+/* --- route access (the route table in routes.c) --- */
 
-/* POST /api/v1/session (no authentication needed: it is the login). */
-void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg);
-/* GET, DELETE /api/v1/session: who am I (+ the CSRF token of a cookie
- * session) / log out. */
-void vigil_api_session(VigilRequest *req);
-/* /api/v1/tokens, /api/v1/tokens/{id}: the current user's API tokens. */
-void vigil_api_tokens(VigilRequest *req);
-/* /api/v1/users, /api/v1/users/{name} (api-users.c). */
-void vigil_api_users(VigilRequest *req);
+/* What a route needs (the access column of routes.c). */
+typedef enum {
+  VIGIL_ACCESS_OPEN,          /* nothing: no login */
+  VIGIL_ACCESS_USER,          /* any logged-in user */
+  VIGIL_ACCESS_SELF_OR_ADMIN, /* {name} is the user, or an admin */
+  VIGIL_ACCESS_WALL_WRITER,   /* the admin or operator role */
+  VIGIL_ACCESS_CAMERA_CREATOR, /* control on all cameras ("*") */
+  VIGIL_ACCESS_ADMIN,
+  VIGIL_ACCESS_CAMERA,    /* rights on camera {id} (0: may see it) */
+  VIGIL_ACCESS_RECORDING, /* rights on the camera of recording {id} */
+  VIGIL_ACCESS_EVENT,     /* rights on the camera of event {id} */
+} VigilAccessKind;
+
+typedef struct {
+  VigilAccessKind kind;
+  VigilRights rights; /* camera, recording and event kinds */
+} VigilAccess;
+
+/* For the camera, recording and event kinds: finds what {id} names into
+ * req->camera, req->recording or req->event, and replies 404 (the same as
+ * for a missing one when the user may not see it) and returns FALSE when
+ * there is none. TRUE at once for the other kinds. */
+gboolean vigil_request_resolve(VigilRequest *req, VigilAccessKind kind);
+
+/* TRUE when the (authenticated, resolved) request has @access; otherwise
+ * replies 403, or 404 where the answer must not tell that the thing exists,
+ * and returns FALSE. */
+gboolean vigil_request_allow(VigilRequest *req, VigilAccess access);
+
+/* --- users (api-users.c) --- */
+
 /* The API's user object {"name", "role", "cameras", "created"} (never the
  * password hash); NULL for an unknown user. */
 JsonNode *vigil_user_json(VigilStore *store, const char *name);

@@ -1,11 +1,11 @@
-/* /api/v1/cameras and /api/v1/cameras/{id}. */
+/* /api/v1/cameras and /api/v1/cameras/{id}: list, create, read, change and
+ * delete cameras (routes.c says who may). */
 #define G_LOG_DOMAIN "vigil-http"
 
-#include "core/util.h"
 #include "http/access.h"
-#include "http/http.h"
+#include "http/api.h"
 
-static void list_cameras(VigilRequest *req)
+void vigil_api_cameras_list(VigilRequest *req)
 {
   GPtrArray *cameras = vigil_camera_manager_list(req->app->cameras);
   g_autoptr(JsonArray) array = json_array_sized_new(cameras->len);
@@ -26,98 +26,43 @@ static void reply_camera(VigilRequest *req, guint status, VigilCamera *camera)
   vigil_http_reply_json(req->msg, status, node);
 }
 
-/* Creating a camera needs control over every camera, present and future
- * (admins, and operators with control on "*"). */
-static gboolean require_create(VigilRequest *req)
+void vigil_api_cameras_create(VigilRequest *req)
 {
-  if (vigil_permissions_has_all_cameras(req->identity->perms, VIGIL_RIGHT_CONTROL))
-    return TRUE;
-  vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
-                         "adding cameras needs the control right on all cameras (\"*\")");
-  return FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
+  VigilCamera *camera = vigil_camera_manager_create(req->app->cameras, body, &error);
+  if (!camera)
+    vigil_http_reply_gerror(req->msg, error);
+  else
+    reply_camera(req, SOUP_STATUS_CREATED, camera);
 }
 
-void vigil_api_cameras(VigilRequest *req)
+void vigil_api_camera_get(VigilRequest *req)
 {
-  VigilCameraManager *manager = req->app->cameras;
-  const char *id = req->segments[1];
+  reply_camera(req, SOUP_STATUS_OK, req->camera);
+}
+
+void vigil_api_camera_patch(VigilRequest *req)
+{
   g_autoptr(GError) error = NULL;
-
-  if (!id) {
-    if (g_str_equal(req->method, "GET")) {
-      list_cameras(req);
-    } else if (g_str_equal(req->method, "POST")) {
-      if (!require_create(req))
-        return;
-      g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-      VigilCamera *camera = body ? vigil_camera_manager_create(manager, body, &error) : NULL;
-      if (!camera)
-        vigil_http_reply_gerror(req->msg, error);
-      else
-        reply_camera(req, SOUP_STATUS_CREATED, camera);
-    } else {
-      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
-    }
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
-
-  /* A camera may be called "probe": only POST (which no camera takes) probes. */
-  if (g_str_equal(id, "probe") && !req->segments[2] && g_str_equal(req->method, "POST")) {
-    vigil_api_camera_probe(req);
-    return;
-  }
-  VigilCamera *camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(manager, id) : NULL;
-  /* A camera this user may not see is answered exactly like a missing one. */
-  if (!camera || !vigil_request_can_see(req, id)) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, VIGIL_HTTP_NO_SUCH_CAMERA);
-    return;
-  }
-  const char *sub = req->segments[2];
-  if (sub && g_str_has_prefix(sub, "live")) {
-    /* live.ts, WS live, live.m3u8 and its segments: the view right. */
-    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_VIEW) && !vigil_api_live(req, camera))
-      vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera resource");
-    return;
-  }
-  if (sub && g_str_equal(sub, "recording") && !req->segments[3]) {
-    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_CONTROL))
-      vigil_api_camera_recording(req, camera);
-    return;
-  }
-  if (sub && g_str_equal(sub, "snapshot.jpg") && !req->segments[3]) {
-    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_VIEW))
-      vigil_api_snapshot(req, camera);
-    return;
-  }
-  if (sub && g_str_equal(sub, "export.mp4") && !req->segments[3]) {
-    if (vigil_request_require_camera(req, id, VIGIL_RIGHT_PLAYBACK))
-      vigil_api_camera_export(req, camera);
-    return;
-  }
-  if (sub) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such camera resource");
-    return;
-  }
-
-  if (g_str_equal(req->method, "GET")) {
+  VigilCamera *camera =
+      vigil_camera_manager_patch(req->app->cameras, vigil_request_param(req, "id"), body, &error);
+  if (!camera)
+    vigil_http_reply_gerror(req->msg, error);
+  else
     reply_camera(req, SOUP_STATUS_OK, camera);
-  } else if (g_str_equal(req->method, "PATCH")) {
-    if (!vigil_request_require_camera(req, id, VIGIL_RIGHT_CONTROL))
-      return;
-    g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-    camera = body ? vigil_camera_manager_patch(manager, id, body, &error) : NULL;
-    if (!camera)
-      vigil_http_reply_gerror(req->msg, error);
-    else
-      reply_camera(req, SOUP_STATUS_OK, camera);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (!vigil_request_require_camera(req, id, VIGIL_RIGHT_CONTROL))
-      return;
-    if (!vigil_camera_manager_delete(manager, id, &error))
-      vigil_http_reply_gerror(req->msg, error);
-    else
-      vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH, DELETE");
-  }
+}
+
+void vigil_api_camera_delete(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  if (!vigil_camera_manager_delete(req->app->cameras, vigil_request_param(req, "id"), &error))
+    vigil_http_reply_gerror(req->msg, error);
+  else
+    vigil_http_reply_no_content(req->msg);
 }

@@ -1,14 +1,14 @@
 /* GET /api/v1/events (filters, newest first) and GET /api/v1/events/stream
  * (Server-Sent Events: every new or ended event and every camera state
  * change, as they happen, plus a comment line every 15 s so proxies and
- * browsers keep the connection open). */
+ * browsers keep the connection open), and an event's thumbnail. */
 #define G_LOG_DOMAIN "vigil-events"
 
 #include "events/events.h"
 #include "events/thumbnail.h"
 #include "core/util.h"
 #include "http/access.h"
-#include "http/http.h"
+#include "http/api.h"
 
 #define EVENTS_DEFAULT_LIMIT 100
 #define EVENTS_MAX_LIMIT 1000
@@ -16,7 +16,7 @@
 /* A listener that does not read gets cut off past this. */
 #define SSE_MAX_QUEUED (1024 * 1024)
 
-static void list_events(VigilRequest *req)
+void vigil_api_events_list(VigilRequest *req)
 {
   const char *camera = req->query ? g_hash_table_lookup(req->query, "camera") : NULL;
   const char *type = req->query ? g_hash_table_lookup(req->query, "type") : NULL;
@@ -120,7 +120,7 @@ static void on_finished(SoupServerMessage *msg, gpointer user_data)
   g_free(self);
 }
 
-static void stream_events(VigilRequest *req)
+void vigil_api_events_stream(VigilRequest *req)
 {
   Sse *self = g_new0(Sse, 1);
   self->msg = g_object_ref(req->msg);
@@ -142,29 +142,10 @@ static void stream_events(VigilRequest *req)
   sse_send(self, ": vigil events\nretry: 3000\n\n");
 }
 
-/* GET /api/v1/events/{id}/thumbnail.jpg: needs playback on the event's
- * camera (403 without it); an event of a camera the user may not see is "no
- * such event" like a missing one. */
-static void event_thumbnail(VigilRequest *req, const char *id_text)
+/* GET /api/v1/events/{id}/thumbnail.jpg (playback on the event's camera). */
+void vigil_api_event_thumbnail(VigilRequest *req)
 {
-  guint64 id = 0;
-  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VigilEvent) event = NULL;
-  if (g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL))
-    event = vigil_store_get_event(req->app->store, (gint64)id, &error);
-  if (!event || !event->camera || !vigil_request_can_see(req, event->camera)) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such event");
-    return;
-  }
-  if (!vigil_request_can(req, event->camera, VIGIL_RIGHT_PLAYBACK)) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
-                           "you do not have the playback right on this camera");
-    return;
-  }
+  const VigilEvent *event = req->event;
   g_autofree gchar *path = vigil_event_thumbnail_path(event->camera, event->id, event->start_us);
   gchar *data = NULL;
   gsize size = 0;
@@ -178,27 +159,4 @@ static void event_thumbnail(VigilRequest *req, const char *id_text)
   soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
                                "Cache-Control", "private, max-age=86400");
   soup_server_message_set_response(req->msg, "image/jpeg", SOUP_MEMORY_TAKE, data, size);
-}
-
-void vigil_api_events(VigilRequest *req)
-{
-  if (req->segments[1] && req->segments[2] && g_str_equal(req->segments[2], "thumbnail.jpg") &&
-      !req->segments[3]) {
-    event_thumbnail(req, req->segments[1]);
-    return;
-  }
-  gboolean stream = req->segments[1] && g_str_equal(req->segments[1], "stream") &&
-                    !req->segments[2];
-  if (req->segments[1] && !stream) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
-  if (stream)
-    stream_events(req);
-  else
-    list_events(req);
 }

@@ -16,7 +16,7 @@
  * address that fetched the playlist in the last HLS_CLIENT_US. */
 #define G_LOG_DOMAIN "vigil-live"
 
-#include "http/http.h"
+#include "http/api.h"
 
 #include <stdlib.h>
 
@@ -201,13 +201,12 @@ static void note_client(HlsCamera *cam, SoupServerMessage *msg)
   set_viewers(cam, g_hash_table_size(cam->clients));
 }
 
-void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera, VigilStream *stream)
+void vigil_api_live_hls_playlist(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
+  VigilStream *stream = vigil_request_live_stream(req);
+  if (!stream)
     return;
-  }
-  HlsCamera *cam = hls_camera_get(camera, stream);
+  HlsCamera *cam = hls_camera_get(req->camera, stream);
   note_client(cam, req->msg);
   if (vigil_hls_count(cam->hls) >= HLS_START_SEGMENTS) {
     reply_playlist(cam, req->msg);
@@ -222,13 +221,11 @@ void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera, VigilSt
   soup_server_message_pause(req->msg);
 }
 
-void vigil_api_live_hls_segment(VigilRequest *req, VigilCamera *camera, const char *name)
+void vigil_api_live_hls_segment(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
   /* live/SEQ.ts (main stream), live/sub-SEQ.ts (sub stream). */
+  const char *name = vigil_request_param(req, "segment");
+  VigilCamera *camera = req->camera;
   VigilStream *stream = vigil_camera_get_stream(camera);
   if (g_str_has_prefix(name, "sub-")) {
     stream = vigil_camera_get_sub_stream(camera);

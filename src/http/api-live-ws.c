@@ -11,7 +11,7 @@
  * (writev, no copy). From the client we only honour close and ping. */
 #define G_LOG_DOMAIN "vigil-live"
 
-#include "http/http.h"
+#include "http/api.h"
 
 #include <string.h>
 
@@ -251,12 +251,11 @@ static gboolean origin_allowed(SoupServerMessage *msg)
   return g_ascii_strcasecmp(expect, host) == 0;
 }
 
-void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera, VigilStream *stream)
+void vigil_api_live_ws(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
+  VigilStream *stream = vigil_request_live_stream(req);
+  if (!stream)
     return;
-  }
   if (!origin_allowed(req->msg)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
                            "WebSocket from another origin refused");
@@ -275,7 +274,7 @@ void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera, VigilStream *stre
   LiveWs *self = g_new0(LiveWs, 1);
   self->msg = g_object_ref(req->msg);
   self->stream = vigil_stream_ref(stream);
-  self->camera_id = g_strdup(vigil_camera_get_id(camera));
+  self->camera_id = g_strdup(vigil_camera_get_id(req->camera));
   self->control = g_byte_array_new();
   self->rbuf = g_byte_array_new();
   g_signal_connect(req->msg, "wrote-informational", G_CALLBACK(on_upgraded), self);

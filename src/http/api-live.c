@@ -1,15 +1,14 @@
 /* GET /api/v1/cameras/{id}/live.ts: the camera's TS byte stream as one endless
  * chunked HTTP response, for VLC, ffplay and ffmpeg. The first bytes are PAT,
  * PMT and the current GOP, so a player shows a picture at once. Also the
- * dispatcher of every live path below a camera (live, live.ts, live.m3u8,
- * live/SEQ.ts).
+ * ?stream= choice of every live path below a camera.
  *
  * A client that reads too slowly never slows anyone else: VigilViewer counts
  * the bytes handed to libsoup but not yet written, skips whole GOPs past its
  * bound and has the connection closed if the client stays too slow. */
 #define G_LOG_DOMAIN "vigil-live"
 
-#include "http/http.h"
+#include "http/api.h"
 
 #include "live/viewer.h"
 
@@ -63,15 +62,14 @@ static void on_finished(SoupServerMessage *msg, gpointer user_data)
   live_ts_free(user_data);
 }
 
-void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera, VigilStream *stream)
+void vigil_api_live_ts(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
+  VigilStream *stream = vigil_request_live_stream(req);
+  if (!stream)
     return;
-  }
   LiveTs *self = g_new0(LiveTs, 1);
   self->msg = g_object_ref(req->msg);
-  self->camera_id = g_strdup(vigil_camera_get_id(camera));
+  self->camera_id = g_strdup(vigil_camera_get_id(req->camera));
 
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(req->msg);
   soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
@@ -88,44 +86,13 @@ void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera, VigilStream *stre
   g_debug("camera %s: live.ts client joined", self->camera_id);
 }
 
-/* ?stream=main|sub, absent = main; FALSE (after a 400) for anything else. */
-static gboolean stream_param(VigilRequest *req, VigilCamera *camera, VigilStream **stream)
+VigilStream *vigil_request_live_stream(VigilRequest *req)
 {
   const char *value = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
-  VigilStreamChoice which;
-  if (!value || g_str_equal(value, "main")) {
-    which = VIGIL_STREAM_MAIN;
-  } else if (g_str_equal(value, "sub")) {
-    which = VIGIL_STREAM_SUB;
-  } else {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
-    return FALSE;
-  }
-  *stream = vigil_camera_pick_stream(camera, which);
-  return TRUE;
-}
-
-gboolean vigil_api_live(VigilRequest *req, VigilCamera *camera)
-{
-  const char *what = req->segments[2];
-  gboolean ts = g_str_equal(what, "live.ts") && !req->segments[3];
-  gboolean ws = g_str_equal(what, "live") && !req->segments[3];
-  gboolean m3u8 = g_str_equal(what, "live.m3u8") && !req->segments[3];
-  if (ts || ws || m3u8) {
-    VigilStream *stream;
-    if (!stream_param(req, camera, &stream))
-      return TRUE;
-    if (ts)
-      vigil_api_live_ts(req, camera, stream);
-    else if (ws)
-      vigil_api_live_ws(req, camera, stream);
-    else
-      vigil_api_live_hls_playlist(req, camera, stream);
-    return TRUE;
-  }
-  if (g_str_equal(what, "live") && req->segments[3] && !req->segments[4]) {
-    vigil_api_live_hls_segment(req, camera, req->segments[3]);
-    return TRUE;
-  }
-  return FALSE;
+  if (!value || g_str_equal(value, "main"))
+    return vigil_camera_pick_stream(req->camera, VIGIL_STREAM_MAIN);
+  if (g_str_equal(value, "sub"))
+    return vigil_camera_pick_stream(req->camera, VIGIL_STREAM_SUB);
+  vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
+  return NULL;
 }

@@ -5,7 +5,7 @@
 
 #include "analysis/analyzer.h"
 #include "events/events.h"
-#include "http/http.h"
+#include "http/api.h"
 
 #include "live/viewer.h"
 
@@ -213,13 +213,10 @@ static void metrics_analysis(VigilApp *app, GString *out)
   g_string_free(seconds, TRUE);
 }
 
-void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg)
+void vigil_api_metrics(VigilRequest *req)
 {
-  const char *method = soup_server_message_get_method(msg);
-  if (!g_str_equal(method, "GET") && !g_str_equal(method, "HEAD")) {
-    vigil_http_reply_method_not_allowed(msg, "GET");
-    return;
-  }
+  VigilApp *app = req->app;
+  SoupServerMessage *msg = req->msg;
   GString *out = g_string_new(NULL);
   g_string_append_printf(out, "# HELP vigil_uptime_seconds Time since vigil started.\n"
                               "# TYPE vigil_uptime_seconds gauge\n"

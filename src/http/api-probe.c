@@ -23,9 +23,10 @@
 
 #include "camera/ingest.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "http/access.h"
-#include "http/http.h"
+#include "http/api.h"
 
 /* At most this long per probe; it answers as soon as two keyframes and a
  * little time for fps and bitrate have come. */
@@ -81,25 +82,17 @@ static JsonNode *result_json(const VigilStreamStats *s, gint64 elapsed_us)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "codec");
-  json_builder_add_string_value(b, s->codec == VIGIL_CODEC_H265 ? "h265" : "h264");
-  json_builder_set_member_name(b, "width");
-  json_builder_add_int_value(b, s->width);
-  json_builder_set_member_name(b, "height");
-  json_builder_add_int_value(b, s->height);
-  json_builder_set_member_name(b, "fps");
-  json_builder_add_double_value(b, round(s->fps * 10) / 10);
-  json_builder_set_member_name(b, "bitrate_kbps");
-  json_builder_add_int_value(b, (gint64)round(s->bitrate_kbps));
-  json_builder_set_member_name(b, "keyframe_interval_s");
+  vigil_json_add_string(b, "codec", s->codec == VIGIL_CODEC_H265 ? "h265" : "h264");
+  vigil_json_add_int(b, "width", s->width);
+  vigil_json_add_int(b, "height", s->height);
+  vigil_json_add_double(b, "fps", round(s->fps * 10) / 10);
+  vigil_json_add_int(b, "bitrate_kbps", (gint64)round(s->bitrate_kbps));
   if (s->keyframe_interval_s > 0)
-    json_builder_add_double_value(b, round(s->keyframe_interval_s * 100) / 100);
+    vigil_json_add_double(b, "keyframe_interval_s", round(s->keyframe_interval_s * 100) / 100);
   else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "has_audio");
-  json_builder_add_boolean_value(b, s->has_audio);
-  json_builder_set_member_name(b, "elapsed_s");
-  json_builder_add_double_value(b, round((double)elapsed_us / G_USEC_PER_SEC * 10) / 10);
+    vigil_json_add_null(b, "keyframe_interval_s");
+  vigil_json_add_bool(b, "has_audio", s->has_audio);
+  vigil_json_add_double(b, "elapsed_s", round((double)elapsed_us / G_USEC_PER_SEC * 10) / 10);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -207,11 +200,9 @@ static VigilCameraConfig *probe_config(VigilRequest *req, JsonObject *o, gboolea
 void vigil_api_camera_probe(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   if (!JSON_NODE_HOLDS_OBJECT(body)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "give an object with \"source\" (and username, password, "
@@ -220,22 +211,19 @@ void vigil_api_camera_probe(VigilRequest *req)
   }
   JsonObject *o = json_node_get_object(body);
   JsonNode *cam = json_object_get_member(o, "camera");
-  if (cam && (!JSON_NODE_HOLDS_VALUE(cam) || json_node_get_value_type(cam) != G_TYPE_STRING)) {
+  const char *camera_id;
+  if (cam && !vigil_json_get_string(cam, &camera_id)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "\"camera\" must be a camera id");
     return;
   }
   JsonNode *stream = json_object_get_member(o, "stream");
-  const char *which = stream && JSON_NODE_HOLDS_VALUE(stream) &&
-                              json_node_get_value_type(stream) == G_TYPE_STRING
-                          ? json_node_get_string(stream)
-                          : NULL;
-  if (stream && (!which || (!g_str_equal(which, "main") && !g_str_equal(which, "sub")))) {
+  int sub = 0;
+  if (stream && !vigil_json_get_enum(stream, (const char *const[]){"main", "sub"}, 2, &sub)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "\"stream\" must be \"main\" or \"sub\"");
     return;
   }
-  g_autoptr(VigilCameraConfig) cfg =
-    probe_config(req, o, which && g_str_equal(which, "sub"), &error);
+  g_autoptr(VigilCameraConfig) cfg = probe_config(req, o, sub, &error);
   if (!cfg) {
     vigil_http_reply_gerror(req->msg, error);
     return;

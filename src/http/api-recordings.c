@@ -1,4 +1,4 @@
-/* /api/v1/recordings[/{id}[/playlist.m3u8|/segments/NNNNNN.ts|/thumbnail.jpg|
+/* /api/v1/recordings[/{id}[/playlist.m3u8|/segments/{name}|/thumbnail.jpg|
  * /export.mp4]] and the camera subresources /cameras/{id}/recording (manual
  * start/stop) and /cameras/{id}/export.mp4?from=&to=. playlist.m3u8 and
  * segments/ take ?stream=main|sub: a recording's sub stream (record_stream
@@ -13,39 +13,20 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
-#include "http/http.h"
+#include "http/access.h"
+#include "http/api.h"
 #include "record/export.h"
 #include "record/playlist.h"
 #include "record/recorder.h"
 #include "record/retention.h"
-#include "http/access.h"
 #include "store/recordings.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
 /* Ids listed in a recording's "events" (a recording lasts 15 min at most). */
 #define EVENTS_LIMIT 1000
-
-/* A recording of a camera the user may not see is answered like a missing
- * one (ids do not leak); of a camera they see, 403 unless they may play it
- * back (and, to change or delete it, also control it): the rule of every
- * camera subresource (docs/security.md). */
-static gboolean may_access(VigilRequest *req, const VigilRecording *rec, VigilRight right)
-{
-  if (vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK) &&
-      vigil_request_can(req, rec->camera, right))
-    return TRUE;
-  if (!vigil_request_can_see(req, rec->camera))
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
-  else if (!vigil_request_can(req, rec->camera, VIGIL_RIGHT_PLAYBACK))
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
-                           "you may not play back recordings of this camera");
-  else
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "you may not change recordings of "
-                                                            "this camera");
-  return FALSE;
-}
 
 /* A positive decimal id, nothing else. */
 static gboolean parse_id(const char *text, gint64 *id)
@@ -84,42 +65,24 @@ static JsonNode *recording_to_json(VigilApp *app, const VigilRecording *rec)
   g_autofree gchar *end = vigil_time_format(rec->end_us);
   g_autofree gchar *base = g_strdup_printf("/api/v1/recordings/%" G_GINT64_FORMAT, rec->id);
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "id");
-  json_builder_add_int_value(b, rec->id);
-  json_builder_set_member_name(b, "camera");
-  json_builder_add_string_value(b, rec->camera);
-  json_builder_set_member_name(b, "start");
-  json_builder_add_string_value(b, start);
-  json_builder_set_member_name(b, "end");
-  json_builder_add_string_value(b, end);
-  json_builder_set_member_name(b, "duration_s");
-  json_builder_add_double_value(b, (double)((rec->end_us - rec->start_us) / 1000) / 1000.0);
-  json_builder_set_member_name(b, "reason");
-  json_builder_add_string_value(b, rec->reason);
-  json_builder_set_member_name(b, "size_bytes");
-  json_builder_add_int_value(b, rec->size_bytes);
-  json_builder_set_member_name(b, "keep");
-  json_builder_add_boolean_value(b, rec->keep);
-  json_builder_set_member_name(b, "thumbnail");
-  if (has_thumbnail(app, rec)) {
-    g_autofree gchar *t = g_strconcat(base, "/thumbnail.jpg", NULL);
-    json_builder_add_string_value(b, t);
-  } else {
-    json_builder_add_null_value(b);
-  }
-  json_builder_set_member_name(b, "playlist");
-  g_autofree gchar *pl = g_strconcat(base, "/playlist.m3u8", NULL);
-  json_builder_add_string_value(b, pl);
-  json_builder_set_member_name(b, "sub_playlist");
-  if (rec->has_sub) {
-    g_autofree gchar *sub_pl = g_strconcat(base, "/playlist.m3u8?stream=sub", NULL);
-    json_builder_add_string_value(b, sub_pl);
-  } else {
-    json_builder_add_null_value(b);
-  }
+  vigil_json_add_int(b, "id", rec->id);
+  vigil_json_add_string(b, "camera", rec->camera);
+  vigil_json_add_string(b, "start", start);
+  vigil_json_add_string(b, "end", end);
+  vigil_json_add_double(b, "duration_s", (double)((rec->end_us - rec->start_us) / 1000) / 1000.0);
+  vigil_json_add_string(b, "reason", rec->reason);
+  vigil_json_add_int(b, "size_bytes", rec->size_bytes);
+  vigil_json_add_bool(b, "keep", rec->keep);
+  g_autofree gchar *thumbnail =
+      has_thumbnail(app, rec) ? g_strconcat(base, "/thumbnail.jpg", NULL) : NULL;
+  vigil_json_add_string_or_null(b, "thumbnail", thumbnail);
+  g_autofree gchar *playlist = g_strconcat(base, "/playlist.m3u8", NULL);
+  vigil_json_add_string(b, "playlist", playlist);
+  g_autofree gchar *sub_playlist =
+      rec->has_sub ? g_strconcat(base, "/playlist.m3u8?stream=sub", NULL) : NULL;
+  vigil_json_add_string_or_null(b, "sub_playlist", sub_playlist);
   /* The events of its camera that overlap it in time (docs/recording.md). */
-  json_builder_set_member_name(b, "events");
-  json_builder_begin_array(b);
+  vigil_json_begin_array(b, "events");
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) events = vigil_store_list_recording_events(
       app->store, rec->camera, rec->start_us, rec->end_us, rec->open, EVENTS_LIMIT, &error);
@@ -145,7 +108,7 @@ static gboolean query_time(VigilRequest *req, const char *name, gint64 *out)
   return TRUE;
 }
 
-static void list_recordings(VigilRequest *req)
+void vigil_api_recordings_list(VigilRequest *req)
 {
   const char *camera = req->query ? g_hash_table_lookup(req->query, "camera") : NULL;
   const char *limit_text = req->query ? g_hash_table_lookup(req->query, "limit") : NULL;
@@ -351,20 +314,18 @@ static void add_files(VigilApp *app, const VigilRecording *rec, gint64 from, gin
   }
 }
 
-static void export_recording(VigilRequest *req, const VigilRecording *rec)
+void vigil_api_recording_export(VigilRequest *req)
 {
+  const VigilRecording *rec = req->recording;
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
   add_files(req->app, rec, G_MININT64, G_MAXINT64, files);
   g_autofree gchar *name = g_strdup_printf("%s-%" G_GINT64_FORMAT ".mp4", rec->camera, rec->id);
   start_export(req, files, name);
 }
 
-void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera)
+void vigil_api_camera_export(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
+  VigilCamera *camera = req->camera;
   gint64 from = G_MININT64, to = G_MAXINT64;
   const char *f = req->query ? g_hash_table_lookup(req->query, "from") : NULL;
   const char *t = req->query ? g_hash_table_lookup(req->query, "to") : NULL;
@@ -394,25 +355,18 @@ void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera)
 
 /* --- manual recording --- */
 
-void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera)
+void vigil_api_camera_recording(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "POST")) {
-    vigil_http_reply_method_not_allowed(req->msg, "POST");
-    return;
-  }
+  VigilCamera *camera = req->camera;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
   JsonNode *action = obj ? json_object_get_member(obj, "action") : NULL;
-  const char *a = action && JSON_NODE_HOLDS_VALUE(action) &&
-                          json_node_get_value_type(action) == G_TYPE_STRING
-                      ? json_node_get_string(action)
-                      : NULL;
-  if (!a || (!g_str_equal(a, "start") && !g_str_equal(a, "stop")) || json_object_get_size(obj) != 1) {
+  int start;
+  if (!vigil_json_get_enum(action, (const char *const[]){"stop", "start"}, 2, &start) ||
+      json_object_get_size(obj) != 1) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "the body must be {\"action\": \"start\"} or {\"action\": \"stop\"}");
     return;
@@ -422,7 +376,7 @@ void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera)
     vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "recording is not available");
     return;
   }
-  if (!vigil_recorder_manual(recorder, g_str_equal(a, "start"), &error)) {
+  if (!vigil_recorder_manual(recorder, start, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -432,95 +386,70 @@ void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera)
 
 /* --- /recordings --- */
 
-void vigil_api_recordings(VigilRequest *req)
+void vigil_api_recording_get(VigilRequest *req)
 {
-  const char *id_text = req->segments[1];
-  if (!id_text) {
-    if (g_str_equal(req->method, "GET"))
-      list_recordings(req);
-    else
-      vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
-  gint64 id;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VigilRecording) rec = NULL;
-  if (!parse_id(id_text, &id) || !(rec = vigil_store_get_recording(req->app->store, id, &error))) {
-    if (error && !g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND))
-      vigil_http_reply_gerror(req->msg, error);
-    else
-      vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such recording");
-    return;
-  }
-  if (!may_access(req, rec, VIGIL_RIGHT_PLAYBACK))
-    return;
-  const char *sub = req->segments[2];
-  if (sub) {
-    if (!g_str_equal(req->method, "GET")) {
-      vigil_http_reply_method_not_allowed(req->msg, "GET");
-      return;
-    }
-    gboolean sub_stream;
-    if (g_str_equal(sub, "playlist.m3u8") && !req->segments[3]) {
-      if (query_stream(req, rec, &sub_stream))
-        reply_playlist(req, rec, sub_stream);
-    } else if (g_str_equal(sub, "segments") && req->segments[3] && !req->segments[4]) {
-      if (query_stream(req, rec, &sub_stream))
-        reply_segment(req, rec, req->segments[3], sub_stream);
-    } else if (g_str_equal(sub, "thumbnail.jpg") && !req->segments[3]) {
-      g_autofree gchar *path =
-          g_build_filename(req->app->recordings_dir, rec->path, "thumbnail.jpg", NULL);
-      serve_file(req, path, "image/jpeg", TRUE);
-    } else if (g_str_equal(sub, "export.mp4") && !req->segments[3]) {
-      export_recording(req, rec);
-    } else {
-      vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    }
-    return;
-  }
+  g_autoptr(JsonNode) node = recording_to_json(req->app, req->recording);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
 
-  if (g_str_equal(req->method, "GET")) {
-    g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
-    vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-  } else if (g_str_equal(req->method, "PATCH")) {
-    if (!may_access(req, rec, VIGIL_RIGHT_CONTROL))
-      return;
-    g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-    if (!body) {
-      vigil_http_reply_gerror(req->msg, error);
-      return;
-    }
-    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-    JsonNode *keep = obj ? json_object_get_member(obj, "keep") : NULL;
-    if (!keep || !JSON_NODE_HOLDS_VALUE(keep) ||
-        json_node_get_value_type(keep) != G_TYPE_BOOLEAN || json_object_get_size(obj) != 1) {
-      vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
-                             "only {\"keep\": true|false} can be changed");
-      return;
-    }
-    if (!vigil_store_set_recording_keep(req->app->store, id, json_node_get_boolean(keep),
-                                        &error)) {
-      vigil_http_reply_gerror(req->msg, error);
-      return;
-    }
-    rec->keep = json_node_get_boolean(keep);
-    g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
-    vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (!may_access(req, rec, VIGIL_RIGHT_CONTROL))
-      return;
-    if (rec->open) {
-      vigil_http_reply_error(req->msg, SOUP_STATUS_CONFLICT,
-                             "the recording is still being written; stop it first");
-      return;
-    }
-    if (!vigil_recording_delete(req->app->store, req->app->recordings_dir, id, &error)) {
-      vigil_http_reply_gerror(req->msg, error);
-      return;
-    }
-    g_info("recording %" G_GINT64_FORMAT " deleted by %s", id, req->user);
-    vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH, DELETE");
+void vigil_api_recording_patch(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+  gboolean keep;
+  if (!obj || !vigil_json_get_bool(json_object_get_member(obj, "keep"), &keep) ||
+      json_object_get_size(obj) != 1) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "only {\"keep\": true|false} can be changed");
+    return;
   }
+  VigilRecording *rec = req->recording;
+  if (!vigil_store_set_recording_keep(req->app->store, rec->id, keep, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  rec->keep = keep;
+  g_autoptr(JsonNode) node = recording_to_json(req->app, rec);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_recording_delete(VigilRequest *req)
+{
+  const VigilRecording *rec = req->recording;
+  g_autoptr(GError) error = NULL;
+  if (rec->open) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_CONFLICT,
+                           "the recording is still being written; stop it first");
+    return;
+  }
+  if (!vigil_recording_delete(req->app->store, req->app->recordings_dir, rec->id, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  g_info("recording %" G_GINT64_FORMAT " deleted by %s", rec->id, req->user);
+  vigil_http_reply_no_content(req->msg);
+}
+
+void vigil_api_recording_playlist(VigilRequest *req)
+{
+  gboolean sub_stream;
+  if (query_stream(req, req->recording, &sub_stream))
+    reply_playlist(req, req->recording, sub_stream);
+}
+
+void vigil_api_recording_segment(VigilRequest *req)
+{
+  gboolean sub_stream;
+  if (query_stream(req, req->recording, &sub_stream))
+    reply_segment(req, req->recording, vigil_request_param(req, "name"), sub_stream);
+}
+
+void vigil_api_recording_thumbnail(VigilRequest *req)
+{
+  g_autofree gchar *path =
+      g_build_filename(req->app->recordings_dir, req->recording->path, "thumbnail.jpg", NULL);
+  serve_file(req, path, "image/jpeg", TRUE);
 }

@@ -8,21 +8,14 @@
 #include "auth/password.h"
 #include "auth/secret.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "http/access.h"
+#include "http/api.h"
 
 #define MAX_NAME_LEN 64
 #define MAX_PASSWORD_LEN 1024
 #define MAX_TOKEN_NAME_LEN 100
-
-/* A string member of @o, or NULL when absent or not a string. */
-static const char *string_member(JsonObject *o, const char *name)
-{
-  JsonNode *v = json_object_get_member(o, name);
-  return v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
-             ? json_node_get_string(v)
-             : NULL;
-}
 
 static void set_session_cookie(VigilApp *app, SoupServerMessage *msg, const char *value,
                                gint64 max_age_s)
@@ -41,20 +34,17 @@ static void reply_session(SoupServerMessage *msg, VigilStore *store, const char 
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "user");
-  json_builder_add_value(b, vigil_user_json(store, user));
-  json_builder_set_member_name(b, "csrf_token");
-  if (csrf)
-    json_builder_add_string_value(b, csrf);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_node(b, "user", vigil_user_json(store, user));
+  vigil_json_add_string_or_null(b, "csrf_token", csrf);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(msg, SOUP_STATUS_OK, node);
 }
 
-void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
+void vigil_api_session_login(VigilRequest *req)
 {
+  VigilApp *app = req->app;
+  SoupServerMessage *msg = req->msg;
   g_autoptr(GError) error = NULL;
   /* Login CSRF: another site must not log a browser into some account. */
   if (vigil_http_origin_is_foreign(msg)) {
@@ -62,16 +52,14 @@ void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
                            "cross-site request refused (Origin does not match Host)");
     return;
   }
-  g_autoptr(JsonNode) body = vigil_http_parse_body(msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *o = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-  const char *name = o ? string_member(o, "username") : NULL;
-  const char *password = o ? string_member(o, "password") : NULL;
-  if (!name || !password || !*name || strlen(name) > MAX_NAME_LEN ||
-      strlen(password) > MAX_PASSWORD_LEN) {
+  const char *name = NULL, *password = NULL;
+  if (!o || !vigil_json_get_string(json_object_get_member(o, "username"), &name) ||
+      !vigil_json_get_string(json_object_get_member(o, "password"), &password) || !*name ||
+      strlen(name) > MAX_NAME_LEN || strlen(password) > MAX_PASSWORD_LEN) {
     vigil_http_reply_error(msg, SOUP_STATUS_BAD_REQUEST,
                            "give \"username\" and \"password\" as strings");
     return;
@@ -111,28 +99,23 @@ void vigil_api_session_login(VigilApp *app, SoupServerMessage *msg)
   memset(token, 0, strlen(token));
 }
 
-void vigil_api_session(VigilRequest *req)
+void vigil_api_session_get(VigilRequest *req)
 {
-  if (req->segments[1]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
   VigilIdentity *id = req->identity;
-  if (g_str_equal(req->method, "GET")) {
-    g_autofree gchar *csrf =
-        id->session_token ? vigil_secret_csrf_token(id->session_token) : NULL;
-    reply_session(req->msg, req->app->store, id->user, csrf);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (id->session_token) {
-      g_autofree gchar *hash = vigil_secret_sha256(id->session_token);
-      vigil_store_delete_session(req->app->store, hash);
-      g_info("user %s logged out", id->user);
-    }
-    set_session_cookie(req->app, req->msg, "", 0);
-    vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "POST, GET, DELETE");
+  g_autofree gchar *csrf = id->session_token ? vigil_secret_csrf_token(id->session_token) : NULL;
+  reply_session(req->msg, req->app->store, id->user, csrf);
+}
+
+void vigil_api_session_delete(VigilRequest *req)
+{
+  VigilIdentity *id = req->identity;
+  if (id->session_token) {
+    g_autofree gchar *hash = vigil_secret_sha256(id->session_token);
+    vigil_store_delete_session(req->app->store, hash);
+    g_info("user %s logged out", id->user);
   }
+  set_session_cookie(req->app, req->msg, "", 0);
+  vigil_http_reply_no_content(req->msg);
 }
 
 /* --- API tokens --- */
@@ -141,31 +124,20 @@ static JsonNode *token_json(const VigilApiToken *t, const char *secret)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "id");
-  json_builder_add_int_value(b, t->id);
-  json_builder_set_member_name(b, "name");
-  if (t->name)
-    json_builder_add_string_value(b, t->name);
-  else
-    json_builder_add_null_value(b);
-  json_builder_set_member_name(b, "created");
+  vigil_json_add_int(b, "id", t->id);
+  vigil_json_add_string_or_null(b, "name", t->name);
   g_autofree gchar *created = vigil_time_format(t->created_us);
-  json_builder_add_string_value(b, created);
-  json_builder_set_member_name(b, "last_used");
+  vigil_json_add_string(b, "created", created);
   g_autofree gchar *used = t->last_used_us ? vigil_time_format(t->last_used_us) : NULL;
-  if (used)
-    json_builder_add_string_value(b, used);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_string_or_null(b, "last_used", used);
   if (secret) {
-    json_builder_set_member_name(b, "token");
-    json_builder_add_string_value(b, secret);
+    vigil_json_add_string(b, "token", secret);
   }
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
 
-static void create_token(VigilRequest *req)
+void vigil_api_tokens_create(VigilRequest *req)
 {
   if (req->identity->method == VIGIL_AUTH_BEARER) {
     /* A leaked token must not be able to mint tokens that outlive it. */
@@ -174,24 +146,19 @@ static void create_token(VigilRequest *req)
     return;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
-  if (!body) {
-    vigil_http_reply_gerror(req->msg, error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
     return;
-  }
   JsonObject *o = JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
   const char *name = NULL;
-  if (o) {
-    g_autoptr(GList) members = json_object_get_members(o);
-    for (GList *l = members; l; l = l->next) {
-      if (!g_str_equal(l->data, "name")) {
-        vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "unknown field \"%s\"",
-                               (const char *)l->data);
-        return;
-      }
-    }
-    name = string_member(o, "name");
+  const char *unknown =
+      o ? vigil_json_unknown_member(o, (const char *const[]){"name", NULL}) : NULL;
+  if (unknown) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "unknown field \"%s\"", unknown);
+    return;
   }
+  if (o)
+    vigil_json_get_string(json_object_get_member(o, "name"), &name);
   if (!o || (json_object_has_member(o, "name") && !name) ||
       (name && (g_utf8_strlen(name, -1) > MAX_TOKEN_NAME_LEN))) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
@@ -215,38 +182,29 @@ static void create_token(VigilRequest *req)
   memset(secret, 0, strlen(secret));
 }
 
-void vigil_api_tokens(VigilRequest *req)
+void vigil_api_tokens_list(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  const char *id_text = req->segments[1];
-  if (!id_text) {
-    if (g_str_equal(req->method, "GET")) {
-      g_autoptr(GPtrArray) tokens =
-          vigil_store_list_tokens(req->app->store, req->identity->user, &error);
-      if (!tokens) {
-        vigil_http_reply_gerror(req->msg, error);
-        return;
-      }
-      g_autoptr(JsonArray) array = json_array_new();
-      for (guint i = 0; i < tokens->len; i++)
-        json_array_add_element(array, token_json(g_ptr_array_index(tokens, i), NULL));
-      g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
-      json_node_set_array(node, array);
-      vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-    } else if (g_str_equal(req->method, "POST")) {
-      create_token(req);
-    } else {
-      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
-    }
+  g_autoptr(GPtrArray) tokens =
+      vigil_store_list_tokens(req->app->store, req->identity->user, &error);
+  if (!tokens) {
+    vigil_http_reply_gerror(req->msg, error);
     return;
   }
+  g_autoptr(JsonArray) array = json_array_new();
+  for (guint i = 0; i < tokens->len; i++)
+    json_array_add_element(array, token_json(g_ptr_array_index(tokens, i), NULL));
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+  json_node_set_array(node, array);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_token_delete(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
   guint64 id = 0;
-  if (req->segments[2] || !g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL)) {
+  if (!g_ascii_string_to_unsigned(vigil_request_param(req, "id"), 10, 1, G_MAXINT64, &id, NULL)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such token");
-    return;
-  }
-  if (!g_str_equal(req->method, "DELETE")) {
-    vigil_http_reply_method_not_allowed(req->msg, "DELETE");
     return;
   }
   /* Only the owner's tokens: another user's id answers 404 like a missing one. */

@@ -4,7 +4,7 @@
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "analysis/analyzer.h"
-#include "http/http.h"
+#include "http/api.h"
 
 /* The request while its JPEG is being made; the client may leave meanwhile. */
 typedef struct {
@@ -41,13 +41,9 @@ static void on_snapshot(GObject *source, GAsyncResult *result, gpointer user_dat
                                    g_bytes_get_data(jpeg, NULL), g_bytes_get_size(jpeg));
 }
 
-void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera)
+void vigil_api_snapshot(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
-  VigilAnalyzer *analyzer = vigil_camera_get_analyzer(camera);
+  VigilAnalyzer *analyzer = vigil_camera_get_analyzer(req->camera);
   if (!vigil_analyzer_has_keyframe(analyzer)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
                            "no picture from the camera yet");

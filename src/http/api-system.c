@@ -10,24 +10,19 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "detect/service.h"
 #include "http/access.h"
-#include "http/http.h"
+#include "http/api.h"
 #include "store/recordings.h"
 #include "vigil-config.h"
 
 void vigil_api_health(VigilRequest *req)
 {
-  if (!g_str_equal(req->method, "GET") && !g_str_equal(req->method, "HEAD")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "status");
-  json_builder_add_string_value(b, "ok");
-  json_builder_set_member_name(b, "version");
-  json_builder_add_string_value(b, VIGIL_VERSION);
+  vigil_json_add_string(b, "status", "ok");
+  vigil_json_add_string(b, "version", VIGIL_VERSION);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -93,67 +88,43 @@ static gint64 visible_cameras(VigilRequest *req)
 
 void vigil_api_system(VigilRequest *req)
 {
-  if (req->segments[1]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
-  if (!g_str_equal(req->method, "GET")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET");
-    return;
-  }
   VigilApp *app = req->app;
   struct statvfs vfs;
   gboolean have_fs = statvfs(app->data_dir, &vfs) == 0;
 
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "version");
-  json_builder_add_string_value(b, VIGIL_VERSION);
-  json_builder_set_member_name(b, "uptime_s");
-  json_builder_add_int_value(b, (g_get_monotonic_time() - app->started_us) / G_USEC_PER_SEC);
+  vigil_json_add_string(b, "version", VIGIL_VERSION);
+  vigil_json_add_int(b, "uptime_s", (g_get_monotonic_time() - app->started_us) / G_USEC_PER_SEC);
 
-  json_builder_set_member_name(b, "disk");
-  json_builder_begin_object(b);
+  vigil_json_begin_object(b, "disk");
   /* Where the data lives is the admin's business. */
   if (vigil_request_is_admin(req)) {
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, app->data_dir);
+    vigil_json_add_string(b, "path", app->data_dir);
   }
-  json_builder_set_member_name(b, "total_bytes");
-  json_builder_add_int_value(b, have_fs ? (gint64)vfs.f_blocks * vfs.f_frsize : 0);
-  json_builder_set_member_name(b, "free_bytes");
-  json_builder_add_int_value(b, have_fs ? (gint64)vfs.f_bavail * vfs.f_frsize : 0);
-  json_builder_set_member_name(b, "used_by_vigil_bytes");
-  json_builder_add_int_value(b, data_dir_usage(app));
+  vigil_json_add_int(b, "total_bytes", have_fs ? (gint64)vfs.f_blocks * vfs.f_frsize : 0);
+  vigil_json_add_int(b, "free_bytes", have_fs ? (gint64)vfs.f_bavail * vfs.f_frsize : 0);
+  vigil_json_add_int(b, "used_by_vigil_bytes", data_dir_usage(app));
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "quota");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "max_bytes");
+  vigil_json_begin_object(b, "quota");
   if (app->settings->max_bytes < 0)
-    json_builder_add_null_value(b);
+    vigil_json_add_null(b, "max_bytes");
   else
-    json_builder_add_int_value(b, app->settings->max_bytes);
-  json_builder_set_member_name(b, "min_free_percent");
-  json_builder_add_double_value(b, app->settings->min_free_percent);
+    vigil_json_add_int(b, "max_bytes", app->settings->max_bytes);
+  vigil_json_add_double(b, "min_free_percent", app->settings->min_free_percent);
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "cpu");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "process_percent");
-  json_builder_add_double_value(b, round(cpu_percent(app->started_us) * 10) / 10);
-  json_builder_set_member_name(b, "cores");
-  json_builder_add_int_value(b, g_get_num_processors());
+  vigil_json_begin_object(b, "cpu");
+  vigil_json_add_double(b, "process_percent", round(cpu_percent(app->started_us) * 10) / 10);
+  vigil_json_add_int(b, "cores", g_get_num_processors());
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "memory");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "rss_bytes");
-  json_builder_add_int_value(b, rss_bytes());
+  vigil_json_begin_object(b, "memory");
+  vigil_json_add_int(b, "rss_bytes", rss_bytes());
   json_builder_end_object(b);
 
-  json_builder_set_member_name(b, "cameras");
-  json_builder_add_int_value(b, visible_cameras(req));
+  vigil_json_add_int(b, "cameras", visible_cameras(req));
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -173,26 +144,19 @@ static void reply_settings(VigilRequest *req)
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
 }
 
-void vigil_api_settings(VigilRequest *req)
+void vigil_api_settings_get(VigilRequest *req)
 {
-  if (req->segments[1]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
-  if (g_str_equal(req->method, "GET")) {
-    reply_settings(req);
-    return;
-  }
-  if (!g_str_equal(req->method, "PATCH")) {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH");
-    return;
-  }
-  if (!vigil_request_require_admin(req))
-    return;
+  reply_settings(req);
+}
+
+void vigil_api_settings_patch(VigilRequest *req)
+{
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   g_autoptr(VigilSettings) next = vigil_settings_copy(req->app->settings);
-  if (!body || !vigil_settings_apply_json(next, body, &error)) {
+  if (!vigil_settings_apply_json(next, body, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }

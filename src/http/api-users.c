@@ -7,8 +7,10 @@
 #include "auth/basic.h"
 #include "auth/password.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "http/access.h"
+#include "http/api.h"
 
 #define MAX_USER_NAME 64
 #define MIN_PASSWORD 8
@@ -35,12 +37,9 @@ JsonNode *vigil_user_json(VigilStore *store, const char *name)
     return NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "name");
-  json_builder_add_string_value(b, user->name);
-  json_builder_set_member_name(b, "role");
-  json_builder_add_string_value(b, user->role);
-  json_builder_set_member_name(b, "cameras");
-  json_builder_begin_object(b);
+  vigil_json_add_string(b, "name", user->name);
+  vigil_json_add_string(b, "role", user->role);
+  vigil_json_begin_object(b, "cameras");
   g_autoptr(VigilPermissions) perms = vigil_permissions_load(store, name);
   if (vigil_permissions_is_admin(perms)) {
     /* What an admin effectively has, whatever rows exist. */
@@ -53,17 +52,15 @@ JsonNode *vigil_user_json(VigilStore *store, const char *name)
     if (vigil_permissions_is_admin(perms) && !g_str_equal(l->data, VIGIL_ALL_CAMERAS))
       continue;
     VigilRights rights = GPOINTER_TO_UINT(g_hash_table_lookup(rows, l->data));
-    json_builder_set_member_name(b, l->data);
-    json_builder_begin_array(b);
+    vigil_json_begin_array(b, l->data);
     for (VigilRight r = VIGIL_RIGHT_VIEW; r <= VIGIL_RIGHT_CONTROL; r <<= 1)
       if (rights & r)
         json_builder_add_string_value(b, vigil_right_to_string(r));
     json_builder_end_array(b);
   }
   json_builder_end_object(b);
-  json_builder_set_member_name(b, "created");
   g_autofree gchar *created = vigil_time_format(user->created_us);
-  json_builder_add_string_value(b, created);
+  vigil_json_add_string(b, "created", created);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -78,24 +75,19 @@ static void reply_user(VigilRequest *req, guint status, const char *name)
   vigil_http_reply_json(req->msg, status, node);
 }
 
-static gboolean invalid(GError **error, const char *message)
-{
-  g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, message);
-  return FALSE;
-}
-
 /* Parses a "cameras" map into camera key -> stored rights string, checking
  * keys, rights and the role's ceiling. */
 static GHashTable *parse_cameras(JsonNode *node, VigilRole role, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(node)) {
-    invalid(error, "field \"cameras\" must be an object mapping camera ids (or \"*\") to "
-                   "lists of rights");
+    vigil_json_invalid(error,
+                       "field \"cameras\" must be an object mapping camera ids (or \"*\") to "
+                       "lists of rights");
     return NULL;
   }
   JsonObject *o = json_node_get_object(node);
   if (json_object_get_size(o) > MAX_CAMERA_ROWS) {
-    invalid(error, "field \"cameras\" has too many entries");
+    vigil_json_invalid(error, "field \"cameras\" has too many entries");
     return NULL;
   }
   g_autoptr(GHashTable) rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -103,7 +95,7 @@ static GHashTable *parse_cameras(JsonNode *node, VigilRole role, GError **error)
   for (GList *l = members; l; l = l->next) {
     const char *camera = l->data;
     if (!g_str_equal(camera, VIGIL_ALL_CAMERAS) && !vigil_slug_is_valid(camera)) {
-      invalid(error, "keys of \"cameras\" must be camera ids or \"*\"");
+      vigil_json_invalid(error, "keys of \"cameras\" must be camera ids or \"*\"");
       return NULL;
     }
     JsonNode *v = json_object_get_member(o, camera);
@@ -115,10 +107,8 @@ static GHashTable *parse_cameras(JsonNode *node, VigilRole role, GError **error)
     VigilRights rights = 0;
     JsonArray *a = json_node_get_array(v);
     for (guint i = 0; i < json_array_get_length(a); i++) {
-      JsonNode *e = json_array_get_element(a, i);
-      const char *name = JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING
-                             ? json_node_get_string(e)
-                             : NULL;
+      const char *name = NULL;
+      vigil_json_get_string(json_array_get_element(a, i), &name);
       VigilRight r = vigil_right_from_string(name);
       if (!r) {
         g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
@@ -143,41 +133,42 @@ gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *cu
                                GHashTable **cameras, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(body))
-    return invalid(error, "a user must be a JSON object");
+    return vigil_json_invalid(error, "a user must be a JSON object");
   JsonObject *o = json_node_get_object(body);
   JsonNode *cameras_node = NULL;
   g_autoptr(GList) members = json_object_get_members(o);
   for (GList *l = members; l; l = l->next) {
     const char *member = l->data;
     JsonNode *v = json_object_get_member(o, member);
-    const char *text = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
-                           ? json_node_get_string(v)
-                           : NULL;
+    const char *text = NULL;
+    vigil_json_get_string(v, &text);
     if (g_str_equal(member, "name")) {
       if (!text || !user_name_is_valid(text))
-        return invalid(error, "field \"name\" must be 1-64 letters, digits, '.', '_', '@' or "
-                              "'-', starting with a letter or digit");
+        return vigil_json_invalid(error,
+                                  "field \"name\" must be 1-64 letters, digits, '.', '_', '@' or "
+                                  "'-', starting with a letter or digit");
       *name = text;
     } else if (g_str_equal(member, "password")) {
       glong chars = text ? g_utf8_strlen(text, -1) : 0;
       if (!text || chars < MIN_PASSWORD || strlen(text) > MAX_PASSWORD)
-        return invalid(error, "field \"password\" must be a string of 8 to 1024 characters");
+        return vigil_json_invalid(error,
+                                  "field \"password\" must be a string of 8 to 1024 characters");
       *password = text;
     } else if (g_str_equal(member, "role")) {
       if (vigil_role_from_string(text) == VIGIL_ROLE_INVALID)
-        return invalid(error, "field \"role\" must be \"admin\", \"operator\" or \"viewer\"");
+        return vigil_json_invalid(error,
+                                  "field \"role\" must be \"admin\", \"operator\" or \"viewer\"");
       *role = text;
     } else if (g_str_equal(member, "cameras")) {
       cameras_node = v;
     } else if (g_str_equal(member, "created")) {
-      return invalid(error, "field \"created\" is read-only");
+      return vigil_json_invalid(error, "field \"created\" is read-only");
     } else {
-      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s\"", member);
-      return FALSE;
+      return vigil_json_invalid(error, "unknown field \"%s\"", member);
     }
   }
   if (creating && (!*name || !*password || !*role))
-    return invalid(error, "fields \"name\", \"password\" and \"role\" are required");
+    return vigil_json_invalid(error, "fields \"name\", \"password\" and \"role\" are required");
   if (cameras_node) {
     const char *effective = *role ? *role : current_role;
     *cameras = parse_cameras(cameras_node, vigil_role_from_string(effective), error);
@@ -187,14 +178,15 @@ gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *cu
   return TRUE;
 }
 
-static void create_user(VigilRequest *req)
+void vigil_api_users_create(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   const char *name = NULL, *password = NULL, *role = NULL;
   g_autoptr(GHashTable) cameras = NULL;
-  if (!body ||
-      !vigil_user_body_parse(body, TRUE, NULL, &name, &password, &role, &cameras, &error)) {
+  if (!vigil_user_body_parse(body, TRUE, NULL, &name, &password, &role, &cameras, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -236,12 +228,12 @@ static GHashTable *rows_without_control(VigilStore *store, const char *name)
 static void patch_user(VigilRequest *req, const VigilUser *user)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   const char *name = NULL, *password = NULL, *role = NULL;
   g_autoptr(GHashTable) cameras = NULL;
-  if (!body ||
-      !vigil_user_body_parse(body, FALSE, user->role, &name, &password, &role, &cameras,
-                             &error)) {
+  if (!vigil_user_body_parse(body, FALSE, user->role, &name, &password, &role, &cameras, &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -281,16 +273,10 @@ static void change_own_password(VigilRequest *req, JsonObject *o)
 {
   g_autoptr(GError) error = NULL;
   const char *address = soup_server_message_get_remote_host(req->msg);
-  JsonNode *pw = json_object_get_member(o, "password");
-  JsonNode *cur = json_object_get_member(o, "current_password");
-  const char *password = pw && JSON_NODE_HOLDS_VALUE(pw) &&
-                                 json_node_get_value_type(pw) == G_TYPE_STRING
-                             ? json_node_get_string(pw)
-                             : NULL;
-  const char *current = JSON_NODE_HOLDS_VALUE(cur) && json_node_get_value_type(cur) == G_TYPE_STRING
-                            ? json_node_get_string(cur)
-                            : NULL;
-  if (!password || !current || json_object_get_size(o) != 2) {
+  const char *password, *current;
+  if (!vigil_json_get_string(json_object_get_member(o, "password"), &password) ||
+      !vigil_json_get_string(json_object_get_member(o, "current_password"), &current) ||
+      json_object_get_size(o) != 2) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "changing your own password takes exactly \"password\" and "
                            "\"current_password\" (strings)");
@@ -325,72 +311,72 @@ static void change_own_password(VigilRequest *req, JsonObject *o)
   reply_user(req, SOUP_STATUS_OK, user->name);
 }
 
-/* TRUE (and handled) for a user's PATCH of themself with "current_password". */
-static gboolean handle_self_service(VigilRequest *req)
+/* The user {name} names; NULL after a 404. */
+static VigilUser *lookup_user(VigilRequest *req)
 {
-  const char *name = req->segments[1];
-  if (!name || req->segments[2] || !g_str_equal(req->method, "PATCH") ||
-      !g_str_equal(name, req->user))
-    return FALSE;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, NULL);
-  JsonObject *o = body && JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
-  if (!o || !json_object_has_member(o, "current_password"))
-    return FALSE; /* the admin path (or its 403) */
-  change_own_password(req, o);
-  return TRUE;
+  const char *name = vigil_request_param(req, "name");
+  VigilUser *user = user_name_is_valid(name) ? vigil_store_get_user(req->app->store, name) : NULL;
+  if (!user)
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
+  return user;
 }
 
-void vigil_api_users(VigilRequest *req)
+void vigil_api_users_list(VigilRequest *req)
 {
-  if (handle_self_service(req))
-    return;
-  if (!vigil_request_require_admin(req))
-    return;
   g_autoptr(GError) error = NULL;
-  const char *name = req->segments[1];
-  if (!name) {
-    if (g_str_equal(req->method, "GET")) {
-      g_autoptr(GPtrArray) users = vigil_store_list_users(req->app->store, &error);
-      if (!users) {
-        vigil_http_reply_gerror(req->msg, error);
-        return;
-      }
-      g_autoptr(JsonArray) array = json_array_new();
-      for (guint i = 0; i < users->len; i++) {
-        JsonNode *u = vigil_user_json(req->app->store, ((VigilUser *)users->pdata[i])->name);
-        if (u)
-          json_array_add_element(array, u);
-      }
-      g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
-      json_node_set_array(node, array);
-      vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
-    } else if (g_str_equal(req->method, "POST")) {
-      create_user(req);
-    } else {
-      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
-    }
+  g_autoptr(GPtrArray) users = vigil_store_list_users(req->app->store, &error);
+  if (!users) {
+    vigil_http_reply_gerror(req->msg, error);
     return;
   }
-  g_autoptr(VigilUser) user =
-      user_name_is_valid(name) && !req->segments[2] ? vigil_store_get_user(req->app->store, name)
-                                                     : NULL;
-  if (!user) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
-    return;
+  g_autoptr(JsonArray) array = json_array_new();
+  for (guint i = 0; i < users->len; i++) {
+    JsonNode *u = vigil_user_json(req->app->store, ((VigilUser *)users->pdata[i])->name);
+    if (u)
+      json_array_add_element(array, u);
   }
-  if (g_str_equal(req->method, "GET")) {
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_ARRAY);
+  json_node_set_array(node, array);
+  vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
+}
+
+void vigil_api_user_get(VigilRequest *req)
+{
+  g_autoptr(VigilUser) user = lookup_user(req);
+  if (user)
     reply_user(req, SOUP_STATUS_OK, user->name);
-  } else if (g_str_equal(req->method, "PATCH")) {
-    patch_user(req, user);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (!vigil_store_delete_user(req->app->store, user->name, &error)) {
-      vigil_http_reply_gerror(req->msg, error);
+}
+
+/* A user's own PATCH with "current_password" changes their password;
+ * anything else is an admin's change. */
+void vigil_api_user_patch(VigilRequest *req)
+{
+  if (g_str_equal(vigil_request_param(req, "name"), req->user)) {
+    g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, NULL);
+    JsonObject *o = body && JSON_NODE_HOLDS_OBJECT(body) ? json_node_get_object(body) : NULL;
+    if (o && json_object_has_member(o, "current_password")) {
+      change_own_password(req, o);
       return;
     }
-    vigil_auth_basic_forget();
-    g_info("user %s deleted by %s", user->name, req->user);
-    vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PATCH, DELETE");
   }
+  if (!vigil_request_require_admin(req))
+    return;
+  g_autoptr(VigilUser) user = lookup_user(req);
+  if (user)
+    patch_user(req, user);
+}
+
+void vigil_api_user_delete(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilUser) user = lookup_user(req);
+  if (!user)
+    return;
+  if (!vigil_store_delete_user(req->app->store, user->name, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  vigil_auth_basic_forget();
+  g_info("user %s deleted by %s", user->name, req->user);
+  vigil_http_reply_no_content(req->msg);
 }

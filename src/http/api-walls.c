@@ -8,7 +8,7 @@
  * normalized, so the pages can trust what they read; this file answers the
  * check's questions about cameras and recordings for the request's user.
  *
- * Reading needs a login; writing needs the admin or operator role. A tile
+ * Reading needs a login; writing needs the admin or operator role (routes.c). A tile
  * showing a camera the reader may not view (or a recording they may not play
  * back) reads as {"denied": true}: the id does not leak. Writing such a tile
  * back unchanged (same x, y, source {"denied": true}) keeps what was stored. */
@@ -16,6 +16,7 @@
 
 #include "core/util.h"
 #include "http/access.h"
+#include "http/api.h"
 #include "http/walls-body.h"
 #include "store/recordings.h"
 #include "store/walls.h"
@@ -107,16 +108,6 @@ static void reply_wall(VigilRequest *req, guint status, const char *name)
   vigil_http_reply_json(req->msg, status, node);
 }
 
-static gboolean may_write(VigilRequest *req)
-{
-  const char *role = req->identity ? req->identity->role : req->role;
-  if (g_strcmp0(role, "admin") == 0 || g_strcmp0(role, "operator") == 0)
-    return TRUE;
-  vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN,
-                         "saving walls needs the admin or operator role");
-  return FALSE;
-}
-
 static gchar *object_text(JsonObject *o)
 {
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
@@ -124,7 +115,7 @@ static gchar *object_text(JsonObject *o)
   return json_to_string(node, FALSE);
 }
 
-static void list_walls(VigilRequest *req)
+void vigil_api_walls_list(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) walls = vigil_store_list_walls(req->app->store, &error);
@@ -140,16 +131,15 @@ static void list_walls(VigilRequest *req)
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
 }
 
-static void create_wall(VigilRequest *req)
+void vigil_api_walls_create(VigilRequest *req)
 {
-  if (!may_write(req))
-    return;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   g_autoptr(JsonObject) out = NULL;
   g_autofree gchar *name = NULL;
-  if (!body ||
-      !(out = vigil_wall_body_check(body, NULL, NULL, &request_sources, req, &name, &error))) {
+  if (!(out = vigil_wall_body_check(body, NULL, NULL, &request_sources, req, &name, &error))) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -168,9 +158,27 @@ static void create_wall(VigilRequest *req)
   reply_wall(req, SOUP_STATUS_CREATED, name);
 }
 
-static void replace_wall(VigilRequest *req, const char *name)
+/* The wall {name} names; NULL after a 404. */
+static const char *wall_name(VigilRequest *req)
 {
-  if (!may_write(req))
+  const char *name = vigil_request_param(req, "name");
+  if (vigil_slug_is_valid(name))
+    return name;
+  vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such wall");
+  return NULL;
+}
+
+void vigil_api_wall_get(VigilRequest *req)
+{
+  const char *name = wall_name(req);
+  if (name)
+    reply_wall(req, SOUP_STATUS_OK, name);
+}
+
+void vigil_api_wall_put(VigilRequest *req)
+{
+  const char *name = wall_name(req);
+  if (!name)
     return;
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilWall) old = vigil_store_get_wall(req->app->store, name, &error);
@@ -179,14 +187,16 @@ static void replace_wall(VigilRequest *req, const char *name)
     return;
   }
   g_autoptr(JsonNode) old_body = parse_text(old->body);
-  g_autoptr(JsonNode) body = vigil_http_parse_body(req->msg, &error);
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
   g_autoptr(JsonObject) out = NULL;
   g_autofree gchar *new_name = NULL;
   JsonArray *old_tiles = NULL;
   if (old_body && json_object_has_member(json_node_get_object(old_body), "tiles"))
     old_tiles = json_object_get_array_member(json_node_get_object(old_body), "tiles");
-  if (!body || !(out = vigil_wall_body_check(body, name, old_tiles, &request_sources, req,
-                                             &new_name, &error))) {
+  if (!(out = vigil_wall_body_check(body, name, old_tiles, &request_sources, req, &new_name,
+                                    &error))) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
@@ -199,39 +209,14 @@ static void replace_wall(VigilRequest *req, const char *name)
   reply_wall(req, SOUP_STATUS_OK, new_name);
 }
 
-void vigil_api_walls(VigilRequest *req)
+void vigil_api_wall_delete(VigilRequest *req)
 {
-  const char *name = req->segments[1];
-  if (name && req->segments[2]) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
+  const char *name = wall_name(req);
+  g_autoptr(GError) error = NULL;
+  if (!name)
     return;
-  }
-  if (!name) {
-    if (g_str_equal(req->method, "GET"))
-      list_walls(req);
-    else if (g_str_equal(req->method, "POST"))
-      create_wall(req);
-    else
-      vigil_http_reply_method_not_allowed(req->msg, "GET, POST");
-    return;
-  }
-  if (!vigil_slug_is_valid(name)) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such wall");
-    return;
-  }
-  if (g_str_equal(req->method, "GET")) {
-    reply_wall(req, SOUP_STATUS_OK, name);
-  } else if (g_str_equal(req->method, "PUT")) {
-    replace_wall(req, name);
-  } else if (g_str_equal(req->method, "DELETE")) {
-    if (!may_write(req))
-      return;
-    g_autoptr(GError) error = NULL;
-    if (!vigil_store_delete_wall(req->app->store, name, &error))
-      vigil_http_reply_gerror(req->msg, error);
-    else
-      vigil_http_reply_no_content(req->msg);
-  } else {
-    vigil_http_reply_method_not_allowed(req->msg, "GET, PUT, DELETE");
-  }
+  if (!vigil_store_delete_wall(req->app->store, name, &error))
+    vigil_http_reply_gerror(req->msg, error);
+  else
+    vigil_http_reply_no_content(req->msg);
 }

@@ -1,6 +1,7 @@
-/* The HTTP layer: one SoupServer for the REST API (and, later, live streams
- * and the web UI). server.c owns the server, authentication and routing; each
- * api-*.c file answers one REST resource. */
+/* The HTTP layer: one SoupServer for the REST API, live streams and the web
+ * UI. server.c owns the server and request limits, routes.c the route table
+ * (every URL, its handler and the access it needs), access.c authentication
+ * and access checks; each api-*.c file answers one REST resource. */
 #pragma once
 
 #include <glib.h>
@@ -8,6 +9,7 @@
 #include <libsoup/soup.h>
 
 #include "http/app.h"
+#include "store/recordings.h"
 
 G_BEGIN_DECLS
 
@@ -26,17 +28,31 @@ gchar *vigil_http_get_url(VigilHttp *http);
 void vigil_http_free(VigilHttp *http);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilHttp, vigil_http_free)
 
-/* One authenticated API request, as the resource handlers see it. */
+/* One API request, as the resource handlers see it: authenticated (unless
+ * its route is open) and access-checked by the router. */
 typedef struct {
   VigilApp *app;
   SoupServerMessage *msg;
   const char *method;
-  GStrv segments;    /* path below /api/v1/, split on '/' */
-  GHashTable *query; /* may be NULL */
+  GHashTable *params; /* the route pattern's {name} -> value */
+  GHashTable *query;  /* may be NULL */
   const char *user;
   const char *role;
   struct _VigilIdentity *identity; /* who asks and their rights: http/access.h */
+  /* What the route's {id} names, when its access is on a camera, a
+   * recording or an event (routes.c); the recording and event are owned by
+   * the router. */
+  VigilCamera *camera;
+  VigilRecording *recording;
+  VigilEvent *event;
 } VigilRequest;
+
+/* The value of the route pattern's {@name}. */
+const char *vigil_request_param(VigilRequest *req, const char *name);
+
+/* Answers every request below /api/v1/ and /metrics (routes.c). */
+void vigil_http_route(VigilApp *app, SoupServerMessage *msg, const char *path,
+                      GHashTable *query);
 
 void vigil_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node);
 void vigil_http_reply_error(SoupServerMessage *msg, guint status, const char *format, ...)
@@ -50,38 +66,14 @@ void vigil_http_reply_method_not_allowed(SoupServerMessage *msg, const char *all
  * VIGIL_ERROR_INVALID for empty bodies, bad UTF-8, too deep or malformed JSON. */
 JsonNode *vigil_http_parse_body(SoupServerMessage *msg, GError **error);
 
+/* The same for a handler: NULL after replying 400 or 413. */
+JsonNode *vigil_request_body(VigilRequest *req);
+
 /* Checks nesting depth and UTF-8 before json-glib sees the text. Exposed for
  * tests and fuzzing. */
 JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error);
 
-/* Resource handlers: return after replying. */
-void vigil_api_health(VigilRequest *req);
-void vigil_api_system(VigilRequest *req);
-void vigil_api_settings(VigilRequest *req);
-void vigil_api_cameras(VigilRequest *req);
-/* Every live path below /cameras/{id}/ (api-live.c): returns FALSE when
- * segments[2..] is not one of them. Each takes ?stream=main|sub
- * (docs/streams.md): @stream is the one asked for (the main one when the
- * camera has no sub stream). */
-gboolean vigil_api_live(VigilRequest *req, VigilCamera *camera);
-void vigil_api_live_ts(VigilRequest *req, VigilCamera *camera, VigilStream *stream);
-/* WS /cameras/{id}/live (api-live-ws.c). */
-void vigil_api_live_ws(VigilRequest *req, VigilCamera *camera, VigilStream *stream);
-/* Live HLS (api-live-hls.c): the playlist's segment URLs carry the stream. */
-void vigil_api_live_hls_playlist(VigilRequest *req, VigilCamera *camera, VigilStream *stream);
-void vigil_api_live_hls_segment(VigilRequest *req, VigilCamera *camera, const char *name);
-/* GET /metrics, Prometheus text (api-metrics.c). */
-void vigil_api_metrics(VigilApp *app, SoupServerMessage *msg);
 /* Non-API GET paths: the embedded web assets (web.c). */
 void vigil_web_serve(SoupServerMessage *msg, const char *path);
-void vigil_api_recordings(VigilRequest *req);
-void vigil_api_camera_recording(VigilRequest *req, VigilCamera *camera);
-void vigil_api_camera_export(VigilRequest *req, VigilCamera *camera);
-void vigil_api_snapshot(VigilRequest *req, VigilCamera *camera);
-/* POST /api/v1/cameras/probe: test a source before saving it (api-probe.c). */
-void vigil_api_camera_probe(VigilRequest *req);
-void vigil_api_events(VigilRequest *req);
-/* /api/v1/walls, /api/v1/walls/{name} (api-walls.c). */
-void vigil_api_walls(VigilRequest *req);
 
 G_END_DECLS

@@ -1,13 +1,12 @@
-/* The HTTP server: listening, request limits, authentication and routing of
- * /api/v1. Resource handlers live in api-*.c. */
+/* The HTTP server: listening, request limits, replies and request bodies.
+ * Requests below /api/v1/ go to the route table (routes.c), the rest to the
+ * web UI's assets (web.c). */
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "http/http.h"
 
 #include <string.h>
 
-#include "auth/basic.h"
-#include "http/access.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "vigil-config.h"
@@ -39,8 +38,7 @@ void vigil_http_reply_error(SoupServerMessage *msg, guint status, const char *fo
   va_end(args);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "error");
-  json_builder_add_string_value(b, message);
+  vigil_json_add_string(b, "error", message);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(msg, status, node);
@@ -168,6 +166,15 @@ JsonNode *vigil_http_parse_body(SoupServerMessage *msg, GError **error)
   return vigil_http_parse_json(data, size, error);
 }
 
+JsonNode *vigil_request_body(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *body = vigil_http_parse_body(req->msg, &error);
+  if (!body)
+    vigil_http_reply_gerror(req->msg, error);
+  return body;
+}
+
 /* --- request handling --- */
 
 /* Runs once the headers are in, before any body is read: refuse bodies that
@@ -187,98 +194,23 @@ static void early_handler(SoupServer *server, SoupServerMessage *msg, const char
   }
 }
 
-static void route_api(VigilRequest *req)
-{
-  const char *resource = req->segments[0] ? req->segments[0] : "";
-  if (g_str_equal(resource, "system"))
-    vigil_api_system(req);
-  else if (g_str_equal(resource, "settings"))
-    vigil_api_settings(req);
-  else if (g_str_equal(resource, "cameras"))
-    vigil_api_cameras(req);
-  else if (g_str_equal(resource, "recordings"))
-    vigil_api_recordings(req);
-  else if (g_str_equal(resource, "users"))
-    vigil_api_users(req);
-  else if (g_str_equal(resource, "session"))
-    vigil_api_session(req);
-  else if (g_str_equal(resource, "tokens"))
-    vigil_api_tokens(req);
-  else if (g_str_equal(resource, "events"))
-    vigil_api_events(req);
-  else if (g_str_equal(resource, "walls"))
-    vigil_api_walls(req);
-  else
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-}
-
 static void handler(SoupServer *server, SoupServerMessage *msg, const char *path,
                     GHashTable *query, gpointer user_data)
 {
   VigilHttp *self = user_data;
-  const char *method = soup_server_message_get_method(msg);
-
-  if (!g_str_has_prefix(path, "/api/v1/")) {
-    /* The web UI's pages, scripts and styles hold no data (every datum comes
-     * from the authenticated API), so they are served to anyone: the login
-     * page must load before a login. */
-    if (!g_str_equal(path, "/metrics")) {
-      vigil_web_serve(msg, path);
-      return;
-    }
-    /* /metrics: authenticated like the API (replies 401/429 itself). Metrics
-     * cover every camera, so they are for admins. */
-    g_autoptr(VigilIdentity) web_identity = vigil_http_authenticate(self->app, msg);
-    if (!web_identity)
-      return;
-    if (!g_str_equal(web_identity->role, "admin"))
-      vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN, "metrics are for admins");
-    else
-      vigil_api_metrics(self->app, msg);
+  /* The web UI's pages, scripts and styles hold no data (every datum comes
+   * from the authenticated API), so they are served to anyone: the login
+   * page must load before a login. */
+  if (!g_str_has_prefix(path, "/api/v1/") && !g_str_equal(path, "/metrics")) {
+    vigil_web_serve(msg, path);
     return;
   }
-  g_auto(GStrv) segments = g_strsplit(path + strlen("/api/v1/"), "/", 8);
-  /* A trailing slash is the same resource. */
-  guint n = g_strv_length(segments);
-  if (n == 0) {
-    /* "/api/v1/" itself (also what "/api/v1/x/.." normalizes to): g_strsplit
-     * of "" is an empty vector. */
+  /* "/api/v1/" itself (also what "/api/v1/x/.." normalizes to). */
+  if (g_str_equal(path, "/api/v1/")) {
     vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such API path");
     return;
   }
-  if (n > 1 && segments[n - 1][0] == '\0') {
-    g_free(segments[n - 1]);
-    segments[n - 1] = NULL;
-  }
-
-  VigilRequest req = {
-      .app = self->app, .msg = msg, .method = method, .segments = segments, .query = query};
-
-  /* "/api/v1/" splits into no segment at all. */
-  if (!segments[0]) {
-    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such API path");
-    return;
-  }
-  /* The one open endpoint. */
-  if (g_str_equal(segments[0], "health") && !segments[1]) {
-    vigil_api_health(&req);
-    return;
-  }
-
-  /* Logging in is the one thing done without being logged in. */
-  if (g_str_equal(segments[0], "session") && !segments[1] && g_str_equal(method, "POST")) {
-    vigil_api_session_login(self->app, msg);
-    return;
-  }
-
-  /* Replies 401/403/429 itself. */
-  g_autoptr(VigilIdentity) identity = vigil_http_authenticate(self->app, msg);
-  if (!identity)
-    return;
-  req.user = identity->user;
-  req.role = identity->role;
-  req.identity = identity;
-  route_api(&req);
+  vigil_http_route(self->app, msg, path, query);
 }
 
 /* --- lifetime --- */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/error.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "http/walls-body.h"
 
@@ -40,45 +40,28 @@ static const Effect *find_effect(const char *name)
   return NULL;
 }
 
-static gboolean fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-static gboolean fail(GError **error, const char *format, ...)
-{
-  va_list args;
-  va_start(args, format);
-  g_autofree gchar *message = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, message);
-  return FALSE;
-}
-
 /* An integer member in [min, max]. */
 static gboolean get_int(JsonObject *o, const char *member, gint64 min, gint64 max,
                         const char *where, gint64 *out, GError **error)
 {
   JsonNode *n = json_object_get_member(o, member);
-  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-    return fail(error,
-                "%s: \"%s\" must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                where, member, min, max);
-  gint64 v = json_node_get_int(n);
-  if (v < min || v > max)
-    return fail(error, "%s: \"%s\" must be from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, where,
-                member, min, max);
-  *out = v;
+  gint64 v;
+  if (!vigil_json_get_int(n, G_MININT64, G_MAXINT64, &v))
+    return vigil_json_invalid(
+        error, "%s: \"%s\" must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+        where, member, min, max);
+  if (!vigil_json_get_int(n, min, max, out))
+    return vigil_json_invalid(error,
+                              "%s: \"%s\" must be from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+                              where, member, min, max);
   return TRUE;
 }
 
 static gboolean only_members(JsonObject *o, const char *const *allowed, const char *where,
                              GError **error)
 {
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *value;
-  json_object_iter_init(&iter, o);
-  while (json_object_iter_next(&iter, &member, &value))
-    if (!g_strv_contains(allowed, member))
-      return fail(error, "%s: unknown member \"%s\"", where, member);
-  return TRUE;
+  const char *unknown = vigil_json_unknown_member(o, allowed);
+  return !unknown || vigil_json_invalid(error, "%s: unknown member \"%s\"", where, unknown);
 }
 
 /* What the checks of one body share. */
@@ -112,16 +95,16 @@ static gboolean check_source(Check *c, JsonNode *n, gint64 x, gint64 y, const ch
     return TRUE;
   }
   if (!JSON_NODE_HOLDS_OBJECT(n))
-    return fail(error, "%s: \"source\" must be {\"camera\": id}, {\"recording\": id} or null",
-                where);
+    return vigil_json_invalid(
+        error, "%s: \"source\" must be {\"camera\": id}, {\"recording\": id} or null", where);
   JsonObject *o = json_node_get_object(n);
   if (json_object_get_size(o) != 1)
-    return fail(error, "%s: \"source\" must have exactly one of \"camera\" or \"recording\"",
-                where);
+    return vigil_json_invalid(
+        error, "%s: \"source\" must have exactly one of \"camera\" or \"recording\"", where);
   if (json_object_has_member(o, "denied")) {
     JsonNode *old = old_source(c, x, y);
     if (!old)
-      return fail(error, "%s: no stored source to keep", where);
+      return vigil_json_invalid(error, "%s: no stored source to keep", where);
     json_object_set_member(out, "source", json_node_copy(old));
     return TRUE;
   }
@@ -129,30 +112,28 @@ static gboolean check_source(Check *c, JsonNode *n, gint64 x, gint64 y, const ch
   JsonNode *cam = json_object_get_member(o, "camera");
   JsonNode *rec = json_object_get_member(o, "recording");
   if (cam) {
-    const char *id = JSON_NODE_HOLDS_VALUE(cam) && json_node_get_value_type(cam) == G_TYPE_STRING
-                         ? json_node_get_string(cam)
-                         : NULL;
+    const char *id;
     /* One message for unknown and invisible cameras: ids do not leak. */
-    if (!id || !vigil_slug_is_valid(id) || !c->sources->camera_usable(id, c->user_data)) {
+    if (!vigil_json_get_string(cam, &id) || !vigil_slug_is_valid(id) ||
+        !c->sources->camera_usable(id, c->user_data)) {
       json_object_unref(src);
-      return fail(error, "%s: no such camera", where);
+      return vigil_json_invalid(error, "%s: no such camera", where);
     }
     json_object_set_string_member(src, "camera", id);
   } else if (rec) {
-    if (!JSON_NODE_HOLDS_VALUE(rec) || json_node_get_value_type(rec) != G_TYPE_INT64 ||
-        json_node_get_int(rec) < 1) {
+    gint64 id;
+    if (!vigil_json_get_int(rec, 1, G_MAXINT64, &id)) {
       json_object_unref(src);
-      return fail(error, "%s: \"recording\" must be a recording id", where);
+      return vigil_json_invalid(error, "%s: \"recording\" must be a recording id", where);
     }
-    gint64 id = json_node_get_int(rec);
     if (!c->sources->recording_usable(id, c->user_data)) {
       json_object_unref(src);
-      return fail(error, "%s: no such recording", where);
+      return vigil_json_invalid(error, "%s: no such recording", where);
     }
     json_object_set_int_member(src, "recording", id);
   } else {
     json_object_unref(src);
-    return fail(error, "%s: \"source\" must have \"camera\" or \"recording\"", where);
+    return vigil_json_invalid(error, "%s: \"source\" must have \"camera\" or \"recording\"", where);
   }
   json_object_set_object_member(out, "source", src);
   return TRUE;
@@ -168,7 +149,7 @@ static gboolean check_effect(JsonNode *n, const char *where, JsonObject *out, GE
   if (!n || JSON_NODE_HOLDS_NULL(n))
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT(n))
-    return fail(error, "%s: \"effect\" must be {\"name\", \"params\"}", where);
+    return vigil_json_invalid(error, "%s: \"effect\" must be {\"name\", \"params\"}", where);
   JsonObject *o = json_node_get_object(n);
   if (!only_members(o, (const char *const[]){"name", "params", NULL}, where, error))
     return FALSE;
@@ -178,14 +159,14 @@ static gboolean check_effect(JsonNode *n, const char *where, JsonObject *out, GE
     g_autoptr(GString) known = g_string_new(NULL);
     for (guint i = 0; i < G_N_ELEMENTS(effects); i++)
       g_string_append_printf(known, "%s%s", i ? ", " : "", effects[i].name);
-    return fail(error, "%s: effect \"name\" must be one of %s", where, known->str);
+    return vigil_json_invalid(error, "%s: effect \"name\" must be one of %s", where, known->str);
   }
   json_object_set_string_member(effect, "name", e->name);
   JsonNode *pn = json_object_get_member(o, "params");
   JsonObject *given = NULL;
   if (pn && !JSON_NODE_HOLDS_NULL(pn)) {
     if (!JSON_NODE_HOLDS_OBJECT(pn))
-      return fail(error, "%s: effect \"params\" must be an object", where);
+      return vigil_json_invalid(error, "%s: effect \"params\" must be an object", where);
     given = json_node_get_object(pn);
     JsonObjectIter iter;
     const char *member;
@@ -196,7 +177,8 @@ static gboolean check_effect(JsonNode *n, const char *where, JsonObject *out, GE
       for (const EffectParam *p = e->params; p->name; p++)
         known = known || g_str_equal(p->name, member);
       if (!known)
-        return fail(error, "%s: effect %s has no parameter \"%s\"", where, e->name, member);
+        return vigil_json_invalid(error, "%s: effect %s has no parameter \"%s\"", where, e->name,
+                                  member);
     }
   }
   for (const EffectParam *p = e->params; p->name; p++) {
@@ -205,11 +187,12 @@ static gboolean check_effect(JsonNode *n, const char *where, JsonObject *out, GE
     if (vn) {
       GType t = JSON_NODE_HOLDS_VALUE(vn) ? json_node_get_value_type(vn) : G_TYPE_INVALID;
       if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
-        return fail(error, "%s: effect parameter \"%s\" must be a number", where, p->name);
+        return vigil_json_invalid(error, "%s: effect parameter \"%s\" must be a number", where,
+                                  p->name);
       v = json_node_get_double(vn);
       if (!isfinite(v) || v < p->min || v > p->max)
-        return fail(error, "%s: effect parameter \"%s\" must be from %g to %g", where, p->name,
-                    p->min, p->max);
+        return vigil_json_invalid(error, "%s: effect parameter \"%s\" must be from %g to %g", where,
+                                  p->name, p->min, p->max);
     }
     json_object_set_double_member(params, p->name, v);
   }
@@ -222,7 +205,7 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
                            JsonObject *out, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(body))
-    return fail(error, "a wall must be a JSON object");
+    return vigil_json_invalid(error, "a wall must be a JSON object");
   JsonObject *o = json_node_get_object(body);
   if (!only_members(o,
                     (const char *const[]){"name", "title", "layout", "tiles", "kiosk", "created",
@@ -233,19 +216,19 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
   JsonNode *tn = json_object_get_member(o, "title");
   const char *title = NULL;
   if (tn && !JSON_NODE_HOLDS_NULL(tn)) {
-    if (!JSON_NODE_HOLDS_VALUE(tn) || json_node_get_value_type(tn) != G_TYPE_STRING)
-      return fail(error, "\"title\" must be a string");
-    title = json_node_get_string(tn);
+    if (!vigil_json_get_string(tn, &title))
+      return vigil_json_invalid(error, "\"title\" must be a string");
     if (g_utf8_strlen(title, -1) > VIGIL_WALL_MAX_TITLE)
-      return fail(error, "\"title\" must be at most %d characters", VIGIL_WALL_MAX_TITLE);
+      return vigil_json_invalid(error, "\"title\" must be at most %d characters",
+                                VIGIL_WALL_MAX_TITLE);
   }
   JsonNode *nn = json_object_get_member(o, "name");
   g_autofree gchar *name = NULL;
+  const char *given = NULL;
   if (nn && !JSON_NODE_HOLDS_NULL(nn)) {
-    if (!JSON_NODE_HOLDS_VALUE(nn) || json_node_get_value_type(nn) != G_TYPE_STRING ||
-        !vigil_slug_is_valid(json_node_get_string(nn)))
-      return fail(error, "\"name\" must be 1 to 32 of a-z, 0-9 and -");
-    name = g_strdup(json_node_get_string(nn));
+    if (!vigil_json_get_string(nn, &given) || !vigil_slug_is_valid(given))
+      return vigil_json_invalid(error, "\"name\" must be 1 to 32 of a-z, 0-9 and -");
+    name = g_strdup(given);
   } else if (current) {
     name = g_strdup(current);
   } else if (title) {
@@ -253,15 +236,15 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
     if (name && strlen(name) > 32)
       name[32] = '\0';
     if (!name || !vigil_slug_is_valid(name))
-      return fail(error, "give the wall a \"name\" (a-z, 0-9 and -)");
+      return vigil_json_invalid(error, "give the wall a \"name\" (a-z, 0-9 and -)");
   } else {
-    return fail(error, "a wall needs a \"name\" or a \"title\"");
+    return vigil_json_invalid(error, "a wall needs a \"name\" or a \"title\"");
   }
   json_object_set_string_member(out, "title", title && *title ? title : name);
 
   JsonNode *ln = json_object_get_member(o, "layout");
   if (!ln || !JSON_NODE_HOLDS_OBJECT(ln))
-    return fail(error, "\"layout\" must be {\"cols\", \"rows\"}");
+    return vigil_json_invalid(error, "\"layout\" must be {\"cols\", \"rows\"}");
   JsonObject *lo = json_node_get_object(ln);
   gint64 cols, rows;
   if (!only_members(lo, (const char *const[]){"cols", "rows", NULL}, "layout", error) ||
@@ -275,12 +258,12 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
 
   JsonNode *tsn = json_object_get_member(o, "tiles");
   if (!tsn || !JSON_NODE_HOLDS_ARRAY(tsn))
-    return fail(error, "\"tiles\" must be an array");
+    return vigil_json_invalid(error, "\"tiles\" must be an array");
   JsonArray *tiles = json_node_get_array(tsn);
   guint n = json_array_get_length(tiles);
   if (n > (guint)(cols * rows))
-    return fail(error, "at most %d tiles fit a %dx%d layout", (int)(cols * rows), (int)cols,
-                (int)rows);
+    return vigil_json_invalid(error, "at most %d tiles fit a %dx%d layout", (int)(cols * rows),
+                              (int)cols, (int)rows);
   gboolean used[VIGIL_WALL_MAX_GRID][VIGIL_WALL_MAX_GRID] = {{FALSE}};
   JsonArray *out_tiles = json_array_new();
   json_object_set_array_member(out, "tiles", out_tiles);
@@ -288,7 +271,7 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
     g_autofree gchar *where = g_strdup_printf("tile %u", i + 1);
     JsonNode *t = json_array_get_element(tiles, i);
     if (!JSON_NODE_HOLDS_OBJECT(t))
-      return fail(error, "%s must be an object", where);
+      return vigil_json_invalid(error, "%s must be an object", where);
     JsonObject *to = json_node_get_object(t);
     gint64 x, y, w, h;
     if (!only_members(to, (const char *const[]){"x", "y", "w", "h", "source", "effect", NULL},
@@ -301,8 +284,8 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
     for (gint64 yy = y; yy < y + h; yy++)
       for (gint64 xx = x; xx < x + w; xx++) {
         if (used[yy][xx])
-          return fail(error, "%s overlaps another tile at column %d, row %d", where, (int)xx + 1,
-                      (int)yy + 1);
+          return vigil_json_invalid(error, "%s overlaps another tile at column %d, row %d", where,
+                                    (int)xx + 1, (int)yy + 1);
         used[yy][xx] = TRUE;
       }
     JsonObject *tile = json_object_new();
@@ -319,9 +302,8 @@ static gboolean check_wall(Check *c, JsonNode *body, const char *current, gchar 
   JsonNode *kn = json_object_get_member(o, "kiosk");
   gboolean kiosk = FALSE;
   if (kn && !JSON_NODE_HOLDS_NULL(kn)) {
-    if (!JSON_NODE_HOLDS_VALUE(kn) || json_node_get_value_type(kn) != G_TYPE_BOOLEAN)
-      return fail(error, "\"kiosk\" must be true or false");
-    kiosk = json_node_get_boolean(kn);
+    if (!vigil_json_get_bool(kn, &kiosk))
+      return vigil_json_invalid(error, "\"kiosk\" must be true or false");
   }
   json_object_set_boolean_member(out, "kiosk", kiosk);
   *name_out = g_steal_pointer(&name);
