@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http/app.h"
 #include "auth/password.h"
 #include "camera/demo.h"
 #include "camera/ingest.h"
@@ -20,10 +19,11 @@
 #include "detect/service.h"
 #include "events/events.h"
 #include "events/reports.h"
+#include "events/thumbnail.h"
+#include "http/app.h"
 #include "http/http.h"
 #include "record/recorder.h"
 #include "record/repair.h"
-#include "events/thumbnail.h"
 #include "record/retention.h"
 #include "vigil-config.h"
 
@@ -42,8 +42,8 @@ static gboolean write_private_file(const char *path, const char *text, GError **
     int saved = errno;
     if (fd >= 0)
       close(fd);
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot write %s: %s",
-                path, g_strerror(saved));
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot write %s: %s", path,
+                g_strerror(saved));
     return FALSE;
   }
   gsize len = strlen(text);
@@ -51,8 +51,8 @@ static gboolean write_private_file(const char *path, const char *text, GError **
   int saved = errno;
   close(fd);
   if (!ok)
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot write %s: %s",
-                path, g_strerror(saved));
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "cannot write %s: %s", path,
+                g_strerror(saved));
   return ok;
 }
 

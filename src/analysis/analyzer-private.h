@@ -25,18 +25,18 @@ struct _VigilAnalyzer {
   /* Guards everything up to the worker part. */
   GMutex lock;
   gboolean closed;
-  gboolean busy;       /* a pool job owns the worker part */
-  gboolean reset;      /* forget the previous frame (reconnect) */
-  GstBuffer *pending;  /* next keyframe to analyse */
+  gboolean busy;      /* a pool job owns the worker part */
+  gboolean reset;     /* forget the previous frame (reconnect) */
+  GstBuffer *pending; /* next keyframe to analyse */
   VigilCodec pending_codec;
   gint64 pending_time;
   VigilStreamChoice pending_stream;
   GstBuffer *pending_codes; /* next main keyframe to read barcodes from */
   VigilCodec pending_codes_codec;
   gint64 pending_codes_time;
-  gint64 last_codes_us;     /* wallclock of the last one queued */
-  gboolean has_sub;         /* the camera has a sub stream configured */
-  gboolean sub_streaming;   /* ... and it streams now */
+  gint64 last_codes_us;   /* wallclock of the last one queued */
+  gboolean has_sub;       /* the camera has a sub stream configured */
+  gboolean sub_streaming; /* ... and it streams now */
   VigilStreamChoice barcode_stream;
   gint64 barcode_interval_us;
   int n_zones;
@@ -46,7 +46,7 @@ struct _VigilAnalyzer {
   gboolean motion_enabled;
   gboolean barcodes;
   gboolean detect_enabled;
-  gint64 last_sample_us; /* wallclock of the last keyframe queued */
+  gint64 last_sample_us;  /* wallclock of the last keyframe queued */
   gchar **detect_classes; /* classes ∪ record_on: what the detector reports */
   double min_score;
   int interval_s;
@@ -55,17 +55,17 @@ struct _VigilAnalyzer {
 
   /* Worker part: used by one pool job at a time. */
   VigilDecoder *decoder;
-  VigilDecoder *codes_decoder; /* main keyframes for barcodes only */
+  VigilDecoder *codes_decoder;       /* main keyframes for barcodes only */
   VigilStreamChoice analysed_stream; /* of the last frame motion saw */
   VigilMotion *motion;
   zbar_image_scanner_t *scanner;
   gint64 last_detect_us;
 
   /* Main thread part. */
-  VigilTracker *tracker; /* objects in view, each an open event */
+  VigilTracker *tracker;    /* objects in view, each an open event */
   GHashTable *track_events; /* tracker id (guint64*) -> event id (gint64*) */
-  gchar **record_on;   /* record only when one of these is seen during motion */
-  gchar *record_on_hit; /* "object:LABEL" once seen during the current motion */
+  gchar **record_on;        /* record only when one of these is seen during motion */
+  gchar *record_on_hit;     /* "object:LABEL" once seen during the current motion */
   VigilAnalysisState *state;
   gint64 motion_ids[VIGIL_STATE_MAX_REGIONS];
   gchar *result_zone_names[MAX_ZONES]; /* names of the frame being applied */
@@ -89,8 +89,8 @@ typedef struct {
   double mean_luma;
   gboolean identical;
   gboolean barcodes;
-  gboolean codes_skipped; /* barcodes on, read from the other stream */
-  gboolean codes_only;    /* a main keyframe read for barcodes only */
+  gboolean codes_skipped;     /* barcodes on, read from the other stream */
+  gboolean codes_only;        /* a main keyframe read for barcodes only */
   GPtrArray *formats, *texts; /* gchar* */
 } Result;
 
@@ -98,7 +98,7 @@ typedef struct {
 typedef struct {
   VigilAnalyzer *analyzer; /* ref */
   gint64 time_us;
-  GArray *dets;       /* VigilDetection, filtered */
+  GArray *dets;        /* VigilDetection, filtered */
   GstBuffer *keyframe; /* what they were found in, for event thumbnails */
   VigilCodec codec;
 } DetectResult;

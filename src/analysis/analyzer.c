@@ -327,9 +327,8 @@ gboolean vigil_analyzer_apply_detections(gpointer data)
   /* Recording (mode events): objects start and extend it, "object:LABEL" for
    * the best one. With record_on, only those classes do, and the motion
    * during which one was seen goes on extending it under that reason. */
-  const char *const *want = self->record_on && self->record_on[0]
-                                ? (const char *const *)self->record_on
-                                : NULL;
+  const char *const *want =
+      self->record_on && self->record_on[0] ? (const char *const *)self->record_on : NULL;
   for (guint i = 0; self->trigger_on_motion && self->trigger_func && i < r->dets->len; i++) {
     const VigilDetection *d = &g_array_index(r->dets, VigilDetection, i);
     if (want && !g_strv_contains(want, d->label))

@@ -21,8 +21,8 @@ struct _VigilDecoder {
 
 static AVCodecContext *open_context(VigilCodec codec, gboolean fast, GError **error)
 {
-  const AVCodec *dec = avcodec_find_decoder(codec == VIGIL_CODEC_H265 ? AV_CODEC_ID_HEVC
-                                                                      : AV_CODEC_ID_H264);
+  const AVCodec *dec =
+      avcodec_find_decoder(codec == VIGIL_CODEC_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
   AVCodecContext *ctx = dec ? avcodec_alloc_context3(dec) : NULL;
   if (!ctx) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "no %s decoder",
@@ -109,8 +109,8 @@ static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame
   return TRUE;
 }
 
-guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size,
-                                  int max_width, int *width, int *height, GError **error)
+guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size, int max_width,
+                                  int *width, int *height, GError **error)
 {
   if (!decode_one(self->ctx, self->packet, self->frame, data, size, error))
     return NULL;
@@ -134,8 +134,7 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
   guint8 *padded = g_malloc((gsize)stride * (h + 1));
   uint8_t *dst[4] = {padded, NULL, NULL, NULL};
   int dst_stride[4] = {stride, 0, 0, 0};
-  sws_scale(self->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst,
-            dst_stride);
+  sws_scale(self->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, dst_stride);
   guint8 *gray = g_malloc((gsize)w * h);
   for (int y = 0; y < h; y++)
     memcpy(gray + (gsize)y * w, padded + (gsize)y * stride, w);
@@ -245,8 +244,8 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, int 
                        w == frame->width ? SWS_BILINEAR : SWS_AREA, NULL, NULL, NULL);
   if (!sws)
     goto fail_convert;
-  sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,
-            yuv->data, yuv->linesize);
+  sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, yuv->data,
+            yuv->linesize);
   if (n_boxes > 0)
     draw_boxes(yuv, boxes, n_boxes);
   yuv->quality = enc->global_quality;

@@ -137,8 +137,7 @@ static void row_min3(const uint8_t *src, uint8_t *dst, int width)
 }
 
 /* @out = the element-wise minimum of @a (may be NULL), @b and @c (may be NULL). */
-static void col_min3(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out,
-                     int width)
+static void col_min3(const uint8_t *a, const uint8_t *b, const uint8_t *c, uint8_t *out, int width)
 {
   if (!a)
     a = b;

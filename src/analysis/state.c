@@ -6,7 +6,7 @@
 
 typedef struct {
   bool active;
-  int quiet;      /* keyframes without motion since the last one with */
+  int quiet; /* keyframes without motion since the last one with */
   double peak;
 } Region;
 
@@ -18,8 +18,7 @@ typedef struct Seen {
 } Seen;
 
 enum { ALARM_DARK, ALARM_FROZEN, ALARM_OFFLINE, N_ALARMS };
-static const char *const alarm_labels[N_ALARMS] = {"camera-dark", "frozen-image",
-                                                   "camera-offline"};
+static const char *const alarm_labels[N_ALARMS] = {"camera-dark", "frozen-image", "camera-offline"};
 
 struct VigilAnalysisState {
   VigilActionFunc func;
@@ -34,15 +33,20 @@ struct VigilAnalysisState {
   int dark_run, bright_run;
   int64_t identical_since; /* 0 = frames are changing */
   bool online;
-  bool offline_clock;    /* offline_since is running */
+  bool offline_clock; /* offline_since is running */
   int64_t offline_since;
 };
 
 static void emit(VigilAnalysisState *self, VigilActionKind kind, int region, int64_t time_us,
                  double score, const char *label, const char *format, const char *text)
 {
-  VigilAction a = {.kind = kind, .region = region, .time_us = time_us, .score = score,
-                   .label = label, .format = format, .text = text};
+  VigilAction a = {.kind = kind,
+                   .region = region,
+                   .time_us = time_us,
+                   .score = score,
+                   .label = label,
+                   .format = format,
+                   .text = text};
   self->func(&a, self->user_data);
 }
 
@@ -103,8 +107,8 @@ static void end_motion(VigilAnalysisState *self, int64_t time_us)
 
 static void update_motion(VigilAnalysisState *self, const VigilObservation *obs)
 {
-  int n_zones = obs->n_zones < VIGIL_STATE_MAX_REGIONS - 1 ? obs->n_zones
-                                                          : VIGIL_STATE_MAX_REGIONS - 1;
+  int n_zones =
+      obs->n_zones < VIGIL_STATE_MAX_REGIONS - 1 ? obs->n_zones : VIGIL_STATE_MAX_REGIONS - 1;
   if (n_zones != self->n_zones) {
     /* Zones were edited: what was open belongs to the old regions. */
     end_motion(self, obs->time_us);
@@ -231,8 +235,7 @@ void vigil_analysis_state_online(VigilAnalysisState *self, bool online, int64_t 
 
 void vigil_analysis_state_tick(VigilAnalysisState *self, int64_t time_us)
 {
-  if (!self->online && self->offline_clock &&
-      time_us - self->offline_since >= self->offline_us)
+  if (!self->online && self->offline_clock && time_us - self->offline_since >= self->offline_us)
     set_alarm(self, ALARM_OFFLINE, true, time_us);
 }
 

@@ -22,12 +22,12 @@ extern "C" {
 #endif
 
 #define VIGIL_STATE_QUIET_KEYFRAMES 3
-#define VIGIL_STATE_BARCODE_FORGET 3
-#define VIGIL_STATE_DARK_LUMA 0.095
-#define VIGIL_STATE_DARK_KEYFRAMES 2
-#define VIGIL_STATE_FROZEN_US (60 * (int64_t)1000000)
-#define VIGIL_STATE_OFFLINE_US (30 * (int64_t)1000000)
-#define VIGIL_STATE_MAX_REGIONS 33 /* whole frame + 32 zones */
+#define VIGIL_STATE_BARCODE_FORGET  3
+#define VIGIL_STATE_DARK_LUMA       0.095
+#define VIGIL_STATE_DARK_KEYFRAMES  2
+#define VIGIL_STATE_FROZEN_US       (60 * (int64_t)1000000)
+#define VIGIL_STATE_OFFLINE_US      (30 * (int64_t)1000000)
+#define VIGIL_STATE_MAX_REGIONS     33 /* whole frame + 32 zones */
 
 typedef enum {
   VIGIL_ACTION_MOTION_START, /* region, time_us (start), score */
@@ -57,14 +57,14 @@ typedef struct {
 
 /* One analysed keyframe. */
 typedef struct {
-  int64_t time_us;     /* wall clock of the keyframe */
-  bool has_levels;     /* false for the first frame after a (re)start */
+  int64_t time_us;      /* wall clock of the keyframe */
+  bool has_levels;      /* false for the first frame after a (re)start */
   const double *levels; /* [0] whole frame, [1 + i] zone i */
   int n_zones;
   const double *thresholds; /* same indexing as levels */
-  double mean_luma;    /* 0..1 */
-  bool identical;      /* byte-equal to the previous frame */
-  bool barcodes;       /* barcode scanning on for this frame */
+  double mean_luma;         /* 0..1 */
+  bool identical;           /* byte-equal to the previous frame */
+  bool barcodes;            /* barcode scanning on for this frame */
   const VigilCode *codes;
   int n_codes;
   /* Barcodes on, but this frame was not scanned (they are read from the

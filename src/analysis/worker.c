@@ -22,8 +22,8 @@
  * most this width; small codes need the resolution. */
 #define BARCODE_WIDTH 1920
 
-static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
-                        gint64 time_us, gboolean moving);
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec, gint64 time_us,
+                        gboolean moving);
 
 /* --- decode, motion, barcodes --- */
 
@@ -131,8 +131,8 @@ static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
   g_mutex_unlock(&self->lock);
   g_debug("camera %s: main keyframe %" G_GINT64_FORMAT " %dx%d for barcodes: codes %u"
           " (decode %.2f ms, zbar %.2f ms, cpu %.2f ms)",
-          self->camera_id, time_us, w, h, r->texts->len, (t1 - t0) / 1000.0,
-          (t2 - t1) / 1000.0, cpu);
+          self->camera_id, time_us, w, h, r->texts->len, (t1 - t0) / 1000.0, (t2 - t1) / 1000.0,
+          cpu);
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, vigil_analyzer_apply_result, r,
                              vigil_analyzer_result_free);
 }
@@ -168,16 +168,16 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
 
   gint64 t0 = g_get_monotonic_time();
   int w = 0, h = 0;
-  g_autofree guint8 *gray = decode_gray(self, &self->decoder, buffer, codec,
-                                        VIGIL_ANALYSIS_WIDTH, &w, &h, "keyframe");
+  g_autofree guint8 *gray =
+      decode_gray(self, &self->decoder, buffer, codec, VIGIL_ANALYSIS_WIDTH, &w, &h, "keyframe");
   if (!gray) {
     vigil_analyzer_result_free(r);
     return;
   }
   gint64 t1 = g_get_monotonic_time();
   bool identical = false;
-  r->has_levels = vigil_motion_process(self->motion, gray, w, h, zones, r->n_zones, r->levels,
-                                       &identical);
+  r->has_levels =
+      vigil_motion_process(self->motion, gray, w, h, zones, r->n_zones, r->levels, &identical);
   r->identical = identical;
   r->mean_luma = vigil_motion_mean_luma(gray, w, h);
   gint64 t2 = g_get_monotonic_time();
@@ -196,8 +196,9 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
 
   g_debug("camera %s: %s keyframe %" G_GINT64_FORMAT " %dx%d level %.4f luma %.3f codes %u"
           " (decode %.2f ms, motion %.2f ms, zbar %.2f ms, cpu %.2f ms)",
-          self->camera_id, vigil_stream_choice_to_string(stream), time_us, w, h, r->has_levels ? r->levels[0] : -1.0, r->mean_luma,
-          r->texts->len, (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, (t3 - t2) / 1000.0, cpu);
+          self->camera_id, vigil_stream_choice_to_string(stream), time_us, w, h,
+          r->has_levels ? r->levels[0] : -1.0, r->mean_luma, r->texts->len, (t1 - t0) / 1000.0,
+          (t2 - t1) / 1000.0, (t3 - t2) / 1000.0, cpu);
   gboolean moving = FALSE;
   for (int i = 0; r->has_levels && i <= r->n_zones; i++)
     moving = moving || r->levels[i] > r->thresholds[i];
@@ -212,8 +213,8 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
 /* Runs the detector on the picture just decoded when one is due: every
  * interval_s while idle, about every second while there is motion (this
  * frame's or an open motion event). */
-static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec,
-                        gint64 time_us, gboolean moving)
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec, gint64 time_us,
+                        gboolean moving)
 {
   g_mutex_lock(&self->lock);
   gboolean enabled = self->detect_enabled;
@@ -234,8 +235,8 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
   gint64 t0 = g_get_monotonic_time();
   int mw, mh, w, h;
   vigil_detector_input_size(det, &mw, &mh);
-  g_autofree guint8 *rgb = vigil_decoder_scale_rgb(self->decoder, mw > 0 ? mw : 640,
-                                                   mh > 0 ? mh : 640, &w, &h);
+  g_autofree guint8 *rgb =
+      vigil_decoder_scale_rgb(self->decoder, mw > 0 ? mw : 640, mh > 0 ? mh : 640, &w, &h);
   if (!rgb)
     return;
   VigilRgbImage img = {rgb, w, h};
@@ -253,8 +254,8 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
   self->stats.detect_ms += ms;
   self->stats.cpu_ms += cpu;
   g_mutex_unlock(&self->lock);
-  g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w,
-          h, dets->len, ms, cpu);
+  g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w, h,
+          dets->len, ms, cpu);
 
   DetectResult *r = g_new0(DetectResult, 1);
   r->analyzer = vigil_analyzer_ref(self);
@@ -275,8 +276,8 @@ static void worker(gpointer data, gpointer pool_data)
     g_mutex_lock(&self->lock);
     /* Motion first; a main keyframe for barcodes when none waits. */
     gboolean codes_only = self->pending == NULL;
-    GstBuffer *buffer = codes_only ? g_steal_pointer(&self->pending_codes)
-                                   : g_steal_pointer(&self->pending);
+    GstBuffer *buffer =
+        codes_only ? g_steal_pointer(&self->pending_codes) : g_steal_pointer(&self->pending);
     VigilCodec codec = codes_only ? self->pending_codes_codec : self->pending_codec;
     gint64 time_us = codes_only ? self->pending_codes_time : self->pending_time;
     VigilStreamChoice stream = self->pending_stream;
@@ -333,8 +334,8 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
     /* When only the dark and frozen alarms look, a picture every few
      * seconds tells them as much as every keyframe, at a fraction of the
      * decoding (passthrough should cost what copying costs). */
-    gboolean every = self->motion_enabled || self->detect_enabled ||
-                     codes_on_analysis_stream_locked(self);
+    gboolean every =
+        self->motion_enabled || self->detect_enabled || codes_on_analysis_stream_locked(self);
     if (every || wallclock_us - self->last_sample_us >= ALARM_SAMPLE_US ||
         wallclock_us < self->last_sample_us) {
       self->last_sample_us = wallclock_us;

@@ -76,8 +76,8 @@ VigilUser *vigil_auth_basic(VigilStore *store, const char *authorization)
     return NULL;
 
   if (!cache)
-    cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                  (GDestroyNotify)cache_entry_free);
+    cache =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)cache_entry_free);
   g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
   g_checksum_update(sum, (const guchar *)name, strlen(name));
   g_checksum_update(sum, (const guchar *)"", 1);

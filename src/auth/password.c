@@ -16,11 +16,11 @@
  * cost, and above OWASP's minimum (m=19 MiB, t=2, p=1). Verifying uses the
  * parameters stored in each hash, so changing these later keeps old hashes
  * valid. */
-#define VIGIL_ARGON2_T_COST 3
-#define VIGIL_ARGON2_M_COST_KIB (64 * 1024)
+#define VIGIL_ARGON2_T_COST      3
+#define VIGIL_ARGON2_M_COST_KIB  (64 * 1024)
 #define VIGIL_ARGON2_PARALLELISM 1
-#define VIGIL_ARGON2_SALT_LEN 16
-#define VIGIL_ARGON2_HASH_LEN 32
+#define VIGIL_ARGON2_SALT_LEN    16
+#define VIGIL_ARGON2_HASH_LEN    32
 
 /* Unambiguous when read aloud or copied by hand: no 0/O, 1/l/I. 57 symbols. */
 static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
@@ -29,8 +29,7 @@ static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
 
 /* Fills @buf from the CSPRNG; getrandom may return short reads for large
  * requests or be interrupted by a signal. */
-static gboolean
-fill_random(void *buf, size_t len, GError **error)
+static gboolean fill_random(void *buf, size_t len, GError **error)
 {
   guint8 *p = buf;
 
@@ -51,8 +50,7 @@ fill_random(void *buf, size_t len, GError **error)
   return TRUE;
 }
 
-gchar *
-vigil_password_hash(const char *password, GError **error)
+gchar *vigil_password_hash(const char *password, GError **error)
 {
   guint8 salt[VIGIL_ARGON2_SALT_LEN];
   size_t password_len;
@@ -71,13 +69,13 @@ vigil_password_hash(const char *password, GError **error)
   if (!fill_random(salt, sizeof salt, error))
     return NULL;
 
-  encoded_len = argon2_encodedlen(VIGIL_ARGON2_T_COST, VIGIL_ARGON2_M_COST_KIB,
-                                  VIGIL_ARGON2_PARALLELISM, sizeof salt, VIGIL_ARGON2_HASH_LEN,
-                                  Argon2_id);
+  encoded_len =
+      argon2_encodedlen(VIGIL_ARGON2_T_COST, VIGIL_ARGON2_M_COST_KIB, VIGIL_ARGON2_PARALLELISM,
+                        sizeof salt, VIGIL_ARGON2_HASH_LEN, Argon2_id);
   encoded = g_malloc0(encoded_len);
-  rc = argon2id_hash_encoded(VIGIL_ARGON2_T_COST, VIGIL_ARGON2_M_COST_KIB,
-                             VIGIL_ARGON2_PARALLELISM, password, password_len, salt, sizeof salt,
-                             VIGIL_ARGON2_HASH_LEN, encoded, encoded_len);
+  rc = argon2id_hash_encoded(VIGIL_ARGON2_T_COST, VIGIL_ARGON2_M_COST_KIB, VIGIL_ARGON2_PARALLELISM,
+                             password, password_len, salt, sizeof salt, VIGIL_ARGON2_HASH_LEN,
+                             encoded, encoded_len);
   if (rc != ARGON2_OK) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot hash the password: %s",
                 argon2_error_message(rc));
@@ -86,8 +84,7 @@ vigil_password_hash(const char *password, GError **error)
   return g_steal_pointer(&encoded);
 }
 
-gboolean
-vigil_password_verify(const char *encoded_hash, const char *password)
+gboolean vigil_password_verify(const char *encoded_hash, const char *password)
 {
   size_t password_len;
 
@@ -105,8 +102,7 @@ vigil_password_verify(const char *encoded_hash, const char *password)
   return argon2id_verify(encoded_hash, password, password_len) == ARGON2_OK;
 }
 
-gchar *
-vigil_password_generate(guint length)
+gchar *vigil_password_generate(guint length)
 {
   /* Largest multiple of the alphabet size that fits a byte: bytes at or above
    * it are thrown away so every symbol is equally likely (no modulo bias). */

@@ -160,8 +160,7 @@ gboolean vigil_permissions_can_see(const VigilPermissions *p, const char *camera
   return vigil_permissions_rights(p, camera_id) != 0;
 }
 
-gboolean vigil_permissions_has(const VigilPermissions *p, const char *camera_id,
-                               VigilRights rights)
+gboolean vigil_permissions_has(const VigilPermissions *p, const char *camera_id, VigilRights rights)
 {
   if (rights == 0)
     return vigil_permissions_can_see(p, camera_id);

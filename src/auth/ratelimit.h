@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 /* SPEC: 10 failed logins within 10 minutes. */
 #define VIGIL_LOGIN_MAX_FAILURES 10
-#define VIGIL_LOGIN_WINDOW_US (10 * 60 * G_USEC_PER_SEC)
+#define VIGIL_LOGIN_WINDOW_US    (10 * 60 * G_USEC_PER_SEC)
 
 typedef struct _VigilRateLimiter VigilRateLimiter;
 

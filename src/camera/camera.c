@@ -37,7 +37,7 @@ typedef struct {
   gint64 since_us;       /* wall clock of the last state change */
   gint64 ingest_started; /* monotonic */
   guint64 chunks_at_start;
-  guint attempts;        /* failures since the last stable connection */
+  guint attempts; /* failures since the last stable connection */
   guint reconnects;
   gint64 next_pts;
   guint retry_source;
@@ -205,17 +205,16 @@ static void start_ingest(Feed *feed)
   feed->chunks_at_start = stats.chunks;
   feed->ingest_started = g_get_monotonic_time();
   g_autoptr(VigilCameraConfig) sub_cfg =
-    feed->which == VIGIL_STREAM_SUB ? vigil_camera_config_for_sub(self->cfg) : NULL;
+      feed->which == VIGIL_STREAM_SUB ? vigil_camera_config_for_sub(self->cfg) : NULL;
   feed->ingest = vigil_ingest_start(sub_cfg ? sub_cfg : self->cfg, feed->stream, feed->next_pts,
                                     on_ingest_failed, feed, &error);
   if (!feed->ingest) {
     handle_failure(feed, error->message, FALSE);
     return;
   }
-  vigil_ingest_set_keyframe_func(feed->ingest,
-                                 feed->which == VIGIL_STREAM_SUB ? on_sub_keyframe
-                                                                 : on_main_keyframe,
-                                 self->analyzer);
+  vigil_ingest_set_keyframe_func(
+      feed->ingest, feed->which == VIGIL_STREAM_SUB ? on_sub_keyframe : on_main_keyframe,
+      self->analyzer);
   /* Keep the last error visible while reconnecting: it says why. */
   g_autofree gchar *last_error = g_strdup(feed->error);
   set_state(feed, VIGIL_CAMERA_CONNECTING, last_error);
@@ -333,8 +332,7 @@ void vigil_camera_free(VigilCamera *self)
   g_free(self);
 }
 
-void vigil_camera_set_state_func(VigilCamera *self, VigilCameraStateFunc func,
-                                 gpointer user_data)
+void vigil_camera_set_state_func(VigilCamera *self, VigilCameraStateFunc func, gpointer user_data)
 {
   self->state_func = func;
   self->state_data = user_data;
@@ -396,8 +394,7 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
   if (restart) {
     g_free(self->masked_source);
     self->masked_source = vigil_source_mask(cfg->source);
-    g_info("camera %s: source settings changed, reconnecting to %s", cfg->id,
-           self->masked_source);
+    g_info("camera %s: source settings changed, reconnecting to %s", cfg->id, self->masked_source);
     apply_feed(&self->main, TRUE);
   }
   if (restart_sub) {
@@ -425,8 +422,7 @@ static void attach_recorder(VigilCamera *self)
     self->recorded = stream;
   }
   /* A repeat of the same stream is a no-op there. */
-  vigil_recorder_attach_sub(self->recorder,
-                            choice == VIGIL_STREAM_BOTH && sub_up ? sub : NULL);
+  vigil_recorder_attach_sub(self->recorder, choice == VIGIL_STREAM_BOTH && sub_up ? sub : NULL);
   vigil_recorder_set_config(self->recorder, self->cfg);
 }
 
@@ -525,8 +521,8 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
     vigil_json_add_null(b, "sub");
   }
   vigil_json_add_string_or_null(
-    b, "analysis_stream",
-    vigil_stream_choice_to_string(vigil_analyzer_get_analysis_stream(self->analyzer)));
+      b, "analysis_stream",
+      vigil_stream_choice_to_string(vigil_analyzer_get_analysis_stream(self->analyzer)));
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
@@ -534,7 +530,6 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
 JsonNode *vigil_camera_to_json(VigilCamera *self)
 {
   JsonNode *node = vigil_camera_config_to_json(self->cfg);
-  json_object_set_member(json_node_get_object(node), "status",
-                         vigil_camera_status_to_json(self));
+  json_object_set_member(json_node_get_object(node), "status", vigil_camera_status_to_json(self));
   return node;
 }

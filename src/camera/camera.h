@@ -27,7 +27,7 @@ const char *vigil_camera_state_to_string(VigilCameraState state);
 #define VIGIL_CAMERA_SILENCE_US (10 * G_USEC_PER_SEC)
 /* Reconnect delays: 1 s, 2 s, 4 s ... at most 30 s. */
 #define VIGIL_CAMERA_BACKOFF_FIRST_MS 1000
-#define VIGIL_CAMERA_BACKOFF_MAX_MS 30000
+#define VIGIL_CAMERA_BACKOFF_MAX_MS   30000
 
 typedef struct _VigilCamera VigilCamera;
 
@@ -68,8 +68,7 @@ VigilRecorder *vigil_camera_get_recorder(VigilCamera *camera); /* NULL if none *
  * recording to start or go on (@reason "motion" or "barcode"; only in
  * record mode "events"). The recorder connects here. */
 typedef void (*VigilTriggerFunc)(VigilCamera *camera, const char *reason, gpointer user_data);
-void vigil_camera_set_trigger_func(VigilCamera *camera, VigilTriggerFunc func,
-                                   gpointer user_data);
+void vigil_camera_set_trigger_func(VigilCamera *camera, VigilTriggerFunc func, gpointer user_data);
 
 /* The camera's keyframe analysis (motion, barcodes, alarms, snapshots). */
 struct _VigilAnalyzer *vigil_camera_get_analyzer(VigilCamera *camera);

@@ -424,12 +424,10 @@ static gchar *url_with_credentials(const VigilCameraConfig *cfg)
   g_autofree gchar *user = g_uri_escape_string(cfg->username, NULL, FALSE);
   g_autofree gchar *password =
       cfg->password ? g_uri_escape_string(cfg->password, NULL, FALSE) : NULL;
-  g_autofree gchar *userinfo =
-      password ? g_strdup_printf("%s:%s", user, password) : g_strdup(user);
+  g_autofree gchar *userinfo = password ? g_strdup_printf("%s:%s", user, password) : g_strdup(user);
   g_autoptr(GUri) with = g_uri_build(G_URI_FLAGS_ENCODED, g_uri_get_scheme(uri), userinfo,
-                                     g_uri_get_host(uri), g_uri_get_port(uri),
-                                     g_uri_get_path(uri), g_uri_get_query(uri),
-                                     g_uri_get_fragment(uri));
+                                     g_uri_get_host(uri), g_uri_get_port(uri), g_uri_get_path(uri),
+                                     g_uri_get_query(uri), g_uri_get_fragment(uri));
   if (password)
     memset(password, 0, strlen(password));
   return g_uri_to_string(with);

@@ -74,8 +74,8 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user_data)
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
     return GST_FLOW_OK;
   update_format(self, sample);
-  gboolean running = vigil_ingest_push_video(self, map.data, map.size, (gint64)pts,
-                                             pts_minus_dts, keyframe, keyframe ? buffer : NULL);
+  gboolean running = vigil_ingest_push_video(self, map.data, map.size, (gint64)pts, pts_minus_dts,
+                                             keyframe, keyframe ? buffer : NULL);
   gst_buffer_unmap(buffer, &map);
   return running ? GST_FLOW_OK : GST_FLOW_FLUSHING;
 }
@@ -267,9 +267,9 @@ static void on_rtsp_pad(GstElement *src, GstPad *pad, gpointer user_data)
 
   if (!depay_name) {
     if (!g_strcmp0(media, "video")) {
-      g_autofree gchar *message = g_strdup_printf(
-          "unsupported video codec %s (vigil passes through H.264 and H.265)",
-          encoding ? encoding : "unknown");
+      g_autofree gchar *message =
+          g_strdup_printf("unsupported video codec %s (vigil passes through H.264 and H.265)",
+                          encoding ? encoding : "unknown");
       vigil_ingest_report_failure(self, message, FALSE);
     }
     link_discard(self, pad);
@@ -294,8 +294,7 @@ static void on_rtsp_pad(GstElement *src, GstPad *pad, gpointer user_data)
 
 /* rtspsrc asks before setting up each stream: take video and AAC audio only
  * (not ONVIF metadata or back-channels), and learn early whether audio comes. */
-static gboolean on_rtsp_select_stream(GstElement *src, guint num, GstCaps *caps,
-                                      gpointer user_data)
+static gboolean on_rtsp_select_stream(GstElement *src, guint num, GstCaps *caps, gpointer user_data)
 {
   VigilIngest *self = user_data;
   const GstStructure *s = gst_caps_get_structure(caps, 0);
@@ -383,19 +382,18 @@ static gboolean build_encoded(VigilIngest *self, const VigilCameraConfig *cfg, G
                         "bitrate=%d ! capsfilter caps=video/x-h264,profile=main";
   if (self->kind == VIGIL_SOURCE_TEST) {
     g_autofree gchar *enc = g_strdup_printf(encoder, 15, 800);
-    description = g_strdup_printf(
-        "videotestsrc is-live=true pattern=smpte100 ! "
-        "video/x-raw,width=640,height=360,framerate=15/1 ! "
-        "clockoverlay halignment=right valignment=bottom font-desc=\"Sans 18\" "
-        "time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" ! %s",
-        enc);
+    description =
+        g_strdup_printf("videotestsrc is-live=true pattern=smpte100 ! "
+                        "video/x-raw,width=640,height=360,framerate=15/1 ! "
+                        "clockoverlay halignment=right valignment=bottom font-desc=\"Sans 18\" "
+                        "time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" ! %s",
+                        enc);
   } else {
     g_autofree gchar *device = vigil_source_local_path(cfg->source);
     g_autofree gchar *quoted = g_shell_quote(device);
     g_autofree gchar *enc = g_strdup_printf(encoder, 30, 2000);
     description = g_strdup_printf(
-        "v4l2src device=%s ! decodebin ! videoconvert ! video/x-raw,format=I420 ! %s", quoted,
-        enc);
+        "v4l2src device=%s ! decodebin ! videoconvert ! video/x-raw,format=I420 ! %s", quoted, enc);
   }
   GstElement *bin = gst_parse_bin_from_description(description, TRUE, error);
   if (!bin)
@@ -524,7 +522,6 @@ static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer user_d
   }
   return G_SOURCE_CONTINUE;
 }
-
 
 /* --- lifetime --- */
 

@@ -56,8 +56,8 @@ struct _VigilIngest {
   gint64 start_pts;
   gint64 last_in_ns;
   gint64 last_out_dts;
-  gint64 frame_dur;      /* 90 kHz, estimated from consecutive AUs */
-  gint64 next_audio_pts; /* 90 kHz, where the next audio frame should start */
+  gint64 frame_dur;                /* 90 kHz, estimated from consecutive AUs */
+  gint64 next_audio_pts;           /* 90 kHz, where the next audio frame should start */
   VigilKeyframeFunc keyframe_func; /* keyframe analysis, optional */
   gpointer keyframe_data;
 };
@@ -71,8 +71,8 @@ void vigil_ingest_set_format(VigilIngest *self, VigilCodec codec, int width, int
  * @pts_minus_dts in 90 kHz units (0 without B-frames). @keyframe_buffer, for
  * keyframes only, is what the keyframe analysis gets (parameter sets in front);
  * may be NULL. FALSE once the ingest is stopped: the caller should end. */
-gboolean vigil_ingest_push_video(VigilIngest *self, const guint8 *data, gsize size,
-                                 gint64 pts_ns, gint64 pts_minus_dts, gboolean keyframe,
+gboolean vigil_ingest_push_video(VigilIngest *self, const guint8 *data, gsize size, gint64 pts_ns,
+                                 gint64 pts_minus_dts, gboolean keyframe,
                                  GstBuffer *keyframe_buffer);
 
 /* One or more ADTS AAC frames at @pts_ns; @rate is the sample rate (Hz). */
@@ -100,12 +100,10 @@ const char *vigil_ingest_word_connect_error(const GError *error);
  * size off keyframes (nothing is passed on before it is known), and makes
  * the keyframe analysis' copy. */
 typedef struct _VigilVideoFeed VigilVideoFeed;
-VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec,
-                                     GBytes *parameter_sets);
+VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec, GBytes *parameter_sets);
 void vigil_video_feed_free(VigilVideoFeed *feed);
 /* One access unit (Annex B); FALSE once the ingest is stopped. */
-gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size,
-                               gint64 pts_ns);
+gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size, gint64 pts_ns);
 
 /* The ADTS header that raw AAC frames get. */
 typedef struct {
@@ -115,8 +113,8 @@ typedef struct {
 /* From the AudioSpecificConfig (@config, may be NULL) or else @sample_rate
  * and @channels. FALSE for AAC that ADTS cannot carry (object types over 4,
  * more than 7 channels). */
-gboolean vigil_adts_init(VigilAdts *adts, const guint8 *config, gsize config_size,
-                         int sample_rate, int channels);
+gboolean vigil_adts_init(VigilAdts *adts, const guint8 *config, gsize config_size, int sample_rate,
+                         int channels);
 /* Pushes one AAC frame, raw or already ADTS. */
 void vigil_adts_push(const VigilAdts *adts, VigilIngest *ingest, const guint8 *data, gsize size,
                      gint64 pts_ns);

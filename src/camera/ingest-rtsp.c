@@ -35,8 +35,7 @@ static gboolean on_video(const guint8 *data, gsize size, gint64 pts_ns, gboolean
   /* A picture that lost a packet still goes on, as a camera's decoder
    * conceals it (it is what libavformat and ffmpeg pass on, unknowing). */
   if (damaged && r->damaged++ % 100 == 0)
-    g_debug("camera %s: %u pictures so far with lost packets", r->ingest->camera_id,
-            r->damaged);
+    g_debug("camera %s: %u pictures so far with lost packets", r->ingest->camera_id, r->damaged);
   return vigil_video_feed_push(r->feed, data, size, pts_ns);
 }
 
@@ -72,8 +71,7 @@ static gboolean start_tracks(Reader *r)
   gboolean audio = FALSE;
   if (tracks->audio) {
     gsize size = 0;
-    const guint8 *config =
-        tracks->aac_config ? g_bytes_get_data(tracks->aac_config, &size) : NULL;
+    const guint8 *config = tracks->aac_config ? g_bytes_get_data(tracks->aac_config, &size) : NULL;
     audio = vigil_adts_init(&r->adts, config, size, tracks->audio_rate, tracks->audio_channels);
   }
   g_mutex_lock(&self->lock);
@@ -91,8 +89,8 @@ static gpointer reader_main(gpointer data)
   g_autoptr(GError) error = NULL;
   if (vigil_rtsp_client_open(r->client, OPEN_TIMEOUT_US, &error)) {
     gboolean audio = start_tracks(r);
-    vigil_rtsp_client_play(r->client, VIGIL_CAMERA_SILENCE_US, on_video, audio ? on_audio : NULL,
-                           r, &error);
+    vigil_rtsp_client_play(r->client, VIGIL_CAMERA_SILENCE_US, on_video, audio ? on_audio : NULL, r,
+                           &error);
   }
   vigil_rtsp_client_free(r->client);
   if (error && !g_error_matches(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_ABORTED)) {

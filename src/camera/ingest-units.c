@@ -19,8 +19,7 @@ struct _VigilVideoFeed {
   int width, height;
 };
 
-VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec,
-                                     GBytes *parameter_sets)
+VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec, GBytes *parameter_sets)
 {
   VigilVideoFeed *feed = g_new0(VigilVideoFeed, 1);
   feed->ingest = ingest;
@@ -66,8 +65,7 @@ static void update_size(VigilVideoFeed *feed, const guint8 *data, gsize size)
   }
 }
 
-gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size,
-                               gint64 pts_ns)
+gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size, gint64 pts_ns)
 {
   gboolean keyframe = vigil_annexb_is_keyframe(data, size, feed->codec);
   g_autoptr(GstBuffer) keyframe_buffer = NULL;
@@ -99,8 +97,8 @@ gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize s
 static const int adts_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
                                  22050, 16000, 12000, 11025, 8000,  7350};
 
-gboolean vigil_adts_init(VigilAdts *adts, const guint8 *config, gsize config_size,
-                         int sample_rate, int channels)
+gboolean vigil_adts_init(VigilAdts *adts, const guint8 *config, gsize config_size, int sample_rate,
+                         int channels)
 {
   int object = 2, rate_index = -1;
   if (config && config_size >= 2) {

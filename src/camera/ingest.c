@@ -115,8 +115,8 @@ static void mux_video(VigilIngest *self, const guint8 *data, gsize size, gint64 
   vigil_stream_push(self->stream, chunk);
 }
 
-gboolean vigil_ingest_push_video(VigilIngest *self, const guint8 *data, gsize size,
-                                 gint64 pts_ns, gint64 pts_minus_dts, gboolean keyframe,
+gboolean vigil_ingest_push_video(VigilIngest *self, const guint8 *data, gsize size, gint64 pts_ns,
+                                 gint64 pts_minus_dts, gboolean keyframe,
                                  GstBuffer *keyframe_buffer)
 {
   gint64 arrival = g_get_monotonic_time();
@@ -138,8 +138,8 @@ static guint count_adts_frames(const guint8 *data, gsize size)
   guint frames = 0;
   gsize pos = 0;
   while (pos + 7 <= size && data[pos] == 0xFF && (data[pos + 1] & 0xF0) == 0xF0) {
-    gsize length = ((gsize)(data[pos + 3] & 0x03) << 11) | ((gsize)data[pos + 4] << 3) |
-                   (data[pos + 5] >> 5);
+    gsize length =
+        ((gsize)(data[pos + 3] & 0x03) << 11) | ((gsize)data[pos + 4] << 3) | (data[pos + 5] >> 5);
     if (length < 7)
       break;
     frames++;
@@ -285,9 +285,8 @@ static gboolean start_rtsp(VigilIngest *self, const VigilCameraConfig *cfg, GErr
   return vigil_ingest_rtsp_start(self, cfg, error);
 }
 
-VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *stream,
-                                gint64 start_pts, VigilIngestFailFunc fail_func,
-                                gpointer user_data, GError **error)
+VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *stream, gint64 start_pts,
+                                VigilIngestFailFunc fail_func, gpointer user_data, GError **error)
 {
   VigilSourceKind kind;
   if (!vigil_source_parse(cfg->source, &kind, error))

@@ -30,9 +30,8 @@ typedef void (*VigilIngestFailFunc)(VigilIngest *ingest, const char *message, gb
 
 /* Builds and starts the pipeline for @cfg. Output timestamps continue from
  * @start_pts (90 kHz), so the stream stays monotonic across reconnects. */
-VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *stream,
-                                gint64 start_pts, VigilIngestFailFunc fail_func,
-                                gpointer user_data, GError **error);
+VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *stream, gint64 start_pts,
+                                VigilIngestFailFunc fail_func, gpointer user_data, GError **error);
 
 /* Stops and frees the ingest. The pipeline's teardown (which can block on a
  * dead TCP connection) happens on a worker thread; no chunk is pushed and no

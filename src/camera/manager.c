@@ -7,9 +7,9 @@
 #include "record/recorder.h"
 
 struct _VigilCameraManager {
-  VigilStore *store;         /* borrowed */
-  GPtrArray *cameras;        /* VigilCamera*, owned, creation order */
-  gchar *recordings_dir;     /* NULL: cameras get no recorder */
+  VigilStore *store;     /* borrowed */
+  GPtrArray *cameras;    /* VigilCamera*, owned, creation order */
+  gchar *recordings_dir; /* NULL: cameras get no recorder */
 };
 
 static VigilCamera *new_camera(VigilCameraManager *self, const VigilCameraConfig *cfg)
@@ -82,8 +82,7 @@ VigilCamera *vigil_camera_manager_lookup(VigilCameraManager *self, const char *i
   return find(self, id, &i) ? g_ptr_array_index(self->cameras, i) : NULL;
 }
 
-VigilCamera *vigil_camera_manager_create(VigilCameraManager *self, JsonNode *body,
-                                         GError **error)
+VigilCamera *vigil_camera_manager_create(VigilCameraManager *self, JsonNode *body, GError **error)
 {
   g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
   if (!vigil_camera_config_apply_json(cfg, body, TRUE, error))
@@ -101,8 +100,8 @@ VigilCamera *vigil_camera_manager_create(VigilCameraManager *self, JsonNode *bod
   return camera;
 }
 
-VigilCamera *vigil_camera_manager_patch(VigilCameraManager *self, const char *id,
-                                        JsonNode *body, GError **error)
+VigilCamera *vigil_camera_manager_patch(VigilCameraManager *self, const char *id, JsonNode *body,
+                                        GError **error)
 {
   VigilCamera *camera = vigil_camera_manager_lookup(self, id);
   if (!camera) {

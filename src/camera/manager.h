@@ -33,9 +33,8 @@ VigilCamera *vigil_camera_manager_lookup(VigilCameraManager *manager, const char
 VigilCamera *vigil_camera_manager_create(VigilCameraManager *manager, JsonNode *body,
                                          GError **error);
 /* Errors: VIGIL_ERROR_NOT_FOUND, _INVALID, _STORAGE. */
-VigilCamera *vigil_camera_manager_patch(VigilCameraManager *manager, const char *id,
-                                        JsonNode *body, GError **error);
-gboolean vigil_camera_manager_delete(VigilCameraManager *manager, const char *id,
-                                     GError **error);
+VigilCamera *vigil_camera_manager_patch(VigilCameraManager *manager, const char *id, JsonNode *body,
+                                        GError **error);
+gboolean vigil_camera_manager_delete(VigilCameraManager *manager, const char *id, GError **error);
 
 G_END_DECLS

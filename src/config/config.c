@@ -13,62 +13,58 @@
 #include "core/json.h"
 #include "core/util.h"
 
-#define NAME_MAX_CHARS 64
-#define CREDENTIAL_MAX_CHARS 128
-#define ZONE_NAME_MAX_CHARS 32
-#define ZONES_MAX 16
-#define CLASSES_MAX 80
-#define CLASS_MAX_CHARS 32
-#define DEFAULT_MOTION_THRESHOLD 0.08
+#define NAME_MAX_CHARS             64
+#define CREDENTIAL_MAX_CHARS       128
+#define ZONE_NAME_MAX_CHARS        32
+#define ZONES_MAX                  16
+#define CLASSES_MAX                80
+#define CLASS_MAX_CHARS            32
+#define DEFAULT_MOTION_THRESHOLD   0.08
 #define DEFAULT_BARCODE_INTERVAL_S 2.0
-#define BARCODE_INTERVAL_MIN_S 0.5
-#define BARCODE_INTERVAL_MAX_S 60.0
+#define BARCODE_INTERVAL_MIN_S     0.5
+#define BARCODE_INTERVAL_MAX_S     60.0
 /* Fractions arrive as decimal text: 0.7 + 0.3 may come out a hair above 1. */
 #define GEOMETRY_SLACK 1e-9
 
 static const char *const default_classes[] = {"person", "dog", "cat", NULL};
 
 static const char *const record_names[] = {
-  [VIGIL_RECORD_OFF] = "off",
-  [VIGIL_RECORD_EVENTS] = "events",
-  [VIGIL_RECORD_CONTINUOUS] = "continuous",
+    [VIGIL_RECORD_OFF] = "off",
+    [VIGIL_RECORD_EVENTS] = "events",
+    [VIGIL_RECORD_CONTINUOUS] = "continuous",
 };
 
 static const char *const stream_names[] = {
-  [VIGIL_STREAM_MAIN] = "main",
-  [VIGIL_STREAM_SUB] = "sub",
-  [VIGIL_STREAM_BOTH] = "both",
+    [VIGIL_STREAM_MAIN] = "main",
+    [VIGIL_STREAM_SUB] = "sub",
+    [VIGIL_STREAM_BOTH] = "both",
 };
 
 static const char *const transport_names[] = {
-  [VIGIL_TRANSPORT_TCP] = "tcp",
-  [VIGIL_TRANSPORT_UDP] = "udp",
-  [VIGIL_TRANSPORT_AUTO] = "auto",
+    [VIGIL_TRANSPORT_TCP] = "tcp",
+    [VIGIL_TRANSPORT_UDP] = "udp",
+    [VIGIL_TRANSPORT_AUTO] = "auto",
 };
 
-const char *
-vigil_record_mode_to_string(VigilRecordMode mode)
+const char *vigil_record_mode_to_string(VigilRecordMode mode)
 {
   g_return_val_if_fail((guint)mode < G_N_ELEMENTS(record_names), NULL);
   return record_names[mode];
 }
 
-const char *
-vigil_stream_choice_to_string(VigilStreamChoice choice)
+const char *vigil_stream_choice_to_string(VigilStreamChoice choice)
 {
   g_return_val_if_fail((guint)choice < G_N_ELEMENTS(stream_names), NULL);
   return stream_names[choice];
 }
 
-const char *
-vigil_rtsp_transport_to_string(VigilRtspTransport transport)
+const char *vigil_rtsp_transport_to_string(VigilRtspTransport transport)
 {
   g_return_val_if_fail((guint)transport < G_N_ELEMENTS(transport_names), NULL);
   return transport_names[transport];
 }
 
-static void
-zone_free(gpointer data)
+static void zone_free(gpointer data)
 {
   VigilZone *zone = data;
   if (zone == NULL)
@@ -77,8 +73,7 @@ zone_free(gpointer data)
   g_free(zone);
 }
 
-static gpointer
-zone_copy(gconstpointer src, gpointer user_data)
+static gpointer zone_copy(gconstpointer src, gpointer user_data)
 {
   const VigilZone *zone = src;
   VigilZone *copy = g_new(VigilZone, 1);
@@ -87,8 +82,7 @@ zone_copy(gconstpointer src, gpointer user_data)
   return copy;
 }
 
-VigilCameraConfig *
-vigil_camera_config_new(void)
+VigilCameraConfig *vigil_camera_config_new(void)
 {
   VigilCameraConfig *cfg = g_new0(VigilCameraConfig, 1);
   cfg->enabled = TRUE;
@@ -113,8 +107,7 @@ vigil_camera_config_new(void)
 }
 
 /* Frees what @cfg owns, not @cfg itself. */
-static void
-clear_secret(gchar **secret)
+static void clear_secret(gchar **secret)
 {
   if (*secret != NULL) {
     /* Not a guarantee (copies exist elsewhere) but no reason to leave it. */
@@ -123,8 +116,7 @@ clear_secret(gchar **secret)
   }
 }
 
-static void
-config_clear(VigilCameraConfig *cfg)
+static void config_clear(VigilCameraConfig *cfg)
 {
   g_clear_pointer(&cfg->id, g_free);
   g_clear_pointer(&cfg->name, g_free);
@@ -139,8 +131,7 @@ config_clear(VigilCameraConfig *cfg)
   g_clear_pointer(&cfg->detect.record_on, g_strfreev);
 }
 
-void
-vigil_camera_config_free(VigilCameraConfig *cfg)
+void vigil_camera_config_free(VigilCameraConfig *cfg)
 {
   if (cfg == NULL)
     return;
@@ -148,8 +139,7 @@ vigil_camera_config_free(VigilCameraConfig *cfg)
   g_free(cfg);
 }
 
-VigilCameraConfig *
-vigil_camera_config_copy(const VigilCameraConfig *cfg)
+VigilCameraConfig *vigil_camera_config_copy(const VigilCameraConfig *cfg)
 {
   g_return_val_if_fail(cfg != NULL, NULL);
 
@@ -164,8 +154,8 @@ vigil_camera_config_copy(const VigilCameraConfig *cfg)
   copy->sub_username = g_strdup(cfg->sub_username);
   copy->sub_password = g_strdup(cfg->sub_password);
   copy->motion.zones = cfg->motion.zones != NULL
-                         ? g_ptr_array_copy(cfg->motion.zones, zone_copy, NULL)
-                         : g_ptr_array_new();
+                           ? g_ptr_array_copy(cfg->motion.zones, zone_copy, NULL)
+                           : g_ptr_array_new();
   g_ptr_array_set_free_func(copy->motion.zones, zone_free);
   copy->detect.classes = g_strdupv(cfg->detect.classes);
   copy->detect.record_on = g_strdupv(cfg->detect.record_on);
@@ -176,8 +166,7 @@ vigil_camera_config_copy(const VigilCameraConfig *cfg)
 
 /* A member name taken from the request, made safe to echo in a message:
  * valid UTF-8, no control characters, not too long. */
-static gchar *
-printable_name(const char *name)
+static gchar *printable_name(const char *name)
 {
   g_autofree gchar *valid = g_utf8_make_valid(name, -1);
   GString *out = g_string_new(NULL);
@@ -196,19 +185,16 @@ printable_name(const char *name)
   return g_string_free(out, FALSE);
 }
 
-static gboolean
-unknown_field(GError **error, const char *prefix, const char *name)
+static gboolean unknown_field(GError **error, const char *prefix, const char *name)
 {
   g_autofree gchar *shown = printable_name(name);
-  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s%s\"", prefix,
-              shown);
+  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "unknown field \"%s%s\"", prefix, shown);
   return FALSE;
 }
 
 /* A fraction in [0, 1] (or (0, 1] with @exclusive_zero); integers allowed. */
-static gboolean
-read_fraction(JsonNode *node, const char *field, gboolean exclusive_zero, double *out,
-              GError **error)
+static gboolean read_fraction(JsonNode *node, const char *field, gboolean exclusive_zero,
+                              double *out, GError **error)
 {
   double value;
   if (!vigil_json_get_double(node, 0, 1, &value) || (exclusive_zero && value == 0)) {
@@ -223,8 +209,7 @@ read_fraction(JsonNode *node, const char *field, gboolean exclusive_zero, double
 
 /* Human text (names, credentials): valid UTF-8, no control characters,
  * @min..@max characters. */
-static gboolean
-check_text(const char *text, const char *field, int min, int max, GError **error)
+static gboolean check_text(const char *text, const char *field, int min, int max, GError **error)
 {
   if (!g_utf8_validate(text, -1, NULL))
     return vigil_json_field_invalid(error, field, "must be valid UTF-8");
@@ -243,8 +228,7 @@ check_text(const char *text, const char *field, int min, int max, GError **error
 
 /* detect.classes and detect.record_on: COCO-style names such as
  * "traffic light". */
-static gboolean
-read_class_list(JsonNode *node, const char *field, GStrv *out, GError **error)
+static gboolean read_class_list(JsonNode *node, const char *field, GStrv *out, GError **error)
 {
   static const char rule[] = "must be an array of at most 80 names of 1 to 32 "
                              "characters (a-z, 0-9, space, _ and -)";
@@ -284,8 +268,7 @@ typedef struct {
   gboolean seen_source;
 } ApplyState;
 
-static gboolean
-apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
+static gboolean apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
 {
   g_autofree gchar *prefix = g_strdup_printf("motion.zones[%u]", index);
   if (!JSON_NODE_HOLDS_OBJECT(node))
@@ -354,8 +337,7 @@ apply_zone(JsonNode *node, guint index, GPtrArray *zones, GError **error)
   return TRUE;
 }
 
-static gboolean
-apply_zones(VigilCameraConfig *work, JsonNode *node, GError **error)
+static gboolean apply_zones(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_ARRAY(node))
     return vigil_json_field_invalid(error, "motion.zones", "must be an array of at most %d zones",
@@ -379,8 +361,7 @@ apply_zones(VigilCameraConfig *work, JsonNode *node, GError **error)
 
 /* Nested objects are partial, like the top level: absent members keep their
  * value. */
-static gboolean
-apply_motion(VigilCameraConfig *work, JsonNode *node, GError **error)
+static gboolean apply_motion(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(node))
     return vigil_json_field_invalid(error, "motion", "must be an object");
@@ -404,8 +385,7 @@ apply_motion(VigilCameraConfig *work, JsonNode *node, GError **error)
   return TRUE;
 }
 
-static gboolean
-apply_detect(VigilCameraConfig *work, JsonNode *node, GError **error)
+static gboolean apply_detect(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT(node))
     return vigil_json_field_invalid(error, "detect", "must be an object");
@@ -435,8 +415,7 @@ apply_detect(VigilCameraConfig *work, JsonNode *node, GError **error)
 }
 
 /* username and password: null or "" clears, else 1-128 characters. */
-static gboolean
-apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error)
+static gboolean apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error)
 {
   if (JSON_NODE_HOLDS_NULL(node)) {
     g_clear_pointer(slot, g_free);
@@ -452,9 +431,8 @@ apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error
 }
 
 /* "source" and "sub_source" (@slot, the value before this request: @orig). */
-static gboolean
-apply_source(JsonNode *node, const char *field, const char *orig, gchar **slot,
-             GError **error)
+static gboolean apply_source(JsonNode *node, const char *field, const char *orig, gchar **slot,
+                             GError **error)
 {
   const char *text = NULL;
   if (!vigil_json_read_string(node, field, &text, error))
@@ -473,8 +451,7 @@ apply_source(JsonNode *node, const char *field, const char *orig, gchar **slot,
 
   g_autoptr(GError) local = NULL;
   if (!vigil_source_parse(text, NULL, &local)) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"%s\": %s", field,
-                local->message);
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"%s\": %s", field, local->message);
     return FALSE;
   }
   g_free(*slot);
@@ -482,9 +459,8 @@ apply_source(JsonNode *node, const char *field, const char *orig, gchar **slot,
   return TRUE;
 }
 
-static gboolean
-apply_stream_choice(JsonNode *node, const char *field, guint n_choices,
-                    VigilStreamChoice *out, GError **error)
+static gboolean apply_stream_choice(JsonNode *node, const char *field, guint n_choices,
+                                    VigilStreamChoice *out, GError **error)
 {
   int v;
   if (!vigil_json_read_enum(node, field, stream_names, n_choices, &v, error))
@@ -493,8 +469,7 @@ apply_stream_choice(JsonNode *node, const char *field, guint n_choices,
   return TRUE;
 }
 
-static gboolean
-apply_barcode_interval(JsonNode *node, double *out, GError **error)
+static gboolean apply_barcode_interval(JsonNode *node, double *out, GError **error)
 {
   double value;
   if (!vigil_json_get_double(node, BARCODE_INTERVAL_MIN_S, BARCODE_INTERVAL_MAX_S, &value))
@@ -505,9 +480,8 @@ apply_barcode_interval(JsonNode *node, double *out, GError **error)
   return TRUE;
 }
 
-static gboolean
-apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
-             ApplyState *st, GError **error)
+static gboolean apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
+                             ApplyState *st, GError **error)
 {
   if (strcmp(member, "id") == 0) {
     const char *text = NULL;
@@ -515,8 +489,7 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
       return FALSE;
     if (!st->creating) {
       if (g_strcmp0(text, st->orig->id) != 0) {
-        g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
-                            "id cannot be changed");
+        g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "id cannot be changed");
         return FALSE;
       }
       return TRUE;
@@ -601,16 +574,14 @@ apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
   return unknown_field(error, "", member);
 }
 
-gboolean
-vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean creating,
-                               GError **error)
+gboolean vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean creating,
+                                        GError **error)
 {
   g_return_val_if_fail(cfg != NULL, FALSE);
   g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
-                        "a camera must be a JSON object");
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "a camera must be a JSON object");
     return FALSE;
   }
 
@@ -651,8 +622,7 @@ vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean 
 
 /* ---- output ------------------------------------------------------------ */
 
-static void
-add_strv(JsonBuilder *b, const char *member, GStrv values)
+static void add_strv(JsonBuilder *b, const char *member, GStrv values)
 {
   vigil_json_begin_array(b, member);
   for (guint i = 0; values != NULL && values[i] != NULL; i++)
@@ -660,8 +630,7 @@ add_strv(JsonBuilder *b, const char *member, GStrv values)
   json_builder_end_array(b);
 }
 
-JsonNode *
-vigil_camera_config_to_json(const VigilCameraConfig *cfg)
+JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg)
 {
   g_return_val_if_fail(cfg != NULL, NULL);
 
@@ -675,9 +644,10 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   vigil_json_add_string_or_null(b, "source", source);
   vigil_json_add_string_or_null(b, "username", cfg->username);
   vigil_json_add_bool(b, "password_set", cfg->password != NULL);
-  vigil_json_add_string_or_null(b, "rtsp_transport", vigil_rtsp_transport_to_string(cfg->rtsp_transport));
+  vigil_json_add_string_or_null(b, "rtsp_transport",
+                                vigil_rtsp_transport_to_string(cfg->rtsp_transport));
   g_autofree gchar *sub_source =
-    cfg->sub_source != NULL ? vigil_source_mask(cfg->sub_source) : NULL;
+      cfg->sub_source != NULL ? vigil_source_mask(cfg->sub_source) : NULL;
   vigil_json_add_string_or_null(b, "sub_source", sub_source);
   vigil_json_add_string_or_null(b, "sub_username", cfg->sub_username);
   vigil_json_add_bool(b, "sub_password_set", cfg->sub_password != NULL);
@@ -722,41 +692,34 @@ vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   return json_builder_get_root(b);
 }
 
-gboolean
-vigil_camera_config_source_changed(const VigilCameraConfig *a, const VigilCameraConfig *b)
+gboolean vigil_camera_config_source_changed(const VigilCameraConfig *a, const VigilCameraConfig *b)
 {
   g_return_val_if_fail(a != NULL && b != NULL, TRUE);
   return g_strcmp0(a->source, b->source) != 0 || g_strcmp0(a->username, b->username) != 0 ||
-         g_strcmp0(a->password, b->password) != 0 ||
-         a->rtsp_transport != b->rtsp_transport || !a->enabled != !b->enabled;
+         g_strcmp0(a->password, b->password) != 0 || a->rtsp_transport != b->rtsp_transport ||
+         !a->enabled != !b->enabled;
 }
 
-const char *
-vigil_camera_config_sub_username(const VigilCameraConfig *cfg)
+const char *vigil_camera_config_sub_username(const VigilCameraConfig *cfg)
 {
   return cfg->sub_username != NULL ? cfg->sub_username : cfg->username;
 }
 
-const char *
-vigil_camera_config_sub_password(const VigilCameraConfig *cfg)
+const char *vigil_camera_config_sub_password(const VigilCameraConfig *cfg)
 {
   return cfg->sub_password != NULL ? cfg->sub_password : cfg->password;
 }
 
-gboolean
-vigil_camera_config_sub_changed(const VigilCameraConfig *a, const VigilCameraConfig *b)
+gboolean vigil_camera_config_sub_changed(const VigilCameraConfig *a, const VigilCameraConfig *b)
 {
   g_return_val_if_fail(a != NULL && b != NULL, TRUE);
   return g_strcmp0(a->sub_source, b->sub_source) != 0 ||
-         g_strcmp0(vigil_camera_config_sub_username(a), vigil_camera_config_sub_username(b)) !=
-           0 ||
-         g_strcmp0(vigil_camera_config_sub_password(a), vigil_camera_config_sub_password(b)) !=
-           0 ||
+         g_strcmp0(vigil_camera_config_sub_username(a), vigil_camera_config_sub_username(b)) != 0 ||
+         g_strcmp0(vigil_camera_config_sub_password(a), vigil_camera_config_sub_password(b)) != 0 ||
          a->rtsp_transport != b->rtsp_transport || !a->enabled != !b->enabled;
 }
 
-VigilCameraConfig *
-vigil_camera_config_for_sub(const VigilCameraConfig *cfg)
+VigilCameraConfig *vigil_camera_config_for_sub(const VigilCameraConfig *cfg)
 {
   VigilCameraConfig *sub = vigil_camera_config_copy(cfg);
   g_free(sub->source);

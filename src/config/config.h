@@ -33,7 +33,7 @@ typedef struct {
 } VigilZone;
 
 typedef struct {
-  gchar *id;       /* slug, immutable */
+  gchar *id; /* slug, immutable */
   gchar *name;
   gboolean enabled;
   gchar *source;
@@ -44,7 +44,7 @@ typedef struct {
    * sub_username/sub_password NULL: the main stream's are used. */
   gchar *sub_source;
   gchar *sub_username;
-  gchar *sub_password; /* write-only in the API */
+  gchar *sub_password;              /* write-only in the API */
   VigilStreamChoice record_stream;  /* main, sub or both */
   VigilStreamChoice barcode_stream; /* main or sub */
   double barcode_interval_s;
@@ -85,8 +85,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilCameraConfig, vigil_camera_config_free)
  * as read-only. A null "sub_source", "sub_username" or "sub_password" clears
  * it.
  * A null "username"/"password" clears it. */
-gboolean vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node,
-                                        gboolean creating, GError **error);
+gboolean vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean creating,
+                                        GError **error);
 
 /* The API's camera object without "status": "password_set" instead of the
  * password. */
@@ -94,13 +94,11 @@ JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg);
 
 /* TRUE when @a and @b differ in anything that needs the ingest pipeline
  * rebuilt (source, credentials, transport, enabled). */
-gboolean vigil_camera_config_source_changed(const VigilCameraConfig *a,
-                                            const VigilCameraConfig *b);
+gboolean vigil_camera_config_source_changed(const VigilCameraConfig *a, const VigilCameraConfig *b);
 
 /* The same for the sub stream: its URL or credentials (or the main ones it
  * borrows), the transport, or enabled changed. */
-gboolean vigil_camera_config_sub_changed(const VigilCameraConfig *a,
-                                         const VigilCameraConfig *b);
+gboolean vigil_camera_config_sub_changed(const VigilCameraConfig *a, const VigilCameraConfig *b);
 
 /* The credentials the sub stream uses: its own, else the main stream's. */
 const char *vigil_camera_config_sub_username(const VigilCameraConfig *cfg);

@@ -34,15 +34,13 @@ typedef struct {
   gboolean has_fragment;
 } SourceParts;
 
-static gboolean
-set_invalid(GError **error, const char *message)
+static gboolean set_invalid(GError **error, const char *message)
 {
   g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, message);
   return FALSE;
 }
 
-static gboolean
-scheme_char(char c, gboolean first)
+static gboolean scheme_char(char c, gboolean first)
 {
   if (first)
     return g_ascii_isalpha(c);
@@ -51,8 +49,7 @@ scheme_char(char c, gboolean first)
 
 /* Splits @url per RFC 3986 (with the userinfo running to the last '@' of the
  * authority). Only fails when there is no scheme. */
-static gboolean
-split_url(const char *url, SourceParts *parts)
+static gboolean split_url(const char *url, SourceParts *parts)
 {
   memset(parts, 0, sizeof *parts);
 
@@ -123,14 +120,12 @@ split_url(const char *url, SourceParts *parts)
   return TRUE;
 }
 
-static gboolean
-range_has_char(const char *s, size_t len, char c)
+static gboolean range_has_char(const char *s, size_t len, char c)
 {
   return len > 0 && memchr(s, c, len) != NULL;
 }
 
-static gboolean
-check_host(const SourceParts *parts, GError **error)
+static gboolean check_host(const SourceParts *parts, GError **error)
 {
   if (parts->host_len == 0)
     return set_invalid(error, "the source URL needs a host name or address");
@@ -144,8 +139,8 @@ check_host(const SourceParts *parts, GError **error)
         if (i + 3 >= parts->host_len || strncmp(parts->host + i, "%25", 3) != 0)
           return set_invalid(error, "the source URL has an invalid IPv6 address");
         for (i += 3; i < parts->host_len; i++) {
-          if (!g_ascii_isalnum(parts->host[i]) && parts->host[i] != '-' &&
-              parts->host[i] != '.' && parts->host[i] != '_')
+          if (!g_ascii_isalnum(parts->host[i]) && parts->host[i] != '-' && parts->host[i] != '.' &&
+              parts->host[i] != '_')
             return set_invalid(error, "the source URL has an invalid IPv6 address");
         }
         break;
@@ -171,9 +166,8 @@ check_host(const SourceParts *parts, GError **error)
 /* @required: the scheme needs a port. @hint_password: the URL has an '@'
  * outside the authority, so a "port" that is not a number is likely a
  * password with an unencoded '/', '?' or '#'. */
-static gboolean
-check_port(const SourceParts *parts, gboolean required, gboolean hint_password,
-           GError **error)
+static gboolean check_port(const SourceParts *parts, gboolean required, gboolean hint_password,
+                           GError **error)
 {
   if (parts->port == NULL) {
     if (required)
@@ -201,16 +195,14 @@ check_port(const SourceParts *parts, gboolean required, gboolean hint_password,
   return TRUE;
 }
 
-static gboolean
-has_suffix_ci(const char *s, size_t len, const char *suffix)
+static gboolean has_suffix_ci(const char *s, size_t len, const char *suffix)
 {
   size_t slen = strlen(suffix);
   return len >= slen && g_ascii_strncasecmp(s + len - slen, suffix, slen) == 0;
 }
 
-static gboolean
-parse_network(const SourceParts *parts, VigilSourceKind kind, gboolean is_hls,
-              GError **error)
+static gboolean parse_network(const SourceParts *parts, VigilSourceKind kind, gboolean is_hls,
+                              GError **error)
 {
   if (!parts->has_authority)
     return set_invalid(error, "the source URL needs \"//\" and a host after the scheme");
@@ -234,8 +226,8 @@ parse_network(const SourceParts *parts, VigilSourceKind kind, gboolean is_hls,
   if (parts->has_fragment)
     return set_invalid(error, "the source URL must not have a fragment (#...)");
 
-  if (kind == VIGIL_SOURCE_SRT && !(parts->path_len == 0 ||
-                                    (parts->path_len == 1 && parts->path[0] == '/')))
+  if (kind == VIGIL_SOURCE_SRT &&
+      !(parts->path_len == 0 || (parts->path_len == 1 && parts->path[0] == '/')))
     return set_invalid(error, "srt:// URLs have no path: srt://host:port?options");
 
   if (is_hls && !has_suffix_ci(parts->path, parts->path_len, ".m3u8"))
@@ -244,8 +236,7 @@ parse_network(const SourceParts *parts, VigilSourceKind kind, gboolean is_hls,
   return TRUE;
 }
 
-static gboolean
-parse_file(const SourceParts *parts, GError **error)
+static gboolean parse_file(const SourceParts *parts, GError **error)
 {
   if (!parts->has_authority || parts->userinfo != NULL || parts->port != NULL ||
       (parts->host_len != 0 &&
@@ -265,15 +256,14 @@ parse_file(const SourceParts *parts, GError **error)
   return set_invalid(error, "file sources must be .mp4, .mkv, .ts, .m2ts or .mov files");
 }
 
-static gboolean
-parse_v4l2(const SourceParts *parts, GError **error)
+static gboolean parse_v4l2(const SourceParts *parts, GError **error)
 {
   static const char prefix[] = "/dev/video";
   const size_t plen = sizeof prefix - 1;
   gboolean ok = parts->has_authority && parts->userinfo == NULL && parts->host_len == 0 &&
                 !parts->host_bracketed && parts->port == NULL && parts->query == NULL &&
-                !parts->has_fragment && parts->path_len > plen &&
-                parts->path_len <= plen + 3 && strncmp(parts->path, prefix, plen) == 0;
+                !parts->has_fragment && parts->path_len > plen && parts->path_len <= plen + 3 &&
+                strncmp(parts->path, prefix, plen) == 0;
   for (size_t i = plen; ok && i < parts->path_len; i++)
     ok = g_ascii_isdigit(parts->path[i]);
   if (!ok)
@@ -281,8 +271,7 @@ parse_v4l2(const SourceParts *parts, GError **error)
   return TRUE;
 }
 
-static gboolean
-parse_test(const SourceParts *parts, GError **error)
+static gboolean parse_test(const SourceParts *parts, GError **error)
 {
   /* test:// or test://PATTERN (a videotestsrc pattern name such as "smpte"). */
   gboolean ok = parts->has_authority && parts->userinfo == NULL && !parts->host_bracketed &&
@@ -297,15 +286,13 @@ parse_test(const SourceParts *parts, GError **error)
   return TRUE;
 }
 
-static gboolean
-scheme_is(const SourceParts *parts, const char *name)
+static gboolean scheme_is(const SourceParts *parts, const char *name)
 {
   return parts->scheme_len == strlen(name) &&
          g_ascii_strncasecmp(parts->scheme, name, parts->scheme_len) == 0;
 }
 
-gboolean
-vigil_source_parse(const char *url, VigilSourceKind *kind, GError **error)
+gboolean vigil_source_parse(const char *url, VigilSourceKind *kind, GError **error)
 {
   g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
@@ -383,12 +370,11 @@ vigil_source_parse(const char *url, VigilSourceKind *kind, GError **error)
 }
 
 /* Query parameter names whose values are secrets. */
-static gboolean
-is_secret_param(const char *name, size_t len)
+static gboolean is_secret_param(const char *name, size_t len)
 {
   static const char *const names[] = {
-    "password", "passwd", "pass",   "pwd",          "passphrase", "token",
-    "key",      "secret", "apikey", "access_token", "api_key",    "auth",
+      "password", "passwd", "pass",   "pwd",          "passphrase", "token",
+      "key",      "secret", "apikey", "access_token", "api_key",    "auth",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
     if (strlen(names[i]) == len && g_ascii_strncasecmp(name, names[i], len) == 0)
@@ -399,8 +385,7 @@ is_secret_param(const char *name, size_t len)
 
 /* Appends @query (the text after '?', up to but excluding '#') to @out with
  * the values of secret parameters replaced by "***". */
-static void
-append_masked_query(GString *out, const char *query, size_t len)
+static void append_masked_query(GString *out, const char *query, size_t len)
 {
   const char *end = query + len;
   const char *p = query;
@@ -421,8 +406,7 @@ append_masked_query(GString *out, const char *query, size_t len)
   }
 }
 
-gchar *
-vigil_source_mask(const char *url)
+gchar *vigil_source_mask(const char *url)
 {
   if (url == NULL)
     return NULL;
@@ -487,8 +471,7 @@ vigil_source_mask(const char *url)
   return g_string_free(out, FALSE);
 }
 
-gchar *
-vigil_source_local_path(const char *url)
+gchar *vigil_source_local_path(const char *url)
 {
   VigilSourceKind kind;
   if (!vigil_source_parse(url, &kind, NULL))

@@ -7,12 +7,12 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  VIGIL_SOURCE_RTSP,  /* rtsp://, rtsps:// */
-  VIGIL_SOURCE_SRT,   /* srt:// */
-  VIGIL_SOURCE_HLS,   /* http(s)://....m3u8 */
-  VIGIL_SOURCE_FILE,  /* file:///absolute/path, looped */
-  VIGIL_SOURCE_V4L2,  /* v4l2:///dev/videoN */
-  VIGIL_SOURCE_TEST,  /* test:// (built-in pattern) */
+  VIGIL_SOURCE_RTSP, /* rtsp://, rtsps:// */
+  VIGIL_SOURCE_SRT,  /* srt:// */
+  VIGIL_SOURCE_HLS,  /* http(s)://....m3u8 */
+  VIGIL_SOURCE_FILE, /* file:///absolute/path, looped */
+  VIGIL_SOURCE_V4L2, /* v4l2:///dev/videoN */
+  VIGIL_SOURCE_TEST, /* test:// (built-in pattern) */
 } VigilSourceKind;
 
 /* Validates @url (scheme, host, port range, path, length <= 2048, no control

@@ -10,13 +10,13 @@ G_BEGIN_DECLS
 GQuark vigil_error_quark(void);
 
 typedef enum {
-  VIGIL_ERROR_INVALID,      /* bad input: 400 */
-  VIGIL_ERROR_NOT_FOUND,    /* 404 */
-  VIGIL_ERROR_CONFLICT,     /* duplicate id or name: 409 */
-  VIGIL_ERROR_TOO_LARGE,    /* body over the limit: 413 */
-  VIGIL_ERROR_FORBIDDEN,    /* 403 */
-  VIGIL_ERROR_STORAGE,      /* database or disk trouble: 500 */
-  VIGIL_ERROR_FAILED,       /* anything else: 500 */
+  VIGIL_ERROR_INVALID,   /* bad input: 400 */
+  VIGIL_ERROR_NOT_FOUND, /* 404 */
+  VIGIL_ERROR_CONFLICT,  /* duplicate id or name: 409 */
+  VIGIL_ERROR_TOO_LARGE, /* body over the limit: 413 */
+  VIGIL_ERROR_FORBIDDEN, /* 403 */
+  VIGIL_ERROR_STORAGE,   /* database or disk trouble: 500 */
+  VIGIL_ERROR_FAILED,    /* anything else: 500 */
 } VigilErrorCode;
 
 G_END_DECLS

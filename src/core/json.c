@@ -48,7 +48,10 @@ static void write_double(GString *out, double v)
   }
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   for (int precision = 15; precision <= 17; precision++) {
-    g_ascii_formatd(buf, sizeof buf, precision == 15 ? "%.15g" : precision == 16 ? "%.16g" : "%.17g",
+    g_ascii_formatd(buf, sizeof buf,
+                    precision == 15   ? "%.15g"
+                    : precision == 16 ? "%.16g"
+                                      : "%.17g",
                     v);
     if (g_ascii_strtod(buf, NULL) == v)
       break;

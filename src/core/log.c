@@ -16,10 +16,10 @@ gboolean vigil_log_level_parse(const char *text, VigilLogLevel *level)
     const char *name;
     VigilLogLevel level;
   } names[] = {
-    {"error", VIGIL_LOG_ERROR},
-    {"warning", VIGIL_LOG_WARNING},
-    {"info", VIGIL_LOG_INFO},
-    {"debug", VIGIL_LOG_DEBUG},
+      {"error", VIGIL_LOG_ERROR},
+      {"warning", VIGIL_LOG_WARNING},
+      {"info", VIGIL_LOG_INFO},
+      {"debug", VIGIL_LOG_DEBUG},
   };
   for (gsize i = 0; text && i < G_N_ELEMENTS(names); i++) {
     if (g_str_equal(text, names[i].name)) {

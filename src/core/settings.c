@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define MAX_MODEL_NAME 128
-#define MAX_TLS_PATH 4096
+#define MAX_TLS_PATH   4096
 
 VigilSettings *vigil_settings_new(void)
 {
@@ -98,9 +98,9 @@ static gboolean apply_tls(VigilSettings *s, JsonObject *o, GError **error)
   for (GList *l = members; l; l = l->next) {
     const char *name = l->data;
     JsonNode *v = json_object_get_member(o, name);
-    gchar **slot = g_str_equal(name, "cert") ? &s->tls_cert
+    gchar **slot = g_str_equal(name, "cert")  ? &s->tls_cert
                    : g_str_equal(name, "key") ? &s->tls_key
-                                               : NULL;
+                                              : NULL;
     if (g_str_equal(name, "active")) {
       return vigil_json_field_invalid(error, "tls.active", "is read-only");
     } else if (!slot) {
@@ -134,8 +134,8 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   for (GList *l = members; l; l = l->next) {
     const char *name = l->data;
     JsonNode *v = json_object_get_member(o, name);
-    gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
-                     g_str_equal(name, "tls");
+    gboolean known =
+        g_str_equal(name, "storage") || g_str_equal(name, "detect") || g_str_equal(name, "tls");
     if (!known)
       return vigil_json_invalid(error, "unknown field \"%s\"", name);
     if (!JSON_NODE_HOLDS_OBJECT(v))

@@ -5,10 +5,9 @@
 #include <string.h>
 
 #define USEC_PER_SEC G_GINT64_CONSTANT(1000000)
-#define SLUG_MAX 32
+#define SLUG_MAX     32
 
-gchar *
-vigil_time_format(gint64 unix_us)
+gchar *vigil_time_format(gint64 unix_us)
 {
   /* Floor division so that times before 1970 still get a fraction in
    * [0, 1 s) and the seconds part rounds towards the past, like the clock. */
@@ -23,16 +22,14 @@ vigil_time_format(gint64 unix_us)
   /* Only years 1-9999 are representable; callers pass clock readings. */
   g_return_val_if_fail(dt != NULL, NULL);
 
-  return g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                         g_date_time_get_year(dt), g_date_time_get_month(dt),
-                         g_date_time_get_day_of_month(dt), g_date_time_get_hour(dt),
-                         g_date_time_get_minute(dt), g_date_time_get_second(dt),
-                         (int)(rem / 1000));
+  return g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", g_date_time_get_year(dt),
+                         g_date_time_get_month(dt), g_date_time_get_day_of_month(dt),
+                         g_date_time_get_hour(dt), g_date_time_get_minute(dt),
+                         g_date_time_get_second(dt), (int)(rem / 1000));
 }
 
 /* Reads exactly @n ASCII digits at *@p into @out and advances *@p. */
-static gboolean
-read_digits(const char **p, int n, int *out)
+static gboolean read_digits(const char **p, int n, int *out)
 {
   int v = 0;
   for (int i = 0; i < n; i++) {
@@ -45,8 +42,7 @@ read_digits(const char **p, int n, int *out)
   return TRUE;
 }
 
-gboolean
-vigil_time_parse(const char *text, gint64 *unix_us)
+gboolean vigil_time_parse(const char *text, gint64 *unix_us)
 {
   /* A hand-written reader for the one profile the API uses,
    * YYYY-MM-DDTHH:MM[:SS[.frac]](Z|±HH[:MM]), rather than
@@ -61,8 +57,8 @@ vigil_time_parse(const char *text, gint64 *unix_us)
   int year, month, day, hour, minute, second = 0;
   gint64 frac_us = 0;
 
-  if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month) ||
-      *p++ != '-' || !read_digits(&p, 2, &day))
+  if (!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month) || *p++ != '-' ||
+      !read_digits(&p, 2, &day))
     return FALSE;
   if (*p != 'T' && *p != 't')
     return FALSE;
@@ -120,8 +116,7 @@ vigil_time_parse(const char *text, gint64 *unix_us)
   return TRUE;
 }
 
-gboolean
-vigil_slug_is_valid(const char *slug)
+gboolean vigil_slug_is_valid(const char *slug)
 {
   if (slug == NULL)
     return FALSE;
@@ -135,8 +130,7 @@ vigil_slug_is_valid(const char *slug)
   return len > 0;
 }
 
-gchar *
-vigil_slug_from_name(const char *name)
+gchar *vigil_slug_from_name(const char *name)
 {
   if (name == NULL)
     return NULL;

@@ -78,8 +78,7 @@ static void dnn_input_size(gpointer data, int *w, int *h)
   *h = d->spec->input_height;
 }
 
-static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *out,
-                           GError **error)
+static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *out, GError **error)
 {
   Dnn *d = data;
   const VigilModelSpec *s = d->spec;
@@ -89,8 +88,8 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
   float *outs[2] = {NULL, NULL};
   int dims[2][4];
   char *msg = NULL;
-  if (vigil_cv_net_forward(d->net, d->input, s->input_height, s->input_width, names, 2, outs,
-                           dims, &msg) != 0) {
+  if (vigil_cv_net_forward(d->net, d->input, s->input_height, s->input_width, names, 2, outs, dims,
+                           &msg) != 0) {
     take_cv_error(error, "inference", msg);
     return FALSE;
   }
@@ -102,8 +101,8 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
     vigil_nms(out, NMS_IOU);
   } else {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED,
-                "model outputs %dx%dx%d and %dx%dx%d do not fit the centernet decoder",
-                dims[0][1], dims[0][2], dims[0][3], dims[1][1], dims[1][2], dims[1][3]);
+                "model outputs %dx%dx%d and %dx%dx%d do not fit the centernet decoder", dims[0][1],
+                dims[0][2], dims[0][3], dims[1][1], dims[1][2], dims[1][3]);
   }
   free(outs[0]);
   free(outs[1]);
@@ -134,8 +133,7 @@ static void hog_input_size(gpointer data, int *w, int *h)
   *h = 640;
 }
 
-static gboolean hog_detect(gpointer data, const VigilRgbImage *image, GArray *out,
-                           GError **error)
+static gboolean hog_detect(gpointer data, const VigilRgbImage *image, GArray *out, GError **error)
 {
   int n = 0;
   char *msg = NULL;
@@ -151,8 +149,11 @@ static gboolean hog_detect(gpointer data, const VigilRgbImage *image, GArray *ou
     double x = CLAMP(r[i].x, 0, image->width), y = CLAMP(r[i].y, 0, image->height);
     double x2 = CLAMP(r[i].x + r[i].w, 0, image->width);
     double y2 = CLAMP(r[i].y + r[i].h, 0, image->height);
-    VigilDetection d = {.class_id = 0, .label = "person", .score = score,
-                        .x = (float)(x / image->width), .y = (float)(y / image->height),
+    VigilDetection d = {.class_id = 0,
+                        .label = "person",
+                        .score = score,
+                        .x = (float)(x / image->width),
+                        .y = (float)(y / image->height),
                         .w = (float)((x2 - x) / image->width),
                         .h = (float)((y2 - y) / image->height)};
     g_array_append_val(out, d);

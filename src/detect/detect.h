@@ -47,8 +47,7 @@ typedef struct {
   const char *name;
   gpointer (*open)(const char *path, GError **error);
   void (*input_size)(gpointer instance, int *width, int *height);
-  gboolean (*detect)(gpointer instance, const VigilRgbImage *image, GArray *out,
-                     GError **error);
+  gboolean (*detect)(gpointer instance, const VigilRgbImage *image, GArray *out, GError **error);
   void (*close)(gpointer instance);
 } VigilDetectorBackend;
 
@@ -75,8 +74,7 @@ void vigil_detector_input_size(VigilDetector *detector, int *width, int *height)
 
 /* Any thread: every object found, best first, not yet filtered by class or
  * score beyond the backend's own floor. GArray of VigilDetection. */
-GArray *vigil_detector_detect(VigilDetector *detector, const VigilRgbImage *image,
-                              GError **error);
+GArray *vigil_detector_detect(VigilDetector *detector, const VigilRgbImage *image, GError **error);
 
 /* Keeps the detections whose label is in @classes (NULL or empty = all) and
  * whose score is at least @min_score. In place. */

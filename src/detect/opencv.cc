@@ -3,9 +3,9 @@
 // here and become error messages.
 #include "detect/opencv.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <exception>
 #include <string>
 #include <vector>

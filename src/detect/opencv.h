@@ -34,8 +34,8 @@ typedef struct VigilCvHog VigilCvHog;
 VigilCvHog *vigil_cv_hog_new(void);
 void vigil_cv_hog_free(VigilCvHog *hog);
 /* People in a packed RGB24 picture: a malloc'ed array of *n rects. */
-VigilCvRect *vigil_cv_hog_detect(VigilCvHog *hog, const uint8_t *rgb, int width, int height,
-                                 int *n, char **error);
+VigilCvRect *vigil_cv_hog_detect(VigilCvHog *hog, const uint8_t *rgb, int width, int height, int *n,
+                                 char **error);
 
 #ifdef __cplusplus
 }

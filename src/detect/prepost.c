@@ -18,8 +18,7 @@ void vigil_model_spec_free(VigilModelSpec *spec)
   g_free(spec);
 }
 
-static gboolean read_triple(GKeyFile *kf, const char *key, float *out, float dflt,
-                            GError **error)
+static gboolean read_triple(GKeyFile *kf, const char *key, float *out, float dflt, GError **error)
 {
   if (!g_key_file_has_key(kf, "model", key, NULL)) {
     out[0] = out[1] = out[2] = dflt;
@@ -96,8 +95,8 @@ void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, flo
   int nw = CLAMP((int)lround(sw * scale), 1, W);
   int nh = CLAMP((int)lround(sh * scale), 1, H);
   int px = (W - nw) / 2, py = (H - nh) / 2;
-  *lb = (VigilLetterbox){.scale = scale, .pad_x = px, .pad_y = py, .src_width = sw,
-                        .src_height = sh};
+  *lb =
+      (VigilLetterbox){.scale = scale, .pad_x = px, .pad_y = py, .src_width = sw, .src_height = sh};
 
   /* Channel c of the output takes RGB channel src_ch[c]. */
   int src_ch[3] = {0, 1, 2};
@@ -144,9 +143,8 @@ static float unbox(double v, int pad, double scale, int size)
   return (float)CLAMP(f, 0.0, 1.0);
 }
 
-void vigil_centernet_decode(const float *heatmap, const float *edges, int classes, int gh,
-                            int gw, int stride, float min_score, const VigilLetterbox *lb,
-                            GArray *out)
+void vigil_centernet_decode(const float *heatmap, const float *edges, int classes, int gh, int gw,
+                            int stride, float min_score, const VigilLetterbox *lb, GArray *out)
 {
   const gsize plane = (gsize)gh * gw;
   for (int c = 0; c < classes; c++) {
@@ -182,8 +180,13 @@ void vigil_centernet_decode(const float *heatmap, const float *edges, int classe
         float fy2 = unbox(y2, lb->pad_y, lb->scale, lb->src_height);
         if (fx2 <= fx1 || fy2 <= fy1)
           continue; /* degenerate, or wholly in the letterbox border */
-        VigilDetection d = {.class_id = c, .label = vigil_coco_label(c), .score = s,
-                            .x = fx1, .y = fy1, .w = fx2 - fx1, .h = fy2 - fy1};
+        VigilDetection d = {.class_id = c,
+                            .label = vigil_coco_label(c),
+                            .score = s,
+                            .x = fx1,
+                            .y = fy1,
+                            .w = fx2 - fx1,
+                            .h = fy2 - fy1};
         g_array_append_val(out, d);
       }
     }

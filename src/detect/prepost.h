@@ -66,9 +66,8 @@ void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, flo
  * object when its score is at least @min_score and the largest in its 3x3
  * neighbourhood of that class. Boxes are mapped back through @lb to fractions
  * of the original picture and clipped. Appends VigilDetection to @out. */
-void vigil_centernet_decode(const float *heatmap, const float *edges, int classes, int gh,
-                            int gw, int stride, float min_score, const VigilLetterbox *lb,
-                            GArray *out);
+void vigil_centernet_decode(const float *heatmap, const float *edges, int classes, int gh, int gw,
+                            int stride, float min_score, const VigilLetterbox *lb, GArray *out);
 
 /* Greedy non-maximum suppression per class: sorts @dets by score (best
  * first) and drops every box overlapping a better one of its class by more

@@ -17,12 +17,12 @@ typedef struct {
 } Listener;
 
 typedef struct {
-  VigilStore *store;      /* borrowed */
-  GHashTable *open;       /* id -> VigilEvent*, events not ended yet */
-  GHashTable *alarms;     /* "camera\nlabel" -> id */
-  GArray *listeners;      /* Listener */
+  VigilStore *store;  /* borrowed */
+  GHashTable *open;   /* id -> VigilEvent*, events not ended yet */
+  GHashTable *alarms; /* "camera\nlabel" -> id */
+  GArray *listeners;  /* Listener */
   guint next_listener;
-  gint64 next_memory_id;  /* without a store */
+  gint64 next_memory_id; /* without a store */
   VigilEventCounters counters;
 } Bus;
 
@@ -33,8 +33,8 @@ void vigil_events_init(VigilStore *store)
   g_return_if_fail(bus == NULL);
   bus = g_new0(Bus, 1);
   bus->store = store;
-  bus->open = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-                                    (GDestroyNotify)vigil_event_free);
+  bus->open =
+      g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)vigil_event_free);
   bus->alarms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   bus->listeners = g_array_new(FALSE, FALSE, sizeof(Listener));
   bus->next_memory_id = 1;
@@ -133,8 +133,8 @@ static void publish_event(const VigilEvent *e)
    * by time (store.h), so it is looked up, not kept in the event. */
   VigilEvent linked = *e;
   if (bus->store && !linked.recording)
-    linked.recording = vigil_store_find_event_recording(bus->store, e->camera, e->start_us,
-                                                        e->end_us);
+    linked.recording =
+        vigil_store_find_event_recording(bus->store, e->camera, e->start_us, e->end_us);
   g_autoptr(JsonNode) node = vigil_event_to_json(&linked);
   publish("event", e->camera, node);
 }

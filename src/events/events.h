@@ -48,8 +48,7 @@ void vigil_alarm_clear(const char *camera, const char *label);
 gboolean vigil_alarm_is_raised(const char *camera, const char *label);
 
 /* Publishes a camera state change to listeners (not stored). */
-void vigil_events_publish_camera_state(const char *camera, const char *state,
-                                       const char *error);
+void vigil_events_publish_camera_state(const char *camera, const char *state, const char *error);
 
 /* @camera is the camera the event or state is about (NULL for system alarms),
  * so listeners can filter by the user's rights without parsing @json. */

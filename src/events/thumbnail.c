@@ -13,7 +13,7 @@
 #include "core/util.h"
 #include "events/events.h"
 
-static gchar *root; /* DATA/thumbnails */
+static gchar *root;   /* DATA/thumbnails */
 static guint pending; /* jobs in flight (main thread count) */
 
 void vigil_event_thumbnails_init(const char *data_dir)
@@ -70,8 +70,8 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
                             g_strerror(saved));
     return;
   }
-  if (!vigil_file_replace(job->path, g_bytes_get_data(job->jpeg, NULL),
-                          g_bytes_get_size(job->jpeg), &error)) {
+  if (!vigil_file_replace(job->path, g_bytes_get_data(job->jpeg, NULL), g_bytes_get_size(job->jpeg),
+                          &error)) {
     g_task_return_error(task, error);
     return;
   }
@@ -99,8 +99,7 @@ static void run(Job *job)
   g_task_run_in_thread(task, job_thread);
 }
 
-void vigil_event_thumbnail_save(const char *camera, gint64 event_id, gint64 start_us,
-                                GBytes *jpeg)
+void vigil_event_thumbnail_save(const char *camera, gint64 event_id, gint64 start_us, GBytes *jpeg)
 {
   gchar *path = vigil_event_thumbnail_path(camera, event_id, start_us);
   if (!path || !jpeg) {
@@ -158,9 +157,8 @@ static void expiry_thread(GTask *task, gpointer source, gpointer data, GCancella
     if (!vigil_slug_is_valid(cam))
       continue;
     gpointer days_p = NULL;
-    int days = g_hash_table_lookup_extended(e->retain, cam, NULL, &days_p)
-                   ? GPOINTER_TO_INT(days_p)
-                   : 30;
+    int days =
+        g_hash_table_lookup_extended(e->retain, cam, NULL, &days_p) ? GPOINTER_TO_INT(days_p) : 30;
     if (days <= 0)
       continue; /* kept for ever, like its recordings */
     /* A day folder goes when its whole day is older than the limit. */

@@ -25,8 +25,7 @@ gchar *vigil_event_thumbnail_url(const VigilEvent *event);
 
 /* Saves @jpeg (on a worker thread) as the thumbnail of event @event_id of
  * @camera that started at @start_us. */
-void vigil_event_thumbnail_save(const char *camera, gint64 event_id, gint64 start_us,
-                                GBytes *jpeg);
+void vigil_event_thumbnail_save(const char *camera, gint64 event_id, gint64 start_us, GBytes *jpeg);
 
 /* Deletes the day folders older than each camera's retain_days (@retain_days:
  * camera id -> GINT_TO_POINTER(days); 30 for cameras not in it), on a worker

@@ -15,7 +15,7 @@
 
 /* Sessions: idle and absolute lifetimes (docs/security.md). */
 #define SESSION_IDLE_DEFAULT_S (24 * 3600)
-#define SESSION_MAX_DEFAULT_S (30 * 24 * 3600)
+#define SESSION_MAX_DEFAULT_S  (30 * 24 * 3600)
 
 static gint64 env_seconds(const char *name, gint64 fallback)
 {
@@ -84,8 +84,7 @@ gint64 vigil_login_retry_after(const char *name, const char *address)
 void vigil_http_reply_rate_limited(SoupServerMessage *msg, gint64 retry_after_s)
 {
   g_autofree gchar *value = g_strdup_printf("%" G_GINT64_FORMAT, retry_after_s);
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
-                               value);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After", value);
   vigil_http_reply_error(msg, 429 /* Too Many Requests: not in libsoup 3.2 */,
                          "too many failed logins; try again in %" G_GINT64_FORMAT " s",
                          retry_after_s);
@@ -186,11 +185,11 @@ gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg)
  * browser's Basic dialog (the page sends the user to /login instead). */
 static void reply_unauthorized(SoupServerMessage *msg, const char *message)
 {
-  const char *ui = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                "X-Vigil-UI");
+  const char *ui =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "X-Vigil-UI");
   if (g_strcmp0(ui, "1") != 0)
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                 "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
+                                 "Basic realm=\"vigil\", charset=\"UTF-8\"");
   vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "%s", message);
 }
 
@@ -211,8 +210,7 @@ static VigilIdentity *authenticate_header(VigilApp *app, SoupServerMessage *msg,
       token++;
     if (*token && strlen(token) <= 256) {
       g_autofree gchar *hash = vigil_secret_sha256(token);
-      g_autofree gchar *user =
-          vigil_store_lookup_token(app->store, hash, g_get_real_time());
+      g_autofree gchar *user = vigil_store_lookup_token(app->store, hash, g_get_real_time());
       if (user)
         id = identity_new(app->store, user, VIGIL_AUTH_BEARER);
     }
@@ -283,8 +281,7 @@ VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg)
       const char *given = soup_message_headers_get_one(headers, "X-CSRF-Token");
       g_autofree gchar *expected = vigil_secret_csrf_token(id->session_token);
       if (!vigil_secret_equal(given, expected)) {
-        vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
-                               "missing or wrong X-CSRF-Token header");
+        vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN, "missing or wrong X-CSRF-Token header");
         return NULL;
       }
     }
@@ -319,8 +316,7 @@ gboolean vigil_request_is_admin(VigilRequest *req)
   return vigil_permissions_is_admin(perms_of(req));
 }
 
-gboolean vigil_request_require_camera(VigilRequest *req, const char *camera_id,
-                                      VigilRight right)
+gboolean vigil_request_require_camera(VigilRequest *req, const char *camera_id, VigilRight right)
 {
   if (!vigil_request_can_see(req, camera_id)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, VIGIL_HTTP_NO_SUCH_CAMERA);
@@ -358,8 +354,7 @@ static gboolean parse_id(const char *text, gint64 *id)
 
 static gboolean resolve_camera(VigilRequest *req, const char *id)
 {
-  req->camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(req->app->cameras, id)
-                                        : NULL;
+  req->camera = vigil_slug_is_valid(id) ? vigil_camera_manager_lookup(req->app->cameras, id) : NULL;
   /* A camera this user may not see is answered exactly like a missing one. */
   if (req->camera && vigil_request_can_see(req, id))
     return TRUE;

@@ -69,8 +69,7 @@ gboolean vigil_request_is_admin(VigilRequest *req);
  * VIGIL_HTTP_NO_SUCH_CAMERA when the user holds no right on it at all (the id
  * must not leak), or 403 when they see it but lack @right, and returns FALSE.
  * Does not check that the camera exists: do that first with the same 404. */
-gboolean vigil_request_require_camera(VigilRequest *req, const char *camera_id,
-                                      VigilRight right);
+gboolean vigil_request_require_camera(VigilRequest *req, const char *camera_id, VigilRight right);
 
 /* TRUE for admins; otherwise replies 403 and returns FALSE. */
 gboolean vigil_request_require_admin(VigilRequest *req);
@@ -79,10 +78,10 @@ gboolean vigil_request_require_admin(VigilRequest *req);
 
 /* What a route needs (the access column of routes.c). */
 typedef enum {
-  VIGIL_ACCESS_OPEN,          /* nothing: no login */
-  VIGIL_ACCESS_USER,          /* any logged-in user */
-  VIGIL_ACCESS_SELF_OR_ADMIN, /* {name} is the user, or an admin */
-  VIGIL_ACCESS_WALL_WRITER,   /* the admin or operator role */
+  VIGIL_ACCESS_OPEN,           /* nothing: no login */
+  VIGIL_ACCESS_USER,           /* any logged-in user */
+  VIGIL_ACCESS_SELF_OR_ADMIN,  /* {name} is the user, or an admin */
+  VIGIL_ACCESS_WALL_WRITER,    /* the admin or operator role */
   VIGIL_ACCESS_CAMERA_CREATOR, /* control on all cameras ("*") */
   VIGIL_ACCESS_ADMIN,
   VIGIL_ACCESS_CAMERA,    /* rights on camera {id} (0: may see it) */

@@ -4,15 +4,15 @@
  * browsers keep the connection open), and an event's thumbnail. */
 #define G_LOG_DOMAIN "vigil-events"
 
+#include "core/util.h"
 #include "events/events.h"
 #include "events/thumbnail.h"
-#include "core/util.h"
 #include "http/access.h"
 #include "http/api.h"
 
 #define EVENTS_DEFAULT_LIMIT 100
-#define EVENTS_MAX_LIMIT 1000
-#define SSE_KEEPALIVE_S 15
+#define EVENTS_MAX_LIMIT     1000
+#define SSE_KEEPALIVE_S      15
 /* A listener that does not read gets cut off past this. */
 #define SSE_MAX_QUEUED (1024 * 1024)
 
@@ -30,8 +30,8 @@ void vigil_api_events_list(VigilRequest *req)
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "camera must be a camera id");
     return;
   }
-  if (type && !g_strv_contains((const char *const[]){"motion", "object", "barcode", "alarm", NULL},
-                               type)) {
+  if (type &&
+      !g_strv_contains((const char *const[]){"motion", "object", "barcode", "alarm", NULL}, type)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
                            "type must be motion, object, barcode or alarm");
     return;
@@ -41,10 +41,10 @@ void vigil_api_events_list(VigilRequest *req)
                            "from and to must be ISO 8601 times like 2026-11-25T13:45:01Z");
     return;
   }
-  if (limit_text && (!g_ascii_string_to_unsigned(limit_text, 10, 1, EVENTS_MAX_LIMIT, &limit,
-                                                 NULL))) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
-                           "limit must be a number from 1 to %d", EVENTS_MAX_LIMIT);
+  if (limit_text &&
+      (!g_ascii_string_to_unsigned(limit_text, 10, 1, EVENTS_MAX_LIMIT, &limit, NULL))) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "limit must be a number from 1 to %d",
+                           EVENTS_MAX_LIMIT);
     return;
   }
   /* Only events of cameras this user may play back (system alarms: all),
@@ -52,8 +52,8 @@ void vigil_api_events_list(VigilRequest *req)
   g_auto(GStrv) allowed = vigil_request_cameras_with(req, VIGIL_RIGHT_PLAYBACK);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) events =
-      vigil_store_list_events(req->app->store, camera, (const char *const *)allowed, type,
-                              from_us, to_us, (guint)limit, &error);
+      vigil_store_list_events(req->app->store, camera, (const char *const *)allowed, type, from_us,
+                              to_us, (guint)limit, &error);
   if (!events) {
     vigil_http_reply_gerror(req->msg, error);
     return;
@@ -67,7 +67,7 @@ void vigil_api_events_list(VigilRequest *req)
 }
 
 typedef struct {
-  SoupServerMessage *msg; /* strong ref until finished */
+  SoupServerMessage *msg;  /* strong ref until finished */
   VigilPermissions *perms; /* the listener's rights, as they were when it connected */
   guint listener;
   guint keepalive;
@@ -79,8 +79,8 @@ static void sse_send(Sse *self, const char *text)
   gsize len = strlen(text);
   if (self->queued + len > SSE_MAX_QUEUED)
     return; /* the client stopped reading; drop rather than grow */
-  soup_message_body_append(soup_server_message_get_response_body(self->msg), SOUP_MEMORY_COPY,
-                           text, len);
+  soup_message_body_append(soup_server_message_get_response_body(self->msg), SOUP_MEMORY_COPY, text,
+                           len);
   self->queued += len;
   soup_server_message_unpause(self->msg);
 }
@@ -156,7 +156,7 @@ void vigil_api_event_thumbnail(VigilRequest *req)
   }
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
   /* The picture of an event never changes. */
-  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
-                               "Cache-Control", "private, max-age=86400");
+  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Cache-Control",
+                               "private, max-age=86400");
   soup_server_message_set_response(req->msg, "image/jpeg", SOUP_MEMORY_TAKE, data, size);
 }

@@ -23,17 +23,17 @@
 #include "live/hls.h"
 #include "live/viewer.h"
 
-#define HLS_IDLE_US (60 * G_USEC_PER_SEC)
-#define HLS_WAIT_US (15 * G_USEC_PER_SEC)
+#define HLS_IDLE_US   (60 * G_USEC_PER_SEC)
+#define HLS_WAIT_US   (15 * G_USEC_PER_SEC)
 #define HLS_CLIENT_US (15 * G_USEC_PER_SEC)
 /* Players (chromium's native HLS for one) fail on a live playlist of a
  * single segment: the first playlist waits for this many. */
 #define HLS_START_SEGMENTS 3
 
 typedef struct {
-  gchar *key;       /* camera id, + "/sub" for the sub stream */
+  gchar *key; /* camera id, + "/sub" for the sub stream */
   gchar *camera_id;
-  gboolean sub;     /* segments are live/sub-SEQ.ts */
+  gboolean sub; /* segments are live/sub-SEQ.ts */
   VigilStream *stream;
   VigilSubscriber *subscriber;
   VigilHls *hls;
@@ -83,8 +83,7 @@ static void answer_waiting(HlsCamera *cam, gboolean all)
   while (l) {
     GList *next = l->next;
     WaitingPlaylist *w = l->data;
-    if (all || vigil_hls_count(cam->hls) >= HLS_START_SEGMENTS ||
-        now - w->since_us > HLS_WAIT_US) {
+    if (all || vigil_hls_count(cam->hls) >= HLS_START_SEGMENTS || now - w->since_us > HLS_WAIT_US) {
       cam->waiting = g_list_delete_link(cam->waiting, l);
       g_signal_handlers_disconnect_by_data(w->msg, w);
       reply_playlist(cam, w->msg);
@@ -108,7 +107,7 @@ static void set_viewers(HlsCamera *cam, guint n)
   }
   /* The metrics count a camera's HLS viewers of both streams. */
   g_autofree gchar *other_key =
-    cam->sub ? g_strdup(cam->camera_id) : g_strconcat(cam->camera_id, "/sub", NULL);
+      cam->sub ? g_strdup(cam->camera_id) : g_strconcat(cam->camera_id, "/sub", NULL);
   HlsCamera *other = g_hash_table_lookup(hls_cameras, other_key);
   vigil_viewer_set_hls_viewers(cam->camera_id, n + (other ? other->counted : 0));
 }
@@ -162,8 +161,8 @@ static void on_chunk(VigilChunk *chunk, gpointer user_data)
 static HlsCamera *hls_camera_get(VigilCamera *camera, VigilStream *stream)
 {
   if (!hls_cameras)
-    hls_cameras = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                        (GDestroyNotify)hls_camera_free);
+    hls_cameras =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hls_camera_free);
   const char *id = vigil_camera_get_id(camera);
   gboolean sub = stream != vigil_camera_get_stream(camera);
   g_autofree gchar *key = sub ? g_strconcat(id, "/sub", NULL) : g_strdup(id);
@@ -185,8 +184,7 @@ static HlsCamera *hls_camera_get(VigilCamera *camera, VigilStream *stream)
         vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk, cam, NULL);
     cam->timer = g_timeout_add_seconds(1, on_tick, cam);
     g_hash_table_insert(hls_cameras, cam->key, cam);
-    g_debug("camera %s: live HLS segmenting of the %s stream starts", id,
-            sub ? "sub" : "main");
+    g_debug("camera %s: live HLS segmenting of the %s stream starts", id, sub ? "sub" : "main");
   }
   cam->last_request_us = g_get_monotonic_time();
   return cam;
@@ -241,8 +239,8 @@ void vigil_api_live_hls_segment(VigilRequest *req)
   gsize size = 0;
   g_autoptr(GPtrArray) chunks = vigil_hls_get_segment(cam->hls, seq, &size);
   if (!chunks) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "segment %" G_GUINT64_FORMAT
-                           " is not (or no longer) available", seq);
+    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND,
+                           "segment %" G_GUINT64_FORMAT " is not (or no longer) available", seq);
     return;
   }
   SoupMessageBody *body = soup_server_message_get_response_body(req->msg);

@@ -83,8 +83,8 @@ static void ws_pump(LiveWs *self)
   for (;;) {
     if (!self->chunk && self->control->len > 0) {
       g_autoptr(GError) error = NULL;
-      gssize n = g_pollable_output_stream_write_nonblocking(
-          self->out, self->control->data, self->control->len, NULL, &error);
+      gssize n = g_pollable_output_stream_write_nonblocking(self->out, self->control->data,
+                                                            self->control->len, NULL, &error);
       if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
       if (n < 0) {
@@ -212,8 +212,8 @@ static void on_upgraded(SoupServerMessage *msg, gpointer user_data)
   self->in_source = g_pollable_input_stream_create_source(self->in, NULL);
   g_source_set_callback(self->in_source, G_SOURCE_FUNC(on_readable), self, NULL);
   g_source_attach(self->in_source, NULL);
-  self->viewer = vigil_viewer_new(self->stream, VIGIL_VIEWER_WS, on_viewer_ready,
-                                  on_viewer_too_slow, self);
+  self->viewer =
+      vigil_viewer_new(self->stream, VIGIL_VIEWER_WS, on_viewer_ready, on_viewer_too_slow, self);
   g_debug("camera %s: WebSocket viewer joined", self->camera_id);
 }
 

@@ -81,8 +81,7 @@ void vigil_api_live_ts(VigilRequest *req)
   g_signal_connect(req->msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), self);
   g_signal_connect(req->msg, "finished", G_CALLBACK(on_finished), self);
   soup_server_message_pause(req->msg);
-  self->viewer = vigil_viewer_new(stream, VIGIL_VIEWER_TS, on_ready,
-                                  on_too_slow, self);
+  self->viewer = vigil_viewer_new(stream, VIGIL_VIEWER_TS, on_ready, on_too_slow, self);
   g_debug("camera %s: live.ts client joined", self->camera_id);
 }
 

@@ -135,8 +135,8 @@ static void metrics_events(GString *out)
   const struct {
     const char *type;
     guint64 value;
-  } rows[] = {{"motion", c.motion}, {"object", c.object}, {"barcode", c.barcode},
-              {"alarm", c.alarm}};
+  } rows[] = {
+      {"motion", c.motion}, {"object", c.object}, {"barcode", c.barcode}, {"alarm", c.alarm}};
   for (gsize i = 0; i < G_N_ELEMENTS(rows); i++)
     g_string_append_printf(out, "vigil_events_total{type=\"%s\"} %" G_GUINT64_FORMAT "\n",
                            rows[i].type, rows[i].value);
@@ -218,9 +218,10 @@ void vigil_api_metrics(VigilRequest *req)
   VigilApp *app = req->app;
   SoupServerMessage *msg = req->msg;
   GString *out = g_string_new(NULL);
-  g_string_append_printf(out, "# HELP vigil_uptime_seconds Time since vigil started.\n"
-                              "# TYPE vigil_uptime_seconds gauge\n"
-                              "vigil_uptime_seconds %.1f\n",
+  g_string_append_printf(out,
+                         "# HELP vigil_uptime_seconds Time since vigil started.\n"
+                         "# TYPE vigil_uptime_seconds gauge\n"
+                         "vigil_uptime_seconds %.1f\n",
                          (double)(g_get_monotonic_time() - app->started_us) / 1e6);
   metrics_cameras(app, out);
   metrics_analysis(app, out);

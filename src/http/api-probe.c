@@ -31,8 +31,8 @@
 /* At most this long per probe; it answers as soon as two keyframes and a
  * little time for fps and bitrate have come. */
 #define PROBE_TIMEOUT_US (8 * G_USEC_PER_SEC)
-#define PROBE_MIN_US (1500 * G_USEC_PER_SEC / 1000)
-#define PROBE_POLL_MS 100
+#define PROBE_MIN_US     (1500 * G_USEC_PER_SEC / 1000)
+#define PROBE_POLL_MS    100
 /* Each probe is a whole pipeline (and an RTSP session on the camera). */
 #define PROBE_MAX_ACTIVE 4
 
@@ -70,8 +70,7 @@ static void on_gone(SoupServerMessage *msg, gpointer user_data)
   ((Probe *)user_data)->gone = TRUE;
 }
 
-static void on_fail(VigilIngest *ingest, const char *message, gboolean offline,
-                    gpointer user_data)
+static void on_fail(VigilIngest *ingest, const char *message, gboolean offline, gpointer user_data)
 {
   Probe *p = user_data;
   if (!p->error)
@@ -168,8 +167,8 @@ static VigilCameraConfig *probe_config(VigilRequest *req, JsonObject *o, gboolea
       return NULL;
     }
     const VigilCameraConfig *saved = vigil_camera_get_config(camera);
-    g_autoptr(VigilCameraConfig) cfg = sub ? vigil_camera_config_for_sub(saved)
-                                           : vigil_camera_config_copy(saved);
+    g_autoptr(VigilCameraConfig) cfg =
+        sub ? vigil_camera_config_for_sub(saved) : vigil_camera_config_copy(saved);
     cfg->enabled = TRUE;
     if (!vigil_camera_config_apply_json(cfg, node, FALSE, error))
       return NULL;

@@ -24,7 +24,7 @@
 #include "store/recordings.h"
 
 #define LIST_LIMIT_DEFAULT 100
-#define LIST_LIMIT_MAX 1000
+#define LIST_LIMIT_MAX     1000
 /* Ids listed in a recording's "events" (a recording lasts 15 min at most). */
 #define EVENTS_LIMIT 1000
 
@@ -161,7 +161,8 @@ static void serve_file(VigilRequest *req, const char *path, const char *type, gb
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(req->msg);
   soup_message_headers_set_content_type(headers, type, NULL);
   /* Finished segments never change. */
-  soup_message_headers_replace(headers, "Cache-Control", cache ? "private, max-age=86400" : "no-store");
+  soup_message_headers_replace(headers, "Cache-Control",
+                               cache ? "private, max-age=86400" : "no-store");
   soup_message_body_append_bytes(soup_server_message_get_response_body(req->msg), bytes);
 }
 
@@ -197,8 +198,8 @@ static void reply_playlist(VigilRequest *req, const VigilRecording *rec, gboolea
       vigil_playlist_build_uris(segs, !rec->open, "segments/", sub ? "?stream=sub" : "", NULL);
   gsize len = strlen(text);
   soup_server_message_set_status(req->msg, SOUP_STATUS_OK, NULL);
-  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
-                               "Cache-Control", "no-store");
+  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Cache-Control",
+                               "no-store");
   soup_server_message_set_response(req->msg, "application/vnd.apple.mpegurl", SOUP_MEMORY_TAKE,
                                    text, len);
 }

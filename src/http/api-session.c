@@ -13,8 +13,8 @@
 #include "http/access.h"
 #include "http/api.h"
 
-#define MAX_NAME_LEN 64
-#define MAX_PASSWORD_LEN 1024
+#define MAX_NAME_LEN       64
+#define MAX_PASSWORD_LEN   1024
 #define MAX_TOKEN_NAME_LEN 100
 
 static void set_session_cookie(VigilApp *app, SoupServerMessage *msg, const char *value,
@@ -25,8 +25,7 @@ static void set_session_cookie(VigilApp *app, SoupServerMessage *msg, const char
   g_autofree gchar *cookie =
       g_strdup_printf("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT "%s",
                       VIGIL_SESSION_COOKIE, value, max_age_s, tls ? "; Secure" : "");
-  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie",
-                              cookie);
+  soup_message_headers_append(soup_server_message_get_response_headers(msg), "Set-Cookie", cookie);
 }
 
 static void reply_session(SoupServerMessage *msg, VigilStore *store, const char *user,
@@ -169,8 +168,8 @@ void vigil_api_tokens_create(VigilRequest *req)
   g_autofree gchar *secret = vigil_secret_random_hex("vigil_", 32);
   g_autofree gchar *hash = vigil_secret_sha256(secret);
   gint64 now = g_get_real_time();
-  gint64 id = vigil_store_insert_token(req->app->store, req->identity->user, hash, name, now,
-                                       &error);
+  gint64 id =
+      vigil_store_insert_token(req->app->store, req->identity->user, hash, name, now, &error);
   if (id < 0) {
     vigil_http_reply_gerror(req->msg, error);
     return;

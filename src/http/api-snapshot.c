@@ -30,8 +30,7 @@ static void on_snapshot(GObject *source, GAsyncResult *result, gpointer user_dat
     return;
   soup_server_message_unpause(msg);
   if (!jpeg) {
-    vigil_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no snapshot: %s",
-                           error->message);
+    vigil_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "no snapshot: %s", error->message);
     return;
   }
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);

@@ -1,9 +1,9 @@
 /* /api/v1/health, /api/v1/system and /api/v1/settings. */
 #define G_LOG_DOMAIN "vigil-http"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
-#include <glib/gstdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>

@@ -12,9 +12,9 @@
 #include "http/access.h"
 #include "http/api.h"
 
-#define MAX_USER_NAME 64
-#define MIN_PASSWORD 8
-#define MAX_PASSWORD 1024
+#define MAX_USER_NAME   64
+#define MIN_PASSWORD    8
+#define MAX_PASSWORD    1024
 #define MAX_CAMERA_ROWS 1024
 
 /* [A-Za-z0-9][A-Za-z0-9._@-]{0,63}: no ':' (Basic), no '/' (paths), nothing

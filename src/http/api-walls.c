@@ -63,8 +63,8 @@ static JsonNode *wall_to_json(VigilRequest *req, const VigilWall *wall)
       json_object_set_member(o, l->data, json_node_copy(json_object_get_member(so, l->data)));
     json_node_unref(stored);
   }
-  JsonArray *tiles = json_object_has_member(o, "tiles") ? json_object_get_array_member(o, "tiles")
-                                                        : NULL;
+  JsonArray *tiles =
+      json_object_has_member(o, "tiles") ? json_object_get_array_member(o, "tiles") : NULL;
   for (guint i = 0; tiles && i < json_array_get_length(tiles); i++) {
     JsonObject *t = json_array_get_object_element(tiles, i);
     JsonNode *sn = t ? json_object_get_member(t, "source") : NULL;
@@ -73,8 +73,8 @@ static JsonNode *wall_to_json(VigilRequest *req, const VigilWall *wall)
     JsonObject *s = json_node_get_object(sn);
     gboolean allowed = TRUE;
     if (json_object_has_member(s, "camera")) {
-      allowed = vigil_request_can(req, json_object_get_string_member(s, "camera"),
-                                  VIGIL_RIGHT_VIEW);
+      allowed =
+          vigil_request_can(req, json_object_get_string_member(s, "camera"), VIGIL_RIGHT_VIEW);
     } else if (json_object_has_member(s, "recording")) {
       g_autoptr(VigilRecording) r = vigil_store_get_recording(
           req->app->store, json_object_get_int_member(s, "recording"), NULL);
@@ -145,8 +145,7 @@ void vigil_api_walls_create(VigilRequest *req)
   }
   g_autoptr(GPtrArray) walls = vigil_store_list_walls(req->app->store, NULL);
   if (walls && walls->len >= WALL_MAX_WALLS) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "at most %d walls",
-                           WALL_MAX_WALLS);
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "at most %d walls", WALL_MAX_WALLS);
     return;
   }
   g_autofree gchar *text = object_text(out);
@@ -201,8 +200,7 @@ void vigil_api_wall_put(VigilRequest *req)
     return;
   }
   g_autofree gchar *text = object_text(out);
-  if (!vigil_store_update_wall(req->app->store, name, new_name, text, g_get_real_time(),
-                               &error)) {
+  if (!vigil_store_update_wall(req->app->store, name, new_name, text, g_get_real_time(), &error)) {
     vigil_http_reply_gerror(req->msg, error);
     return;
   }

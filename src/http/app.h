@@ -15,7 +15,7 @@ typedef struct {
   VigilStore *store;
   VigilCameraManager *cameras;
   VigilSettings *settings;
-  gint64 started_us; /* monotonic */
+  gint64 started_us;     /* monotonic */
   gchar *recordings_dir; /* DATA/recordings */
 } VigilApp;
 

@@ -51,8 +51,7 @@ typedef struct {
 const char *vigil_request_param(VigilRequest *req, const char *name);
 
 /* Answers every request below /api/v1/ and /metrics (routes.c). */
-void vigil_http_route(VigilApp *app, SoupServerMessage *msg, const char *path,
-                      GHashTable *query);
+void vigil_http_route(VigilApp *app, SoupServerMessage *msg, const char *path, GHashTable *query);
 
 void vigil_http_reply_json(SoupServerMessage *msg, guint status, JsonNode *node);
 void vigil_http_reply_error(SoupServerMessage *msg, guint status, const char *format, ...)

@@ -176,8 +176,8 @@ static void route(VigilRequest *req, const char *path)
 {
   const VigilRoute *route, *first;
   req->params = find(req->method, path, &route, &first);
-  gboolean open = route ? route->access.kind == VIGIL_ACCESS_OPEN
-                        : first && pattern_is_open(first->pattern);
+  gboolean open =
+      route ? route->access.kind == VIGIL_ACCESS_OPEN : first && pattern_is_open(first->pattern);
   g_autoptr(VigilIdentity) identity = NULL;
   if (!open) {
     /* Replies 401/403/429 itself. */

@@ -82,8 +82,7 @@ void vigil_http_reply_no_content(SoupServerMessage *msg)
 void vigil_http_reply_method_not_allowed(SoupServerMessage *msg, const char *allow)
 {
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", allow);
-  vigil_http_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed (use %s)",
-                         allow);
+  vigil_http_reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed (use %s)", allow);
 }
 
 /* --- request bodies --- */
@@ -129,8 +128,8 @@ JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
       in_string = TRUE;
     } else if (c == '{' || c == '[') {
       if (++depth > VIGIL_HTTP_MAX_JSON_DEPTH) {
-        g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
-                    "JSON nested deeper than %d levels", VIGIL_HTTP_MAX_JSON_DEPTH);
+        g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "JSON nested deeper than %d levels",
+                    VIGIL_HTTP_MAX_JSON_DEPTH);
         return NULL;
       }
     } else if (c == '}' || c == ']') {
@@ -189,13 +188,13 @@ static void early_handler(SoupServer *server, SoupServerMessage *msg, const char
                            "request bodies need a Content-Length");
   } else if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
              soup_message_headers_get_content_length(headers) > VIGIL_HTTP_MAX_BODY) {
-    vigil_http_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                           "request body over %d bytes", VIGIL_HTTP_MAX_BODY);
+    vigil_http_reply_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request body over %d bytes",
+                           VIGIL_HTTP_MAX_BODY);
   }
 }
 
-static void handler(SoupServer *server, SoupServerMessage *msg, const char *path,
-                    GHashTable *query, gpointer user_data)
+static void handler(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                    gpointer user_data)
 {
   VigilHttp *self = user_data;
   /* The web UI's pages, scripts and styles hold no data (every datum comes
@@ -229,8 +228,7 @@ VigilHttp *vigil_http_new(VigilApp *app)
 
 static GSocketAddress *parse_address(const char *address, GError **error)
 {
-  g_autoptr(GSocketConnectable) connectable =
-      g_network_address_parse(address, 0, error);
+  g_autoptr(GSocketConnectable) connectable = g_network_address_parse(address, 0, error);
   if (!connectable)
     return NULL;
   GNetworkAddress *na = G_NETWORK_ADDRESS(connectable);
@@ -277,8 +275,8 @@ gboolean vigil_http_listen(VigilHttp *self, const char *address, GError **error)
     host = g_strdup("127.0.0.1");
   }
   gboolean v6 = strchr(host, ':') != NULL;
-  self->url = g_strdup_printf("%s://%s%s%s:%u/", options ? "https" : "http", v6 ? "[" : "",
-                              host, v6 ? "]" : "", port);
+  self->url = g_strdup_printf("%s://%s%s%s:%u/", options ? "https" : "http", v6 ? "[" : "", host,
+                              v6 ? "]" : "", port);
   return TRUE;
 }
 

@@ -200,8 +200,8 @@ void vigil_web_serve(SoupServerMessage *msg, const char *path)
     vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
     return;
   }
-  g_autoptr(GBytes) bytes =
-      g_resource_lookup_data(vigil_web_get_resource(), resource, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(GBytes) bytes = g_resource_lookup_data(vigil_web_get_resource(), resource,
+                                                   G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   if (!bytes) {
     vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
     return;

@@ -62,8 +62,8 @@ gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec cod
   return type == 5;
 }
 
-void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec codec,
-                                 gboolean *begins, gboolean *has_slice)
+void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec codec, gboolean *begins,
+                                 gboolean *has_slice)
 {
   *begins = FALSE;
   *has_slice = FALSE;
@@ -84,9 +84,9 @@ void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec code
       guint type = data[pos] & 0x1F;
       slice = type >= 1 && type <= 5;
       /* first_mb_in_slice is ue(v): 0 is the single bit 1 */
-      starts = slice ? pos + 1 < size && (data[pos + 1] & 0x80)
-                     : type == 6 || type == 7 || type == 8 || type == 9 ||
-                           (type >= 14 && type <= 18);
+      starts = slice
+                   ? pos + 1 < size && (data[pos + 1] & 0x80)
+                   : type == 6 || type == 7 || type == 8 || type == 9 || (type >= 14 && type <= 18);
     }
     if (first)
       *begins = starts;

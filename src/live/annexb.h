@@ -24,8 +24,8 @@ gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec cod
  * an SEI, or the first slice of a picture (H.264 first_mb_in_slice 0, H.265
  * first_slice_segment_in_pic_flag). Sets *@has_slice when it carries the
  * start of a slice. A fragment that continues a NAL unit sets neither. */
-void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec codec,
-                                 gboolean *begins, gboolean *has_slice);
+void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec codec, gboolean *begins,
+                                 gboolean *has_slice);
 
 /* Offset of the NAL unit header after the next start code at or after @from
  * (00 00 01, or 00 00 00 01), or @size when there is none. */

@@ -9,13 +9,13 @@ typedef struct {
   guint64 seq;
   GPtrArray *chunks; /* VigilChunk refs */
   gsize bytes;
-  gint64 start_pts;  /* pts of the first video chunk */
+  gint64 start_pts; /* pts of the first video chunk */
   double duration_s;
 } Segment;
 
 struct _VigilHls {
-  GQueue segments;   /* complete, oldest first */
-  Segment *current;  /* being filled, NULL until a keyframe */
+  GQueue segments;  /* complete, oldest first */
+  Segment *current; /* being filled, NULL until a keyframe */
   guint64 next_seq;
   int target_duration; /* seconds, never decreases */
 };

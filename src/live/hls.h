@@ -15,7 +15,7 @@
 
 G_BEGIN_DECLS
 
-#define VIGIL_HLS_SEGMENTS 6
+#define VIGIL_HLS_SEGMENTS      6
 #define VIGIL_HLS_MIN_SEGMENT_S 1.0
 /* A segment that grows past this (a camera that stops sending keyframes) is
  * dropped; segmenting resumes at the next keyframe. */

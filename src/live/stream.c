@@ -19,8 +19,8 @@
 /* -------------------------------------------------------------------------
  * Chunks */
 
-VigilChunk *vigil_chunk_new(GBytes *data, VigilChunkFlags flags, gint64 pts,
-                            gint64 wallclock_us, gint64 arrival_us)
+VigilChunk *vigil_chunk_new(GBytes *data, VigilChunkFlags flags, gint64 pts, gint64 wallclock_us,
+                            gint64 arrival_us)
 {
   g_return_val_if_fail(data != NULL, NULL);
   VigilChunk *chunk = g_new(VigilChunk, 1);
@@ -65,7 +65,7 @@ struct _VigilSubscriber {
   GDestroyNotify destroy;
   /* Set once by unsubscribe; read by deliveries, which then skip func. */
   gint cancelled;
-  gint released;    /* destroy(user_data) has run */
+  gint released;        /* destroy(user_data) has run */
   gboolean dispatching; /* context thread only: inside the drain loop */
   /* Waiting for a keyframe before the first delivery (from_gop without a
    * cached GOP, or after its queue overflowed). Guarded by the stream lock. */
@@ -75,7 +75,7 @@ struct _VigilSubscriber {
   GMainContext *context;
   GSource *source; /* owned; destroyed on unsubscribe */
   GMutex queue_lock;
-  GQueue queue;       /* VigilChunk*, owned */
+  GQueue queue; /* VigilChunk*, owned */
   gsize queue_bytes;
   gboolean wake_pending;
   gint64 delay_us; /* under queue_lock: batch wake-ups this long (0: per chunk) */
@@ -142,8 +142,8 @@ static void vigil_drain_finalize(GSource *source)
 }
 
 static GSourceFuncs vigil_drain_funcs = {
-  .dispatch = vigil_drain_dispatch,
-  .finalize = vigil_drain_finalize,
+    .dispatch = vigil_drain_dispatch,
+    .finalize = vigil_drain_finalize,
 };
 
 /* -------------------------------------------------------------------------
@@ -165,14 +165,14 @@ struct _VigilStream {
   VigilCodec codec;
   int width, height;
   gboolean has_audio;
-  gboolean started;         /* a keyframe arrived since creation/reset */
-  gboolean gop_overflowed;  /* cache dropped until the next keyframe */
-  GPtrArray *gop;           /* VigilChunk*, owned */
+  gboolean started;        /* a keyframe arrived since creation/reset */
+  gboolean gop_overflowed; /* cache dropped until the next keyframe */
+  GPtrArray *gop;          /* VigilChunk*, owned */
   gsize gop_bytes;
-  GPtrArray *subscribers;   /* VigilSubscriber*, one reference each */
+  GPtrArray *subscribers; /* VigilSubscriber*, one reference each */
   guint viewers;
 
-  GArray *window;           /* VigilStreamSample, oldest first from window_head */
+  GArray *window; /* VigilStreamSample, oldest first from window_head */
   guint window_head;
   gint64 window_max_pts;
   gboolean have_window_pts;
@@ -325,7 +325,8 @@ static void vigil_subscriber_enqueue_locked(VigilSubscriber *sub, VigilChunk *ch
     sub->queue_bytes = 0;
     g_mutex_unlock(&sub->queue_lock);
     g_message("a stream subscriber fell %u MiB behind; its queue was dropped until the "
-              "next keyframe", VIGIL_STREAM_QUEUE_MAX_BYTES >> 20);
+              "next keyframe",
+              VIGIL_STREAM_QUEUE_MAX_BYTES >> 20);
     sub->waiting_keyframe = TRUE;
     if (!vigil_chunk_is_keyframe(chunk))
       return;
@@ -521,16 +522,16 @@ void vigil_stream_get_stats(VigilStream *stream, VigilStreamStats *stats)
   gint64 now = g_get_monotonic_time();
   g_mutex_lock(&stream->lock);
   *stats = (VigilStreamStats){
-    .codec = stream->codec,
-    .width = stream->width,
-    .height = stream->height,
-    .has_audio = stream->has_audio,
-    .keyframe_interval_s = stream->keyframe_interval_s,
-    .last_chunk_us = stream->last_chunk_us,
-    .chunks = stream->chunks,
-    .bytes = stream->bytes,
-    .subscribers = stream->subscribers->len,
-    .viewers = stream->viewers,
+      .codec = stream->codec,
+      .width = stream->width,
+      .height = stream->height,
+      .has_audio = stream->has_audio,
+      .keyframe_interval_s = stream->keyframe_interval_s,
+      .last_chunk_us = stream->last_chunk_us,
+      .chunks = stream->chunks,
+      .bytes = stream->bytes,
+      .subscribers = stream->subscribers->len,
+      .viewers = stream->viewers,
   };
 
   /* Rates come from the chunks' own timestamps (no network jitter): frames

@@ -27,7 +27,7 @@
 
 G_BEGIN_DECLS
 
-#define VIGIL_STREAM_GOP_MAX_BYTES (16u * 1024 * 1024)
+#define VIGIL_STREAM_GOP_MAX_BYTES  (16u * 1024 * 1024)
 #define VIGIL_STREAM_GOP_MAX_CHUNKS 3000u
 /* A context subscriber whose queue would pass this (its context is not
  * draining) loses its queue and resumes at the next keyframe. */
@@ -36,22 +36,22 @@ G_BEGIN_DECLS
 typedef enum {
   VIGIL_CHUNK_KEYFRAME = 1 << 0, /* begins with PAT+PMT and a keyframe AU */
   VIGIL_CHUNK_AUDIO = 1 << 1,
-  VIGIL_CHUNK_DISCONT = 1 << 2,  /* first chunk after a reconnect */
+  VIGIL_CHUNK_DISCONT = 1 << 2, /* first chunk after a reconnect */
 } VigilChunkFlags;
 
 typedef struct {
-  GBytes *data;          /* n * 188 bytes */
+  GBytes *data; /* n * 188 bytes */
   VigilChunkFlags flags;
-  gint64 pts;            /* 90 kHz, monotonic over the stream's whole life */
-  gint64 wallclock_us;   /* g_get_real_time() when the AU arrived */
-  gint64 arrival_us;     /* g_get_monotonic_time() when the AU arrived */
+  gint64 pts;          /* 90 kHz, monotonic over the stream's whole life */
+  gint64 wallclock_us; /* g_get_real_time() when the AU arrived */
+  gint64 arrival_us;   /* g_get_monotonic_time() when the AU arrived */
   /* private */
   gint refcount;
 } VigilChunk;
 
 /* Takes a reference on @data. */
-VigilChunk *vigil_chunk_new(GBytes *data, VigilChunkFlags flags, gint64 pts,
-                            gint64 wallclock_us, gint64 arrival_us);
+VigilChunk *vigil_chunk_new(GBytes *data, VigilChunkFlags flags, gint64 pts, gint64 wallclock_us,
+                            gint64 arrival_us);
 VigilChunk *vigil_chunk_ref(VigilChunk *chunk);
 void vigil_chunk_unref(VigilChunk *chunk);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilChunk, vigil_chunk_unref)
@@ -67,7 +67,7 @@ static inline gboolean vigil_chunk_is_keyframe(const VigilChunk *c)
  * chunk arrived (arrival_us) for 5 s. */
 typedef struct {
   VigilCodec codec;
-  int width, height;          /* 0 when unknown */
+  int width, height; /* 0 when unknown */
   gboolean has_audio;
   double fps;                 /* video AUs per second over the last ~5 s */
   double bitrate_kbps;        /* TS bytes over the last ~5 s */
@@ -75,7 +75,7 @@ typedef struct {
   gint64 last_chunk_us;       /* monotonic time of the latest chunk, 0 = none */
   guint64 chunks, bytes;      /* totals since creation */
   guint subscribers;
-  guint viewers;              /* live viewers (see vigil_stream_add_viewer) */
+  guint viewers; /* live viewers (see vigil_stream_add_viewer) */
 } VigilStreamStats;
 
 typedef struct _VigilStream VigilStream;

@@ -16,13 +16,13 @@
 
 #include <string.h>
 
-#define TS_SYNC 0x47
-#define TS_PAYLOAD 184 /* 188 minus the 4-byte header */
-#define TS_PID_PAT 0x0000
-#define TS_33BIT 0x1FFFFFFFFLL
-#define TS_PROGRAM 1
-#define TS_STREAM_ID_VIDEO 0xE0
-#define TS_STREAM_ID_AUDIO 0xC0
+#define TS_SYNC             0x47
+#define TS_PAYLOAD          184 /* 188 minus the 4-byte header */
+#define TS_PID_PAT          0x0000
+#define TS_33BIT            0x1FFFFFFFFLL
+#define TS_PROGRAM          1
+#define TS_STREAM_ID_VIDEO  0xE0
+#define TS_STREAM_ID_AUDIO  0xC0
 #define TS_STREAM_TYPE_H264 0x1B
 #define TS_STREAM_TYPE_H265 0x24
 #define TS_STREAM_TYPE_ADTS 0x0F
@@ -89,6 +89,7 @@ VigilTsMux *vigil_ts_mux_new(VigilCodec video, gboolean with_audio)
   guint8 version_byte = 0xC1 | (guint8)(version << 1); /* reserved, version, current */
 
   /* section_length counts from after itself to the end of the CRC. */
+  /* clang-format off */
   const guint8 pat[] = {
     0x00,                                   /* table_id: program_association */
     0xB0, 13,                               /* syntax 1, section_length */
@@ -111,6 +112,7 @@ VigilTsMux *vigil_ts_mux_new(VigilCodec video, gboolean with_audio)
     TS_STREAM_TYPE_ADTS, 0xE0 | (VIGIL_TS_PID_AUDIO >> 8), VIGIL_TS_PID_AUDIO & 0xFF, 0xF0,
     0x00,
   };
+  /* clang-format on */
   gsize pmt_size = with_audio ? sizeof pmt : sizeof pmt - 5;
   pmt[2] = (guint8)(pmt_size - 3 + 4);
   vigil_ts_build_psi(mux->pmt, VIGIL_TS_PID_PMT, pmt, pmt_size);
@@ -163,8 +165,8 @@ static void vigil_ts_write_timestamp(guint8 *p, guint8 prefix, gint64 ts)
  * @with_pcr, the adaptation field holds the PCR (and RAI when @rai); any
  * room the payload leaves is filled with adaptation-field stuffing. */
 static void vigil_ts_write_packet(guint8 *p, guint16 pid, gboolean start, guint8 *cc,
-                                  gboolean with_pcr, gboolean rai, gint64 pcr,
-                                  VigilTsGather *g, gsize payload_len)
+                                  gboolean with_pcr, gboolean rai, gint64 pcr, VigilTsGather *g,
+                                  gsize payload_len)
 {
   gsize af_total = TS_PAYLOAD - payload_len; /* includes the length byte */
   p[0] = TS_SYNC;
@@ -241,8 +243,8 @@ static gboolean vigil_ts_starts_with_aud(VigilCodec codec, const guint8 *data, g
 static const guint8 vigil_ts_aud_h264[] = {0x00, 0x00, 0x00, 0x01, 0x09, 0xF0};
 static const guint8 vigil_ts_aud_h265[] = {0x00, 0x00, 0x00, 0x01, 0x46, 0x01, 0x50};
 
-GBytes *vigil_ts_mux_video(VigilTsMux *mux, const guint8 *data, gsize size, gint64 pts,
-                           gint64 dts, gboolean keyframe)
+GBytes *vigil_ts_mux_video(VigilTsMux *mux, const guint8 *data, gsize size, gint64 pts, gint64 dts,
+                           gboolean keyframe)
 {
   g_return_val_if_fail(mux != NULL, NULL);
   g_return_val_if_fail(data != NULL || size == 0, NULL);
@@ -251,8 +253,7 @@ GBytes *vigil_ts_mux_video(VigilTsMux *mux, const guint8 *data, gsize size, gint
   gsize aud_size = 0;
   if (!vigil_ts_starts_with_aud(mux->codec, data, size)) {
     aud = mux->codec == VIGIL_CODEC_H265 ? vigil_ts_aud_h265 : vigil_ts_aud_h264;
-    aud_size = mux->codec == VIGIL_CODEC_H265 ? sizeof vigil_ts_aud_h265
-                                               : sizeof vigil_ts_aud_h264;
+    aud_size = mux->codec == VIGIL_CODEC_H265 ? sizeof vigil_ts_aud_h265 : sizeof vigil_ts_aud_h264;
   }
 
   gint64 out_pts = pts + VIGIL_TS_DELAY;
@@ -329,8 +330,7 @@ static gsize vigil_ts_audio_piece(const guint8 *data, gsize size, gsize offset, 
   gsize len = 0;
   while (offset + len < size) {
     guint frame_rate = 0;
-    gsize frame = vigil_ts_adts_frame_length(data + offset + len, size - offset - len,
-                                             &frame_rate);
+    gsize frame = vigil_ts_adts_frame_length(data + offset + len, size - offset - len, &frame_rate);
     if (frame == 0 || len + frame > AUDIO_MAX_PAYLOAD)
       break;
     len += MIN(frame, size - offset - len);
@@ -389,8 +389,7 @@ GBytes *vigil_ts_mux_audio(VigilTsMux *mux, const guint8 *data, gsize size, gint
   return g_bytes_new_take(buf, n * VIGIL_TS_PACKET_SIZE);
 }
 
-gboolean vigil_ts_packet_parse(const guint8 packet[VIGIL_TS_PACKET_SIZE],
-                               VigilTsPacketInfo *info)
+gboolean vigil_ts_packet_parse(const guint8 packet[VIGIL_TS_PACKET_SIZE], VigilTsPacketInfo *info)
 {
   g_return_val_if_fail(packet != NULL && info != NULL, FALSE);
   if (packet[0] != TS_SYNC)

@@ -15,9 +15,9 @@
 G_BEGIN_DECLS
 
 #define VIGIL_TS_PACKET_SIZE 188
-#define VIGIL_TS_PID_PMT 0x1000
-#define VIGIL_TS_PID_VIDEO 0x100
-#define VIGIL_TS_PID_AUDIO 0x101
+#define VIGIL_TS_PID_PMT     0x1000
+#define VIGIL_TS_PID_VIDEO   0x100
+#define VIGIL_TS_PID_AUDIO   0x101
 
 /* PTS and DTS are written this much (90 kHz units, 700 ms) later than the
  * values passed in, and the PCR equals the input DTS: PCR stays below DTS as
@@ -38,8 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilTsMux, vigil_ts_mux_free)
  * packet carries a PCR (= @dts); PES_packet_length is the real length when it
  * fits 16 bits, else 0. Each muxer's PAT/PMT use a new version_number, so
  * output of a re-created muxer is recognised as new tables. */
-GBytes *vigil_ts_mux_video(VigilTsMux *mux, const guint8 *data, gsize size,
-                           gint64 pts, gint64 dts, gboolean keyframe);
+GBytes *vigil_ts_mux_video(VigilTsMux *mux, const guint8 *data, gsize size, gint64 pts, gint64 dts,
+                           gboolean keyframe);
 
 /* Muxes one or more ADTS AAC frames with presentation time @pts (90 kHz).
  * NULL when the muxer was created without audio; empty bytes for @size 0.
@@ -56,8 +56,7 @@ typedef struct {
 
 /* FALSE when @packet does not start with the 0x47 sync byte or its adaptation
  * field length is impossible. */
-gboolean vigil_ts_packet_parse(const guint8 packet[VIGIL_TS_PACKET_SIZE],
-                               VigilTsPacketInfo *info);
+gboolean vigil_ts_packet_parse(const guint8 packet[VIGIL_TS_PACKET_SIZE], VigilTsPacketInfo *info);
 
 /* The first video access unit in @ts, TS packets as vigil_ts_mux_video()
  * writes them (a keyframe chunk: PAT, PMT, one PES): the PES payload

@@ -13,13 +13,13 @@ struct _VigilViewer {
   VigilViewerCloseFunc close;
   gpointer user_data;
 
-  GQueue pending;      /* chunks not yet popped by the transport */
+  GQueue pending; /* chunks not yet popped by the transport */
   gsize pending_bytes;
-  GQueue inflight;     /* popped, not yet completely written */
+  GQueue inflight; /* popped, not yet completely written */
   gsize inflight_bytes;
-  gsize head_written;  /* bytes of inflight's head already written */
+  gsize head_written; /* bytes of inflight's head already written */
 
-  gboolean skipping;   /* dropping until the next keyframe */
+  gboolean skipping; /* dropping until the next keyframe */
   gboolean closed;
   gint64 slow_since_us; /* first drop of the current slow spell, 0 = not slow */
   guint64 gops_dropped;
@@ -36,8 +36,8 @@ static GHashTable *counters_table; /* camera id → CameraCounters, main thread 
 static VigilViewerLatency latency;
 
 const gint64 vigil_viewer_latency_bounds_us[VIGIL_VIEWER_LATENCY_BUCKETS] = {
-    50, 100, 200, 300, 500, 750, 1000, 2000, 3000, 5000, 10000, 25000, 50000, 100000, 1000000,
-    G_MAXINT64,
+    50,   100,  200,   300,   500,   750,    1000,    2000,
+    3000, 5000, 10000, 25000, 50000, 100000, 1000000, G_MAXINT64,
 };
 
 static CameraCounters *counters_for(const char *camera_id)
@@ -139,8 +139,8 @@ static void on_chunk(VigilChunk *chunk, gpointer user_data)
     gint64 now = g_get_monotonic_time();
     if (self->slow_since_us == 0) {
       self->slow_since_us = now;
-      g_info("camera %s: a %s viewer is too slow, skipping to the next keyframe",
-             self->camera_id, vigil_viewer_kind_to_string(self->kind));
+      g_info("camera %s: a %s viewer is too slow, skipping to the next keyframe", self->camera_id,
+             vigil_viewer_kind_to_string(self->kind));
     } else if (now - self->slow_since_us > VIGIL_VIEWER_GRACE_US) {
       g_info("camera %s: closing a %s viewer that stayed too slow", self->camera_id,
              vigil_viewer_kind_to_string(self->kind));
@@ -197,9 +197,8 @@ void vigil_viewer_wrote(VigilViewer *self, gsize bytes)
     self->slow_since_us = 0;
 }
 
-VigilViewer *vigil_viewer_new(VigilStream *stream, VigilViewerKind kind,
-                              VigilViewerReadyFunc ready, VigilViewerCloseFunc close,
-                              gpointer user_data)
+VigilViewer *vigil_viewer_new(VigilStream *stream, VigilViewerKind kind, VigilViewerReadyFunc ready,
+                              VigilViewerCloseFunc close, gpointer user_data)
 {
   VigilViewer *self = g_new0(VigilViewer, 1);
   self->stream = vigil_stream_ref(stream);
@@ -213,8 +212,8 @@ VigilViewer *vigil_viewer_new(VigilStream *stream, VigilViewerKind kind,
   g_queue_init(&self->inflight);
   counters_for(self->camera_id)->c.viewers[kind]++;
   vigil_stream_add_viewer(stream, +1);
-  self->subscriber = vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk,
-                                            self, NULL);
+  self->subscriber =
+      vigil_stream_subscribe(stream, TRUE, g_main_context_default(), on_chunk, self, NULL);
   return self;
 }
 

@@ -47,9 +47,8 @@ typedef void (*VigilViewerReadyFunc)(VigilViewer *viewer, gpointer user_data);
 typedef void (*VigilViewerCloseFunc)(VigilViewer *viewer, gpointer user_data);
 
 /* Subscribes to @stream from its current GOP and counts a live viewer. */
-VigilViewer *vigil_viewer_new(VigilStream *stream, VigilViewerKind kind,
-                              VigilViewerReadyFunc ready, VigilViewerCloseFunc close,
-                              gpointer user_data);
+VigilViewer *vigil_viewer_new(VigilStream *stream, VigilViewerKind kind, VigilViewerReadyFunc ready,
+                              VigilViewerCloseFunc close, gpointer user_data);
 /* Unsubscribes, uncounts and frees. NULL is allowed. */
 void vigil_viewer_free(VigilViewer *viewer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilViewer, vigil_viewer_free)

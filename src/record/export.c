@@ -30,18 +30,18 @@ struct _VigilExport {
   GPtrArray *files;
   guint file_index; /* streaming thread (appsrc) only */
   int fd;
-  gint streams;      /* linked into the muxer, atomic */
+  gint streams; /* linked into the muxer, atomic */
 
   GMutex lock;
   GCond cond;
-  gsize pending;     /* delivered, not consumed */
+  gsize pending; /* delivered, not consumed */
   gboolean cancelled;
   gboolean finished; /* the last piece was queued */
   GQueue pieces;     /* Piece*, under lock */
 
   VigilExportFunc func; /* main thread */
   gpointer user_data;
-  gboolean alive;       /* main thread: FALSE once freed by the consumer */
+  gboolean alive; /* main thread: FALSE once freed by the consumer */
 };
 
 static VigilExport *export_ref(VigilExport *self)
@@ -224,8 +224,8 @@ static void on_pad_added(GstElement *demux, GstPad *pad, gpointer data)
   g_autoptr(GstPad) sink = gst_element_get_static_pad(queue, "sink");
   g_autoptr(GstPad) src = gst_element_get_static_pad(parser, "src");
   g_autoptr(GstPad) muxpad = gst_element_request_pad_simple(self->mux, mux_pad);
-  if (!gst_element_link(queue, parser) || gst_pad_link(pad, sink) != GST_PAD_LINK_OK ||
-      !muxpad || gst_pad_link(src, muxpad) != GST_PAD_LINK_OK) {
+  if (!gst_element_link(queue, parser) || gst_pad_link(pad, sink) != GST_PAD_LINK_OK || !muxpad ||
+      gst_pad_link(src, muxpad) != GST_PAD_LINK_OK) {
     g_warning("export: cannot link %s", name);
     return;
   }
@@ -267,8 +267,8 @@ VigilExport *vigil_export_start(GPtrArray *files, VigilExportFunc func, gpointer
   self->mux = gst_element_factory_make("mp4mux", NULL);
   GstElement *sink = gst_element_factory_make("appsink", NULL);
   g_autoptr(GstCaps) caps = gst_caps_from_string("video/mpegts,systemstream=true,packetsize=188");
-  g_object_set(src, "caps", caps, "format", GST_FORMAT_BYTES, "max-bytes", (guint64)(2 * READ_BLOCK),
-               NULL);
+  g_object_set(src, "caps", caps, "format", GST_FORMAT_BYTES, "max-bytes",
+               (guint64)(2 * READ_BLOCK), NULL);
   /* Fragmented MP4 (moov first, then 1 s moof/mdat pairs) can be written
    * front to back, so it streams. */
   g_object_set(self->mux, "fragment-duration", 1000, "streamable", TRUE, NULL);

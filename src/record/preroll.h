@@ -36,7 +36,7 @@ void vigil_preroll_clear(VigilPreroll *preroll);
  * of the same camera on a time the first one starts at. */
 GPtrArray *vigil_preroll_get_since(VigilPreroll *preroll, gint64 wallclock_us);
 
-guint vigil_preroll_get_length(VigilPreroll *preroll);  /* chunks */
+guint vigil_preroll_get_length(VigilPreroll *preroll); /* chunks */
 gsize vigil_preroll_get_bytes(VigilPreroll *preroll);
 /* pts span from the first chunk to the newest (90 kHz), 0 when empty. */
 gint64 vigil_preroll_get_span(VigilPreroll *preroll);

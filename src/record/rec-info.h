@@ -13,9 +13,9 @@ G_BEGIN_DECLS
 typedef struct {
   gchar *camera;
   gchar *reason;
-  gchar *rel_path;  /* camera/date/stamp, relative to the recordings dir */
-  gint64 start_us;  /* wall clock of the first picture */
-  gint64 db_id;     /* main thread only: 0 until its first segment is indexed */
+  gchar *rel_path; /* camera/date/stamp, relative to the recordings dir */
+  gint64 start_us; /* wall clock of the first picture */
+  gint64 db_id;    /* main thread only: 0 until its first segment is indexed */
   /* main thread only: sub stream segments (VigilSegment*) reported before
    * the recording had a row, indexed with its first main segment */
   GPtrArray *sub_waiting;

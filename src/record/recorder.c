@@ -40,18 +40,18 @@ struct _VigilRecorder {
   VigilClockFunc clock;
   gpointer clock_data;
 
-  VigilRecInfo *rec;     /* the running recording */
-  gint64 rec_first_pts;  /* -1 until its first keyframe */
+  VigilRecInfo *rec;    /* the running recording */
+  gint64 rec_first_pts; /* -1 until its first keyframe */
   gboolean manual;
   gboolean triggered;
   gint64 last_trigger_us;
   gchar *trigger_reason;
-  gboolean skipping;     /* dropping up to a keyframe: the disk is behind */
+  gboolean skipping; /* dropping up to a keyframe: the disk is behind */
   gboolean disk_low;
-  gint64 run_start_us;   /* when the running recording began, splits included */
-  gint64 too_long_us;    /* a non-continuous recording this long raises an alarm */
-  gboolean too_long;     /* "recording-too-long" raised */
-  gboolean split_asked;  /* split at the next keyframe (retention needs the space) */
+  gint64 run_start_us;  /* when the running recording began, splits included */
+  gint64 too_long_us;   /* a non-continuous recording this long raises an alarm */
+  gboolean too_long;    /* "recording-too-long" raised */
+  gboolean split_asked; /* split at the next keyframe (retention needs the space) */
 };
 
 static VigilRecordAlarmFunc alarm_func;

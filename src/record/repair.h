@@ -36,8 +36,8 @@ typedef struct {
   guint recordings_added;
 } VigilRepairStats;
 
-gboolean vigil_record_repair(VigilStore *store, const char *recordings_dir,
-                             VigilRepairStats *stats, GError **error);
+gboolean vigil_record_repair(VigilStore *store, const char *recordings_dir, VigilRepairStats *stats,
+                             GError **error);
 
 /* Removes a recording directory's files (segments, playlist, thumbnail,
  * temporary files, the sub/ folder with the same) and the directory. FALSE

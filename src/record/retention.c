@@ -25,8 +25,8 @@ GArray *vigil_retention_select(const VigilRetentionItem *items, guint n,
   gint64 over_quota = lim->max_bytes >= 0 ? used - lim->max_bytes : 0;
   gint64 under_free = 0;
   if (lim->min_free_percent > 0 && lim->fs_total > 0)
-    under_free = (gint64)((double)lim->fs_total * lim->min_free_percent / 100.0) -
-                 (gint64)lim->fs_free;
+    under_free =
+        (gint64)((double)lim->fs_total * lim->min_free_percent / 100.0) - (gint64)lim->fs_free;
   gint64 need = MAX(MAX(over_quota, under_free), 0);
 
   gint64 freed = 0;
@@ -132,8 +132,8 @@ static void split_open_recording(VigilRetention *self, GPtrArray *recs, gint64 i
 guint vigil_retention_run(VigilRetention *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) recs = vigil_store_list_recordings(self->store, NULL, NULL, G_MININT64,
-                                                          G_MAXINT64, 0, TRUE, &error);
+  g_autoptr(GPtrArray) recs =
+      vigil_store_list_recordings(self->store, NULL, NULL, G_MININT64, G_MAXINT64, 0, TRUE, &error);
   if (!recs) {
     g_warning("retention: %s", error->message);
     return 0;
@@ -149,9 +149,8 @@ guint vigil_retention_run(VigilRetention *self)
                                     .keep = r->keep,
                                     .open = r->open};
   }
-  VigilRetentionLimits lim = {.now_us = g_get_real_time(),
-                              .max_bytes = -1,
-                              .batch = VIGIL_RETENTION_BATCH};
+  VigilRetentionLimits lim = {
+      .now_us = g_get_real_time(), .max_bytes = -1, .batch = VIGIL_RETENTION_BATCH};
   if (self->funcs.get_limits)
     self->funcs.get_limits(&lim.max_bytes, &lim.min_free_percent, self->data);
   struct statvfs fs;

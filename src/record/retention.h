@@ -17,7 +17,7 @@
 G_BEGIN_DECLS
 
 /* At most this many recordings are deleted per pass. */
-#define VIGIL_RETENTION_BATCH 20
+#define VIGIL_RETENTION_BATCH      20
 #define VIGIL_RETENTION_INTERVAL_S 10
 
 typedef struct {
@@ -34,7 +34,7 @@ typedef struct {
   gint64 max_bytes;        /* < 0: no quota */
   double min_free_percent; /* of fs_total; <= 0: none */
   guint64 fs_total, fs_free;
-  guint batch;             /* 0 = no limit */
+  guint batch; /* 0 = no limit */
 } VigilRetentionLimits;
 
 /* @items oldest first. Returns the ids to delete (gint64), oldest first:

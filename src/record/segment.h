@@ -36,9 +36,9 @@ G_BEGIN_DECLS
 #define VIGIL_SEGMENT_BATCH_BYTES (256u * 1024)
 
 typedef enum {
-  VIGIL_WRITER_SEGMENT, /* a segment is on disk (fsynced) and in the playlist */
-  VIGIL_WRITER_CLOSED,  /* a recording ended; its playlist has EXT-X-ENDLIST */
-  VIGIL_WRITER_FAILED,  /* writing failed (disk full, I/O error): @message */
+  VIGIL_WRITER_SEGMENT,   /* a segment is on disk (fsynced) and in the playlist */
+  VIGIL_WRITER_CLOSED,    /* a recording ended; its playlist has EXT-X-ENDLIST */
+  VIGIL_WRITER_FAILED,    /* writing failed (disk full, I/O error): @message */
   VIGIL_WRITER_RECOVERED, /* a segment was written again after a failure */
 } VigilWriterEvent;
 

@@ -46,8 +46,7 @@ static gboolean wait_fd(VigilRtspClient *c, int fd, short events, gint64 until, 
     if (n > 0)
       return TRUE;
     if (n < 0 && errno != EINTR) {
-      g_set_error(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_CLOSED, "poll: %s",
-                  g_strerror(errno));
+      g_set_error(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_CLOSED, "poll: %s", g_strerror(errno));
       return FALSE;
     }
   }
@@ -215,12 +214,12 @@ gboolean vigil_rtsp_conn_send_request(VigilRtspClient *c, const char *method, co
                                       const char *headers, GError **error)
 {
   GString *req = g_string_new(NULL);
-  g_string_append_printf(req, "%s %s RTSP/1.0\r\nCSeq: %u\r\nUser-Agent: vigil/%s\r\n", method,
-                         url, ++c->cseq, VIGIL_VERSION);
+  g_string_append_printf(req, "%s %s RTSP/1.0\r\nCSeq: %u\r\nUser-Agent: vigil/%s\r\n", method, url,
+                         ++c->cseq, VIGIL_VERSION);
   if (c->has_challenge) {
     g_autofree gchar *cnonce = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
-    g_autofree gchar *auth = vigil_rtsp_authorization(&c->challenge, c->user, c->password,
-                                                      method, url, ++c->nc, cnonce);
+    g_autofree gchar *auth =
+        vigil_rtsp_authorization(&c->challenge, c->user, c->password, method, url, ++c->nc, cnonce);
     if (auth)
       g_string_append_printf(req, "Authorization: %s\r\n", auth);
     if (auth)
@@ -297,8 +296,8 @@ int vigil_rtsp_conn_drain(VigilRtspClient *c, guint cseq, VigilRtspMessage *repl
           break;
         }
         if (message.status == 401 && seq && c->keep_alive_cseq &&
-            strtoul(seq, NULL, 10) == c->keep_alive_cseq && c->user &&
-            c->keep_alive_retries < 2 && take_challenge(c, &message))
+            strtoul(seq, NULL, 10) == c->keep_alive_cseq && c->user && c->keep_alive_retries < 2 &&
+            take_challenge(c, &message))
           c->keep_alive_again = TRUE; /* the nonce went stale while streaming */
         vigil_rtsp_message_clear(&message);
         length = (gsize)n;

@@ -8,7 +8,7 @@
 
 #include "rtsp/client-private.h"
 
-#define UDP_BATCH 32
+#define UDP_BATCH        32
 #define UDP_MAX_DATAGRAM 65536
 /* How long audio waits for sender reports to place it next to video. */
 #define AUDIO_SYNC_WAIT_US (6 * G_USEC_PER_SEC)

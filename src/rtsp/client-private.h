@@ -21,9 +21,9 @@ typedef struct {
   VigilRtpDepay *depay;
   gchar *url; /* SETUP's control URL */
   int clock_rate;
-  guint8 channel; /* interleaved RTP channel (TCP); RTCP is the next */
+  guint8 channel;      /* interleaved RTP channel (TCP); RTCP is the next */
   int rtp_fd, rtcp_fd; /* UDP */
-  int receive_buffer;   /* UDP: the RTP socket's queue, in bytes */
+  int receive_buffer;  /* UDP: the RTP socket's queue, in bytes */
 
   /* Timeline: ns = ext * 1e9 / clock_rate + shift_ns, where ext is the RTP
    * timestamp unwrapped, counted from `base`. */
@@ -56,13 +56,13 @@ struct _VigilRtspClient {
   gboolean has_challenge;
   guint nc;
 
-  guint8 *in; /* received, not yet consumed: in[0 .. in_len) */
+  guint8 *in;        /* received, not yet consumed: in[0 .. in_len) */
   guint8 *datagrams; /* UDP_BATCH slots for recvmmsg(), or NULL */
   gsize in_len, in_size;
 
   VigilRtspTrack video, audio;
   VigilRtspTracks tracks;
-  gboolean synced; /* audio aligned to video (RTP-Info or sender reports) */
+  gboolean synced;         /* audio aligned to video (RTP-Info or sender reports) */
   gint64 audio_wait_since; /* monotonic µs: the first audio before that */
 
   /* while playing */
@@ -73,7 +73,7 @@ struct _VigilRtspClient {
   gboolean closing; /* sending TEARDOWN: never wait */
   gint64 last_packet_us;
   guint damaged;
-  guint keep_alive_cseq;   /* the last keep-alive's CSeq */
+  guint keep_alive_cseq;     /* the last keep-alive's CSeq */
   gboolean keep_alive_again; /* it met a stale nonce: send it again */
   guint keep_alive_retries;  /* ... at most twice */
 };
@@ -98,8 +98,7 @@ gboolean vigil_rtsp_conn_send_request(VigilRtspClient *c, const char *method, co
 /* Takes what the buffer holds: frames go to the tracks, messages are
  * parsed. Returns 1 and fills @reply with the answer to CSeq @cseq (0: any
  * answer is dropped), 0 when the buffer ran out, -1 on a broken stream. */
-int vigil_rtsp_conn_drain(VigilRtspClient *c, guint cseq, VigilRtspMessage *reply,
-                          GError **error);
+int vigil_rtsp_conn_drain(VigilRtspClient *c, guint cseq, VigilRtspMessage *reply, GError **error);
 
 /* Sends a request and waits for its answer (frames that arrive meanwhile are
  * handed on), answering one authentication challenge. FALSE with @error for
@@ -115,8 +114,7 @@ int vigil_rtsp_conn_udp_pair(VigilRtspTrack *t, guint16 *port);
 /* --- client-media.c: packets to units --- */
 
 /* An interleaved frame from the RTSP connection, on @channel. */
-void vigil_rtsp_media_frame(VigilRtspClient *c, guint8 channel, const guint8 *data,
-                            gsize size);
+void vigil_rtsp_media_frame(VigilRtspClient *c, guint8 channel, const guint8 *data, gsize size);
 
 /* Reads every datagram waiting on @t's RTP socket @fd (or RTCP, @rtcp). */
 void vigil_rtsp_media_read_udp(VigilRtspClient *c, VigilRtspTrack *t, int fd, gboolean rtcp);

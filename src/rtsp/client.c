@@ -30,9 +30,11 @@
  * UDP_ROOMY_BUFFER (not root, and net.core.rmem_max left at its default):
  * a keyframe burst must not overflow it between two reads. */
 #define UDP_SHORT_INTERVAL_NS (5 * 1000 * 1000)
-#define UDP_ROOMY_BUFFER (1024 * 1024)
+#define UDP_ROOMY_BUFFER      (1024 * 1024)
 
+/* clang-format off */
 G_DEFINE_QUARK(vigil-rtsp-error-quark, vigil_rtsp_error)
+/* clang-format on */
 
 static void nap(long ns)
 {
@@ -52,9 +54,8 @@ VigilRtspClient *vigil_rtsp_client_new(const char *url, const char *user, const 
   c->lower = lower;
   c->abort = abort;
   c->session_timeout = 60;
-  g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_PATH |
-                                             G_URI_FLAGS_ENCODED_QUERY,
-                                    NULL);
+  g_autoptr(GUri) uri = g_uri_parse(
+      url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY, NULL);
   if (uri && g_uri_get_host(uri) && *g_uri_get_host(uri)) {
     const char *host = g_uri_get_host(uri);
     c->host = g_strdup(host);
@@ -140,8 +141,8 @@ static gboolean setup(VigilRtspClient *c, VigilRtspTrack *t, const char *base,
                             "no UDP ports free to receive the camera on");
         return FALSE;
       }
-      transport = g_strdup_printf("Transport: RTP/AVP;unicast;client_port=%u-%u\r\n", port,
-                                  port + 1);
+      transport =
+          g_strdup_printf("Transport: RTP/AVP;unicast;client_port=%u-%u\r\n", port, port + 1);
     }
     VigilRtspMessage reply;
     /* 461: the server does not do this transport. */
@@ -272,7 +273,7 @@ static gboolean keep_alive(VigilRtspClient *c, GError **error)
 }
 
 gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtspVideoFunc video,
-                                 VigilRtspAudioFunc audio, gpointer user_data, GError **error)
+                                VigilRtspAudioFunc audio, gpointer user_data, GError **error)
 {
   VigilRtspMessage reply;
   if (!vigil_rtsp_conn_request(c, "PLAY", c->url, "Range: npt=0.000-\r\n", 0, &reply, error))

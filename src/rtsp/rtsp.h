@@ -23,8 +23,8 @@ G_BEGIN_DECLS
  * ------------------------------------------------------------------------ */
 
 /* Limits on what a server may send: larger is an error, never an allocation. */
-#define VIGIL_RTSP_MAX_HEADER (64 * 1024) /* status line + headers */
-#define VIGIL_RTSP_MAX_BODY (1024 * 1024) /* an SDP body */
+#define VIGIL_RTSP_MAX_HEADER (64 * 1024)   /* status line + headers */
+#define VIGIL_RTSP_MAX_BODY   (1024 * 1024) /* an SDP body */
 
 typedef struct {
   gchar *name;  /* as sent */
@@ -32,11 +32,11 @@ typedef struct {
 } VigilRtspHeader;
 
 typedef struct {
-  int status;       /* 200, 401, ...; 0 for a request from the server */
-  gchar *reason;    /* "OK"; may be empty (always for a request) */
-  gchar *method;    /* a request from the server ("OPTIONS", "ANNOUNCE"): its method, else NULL */
-  GArray *headers;  /* of VigilRtspHeader, in order */
-  GBytes *body;     /* Content-Length bytes, or NULL when there are none */
+  int status;      /* 200, 401, ...; 0 for a request from the server */
+  gchar *reason;   /* "OK"; may be empty (always for a request) */
+  gchar *method;   /* a request from the server ("OPTIONS", "ANNOUNCE"): its method, else NULL */
+  GArray *headers; /* of VigilRtspHeader, in order */
+  GBytes *body;    /* Content-Length bytes, or NULL when there are none */
 } VigilRtspMessage;
 
 /* Parses the RTSP message (a response, or a request the server sends) at the
@@ -79,10 +79,10 @@ VigilRtspNext vigil_rtsp_next(const guint8 *data, gsize size, gsize *length, gui
 
 typedef struct {
   gboolean digest; /* FALSE: Basic */
-  gchar *realm;     /* NULL for a Basic challenge without one */
+  gchar *realm;    /* NULL for a Basic challenge without one */
   gchar *nonce;
-  gchar *opaque;    /* or NULL */
-  gchar *algorithm; /* "MD5", "MD5-sess", or NULL */
+  gchar *opaque;     /* or NULL */
+  gchar *algorithm;  /* "MD5", "MD5-sess", or NULL */
   gboolean qop_auth; /* the server offered qop "auth" */
   gboolean stale;
 } VigilRtspChallenge;
@@ -101,28 +101,28 @@ void vigil_rtsp_challenge_clear(VigilRtspChallenge *challenge);
  * break into the header. The result holds the password
  * (Basic) or a hash of it: never log it. */
 gchar *vigil_rtsp_authorization(const VigilRtspChallenge *challenge, const char *user,
-                                const char *password, const char *method, const char *uri,
-                                guint nc, const char *cnonce);
+                                const char *password, const char *method, const char *uri, guint nc,
+                                const char *cnonce);
 
 /* ------------------------------------------------------------------------
  * SDP (sdp.c): what DESCRIBE answers
  * ------------------------------------------------------------------------ */
 
 typedef struct {
-  gchar *media;    /* "video", "audio", "application", ... */
+  gchar *media;     /* "video", "audio", "application", ... */
   int payload_type; /* the first format of the m= line; -1 when not a number */
-  gchar *encoding; /* from a=rtpmap, upper case ("H264", "H265", "MPEG4-GENERIC"),
+  gchar *encoding;  /* from a=rtpmap, upper case ("H264", "H265", "MPEG4-GENERIC"),
                       or from the static payload table (0 "PCMU", 8 "PCMA", 14 "MPA",
                       26 "JPEG"),
                       or NULL */
-  int clock_rate;  /* from a=rtpmap or the static table; 0 when unknown */
-  int channels;    /* from a=rtpmap; 1 when not given */
-  gchar *control;  /* a=control as given (relative, absolute or "*"), or NULL */
+  int clock_rate;   /* from a=rtpmap or the static table; 0 when unknown */
+  int channels;     /* from a=rtpmap; 1 when not given */
+  gchar *control;   /* a=control as given (relative, absolute or "*"), or NULL */
   GHashTable *fmtp; /* a=fmtp parameters of that payload type, names lower case */
 } VigilSdpMedia;
 
 typedef struct {
-  gchar *control;  /* session-level a=control, or NULL */
+  gchar *control;   /* session-level a=control, or NULL */
   GPtrArray *media; /* of VigilSdpMedia, in order */
 } VigilSdp;
 
@@ -205,8 +205,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRtpDepay, vigil_rtp_depay_free)
 /* Feeds one packet (in arrival order; a sequence gap counts as loss). Video
  * completes an access unit on the marker bit, or when a packet with another
  * timestamp arrives (a lost marker). */
-void vigil_rtp_depay_push(VigilRtpDepay *depay, const VigilRtpPacket *packet,
-                          VigilRtpUnitFunc func, gpointer user_data);
+void vigil_rtp_depay_push(VigilRtpDepay *depay, const VigilRtpPacket *packet, VigilRtpUnitFunc func,
+                          gpointer user_data);
 
 /* Hands on a video access unit still being gathered (at end of stream). */
 void vigil_rtp_depay_flush(VigilRtpDepay *depay, VigilRtpUnitFunc func, gpointer user_data);
@@ -245,13 +245,13 @@ typedef struct _VigilRtspClient VigilRtspClient;
 
 /* What PLAY will deliver, known after vigil_rtsp_client_open(). */
 typedef struct {
-  VigilRtpPayload video;    /* VIGIL_RTP_H264 or VIGIL_RTP_H265 */
-  GBytes *parameter_sets;   /* the SDP's, Annex B, or NULL */
-  gboolean audio;           /* an AAC track was set up */
-  GBytes *aac_config;       /* its AudioSpecificConfig, or NULL */
-  int audio_rate;           /* its RTP clock rate (Hz) */
+  VigilRtpPayload video;  /* VIGIL_RTP_H264 or VIGIL_RTP_H265 */
+  GBytes *parameter_sets; /* the SDP's, Annex B, or NULL */
+  gboolean audio;         /* an AAC track was set up */
+  GBytes *aac_config;     /* its AudioSpecificConfig, or NULL */
+  int audio_rate;         /* its RTP clock rate (Hz) */
   int audio_channels;
-  VigilRtspLower lower;     /* TCP or UDP, as set up */
+  VigilRtspLower lower; /* TCP or UDP, as set up */
 } VigilRtspTracks;
 
 /* Whole units as they arrive, with presentation times in nanoseconds on one
@@ -278,8 +278,8 @@ const VigilRtspTracks *vigil_rtsp_client_tracks(VigilRtspClient *client);
  * milliseconds; sends keep-alives; fails with SILENT after @silence_us
  * without a packet. */
 gboolean vigil_rtsp_client_play(VigilRtspClient *client, gint64 silence_us,
-                                 VigilRtspVideoFunc video, VigilRtspAudioFunc audio,
-                                 gpointer user_data, GError **error);
+                                VigilRtspVideoFunc video, VigilRtspAudioFunc audio,
+                                gpointer user_data, GError **error);
 
 /* Sends TEARDOWN (without waiting for the answer) and closes everything. */
 void vigil_rtsp_client_free(VigilRtspClient *client);

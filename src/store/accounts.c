@@ -114,8 +114,8 @@ gboolean vigil_store_update_user(VigilStore *store, const char *name, const char
   }
   /* A new password ends every way in that the old one opened. */
   if (ok && password_hash)
-    ok = exec_text(store, "DELETE FROM sessions WHERE user = ?1", name, "ending sessions",
-                   error) >= 0 &&
+    ok = exec_text(store, "DELETE FROM sessions WHERE user = ?1", name, "ending sessions", error) >=
+             0 &&
          exec_text(store, "DELETE FROM api_tokens WHERE user = ?1", name, "revoking tokens",
                    error) >= 0;
   if (!ok || !vigil_store_commit(store, error)) {
@@ -139,8 +139,8 @@ gboolean vigil_store_delete_user(VigilStore *store, const char *name, GError **e
     return FALSE;
   }
   /* Foreign keys cascade to user_cameras, sessions and api_tokens. */
-  int removed = exec_text(store, "DELETE FROM users WHERE name = ?1", name, "deleting a user",
-                          error);
+  int removed =
+      exec_text(store, "DELETE FROM users WHERE name = ?1", name, "deleting a user", error);
   if (removed == 0)
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_NOT_FOUND, "no user \"%s\"", name);
   if (removed <= 0 || !vigil_store_commit(store, error)) {
@@ -154,8 +154,7 @@ GHashTable *vigil_store_get_user_cameras(VigilStore *store, const char *user)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(sqlite3_stmt) stmt =
-      vigil_store_prepare(store, "SELECT camera, rights FROM user_cameras WHERE user = ?1",
-                          &error);
+      vigil_store_prepare(store, "SELECT camera, rights FROM user_cameras WHERE user = ?1", &error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, user, &error)) {
     g_warning("reading rights: %s", error->message);
     return NULL;
@@ -223,16 +222,15 @@ gboolean vigil_store_insert_session(VigilStore *store, const char *token_hash, c
   return TRUE;
 }
 
-gchar *vigil_store_lookup_session(VigilStore *store, const char *token_hash,
-                                  gint64 idle_after_us, gint64 created_after_us,
-                                  gint64 touch_before_us, gint64 now_us)
+gchar *vigil_store_lookup_session(VigilStore *store, const char *token_hash, gint64 idle_after_us,
+                                  gint64 created_after_us, gint64 touch_before_us, gint64 now_us)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "SELECT user, last_used_us FROM sessions WHERE token_hash = ?1"
-      " AND last_used_us > ?2 AND created_us > ?3",
-      &error);
+  g_autoptr(sqlite3_stmt) stmt =
+      vigil_store_prepare(store,
+                          "SELECT user, last_used_us FROM sessions WHERE token_hash = ?1"
+                          " AND last_used_us > ?2 AND created_us > ?3",
+                          &error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, token_hash, &error)) {
     g_warning("reading a session: %s", error->message);
     return NULL;
@@ -264,8 +262,7 @@ void vigil_store_delete_session(VigilStore *store, const char *token_hash)
                 error);
 }
 
-void vigil_store_purge_sessions(VigilStore *store, gint64 idle_before_us,
-                                gint64 created_before_us)
+void vigil_store_purge_sessions(VigilStore *store, gint64 idle_before_us, gint64 created_before_us)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
@@ -283,9 +280,9 @@ void vigil_store_purge_sessions(VigilStore *store, gint64 idle_before_us,
 void vigil_store_delete_user_sessions(VigilStore *store, const char *user)
 {
   g_autoptr(GError) error = NULL;
-  warn_on_error(exec_text(store, "DELETE FROM sessions WHERE user = ?1", user,
-                          "ending sessions", &error),
-                error);
+  warn_on_error(
+      exec_text(store, "DELETE FROM sessions WHERE user = ?1", user, "ending sessions", &error),
+      error);
 }
 
 /* --- API tokens --- */
@@ -303,8 +300,7 @@ gint64 vigil_store_insert_token(VigilStore *store, const char *user, const char 
                                 const char *name, gint64 now_us, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "INSERT INTO api_tokens (user, token_hash, name, created_us) VALUES (?1, ?2, ?3, ?4)",
+      store, "INSERT INTO api_tokens (user, token_hash, name, created_us) VALUES (?1, ?2, ?3, ?4)",
       error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, user, error) ||
       !vigil_store_bind_text(store, stmt, 2, token_hash, error) ||

@@ -11,8 +11,7 @@
  * "password_set", which apply_json refuses as read-only and which the
  * password column already answers. Built as a new object so a sealed node
  * from to_json is never modified. */
-static gchar *
-config_to_column(const VigilCameraConfig *cfg, GError **error)
+static gchar *config_to_column(const VigilCameraConfig *cfg, GError **error)
 {
   g_autoptr(JsonNode) api = vigil_camera_config_to_json(cfg);
   g_autoptr(JsonNode) stored = NULL;
@@ -42,9 +41,8 @@ config_to_column(const VigilCameraConfig *cfg, GError **error)
 }
 
 /* Rebuilds a camera from its row; NULL with @error naming what is wrong. */
-static VigilCameraConfig *
-config_from_row(const char *id, const char *json, const char *password,
-                const char *sub_password, GError **error)
+static VigilCameraConfig *config_from_row(const char *id, const char *json, const char *password,
+                                          const char *sub_password, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
   g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
@@ -72,8 +70,7 @@ config_from_row(const char *id, const char *json, const char *password,
   return g_steal_pointer(&cfg);
 }
 
-GPtrArray *
-vigil_store_list_cameras(VigilStore *store, GError **error)
+GPtrArray *vigil_store_list_cameras(VigilStore *store, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) cameras = NULL;
@@ -119,8 +116,7 @@ vigil_store_list_cameras(VigilStore *store, GError **error)
   return g_steal_pointer(&cameras);
 }
 
-gboolean
-vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg, GError **error)
+gboolean vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree gchar *json = NULL;
@@ -153,8 +149,7 @@ vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg, GErro
   rc = sqlite3_step(stmt);
   /* The key constraint decides, not a SELECT beforehand: no race. */
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT, "camera \"%s\" already exists",
-                cfg->id);
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT, "camera \"%s\" already exists", cfg->id);
     return FALSE;
   }
   if (rc != SQLITE_DONE) {
@@ -164,8 +159,7 @@ vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg, GErro
   return TRUE;
 }
 
-gboolean
-vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg, GError **error)
+gboolean vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree gchar *json = NULL;
@@ -199,8 +193,7 @@ vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg, GErro
 }
 
 /* Runs a one-parameter DELETE; the number of rows it removed, or -1. */
-static int
-delete_by_text(VigilStore *store, const char *sql, const char *value, GError **error)
+static int delete_by_text(VigilStore *store, const char *sql, const char *value, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
 
@@ -213,8 +206,7 @@ delete_by_text(VigilStore *store, const char *sql, const char *value, GError **e
   return sqlite3_changes(store->db);
 }
 
-gboolean
-vigil_store_delete_camera(VigilStore *store, const char *id, GError **error)
+gboolean vigil_store_delete_camera(VigilStore *store, const char *id, GError **error)
 {
   int removed;
 

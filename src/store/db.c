@@ -19,127 +19,123 @@
  * inside a transaction, so a future migration that rebuilds a referenced table
  * must not rely on turning foreign keys off. */
 static const char *const migrations[] = {
-  /* 1: global settings, users, cameras. cameras.config is the API's camera
+    /* 1: global settings, users, cameras. cameras.config is the API's camera
    * object as JSON without the password, which lives in its own column so it
    * never travels with the JSON. */
-  "CREATE TABLE settings ("
-  "  key TEXT PRIMARY KEY,"
-  "  value TEXT NOT NULL);"
-  "CREATE TABLE users ("
-  "  name TEXT PRIMARY KEY,"
-  "  role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),"
-  "  password_hash TEXT NOT NULL,"
-  "  created_us INTEGER NOT NULL);"
-  "CREATE TABLE cameras ("
-  "  id TEXT PRIMARY KEY,"
-  "  position INTEGER NOT NULL,"
-  "  config TEXT NOT NULL,"
-  "  password TEXT,"
-  "  created_us INTEGER NOT NULL,"
-  "  updated_us INTEGER NOT NULL);",
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+    "CREATE TABLE users ("
+    "  name TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),"
+    "  password_hash TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL);"
+    "CREATE TABLE cameras ("
+    "  id TEXT PRIMARY KEY,"
+    "  position INTEGER NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  password TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL);",
 
-  /* 2: per-camera rights and API tokens. user_cameras.camera is a camera id
+    /* 2: per-camera rights and API tokens. user_cameras.camera is a camera id
    * or '*' (all cameras), so it cannot reference cameras(id); deleting a
    * camera removes its rows explicitly. rights is a comma list of view,
    * playback, control. */
-  "CREATE TABLE user_cameras ("
-  "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
-  "  camera TEXT NOT NULL,"
-  "  rights TEXT NOT NULL,"
-  "  PRIMARY KEY (user, camera));"
-  "CREATE TABLE api_tokens ("
-  "  id INTEGER PRIMARY KEY,"
-  "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
-  "  token_hash TEXT NOT NULL UNIQUE,"
-  "  name TEXT,"
-  "  created_us INTEGER NOT NULL,"
-  "  last_used_us INTEGER);",
+    "CREATE TABLE user_cameras ("
+    "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  camera TEXT NOT NULL,"
+    "  rights TEXT NOT NULL,"
+    "  PRIMARY KEY (user, camera));"
+    "CREATE TABLE api_tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  name TEXT,"
+    "  created_us INTEGER NOT NULL,"
+    "  last_used_us INTEGER);",
 
-  /* 3: the recordings index. recordings.path is relative to DATA/recordings
+    /* 3: the recordings index. recordings.path is relative to DATA/recordings
    * (camera/date/stamp); segment seq n is the file %06d.ts in it. Rows are
    * written only after their files are fsynced. */
-  "CREATE TABLE recordings ("
-  "  id INTEGER PRIMARY KEY,"
-  "  camera TEXT NOT NULL,"
-  "  start_us INTEGER NOT NULL,"
-  "  end_us INTEGER NOT NULL,"
-  "  reason TEXT NOT NULL,"
-  "  size_bytes INTEGER NOT NULL DEFAULT 0,"
-  "  keep INTEGER NOT NULL DEFAULT 0,"
-  "  path TEXT NOT NULL UNIQUE,"
-  "  open INTEGER NOT NULL DEFAULT 1);"
-  "CREATE INDEX recordings_camera_start ON recordings (camera, start_us);"
-  "CREATE INDEX recordings_start ON recordings (start_us);"
-  "CREATE TABLE segments ("
-  "  recording INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
-  "  seq INTEGER NOT NULL,"
-  "  start_us INTEGER NOT NULL,"
-  "  duration_us INTEGER NOT NULL,"
-  "  size_bytes INTEGER NOT NULL,"
-  "  discont INTEGER NOT NULL DEFAULT 0,"
-  "  PRIMARY KEY (recording, seq));",
-  /* 4: login sessions. Only a SHA-256 of the session token is kept,
+    "CREATE TABLE recordings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  camera TEXT NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  size_bytes INTEGER NOT NULL DEFAULT 0,"
+    "  keep INTEGER NOT NULL DEFAULT 0,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  open INTEGER NOT NULL DEFAULT 1);"
+    "CREATE INDEX recordings_camera_start ON recordings (camera, start_us);"
+    "CREATE INDEX recordings_start ON recordings (start_us);"
+    "CREATE TABLE segments ("
+    "  recording INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  duration_us INTEGER NOT NULL,"
+    "  size_bytes INTEGER NOT NULL,"
+    "  discont INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (recording, seq));",
+    /* 4: login sessions. Only a SHA-256 of the session token is kept,
    * so a copy of the database does not log anyone in. */
-  "CREATE TABLE sessions ("
-  "  token_hash TEXT PRIMARY KEY,"
-  "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
-  "  created_us INTEGER NOT NULL,"
-  "  last_used_us INTEGER NOT NULL);"
-  "CREATE INDEX sessions_user ON sessions(user);",
-  /* 5: events (motion, object, barcode, alarm). camera is NULL for system
+    "CREATE TABLE sessions ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  created_us INTEGER NOT NULL,"
+    "  last_used_us INTEGER NOT NULL);"
+    "CREATE INDEX sessions_user ON sessions(user);",
+    /* 5: events (motion, object, barcode, alarm). camera is NULL for system
    * alarms; recording points at the recording the event started (no foreign
    * key: recordings arrive in their own migration). */
-  "CREATE TABLE events ("
-  "  id INTEGER PRIMARY KEY,"
-  "  camera TEXT,"
-  "  type TEXT NOT NULL CHECK (type IN ('motion', 'object', 'barcode', 'alarm')),"
-  "  start_us INTEGER NOT NULL,"
-  "  end_us INTEGER,"
-  "  score REAL,"
-  "  label TEXT,"
-  "  box_x REAL, box_y REAL, box_w REAL, box_h REAL,"
-  "  data TEXT,"
-  "  recording INTEGER);"
-  "CREATE INDEX events_start ON events (start_us);"
-  "CREATE INDEX events_camera_start ON events (camera, start_us);",
-  /* 6: saved video walls. body is the wall's JSON (layout, tiles, effects)
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  camera TEXT,"
+    "  type TEXT NOT NULL CHECK (type IN ('motion', 'object', 'barcode', 'alarm')),"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER,"
+    "  score REAL,"
+    "  label TEXT,"
+    "  box_x REAL, box_y REAL, box_w REAL, box_h REAL,"
+    "  data TEXT,"
+    "  recording INTEGER);"
+    "CREATE INDEX events_start ON events (start_us);"
+    "CREATE INDEX events_camera_start ON events (camera, start_us);",
+    /* 6: saved video walls. body is the wall's JSON (layout, tiles, effects)
    * as checked by http/api-walls.c; name is the slug in /wall/{name}. */
-  "CREATE TABLE walls ("
-  "  name TEXT PRIMARY KEY,"
-  "  body TEXT NOT NULL,"
-  "  created_us INTEGER NOT NULL,"
-  "  updated_us INTEGER NOT NULL);",
-  /* 7: a camera's sub stream may have its own password (docs/streams.md),
+    "CREATE TABLE walls ("
+    "  name TEXT PRIMARY KEY,"
+    "  body TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL);",
+    /* 7: a camera's sub stream may have its own password (docs/streams.md),
    * kept out of the JSON like the main one. */
-  "ALTER TABLE cameras ADD COLUMN sub_password TEXT;",
-  /* 8: record_stream "both": the sub stream's segments of a recording, the
+    "ALTER TABLE cameras ADD COLUMN sub_password TEXT;",
+    /* 8: record_stream "both": the sub stream's segments of a recording, the
    * files sub/%06d.ts in its directory (docs/recording.md). Their bytes count
    * in recordings.size_bytes; only the main stream's segments move end_us. */
-  "CREATE TABLE sub_segments ("
-  "  recording INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
-  "  seq INTEGER NOT NULL,"
-  "  start_us INTEGER NOT NULL,"
-  "  duration_us INTEGER NOT NULL,"
-  "  size_bytes INTEGER NOT NULL,"
-  "  discont INTEGER NOT NULL DEFAULT 0,"
-  "  PRIMARY KEY (recording, seq));",
+    "CREATE TABLE sub_segments ("
+    "  recording INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  duration_us INTEGER NOT NULL,"
+    "  size_bytes INTEGER NOT NULL,"
+    "  discont INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (recording, seq));",
 };
 
-int
-vigil_store_latest_version(void)
+int vigil_store_latest_version(void)
 {
   return (int)G_N_ELEMENTS(migrations);
 }
 
-void
-vigil_store_set_error(VigilStore *store, GError **error, const char *what)
+void vigil_store_set_error(VigilStore *store, GError **error, const char *what)
 {
-  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_STORAGE, "%s: %s", what,
-              sqlite3_errmsg(store->db));
+  g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_STORAGE, "%s: %s", what, sqlite3_errmsg(store->db));
 }
 
-sqlite3_stmt *
-vigil_store_prepare(VigilStore *store, const char *sql, GError **error)
+sqlite3_stmt *vigil_store_prepare(VigilStore *store, const char *sql, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
 
@@ -151,9 +147,8 @@ vigil_store_prepare(VigilStore *store, const char *sql, GError **error)
   return stmt;
 }
 
-gboolean
-vigil_store_bind_text(VigilStore *store, sqlite3_stmt *stmt, int index, const char *text,
-                      GError **error)
+gboolean vigil_store_bind_text(VigilStore *store, sqlite3_stmt *stmt, int index, const char *text,
+                               GError **error)
 {
   int rc = text ? sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT)
                 : sqlite3_bind_null(stmt, index);
@@ -179,8 +174,7 @@ gboolean vigil_store_bind_camera_list(VigilStore *store, sqlite3_stmt *stmt, int
   return vigil_store_bind_text(store, stmt, index, text, error);
 }
 
-gchar *
-vigil_store_column_dup(sqlite3_stmt *stmt, int column)
+gchar *vigil_store_column_dup(sqlite3_stmt *stmt, int column)
 {
   const unsigned char *text = sqlite3_column_text(stmt, column);
 
@@ -188,8 +182,7 @@ vigil_store_column_dup(sqlite3_stmt *stmt, int column)
 }
 
 /* Runs constant SQL that returns no rows we need (pragmas, BEGIN, DDL). */
-static gboolean
-exec_sql(VigilStore *store, const char *sql, const char *what, GError **error)
+static gboolean exec_sql(VigilStore *store, const char *sql, const char *what, GError **error)
 {
   if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
     vigil_store_set_error(store, error, what);
@@ -198,20 +191,17 @@ exec_sql(VigilStore *store, const char *sql, const char *what, GError **error)
   return TRUE;
 }
 
-gboolean
-vigil_store_begin(VigilStore *store, GError **error)
+gboolean vigil_store_begin(VigilStore *store, GError **error)
 {
   return exec_sql(store, "BEGIN IMMEDIATE", "starting a database transaction", error);
 }
 
-gboolean
-vigil_store_commit(VigilStore *store, GError **error)
+gboolean vigil_store_commit(VigilStore *store, GError **error)
 {
   return exec_sql(store, "COMMIT", "committing a database transaction", error);
 }
 
-void
-vigil_store_rollback(VigilStore *store)
+void vigil_store_rollback(VigilStore *store)
 {
   /* After some errors (SQLITE_FULL, IOERR) SQLite has already rolled back. */
   if (sqlite3_get_autocommit(store->db))
@@ -221,8 +211,7 @@ vigil_store_rollback(VigilStore *store)
 }
 
 /* PRAGMA user_version, or -1 with @error set. */
-static int
-read_version(VigilStore *store, GError **error)
+static int read_version(VigilStore *store, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, "PRAGMA user_version", error);
 
@@ -235,8 +224,7 @@ read_version(VigilStore *store, GError **error)
   return sqlite3_column_int(stmt, 0);
 }
 
-int
-vigil_store_version(VigilStore *store)
+int vigil_store_version(VigilStore *store)
 {
   g_autoptr(GError) error = NULL;
   int version;
@@ -249,13 +237,12 @@ vigil_store_version(VigilStore *store)
   return version;
 }
 
-static gboolean
-check_version(int version, GError **error)
+static gboolean check_version(int version, GError **error)
 {
   if (version > vigil_store_latest_version()) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_STORAGE,
-                "database schema version %d is newer than this vigil (%d); upgrade vigil",
-                version, vigil_store_latest_version());
+                "database schema version %d is newer than this vigil (%d); upgrade vigil", version,
+                vigil_store_latest_version());
     return FALSE;
   }
   return TRUE;
@@ -265,8 +252,7 @@ check_version(int version, GError **error)
  * re-read inside each transaction because another process may be migrating
  * the same file at the same time: the write lock serializes us and we skip
  * what it already did. */
-static gboolean
-migrate(VigilStore *store, GError **error)
+static gboolean migrate(VigilStore *store, GError **error)
 {
   int version = read_version(store, error);
 
@@ -306,8 +292,7 @@ migrate(VigilStore *store, GError **error)
 /* Creates the file ourselves so it is born 0600 (SQLite would use the umask)
  * and tightens an existing one; SQLite gives the -wal and -shm files the main
  * file's mode. */
-static gboolean
-prepare_file(const char *path, GError **error)
+static gboolean prepare_file(const char *path, GError **error)
 {
   struct stat st;
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
@@ -334,8 +319,7 @@ prepare_file(const char *path, GError **error)
 
 /* The first statement that reads the file; turns SQLite's terse "file is not a
  * database" into something a user can act on. */
-static gboolean
-set_journal_mode(VigilStore *store, GError **error)
+static gboolean set_journal_mode(VigilStore *store, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   const char *mode;
@@ -364,8 +348,7 @@ set_journal_mode(VigilStore *store, GError **error)
   return TRUE;
 }
 
-VigilStore *
-vigil_store_open(const char *path, GError **error)
+VigilStore *vigil_store_open(const char *path, GError **error)
 {
   g_autoptr(VigilStore) store = NULL;
 
@@ -399,8 +382,7 @@ vigil_store_open(const char *path, GError **error)
   return g_steal_pointer(&store);
 }
 
-void
-vigil_store_close(VigilStore *store)
+void vigil_store_close(VigilStore *store)
 {
   if (!store)
     return;

@@ -96,12 +96,12 @@ gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GE
  * exists wins; else, among the recordings of its camera overlapping it, the
  * one holding its start (latest start first), else the earliest after it. An
  * open recording's row ends at its last indexed segment: it lasts until now. */
-#define RECORDING_OF_EVENT                                                                   \
-  "COALESCE((SELECT r.id FROM recordings r WHERE r.id = e.recording),"                       \
-  " (SELECT r.id FROM recordings r WHERE r.camera = e.camera AND r.start_us <= e.start_us"   \
-  "  AND (CASE WHEN r.open THEN MAX(r.end_us, ?6) ELSE r.end_us END) >= e.start_us"          \
-  "  ORDER BY r.start_us DESC LIMIT 1),"                                                     \
-  " (SELECT r.id FROM recordings r WHERE r.camera = e.camera AND r.start_us > e.start_us"    \
+#define RECORDING_OF_EVENT                                                                         \
+  "COALESCE((SELECT r.id FROM recordings r WHERE r.id = e.recording),"                             \
+  " (SELECT r.id FROM recordings r WHERE r.camera = e.camera AND r.start_us <= e.start_us"         \
+  "  AND (CASE WHEN r.open THEN MAX(r.end_us, ?6) ELSE r.end_us END) >= e.start_us"                \
+  "  ORDER BY r.start_us DESC LIMIT 1),"                                                           \
+  " (SELECT r.id FROM recordings r WHERE r.camera = e.camera AND r.start_us > e.start_us"          \
   "  AND r.start_us <= COALESCE(e.end_us, ?6) ORDER BY r.start_us ASC LIMIT 1))"
 
 gint64 vigil_store_find_event_recording(VigilStore *store, const char *camera, gint64 start_us,
@@ -111,11 +111,11 @@ gint64 vigil_store_find_event_recording(VigilStore *store, const char *camera, g
     return 0;
   g_autoptr(GError) error = NULL;
   /* The same expression over a one-row stand-in for the events table. */
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "SELECT " RECORDING_OF_EVENT " FROM (SELECT ?1 AS camera, ?2 AS start_us,"
-      " ?3 AS end_us, NULL AS recording) e",
-      &error);
+  g_autoptr(sqlite3_stmt) stmt =
+      vigil_store_prepare(store,
+                          "SELECT " RECORDING_OF_EVENT " FROM (SELECT ?1 AS camera, ?2 AS start_us,"
+                          " ?3 AS end_us, NULL AS recording) e",
+                          &error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, &error)) {
     g_warning("%s", error->message);
     return 0;
@@ -128,15 +128,14 @@ gint64 vigil_store_find_event_recording(VigilStore *store, const char *camera, g
   return sqlite3_column_int64(stmt, 0);
 }
 
-GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera,
-                                          gint64 start_us, gint64 end_us, gboolean open,
-                                          guint limit, GError **error)
+GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera, gint64 start_us,
+                                          gint64 end_us, gboolean open, guint limit, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store,
-      "SELECT id FROM events WHERE camera = ?1 AND start_us <= ?3"
-      " AND COALESCE(end_us, ?4) >= ?2 ORDER BY start_us ASC, id ASC LIMIT ?5",
-      error);
+  g_autoptr(sqlite3_stmt) stmt =
+      vigil_store_prepare(store,
+                          "SELECT id FROM events WHERE camera = ?1 AND start_us <= ?3"
+                          " AND COALESCE(end_us, ?4) >= ?2 ORDER BY start_us ASC, id ASC LIMIT ?5",
+                          error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, camera, error))
     return NULL;
   gint64 now = g_get_real_time();
@@ -179,9 +178,9 @@ static VigilEvent *event_from_row(sqlite3_stmt *stmt)
   return e;
 }
 
-GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera,
-                                   const char *const *among, const char *type, gint64 from_us,
-                                   gint64 to_us, guint limit, GError **error)
+GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *const *among,
+                                   const char *type, gint64 from_us, gint64 to_us, guint limit,
+                                   GError **error)
 {
   /* Unset filters bind NULL and match everything, so the SQL stays constant.
    * @among filters before LIMIT, so a page is full whenever it can be. */

@@ -16,8 +16,7 @@ void vigil_recording_free(VigilRecording *rec)
   g_free(rec);
 }
 
-static gboolean step_done(VigilStore *store, sqlite3_stmt *stmt, const char *what,
-                          GError **error)
+static gboolean step_done(VigilStore *store, sqlite3_stmt *stmt, const char *what, GError **error)
 {
   int rc = sqlite3_step(stmt);
   if (rc == SQLITE_CONSTRAINT) {
@@ -31,8 +30,7 @@ static gboolean step_done(VigilStore *store, sqlite3_stmt *stmt, const char *wha
   return TRUE;
 }
 
-gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec,
-                                    GError **error)
+gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
       store,
@@ -53,8 +51,8 @@ gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec
   return sqlite3_last_insert_rowid(store->db);
 }
 
-static gboolean exec_bound(VigilStore *store, const char *sql, gint64 a, gint64 b,
-                           const char *what, GError **error)
+static gboolean exec_bound(VigilStore *store, const char *sql, gint64 a, gint64 b, const char *what,
+                           GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(store, sql, error);
   if (!stmt)
@@ -149,8 +147,8 @@ static VigilRecording *recording_from_row(sqlite3_stmt *stmt)
 
 VigilRecording *vigil_store_get_recording(VigilStore *store, gint64 id, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt =
-      vigil_store_prepare(store, "SELECT " RECORDING_COLUMNS " FROM recordings WHERE id = ?", error);
+  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
+      store, "SELECT " RECORDING_COLUMNS " FROM recordings WHERE id = ?", error);
   if (!stmt)
     return NULL;
   sqlite3_bind_int64(stmt, 1, id);
@@ -256,8 +254,7 @@ static gboolean require_change(VigilStore *store, GError **error)
   return TRUE;
 }
 
-gboolean vigil_store_set_recording_keep(VigilStore *store, gint64 id, gboolean keep,
-                                        GError **error)
+gboolean vigil_store_set_recording_keep(VigilStore *store, gint64 id, gboolean keep, GError **error)
 {
   return exec_bound(store, "UPDATE recordings SET keep = ?2 WHERE id = ?1", id, keep ? 1 : 0,
                     "updating a recording", error) &&
@@ -307,8 +304,8 @@ gboolean vigil_store_delete_sub_segment(VigilStore *store, gint64 recording, int
 gint64 vigil_store_recordings_bytes(VigilStore *store)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store, "SELECT COALESCE(SUM(size_bytes), 0) FROM recordings", &error);
+  g_autoptr(sqlite3_stmt) stmt =
+      vigil_store_prepare(store, "SELECT COALESCE(SUM(size_bytes), 0) FROM recordings", &error);
   if (!stmt || sqlite3_step(stmt) != SQLITE_ROW) {
     g_warning("summing recording sizes: %s", error ? error->message : sqlite3_errmsg(store->db));
     return -1;

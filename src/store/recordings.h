@@ -24,20 +24,19 @@ typedef struct {
 
 typedef struct {
   gint64 recording;
-  int seq;                 /* 1, 2, ...: the file is %06d.ts */
-  gint64 start_us;         /* wall clock of its first picture */
+  int seq;         /* 1, 2, ...: the file is %06d.ts */
+  gint64 start_us; /* wall clock of its first picture */
   gint64 duration_us;
   gint64 size_bytes;
-  gboolean discont;        /* a gap (camera lost) lies before it */
-  gboolean sub;            /* of the sub stream: sub/%06d.ts, table sub_segments */
+  gboolean discont; /* a gap (camera lost) lies before it */
+  gboolean sub;     /* of the sub stream: sub/%06d.ts, table sub_segments */
 } VigilSegment;
 
 void vigil_recording_free(VigilRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRecording, vigil_recording_free)
 
 /* Inserts @rec (its id is ignored); returns the new id, 0 on error. */
-gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec,
-                                    GError **error);
+gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec, GError **error);
 /* Adds a segment (to sub_segments when @seg->sub) and grows its recording's
  * size and, for a main stream segment, its end, in one transaction.
  * VIGIL_ERROR_CONFLICT if that (recording, seq) exists. */
@@ -65,8 +64,7 @@ gboolean vigil_store_set_recording_keep(VigilStore *store, gint64 id, gboolean k
 /* Deletes the recording and its segment rows. VIGIL_ERROR_NOT_FOUND if none. */
 gboolean vigil_store_delete_recording(VigilStore *store, gint64 id, GError **error);
 /* Deletes one segment row and recomputes its recording's size. */
-gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq,
-                                    GError **error);
+gboolean vigil_store_delete_segment(VigilStore *store, gint64 recording, int seq, GError **error);
 /* The same for a sub stream segment. */
 gboolean vigil_store_delete_sub_segment(VigilStore *store, gint64 recording, int seq,
                                         GError **error);

@@ -6,8 +6,7 @@
 #include "core/error.h"
 #include "store/store-private.h"
 
-gchar *
-vigil_store_get_setting(VigilStore *store, const char *key)
+gchar *vigil_store_get_setting(VigilStore *store, const char *key)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
@@ -29,8 +28,8 @@ vigil_store_get_setting(VigilStore *store, const char *key)
   return NULL;
 }
 
-gboolean
-vigil_store_set_setting(VigilStore *store, const char *key, const char *json, GError **error)
+gboolean vigil_store_set_setting(VigilStore *store, const char *key, const char *json,
+                                 GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(JsonParser) parser = NULL;

@@ -32,8 +32,8 @@ sqlite3_stmt *vigil_store_prepare(VigilStore *store, const char *sql, GError **e
 
 /* Binds @text (may be NULL for SQL NULL) to parameter @index; the text is
  * copied by SQLite. */
-gboolean vigil_store_bind_text(VigilStore *store, sqlite3_stmt *stmt, int index,
-                               const char *text, GError **error);
+gboolean vigil_store_bind_text(VigilStore *store, sqlite3_stmt *stmt, int index, const char *text,
+                               GError **error);
 /* Binds @cameras (NULL-terminated; NULL = no filter, bound as NULL) as a JSON
  * array, for "(?N IS NULL OR camera IN (SELECT value FROM json_each(?N)))". */
 gboolean vigil_store_bind_camera_list(VigilStore *store, sqlite3_stmt *stmt, int index,

@@ -39,10 +39,8 @@ gboolean vigil_store_set_setting(VigilStore *store, const char *key, const char 
  * naming the camera, so one damaged row cannot hide the others. delete also
  * removes the per-user rights on that camera id. */
 GPtrArray *vigil_store_list_cameras(VigilStore *store, GError **error); /* VigilCameraConfig* */
-gboolean vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg,
-                                   GError **error);
-gboolean vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg,
-                                   GError **error);
+gboolean vigil_store_insert_camera(VigilStore *store, const VigilCameraConfig *cfg, GError **error);
+gboolean vigil_store_update_camera(VigilStore *store, const VigilCameraConfig *cfg, GError **error);
 gboolean vigil_store_delete_camera(VigilStore *store, const char *id, GError **error);
 
 typedef struct {
@@ -90,14 +88,12 @@ gboolean vigil_store_set_user_cameras(VigilStore *store, const char *user, GHash
  * it is older than @touch_before_us. */
 gboolean vigil_store_insert_session(VigilStore *store, const char *token_hash, const char *user,
                                     gint64 now_us, GError **error);
-gchar *vigil_store_lookup_session(VigilStore *store, const char *token_hash,
-                                  gint64 idle_after_us, gint64 created_after_us,
-                                  gint64 touch_before_us, gint64 now_us);
+gchar *vigil_store_lookup_session(VigilStore *store, const char *token_hash, gint64 idle_after_us,
+                                  gint64 created_after_us, gint64 touch_before_us, gint64 now_us);
 void vigil_store_delete_session(VigilStore *store, const char *token_hash);
 /* Removes sessions used before @idle_before_us or created before
  * @created_before_us. */
-void vigil_store_purge_sessions(VigilStore *store, gint64 idle_before_us,
-                                gint64 created_before_us);
+void vigil_store_purge_sessions(VigilStore *store, gint64 idle_before_us, gint64 created_before_us);
 void vigil_store_delete_user_sessions(VigilStore *store, const char *user);
 
 /* API tokens: stored as a hash; the token itself is shown once at creation. */
@@ -120,8 +116,7 @@ GPtrArray *vigil_store_list_tokens(VigilStore *store, const char *user,
 /* The owner of the token with this hash (updating last_used), or NULL. */
 gchar *vigil_store_lookup_token(VigilStore *store, const char *token_hash, gint64 now_us);
 /* VIGIL_ERROR_NOT_FOUND when @user has no token @id. */
-gboolean vigil_store_delete_token(VigilStore *store, const char *user, gint64 id,
-                                  GError **error);
+gboolean vigil_store_delete_token(VigilStore *store, const char *user, gint64 id, GError **error);
 /* Events (motion, object, barcode, alarm). Times in microseconds since the
  * epoch; end_us 0 while the event is open. camera is NULL for system-wide
  * alarms (disk-low). data is JSON text or NULL. recording 0 = none. */
@@ -152,9 +147,8 @@ gboolean vigil_store_update_event(VigilStore *store, const VigilEvent *event, GE
  * filter) keeps the events of those cameras and the camera-less ones (system
  * alarms); @from_us/@to_us 0 for no bound (an event is in range when it
  * overlaps [from, to]; an open event lasts until now). */
-GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera,
-                                   const char *const *among, const char *type, gint64 from_us,
-                                   gint64 to_us, guint limit,
+GPtrArray *vigil_store_list_events(VigilStore *store, const char *camera, const char *const *among,
+                                   const char *type, gint64 from_us, gint64 to_us, guint limit,
                                    GError **error); /* VigilEvent* */
 /* One event (with its recording link, as in the list); VIGIL_ERROR_NOT_FOUND
  * when there is none. */
@@ -175,8 +169,8 @@ gint64 vigil_store_find_event_recording(VigilStore *store, const char *camera, g
 /* Ids of the events of @camera overlapping the recording [@start_us, @end_us]
  * (@open: still being written, so it lasts until now), oldest first, at most
  * @limit. gint64 array; NULL on error. */
-GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera,
-                                          gint64 start_us, gint64 end_us, gboolean open,
-                                          guint limit, GError **error);
+GArray *vigil_store_list_recording_events(VigilStore *store, const char *camera, gint64 start_us,
+                                          gint64 end_us, gboolean open, guint limit,
+                                          GError **error);
 
 G_END_DECLS

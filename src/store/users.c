@@ -5,8 +5,7 @@
 #include "core/error.h"
 #include "store/store-private.h"
 
-void
-vigil_user_free(VigilUser *user)
+void vigil_user_free(VigilUser *user)
 {
   if (!user)
     return;
@@ -16,8 +15,7 @@ vigil_user_free(VigilUser *user)
   g_free(user);
 }
 
-int
-vigil_store_count_users(VigilStore *store)
+int vigil_store_count_users(VigilStore *store)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GError) error = NULL;
@@ -36,16 +34,13 @@ vigil_store_count_users(VigilStore *store)
   return sqlite3_column_int(stmt, 0);
 }
 
-static gboolean
-role_is_valid(const char *role)
+static gboolean role_is_valid(const char *role)
 {
-  return g_str_equal(role, "admin") || g_str_equal(role, "operator") ||
-         g_str_equal(role, "viewer");
+  return g_str_equal(role, "admin") || g_str_equal(role, "operator") || g_str_equal(role, "viewer");
 }
 
-gboolean
-vigil_store_insert_user(VigilStore *store, const char *name, const char *role,
-                        const char *password_hash, GError **error)
+gboolean vigil_store_insert_user(VigilStore *store, const char *name, const char *role,
+                                 const char *password_hash, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
@@ -57,8 +52,7 @@ vigil_store_insert_user(VigilStore *store, const char *name, const char *role,
 
   /* The table's CHECK would refuse it too, with a less useful message. */
   if (!role_is_valid(role)) {
-    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
-                "role must be admin, operator or viewer");
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "role must be admin, operator or viewer");
     return FALSE;
   }
 
@@ -88,8 +82,7 @@ vigil_store_insert_user(VigilStore *store, const char *name, const char *role,
   return TRUE;
 }
 
-VigilUser *
-vigil_store_get_user(VigilStore *store, const char *name)
+VigilUser *vigil_store_get_user(VigilStore *store, const char *name)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GError) error = NULL;

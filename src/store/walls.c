@@ -59,8 +59,7 @@ VigilWall *vigil_store_get_wall(VigilStore *store, const char *name, GError **er
 }
 
 /* Steps a write; a duplicate primary key becomes VIGIL_ERROR_CONFLICT. */
-static gboolean step_write(VigilStore *store, sqlite3_stmt *stmt, const char *what,
-                           GError **error)
+static gboolean step_write(VigilStore *store, sqlite3_stmt *stmt, const char *what, GError **error)
 {
   int rc = sqlite3_step(stmt);
   if (rc == SQLITE_DONE)
@@ -76,8 +75,7 @@ gboolean vigil_store_insert_wall(VigilStore *store, const char *name, const char
                                  gint64 now_us, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
-      store, "INSERT INTO walls (name, body, created_us, updated_us) VALUES (?, ?, ?, ?)",
-      error);
+      store, "INSERT INTO walls (name, body, created_us, updated_us) VALUES (?, ?, ?, ?)", error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, name, error) ||
       !vigil_store_bind_text(store, stmt, 2, body, error))
     return FALSE;

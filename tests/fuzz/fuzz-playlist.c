@@ -12,8 +12,7 @@ static void check_segments(GPtrArray *segs)
 {
   for (guint i = 0; i < segs->len; i++) {
     VigilSegment *s = g_ptr_array_index(segs, i);
-    if (s->duration_us < 0 || s->start_us < 0 || s->seq < 0 || s->seq > 999999 ||
-        s->recording != 0)
+    if (s->duration_us < 0 || s->start_us < 0 || s->seq < 0 || s->seq > 999999 || s->recording != 0)
       __builtin_trap();
   }
 }

@@ -49,8 +49,8 @@ static void check(JsonNode *node, gboolean creating, const char *current_role)
   }
   if (creating && (!name || !password || !role))
     __builtin_trap();
-  if (name && (strlen(name) < 1 || strlen(name) > 64 || !g_ascii_isalnum(name[0]) ||
-               strpbrk(name, ":/ %")))
+  if (name &&
+      (strlen(name) < 1 || strlen(name) > 64 || !g_ascii_isalnum(name[0]) || strpbrk(name, ":/ %")))
     __builtin_trap();
   if (password && (g_utf8_strlen(password, -1) < 8 || strlen(password) > 1024))
     __builtin_trap();
@@ -65,8 +65,7 @@ static void check(JsonNode *node, gboolean creating, const char *current_role)
   g_hash_table_iter_init(&it, cameras);
   while (g_hash_table_iter_next(&it, &key, &value)) {
     VigilRights r = vigil_rights_from_string(value);
-    if ((!g_str_equal(key, VIGIL_ALL_CAMERAS) && !vigil_slug_is_valid(key)) || !r ||
-        (r & ~ceiling))
+    if ((!g_str_equal(key, VIGIL_ALL_CAMERAS) && !vigil_slug_is_valid(key)) || !r || (r & ~ceiling))
       __builtin_trap();
   }
   g_autoptr(JsonNode) again = cameras_body(effective, cameras);

@@ -94,8 +94,8 @@ static void test_sessions(Fixture *f, gconstpointer data)
   g_assert_false(vigil_store_insert_session(f->store, "hash-c", "nobody", t0, &error));
   g_clear_error(&error);
   /* Used within the idle window: found, and touched. */
-  g_autofree gchar *u1 =
-      vigil_store_lookup_session(f->store, "hash-a", t0 + 50 * S - 100 * S, 0, t0 + 50 * S, t0 + 50 * S);
+  g_autofree gchar *u1 = vigil_store_lookup_session(f->store, "hash-a", t0 + 50 * S - 100 * S, 0,
+                                                    t0 + 50 * S, t0 + 50 * S);
   g_assert_cmpstr(u1, ==, "bob");
   /* 120 s later with a 100 s idle limit: a was touched at t0+50, b was not. */
   gint64 now = t0 + 120 * S;

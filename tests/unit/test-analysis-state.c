@@ -41,8 +41,11 @@ static void frame(VigilAnalysisState *st, int t, double level)
 {
   double levels[1] = {level};
   double thresholds[1] = {0.08};
-  VigilObservation obs = {.time_us = t * S, .has_levels = TRUE, .levels = levels,
-                          .thresholds = thresholds, .mean_luma = 0.5};
+  VigilObservation obs = {.time_us = t * S,
+                          .has_levels = TRUE,
+                          .levels = levels,
+                          .thresholds = thresholds,
+                          .mean_luma = 0.5};
   vigil_analysis_state_keyframe(st, &obs);
 }
 
@@ -57,7 +60,7 @@ static void test_motion_debounce(void)
   frame(st, 5, 0.3);  /* back: same event */
   frame(st, 6, 0.0);
   frame(st, 7, 0.0);
-  frame(st, 8, 0.0);  /* third quiet keyframe: end */
+  frame(st, 8, 0.0); /* third quiet keyframe: end */
   frame(st, 9, 0.0);
   g_assert_cmpstr(log->str, ==, "start0@2 on0 on0 end0@8(0.9) ");
   g_string_truncate(log, 0);
@@ -77,8 +80,12 @@ static void test_zones(void)
   VigilAnalysisState *st = vigil_analysis_state_new(record, log);
   double thresholds[3] = {0.08, 0.5, 0.05};
   double levels[3] = {0.9, 0.3, 0.06};
-  VigilObservation obs = {.time_us = S, .has_levels = TRUE, .levels = levels, .n_zones = 2,
-                          .thresholds = thresholds, .mean_luma = 0.5};
+  VigilObservation obs = {.time_us = S,
+                          .has_levels = TRUE,
+                          .levels = levels,
+                          .n_zones = 2,
+                          .thresholds = thresholds,
+                          .mean_luma = 0.5};
   vigil_analysis_state_keyframe(st, &obs);
   /* With zones only zones count; zone 0 (region 1) is under its own 0.5. */
   g_assert_cmpstr(log->str, ==, "start2@1 ");
@@ -97,8 +104,12 @@ static void codes(VigilAnalysisState *st, int t, const char *const *texts)
   int n = 0;
   for (; texts && texts[n]; n++)
     c[n] = (VigilCode){"QR-Code", texts[n]};
-  VigilObservation obs = {.time_us = t * S, .has_levels = FALSE, .mean_luma = 0.5,
-                          .barcodes = TRUE, .codes = c, .n_codes = n};
+  VigilObservation obs = {.time_us = t * S,
+                          .has_levels = FALSE,
+                          .mean_luma = 0.5,
+                          .barcodes = TRUE,
+                          .codes = c,
+                          .n_codes = n};
   vigil_analysis_state_keyframe(st, &obs);
 }
 
@@ -133,14 +144,22 @@ static void test_codes_from_other_stream(void)
   double levels[1] = {0.5}, thresholds[1] = {0.08};
   for (int t = 1; t <= 20; t++) {
     /* Sub stream: every second, moving, very dark, codes not scanned. */
-    VigilObservation sub = {.time_us = t * S, .has_levels = TRUE, .levels = levels,
-                            .thresholds = thresholds, .mean_luma = 0.01,
-                            .barcodes = TRUE, .codes_skipped = TRUE};
+    VigilObservation sub = {.time_us = t * S,
+                            .has_levels = TRUE,
+                            .levels = levels,
+                            .thresholds = thresholds,
+                            .mean_luma = 0.01,
+                            .barcodes = TRUE,
+                            .codes_skipped = TRUE};
     vigil_analysis_state_keyframe(st, &sub);
     if (t % 4 == 0) {
       /* Main stream: every 4 s, bright, no levels: only its code counts. */
-      VigilObservation main_obs = {.time_us = t * S, .mean_luma = 0.9, .barcodes = TRUE,
-                                   .codes = &a, .n_codes = 1, .codes_only = TRUE};
+      VigilObservation main_obs = {.time_us = t * S,
+                                   .mean_luma = 0.9,
+                                   .barcodes = TRUE,
+                                   .codes = &a,
+                                   .n_codes = 1,
+                                   .codes_only = TRUE};
       vigil_analysis_state_keyframe(st, &main_obs);
     }
   }
@@ -157,8 +176,12 @@ static void test_codes_from_other_stream(void)
 static void luma(VigilAnalysisState *st, int t, double mean, bool identical)
 {
   double levels[1] = {0.0}, thresholds[1] = {0.08};
-  VigilObservation obs = {.time_us = t * S, .has_levels = TRUE, .levels = levels,
-                          .thresholds = thresholds, .mean_luma = mean, .identical = identical};
+  VigilObservation obs = {.time_us = t * S,
+                          .has_levels = TRUE,
+                          .levels = levels,
+                          .thresholds = thresholds,
+                          .mean_luma = mean,
+                          .identical = identical};
   vigil_analysis_state_keyframe(st, &obs);
 }
 

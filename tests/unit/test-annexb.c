@@ -17,8 +17,8 @@ static void test_next_nal(void)
 static void test_h264(void)
 {
   /* AUD, SPS, PPS, IDR slice */
-  const guint8 with[] = {0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68,
-                         0xCE, 0, 0, 1, 0x65, 0x88};
+  const guint8 with[] = {0,    0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1,    0x67,
+                         0x42, 0, 0, 1, 0x68, 0xCE, 0, 0, 1, 0x65, 0x88};
   g_assert_true(vigil_annexb_has_parameter_sets(with, sizeof with, VIGIL_CODEC_H264));
   /* SEI then IDR: none */
   const guint8 without[] = {0, 0, 0, 1, 0x06, 0x05, 0x01, 0, 0, 1, 0x65, 0x88};
@@ -43,8 +43,8 @@ static void test_h264(void)
 static void test_h265(void)
 {
   /* VPS (32), SPS (33), PPS (34), IDR_W_RADL (19): type is bits 1-6 of byte 0 */
-  const guint8 with[] = {0, 0, 0, 1, 0x40, 0x01, 0, 0, 0, 1, 0x42, 0x01, 0, 0, 0, 1,
-                         0x44, 0x01, 0, 0, 0, 1, 0x26, 0x01, 0xAF};
+  const guint8 with[] = {0, 0, 0, 1,    0x40, 0x01, 0, 0, 0, 1,    0x42, 0x01, 0,
+                         0, 0, 1, 0x44, 0x01, 0,    0, 0, 1, 0x26, 0x01, 0xAF};
   g_assert_true(vigil_annexb_has_parameter_sets(with, sizeof with, VIGIL_CODEC_H265));
   const guint8 without[] = {0, 0, 0, 1, 0x4E, 0x01, 0x05, 0, 0, 0, 1, 0x26, 0x01, 0xAF};
   g_assert_false(vigil_annexb_has_parameter_sets(without, sizeof without, VIGIL_CODEC_H265));

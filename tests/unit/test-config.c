@@ -5,8 +5,7 @@
 #include "config/config.h"
 #include "core/error.h"
 
-static JsonNode *
-parse(const char *json)
+static JsonNode *parse(const char *json)
 {
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) error = NULL;
@@ -15,49 +14,46 @@ parse(const char *json)
   return json_node_copy(json_parser_get_root(parser));
 }
 
-static gboolean
-apply(VigilCameraConfig *cfg, const char *json, gboolean creating, GError **error)
+static gboolean apply(VigilCameraConfig *cfg, const char *json, gboolean creating, GError **error)
 {
   g_autoptr(JsonNode) node = parse(json);
   return vigil_camera_config_apply_json(cfg, node, creating, error);
 }
 
-static gchar *
-to_string(const VigilCameraConfig *cfg)
+static gchar *to_string(const VigilCameraConfig *cfg)
 {
   g_autoptr(JsonNode) node = vigil_camera_config_to_json(cfg);
   return json_to_string(node, FALSE);
 }
 
 /* A camera with every field away from its default. */
-static VigilCameraConfig *
-make_full(void)
+static VigilCameraConfig *make_full(void)
 {
   VigilCameraConfig *cfg = vigil_camera_config_new();
   g_autoptr(GError) error = NULL;
-  gboolean ok = apply(cfg,
-                      "{\"id\": \"yard\", \"name\": \"Back yard\", \"enabled\": false,"
-                      " \"source\": \"rtsp://192.0.2.10:554/stream1\","
-                      " \"username\": \"viewer\", \"password\": \"hunter2-secret\","
-                      " \"rtsp_transport\": \"udp\", \"record\": \"continuous\","
-                      " \"pre_roll_s\": 7, \"post_roll_s\": 45, \"retain_days\": 9,"
-                      " \"motion\": {\"enabled\": false, \"threshold\": 0.2, \"zones\": ["
-                      "   {\"name\": \"door\", \"x\": 0.1, \"y\": 0.2, \"w\": 0.3, \"h\": 0.5,"
-                      "    \"threshold\": 0.05},"
-                      "   {\"name\": \"gate\", \"x\": 0.5, \"y\": 0, \"w\": 0.5, \"h\": 1}]},"
-                      " \"detect\": {\"enabled\": true, \"classes\": [\"person\", \"traffic light\"],"
-                      "   \"min_score\": 0.6, \"interval_s\": 20, \"record_on\": [\"person\"]},"
-                      " \"barcodes\": true, \"sub_source\": \"rtsp://192.0.2.10:554/stream2\","
-                      " \"sub_password\": \"sub-secret-7\", \"record_stream\": \"both\","
-                      " \"barcode_stream\": \"sub\", \"barcode_interval_s\": 1.5}",
-                      TRUE, &error);
+  gboolean ok =
+      apply(cfg,
+            "{\"id\": \"yard\", \"name\": \"Back yard\", \"enabled\": false,"
+            " \"source\": \"rtsp://192.0.2.10:554/stream1\","
+            " \"username\": \"viewer\", \"password\": \"hunter2-secret\","
+            " \"rtsp_transport\": \"udp\", \"record\": \"continuous\","
+            " \"pre_roll_s\": 7, \"post_roll_s\": 45, \"retain_days\": 9,"
+            " \"motion\": {\"enabled\": false, \"threshold\": 0.2, \"zones\": ["
+            "   {\"name\": \"door\", \"x\": 0.1, \"y\": 0.2, \"w\": 0.3, \"h\": 0.5,"
+            "    \"threshold\": 0.05},"
+            "   {\"name\": \"gate\", \"x\": 0.5, \"y\": 0, \"w\": 0.5, \"h\": 1}]},"
+            " \"detect\": {\"enabled\": true, \"classes\": [\"person\", \"traffic light\"],"
+            "   \"min_score\": 0.6, \"interval_s\": 20, \"record_on\": [\"person\"]},"
+            " \"barcodes\": true, \"sub_source\": \"rtsp://192.0.2.10:554/stream2\","
+            " \"sub_password\": \"sub-secret-7\", \"record_stream\": \"both\","
+            " \"barcode_stream\": \"sub\", \"barcode_interval_s\": 1.5}",
+            TRUE, &error);
   g_assert_no_error(error);
   g_assert_true(ok);
   return cfg;
 }
 
-static void
-test_defaults(void)
+static void test_defaults(void)
 {
   g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
   g_assert_null(cfg->id);
@@ -91,13 +87,14 @@ test_defaults(void)
   g_assert_cmpstr(vigil_rtsp_transport_to_string(VIGIL_TRANSPORT_AUTO), ==, "auto");
 }
 
-static void
-test_create_minimal(void)
+static void test_create_minimal(void)
 {
   g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
   g_autoptr(GError) error = NULL;
-  g_assert_true(apply(cfg, "{\"name\": \"Front door\", \"source\": "
-                           "\"rtsp://192.0.2.10:554/stream1\"}", TRUE, &error));
+  g_assert_true(apply(cfg,
+                      "{\"name\": \"Front door\", \"source\": "
+                      "\"rtsp://192.0.2.10:554/stream1\"}",
+                      TRUE, &error));
   g_assert_no_error(error);
   g_assert_cmpstr(cfg->id, ==, "front-door");
   g_assert_cmpstr(cfg->name, ==, "Front door");
@@ -107,8 +104,10 @@ test_create_minimal(void)
 
   /* An explicit id wins over the derived one. */
   g_autoptr(VigilCameraConfig) cfg2 = vigil_camera_config_new();
-  g_assert_true(apply(cfg2, "{\"name\": \"Front door\", \"id\": \"cam-7\", \"source\": "
-                            "\"test://\"}", TRUE, &error));
+  g_assert_true(apply(cfg2,
+                      "{\"name\": \"Front door\", \"id\": \"cam-7\", \"source\": "
+                      "\"test://\"}",
+                      TRUE, &error));
   g_assert_cmpstr(cfg2->id, ==, "cam-7");
 
   /* A name that gives no slug needs an id. */
@@ -119,23 +118,22 @@ test_create_minimal(void)
   g_assert_null(cfg3->id);
   g_assert_null(cfg3->name);
   g_clear_error(&error);
-  g_assert_true(apply(cfg3, "{\"name\": \"!!!\", \"id\": \"bang\", \"source\": \"test://\"}",
-                      TRUE, &error));
+  g_assert_true(
+      apply(cfg3, "{\"name\": \"!!!\", \"id\": \"bang\", \"source\": \"test://\"}", TRUE, &error));
   g_assert_cmpstr(cfg3->id, ==, "bang");
   g_assert_cmpstr(cfg3->name, ==, "!!!");
 }
 
-static void
-test_create_requires(void)
+static void test_create_requires(void)
 {
   static const struct {
     const char *json;
     const char *field;
   } cases[] = {
-    {"{\"source\": \"test://\"}", "\"name\""},
-    {"{\"name\": \"A\"}", "\"source\""},
-    {"{}", "\"name\""},
-    {"{\"id\": \"a\", \"source\": \"test://\"}", "\"name\""},
+      {"{\"source\": \"test://\"}", "\"name\""},
+      {"{\"name\": \"A\"}", "\"source\""},
+      {"{}", "\"name\""},
+      {"{\"id\": \"a\", \"source\": \"test://\"}", "\"name\""},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
@@ -155,124 +153,125 @@ test_create_requires(void)
 }
 
 /* Each bad body fails, names its field, and leaves the camera untouched. */
-static void
-test_bad_fields(void)
+static void test_bad_fields(void)
 {
   static const struct {
     const char *json;
     const char *field; /* quoted in the message */
   } cases[] = {
-    {"{\"name\": 5}", "\"name\""},
-    {"{\"name\": null}", "\"name\""},
-    {"{\"name\": \"\"}", "\"name\""},
-    {"{\"name\": \"   \"}", "\"name\""},
-    {"{\"name\": \"a\\u0007b\"}", "\"name\""},
-    {"{\"name\": \"a\\nb\"}", "\"name\""},
-    {"{\"name\": \"12345678901234567890123456789012345678901234567890123456789012345\"}",
-     "\"name\""},
-    {"{\"enabled\": \"yes\"}", "\"enabled\""},
-    {"{\"enabled\": 1}", "\"enabled\""},
-    {"{\"enabled\": null}", "\"enabled\""},
-    {"{\"source\": \"ftp://x/y\"}", "\"source\""},
-    {"{\"source\": 7}", "\"source\""},
-    {"{\"source\": null}", "\"source\""},
-    {"{\"source\": \"\"}", "\"source\""},
-    {"{\"username\": 7}", "\"username\""},
-    {"{\"username\": \"a\\tb\"}", "\"username\""},
-    {"{\"username\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
-     "\"username\""},
-    {"{\"password\": false}", "\"password\""},
-    {"{\"password\": \"a\\u0000b\"}", NULL}, /* json-glib cuts at NUL: stored "a" */
-    {"{\"rtsp_transport\": \"TCP\"}", "\"rtsp_transport\""},
-    {"{\"rtsp_transport\": \"http\"}", "\"rtsp_transport\""},
-    {"{\"rtsp_transport\": 0}", "\"rtsp_transport\""},
-    {"{\"record\": \"always\"}", "\"record\""},
-    {"{\"record\": null}", "\"record\""},
-    {"{\"pre_roll_s\": \"5\"}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": 1.5}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": 5.0}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": 61}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": -1}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": 4294967301}", "\"pre_roll_s\""}, /* 2^32 + 5 */
-    {"{\"pre_roll_s\": 9223372036854775807}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": 99999999999999999999}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": 1e1}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": true}", "\"pre_roll_s\""},
-    {"{\"pre_roll_s\": [5]}", "\"pre_roll_s\""},
-    {"{\"post_roll_s\": 3601}", "\"post_roll_s\""},
-    {"{\"post_roll_s\": {}}", "\"post_roll_s\""},
-    {"{\"retain_days\": 0}", "\"retain_days\""},
-    {"{\"retain_days\": 3651}", "\"retain_days\""},
-    {"{\"motion\": []}", "\"motion\""},
-    {"{\"motion\": null}", "\"motion\""},
-    {"{\"motion\": true}", "\"motion\""},
-    {"{\"motion\": {\"enabled\": 0}}", "\"motion.enabled\""},
-    {"{\"motion\": {\"threshold\": 1.01}}", "\"motion.threshold\""},
-    {"{\"motion\": {\"threshold\": -0.01}}", "\"motion.threshold\""},
-    {"{\"motion\": {\"threshold\": 1e400}}", "\"motion.threshold\""},
-    {"{\"motion\": {\"threshold\": \"0.1\"}}", "\"motion.threshold\""},
-    {"{\"motion\": {\"zones\": {}}}", "\"motion.zones\""},
-    {"{\"motion\": {\"zones\": [1]}}", "\"motion.zones[0]\""},
-    {"{\"motion\": {\"zones\": [[]]}}", "\"motion.zones[0]\""},
-    {"{\"motion\": {\"zones\": [{\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}]}}",
-     "\"motion.zones[0].name\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"y\": 0, \"w\": 1, \"h\": 1}]}}",
-     "\"motion.zones[0].x\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1}]}}",
-     "\"motion.zones[0].h\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}]}}",
-     "\"motion.zones[0].name\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"123456789012345678901234567890123\", \"x\": 0,"
-     " \"y\": 0, \"w\": 1, \"h\": 1}]}}",
-     "\"motion.zones[0].name\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 0, \"h\": 1}]}}",
-     "\"motion.zones[0].w\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": -1}]}}",
-     "\"motion.zones[0].h\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 1.5, \"y\": 0, \"w\": 0.1, \"h\": 1}]}}",
-     "\"motion.zones[0].x\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0.5, \"y\": 0, \"w\": 0.51, \"h\": 1}]}}",
-     "\"motion.zones[0]\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0.6, \"w\": 1, \"h\": 0.41}]}}",
-     "\"motion.zones[0]\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1,"
-     " \"threshold\": 2}]}}",
-     "\"motion.zones[0].threshold\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1,"
-     " \"color\": \"red\"}]}}",
-     "\"motion.zones[0].color\""},
-    {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1},"
-     " {\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 0.5, \"h\": 0.5}]}}",
-     "\"motion.zones[1].name\""},
-    {"{\"motion\": {\"sensitivity\": 1}}", "\"motion.sensitivity\""},
-    {"{\"detect\": [1]}", "\"detect\""},
-    {"{\"detect\": {\"enabled\": \"true\"}}", "\"detect.enabled\""},
-    {"{\"detect\": {\"classes\": \"person\"}}", "\"detect.classes\""},
-    {"{\"detect\": {\"classes\": [\"Person\"]}}", "\"detect.classes\""},
-    {"{\"detect\": {\"classes\": [\"\"]}}", "\"detect.classes\""},
-    {"{\"detect\": {\"classes\": [1]}}", "\"detect.classes\""},
-    {"{\"detect\": {\"classes\": [null]}}", "\"detect.classes\""},
-    {"{\"detect\": {\"classes\": [\"caf\\u00e9\"]}}", "\"detect.classes\""},
-    {"{\"detect\": {\"classes\": [\"123456789012345678901234567890123\"]}}",
-     "\"detect.classes\""},
-    {"{\"detect\": {\"min_score\": 1.5}}", "\"detect.min_score\""},
-    {"{\"detect\": {\"interval_s\": 0}}", "\"detect.interval_s\""},
-    {"{\"detect\": {\"interval_s\": 3601}}", "\"detect.interval_s\""},
-    {"{\"detect\": {\"interval_s\": 2.5}}", "\"detect.interval_s\""},
-    {"{\"detect\": {\"record_on\": [\"person\", 5]}}", "\"detect.record_on\""},
-    {"{\"detect\": {\"model\": \"yolo\"}}", "\"detect.model\""},
-    {"{\"barcodes\": \"false\"}", "\"barcodes\""},
-    {"{\"status\": {}}", "\"status\""},
-    {"{\"password_set\": false}", "\"password_set\""},
-    {"{\"foo\": 1}", "\"foo\""},
-    {"{\"Name\": \"x\"}", "\"Name\""},
-    {"{\"id\": \"other\"}", "id cannot be changed"},
-    {"{\"id\": 5}", "\"id\""},
-    /* A valid member first, then a bad one: the first must not stick. */
-    {"{\"pre_roll_s\": 0, \"record\": \"off\", \"bogus\": true}", "\"bogus\""},
-    {"{\"motion\": {\"threshold\": 0.9, \"zones\": []}, \"detect\": {\"interval_s\": 0}}",
-     "\"detect.interval_s\""},
+      {"{\"name\": 5}", "\"name\""},
+      {"{\"name\": null}", "\"name\""},
+      {"{\"name\": \"\"}", "\"name\""},
+      {"{\"name\": \"   \"}", "\"name\""},
+      {"{\"name\": \"a\\u0007b\"}", "\"name\""},
+      {"{\"name\": \"a\\nb\"}", "\"name\""},
+      {"{\"name\": \"12345678901234567890123456789012345678901234567890123456789012345\"}",
+       "\"name\""},
+      {"{\"enabled\": \"yes\"}", "\"enabled\""},
+      {"{\"enabled\": 1}", "\"enabled\""},
+      {"{\"enabled\": null}", "\"enabled\""},
+      {"{\"source\": \"ftp://x/y\"}", "\"source\""},
+      {"{\"source\": 7}", "\"source\""},
+      {"{\"source\": null}", "\"source\""},
+      {"{\"source\": \"\"}", "\"source\""},
+      {"{\"username\": 7}", "\"username\""},
+      {"{\"username\": \"a\\tb\"}", "\"username\""},
+      {"{\"username\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}",
+       "\"username\""},
+      {"{\"password\": false}", "\"password\""},
+      {"{\"password\": \"a\\u0000b\"}", NULL}, /* json-glib cuts at NUL: stored "a" */
+      {"{\"rtsp_transport\": \"TCP\"}", "\"rtsp_transport\""},
+      {"{\"rtsp_transport\": \"http\"}", "\"rtsp_transport\""},
+      {"{\"rtsp_transport\": 0}", "\"rtsp_transport\""},
+      {"{\"record\": \"always\"}", "\"record\""},
+      {"{\"record\": null}", "\"record\""},
+      {"{\"pre_roll_s\": \"5\"}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": 1.5}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": 5.0}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": 61}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": -1}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": 4294967301}", "\"pre_roll_s\""}, /* 2^32 + 5 */
+      {"{\"pre_roll_s\": 9223372036854775807}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": 99999999999999999999}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": 1e1}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": true}", "\"pre_roll_s\""},
+      {"{\"pre_roll_s\": [5]}", "\"pre_roll_s\""},
+      {"{\"post_roll_s\": 3601}", "\"post_roll_s\""},
+      {"{\"post_roll_s\": {}}", "\"post_roll_s\""},
+      {"{\"retain_days\": 0}", "\"retain_days\""},
+      {"{\"retain_days\": 3651}", "\"retain_days\""},
+      {"{\"motion\": []}", "\"motion\""},
+      {"{\"motion\": null}", "\"motion\""},
+      {"{\"motion\": true}", "\"motion\""},
+      {"{\"motion\": {\"enabled\": 0}}", "\"motion.enabled\""},
+      {"{\"motion\": {\"threshold\": 1.01}}", "\"motion.threshold\""},
+      {"{\"motion\": {\"threshold\": -0.01}}", "\"motion.threshold\""},
+      {"{\"motion\": {\"threshold\": 1e400}}", "\"motion.threshold\""},
+      {"{\"motion\": {\"threshold\": \"0.1\"}}", "\"motion.threshold\""},
+      {"{\"motion\": {\"zones\": {}}}", "\"motion.zones\""},
+      {"{\"motion\": {\"zones\": [1]}}", "\"motion.zones[0]\""},
+      {"{\"motion\": {\"zones\": [[]]}}", "\"motion.zones[0]\""},
+      {"{\"motion\": {\"zones\": [{\"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}]}}",
+       "\"motion.zones[0].name\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"y\": 0, \"w\": 1, \"h\": 1}]}}",
+       "\"motion.zones[0].x\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1}]}}",
+       "\"motion.zones[0].h\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1}]}}",
+       "\"motion.zones[0].name\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"123456789012345678901234567890123\", \"x\": 0,"
+       " \"y\": 0, \"w\": 1, \"h\": 1}]}}",
+       "\"motion.zones[0].name\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 0, \"h\": 1}]}}",
+       "\"motion.zones[0].w\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": -1}]}}",
+       "\"motion.zones[0].h\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 1.5, \"y\": 0, \"w\": 0.1, \"h\": 1}]}}",
+       "\"motion.zones[0].x\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0.5, \"y\": 0, \"w\": 0.51, \"h\": "
+       "1}]}}",
+       "\"motion.zones[0]\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0.6, \"w\": 1, \"h\": "
+       "0.41}]}}",
+       "\"motion.zones[0]\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1,"
+       " \"threshold\": 2}]}}",
+       "\"motion.zones[0].threshold\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1,"
+       " \"color\": \"red\"}]}}",
+       "\"motion.zones[0].color\""},
+      {"{\"motion\": {\"zones\": [{\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 1, \"h\": 1},"
+       " {\"name\": \"a\", \"x\": 0, \"y\": 0, \"w\": 0.5, \"h\": 0.5}]}}",
+       "\"motion.zones[1].name\""},
+      {"{\"motion\": {\"sensitivity\": 1}}", "\"motion.sensitivity\""},
+      {"{\"detect\": [1]}", "\"detect\""},
+      {"{\"detect\": {\"enabled\": \"true\"}}", "\"detect.enabled\""},
+      {"{\"detect\": {\"classes\": \"person\"}}", "\"detect.classes\""},
+      {"{\"detect\": {\"classes\": [\"Person\"]}}", "\"detect.classes\""},
+      {"{\"detect\": {\"classes\": [\"\"]}}", "\"detect.classes\""},
+      {"{\"detect\": {\"classes\": [1]}}", "\"detect.classes\""},
+      {"{\"detect\": {\"classes\": [null]}}", "\"detect.classes\""},
+      {"{\"detect\": {\"classes\": [\"caf\\u00e9\"]}}", "\"detect.classes\""},
+      {"{\"detect\": {\"classes\": [\"123456789012345678901234567890123\"]}}",
+       "\"detect.classes\""},
+      {"{\"detect\": {\"min_score\": 1.5}}", "\"detect.min_score\""},
+      {"{\"detect\": {\"interval_s\": 0}}", "\"detect.interval_s\""},
+      {"{\"detect\": {\"interval_s\": 3601}}", "\"detect.interval_s\""},
+      {"{\"detect\": {\"interval_s\": 2.5}}", "\"detect.interval_s\""},
+      {"{\"detect\": {\"record_on\": [\"person\", 5]}}", "\"detect.record_on\""},
+      {"{\"detect\": {\"model\": \"yolo\"}}", "\"detect.model\""},
+      {"{\"barcodes\": \"false\"}", "\"barcodes\""},
+      {"{\"status\": {}}", "\"status\""},
+      {"{\"password_set\": false}", "\"password_set\""},
+      {"{\"foo\": 1}", "\"foo\""},
+      {"{\"Name\": \"x\"}", "\"Name\""},
+      {"{\"id\": \"other\"}", "id cannot be changed"},
+      {"{\"id\": 5}", "\"id\""},
+      /* A valid member first, then a bad one: the first must not stick. */
+      {"{\"pre_roll_s\": 0, \"record\": \"off\", \"bogus\": true}", "\"bogus\""},
+      {"{\"motion\": {\"threshold\": 0.9, \"zones\": []}, \"detect\": {\"interval_s\": 0}}",
+       "\"detect.interval_s\""},
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -307,17 +306,15 @@ test_bad_fields(void)
       json_object_set_string_member(obj, "source", "test://");
     g_clear_error(&error);
     gboolean is_id_case = strstr(cases[i].field, "id cannot") != NULL;
-    g_assert_cmpint(vigil_camera_config_apply_json(fresh, node, TRUE, &error), ==,
-                    is_id_case);
+    g_assert_cmpint(vigil_camera_config_apply_json(fresh, node, TRUE, &error), ==, is_id_case);
     if (!is_id_case)
       g_assert_null(fresh->name);
   }
 }
 
-static void
-test_not_an_object(void)
+static void test_not_an_object(void)
 {
-  static const char *const bodies[] = {"[]", "[{\"name\": \"a\"}]", "\"camera\"", "5", "null",
+  static const char *const bodies[] = {"[]",  "[{\"name\": \"a\"}]", "\"camera\"", "5", "null",
                                        "true"};
   for (gsize i = 0; i < G_N_ELEMENTS(bodies); i++) {
     g_autoptr(VigilCameraConfig) cfg = make_full();
@@ -333,8 +330,7 @@ test_not_an_object(void)
   g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
 }
 
-static void
-test_unknown_field_message(void)
+static void test_unknown_field_message(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(GError) error = NULL;
@@ -363,8 +359,7 @@ test_unknown_field_message(void)
   g_assert_cmpstr(error->message, ==, "field \"pre_roll_s\" must be an integer between 0 and 60");
 }
 
-static void
-test_limits_accepted(void)
+static void test_limits_accepted(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(GError) error = NULL;
@@ -381,8 +376,10 @@ test_limits_accepted(void)
   g_assert_cmpfloat(cfg->detect.min_score, ==, 0.0);
   g_assert_cmpint(cfg->detect.interval_s, ==, 3600);
 
-  g_assert_true(apply(cfg, "{\"pre_roll_s\": 0, \"post_roll_s\": 3600, \"retain_days\": 1,"
-                           " \"detect\": {\"interval_s\": 1}}", FALSE, &error));
+  g_assert_true(apply(cfg,
+                      "{\"pre_roll_s\": 0, \"post_roll_s\": 3600, \"retain_days\": 1,"
+                      " \"detect\": {\"interval_s\": 1}}",
+                      FALSE, &error));
   g_assert_cmpint(cfg->retain_days, ==, 1);
   g_assert_cmpint(cfg->detect.interval_s, ==, 1);
 
@@ -397,16 +394,22 @@ test_limits_accepted(void)
   g_string_free(name, TRUE);
 
   /* Zones touching the right and bottom edges fit. */
-  g_assert_true(apply(cfg, "{\"motion\": {\"zones\": [{\"name\": \"z\", \"x\": 0.7, \"y\": 0.9,"
-                           " \"w\": 0.3, \"h\": 0.1}]}}", FALSE, &error));
+  g_assert_true(apply(cfg,
+                      "{\"motion\": {\"zones\": [{\"name\": \"z\", \"x\": 0.7, \"y\": 0.9,"
+                      " \"w\": 0.3, \"h\": 0.1}]}}",
+                      FALSE, &error));
   g_assert_no_error(error);
   /* A UI that sums 1/9 eight times sends x = 0.8888888888888891; with
    * w = 0.1111111111111111 the double sum is 1.0000000000000002. */
-  g_assert_true(apply(cfg, "{\"motion\": {\"zones\": [{\"name\": \"z\", \"x\": 0.8888888888888891,"
-                           " \"y\": 0, \"w\": 0.1111111111111111, \"h\": 1}]}}", FALSE, &error));
+  g_assert_true(apply(cfg,
+                      "{\"motion\": {\"zones\": [{\"name\": \"z\", \"x\": 0.8888888888888891,"
+                      " \"y\": 0, \"w\": 0.1111111111111111, \"h\": 1}]}}",
+                      FALSE, &error));
   g_assert_no_error(error);
-  g_assert_false(apply(cfg, "{\"motion\": {\"zones\": [{\"name\": \"z\", \"x\": 0.8888888888888891,"
-                           " \"y\": 0, \"w\": 0.1111112, \"h\": 1}]}}", FALSE, &error));
+  g_assert_false(apply(cfg,
+                       "{\"motion\": {\"zones\": [{\"name\": \"z\", \"x\": 0.8888888888888891,"
+                       " \"y\": 0, \"w\": 0.1111112, \"h\": 1}]}}",
+                       FALSE, &error));
   g_clear_error(&error);
 
   /* 16 zones are fine, 17 are not. */
@@ -445,8 +448,7 @@ test_limits_accepted(void)
   g_string_free(classes, TRUE);
 }
 
-static void
-test_patch_nested_merge(void)
+static void test_patch_nested_merge(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(GError) error = NULL;
@@ -454,7 +456,7 @@ test_patch_nested_merge(void)
   g_assert_true(apply(cfg, "{\"motion\": {\"threshold\": 0.1}}", FALSE, &error));
   g_assert_no_error(error);
   g_assert_cmpfloat(cfg->motion.threshold, ==, 0.1);
-  g_assert_false(cfg->motion.enabled);            /* kept */
+  g_assert_false(cfg->motion.enabled);             /* kept */
   g_assert_cmpuint(cfg->motion.zones->len, ==, 2); /* kept */
 
   g_assert_true(apply(cfg, "{\"detect\": {\"min_score\": 0.9}}", FALSE, &error));
@@ -465,8 +467,7 @@ test_patch_nested_merge(void)
   g_assert_cmpstr(cfg->detect.record_on[0], ==, "person");
 
   /* Top-level partial: other fields untouched. */
-  g_assert_true(apply(cfg, "{\"record\": \"off\", \"rtsp_transport\": \"auto\"}", FALSE,
-                      &error));
+  g_assert_true(apply(cfg, "{\"record\": \"off\", \"rtsp_transport\": \"auto\"}", FALSE, &error));
   g_assert_cmpint(cfg->record, ==, VIGIL_RECORD_OFF);
   g_assert_cmpint(cfg->rtsp_transport, ==, VIGIL_TRANSPORT_AUTO);
   g_assert_cmpstr(cfg->name, ==, "Back yard");
@@ -478,14 +479,15 @@ test_patch_nested_merge(void)
   g_assert_cmpfloat(cfg->motion.threshold, ==, 0.0);
 }
 
-static void
-test_patch_arrays_replace(void)
+static void test_patch_arrays_replace(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(GError) error = NULL;
 
-  g_assert_true(apply(cfg, "{\"motion\": {\"zones\": [{\"name\": \"new\", \"x\": 0.25,"
-                           " \"y\": 0.5, \"w\": 0.5, \"h\": 0.25}]}}", FALSE, &error));
+  g_assert_true(apply(cfg,
+                      "{\"motion\": {\"zones\": [{\"name\": \"new\", \"x\": 0.25,"
+                      " \"y\": 0.5, \"w\": 0.5, \"h\": 0.25}]}}",
+                      FALSE, &error));
   g_assert_no_error(error);
   g_assert_cmpuint(cfg->motion.zones->len, ==, 1);
   const VigilZone *zone = g_ptr_array_index(cfg->motion.zones, 0);
@@ -500,16 +502,15 @@ test_patch_arrays_replace(void)
   g_assert_true(apply(cfg, "{\"motion\": {\"zones\": []}}", FALSE, &error));
   g_assert_cmpuint(cfg->motion.zones->len, ==, 0);
 
-  g_assert_true(apply(cfg, "{\"detect\": {\"classes\": [\"car\"], \"record_on\": []}}",
-                      FALSE, &error));
+  g_assert_true(
+      apply(cfg, "{\"detect\": {\"classes\": [\"car\"], \"record_on\": []}}", FALSE, &error));
   const char *const car[] = {"car", NULL};
   g_assert_true(g_strv_equal((const char *const *)cfg->detect.classes, car));
   g_assert_nonnull(cfg->detect.record_on);
   g_assert_null(cfg->detect.record_on[0]);
 }
 
-static void
-test_id_immutable(void)
+static void test_id_immutable(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(GError) error = NULL;
@@ -530,12 +531,12 @@ test_id_immutable(void)
   g_assert_cmpstr(cfg->id, ==, "yard");
 
   /* A bad id on create. */
-  static const char *const bad_ids[] = {"\"Yard\"", "\"\"", "\"a b\"", "\"a_b\"", "null",
-                                        "\"123456789012345678901234567890123\""};
+  static const char *const bad_ids[] = {
+      "\"Yard\"", "\"\"", "\"a b\"", "\"a_b\"", "null", "\"123456789012345678901234567890123\""};
   for (gsize i = 0; i < G_N_ELEMENTS(bad_ids); i++) {
     g_autoptr(VigilCameraConfig) fresh = vigil_camera_config_new();
     g_autofree gchar *body =
-      g_strdup_printf("{\"id\": %s, \"name\": \"Yard\", \"source\": \"test://\"}", bad_ids[i]);
+        g_strdup_printf("{\"id\": %s, \"name\": \"Yard\", \"source\": \"test://\"}", bad_ids[i]);
     g_assert_false(apply(fresh, body, TRUE, &error));
     g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, "\"id\""));
@@ -544,8 +545,7 @@ test_id_immutable(void)
   }
 }
 
-static void
-test_password_write_only(void)
+static void test_password_write_only(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(JsonNode) node = vigil_camera_config_to_json(cfg);
@@ -574,7 +574,8 @@ test_password_write_only(void)
   g_assert_null(cfg->username);
 
   /* Credentials typed into the URL are masked in the output... */
-  g_assert_true(apply(cfg, "{\"source\": \"rtsp://admin:Url-Secret-9@192.0.2.10/s?token=Tok-Secret-8\"}",
+  g_assert_true(apply(cfg,
+                      "{\"source\": \"rtsp://admin:Url-Secret-9@192.0.2.10/s?token=Tok-Secret-8\"}",
                       FALSE, &error));
   g_assert_no_error(error);
   g_autofree gchar *text2 = to_string(cfg);
@@ -583,13 +584,12 @@ test_password_write_only(void)
   g_assert_nonnull(strstr(text2, "rtsp://admin:***@192.0.2.10/s?token=***"));
 
   /* ...and a client sending the masked URL back does not destroy them. */
-  g_assert_true(apply(cfg, "{\"source\": \"rtsp://admin:***@192.0.2.10/s?token=***\"}",
-                      FALSE, &error));
+  g_assert_true(
+      apply(cfg, "{\"source\": \"rtsp://admin:***@192.0.2.10/s?token=***\"}", FALSE, &error));
   g_assert_cmpstr(cfg->source, ==, "rtsp://admin:Url-Secret-9@192.0.2.10/s?token=Tok-Secret-8");
 }
 
-static void
-test_to_json_shape(void)
+static void test_to_json_shape(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(JsonNode) node = vigil_camera_config_to_json(cfg);
@@ -597,12 +597,11 @@ test_to_json_shape(void)
   JsonObject *obj = json_node_get_object(node);
 
   /* SPEC's camera object, in order, without "status". */
-  static const char *const top[] = {"id", "name", "enabled", "source", "username",
-                                    "password_set", "rtsp_transport", "sub_source",
-                                    "sub_username", "sub_password_set", "record",
-                                    "record_stream", "pre_roll_s", "post_roll_s",
-                                    "retain_days", "motion", "detect", "barcodes",
-                                    "barcode_stream", "barcode_interval_s"};
+  static const char *const top[] = {
+      "id",           "name",           "enabled",    "source",         "username",
+      "password_set", "rtsp_transport", "sub_source", "sub_username",   "sub_password_set",
+      "record",       "record_stream",  "pre_roll_s", "post_roll_s",    "retain_days",
+      "motion",       "detect",         "barcodes",   "barcode_stream", "barcode_interval_s"};
   GList *members = json_object_get_members(obj);
   g_assert_cmpuint(g_list_length(members), ==, G_N_ELEMENTS(top));
   guint i = 0;
@@ -678,11 +677,11 @@ test_to_json_shape(void)
   g_assert_false(json_object_get_boolean_member(obj, "password_set"));
   g_assert_cmpstr(json_object_get_string_member(obj, "record"), ==, "events");
   g_assert_cmpuint(json_array_get_length(json_object_get_array_member(
-                     json_object_get_object_member(obj, "detect"), "classes")), ==, 3);
+                       json_object_get_object_member(obj, "detect"), "classes")),
+                   ==, 3);
 }
 
-static void
-test_round_trip(void)
+static void test_round_trip(void)
 {
   g_autoptr(VigilCameraConfig) cfg = make_full();
   g_autoptr(JsonNode) node = vigil_camera_config_to_json(cfg);
@@ -724,33 +723,31 @@ test_round_trip(void)
   g_assert_cmpstr(dup->password, ==, cfg->password);
   g_assert_true(dup->password != cfg->password);
   g_assert_true(dup->motion.zones != cfg->motion.zones);
-  g_assert_true(g_ptr_array_index(dup->motion.zones, 0) !=
-                g_ptr_array_index(cfg->motion.zones, 0));
+  g_assert_true(g_ptr_array_index(dup->motion.zones, 0) != g_ptr_array_index(cfg->motion.zones, 0));
 }
 
-static void
-test_source_changed(void)
+static void test_source_changed(void)
 {
   static const struct {
     const char *patch;
     gboolean changed;
   } cases[] = {
-    {"{}", FALSE},
-    {"{\"name\": \"Other\"}", FALSE},
-    {"{\"record\": \"off\", \"pre_roll_s\": 1, \"retain_days\": 2}", FALSE},
-    {"{\"motion\": {\"threshold\": 0.5, \"zones\": []}}", FALSE},
-    {"{\"detect\": {\"enabled\": false}, \"barcodes\": false}", FALSE},
-    {"{\"source\": \"rtsp://192.0.2.10:554/stream1\"}", FALSE},
-    {"{\"source\": \"rtsp://192.0.2.10:554/stream2\"}", TRUE},
-    {"{\"username\": \"other\"}", TRUE},
-    {"{\"username\": null}", TRUE},
-    {"{\"password\": \"hunter3-secret\"}", TRUE},
-    {"{\"password\": null}", TRUE},
-    {"{\"password\": \"hunter2-secret\"}", FALSE},
-    {"{\"rtsp_transport\": \"tcp\"}", TRUE},
-    {"{\"rtsp_transport\": \"udp\"}", FALSE},
-    {"{\"enabled\": true}", TRUE},
-    {"{\"enabled\": false}", FALSE},
+      {"{}", FALSE},
+      {"{\"name\": \"Other\"}", FALSE},
+      {"{\"record\": \"off\", \"pre_roll_s\": 1, \"retain_days\": 2}", FALSE},
+      {"{\"motion\": {\"threshold\": 0.5, \"zones\": []}}", FALSE},
+      {"{\"detect\": {\"enabled\": false}, \"barcodes\": false}", FALSE},
+      {"{\"source\": \"rtsp://192.0.2.10:554/stream1\"}", FALSE},
+      {"{\"source\": \"rtsp://192.0.2.10:554/stream2\"}", TRUE},
+      {"{\"username\": \"other\"}", TRUE},
+      {"{\"username\": null}", TRUE},
+      {"{\"password\": \"hunter3-secret\"}", TRUE},
+      {"{\"password\": null}", TRUE},
+      {"{\"password\": \"hunter2-secret\"}", FALSE},
+      {"{\"rtsp_transport\": \"tcp\"}", TRUE},
+      {"{\"rtsp_transport\": \"udp\"}", FALSE},
+      {"{\"enabled\": true}", TRUE},
+      {"{\"enabled\": false}", FALSE},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(VigilCameraConfig) a = make_full();
@@ -766,8 +763,7 @@ test_source_changed(void)
 
 /* docs/streams.md: the sub stream's fields, their checks, and what they
  * restart. */
-static void
-test_sub_stream(void)
+static void test_sub_stream(void)
 {
   g_autoptr(VigilCameraConfig) fresh = vigil_camera_config_new();
   g_assert_null(fresh->sub_source);
@@ -795,16 +791,16 @@ test_sub_stream(void)
   static const struct {
     const char *body, *message;
   } bad[] = {
-    {"{\"sub_source\": \"ftp://x/y\"}", "field \"sub_source\""},
-    {"{\"sub_source\": 5}", "field \"sub_source\" must be a string"},
-    {"{\"sub_source\": \"\"}", "field \"sub_source\""},
-    {"{\"sub_username\": 5}", "field \"sub_username\""},
-    {"{\"sub_password_set\": true}", "field \"sub_password_set\" is read-only"},
-    {"{\"record_stream\": \"all\"}", "field \"record_stream\" must be one of main, sub, both"},
-    {"{\"barcode_stream\": \"both\"}", "field \"barcode_stream\" must be one of main, sub"},
-    {"{\"barcode_interval_s\": 0.1}", "field \"barcode_interval_s\" must be a number"},
-    {"{\"barcode_interval_s\": 61}", "field \"barcode_interval_s\""},
-    {"{\"barcode_interval_s\": \"2\"}", "field \"barcode_interval_s\""},
+      {"{\"sub_source\": \"ftp://x/y\"}", "field \"sub_source\""},
+      {"{\"sub_source\": 5}", "field \"sub_source\" must be a string"},
+      {"{\"sub_source\": \"\"}", "field \"sub_source\""},
+      {"{\"sub_username\": 5}", "field \"sub_username\""},
+      {"{\"sub_password_set\": true}", "field \"sub_password_set\" is read-only"},
+      {"{\"record_stream\": \"all\"}", "field \"record_stream\" must be one of main, sub, both"},
+      {"{\"barcode_stream\": \"both\"}", "field \"barcode_stream\" must be one of main, sub"},
+      {"{\"barcode_interval_s\": 0.1}", "field \"barcode_interval_s\" must be a number"},
+      {"{\"barcode_interval_s\": 61}", "field \"barcode_interval_s\""},
+      {"{\"barcode_interval_s\": \"2\"}", "field \"barcode_interval_s\""},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autoptr(GError) error = NULL;
@@ -817,8 +813,8 @@ test_sub_stream(void)
 
   /* Masked inline credentials round-trip as for "source". */
   g_autoptr(GError) error = NULL;
-  g_assert_true(apply(cfg, "{\"sub_source\": \"rtsp://u:Sub-Url-3@192.0.2.10/sub\"}", FALSE,
-                      &error));
+  g_assert_true(
+      apply(cfg, "{\"sub_source\": \"rtsp://u:Sub-Url-3@192.0.2.10/sub\"}", FALSE, &error));
   g_autofree gchar *masked = to_string(cfg);
   g_assert_null(strstr(masked, "Sub-Url-3"));
   g_assert_true(apply(cfg, "{\"sub_source\": \"rtsp://u:***@192.0.2.10/sub\"}", FALSE, &error));
@@ -829,15 +825,15 @@ test_sub_stream(void)
     const char *patch;
     gboolean main, sub;
   } cases[] = {
-    {"{\"record_stream\": \"sub\", \"barcode_interval_s\": 3}", FALSE, FALSE},
-    {"{\"sub_source\": null}", FALSE, TRUE},
-    {"{\"sub_source\": \"rtsp://192.0.2.10:554/other\"}", FALSE, TRUE},
-    {"{\"sub_password\": null}", FALSE, TRUE},
-    {"{\"sub_username\": \"viewer\"}", FALSE, FALSE}, /* the same as borrowed */
-    {"{\"sub_username\": \"other\"}", FALSE, TRUE},
-    {"{\"username\": \"other\"}", TRUE, TRUE}, /* borrowed by the sub stream */
-    {"{\"password\": \"hunter3-secret\"}", TRUE, FALSE}, /* it has its own */
-    {"{\"rtsp_transport\": \"tcp\"}", TRUE, TRUE},
+      {"{\"record_stream\": \"sub\", \"barcode_interval_s\": 3}", FALSE, FALSE},
+      {"{\"sub_source\": null}", FALSE, TRUE},
+      {"{\"sub_source\": \"rtsp://192.0.2.10:554/other\"}", FALSE, TRUE},
+      {"{\"sub_password\": null}", FALSE, TRUE},
+      {"{\"sub_username\": \"viewer\"}", FALSE, FALSE}, /* the same as borrowed */
+      {"{\"sub_username\": \"other\"}", FALSE, TRUE},
+      {"{\"username\": \"other\"}", TRUE, TRUE},           /* borrowed by the sub stream */
+      {"{\"password\": \"hunter3-secret\"}", TRUE, FALSE}, /* it has its own */
+      {"{\"rtsp_transport\": \"tcp\"}", TRUE, TRUE},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(VigilCameraConfig) a = make_full();
@@ -850,8 +846,7 @@ test_sub_stream(void)
   }
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/config/defaults", test_defaults);

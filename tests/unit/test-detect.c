@@ -15,8 +15,13 @@
 
 static VigilDetection det(const char *label, float score, float x, float y, float w, float h)
 {
-  return (VigilDetection){.class_id = vigil_coco_class(label), .label = label, .score = score,
-                          .x = x, .y = y, .w = w, .h = h};
+  return (VigilDetection){.class_id = vigil_coco_class(label),
+                          .label = label,
+                          .score = score,
+                          .x = x,
+                          .y = y,
+                          .w = w,
+                          .h = h};
 }
 
 static void test_labels(void)
@@ -40,8 +45,8 @@ static void test_letterbox(void)
     rgb[i * 3 + 2] = 0;
   }
   VigilRgbImage img = {rgb, 8, 4};
-  VigilModelSpec spec = {.input_width = 4, .input_height = 4, .mean = {10, 20, 30},
-                         .scale = {0.5f, 1, 2}};
+  VigilModelSpec spec = {
+      .input_width = 4, .input_height = 4, .mean = {10, 20, 30}, .scale = {0.5f, 1, 2}};
   float out[3 * 16];
   VigilLetterbox lb;
   vigil_letterbox(&img, &spec, out, &lb);
@@ -60,7 +65,7 @@ static void test_letterbox(void)
   /* BGR models get the channels swapped. */
   spec.bgr = TRUE;
   vigil_letterbox(&img, &spec, out, &lb);
-  g_assert_cmpfloat_with_epsilon(out[1 * 4 + 1], -5, EPS);      /* B=0 -> (0-10)*0.5 */
+  g_assert_cmpfloat_with_epsilon(out[1 * 4 + 1], -5, EPS);       /* B=0 -> (0-10)*0.5 */
   g_assert_cmpfloat_with_epsilon(out[32 + 1 * 4 + 1], 140, EPS); /* R=100 -> (100-30)*2 */
 
   /* Same size: an exact copy, no border. */
@@ -93,8 +98,7 @@ static void test_centernet_decode(void)
     edges[3 * 16 + i] = 1; /* bottom */
   }
   /* The 16x16 input held a 32x16 picture scaled by 0.5 at y 4. */
-  VigilLetterbox lb = {.scale = 0.5, .pad_x = 0, .pad_y = 4, .src_width = 32,
-                       .src_height = 16};
+  VigilLetterbox lb = {.scale = 0.5, .pad_x = 0, .pad_y = 4, .src_width = 32, .src_height = 16};
   g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(VigilDetection));
   vigil_centernet_decode(heat, edges, 2, 4, 4, 4, 0.3f, &lb, out);
   g_assert_cmpuint(out->len, ==, 2);
@@ -282,14 +286,18 @@ static void double_input_size(gpointer inst, int *w, int *h)
   *h = 240;
 }
 
-static gboolean double_detect(gpointer inst, const VigilRgbImage *img, GArray *out,
-                              GError **error)
+static gboolean double_detect(gpointer inst, const VigilRgbImage *img, GArray *out, GError **error)
 {
   int *busy = inst;
   g_assert_cmpint(++*busy, ==, 1); /* never two callers on one instance */
   g_usleep(2000);
-  VigilDetection d = {.class_id = 0, .label = "person", .score = img->rgb[0] / 255.0f,
-                      .x = 0.25f, .y = 0.25f, .w = 0.5f, .h = 0.5f};
+  VigilDetection d = {.class_id = 0,
+                      .label = "person",
+                      .score = img->rgb[0] / 255.0f,
+                      .x = 0.25f,
+                      .y = 0.25f,
+                      .w = 0.5f,
+                      .h = 0.5f};
   g_array_append_val(out, d);
   --*busy;
   return TRUE;
@@ -367,12 +375,25 @@ static void test_hog_pedestrians(void)
     return;
   }
   const int W = 768, H = 576;
-  const char *argv[] = {"ffmpeg", "-v", "error", "-ss", "1", "-i", VTEST, "-frames:v", "1",
-                        "-vf", "crop=384:288:256:130,scale=768:576", "-f", "rawvideo",
-                        "-pix_fmt", "rgb24", "-", NULL};
+  const char *argv[] = {"ffmpeg",
+                        "-v",
+                        "error",
+                        "-ss",
+                        "1",
+                        "-i",
+                        VTEST,
+                        "-frames:v",
+                        "1",
+                        "-vf",
+                        "crop=384:288:256:130,scale=768:576",
+                        "-f",
+                        "rawvideo",
+                        "-pix_fmt",
+                        "rgb24",
+                        "-",
+                        NULL};
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) ffmpeg =
-      g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_autoptr(GSubprocess) ffmpeg = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error(error);
   g_autoptr(GBytes) frame = NULL;
   g_subprocess_communicate(ffmpeg, NULL, NULL, &frame, NULL, &error);

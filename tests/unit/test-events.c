@@ -57,7 +57,7 @@ static void test_store_and_list(Fixture *f, gconstpointer data)
   gint64 b = vigil_events_add("back", "barcode", t0 + 10000000, NAN, "QR-Code",
                               "{\"format\":\"QR-Code\",\"text\":\"hi\"}");
   g_assert_cmpint(b, >, m);
-  g_assert_true(strstr(heard->str, "\"end\":null") != NULL);  /* the start */
+  g_assert_true(strstr(heard->str, "\"end\":null") != NULL);          /* the start */
   g_assert_true(strstr(heard->str, "\"end\":\"2026-11-25T") != NULL); /* the end */
   vigil_events_unsubscribe(listener);
 
@@ -74,9 +74,11 @@ static void test_store_and_list(Fixture *f, gconstpointer data)
   g_assert_cmpint(motion->end_us, ==, t0 + 5000000);
   g_assert_cmpstr(motion->label, ==, "door");
 
-  g_autoptr(GPtrArray) fronts = vigil_store_list_events(f->store, "front", NULL, NULL, 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) fronts =
+      vigil_store_list_events(f->store, "front", NULL, NULL, 0, 0, 10, NULL);
   g_assert_cmpuint(fronts->len, ==, 1);
-  g_autoptr(GPtrArray) codes = vigil_store_list_events(f->store, NULL, NULL, "barcode", 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) codes =
+      vigil_store_list_events(f->store, NULL, NULL, "barcode", 0, 0, 10, NULL);
   g_assert_cmpuint(codes->len, ==, 1);
   /* from after the motion ended: only the barcode. */
   g_autoptr(GPtrArray) later =
@@ -108,7 +110,8 @@ static void test_alarms(Fixture *f, gconstpointer data)
   gint64 again = vigil_alarm_raise("cam", "camera-dark", NULL);
   g_assert_cmpint(again, >, disk);
 
-  g_autoptr(GPtrArray) alarms = vigil_store_list_events(f->store, NULL, NULL, "alarm", 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) alarms =
+      vigil_store_list_events(f->store, NULL, NULL, "alarm", 0, 0, 10, NULL);
   g_assert_cmpuint(alarms->len, ==, 3);
   VigilEventCounters c;
   vigil_events_get_counters(&c);
@@ -129,16 +132,21 @@ static void test_alarms(Fixture *f, gconstpointer data)
 
   /* A restart (crash: no shutdown) closes what was left open. */
   vigil_store_close_open_events(f->store, g_get_real_time(), NULL);
-  g_autoptr(GPtrArray) after = vigil_store_list_events(f->store, NULL, NULL, "alarm", 0, 0, 10, NULL);
+  g_autoptr(GPtrArray) after =
+      vigil_store_list_events(f->store, NULL, NULL, "alarm", 0, 0, 10, NULL);
   for (guint i = 0; i < after->len; i++)
     g_assert_cmpint(((VigilEvent *)g_ptr_array_index(after, i))->end_us, >, 0);
 }
 
-static gint64 add_recording(Fixture *f, const char *camera, gint64 start, gint64 end,
-                            gboolean open, const char *path)
+static gint64 add_recording(Fixture *f, const char *camera, gint64 start, gint64 end, gboolean open,
+                            const char *path)
 {
-  VigilRecording rec = {.camera = (gchar *)camera, .start_us = start, .end_us = end,
-                        .reason = (gchar *)"motion", .path = (gchar *)path, .open = open};
+  VigilRecording rec = {.camera = (gchar *)camera,
+                        .start_us = start,
+                        .end_us = end,
+                        .reason = (gchar *)"motion",
+                        .path = (gchar *)path,
+                        .open = open};
   gint64 id = vigil_store_insert_recording(f->store, &rec, NULL);
   g_assert_cmpint(id, >, 0);
   return id;

@@ -4,14 +4,14 @@
  * walking through, also in poor light). The levels are printed (g_test_message)
  * as the calibration table in docs/analysis.md. */
 #include <glib.h>
-#include <stdlib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analysis/motion.h"
 
-#define W 640
-#define H 360
+#define W         640
+#define H         360
 #define THRESHOLD 0.08
 
 /* Deterministic noise: xorshift, approximately Gaussian by summing 4 uniforms. */
@@ -172,8 +172,8 @@ static void test_zones(void)
   person(a, 40, 100, 60, 160, 80);
   person(b, 120, 100, 60, 160, 80);
   VigilMotionRect zones[] = {
-      {0.0, 0.0, 0.5, 1.0},  /* left: sees it */
-      {0.5, 0.0, 0.5, 1.0},  /* right: does not */
+      {0.0, 0.0, 0.5, 1.0},    /* left: sees it */
+      {0.5, 0.0, 0.5, 1.0},    /* right: does not */
       {0.05, 0.25, 0.25, 0.5}, /* tight around the path: mostly changed */
   };
   double levels[4];
@@ -243,8 +243,8 @@ static void test_erosion(void)
  * exist) at every size, the vectorised middle and the scalar edges alike. */
 static void test_erosion_reference(void)
 {
-  static const int sizes[][2] = {{1, 1}, {1, 5}, {5, 1}, {2, 2}, {15, 3}, {16, 4}, {17, 5},
-                                 {18, 7}, {33, 2}, {47, 9}, {64, 16}, {100, 37}};
+  static const int sizes[][2] = {{1, 1},  {1, 5},  {5, 1},  {2, 2},  {15, 3},  {16, 4},
+                                 {17, 5}, {18, 7}, {33, 2}, {47, 9}, {64, 16}, {100, 37}};
   GRand *rng = g_rand_new_with_seed(7);
   for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
     int w = sizes[s][0], h = sizes[s][1];

@@ -4,8 +4,7 @@
 
 #include "auth/password.h"
 
-static void
-test_hash_verify(void)
+static void test_hash_verify(void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gchar *hash = vigil_password_hash("correct horse battery staple", &error);
@@ -23,8 +22,7 @@ test_hash_verify(void)
   g_assert_false(vigil_password_verify(hash, NULL));
 }
 
-static void
-test_salted(void)
+static void test_salted(void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gchar *a = vigil_password_hash("same", &error);
@@ -38,8 +36,7 @@ test_salted(void)
   g_assert_true(vigil_password_verify(b, "same"));
 }
 
-static void
-test_empty_and_unicode(void)
+static void test_empty_and_unicode(void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gchar *empty = vigil_password_hash("", &error);
@@ -55,8 +52,7 @@ test_empty_and_unicode(void)
   g_assert_false(vigil_password_verify(unicode, "passwoerd ☃"));
 }
 
-static void
-test_malformed(void)
+static void test_malformed(void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gchar *good = vigil_password_hash("secret", &error);
@@ -65,17 +61,17 @@ test_malformed(void)
   g_autofree gchar *flipped = NULL;
   gsize len;
   const char *const bad[] = {
-    "",
-    "secret",
-    "$argon2id$",
-    "$argon2id$v=19$",
-    "$argon2id$v=19$m=65536,t=3,p=1$",
-    "$argon2id$v=19$m=65536,t=3,p=1$$",
-    "$argon2id$v=19$m=abc,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
-    "$argon2id$v=19$m=65536,t=0,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",
-    "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",
-    "$argon2id$v=19$m=65536,t=3,p=1$!!!!$????",
-    "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+      "",
+      "secret",
+      "$argon2id$",
+      "$argon2id$v=19$",
+      "$argon2id$v=19$m=65536,t=3,p=1$",
+      "$argon2id$v=19$m=65536,t=3,p=1$$",
+      "$argon2id$v=19$m=abc,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaA",
+      "$argon2id$v=19$m=65536,t=0,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",
+      "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA",
+      "$argon2id$v=19$m=65536,t=3,p=1$!!!!$????",
+      "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
   };
 
   g_assert_no_error(error);
@@ -102,13 +98,12 @@ test_malformed(void)
 
 #define ALPHABET "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-static void
-test_generate(void)
+static void test_generate(void)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  guint counts[256] = { 0 };
+  guint counts[256] = {0};
   guint total = 0;
-  const guint lengths[] = { 0, 1, 12, 20, 64, 300 };
+  const guint lengths[] = {0, 1, 12, 20, 64, 300};
 
   for (gsize i = 0; i < G_N_ELEMENTS(lengths); i++) {
     g_autofree gchar *p = vigil_password_generate(lengths[i]);
@@ -150,8 +145,7 @@ test_generate(void)
   }
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/password/hash-verify", test_hash_verify);

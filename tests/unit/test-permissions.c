@@ -54,9 +54,9 @@ static void test_matrix(void)
                                : (VIGIL_RIGHT_VIEW | VIGIL_RIGHT_PLAYBACK));
     /* garage: control only; a viewer cannot hold it, so sees nothing. */
     g_assert_cmpuint(vigil_permissions_rights(p, "garage"), ==,
-                     admin                ? VIGIL_RIGHTS_ALL
+                     admin               ? VIGIL_RIGHTS_ALL
                      : viewer || invalid ? 0
-                                          : VIGIL_RIGHT_CONTROL);
+                                         : VIGIL_RIGHT_CONTROL);
     g_assert_cmpint(vigil_permissions_can_see(p, "garage"), ==, admin || (!viewer && !invalid));
     /* A camera without a row. */
     g_assert_cmpint(vigil_permissions_can_see(p, "back"), ==, admin);
@@ -94,8 +94,7 @@ static void test_wildcard_union(void)
   /* Viewer with a control row on "*": capped, cannot create cameras. */
   g_autoptr(VigilPermissions) v = vigil_permissions_new(VIGIL_ROLE_VIEWER);
   vigil_permissions_set(v, "*", VIGIL_RIGHTS_ALL);
-  g_assert_cmpuint(vigil_permissions_rights(v, "x"), ==,
-                   VIGIL_RIGHT_VIEW | VIGIL_RIGHT_PLAYBACK);
+  g_assert_cmpuint(vigil_permissions_rights(v, "x"), ==, VIGIL_RIGHT_VIEW | VIGIL_RIGHT_PLAYBACK);
   g_assert_false(vigil_permissions_has_all_cameras(v, VIGIL_RIGHT_CONTROL));
   g_assert_false(vigil_permissions_has(v, "x", VIGIL_RIGHT_CONTROL));
   /* NULL permissions see nothing. */

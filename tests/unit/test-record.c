@@ -20,8 +20,8 @@
 #include "record/writer-pool.h"
 #include "store/recordings.h"
 
-#define FPS 25
-#define GOP 25 /* frames: 1 s */
+#define FPS       25
+#define GOP       25 /* frames: 1 s */
 #define FRAME_PTS (90000 / FPS)
 
 /* Chunk n of a synthetic 25 fps stream with a keyframe every GOP frames. */
@@ -89,10 +89,10 @@ static void test_preroll_starts_at_keyframe(void)
 /* --- recorder state machine --- */
 
 typedef struct {
-  GString *log;           /* "B(reason) 12 E ..." */
+  GString *log; /* "B(reason) 12 E ..." */
   guint writes;
   guint recordings;
-  gint64 first_pts[16];   /* of each recording */
+  gint64 first_pts[16]; /* of each recording */
   gint64 clock;
 } Sink;
 
@@ -157,7 +157,7 @@ static void test_recorder_events(void)
   feed(r, &s, 7 * FPS, 10 * FPS - 1);         /* up to 9.92 s < 6.96 + 3 */
   g_assert_true(vigil_recorder_is_active(r));
   g_assert_cmpstr(vigil_recorder_get_reason(r), ==, "motion");
-  feed(r, &s, 10 * FPS - 1, 10 * FPS + 1);    /* post-roll over at 9.96 s */
+  feed(r, &s, 10 * FPS - 1, 10 * FPS + 1); /* post-roll over at 9.96 s */
   g_assert_false(vigil_recorder_is_active(r));
   /* From the pre-roll's keyframe (frame 75) up to the last frame before the
    * post-roll ran out (frame 248): 174 frames. */
@@ -209,8 +209,7 @@ static void test_recorder_split(void)
   feed(r, &s, 0, 25 * FPS);
   vigil_recorder_set_mode(r, VIGIL_RECORD_OFF, 0, 0);
   /* 10 s, 10 s, 5 s: every chunk written once, splits at keyframes. */
-  g_assert_cmpstr(s.log->str, ==,
-                  "B(continuous) 250 E B(continuous) 250 E B(continuous) 125 E ");
+  g_assert_cmpstr(s.log->str, ==, "B(continuous) 250 E B(continuous) 250 E B(continuous) 125 E ");
   g_assert_cmpint(s.first_pts[1], ==, 90000 + 10 * FPS * FRAME_PTS);
   g_assert_cmpint(s.first_pts[2], ==, 90000 + 20 * FPS * FRAME_PTS);
 
@@ -247,8 +246,8 @@ static GPtrArray *some_segments(void)
 
 static GString *alarms;
 
-static void on_alarm(const char *camera, const char *alarm, gboolean active,
-                     const char *message, gpointer data)
+static void on_alarm(const char *camera, const char *alarm, gboolean active, const char *message,
+                     gpointer data)
 {
   g_string_append_printf(alarms, "%s %s %s;", camera, alarm, active ? "on" : "off");
 }
@@ -400,8 +399,8 @@ static void test_retention_select(void)
 
   /* Free space: 10 % of 10000 wanted, 850 free: 150 bytes must go → 2 more
    * beyond age? Age already frees 200 → nothing more. */
-  VigilRetentionLimits fs = {.now_us = now, .max_bytes = -1, .min_free_percent = 10,
-                             .fs_total = 10000, .fs_free = 650};
+  VigilRetentionLimits fs = {
+      .now_us = now, .max_bytes = -1, .min_free_percent = 10, .fs_total = 10000, .fs_free = 650};
   g_autoptr(GArray) d = select_ids(items, 6, fs);
   g_assert_cmpuint(d->len, ==, 4); /* 350 needed: 1, 3 (age) + 4, 5 */
   /* Batches. */
@@ -484,8 +483,12 @@ static void test_repair(Fixture *f, gconstpointer data)
   g_autofree gchar *tmp = g_build_filename(a, "playlist.m3u8.tmp", NULL);
   write_file(tmp, 10);
   /* Segment 1 of A was indexed before the crash, 2 was not. */
-  VigilRecording row = {.camera = "cam", .start_us = 1, .end_us = 2, .reason = "motion",
-                        .path = "cam/2026-11-25/20261125T100000Z", .open = TRUE};
+  VigilRecording row = {.camera = "cam",
+                        .start_us = 1,
+                        .end_us = 2,
+                        .reason = "motion",
+                        .path = "cam/2026-11-25/20261125T100000Z",
+                        .open = TRUE};
   gint64 id_a = vigil_store_insert_recording(f->store, &row, NULL);
   VigilSegment s1 = *(VigilSegment *)g_ptr_array_index(segs, 0);
   s1.recording = id_a;
@@ -499,8 +502,12 @@ static void test_repair(Fixture *f, gconstpointer data)
   write_file(b1, 188 * 3);
 
   /* C: indexed, but its files are gone. */
-  VigilRecording gone = {.camera = "cam", .start_us = 5, .end_us = 6, .reason = "manual",
-                         .path = "cam/2026-11-24/20261124T100000Z", .open = FALSE};
+  VigilRecording gone = {.camera = "cam",
+                         .start_us = 5,
+                         .end_us = 6,
+                         .reason = "manual",
+                         .path = "cam/2026-11-24/20261124T100000Z",
+                         .open = FALSE};
   gint64 id_c = vigil_store_insert_recording(f->store, &gone, NULL);
   VigilSegment sc = {.recording = id_c, .seq = 1, .start_us = 5, .duration_us = 1, .size_bytes = 1};
   g_assert_true(vigil_store_add_segment(f->store, &sc, NULL));

@@ -20,8 +20,7 @@ typedef struct {
   gchar *path; /* dir/vigil.db, not created yet */
 } Fixture;
 
-static void
-fixture_setup(Fixture *f, gconstpointer data)
+static void fixture_setup(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
@@ -30,8 +29,7 @@ fixture_setup(Fixture *f, gconstpointer data)
   f->path = g_build_filename(f->dir, "vigil.db", NULL);
 }
 
-static void
-remove_tree(const char *path)
+static void remove_tree(const char *path)
 {
   GDir *dir = g_dir_open(path, 0, NULL);
 
@@ -48,8 +46,7 @@ remove_tree(const char *path)
   }
 }
 
-static void
-fixture_teardown(Fixture *f, gconstpointer data)
+static void fixture_teardown(Fixture *f, gconstpointer data)
 {
   remove_tree(f->dir);
   g_free(f->path);
@@ -58,18 +55,16 @@ fixture_teardown(Fixture *f, gconstpointer data)
 
 /* --- raw SQLite helpers, to look at the file behind the store's back --- */
 
-static sqlite3 *
-raw_open(const char *path)
+static sqlite3 *raw_open(const char *path)
 {
   sqlite3 *db = NULL;
 
-  g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                  ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), ==,
+                  SQLITE_OK);
   return db;
 }
 
-static void
-raw_exec(sqlite3 *db, const char *sql)
+static void raw_exec(sqlite3 *db, const char *sql)
 {
   char *message = NULL;
   int rc = sqlite3_exec(db, sql, NULL, NULL, &message);
@@ -79,8 +74,7 @@ raw_exec(sqlite3 *db, const char *sql)
 }
 
 /* The first column of the first row as text; NULL for no row or SQL NULL. */
-static gchar *
-raw_text(sqlite3 *db, const char *sql, const char *param)
+static gchar *raw_text(sqlite3 *db, const char *sql, const char *param)
 {
   sqlite3_stmt *stmt = NULL;
   gchar *result = NULL;
@@ -94,8 +88,7 @@ raw_text(sqlite3 *db, const char *sql, const char *param)
   return result;
 }
 
-static gint64
-raw_int(sqlite3 *db, const char *sql, const char *param)
+static gint64 raw_int(sqlite3 *db, const char *sql, const char *param)
 {
   g_autofree gchar *text = raw_text(db, sql, param);
 
@@ -103,8 +96,7 @@ raw_int(sqlite3 *db, const char *sql, const char *param)
   return g_ascii_strtoll(text, NULL, 10);
 }
 
-static gboolean
-raw_has_table(sqlite3 *db, const char *table)
+static gboolean raw_has_table(sqlite3 *db, const char *table)
 {
   return raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
                  table) == 1;
@@ -112,8 +104,7 @@ raw_has_table(sqlite3 *db, const char *table)
 
 /* --- camera helpers --- */
 
-static VigilCameraConfig *
-camera_from_json(const char *json)
+static VigilCameraConfig *camera_from_json(const char *json)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = json_from_string(json, &error);
@@ -125,8 +116,7 @@ camera_from_json(const char *json)
   return g_steal_pointer(&cfg);
 }
 
-static VigilCameraConfig *
-camera_new(const char *id, const char *name)
+static VigilCameraConfig *camera_new(const char *id, const char *name)
 {
   g_autofree gchar *json =
       g_strdup_printf("{\"id\": \"%s\", \"name\": \"%s\", \"source\": \"" SOURCE "\"}", id, name);
@@ -136,16 +126,14 @@ camera_new(const char *id, const char *name)
 
 /* The API form, which covers every field: equal strings mean equal configs
  * (apart from the password, which to_json leaves out). */
-static gchar *
-camera_api_json(const VigilCameraConfig *cfg)
+static gchar *camera_api_json(const VigilCameraConfig *cfg)
 {
   g_autoptr(JsonNode) node = vigil_camera_config_to_json(cfg);
 
   return json_to_string(node, FALSE);
 }
 
-static void
-assert_camera_ids(GPtrArray *cameras, const char *const *ids)
+static void assert_camera_ids(GPtrArray *cameras, const char *const *ids)
 {
   g_assert_nonnull(cameras);
   g_assert_cmpuint(cameras->len, ==, g_strv_length((gchar **)ids));
@@ -153,8 +141,7 @@ assert_camera_ids(GPtrArray *cameras, const char *const *ids)
     g_assert_cmpstr(((VigilCameraConfig *)cameras->pdata[i])->id, ==, ids[i]);
 }
 
-static VigilCameraConfig *
-find_camera(GPtrArray *cameras, const char *id)
+static VigilCameraConfig *find_camera(GPtrArray *cameras, const char *id)
 {
   for (guint i = 0; i < cameras->len; i++) {
     VigilCameraConfig *cfg = cameras->pdata[i];
@@ -166,8 +153,7 @@ find_camera(GPtrArray *cameras, const char *id)
 
 /* --- opening, pragmas, migrations --- */
 
-static void
-test_open_creates(Fixture *f, gconstpointer data)
+static void test_open_creates(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = NULL;
@@ -194,8 +180,8 @@ test_open_creates(Fixture *f, gconstpointer data)
   mode = raw_text(raw, "PRAGMA journal_mode", NULL);
   g_assert_cmpstr(mode, ==, "wal");
   g_assert_cmpint(raw_int(raw, "PRAGMA user_version", NULL), ==, vigil_store_latest_version());
-  for (const char *const *t = (const char *const[]){ "settings", "users", "cameras",
-                                                     "user_cameras", "api_tokens", NULL };
+  for (const char *const *t = (const char *const[]){"settings", "users", "cameras", "user_cameras",
+                                                    "api_tokens", NULL};
        *t; t++)
     g_assert_true(raw_has_table(raw, *t));
   sqlite3_close(raw);
@@ -207,8 +193,7 @@ test_open_creates(Fixture *f, gconstpointer data)
   g_assert_cmpint(st.st_mode & 07777, ==, 0600);
 }
 
-static void
-test_open_tightens_mode(Fixture *f, gconstpointer data)
+static void test_open_tightens_mode(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = NULL;
@@ -226,8 +211,7 @@ test_open_tightens_mode(Fixture *f, gconstpointer data)
   g_assert_cmpint(vigil_store_version(store), ==, vigil_store_latest_version());
 }
 
-static void
-test_reopen(Fixture *f, gconstpointer data)
+static void test_reopen(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilCameraConfig) cam = camera_new("porch", "Porch");
@@ -258,7 +242,7 @@ test_reopen(Fixture *f, gconstpointer data)
     g_assert_cmpint(vigil_store_version(store), ==, vigil_store_latest_version());
     cameras = vigil_store_list_cameras(store, &error);
     g_assert_no_error(error);
-    assert_camera_ids(cameras, (const char *const[]){ "porch", NULL });
+    assert_camera_ids(cameras, (const char *const[]){"porch", NULL});
     g_clear_pointer(&cameras, g_ptr_array_unref);
     g_assert_cmpint(vigil_store_count_users(store), ==, 1);
     user = vigil_store_get_user(store, "admin");
@@ -287,8 +271,7 @@ static const char schema_v1[] =
     "INSERT INTO users VALUES ('root', 'admin', '$argon2id$old', 1000);"
     "PRAGMA user_version = 1;";
 
-static void
-test_migrate_from_v1(Fixture *f, gconstpointer data)
+static void test_migrate_from_v1(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = NULL;
@@ -306,7 +289,7 @@ test_migrate_from_v1(Fixture *f, gconstpointer data)
 
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "old-cam", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"old-cam", NULL});
   g_assert_cmpstr(((VigilCameraConfig *)cameras->pdata[0])->name, ==, "Old cam");
   g_assert_cmpstr(((VigilCameraConfig *)cameras->pdata[0])->password, ==, "old-secret");
   user = vigil_store_get_user(store, "root");
@@ -323,8 +306,7 @@ test_migrate_from_v1(Fixture *f, gconstpointer data)
   sqlite3_close(raw);
 }
 
-static void
-test_future_version(Fixture *f, gconstpointer data)
+static void test_future_version(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = NULL;
@@ -349,11 +331,10 @@ test_future_version(Fixture *f, gconstpointer data)
   sqlite3_close(raw);
 }
 
-static void
-test_garbage_file(Fixture *f, gconstpointer data)
+static void test_garbage_file(Fixture *f, gconstpointer data)
 {
   /* Long enough to hold a header, and shorter than one. */
-  const gsize sizes[] = { 8192, 5 };
+  const gsize sizes[] = {8192, 5};
 
   for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
     g_autoptr(GError) error = NULL;
@@ -377,8 +358,7 @@ test_garbage_file(Fixture *f, gconstpointer data)
   }
 }
 
-static void
-test_not_a_file(Fixture *f, gconstpointer data)
+static void test_not_a_file(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = NULL;
@@ -398,8 +378,7 @@ test_not_a_file(Fixture *f, gconstpointer data)
 
 /* --- cameras --- */
 
-static void
-test_cameras_crud(Fixture *f, gconstpointer data)
+static void test_cameras_crud(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
@@ -416,7 +395,7 @@ test_cameras_crud(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ NULL });
+  assert_camera_ids(cameras, (const char *const[]){NULL});
   g_clear_pointer(&cameras, g_ptr_array_unref);
 
   /* Creation order, not alphabetical. */
@@ -426,7 +405,7 @@ test_cameras_crud(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "zulu", "alpha", "mike", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"zulu", "alpha", "mike", NULL});
   /* Every field survives the trip through the JSON column. */
   want = camera_api_json(alpha);
   got = camera_api_json(cameras->pdata[1]);
@@ -450,7 +429,7 @@ test_cameras_crud(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "zulu", "alpha", "mike", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"zulu", "alpha", "mike", NULL});
   g_assert_cmpstr(((VigilCameraConfig *)cameras->pdata[0])->name, ==, "Zulu");
   g_assert_cmpstr(((VigilCameraConfig *)cameras->pdata[1])->name, ==, "Alpha renamed");
   g_assert_cmpint(((VigilCameraConfig *)cameras->pdata[1])->retain_days, ==, 7);
@@ -479,7 +458,7 @@ test_cameras_crud(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "alpha", "mike", "xray", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"alpha", "mike", "xray", NULL});
   g_clear_pointer(&cameras, g_ptr_array_unref);
 
   /* A deleted id can be used again; it goes to the end. */
@@ -487,18 +466,17 @@ test_cameras_crud(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "alpha", "mike", "xray", "zulu", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"alpha", "mike", "xray", "zulu", NULL});
 }
 
-static void
-test_camera_password(Fixture *f, gconstpointer data)
+static void test_camera_password(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
-  g_autoptr(VigilCameraConfig) cam = camera_from_json(
-      "{\"id\": \"gate\", \"name\": \"Gate\", \"source\": \"" SOURCE "\","
-      " \"username\": \"viewer\", \"password\": \"Pa55-w0rd'\\\"x\","
-      " \"sub_source\": \"" SOURCE "\", \"sub_password\": \"Sub-5ecret\"}");
+  g_autoptr(VigilCameraConfig) cam =
+      camera_from_json("{\"id\": \"gate\", \"name\": \"Gate\", \"source\": \"" SOURCE "\","
+                       " \"username\": \"viewer\", \"password\": \"Pa55-w0rd'\\\"x\","
+                       " \"sub_source\": \"" SOURCE "\", \"sub_password\": \"Sub-5ecret\"}");
   g_autoptr(GPtrArray) cameras = NULL;
   g_autofree gchar *column = NULL;
   g_autofree gchar *stored_password = NULL;
@@ -552,8 +530,7 @@ test_camera_password(Fixture *f, gconstpointer data)
 
 /* Every kind of field (nested objects, arrays, doubles, enums, nulls) comes
  * back as it went in. */
-static void
-test_camera_full_roundtrip(Fixture *f, gconstpointer data)
+static void test_camera_full_roundtrip(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
@@ -578,7 +555,7 @@ test_camera_full_roundtrip(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   cameras = vigil_store_list_cameras(store, &error);
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "drive-way", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"drive-way", NULL});
   loaded = cameras->pdata[0];
   got = camera_api_json(loaded);
   g_assert_cmpstr(got, ==, want);
@@ -594,25 +571,24 @@ typedef struct {
 } Captured;
 
 /* Keeps the store's warnings to look at them. */
-static void
-capture_warning(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+static void capture_warning(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                            gpointer data)
 {
   Captured *captured = data;
 
   g_ptr_array_add(captured->messages, g_strdup(message));
 }
 
-static void
-test_corrupt_rows_skipped(Fixture *f, gconstpointer data)
+static void test_corrupt_rows_skipped(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
   g_autoptr(VigilCameraConfig) good = camera_new("good", "Good");
   g_autoptr(VigilCameraConfig) later = camera_new("later", "Later");
   g_autoptr(GPtrArray) cameras = NULL;
-  Captured captured = { g_ptr_array_new_with_free_func(g_free) };
-  const char *const bad_ids[] = { "bad-json", "bad-member", "bad-array", "bad-mismatch",
-                                  "bad-value" };
+  Captured captured = {g_ptr_array_new_with_free_func(g_free)};
+  const char *const bad_ids[] = {"bad-json", "bad-member", "bad-array", "bad-mismatch",
+                                 "bad-value"};
   GLogLevelFlags old_fatal;
   guint handler;
   sqlite3 *raw;
@@ -622,15 +598,16 @@ test_corrupt_rows_skipped(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
 
   raw = raw_open(f->path);
-  raw_exec(raw, "INSERT INTO cameras (id, position, config, password, created_us, updated_us) VALUES"
-                " ('bad-json', 10, '{\"id\": \"bad-json\", \"name\":', 'hunter2-secret', 1, 1),"
-                " ('bad-member', 11, '{\"id\": \"bad-member\", \"name\": \"B\","
-                "   \"source\": \"" SOURCE "\", \"password_set\": true}', 'hunter2-secret', 1, 1),"
-                " ('bad-array', 12, '[1, 2]', 'hunter2-secret', 1, 1),"
-                " ('bad-mismatch', 13, '{\"id\": \"other\", \"name\": \"B\","
-                "   \"source\": \"" SOURCE "\"}', 'hunter2-secret', 1, 1),"
-                " ('bad-value', 14, '{\"id\": \"bad-value\", \"name\": \"B\","
-                "   \"source\": \"" SOURCE "\", \"retain_days\": -5}', 'hunter2-secret', 1, 1)");
+  raw_exec(raw,
+           "INSERT INTO cameras (id, position, config, password, created_us, updated_us) VALUES"
+           " ('bad-json', 10, '{\"id\": \"bad-json\", \"name\":', 'hunter2-secret', 1, 1),"
+           " ('bad-member', 11, '{\"id\": \"bad-member\", \"name\": \"B\","
+           "   \"source\": \"" SOURCE "\", \"password_set\": true}', 'hunter2-secret', 1, 1),"
+           " ('bad-array', 12, '[1, 2]', 'hunter2-secret', 1, 1),"
+           " ('bad-mismatch', 13, '{\"id\": \"other\", \"name\": \"B\","
+           "   \"source\": \"" SOURCE "\"}', 'hunter2-secret', 1, 1),"
+           " ('bad-value', 14, '{\"id\": \"bad-value\", \"name\": \"B\","
+           "   \"source\": \"" SOURCE "\", \"retain_days\": -5}', 'hunter2-secret', 1, 1)");
   sqlite3_close(raw);
   g_assert_true(vigil_store_insert_camera(store, later, &error));
   g_assert_no_error(error);
@@ -643,7 +620,7 @@ test_corrupt_rows_skipped(Fixture *f, gconstpointer data)
   g_log_set_always_fatal(old_fatal);
 
   g_assert_no_error(error);
-  assert_camera_ids(cameras, (const char *const[]){ "good", "later", NULL });
+  assert_camera_ids(cameras, (const char *const[]){"good", "later", NULL});
   g_assert_cmpuint(captured.messages->len, ==, G_N_ELEMENTS(bad_ids));
   for (guint i = 0; i < captured.messages->len; i++) {
     const char *message = captured.messages->pdata[i];
@@ -653,8 +630,7 @@ test_corrupt_rows_skipped(Fixture *f, gconstpointer data)
   g_ptr_array_unref(captured.messages);
 }
 
-static void
-test_delete_camera_drops_rights(Fixture *f, gconstpointer data)
+static void test_delete_camera_drops_rights(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
@@ -670,8 +646,8 @@ test_delete_camera_drops_rights(Fixture *f, gconstpointer data)
 
   g_assert_true(vigil_store_delete_camera(store, "yard", &error));
   g_assert_no_error(error);
-  g_assert_cmpint(raw_int(raw, "SELECT COUNT(*) FROM user_cameras WHERE camera = 'yard'", NULL),
-                  ==, 0);
+  g_assert_cmpint(raw_int(raw, "SELECT COUNT(*) FROM user_cameras WHERE camera = 'yard'", NULL), ==,
+                  0);
   g_assert_cmpint(raw_int(raw, "SELECT COUNT(*) FROM user_cameras WHERE camera = '*'", NULL), ==,
                   1);
   sqlite3_close(raw);
@@ -679,8 +655,7 @@ test_delete_camera_drops_rights(Fixture *f, gconstpointer data)
 
 /* --- users --- */
 
-static void
-test_users(Fixture *f, gconstpointer data)
+static void test_users(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
@@ -731,8 +706,7 @@ test_users(Fixture *f, gconstpointer data)
 
 /* --- settings --- */
 
-static void
-test_settings(Fixture *f, gconstpointer data)
+static void test_settings(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
@@ -742,8 +716,8 @@ test_settings(Fixture *f, gconstpointer data)
   value = vigil_store_get_setting(store, "storage");
   g_assert_null(value);
 
-  g_assert_true(vigil_store_set_setting(
-      store, "storage", "{\"max_bytes\": null, \"min_free_percent\": 10}", &error));
+  g_assert_true(vigil_store_set_setting(store, "storage",
+                                        "{\"max_bytes\": null, \"min_free_percent\": 10}", &error));
   g_assert_no_error(error);
   value = vigil_store_get_setting(store, "storage");
   g_assert_cmpstr(value, ==, "{\"max_bytes\": null, \"min_free_percent\": 10}");
@@ -772,16 +746,15 @@ test_settings(Fixture *f, gconstpointer data)
 
 /* --- hostile strings are data, never SQL --- */
 
-static void
-test_injection(Fixture *f, gconstpointer data)
+static void test_injection(Fixture *f, gconstpointer data)
 {
   const char *const nasty[] = {
-    "o'brien",
-    "x'); DROP TABLE users; --",
-    "'; DROP TABLE cameras; --",
-    "\"; DELETE FROM settings; --",
-    "a' OR '1'='1",
-    "%s%n\\",
+      "o'brien",
+      "x'); DROP TABLE users; --",
+      "'; DROP TABLE cameras; --",
+      "\"; DELETE FROM settings; --",
+      "a' OR '1'='1",
+      "%s%n\\",
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
@@ -830,14 +803,13 @@ test_injection(Fixture *f, gconstpointer data)
   g_assert_cmpint(raw_int(raw, "SELECT COUNT(*) FROM settings", NULL), ==, G_N_ELEMENTS(nasty));
   g_assert_cmpint(raw_int(raw, "SELECT COUNT(*) FROM cameras", NULL), ==, 0);
   for (const char *const *t =
-           (const char *const[]){ "settings", "users", "cameras", "user_cameras", NULL };
+           (const char *const[]){"settings", "users", "cameras", "user_cameras", NULL};
        *t; t++)
     g_assert_true(raw_has_table(raw, *t));
   sqlite3_close(raw);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
 

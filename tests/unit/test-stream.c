@@ -219,8 +219,8 @@ static gpointer pusher_thread(gpointer data)
 static gboolean subscribe_later(gpointer data)
 {
   Rec *r = data;
-  r->sub = vigil_stream_subscribe(r->stream, TRUE, g_main_context_get_thread_default(),
-                                  rec_func, r, rec_destroy);
+  r->sub = vigil_stream_subscribe(r->stream, TRUE, g_main_context_get_thread_default(), rec_func, r,
+                                  rec_destroy);
   return G_SOURCE_REMOVE;
 }
 

@@ -200,8 +200,8 @@ static const guint8 aud265[] = {0, 0, 0, 1, 0x46, 0x01, 0x50};
 static void test_packet_counts(void)
 {
   g_autoptr(VigilTsMux) mux = vigil_ts_mux_new(VIGIL_CODEC_H264, FALSE);
-  gsize sizes[] = {5, 6, 100, 150, 155, 156, 157, 158, 340, 341, 342, 343, 1000, 65000, 65535,
-                   65536, 70000, 250000};
+  gsize sizes[] = {5,   6,   100, 150,  155,   156,   157,   158,   340,
+                   341, 342, 343, 1000, 65000, 65535, 65536, 70000, 250000};
   for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
     for (int key = 0; key < 2; key++) {
       g_autofree guint8 *au = make_au(sizes[i], 0x65, i);
@@ -239,13 +239,13 @@ static void check_pat(const guint8 *p, guint8 *version)
   g_assert_cmpuint(len, ==, 13);
   g_assert_cmpuint(test_crc32(s, 3 + len - 4), ==,
                    (guint32)s[3 + len - 4] << 24 | (guint32)s[3 + len - 3] << 16 |
-                     (guint32)s[3 + len - 2] << 8 | s[3 + len - 1]);
+                       (guint32)s[3 + len - 2] << 8 | s[3 + len - 1]);
   g_assert_cmpuint(test_crc32(s, 3 + len), ==, 0); /* CRC over the whole section */
   g_assert_true(s[5] & 1);                         /* current_next_indicator */
   *version = (s[5] >> 1) & 0x1F;
   g_assert_cmpuint(s[6], ==, 0);
   g_assert_cmpuint(s[7], ==, 0);
-  g_assert_cmpuint(s[8] << 8 | s[9], ==, 1);                    /* program_number */
+  g_assert_cmpuint(s[8] << 8 | s[9], ==, 1); /* program_number */
   g_assert_cmphex((s[10] & 0x1F) << 8 | s[11], ==, VIGIL_TS_PID_PMT);
   for (gsize i = 5 + k.payload[0] + 3 + len; i < 188; i++) /* stuffing after the section */
     g_assert_cmphex(p[i], ==, 0xFF);
@@ -287,10 +287,10 @@ static void test_pat_pmt(void)
     gboolean audio;
     guint8 type;
   } cases[] = {
-    {VIGIL_CODEC_H264, TRUE, 0x1B},
-    {VIGIL_CODEC_H264, FALSE, 0x1B},
-    {VIGIL_CODEC_H265, FALSE, 0x24},
-    {VIGIL_CODEC_H265, TRUE, 0x24},
+      {VIGIL_CODEC_H264, TRUE, 0x1B},
+      {VIGIL_CODEC_H264, FALSE, 0x1B},
+      {VIGIL_CODEC_H265, FALSE, 0x24},
+      {VIGIL_CODEC_H265, TRUE, 0x24},
   };
   int last_version = -1;
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -518,7 +518,7 @@ static void test_audio(void)
   g_autoptr(GBytes) out = vigil_ts_mux_audio(mux, big, frames * frame_size, 1000);
   check_packets(out);
   g_autoptr(GPtrArray) list =
-    collect_pes(g_bytes_get_data(out, NULL), g_bytes_get_size(out), VIGIL_TS_PID_AUDIO);
+      collect_pes(g_bytes_get_data(out, NULL), g_bytes_get_size(out), VIGIL_TS_PID_AUDIO);
   g_assert_cmpuint(list->len, ==, 2);
   Pes *a = g_ptr_array_index(list, 0), *b = g_ptr_array_index(list, 1);
   g_assert_cmpuint(a->payload->len % frame_size, ==, 0);
@@ -644,13 +644,11 @@ static GPtrArray *encode(const char *desc)
   g_assert_no_error(error);
   g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
   g_assert_nonnull(sink);
-  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=,
-                  GST_STATE_CHANGE_FAILURE);
+  g_assert_cmpint(gst_element_set_state(pipeline, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
   GPtrArray *units = g_ptr_array_new_with_free_func((GDestroyNotify)unit_free);
   gint64 base = -1;
   for (;;) {
-    g_autoptr(GstSample) sample =
-      gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
+    g_autoptr(GstSample) sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 30 * GST_SECOND);
     if (sample == NULL) {
       g_assert_true(gst_app_sink_is_eos(GST_APP_SINK(sink)));
       break;
@@ -681,8 +679,8 @@ static gboolean run(const char *const *argv, char **out, char **err)
 {
   g_autoptr(GError) error = NULL;
   int status = 0;
-  if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, err,
-                    &status, &error)) {
+  if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, err, &status,
+                    &error)) {
     g_test_message("spawn %s: %s", argv[0], error->message);
     return FALSE;
   }
@@ -710,7 +708,7 @@ static guint gst_demux_count(const char *path, const char *tail)
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
   g_autoptr(GstMessage) msg =
-    gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+      gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   g_assert_nonnull(msg);
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
     g_autoptr(GError) gerr = NULL;
@@ -723,10 +721,10 @@ static guint gst_demux_count(const char *path, const char *tail)
 }
 
 typedef struct {
-  const char *video;     /* encoder pipeline with appsink name=sink */
+  const char *video; /* encoder pipeline with appsink name=sink */
   VigilCodec codec;
-  const char *ffname;    /* ffprobe codec_name */
-  const char *parse;     /* for tsdemux */
+  const char *ffname; /* ffprobe codec_name */
+  const char *parse;  /* for tsdemux */
   gboolean audio;
 } E2E;
 
@@ -743,8 +741,8 @@ static void test_end_to_end(gconstpointer data)
       g_test_skip("ffmpeg/ffprobe not installed");
     return;
   }
-  const char *needed[] = {strstr(e->video, "x265enc") ? "x265enc" : "x264enc", e->parse,
-                          "tsdemux", e->audio ? "voaacenc" : "tsdemux"};
+  const char *needed[] = {strstr(e->video, "x265enc") ? "x265enc" : "x264enc", e->parse, "tsdemux",
+                          e->audio ? "voaacenc" : "tsdemux"};
   for (guint i = 0; i < G_N_ELEMENTS(needed); i++) {
     g_autoptr(GstElementFactory) factory = gst_element_factory_find(needed[i]);
     if (factory == NULL) {
@@ -802,17 +800,25 @@ static void test_end_to_end(gconstpointer data)
 
   /* ffmpeg decodes every frame without a word of complaint. */
   g_autofree char *out = NULL, *err = NULL;
-  const char *decode[] = {ffmpeg, "-nostdin", "-v", "warning", "-i", path, "-f", "null", "-",
-                          NULL};
+  const char *decode[] = {ffmpeg, "-nostdin", "-v", "warning", "-i", path, "-f", "null", "-", NULL};
   g_assert_true(run(decode, &out, &err));
   g_test_message("ffmpeg: %s", err);
   g_assert_cmpstr(err, ==, "");
 
   g_clear_pointer(&out, g_free);
   g_clear_pointer(&err, g_free);
-  const char *probe[] = {ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
-                         "-show_entries", "stream=codec_name,nb_read_frames", "-of",
-                         "default=nw=1", path, NULL};
+  const char *probe[] = {ffprobe,
+                         "-v",
+                         "error",
+                         "-count_frames",
+                         "-select_streams",
+                         "v:0",
+                         "-show_entries",
+                         "stream=codec_name,nb_read_frames",
+                         "-of",
+                         "default=nw=1",
+                         path,
+                         NULL};
   g_assert_true(run(probe, &out, &err));
   g_assert_cmpstr(err, ==, "");
   g_autofree char *expect = g_strdup_printf("codec_name=%s\nnb_read_frames=90\n", e->ffname);
@@ -822,13 +828,21 @@ static void test_end_to_end(gconstpointer data)
   if (e->audio) {
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&err, g_free);
-    const char *aprobe[] = {ffprobe, "-v", "error", "-count_frames", "-select_streams", "a:0",
-                            "-show_entries", "stream=codec_name,nb_read_frames", "-of",
-                            "default=nw=1", path, NULL};
+    const char *aprobe[] = {ffprobe,
+                            "-v",
+                            "error",
+                            "-count_frames",
+                            "-select_streams",
+                            "a:0",
+                            "-show_entries",
+                            "stream=codec_name,nb_read_frames",
+                            "-of",
+                            "default=nw=1",
+                            path,
+                            NULL};
     g_assert_true(run(aprobe, &out, &err));
     g_assert_cmpstr(err, ==, "");
-    g_autofree char *aexpect =
-      g_strdup_printf("codec_name=aac\nnb_read_frames=%u\n", audio->len);
+    g_autofree char *aexpect = g_strdup_printf("codec_name=aac\nnb_read_frames=%u\n", audio->len);
     g_assert_true(g_str_has_prefix(out, aexpect));
   }
 
@@ -838,20 +852,20 @@ static void test_end_to_end(gconstpointer data)
 }
 
 static const E2E e2e_h264 = {
-  "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-  "x264enc key-int-max=30 ! h264parse config-interval=-1 ! "
-  "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false",
-  VIGIL_CODEC_H264, "h264", "h264parse", FALSE};
+    "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "x264enc key-int-max=30 ! h264parse config-interval=-1 ! "
+    "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false",
+    VIGIL_CODEC_H264, "h264", "h264parse", FALSE};
 static const E2E e2e_h264_bframes_aac = {
-  "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-  "x264enc key-int-max=30 bframes=2 ! h264parse config-interval=-1 ! "
-  "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false",
-  VIGIL_CODEC_H264, "h264", "h264parse", TRUE};
+    "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "x264enc key-int-max=30 bframes=2 ! h264parse config-interval=-1 ! "
+    "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false",
+    VIGIL_CODEC_H264, "h264", "h264parse", TRUE};
 static const E2E e2e_h265 = {
-  "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-  "x265enc key-int-max=30 speed-preset=ultrafast ! h265parse config-interval=-1 ! "
-  "video/x-h265,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false",
-  VIGIL_CODEC_H265, "hevc", "h265parse", FALSE};
+    "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "x265enc key-int-max=30 speed-preset=ultrafast ! h265parse config-interval=-1 ! "
+    "video/x-h265,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false",
+    VIGIL_CODEC_H265, "hevc", "h265parse", FALSE};
 
 int main(int argc, char **argv)
 {

@@ -4,22 +4,21 @@
 #include "core/error.h"
 #include "core/util.h"
 
-static void
-test_time_format_known(void)
+static void test_time_format_known(void)
 {
   static const struct {
     gint64 us;
     const char *text;
   } cases[] = {
-    {0, "1970-01-01T00:00:00.000Z"},
-    {1795614301250000, "2026-11-25T13:45:01.250Z"},
-    {1795614301250999, "2026-11-25T13:45:01.250Z"}, /* truncated, not rounded */
-    {999, "1970-01-01T00:00:00.000Z"},
-    {1000, "1970-01-01T00:00:00.001Z"},
-    {-1, "1969-12-31T23:59:59.999Z"},
-    {-1000000, "1969-12-31T23:59:59.000Z"},
-    {951782400000000, "2000-02-29T00:00:00.000Z"},
-    {253402300799999000, "9999-12-31T23:59:59.999Z"},
+      {0, "1970-01-01T00:00:00.000Z"},
+      {1795614301250000, "2026-11-25T13:45:01.250Z"},
+      {1795614301250999, "2026-11-25T13:45:01.250Z"}, /* truncated, not rounded */
+      {999, "1970-01-01T00:00:00.000Z"},
+      {1000, "1970-01-01T00:00:00.001Z"},
+      {-1, "1969-12-31T23:59:59.999Z"},
+      {-1000000, "1969-12-31T23:59:59.000Z"},
+      {951782400000000, "2000-02-29T00:00:00.000Z"},
+      {253402300799999000, "9999-12-31T23:59:59.999Z"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree gchar *text = vigil_time_format(cases[i].us);
@@ -27,29 +26,28 @@ test_time_format_known(void)
   }
 }
 
-static void
-test_time_parse_known(void)
+static void test_time_parse_known(void)
 {
   static const struct {
     const char *text;
     gint64 us;
   } cases[] = {
-    {"1970-01-01T00:00:00.000Z", 0},
-    {"1970-01-01T00:00:00Z", 0},
-    {"2026-11-25T13:45:01.250Z", 1795614301250000},
-    {"2026-11-25T13:45:01.25Z", 1795614301250000},
-    {"2026-11-25T13:45:01.250123Z", 1795614301250123},
-    {"2026-11-25T13:45:01.2501239Z", 1795614301250123},
-    {"2026-11-25T13:45:01z", 1795614301000000},
-    {"2026-11-25t13:45:01Z", 1795614301000000},
-    {"2026-11-25T15:45:01.250+02:00", 1795614301250000},
-    {"2026-11-25T15:45:01.250+0200", 1795614301250000},
-    {"2026-11-25T15:45:01.250+02", 1795614301250000},
-    {"2026-11-25T08:15:01.250-05:30", 1795614301250000},
-    {"2026-11-26T00:45:01+11:00", 1795614301000000},
-    {"2026-11-25T13:45Z", 1795614300000000},
-    {"1969-12-31T23:59:59.999Z", -1000},
-    {"2000-02-29T00:00:00Z", 951782400000000},
+      {"1970-01-01T00:00:00.000Z", 0},
+      {"1970-01-01T00:00:00Z", 0},
+      {"2026-11-25T13:45:01.250Z", 1795614301250000},
+      {"2026-11-25T13:45:01.25Z", 1795614301250000},
+      {"2026-11-25T13:45:01.250123Z", 1795614301250123},
+      {"2026-11-25T13:45:01.2501239Z", 1795614301250123},
+      {"2026-11-25T13:45:01z", 1795614301000000},
+      {"2026-11-25t13:45:01Z", 1795614301000000},
+      {"2026-11-25T15:45:01.250+02:00", 1795614301250000},
+      {"2026-11-25T15:45:01.250+0200", 1795614301250000},
+      {"2026-11-25T15:45:01.250+02", 1795614301250000},
+      {"2026-11-25T08:15:01.250-05:30", 1795614301250000},
+      {"2026-11-26T00:45:01+11:00", 1795614301000000},
+      {"2026-11-25T13:45Z", 1795614300000000},
+      {"1969-12-31T23:59:59.999Z", -1000},
+      {"2000-02-29T00:00:00Z", 951782400000000},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     gint64 us = 42;
@@ -59,36 +57,35 @@ test_time_parse_known(void)
   }
 }
 
-static void
-test_time_parse_rejects(void)
+static void test_time_parse_rejects(void)
 {
   static const char *const bad[] = {
-    "",
-    "garbage",
-    "2026-11-25",
-    "2026-11-25T13:45:01",        /* no zone */
-    "2026-11-25T13:45:01.250",    /* no zone */
-    "2026-11-25 13:45:01Z",       /* space separator */
-    "2026-11-25T13:45:01.Z",      /* empty fraction */
-    "2026-11-25T13:45:01ZZ",
-    "2026-11-25T13:45:01Z ",
-    " 2026-11-25T13:45:01Z",
-    "2026-13-25T13:45:01Z",
-    "2026-02-30T13:45:01Z",
-    "2026-11-25T24:00:00Z",
-    "2026-11-25T13:60:00Z",
-    "2026-11-25T13:45:61Z",
-    "2026-11-25T13:45:01+24:00",
-    "2026-11-25T13:45:01+02:60",
-    "2026-11-25T13:45:01+2",
-    "2026-11-25T13:45:01+02:0",
-    "20261125T134501Z",           /* basic format */
-    "2026-W48-3T13:45:01Z",       /* week date */
-    "2026-329T13:45:01Z",         /* ordinal date */
-    "0000-01-01T00:00:00Z",
-    "+2026-11-25T13:45:01Z",
-    "2026-11-25T13:45:01.250Zjunk",
-    "1795614301250000",
+      "",
+      "garbage",
+      "2026-11-25",
+      "2026-11-25T13:45:01",     /* no zone */
+      "2026-11-25T13:45:01.250", /* no zone */
+      "2026-11-25 13:45:01Z",    /* space separator */
+      "2026-11-25T13:45:01.Z",   /* empty fraction */
+      "2026-11-25T13:45:01ZZ",
+      "2026-11-25T13:45:01Z ",
+      " 2026-11-25T13:45:01Z",
+      "2026-13-25T13:45:01Z",
+      "2026-02-30T13:45:01Z",
+      "2026-11-25T24:00:00Z",
+      "2026-11-25T13:60:00Z",
+      "2026-11-25T13:45:61Z",
+      "2026-11-25T13:45:01+24:00",
+      "2026-11-25T13:45:01+02:60",
+      "2026-11-25T13:45:01+2",
+      "2026-11-25T13:45:01+02:0",
+      "20261125T134501Z",     /* basic format */
+      "2026-W48-3T13:45:01Z", /* week date */
+      "2026-329T13:45:01Z",   /* ordinal date */
+      "0000-01-01T00:00:00Z",
+      "+2026-11-25T13:45:01Z",
+      "2026-11-25T13:45:01.250Zjunk",
+      "1795614301250000",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
     gint64 us = 42;
@@ -100,12 +97,11 @@ test_time_parse_rejects(void)
   g_assert_false(vigil_time_parse(NULL, &us));
 }
 
-static void
-test_time_round_trip(void)
+static void test_time_round_trip(void)
 {
   /* Millisecond values survive format -> parse exactly. */
-  static const gint64 values[] = {0, 1, 1795614301250000, 1700000000123000, -86400000000,
-                                  4102444799999000};
+  static const gint64 values[] = {
+      0, 1, 1795614301250000, 1700000000123000, -86400000000, 4102444799999000};
   for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
     gint64 ms_value = values[i] - (((values[i] % 1000) + 1000) % 1000);
     g_autofree gchar *text = vigil_time_format(values[i]);
@@ -123,28 +119,27 @@ test_time_round_trip(void)
   }
 }
 
-static void
-test_slug_valid(void)
+static void test_slug_valid(void)
 {
   static const struct {
     const char *slug;
     gboolean valid;
   } cases[] = {
-    {"front-door", TRUE},
-    {"a", TRUE},
-    {"0", TRUE},
-    {"-", TRUE},
-    {"cam-1", TRUE},
-    {"abcdefghijklmnopqrstuvwxyz012345", TRUE}, /* 32 */
-    {"abcdefghijklmnopqrstuvwxyz0123456", FALSE}, /* 33 */
-    {"", FALSE},
-    {"Front", FALSE},
-    {"front door", FALSE},
-    {"front_door", FALSE},
-    {"caf\xc3\xa9", FALSE},
-    {"a/b", FALSE},
-    {"..", FALSE},
-    {"a\n", FALSE},
+      {"front-door", TRUE},
+      {"a", TRUE},
+      {"0", TRUE},
+      {"-", TRUE},
+      {"cam-1", TRUE},
+      {"abcdefghijklmnopqrstuvwxyz012345", TRUE},   /* 32 */
+      {"abcdefghijklmnopqrstuvwxyz0123456", FALSE}, /* 33 */
+      {"", FALSE},
+      {"Front", FALSE},
+      {"front door", FALSE},
+      {"front_door", FALSE},
+      {"caf\xc3\xa9", FALSE},
+      {"a/b", FALSE},
+      {"..", FALSE},
+      {"a\n", FALSE},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree gchar *shown = g_strescape(cases[i].slug, NULL);
@@ -154,28 +149,29 @@ test_slug_valid(void)
   g_assert_false(vigil_slug_is_valid(NULL));
 }
 
-static void
-test_slug_from_name(void)
+static void test_slug_from_name(void)
 {
   static const struct {
     const char *name;
     const char *slug;
   } cases[] = {
-    {"Front door", "front-door"},
-    {"  \xc3\x9c" "ber Garage!! ", "uber-garage"},
-    {"!!!", NULL},
-    {"", NULL},
-    {"   ", NULL},
-    {"Cam 1", "cam-1"},
-    {"cam--1", "cam-1"},
-    {"-cam-", "cam"},
-    {"Caf\xc3\xa9 Cr\xc3\xa8me", "cafe-creme"},
-    {"Cafe\xcc\x81", "cafe"}, /* decomposed e + combining acute */
-    {"\xe6\x9d\xb1\xe4\xba\xac", NULL}, /* CJK: nothing transliterable */
-    {"Garage \xe6\x9d\xb1 2", "garage-2"},
-    {"back_yard.cam", "back-yard-cam"},
-    {"ABC123", "abc123"},
-    {"bad\xff utf8", "bad-utf8"},
+      {"Front door", "front-door"},
+      {"  \xc3\x9c"
+       "ber Garage!! ",
+       "uber-garage"},
+      {"!!!", NULL},
+      {"", NULL},
+      {"   ", NULL},
+      {"Cam 1", "cam-1"},
+      {"cam--1", "cam-1"},
+      {"-cam-", "cam"},
+      {"Caf\xc3\xa9 Cr\xc3\xa8me", "cafe-creme"},
+      {"Cafe\xcc\x81", "cafe"},           /* decomposed e + combining acute */
+      {"\xe6\x9d\xb1\xe4\xba\xac", NULL}, /* CJK: nothing transliterable */
+      {"Garage \xe6\x9d\xb1 2", "garage-2"},
+      {"back_yard.cam", "back-yard-cam"},
+      {"ABC123", "abc123"},
+      {"bad\xff utf8", "bad-utf8"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree gchar *slug = vigil_slug_from_name(cases[i].name);
@@ -188,8 +184,7 @@ test_slug_from_name(void)
   g_assert_null(vigil_slug_from_name(NULL));
 }
 
-static void
-test_slug_from_long_name(void)
+static void test_slug_from_long_name(void)
 {
   /* 100 characters: cut to at most 32, never ending in '-'. */
   GString *name = g_string_new(NULL);
@@ -205,27 +200,23 @@ test_slug_from_long_name(void)
   g_assert_cmpint(slug[strlen(slug) - 1], !=, '-');
 
   /* A dash would land exactly at position 32: it must be dropped, not kept. */
-  g_autofree gchar *slug2 =
-    vigil_slug_from_name("abcdefghijklmnopqrstuvwxyz01234 five");
+  g_autofree gchar *slug2 = vigil_slug_from_name("abcdefghijklmnopqrstuvwxyz01234 five");
   g_assert_cmpstr(slug2, ==, "abcdefghijklmnopqrstuvwxyz01234");
 
-  g_autofree gchar *slug3 = vigil_slug_from_name(
-    "abcdefghijklmnopqrstuvwxyz012345678 nine");
+  g_autofree gchar *slug3 = vigil_slug_from_name("abcdefghijklmnopqrstuvwxyz012345678 nine");
   g_assert_cmpstr(slug3, ==, "abcdefghijklmnopqrstuvwxyz012345");
 
   g_autofree gchar *slug4 = vigil_slug_from_name("abcdefghijklmnopqrstuvwxyz0123 x yz");
   g_assert_cmpstr(slug4, ==, "abcdefghijklmnopqrstuvwxyz0123-x");
 }
 
-static void
-test_error_quark(void)
+static void test_error_quark(void)
 {
   g_assert_cmpuint(VIGIL_ERROR, !=, 0);
   g_assert_cmpstr(g_quark_to_string(VIGIL_ERROR), ==, "vigil-error-quark");
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/util/time/format-known", test_time_format_known);

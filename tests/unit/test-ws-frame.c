@@ -45,7 +45,10 @@ static void test_ping_close(void)
   client_frame(in, 0x2, "data is ignored", 15);
   /* Only half of the close frame so far. */
   g_autoptr(GByteArray) close = g_byte_array_new();
-  client_frame(close, 0x8, "\x03\xe8" "bye", 5);
+  client_frame(close, 0x8,
+               "\x03\xe8"
+               "bye",
+               5);
   g_byte_array_append(in, close->data, 4);
   g_assert_true(vigil_ws_parse_client(in, control, &closing));
   g_assert_false(closing);

@@ -246,8 +246,8 @@ int main(int argc, char **argv)
     if (sc->main && !o.no_sub) {
       sc->sub = vigil_clip_encode_video(scene, &sub_params, &error);
       if (!sc->sub)
-        g_prefix_error(&error, "sub stream at %dx%d (see --sub-size, --no-sub): ",
-                       sub_params.width, sub_params.height);
+        g_prefix_error(&error, "sub stream at %dx%d (see --sub-size, --no-sub): ", sub_params.width,
+                       sub_params.height);
     }
     if (!sc->main || (!sc->sub && !o.no_sub)) {
       g_printerr("vigil-fakecam: %s\n", error->message);
