@@ -7,6 +7,8 @@ set -euo pipefail
 DEBIAN_PACKAGES=(
   # build
   meson ninja-build pkg-config gcc g++ clang
+  # the layout check (tests/meson.build: format): .clang-format is the law
+  clang-format
   # libraries
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
