@@ -9,7 +9,6 @@
 
 #include <json-glib/json-glib.h>
 
-#include "camera/camera.h" /* deliberately upward: the build must refuse it */
 #include "core/error.h"
 
 #include "store/store-private.h"
