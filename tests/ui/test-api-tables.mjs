@@ -1,7 +1,7 @@
 // The UI's copies of two API tables, checked against the running daemon:
 // the wall effects (web/static/js/effect-list.js against the walls API,
 // src/http/walls-body.c) and the camera fields (web/static/js/camera-fields.js
-// against the cameras API, src/config/config.c): effect names, parameters,
+// against the cameras API, src/config/config-read.c): effect names, parameters,
 // ranges and defaults; camera defaults, numeric ranges, choices and name
 // lengths. The daemon is asked, not its source read: defaults from what it
 // stores, limits from its 400 messages. Prints every difference and fails.
