@@ -1,7 +1,7 @@
 // A camera's defaults, numeric ranges, choices and text lengths as the
-// cameras API has them (src/config/config-private.h, config-read.c), for the camera form. The API's
-// own copy decides; tests/ui/test-api-tables.mjs fails when the two differ. No
-// imports, so node can read it without a browser.
+// cameras API has them (src/config/config-private.h, config-read.c), for the
+// camera form. The API's own copy decides; tests/ui/test-api-tables.mjs fails
+// when the two differ. No imports, so node can read it without a browser.
 
 // A new camera: what POST /api/v1/cameras stores for the members it is not
 // given (name and source are required).
