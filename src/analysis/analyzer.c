@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "vigil-analysis"
 
 #include "analysis/analyzer-private.h"
+#include "core/json.h"
 #include "detect/detect.h"
 #include "detect/service.h"
 
@@ -209,10 +210,8 @@ static void on_action(const VigilAction *a, void *user_data)
   case VIGIL_ACTION_BARCODE: {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "format");
-    json_builder_add_string_value(b, a->format);
-    json_builder_set_member_name(b, "text");
-    json_builder_add_string_value(b, a->text);
+    vigil_json_add_string(b, "format", a->format);
+    vigil_json_add_string(b, "text", a->text);
     json_builder_end_object(b);
     g_autoptr(JsonNode) node = json_builder_get_root(b);
     g_autofree gchar *data = json_to_string(node, FALSE);

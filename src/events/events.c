@@ -343,15 +343,9 @@ void vigil_events_publish_camera_state(const char *camera, const char *state, co
     return;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "camera");
-  json_builder_add_string_value(b, camera);
-  json_builder_set_member_name(b, "state");
-  json_builder_add_string_value(b, state);
-  json_builder_set_member_name(b, "error");
-  if (error)
-    json_builder_add_string_value(b, error);
-  else
-    json_builder_add_null_value(b);
+  vigil_json_add_string(b, "camera", camera);
+  vigil_json_add_string(b, "state", state);
+  vigil_json_add_string_or_null(b, "error", error);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   publish("camera", camera, node);
