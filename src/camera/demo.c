@@ -19,6 +19,11 @@
 #define DEMO_SETTING    "demo_added" /* set once the demo camera was added */
 #define FAKECAM_NAME    "vigil-fakecam"
 #define STOP_TIMEOUT_US (5 * G_USEC_PER_SEC)
+/* A vigil-fakecam that exits is started again after 1 s, 2 s, 4 s ... 60 s;
+ * one that ran for a minute starts the series again. */
+#define RESTART_MIN_S 1
+#define RESTART_MAX_S 60
+#define STEADY_US     (60 * G_USEC_PER_SEC)
 
 /* Reference-counted (g_rc_box): the pending read of the child's output holds
  * a reference, so its callback may run after vigil_demo_stop(). */
@@ -30,6 +35,10 @@ struct _VigilDemo {
   GDataInputStream *output; /* the child's stdout */
   GCancellable *cancel;     /* cancelled by vigil_demo_stop() */
   gchar *url, *sub_url;     /* as vigil-fakecam printed them */
+  gchar *path;              /* of vigil-fakecam */
+  gint64 spawned_us;        /* monotonic */
+  guint restart_s;          /* the next restart's delay */
+  guint restart_id;         /* the pending restart's timeout */
 };
 
 static void demo_clear(gpointer data)
@@ -40,6 +49,7 @@ static void demo_clear(gpointer data)
   g_clear_object(&demo->cancel);
   g_free(demo->url);
   g_free(demo->sub_url);
+  g_free(demo->path);
 }
 
 static void demo_unref(VigilDemo *demo)
@@ -231,20 +241,86 @@ static void child_setup(gpointer user_data)
     _exit(1);
 }
 
-static gboolean spawn(VigilDemo *demo, const char *path, GError **error)
+static void watch(VigilDemo *demo);
+
+/* Starts vigil-fakecam, reads the URLs it serves and watches it exit. */
+static gboolean spawn(VigilDemo *demo, GError **error)
 {
   g_autoptr(GSubprocessLauncher) launcher =
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup(launcher, child_setup, GINT_TO_POINTER(getpid()), NULL);
   /* Its stderr is vigil's: its startup lines land in vigil's log. */
-  demo->child =
-      g_subprocess_launcher_spawn(launcher, error, path, "--port", "0", "--scene", "demo", NULL);
+  demo->child = g_subprocess_launcher_spawn(launcher, error, demo->path, "--port", "0", "--scene",
+                                            "demo", NULL);
   if (!demo->child)
     return FALSE;
+  demo->spawned_us = g_get_monotonic_time();
   demo->output = g_data_input_stream_new(g_subprocess_get_stdout_pipe(demo->child));
-  g_info("demo camera: started %s (pid %s), encoding the demo scene", path,
+  g_info("demo camera: started %s (pid %s), encoding the demo scene", demo->path,
          g_subprocess_get_identifier(demo->child));
+  read_line(g_rc_box_acquire(demo));
+  watch(demo);
   return TRUE;
+}
+
+static void schedule_restart(VigilDemo *demo);
+
+/* Starts vigil-fakecam again and moves the camera to its new port, as long
+ * as the camera "demo" is still the demo's (not repointed or deleted since). */
+static gboolean restart(gpointer user_data)
+{
+  VigilDemo *demo = user_data;
+  demo->restart_id = 0;
+  VigilCamera *camera = vigil_camera_manager_lookup(demo->cameras, DEMO_ID);
+  if (!camera || !is_ours(vigil_camera_get_config(camera))) {
+    g_info("demo camera: no longer on %s, not restarting it", FAKECAM_NAME);
+    return G_SOURCE_REMOVE;
+  }
+  g_clear_object(&demo->child);
+  g_clear_object(&demo->output);
+  g_clear_pointer(&demo->url, g_free);
+  g_clear_pointer(&demo->sub_url, g_free);
+  demo->first = FALSE;
+  g_autoptr(GError) error = NULL;
+  if (!spawn(demo, &error)) {
+    g_warning("demo camera: cannot run %s (%s)", FAKECAM_NAME, error->message);
+    schedule_restart(demo);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void schedule_restart(VigilDemo *demo)
+{
+  g_warning("demo camera: starting %s again in %u s", FAKECAM_NAME, demo->restart_s);
+  demo->restart_id = g_timeout_add_seconds(demo->restart_s, restart, demo);
+  demo->restart_s = MIN(demo->restart_s * 2, RESTART_MAX_S);
+}
+
+static void on_child_exit(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VigilDemo *demo = user_data;
+  GSubprocess *child = G_SUBPROCESS(source);
+  gboolean done = g_subprocess_wait_finish(child, result, NULL);
+  if (!done || g_cancellable_is_cancelled(demo->cancel) || child != demo->child) {
+    demo_unref(demo);
+    return;
+  }
+  if (g_subprocess_get_if_signaled(child))
+    g_warning("%s (the demo camera) was killed by signal %d", FAKECAM_NAME,
+              g_subprocess_get_term_sig(child));
+  else
+    g_warning("%s (the demo camera) exited with status %d", FAKECAM_NAME,
+              g_subprocess_get_exit_status(child));
+  if (g_get_monotonic_time() - demo->spawned_us >= STEADY_US)
+    demo->restart_s = RESTART_MIN_S;
+  schedule_restart(demo);
+  demo_unref(demo);
+}
+
+/* Holds a reference until the child exits or the demo stops. */
+static void watch(VigilDemo *demo)
+{
+  g_subprocess_wait_async(demo->child, demo->cancel, on_child_exit, g_rc_box_acquire(demo));
 }
 
 VigilDemo *vigil_demo_start(VigilStore *store, VigilCameraManager *cameras)
@@ -255,6 +331,7 @@ VigilDemo *vigil_demo_start(VigilStore *store, VigilCameraManager *cameras)
   demo->store = store;
   demo->cameras = cameras;
   demo->cancel = g_cancellable_new();
+  demo->restart_s = RESTART_MIN_S;
 
   g_autofree gchar *added = vigil_store_get_setting(store, DEMO_SETTING);
   VigilCamera *camera = vigil_camera_manager_lookup(cameras, DEMO_ID);
@@ -269,8 +346,8 @@ VigilDemo *vigil_demo_start(VigilStore *store, VigilCameraManager *cameras)
   }
 
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *path = find_fakecam(&error);
-  if (!path || !spawn(demo, path, &error)) {
+  demo->path = find_fakecam(&error);
+  if (!demo->path || !spawn(demo, &error)) {
     g_warning("demo camera: cannot run %s (%s)%s", FAKECAM_NAME, error->message,
               demo->first ? ": it shows a test pattern encoded by vigil instead" : "");
     if (demo->first)
@@ -278,7 +355,6 @@ VigilDemo *vigil_demo_start(VigilStore *store, VigilCameraManager *cameras)
     demo_unref(demo);
     return NULL;
   }
-  read_line(g_rc_box_acquire(demo));
   return demo;
 }
 
@@ -287,6 +363,7 @@ void vigil_demo_stop(VigilDemo *demo)
   if (!demo)
     return;
   g_cancellable_cancel(demo->cancel);
+  g_clear_handle_id(&demo->restart_id, g_source_remove);
   if (demo->child && g_subprocess_get_identifier(demo->child)) {
     g_subprocess_send_signal(demo->child, SIGTERM);
     /* GLib reaps the child on its worker thread; the identifier goes away

@@ -17,7 +17,9 @@ typedef struct _VigilDemo VigilDemo;
  * On later starts it starts vigil-fakecam again only if the camera "demo"
  * still points at a loopback vigil-fakecam, and moves it to the new port (a
  * sub stream the user turned off stays off); a deleted or repointed demo
- * camera is left alone. vigil-fakecam is
+ * camera is left alone. A vigil-fakecam that exits is started again (after
+ * 1 s, doubling up to 60 s) and the camera moved to its new port, while the
+ * camera is still the demo's. vigil-fakecam is
  * $VIGIL_FAKECAM_BIN, or found next to the vigil binary (build tree or
  * installed); without it the first start adds the old test:// pattern
  * camera. Returns NULL when nothing runs. @store and @cameras must outlive

@@ -4,6 +4,7 @@ scene clock it shares with the main stream), the demo scene, and
 """
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -274,6 +275,29 @@ class DemoCameraTest(unittest.TestCase):
         vigil.proc.kill()
         vigil.proc.wait()
         wait_for(lambda: not alive(child), 5, what="vigil-fakecam to die with vigil")
+
+    def test_a_dead_child_is_started_again(self):
+        vigil = self.start()
+        child = self.fakecam_child(vigil)
+        cam = self.demo_camera(vigil)
+        vigil.wait_state("demo", "streaming", 15)
+        os.kill(child, signal.SIGKILL)
+        # Started again after 1 s, on a new port the camera moves to.
+        moved = self.demo_camera(vigil, not_port=urllib.parse.urlsplit(cam["source"]).port)
+        again = wait_for(lambda: [p for p in children_named(vigil.proc.pid, "vigil-fakecam")
+                                  if p != child], 10, what="a second vigil-fakecam")[0]
+        port = urllib.parse.urlsplit(moved["source"]).port
+        self.assertEqual(moved["sub_source"], f"rtsp://127.0.0.1:{port}/cam1_sub")
+        vigil.wait_state("demo", "streaming", 20)
+        # Repointed by the user, the camera is left alone: no third child.
+        r = vigil.request("PATCH", "/api/v1/cameras/demo", {"source": "rtsp://192.0.2.1/stream"})
+        self.assertEqual(r.status, 200, r.body)
+        os.kill(again, signal.SIGKILL)
+        wait_for(lambda: "not restarting it" in vigil.log_text(), 10,
+                 what="vigil to decide not to restart vigil-fakecam")
+        self.assertEqual([p for p in children_named(vigil.proc.pid, "vigil-fakecam")
+                          if alive(p)], [])
+        self.assertEqual(vigil.camera("demo")["source"], "rtsp://192.0.2.1/stream")
 
     def test_edited_repointed_or_deleted_demo_camera(self):
         vigil = self.start()
