@@ -30,7 +30,8 @@ typedef struct {
   VigilHandler handler;
 } VigilRoute;
 
-/* The table reads as columns. */
+/* One row per line, so that a grep for a path shows its method, access and
+ * handler together. */
 /* clang-format off */
 #define OPEN {VIGIL_ACCESS_OPEN, 0}
 #define USER {VIGIL_ACCESS_USER, 0}
@@ -145,10 +146,12 @@ static GHashTable *find(const char *method, const char *path, const VigilRoute *
       g_clear_pointer(&first_params, g_hash_table_unref);
       return params;
     }
-    if (*first)
+    if (*first) {
       g_hash_table_unref(params);
-    else
-      *first = &routes[i], first_params = params;
+    } else {
+      *first = &routes[i];
+      first_params = params;
+    }
   }
   return first_params;
 }
