@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "events/events.h"
 #include "record/recorder.h"
+#include "vigil-config.h"
 
 #define KEEPALIVE_S     30
 #define RECONNECT_MIN_S 1
@@ -161,6 +162,103 @@ static gboolean camera_has_motion(VigilMqtt *mqtt, const char *camera)
   return FALSE;
 }
 
+/* --- Home Assistant discovery --- */
+
+/* One entity of a camera's device. */
+typedef struct {
+  const char *component; /* binary_sensor or switch */
+  const char *object;    /* the object id's end, and the state topic's switch */
+  const char *name;
+  const char *state;        /* state topic after <prefix>/<camera>/ */
+  const char *device_class; /* NULL for none */
+  gboolean command;         /* a switch: <prefix>/<camera>/<object>/set */
+} Entity;
+
+static const Entity entities[] = {
+    {"binary_sensor", "motion", "Motion", "motion", "motion", FALSE},
+    {"binary_sensor", "recording", "Recording", "recording", "running", FALSE},
+    {"switch", "record", "Record", "record/state", NULL, TRUE},
+    {"switch", "motion_detection", "Motion detection", "motion/state", NULL, TRUE},
+    {"switch", "object_detection", "Object detection", "detect/state", NULL, TRUE},
+};
+
+/* The discovery node id: the client id in the characters Home Assistant
+ * allows there. */
+static gchar *node_id(VigilMqtt *mqtt)
+{
+  gchar *node = g_strdup(mqtt->settings.client_id);
+  for (gchar *p = node; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+      *p = '_';
+  return node;
+}
+
+static gchar *discovery_topic(VigilMqtt *mqtt, const char *camera, const Entity *e)
+{
+  g_autofree gchar *node = node_id(mqtt);
+  return g_strdup_printf("%s/%s/%s/%s_%s/config", mqtt->settings.discovery_prefix, e->component,
+                         node, camera, e->object);
+}
+
+static gchar *discovery_config(VigilMqtt *mqtt, const VigilCameraConfig *cfg, const Entity *e)
+{
+  g_autofree gchar *node = node_id(mqtt);
+  g_autofree gchar *device_id = g_strdup_printf("%s_%s", node, cfg->id);
+  g_autofree gchar *unique_id = g_strdup_printf("%s_%s", device_id, e->object);
+  g_autofree gchar *state = topic_for(mqtt, cfg->id, e->state);
+  g_autofree gchar *available = topic_for(mqtt, NULL, "available");
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  vigil_json_add_string(b, "name", e->name);
+  vigil_json_add_string(b, "unique_id", unique_id);
+  vigil_json_add_string(b, "state_topic", state);
+  if (e->command) {
+    g_autofree gchar *what = g_strndup(e->state, strlen(e->state) - strlen("/state"));
+    g_autofree gchar *set = g_strdup_printf("%s/set", what);
+    g_autofree gchar *command = topic_for(mqtt, cfg->id, set);
+    vigil_json_add_string(b, "command_topic", command);
+  }
+  vigil_json_add_string(b, "payload_on", "ON");
+  vigil_json_add_string(b, "payload_off", "OFF");
+  if (e->device_class)
+    vigil_json_add_string(b, "device_class", e->device_class);
+  vigil_json_add_string(b, "availability_topic", available);
+  vigil_json_add_string(b, "payload_available", "online");
+  vigil_json_add_string(b, "payload_not_available", "offline");
+  vigil_json_begin_object(b, "device");
+  vigil_json_begin_array(b, "identifiers");
+  json_builder_add_string_value(b, device_id);
+  json_builder_end_array(b);
+  vigil_json_add_string(b, "name", cfg->name);
+  vigil_json_add_string(b, "manufacturer", "vigil");
+  vigil_json_add_string(b, "model", "vigil");
+  vigil_json_add_string(b, "sw_version", VIGIL_VERSION);
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) node_json = json_builder_get_root(b);
+  return vigil_json_to_string(node_json);
+}
+
+/* Publishes @camera's discovery configs (retained), or removes them
+ * (empty retained messages) when @cfg is NULL. */
+static void publish_discovery(VigilMqtt *mqtt, const char *camera, const VigilCameraConfig *cfg)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(entities); i++) {
+    g_autofree gchar *topic = discovery_topic(mqtt, camera, &entities[i]);
+    g_autofree gchar *config = cfg ? discovery_config(mqtt, cfg, &entities[i]) : g_strdup("");
+    publish(mqtt, topic, config, TRUE);
+  }
+}
+
+static void publish_all_discovery(VigilMqtt *mqtt)
+{
+  GPtrArray *cameras = vigil_camera_manager_list(mqtt->cameras);
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *camera = g_ptr_array_index(cameras, i);
+    publish_discovery(mqtt, vigil_camera_get_id(camera), vigil_camera_get_config(camera));
+  }
+}
+
 /* Publishes what changed in @camera's state since last time (everything
  * when @all: after a connect). */
 static void refresh_camera(VigilMqtt *mqtt, VigilCamera *camera, gboolean all)
@@ -178,8 +276,12 @@ static void refresh_camera(VigilMqtt *mqtt, VigilCamera *camera, gboolean all)
   };
   CameraTopics *was = g_hash_table_lookup(mqtt->topics, id);
   if (!was) {
+    /* A new camera is announced to Home Assistant (after a connect, @all,
+     * every camera already is). */
     was = g_new0(CameraTopics, 1);
     g_hash_table_insert(mqtt->topics, g_strdup(id), was);
+    if (!all)
+      publish_discovery(mqtt, id, cfg);
     all = TRUE;
   }
   if (all || g_strcmp0(was->status, now.status) != 0)
@@ -218,6 +320,7 @@ static void refresh_all(VigilMqtt *mqtt, gboolean all)
                                            "record/state", "motion/state", "detect/state"};
     for (gsize i = 0; i < G_N_ELEMENTS(retained); i++)
       publish_camera(mqtt, key, retained[i], "");
+    publish_discovery(mqtt, key, NULL);
     g_hash_table_iter_remove(&iter);
   }
 }
@@ -360,6 +463,23 @@ static void on_command(VigilMqtt *mqtt, const char *topic, GBytes *payload)
   refresh_camera(mqtt, cam, FALSE);
 }
 
+/* Home Assistant says "online" on <discovery_prefix>/status when it starts:
+ * it may have lost what it knew, so everything is announced again. */
+static void on_message(VigilMqtt *mqtt, const char *topic, GBytes *payload)
+{
+  g_autofree gchar *ha_status = g_strdup_printf("%s/status", mqtt->settings.discovery_prefix);
+  if (!g_str_equal(topic, ha_status)) {
+    on_command(mqtt, topic, payload);
+    return;
+  }
+  gsize len = 0;
+  const char *data = g_bytes_get_data(payload, &len);
+  if (len == strlen("online") && memcmp(data, "online", len) == 0) {
+    g_info("Home Assistant is online: sending the discovery configs again");
+    publish_all_discovery(mqtt);
+  }
+}
+
 /* --- the connection --- */
 
 static void on_connected(VigilMqtt *mqtt, int rc)
@@ -378,8 +498,11 @@ static void on_connected(VigilMqtt *mqtt, int rc)
   set_state(mqtt, "connected", NULL);
   g_autofree gchar *commands = topic_for(mqtt, "+", "+/set");
   mosquitto_subscribe(mqtt->mosq, NULL, commands, QOS);
+  g_autofree gchar *ha_status = g_strdup_printf("%s/status", mqtt->settings.discovery_prefix);
+  mosquitto_subscribe(mqtt->mosq, NULL, ha_status, QOS);
   g_autofree gchar *available = topic_for(mqtt, NULL, "available");
   publish(mqtt, available, "online", TRUE);
+  publish_all_discovery(mqtt);
   refresh_all(mqtt, TRUE);
 }
 
@@ -409,7 +532,7 @@ static gboolean on_msg_main(gpointer data)
     on_disconnected(mqtt, msg->rc);
     break;
   case MSG_MESSAGE:
-    on_command(mqtt, msg->topic, msg->payload);
+    on_message(mqtt, msg->topic, msg->payload);
     break;
   }
   return G_SOURCE_REMOVE;

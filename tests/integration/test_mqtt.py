@@ -2,7 +2,8 @@
 400s (the password never shown), the connection state in /api/v1/system,
 availability (online retained, offline on stop), a broker that is not there
 at first, each camera's retained state
-topics, motion events as JSON on <prefix>/events, a command that switches a
+topics, Home Assistant discovery (sent again when Home Assistant says it is
+online), motion events as JSON on <prefix>/events, a command that switches a
 camera's motion off, and the broker killed and started again: vigil connects
 again and publishes its retained state anew. Clients are mosquitto_sub and
 mosquitto_pub. The tests run in order on one broker, fakecam and vigil."""
@@ -111,10 +112,10 @@ class MqttTest(unittest.TestCase):
         cls.fakecam.stop()
         cls.broker.cleanup()
 
-    def retained(self):
-        """What the broker holds retained under PREFIX: {topic: payload}."""
+    def retained(self, prefix=PREFIX):
+        """What the broker holds retained under @prefix: {topic: payload}."""
         r = subprocess.run(
-            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", PREFIX + "/#",
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", prefix + "/#",
              "-F", "%r %t %p", "--retained-only", "-W", "1"], capture_output=True, text=True)
         held = {}
         for line in r.stdout.splitlines():
@@ -175,6 +176,62 @@ class MqttTest(unittest.TestCase):
         self.assertEqual(held[PREFIX + "/door/motion/state"], "ON")
         self.assertEqual(held[PREFIX + "/door/detect/state"], "OFF")
 
+    def discovery(self):
+        return {topic: json.loads(payload)
+                for topic, payload in self.retained("homeassistant").items()}
+
+    def test_3_discovery(self):
+        node = self.vigil.request("GET", "/api/v1/settings").json()["mqtt"]["client_id"]
+        configs = wait_for(lambda: len(self.discovery()) == 5 and self.discovery(), 10,
+                           what="5 discovery configs")
+        expected = {f"homeassistant/binary_sensor/{node}/door_motion/config",
+                    f"homeassistant/binary_sensor/{node}/door_recording/config",
+                    f"homeassistant/switch/{node}/door_record/config",
+                    f"homeassistant/switch/{node}/door_motion_detection/config",
+                    f"homeassistant/switch/{node}/door_object_detection/config"}
+        self.assertEqual(set(configs), expected)
+        held = self.retained()
+        unique_ids = set()
+        for topic, config in configs.items():
+            unique_ids.add(config["unique_id"])
+            self.assertEqual(config["availability_topic"], PREFIX + "/available")
+            self.assertEqual(config["device"]["identifiers"], [f"{node}_door"])
+            self.assertEqual(config["device"]["name"], "door")
+            self.assertEqual(config["device"]["model"], "vigil")
+            self.assertIn("sw_version", config["device"])
+            # Every state topic is one vigil keeps retained.
+            self.assertIn(held.get(config["state_topic"]), ("ON", "OFF"), config["state_topic"])
+            if "/switch/" in topic:
+                self.assertTrue(config["command_topic"].startswith(PREFIX + "/door/"))
+                self.assertTrue(config["command_topic"].endswith("/set"))
+                self.assertEqual(config["state_topic"],
+                                 config["command_topic"][:-len("set")] + "state")
+            else:
+                self.assertNotIn("command_topic", config)
+        self.assertEqual(len(unique_ids), 5)
+        # Home Assistant restarted, its knowledge gone: vigil sends it all again.
+        for topic in expected:
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                            topic, "-r", "-n"], check=True)
+        self.assertEqual(self.discovery(), {})
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        "homeassistant/status", "-m", "online"], check=True)
+        wait_for(lambda: self.discovery() == configs, 10, what="discovery configs sent again")
+
+    def test_3_discovery_removed_with_the_camera(self):
+        r = self.vigil.request("POST", "/api/v1/cameras", {
+            "id": "shed", "name": "Shed", "source": self.fakecam.url(1), "enabled": False})
+        self.assertEqual(r.status, 201, r.body)
+        self.wait_retained(PREFIX + "/shed/status", "disabled")
+        configs = wait_for(lambda: len(self.discovery()) == 10 and self.discovery(), 10,
+                           what="the new camera's discovery configs")
+        shed = [c for c in configs.values() if c["device"]["name"] == "Shed"]
+        self.assertEqual(len(shed), 5)
+        self.assertEqual(self.vigil.request("DELETE", "/api/v1/cameras/shed").status, 204)
+        wait_for(lambda: len(self.discovery()) == 5, 10, what="the deleted camera's configs gone")
+        wait_for(lambda: not [t for t in self.retained() if "/shed/" in t], 10,
+                 what="the deleted camera's state topics gone")
+
     def test_4_motion_events_and_motion_on(self):
         def new_motion_event():
             for retain, topic, payload in self.events.received():
@@ -232,6 +289,7 @@ class MqttTest(unittest.TestCase):
         held = self.retained()
         self.assertEqual(held[PREFIX + "/door/motion/state"], "ON")
         self.assertEqual(held[PREFIX + "/door/record/state"], "OFF")
+        self.assertEqual(len(self.discovery()), 5)
 
     def test_7_disabled_then_stop_says_offline(self):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"enabled": False}})
