@@ -1,10 +1,9 @@
 /* VigilMqtt: vigil on an MQTT broker (docs/mqtt.md): availability, each
  * camera's state as retained topics, every event as JSON, commands that
  * switch a camera's recording, motion and detection, and Home Assistant
- * discovery. libmosquitto runs its
- * own network thread; everything that touches vigil happens on the main
- * context, and publishing only queues, so a slow or absent broker never
- * holds up the main loop or video. */
+ * discovery. libmosquitto runs its own network thread; everything that
+ * touches vigil happens on the main context, and publishing only queues, so
+ * a slow or absent broker never holds up the main loop or video. */
 #pragma once
 
 #include <glib.h>
