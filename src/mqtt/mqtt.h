@@ -29,10 +29,4 @@ void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings);
  * gets the last error worded for users, or NULL. Main thread. */
 const char *vigil_mqtt_get_state(VigilMqtt *mqtt, const char **error);
 
-/* A command topic parsed (pure): <prefix>/<camera>/<switch>/set with
- * payload ON or OFF, <switch> one of record, motion, detect. Returns FALSE
- * for anything else; @camera and @name are newly allocated. */
-gboolean vigil_mqtt_parse_command(const char *prefix, const char *topic, const void *payload,
-                                  int payload_len, gchar **camera, gchar **name, gboolean *on);
-
 G_END_DECLS

@@ -2,7 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "mqtt/mqtt.h"
+#include "mqtt/messages.h"
 
 static gboolean parse(const char *prefix, const char *topic, const char *payload, gchar **camera,
                       gchar **name, gboolean *on)
