@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgstrtspserver-1.0-dev libqrencode-dev
+  # MQTT (issue 18): the client library, and the broker and clients the tests run
+  libmosquitto-dev mosquitto mosquitto-clients
   # keyframe analysis: decoding, scaling, QR/barcodes
   libavcodec-dev libswscale-dev libzbar-dev
   # rtsp:// and rtsps:// ingest: the RTSP/RTP stack ffmpeg itself uses
@@ -48,6 +50,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # The tests start brokers of their own: the system-wide one Debian's
+  # mosquitto package enables is not wanted when it came in just for them.
+  if [[ " ${missing[*]} " == *" mosquitto "* ]] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || true
+  fi
 fi
 
 # Web assets (mpegts.js, hls.js, pixi.js) arrive with the live view and UI work;

@@ -22,6 +22,7 @@
 #include "events/thumbnail.h"
 #include "http/app.h"
 #include "http/http.h"
+#include "mqtt/mqtt.h"
 #include "record/recorder.h"
 #include "record/repair.h"
 #include "record/retention.h"
@@ -236,6 +237,8 @@ int main(int argc, char **argv)
     return 1;
   }
   g_autoptr(VigilDemo) demo_camera = demo ? vigil_demo_start(app.store, app.cameras) : NULL;
+  app.mqtt = vigil_mqtt_new(app.cameras);
+  vigil_mqtt_configure(app.mqtt, &app.settings->mqtt);
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
@@ -245,6 +248,8 @@ int main(int argc, char **argv)
   g_main_loop_run(loop);
 
   vigil_http_free(http);
+  /* Before the cameras: says "offline" while it still can. */
+  g_clear_pointer(&app.mqtt, vigil_mqtt_free);
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);

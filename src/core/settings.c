@@ -7,12 +7,51 @@
 
 #define MAX_MODEL_NAME 128
 #define MAX_TLS_PATH   4096
+#define MAX_MQTT_FIELD 256
+
+/* "vigil-" and this host's name: stable across restarts, distinct between
+ * hosts that share a broker. */
+static gchar *default_client_id(void)
+{
+  GString *id = g_string_new("vigil-");
+  for (const char *p = g_get_host_name(); *p && id->len < 64; p++)
+    g_string_append_c(id, g_ascii_isalnum(*p) || *p == '-' ? *p : '-');
+  return g_string_free(id, FALSE);
+}
+
+static void mqtt_copy(VigilMqttSettings *dst, const VigilMqttSettings *src)
+{
+  *dst = *src;
+  dst->host = g_strdup(src->host);
+  dst->username = g_strdup(src->username);
+  dst->password = g_strdup(src->password);
+  dst->client_id = g_strdup(src->client_id);
+  dst->topic_prefix = g_strdup(src->topic_prefix);
+  dst->discovery_prefix = g_strdup(src->discovery_prefix);
+}
+
+static void mqtt_clear(VigilMqttSettings *m)
+{
+  g_free(m->host);
+  g_free(m->username);
+  g_free(m->password);
+  g_free(m->client_id);
+  g_free(m->topic_prefix);
+  g_free(m->discovery_prefix);
+  memset(m, 0, sizeof *m);
+}
 
 VigilSettings *vigil_settings_new(void)
 {
   VigilSettings *s = g_new0(VigilSettings, 1);
   s->max_bytes = -1;
   s->min_free_percent = 10;
+  s->mqtt.host = g_strdup("");
+  s->mqtt.port = 1883;
+  s->mqtt.username = g_strdup("");
+  s->mqtt.client_id = default_client_id();
+  s->mqtt.topic_prefix = g_strdup("vigil");
+  s->mqtt.discovery_prefix = g_strdup("homeassistant");
   return s;
 }
 
@@ -23,6 +62,7 @@ VigilSettings *vigil_settings_copy(const VigilSettings *src)
   s->detect_model = g_strdup(src->detect_model);
   s->tls_cert = g_strdup(src->tls_cert);
   s->tls_key = g_strdup(src->tls_key);
+  mqtt_copy(&s->mqtt, &src->mqtt);
   return s;
 }
 
@@ -33,6 +73,7 @@ void vigil_settings_free(VigilSettings *s)
   g_free(s->detect_model);
   g_free(s->tls_cert);
   g_free(s->tls_key);
+  mqtt_clear(&s->mqtt);
   g_free(s);
 }
 
@@ -124,6 +165,106 @@ static gboolean apply_tls(VigilSettings *s, JsonObject *o, GError **error)
   return TRUE;
 }
 
+/* Printable ASCII, 1 to MAX_MQTT_FIELD long, none of @forbidden. */
+static gboolean mqtt_text_ok(const char *text, const char *forbidden)
+{
+  gsize len = strlen(text);
+  if (len == 0 || len > MAX_MQTT_FIELD)
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f || strchr(forbidden, *p))
+      return FALSE;
+  return TRUE;
+}
+
+/* A topic prefix: topic levels without wildcards, no empty level. */
+static gboolean topic_prefix_ok(const char *prefix)
+{
+  return mqtt_text_ok(prefix, "+#") && prefix[0] != '/' && !g_str_has_suffix(prefix, "/") &&
+         !strstr(prefix, "//");
+}
+
+static gboolean host_ok(const char *host)
+{
+  return mqtt_text_ok(host, "/");
+}
+
+static gboolean username_ok(const char *username)
+{
+  return !*username || mqtt_text_ok(username, "");
+}
+
+static gboolean client_id_ok(const char *client_id)
+{
+  return mqtt_text_ok(client_id, "+#/");
+}
+
+/* Sets *@slot to the string @v when @check accepts it (null stands for ""
+ * when @nullable), else fails with the field's 400 worded @wording. */
+static gboolean set_mqtt_string(gchar **slot, JsonNode *v, gboolean nullable,
+                                gboolean (*check)(const char *), const char *field,
+                                const char *wording, GError **error)
+{
+  const char *text = NULL;
+  if (nullable && JSON_NODE_HOLDS_NULL(v))
+    text = "";
+  else if (!vigil_json_get_string(v, &text) || !check(text))
+    return vigil_json_field_invalid(error, field, "%s", wording);
+  g_free(*slot);
+  *slot = g_strdup(text);
+  return TRUE;
+}
+
+static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
+{
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    const char *name = l->data;
+    JsonNode *v = json_object_get_member(o, name);
+    gboolean ok = TRUE;
+    if (g_str_equal(name, "enabled")) {
+      ok = vigil_json_read_bool(v, "mqtt.enabled", &m->enabled, error);
+    } else if (g_str_equal(name, "tls")) {
+      ok = vigil_json_read_bool(v, "mqtt.tls", &m->tls, error);
+    } else if (g_str_equal(name, "port")) {
+      ok = vigil_json_read_int(v, "mqtt.port", 1, 65535, &m->port, error);
+    } else if (g_str_equal(name, "host")) {
+      ok = set_mqtt_string(&m->host, v, FALSE, host_ok, "mqtt.host",
+                           "must be a host name or address", error);
+    } else if (g_str_equal(name, "username")) {
+      ok = set_mqtt_string(&m->username, v, TRUE, username_ok, "mqtt.username",
+                           "must be null or a user name (printable, no spaces)", error);
+    } else if (g_str_equal(name, "password")) {
+      const char *password = NULL;
+      if (JSON_NODE_HOLDS_NULL(v)) {
+        g_clear_pointer(&m->password, g_free);
+      } else if (!vigil_json_get_string(v, &password) || strlen(password) > MAX_MQTT_FIELD) {
+        return vigil_json_field_invalid(
+            error, "mqtt.password", "must be null or a string of at most %d bytes", MAX_MQTT_FIELD);
+      } else {
+        g_free(m->password);
+        m->password = g_strdup(password);
+      }
+    } else if (g_str_equal(name, "client_id")) {
+      ok = set_mqtt_string(&m->client_id, v, FALSE, client_id_ok, "mqtt.client_id",
+                           "must be printable ASCII without spaces, '+', '#' or '/'", error);
+    } else if (g_str_equal(name, "topic_prefix") || g_str_equal(name, "discovery_prefix")) {
+      g_autofree gchar *field = g_strdup_printf("mqtt.%s", name);
+      ok = set_mqtt_string(g_str_equal(name, "topic_prefix") ? &m->topic_prefix
+                                                             : &m->discovery_prefix,
+                           v, FALSE, topic_prefix_ok, field,
+                           "must be topic levels without '+', '#', spaces or empty levels", error);
+    } else if (g_str_equal(name, "password_set")) {
+      return vigil_json_field_invalid(error, "mqtt.password_set", "is read-only");
+    } else {
+      return vigil_json_invalid(error, "unknown field \"mqtt.%s\"", name);
+    }
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error)
 {
   if (!node || !JSON_NODE_HOLDS_OBJECT(node))
@@ -134,30 +275,55 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   for (GList *l = members; l; l = l->next) {
     const char *name = l->data;
     JsonNode *v = json_object_get_member(o, name);
-    gboolean known =
-        g_str_equal(name, "storage") || g_str_equal(name, "detect") || g_str_equal(name, "tls");
+    gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
+                     g_str_equal(name, "tls") || g_str_equal(name, "mqtt");
     if (!known)
       return vigil_json_invalid(error, "unknown field \"%s\"", name);
     if (!JSON_NODE_HOLDS_OBJECT(v))
       return vigil_json_field_invalid(error, name, "must be an object");
-    gboolean ok = g_str_equal(name, "storage") ? apply_storage(s, json_node_get_object(v), error)
-                  : g_str_equal(name, "tls")   ? apply_tls(s, json_node_get_object(v), error)
-                                               : apply_detect(s, json_node_get_object(v), error);
+    JsonObject *member = json_node_get_object(v);
+    gboolean ok = g_str_equal(name, "storage") ? apply_storage(s, member, error)
+                  : g_str_equal(name, "tls")   ? apply_tls(s, member, error)
+                  : g_str_equal(name, "mqtt")  ? apply_mqtt(&s->mqtt, member, error)
+                                               : apply_detect(s, member, error);
     if (!ok)
       return FALSE;
   }
   if (!s->tls_cert != !s->tls_key)
     return vigil_json_invalid(error,
                               "fields \"tls.cert\" and \"tls.key\" must be set (or null) together");
+  if (s->mqtt.enabled && !*s->mqtt.host)
+    return vigil_json_field_invalid(error, "mqtt.host", "must be set when MQTT is enabled");
   g_free(settings->detect_model);
   g_free(settings->tls_cert);
   g_free(settings->tls_key);
+  mqtt_clear(&settings->mqtt);
   *settings = *s;
   /* ownership moved to @settings */
   s->detect_model = NULL;
   s->tls_cert = NULL;
   s->tls_key = NULL;
+  memset(&s->mqtt, 0, sizeof s->mqtt);
   return TRUE;
+}
+
+/* @stored: the stored form carries the password; the API's never does. */
+static void build_mqtt(JsonBuilder *b, const VigilMqttSettings *m, gboolean stored)
+{
+  vigil_json_begin_object(b, "mqtt");
+  vigil_json_add_bool(b, "enabled", m->enabled);
+  vigil_json_add_string(b, "host", m->host);
+  vigil_json_add_int(b, "port", m->port);
+  vigil_json_add_bool(b, "tls", m->tls);
+  vigil_json_add_string(b, "username", m->username);
+  if (stored)
+    vigil_json_add_string_or_null(b, "password", m->password);
+  else
+    vigil_json_add_bool(b, "password_set", m->password != NULL);
+  vigil_json_add_string(b, "client_id", m->client_id);
+  vigil_json_add_string(b, "topic_prefix", m->topic_prefix);
+  vigil_json_add_string(b, "discovery_prefix", m->discovery_prefix);
+  json_builder_end_object(b);
 }
 
 static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean available,
@@ -185,6 +351,7 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
   vigil_json_add_string_or_null(b, "cert", s->tls_cert);
   vigil_json_add_string_or_null(b, "key", s->tls_key);
   json_builder_end_object(b);
+  build_mqtt(b, &s->mqtt, !with_runtime);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -7,12 +7,27 @@
 
 G_BEGIN_DECLS
 
+/* Settings "mqtt" (docs/mqtt.md). Strings are never NULL but password
+ * (NULL: none); password is write-only: the API form shows password_set. */
+typedef struct {
+  gboolean enabled;
+  gchar *host;
+  int port;
+  gboolean tls;
+  gchar *username; /* "" = anonymous */
+  gchar *password;
+  gchar *client_id;
+  gchar *topic_prefix;
+  gchar *discovery_prefix;
+} VigilMqttSettings;
+
 typedef struct {
   gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
   double min_free_percent; /* keep this much of the filesystem free */
   gchar *detect_model;     /* detection model name; NULL = none */
   gchar *tls_cert;         /* PEM certificate (chain) path; NULL = plain HTTP */
   gchar *tls_key;          /* PEM private key path; NULL = plain HTTP */
+  VigilMqttSettings mqtt;
 } VigilSettings;
 
 VigilSettings *vigil_settings_new(void);

@@ -125,6 +125,12 @@ void vigil_api_system(VigilRequest *req)
   json_builder_end_object(b);
 
   vigil_json_add_int(b, "cameras", visible_cameras(req));
+
+  vigil_json_begin_object(b, "mqtt");
+  const char *mqtt_error = NULL;
+  vigil_json_add_string(b, "state", vigil_mqtt_get_state(app->mqtt, &mqtt_error));
+  vigil_json_add_string_or_null(b, "error", mqtt_error);
+  json_builder_end_object(b);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -184,5 +190,6 @@ void vigil_api_settings_patch(VigilRequest *req)
     g_autofree gchar *models_dir = g_build_filename(req->app->data_dir, "models", NULL);
     vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
   }
+  vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt);
   reply_settings(req);
 }

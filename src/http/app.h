@@ -6,6 +6,7 @@
 
 #include "camera/manager.h"
 #include "core/settings.h"
+#include "mqtt/mqtt.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -17,6 +18,7 @@ typedef struct {
   VigilSettings *settings;
   gint64 started_us;     /* monotonic */
   gchar *recordings_dir; /* DATA/recordings */
+  VigilMqtt *mqtt;       /* follows settings "mqtt" */
 } VigilApp;
 
 G_END_DECLS

@@ -1,0 +1,613 @@
+/* The MQTT client: libmosquitto's network thread hands connects, disconnects
+ * and messages to the main context; there the camera state and the event bus
+ * become topics, and commands become camera changes (docs/mqtt.md). */
+#define G_LOG_DOMAIN "vigil-mqtt"
+
+#include "mqtt/mqtt.h"
+
+#include "mqtt/messages.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "core/json.h"
+#include "events/events.h"
+#include "record/recorder.h"
+
+#define KEEPALIVE_S     30
+#define RECONNECT_MIN_S 1
+#define RECONNECT_MAX_S 30
+#define QOS             1
+/* Ended events remembered, so that one published again (its thumbnail) is
+ * an "update", not a "new". */
+#define RECENT_ENDED 256
+
+/* What the broker holds for one camera (retained), as last published. */
+typedef struct {
+  gchar *status;
+  gboolean motion, recording;
+  gboolean record, motion_enabled, detect; /* the switches */
+} CameraTopics;
+
+struct _VigilMqtt {
+  gint refs; /* the owner and every message on its way to the main context */
+  VigilCameraManager *cameras;
+  VigilMqttSettings settings; /* as applied; enabled FALSE: no client */
+  struct mosquitto *mosq;
+  gboolean loop_started; /* the network thread runs: it reconnects by itself */
+  guint retry_id;        /* until then: the next attempt of our own */
+  guint retry_s;
+  guint generation; /* of mosq: messages from an older client are dropped */
+  gboolean connected;
+  const char *state;
+  gchar *error;
+  guint bus_id;
+  guint tick_id;
+  GHashTable *topics;      /* camera id → CameraTopics */
+  GHashTable *open_events; /* event id (gint64) → OpenEvent */
+  GQueue recent_ended;     /* event ids (gint64 *), at most RECENT_ENDED */
+};
+
+/* An event seen without its end yet. */
+typedef struct {
+  gchar *camera;
+  gboolean motion;
+} OpenEvent;
+
+static void open_event_free(OpenEvent *e)
+{
+  g_free(e->camera);
+  g_free(e);
+}
+
+typedef enum { MSG_CONNECT, MSG_DISCONNECT, MSG_MESSAGE } MsgKind;
+
+/* One thing the network thread reports, on its way to the main context. */
+typedef struct {
+  VigilMqtt *mqtt;
+  guint generation;
+  MsgKind kind;
+  int rc;
+  gchar *topic;
+  GBytes *payload;
+} Msg;
+
+/* The user data of one libmosquitto client. */
+typedef struct {
+  VigilMqtt *mqtt;
+  guint generation;
+} Client;
+
+static VigilMqtt *mqtt_ref(VigilMqtt *mqtt)
+{
+  g_atomic_int_inc(&mqtt->refs);
+  return mqtt;
+}
+
+static void settings_clear(VigilMqttSettings *m)
+{
+  g_free(m->host);
+  g_free(m->username);
+  g_free(m->password);
+  g_free(m->client_id);
+  g_free(m->topic_prefix);
+  g_free(m->discovery_prefix);
+  memset(m, 0, sizeof *m);
+}
+
+static void mqtt_unref(VigilMqtt *mqtt)
+{
+  if (!g_atomic_int_dec_and_test(&mqtt->refs))
+    return;
+  settings_clear(&mqtt->settings);
+  g_free(mqtt->error);
+  g_hash_table_destroy(mqtt->topics);
+  g_hash_table_destroy(mqtt->open_events);
+  g_queue_clear_full(&mqtt->recent_ended, g_free);
+  g_free(mqtt);
+}
+
+static void camera_topics_free(CameraTopics *t)
+{
+  g_free(t->status);
+  g_free(t);
+}
+
+static void set_state(VigilMqtt *mqtt, const char *state, const char *error)
+{
+  mqtt->state = state;
+  g_free(mqtt->error);
+  mqtt->error = g_strdup(error);
+}
+
+/* --- publishing: queued by libmosquitto, never waits for the broker --- */
+
+static gchar *topic_for(VigilMqtt *mqtt, const char *camera, const char *what)
+{
+  return vigil_mqtt_topic(&mqtt->settings, camera, what);
+}
+
+static void publish(VigilMqtt *mqtt, const char *topic, const char *payload, gboolean retain)
+{
+  if (!mqtt->connected)
+    return;
+  int rc = mosquitto_publish(mqtt->mosq, NULL, topic, (int)strlen(payload), payload, QOS, retain);
+  if (rc != MOSQ_ERR_SUCCESS)
+    g_debug("cannot publish on %s: %s", topic, mosquitto_strerror(rc));
+}
+
+static void publish_camera(VigilMqtt *mqtt, const char *camera, const char *what,
+                           const char *payload)
+{
+  g_autofree gchar *topic = topic_for(mqtt, camera, what);
+  publish(mqtt, topic, payload, TRUE);
+}
+
+static const char *on_off(gboolean on)
+{
+  return on ? "ON" : "OFF";
+}
+
+static gboolean camera_has_motion(VigilMqtt *mqtt, const char *camera)
+{
+  GHashTableIter iter;
+  OpenEvent *e;
+  g_hash_table_iter_init(&iter, mqtt->open_events);
+  while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&e))
+    if (e->motion && g_strcmp0(e->camera, camera) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Publishes @camera's discovery configs (retained), or removes them
+ * (empty retained messages) when @cfg is NULL. */
+static void publish_discovery(VigilMqtt *mqtt, const char *camera, const VigilCameraConfig *cfg)
+{
+  for (guint i = 0; i < vigil_mqtt_n_entities(); i++) {
+    g_autofree gchar *topic = vigil_mqtt_discovery_topic(&mqtt->settings, camera, i);
+    g_autofree gchar *config =
+        cfg ? vigil_mqtt_discovery_config(&mqtt->settings, cfg, i) : g_strdup("");
+    publish(mqtt, topic, config, TRUE);
+  }
+}
+
+static void publish_all_discovery(VigilMqtt *mqtt)
+{
+  GPtrArray *cameras = vigil_camera_manager_list(mqtt->cameras);
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *camera = g_ptr_array_index(cameras, i);
+    publish_discovery(mqtt, vigil_camera_get_id(camera), vigil_camera_get_config(camera));
+  }
+}
+
+/* Publishes what changed in @camera's state since last time (everything
+ * when @all: after a connect). */
+static void refresh_camera(VigilMqtt *mqtt, VigilCamera *camera, gboolean all)
+{
+  const char *id = vigil_camera_get_id(camera);
+  const VigilCameraConfig *cfg = vigil_camera_get_config(camera);
+  VigilRecorder *recorder = vigil_camera_get_recorder(camera);
+  CameraTopics now = {
+      .status = (gchar *)vigil_camera_state_to_string(vigil_camera_get_state(camera)),
+      .motion = camera_has_motion(mqtt, id),
+      .recording = recorder && vigil_recorder_is_active(recorder),
+      .record = cfg->record != VIGIL_RECORD_OFF,
+      .motion_enabled = cfg->motion.enabled,
+      .detect = cfg->detect.enabled,
+  };
+  CameraTopics *was = g_hash_table_lookup(mqtt->topics, id);
+  if (!was) {
+    /* A new camera is announced to Home Assistant (after a connect, @all,
+     * every camera already is). */
+    was = g_new0(CameraTopics, 1);
+    g_hash_table_insert(mqtt->topics, g_strdup(id), was);
+    if (!all)
+      publish_discovery(mqtt, id, cfg);
+    all = TRUE;
+  }
+  if (all || g_strcmp0(was->status, now.status) != 0)
+    publish_camera(mqtt, id, "status", now.status);
+  if (all || was->motion != now.motion)
+    publish_camera(mqtt, id, "motion", on_off(now.motion));
+  if (all || was->recording != now.recording)
+    publish_camera(mqtt, id, "recording", on_off(now.recording));
+  if (all || was->record != now.record)
+    publish_camera(mqtt, id, "record/state", on_off(now.record));
+  if (all || was->motion_enabled != now.motion_enabled)
+    publish_camera(mqtt, id, "motion/state", on_off(now.motion_enabled));
+  if (all || was->detect != now.detect)
+    publish_camera(mqtt, id, "detect/state", on_off(now.detect));
+  g_free(was->status);
+  *was = now;
+  was->status = g_strdup(now.status);
+}
+
+static void refresh_all(VigilMqtt *mqtt, gboolean all)
+{
+  if (!mqtt->connected)
+    return;
+  GPtrArray *cameras = vigil_camera_manager_list(mqtt->cameras);
+  for (guint i = 0; i < cameras->len; i++)
+    refresh_camera(mqtt, g_ptr_array_index(cameras, i), all);
+  /* A deleted camera's retained topics are cleared (an empty retained
+   * message deletes it on the broker). */
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init(&iter, mqtt->topics);
+  while (g_hash_table_iter_next(&iter, &key, NULL)) {
+    if (vigil_camera_manager_lookup(mqtt->cameras, key))
+      continue;
+    static const char *const retained[] = {"status",       "motion",       "recording",
+                                           "record/state", "motion/state", "detect/state"};
+    for (gsize i = 0; i < G_N_ELEMENTS(retained); i++)
+      publish_camera(mqtt, key, retained[i], "");
+    publish_discovery(mqtt, key, NULL);
+    g_hash_table_iter_remove(&iter);
+  }
+}
+
+static gboolean on_tick(gpointer data)
+{
+  refresh_all(data, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- the event bus --- */
+
+static gboolean recently_ended(VigilMqtt *mqtt, gint64 id)
+{
+  for (GList *l = mqtt->recent_ended.head; l; l = l->next)
+    if (*(gint64 *)l->data == id)
+      return TRUE;
+  return FALSE;
+}
+
+/* "new", "update" or "end" for an event as the bus publishes it: the first
+ * sight of an event is "new" (an event with start = end, a barcode, too),
+ * its end "end", anything else "update". Keeps motion state. */
+static const char *event_phase(VigilMqtt *mqtt, const char *camera, JsonObject *event)
+{
+  gint64 id = json_object_get_int_member_with_default(event, "id", 0);
+  gboolean ended = !json_object_get_null_member(event, "end");
+  gboolean motion =
+      g_strcmp0(json_object_get_string_member_with_default(event, "type", ""), "motion") == 0;
+  gboolean open = g_hash_table_contains(mqtt->open_events, &id);
+  const char *phase = NULL;
+  if (!ended) {
+    phase = open ? "update" : "new";
+    if (!open) {
+      OpenEvent *e = g_new0(OpenEvent, 1);
+      e->camera = g_strdup(camera);
+      e->motion = motion;
+      g_hash_table_insert(mqtt->open_events, g_memdup2(&id, sizeof id), e);
+    }
+  } else if (open) {
+    phase = "end";
+    g_hash_table_remove(mqtt->open_events, &id);
+  } else {
+    phase = recently_ended(mqtt, id) ? "update" : "new";
+  }
+  if (ended && !recently_ended(mqtt, id)) {
+    g_queue_push_head(&mqtt->recent_ended, g_memdup2(&id, sizeof id));
+    if (mqtt->recent_ended.length > RECENT_ENDED)
+      g_free(g_queue_pop_tail(&mqtt->recent_ended));
+  }
+  return phase;
+}
+
+static void on_bus(const char *name, const char *camera, const char *json, gpointer data)
+{
+  VigilMqtt *mqtt = data;
+  if (g_str_equal(name, "event")) {
+    g_autoptr(JsonNode) node = json_from_string(json, NULL);
+    if (!node || !JSON_NODE_HOLDS_OBJECT(node))
+      return;
+    const char *phase = event_phase(mqtt, camera, json_node_get_object(node));
+    g_autofree gchar *payload = g_strdup_printf("{\"type\":\"%s\",\"event\":%s}", phase, json);
+    g_autofree gchar *topic = topic_for(mqtt, NULL, "events");
+    publish(mqtt, topic, payload, FALSE);
+  }
+  VigilCamera *cam = camera ? vigil_camera_manager_lookup(mqtt->cameras, camera) : NULL;
+  if (cam && mqtt->connected)
+    refresh_camera(mqtt, cam, FALSE);
+}
+
+/* --- commands --- */
+
+static void on_command(VigilMqtt *mqtt, const char *topic, GBytes *payload)
+{
+  gsize len = 0;
+  const void *data = g_bytes_get_data(payload, &len);
+  g_autofree gchar *camera = NULL, *name = NULL;
+  gboolean on = FALSE;
+  if (!vigil_mqtt_parse_command(mqtt->settings.topic_prefix, topic, data, (int)len, &camera, &name,
+                                &on)) {
+    g_info("ignored a message on %s: not ON or OFF on <camera>/{record,motion,detect}/set", topic);
+    return;
+  }
+  VigilCamera *cam = vigil_camera_manager_lookup(mqtt->cameras, camera);
+  if (!cam) {
+    g_info("command %s: no camera \"%s\"", topic, camera);
+    return;
+  }
+  g_autoptr(JsonNode) body = vigil_mqtt_command_body(vigil_camera_get_config(cam), name, on);
+  g_autoptr(GError) error = NULL;
+  cam = vigil_camera_manager_patch(mqtt->cameras, camera, body, &error);
+  if (!cam) {
+    g_warning("command %s %s: %s", topic, on_off(on), error->message);
+    return;
+  }
+  g_info("camera %s: %s %s by an MQTT command", camera, name, on ? "on" : "off");
+  refresh_camera(mqtt, cam, FALSE);
+}
+
+/* Home Assistant says "online" on <discovery_prefix>/status when it starts:
+ * it may have lost what it knew, so everything is announced again. */
+static void on_message(VigilMqtt *mqtt, const char *topic, GBytes *payload)
+{
+  g_autofree gchar *ha_status = g_strdup_printf("%s/status", mqtt->settings.discovery_prefix);
+  if (!g_str_equal(topic, ha_status)) {
+    on_command(mqtt, topic, payload);
+    return;
+  }
+  gsize len = 0;
+  const char *data = g_bytes_get_data(payload, &len);
+  if (len == strlen("online") && memcmp(data, "online", len) == 0) {
+    g_info("Home Assistant is online: sending the discovery configs again");
+    publish_all_discovery(mqtt);
+  }
+}
+
+/* --- the connection --- */
+
+static void on_connected(VigilMqtt *mqtt, int rc)
+{
+  if (rc != 0) {
+    g_autofree gchar *error =
+        g_strdup_printf("the broker refused the connection: %s", mosquitto_connack_string(rc));
+    if (g_strcmp0(error, mqtt->error) != 0)
+      g_warning("%s", error);
+    set_state(mqtt, "error", error);
+    return;
+  }
+  g_info("connected to the broker %s:%d as %s", mqtt->settings.host, mqtt->settings.port,
+         mqtt->settings.client_id);
+  mqtt->connected = TRUE;
+  set_state(mqtt, "connected", NULL);
+  g_autofree gchar *commands = topic_for(mqtt, "+", "+/set");
+  mosquitto_subscribe(mqtt->mosq, NULL, commands, QOS);
+  g_autofree gchar *ha_status = g_strdup_printf("%s/status", mqtt->settings.discovery_prefix);
+  mosquitto_subscribe(mqtt->mosq, NULL, ha_status, QOS);
+  g_autofree gchar *available = topic_for(mqtt, NULL, "available");
+  publish(mqtt, available, "online", TRUE);
+  publish_all_discovery(mqtt);
+  refresh_all(mqtt, TRUE);
+}
+
+static void on_disconnected(VigilMqtt *mqtt, int rc)
+{
+  mqtt->connected = FALSE;
+  if (rc == 0)
+    return;
+  g_autofree gchar *error =
+      g_strdup_printf("lost the connection to the broker %s:%d (%s)", mqtt->settings.host,
+                      mqtt->settings.port, mosquitto_strerror(rc));
+  g_warning("%s; connecting again", error);
+  set_state(mqtt, "error", error);
+}
+
+static gboolean on_msg_main(gpointer data)
+{
+  Msg *msg = data;
+  VigilMqtt *mqtt = msg->mqtt;
+  if (!mqtt->mosq || msg->generation != mqtt->generation)
+    return G_SOURCE_REMOVE;
+  switch (msg->kind) {
+  case MSG_CONNECT:
+    on_connected(mqtt, msg->rc);
+    break;
+  case MSG_DISCONNECT:
+    on_disconnected(mqtt, msg->rc);
+    break;
+  case MSG_MESSAGE:
+    on_message(mqtt, msg->topic, msg->payload);
+    break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void msg_free(gpointer data)
+{
+  Msg *msg = data;
+  mqtt_unref(msg->mqtt);
+  g_free(msg->topic);
+  g_clear_pointer(&msg->payload, g_bytes_unref);
+  g_free(msg);
+}
+
+/* Network thread: hand over to the main context. */
+static void post(Client *client, MsgKind kind, int rc, const char *topic, GBytes *payload)
+{
+  Msg *msg = g_new0(Msg, 1);
+  msg->mqtt = mqtt_ref(client->mqtt);
+  msg->generation = client->generation;
+  msg->kind = kind;
+  msg->rc = rc;
+  msg->topic = g_strdup(topic);
+  msg->payload = payload;
+  g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, on_msg_main, msg, msg_free);
+}
+
+static void on_connect_cb(struct mosquitto *mosq, void *data, int rc)
+{
+  post(data, MSG_CONNECT, rc, NULL, NULL);
+}
+
+static void on_disconnect_cb(struct mosquitto *mosq, void *data, int rc)
+{
+  post(data, MSG_DISCONNECT, rc, NULL, NULL);
+}
+
+static void on_message_cb(struct mosquitto *mosq, void *data, const struct mosquitto_message *m)
+{
+  post(data, MSG_MESSAGE, 0, m->topic, g_bytes_new(m->payload, m->payloadlen));
+}
+
+static const char *connect_error(int rc)
+{
+  return rc == MOSQ_ERR_ERRNO ? g_strerror(errno) : mosquitto_strerror(rc);
+}
+
+static gboolean on_retry(gpointer data);
+
+/* Once the first connection is under way, libmosquitto's network thread
+ * takes over and reconnects with backoff by itself; a first attempt that
+ * fails at once (connection refused, unknown host) is retried from here,
+ * with the same backoff, as that thread would give up. */
+static void try_connect(VigilMqtt *mqtt)
+{
+  const VigilMqttSettings *s = &mqtt->settings;
+  int rc = mosquitto_connect_async(mqtt->mosq, s->host, s->port, KEEPALIVE_S);
+  if (rc == MOSQ_ERR_SUCCESS) {
+    rc = mosquitto_loop_start(mqtt->mosq);
+    if (rc == MOSQ_ERR_SUCCESS) {
+      mqtt->loop_started = TRUE;
+      return;
+    }
+    set_state(mqtt, "error", mosquitto_strerror(rc));
+    return;
+  }
+  g_autofree gchar *error = g_strdup_printf("cannot connect to the broker %s:%d (%s)", s->host,
+                                            s->port, connect_error(rc));
+  if (g_strcmp0(error, mqtt->error) != 0)
+    g_warning("%s; trying again", error);
+  set_state(mqtt, "error", error);
+  mqtt->retry_id = g_timeout_add_seconds(mqtt->retry_s, on_retry, mqtt);
+  mqtt->retry_s = MIN(mqtt->retry_s * 2, RECONNECT_MAX_S);
+}
+
+static gboolean on_retry(gpointer data)
+{
+  VigilMqtt *mqtt = data;
+  mqtt->retry_id = 0;
+  try_connect(mqtt);
+  return G_SOURCE_REMOVE;
+}
+
+static void start_client(VigilMqtt *mqtt)
+{
+  const VigilMqttSettings *s = &mqtt->settings;
+  Client *client = g_new0(Client, 1);
+  client->mqtt = mqtt;
+  client->generation = ++mqtt->generation;
+  mqtt->mosq = mosquitto_new(s->client_id, TRUE, client);
+  if (!mqtt->mosq) {
+    g_free(client);
+    set_state(mqtt, "error", "cannot create an MQTT client");
+    return;
+  }
+  mosquitto_int_option(mqtt->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  if (*s->username)
+    mosquitto_username_pw_set(mqtt->mosq, s->username, s->password);
+  if (s->tls)
+    mosquitto_tls_set(mqtt->mosq, NULL, "/etc/ssl/certs", NULL, NULL, NULL);
+  g_autofree gchar *available = topic_for(mqtt, NULL, "available");
+  mosquitto_will_set(mqtt->mosq, available, strlen("offline"), "offline", QOS, TRUE);
+  mosquitto_reconnect_delay_set(mqtt->mosq, RECONNECT_MIN_S, RECONNECT_MAX_S, TRUE);
+  mosquitto_connect_callback_set(mqtt->mosq, on_connect_cb);
+  mosquitto_disconnect_callback_set(mqtt->mosq, on_disconnect_cb);
+  mosquitto_message_callback_set(mqtt->mosq, on_message_cb);
+  set_state(mqtt, "connecting", NULL);
+  g_info("connecting to the broker %s:%d%s", s->host, s->port, s->tls ? " (TLS)" : "");
+  mqtt->retry_s = RECONNECT_MIN_S;
+  try_connect(mqtt);
+}
+
+/* Says "offline" when connected, disconnects and ends the network thread. */
+static void stop_client(VigilMqtt *mqtt)
+{
+  if (!mqtt->mosq)
+    return;
+  g_autofree gchar *available = topic_for(mqtt, NULL, "available");
+  publish(mqtt, available, "offline", TRUE);
+  mqtt->connected = FALSE;
+  g_clear_handle_id(&mqtt->retry_id, g_source_remove);
+  if (mqtt->loop_started) {
+    mosquitto_disconnect(mqtt->mosq);
+    mosquitto_loop_stop(mqtt->mosq, FALSE);
+    mqtt->loop_started = FALSE;
+  }
+  Client *client = mosquitto_userdata(mqtt->mosq);
+  mosquitto_destroy(mqtt->mosq);
+  mqtt->mosq = NULL;
+  g_free(client);
+  g_hash_table_remove_all(mqtt->topics);
+}
+
+static gboolean settings_equal(const VigilMqttSettings *a, const VigilMqttSettings *b)
+{
+  return a->enabled == b->enabled && a->port == b->port && a->tls == b->tls &&
+         g_strcmp0(a->host, b->host) == 0 && g_strcmp0(a->username, b->username) == 0 &&
+         g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->client_id, b->client_id) == 0 &&
+         g_strcmp0(a->topic_prefix, b->topic_prefix) == 0 &&
+         g_strcmp0(a->discovery_prefix, b->discovery_prefix) == 0;
+}
+
+VigilMqtt *vigil_mqtt_new(VigilCameraManager *cameras)
+{
+  mosquitto_lib_init();
+  VigilMqtt *mqtt = g_new0(VigilMqtt, 1);
+  mqtt->refs = 1;
+  mqtt->cameras = cameras;
+  mqtt->state = "disabled";
+  mqtt->topics =
+      g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)camera_topics_free);
+  mqtt->open_events =
+      g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)open_event_free);
+  g_queue_init(&mqtt->recent_ended);
+  mqtt->bus_id = vigil_events_subscribe(on_bus, mqtt);
+  mqtt->tick_id = g_timeout_add_seconds(1, on_tick, mqtt);
+  return mqtt;
+}
+
+void vigil_mqtt_free(VigilMqtt *mqtt)
+{
+  if (!mqtt)
+    return;
+  stop_client(mqtt);
+  vigil_events_unsubscribe(mqtt->bus_id);
+  g_source_remove(mqtt->tick_id);
+  mqtt_unref(mqtt);
+  mosquitto_lib_cleanup();
+}
+
+void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings)
+{
+  if (settings_equal(&mqtt->settings, settings))
+    return;
+  stop_client(mqtt);
+  settings_clear(&mqtt->settings);
+  VigilMqttSettings *m = &mqtt->settings;
+  *m = *settings;
+  m->host = g_strdup(settings->host);
+  m->username = g_strdup(settings->username);
+  m->password = g_strdup(settings->password);
+  m->client_id = g_strdup(settings->client_id);
+  m->topic_prefix = g_strdup(settings->topic_prefix);
+  m->discovery_prefix = g_strdup(settings->discovery_prefix);
+  if (!m->enabled) {
+    g_info("MQTT disabled");
+    set_state(mqtt, "disabled", NULL);
+    return;
+  }
+  start_client(mqtt);
+}
+
+const char *vigil_mqtt_get_state(VigilMqtt *mqtt, const char **error)
+{
+  if (error)
+    *error = mqtt->error;
+  return mqtt->state;
+}

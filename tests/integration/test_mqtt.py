@@ -1,0 +1,308 @@
+"""MQTT against Debian's real mosquitto broker on loopback: settings and their
+400s (the password never shown), the connection state in /api/v1/system,
+availability (online retained, offline on stop), a broker that is not there
+at first, each camera's retained state
+topics, Home Assistant discovery (sent again when Home Assistant says it is
+online), motion events as JSON on <prefix>/events, a command that switches a
+camera's motion off, and the broker killed and started again: vigil connects
+again and publishes its retained state anew. Clients are mosquitto_sub and
+mosquitto_pub. The tests run in order on one broker, fakecam and vigil."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+from harness import Fakecam, Vigil, free_port, wait_for
+
+PASSWORD = "mqtt-secret-pw-42"
+PREFIX = "nvr"
+
+
+class Broker:
+    """mosquitto on 127.0.0.1:port, anonymous, no persistence: a restart
+    forgets every retained message."""
+
+    def __init__(self, port):
+        self.port = port
+        self.dir = tempfile.mkdtemp(prefix="vigil-mqtt-")
+        self.conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        wait_for(self._listening, 10, what="mosquitto to listen")
+        return self
+
+    def _listening(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("mosquitto exited")
+        r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-t",
+                            "probe", "-m", "x"], capture_output=True)
+        return r.returncode == 0
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
+
+    def cleanup(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Subscriber(threading.Thread):
+    """mosquitto_sub on a topic filter; keeps every (retain, topic, payload)."""
+
+    def __init__(self, port, topic):
+        super().__init__(daemon=True)
+        self.proc = subprocess.Popen(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-F", "%r %t %p"],
+            stdout=subprocess.PIPE, text=True)
+        self.lines = []
+        self.lock = threading.Lock()
+
+    def run(self):
+        for line in self.proc.stdout:
+            retain, topic, payload = (line.rstrip("\n").split(" ", 2) + [""])[:3]
+            with self.lock:
+                self.lines.append((retain == "1", topic, payload))
+
+    def received(self):
+        with self.lock:
+            return list(self.lines)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+class MqttTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Not started yet: test_0 sees vigil try a broker that is not there.
+        cls.broker = Broker(free_port())
+        # Still for 3 s, then a block that keeps moving: motion begins and stays.
+        cls.fakecam = Fakecam("--size", "640x360", "--fps", "15", "--gop", "1", "--bitrate",
+                              "800", "--scene", "motion:3").start()
+        cls.vigil = Vigil().start()
+        r = cls.vigil.request("POST", "/api/v1/cameras", {
+            "id": "door", "name": "door", "source": cls.fakecam.url(1), "record": "events",
+            "motion": {"enabled": True, "threshold": 0.08}})
+        assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {
+            "enabled": True, "host": "127.0.0.1", "port": cls.broker.port,
+            "username": "vigil", "password": PASSWORD, "topic_prefix": PREFIX}})
+        assert r.status == 200, (r.status, r.body)
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "events"):
+            cls.events.stop()
+        cls.vigil.cleanup()
+        cls.fakecam.stop()
+        cls.broker.cleanup()
+
+    def retained(self, prefix=PREFIX):
+        """What the broker holds retained under @prefix: {topic: payload}."""
+        r = subprocess.run(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", prefix + "/#",
+             "-F", "%r %t %p", "--retained-only", "-W", "1"], capture_output=True, text=True)
+        held = {}
+        for line in r.stdout.splitlines():
+            retain, topic, payload = (line.split(" ", 2) + [""])[:3]
+            self.assertEqual(retain, "1", line)
+            held[topic] = payload
+        return held
+
+    def mqtt_state(self):
+        return self.vigil.request("GET", "/api/v1/system").json()["mqtt"]
+
+    def wait_retained(self, topic, payload, timeout=20):
+        return wait_for(lambda: self.retained().get(topic) == payload, timeout,
+                        what=f"{topic} = {payload} retained")
+
+    def test_0_broker_not_there_yet(self):
+        state = wait_for(lambda: self.mqtt_state()["state"] == "error" and self.mqtt_state(), 15,
+                         what="mqtt error while there is no broker")
+        self.assertIn("Connection refused", state["error"])
+        self.assertIn(f"127.0.0.1:{self.broker.port}", state["error"])
+        self.broker.start()
+        type(self).events = Subscriber(self.broker.port, PREFIX + "/#")
+        self.events.start()
+
+    def test_1_settings_never_show_the_password(self):
+        settings = self.vigil.request("GET", "/api/v1/settings")
+        self.assertEqual(settings.status, 200)
+        mqtt = settings.json()["mqtt"]
+        self.assertTrue(mqtt["password_set"])
+        self.assertNotIn("password", mqtt)
+        self.assertNotIn(PASSWORD, settings.body.decode())
+        self.assertEqual(mqtt["port"], self.broker.port)
+        self.assertEqual(mqtt["discovery_prefix"], "homeassistant")
+        self.assertTrue(mqtt["client_id"].startswith("vigil-"), mqtt["client_id"])
+        for bad, field in [({"port": 0}, "mqtt.port"), ({"topic_prefix": "a/#"}, "mqtt.topic_prefix"),
+                           ({"topic_prefix": "a//b"}, "mqtt.topic_prefix"),
+                           ({"host": ""}, "mqtt.host"), ({"password_set": False}, "mqtt.password_set"),
+                           ({"client_id": "a b"}, "mqtt.client_id"), ({"qos": 1}, "mqtt.qos")]:
+            r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": bad})
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn(field, r.json()["error"], bad)
+        # Settings that are refused leave the running connection alone.
+        self.assertEqual(self.vigil.request("GET", "/api/v1/settings").json()["mqtt"], mqtt)
+
+    def test_2_connected_and_online(self):
+        state = wait_for(lambda: self.mqtt_state()["state"] == "connected" and self.mqtt_state(),
+                         40, what="mqtt connected")
+        self.assertIsNone(state["error"])
+        self.wait_retained(PREFIX + "/available", "online")
+
+    def test_3_camera_state_topics(self):
+        self.vigil.wait_state("door", "streaming", 30)
+        self.wait_retained(PREFIX + "/door/status", "streaming")
+        held = self.retained()
+        for topic in ("motion", "recording", "record/state", "motion/state", "detect/state"):
+            self.assertIn(held.get(f"{PREFIX}/door/{topic}"), ("ON", "OFF"), topic)
+        self.assertEqual(held[PREFIX + "/door/record/state"], "ON")
+        self.assertEqual(held[PREFIX + "/door/motion/state"], "ON")
+        self.assertEqual(held[PREFIX + "/door/detect/state"], "OFF")
+
+    def discovery(self):
+        return {topic: json.loads(payload)
+                for topic, payload in self.retained("homeassistant").items()}
+
+    def test_3_discovery(self):
+        node = self.vigil.request("GET", "/api/v1/settings").json()["mqtt"]["client_id"]
+        configs = wait_for(lambda: len(self.discovery()) == 5 and self.discovery(), 10,
+                           what="5 discovery configs")
+        expected = {f"homeassistant/binary_sensor/{node}/door_motion/config",
+                    f"homeassistant/binary_sensor/{node}/door_recording/config",
+                    f"homeassistant/switch/{node}/door_record/config",
+                    f"homeassistant/switch/{node}/door_motion_detection/config",
+                    f"homeassistant/switch/{node}/door_object_detection/config"}
+        self.assertEqual(set(configs), expected)
+        held = self.retained()
+        unique_ids = set()
+        for topic, config in configs.items():
+            unique_ids.add(config["unique_id"])
+            self.assertEqual(config["availability_topic"], PREFIX + "/available")
+            self.assertEqual(config["device"]["identifiers"], [f"{node}_door"])
+            self.assertEqual(config["device"]["name"], "door")
+            self.assertEqual(config["device"]["model"], "vigil")
+            self.assertIn("sw_version", config["device"])
+            # Every state topic is one vigil keeps retained.
+            self.assertIn(held.get(config["state_topic"]), ("ON", "OFF"), config["state_topic"])
+            if "/switch/" in topic:
+                self.assertTrue(config["command_topic"].startswith(PREFIX + "/door/"))
+                self.assertTrue(config["command_topic"].endswith("/set"))
+                self.assertEqual(config["state_topic"],
+                                 config["command_topic"][:-len("set")] + "state")
+            else:
+                self.assertNotIn("command_topic", config)
+        self.assertEqual(len(unique_ids), 5)
+        # Home Assistant restarted, its knowledge gone: vigil sends it all again.
+        for topic in expected:
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                            topic, "-r", "-n"], check=True)
+        self.assertEqual(self.discovery(), {})
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        "homeassistant/status", "-m", "online"], check=True)
+        wait_for(lambda: self.discovery() == configs, 10, what="discovery configs sent again")
+
+    def test_3_discovery_removed_with_the_camera(self):
+        r = self.vigil.request("POST", "/api/v1/cameras", {
+            "id": "shed", "name": "Shed", "source": self.fakecam.url(1), "enabled": False})
+        self.assertEqual(r.status, 201, r.body)
+        self.wait_retained(PREFIX + "/shed/status", "disabled")
+        configs = wait_for(lambda: len(self.discovery()) == 10 and self.discovery(), 10,
+                           what="the new camera's discovery configs")
+        shed = [c for c in configs.values() if c["device"]["name"] == "Shed"]
+        self.assertEqual(len(shed), 5)
+        self.assertEqual(self.vigil.request("DELETE", "/api/v1/cameras/shed").status, 204)
+        wait_for(lambda: len(self.discovery()) == 5, 10, what="the deleted camera's configs gone")
+        wait_for(lambda: not [t for t in self.retained() if "/shed/" in t], 10,
+                 what="the deleted camera's state topics gone")
+
+    def test_4_motion_events_and_motion_on(self):
+        def new_motion_event():
+            for retain, topic, payload in self.events.received():
+                if topic == PREFIX + "/events":
+                    self.assertFalse(retain)
+                    message = json.loads(payload)
+                    self.assertIn(message["type"], ("new", "update", "end"))
+                    event = message["event"]
+                    if message["type"] == "new" and event["type"] == "motion":
+                        return event
+            return None
+        event = wait_for(new_motion_event, 40, what="a new motion event on nvr/events")
+        self.assertEqual(event["camera"], "door")
+        self.assertIsNone(event["end"])
+        # The same event as the REST API tells it.
+        listed = self.vigil.request("GET", "/api/v1/events?camera=door&type=motion").json()
+        rest = [e for e in listed if e["id"] == event["id"]]
+        self.assertEqual(len(rest), 1, listed)
+        self.assertEqual(rest[0]["start"], event["start"])
+        self.wait_retained(PREFIX + "/door/motion", "ON")
+        self.wait_retained(PREFIX + "/door/recording", "ON")
+
+    def test_5_motion_off_command(self):
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        PREFIX + "/door/motion/set", "-m", "OFF"], check=True)
+        wait_for(lambda: not self.vigil.camera("door")["motion"]["enabled"], 10,
+                 what="camera door's motion off")
+        self.wait_retained(PREFIX + "/door/motion/state", "OFF")
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        PREFIX + "/door/record/set", "-m", "OFF"], check=True)
+        wait_for(lambda: self.vigil.camera("door")["record"] == "off", 10,
+                 what="camera door's recording off")
+        self.wait_retained(PREFIX + "/door/record/state", "OFF")
+        # Not a command: ignored, the camera unchanged.
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        PREFIX + "/door/motion/set", "-m", "maybe"], check=True)
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        PREFIX + "/door/motion/set", "-m", "ON"], check=True)
+        wait_for(lambda: self.vigil.camera("door")["motion"]["enabled"], 10,
+                 what="camera door's motion on again")
+        self.assertIn("motion on by an MQTT command", self.vigil.log_text())
+
+    def test_6_broker_restart(self):
+        self.broker.kill()
+        state = wait_for(lambda: self.mqtt_state()["state"] == "error" and self.mqtt_state(), 15,
+                         what="mqtt error once the broker is gone")
+        self.assertIn("127.0.0.1", state["error"])
+        # Video goes on without the broker.
+        self.assertEqual(self.vigil.camera("door")["status"]["state"], "streaming")
+        self.broker.start()  # without persistence: nothing retained until vigil is back
+        wait_for(lambda: self.mqtt_state()["state"] == "connected", 40,
+                 what="mqtt connected again")
+        self.wait_retained(PREFIX + "/available", "online")
+        self.wait_retained(PREFIX + "/door/status", "streaming")
+        held = self.retained()
+        self.assertEqual(held[PREFIX + "/door/motion/state"], "ON")
+        self.assertEqual(held[PREFIX + "/door/record/state"], "OFF")
+        self.assertEqual(len(self.discovery()), 5)
+
+    def test_7_disabled_then_stop_says_offline(self):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"enabled": False}})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.mqtt_state(), {"state": "disabled", "error": None})
+        self.wait_retained(PREFIX + "/available", "offline")
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"enabled": True}})
+        self.assertEqual(r.status, 200)
+        self.wait_retained(PREFIX + "/available", "online")
+        self.assertEqual(self.vigil.stop(), 0)
+        self.assertEqual(self.retained()[PREFIX + "/available"], "offline")
+        self.assertNotIn(PASSWORD, self.vigil.log_text())
+
+
+if __name__ == "__main__":
+    harness.main()

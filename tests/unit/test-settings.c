@@ -1,0 +1,98 @@
+/* core/settings: settings "mqtt": defaults, validation with worded 400s, the
+ * password kept in the stored form and never in the API's. */
+#include <glib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/settings.h"
+
+static gboolean apply(VigilSettings *s, const char *json, GError **error)
+{
+  g_autoptr(JsonNode) node = json_from_string(json, NULL);
+  g_assert_nonnull(node);
+  return vigil_settings_apply_json(s, node, error);
+}
+
+static void test_mqtt_defaults(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_assert_false(s->mqtt.enabled);
+  g_assert_cmpint(s->mqtt.port, ==, 1883);
+  g_assert_cmpstr(s->mqtt.topic_prefix, ==, "vigil");
+  g_assert_cmpstr(s->mqtt.discovery_prefix, ==, "homeassistant");
+  g_assert_true(g_str_has_prefix(s->mqtt.client_id, "vigil-"));
+  g_assert_null(s->mqtt.password);
+  /* Stable: the same on every start. */
+  g_autoptr(VigilSettings) again = vigil_settings_new();
+  g_assert_cmpstr(again->mqtt.client_id, ==, s->mqtt.client_id);
+}
+
+static void test_mqtt_password_write_only(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(apply(s,
+                      "{\"mqtt\": {\"enabled\": true, \"host\": \"broker.lan\", \"port\": 8883,"
+                      " \"tls\": true, \"username\": \"nvr\", \"password\": \"s3cret\"}}",
+                      &error));
+  g_assert_no_error(error);
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL);
+  g_autofree gchar *api_text = json_to_string(api, FALSE);
+  g_assert_null(strstr(api_text, "s3cret"));
+  g_assert_nonnull(strstr(api_text, "\"password_set\":true"));
+
+  /* The stored form keeps it and reads back. */
+  g_autofree gchar *stored = vigil_settings_serialize(s);
+  g_autoptr(VigilSettings) back = vigil_settings_new();
+  g_assert_true(apply(back, stored, &error));
+  g_assert_cmpstr(back->mqtt.password, ==, "s3cret");
+  g_assert_cmpstr(back->mqtt.host, ==, "broker.lan");
+  g_assert_cmpint(back->mqtt.port, ==, 8883);
+  g_assert_true(back->mqtt.tls);
+
+  /* null clears it. */
+  g_assert_true(apply(s, "{\"mqtt\": {\"password\": null, \"username\": null}}", &error));
+  g_assert_null(s->mqtt.password);
+  g_assert_cmpstr(s->mqtt.username, ==, "");
+}
+
+static void test_mqtt_invalid(void)
+{
+  static const struct {
+    const char *json, *message;
+  } cases[] = {
+      {"{\"mqtt\": {\"port\": 0}}", "mqtt.port"},
+      {"{\"mqtt\": {\"port\": 65536}}", "mqtt.port"},
+      {"{\"mqtt\": {\"enabled\": \"yes\"}}", "mqtt.enabled"},
+      {"{\"mqtt\": {\"enabled\": true}}", "field \"mqtt.host\" must be set when MQTT is enabled"},
+      {"{\"mqtt\": {\"host\": \"a b\"}}", "mqtt.host"},
+      {"{\"mqtt\": {\"topic_prefix\": \"vigil/#\"}}", "mqtt.topic_prefix"},
+      {"{\"mqtt\": {\"topic_prefix\": \"/vigil\"}}", "mqtt.topic_prefix"},
+      {"{\"mqtt\": {\"discovery_prefix\": \"ha/\"}}", "mqtt.discovery_prefix"},
+      {"{\"mqtt\": {\"client_id\": \"\"}}", "mqtt.client_id"},
+      {"{\"mqtt\": {\"password\": 5}}", "mqtt.password"},
+      {"{\"mqtt\": {\"password_set\": true}}", "field \"mqtt.password_set\" is read-only"},
+      {"{\"mqtt\": {\"qos\": 2}}", "unknown field \"mqtt.qos\""},
+      {"{\"mqtt\": true}", "mqtt"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(VigilSettings) s = vigil_settings_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_false(apply(s, cases[i].json, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    if (!strstr(error->message, cases[i].message))
+      g_error("%s: %s", cases[i].json, error->message);
+    /* Unchanged. */
+    g_assert_false(s->mqtt.enabled);
+    g_assert_cmpint(s->mqtt.port, ==, 1883);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/settings/mqtt/defaults", test_mqtt_defaults);
+  g_test_add_func("/settings/mqtt/password-write-only", test_mqtt_password_write_only);
+  g_test_add_func("/settings/mqtt/invalid", test_mqtt_invalid);
+  return g_test_run();
+}
