@@ -229,8 +229,8 @@ static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
     } else if (g_str_equal(name, "port")) {
       ok = vigil_json_read_int(v, "mqtt.port", 1, 65535, &m->port, error);
     } else if (g_str_equal(name, "host")) {
-      ok = set_mqtt_string(&m->host, v, FALSE, host_ok, "mqtt.host",
-                           "must be a host name or address", error);
+      ok = set_mqtt_string(&m->host, v, TRUE, host_ok, "mqtt.host",
+                           "must be null or a host name or address", error);
     } else if (g_str_equal(name, "username")) {
       ok = set_mqtt_string(&m->username, v, TRUE, username_ok, "mqtt.username",
                            "must be null or a user name (printable, no spaces)", error);
@@ -312,7 +312,8 @@ static void build_mqtt(JsonBuilder *b, const VigilMqttSettings *m, gboolean stor
 {
   vigil_json_begin_object(b, "mqtt");
   vigil_json_add_bool(b, "enabled", m->enabled);
-  vigil_json_add_string(b, "host", m->host);
+  /* Unset is null: the stored form must read back. */
+  vigil_json_add_string_or_null(b, "host", *m->host ? m->host : NULL);
   vigil_json_add_int(b, "port", m->port);
   vigil_json_add_bool(b, "tls", m->tls);
   vigil_json_add_string(b, "username", m->username);

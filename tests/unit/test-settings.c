@@ -56,6 +56,22 @@ static void test_mqtt_password_write_only(void)
   g_assert_cmpstr(s->mqtt.username, ==, "");
 }
 
+/* What is stored reads back, defaults included: a stored form that does not
+ * would make the next start drop every setting (TLS among them). */
+static void test_stored_defaults_read_back(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autofree gchar *stored = vigil_settings_serialize(s);
+  g_autoptr(VigilSettings) back = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(apply(back, stored, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(back->mqtt.host, ==, "");
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL);
+  JsonObject *mqtt = json_object_get_object_member(json_node_get_object(api), "mqtt");
+  g_assert_true(json_object_get_null_member(mqtt, "host"));
+}
+
 static void test_mqtt_invalid(void)
 {
   static const struct {
@@ -94,5 +110,6 @@ int main(int argc, char **argv)
   g_test_add_func("/settings/mqtt/defaults", test_mqtt_defaults);
   g_test_add_func("/settings/mqtt/password-write-only", test_mqtt_password_write_only);
   g_test_add_func("/settings/mqtt/invalid", test_mqtt_invalid);
+  g_test_add_func("/settings/stored-defaults-read-back", test_stored_defaults_read_back);
   return g_test_run();
 }
