@@ -19,7 +19,7 @@ static gchar *default_client_id(void)
   return g_string_free(id, FALSE);
 }
 
-static void mqtt_copy(VigilMqttSettings *dst, const VigilMqttSettings *src)
+void vigil_mqtt_settings_copy(VigilMqttSettings *dst, const VigilMqttSettings *src)
 {
   *dst = *src;
   dst->host = g_strdup(src->host);
@@ -30,7 +30,7 @@ static void mqtt_copy(VigilMqttSettings *dst, const VigilMqttSettings *src)
   dst->discovery_prefix = g_strdup(src->discovery_prefix);
 }
 
-static void mqtt_clear(VigilMqttSettings *m)
+void vigil_mqtt_settings_clear(VigilMqttSettings *m)
 {
   g_free(m->host);
   g_free(m->username);
@@ -39,6 +39,15 @@ static void mqtt_clear(VigilMqttSettings *m)
   g_free(m->topic_prefix);
   g_free(m->discovery_prefix);
   memset(m, 0, sizeof *m);
+}
+
+gboolean vigil_mqtt_settings_equal(const VigilMqttSettings *a, const VigilMqttSettings *b)
+{
+  return a->enabled == b->enabled && a->port == b->port && a->tls == b->tls &&
+         g_strcmp0(a->host, b->host) == 0 && g_strcmp0(a->username, b->username) == 0 &&
+         g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->client_id, b->client_id) == 0 &&
+         g_strcmp0(a->topic_prefix, b->topic_prefix) == 0 &&
+         g_strcmp0(a->discovery_prefix, b->discovery_prefix) == 0;
 }
 
 VigilSettings *vigil_settings_new(void)
@@ -62,7 +71,7 @@ VigilSettings *vigil_settings_copy(const VigilSettings *src)
   s->detect_model = g_strdup(src->detect_model);
   s->tls_cert = g_strdup(src->tls_cert);
   s->tls_key = g_strdup(src->tls_key);
-  mqtt_copy(&s->mqtt, &src->mqtt);
+  vigil_mqtt_settings_copy(&s->mqtt, &src->mqtt);
   return s;
 }
 
@@ -73,7 +82,7 @@ void vigil_settings_free(VigilSettings *s)
   g_free(s->detect_model);
   g_free(s->tls_cert);
   g_free(s->tls_key);
-  mqtt_clear(&s->mqtt);
+  vigil_mqtt_settings_clear(&s->mqtt);
   g_free(s);
 }
 
@@ -297,7 +306,7 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   g_free(settings->detect_model);
   g_free(settings->tls_cert);
   g_free(settings->tls_key);
-  mqtt_clear(&settings->mqtt);
+  vigil_mqtt_settings_clear(&settings->mqtt);
   *settings = *s;
   /* ownership moved to @settings */
   s->detect_model = NULL;

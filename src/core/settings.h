@@ -21,6 +21,10 @@ typedef struct {
   gchar *discovery_prefix;
 } VigilMqttSettings;
 
+void vigil_mqtt_settings_copy(VigilMqttSettings *dst, const VigilMqttSettings *src);
+void vigil_mqtt_settings_clear(VigilMqttSettings *m);
+gboolean vigil_mqtt_settings_equal(const VigilMqttSettings *a, const VigilMqttSettings *b);
+
 typedef struct {
   gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
   double min_free_percent; /* keep this much of the filesystem free */

@@ -86,22 +86,11 @@ static VigilMqtt *mqtt_ref(VigilMqtt *mqtt)
   return mqtt;
 }
 
-static void settings_clear(VigilMqttSettings *m)
-{
-  g_free(m->host);
-  g_free(m->username);
-  g_free(m->password);
-  g_free(m->client_id);
-  g_free(m->topic_prefix);
-  g_free(m->discovery_prefix);
-  memset(m, 0, sizeof *m);
-}
-
 static void mqtt_unref(VigilMqtt *mqtt)
 {
   if (!g_atomic_int_dec_and_test(&mqtt->refs))
     return;
-  settings_clear(&mqtt->settings);
+  vigil_mqtt_settings_clear(&mqtt->settings);
   g_free(mqtt->error);
   g_hash_table_destroy(mqtt->topics);
   g_hash_table_destroy(mqtt->open_events);
@@ -546,15 +535,6 @@ static void stop_client(VigilMqtt *mqtt)
   g_hash_table_remove_all(mqtt->topics);
 }
 
-static gboolean settings_equal(const VigilMqttSettings *a, const VigilMqttSettings *b)
-{
-  return a->enabled == b->enabled && a->port == b->port && a->tls == b->tls &&
-         g_strcmp0(a->host, b->host) == 0 && g_strcmp0(a->username, b->username) == 0 &&
-         g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->client_id, b->client_id) == 0 &&
-         g_strcmp0(a->topic_prefix, b->topic_prefix) == 0 &&
-         g_strcmp0(a->discovery_prefix, b->discovery_prefix) == 0;
-}
-
 VigilMqtt *vigil_mqtt_new(VigilCameraManager *cameras)
 {
   mosquitto_lib_init();
@@ -585,19 +565,12 @@ void vigil_mqtt_free(VigilMqtt *mqtt)
 
 void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings)
 {
-  if (settings_equal(&mqtt->settings, settings))
+  if (vigil_mqtt_settings_equal(&mqtt->settings, settings))
     return;
   stop_client(mqtt);
-  settings_clear(&mqtt->settings);
-  VigilMqttSettings *m = &mqtt->settings;
-  *m = *settings;
-  m->host = g_strdup(settings->host);
-  m->username = g_strdup(settings->username);
-  m->password = g_strdup(settings->password);
-  m->client_id = g_strdup(settings->client_id);
-  m->topic_prefix = g_strdup(settings->topic_prefix);
-  m->discovery_prefix = g_strdup(settings->discovery_prefix);
-  if (!m->enabled) {
+  vigil_mqtt_settings_clear(&mqtt->settings);
+  vigil_mqtt_settings_copy(&mqtt->settings, settings);
+  if (!mqtt->settings.enabled) {
     g_info("MQTT disabled");
     set_state(mqtt, "disabled", NULL);
     return;
