@@ -8,6 +8,7 @@
 #define MAX_MODEL_NAME 128
 #define MAX_TLS_PATH   4096
 #define MAX_MQTT_FIELD 256
+#define MAX_PUBLIC_URL 512
 
 /* "vigil-" and this host's name: stable across restarts, distinct between
  * hosts that share a broker. */
@@ -28,6 +29,7 @@ void vigil_mqtt_settings_copy(VigilMqttSettings *dst, const VigilMqttSettings *s
   dst->client_id = g_strdup(src->client_id);
   dst->topic_prefix = g_strdup(src->topic_prefix);
   dst->discovery_prefix = g_strdup(src->discovery_prefix);
+  dst->user = g_strdup(src->user);
 }
 
 void vigil_mqtt_settings_clear(VigilMqttSettings *m)
@@ -38,6 +40,7 @@ void vigil_mqtt_settings_clear(VigilMqttSettings *m)
   g_free(m->client_id);
   g_free(m->topic_prefix);
   g_free(m->discovery_prefix);
+  g_free(m->user);
   memset(m, 0, sizeof *m);
 }
 
@@ -47,7 +50,8 @@ gboolean vigil_mqtt_settings_equal(const VigilMqttSettings *a, const VigilMqttSe
          g_strcmp0(a->host, b->host) == 0 && g_strcmp0(a->username, b->username) == 0 &&
          g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->client_id, b->client_id) == 0 &&
          g_strcmp0(a->topic_prefix, b->topic_prefix) == 0 &&
-         g_strcmp0(a->discovery_prefix, b->discovery_prefix) == 0;
+         g_strcmp0(a->discovery_prefix, b->discovery_prefix) == 0 &&
+         g_strcmp0(a->user, b->user) == 0;
 }
 
 VigilSettings *vigil_settings_new(void)
@@ -71,6 +75,7 @@ VigilSettings *vigil_settings_copy(const VigilSettings *src)
   s->detect_model = g_strdup(src->detect_model);
   s->tls_cert = g_strdup(src->tls_cert);
   s->tls_key = g_strdup(src->tls_key);
+  s->public_url = g_strdup(src->public_url);
   vigil_mqtt_settings_copy(&s->mqtt, &src->mqtt);
   return s;
 }
@@ -82,6 +87,7 @@ void vigil_settings_free(VigilSettings *s)
   g_free(s->detect_model);
   g_free(s->tls_cert);
   g_free(s->tls_key);
+  g_free(s->public_url);
   vigil_mqtt_settings_clear(&s->mqtt);
   g_free(s);
 }
@@ -263,6 +269,16 @@ static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
                                                              : &m->discovery_prefix,
                            v, FALSE, topic_prefix_ok, field,
                            "must be topic levels without '+', '#', spaces or empty levels", error);
+    } else if (g_str_equal(name, "user")) {
+      const char *user = NULL;
+      if (JSON_NODE_HOLDS_NULL(v)) {
+        g_clear_pointer(&m->user, g_free);
+      } else if (!vigil_json_get_string(v, &user) || !mqtt_text_ok(user, "")) {
+        return vigil_json_field_invalid(error, "mqtt.user", "must be null or a vigil user name");
+      } else {
+        g_free(m->user);
+        m->user = g_strdup(user);
+      }
     } else if (g_str_equal(name, "password_set")) {
       return vigil_json_field_invalid(error, "mqtt.password_set", "is read-only");
     } else {
@@ -271,6 +287,37 @@ static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
     if (!ok)
       return FALSE;
   }
+  return TRUE;
+}
+
+/* "public_url": how browsers reach vigil, for links sent out (Home Assistant's
+ * configuration_url, notifications): http(s)://host[:port][/path], no
+ * credentials, query or fragment; a trailing '/' is dropped. */
+static gboolean apply_public_url(VigilSettings *s, JsonNode *v, GError **error)
+{
+  if (JSON_NODE_HOLDS_NULL(v)) {
+    g_clear_pointer(&s->public_url, g_free);
+    return TRUE;
+  }
+  const char *text = NULL;
+  g_autoptr(GUri) uri = NULL;
+  if (vigil_json_get_string(v, &text) && strlen(text) <= MAX_PUBLIC_URL)
+    uri = g_uri_parse(text, G_URI_FLAGS_NONE, NULL);
+  const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+  gboolean ok = uri && (g_str_equal(scheme, "http") || g_str_equal(scheme, "https")) &&
+                g_uri_get_host(uri) && *g_uri_get_host(uri) && !g_uri_get_userinfo(uri) &&
+                !g_uri_get_query(uri) && !g_uri_get_fragment(uri);
+  for (const char *p = text; ok && *p; p++)
+    ok = (guchar)*p > 0x20 && *p != 0x7f;
+  if (!ok)
+    return vigil_json_field_invalid(error, "public_url",
+                                    "must be null or an http:// or https:// address "
+                                    "without user name, query or fragment");
+  g_free(s->public_url);
+  s->public_url = g_strdup(text);
+  gsize len = strlen(s->public_url);
+  while (len > 0 && s->public_url[len - 1] == '/')
+    s->public_url[--len] = '\0';
   return TRUE;
 }
 
@@ -284,6 +331,11 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   for (GList *l = members; l; l = l->next) {
     const char *name = l->data;
     JsonNode *v = json_object_get_member(o, name);
+    if (g_str_equal(name, "public_url")) {
+      if (!apply_public_url(s, v, error))
+        return FALSE;
+      continue;
+    }
     gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
                      g_str_equal(name, "tls") || g_str_equal(name, "mqtt");
     if (!known)
@@ -306,12 +358,14 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   g_free(settings->detect_model);
   g_free(settings->tls_cert);
   g_free(settings->tls_key);
+  g_free(settings->public_url);
   vigil_mqtt_settings_clear(&settings->mqtt);
   *settings = *s;
   /* ownership moved to @settings */
   s->detect_model = NULL;
   s->tls_cert = NULL;
   s->tls_key = NULL;
+  s->public_url = NULL;
   memset(&s->mqtt, 0, sizeof s->mqtt);
   return TRUE;
 }
@@ -333,6 +387,7 @@ static void build_mqtt(JsonBuilder *b, const VigilMqttSettings *m, gboolean stor
   vigil_json_add_string(b, "client_id", m->client_id);
   vigil_json_add_string(b, "topic_prefix", m->topic_prefix);
   vigil_json_add_string(b, "discovery_prefix", m->discovery_prefix);
+  vigil_json_add_string_or_null(b, "user", m->user);
   json_builder_end_object(b);
 }
 
@@ -341,6 +396,7 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
+  vigil_json_add_string_or_null(b, "public_url", s->public_url);
   vigil_json_begin_object(b, "storage");
   if (s->max_bytes < 0)
     vigil_json_add_null(b, "max_bytes");

@@ -19,6 +19,7 @@ typedef struct {
   gchar *client_id;
   gchar *topic_prefix;
   gchar *discovery_prefix;
+  gchar *user; /* vigil user whose rights commands have; NULL: the operator role */
 } VigilMqttSettings;
 
 void vigil_mqtt_settings_copy(VigilMqttSettings *dst, const VigilMqttSettings *src);
@@ -31,6 +32,7 @@ typedef struct {
   gchar *detect_model;     /* detection model name; NULL = none */
   gchar *tls_cert;         /* PEM certificate (chain) path; NULL = plain HTTP */
   gchar *tls_key;          /* PEM private key path; NULL = plain HTTP */
+  gchar *public_url;       /* "https://nvr.example:8443"; NULL = unknown */
   VigilMqttSettings mqtt;
 } VigilSettings;
 

@@ -90,6 +90,13 @@ static void test_mqtt_invalid(void)
       {"{\"mqtt\": {\"password_set\": true}}", "field \"mqtt.password_set\" is read-only"},
       {"{\"mqtt\": {\"qos\": 2}}", "unknown field \"mqtt.qos\""},
       {"{\"mqtt\": true}", "mqtt"},
+      {"{\"mqtt\": {\"user\": 3}}", "mqtt.user"},
+      {"{\"mqtt\": {\"user\": \"\"}}", "mqtt.user"},
+      {"{\"public_url\": \"ftp://nvr.lan\"}", "public_url"},
+      {"{\"public_url\": \"http://admin:pw@nvr.lan\"}", "public_url"},
+      {"{\"public_url\": \"https://nvr.lan/?a=1\"}", "public_url"},
+      {"{\"public_url\": \"nvr.lan\"}", "public_url"},
+      {"{\"public_url\": {}}", "public_url"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(VigilSettings) s = vigil_settings_new();
@@ -101,7 +108,31 @@ static void test_mqtt_invalid(void)
     /* Unchanged. */
     g_assert_false(s->mqtt.enabled);
     g_assert_cmpint(s->mqtt.port, ==, 1883);
+    g_assert_null(s->public_url);
   }
+}
+
+/* public_url and mqtt.user: set, shown, stored, cleared with null. */
+static void test_public_url_and_user(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(apply(s, "{\"public_url\": \"https://nvr.example:8443/vigil/\","
+                         " \"mqtt\": {\"user\": \"homeassistant\"}}",
+                      &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(s->public_url, ==, "https://nvr.example:8443/vigil");
+  g_assert_cmpstr(s->mqtt.user, ==, "homeassistant");
+  g_autofree gchar *stored = vigil_settings_serialize(s);
+  g_autoptr(VigilSettings) back = vigil_settings_new();
+  g_assert_true(apply(back, stored, &error));
+  g_assert_cmpstr(back->public_url, ==, "https://nvr.example:8443/vigil");
+  g_assert_cmpstr(back->mqtt.user, ==, "homeassistant");
+  g_assert_true(vigil_mqtt_settings_equal(&back->mqtt, &s->mqtt));
+  g_assert_true(apply(s, "{\"public_url\": null, \"mqtt\": {\"user\": null}}", &error));
+  g_assert_null(s->public_url);
+  g_assert_null(s->mqtt.user);
+  g_assert_false(vigil_mqtt_settings_equal(&back->mqtt, &s->mqtt));
 }
 
 int main(int argc, char **argv)
@@ -110,6 +141,7 @@ int main(int argc, char **argv)
   g_test_add_func("/settings/mqtt/defaults", test_mqtt_defaults);
   g_test_add_func("/settings/mqtt/password-write-only", test_mqtt_password_write_only);
   g_test_add_func("/settings/mqtt/invalid", test_mqtt_invalid);
+  g_test_add_func("/settings/public-url-and-mqtt-user", test_public_url_and_user);
   g_test_add_func("/settings/stored-defaults-read-back", test_stored_defaults_read_back);
   return g_test_run();
 }
