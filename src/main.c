@@ -237,8 +237,8 @@ int main(int argc, char **argv)
     return 1;
   }
   g_autoptr(VigilDemo) demo_camera = demo ? vigil_demo_start(app.store, app.cameras) : NULL;
-  app.mqtt = vigil_mqtt_new(app.cameras);
-  vigil_mqtt_configure(app.mqtt, &app.settings->mqtt);
+  app.mqtt = vigil_mqtt_new(app.cameras, app.store);
+  vigil_mqtt_configure(app.mqtt, &app.settings->mqtt, app.settings->public_url);
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);

@@ -106,23 +106,6 @@ void vigil_identity_free(VigilIdentity *id)
   g_free(id);
 }
 
-VigilPermissions *vigil_permissions_load(VigilStore *store, const char *name)
-{
-  g_autoptr(VigilUser) user = vigil_store_get_user(store, name);
-  if (!user)
-    return NULL;
-  VigilPermissions *perms = vigil_permissions_new(vigil_role_from_string(user->role));
-  g_autoptr(GHashTable) rows = vigil_store_get_user_cameras(store, name);
-  if (rows) {
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, rows);
-    while (g_hash_table_iter_next(&it, &key, &value))
-      vigil_permissions_set(perms, key, vigil_rights_from_string(value));
-  }
-  return perms;
-}
-
 static VigilIdentity *identity_new(VigilStore *store, const char *user, VigilAuthMethod method)
 {
   g_autoptr(VigilUser) row = vigil_store_get_user(store, user);

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "auth/permissions.h"
+#include "auth/user.h"
 #include "http/http.h"
 
 G_BEGIN_DECLS
@@ -53,10 +54,6 @@ VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg);
 /* TRUE when the request has an Origin header naming another origin than its
  * Host (a request made by another site's page). */
 gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg);
-
-/* Loads @user's role and per-camera rows from the store; NULL when the user
- * does not exist (any more). */
-VigilPermissions *vigil_permissions_load(VigilStore *store, const char *user);
 
 /* Pure checks on the request's identity (no reply). */
 gboolean vigil_request_can_see(VigilRequest *req, const char *camera_id);

@@ -190,6 +190,6 @@ void vigil_api_settings_patch(VigilRequest *req)
     g_autofree gchar *models_dir = g_build_filename(req->app->data_dir, "models", NULL);
     vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
   }
-  vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt);
+  vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt, req->app->settings->public_url);
   reply_settings(req);
 }

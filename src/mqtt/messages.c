@@ -58,75 +58,68 @@ JsonNode *vigil_mqtt_command_body(const VigilCameraConfig *cfg, const char *name
 
 /* --- Home Assistant discovery --- */
 
+/* The names vigil uses below <prefix>/<camera>/: no class may take them. */
+static const char *const own_levels[] = {"status", "motion", "recording", "snapshot",
+                                         "event",  "record", "detect",    "available"};
+
+gboolean vigil_mqtt_label_ok(const char *label)
+{
+  if (!label || !*label || strpbrk(label, "/+#"))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS(own_levels); i++)
+    if (g_str_equal(label, own_levels[i]))
+      return FALSE;
+  return TRUE;
+}
+
+typedef enum { KIND_SWITCH, KIND_SENSOR, KIND_COUNT_ON, KIND_COUNT, KIND_CAMERA, KIND_EVENT } Kind;
+
 /* One entity of a camera's device. */
 typedef struct {
-  const char *component; /* binary_sensor or switch */
-  const char *object;    /* the object id's end, and the state topic's switch */
-  const char *name;
-  const char *state;        /* state topic after <prefix>/<camera>/ */
+  Kind kind;
+  const char *component;
+  const char *object;       /* the object id's end; the switch's topic level */
+  const char *name;         /* NULL: from the class */
+  const char *state;        /* topic after <prefix>/<camera>/ */
   const char *device_class; /* NULL for none */
-  gboolean command;         /* a switch: <prefix>/<camera>/<object>/set */
 } Entity;
 
-static const Entity entities[] = {
-    {"binary_sensor", "motion", "Motion", "motion", "motion", FALSE},
-    {"binary_sensor", "recording", "Recording", "recording", "running", FALSE},
-    {"switch", "record", "Record", "record/state", NULL, TRUE},
-    {"switch", "motion_detection", "Motion detection", "motion/state", NULL, TRUE},
-    {"switch", "object_detection", "Object detection", "detect/state", NULL, TRUE},
+static const Entity fixed[] = {
+    {KIND_SENSOR, "binary_sensor", "motion", "Motion", "motion", "motion"},
+    {KIND_SENSOR, "binary_sensor", "recording", "Recording", "recording", "running"},
+    {KIND_SWITCH, "switch", "record", "Record", "record", NULL},
+    {KIND_SWITCH, "switch", "motion_detection", "Motion detection", "motion", NULL},
+    {KIND_SWITCH, "switch", "object_detection", "Object detection", "detect", NULL},
+    {KIND_CAMERA, "camera", "snapshot", "Snapshot", "snapshot", NULL},
+    {KIND_EVENT, "event", "object", "Object", "event", NULL},
 };
 
-/* The discovery node id: the client id in the characters Home Assistant
- * allows there. */
-static gchar *node_id(const VigilMqttSettings *s)
+static const Entity per_class[] = {
+    {KIND_COUNT_ON, "binary_sensor", "occupancy", NULL, NULL, "occupancy"},
+    {KIND_COUNT, "sensor", "count", NULL, NULL, NULL},
+};
+
+/* @text in the characters Home Assistant allows in ids: others become '_'. */
+static gchar *id_chars(const char *text)
 {
-  gchar *node = g_strdup(s->client_id);
-  for (gchar *p = node; *p; p++)
+  gchar *id = g_strdup(text);
+  for (gchar *p = id; *p; p++)
     if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
       *p = '_';
-  return node;
+  return id;
 }
 
-guint vigil_mqtt_n_entities(void)
+/* "Person", "Traffic light": a class as a name. */
+static gchar *class_name(const char *label, const char *suffix)
 {
-  return G_N_ELEMENTS(entities);
+  gchar *name = g_strdup_printf("%s%s", label, suffix);
+  name[0] = g_ascii_toupper(name[0]);
+  return name;
 }
 
-gchar *vigil_mqtt_discovery_topic(const VigilMqttSettings *s, const char *camera, guint i)
+static void add_device(JsonBuilder *b, const char *device_id, const char *public_url,
+                       const VigilCameraConfig *cfg)
 {
-  const Entity *e = &entities[i];
-  g_autofree gchar *node = node_id(s);
-  return g_strdup_printf("%s/%s/%s/%s_%s/config", s->discovery_prefix, e->component, node, camera,
-                         e->object);
-}
-
-gchar *vigil_mqtt_discovery_config(const VigilMqttSettings *s, const VigilCameraConfig *cfg,
-                                   guint i)
-{
-  const Entity *e = &entities[i];
-  g_autofree gchar *node = node_id(s);
-  g_autofree gchar *device_id = g_strdup_printf("%s_%s", node, cfg->id);
-  g_autofree gchar *unique_id = g_strdup_printf("%s_%s", device_id, e->object);
-  g_autofree gchar *state = vigil_mqtt_topic(s, cfg->id, e->state);
-  g_autofree gchar *available = vigil_mqtt_topic(s, NULL, "available");
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  vigil_json_add_string(b, "name", e->name);
-  vigil_json_add_string(b, "unique_id", unique_id);
-  vigil_json_add_string(b, "state_topic", state);
-  if (e->command) {
-    g_autofree gchar *what = g_strndup(e->state, strlen(e->state) - strlen("/state"));
-    g_autofree gchar *set = g_strdup_printf("%s/set", what);
-    g_autofree gchar *command = vigil_mqtt_topic(s, cfg->id, set);
-    vigil_json_add_string(b, "command_topic", command);
-  }
-  vigil_json_add_string(b, "payload_on", "ON");
-  vigil_json_add_string(b, "payload_off", "OFF");
-  if (e->device_class)
-    vigil_json_add_string(b, "device_class", e->device_class);
-  vigil_json_add_string(b, "availability_topic", available);
-  vigil_json_add_string(b, "payload_available", "online");
-  vigil_json_add_string(b, "payload_not_available", "offline");
   vigil_json_begin_object(b, "device");
   vigil_json_begin_array(b, "identifiers");
   json_builder_add_string_value(b, device_id);
@@ -135,8 +128,104 @@ gchar *vigil_mqtt_discovery_config(const VigilMqttSettings *s, const VigilCamera
   vigil_json_add_string(b, "manufacturer", "vigil");
   vigil_json_add_string(b, "model", "vigil");
   vigil_json_add_string(b, "sw_version", VIGIL_VERSION);
+  if (public_url) {
+    g_autofree gchar *escaped = g_uri_escape_string(cfg->id, NULL, FALSE);
+    g_autofree gchar *url = g_strdup_printf("%s/cameras/%s", public_url, escaped);
+    vigil_json_add_string(b, "configuration_url", url);
+  }
   json_builder_end_object(b);
+}
+
+/* The members that depend on the entity's kind. */
+static void add_kind(JsonBuilder *b, const VigilMqttSettings *s, const VigilCameraConfig *cfg,
+                     const Entity *e, const char *label)
+{
+  g_autofree gchar *state = vigil_mqtt_topic(s, cfg->id, label ? label : e->state);
+  switch (e->kind) {
+  case KIND_SWITCH: {
+    g_autofree gchar *level = g_strdup_printf("%s/state", e->state);
+    g_autofree gchar *set_level = g_strdup_printf("%s/set", e->state);
+    g_autofree gchar *state_topic = vigil_mqtt_topic(s, cfg->id, level);
+    g_autofree gchar *command = vigil_mqtt_topic(s, cfg->id, set_level);
+    vigil_json_add_string(b, "state_topic", state_topic);
+    vigil_json_add_string(b, "command_topic", command);
+    vigil_json_add_string(b, "payload_on", "ON");
+    vigil_json_add_string(b, "payload_off", "OFF");
+    break;
+  }
+  case KIND_SENSOR:
+    vigil_json_add_string(b, "state_topic", state);
+    vigil_json_add_string(b, "payload_on", "ON");
+    vigil_json_add_string(b, "payload_off", "OFF");
+    break;
+  case KIND_COUNT_ON:
+    vigil_json_add_string(b, "state_topic", state);
+    vigil_json_add_string(b, "value_template", "{{ 'ON' if value | int(0) > 0 else 'OFF' }}");
+    vigil_json_add_string(b, "payload_on", "ON");
+    vigil_json_add_string(b, "payload_off", "OFF");
+    break;
+  case KIND_COUNT:
+    vigil_json_add_string(b, "state_topic", state);
+    vigil_json_add_string(b, "state_class", "measurement");
+    break;
+  case KIND_CAMERA:
+    vigil_json_add_string(b, "topic", state);
+    break;
+  case KIND_EVENT:
+    vigil_json_add_string(b, "state_topic", state);
+    vigil_json_begin_array(b, "event_types");
+    for (guint i = 0; cfg->detect.classes && cfg->detect.classes[i]; i++)
+      if (vigil_mqtt_label_ok(cfg->detect.classes[i]))
+        json_builder_add_string_value(b, cfg->detect.classes[i]);
+    json_builder_end_array(b);
+    break;
+  }
+}
+
+/* Adds entity @e (of class @label, or NULL) to @out: topic → config. */
+static void add_config(GHashTable *out, const VigilMqttSettings *s, const char *public_url,
+                       const VigilCameraConfig *cfg, const Entity *e, const char *label)
+{
+  g_autofree gchar *node = id_chars(s->client_id);
+  g_autofree gchar *device_id = g_strdup_printf("%s_%s", node, cfg->id);
+  g_autofree gchar *label_id = label ? id_chars(label) : NULL;
+  g_autofree gchar *object =
+      label ? g_strdup_printf("%s_%s", label_id, e->object) : g_strdup(e->object);
+  g_autofree gchar *unique_id = g_strdup_printf("%s_%s", device_id, object);
+  g_autofree gchar *name =
+      label ? class_name(label, e->kind == KIND_COUNT ? " count" : "") : g_strdup(e->name);
+  g_autofree gchar *available = vigil_mqtt_topic(s, NULL, "available");
+
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  vigil_json_add_string(b, "name", name);
+  vigil_json_add_string(b, "unique_id", unique_id);
+  add_kind(b, s, cfg, e, label);
+  if (e->device_class)
+    vigil_json_add_string(b, "device_class", e->device_class);
+  vigil_json_add_string(b, "availability_topic", available);
+  vigil_json_add_string(b, "payload_available", "online");
+  vigil_json_add_string(b, "payload_not_available", "offline");
+  add_device(b, device_id, public_url, cfg);
   json_builder_end_object(b);
-  g_autoptr(JsonNode) node_json = json_builder_get_root(b);
-  return vigil_json_to_string(node_json);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+
+  gchar *topic = g_strdup_printf("%s/%s/%s/%s_%s/config", s->discovery_prefix, e->component, node,
+                                 cfg->id, object);
+  g_hash_table_replace(out, topic, vigil_json_to_string(root));
+}
+
+GHashTable *vigil_mqtt_discovery(const VigilMqttSettings *s, const char *public_url,
+                                 const VigilCameraConfig *cfg)
+{
+  GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++)
+    add_config(out, s, public_url, cfg, &fixed[i], NULL);
+  for (guint c = 0; cfg->detect.classes && cfg->detect.classes[c]; c++) {
+    if (!vigil_mqtt_label_ok(cfg->detect.classes[c]))
+      continue;
+    for (gsize i = 0; i < G_N_ELEMENTS(per_class); i++)
+      add_config(out, s, public_url, cfg, &per_class[i], cfg->detect.classes[c]);
+  }
+  return out;
 }

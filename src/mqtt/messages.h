@@ -26,11 +26,16 @@ gboolean vigil_mqtt_parse_command(const char *prefix, const char *topic, const v
  * as a PATCH body. */
 JsonNode *vigil_mqtt_command_body(const VigilCameraConfig *cfg, const char *name, gboolean on);
 
-/* Home Assistant discovery: a camera's device has this many entities; the
- * retained config topic and payload of entity @i of camera @cfg. */
-guint vigil_mqtt_n_entities(void);
-gchar *vigil_mqtt_discovery_topic(const VigilMqttSettings *s, const char *camera, guint i);
-gchar *vigil_mqtt_discovery_config(const VigilMqttSettings *s, const VigilCameraConfig *cfg,
-                                   guint i);
+/* Whether a detection class can have a topic of its own,
+ * <prefix>/<camera>/<label> (its count): not one of vigil's own levels
+ * (status, motion, recording, snapshot, event, record, detect), no '/', '+'
+ * or '#'. */
+gboolean vigil_mqtt_label_ok(const char *label);
+
+/* Home Assistant discovery: every config of camera @cfg's device, as
+ * retained topic → JSON payload (a new table of strings). The device's
+ * configuration_url is its camera page below @public_url (NULL: none). */
+GHashTable *vigil_mqtt_discovery(const VigilMqttSettings *s, const char *public_url,
+                                 const VigilCameraConfig *cfg);
 
 G_END_DECLS

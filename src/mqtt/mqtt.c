@@ -11,9 +11,12 @@
 #include <mosquitto.h>
 #include <string.h>
 
+#include "auth/user.h"
 #include "config/config.h"
 #include "core/json.h"
+#include "core/util.h"
 #include "events/events.h"
+#include "events/thumbnail.h"
 #include "record/recorder.h"
 
 #define KEEPALIVE_S     30
@@ -29,12 +32,18 @@ typedef struct {
   gchar *status;
   gboolean motion, recording;
   gboolean record, motion_enabled, detect; /* the switches */
+  GHashTable *counts;                      /* class → GINT_TO_POINTER(objects in view) */
+  gchar *discovery_key;                    /* what the discovery configs were made of */
+  GHashTable *discovery;                   /* config topic → payload */
+  gint64 snapshot_id;                      /* the event whose thumbnail is the snapshot */
 } CameraTopics;
 
 struct _VigilMqtt {
   gint refs; /* the owner and every message on its way to the main context */
   VigilCameraManager *cameras;
+  VigilStore *store;          /* users, for the rights of commands */
   VigilMqttSettings settings; /* as applied; enabled FALSE: no client */
+  gchar *public_url;          /* settings "public_url", NULL when unset */
   struct mosquitto *mosq;
   gboolean loop_started; /* the network thread runs: it reconnects by itself */
   guint retry_id;        /* until then: the next attempt of our own */
@@ -54,11 +63,13 @@ struct _VigilMqtt {
 typedef struct {
   gchar *camera;
   gboolean motion;
+  gchar *label; /* object events: the class; else NULL */
 } OpenEvent;
 
 static void open_event_free(OpenEvent *e)
 {
   g_free(e->camera);
+  g_free(e->label);
   g_free(e);
 }
 
@@ -91,6 +102,7 @@ static void mqtt_unref(VigilMqtt *mqtt)
   if (!g_atomic_int_dec_and_test(&mqtt->refs))
     return;
   vigil_mqtt_settings_clear(&mqtt->settings);
+  g_free(mqtt->public_url);
   g_free(mqtt->error);
   g_hash_table_destroy(mqtt->topics);
   g_hash_table_destroy(mqtt->open_events);
@@ -98,9 +110,20 @@ static void mqtt_unref(VigilMqtt *mqtt)
   g_free(mqtt);
 }
 
+static CameraTopics *camera_topics_new(void)
+{
+  CameraTopics *t = g_new0(CameraTopics, 1);
+  t->counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  t->discovery = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  return t;
+}
+
 static void camera_topics_free(CameraTopics *t)
 {
   g_free(t->status);
+  g_hash_table_destroy(t->counts);
+  g_free(t->discovery_key);
+  g_hash_table_destroy(t->discovery);
   g_free(t);
 }
 
@@ -118,13 +141,19 @@ static gchar *topic_for(VigilMqtt *mqtt, const char *camera, const char *what)
   return vigil_mqtt_topic(&mqtt->settings, camera, what);
 }
 
-static void publish(VigilMqtt *mqtt, const char *topic, const char *payload, gboolean retain)
+static void publish_bytes(VigilMqtt *mqtt, const char *topic, const void *payload, gsize len,
+                          gboolean retain)
 {
   if (!mqtt->connected)
     return;
-  int rc = mosquitto_publish(mqtt->mosq, NULL, topic, (int)strlen(payload), payload, QOS, retain);
+  int rc = mosquitto_publish(mqtt->mosq, NULL, topic, (int)len, payload, QOS, retain);
   if (rc != MOSQ_ERR_SUCCESS)
     g_debug("cannot publish on %s: %s", topic, mosquitto_strerror(rc));
+}
+
+static void publish(VigilMqtt *mqtt, const char *topic, const char *payload, gboolean retain)
+{
+  publish_bytes(mqtt, topic, payload, strlen(payload), retain);
 }
 
 static void publish_camera(VigilMqtt *mqtt, const char *camera, const char *what,
@@ -150,24 +179,96 @@ static gboolean camera_has_motion(VigilMqtt *mqtt, const char *camera)
   return FALSE;
 }
 
-/* Publishes @camera's discovery configs (retained), or removes them
- * (empty retained messages) when @cfg is NULL. */
-static void publish_discovery(VigilMqtt *mqtt, const char *camera, const VigilCameraConfig *cfg)
+/* The objects of class @label in @camera's view: its open object events. */
+static int objects_in_view(VigilMqtt *mqtt, const char *camera, const char *label)
 {
-  for (guint i = 0; i < vigil_mqtt_n_entities(); i++) {
-    g_autofree gchar *topic = vigil_mqtt_discovery_topic(&mqtt->settings, camera, i);
-    g_autofree gchar *config =
-        cfg ? vigil_mqtt_discovery_config(&mqtt->settings, cfg, i) : g_strdup("");
-    publish(mqtt, topic, config, TRUE);
-  }
+  int n = 0;
+  GHashTableIter iter;
+  OpenEvent *e;
+  g_hash_table_iter_init(&iter, mqtt->open_events);
+  while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&e))
+    n += g_strcmp0(e->label, label) == 0 && g_strcmp0(e->camera, camera) == 0;
+  return n;
 }
 
+/* What a camera's discovery configs are made of: when it changes (a
+ * rename, other classes), they are made again. */
+static gchar *discovery_key(const VigilCameraConfig *cfg)
+{
+  g_autofree gchar *classes =
+      cfg->detect.classes ? g_strjoinv("\n", cfg->detect.classes) : g_strdup("");
+  return g_strdup_printf("%s\n%s", cfg->name, classes);
+}
+
+/* Brings @camera's discovery configs on the broker up to date: new and
+ * changed ones published (all of them when @all), configs it no longer has
+ * (a class removed; everything when @cfg is NULL: the camera was deleted)
+ * removed with empty retained messages. */
+static void publish_discovery(VigilMqtt *mqtt, const char *camera, CameraTopics *was,
+                              const VigilCameraConfig *cfg, gboolean all)
+{
+  g_autofree gchar *key = cfg ? discovery_key(cfg) : NULL;
+  if (!all && cfg && g_strcmp0(key, was->discovery_key) == 0)
+    return;
+  g_autoptr(GHashTable) now = cfg ? vigil_mqtt_discovery(&mqtt->settings, mqtt->public_url, cfg)
+                                  : g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer topic, payload;
+  g_hash_table_iter_init(&iter, now);
+  while (g_hash_table_iter_next(&iter, &topic, &payload))
+    if (all || g_strcmp0(payload, g_hash_table_lookup(was->discovery, topic)) != 0)
+      publish(mqtt, topic, payload, TRUE);
+  g_hash_table_iter_init(&iter, was->discovery);
+  while (g_hash_table_iter_next(&iter, &topic, NULL))
+    if (!g_hash_table_contains(now, topic))
+      publish(mqtt, topic, "", TRUE);
+  g_hash_table_destroy(was->discovery);
+  was->discovery = g_steal_pointer(&now);
+  g_free(was->discovery_key);
+  was->discovery_key = g_steal_pointer(&key);
+  if (!cfg)
+    g_info("camera %s: removed from Home Assistant", camera);
+}
+
+/* Publishes the object counts of @camera's classes that changed (all of
+ * them when @all); a class no longer configured has its topic removed. */
+static void publish_counts(VigilMqtt *mqtt, const char *camera, CameraTopics *was,
+                           const VigilCameraConfig *cfg, gboolean all)
+{
+  g_autoptr(GHashTable) now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; cfg && cfg->detect.classes && cfg->detect.classes[i]; i++) {
+    const char *label = cfg->detect.classes[i];
+    if (!vigil_mqtt_label_ok(label))
+      continue;
+    int n = objects_in_view(mqtt, camera, label);
+    gpointer old = NULL;
+    if (all || !g_hash_table_lookup_extended(was->counts, label, NULL, &old) ||
+        GPOINTER_TO_INT(old) != n) {
+      g_autofree gchar *count = g_strdup_printf("%d", n);
+      publish_camera(mqtt, camera, label, count);
+    }
+    g_hash_table_replace(now, g_strdup(label), GINT_TO_POINTER(n));
+  }
+  GHashTableIter iter;
+  gpointer label;
+  g_hash_table_iter_init(&iter, was->counts);
+  while (g_hash_table_iter_next(&iter, &label, NULL))
+    if (!g_hash_table_contains(now, label))
+      publish_camera(mqtt, camera, label, "");
+  g_hash_table_destroy(was->counts);
+  was->counts = g_steal_pointer(&now);
+}
+
+/* Home Assistant came back: every camera's configs again. */
 static void publish_all_discovery(VigilMqtt *mqtt)
 {
-  GPtrArray *cameras = vigil_camera_manager_list(mqtt->cameras);
-  for (guint i = 0; i < cameras->len; i++) {
-    VigilCamera *camera = g_ptr_array_index(cameras, i);
-    publish_discovery(mqtt, vigil_camera_get_id(camera), vigil_camera_get_config(camera));
+  GHashTableIter iter;
+  gpointer id, was;
+  g_hash_table_iter_init(&iter, mqtt->topics);
+  while (g_hash_table_iter_next(&iter, &id, &was)) {
+    VigilCamera *camera = vigil_camera_manager_lookup(mqtt->cameras, id);
+    if (camera)
+      publish_discovery(mqtt, id, was, vigil_camera_get_config(camera), TRUE);
   }
 }
 
@@ -188,14 +289,12 @@ static void refresh_camera(VigilMqtt *mqtt, VigilCamera *camera, gboolean all)
   };
   CameraTopics *was = g_hash_table_lookup(mqtt->topics, id);
   if (!was) {
-    /* A new camera is announced to Home Assistant (after a connect, @all,
-     * every camera already is). */
-    was = g_new0(CameraTopics, 1);
+    was = camera_topics_new();
     g_hash_table_insert(mqtt->topics, g_strdup(id), was);
-    if (!all)
-      publish_discovery(mqtt, id, cfg);
     all = TRUE;
   }
+  publish_discovery(mqtt, id, was, cfg, all);
+  publish_counts(mqtt, id, was, cfg, all);
   if (all || g_strcmp0(was->status, now.status) != 0)
     publish_camera(mqtt, id, "status", now.status);
   if (all || was->motion != now.motion)
@@ -209,8 +308,12 @@ static void refresh_camera(VigilMqtt *mqtt, VigilCamera *camera, gboolean all)
   if (all || was->detect != now.detect)
     publish_camera(mqtt, id, "detect/state", on_off(now.detect));
   g_free(was->status);
-  *was = now;
   was->status = g_strdup(now.status);
+  was->motion = now.motion;
+  was->recording = now.recording;
+  was->record = now.record;
+  was->motion_enabled = now.motion_enabled;
+  was->detect = now.detect;
 }
 
 static void refresh_all(VigilMqtt *mqtt, gboolean all)
@@ -223,16 +326,18 @@ static void refresh_all(VigilMqtt *mqtt, gboolean all)
   /* A deleted camera's retained topics are cleared (an empty retained
    * message deletes it on the broker). */
   GHashTableIter iter;
-  gpointer key;
+  gpointer key, was;
   g_hash_table_iter_init(&iter, mqtt->topics);
-  while (g_hash_table_iter_next(&iter, &key, NULL)) {
+  while (g_hash_table_iter_next(&iter, &key, &was)) {
     if (vigil_camera_manager_lookup(mqtt->cameras, key))
       continue;
     static const char *const retained[] = {"status",       "motion",       "recording",
-                                           "record/state", "motion/state", "detect/state"};
+                                           "record/state", "motion/state", "detect/state",
+                                           "snapshot"};
     for (gsize i = 0; i < G_N_ELEMENTS(retained); i++)
       publish_camera(mqtt, key, retained[i], "");
-    publish_discovery(mqtt, key, NULL);
+    publish_counts(mqtt, key, was, NULL, FALSE);
+    publish_discovery(mqtt, key, was, NULL, FALSE);
     g_hash_table_iter_remove(&iter);
   }
 }
@@ -260,8 +365,7 @@ static const char *event_phase(VigilMqtt *mqtt, const char *camera, JsonObject *
 {
   gint64 id = json_object_get_int_member_with_default(event, "id", 0);
   gboolean ended = !json_object_get_null_member(event, "end");
-  gboolean motion =
-      g_strcmp0(json_object_get_string_member_with_default(event, "type", ""), "motion") == 0;
+  const char *type = json_object_get_string_member_with_default(event, "type", "");
   gboolean open = g_hash_table_contains(mqtt->open_events, &id);
   const char *phase = NULL;
   if (!ended) {
@@ -269,7 +373,9 @@ static const char *event_phase(VigilMqtt *mqtt, const char *camera, JsonObject *
     if (!open) {
       OpenEvent *e = g_new0(OpenEvent, 1);
       e->camera = g_strdup(camera);
-      e->motion = motion;
+      e->motion = g_str_equal(type, "motion");
+      if (g_str_equal(type, "object"))
+        e->label = g_strdup(json_object_get_string_member_with_default(event, "label", ""));
       g_hash_table_insert(mqtt->open_events, g_memdup2(&id, sizeof id), e);
     }
   } else if (open) {
@@ -286,6 +392,84 @@ static const char *event_phase(VigilMqtt *mqtt, const char *camera, JsonObject *
   return phase;
 }
 
+/* A snapshot on its way from the thumbnail file to the broker. */
+typedef struct {
+  VigilMqtt *mqtt;
+  guint generation;
+  gchar *camera;
+  gint64 event_id;
+} SnapshotLoad;
+
+static void on_snapshot_loaded(GObject *file, GAsyncResult *result, gpointer data)
+{
+  SnapshotLoad *load = data;
+  VigilMqtt *mqtt = load->mqtt;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *jpeg = NULL;
+  gsize len = 0;
+  if (!g_file_load_contents_finish(G_FILE(file), result, &jpeg, &len, NULL, &error)) {
+    g_debug("event %" G_GINT64_FORMAT ": no thumbnail to publish: %s", load->event_id,
+            error->message);
+  } else if (mqtt->mosq && load->generation == mqtt->generation) {
+    CameraTopics *was = g_hash_table_lookup(mqtt->topics, load->camera);
+    if (was && load->event_id > was->snapshot_id) {
+      was->snapshot_id = load->event_id;
+      g_autofree gchar *topic = topic_for(mqtt, load->camera, "snapshot");
+      publish_bytes(mqtt, topic, jpeg, len, TRUE);
+    }
+  }
+  mqtt_unref(mqtt);
+  g_free(load->camera);
+  g_free(load);
+}
+
+/* An event with a thumbnail newer than @camera's snapshot: the thumbnail
+ * (read off the main loop) becomes the retained <prefix>/<camera>/snapshot. */
+static void maybe_publish_snapshot(VigilMqtt *mqtt, const char *camera, JsonObject *event)
+{
+  gint64 id = json_object_get_int_member_with_default(event, "id", 0);
+  gint64 start_us = 0;
+  CameraTopics *was = camera ? g_hash_table_lookup(mqtt->topics, camera) : NULL;
+  if (!was || id <= was->snapshot_id || !json_object_has_member(event, "thumbnail") ||
+      json_object_get_null_member(event, "thumbnail") ||
+      !vigil_time_parse(json_object_get_string_member_with_default(event, "start", ""), &start_us))
+    return;
+  g_autofree gchar *path = vigil_event_thumbnail_path(camera, id, start_us);
+  if (!path)
+    return;
+  SnapshotLoad *load = g_new0(SnapshotLoad, 1);
+  load->mqtt = mqtt_ref(mqtt);
+  load->generation = mqtt->generation;
+  load->camera = g_strdup(camera);
+  load->event_id = id;
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  g_file_load_contents_async(file, NULL, on_snapshot_loaded, load);
+}
+
+/* A new object event of one of @camera's classes, for Home Assistant's
+ * event entity: {"event_type": "<class>", "id", "score"}, not retained. */
+static void maybe_publish_object_event(VigilMqtt *mqtt, const char *camera, JsonObject *event)
+{
+  const char *label = json_object_get_string_member_with_default(event, "label", NULL);
+  VigilCamera *cam = camera ? vigil_camera_manager_lookup(mqtt->cameras, camera) : NULL;
+  const VigilCameraConfig *cfg = cam ? vigil_camera_get_config(cam) : NULL;
+  if (!cfg || !label || !vigil_mqtt_label_ok(label) || !cfg->detect.classes ||
+      !g_strv_contains((const char *const *)cfg->detect.classes, label))
+    return;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  vigil_json_add_string(b, "event_type", label);
+  vigil_json_add_int(b, "id", json_object_get_int_member_with_default(event, "id", 0));
+  JsonNode *score = json_object_get_member(event, "score");
+  if (score && JSON_NODE_HOLDS_VALUE(score))
+    vigil_json_add_double(b, "score", json_node_get_double(score));
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree gchar *payload = vigil_json_to_string(root);
+  g_autofree gchar *topic = topic_for(mqtt, camera, "event");
+  publish(mqtt, topic, payload, FALSE);
+}
+
 static void on_bus(const char *name, const char *camera, const char *json, gpointer data)
 {
   VigilMqtt *mqtt = data;
@@ -293,10 +477,16 @@ static void on_bus(const char *name, const char *camera, const char *json, gpoin
     g_autoptr(JsonNode) node = json_from_string(json, NULL);
     if (!node || !JSON_NODE_HOLDS_OBJECT(node))
       return;
-    const char *phase = event_phase(mqtt, camera, json_node_get_object(node));
+    JsonObject *event = json_node_get_object(node);
+    const char *phase = event_phase(mqtt, camera, event);
     g_autofree gchar *payload = g_strdup_printf("{\"type\":\"%s\",\"event\":%s}", phase, json);
     g_autofree gchar *topic = topic_for(mqtt, NULL, "events");
     publish(mqtt, topic, payload, FALSE);
+    if (mqtt->connected && g_str_equal(phase, "new") &&
+        g_strcmp0(json_object_get_string_member_with_default(event, "type", ""), "object") == 0)
+      maybe_publish_object_event(mqtt, camera, event);
+    if (mqtt->connected)
+      maybe_publish_snapshot(mqtt, camera, event);
   }
   VigilCamera *cam = camera ? vigil_camera_manager_lookup(mqtt->cameras, camera) : NULL;
   if (cam && mqtt->connected)
@@ -304,6 +494,21 @@ static void on_bus(const char *name, const char *camera, const char *json, gpoin
 }
 
 /* --- commands --- */
+
+/* Whether commands may change @camera: settings mqtt.user's control right
+ * on it (a user that does not exist has none), or the operator role's
+ * (control of every camera) when no user is set. */
+static gboolean may_control(VigilMqtt *mqtt, const char *camera)
+{
+  g_autoptr(VigilPermissions) perms = NULL;
+  if (!mqtt->settings.user) {
+    perms = vigil_permissions_new(VIGIL_ROLE_OPERATOR);
+    vigil_permissions_set(perms, VIGIL_ALL_CAMERAS, vigil_role_default_rights(VIGIL_ROLE_OPERATOR));
+  } else if (mqtt->store) {
+    perms = vigil_permissions_load(mqtt->store, mqtt->settings.user);
+  }
+  return perms && vigil_permissions_has(perms, camera, VIGIL_RIGHT_CONTROL);
+}
 
 static void on_command(VigilMqtt *mqtt, const char *topic, GBytes *payload)
 {
@@ -321,6 +526,11 @@ static void on_command(VigilMqtt *mqtt, const char *topic, GBytes *payload)
     g_info("command %s: no camera \"%s\"", topic, camera);
     return;
   }
+  if (!may_control(mqtt, camera)) {
+    g_warning("command %s %s refused: %s has no control right on camera %s", topic, on_off(on),
+              mqtt->settings.user ? mqtt->settings.user : "the operator role", camera);
+    return;
+  }
   g_autoptr(JsonNode) body = vigil_mqtt_command_body(vigil_camera_get_config(cam), name, on);
   g_autoptr(GError) error = NULL;
   cam = vigil_camera_manager_patch(mqtt->cameras, camera, body, &error);
@@ -328,7 +538,8 @@ static void on_command(VigilMqtt *mqtt, const char *topic, GBytes *payload)
     g_warning("command %s %s: %s", topic, on_off(on), error->message);
     return;
   }
-  g_info("camera %s: %s %s by an MQTT command", camera, name, on ? "on" : "off");
+  g_info("camera %s: %s %s by an MQTT command (as %s)", camera, name, on ? "on" : "off",
+         mqtt->settings.user ? mqtt->settings.user : "the operator role");
   refresh_camera(mqtt, cam, FALSE);
 }
 
@@ -371,7 +582,6 @@ static void on_connected(VigilMqtt *mqtt, int rc)
   mosquitto_subscribe(mqtt->mosq, NULL, ha_status, QOS);
   g_autofree gchar *available = topic_for(mqtt, NULL, "available");
   publish(mqtt, available, "online", TRUE);
-  publish_all_discovery(mqtt);
   refresh_all(mqtt, TRUE);
 }
 
@@ -535,12 +745,13 @@ static void stop_client(VigilMqtt *mqtt)
   g_hash_table_remove_all(mqtt->topics);
 }
 
-VigilMqtt *vigil_mqtt_new(VigilCameraManager *cameras)
+VigilMqtt *vigil_mqtt_new(VigilCameraManager *cameras, VigilStore *store)
 {
   mosquitto_lib_init();
   VigilMqtt *mqtt = g_new0(VigilMqtt, 1);
   mqtt->refs = 1;
   mqtt->cameras = cameras;
+  mqtt->store = store;
   mqtt->state = "disabled";
   mqtt->topics =
       g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)camera_topics_free);
@@ -563,13 +774,24 @@ void vigil_mqtt_free(VigilMqtt *mqtt)
   mosquitto_lib_cleanup();
 }
 
-void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings)
+void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings,
+                          const char *public_url)
 {
-  if (vigil_mqtt_settings_equal(&mqtt->settings, settings))
+  if (vigil_mqtt_settings_equal(&mqtt->settings, settings) &&
+      g_strcmp0(mqtt->public_url, public_url) == 0)
     return;
+  if (vigil_mqtt_settings_equal(&mqtt->settings, settings)) {
+    /* Only the links in the discovery configs change. */
+    g_free(mqtt->public_url);
+    mqtt->public_url = g_strdup(public_url);
+    refresh_all(mqtt, TRUE);
+    return;
+  }
   stop_client(mqtt);
   vigil_mqtt_settings_clear(&mqtt->settings);
   vigil_mqtt_settings_copy(&mqtt->settings, settings);
+  g_free(mqtt->public_url);
+  mqtt->public_url = g_strdup(public_url);
   if (!mqtt->settings.enabled) {
     g_info("MQTT disabled");
     set_state(mqtt, "disabled", NULL);

@@ -10,20 +10,24 @@
 
 #include "camera/manager.h"
 #include "core/settings.h"
+#include "store/store.h"
 
 G_BEGIN_DECLS
 
 typedef struct _VigilMqtt VigilMqtt;
 
-/* Idle (state "disabled") until configured. @cameras must outlive it. */
-VigilMqtt *vigil_mqtt_new(VigilCameraManager *cameras);
+/* Idle (state "disabled") until configured. @cameras and @store (whose
+ * users give commands their rights) must outlive it. */
+VigilMqtt *vigil_mqtt_new(VigilCameraManager *cameras, VigilStore *store);
 /* Publishes "offline" on <prefix>/available when connected, disconnects and
  * waits for the network thread. */
 void vigil_mqtt_free(VigilMqtt *mqtt);
 
-/* Applies settings "mqtt": a change of any connection field disconnects and
- * connects again with the new values; disabled disconnects. */
-void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings);
+/* Applies settings "mqtt": a change of any of them disconnects and connects
+ * again with the new values; disabled disconnects. @public_url (settings
+ * "public_url", may be NULL) makes the links in the discovery configs. */
+void vigil_mqtt_configure(VigilMqtt *mqtt, const VigilMqttSettings *settings,
+                          const char *public_url);
 
 /* "disabled", "connecting", "connected" or "error"; *@error (may be NULL)
  * gets the last error worded for users, or NULL. Main thread. */

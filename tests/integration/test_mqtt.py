@@ -66,7 +66,8 @@ class Subscriber(threading.Thread):
     def __init__(self, port, topic):
         super().__init__(daemon=True)
         self.proc = subprocess.Popen(
-            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-F", "%r %t %p"],
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-T",
+             PREFIX + "/+/snapshot", "-F", "%r %t %p"],
             stdout=subprocess.PIPE, text=True)
         self.lines = []
         self.lock = threading.Lock()
@@ -113,10 +114,12 @@ class MqttTest(unittest.TestCase):
         cls.broker.cleanup()
 
     def retained(self, prefix=PREFIX):
-        """What the broker holds retained under @prefix: {topic: payload}."""
+        """What the broker holds retained under @prefix: {topic: payload}, but
+        the snapshots (JPEGs)."""
         r = subprocess.run(
             ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", prefix + "/#",
-             "-F", "%r %t %p", "--retained-only", "-W", "1"], capture_output=True, text=True)
+             "-T", PREFIX + "/+/snapshot", "-F", "%r %t %p", "--retained-only", "-W", "1"],
+            capture_output=True, text=True)
         held = {}
         for line in r.stdout.splitlines():
             retain, topic, payload = (line.split(" ", 2) + [""])[:3]
@@ -182,13 +185,19 @@ class MqttTest(unittest.TestCase):
 
     def test_3_discovery(self):
         node = self.vigil.request("GET", "/api/v1/settings").json()["mqtt"]["client_id"]
-        configs = wait_for(lambda: len(self.discovery()) == 5 and self.discovery(), 10,
-                           what="5 discovery configs")
+        # 7 of the camera, 2 for each of its classes (person, dog, cat).
+        configs = wait_for(lambda: len(self.discovery()) == 13 and self.discovery(), 10,
+                           what="13 discovery configs")
         expected = {f"homeassistant/binary_sensor/{node}/door_motion/config",
                     f"homeassistant/binary_sensor/{node}/door_recording/config",
                     f"homeassistant/switch/{node}/door_record/config",
                     f"homeassistant/switch/{node}/door_motion_detection/config",
-                    f"homeassistant/switch/{node}/door_object_detection/config"}
+                    f"homeassistant/switch/{node}/door_object_detection/config",
+                    f"homeassistant/camera/{node}/door_snapshot/config",
+                    f"homeassistant/event/{node}/door_object/config"}
+        for label in ("person", "dog", "cat"):
+            expected.add(f"homeassistant/binary_sensor/{node}/door_{label}_occupancy/config")
+            expected.add(f"homeassistant/sensor/{node}/door_{label}_count/config")
         self.assertEqual(set(configs), expected)
         held = self.retained()
         unique_ids = set()
@@ -199,8 +208,17 @@ class MqttTest(unittest.TestCase):
             self.assertEqual(config["device"]["name"], "door")
             self.assertEqual(config["device"]["model"], "vigil")
             self.assertIn("sw_version", config["device"])
-            # Every state topic is one vigil keeps retained.
-            self.assertIn(held.get(config["state_topic"]), ("ON", "OFF"), config["state_topic"])
+            # Every state topic is one vigil keeps retained (but the event
+            # entity's: events are not states).
+            if "/event/" in topic:
+                self.assertEqual(config["state_topic"], PREFIX + "/door/event")
+            elif "/camera/" in topic:
+                self.assertEqual(config["topic"], PREFIX + "/door/snapshot")
+            elif "_count/" in topic or "_occupancy/" in topic:
+                self.assertEqual(held.get(config["state_topic"]), "0", config["state_topic"])
+            else:
+                self.assertIn(held.get(config["state_topic"]), ("ON", "OFF"),
+                              config["state_topic"])
             if "/switch/" in topic:
                 self.assertTrue(config["command_topic"].startswith(PREFIX + "/door/"))
                 self.assertTrue(config["command_topic"].endswith("/set"))
@@ -208,7 +226,7 @@ class MqttTest(unittest.TestCase):
                                  config["command_topic"][:-len("set")] + "state")
             else:
                 self.assertNotIn("command_topic", config)
-        self.assertEqual(len(unique_ids), 5)
+        self.assertEqual(len(unique_ids), 13)
         # Home Assistant restarted, its knowledge gone: vigil sends it all again.
         for topic in expected:
             subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
@@ -223,12 +241,12 @@ class MqttTest(unittest.TestCase):
             "id": "shed", "name": "Shed", "source": self.fakecam.url(1), "enabled": False})
         self.assertEqual(r.status, 201, r.body)
         self.wait_retained(PREFIX + "/shed/status", "disabled")
-        configs = wait_for(lambda: len(self.discovery()) == 10 and self.discovery(), 10,
+        configs = wait_for(lambda: len(self.discovery()) == 26 and self.discovery(), 10,
                            what="the new camera's discovery configs")
         shed = [c for c in configs.values() if c["device"]["name"] == "Shed"]
-        self.assertEqual(len(shed), 5)
+        self.assertEqual(len(shed), 13)
         self.assertEqual(self.vigil.request("DELETE", "/api/v1/cameras/shed").status, 204)
-        wait_for(lambda: len(self.discovery()) == 5, 10, what="the deleted camera's configs gone")
+        wait_for(lambda: len(self.discovery()) == 13, 10, what="the deleted camera's configs gone")
         wait_for(lambda: not [t for t in self.retained() if "/shed/" in t], 10,
                  what="the deleted camera's state topics gone")
 
@@ -289,7 +307,7 @@ class MqttTest(unittest.TestCase):
         held = self.retained()
         self.assertEqual(held[PREFIX + "/door/motion/state"], "ON")
         self.assertEqual(held[PREFIX + "/door/record/state"], "OFF")
-        self.assertEqual(len(self.discovery()), 5)
+        self.assertEqual(len(self.discovery()), 13)
 
     def test_7_disabled_then_stop_says_offline(self):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"enabled": False}})
@@ -302,6 +320,159 @@ class MqttTest(unittest.TestCase):
         self.assertEqual(self.vigil.stop(), 0)
         self.assertEqual(self.retained()[PREFIX + "/available"], "offline")
         self.assertNotIn(PASSWORD, self.vigil.log_text())
+
+
+PHOTO = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
+CACHE = os.environ.get("VIGIL_MODEL_CACHE",
+                       os.path.join(os.path.expanduser("~"), ".cache", "vigil", "models"))
+MODEL = os.path.join(CACHE, "centernet.onnx")
+MISSING = ([] if os.path.exists(MODEL) else [f"no model at {MODEL} (run make model)"]) + \
+          ([] if os.path.exists(PHOTO) else [f"no {PHOTO} (Debian package opencv-doc)"])
+PUBLIC_URL = "http://nvr.test:8080"
+
+
+class MqttObjectsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.vigil = None
+        if MISSING:
+            return  # setUp skips each test (fails it in CI)
+        cls.broker = Broker(free_port()).start()
+        cls.messages = Subscriber(cls.broker.port, PREFIX + "/#")
+        cls.messages.start()
+        cls.fakecam = Fakecam("--size", "640x360", "--fps", "10", "--gop", "1", "--bitrate",
+                              "600", "--scene", f"image:{PHOTO}").start()
+        cls.data_dir = tempfile.mkdtemp(prefix="vigil-test-")
+        os.makedirs(os.path.join(cls.data_dir, "models"))
+        for f in ("centernet.onnx", "centernet.onnx.ini"):
+            shutil.copy(os.path.join(CACHE, f), os.path.join(cls.data_dir, "models", f))
+        cls.vigil = Vigil(data_dir=cls.data_dir).start()
+        for name, role in (("watcher", "viewer"), ("ha", "operator")):
+            r = cls.vigil.request("POST", "/api/v1/users",
+                                  {"name": name, "password": f"{name}-pw-123456", "role": role})
+            assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("POST", "/api/v1/cameras", {
+            "id": "porch", "name": "Porch", "source": cls.fakecam.url(1), "record": "off",
+            "motion": {"enabled": False},
+            "detect": {"enabled": True, "classes": ["person", "dog"], "min_score": 0.5,
+                       "interval_s": 1}})
+        assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("PATCH", "/api/v1/settings", {
+            "public_url": PUBLIC_URL,
+            "mqtt": {"enabled": True, "host": "127.0.0.1", "port": cls.broker.port,
+                     "topic_prefix": PREFIX}})
+        assert r.status == 200, (r.status, r.body)
+
+    @classmethod
+    def tearDownClass(cls):
+        if not cls.vigil:
+            return
+        cls.messages.stop()
+        cls.vigil.cleanup()
+        shutil.rmtree(cls.data_dir, ignore_errors=True)
+        cls.fakecam.stop()
+        cls.broker.cleanup()
+
+    def setUp(self):
+        harness.require(self, not MISSING, "; ".join(MISSING))
+
+    retained = MqttTest.retained
+    discovery = MqttTest.discovery
+    wait_retained = MqttTest.wait_retained
+
+    def publish(self, topic, payload):
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        topic, "-m", payload], check=True)
+
+    def retained_bytes(self, topic):
+        r = subprocess.run(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", topic,
+             "-F", "%x", "--retained-only", "-W", "1"], capture_output=True, text=True)
+        return bytes.fromhex(r.stdout.strip()) if r.stdout.strip() else b""
+
+    def test_1_objects(self):
+        # Counts: the person in the photo (and the crowd behind him), no dog.
+        wait_for(lambda: int(self.retained().get(PREFIX + "/porch/person", "0")) >= 1, 60,
+                 what="a person counted on nvr/porch/person")
+        self.assertEqual(self.retained()[PREFIX + "/porch/dog"], "0")
+        # The event entity's message: not retained, one of the camera's classes.
+        def person_event():
+            for retain, topic, payload in self.messages.received():
+                if topic == PREFIX + "/porch/event":
+                    self.assertFalse(retain)
+                    return json.loads(payload)
+            return None
+        event = wait_for(person_event, 20, what="a message on nvr/porch/event")
+        self.assertEqual(event["event_type"], "person")
+        self.assertGreaterEqual(event["score"], 0.5)
+        listed = self.vigil.request("GET", "/api/v1/events?camera=porch&type=object").json()
+        self.assertIn(event["id"], [e["id"] for e in listed if e["label"] == "person"])
+        # The snapshot: the event's thumbnail (a JPEG), retained.
+        jpeg = wait_for(lambda: self.retained_bytes(PREFIX + "/porch/snapshot"), 20,
+                        what="a retained snapshot")
+        self.assertEqual(jpeg[:2], b"\xff\xd8")
+        self.assertEqual(jpeg[-2:], b"\xff\xd9")
+
+    def test_1_discovery(self):
+        node = self.vigil.request("GET", "/api/v1/settings").json()["mqtt"]["client_id"]
+        configs = wait_for(lambda: len(self.discovery()) == 11 and self.discovery(), 20,
+                           what="11 discovery configs")
+        for config in configs.values():
+            self.assertEqual(config["device"]["configuration_url"], PUBLIC_URL + "/cameras/porch")
+            self.assertEqual(config["device"]["name"], "Porch")
+        camera = configs[f"homeassistant/camera/{node}/porch_snapshot/config"]
+        self.assertEqual(camera["topic"], PREFIX + "/porch/snapshot")
+        event = configs[f"homeassistant/event/{node}/porch_object/config"]
+        self.assertEqual(event["event_types"], ["person", "dog"])
+        self.assertEqual(event["state_topic"], PREFIX + "/porch/event")
+        count = configs[f"homeassistant/sensor/{node}/porch_dog_count/config"]
+        self.assertEqual(count["state_topic"], PREFIX + "/porch/dog")
+        occupancy = configs[f"homeassistant/binary_sensor/{node}/porch_person_occupancy/config"]
+        self.assertEqual(occupancy["state_topic"], PREFIX + "/porch/person")
+        self.assertEqual(occupancy["device_class"], "occupancy")
+
+    def set_mqtt_user(self, user):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"user": user}})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["mqtt"]["user"], user)
+        wait_for(lambda: self.vigil.request("GET", "/api/v1/system").json()["mqtt"]["state"]
+                 == "connected", 30, what="mqtt connected")
+
+    def test_2_commands_obey_the_user_rights(self):
+        # A viewer may not switch anything; neither may a user that does not exist.
+        for user in ("watcher", "ghost"):
+            self.set_mqtt_user(user)
+            self.publish(PREFIX + "/porch/detect/set", "OFF")
+            wait_for(lambda: f"refused: {user} has no control right on camera porch"
+                     in self.vigil.log_text(), 10, what=f"the command refused for {user}")
+            self.assertTrue(self.vigil.camera("porch")["detect"]["enabled"])
+        # An operator may: the command is obeyed and logged with the user.
+        self.set_mqtt_user("ha")
+        self.publish(PREFIX + "/porch/detect/set", "OFF")
+        wait_for(lambda: not self.vigil.camera("porch")["detect"]["enabled"], 10,
+                 what="detection switched off")
+        self.assertIn("detect off by an MQTT command (as ha)", self.vigil.log_text())
+        self.wait_retained(PREFIX + "/porch/detect/state", "OFF")
+        # No user set: the operator role's rights.
+        self.set_mqtt_user(None)
+        self.publish(PREFIX + "/porch/detect/set", "ON")
+        wait_for(lambda: self.vigil.camera("porch")["detect"]["enabled"], 10,
+                 what="detection switched on again")
+
+    def test_3_rename_and_class_removed(self):
+        node = self.vigil.request("GET", "/api/v1/settings").json()["mqtt"]["client_id"]
+        r = self.vigil.request("PATCH", "/api/v1/cameras/porch", {
+            "name": "Back porch", "detect": {"classes": ["person"]}})
+        self.assertEqual(r.status, 200, r.body)
+        configs = wait_for(lambda: len(self.discovery()) == 9 and self.discovery(), 10,
+                           what="9 discovery configs (dog's removed)")
+        self.assertNotIn(f"homeassistant/sensor/{node}/porch_dog_count/config", configs)
+        for config in configs.values():
+            self.assertEqual(config["device"]["name"], "Back porch")
+        event = configs[f"homeassistant/event/{node}/porch_object/config"]
+        self.assertEqual(event["event_types"], ["person"])
+        wait_for(lambda: PREFIX + "/porch/dog" not in self.retained(), 10,
+                 what="the dog count topic removed")
 
 
 if __name__ == "__main__":

@@ -117,8 +117,9 @@ static void test_public_url_and_user(void)
 {
   g_autoptr(VigilSettings) s = vigil_settings_new();
   g_autoptr(GError) error = NULL;
-  g_assert_true(apply(s, "{\"public_url\": \"https://nvr.example:8443/vigil/\","
-                         " \"mqtt\": {\"user\": \"homeassistant\"}}",
+  g_assert_true(apply(s,
+                      "{\"public_url\": \"https://nvr.example:8443/vigil/\","
+                      " \"mqtt\": {\"user\": \"homeassistant\"}}",
                       &error));
   g_assert_no_error(error);
   g_assert_cmpstr(s->public_url, ==, "https://nvr.example:8443/vigil");
