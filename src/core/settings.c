@@ -30,6 +30,7 @@ void vigil_mqtt_settings_copy(VigilMqttSettings *dst, const VigilMqttSettings *s
   dst->topic_prefix = g_strdup(src->topic_prefix);
   dst->discovery_prefix = g_strdup(src->discovery_prefix);
   dst->user = g_strdup(src->user);
+  dst->ca_file = g_strdup(src->ca_file);
 }
 
 void vigil_mqtt_settings_clear(VigilMqttSettings *m)
@@ -41,6 +42,7 @@ void vigil_mqtt_settings_clear(VigilMqttSettings *m)
   g_free(m->topic_prefix);
   g_free(m->discovery_prefix);
   g_free(m->user);
+  g_free(m->ca_file);
   memset(m, 0, sizeof *m);
 }
 
@@ -51,7 +53,7 @@ gboolean vigil_mqtt_settings_equal(const VigilMqttSettings *a, const VigilMqttSe
          g_strcmp0(a->password, b->password) == 0 && g_strcmp0(a->client_id, b->client_id) == 0 &&
          g_strcmp0(a->topic_prefix, b->topic_prefix) == 0 &&
          g_strcmp0(a->discovery_prefix, b->discovery_prefix) == 0 &&
-         g_strcmp0(a->user, b->user) == 0;
+         g_strcmp0(a->user, b->user) == 0 && g_strcmp0(a->ca_file, b->ca_file) == 0;
 }
 
 VigilSettings *vigil_settings_new(void)
@@ -269,6 +271,18 @@ static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
                                                              : &m->discovery_prefix,
                            v, FALSE, topic_prefix_ok, field,
                            "must be topic levels without '+', '#', spaces or empty levels", error);
+    } else if (g_str_equal(name, "ca_file")) {
+      const char *path = NULL;
+      if (JSON_NODE_HOLDS_NULL(v)) {
+        g_clear_pointer(&m->ca_file, g_free);
+      } else if (!vigil_json_get_string(v, &path) || !g_path_is_absolute(path) ||
+                 !mqtt_text_ok(path, "")) {
+        return vigil_json_field_invalid(error, "mqtt.ca_file",
+                                        "must be null or an absolute file path");
+      } else {
+        g_free(m->ca_file);
+        m->ca_file = g_strdup(path);
+      }
     } else if (g_str_equal(name, "user")) {
       const char *user = NULL;
       if (JSON_NODE_HOLDS_NULL(v)) {
@@ -277,6 +291,7 @@ static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
         return vigil_json_field_invalid(error, "mqtt.user", "must be null or a vigil user name");
       } else {
         g_free(m->user);
+        g_free(m->ca_file);
         m->user = g_strdup(user);
       }
     } else if (g_str_equal(name, "password_set")) {
@@ -379,6 +394,7 @@ static void build_mqtt(JsonBuilder *b, const VigilMqttSettings *m, gboolean stor
   vigil_json_add_string_or_null(b, "host", *m->host ? m->host : NULL);
   vigil_json_add_int(b, "port", m->port);
   vigil_json_add_bool(b, "tls", m->tls);
+  vigil_json_add_string_or_null(b, "ca_file", m->ca_file);
   vigil_json_add_string(b, "username", m->username);
   if (stored)
     vigil_json_add_string_or_null(b, "password", m->password);

@@ -14,6 +14,7 @@ typedef struct {
   gchar *host;
   int port;
   gboolean tls;
+  gchar *ca_file;  /* TLS: the CA certificates (PEM) to trust; NULL: the system's */
   gchar *username; /* "" = anonymous */
   gchar *password;
   gchar *client_id;

@@ -45,8 +45,9 @@ struct _VigilMqtt {
   VigilMqttSettings settings; /* as applied; enabled FALSE: no client */
   gchar *public_url;          /* settings "public_url", NULL when unset */
   struct mosquitto *mosq;
-  gboolean loop_started; /* the network thread runs: it reconnects by itself */
-  guint retry_id;        /* until then: the next attempt of our own */
+  gboolean loop_started;   /* the network thread runs: it reconnects by itself */
+  guint retry_id;          /* until then: the next attempt of our own */
+  GCancellable *resolving; /* the broker's name being looked up */
   guint retry_s;
   guint generation; /* of mosq: messages from an older client are dropped */
   gboolean connected;
@@ -73,7 +74,7 @@ static void open_event_free(OpenEvent *e)
   g_free(e);
 }
 
-typedef enum { MSG_CONNECT, MSG_DISCONNECT, MSG_MESSAGE } MsgKind;
+typedef enum { MSG_CONNECT, MSG_DISCONNECT, MSG_MESSAGE, MSG_ERROR } MsgKind;
 
 /* One thing the network thread reports, on its way to the main context. */
 typedef struct {
@@ -597,6 +598,20 @@ static void on_disconnected(VigilMqtt *mqtt, int rc)
   set_state(mqtt, "error", error);
 }
 
+/* An error libmosquitto logged while not connected (a TLS handshake that
+ * failed: the broker's certificate not trusted …): it is why the
+ * connection does not come, so it is the state's error. */
+static void on_client_error(VigilMqtt *mqtt, const char *text)
+{
+  if (mqtt->connected)
+    return;
+  g_autofree gchar *error = g_strdup_printf("cannot connect to the broker %s:%d (%s)",
+                                            mqtt->settings.host, mqtt->settings.port, text);
+  if (g_strcmp0(error, mqtt->error) != 0)
+    g_warning("%s; trying again", error);
+  set_state(mqtt, "error", error);
+}
+
 static gboolean on_msg_main(gpointer data)
 {
   Msg *msg = data;
@@ -612,6 +627,9 @@ static gboolean on_msg_main(gpointer data)
     break;
   case MSG_MESSAGE:
     on_message(mqtt, msg->topic, msg->payload);
+    break;
+  case MSG_ERROR:
+    on_client_error(mqtt, msg->topic);
     break;
   }
   return G_SOURCE_REMOVE;
@@ -654,6 +672,12 @@ static void on_message_cb(struct mosquitto *mosq, void *data, const struct mosqu
   post(data, MSG_MESSAGE, 0, m->topic, g_bytes_new(m->payload, m->payloadlen));
 }
 
+static void on_log_cb(struct mosquitto *mosq, void *data, int level, const char *text)
+{
+  if (level == MOSQ_LOG_ERR)
+    post(data, MSG_ERROR, 0, text, NULL);
+}
+
 static const char *connect_error(int rc)
 {
   return rc == MOSQ_ERR_ERRNO ? g_strerror(errno) : mosquitto_strerror(rc);
@@ -661,14 +685,25 @@ static const char *connect_error(int rc)
 
 static gboolean on_retry(gpointer data);
 
+static void retry_later(VigilMqtt *mqtt, const char *error)
+{
+  if (g_strcmp0(error, mqtt->error) != 0)
+    g_warning("%s; trying again", error);
+  set_state(mqtt, "error", error);
+  mqtt->retry_id = g_timeout_add_seconds(mqtt->retry_s, on_retry, mqtt);
+  mqtt->retry_s = MIN(mqtt->retry_s * 2, RECONNECT_MAX_S);
+}
+
 /* Once the first connection is under way, libmosquitto's network thread
  * takes over and reconnects with backoff by itself; a first attempt that
- * fails at once (connection refused, unknown host) is retried from here,
- * with the same backoff, as that thread would give up. */
-static void try_connect(VigilMqtt *mqtt)
+ * fails at once (connection refused) is retried from here, with the same
+ * backoff, as that thread would give up. @address: the broker's, resolved
+ * (libmosquitto would look a name up on this thread); with TLS the name,
+ * which the certificate is checked against. */
+static void connect_to(VigilMqtt *mqtt, const char *address)
 {
   const VigilMqttSettings *s = &mqtt->settings;
-  int rc = mosquitto_connect_async(mqtt->mosq, s->host, s->port, KEEPALIVE_S);
+  int rc = mosquitto_connect_async(mqtt->mosq, s->tls ? s->host : address, s->port, KEEPALIVE_S);
   if (rc == MOSQ_ERR_SUCCESS) {
     rc = mosquitto_loop_start(mqtt->mosq);
     if (rc == MOSQ_ERR_SUCCESS) {
@@ -680,11 +715,41 @@ static void try_connect(VigilMqtt *mqtt)
   }
   g_autofree gchar *error = g_strdup_printf("cannot connect to the broker %s:%d (%s)", s->host,
                                             s->port, connect_error(rc));
-  if (g_strcmp0(error, mqtt->error) != 0)
-    g_warning("%s; trying again", error);
-  set_state(mqtt, "error", error);
-  mqtt->retry_id = g_timeout_add_seconds(mqtt->retry_s, on_retry, mqtt);
-  mqtt->retry_s = MIN(mqtt->retry_s * 2, RECONNECT_MAX_S);
+  retry_later(mqtt, error);
+}
+
+static void on_resolved(GObject *resolver, GAsyncResult *result, gpointer data)
+{
+  VigilMqtt *mqtt = data;
+  g_autoptr(GError) error = NULL;
+  GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(resolver), result, &error);
+  if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_clear_object(&mqtt->resolving);
+    if (!addresses) {
+      g_autofree gchar *message =
+          g_strdup_printf("cannot find the broker %s (%s)", mqtt->settings.host, error->message);
+      retry_later(mqtt, message);
+    } else {
+      g_autofree gchar *address = g_inet_address_to_string(addresses->data);
+      connect_to(mqtt, address);
+    }
+  }
+  g_resolver_free_addresses(addresses);
+  mqtt_unref(mqtt);
+}
+
+/* Looks the broker's name up without blocking (an address is used as it
+ * is), then connects. */
+static void try_connect(VigilMqtt *mqtt)
+{
+  const char *host = mqtt->settings.host;
+  if (g_hostname_is_ip_address(host)) {
+    connect_to(mqtt, host);
+    return;
+  }
+  mqtt->resolving = g_cancellable_new();
+  g_autoptr(GResolver) resolver = g_resolver_get_default();
+  g_resolver_lookup_by_name_async(resolver, host, mqtt->resolving, on_resolved, mqtt_ref(mqtt));
 }
 
 static gboolean on_retry(gpointer data)
@@ -710,14 +775,25 @@ static void start_client(VigilMqtt *mqtt)
   mosquitto_int_option(mqtt->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
   if (*s->username)
     mosquitto_username_pw_set(mqtt->mosq, s->username, s->password);
-  if (s->tls)
-    mosquitto_tls_set(mqtt->mosq, NULL, "/etc/ssl/certs", NULL, NULL, NULL);
+  if (s->tls) {
+    int rc = s->ca_file ? mosquitto_tls_set(mqtt->mosq, s->ca_file, NULL, NULL, NULL, NULL)
+                        : mosquitto_tls_set(mqtt->mosq, NULL, "/etc/ssl/certs", NULL, NULL, NULL);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      g_autofree gchar *error =
+          g_strdup_printf("cannot use the CA certificates %s (%s)",
+                          s->ca_file ? s->ca_file : "/etc/ssl/certs", connect_error(rc));
+      g_warning("%s", error);
+      set_state(mqtt, "error", error);
+      return;
+    }
+  }
   g_autofree gchar *available = topic_for(mqtt, NULL, "available");
   mosquitto_will_set(mqtt->mosq, available, strlen("offline"), "offline", QOS, TRUE);
   mosquitto_reconnect_delay_set(mqtt->mosq, RECONNECT_MIN_S, RECONNECT_MAX_S, TRUE);
   mosquitto_connect_callback_set(mqtt->mosq, on_connect_cb);
   mosquitto_disconnect_callback_set(mqtt->mosq, on_disconnect_cb);
   mosquitto_message_callback_set(mqtt->mosq, on_message_cb);
+  mosquitto_log_callback_set(mqtt->mosq, on_log_cb);
   set_state(mqtt, "connecting", NULL);
   g_info("connecting to the broker %s:%d%s", s->host, s->port, s->tls ? " (TLS)" : "");
   mqtt->retry_s = RECONNECT_MIN_S;
@@ -733,6 +809,10 @@ static void stop_client(VigilMqtt *mqtt)
   publish(mqtt, available, "offline", TRUE);
   mqtt->connected = FALSE;
   g_clear_handle_id(&mqtt->retry_id, g_source_remove);
+  if (mqtt->resolving) {
+    g_cancellable_cancel(mqtt->resolving);
+    g_clear_object(&mqtt->resolving);
+  }
   if (mqtt->loop_started) {
     mosquitto_disconnect(mqtt->mosq);
     mosquitto_loop_stop(mqtt->mosq, FALSE);

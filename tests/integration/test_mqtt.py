@@ -475,5 +475,83 @@ class MqttObjectsTest(unittest.TestCase):
                  what="the dog count topic removed")
 
 
+class MqttTlsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="vigil-mqtt-tls-")
+        d = cls.dir
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], check=True, capture_output=True)
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=vigil test CA", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                "-keyout", f"{d}/server.key", "-out", f"{d}/server.csr")
+        with open(f"{d}/san.ext", "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.pem", "-CAkey",
+                f"{d}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{d}/san.ext",
+                "-out", f"{d}/server.pem")
+        # mosquitto started as root reads its key as the user mosquitto.
+        os.chmod(d, 0o755)
+        for name in os.listdir(d):
+            os.chmod(os.path.join(d, name), 0o644)
+        cls.broker = Broker(free_port())
+        with open(cls.broker.conf, "a") as f:
+            f.write(f"cafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n")
+        cls.broker.proc = subprocess.Popen(
+            ["mosquitto", "-c", cls.broker.conf], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(
+            ["mosquitto_pub", "-h", "localhost", "-p", str(cls.broker.port), "--cafile",
+             f"{d}/ca.pem", "-t", "probe", "-m", "x"], capture_output=True).returncode == 0,
+            10, what="mosquitto with TLS to listen")
+        cls.vigil = Vigil().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.broker.proc.kill()
+        cls.broker.proc.wait()
+        shutil.rmtree(cls.broker.dir, ignore_errors=True)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def configure(self, **mqtt):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {
+            "enabled": True, "host": "localhost", "port": self.broker.port, "tls": True,
+            **mqtt}})
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()["mqtt"]
+
+    def state(self):
+        return self.vigil.request("GET", "/api/v1/system").json()["mqtt"]
+
+    def test_ca_file(self):
+        # Not there: said so, no connection.
+        self.assertEqual(self.configure(ca_file=self.dir + "/missing.pem")["ca_file"],
+                         self.dir + "/missing.pem")
+        state = wait_for(lambda: self.state()["state"] == "error" and self.state(), 10,
+                         what="an error for a missing CA file")
+        self.assertIn("cannot use the CA certificates " + self.dir + "/missing.pem",
+                      state["error"])
+        # The system's CAs do not know the test's CA: no connection.
+        self.configure(ca_file=None)
+        state = wait_for(lambda: self.state()["state"] == "error" and self.state(), 20,
+                         what="the broker's certificate refused")
+        self.assertIn("certificate verify failed", state["error"])
+        # Its own CA file: connected, over TLS, by name.
+        self.configure(ca_file=self.dir + "/ca.pem")
+        wait_for(lambda: self.state()["state"] == "connected", 30, what="connected over TLS")
+        r = subprocess.run(
+            ["mosquitto_sub", "-h", "localhost", "-p", str(self.broker.port), "--cafile",
+             self.dir + "/ca.pem", "-t", "vigil/available", "-C", "1", "-W", "5"],
+            capture_output=True, text=True)
+        self.assertEqual(r.stdout.strip(), "online")
+        # Bad values are worded 400s.
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"ca_file": "ca.pem"}})
+        self.assertEqual(r.status, 400)
+        self.assertIn("mqtt.ca_file", r.json()["error"])
+
+
 if __name__ == "__main__":
     harness.main()

@@ -91,6 +91,7 @@ static void test_mqtt_invalid(void)
       {"{\"mqtt\": {\"qos\": 2}}", "unknown field \"mqtt.qos\""},
       {"{\"mqtt\": true}", "mqtt"},
       {"{\"mqtt\": {\"user\": 3}}", "mqtt.user"},
+      {"{\"mqtt\": {\"ca_file\": \"ca.pem\"}}", "mqtt.ca_file"},
       {"{\"mqtt\": {\"user\": \"\"}}", "mqtt.user"},
       {"{\"public_url\": \"ftp://nvr.lan\"}", "public_url"},
       {"{\"public_url\": \"http://admin:pw@nvr.lan\"}", "public_url"},
@@ -129,6 +130,7 @@ static void test_public_url_and_user(void)
   g_assert_true(apply(back, stored, &error));
   g_assert_cmpstr(back->public_url, ==, "https://nvr.example:8443/vigil");
   g_assert_cmpstr(back->mqtt.user, ==, "homeassistant");
+  g_assert_cmpstr(back->mqtt.ca_file, ==, "/etc/ca.pem");
   g_assert_true(vigil_mqtt_settings_equal(&back->mqtt, &s->mqtt));
   g_assert_true(apply(s, "{\"public_url\": null, \"mqtt\": {\"user\": null}}", &error));
   g_assert_null(s->public_url);
