@@ -291,7 +291,6 @@ static gboolean apply_mqtt(VigilMqttSettings *m, JsonObject *o, GError **error)
         return vigil_json_field_invalid(error, "mqtt.user", "must be null or a vigil user name");
       } else {
         g_free(m->user);
-        g_free(m->ca_file);
         m->user = g_strdup(user);
       }
     } else if (g_str_equal(name, "password_set")) {
