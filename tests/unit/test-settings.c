@@ -120,7 +120,7 @@ static void test_public_url_and_user(void)
   g_autoptr(GError) error = NULL;
   g_assert_true(apply(s,
                       "{\"public_url\": \"https://nvr.example:8443/vigil/\","
-                      " \"mqtt\": {\"user\": \"homeassistant\"}}",
+                      " \"mqtt\": {\"user\": \"homeassistant\", \"ca_file\": \"/etc/ca.pem\"}}",
                       &error));
   g_assert_no_error(error);
   g_assert_cmpstr(s->public_url, ==, "https://nvr.example:8443/vigil");
