@@ -22,6 +22,7 @@
 #define TIMEOUT_S         10
 #define RETRIES           3
 #define MAX_THUMBNAIL     (8 * 1024 * 1024)
+#define MAX_ANSWER        65536 /* bytes of a receiver's answer read */
 
 /* One attempt, as GET /api/v1/notify/deliveries shows it. */
 typedef struct {
@@ -150,7 +151,9 @@ static gboolean send_once(VigilNotify *n, SoupSession *session, const VigilNotif
       *error = g_strdup_printf("cannot reach %s: %s", host, io_error->message);
     return TRUE;
   }
-  /* The answer's body is not read: only its status counts. */
+  /* Only the status counts; a short answer is read to its end so that the
+   * connection can serve the next delivery. */
+  g_autoptr(GBytes) answer = g_input_stream_read_bytes(in, MAX_ANSWER, n->cancel, NULL);
   g_input_stream_close(in, NULL, NULL);
   *status = soup_message_get_status(msg);
   if (*status >= 200 && *status < 300)
