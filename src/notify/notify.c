@@ -370,7 +370,11 @@ static void on_bus(const char *name, const char *camera, const char *json, gpoin
       waiting_send(n, wait);
     return;
   }
-  if (seen(n, id))
+  /* New: first seen, and not already ended (an event that began before
+   * vigil_notify_new and ends now is not news). Barcodes end as they start. */
+  const char *start = json_object_get_string_member_with_default(event, "start", NULL);
+  const char *end = json_object_get_string_member_with_default(event, "end", NULL);
+  if (seen(n, id) || (end && g_strcmp0(start, end) != 0))
     return;
   gint64 now = g_get_monotonic_time();
   for (guint i = 0; i < n->webhooks->len; i++) {
