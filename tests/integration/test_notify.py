@@ -301,6 +301,14 @@ class NotifyTest(unittest.TestCase):
                 self.assertEqual(r.status, 200)
                 self.assertLess(time.monotonic() - started, 1.0)
                 self.assertGreaterEqual(self.deliveries()["queued"], 1)
+            # Behind it the queue holds 64: the 65th waiting drops the oldest.
+            dropped = self.deliveries()["dropped"]
+            for _ in range(65):
+                r = v.request("POST", "/api/v1/notify/test", {"name": "hang"})
+                self.assertEqual(r.status, 202, r.body)
+            log = self.deliveries()
+            self.assertEqual(log["dropped"], dropped + 1)
+            self.assertEqual(log["queued"], 65)
             # The attempt times out after 10 s, then it is tried again.
             first = wait_for(rows, 20, what="the hung attempt to time out")[0]
         finally:
