@@ -239,6 +239,10 @@ class SecurityTest(unittest.TestCase):
                     self.assertIn("path", s["disk"])
                 r = call(self.vigil, "GET", "/api/v1/settings", user=user)
                 self.assertEqual(r.status, 200)
+                # Webhook URLs may carry tokens: admins only.
+                self.assertEqual("notify" in r.json(), user == "admin")
+                r = call(self.vigil, "GET", "/api/v1/notify/deliveries", user=user)
+                self.assertEqual(r.status, 200 if user == "admin" else 403, r.body)
                 r = call(self.vigil, "PATCH", "/api/v1/settings",
                          {"storage": {"min_free_percent": 11}}, user=user)
                 self.assertEqual(r.status, 200 if user == "admin" else 403, r.body)
