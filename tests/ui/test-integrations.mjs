@@ -214,6 +214,13 @@ try {
     ok(s.notify.length === 0, 'a webhook deleted');
   }
   await phone.close();
+  // Just above the fold-up width (820 px) the admin's nav, one entry longer, still fits one row.
+  await page.setViewportSize({ width: 821, height: 700 });
+  await page.goto(`${env.base}/integrations`);
+  await page.waitForSelector('#mqtt-form');
+  const navH = await page.evaluate(() => document.querySelector('.nav-bar').getBoundingClientRect().height);
+  await page.screenshot({ path: `${shots}/integrations-821.png` });
+  ok(navH < 60, `the nav fits one row at 821 px (${navH} px high)`);
   await page.close();
 
   // A viewer: no nav entry; the page refuses; the System page shows the state without the link.
