@@ -35,13 +35,13 @@ function numberOf(input) {
 
 // A write-only secret: the input (empty; "unchanged" when one is stored) and
 // the "remove" checkbox; value() → undefined (keep), null (remove) or the new text.
-function secretField(id, label, isSet) {
+function secretField(id, label, isSet, setHint) {
   const input = el('input', { id, type: 'password', autocomplete: 'new-password', spellcheck: 'false',
     placeholder: isSet ? 'unchanged' : 'none' });
   const remove = isSet ? box(`${id}-remove`, false) : null;
   if (remove) remove.addEventListener('change', () => { input.disabled = remove.checked; if (remove.checked) input.value = ''; });
   return {
-    nodes: [field(label, input, isSet ? `A ${label.toLowerCase()} is set; leave empty to keep it.` : null),
+    nodes: [field(label, input, isSet ? `${setHint}; leave empty to keep it.` : null),
       remove ? check(`Remove the ${label.toLowerCase()}`, remove) : null],
     value: () => (remove && remove.checked ? null : input.value ? input.value : undefined),
   };
@@ -72,7 +72,7 @@ async function adminPage() {
   let settings = await api('GET', '/settings');
   const [users, cameras] = await Promise.all([api('GET', '/users'), api('GET', '/cameras')]);
   const hasNotify = Array.isArray(settings.notify);
-  const testResults = new Map();   // webhook name → { id, node }
+  const testResults = new Map();   // webhook name → { node } (its last Send test)
 
   // --- public address ---
   function renderPublic() {
@@ -113,7 +113,7 @@ async function adminPage() {
       value: String(m.port ?? 1883) });
     const tls = box('mqtt-tls', m.tls);
     const username = text('mqtt-username', m.username, { placeholder: 'anonymous', autocomplete: 'off' });
-    const password = secretField('mqtt-password', 'Password', m.password_set);
+    const password = secretField('mqtt-password', 'Password', m.password_set, 'A password is set');
     const clientId = text('mqtt-client-id', m.client_id);
     const topic = text('mqtt-topic-prefix', m.topic_prefix);
     const discovery = text('mqtt-discovery-prefix', m.discovery_prefix);
@@ -180,29 +180,29 @@ async function adminPage() {
       el('p', { class: 'small muted' }, 'Each event that passes a webhook\'s filter is sent to its address (JSON, or an ntfy message).'),
       !hooks.length ? el('p', { class: 'muted', id: 'no-webhooks' }, 'No webhooks.') :
       el('div', { class: 'table-wrap' }, el('table', { class: 'table', id: 'webhooks-table' },
-        el('thead', null, el('tr', null, ['Name', 'Address', 'Format', 'Enabled', 'Test', ''].map((h) =>
+        el('thead', null, el('tr', null, ['Webhook', 'Format', 'Enabled', ''].map((h) =>
           el('th', { scope: 'col', class: h === 'Format' ? 'hide-narrow' : null }, h)))),
         el('tbody', null, hooks.map(hookRow)))));
   }
 
+  // One webhook: name and address host, format, on/off; Send test (its
+  // result under the buttons), Edit, Delete.
   function hookRow(w) {
-    const result = el('span', { class: 'small test-result', 'aria-live': 'polite' });
+    const result = el('div', { class: 'small test-result', 'aria-live': 'polite' });
     const prev = testResults.get(w.name);
     if (prev) result.append(...prev.node.childNodes);
-    testResults.set(w.name, { id: prev?.id, node: result });
+    testResults.set(w.name, { node: result });
     return el('tr', { dataset: { webhook: w.name } },
-      el('td', null, w.name),
-      el('td', { class: 'small' }, hostOf(w.url)),
+      el('td', null, el('div', { class: 'hook-name' }, w.name), el('div', { class: 'small muted hook-host' }, hostOf(w.url))),
       el('td', { class: 'hide-narrow' }, w.format),
       el('td', null, el('span', { class: `badge ${w.enabled ? 'badge-ok' : 'state-disabled'}` }, w.enabled ? 'on' : 'off')),
       el('td', null, el('div', { class: 'toolbar' },
         el('button', { class: 'btn btn-small', type: 'button', 'aria-label': `Send a test to ${w.name}`,
-          dataset: { action: 'test' }, onclick: (ev) => sendTest(w, ev.currentTarget) }, 'Send test'), result)),
-      el('td', null, el('div', { class: 'toolbar' },
+          dataset: { action: 'test' }, onclick: (ev) => sendTest(w, ev.currentTarget) }, 'Send test'),
         el('button', { class: 'btn btn-small', type: 'button', 'aria-label': `Edit ${w.name}`,
           dataset: { action: 'edit' }, onclick: () => openHookForm(w) }, 'Edit'),
         el('button', { class: 'btn btn-small btn-danger', type: 'button', 'aria-label': `Delete ${w.name}`,
-          dataset: { action: 'delete' }, onclick: () => deleteHook(w) }, 'Delete'))));
+          dataset: { action: 'delete' }, onclick: () => deleteHook(w) }, 'Delete')), result));
   }
 
   async function deleteHook(w) {
@@ -221,7 +221,6 @@ async function adminPage() {
 
   // POST /notify/test, then the delivery log until that delivery has a result.
   async function sendTest(w, button) {
-    const slot = testResults.get(w.name);
     const show = (msg, kind) => {
       const node = testResults.get(w.name).node;
       clear(node, el('span', { class: kind === 'ok' ? 'test-ok' : kind === 'error' ? 'test-error' : 'muted' }, msg));
@@ -230,7 +229,6 @@ async function adminPage() {
     show('sending…');
     try {
       const { delivery } = await api('POST', '/notify/test', { name: w.name });
-      slot.id = delivery;
       const end = Date.now() + 60000;
       for (;;) {
         const log = await api('GET', '/notify/deliveries');
@@ -270,8 +268,8 @@ async function adminPage() {
     const minScore = el('input', { id: 'wh-min-score', type: 'number', min: 0, max: 1, step: 0.05, inputmode: 'decimal',
       value: String(ev.min_score ?? 0) });
     // Secrets are kept by the webhook's name: a renamed one starts without.
-    const secret = secretField('wh-secret', 'Secret', w?.secret_set);
-    const token = secretField('wh-token', 'Auth token', w?.auth_token_set);
+    const secret = secretField('wh-secret', 'Secret', w?.secret_set, 'A secret is set');
+    const token = secretField('wh-token', 'Auth token', w?.auth_token_set, 'A token is set');
     const err = alertBox('webhook-form-error');
     const save = el('button', { class: 'btn btn-primary', type: 'submit', id: 'save-webhook' }, 'Save webhook');
     const cancel = el('button', { class: 'btn', type: 'button', onclick: () => { hookFormCard.hidden = true; } }, 'Cancel');
