@@ -53,7 +53,7 @@ if (!isAdmin(me)) {
       el('p', null, 'Only administrators can see and change the integrations (MQTT, webhooks).'),
       el('p', null, el('a', { href: '/system' }, 'The System page'), ' shows the MQTT connection state.')));
 } else {
-  await adminPage();
+  await adminPage().catch((e) => showError(e, main));
 }
 
 async function adminPage() {
@@ -364,4 +364,5 @@ async function adminPage() {
   renderHooks();
   await refresh();
   setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, 3000);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refresh(); });
 }
