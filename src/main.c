@@ -23,6 +23,7 @@
 #include "http/app.h"
 #include "http/http.h"
 #include "mqtt/mqtt.h"
+#include "notify/notify.h"
 #include "record/recorder.h"
 #include "record/repair.h"
 #include "record/retention.h"
@@ -237,6 +238,8 @@ int main(int argc, char **argv)
     return 1;
   }
   g_autoptr(VigilDemo) demo_camera = demo ? vigil_demo_start(app.store, app.cameras) : NULL;
+  app.notify = vigil_notify_new(app.cameras);
+  vigil_notify_configure(app.notify, app.settings);
   app.mqtt = vigil_mqtt_new(app.cameras);
   vigil_mqtt_configure(app.mqtt, &app.settings->mqtt);
 
@@ -250,6 +253,7 @@ int main(int argc, char **argv)
   vigil_http_free(http);
   /* Before the cameras: says "offline" while it still can. */
   g_clear_pointer(&app.mqtt, vigil_mqtt_free);
+  g_clear_pointer(&app.notify, vigil_notify_free);
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);

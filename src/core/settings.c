@@ -1,6 +1,8 @@
 /* Global settings: defaults, validation and JSON. */
 #include "core/settings.h"
 
+#include "core/settings-private.h"
+
 #include "core/json.h"
 
 #include <string.h>
@@ -65,6 +67,7 @@ VigilSettings *vigil_settings_new(void)
   s->mqtt.client_id = default_client_id();
   s->mqtt.topic_prefix = g_strdup("vigil");
   s->mqtt.discovery_prefix = g_strdup("homeassistant");
+  s->notify = vigil_webhooks_copy(NULL);
   return s;
 }
 
@@ -77,6 +80,7 @@ VigilSettings *vigil_settings_copy(const VigilSettings *src)
   s->tls_key = g_strdup(src->tls_key);
   s->public_url = g_strdup(src->public_url);
   vigil_mqtt_settings_copy(&s->mqtt, &src->mqtt);
+  s->notify = vigil_webhooks_copy(src->notify);
   return s;
 }
 
@@ -89,6 +93,7 @@ void vigil_settings_free(VigilSettings *s)
   g_free(s->tls_key);
   g_free(s->public_url);
   vigil_mqtt_settings_clear(&s->mqtt);
+  g_clear_pointer(&s->notify, g_ptr_array_unref);
   g_free(s);
 }
 
@@ -336,6 +341,11 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
         return FALSE;
       continue;
     }
+    if (g_str_equal(name, "notify")) {
+      if (!vigil_settings_read_notify(&s->notify, v, error))
+        return FALSE;
+      continue;
+    }
     gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
                      g_str_equal(name, "tls") || g_str_equal(name, "mqtt");
     if (!known)
@@ -355,11 +365,14 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
                               "fields \"tls.cert\" and \"tls.key\" must be set (or null) together");
   if (s->mqtt.enabled && !*s->mqtt.host)
     return vigil_json_field_invalid(error, "mqtt.host", "must be set when MQTT is enabled");
+  if (!vigil_settings_check_notify(s->notify, s->public_url, error))
+    return FALSE;
   g_free(settings->detect_model);
   g_free(settings->tls_cert);
   g_free(settings->tls_key);
   g_free(settings->public_url);
   vigil_mqtt_settings_clear(&settings->mqtt);
+  g_ptr_array_unref(settings->notify);
   *settings = *s;
   /* ownership moved to @settings */
   s->detect_model = NULL;
@@ -367,6 +380,7 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   s->tls_key = NULL;
   s->public_url = NULL;
   memset(&s->mqtt, 0, sizeof s->mqtt);
+  s->notify = NULL;
   return TRUE;
 }
 
@@ -391,8 +405,10 @@ static void build_mqtt(JsonBuilder *b, const VigilMqttSettings *m, gboolean stor
   json_builder_end_object(b);
 }
 
+/* @with_runtime: the API form (runtime fields, no secrets); else the stored
+ * form. @with_notify: whether "notify" is shown. */
 static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean available,
-                       const char *detect_error)
+                       const char *detect_error, gboolean with_notify)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
@@ -418,18 +434,20 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
   vigil_json_add_string_or_null(b, "key", s->tls_key);
   json_builder_end_object(b);
   build_mqtt(b, &s->mqtt, !with_runtime);
+  if (with_notify)
+    vigil_settings_build_notify(b, s->notify, !with_runtime);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
 
 JsonNode *vigil_settings_to_json(const VigilSettings *s, gboolean detect_available,
-                                 const char *detect_error)
+                                 const char *detect_error, gboolean admin)
 {
-  return build(s, TRUE, detect_available, detect_error);
+  return build(s, TRUE, detect_available, detect_error, admin);
 }
 
 gchar *vigil_settings_serialize(const VigilSettings *s)
 {
-  g_autoptr(JsonNode) node = build(s, FALSE, FALSE, NULL);
+  g_autoptr(JsonNode) node = build(s, FALSE, FALSE, NULL, TRUE);
   return json_to_string(node, FALSE);
 }

@@ -26,6 +26,36 @@ void vigil_mqtt_settings_copy(VigilMqttSettings *dst, const VigilMqttSettings *s
 void vigil_mqtt_settings_clear(VigilMqttSettings *m);
 gboolean vigil_mqtt_settings_equal(const VigilMqttSettings *a, const VigilMqttSettings *b);
 
+/* One webhook of settings "notify" (docs/webhooks.md). secret and
+ * auth_token are write-only (NULL: none): the API form shows secret_set and
+ * auth_token_set, the stored form keeps them. Filter lists are
+ * NULL-terminated, empty = all. */
+typedef enum { VIGIL_WEBHOOK_JSON, VIGIL_WEBHOOK_NTFY } VigilWebhookFormat;
+typedef enum {
+  VIGIL_WEBHOOK_SNAPSHOT_NONE,
+  VIGIL_WEBHOOK_SNAPSHOT_URL,
+  VIGIL_WEBHOOK_SNAPSHOT_ATTACH
+} VigilWebhookSnapshot;
+
+#define VIGIL_WEBHOOKS_MAX 32
+
+typedef struct {
+  gchar *name;
+  gboolean enabled;
+  gchar *url;
+  VigilWebhookFormat format;
+  gchar **cameras, **types, **labels;
+  double min_score;
+  VigilWebhookSnapshot snapshot;
+  gchar *secret;
+  gchar *auth_token;
+  int cooldown_s;
+} VigilWebhook;
+
+VigilWebhook *vigil_webhook_copy(const VigilWebhook *src);
+void vigil_webhook_free(VigilWebhook *webhook);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilWebhook, vigil_webhook_free)
+
 typedef struct {
   gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
   double min_free_percent; /* keep this much of the filesystem free */
@@ -34,6 +64,7 @@ typedef struct {
   gchar *tls_key;          /* PEM private key path; NULL = plain HTTP */
   gchar *public_url;       /* "https://nvr.example:8443"; NULL = unknown */
   VigilMqttSettings mqtt;
+  GPtrArray *notify; /* of VigilWebhook, never NULL */
 } VigilSettings;
 
 VigilSettings *vigil_settings_new(void);
@@ -47,9 +78,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSettings, vigil_settings_free)
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error);
 
 /* The API form. @detect_available/@detect_error describe the detector's
- * state at run time (read-only fields). */
+ * state at run time (read-only fields). Without @admin, "notify" is left
+ * out: webhook URLs may carry tokens. */
 JsonNode *vigil_settings_to_json(const VigilSettings *settings, gboolean detect_available,
-                                 const char *detect_error);
+                                 const char *detect_error, gboolean admin);
 
 /* The stored form: what apply_json accepts back. */
 gchar *vigil_settings_serialize(const VigilSettings *settings);

@@ -140,7 +140,8 @@ static void reply_settings(VigilRequest *req)
 {
   const char *detect_error = NULL;
   gboolean available = vigil_detect_service_available(&detect_error);
-  g_autoptr(JsonNode) node = vigil_settings_to_json(req->app->settings, available, detect_error);
+  g_autoptr(JsonNode) node = vigil_settings_to_json(req->app->settings, available, detect_error,
+                                                    vigil_request_is_admin(req));
   /* tls.active: whether this server speaks TLS now (changes apply at restart). */
   GUri *uri = soup_server_message_get_uri(req->msg);
   JsonObject *tls = json_object_get_object_member(json_node_get_object(node), "tls");
@@ -191,5 +192,6 @@ void vigil_api_settings_patch(VigilRequest *req)
     vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
   }
   vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt);
+  vigil_notify_configure(req->app->notify, req->app->settings);
   reply_settings(req);
 }

@@ -15,6 +15,10 @@ void vigil_api_system(VigilRequest *req);
 void vigil_api_settings_get(VigilRequest *req);
 void vigil_api_settings_patch(VigilRequest *req);
 
+/* api-notify.c: GET /api/v1/notify/deliveries, POST /api/v1/notify/test. */
+void vigil_api_notify_deliveries(VigilRequest *req);
+void vigil_api_notify_test(VigilRequest *req);
+
 /* api-cameras.c */
 void vigil_api_cameras_list(VigilRequest *req);
 void vigil_api_cameras_create(VigilRequest *req);

@@ -7,6 +7,7 @@
 #include "camera/manager.h"
 #include "core/settings.h"
 #include "mqtt/mqtt.h"
+#include "notify/notify.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,7 @@ typedef struct {
   gint64 started_us;     /* monotonic */
   gchar *recordings_dir; /* DATA/recordings */
   VigilMqtt *mqtt;       /* follows settings "mqtt" */
+  VigilNotify *notify;   /* follows settings "notify" */
 } VigilApp;
 
 G_END_DECLS

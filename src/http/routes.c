@@ -54,6 +54,8 @@ static const VigilRoute routes[] = {
     {"GET", "/api/v1/system", USER, vigil_api_system},
     {"GET", "/api/v1/settings", USER, vigil_api_settings_get},
     {"PATCH", "/api/v1/settings", ADMIN, vigil_api_settings_patch},
+    {"GET", "/api/v1/notify/deliveries", ADMIN, vigil_api_notify_deliveries},
+    {"POST", "/api/v1/notify/test", ADMIN, vigil_api_notify_test},
 
     {"GET", "/api/v1/cameras", USER, vigil_api_cameras_list},
     {"POST", "/api/v1/cameras", CAMERA_CREATOR, vigil_api_cameras_create},

@@ -36,7 +36,7 @@ static void test_mqtt_password_write_only(void)
                       " \"tls\": true, \"username\": \"nvr\", \"password\": \"s3cret\"}}",
                       &error));
   g_assert_no_error(error);
-  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL);
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL, TRUE);
   g_autofree gchar *api_text = json_to_string(api, FALSE);
   g_assert_null(strstr(api_text, "s3cret"));
   g_assert_nonnull(strstr(api_text, "\"password_set\":true"));
@@ -67,9 +67,216 @@ static void test_stored_defaults_read_back(void)
   g_assert_true(apply(back, stored, &error));
   g_assert_no_error(error);
   g_assert_cmpstr(back->mqtt.host, ==, "");
-  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL);
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL, TRUE);
   JsonObject *mqtt = json_object_get_object_member(json_node_get_object(api), "mqtt");
   g_assert_true(json_object_get_null_member(mqtt, "host"));
+  JsonArray *notify = json_object_get_array_member(json_node_get_object(api), "notify");
+  g_assert_nonnull(notify);
+  g_assert_cmpuint(json_array_get_length(notify), ==, 0);
+}
+
+#define HOOK_PHONE                                                                                 \
+  "{\"name\": \"phone\", \"url\": \"https://ntfy.sh/vigil-garage\", \"format\": \"ntfy\","         \
+  " \"events\": {\"cameras\": [\"garage\"], \"types\": [\"object\", \"alarm\"],"                   \
+  " \"labels\": [\"person\"], \"min_score\": 0.6}, \"snapshot\": \"url\","                         \
+  " \"secret\": \"hmac-key-1\", \"auth_token\": \"tok-1\", \"cooldown_s\": 60}"
+
+/* Settings "notify": a valid list, its defaults, the stored form with the
+ * secrets reading back, the API form without them (and without the list for
+ * non-admins). */
+static void test_notify_valid(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(apply(s,
+                      "{\"public_url\": \"https://nvr.example\", \"notify\": [" HOOK_PHONE
+                      ", {\"name\": \"hook 2\", \"url\": \"http://10.0.0.5:8080/hook?k=1\"}]}",
+                      &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(s->notify->len, ==, 2);
+  const VigilWebhook *w = g_ptr_array_index(s->notify, 0);
+  g_assert_cmpstr(w->name, ==, "phone");
+  g_assert_true(w->enabled);
+  g_assert_cmpint(w->format, ==, VIGIL_WEBHOOK_NTFY);
+  g_assert_cmpint(w->snapshot, ==, VIGIL_WEBHOOK_SNAPSHOT_URL);
+  g_assert_cmpstr(w->cameras[0], ==, "garage");
+  g_assert_null(w->cameras[1]);
+  g_assert_cmpstr(w->types[1], ==, "alarm");
+  g_assert_cmpfloat(w->min_score, ==, 0.6);
+  g_assert_cmpstr(w->secret, ==, "hmac-key-1");
+  g_assert_cmpstr(w->auth_token, ==, "tok-1");
+  g_assert_cmpint(w->cooldown_s, ==, 60);
+  const VigilWebhook *d = g_ptr_array_index(s->notify, 1);
+  g_assert_true(d->enabled);
+  g_assert_cmpint(d->format, ==, VIGIL_WEBHOOK_JSON);
+  g_assert_cmpint(d->snapshot, ==, VIGIL_WEBHOOK_SNAPSHOT_NONE);
+  g_assert_null(d->types[0]);
+  g_assert_null(d->secret);
+  g_assert_cmpint(d->cooldown_s, ==, 0);
+
+  /* API form: no secrets, *_set flags. */
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL, TRUE);
+  g_autofree gchar *api_text = json_to_string(api, FALSE);
+  g_assert_null(strstr(api_text, "hmac-key-1"));
+  g_assert_null(strstr(api_text, "tok-1"));
+  g_assert_nonnull(strstr(api_text, "\"secret_set\":true"));
+  g_assert_nonnull(strstr(api_text, "\"auth_token_set\":true"));
+  g_assert_nonnull(strstr(api_text, "\"secret_set\":false"));
+  /* Non-admins see no webhooks at all. */
+  g_autoptr(JsonNode) viewer = vigil_settings_to_json(s, FALSE, NULL, FALSE);
+  g_assert_false(json_object_has_member(json_node_get_object(viewer), "notify"));
+  g_autofree gchar *viewer_text = json_to_string(viewer, FALSE);
+  g_assert_null(strstr(viewer_text, "ntfy.sh"));
+
+  /* Stored form: keeps the secrets and reads back. */
+  g_autofree gchar *stored = vigil_settings_serialize(s);
+  g_autoptr(VigilSettings) back = vigil_settings_new();
+  g_assert_true(apply(back, stored, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(back->notify->len, ==, 2);
+  const VigilWebhook *b = g_ptr_array_index(back->notify, 0);
+  g_assert_cmpstr(b->secret, ==, "hmac-key-1");
+  g_assert_cmpstr(b->auth_token, ==, "tok-1");
+  g_assert_cmpstr(b->labels[0], ==, "person");
+  g_assert_cmpfloat(b->min_score, ==, 0.6);
+  g_assert_cmpstr(((VigilWebhook *)g_ptr_array_index(back->notify, 1))->url, ==,
+                  "http://10.0.0.5:8080/hook?k=1");
+  g_autofree gchar *stored_again = vigil_settings_serialize(back);
+  g_assert_cmpstr(stored_again, ==, stored);
+}
+
+/* A PATCH replaces the list; a webhook sent without secret/auth_token keeps
+ * those of the webhook with the same name; null or "" removes them. */
+static void test_notify_secret_kept_by_name(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(
+      apply(s, "{\"public_url\": \"https://nvr.example\", \"notify\": [" HOOK_PHONE "]}", &error));
+  g_assert_true(apply(s,
+                      "{\"notify\": [{\"name\": \"other\", \"url\": \"http://a.lan/\"},"
+                      " {\"name\": \"phone\", \"url\": \"https://ntfy.sh/new\"}]}",
+                      &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(s->notify->len, ==, 2);
+  const VigilWebhook *other = g_ptr_array_index(s->notify, 0);
+  const VigilWebhook *phone = g_ptr_array_index(s->notify, 1);
+  g_assert_null(other->secret);
+  g_assert_cmpstr(phone->url, ==, "https://ntfy.sh/new");
+  g_assert_cmpstr(phone->secret, ==, "hmac-key-1");
+  g_assert_cmpstr(phone->auth_token, ==, "tok-1");
+  g_assert_cmpint(phone->cooldown_s, ==, 0); /* the rest is replaced */
+  /* A renamed webhook does not inherit. */
+  g_assert_true(
+      apply(s, "{\"notify\": [{\"name\": \"phone2\", \"url\": \"http://a.lan/\"}]}", &error));
+  g_assert_null(((VigilWebhook *)g_ptr_array_index(s->notify, 0))->secret);
+  g_assert_true(apply(s,
+                      "{\"notify\": [{\"name\": \"p\", \"url\": \"http://a.lan/\","
+                      " \"secret\": \"k\", \"auth_token\": \"t\"}]}",
+                      &error));
+  g_assert_true(apply(s,
+                      "{\"notify\": [{\"name\": \"p\", \"url\": \"http://a.lan/\","
+                      " \"secret\": null, \"auth_token\": \"\"}]}",
+                      &error));
+  g_assert_no_error(error);
+  g_assert_null(((VigilWebhook *)g_ptr_array_index(s->notify, 0))->secret);
+  g_assert_null(((VigilWebhook *)g_ptr_array_index(s->notify, 0))->auth_token);
+  /* An empty list removes them all. */
+  g_assert_true(apply(s, "{\"notify\": []}", &error));
+  g_assert_cmpuint(s->notify->len, ==, 0);
+}
+
+static void test_notify_invalid(void)
+{
+  static const struct {
+    const char *json, *message;
+  } cases[] = {
+      {"{\"notify\": {}}", "field \"notify\" must be a list"},
+      {"{\"notify\": [5]}", "field \"notify[0]\" must be an object"},
+      {"{\"notify\": [{\"url\": \"http://a.lan/\"}]}", "notify[0].name"},
+      {"{\"notify\": [{\"name\": \"\", \"url\": \"http://a.lan/\"}]}", "notify[0].name"},
+      {"{\"notify\": [{\"name\": \"a/b\", \"url\": \"http://a.lan/\"}]}", "notify[0].name"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\"},"
+       " {\"name\": \"a\", \"url\": \"http://b.lan/\"}]}",
+       "field \"notify[1].name\" must be unique"},
+      {"{\"notify\": [{\"name\": \"a\"}]}", "field \"notify[0].url\" is required"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\"},"
+       " {\"name\": \"b\", \"url\": \"ftp://a.lan/\"}]}",
+       "field \"notify[1].url\" must be an http:// or https:// address"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://u:p@a.lan/\"}]}", "notify[0].url"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/a b\"}]}", "notify[0].url"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http:///x\"}]}", "notify[0].url"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": 5}]}", "notify[0].url"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"format\": \"xml\"}]}",
+       "field \"notify[0].format\" must be one of json, ntfy"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"snapshot\": true}]}",
+       "notify[0].snapshot"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"snapshot\": \"url\"}]}",
+       "set public_url"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"enabled\": 1}]}",
+       "notify[0].enabled"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"cooldown_s\": -1}]}",
+       "notify[0].cooldown_s"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"cooldown_s\": 86401}]}",
+       "notify[0].cooldown_s"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"secret\": 5}]}",
+       "notify[0].secret"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"auth_token\": \"a\\nb\"}]}",
+       "notify[0].auth_token"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"secret_set\": true}]}",
+       "field \"notify[0].secret_set\" is read-only"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"retries\": 3}]}",
+       "unknown field \"notify[0].retries\""},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\", \"events\": []}]}",
+       "field \"notify[0].events\" must be an object"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\","
+       " \"events\": {\"types\": [\"smoke\"]}}]}",
+       "notify[0].events.types"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\","
+       " \"events\": {\"cameras\": \"garage\"}}]}",
+       "notify[0].events.cameras"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\","
+       " \"events\": {\"labels\": [5]}}]}",
+       "notify[0].events.labels"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\","
+       " \"events\": {\"min_score\": 1.5}}]}",
+       "notify[0].events.min_score"},
+      {"{\"notify\": [{\"name\": \"a\", \"url\": \"http://a.lan/\","
+       " \"events\": {\"zones\": []}}]}",
+       "unknown field \"notify[0].events.zones\""},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(VigilSettings) s = vigil_settings_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(
+        apply(s, "{\"notify\": [{\"name\": \"keep\", \"url\": \"http://k.lan/\"}]}", &error));
+    g_assert_false(apply(s, cases[i].json, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    if (!strstr(error->message, cases[i].message))
+      g_error("%s: %s", cases[i].json, error->message);
+    /* Unchanged. */
+    g_assert_cmpuint(s->notify->len, ==, 1);
+    g_assert_cmpstr(((VigilWebhook *)g_ptr_array_index(s->notify, 0))->name, ==, "keep");
+  }
+
+  /* At most 32 webhooks. */
+  g_autoptr(GString) many = g_string_new("{\"notify\": [");
+  for (int i = 0; i < 33; i++)
+    g_string_append_printf(many, "%s{\"name\": \"h%d\", \"url\": \"http://a.lan/\"}", i ? "," : "",
+                           i);
+  g_string_append(many, "]}");
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_false(apply(s, many->str, &error));
+  g_assert_nonnull(strstr(error->message, "at most 32"));
+
+  /* public_url cannot go while a webhook links to it. */
+  g_clear_error(&error);
+  g_assert_true(
+      apply(s, "{\"public_url\": \"https://nvr.example\", \"notify\": [" HOOK_PHONE "]}", &error));
+  g_assert_false(apply(s, "{\"public_url\": null}", &error));
+  g_assert_nonnull(strstr(error->message, "notify[0].snapshot"));
+  g_assert_cmpstr(s->public_url, ==, "https://nvr.example");
 }
 
 static void test_mqtt_invalid(void)
@@ -117,8 +324,9 @@ static void test_public_url_and_user(void)
 {
   g_autoptr(VigilSettings) s = vigil_settings_new();
   g_autoptr(GError) error = NULL;
-  g_assert_true(apply(s, "{\"public_url\": \"https://nvr.example:8443/vigil/\","
-                         " \"mqtt\": {\"user\": \"homeassistant\"}}",
+  g_assert_true(apply(s,
+                      "{\"public_url\": \"https://nvr.example:8443/vigil/\","
+                      " \"mqtt\": {\"user\": \"homeassistant\"}}",
                       &error));
   g_assert_no_error(error);
   g_assert_cmpstr(s->public_url, ==, "https://nvr.example:8443/vigil");
@@ -143,5 +351,8 @@ int main(int argc, char **argv)
   g_test_add_func("/settings/mqtt/invalid", test_mqtt_invalid);
   g_test_add_func("/settings/public-url-and-mqtt-user", test_public_url_and_user);
   g_test_add_func("/settings/stored-defaults-read-back", test_stored_defaults_read_back);
+  g_test_add_func("/settings/notify/valid", test_notify_valid);
+  g_test_add_func("/settings/notify/secret-kept-by-name", test_notify_secret_kept_by_name);
+  g_test_add_func("/settings/notify/invalid", test_notify_invalid);
   return g_test_run();
 }
