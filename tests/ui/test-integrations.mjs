@@ -33,7 +33,8 @@ async function saveAndToast(page, button) {
 }
 
 async function shoot(page, name) {
-  await page.evaluate(() => window.scrollTo(0, 0));
+  // Without the toasts of earlier saves (fixed, they land mid-page in a full-page shot).
+  await page.evaluate(() => { window.scrollTo(0, 0); document.getElementById('toasts')?.replaceChildren(); });
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 }
 
@@ -169,8 +170,10 @@ try {
     null, { timeout: 10000 });
     ok(true, 'the delivery log shows the test delivery with status 200');
     ok(/queued \d+ · dropped \d+/.test(await page.textContent('#delivery-counters')), 'the log shows queued and dropped');
-    ok(received.length >= 1 && received[0].method === 'POST' && received[0].url === '/hook',
-       `the receiver got the test (${received.map((r) => `${r.method} ${r.url}`).join(', ')})`);
+    ok(received.length >= 1 && received[0].method === 'POST' && received[0].url === '/hook' &&
+       received[0].headers['x-vigil-event'] === 'test' && !!received[0].headers['x-vigil-signature'],
+       `the receiver got the test, signed with the secret typed in the form (${received.map((r) =>
+         `${r.method} ${r.url} ${r.headers['x-vigil-event']} signed ${!!r.headers['x-vigil-signature']}`).join(', ')})`);
     // Editing keeps the secret (not re-sent), deleting empties the list.
     await page.click('#webhooks-table tr[data-webhook="local"] [data-action="edit"]');
     await page.waitForSelector('#webhook-form');
