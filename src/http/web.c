@@ -82,6 +82,7 @@ static const struct {
     {"/wall/*", "/pages/wall.html"},
     {"/system", "/pages/system.html"},
     {"/users", "/pages/users.html"},
+    {"/integrations", "/pages/integrations.html"},
 };
 
 /* A "*" segment: what a camera id or a wall name can be (the page itself

@@ -13,6 +13,7 @@ PAGES = {
     "/cameras/front-door": b"pages/camera.js", "/cameras/front-door/edit": b"pages/camera-edit.js",
     "/cameras/front-door/": b"pages/camera.js", "/system": b"pages/system.js",
     "/users": b"pages/users.js", "/live/cam": b"live-page.js", "/index.html": b"pages/grid.js",
+    "/integrations": b"pages/integrations.js",
 }
 NOT_FOUND = ["/nope", "/cameras", "/cameras/a/b", "/cameras/../etc", "/cameras/%2e%2e/edit",
              "/static/../main.c", "/login/x", "/pages/grid.html", "/users/admin"]

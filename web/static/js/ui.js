@@ -291,6 +291,7 @@ const NAV = [
   { key: 'events', href: '/events', label: 'Events' },
   { key: 'walls', href: '/walls', label: 'Walls' },
   { key: 'system', href: '/system', label: 'System' },
+  { key: 'integrations', href: '/integrations', label: 'Integrations', admin: true },
   { key: 'users', href: '/users', label: 'Users', admin: true },
 ];
 
@@ -334,7 +335,7 @@ function renderNav(header, user, active) {
 // Checks the session (401 → /login?next=...), sets the title, renders the nav
 // bar into <header id="nav"> (created when missing) and returns the user
 // {name, role, cameras}. @active is the nav key: cameras, recordings, events,
-// walls, system or users.
+// walls, system, integrations or users.
 export async function startPage({ title, active } = {}) {
   if (title) document.title = `${title} · vigil`;
   let header = document.getElementById('nav');

@@ -1,6 +1,6 @@
 // /system: disk (total, free, used by vigil), quota, CPU and memory of vigil,
-// uptime, every camera's state (refreshed every 5 s); for admins the global
-// settings form (storage quota, detection model).
+// uptime, the MQTT connection, every camera's state (refreshed every 5 s);
+// for admins the global settings form (storage quota, detection model).
 import { api, el, clear, startPage, isAdmin, fmtBytes, fmtDuration, toast, showError } from '../ui.js';
 
 const user = await startPage({ title: 'System', active: 'system' });
@@ -49,7 +49,18 @@ function renderSystem(s) {
       el('dt', null, 'CPU'), el('dd', { id: 'cpu' }, `${s.cpu?.process_percent ?? '—'} % of one core`,
         s.cpu?.cores ? ` (${s.cpu.cores} cores)` : ''),
       el('dt', null, 'Memory'), el('dd', { id: 'memory' }, fmtBytes(s.memory?.rss_bytes)),
-      el('dt', null, 'Cameras'), el('dd', null, String(s.cameras ?? '—'))));
+      el('dt', null, 'Cameras'), el('dd', null, String(s.cameras ?? '—')),
+      el('dt', null, 'MQTT'), el('dd', { id: 'mqtt' }, mqttLine(s.mqtt))));
+}
+
+const MQTT_CLASS = { connected: 'badge-ok', connecting: 'badge-warn', error: 'badge-danger', disabled: 'state-disabled' };
+
+// The MQTT connection: state badge, the error, for admins a link to its settings.
+function mqttLine(m) {
+  const state = m?.state || 'disabled';
+  return [el('span', { class: `badge ${MQTT_CLASS[state] || ''}`, id: 'mqtt-state' }, state),
+    m?.error ? [' ', el('span', { class: 'small', id: 'mqtt-error' }, m.error)] : null,
+    isAdmin(user) ? [' ', el('a', { class: 'small', href: '/integrations', id: 'mqtt-settings' }, 'MQTT settings')] : null];
 }
 
 // Columns a phone leaves out (the camera page has them).
