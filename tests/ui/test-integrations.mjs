@@ -82,10 +82,11 @@ try {
   await page.fill('#mqtt-port', String(closed));
   await page.fill('#mqtt-password', MQTT_PASSWORD);
   await page.selectOption('#mqtt-user', 'vera');
+  await page.fill('#mqtt-ca-file', '/etc/vigil/broker-ca.pem');
   await saveAndToast(page, '#save-mqtt');
   let s = await (await env.api('GET', '/api/v1/settings')).json();
   ok(s.mqtt.enabled && s.mqtt.host === '127.0.0.1' && s.mqtt.port === closed && s.mqtt.password_set &&
-     s.mqtt.user === 'vera', `MQTT settings saved from the form (${JSON.stringify(s.mqtt)})`);
+     s.mqtt.user === 'vera' && s.mqtt.ca_file === '/etc/vigil/broker-ca.pem', `MQTT settings saved from the form (${JSON.stringify(s.mqtt)})`);
   await page.waitForFunction(() => /^(connecting|error)$/.test(document.getElementById('mqtt-state')?.textContent) &&
                              document.getElementById('mqtt-error')?.textContent,
                              null, { timeout: 20000 });

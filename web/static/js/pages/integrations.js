@@ -112,6 +112,7 @@ async function adminPage() {
     const port = el('input', { id: 'mqtt-port', type: 'number', min: 1, max: 65535, step: 1, inputmode: 'numeric',
       value: String(m.port ?? 1883) });
     const tls = box('mqtt-tls', m.tls);
+    const caFile = text('mqtt-ca-file', m.ca_file, { placeholder: '/etc/ssl/certs (the system\'s)', autocomplete: 'off' });
     const username = text('mqtt-username', m.username, { placeholder: 'anonymous', autocomplete: 'off' });
     const password = secretField('mqtt-password', 'Password', m.password_set, 'A password is set');
     const clientId = text('mqtt-client-id', m.client_id);
@@ -128,6 +129,7 @@ async function adminPage() {
       save.disabled = true;
       const body = {
         enabled: enabled.checked, host: host.value.trim() || null, port: numberOf(port), tls: tls.checked,
+        ca_file: caFile.value.trim() || null,
         username: username.value, client_id: clientId.value.trim(), topic_prefix: topic.value.trim(),
         discovery_prefix: discovery.value.trim(), user: user.value || null,
       };
@@ -147,6 +149,7 @@ async function adminPage() {
         el('div', { class: 'row row-3' }, field('Broker host', host), field('Port', port),
           el('div', { class: 'field field-check' }, el('span', { class: 'label' }, 'TLS'),
             el('label', { class: 'check', for: 'mqtt-tls' }, tls, 'Encrypt (the broker\'s certificate is checked)'))),
+        field('CA certificates (TLS)', caFile, 'A PEM file on the vigil host, for a broker with a certificate of your own CA. Empty: the system\'s CAs.'),
         el('div', { class: 'row row-2' }, field('User name', username, 'Empty: anonymous'),
           el('div', null, password.nodes)),
         el('div', { class: 'row row-3' }, field('Client id', clientId), field('Topic prefix', topic),
