@@ -6,6 +6,9 @@
 #define G_LOG_DOMAIN "vigil-analysis"
 
 #include "analysis/analyzer-private.h"
+
+#include <math.h>
+
 #include "core/json.h"
 #include "detect/detect.h"
 #include "detect/service.h"
@@ -237,9 +240,13 @@ gboolean vigil_analyzer_apply_result(gpointer data)
   VigilAnalyzer *self = r->analyzer;
   g_mutex_lock(&self->lock);
   gboolean closed = self->closed;
+  gboolean motion_on = self->motion_enabled;
   g_mutex_unlock(&self->lock);
   if (closed || !self->state)
     return G_SOURCE_REMOVE;
+  /* A result computed before motion was switched off starts no motion. */
+  for (int i = 0; !motion_on && r->has_levels && i <= r->n_zones; i++)
+    r->thresholds[i] = INFINITY;
 
   if (r->has_levels && !r->codes_only) {
     self->has_level = TRUE;
@@ -423,11 +430,15 @@ void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg
   self->min_score = cfg->detect.min_score;
   self->interval_s = MAX(cfg->detect.interval_s, 1);
   gboolean detect_off = !self->detect_enabled;
+  gboolean motion_off = !self->motion_enabled;
   g_mutex_unlock(&self->lock);
   g_strfreev(self->record_on);
   self->record_on = g_strdupv(cfg->detect.record_on);
   if (detect_off && self->state)
     end_tracks(self, g_get_real_time());
+  /* Motion switched off: what was running ends now, not when it is back. */
+  if (motion_off && self->state)
+    vigil_analysis_state_end_motion(self->state, g_get_real_time());
   self->trigger_on_motion = cfg->record == VIGIL_RECORD_EVENTS;
 }
 

@@ -239,6 +239,11 @@ void vigil_analysis_state_tick(VigilAnalysisState *self, int64_t time_us)
     set_alarm(self, ALARM_OFFLINE, true, time_us);
 }
 
+void vigil_analysis_state_end_motion(VigilAnalysisState *self, int64_t time_us)
+{
+  end_motion(self, time_us);
+}
+
 void vigil_analysis_state_finish(VigilAnalysisState *self, int64_t time_us)
 {
   end_motion(self, time_us);

@@ -93,6 +93,9 @@ void vigil_analysis_state_online(VigilAnalysisState *state, bool online, int64_t
 /* Called about once a second: raises camera-offline when it is due. */
 void vigil_analysis_state_tick(VigilAnalysisState *state, int64_t time_us);
 
+/* Ends running motion at @time_us: motion detection was switched off. */
+void vigil_analysis_state_end_motion(VigilAnalysisState *state, int64_t time_us);
+
 /* Ends everything open (motion and alarms) at @time_us: the camera goes away. */
 void vigil_analysis_state_finish(VigilAnalysisState *state, int64_t time_us);
 

@@ -85,6 +85,7 @@ class Subscriber(threading.Thread):
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
+        self.proc.stdout.close()
 
 
 class MqttTest(unittest.TestCase):
@@ -308,6 +309,29 @@ class MqttTest(unittest.TestCase):
         self.assertEqual(held[PREFIX + "/door/motion/state"], "ON")
         self.assertEqual(held[PREFIX + "/door/record/state"], "OFF")
         self.assertEqual(len(self.discovery()), 13)
+        # Events after the reconnect reach the broker: motion switched off
+        # and on again (by commands over the new connection) begins a new
+        # motion event, which is published.
+        events = Subscriber(self.broker.port, PREFIX + "/events")
+        events.start()
+        try:
+            wait_for(lambda: subprocess.run(
+                ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                 PREFIX + "/door/motion/set", "-m", "OFF"], check=True) and
+                not self.vigil.camera("door")["motion"]["enabled"], 10, what="motion off")
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                            PREFIX + "/door/motion/set", "-m", "ON"], check=True)
+
+            def new_motion():
+                for _, _, payload in events.received():
+                    message = json.loads(payload)
+                    if message["type"] == "new" and message["event"]["type"] == "motion":
+                        return message["event"]
+                return None
+            event = wait_for(new_motion, 40, what="a new motion event after the reconnect")
+            self.assertEqual(event["camera"], "door")
+        finally:
+            events.stop()
 
     def test_7_disabled_then_stop_says_offline(self):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"enabled": False}})

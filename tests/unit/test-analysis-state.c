@@ -71,6 +71,14 @@ static void test_motion_debounce(void)
   /* The camera dropping ends motion at once. */
   vigil_analysis_state_online(st, false, 12 * S);
   g_assert_cmpstr(log->str, ==, "start0@11 end0@12(0.2) ");
+  g_string_truncate(log, 0);
+  /* Motion detection switched off ends it too; switched on again, motion
+   * still there is a new event. */
+  vigil_analysis_state_online(st, true, 13 * S);
+  frame(st, 13, 0.4);
+  vigil_analysis_state_end_motion(st, 14 * S);
+  frame(st, 20, 0.4);
+  g_assert_cmpstr(log->str, ==, "start0@13 end0@14(0.4) start0@20 ");
   vigil_analysis_state_free(st);
 }
 
