@@ -268,6 +268,9 @@ int main(int argc, char **argv)
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
+  /* Before READY=1: a stop asked for right after it is a clean stop. */
+  g_unix_signal_add(SIGINT, on_quit_signal, loop);
+  g_unix_signal_add(SIGTERM, on_quit_signal, loop);
   /* Type=notify: ready once the HTTP server listens and the cameras are
    * loaded; the watchdog is fed from this loop, so a stuck loop is restarted. */
   ServiceStatus service_status = {.cameras = app.cameras, .url = url};
@@ -280,8 +283,6 @@ int main(int argc, char **argv)
     watchdog_timer = vigil_sd_watchdog_start();
   }
 
-  g_unix_signal_add(SIGINT, on_quit_signal, loop);
-  g_unix_signal_add(SIGTERM, on_quit_signal, loop);
   g_main_loop_run(loop);
 
   vigil_sd_notify("STOPPING=1");
