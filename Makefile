@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 LISTEN ?= 127.0.0.1:8080
 DATA ?= vigil-data
 
-.PHONY: all deps build model run test test-asan clean
+.PHONY: all deps build model run test test-asan deb clean
 
 all: build
 
@@ -46,5 +46,11 @@ test-asan: deps model $(BUILD_ASAN)/build.ninja
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
 	  --no-suite ui
 
+# vigil_<version>_<arch>.deb and vigil-tools_…deb in build-deb/, built from
+# scratch by dpkg-buildpackage, then lintian (docs/install.md).
+# DEB_BUILD_OPTIONS=parallel=2 builds with two jobs, nocheck skips the unit suite.
+deb: deps
+	./scripts/deb.sh
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-deb

@@ -30,6 +30,10 @@ DEBIAN_PACKAGES=(
   # RTSP corpus tests: two more, unrelated RTSP servers (VLC's, UDP only, and
   # rtsp-server-perl fed by ffmpeg); util-linux's setpriv runs VLC as nobody
   vlc-bin vlc-plugin-base rtsp-server-perl util-linux
+  # make deb (docs/install.md): Debian's packaging tools; the package test
+  # (tests/package) also runs systemd-analyze, man (its verify opens the
+  # unit's man page), adduser (the postinst) and unshare (util-linux)
+  dpkg-dev debhelper lintian systemd man-db adduser
   # web assets and the browser tests (playwright-core drives Debian's chromium)
   nodejs chromium
 )

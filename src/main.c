@@ -16,6 +16,7 @@
 #include "camera/ingest.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/sdnotify.h"
 #include "detect/service.h"
 #include "events/events.h"
 #include "events/reports.h"
@@ -128,6 +129,28 @@ static void retention_split(const char *camera, gpointer data)
 static void retention_expire(GHashTable *retain_days, gint64 now_us, gpointer data)
 {
   vigil_event_thumbnails_expire(retain_days, now_us);
+}
+
+/* systemd's STATUS= line (sd_notify; nothing without NOTIFY_SOCKET): the
+ * number of cameras and where vigil listens, sent again when it changes. */
+typedef struct {
+  VigilCameraManager *cameras;
+  const char *url;
+  gchar *sent;
+} ServiceStatus;
+
+static gboolean service_status_update(gpointer data)
+{
+  ServiceStatus *status = data;
+  guint n = vigil_camera_manager_count(status->cameras);
+  g_autofree gchar *text =
+      g_strdup_printf("%u camera%s, listening on %s", n, n == 1 ? "" : "s", status->url);
+  if (g_strcmp0(text, status->sent) != 0) {
+    vigil_sd_notifyf("STATUS=%s", text);
+    g_free(status->sent);
+    status->sent = g_steal_pointer(&text);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 static VigilSettings *load_settings(VigilStore *store)
@@ -245,11 +268,29 @@ int main(int argc, char **argv)
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
-
+  /* Before READY=1: a stop asked for right after it is a clean stop. */
   g_unix_signal_add(SIGINT, on_quit_signal, loop);
   g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+  /* Type=notify: ready once the HTTP server listens and the cameras are
+   * loaded; the watchdog is fed from this loop, so a stuck loop is restarted. */
+  ServiceStatus service_status = {.cameras = app.cameras, .url = url};
+  service_status_update(&service_status);
+  vigil_sd_notify("READY=1");
+  guint status_timer = 0;
+  guint watchdog_timer = 0;
+  if (g_getenv("NOTIFY_SOCKET")) {
+    status_timer = g_timeout_add_seconds(2, service_status_update, &service_status);
+    watchdog_timer = vigil_sd_watchdog_start();
+  }
+
   g_main_loop_run(loop);
 
+  vigil_sd_notify("STOPPING=1");
+  if (status_timer)
+    g_source_remove(status_timer);
+  if (watchdog_timer)
+    g_source_remove(watchdog_timer);
+  g_free(service_status.sent);
   vigil_http_free(http);
   /* Before the cameras: says "offline" while it still can. */
   g_clear_pointer(&app.mqtt, vigil_mqtt_free);
