@@ -107,7 +107,7 @@ class Broker:
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        self.sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port),
+        self.sub = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port),
                                      "-t", "vigil/events", "-F", "%U %p"],
                                     stdout=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, args=(self.sub,), daemon=True).start()
@@ -152,6 +152,12 @@ def quantile(before, after, q):
     return "> 1 s"
 
 
+def patch(vigil, settings):
+    r = vigil.request("PATCH", "/api/v1/settings", settings)
+    if r.status != 200:
+        raise SystemExit(f"PATCH /api/v1/settings: {r.status} {r.body!r}")
+
+
 def ms(values):
     if not values:
         return "n/a"
@@ -174,7 +180,7 @@ def main():
     subprocess.run(["gcc", "-O2", "-o", wsload, os.path.join(HERE, "..", "live", "wsload.c")],
                    check=True)
     cam = harness.Fakecam("--cameras", str(args.cameras), "--size", "1280x720", "--fps", "25",
-                          "--gop", "25", "--bitrate", "2000", "--scene", "demo").start()
+                          "--gop", "1", "--bitrate", "2000", "--scene", "demo").start()
     vigil = harness.Vigil(extra_args=["--log-level", "info"]).start()
     broker = Broker(harness.free_port())
     receiver = Receiver()
@@ -200,20 +206,18 @@ def main():
         print(f"{args.cameras} cameras 1280x720 25 fps 2 Mbps (scene demo), one live viewer each, "
               f"{args.seconds:g} s per phase; delays median / p95 / max in ms")
         print("| phase | vigil CPU % of a core | other load % | live p50 | live p99 "
-              "| events | event → MQTT | event → webhook | webhooks |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| events on MQTT | event → MQTT | event → webhook | webhooks | events stored |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for phase in "ABCABC":
             if phase == "A":
                 receiver.hang.clear()
                 receiver.stop_hanging.set()
-                vigil.request("PATCH", "/api/v1/settings",
-                              {"mqtt": {"enabled": False, **mqtt}, "notify": []})
+                patch(vigil, {"mqtt": {"enabled": False, **mqtt}, "notify": []})
             elif phase == "B":
                 if broker.proc.poll() is not None:
                     broker.start()
                 receiver.stop_hanging.clear()
-                vigil.request("PATCH", "/api/v1/settings",
-                              {"mqtt": {"enabled": True, **mqtt}, "notify": [hook]})
+                patch(vigil, {"mqtt": {"enabled": True, **mqtt}, "notify": [hook]})
                 harness.wait_for(lambda: vigil.request("GET", "/api/v1/system").json()["mqtt"]
                                  ["state"] == "connected", 30, what="mqtt connected")
             else:
@@ -224,6 +228,8 @@ def main():
             h0, v0, b0, t0 = histogram(vigil), cpu_seconds(vigil.proc.pid), busy_seconds(), time.monotonic()
             time.sleep(args.seconds)
             h1, v1, b1, t1 = histogram(vigil), cpu_seconds(vigil.proc.pid), busy_seconds(), time.monotonic()
+            stored = [e for e in vigil.request("GET", "/api/v1/events?limit=1000").json()
+                      if iso_to_unix(e["start"]) >= time.time() - args.seconds - 3]
             events = broker.events[mqtt_before:]
             arrivals = receiver.arrivals[hooks_before:]
             start_of = {eid: start for _, eid, start in broker.events}
@@ -234,7 +240,7 @@ def main():
             print(f"| {phase} | {vigil_pct:.1f} | {other:.0f} | {quantile(h0, h1, 0.5)} | "
                   f"{quantile(h0, h1, 0.99)} | {len(events) if phase == 'B' else '–'} | "
                   f"{ms(to_mqtt) if phase == 'B' else '–'} | {ms(to_hook) if phase == 'B' else '–'} | "
-                  f"{len(arrivals) if phase == 'B' else '–'} |", flush=True)
+                  f"{len(arrivals) if phase == 'B' else '–'} | {len(stored)} |", flush=True)
         deliveries = vigil.request("GET", "/api/v1/notify/deliveries").json()
         print(f"\ndelivery log at the end: queued {deliveries['queued']}, dropped "
               f"{deliveries['dropped']}")
