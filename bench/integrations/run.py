@@ -25,26 +25,24 @@ import argparse
 import base64
 import datetime
 import http.server
+import importlib.util
 import json
 import os
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
-sys.path.insert(0, os.path.join(HERE, "..", "live"))
+import test_mqtt  # noqa: E402  (its Broker)
 
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# bench/live's /proc and /metrics readers.
+_spec = importlib.util.spec_from_file_location("live_run", os.path.join(HERE, "..", "live", "run.py"))
+live = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(live)
+cpu_seconds, histogram = live.cpu_seconds, live.histogram
 
 
 def busy_seconds():
@@ -93,24 +91,22 @@ class Receiver(http.server.ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
-class Broker:
+class Broker(test_mqtt.Broker):
+    """test_mqtt's mosquitto, and a subscriber that keeps when each new event
+    arrived: (arrival unix time, event id, start unix time)."""
+
     def __init__(self, port):
-        self.port = port
-        self.dir = tempfile.mkdtemp(prefix="vigil-bench-mqtt-")
-        self.conf = os.path.join(self.dir, "mosquitto.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        self.proc = self.sub = None
-        self.events = []  # (arrival unix time, event id, start unix time)
+        super().__init__(port)
+        self.sub = None
+        self.events = []
 
     def start(self):
-        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        self.sub = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port),
-                                     "-t", "vigil/events", "-F", "%U %p"],
+        super().start()
+        self.sub = subprocess.Popen(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p",
+                                     str(self.port), "-t", "vigil/events", "-F", "%U %p"],
                                     stdout=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, args=(self.sub,), daemon=True).start()
+        return self
 
     def _read(self, sub):
         for line in sub.stdout:
@@ -121,24 +117,10 @@ class Broker:
                 self.events.append((float(stamp), e["id"], iso_to_unix(e["start"])))
 
     def kill(self):
-        for p in (self.sub, self.proc):
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
-
-    def cleanup(self):
-        self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def histogram(vigil):
-    text = vigil.request("GET", "/metrics").body.decode()
-    out = []
-    for line in text.splitlines():
-        if line.startswith("vigil_live_send_latency_seconds_bucket"):
-            le = line.split('le="')[1].split('"')[0]
-            out.append((float("inf") if le == "+Inf" else float(le), int(line.rsplit(" ", 1)[1])))
-    return out
+        if self.sub and self.sub.poll() is None:
+            self.sub.kill()
+            self.sub.wait()
+        super().kill()
 
 
 def quantile(before, after, q):

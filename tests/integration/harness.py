@@ -21,6 +21,26 @@ VIGIL_BIN = os.environ.get("VIGIL_BIN", "build/src/vigil")
 FAKECAM_BIN = os.environ.get("FAKECAM_BIN", "build/tools/fakecam/vigil-fakecam")
 ADMIN_PASSWORD = "integration-test-pw"
 
+# The real detection model (make model builds it) and a photo of a person
+# (Debian's opencv-doc), for the tests that need objects detected.
+PHOTO = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
+MODEL_CACHE = os.environ.get("VIGIL_MODEL_CACHE",
+                             os.path.join(os.path.expanduser("~"), ".cache", "vigil", "models"))
+MODEL = os.path.join(MODEL_CACHE, "centernet.onnx")
+# Why such a test cannot run here ([] when it can).
+DETECTION_MISSING = (
+    ([] if os.path.exists(MODEL) else [f"no model at {MODEL} (run make model)"]) +
+    ([] if os.path.exists(PHOTO) else [f"no {PHOTO} (Debian package opencv-doc)"]))
+
+
+def data_dir_with_model():
+    """A new data directory whose models/ holds the detection model."""
+    data_dir = tempfile.mkdtemp(prefix="vigil-test-")
+    os.makedirs(os.path.join(data_dir, "models"))
+    for f in ("centernet.onnx", "centernet.onnx.ini"):
+        shutil.copy(os.path.join(MODEL_CACHE, f), os.path.join(data_dir, "models", f))
+    return data_dir
+
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -17,17 +17,13 @@ why, and motion still records. About 60 s."""
 import os
 import re
 import shutil
-import tempfile
 import time
 import unittest
 
 import harness
 from harness import Fakecam, Vigil, wait_for
 
-PHOTO = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
-CACHE = os.environ.get("VIGIL_MODEL_CACHE",
-                       os.path.join(os.path.expanduser("~"), ".cache", "vigil", "models"))
-MODEL = os.path.join(CACHE, "centernet.onnx")
+from harness import PHOTO
 DETECT = {"enabled": True, "classes": ["person", "dog", "cat"], "min_score": 0.5,
           "interval_s": 1, "record_on": ["person"]}
 
@@ -50,8 +46,7 @@ def camera(cam_id, url, detect=DETECT):
             "motion": {"enabled": True, "threshold": 0.08, "zones": []}}
 
 
-MISSING = ([] if os.path.exists(MODEL) else [f"no model at {MODEL} (run make model)"]) + \
-          ([] if os.path.exists(PHOTO) else [f"no {PHOTO} (Debian package opencv-doc)"])
+MISSING = harness.DETECTION_MISSING
 
 
 class DetectTest(unittest.TestCase):
@@ -64,10 +59,7 @@ class DetectTest(unittest.TestCase):
                               "--gop", "1", "--bitrate", "600",
                               "--scene", f"image:{PHOTO}", "--scene", "static",
                               "--scene", "motion:2").start()
-        cls.data_dir = tempfile.mkdtemp(prefix="vigil-test-")
-        os.makedirs(os.path.join(cls.data_dir, "models"))
-        for f in ("centernet.onnx", "centernet.onnx.ini"):
-            shutil.copy(os.path.join(CACHE, f), os.path.join(cls.data_dir, "models", f))
+        cls.data_dir = harness.data_dir_with_model()
         cls.vigil = Vigil(data_dir=cls.data_dir).start()
         for n, cam_id in enumerate(("person", "pattern", "walker"), start=1):
             r = cls.vigil.request("POST", "/api/v1/cameras", camera(cam_id, cls.fakecam.url(n)))

@@ -346,12 +346,7 @@ class MqttTest(unittest.TestCase):
         self.assertNotIn(PASSWORD, self.vigil.log_text())
 
 
-PHOTO = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
-CACHE = os.environ.get("VIGIL_MODEL_CACHE",
-                       os.path.join(os.path.expanduser("~"), ".cache", "vigil", "models"))
-MODEL = os.path.join(CACHE, "centernet.onnx")
-MISSING = ([] if os.path.exists(MODEL) else [f"no model at {MODEL} (run make model)"]) + \
-          ([] if os.path.exists(PHOTO) else [f"no {PHOTO} (Debian package opencv-doc)"])
+MISSING = harness.DETECTION_MISSING
 PUBLIC_URL = "http://nvr.test:8080"
 
 
@@ -365,11 +360,8 @@ class MqttObjectsTest(unittest.TestCase):
         cls.messages = Subscriber(cls.broker.port, PREFIX + "/#")
         cls.messages.start()
         cls.fakecam = Fakecam("--size", "640x360", "--fps", "10", "--gop", "1", "--bitrate",
-                              "600", "--scene", f"image:{PHOTO}").start()
-        cls.data_dir = tempfile.mkdtemp(prefix="vigil-test-")
-        os.makedirs(os.path.join(cls.data_dir, "models"))
-        for f in ("centernet.onnx", "centernet.onnx.ini"):
-            shutil.copy(os.path.join(CACHE, f), os.path.join(cls.data_dir, "models", f))
+                              "600", "--scene", f"image:{harness.PHOTO}").start()
+        cls.data_dir = harness.data_dir_with_model()
         cls.vigil = Vigil(data_dir=cls.data_dir).start()
         for name, role in (("watcher", "viewer"), ("ha", "operator")):
             r = cls.vigil.request("POST", "/api/v1/users",
