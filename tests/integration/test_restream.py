@@ -1,0 +1,268 @@
+"""vigil's RTSP server (docs/restream.md) against vigil-fakecam on loopback:
+ffprobe and ffmpeg read the cameras back over RTSP/TCP, the frames are
+bit-identical to what vigil serves over live.ts at the same moment, 20
+clients share the camera's one connection, Basic auth with the view right
+(401, and the same 404 for an unknown camera and a hidden one), garbage and
+oversized requests, and the setting switching the listener off and on."""
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import unittest
+
+from harness import ADMIN_PASSWORD, Fakecam, Vigil, free_port, wait_for
+
+VIEWER = ("viewer-a", "viewer-a-Restream-pw1")
+SUB_SIZE = (320, 180)
+
+
+def nal_units(data):
+    """The NAL units of an Annex B byte stream, start codes and trailing
+    zero bytes removed."""
+    units = []
+    i = data.find(b"\x00\x00\x01")
+    while i >= 0:
+        start = i + 3
+        nxt = data.find(b"\x00\x00\x01", start)
+        end = nxt if nxt >= 0 else len(data)
+        units.append(data[start:end].rstrip(b"\x00"))
+        i = nxt
+    return units
+
+
+def h264_slices(data):
+    """The picture slices (NAL types 1-5) of an H.264 Annex B stream."""
+    return [u for u in nal_units(data) if u and 1 <= (u[0] & 0x1F) <= 5]
+
+
+def h264_parameter_sets(data):
+    return {u for u in nal_units(data) if u and (u[0] & 0x1F) in (7, 8)}
+
+
+def established_to(port):
+    """TCP connections accepted on loopback @port now (server side)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            if local_port == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+class RestreamTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="vigil-restream-")
+        cls.fakecam = Fakecam("--cameras", "2", "--size", "640x360", "--sub-size",
+                              "%dx%d" % SUB_SIZE, "--fps", "15", "--gop", "1", "--bitrate", "800",
+                              "--scene", "motion:0").start()
+        cls.hevc = Fakecam("--cameras", "1", "--codec", "h265", "--no-sub", "--size", "640x360",
+                           "--fps", "15", "--gop", "1", "--bitrate", "800").start()
+        cls.vigil = v = Vigil().start()
+        r = v.request("POST", "/api/v1/users", {"name": VIEWER[0], "password": VIEWER[1],
+                                                "role": "viewer", "cameras": {"cam1": ["view"]}})
+        assert r.status == 201, (r.status, r.body)
+        for body in ({"id": "cam1", "name": "one", "source": cls.fakecam.url(1),
+                      "sub_source": cls.fakecam.sub_url(1), "record": "off"},
+                     {"id": "cam2", "name": "two", "source": cls.fakecam.url(2), "record": "off"},
+                     {"id": "hevc", "name": "hevc", "source": cls.hevc.url(1), "record": "off"}):
+            r = v.request("POST", "/api/v1/cameras", body)
+            assert r.status == 201, (r.status, r.body)
+        for cam in ("cam1", "cam2", "hevc"):
+            v.wait_state(cam, "streaming", 30)
+        cls.port = free_port()
+        r = v.request("PATCH", "/api/v1/settings",
+                      {"rtsp_server": {"enabled": True, "listen": f"127.0.0.1:{cls.port}"}})
+        assert r.status == 200, (r.status, r.body)
+        assert r.json()["rtsp_server"] == {"enabled": True, "listen": f"127.0.0.1:{cls.port}"}
+        wait_for(lambda: cls.status()["state"] == "listening", 10, what="RTSP listening")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.fakecam.stop()
+        cls.hevc.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def status(cls):
+        return cls.vigil.request("GET", "/api/v1/system").json()["rtsp_server"]
+
+    def url(self, path, user="admin", password=ADMIN_PASSWORD):
+        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}/{path}"
+
+    def probe(self, path):
+        out = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp",
+                              "-show_entries", "stream=codec_name,width,height", "-of", "json",
+                              self.url(path)], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        s = json.loads(out.stdout)["streams"][0]
+        return s["codec_name"], s["width"], s["height"]
+
+    def rtsp(self, data, timeout=10):
+        """Sends @data on a new connection; returns everything read until the
+        server closes or goes quiet after an answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(data)
+            got = b""
+            try:
+                while b"\r\n\r\n" not in got:
+                    block = s.recv(65536)
+                    if not block:
+                        break
+                    got += block
+            except ConnectionResetError:
+                pass
+            return got
+
+    def describe(self, path, auth=None):
+        head = f"DESCRIBE rtsp://127.0.0.1:{self.port}/{path} RTSP/1.0\r\nCSeq: 2\r\n"
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            head += f"Authorization: Basic {token}\r\n"
+        return self.rtsp((head + "\r\n").encode()).decode("latin-1")
+
+    def test_probe_main_sub_h265(self):
+        self.assertEqual(self.probe("cam1"), ("h264", 640, 360))
+        self.assertEqual(self.probe("cam1_sub"), ("h264", *SUB_SIZE))
+        self.assertEqual(self.probe("hevc"), ("hevc", 640, 360))
+        # cam2 has no sub stream: no such path.
+        self.assertIn("404", self.describe("cam2_sub", ("admin", ADMIN_PASSWORD)).split("\r\n")[0])
+
+    def test_frames_bit_identical_to_live_ts(self):
+        """The same moment over live.ts (what vigil serves from the camera's
+        stream) and over RTSP: every picture slice that RTSP delivers is
+        byte for byte the one in live.ts, in the same order, none missing."""
+        ts_out = os.path.join(self.tmp, "live.h264")
+        rtsp_out = os.path.join(self.tmp, "rtsp.h264")
+        http = subprocess.Popen(
+            ["ffmpeg", "-v", "error", "-y", "-i",
+             f"http://admin:{ADMIN_PASSWORD}@127.0.0.1:{self.vigil.port}/api/v1/cameras/cam1/live.ts",
+             "-c", "copy", "-frames:v", "120", "-f", "h264", ts_out],
+            stderr=subprocess.PIPE, text=True)
+        rtsp = subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", self.url("cam1"),
+             "-c", "copy", "-frames:v", "60", "-f", "h264", rtsp_out],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(rtsp.returncode, 0, rtsp.stderr)
+        _, err = http.communicate(timeout=60)
+        self.assertEqual(http.returncode, 0, err)
+        with open(ts_out, "rb") as f:
+            ts_data = f.read()
+        with open(rtsp_out, "rb") as f:
+            rtsp_data = f.read()
+        ts_slices, rtsp_slices = h264_slices(ts_data), h264_slices(rtsp_data)
+        self.assertGreaterEqual(len(rtsp_slices), 60)
+        # The first RTSP picture is a keyframe (IDR), at once.
+        self.assertEqual(rtsp_slices[0][0] & 0x1F, 5)
+        start = ts_slices.index(rtsp_slices[0])
+        self.assertGreater(len(ts_slices) - start, len(rtsp_slices) // 2, "too little overlap")
+        overlap = min(len(rtsp_slices), len(ts_slices) - start)
+        self.assertEqual(rtsp_slices[:overlap], ts_slices[start:start + overlap])
+        # SPS and PPS too (in band, and those the SDP announced).
+        self.assertTrue(h264_parameter_sets(rtsp_data))
+        self.assertLessEqual(h264_parameter_sets(rtsp_data), h264_parameter_sets(ts_data))
+
+    def test_twenty_clients_one_camera_connection(self):
+        connections = established_to(self.fakecam.port)
+        self.assertEqual(connections, 3)  # cam1, its sub stream, cam2
+        procs = [subprocess.Popen(
+            ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", self.url("cam2"),
+             "-c", "copy", "-frames:v", "75", "-f", "framemd5", "-"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(20)]
+        try:
+            wait_for(lambda: self.status()["clients"] >= 20, 20, what="20 RTSP clients")
+            self.assertEqual(established_to(self.fakecam.port), connections)
+            for p in procs:
+                out, err = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, 0, err)
+                frames = [l for l in out.splitlines() if l and not l.startswith("#")]
+                self.assertEqual(len(frames), 75)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        wait_for(lambda: self.status()["clients"] == 0, 10, what="clients gone")
+
+    def test_auth(self):
+        for path in ("cam1", "nothing"):
+            for auth in (None, ("admin", "wrong-password"), ("nobody", "x")):
+                answer = self.describe(path, auth)
+                self.assertTrue(answer.startswith("RTSP/1.0 401 "), answer)
+                self.assertIn('WWW-Authenticate: Basic realm="vigil"', answer)
+        ok = self.describe("cam1", VIEWER)
+        self.assertTrue(ok.startswith("RTSP/1.0 200 "), ok)
+        self.assertIn("sprop-parameter-sets=", ok)
+        self.assertIn("profile-level-id=", ok)
+        # A camera the viewer may not see answers exactly like one that is not there.
+        hidden, unknown = self.describe("cam2", VIEWER), self.describe("nothing", VIEWER)
+        self.assertTrue(hidden.startswith("RTSP/1.0 404 "), hidden)
+        self.assertEqual(hidden, unknown)
+        self.assertEqual(self.describe("cam1_sub", VIEWER).split("\r\n")[0], "RTSP/1.0 200 OK")
+        self.assertNotIn(VIEWER[1], self.vigil.log_text())
+        self.assertNotIn("wrong-password", self.vigil.log_text())
+
+    def test_api_token_as_password(self):
+        r = self.vigil.request("POST", "/api/v1/tokens", {"name": "rtsp"})
+        self.assertEqual(r.status, 201, r.body)
+        token = r.json()["token"]
+        self.assertTrue(self.describe("cam1", ("admin", token)).startswith("RTSP/1.0 200 "))
+
+    def test_garbage_and_oversized(self):
+        answer = self.rtsp(bytes(range(256)) * 4 + b"\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 400 "), answer)
+        answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX: " + b"a" * 20000)
+        self.assertTrue(answer.startswith(b"RTSP/1.0 413 "), answer)
+        answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 413 "), answer)
+        answer = self.rtsp(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 400 "), answer)
+        # The server is still fine.
+        answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 200 OK\r\nCSeq: 7\r\n"), answer)
+        self.assertEqual(self.probe("cam2"), ("h264", 640, 360))
+
+    def test_invalid_listen_is_400(self):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"listen": "8554"}})
+        self.assertEqual(r.status, 400)
+        self.assertIn("rtsp_server.listen", r.json()["error"])
+
+    def test_vlc_plays(self):
+        if not shutil.which("cvlc"):
+            self.skipTest("no cvlc")
+        out = os.path.join(self.tmp, "vlc.ts")
+        subprocess.run(["cvlc", "-I", "dummy", "--no-audio", "--rtsp-tcp", self.url("cam1"),
+                        "--sout", f"#std{{access=file,mux=ts,dst={out}}}", "--run-time", "3",
+                        "vlc://quit"], capture_output=True, timeout=30)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                                "stream=codec_name,width,height", "-of", "json", out],
+                               capture_output=True, text=True)
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        s = json.loads(probe.stdout)["streams"][0]
+        self.assertEqual((s["codec_name"], s["width"], s["height"]), ("h264", 640, 360))
+
+    def test_z_disabled_refuses_connections(self):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"enabled": False}})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.status(), {"state": "disabled", "error": None, "clients": 0})
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"enabled": True}})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.status()["state"], "listening")
+        self.assertEqual(self.probe("cam2"), ("h264", 640, 360))
+
+
+if __name__ == "__main__":
+    unittest.main()
