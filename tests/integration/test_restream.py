@@ -3,7 +3,10 @@ ffprobe and ffmpeg read the cameras back over RTSP/TCP, the frames are
 bit-identical to what vigil serves over live.ts at the same moment, 20
 clients share the camera's one connection, Basic auth with the view right
 (401, and the same 404 for an unknown camera and a hidden one), garbage and
-oversized requests, and the setting switching the listener off and on."""
+oversized requests, and the setting switching the listener off and on.
+
+No VLC here: Debian's VLC has no live555 module (its rtsp:// goes to the
+SAT>IP client), so it cannot play any RTSP server's stream."""
 import base64
 import json
 import os
@@ -237,20 +240,6 @@ class RestreamTest(unittest.TestCase):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"listen": "8554"}})
         self.assertEqual(r.status, 400)
         self.assertIn("rtsp_server.listen", r.json()["error"])
-
-    def test_vlc_plays(self):
-        if not shutil.which("cvlc"):
-            self.skipTest("no cvlc")
-        out = os.path.join(self.tmp, "vlc.ts")
-        subprocess.run(["cvlc", "-I", "dummy", "--no-audio", "--rtsp-tcp", self.url("cam1"),
-                        "--sout", f"#std{{access=file,mux=ts,dst={out}}}", "--run-time", "3",
-                        "vlc://quit"], capture_output=True, timeout=30)
-        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
-                                "stream=codec_name,width,height", "-of", "json", out],
-                               capture_output=True, text=True)
-        self.assertEqual(probe.returncode, 0, probe.stderr)
-        s = json.loads(probe.stdout)["streams"][0]
-        self.assertEqual((s["codec_name"], s["width"], s["height"]), ("h264", 640, 360))
 
     def test_z_disabled_refuses_connections(self):
         r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"enabled": False}})
