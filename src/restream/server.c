@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "auth/basic.h"
 #include "auth/permissions.h"
@@ -30,6 +31,7 @@
 #define MAX_PER_ADDRESS   32
 #define MAX_CLIENTS       512
 #define OUT_MAX_BYTES     (8u * 1024 * 1024)
+#define SNDBUF_BYTES      (512u * 1024)
 #define MAX_VECTORS       32
 #define MAX_PENDING_INPUT (VIGIL_RESTREAM_MAX_REQUEST + VIGIL_RESTREAM_MAX_BODY + 65536)
 
@@ -81,6 +83,19 @@ struct _Client {
   gint64 pts0;
   guint64 dropped;
 };
+
+/* The output bound; VIGIL_RESTREAM_QUEUE_BYTES overrides it (a test knob:
+ * a stalled client then reaches it in seconds). */
+static gsize out_max_bytes(void)
+{
+  static gsize max;
+  if (!max) {
+    const char *env = g_getenv("VIGIL_RESTREAM_QUEUE_BYTES");
+    guint64 v = env ? g_ascii_strtoull(env, NULL, 10) : 0;
+    max = v >= 65536 ? (gsize)v : OUT_MAX_BYTES;
+  }
+  return max;
+}
 
 static void out_item_free(gpointer p)
 {
@@ -248,7 +263,7 @@ static void reply_and_close(Client *c, int status, const char *reason)
 static void on_chunk(VigilChunk *chunk, gpointer data)
 {
   Client *c = data;
-  if (c->dead || (chunk->flags & VIGIL_CHUNK_AUDIO))
+  if (c->dead || c->close_after_flush || (chunk->flags & VIGIL_CHUNK_AUDIO))
     return;
   gboolean key = vigil_chunk_is_keyframe(chunk);
   if (c->waiting_keyframe && !key) {
@@ -271,7 +286,7 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
   GByteArray *packets = g_byte_array_sized_new(au_size + au_size / 64 + 64);
   vigil_restream_packetize(packets, c->codec, au_data, au_size, c->channel, timestamp, c->ssrc,
                            &c->seq);
-  if (c->out_bytes + packets->len > OUT_MAX_BYTES) {
+  if (c->out_bytes + packets->len > out_max_bytes()) {
     /* Stalled: drop queued media (but the item being written and every
      * answer) and resume at the next keyframe. */
     GList *l = c->out.head ? c->out.head->next : NULL;
@@ -285,6 +300,8 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
       }
       l = next;
     }
+    if (!c->dropped)
+      g_info("RTSP client %s is not keeping up: skipping to the next keyframe", c->address);
     c->dropped++;
     g_byte_array_unref(packets);
     c->waiting_keyframe = TRUE;
@@ -649,6 +666,12 @@ static gboolean on_incoming(G_GNUC_UNUSED GSocketService *service, GSocketConnec
   c->socket = g_socket_connection_get_socket(conn);
   g_socket_set_blocking(c->socket, FALSE);
   g_socket_set_option(c->socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  /* A fixed kernel buffer instead of autotuning (which grew to megabytes on
+   * loopback): our queue's bound is then what decides, and a slow client
+   * sees at most this much extra delay. 512 KiB carries 40 Mbit/s at 100 ms
+   * round trip. */
+  g_socket_set_option(c->socket, SOL_SOCKET, SO_SNDBUF, (gint)MIN(out_max_bytes(), SNDBUF_BYTES),
+                      NULL);
   c->address = g_steal_pointer(&address);
   c->in = g_byte_array_new();
   g_queue_init(&c->out);

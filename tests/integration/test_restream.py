@@ -71,7 +71,8 @@ class RestreamTest(unittest.TestCase):
                               "--scene", "motion:0").start()
         cls.hevc = Fakecam("--cameras", "1", "--codec", "h265", "--no-sub", "--size", "640x360",
                            "--fps", "15", "--gop", "1", "--bitrate", "800").start()
-        cls.vigil = v = Vigil().start()
+        # A small output bound, so that a stalled client reaches it in seconds.
+        cls.vigil = v = Vigil(env={"VIGIL_RESTREAM_QUEUE_BYTES": "262144"}).start()
         r = v.request("POST", "/api/v1/users", {"name": VIEWER[0], "password": VIEWER[1],
                                                 "role": "viewer", "cameras": {"cam1": ["view"]}})
         assert r.status == 201, (r.status, r.body)
@@ -197,6 +198,66 @@ class RestreamTest(unittest.TestCase):
                     p.kill()
                     p.wait()
         wait_for(lambda: self.status()["clients"] == 0, 10, what="clients gone")
+
+    def test_stalled_client_skips_to_keyframe(self):
+        """A client that stops reading holds up nobody, and when it reads
+        again it gets whole access units and, after the gap, a keyframe."""
+        auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", self.port))
+        base = f"rtsp://127.0.0.1:{self.port}/cam1"
+        sock.sendall((f"SETUP {base}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+                      f"Authorization: Basic {auth}\r\n"
+                      "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n").encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += sock.recv(4096)
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        self.assertTrue(head.startswith(b"RTSP/1.0 200 OK"), head)
+        session = [l.split(b":", 1)[1].strip().split(b";")[0] for l in head.split(b"\r\n")
+                   if l.lower().startswith(b"session:")][0].decode()
+        sock.sendall((f"PLAY {base} RTSP/1.0\r\nCSeq: 2\r\nAuthorization: Basic {auth}\r\n"
+                      f"Session: {session}\r\n\r\n").encode())
+        try:
+            # Not reading: vigil notices, another client is served meanwhile.
+            other = subprocess.run(
+                ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", self.url("cam1"),
+                 "-c", "copy", "-frames:v", "30", "-f", "framemd5", "-"],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual(other.returncode, 0, other.stderr)
+            self.assertEqual(len([l for l in other.stdout.splitlines()
+                                  if l and not l.startswith("#")]), 30)
+            wait_for(lambda: "is not keeping up" in self.vigil.log_text(), 30,
+                     what="the stalled client noticed")
+            # Read again: the PLAY answer, then RTP; find the sequence gap.
+            while b"\r\n\r\n" not in buf:
+                buf += sock.recv(65536)
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            self.assertTrue(head.startswith(b"RTSP/1.0 200 OK"), head)
+            prev, after_gap = None, None
+            while after_gap is None or not after_gap[1]:
+                while len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[2:4], "big"):
+                    block = sock.recv(65536)
+                    self.assertTrue(block, "connection closed")
+                    buf += block
+                self.assertEqual(buf[0:1], b"$")
+                size = int.from_bytes(buf[2:4], "big")
+                rtp, buf = buf[4:4 + size], buf[4 + size:]
+                seq, marker, payload = int.from_bytes(rtp[2:4], "big"), rtp[1] & 0x80, rtp[12:]
+                nal = payload[0] & 0x1F
+                if nal == 28:
+                    nal = payload[1] & 0x1F
+                if after_gap is not None:
+                    after_gap[0].add(nal)
+                    after_gap[1] = bool(marker)
+                elif prev is not None and seq != (prev + 1) & 0xFFFF:
+                    after_gap = [{nal}, bool(marker)]
+                prev = seq
+            self.assertLessEqual({7, 8, 5}, after_gap[0])  # SPS, PPS, IDR slice
+        finally:
+            sock.close()
 
     def test_auth(self):
         for path in ("cam1", "nothing"):
