@@ -105,9 +105,8 @@ class RestreamTest(unittest.TestCase):
     def url(self, path, user="admin", password=ADMIN_PASSWORD):
         return f"rtsp://{user}:{password}@127.0.0.1:{self.port}/{path}"
 
-    def probe(self, path):
-        out = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp",
-                              "-show_entries", "stream=codec_name,width,height", "-of", "json",
+    def probe(self, path, transport=("-rtsp_transport", "tcp")):
+        out = subprocess.run(["ffprobe", "-v", "error", *transport, "-show_entries", "stream=codec_name,width,height", "-of", "json",
                               self.url(path)], capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
         s = json.loads(out.stdout)["streams"][0]
@@ -140,6 +139,8 @@ class RestreamTest(unittest.TestCase):
         self.assertEqual(self.probe("cam1"), ("h264", 640, 360))
         self.assertEqual(self.probe("cam1_sub"), ("h264", *SUB_SIZE))
         self.assertEqual(self.probe("hevc"), ("hevc", 640, 360))
+        # ffmpeg's default tries UDP first: 461, then it retries over TCP.
+        self.assertEqual(self.probe("cam2", transport=()), ("h264", 640, 360))
         # cam2 has no sub stream: no such path.
         self.assertIn("404", self.describe("cam2_sub", ("admin", ADMIN_PASSWORD)).split("\r\n")[0])
 
