@@ -594,6 +594,11 @@ static void client_process(Client *c)
       g_byte_array_remove_range(c->in, 0, len);
       continue;
     }
+    if (c->in->data[0] == '\r' || c->in->data[0] == '\n') {
+      /* Blank lines between requests (some clients' keep-alive). */
+      g_byte_array_remove_range(c->in, 0, 1);
+      continue;
+    }
     VigilRestreamRequest req;
     gsize length = 0;
     VigilRestreamParse res = vigil_restream_request_parse(c->in->data, c->in->len, &req, &length);

@@ -36,13 +36,19 @@ def nal_units(data):
     return units
 
 
-def h264_slices(data):
-    """The picture slices (NAL types 1-5) of an H.264 Annex B stream."""
-    return [u for u in nal_units(data) if u and 1 <= (u[0] & 0x1F) <= 5]
+def nal_type(unit, codec):
+    return (unit[0] >> 1) & 0x3F if codec == "hevc" else unit[0] & 0x1F
 
 
-def h264_parameter_sets(data):
-    return {u for u in nal_units(data) if u and (u[0] & 0x1F) in (7, 8)}
+def slices(data, codec):
+    """The picture slices (H.264 NAL types 1-5, H.265 0-31) of an Annex B stream."""
+    vcl = range(0, 32) if codec == "hevc" else range(1, 6)
+    return [u for u in nal_units(data) if len(u) > 1 and nal_type(u, codec) in vcl]
+
+
+def parameter_sets(data, codec):
+    kinds = (32, 33, 34) if codec == "hevc" else (7, 8)
+    return {u for u in nal_units(data) if len(u) > 1 and nal_type(u, codec) in kinds}
 
 
 def established_to(port):
@@ -144,20 +150,20 @@ class RestreamTest(unittest.TestCase):
         # cam2 has no sub stream: no such path.
         self.assertIn("404", self.describe("cam2_sub", ("admin", ADMIN_PASSWORD)).split("\r\n")[0])
 
-    def test_frames_bit_identical_to_live_ts(self):
+    def check_bit_identical(self, cam, codec):
         """The same moment over live.ts (what vigil serves from the camera's
         stream) and over RTSP: every picture slice that RTSP delivers is
         byte for byte the one in live.ts, in the same order, none missing."""
-        ts_out = os.path.join(self.tmp, "live.h264")
-        rtsp_out = os.path.join(self.tmp, "rtsp.h264")
-        http = subprocess.Popen(
-            ["ffmpeg", "-v", "error", "-y", "-i",
-             f"http://admin:{ADMIN_PASSWORD}@127.0.0.1:{self.vigil.port}/api/v1/cameras/cam1/live.ts",
-             "-c", "copy", "-frames:v", "120", "-f", "h264", ts_out],
-            stderr=subprocess.PIPE, text=True)
+        fmt = "hevc" if codec == "hevc" else "h264"
+        ts_out = os.path.join(self.tmp, f"live-{cam}.es")
+        rtsp_out = os.path.join(self.tmp, f"rtsp-{cam}.es")
+        live = f"http://admin:{ADMIN_PASSWORD}@127.0.0.1:{self.vigil.port}/api/v1/cameras/{cam}/live.ts"
+        http = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-i", live, "-c", "copy",
+                                 "-frames:v", "120", "-f", fmt, ts_out],
+                                stderr=subprocess.PIPE, text=True)
         rtsp = subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", self.url("cam1"),
-             "-c", "copy", "-frames:v", "60", "-f", "h264", rtsp_out],
+            ["ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", self.url(cam),
+             "-c", "copy", "-frames:v", "60", "-f", fmt, rtsp_out],
             capture_output=True, text=True, timeout=60)
         self.assertEqual(rtsp.returncode, 0, rtsp.stderr)
         _, err = http.communicate(timeout=60)
@@ -166,17 +172,24 @@ class RestreamTest(unittest.TestCase):
             ts_data = f.read()
         with open(rtsp_out, "rb") as f:
             rtsp_data = f.read()
-        ts_slices, rtsp_slices = h264_slices(ts_data), h264_slices(rtsp_data)
+        ts_slices, rtsp_slices = slices(ts_data, codec), slices(rtsp_data, codec)
         self.assertGreaterEqual(len(rtsp_slices), 60)
-        # The first RTSP picture is a keyframe (IDR), at once.
-        self.assertEqual(rtsp_slices[0][0] & 0x1F, 5)
+        # The first RTSP picture is a keyframe (H.264 IDR, H.265 IRAP), at once.
+        first = nal_type(rtsp_slices[0], codec)
+        self.assertTrue(16 <= first <= 23 if codec == "hevc" else first == 5, first)
         start = ts_slices.index(rtsp_slices[0])
         self.assertGreater(len(ts_slices) - start, len(rtsp_slices) // 2, "too little overlap")
         overlap = min(len(rtsp_slices), len(ts_slices) - start)
         self.assertEqual(rtsp_slices[:overlap], ts_slices[start:start + overlap])
-        # SPS and PPS too (in band, and those the SDP announced).
-        self.assertTrue(h264_parameter_sets(rtsp_data))
-        self.assertLessEqual(h264_parameter_sets(rtsp_data), h264_parameter_sets(ts_data))
+        # Parameter sets too (in band, and those the SDP announced).
+        self.assertTrue(parameter_sets(rtsp_data, codec))
+        self.assertLessEqual(parameter_sets(rtsp_data, codec), parameter_sets(ts_data, codec))
+
+    def test_frames_bit_identical_h264(self):
+        self.check_bit_identical("cam1", "h264")
+
+    def test_frames_bit_identical_h265(self):
+        self.check_bit_identical("hevc", "hevc")
 
     def test_twenty_clients_one_camera_connection(self):
         connections = established_to(self.fakecam.port)
@@ -293,6 +306,9 @@ class RestreamTest(unittest.TestCase):
         self.assertTrue(answer.startswith(b"RTSP/1.0 413 "), answer)
         answer = self.rtsp(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertTrue(answer.startswith(b"RTSP/1.0 400 "), answer)
+        # Blank lines before a request are skipped (a keep-alive habit).
+        answer = self.rtsp(b"\r\n\r\nOPTIONS * RTSP/1.0\r\nCSeq: 8\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 200 OK\r\nCSeq: 8\r\n"), answer)
         # The server is still fine.
         answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n")
         self.assertTrue(answer.startswith(b"RTSP/1.0 200 OK\r\nCSeq: 7\r\n"), answer)
