@@ -165,3 +165,39 @@ gboolean vigil_restream_transport_tcp(const char *transport, guint8 *channel)
   }
   return FALSE;
 }
+
+gboolean vigil_restream_transport_udp(const char *transport, guint16 *rtp_port, guint16 *rtcp_port)
+{
+  if (!transport)
+    return FALSE;
+  g_auto(GStrv) specs = g_strsplit(transport, ",", 16);
+  for (guint i = 0; specs[i]; i++) {
+    g_auto(GStrv) params = g_strsplit(specs[i], ";", 32);
+    const char *proto = params[0] ? g_strstrip(params[0]) : "";
+    if (g_ascii_strcasecmp(proto, "RTP/AVP") != 0 && g_ascii_strcasecmp(proto, "RTP/AVP/UDP") != 0)
+      continue;
+    gboolean multicast = FALSE;
+    guint64 rtp = 0, rtcp = 0;
+    for (guint j = 1; params[j]; j++) {
+      const char *v = g_strstrip(params[j]);
+      if (g_ascii_strcasecmp(v, "multicast") == 0)
+        multicast = TRUE;
+      if (g_ascii_strncasecmp(v, "client_port=", 12) != 0)
+        continue;
+      char *end = NULL;
+      rtp = g_ascii_strtoull(v + 12, &end, 10);
+      if (end == v + 12)
+        rtp = 0;
+      else if (*end == '-')
+        rtcp = g_ascii_strtoull(end + 1, NULL, 10);
+    }
+    if (multicast || rtp == 0 || rtp > 65534)
+      continue;
+    if (rtcp == 0 || rtcp > 65535)
+      rtcp = rtp + 1;
+    *rtp_port = (guint16)rtp;
+    *rtcp_port = (guint16)rtcp;
+    return TRUE;
+  }
+  return FALSE;
+}

@@ -44,4 +44,11 @@ gchar *vigil_restream_url_path(const char *url);
  * transport. */
 gboolean vigil_restream_transport_tcp(const char *transport, guint8 *channel);
 
+/* The client's RTP and RTCP ports of a Transport header for UDP unicast
+ * ("RTP/AVP;unicast;client_port=5000-5001", also "RTP/AVP/UDP"): TRUE with
+ * the ports (RTCP: the second, or RTP + 1 when only one is given); FALSE
+ * when it offers no UDP unicast transport with a valid port (multicast is
+ * not served). */
+gboolean vigil_restream_transport_udp(const char *transport, guint16 *rtp_port, guint16 *rtcp_port);
+
 G_END_DECLS

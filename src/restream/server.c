@@ -1,5 +1,6 @@
 /* The RTSP server: listener, connections, requests, sessions, and the feed
- * from a camera's VigilStream to RTP over the connection (TCP interleaved).
+ * from a camera's VigilStream to RTP over the connection (TCP interleaved)
+ * or over UDP unicast to the client's own address.
  *
  * Everything runs on the main context: GIO's non-blocking sockets, one read
  * source per connection and a write source only while its output waits.
@@ -68,7 +69,7 @@ struct _Client {
   gboolean dead, close_after_flush;
   guint free_idle;
 
-  /* The session (one per connection: TCP interleaved). */
+  /* The session (one per connection). */
   gchar *session;
   gchar *camera;
   gboolean sub;
@@ -76,6 +77,13 @@ struct _Client {
   VigilSubscriber *subscriber;
   VigilCodec codec;
   guint8 channel;
+  /* UDP unicast: RTP goes from rtp_socket to rtp_dest (the RTSP peer's
+   * address, the client's port); the RTCP socket is read for keep-alive. */
+  gboolean udp;
+  GSocket *rtp_socket, *rtcp_socket;
+  GSocketAddress *rtp_dest;
+  GSource *rtcp_source;
+  guint64 udp_dropped;
   guint32 ssrc;
   guint16 seq;
   guint32 rtptime0;
@@ -115,6 +123,9 @@ static gboolean free_client_idle(gpointer data)
   if (c->counted_viewer)
     vigil_stream_add_viewer(c->stream, -1);
   g_clear_pointer(&c->stream, vigil_stream_unref);
+  g_clear_object(&c->rtp_socket);
+  g_clear_object(&c->rtcp_socket);
+  g_clear_object(&c->rtp_dest);
   g_queue_clear_full(&c->out, out_item_free);
   g_byte_array_unref(c->in);
   g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
@@ -142,6 +153,10 @@ static void client_close(Client *c)
     g_source_destroy(c->out_source);
     g_clear_pointer(&c->out_source, g_source_unref);
   }
+  if (c->rtcp_source) {
+    g_source_destroy(c->rtcp_source);
+    g_clear_pointer(&c->rtcp_source, g_source_unref);
+  }
   r->clients = g_list_remove(r->clients, c);
   guint n = GPOINTER_TO_UINT(g_hash_table_lookup(r->per_address, c->address));
   if (n > 1)
@@ -149,8 +164,10 @@ static void client_close(Client *c)
   else
     g_hash_table_remove(r->per_address, c->address);
   if (c->session)
-    g_info("RTSP client %s left %s%s (%" G_GUINT64_FORMAT " access units skipped)", c->address,
-           c->camera ? c->camera : "-", c->sub ? " (sub)" : "", c->dropped);
+    g_info("RTSP client %s left %s%s (%" G_GUINT64_FORMAT
+           " access units skipped, %" G_GUINT64_FORMAT " UDP packets not sent)",
+           c->address, c->camera ? c->camera : "-", c->sub ? " (sub)" : "", c->dropped,
+           c->udp_dropped);
   r->dying = g_list_prepend(r->dying, c);
   c->free_idle = g_idle_add(free_client_idle, c);
 }
@@ -260,6 +277,19 @@ static void reply_and_close(Client *c, int status, const char *reason)
 
 /* --- the feed --- */
 
+/* UDP: each packet without its interleaved header; a packet the socket
+ * does not take now is lost, as on any UDP path. */
+static void send_udp(Client *c, GByteArray *packets)
+{
+  for (gsize off = 0; off + 4 <= packets->len;) {
+    gsize len = (packets->data[off + 2] << 8) | packets->data[off + 3];
+    if (g_socket_send_to(c->rtp_socket, c->rtp_dest, (const gchar *)packets->data + off + 4, len,
+                         NULL, NULL) < 0)
+      c->udp_dropped++;
+    off += 4 + len;
+  }
+}
+
 static void on_chunk(VigilChunk *chunk, gpointer data)
 {
   Client *c = data;
@@ -286,6 +316,11 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
   GByteArray *packets = g_byte_array_sized_new(au_size + au_size / 64 + 64);
   vigil_restream_packetize(packets, c->codec, au_data, au_size, c->channel, timestamp, c->ssrc,
                            &c->seq);
+  if (c->udp) {
+    send_udp(c, packets);
+    g_byte_array_unref(packets);
+    return;
+  }
   if (c->out_bytes + packets->len > out_max_bytes()) {
     /* Stalled: drop queued media (but the item being written and every
      * answer) and resume at the next keyframe. */
@@ -472,6 +507,53 @@ static gboolean session_matches(Client *c, const VigilRestreamRequest *req)
   return n == strlen(c->session) && strncmp(s, c->session, n) == 0;
 }
 
+static gboolean on_rtcp(GSocket *socket, G_GNUC_UNUSED GIOCondition condition, gpointer data)
+{
+  Client *c = data;
+  gchar buf[2048];
+  while (g_socket_receive(socket, buf, sizeof buf, NULL, NULL) > 0)
+    c->last_input_us = g_get_monotonic_time(); /* receiver reports: the client is there */
+  return G_SOURCE_CONTINUE;
+}
+
+/* Two UDP sockets on the connection's local address, any ports, RTP sent to
+ * the RTSP peer's address only (never to a third party a request names). */
+static gboolean setup_udp(Client *c, guint16 rtp_port)
+{
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(c->conn, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(c->conn, NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS(local) || !G_IS_INET_SOCKET_ADDRESS(remote))
+    return FALSE;
+  GInetAddress *local_ip = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(local));
+  GSocket *sockets[2] = {NULL, NULL};
+  for (int i = 0; i < 2; i++) {
+    sockets[i] = g_socket_new(g_inet_address_get_family(local_ip), G_SOCKET_TYPE_DATAGRAM,
+                              G_SOCKET_PROTOCOL_UDP, NULL);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(local_ip, 0);
+    if (!sockets[i] || !g_socket_bind(sockets[i], any, FALSE, NULL)) {
+      g_clear_object(&sockets[0]);
+      g_clear_object(&sockets[1]);
+      return FALSE;
+    }
+    g_socket_set_blocking(sockets[i], FALSE);
+  }
+  c->rtp_socket = sockets[0];
+  c->rtcp_socket = sockets[1];
+  c->rtp_dest = g_inet_socket_address_new(
+      g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)), rtp_port);
+  c->rtcp_source = g_socket_create_source(c->rtcp_socket, G_IO_IN, NULL);
+  g_source_set_callback(c->rtcp_source, G_SOURCE_FUNC(on_rtcp), c, NULL);
+  g_source_attach(c->rtcp_source, NULL);
+  c->udp = TRUE;
+  return TRUE;
+}
+
+static guint16 local_port(GSocket *socket)
+{
+  g_autoptr(GSocketAddress) a = g_socket_get_local_address(socket, NULL);
+  return a ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(a)) : 0;
+}
+
 static void handle_setup(Client *c, const VigilRestreamRequest *req, const char *cseq,
                          const char *path)
 {
@@ -480,15 +562,29 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
   gboolean sub = FALSE;
   if (!authorize(c, req, cseq, base, &camera, &sub))
     return;
+  const char *transport = vigil_restream_request_header(req, "Transport");
   guint8 channel = 0;
-  if (!vigil_restream_transport_tcp(vigil_restream_request_header(req, "Transport"), &channel)) {
+  guint16 rtp_port = 0, rtcp_port = 0;
+  gboolean tcp = vigil_restream_transport_tcp(transport, &channel);
+  /* The client's order of preference: TCP when it is offered first. */
+  const char *first = transport ? transport : "";
+  while (*first == ' ')
+    first++;
+  gboolean udp = !(tcp && g_ascii_strncasecmp(first, "RTP/AVP/TCP", 11) == 0) &&
+                 vigil_restream_transport_udp(transport, &rtp_port, &rtcp_port);
+  if (!tcp && !udp) {
     reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
     return;
   }
   if (c->session) {
-    /* One track per session: a second SETUP may only repeat the first. */
+    /* One track per session: a second SETUP may only repeat the first
+     * (perhaps with another transport), before PLAY. */
     if (!session_matches(c, req) || g_strcmp0(camera, c->camera) != 0 || sub != c->sub) {
       reply(c, 459, "Aggregate Operation Not Allowed", cseq, NULL, NULL);
+      return;
+    }
+    if (c->subscriber) {
+      reply(c, 455, "Method Not Valid in This State", cseq, NULL, NULL);
       return;
     }
   } else {
@@ -501,11 +597,27 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
     c->seq = (guint16)g_random_int();
     c->rtptime0 = g_random_int();
   }
+  if (c->rtcp_source) {
+    g_source_destroy(c->rtcp_source);
+    g_clear_pointer(&c->rtcp_source, g_source_unref);
+  }
+  g_clear_object(&c->rtp_socket);
+  g_clear_object(&c->rtcp_socket);
+  g_clear_object(&c->rtp_dest);
+  c->udp = FALSE;
+  if (udp && !setup_udp(c, rtp_port) && !tcp) {
+    reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
+    return;
+  }
   c->channel = channel;
-  g_autofree gchar *headers =
-      g_strdup_printf("Transport: RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X\r\n"
-                      "Session: %s;timeout=%d\r\n",
-                      channel, channel + 1, c->ssrc, c->session, SESSION_TIMEOUT_S);
+  g_autofree gchar *transport_reply =
+      c->udp ? g_strdup_printf("RTP/AVP;unicast;client_port=%u-%u;server_port=%u-%u;ssrc=%08X",
+                               rtp_port, rtcp_port, local_port(c->rtp_socket),
+                               local_port(c->rtcp_socket), c->ssrc)
+             : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
+                               channel + 1, c->ssrc);
+  g_autofree gchar *headers = g_strdup_printf("Transport: %s\r\nSession: %s;timeout=%d\r\n",
+                                              transport_reply, c->session, SESSION_TIMEOUT_S);
   reply(c, 200, "OK", cseq, headers, NULL);
 }
 
@@ -539,7 +651,8 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
         vigil_stream_subscribe(c->stream, TRUE, g_main_context_default(), on_chunk, c, NULL);
     vigil_stream_add_viewer(c->stream, +1);
     c->counted_viewer = TRUE;
-    g_info("RTSP client %s plays %s%s", c->address, c->camera, c->sub ? " (sub)" : "");
+    g_info("RTSP client %s plays %s%s over %s", c->address, c->camera, c->sub ? " (sub)" : "",
+           c->udp ? "UDP" : "TCP");
   }
 }
 

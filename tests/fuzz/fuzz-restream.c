@@ -21,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_free(vigil_restream_url_path(r.url));
     guint8 channel;
     vigil_restream_transport_tcp(vigil_restream_request_header(&r, "Transport"), &channel);
+    guint16 rtp, rtcp;
+    vigil_restream_transport_udp(vigil_restream_request_header(&r, "Transport"), &rtp, &rtcp);
     vigil_restream_request_clear(&r);
   }
   g_autoptr(GBytes) es = vigil_restream_ts_video(data, size);

@@ -145,8 +145,25 @@ class RestreamTest(unittest.TestCase):
         self.assertEqual(self.probe("cam1"), ("h264", 640, 360))
         self.assertEqual(self.probe("cam1_sub"), ("h264", *SUB_SIZE))
         self.assertEqual(self.probe("hevc"), ("hevc", 640, 360))
-        # ffmpeg's default tries UDP first: 461, then it retries over TCP.
+        # ffmpeg's default is UDP unicast.
         self.assertEqual(self.probe("cam2", transport=()), ("h264", 640, 360))
+        self.assertIn("plays cam2 over UDP", self.vigil.log_text())
+
+    def test_udp(self):
+        out = subprocess.run(
+            ["ffmpeg", "-v", "error", "-rtsp_transport", "udp", "-i", self.url("cam1_sub"),
+             "-c", "copy", "-frames:v", "45", "-f", "framemd5", "-"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len([l for l in out.stdout.splitlines()
+                              if l and not l.startswith("#")]), 45)
+        self.assertIn("plays cam1 (sub) over UDP", self.vigil.log_text())
+        # Multicast is not served; a client offering only that is told so.
+        auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        answer = self.rtsp((f"SETUP rtsp://127.0.0.1:{self.port}/cam1/trackID=0 RTSP/1.0\r\n"
+                            f"CSeq: 1\r\nAuthorization: Basic {auth}\r\n"
+                            "Transport: RTP/AVP;multicast;client_port=5000-5001\r\n\r\n").encode())
+        self.assertTrue(answer.startswith(b"RTSP/1.0 461 "), answer)
         # cam2 has no sub stream: no such path.
         self.assertIn("404", self.describe("cam2_sub", ("admin", ADMIN_PASSWORD)).split("\r\n")[0])
 

@@ -217,6 +217,23 @@ static void test_url_and_transport(void)
   g_assert_cmpuint(channel, ==, 0);
   g_assert_false(vigil_restream_transport_tcp("RTP/AVP;unicast;client_port=5000-5001", &channel));
   g_assert_false(vigil_restream_transport_tcp(NULL, &channel));
+
+  guint16 rtp = 0, rtcp = 0;
+  g_assert_true(vigil_restream_transport_udp("RTP/AVP;unicast;client_port=5000-5001", &rtp, &rtcp));
+  g_assert_cmpuint(rtp, ==, 5000);
+  g_assert_cmpuint(rtcp, ==, 5001);
+  g_assert_true(vigil_restream_transport_udp("RTP/AVP/TCP;interleaved=0-1,RTP/AVP/UDP;unicast;"
+                                             "client_port=7000",
+                                             &rtp, &rtcp));
+  g_assert_cmpuint(rtp, ==, 7000);
+  g_assert_cmpuint(rtcp, ==, 7001);
+  g_assert_false(
+      vigil_restream_transport_udp("RTP/AVP;multicast;client_port=5000-5001", &rtp, &rtcp));
+  g_assert_false(vigil_restream_transport_udp("RTP/AVP;unicast", &rtp, &rtcp));
+  g_assert_false(vigil_restream_transport_udp("RTP/AVP;unicast;client_port=0-1", &rtp, &rtcp));
+  g_assert_false(vigil_restream_transport_udp("RTP/AVP;unicast;client_port=x", &rtp, &rtcp));
+  g_assert_false(vigil_restream_transport_udp("RTP/AVP/TCP;interleaved=0-1", &rtp, &rtcp));
+  g_assert_false(vigil_restream_transport_udp(NULL, &rtp, &rtcp));
 }
 
 int main(int argc, char **argv)
