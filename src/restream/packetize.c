@@ -130,6 +130,37 @@ guint vigil_restream_packetize(GByteArray *out, VigilCodec codec, const guint8 *
   return count;
 }
 
+static void put32(guint8 *p, guint32 v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+void vigil_restream_sender_report(GByteArray *out, guint8 channel, guint32 ssrc,
+                                  gint64 wallclock_us, guint32 rtp_time, guint32 packets,
+                                  guint32 octets)
+{
+  /* 28 bytes of SR, 16 of SDES (CNAME "vigil", end, padding). */
+  guint8 p[4 + 28 + 16] = {'$', channel, 0, 44, 0x80, 200, 0, 6};
+  guint64 seconds = (guint64)(wallclock_us / G_USEC_PER_SEC) + 2208988800u; /* 1900 epoch */
+  guint64 fraction = ((guint64)(wallclock_us % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC;
+  put32(p + 8, ssrc);
+  put32(p + 12, (guint32)seconds);
+  put32(p + 16, (guint32)fraction);
+  put32(p + 20, rtp_time);
+  put32(p + 24, packets);
+  put32(p + 28, octets);
+  guint8 *sdes = p + 32;
+  sdes[0] = 0x81;
+  sdes[1] = 202;
+  sdes[3] = 3;
+  put32(sdes + 4, ssrc);
+  memcpy(sdes + 8, "\x01\x05vigil\x00", 8);
+  g_byte_array_append(out, p, sizeof p);
+}
+
 gchar *vigil_restream_fmtp(const guint8 *au, gsize size, VigilCodec codec)
 {
   /* Parameter sets: H.264 SPS 7, PPS 8; H.265 VPS 32, SPS 33, PPS 34. */

@@ -29,6 +29,14 @@ GBytes *vigil_restream_ts_video(const guint8 *data, gsize size);
 guint vigil_restream_packetize(GByteArray *out, VigilCodec codec, const guint8 *au, gsize size,
                                guint8 channel, guint32 timestamp, guint32 ssrc, guint16 *seq);
 
+/* Appends an RTCP compound packet (sender report + SDES CNAME "vigil"),
+ * framed for interleaving on @channel like the RTP above: the wall-clock
+ * time @wallclock_us (g_get_real_time) as NTP time that matches RTP time
+ * @rtp_time, and the sender's packet and payload octet counts so far. */
+void vigil_restream_sender_report(GByteArray *out, guint8 channel, guint32 ssrc,
+                                  gint64 wallclock_us, guint32 rtp_time, guint32 packets,
+                                  guint32 octets);
+
 /* The "a=fmtp:96 ..." value (without "a=fmtp:96 ") for a keyframe access unit:
  * H.264 packetization-mode, profile-level-id and sprop-parameter-sets; H.265
  * sprop-vps/sps/pps. NULL when the access unit has no SPS (or no VPS/PPS). */

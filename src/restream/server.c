@@ -84,6 +84,10 @@ struct _Client {
   GSocketAddress *rtp_dest;
   GSource *rtcp_source;
   guint64 udp_dropped;
+  GSocketAddress *rtcp_dest;
+  /* RTCP sender reports: counts for them, time of the last one. */
+  guint32 sent_packets, sent_octets;
+  gint64 last_report_us;
   guint32 ssrc;
   guint16 seq;
   guint32 rtptime0;
@@ -126,6 +130,7 @@ static gboolean free_client_idle(gpointer data)
   g_clear_object(&c->rtp_socket);
   g_clear_object(&c->rtcp_socket);
   g_clear_object(&c->rtp_dest);
+  g_clear_object(&c->rtcp_dest);
   g_queue_clear_full(&c->out, out_item_free);
   g_byte_array_unref(c->in);
   g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
@@ -314,13 +319,31 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
   gsize au_size;
   const guint8 *au_data = g_bytes_get_data(au, &au_size);
   GByteArray *packets = g_byte_array_sized_new(au_size + au_size / 64 + 64);
-  vigil_restream_packetize(packets, c->codec, au_data, au_size, c->channel, timestamp, c->ssrc,
-                           &c->seq);
+  guint n = vigil_restream_packetize(packets, c->codec, au_data, au_size, c->channel, timestamp,
+                                     c->ssrc, &c->seq);
+  c->sent_packets += n;
+  c->sent_octets += packets->len - n * 16; /* payload octets: no '$' or RTP headers */
+  /* A sender report with the first picture and every 5 s: the clients' clock
+   * for the pictures' wall-clock time (RFC 3550 6.4.1). */
+  gint64 now = g_get_monotonic_time();
+  gboolean report = !c->last_report_us || now - c->last_report_us >= 5 * G_USEC_PER_SEC;
+  if (report)
+    c->last_report_us = now;
   if (c->udp) {
     send_udp(c, packets);
+    if (report) {
+      g_autoptr(GByteArray) sr = g_byte_array_new();
+      vigil_restream_sender_report(sr, 0, c->ssrc, chunk->wallclock_us, timestamp, c->sent_packets,
+                                   c->sent_octets);
+      g_socket_send_to(c->rtcp_socket, c->rtcp_dest, (const gchar *)sr->data + 4, sr->len - 4, NULL,
+                       NULL);
+    }
     g_byte_array_unref(packets);
     return;
   }
+  if (report)
+    vigil_restream_sender_report(packets, c->channel + 1, c->ssrc, chunk->wallclock_us, timestamp,
+                                 c->sent_packets, c->sent_octets);
   if (c->out_bytes + packets->len > out_max_bytes()) {
     /* Stalled: drop queued media (but the item being written and every
      * answer) and resume at the next keyframe. */
@@ -518,7 +541,7 @@ static gboolean on_rtcp(GSocket *socket, G_GNUC_UNUSED GIOCondition condition, g
 
 /* Two UDP sockets on the connection's local address, any ports, RTP sent to
  * the RTSP peer's address only (never to a third party a request names). */
-static gboolean setup_udp(Client *c, guint16 rtp_port)
+static gboolean setup_udp(Client *c, guint16 rtp_port, guint16 rtcp_port)
 {
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(c->conn, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(c->conn, NULL);
@@ -541,6 +564,8 @@ static gboolean setup_udp(Client *c, guint16 rtp_port)
   c->rtcp_socket = sockets[1];
   c->rtp_dest = g_inet_socket_address_new(
       g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)), rtp_port);
+  c->rtcp_dest = g_inet_socket_address_new(
+      g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)), rtcp_port);
   c->rtcp_source = g_socket_create_source(c->rtcp_socket, G_IO_IN, NULL);
   g_source_set_callback(c->rtcp_source, G_SOURCE_FUNC(on_rtcp), c, NULL);
   g_source_attach(c->rtcp_source, NULL);
@@ -604,8 +629,9 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
   g_clear_object(&c->rtp_socket);
   g_clear_object(&c->rtcp_socket);
   g_clear_object(&c->rtp_dest);
+  g_clear_object(&c->rtcp_dest);
   c->udp = FALSE;
-  if (udp && !setup_udp(c, rtp_port) && !tcp) {
+  if (udp && !setup_udp(c, rtp_port, rtcp_port) && !tcp) {
     reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
     return;
   }

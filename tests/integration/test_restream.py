@@ -267,7 +267,7 @@ class RestreamTest(unittest.TestCase):
                 buf += sock.recv(65536)
             head, buf = buf.split(b"\r\n\r\n", 1)
             self.assertTrue(head.startswith(b"RTSP/1.0 200 OK"), head)
-            prev, after_gap = None, None
+            prev, after_gap, reports = None, None, 0
             while after_gap is None or not after_gap[1]:
                 while len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[2:4], "big"):
                     block = sock.recv(65536)
@@ -275,7 +275,12 @@ class RestreamTest(unittest.TestCase):
                     buf += block
                 self.assertEqual(buf[0:1], b"$")
                 size = int.from_bytes(buf[2:4], "big")
-                rtp, buf = buf[4:4 + size], buf[4 + size:]
+                channel, rtp, buf = buf[1], buf[4:4 + size], buf[4 + size:]
+                if channel == 1:  # RTCP: a sender report (PT 200) first
+                    self.assertEqual(rtp[1], 200)
+                    reports += 1
+                    continue
+                self.assertEqual(channel, 0)
                 seq, marker, payload = int.from_bytes(rtp[2:4], "big"), rtp[1] & 0x80, rtp[12:]
                 nal = payload[0] & 0x1F
                 if nal == 28:
@@ -287,6 +292,7 @@ class RestreamTest(unittest.TestCase):
                     after_gap = [{nal}, bool(marker)]
                 prev = seq
             self.assertLessEqual({7, 8, 5}, after_gap[0])  # SPS, PPS, IDR slice
+            self.assertGreater(reports, 0)
         finally:
             sock.close()
 

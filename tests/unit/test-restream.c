@@ -151,6 +151,27 @@ static void test_fmtp(void)
   g_assert_null(vigil_restream_fmtp(NULL, 0, VIGIL_CODEC_H265));
 }
 
+static void test_sender_report(void)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new();
+  /* 2026-12-05 04:00:00.5 UTC */
+  gint64 wallclock = G_GINT64_CONSTANT(1796443200500000);
+  vigil_restream_sender_report(out, 3, 0x11223344, wallclock, 987654, 10, 12000);
+  g_assert_cmpuint(out->len, ==, 48);
+  g_assert_cmpuint(out->data[0], ==, '$');
+  g_assert_cmpuint(out->data[1], ==, 3);
+  g_assert_cmpuint((out->data[2] << 8) | out->data[3], ==, 44);
+  guint32 ssrc = 0, rtp_time = 0;
+  guint64 ntp = 0;
+  g_assert_true(vigil_rtcp_sender_report(out->data + 4, 44, &ssrc, &ntp, &rtp_time));
+  g_assert_cmpuint(ssrc, ==, 0x11223344);
+  g_assert_cmpuint(rtp_time, ==, 987654);
+  g_assert_cmpuint(ntp >> 32, ==, 1796443200u + 2208988800u);
+  g_assert_cmpuint(ntp & 0xffffffff, ==, 0x80000000u);
+  g_assert_cmpuint(out->data[4 + 28 + 1], ==, 202); /* SDES */
+  g_assert_cmpmem(out->data + 4 + 28 + 10, 5, "vigil", 5);
+}
+
 static VigilRestreamParse parse(const char *text, VigilRestreamRequest *r, gsize *length)
 {
   return vigil_restream_request_parse((const guint8 *)text, strlen(text), r, length);
@@ -243,6 +264,7 @@ int main(int argc, char **argv)
   g_test_add_func("/restream/packetize-h264", test_packetize_h264);
   g_test_add_func("/restream/packetize-h265", test_packetize_h265);
   g_test_add_func("/restream/fmtp", test_fmtp);
+  g_test_add_func("/restream/sender-report", test_sender_report);
   g_test_add_func("/restream/request-parse", test_request_parse);
   g_test_add_func("/restream/url-and-transport", test_url_and_transport);
   return g_test_run();
