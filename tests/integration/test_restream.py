@@ -1,9 +1,11 @@
 """vigil's RTSP server (docs/restream.md) against vigil-fakecam on loopback:
-ffprobe and ffmpeg read the cameras back over RTSP/TCP, the frames are
-bit-identical to what vigil serves over live.ts at the same moment, 20
-clients share the camera's one connection, Basic auth with the view right
-(401, and the same 404 for an unknown camera and a hidden one), garbage and
-oversized requests, and the setting switching the listener off and on.
+ffprobe and ffmpeg read the cameras back over RTSP (TCP interleaved and UDP),
+H.264 and H.265 frames are bit-identical to what vigil serves over live.ts at
+the same moment, 20 clients share the camera's one connection, a stalled
+client holds up nobody and resumes at a keyframe, Basic auth with the view
+right (401, and the same 404 for an unknown camera and a hidden one), API
+tokens as passwords, garbage and oversized requests, and the setting
+switching the listener off and on.
 
 No VLC here: Debian's VLC has no live555 module (its rtsp:// goes to the
 SAT>IP client), so it cannot play any RTSP server's stream."""
