@@ -265,6 +265,8 @@ int main(int argc, char **argv)
   vigil_notify_configure(app.notify, app.settings);
   app.mqtt = vigil_mqtt_new(app.cameras, app.store);
   vigil_mqtt_configure(app.mqtt, &app.settings->mqtt, app.settings->public_url);
+  app.restream = vigil_restream_new(app.cameras, app.store);
+  vigil_restream_configure(app.restream, &app.settings->rtsp_server);
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
@@ -295,6 +297,7 @@ int main(int argc, char **argv)
   /* Before the cameras: says "offline" while it still can. */
   g_clear_pointer(&app.mqtt, vigil_mqtt_free);
   g_clear_pointer(&app.notify, vigil_notify_free);
+  g_clear_pointer(&app.restream, vigil_restream_free); /* its streams belong to the cameras */
   vigil_retention_free(retention);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);

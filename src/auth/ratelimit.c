@@ -98,3 +98,37 @@ guint vigil_rate_limiter_size(VigilRateLimiter *l)
 {
   return g_hash_table_size(l->keys);
 }
+
+/* --- the daemon's login limiter --- */
+
+static VigilRateLimiter *limiter(void)
+{
+  static VigilRateLimiter *l;
+  if (!l)
+    l = vigil_rate_limiter_new(VIGIL_LOGIN_MAX_FAILURES, VIGIL_LOGIN_WINDOW_US);
+  return l;
+}
+
+/* Names and addresses share one limiter under distinct prefixes. */
+static gchar *key_for(const char *kind, const char *value)
+{
+  return value ? g_strconcat(kind, ":", value, NULL) : NULL;
+}
+
+void vigil_login_failed(const char *name, const char *address)
+{
+  g_autofree gchar *name_key = key_for("user", name);
+  g_autofree gchar *addr_key = key_for("addr", address);
+  gint64 now = g_get_monotonic_time();
+  vigil_rate_limiter_fail(limiter(), name_key, now);
+  vigil_rate_limiter_fail(limiter(), addr_key, now);
+}
+
+gint64 vigil_login_retry_after(const char *name, const char *address)
+{
+  g_autofree gchar *name_key = key_for("user", name);
+  g_autofree gchar *addr_key = key_for("addr", address);
+  gint64 now = g_get_monotonic_time();
+  return MAX(vigil_rate_limiter_retry_after(limiter(), name_key, now),
+             vigil_rate_limiter_retry_after(limiter(), addr_key, now));
+}

@@ -32,4 +32,13 @@ void vigil_rate_limiter_prune(VigilRateLimiter *limiter, gint64 now_us);
 /* Number of keys held (for tests). */
 guint vigil_rate_limiter_size(VigilRateLimiter *limiter);
 
+/* The daemon's one login limiter (VIGIL_LOGIN_MAX_FAILURES in
+ * VIGIL_LOGIN_WINDOW_US), shared by every way in (HTTP and RTSP), so that
+ * guessing over one protocol counts against the other. Main thread.
+ * vigil_login_failed counts a failure for @name (may be NULL) and @address;
+ * vigil_login_retry_after tells whether either is blocked: the Retry-After
+ * seconds, or 0. */
+void vigil_login_failed(const char *name, const char *address);
+gint64 vigil_login_retry_after(const char *name, const char *address);
+
 G_END_DECLS

@@ -5,6 +5,8 @@
 
 #include "core/json.h"
 
+#include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_MODEL_NAME 128
@@ -69,6 +71,7 @@ VigilSettings *vigil_settings_new(void)
   s->mqtt.client_id = default_client_id();
   s->mqtt.topic_prefix = g_strdup("vigil");
   s->mqtt.discovery_prefix = g_strdup("homeassistant");
+  s->rtsp_server.listen = g_strdup("0.0.0.0:8554");
   s->notify = vigil_webhooks_copy(NULL);
   return s;
 }
@@ -82,6 +85,7 @@ VigilSettings *vigil_settings_copy(const VigilSettings *src)
   s->tls_key = g_strdup(src->tls_key);
   s->public_url = g_strdup(src->public_url);
   vigil_mqtt_settings_copy(&s->mqtt, &src->mqtt);
+  s->rtsp_server.listen = g_strdup(src->rtsp_server.listen);
   s->notify = vigil_webhooks_copy(src->notify);
   return s;
 }
@@ -95,6 +99,7 @@ void vigil_settings_free(VigilSettings *s)
   g_free(s->tls_key);
   g_free(s->public_url);
   vigil_mqtt_settings_clear(&s->mqtt);
+  g_free(s->rtsp_server.listen);
   g_clear_pointer(&s->notify, g_ptr_array_unref);
   g_free(s);
 }
@@ -340,6 +345,67 @@ static gboolean apply_public_url(VigilSettings *s, JsonNode *v, GError **error)
   return TRUE;
 }
 
+gboolean vigil_rtsp_server_listen_parse(const char *listen, gchar **address, int *port)
+{
+  if (!listen || strlen(listen) > 64)
+    return FALSE;
+  const char *colon = strrchr(listen, ':');
+  if (!colon || colon == listen || !colon[1])
+    return FALSE;
+  for (const char *c = colon + 1; *c; c++)
+    if (!g_ascii_isdigit(*c))
+      return FALSE;
+  if (strlen(colon + 1) > 5)
+    return FALSE;
+  int p = atoi(colon + 1);
+  if (p < 1 || p > 65535)
+    return FALSE;
+  g_autofree gchar *host = g_strndup(listen, colon - listen);
+  gboolean bracketed = host[0] == '[';
+  if (bracketed) {
+    gsize n = strlen(host);
+    if (n < 3 || host[n - 1] != ']')
+      return FALSE;
+    memmove(host, host + 1, n - 2);
+    host[n - 2] = '\0';
+  }
+  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host);
+  if (!addr)
+    return FALSE;
+  /* IPv6 must be bracketed, IPv4 must not be. */
+  if (bracketed != (g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6))
+    return FALSE;
+  if (address)
+    *address = g_steal_pointer(&host);
+  if (port)
+    *port = p;
+  return TRUE;
+}
+
+static gboolean apply_rtsp_server(VigilRtspServerSettings *r, JsonObject *o, GError **error)
+{
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    const char *name = l->data;
+    JsonNode *v = json_object_get_member(o, name);
+    if (g_str_equal(name, "enabled")) {
+      if (!vigil_json_read_bool(v, "rtsp_server.enabled", &r->enabled, error))
+        return FALSE;
+    } else if (g_str_equal(name, "listen")) {
+      const char *listen = NULL;
+      if (!vigil_json_get_string(v, &listen) || !vigil_rtsp_server_listen_parse(listen, NULL, NULL))
+        return vigil_json_field_invalid(error, "rtsp_server.listen",
+                                        "must be \"IP:PORT\" (IPv6 in brackets, port 1-65535), "
+                                        "e.g. \"0.0.0.0:8554\"");
+      g_free(r->listen);
+      r->listen = g_strdup(listen);
+    } else {
+      return vigil_json_invalid(error, "unknown field \"rtsp_server.%s\"", name);
+    }
+  }
+  return TRUE;
+}
+
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error)
 {
   if (!node || !JSON_NODE_HOLDS_OBJECT(node))
@@ -361,7 +427,8 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
       continue;
     }
     gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
-                     g_str_equal(name, "tls") || g_str_equal(name, "mqtt");
+                     g_str_equal(name, "tls") || g_str_equal(name, "mqtt") ||
+                     g_str_equal(name, "rtsp_server");
     if (!known)
       return vigil_json_invalid(error, "unknown field \"%s\"", name);
     if (!JSON_NODE_HOLDS_OBJECT(v))
@@ -370,7 +437,9 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
     gboolean ok = g_str_equal(name, "storage") ? apply_storage(s, member, error)
                   : g_str_equal(name, "tls")   ? apply_tls(s, member, error)
                   : g_str_equal(name, "mqtt")  ? apply_mqtt(&s->mqtt, member, error)
-                                               : apply_detect(s, member, error);
+                  : g_str_equal(name, "rtsp_server")
+                      ? apply_rtsp_server(&s->rtsp_server, member, error)
+                      : apply_detect(s, member, error);
     if (!ok)
       return FALSE;
   }
@@ -386,6 +455,7 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   g_free(settings->tls_key);
   g_free(settings->public_url);
   vigil_mqtt_settings_clear(&settings->mqtt);
+  g_free(settings->rtsp_server.listen);
   g_ptr_array_unref(settings->notify);
   *settings = *s;
   /* ownership moved to @settings */
@@ -394,6 +464,7 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   s->tls_key = NULL;
   s->public_url = NULL;
   memset(&s->mqtt, 0, sizeof s->mqtt);
+  s->rtsp_server.listen = NULL;
   s->notify = NULL;
   return TRUE;
 }
@@ -449,6 +520,10 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
   vigil_json_add_string_or_null(b, "key", s->tls_key);
   json_builder_end_object(b);
   build_mqtt(b, &s->mqtt, !with_runtime);
+  vigil_json_begin_object(b, "rtsp_server");
+  vigil_json_add_bool(b, "enabled", s->rtsp_server.enabled);
+  vigil_json_add_string(b, "listen", s->rtsp_server.listen);
+  json_builder_end_object(b);
   if (with_notify)
     vigil_settings_build_notify(b, s->notify, !with_runtime);
   json_builder_end_object(b);

@@ -57,6 +57,17 @@ VigilWebhook *vigil_webhook_copy(const VigilWebhook *src);
 void vigil_webhook_free(VigilWebhook *webhook);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilWebhook, vigil_webhook_free)
 
+/* Settings "rtsp_server" (docs/restream.md): vigil serves its cameras over
+ * RTSP. listen is "IP:PORT" ("[IPv6]:PORT"), never NULL. */
+typedef struct {
+  gboolean enabled;
+  gchar *listen;
+} VigilRtspServerSettings;
+
+/* Splits a valid listen value into its address and port; FALSE when it is
+ * not "IP:PORT" (IPv6 in brackets) with a port 1-65535. */
+gboolean vigil_rtsp_server_listen_parse(const char *listen, gchar **address, int *port);
+
 typedef struct {
   gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
   double min_free_percent; /* keep this much of the filesystem free */
@@ -65,6 +76,7 @@ typedef struct {
   gchar *tls_key;          /* PEM private key path; NULL = plain HTTP */
   gchar *public_url;       /* "https://nvr.example:8443"; NULL = unknown */
   VigilMqttSettings mqtt;
+  VigilRtspServerSettings rtsp_server;
   GPtrArray *notify; /* of VigilWebhook, never NULL */
 } VigilSettings;
 

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "auth/permissions.h"
+#include "auth/ratelimit.h"
 #include "auth/user.h"
 #include "http/http.h"
 
@@ -120,10 +121,6 @@ gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *cu
 gint64 vigil_session_idle_us(void);
 gint64 vigil_session_max_us(void);
 
-/* Counts a failed login for @name (may be NULL) and @address, and tells
- * whether either is now blocked: the Retry-After seconds, or 0. */
-void vigil_login_failed(const char *name, const char *address);
-gint64 vigil_login_retry_after(const char *name, const char *address);
 /* Replies 429 with Retry-After. */
 void vigil_http_reply_rate_limited(SoupServerMessage *msg, gint64 retry_after_s);
 

@@ -131,6 +131,15 @@ void vigil_api_system(VigilRequest *req)
   vigil_json_add_string(b, "state", vigil_mqtt_get_state(app->mqtt, &mqtt_error));
   vigil_json_add_string_or_null(b, "error", mqtt_error);
   json_builder_end_object(b);
+
+  vigil_json_begin_object(b, "rtsp_server");
+  const char *rtsp_error = NULL;
+  guint rtsp_clients = 0;
+  vigil_json_add_string(b, "state",
+                        vigil_restream_get_state(app->restream, &rtsp_error, &rtsp_clients));
+  vigil_json_add_string_or_null(b, "error", rtsp_error);
+  vigil_json_add_int(b, "clients", rtsp_clients);
+  json_builder_end_object(b);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -193,5 +202,6 @@ void vigil_api_settings_patch(VigilRequest *req)
   }
   vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt, req->app->settings->public_url);
   vigil_notify_configure(req->app->notify, req->app->settings);
+  vigil_restream_configure(req->app->restream, &req->app->settings->rtsp_server);
   reply_settings(req);
 }

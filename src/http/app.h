@@ -8,6 +8,7 @@
 #include "core/settings.h"
 #include "mqtt/mqtt.h"
 #include "notify/notify.h"
+#include "restream/restream.h"
 #include "store/store.h"
 
 G_BEGIN_DECLS
@@ -17,10 +18,11 @@ typedef struct {
   VigilStore *store;
   VigilCameraManager *cameras;
   VigilSettings *settings;
-  gint64 started_us;     /* monotonic */
-  gchar *recordings_dir; /* DATA/recordings */
-  VigilMqtt *mqtt;       /* follows settings "mqtt" */
-  VigilNotify *notify;   /* follows settings "notify" */
+  gint64 started_us;       /* monotonic */
+  gchar *recordings_dir;   /* DATA/recordings */
+  VigilMqtt *mqtt;         /* follows settings "mqtt" */
+  VigilNotify *notify;     /* follows settings "notify" */
+  VigilRestream *restream; /* follows settings "rtsp_server" */
 } VigilApp;
 
 G_END_DECLS

@@ -75,6 +75,49 @@ static void test_stored_defaults_read_back(void)
   g_assert_cmpuint(json_array_get_length(notify), ==, 0);
 }
 
+/* rtsp_server: defaults, listen validated with a worded 400, stored form
+ * reads back. */
+static void test_rtsp_server(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_assert_false(s->rtsp_server.enabled);
+  g_assert_cmpstr(s->rtsp_server.listen, ==, "0.0.0.0:8554");
+  g_autoptr(GError) error = NULL;
+  g_assert_true(
+      apply(s, "{\"rtsp_server\": {\"enabled\": true, \"listen\": \"[::1]:10554\"}}", &error));
+  g_assert_no_error(error);
+  g_assert_true(s->rtsp_server.enabled);
+  g_assert_cmpstr(s->rtsp_server.listen, ==, "[::1]:10554");
+  g_autofree gchar *stored = vigil_settings_serialize(s);
+  g_autoptr(VigilSettings) back = vigil_settings_new();
+  g_assert_true(apply(back, stored, &error));
+  g_assert_no_error(error);
+  g_assert_true(back->rtsp_server.enabled);
+  g_assert_cmpstr(back->rtsp_server.listen, ==, "[::1]:10554");
+
+  const char *bad[] = {
+      "8554",          "0.0.0.0",  "0.0.0.0:",         "0.0.0.0:0",    "0.0.0.0:65536",
+      "host.lan:8554", "::1:8554", "[127.0.0.1]:8554", "1.2.3.4:85x4", ""};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree gchar *json = g_strdup_printf("{\"rtsp_server\": {\"listen\": \"%s\"}}", bad[i]);
+    g_clear_error(&error);
+    g_assert_false(apply(s, json, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "rtsp_server.listen"));
+  }
+  g_assert_cmpstr(s->rtsp_server.listen, ==, "[::1]:10554"); /* unchanged */
+  g_clear_error(&error);
+  g_assert_false(apply(s, "{\"rtsp_server\": {\"port\": 1}}", &error));
+  g_clear_error(&error);
+  g_assert_false(apply(s, "{\"rtsp_server\": {\"enabled\": 1}}", &error));
+
+  g_autofree gchar *address = NULL;
+  int port = 0;
+  g_assert_true(vigil_rtsp_server_listen_parse("127.0.0.1:554", &address, &port));
+  g_assert_cmpstr(address, ==, "127.0.0.1");
+  g_assert_cmpint(port, ==, 554);
+}
+
 #define HOOK_PHONE                                                                                 \
   "{\"name\": \"phone\", \"url\": \"https://ntfy.sh/vigil-garage\", \"format\": \"ntfy\","         \
   " \"events\": {\"cameras\": [\"garage\"], \"types\": [\"object\", \"alarm\"],"                   \
@@ -353,6 +396,7 @@ int main(int argc, char **argv)
   g_test_add_func("/settings/mqtt/invalid", test_mqtt_invalid);
   g_test_add_func("/settings/public-url-and-mqtt-user", test_public_url_and_user);
   g_test_add_func("/settings/stored-defaults-read-back", test_stored_defaults_read_back);
+  g_test_add_func("/settings/rtsp-server", test_rtsp_server);
   g_test_add_func("/settings/notify/valid", test_notify_valid);
   g_test_add_func("/settings/notify/secret-kept-by-name", test_notify_secret_kept_by_name);
   g_test_add_func("/settings/notify/invalid", test_notify_invalid);

@@ -1,0 +1,360 @@
+"""vigil's RTSP server (docs/restream.md) against vigil-fakecam on loopback:
+ffprobe and ffmpeg read the cameras back over RTSP (TCP interleaved and UDP),
+H.264 and H.265 frames are bit-identical to what vigil serves over live.ts at
+the same moment, 20 clients share the camera's one connection, a stalled
+client holds up nobody and resumes at a keyframe, Basic auth with the view
+right (401, and the same 404 for an unknown camera and a hidden one), API
+tokens as passwords, garbage and oversized requests, and the setting
+switching the listener off and on.
+
+No VLC here: Debian's VLC has no live555 module (its rtsp:// goes to the
+SAT>IP client), so it cannot play any RTSP server's stream."""
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import unittest
+
+from harness import ADMIN_PASSWORD, Fakecam, Vigil, free_port, wait_for
+
+VIEWER = ("viewer-a", "viewer-a-Restream-pw1")
+SUB_SIZE = (320, 180)
+
+
+def nal_units(data):
+    """The NAL units of an Annex B byte stream, start codes and trailing
+    zero bytes removed."""
+    units = []
+    i = data.find(b"\x00\x00\x01")
+    while i >= 0:
+        start = i + 3
+        nxt = data.find(b"\x00\x00\x01", start)
+        end = nxt if nxt >= 0 else len(data)
+        units.append(data[start:end].rstrip(b"\x00"))
+        i = nxt
+    return units
+
+
+def nal_type(unit, codec):
+    return (unit[0] >> 1) & 0x3F if codec == "hevc" else unit[0] & 0x1F
+
+
+def slices(data, codec):
+    """The picture slices (H.264 NAL types 1-5, H.265 0-31) of an Annex B stream."""
+    vcl = range(0, 32) if codec == "hevc" else range(1, 6)
+    return [u for u in nal_units(data) if len(u) > 1 and nal_type(u, codec) in vcl]
+
+
+def parameter_sets(data, codec):
+    kinds = (32, 33, 34) if codec == "hevc" else (7, 8)
+    return {u for u in nal_units(data) if len(u) > 1 and nal_type(u, codec) in kinds}
+
+
+def established_to(port):
+    """TCP connections accepted on loopback @port now (server side)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            if local_port == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+class RestreamTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="vigil-restream-")
+        cls.fakecam = Fakecam("--cameras", "2", "--size", "640x360", "--sub-size",
+                              "%dx%d" % SUB_SIZE, "--fps", "15", "--gop", "1", "--bitrate", "800",
+                              "--scene", "motion:0").start()
+        cls.hevc = Fakecam("--cameras", "1", "--codec", "h265", "--no-sub", "--size", "640x360",
+                           "--fps", "15", "--gop", "1", "--bitrate", "800").start()
+        # A small output bound, so that a stalled client reaches it in seconds.
+        cls.vigil = v = Vigil(env={"VIGIL_RESTREAM_QUEUE_BYTES": "262144"}).start()
+        r = v.request("POST", "/api/v1/users", {"name": VIEWER[0], "password": VIEWER[1],
+                                                "role": "viewer", "cameras": {"cam1": ["view"]}})
+        assert r.status == 201, (r.status, r.body)
+        for body in ({"id": "cam1", "name": "one", "source": cls.fakecam.url(1),
+                      "sub_source": cls.fakecam.sub_url(1), "record": "off"},
+                     {"id": "cam2", "name": "two", "source": cls.fakecam.url(2), "record": "off"},
+                     {"id": "hevc", "name": "hevc", "source": cls.hevc.url(1), "record": "off"}):
+            r = v.request("POST", "/api/v1/cameras", body)
+            assert r.status == 201, (r.status, r.body)
+        for cam in ("cam1", "cam2", "hevc"):
+            v.wait_state(cam, "streaming", 30)
+        cls.port = free_port()
+        r = v.request("PATCH", "/api/v1/settings",
+                      {"rtsp_server": {"enabled": True, "listen": f"127.0.0.1:{cls.port}"}})
+        assert r.status == 200, (r.status, r.body)
+        assert r.json()["rtsp_server"] == {"enabled": True, "listen": f"127.0.0.1:{cls.port}"}
+        wait_for(lambda: cls.status()["state"] == "listening", 10, what="RTSP listening")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.fakecam.stop()
+        cls.hevc.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def status(cls):
+        return cls.vigil.request("GET", "/api/v1/system").json()["rtsp_server"]
+
+    def url(self, path, user="admin", password=ADMIN_PASSWORD):
+        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}/{path}"
+
+    def probe(self, path, transport=("-rtsp_transport", "tcp")):
+        out = subprocess.run(["ffprobe", "-v", "error", *transport, "-show_entries", "stream=codec_name,width,height", "-of", "json",
+                              self.url(path)], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        s = json.loads(out.stdout)["streams"][0]
+        return s["codec_name"], s["width"], s["height"]
+
+    def rtsp(self, data, timeout=10):
+        """Sends @data on a new connection; returns everything read until the
+        server closes or goes quiet after an answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(data)
+            got = b""
+            try:
+                while b"\r\n\r\n" not in got:
+                    block = s.recv(65536)
+                    if not block:
+                        break
+                    got += block
+            except ConnectionResetError:
+                pass
+            return got
+
+    def describe(self, path, auth=None):
+        head = f"DESCRIBE rtsp://127.0.0.1:{self.port}/{path} RTSP/1.0\r\nCSeq: 2\r\n"
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            head += f"Authorization: Basic {token}\r\n"
+        return self.rtsp((head + "\r\n").encode()).decode("latin-1")
+
+    def test_probe_main_sub_h265(self):
+        self.assertEqual(self.probe("cam1"), ("h264", 640, 360))
+        self.assertEqual(self.probe("cam1_sub"), ("h264", *SUB_SIZE))
+        self.assertEqual(self.probe("hevc"), ("hevc", 640, 360))
+        # ffmpeg's default is UDP unicast.
+        self.assertEqual(self.probe("cam2", transport=()), ("h264", 640, 360))
+        self.assertIn("plays cam2 over UDP", self.vigil.log_text())
+
+    def test_udp(self):
+        out = subprocess.run(
+            ["ffmpeg", "-v", "error", "-rtsp_transport", "udp", "-i", self.url("cam1_sub"),
+             "-c", "copy", "-frames:v", "45", "-f", "framemd5", "-"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len([l for l in out.stdout.splitlines()
+                              if l and not l.startswith("#")]), 45)
+        self.assertIn("plays cam1 (sub) over UDP", self.vigil.log_text())
+        # Multicast is not served; a client offering only that is told so.
+        auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        answer = self.rtsp((f"SETUP rtsp://127.0.0.1:{self.port}/cam1/trackID=0 RTSP/1.0\r\n"
+                            f"CSeq: 1\r\nAuthorization: Basic {auth}\r\n"
+                            "Transport: RTP/AVP;multicast;client_port=5000-5001\r\n\r\n").encode())
+        self.assertTrue(answer.startswith(b"RTSP/1.0 461 "), answer)
+        # cam2 has no sub stream: no such path.
+        self.assertIn("404", self.describe("cam2_sub", ("admin", ADMIN_PASSWORD)).split("\r\n")[0])
+
+    def check_bit_identical(self, cam, codec):
+        """The same moment over live.ts (what vigil serves from the camera's
+        stream) and over RTSP: every picture slice that RTSP delivers is
+        byte for byte the one in live.ts, in the same order, none missing."""
+        fmt = "hevc" if codec == "hevc" else "h264"
+        ts_out = os.path.join(self.tmp, f"live-{cam}.es")
+        rtsp_out = os.path.join(self.tmp, f"rtsp-{cam}.es")
+        live = f"http://admin:{ADMIN_PASSWORD}@127.0.0.1:{self.vigil.port}/api/v1/cameras/{cam}/live.ts"
+        http = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-i", live, "-c", "copy",
+                                 "-frames:v", "120", "-f", fmt, ts_out],
+                                stderr=subprocess.PIPE, text=True)
+        rtsp = subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", self.url(cam),
+             "-c", "copy", "-frames:v", "60", "-f", fmt, rtsp_out],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(rtsp.returncode, 0, rtsp.stderr)
+        _, err = http.communicate(timeout=60)
+        self.assertEqual(http.returncode, 0, err)
+        with open(ts_out, "rb") as f:
+            ts_data = f.read()
+        with open(rtsp_out, "rb") as f:
+            rtsp_data = f.read()
+        ts_slices, rtsp_slices = slices(ts_data, codec), slices(rtsp_data, codec)
+        self.assertGreaterEqual(len(rtsp_slices), 60)
+        # The first RTSP picture is a keyframe (H.264 IDR, H.265 IRAP), at once.
+        first = nal_type(rtsp_slices[0], codec)
+        self.assertTrue(16 <= first <= 23 if codec == "hevc" else first == 5, first)
+        start = ts_slices.index(rtsp_slices[0])
+        self.assertGreater(len(ts_slices) - start, len(rtsp_slices) // 2, "too little overlap")
+        overlap = min(len(rtsp_slices), len(ts_slices) - start)
+        self.assertEqual(rtsp_slices[:overlap], ts_slices[start:start + overlap])
+        # Parameter sets too (in band, and those the SDP announced).
+        self.assertTrue(parameter_sets(rtsp_data, codec))
+        self.assertLessEqual(parameter_sets(rtsp_data, codec), parameter_sets(ts_data, codec))
+
+    def test_frames_bit_identical_h264(self):
+        self.check_bit_identical("cam1", "h264")
+
+    def test_frames_bit_identical_h265(self):
+        self.check_bit_identical("hevc", "hevc")
+
+    def test_twenty_clients_one_camera_connection(self):
+        connections = established_to(self.fakecam.port)
+        self.assertEqual(connections, 3)  # cam1, its sub stream, cam2
+        procs = [subprocess.Popen(
+            ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", self.url("cam2"),
+             "-c", "copy", "-frames:v", "75", "-f", "framemd5", "-"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(20)]
+        try:
+            wait_for(lambda: self.status()["clients"] >= 20, 20, what="20 RTSP clients")
+            self.assertEqual(established_to(self.fakecam.port), connections)
+            for p in procs:
+                out, err = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, 0, err)
+                frames = [l for l in out.splitlines() if l and not l.startswith("#")]
+                self.assertEqual(len(frames), 75)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        wait_for(lambda: self.status()["clients"] == 0, 10, what="clients gone")
+
+    def test_stalled_client_skips_to_keyframe(self):
+        """A client that stops reading holds up nobody, and when it reads
+        again it gets whole access units and, after the gap, a keyframe."""
+        auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", self.port))
+        base = f"rtsp://127.0.0.1:{self.port}/cam1"
+        sock.sendall((f"SETUP {base}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+                      f"Authorization: Basic {auth}\r\n"
+                      "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n").encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += sock.recv(4096)
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        self.assertTrue(head.startswith(b"RTSP/1.0 200 OK"), head)
+        session = [l.split(b":", 1)[1].strip().split(b";")[0] for l in head.split(b"\r\n")
+                   if l.lower().startswith(b"session:")][0].decode()
+        sock.sendall((f"PLAY {base} RTSP/1.0\r\nCSeq: 2\r\nAuthorization: Basic {auth}\r\n"
+                      f"Session: {session}\r\n\r\n").encode())
+        try:
+            # Not reading: vigil notices, another client is served meanwhile.
+            other = subprocess.run(
+                ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", self.url("cam1"),
+                 "-c", "copy", "-frames:v", "30", "-f", "framemd5", "-"],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual(other.returncode, 0, other.stderr)
+            self.assertEqual(len([l for l in other.stdout.splitlines()
+                                  if l and not l.startswith("#")]), 30)
+            wait_for(lambda: "is not keeping up" in self.vigil.log_text(), 30,
+                     what="the stalled client noticed")
+            # Read again: the PLAY answer, then RTP; find the sequence gap.
+            while b"\r\n\r\n" not in buf:
+                buf += sock.recv(65536)
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            self.assertTrue(head.startswith(b"RTSP/1.0 200 OK"), head)
+            prev, after_gap, reports = None, None, 0
+            while after_gap is None or not after_gap[1]:
+                while len(buf) < 4 or len(buf) < 4 + int.from_bytes(buf[2:4], "big"):
+                    block = sock.recv(65536)
+                    self.assertTrue(block, "connection closed")
+                    buf += block
+                self.assertEqual(buf[0:1], b"$")
+                size = int.from_bytes(buf[2:4], "big")
+                channel, rtp, buf = buf[1], buf[4:4 + size], buf[4 + size:]
+                if channel == 1:  # RTCP: a sender report (PT 200) first
+                    self.assertEqual(rtp[1], 200)
+                    reports += 1
+                    continue
+                self.assertEqual(channel, 0)
+                seq, marker, payload = int.from_bytes(rtp[2:4], "big"), rtp[1] & 0x80, rtp[12:]
+                nal = payload[0] & 0x1F
+                if nal == 28:
+                    nal = payload[1] & 0x1F
+                if after_gap is not None:
+                    after_gap[0].add(nal)
+                    after_gap[1] = bool(marker)
+                elif prev is not None and seq != (prev + 1) & 0xFFFF:
+                    after_gap = [{nal}, bool(marker)]
+                prev = seq
+            self.assertLessEqual({7, 8, 5}, after_gap[0])  # SPS, PPS, IDR slice
+            self.assertGreater(reports, 0)
+        finally:
+            sock.close()
+
+    def test_auth(self):
+        for path in ("cam1", "nothing"):
+            for auth in (None, ("admin", "wrong-password"), ("nobody", "x")):
+                answer = self.describe(path, auth)
+                self.assertTrue(answer.startswith("RTSP/1.0 401 "), answer)
+                self.assertIn('WWW-Authenticate: Basic realm="vigil"', answer)
+        ok = self.describe("cam1", VIEWER)
+        self.assertTrue(ok.startswith("RTSP/1.0 200 "), ok)
+        self.assertIn("sprop-parameter-sets=", ok)
+        self.assertIn("profile-level-id=", ok)
+        # A camera the viewer may not see answers exactly like one that is not there.
+        hidden, unknown = self.describe("cam2", VIEWER), self.describe("nothing", VIEWER)
+        self.assertTrue(hidden.startswith("RTSP/1.0 404 "), hidden)
+        self.assertEqual(hidden, unknown)
+        self.assertEqual(self.describe("cam1_sub", VIEWER).split("\r\n")[0], "RTSP/1.0 200 OK")
+        self.assertNotIn(VIEWER[1], self.vigil.log_text())
+        self.assertNotIn("wrong-password", self.vigil.log_text())
+
+    def test_api_token_as_password(self):
+        r = self.vigil.request("POST", "/api/v1/tokens", {"name": "rtsp"})
+        self.assertEqual(r.status, 201, r.body)
+        token = r.json()["token"]
+        self.assertTrue(self.describe("cam1", ("admin", token)).startswith("RTSP/1.0 200 "))
+
+    def test_garbage_and_oversized(self):
+        answer = self.rtsp(bytes(range(256)) * 4 + b"\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 400 "), answer)
+        answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX: " + b"a" * 20000)
+        self.assertTrue(answer.startswith(b"RTSP/1.0 413 "), answer)
+        answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 413 "), answer)
+        answer = self.rtsp(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 400 "), answer)
+        # Blank lines before a request are skipped (a keep-alive habit).
+        answer = self.rtsp(b"\r\n\r\nOPTIONS * RTSP/1.0\r\nCSeq: 8\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 200 OK\r\nCSeq: 8\r\n"), answer)
+        # The server is still fine.
+        answer = self.rtsp(b"OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n")
+        self.assertTrue(answer.startswith(b"RTSP/1.0 200 OK\r\nCSeq: 7\r\n"), answer)
+        self.assertEqual(self.probe("cam2"), ("h264", 640, 360))
+
+    def test_invalid_listen_is_400(self):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"listen": "8554"}})
+        self.assertEqual(r.status, 400)
+        self.assertIn("rtsp_server.listen", r.json()["error"])
+
+    def test_z_disabled_refuses_connections(self):
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"enabled": False}})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.status(), {"state": "disabled", "error": None, "clients": 0})
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"rtsp_server": {"enabled": True}})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.status()["state"], "listening")
+        self.assertEqual(self.probe("cam2"), ("h264", 640, 360))
+
+
+if __name__ == "__main__":
+    unittest.main()
