@@ -2,7 +2,8 @@
 // line of the System page, against the real daemon: the MQTT form pointed at
 // a closed port shows the connection state and its error, an invalid port
 // shows the API's worded 400, the password is never echoed into the page,
-// the public address saves; webhooks (when the daemon has them): one pointing
+// the public address saves; the RTSP server is enabled, listens and is
+// disabled again from its form; webhooks (when the daemon has them): one pointing
 // at a local HTTP receiver, Send test, the delivery with status 200 in the
 // log, the receiver got it; a viewer gets no nav entry and the page refuses.
 // Screenshots at 1280 px and 390 px: $VIGIL_UI_SHOTS/integrations*.png.
@@ -107,6 +108,32 @@ try {
   ok(/mqtt\.port/.test(portErr) && /65535/.test(portErr), `an invalid port shows the worded 400 (${portErr})`);
   s = await (await env.api('GET', '/api/v1/settings')).json();
   ok(s.mqtt.port === closed, 'the invalid port is not saved');
+
+  // The RTSP server: enabled on a free loopback port it listens (state and
+  // clients from /system), a bad address is the API's worded 400.
+  const rtspPort = await freePort();
+  await page.check('#rtsp-enabled');
+  await page.fill('#rtsp-listen', `127.0.0.1:${rtspPort}`);
+  await saveAndToast(page, '#save-rtsp');
+  await page.waitForFunction(() => document.getElementById('rtsp-state')?.textContent === 'listening',
+                             null, { timeout: 10000 });
+  ok(/0 clients/.test(await page.textContent('#rtsp-state-line')),
+     `the RTSP server listens (${await page.textContent('#rtsp-state-line')})`);
+  s = await (await env.api('GET', '/api/v1/settings')).json();
+  ok(s.rtsp_server.enabled && s.rtsp_server.listen === `127.0.0.1:${rtspPort}`, 'RTSP server settings saved');
+  await page.fill('#rtsp-listen', 'nowhere');
+  expected = [/400/];
+  await page.click('#save-rtsp');
+  await page.waitForSelector('#rtsp-form-error:not([hidden])', { timeout: 5000 });
+  await sleep(200);
+  expected = [];
+  ok(/rtsp_server\.listen/.test(await page.textContent('#rtsp-form-error')), 'a bad listen address shows the worded 400');
+  await page.fill('#rtsp-listen', `127.0.0.1:${rtspPort}`);
+  await page.uncheck('#rtsp-enabled');
+  await saveAndToast(page, '#save-rtsp');
+  await page.waitForFunction(() => document.getElementById('rtsp-state')?.textContent === 'disabled',
+                             null, { timeout: 10000 });
+  ok(true, 'the RTSP server disabled from the form');
 
   // The public address.
   await page.fill('#public-url', 'http://nvr.example:8080/');

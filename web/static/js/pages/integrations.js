@@ -1,5 +1,6 @@
 // /integrations (admins): the public address links sent out use, the MQTT
-// connection (state refreshed every 3 s, settings form) and the webhooks
+// connection (state refreshed every 3 s, settings form), the RTSP server that
+// restreams every camera (state and clients, settings form) and the webhooks
 // (list, add/edit/delete, Send test, the delivery log). Settings go through
 // PATCH /api/v1/settings: {"public_url"}, {"mqtt": {...}} or the whole
 // {"notify": [...]} list; secrets are write-only ("…_set" in GET).
@@ -9,7 +10,8 @@ const me = await startPage({ title: 'Integrations', active: 'integrations' });
 const main = document.getElementById('main');
 
 const TYPES = ['motion', 'object', 'barcode', 'alarm'];
-const STATE_CLASS = { connected: 'badge-ok', connecting: 'badge-warn', error: 'badge-danger', disabled: 'state-disabled' };
+const STATE_CLASS = { connected: 'badge-ok', listening: 'badge-ok', connecting: 'badge-warn', error: 'badge-danger',
+  disabled: 'state-disabled' };
 
 let uid = 0;
 function field(label, input, hint) {
@@ -60,6 +62,8 @@ async function adminPage() {
   const updated = el('span', { class: 'small muted', id: 'updated', 'aria-live': 'off' });
   const publicCard = el('section', { class: 'card', id: 'public', 'aria-labelledby': 'public-h' });
   const mqttCard = el('section', { class: 'card', id: 'mqtt', 'aria-labelledby': 'mqtt-h' });
+  const rtspCard = el('section', { class: 'card', id: 'rtsp', 'aria-labelledby': 'rtsp-h' });
+  const rtspState = el('p', { id: 'rtsp-state-line', class: 'state-line', 'aria-live': 'polite' });
   const hooksCard = el('section', { class: 'card', id: 'webhooks', 'aria-labelledby': 'hooks-h' });
   const hookFormCard = el('section', { class: 'card', id: 'webhook-form-card', 'aria-labelledby': 'hook-form-h', hidden: true });
   const logCard = el('section', { class: 'card', id: 'deliveries', 'aria-labelledby': 'log-h' });
@@ -67,7 +71,7 @@ async function adminPage() {
 
   clear(main,
     el('div', { class: 'page-head' }, el('h1', null, 'Integrations'), updated),
-    el('div', { class: 'grid' }, publicCard, mqttCard, hookFormCard, hooksCard, logCard));
+    el('div', { class: 'grid' }, publicCard, mqttCard, rtspCard, hookFormCard, hooksCard, logCard));
 
   let settings = await api('GET', '/settings');
   const [users, cameras] = await Promise.all([api('GET', '/users'), api('GET', '/cameras')]);
@@ -155,6 +159,43 @@ async function adminPage() {
         el('div', { class: 'row row-3' }, field('Client id', clientId), field('Topic prefix', topic),
           field('Discovery prefix', discovery)),
         field('Commands act as', user, 'The vigil user whose rights MQTT commands (record, detection…) have.'),
+        err, el('div', { class: 'toolbar' }, save)));
+  }
+
+  // --- RTSP server ---
+  function renderRtspState(r) {
+    const state = r?.state || 'disabled';
+    clear(rtspState, 'Server: ',
+      el('span', { class: `badge ${STATE_CLASS[state] || ''}`, id: 'rtsp-state' }, state),
+      state === 'listening' ? ` · ${r.clients} client${r.clients === 1 ? '' : 's'}` : null,
+      r?.error ? [' ', el('span', { class: 'small', id: 'rtsp-error' }, r.error)] : null);
+  }
+
+  function renderRtsp() {
+    const r = settings.rtsp_server || {};
+    const enabled = box('rtsp-enabled', r.enabled);
+    const listen = text('rtsp-listen', r.listen, { placeholder: '0.0.0.0:8554', autocomplete: 'off' });
+    const err = alertBox('rtsp-form-error');
+    const save = el('button', { class: 'btn btn-primary', type: 'submit', id: 'save-rtsp' }, 'Save RTSP server');
+    const port = (r.listen || '0.0.0.0:8554').split(':').pop();
+    clear(rtspCard, el('h2', { id: 'rtsp-h' }, 'RTSP server'), rtspState,
+      el('p', { class: 'small muted' }, 'Other players and recorders (VLC, Home Assistant, a second NVR) pull ',
+        el('code', null, `rtsp://${location.hostname}:${port}/<camera id>`), ' (and ', el('code', null, '…_sub'),
+        ' for the sub stream) from vigil, not from the camera. They log in as a vigil user with the view right.'),
+      el('form', { id: 'rtsp-form', novalidate: true, onsubmit: async (ev) => {
+        ev.preventDefault();
+        err.hidden = true;
+        save.disabled = true;
+        try {
+          settings = await api('PATCH', '/settings',
+            { rtsp_server: { enabled: enabled.checked, listen: listen.value.trim() } });
+          toast('RTSP server settings saved', 'ok');
+          renderRtsp();
+          refresh();
+        } catch (e) { showError(e, err); save.disabled = false; }
+      } },
+        check('Serve every camera over RTSP', enabled),
+        field('Listen on', listen, 'Address and port, e.g. 0.0.0.0:8554 (every interface) or [::]:8554.'),
         err, el('div', { class: 'toolbar' }, save)));
   }
 
@@ -355,6 +396,7 @@ async function adminPage() {
       const [sys, log] = await Promise.all([api('GET', '/system'),
         hasNotify ? api('GET', '/notify/deliveries') : null]);
       renderMqttState(sys.mqtt);
+      renderRtspState(sys.rtsp_server);
       if (log) renderLog(log);
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
@@ -364,6 +406,7 @@ async function adminPage() {
 
   renderPublic();
   renderMqtt();
+  renderRtsp();
   renderHooks();
   await refresh();
   setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, 3000);
