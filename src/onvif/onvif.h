@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 #define VIGIL_ONVIF_SKEW_S 5
 
 typedef struct {
-  char *token, *name, *codec; /* codec: "h264", "h265" or the device's word lowercased */
+  char *token, *name, *codec; /* codec: "h264" or "h265" (others are left out) */
   int width, height;
   char *uri; /* RTSP, NULL until GetStreamUri answered */
 } VigilOnvifProfile;

@@ -344,7 +344,11 @@ gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice
       xmlNodePtr res = child(enc, NS_TT, "Resolution");
       VigilOnvifProfile p = {0};
       g_autofree char *codec = child_text(enc, NS_TT, "Encoding");
-      if (token && *token && g_utf8_validate((const char *)token, -1, NULL) && codec &&
+      /* vigil ingests H.264 and H.265 only: JPEG and MPEG-4 profiles are left out. */
+      gboolean usable =
+          codec && (!g_ascii_strcasecmp(codec, "H264") || !g_ascii_strcasecmp(codec, "H265") ||
+                    !g_ascii_strcasecmp(codec, "HEVC"));
+      if (token && *token && g_utf8_validate((const char *)token, -1, NULL) && usable &&
           child_int(res, NS_TT, "Width", 1, 65535, &p.width) &&
           child_int(res, NS_TT, "Height", 1, 65535, &p.height)) {
         VigilOnvifProfile *kept = g_new0(VigilOnvifProfile, 1);
