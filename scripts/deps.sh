@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   # the layout check (tests/meson.build: format): .clang-format is the law
   clang-format
   # libraries
-  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev
+  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev libxml2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgstrtspserver-1.0-dev libqrencode-dev
   # MQTT (issue 18): the client library, and the broker and clients the tests run

@@ -164,6 +164,7 @@ class Fakecam:
         self.port = port or free_port()
         self.args = list(args)
         self.proc = None
+        self.onvif = None  # with --onvif: the device service URL
 
     def start(self, timeout=60):
         # stderr to a file: an unread pipe could fill up and stall the camera.
@@ -178,6 +179,8 @@ class Fakecam:
                 self.proc.wait()
                 self.errors.seek(0)
                 raise AssertionError("vigil-fakecam exited: " + self.errors.read().decode())
+            if line.startswith("vigil-fakecam: onvif "):
+                self.onvif = line.split()[2]
             if "serving rtsp://" in line or "serving rtsps://" in line:
                 return self
         raise AssertionError("vigil-fakecam did not start")

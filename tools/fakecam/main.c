@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "encode.h"
+#include "onvif.h"
 #include "scenes.h"
 #include "server.h"
 #include "vigil-config.h"
@@ -20,7 +21,7 @@
 #define EXIT_USAGE 2
 
 typedef struct {
-  int port, cameras, fps, bitrate, sub_bitrate;
+  int port, cameras, fps, bitrate, sub_bitrate, onvif_port, onvif_clock_offset;
   double gop, loop;
   char *size, *sub_size, *codec, *user, *address, *tls;
   char **scenes;
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
       .gop = 1.0,
       .loop = 10.0,
       .sub_bitrate = -1, /* not given: 512 */
+      .onvif_port = -1,  /* not given: no ONVIF device */
   };
   GOptionEntry entries[] = {
       {"port", 0, 0, G_OPTION_ARG_INT, &o.port, "RTSP port, 0 = any free one (default 8554)", "N"},
@@ -139,6 +141,12 @@ int main(int argc, char **argv)
        "NAME:PASSWORD"},
       {"tls", 0, 0, G_OPTION_ARG_FILENAME, &o.tls,
        "Serve rtsps:// with the certificate and key in this PEM file", "PEM"},
+      {"onvif", 0, 0, G_OPTION_ARG_INT, &o.onvif_port,
+       "Serve a fake ONVIF device for camera 1 on this HTTP port (0 = any free one); it asks for "
+       "--user's credentials (WS-Security digest) when given",
+       "PORT"},
+      {"onvif-clock-offset", 0, 0, G_OPTION_ARG_INT, &o.onvif_clock_offset,
+       "The fake ONVIF device's clock runs this far ahead (negative: behind)", "SECONDS"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
       G_OPTION_ENTRY_NULL,
   };
@@ -170,6 +178,10 @@ int main(int argc, char **argv)
   };
   if (o.port < 0 || o.port > 65535)
     usage_error("--port must be 0..65535");
+  if (o.onvif_port < -1 || o.onvif_port > 65535)
+    usage_error("--onvif must be 0..65535");
+  if (o.onvif_clock_offset && o.onvif_port < 0)
+    usage_error("--onvif-clock-offset needs --onvif");
   if (o.cameras < 1 || o.cameras > 256)
     usage_error("--cameras must be 1..256");
   if (o.size && !parse_size(o.size, &params.width, &params.height))
@@ -279,10 +291,40 @@ int main(int argc, char **argv)
     return EXIT_FAILURE;
   }
 
+  gboolean ipv6 = strchr(address, ':') != NULL;
+  if (o.onvif_port >= 0) {
+    const char *scheme = o.tls ? "rtsps" : "rtsp";
+    guint rtsp_port = vigil_server_get_port(server);
+    g_autofree char *main_uri = g_strdup_printf("%s://%s%s%s:%u/cam1", scheme, ipv6 ? "[" : "",
+                                                address, ipv6 ? "]" : "", rtsp_port);
+    g_autofree char *sub_uri = o.no_sub ? NULL : g_strconcat(main_uri, "_sub", NULL);
+    VigilFakeOnvif onvif = {
+        .address = address,
+        .port = o.onvif_port,
+        .user = user,
+        .password = password,
+        .clock_offset_s = o.onvif_clock_offset,
+        .codec = params.codec == VIGIL_CODEC_H264 ? "H264" : "H265",
+        .main_uri = main_uri,
+        .sub_uri = sub_uri,
+        .width = params.width,
+        .height = params.height,
+        .sub_width = sub_params.width,
+        .sub_height = sub_params.height,
+    };
+    guint onvif_port = vigil_fake_onvif_start(&onvif, &error);
+    if (!onvif_port) {
+      g_printerr("vigil-fakecam: --onvif: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+    /* Before the RTSP lines, which tests wait for. */
+    printf("vigil-fakecam: onvif http://%s%s%s:%u/onvif/device_service\n", ipv6 ? "[" : "", address,
+           ipv6 ? "]" : "", onvif_port);
+  }
+
   /* Tests wait for these lines: print them only once the port is bound.
    * The main streams come first (tests read the first lines), then the sub
    * streams. */
-  gboolean ipv6 = strchr(address, ':') != NULL;
   for (int sub = 0; sub <= !o.no_sub; sub++) {
     const VigilEncodeParams *p = sub ? &sub_params : &params;
     for (int n = 1; n <= o.cameras; n++) {

@@ -1,0 +1,138 @@
+/* POST /api/v1/onvif/probe (admin): {"address", "username", "password"} →
+ * the device's identity, its media profiles with their RTSP URIs, and the
+ * largest and smallest profile's URI as "source" and "sub_source", ready for
+ * a camera (docs/onvif.md). The SOAP exchange runs on the main loop through
+ * libsoup's async API while the request waits paused. The password is never
+ * logged. */
+#define G_LOG_DOMAIN "vigil-http"
+
+#include "core/json.h"
+#include "http/access.h"
+#include "http/api.h"
+#include "onvif/onvif.h"
+
+/* Each probe is a handful of HTTP requests to one device. */
+#define ONVIF_MAX_ACTIVE 4
+
+static guint active_probes;
+
+typedef struct {
+  SoupServerMessage *msg; /* strong ref */
+  GCancellable *cancellable;
+} OnvifProbe;
+
+static void on_gone(SoupServerMessage *msg, gpointer user_data)
+{
+  g_cancellable_cancel(((OnvifProbe *)user_data)->cancellable);
+}
+
+static JsonNode *device_json(const VigilOnvifDevice *d)
+{
+  const VigilOnvifProfile *big = NULL, *small = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  vigil_json_add_string_or_null(b, "manufacturer", d->manufacturer);
+  vigil_json_add_string_or_null(b, "model", d->model);
+  vigil_json_add_string_or_null(b, "firmware", d->firmware);
+  vigil_json_add_bool(b, "ptz", d->ptz_address != NULL);
+  vigil_json_begin_array(b, "profiles");
+  for (guint i = 0; i < d->profiles->len; i++) {
+    const VigilOnvifProfile *p = g_ptr_array_index(d->profiles, i);
+    json_builder_begin_object(b);
+    vigil_json_add_string(b, "token", p->token);
+    vigil_json_add_string(b, "name", p->name);
+    vigil_json_add_string(b, "codec", p->codec);
+    vigil_json_add_int(b, "width", p->width);
+    vigil_json_add_int(b, "height", p->height);
+    vigil_json_add_string(b, "uri", p->uri);
+    json_builder_end_object(b);
+    gint64 area = (gint64)p->width * p->height;
+    if (!big || area > (gint64)big->width * big->height)
+      big = p;
+    if (!small || area < (gint64)small->width * small->height)
+      small = p;
+  }
+  json_builder_end_array(b);
+  vigil_json_add_string(b, "source", big->uri);
+  /* One profile: no separate sub stream. */
+  vigil_json_add_string_or_null(b, "sub_source", small != big ? small->uri : NULL);
+  json_builder_end_object(b);
+  return json_builder_get_root(b);
+}
+
+static void on_probed(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OnvifProbe *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilOnvifDevice) device = vigil_onvif_probe_finish(result, &error);
+  active_probes--;
+  if (!g_cancellable_is_cancelled(op->cancellable)) {
+    soup_server_message_unpause(op->msg);
+    if (device) {
+      g_autoptr(JsonNode) node = device_json(device);
+      vigil_http_reply_json(op->msg, SOUP_STATUS_OK, node);
+    } else {
+      vigil_http_reply_error(op->msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
+    }
+  }
+  g_signal_handlers_disconnect_by_data(op->msg, op);
+  g_object_unref(op->msg);
+  g_object_unref(op->cancellable);
+  g_free(op);
+}
+
+void vigil_api_onvif_probe(VigilRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = vigil_request_body(req);
+  if (!body)
+    return;
+  static const char *const fields[] = {"address", "username", "password", NULL};
+  const char *unknown;
+  if (!JSON_NODE_HOLDS_OBJECT(body)) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "give an object with \"address\", \"username\" and \"password\"");
+    return;
+  }
+  if ((unknown = vigil_json_unknown_member(json_node_get_object(body), fields))) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST,
+                           "unknown field \"%s\" (a probe takes address, username and password)",
+                           unknown);
+    return;
+  }
+  JsonObject *o = json_node_get_object(body);
+  const char *values[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < 3; i++) {
+    JsonNode *member = json_object_get_member(o, fields[i]);
+    if (member && !JSON_NODE_HOLDS_NULL(member) &&
+        !vigil_json_read_string(member, fields[i], &values[i], &error)) {
+      vigil_http_reply_gerror(req->msg, error);
+      return;
+    }
+  }
+  const char *address = values[0], *username = values[1], *password = values[2];
+  if (!address) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "\"address\" is required");
+    return;
+  }
+  g_autofree char *url = vigil_onvif_device_url(address, &error);
+  if (!url) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
+  if (active_probes >= ONVIF_MAX_ACTIVE) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "%d ONVIF probes are running already; try again in a few seconds",
+                           ONVIF_MAX_ACTIVE);
+    return;
+  }
+  g_info("user %s probes an ONVIF device", req->user);
+  active_probes++;
+  OnvifProbe *op = g_new0(OnvifProbe, 1);
+  op->msg = g_object_ref(req->msg);
+  op->cancellable = g_cancellable_new();
+  g_signal_connect(req->msg, "finished", G_CALLBACK(on_gone), op);
+  g_signal_connect(req->msg, "disconnected", G_CALLBACK(on_gone), op);
+  soup_server_message_pause(req->msg);
+  vigil_onvif_probe_async(url, username, password, op->cancellable, on_probed, op);
+}

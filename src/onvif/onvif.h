@@ -1,0 +1,81 @@
+/* ONVIF client: from a device service address and credentials to the
+ * camera's identity and streams (docs/onvif.md). SOAP 1.2 over libsoup 3,
+ * built and parsed with libxml2; WS-Security UsernameToken (PasswordDigest)
+ * with the device's clock offset corrected. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Answers larger than this are refused. */
+#define VIGIL_ONVIF_MAX_ANSWER (1024 * 1024)
+/* Per request (connect and each read). */
+#define VIGIL_ONVIF_TIMEOUT_S 5
+/* With an offset beyond this, a failed login is blamed on the clock too. */
+#define VIGIL_ONVIF_SKEW_S 5
+
+typedef struct {
+  char *token, *name, *codec; /* codec: "h264" or "h265" (others are left out) */
+  int width, height;
+  char *uri; /* RTSP, NULL until GetStreamUri answered */
+} VigilOnvifProfile;
+
+typedef struct {
+  char *manufacturer, *model, *firmware;
+  char *media_address, *ptz_address; /* NULL when the device has none */
+  GPtrArray *profiles;               /* of VigilOnvifProfile */
+  gint64 clock_offset_s;             /* device clock minus ours */
+} VigilOnvifDevice;
+
+void vigil_onvif_device_free(VigilOnvifDevice *device);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilOnvifDevice, vigil_onvif_device_free)
+
+/* base64(SHA1(nonce + created + password)), as WS-Security asks. */
+char *vigil_onvif_password_digest(const guint8 *nonce, gsize nonce_len, const char *created,
+                                  const char *password);
+
+/* "http://HOST[:PORT]/onvif/device_service" from HOST[:PORT], or the URL
+ * itself when it is an http(s) URL with a host; NULL and a worded error else. */
+char *vigil_onvif_device_url(const char *address, GError **error);
+
+/* The SOAP envelope of a request; @username NULL for none. @body_xml is one
+ * of the fixed bodies below (never user data); @profile_token, for
+ * GetStreamUri, is put in escaped. */
+typedef enum {
+  VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME,
+  VIGIL_ONVIF_GET_DEVICE_INFORMATION,
+  VIGIL_ONVIF_GET_CAPABILITIES,
+  VIGIL_ONVIF_GET_PROFILES,
+  VIGIL_ONVIF_GET_STREAM_URI,
+} VigilOnvifCall;
+
+char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
+                                const char *username, const char *password, gint64 clock_offset_s);
+
+/* Answer parsers (soap.c). Each refuses answers over VIGIL_ONVIF_MAX_ANSWER,
+ * answers that are no SOAP envelope, and SOAP faults: a fault sets
+ * *not_authorized (when given) when its subcode is NotAuthorized (or a
+ * sender fault about authentication) and puts the reason in the error. */
+gboolean vigil_onvif_parse_system_time(const char *xml, gsize len, gint64 *unix_time,
+                                       gboolean *not_authorized, GError **error);
+gboolean vigil_onvif_parse_device_information(const char *xml, gsize len, VigilOnvifDevice *device,
+                                              gboolean *not_authorized, GError **error);
+gboolean vigil_onvif_parse_capabilities(const char *xml, gsize len, VigilOnvifDevice *device,
+                                        gboolean *not_authorized, GError **error);
+gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice *device,
+                                    gboolean *not_authorized, GError **error);
+char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_authorized,
+                                   GError **error);
+
+/* The whole probe, asynchronously on the thread-default main context:
+ * GetSystemDateAndTime, GetDeviceInformation, GetCapabilities, GetProfiles
+ * and GetStreamUri per profile. Errors are VIGIL_ERROR_INVALID with words
+ * for users (unreachable, not ONVIF, wrong credentials, clock skew, no media
+ * service); the password never appears in them nor in the log. */
+void vigil_onvif_probe_async(const char *device_url, const char *username, const char *password,
+                             GCancellable *cancellable, GAsyncReadyCallback callback,
+                             gpointer user_data);
+VigilOnvifDevice *vigil_onvif_probe_finish(GAsyncResult *result, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,388 @@
+/* SOAP envelopes for the ONVIF calls vigil makes, and parsers of their
+ * answers: libxml2 builds the requests (so user data is always escaped) and
+ * reads the answers with a namespace-aware tree walk. Pure functions; the
+ * unit tests and fuzz-onvif drive them. */
+#define G_LOG_DOMAIN "vigil-onvif"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "onvif/onvif.h"
+
+#define NS_SOAP "http://www.w3.org/2003/05/soap-envelope"
+#define NS_WSSE "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+#define NS_WSU  "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+#define NS_TDS  "http://www.onvif.org/ver10/device/wsdl"
+#define NS_TRT  "http://www.onvif.org/ver10/media/wsdl"
+#define NS_TT   "http://www.onvif.org/ver10/schema"
+#define WSSE_DIGEST                                                                                \
+  "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#"            \
+  "PasswordDigest"
+#define WSSE_BASE64                                                                                \
+  "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#"             \
+  "Base64Binary"
+
+static void profile_free(VigilOnvifProfile *p)
+{
+  g_free(p->token);
+  g_free(p->name);
+  g_free(p->codec);
+  g_free(p->uri);
+  g_free(p);
+}
+
+void vigil_onvif_device_free(VigilOnvifDevice *device)
+{
+  if (!device)
+    return;
+  g_free(device->manufacturer);
+  g_free(device->model);
+  g_free(device->firmware);
+  g_free(device->media_address);
+  g_free(device->ptz_address);
+  g_clear_pointer(&device->profiles, g_ptr_array_unref);
+  g_free(device);
+}
+
+char *vigil_onvif_password_digest(const guint8 *nonce, gsize nonce_len, const char *created,
+                                  const char *password)
+{
+  g_autoptr(GChecksum) sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+  g_checksum_update(sha1, nonce, nonce_len);
+  g_checksum_update(sha1, (const guchar *)created, strlen(created));
+  g_checksum_update(sha1, (const guchar *)password, strlen(password));
+  guint8 digest[20];
+  gsize digest_len = sizeof digest;
+  g_checksum_get_digest(sha1, digest, &digest_len);
+  return g_base64_encode(digest, digest_len);
+}
+
+char *vigil_onvif_device_url(const char *address, GError **error)
+{
+  if (!address || !*address) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "\"address\" is empty");
+    return NULL;
+  }
+  if (strstr(address, "://")) {
+    g_autoptr(GUri) uri = g_uri_parse(address, G_URI_FLAGS_NONE, NULL);
+    const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+    if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri) ||
+        (g_ascii_strcasecmp(scheme, "http") && g_ascii_strcasecmp(scheme, "https"))) {
+      g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                          "\"address\" must be an http:// or https:// URL or HOST[:PORT]");
+      return NULL;
+    }
+    if (g_uri_get_userinfo(uri)) {
+      g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                          "give the credentials in \"username\" and \"password\", not in the "
+                          "address");
+      return NULL;
+    }
+    return g_uri_to_string(uri);
+  }
+  g_autofree char *url = g_strdup_printf("http://%s/onvif/device_service", address);
+  g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+  if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri) || g_uri_get_userinfo(uri) ||
+      strcmp(g_uri_get_path(uri), "/onvif/device_service") || g_uri_get_query(uri)) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "\"address\" must be an http:// or https:// URL or HOST[:PORT]");
+    return NULL;
+  }
+  return g_uri_to_string(uri);
+}
+
+char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
+                                const char *username, const char *password, gint64 clock_offset_s)
+{
+  xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+  xmlNodePtr env = xmlNewNode(NULL, BAD_CAST "Envelope");
+  xmlNsPtr s = xmlNewNs(env, BAD_CAST NS_SOAP, BAD_CAST "s");
+  xmlSetNs(env, s);
+  xmlDocSetRootElement(doc, env);
+  if (username) {
+    xmlNodePtr header = xmlNewChild(env, s, BAD_CAST "Header", NULL);
+    xmlNodePtr sec = xmlNewChild(header, NULL, BAD_CAST "Security", NULL);
+    xmlNsPtr wsse = xmlNewNs(sec, BAD_CAST NS_WSSE, BAD_CAST "wsse");
+    xmlNsPtr wsu = xmlNewNs(sec, BAD_CAST NS_WSU, BAD_CAST "wsu");
+    xmlSetNs(sec, wsse);
+    xmlNewNsProp(sec, s, BAD_CAST "mustUnderstand", BAD_CAST "1");
+    xmlNodePtr token = xmlNewChild(sec, wsse, BAD_CAST "UsernameToken", NULL);
+    xmlNewTextChild(token, wsse, BAD_CAST "Username", BAD_CAST username);
+    guint8 nonce[16];
+    for (gsize i = 0; i < sizeof nonce; i += 4) {
+      guint32 r = g_random_int();
+      memcpy(nonce + i, &r, 4);
+    }
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autoptr(GDateTime) device_now = g_date_time_add_seconds(now, (gdouble)clock_offset_s);
+    g_autofree char *created = g_date_time_format(device_now, "%Y-%m-%dT%H:%M:%SZ");
+    g_autofree char *digest =
+        vigil_onvif_password_digest(nonce, sizeof nonce, created, password ? password : "");
+    g_autofree char *nonce64 = g_base64_encode(nonce, sizeof nonce);
+    xmlNodePtr pw = xmlNewTextChild(token, wsse, BAD_CAST "Password", BAD_CAST digest);
+    xmlNewProp(pw, BAD_CAST "Type", BAD_CAST WSSE_DIGEST);
+    xmlNodePtr n = xmlNewTextChild(token, wsse, BAD_CAST "Nonce", BAD_CAST nonce64);
+    xmlNewProp(n, BAD_CAST "EncodingType", BAD_CAST WSSE_BASE64);
+    xmlNewTextChild(token, wsu, BAD_CAST "Created", BAD_CAST created);
+  }
+  xmlNodePtr body = xmlNewChild(env, s, BAD_CAST "Body", NULL);
+  static const char *const names[] = {"GetSystemDateAndTime", "GetDeviceInformation",
+                                      "GetCapabilities", "GetProfiles", "GetStreamUri"};
+  gboolean media = call == VIGIL_ONVIF_GET_PROFILES || call == VIGIL_ONVIF_GET_STREAM_URI;
+  xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST names[call], NULL);
+  xmlNsPtr ns = xmlNewNs(op, BAD_CAST(media ? NS_TRT : NS_TDS), BAD_CAST(media ? "trt" : "tds"));
+  xmlSetNs(op, ns);
+  if (call == VIGIL_ONVIF_GET_CAPABILITIES) {
+    xmlNewTextChild(op, ns, BAD_CAST "Category", BAD_CAST "All");
+  } else if (call == VIGIL_ONVIF_GET_STREAM_URI) {
+    xmlNsPtr tt = xmlNewNs(op, BAD_CAST NS_TT, BAD_CAST "tt");
+    xmlNodePtr setup = xmlNewChild(op, ns, BAD_CAST "StreamSetup", NULL);
+    xmlNewTextChild(setup, tt, BAD_CAST "Stream", BAD_CAST "RTP-Unicast");
+    xmlNodePtr transport = xmlNewChild(setup, tt, BAD_CAST "Transport", NULL);
+    xmlNewTextChild(transport, tt, BAD_CAST "Protocol", BAD_CAST "RTSP");
+    xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST(profile_token ? profile_token : ""));
+  }
+  xmlChar *out = NULL;
+  int out_len = 0;
+  xmlDocDumpMemoryEnc(doc, &out, &out_len, "UTF-8");
+  xmlFreeDoc(doc);
+  char *result = g_strndup((const char *)out, out_len);
+  xmlFree(out);
+  return result;
+}
+
+/* ---- answers ---- */
+
+static gboolean is_element(xmlNodePtr n, const char *ns, const char *name)
+{
+  return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name) &&
+         (!ns || (n->ns && xmlStrEqual(n->ns->href, BAD_CAST ns)));
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
+{
+  for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+    if (is_element(n, ns, name))
+      return n;
+  return NULL;
+}
+
+/* The text of an element, trimmed; NULL when absent or empty. */
+static char *text_of(xmlNodePtr n)
+{
+  if (!n)
+    return NULL;
+  xmlChar *content = xmlNodeGetContent(n);
+  if (!content)
+    return NULL;
+  char *s = g_strstrip(g_strdup((const char *)content));
+  xmlFree(content);
+  if (!*s || !g_utf8_validate(s, -1, NULL)) {
+    g_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static char *child_text(xmlNodePtr parent, const char *ns, const char *name)
+{
+  return text_of(child(parent, ns, name));
+}
+
+static gboolean child_int(xmlNodePtr parent, const char *ns, const char *name, gint64 min,
+                          gint64 max, int *out)
+{
+  g_autofree char *s = child_text(parent, ns, name);
+  gint64 v;
+  if (!s || !g_ascii_string_to_signed(s, 10, min, max, &v, NULL))
+    return FALSE;
+  *out = (int)v;
+  return TRUE;
+}
+
+/* The SOAP Body's first element, or NULL with an error (a fault included). */
+static xmlNodePtr open_answer(xmlDocPtr *doc, const char *xml, gsize len, const char *response,
+                              gboolean *not_authorized, GError **error)
+{
+  if (not_authorized)
+    *not_authorized = FALSE;
+  *doc = NULL;
+  if (len > VIGIL_ONVIF_MAX_ANSWER) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the answer is over %d bytes",
+                VIGIL_ONVIF_MAX_ANSWER);
+    return NULL;
+  }
+  if (len > G_MAXINT || !xml)
+    len = 0;
+  *doc = len ? xmlReadMemory(xml, (int)len, "answer.xml", NULL,
+                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+             : NULL;
+  xmlNodePtr env = *doc ? xmlDocGetRootElement(*doc) : NULL;
+  xmlNodePtr body = is_element(env, NS_SOAP, "Envelope") ? child(env, NS_SOAP, "Body") : NULL;
+  if (!body) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the answer is not a SOAP 1.2 envelope");
+    return NULL;
+  }
+  xmlNodePtr fault = child(body, NS_SOAP, "Fault");
+  if (fault) {
+    xmlNodePtr code = child(fault, NS_SOAP, "Code");
+    g_autofree char *value = child_text(code, NS_SOAP, "Value");
+    gboolean auth = FALSE;
+    /* Subcodes nest: ter:NotAuthorized may sit at any depth. */
+    for (xmlNodePtr sub = child(code, NS_SOAP, "Subcode"); sub;
+         sub = child(sub, NS_SOAP, "Subcode")) {
+      g_autofree char *v = child_text(sub, NS_SOAP, "Value");
+      const char *local = v ? strrchr(v, ':') : NULL;
+      local = local ? local + 1 : v;
+      if (local &&
+          (g_str_equal(local, "NotAuthorized") || g_str_equal(local, "FailedAuthentication")))
+        auth = TRUE;
+    }
+    g_autofree char *reason = child_text(child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text");
+    if (not_authorized)
+      *not_authorized = auth;
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                "the device answered a SOAP fault (%s%s%s)", value ? value : "no code",
+                reason ? ": " : "", reason ? reason : "");
+    return NULL;
+  }
+  xmlNodePtr answer = NULL;
+  for (xmlNodePtr n = body->children; n && !answer; n = n->next)
+    if (n->type == XML_ELEMENT_NODE)
+      answer = n;
+  if (!answer || !xmlStrEqual(answer->name, BAD_CAST response)) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the answer holds no %s", response);
+    return NULL;
+  }
+  return answer;
+}
+
+gboolean vigil_onvif_parse_system_time(const char *xml, gsize len, gint64 *unix_time,
+                                       gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetSystemDateAndTimeResponse", not_authorized, error);
+  gboolean ok = FALSE;
+  xmlNodePtr utc = child(child(r, NS_TDS, "SystemDateAndTime"), NS_TT, "UTCDateTime");
+  xmlNodePtr date = child(utc, NS_TT, "Date"), time = child(utc, NS_TT, "Time");
+  int y, mo, d, h, mi, s;
+  if (r && child_int(date, NS_TT, "Year", 1970, 9999, &y) &&
+      child_int(date, NS_TT, "Month", 1, 12, &mo) && child_int(date, NS_TT, "Day", 1, 31, &d) &&
+      child_int(time, NS_TT, "Hour", 0, 23, &h) && child_int(time, NS_TT, "Minute", 0, 59, &mi) &&
+      child_int(time, NS_TT, "Second", 0, 60, &s)) {
+    g_autoptr(GDateTime) dt = g_date_time_new_utc(y, mo, d, h, mi, MIN(s, 59));
+    if (dt) {
+      *unix_time = g_date_time_to_unix(dt);
+      ok = TRUE;
+    }
+  }
+  if (r && !ok)
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the device gave no UTC time");
+  xmlFreeDoc(doc);
+  return ok;
+}
+
+gboolean vigil_onvif_parse_device_information(const char *xml, gsize len, VigilOnvifDevice *device,
+                                              gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetDeviceInformationResponse", not_authorized, error);
+  if (r) {
+    g_free(device->manufacturer);
+    g_free(device->model);
+    g_free(device->firmware);
+    device->manufacturer = child_text(r, NS_TDS, "Manufacturer");
+    device->model = child_text(r, NS_TDS, "Model");
+    device->firmware = child_text(r, NS_TDS, "FirmwareVersion");
+  }
+  xmlFreeDoc(doc);
+  return r != NULL;
+}
+
+/* Only http(s) service addresses are followed. */
+static char *service_address(xmlNodePtr service)
+{
+  g_autofree char *addr = child_text(service, NS_TT, "XAddr");
+  if (!addr || (!g_str_has_prefix(addr, "http://") && !g_str_has_prefix(addr, "https://")) ||
+      !g_uri_is_valid(addr, G_URI_FLAGS_NONE, NULL))
+    return NULL;
+  return g_steal_pointer(&addr);
+}
+
+gboolean vigil_onvif_parse_capabilities(const char *xml, gsize len, VigilOnvifDevice *device,
+                                        gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetCapabilitiesResponse", not_authorized, error);
+  if (r) {
+    xmlNodePtr caps = child(r, NS_TDS, "Capabilities");
+    g_free(device->media_address);
+    g_free(device->ptz_address);
+    device->media_address = service_address(child(caps, NS_TT, "Media"));
+    device->ptz_address = service_address(child(caps, NS_TT, "PTZ"));
+  }
+  xmlFreeDoc(doc);
+  return r != NULL;
+}
+
+gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice *device,
+                                    gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetProfilesResponse", not_authorized, error);
+  if (r) {
+    g_clear_pointer(&device->profiles, g_ptr_array_unref);
+    device->profiles = g_ptr_array_new_with_free_func((GDestroyNotify)profile_free);
+    for (xmlNodePtr n = r->children; n && device->profiles->len < 64; n = n->next) {
+      if (!is_element(n, NS_TRT, "Profiles"))
+        continue;
+      xmlChar *token = xmlGetProp(n, BAD_CAST "token");
+      xmlNodePtr enc = child(n, NS_TT, "VideoEncoderConfiguration");
+      xmlNodePtr res = child(enc, NS_TT, "Resolution");
+      VigilOnvifProfile p = {0};
+      g_autofree char *codec = child_text(enc, NS_TT, "Encoding");
+      /* vigil ingests H.264 and H.265 only: JPEG and MPEG-4 profiles are left out. */
+      gboolean usable =
+          codec && (!g_ascii_strcasecmp(codec, "H264") || !g_ascii_strcasecmp(codec, "H265") ||
+                    !g_ascii_strcasecmp(codec, "HEVC"));
+      if (token && *token && g_utf8_validate((const char *)token, -1, NULL) && usable &&
+          child_int(res, NS_TT, "Width", 1, 65535, &p.width) &&
+          child_int(res, NS_TT, "Height", 1, 65535, &p.height)) {
+        VigilOnvifProfile *kept = g_new0(VigilOnvifProfile, 1);
+        *kept = p;
+        kept->token = g_strdup((const char *)token);
+        kept->name = child_text(n, NS_TT, "Name");
+        if (!kept->name)
+          kept->name = g_strdup(kept->token);
+        kept->codec = g_ascii_strdown(codec, -1);
+        if (g_str_equal(kept->codec, "hevc")) {
+          g_free(kept->codec);
+          kept->codec = g_strdup("h265");
+        }
+        g_ptr_array_add(device->profiles, kept);
+      }
+      xmlFree(token);
+    }
+  }
+  xmlFreeDoc(doc);
+  return r != NULL;
+}
+
+char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_authorized,
+                                   GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetStreamUriResponse", not_authorized, error);
+  g_autofree char *uri = r ? child_text(child(r, NS_TRT, "MediaUri"), NS_TT, "Uri") : NULL;
+  xmlFreeDoc(doc);
+  if (r && (!uri || (!g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://")) ||
+            !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL))) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the device gave no rtsp:// stream URI");
+    return NULL;
+  }
+  return g_steal_pointer(&uri);
+}

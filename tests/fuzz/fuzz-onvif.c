@@ -1,0 +1,74 @@
+/* libFuzzer target: what an ONVIF device answers (onvif/soap.c). Input: one
+ * byte choosing the parser (GetSystemDateAndTime, GetDeviceInformation,
+ * GetCapabilities, GetProfiles, GetStreamUri), then the answer. Invariants:
+ * no crash, overread or leak (ASan); a parser fails with an error and
+ * succeeds without; strings kept are UTF-8; service addresses are http(s),
+ * stream URIs rtsp(s); profiles have a token, a codec and a size in range. */
+#include <stdint.h>
+#include <string.h>
+
+#include "onvif/onvif.h"
+
+static void check_utf8(const char *s)
+{
+  if (s && !g_utf8_validate(s, -1, NULL))
+    __builtin_trap();
+}
+
+static void check_result(gboolean ok, GError *error)
+{
+  if (ok == (error != NULL))
+    __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  if (size < 1)
+    return 0;
+  const char *xml = (const char *)data + 1;
+  gsize len = size - 1;
+  g_autoptr(GError) error = NULL;
+  gboolean not_authorized = FALSE;
+  g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
+  switch (data[0] % 5) {
+  case 0: {
+    gint64 t = 0;
+    check_result(vigil_onvif_parse_system_time(xml, len, &t, &not_authorized, &error), error);
+    break;
+  }
+  case 1:
+    check_result(vigil_onvif_parse_device_information(xml, len, d, &not_authorized, &error), error);
+    check_utf8(d->manufacturer);
+    check_utf8(d->model);
+    check_utf8(d->firmware);
+    break;
+  case 2:
+    check_result(vigil_onvif_parse_capabilities(xml, len, d, &not_authorized, &error), error);
+    if ((d->media_address && !g_str_has_prefix(d->media_address, "http")) ||
+        (d->ptz_address && !g_str_has_prefix(d->ptz_address, "http")))
+      __builtin_trap();
+    break;
+  case 3:
+    check_result(vigil_onvif_parse_profiles(xml, len, d, &not_authorized, &error), error);
+    for (guint i = 0; d->profiles && i < d->profiles->len; i++) {
+      VigilOnvifProfile *p = g_ptr_array_index(d->profiles, i);
+      if (!p->token || !*p->token || !p->name || !p->codec || p->width < 1 || p->height < 1 ||
+          p->width > 65535 || p->height > 65535)
+        __builtin_trap();
+      check_utf8(p->token);
+      check_utf8(p->name);
+      check_utf8(p->codec);
+    }
+    break;
+  default: {
+    g_autofree char *uri = vigil_onvif_parse_stream_uri(xml, len, &not_authorized, &error);
+    check_result(uri != NULL, error);
+    if (uri && !g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://"))
+      __builtin_trap();
+    break;
+  }
+  }
+  if (not_authorized && !error)
+    __builtin_trap();
+  return 0;
+}

@@ -1,0 +1,155 @@
+/* onvif/soap.c: the WS-Security digest (the ONVIF Application Programmer's
+ * Guide's vector), device URLs, request building (user data escaped) and the
+ * answer parsers, faults included. */
+#include <string.h>
+
+#include "core/error.h"
+#include "onvif/onvif.h"
+
+#define ENV_START                                                                                  \
+  "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" "                               \
+  "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
+  "xmlns:tds=\"http://www.onvif.org/ver10/device/wsdl\" "                                          \
+  "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\"><e:Body>"
+#define ENV_END "</e:Body></e:Envelope>"
+
+static void test_digest(void)
+{
+  gsize len;
+  g_autofree guchar *nonce = g_base64_decode("LKqI6G/AikKCQrN0zqZFlg==", &len);
+  g_autofree char *digest =
+      vigil_onvif_password_digest(nonce, len, "2010-09-16T07:50:45Z", "userpassword");
+  g_assert_cmpstr(digest, ==, "tuOSpGlFlIXsozq4HFNeeGeFLEI=");
+}
+
+static void test_device_url(void)
+{
+  struct {
+    const char *in, *out;
+  } cases[] = {
+      {"192.168.1.10", "http://192.168.1.10/onvif/device_service"},
+      {"cam.local:8080", "http://cam.local:8080/onvif/device_service"},
+      {"[::1]:80", "http://[::1]:80/onvif/device_service"},
+      {"https://cam/onvif/dev", "https://cam/onvif/dev"},
+      {"", NULL},
+      {"ftp://cam/x", NULL},
+      {"rtsp://cam/x", NULL},
+      {"http:///x", NULL},
+      {"user:pw@cam", NULL},
+      {"http://u:p@cam/x", NULL},
+      {"cam/other", NULL},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *url = vigil_onvif_device_url(cases[i].in, &error);
+    g_assert_cmpstr(url, ==, cases[i].out);
+    if (!url)
+      g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+  }
+}
+
+static void test_build_escapes(void)
+{
+  g_autofree char *xml =
+      vigil_onvif_build_request(VIGIL_ONVIF_GET_STREAM_URI, "a<b&\"c", "us<er", "pw", 180);
+  g_assert_nonnull(strstr(xml, "a&lt;b&amp;\"c</trt:ProfileToken>"));
+  g_assert_nonnull(strstr(xml, "<wsse:Username>us&lt;er</wsse:Username>"));
+  g_assert_nonnull(strstr(xml, "PasswordDigest"));
+  g_assert_null(strstr(xml, ">pw<"));
+  g_autofree char *plain =
+      vigil_onvif_build_request(VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME, NULL, NULL, NULL, 0);
+  g_assert_null(strstr(plain, "Security"));
+  g_assert_nonnull(strstr(plain, "GetSystemDateAndTime"));
+}
+
+static void test_parse_time(void)
+{
+  const char *xml = ENV_START
+      "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:UTCDateTime>"
+      "<tt:Time><tt:Hour>7</tt:Hour><tt:Minute>50</tt:Minute><tt:Second>45</tt:Second></tt:Time>"
+      "<tt:Date><tt:Year>2010</tt:Year><tt:Month>9</tt:Month><tt:Day>16</tt:Day></tt:Date>"
+      "</tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>" ENV_END;
+  gint64 t = 0;
+  g_assert_true(vigil_onvif_parse_system_time(xml, strlen(xml), &t, NULL, NULL));
+  g_assert_cmpint(t, ==, 1284623445);
+}
+
+static void test_parse_fault(void)
+{
+  const char *xml =
+      ENV_START "<e:Fault><e:Code><e:Value>e:Sender</e:Value><e:Subcode><e:Value "
+                "xmlns:ter=\"http://www.onvif.org/ver10/error\">ter:NotAuthorized</e:Value>"
+                "</e:Subcode></e:Code><e:Reason><e:Text>Sender not Authorized</e:Text>"
+                "</e:Reason></e:Fault>" ENV_END;
+  g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
+  g_autoptr(GError) error = NULL;
+  gboolean not_authorized = FALSE;
+  g_assert_false(
+      vigil_onvif_parse_device_information(xml, strlen(xml), d, &not_authorized, &error));
+  g_assert_true(not_authorized);
+  g_assert_nonnull(strstr(error->message, "Sender not Authorized"));
+  g_clear_error(&error);
+  g_assert_false(vigil_onvif_parse_device_information("<html/>", 7, d, &not_authorized, &error));
+  g_assert_false(not_authorized);
+  g_assert_nonnull(strstr(error->message, "not a SOAP"));
+}
+
+static void test_parse_device(void)
+{
+  const char *info =
+      ENV_START "<tds:GetDeviceInformationResponse><tds:Manufacturer> Acme </tds:Manufacturer>"
+                "<tds:Model>X1</tds:Model><tds:FirmwareVersion>1.2</tds:FirmwareVersion>"
+                "</tds:GetDeviceInformationResponse>" ENV_END;
+  const char *caps = ENV_START "<tds:GetCapabilitiesResponse><tds:Capabilities>"
+                               "<tt:Media><tt:XAddr>http://cam/onvif/media</tt:XAddr></tt:Media>"
+                               "<tt:PTZ><tt:XAddr>file:///etc/passwd</tt:XAddr></tt:PTZ>"
+                               "</tds:Capabilities></tds:GetCapabilitiesResponse>" ENV_END;
+  const char *profiles = ENV_START
+      "<trt:GetProfilesResponse>"
+      "<trt:Profiles token=\"p1\"><tt:Name>Main</tt:Name><tt:VideoEncoderConfiguration>"
+      "<tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>1920</tt:Width>"
+      "<tt:Height>1080</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration></trt:Profiles>"
+      "<trt:Profiles token=\"audio-only\"><tt:Name>A</tt:Name></trt:Profiles>"
+      "<trt:Profiles token=\"mjpeg\"><tt:VideoEncoderConfiguration>"
+      "<tt:Encoding>JPEG</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width>"
+      "<tt:Height>360</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration></trt:Profiles>"
+      "<trt:Profiles token=\"p2\"><tt:VideoEncoderConfiguration>"
+      "<tt:Encoding>H265</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width>"
+      "<tt:Height>360</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration></trt:Profiles>"
+      "</trt:GetProfilesResponse>" ENV_END;
+  const char *uri = ENV_START "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>"
+                              "rtsp://cam:554/s1?a=1&amp;b=2</tt:Uri></trt:MediaUri>"
+                              "</trt:GetStreamUriResponse>" ENV_END;
+  g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
+  g_assert_true(vigil_onvif_parse_device_information(info, strlen(info), d, NULL, NULL));
+  g_assert_cmpstr(d->manufacturer, ==, "Acme");
+  g_assert_cmpstr(d->model, ==, "X1");
+  g_assert_cmpstr(d->firmware, ==, "1.2");
+  g_assert_true(vigil_onvif_parse_capabilities(caps, strlen(caps), d, NULL, NULL));
+  g_assert_cmpstr(d->media_address, ==, "http://cam/onvif/media");
+  g_assert_null(d->ptz_address);
+  g_assert_true(vigil_onvif_parse_profiles(profiles, strlen(profiles), d, NULL, NULL));
+  g_assert_cmpuint(d->profiles->len, ==, 2);
+  VigilOnvifProfile *p = g_ptr_array_index(d->profiles, 1);
+  g_assert_cmpstr(p->token, ==, "p2");
+  g_assert_cmpstr(p->name, ==, "p2");
+  g_assert_cmpstr(p->codec, ==, "h265");
+  g_assert_cmpint(p->width, ==, 640);
+  g_autofree char *u = vigil_onvif_parse_stream_uri(uri, strlen(uri), NULL, NULL);
+  g_assert_cmpstr(u, ==, "rtsp://cam:554/s1?a=1&b=2");
+  g_autoptr(GError) error = NULL;
+  g_assert_false(vigil_onvif_parse_profiles(uri, VIGIL_ONVIF_MAX_ANSWER + 1, d, NULL, &error));
+  g_assert_nonnull(strstr(error->message, "over"));
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/onvif/digest", test_digest);
+  g_test_add_func("/onvif/device-url", test_device_url);
+  g_test_add_func("/onvif/build-escapes", test_build_escapes);
+  g_test_add_func("/onvif/parse-time", test_parse_time);
+  g_test_add_func("/onvif/parse-fault", test_parse_fault);
+  g_test_add_func("/onvif/parse-device", test_parse_device);
+  return g_test_run();
+}

@@ -1,0 +1,20 @@
+/* vigil-fakecam's fake ONVIF device (--onvif PORT): answers the device and
+ * media calls vigil's probe makes for camera 1, with WS-Security
+ * UsernameToken digest checked against --user, and an optional fake clock
+ * offset (--onvif-clock-offset). */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  const char *address;            /* to listen on and to put in URLs */
+  int port;                       /* 0: any free one */
+  const char *user, *password;    /* NULL: no login asked */
+  gint64 clock_offset_s;          /* the fake device clock minus the real one */
+  const char *codec;              /* "H264" or "H265" */
+  const char *main_uri, *sub_uri; /* sub NULL with --no-sub */
+  int width, height, sub_width, sub_height;
+} VigilFakeOnvif;
+
+/* Starts listening; returns the bound port, or 0 with @error. */
+guint vigil_fake_onvif_start(const VigilFakeOnvif *config, GError **error);
