@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import ADMIN_PASSWORD, Fakecam, Vigil, free_port, wait_for
@@ -53,6 +54,21 @@ def parameter_sets(data, codec):
     return {u for u in nal_units(data) if len(u) > 1 and nal_type(u, codec) in kinds}
 
 
+def adts_frames(path):
+    """The raw AAC frames of an ADTS file (headers stripped: ffmpeg writes
+    its own)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    frames, off = [], 0
+    while off + 7 <= len(data):
+        assert data[off] == 0xFF and data[off + 1] & 0xF6 == 0xF0, off
+        header = 7 if data[off + 1] & 1 else 9
+        size = ((data[off + 3] & 3) << 11) | (data[off + 4] << 3) | (data[off + 5] >> 5)
+        frames.append(data[off + header:off + size])
+        off += size
+    return frames
+
+
 def established_to(port):
     """TCP connections accepted on loopback @port now (server side)."""
     count = 0
@@ -79,6 +95,8 @@ class RestreamTest(unittest.TestCase):
                               "--scene", "motion:0").start()
         cls.hevc = Fakecam("--cameras", "1", "--codec", "h265", "--no-sub", "--size", "640x360",
                            "--fps", "15", "--gop", "1", "--bitrate", "800").start()
+        cls.audiocam = Fakecam("--cameras", "1", "--audio", "--no-sub", "--size", "320x240",
+                               "--fps", "15", "--gop", "1", "--bitrate", "300").start()
         # A small output bound, so that a stalled client reaches it in seconds.
         cls.vigil = v = Vigil(env={"VIGIL_RESTREAM_QUEUE_BYTES": "262144"}).start()
         r = v.request("POST", "/api/v1/users", {"name": VIEWER[0], "password": VIEWER[1],
@@ -87,10 +105,11 @@ class RestreamTest(unittest.TestCase):
         for body in ({"id": "cam1", "name": "one", "source": cls.fakecam.url(1),
                       "sub_source": cls.fakecam.sub_url(1), "record": "off"},
                      {"id": "cam2", "name": "two", "source": cls.fakecam.url(2), "record": "off"},
-                     {"id": "hevc", "name": "hevc", "source": cls.hevc.url(1), "record": "off"}):
+                     {"id": "hevc", "name": "hevc", "source": cls.hevc.url(1), "record": "off"},
+                     {"id": "aud", "name": "aud", "source": cls.audiocam.url(1), "record": "off"}):
             r = v.request("POST", "/api/v1/cameras", body)
             assert r.status == 201, (r.status, r.body)
-        for cam in ("cam1", "cam2", "hevc"):
+        for cam in ("cam1", "cam2", "hevc", "aud"):
             v.wait_state(cam, "streaming", 30)
         cls.port = free_port()
         r = v.request("PATCH", "/api/v1/settings",
@@ -104,6 +123,7 @@ class RestreamTest(unittest.TestCase):
         cls.vigil.cleanup()
         cls.fakecam.stop()
         cls.hevc.stop()
+        cls.audiocam.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
@@ -209,6 +229,50 @@ class RestreamTest(unittest.TestCase):
 
     def test_frames_bit_identical_h265(self):
         self.check_bit_identical("hevc", "hevc")
+
+    def probe_streams(self, path, transport=("-rtsp_transport", "tcp")):
+        out = subprocess.run(["ffprobe", "-v", "error", *transport, "-show_entries",
+                              "stream=codec_name,sample_rate,channels", "-of", "json",
+                              self.url(path)], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [{k: v for k, v in s.items() if k in ("codec_name", "sample_rate", "channels")}
+                for s in json.loads(out.stdout)["streams"]]
+
+    def test_audio_aac(self):
+        """A camera with AAC: the SDP has an MPEG4-GENERIC track, ffprobe
+        sees it over TCP and UDP, and every AAC frame that RTSP delivers is
+        byte for byte the one live.ts serves, in order, none missing."""
+        sdp = self.describe("aud", ("admin", ADMIN_PASSWORD))
+        self.assertIn("a=rtpmap:97 MPEG4-GENERIC/48000/1\r\n", sdp)
+        self.assertIn("mode=AAC-hbr; sizelength=13; indexlength=3; indexdeltalength=3; "
+                      "config=1188\r\n", sdp)
+        self.assertNotIn("m=audio", self.describe("cam1", ("admin", ADMIN_PASSWORD)))
+        want = [{"codec_name": "h264"}, {"codec_name": "aac", "sample_rate": "48000", "channels": 1}]
+        self.assertEqual(self.probe_streams("aud"), want)
+        self.assertEqual(self.probe_streams("aud", transport=("-rtsp_transport", "udp")), want)
+        ts_out = os.path.join(self.tmp, "live-aud.aac")
+        rtsp_out = os.path.join(self.tmp, "rtsp-aud.aac")
+        live = f"http://admin:{ADMIN_PASSWORD}@127.0.0.1:{self.vigil.port}/api/v1/cameras/aud/live.ts"
+        http = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-i", live, "-map", "0:a",
+                                 "-c", "copy", "-frames:a", "300", "-f", "adts", ts_out],
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        rtsp = subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", self.url("aud"),
+             "-map", "0:a", "-c", "copy", "-frames:a", "100", "-f", "adts", rtsp_out],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(rtsp.returncode, 0, rtsp.stderr)
+        _, err = http.communicate(timeout=60)
+        self.assertEqual(http.returncode, 0, err)
+        ts_frames, rtsp_frames = adts_frames(ts_out), adts_frames(rtsp_out)
+        self.assertGreaterEqual(len(rtsp_frames), 100)
+        # The tone repeats, so a frame may occur more than once: any start
+        # from which the whole RTSP run matches.
+        n = len(rtsp_frames)
+        self.assertTrue(any(ts_frames[i:i + n] == rtsp_frames
+                            for i in range(len(ts_frames) - n + 1)),
+                        "RTSP's AAC frames are not a run of live.ts's")
+        self.assertIn("plays aud over TCP with audio", self.vigil.log_text())
 
     def test_twenty_clients_one_camera_connection(self):
         connections = established_to(self.fakecam.port)
