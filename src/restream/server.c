@@ -68,12 +68,22 @@ struct _VigilRestream {
   GList *dying;            /* of Client closed, waiting for their free idle */
   GHashTable *per_address; /* address → count */
   guint timer;
+  gchar *tls_cert, *tls_key;
+  /* The latest audio fmtp seen per stream ("cam" or "cam_sub"): the GOP
+   * cache right after a keyframe may not hold an audio chunk yet. */
+  GHashTable *audio_fmtp;
+  GTlsCertificate *certificate; /* NULL: plain RTSP only */
 };
 
 struct _Client {
   VigilRestream *server;
   GSocketConnection *conn;
   GSocket *socket;
+  /* rtsps: the TLS connection over conn once its first byte said so (I/O
+   * then goes through its pollable streams); sniffed once that is known. */
+  GIOStream *tls;
+  gboolean sniffed, handshaking;
+  GCancellable *cancel; /* of the handshake */
   gchar *address;
   GSource *in_source, *out_source;
   GByteArray *in;
@@ -137,7 +147,9 @@ static void out_item_free(gpointer p)
 static gboolean free_client_idle(gpointer data)
 {
   Client *c = data;
-  c->server->dying = g_list_remove(c->server->dying, c);
+  if (c->server) /* NULL: the server went first (vigil_restream_free) */
+    c->server->dying = g_list_remove(c->server->dying, c);
+  g_clear_object(&c->cancel);
   if (c->subscriber)
     vigil_stream_unsubscribe(c->stream, c->subscriber);
   if (c->counted_viewer)
@@ -153,6 +165,12 @@ static gboolean free_client_idle(gpointer data)
   g_clear_object(&c->audio.rtcp_dest);
   g_queue_clear_full(&c->out, out_item_free);
   g_byte_array_unref(c->in);
+  if (c->tls) {
+    /* The socket first: no blocking close_notify towards a stalled peer. */
+    g_socket_close(c->socket, NULL);
+    g_io_stream_close(c->tls, NULL, NULL);
+    g_object_unref(c->tls);
+  }
   g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
   g_object_unref(c->conn);
   g_free(c->address);
@@ -198,10 +216,14 @@ static void client_close(Client *c)
            c->address, c->camera ? c->camera : "-", c->sub ? " (sub)" : "", c->dropped,
            c->udp_dropped);
   r->dying = g_list_prepend(r->dying, c);
-  c->free_idle = g_idle_add(free_client_idle, c);
+  if (c->handshaking)
+    g_cancellable_cancel(c->cancel); /* on_handshake frees it */
+  else
+    c->free_idle = g_idle_add(free_client_idle, c);
 }
 
 static gboolean on_writable(GSocket *socket, GIOCondition condition, gpointer data);
+static gboolean on_tls_writable(GObject *stream, gpointer data);
 
 /* Writes what the socket takes now, vectored; waits for G_IO_OUT for the
  * rest. */
@@ -219,13 +241,29 @@ static void client_flush(Client *c)
       v[n].size = size - skip;
     }
     g_autoptr(GError) error = NULL;
-    gssize sent =
-        g_socket_send_message(c->socket, NULL, v, n, NULL, 0, G_SOCKET_MSG_NONE, NULL, &error);
+    gssize sent;
+    if (c->tls) {
+      gsize written = 0;
+      GPollableReturn ret = g_pollable_output_stream_writev_nonblocking(
+          G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(c->tls)), v, n, &written, NULL,
+          &error);
+      if (ret == G_POLLABLE_RETURN_WOULD_BLOCK)
+        g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "would block");
+      sent = ret == G_POLLABLE_RETURN_OK ? (gssize)written : -1;
+    } else {
+      sent = g_socket_send_message(c->socket, NULL, v, n, NULL, 0, G_SOCKET_MSG_NONE, NULL, &error);
+    }
     if (sent < 0) {
       if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
         if (!c->out_source) {
-          c->out_source = g_socket_create_source(c->socket, G_IO_OUT, NULL);
-          g_source_set_callback(c->out_source, G_SOURCE_FUNC(on_writable), c, NULL);
+          if (c->tls) {
+            c->out_source = g_pollable_output_stream_create_source(
+                G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(c->tls)), NULL);
+            g_source_set_callback(c->out_source, G_SOURCE_FUNC(on_tls_writable), c, NULL);
+          } else {
+            c->out_source = g_socket_create_source(c->socket, G_IO_OUT, NULL);
+            g_source_set_callback(c->out_source, G_SOURCE_FUNC(on_writable), c, NULL);
+          }
           g_source_attach(c->out_source, NULL);
         }
         return;
@@ -267,6 +305,11 @@ static gboolean on_writable(G_GNUC_UNUSED GSocket *socket, G_GNUC_UNUSED GIOCond
   g_clear_pointer(&c->out_source, g_source_unref); /* removed by returning FALSE */
   client_flush(c);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean on_tls_writable(G_GNUC_UNUSED GObject *stream, gpointer data)
+{
+  return on_writable(NULL, G_IO_OUT, data);
 }
 
 static void client_queue(Client *c, GBytes *data, gboolean media)
@@ -557,14 +600,30 @@ static VigilStream *stream_of(VigilRestream *r, const char *camera, gboolean sub
   return sub ? vigil_camera_get_sub_stream(cam) : vigil_camera_get_stream(cam);
 }
 
-/* The AAC fmtp of @stream's audio (from an audio chunk of its GOP cache)
- * and its rate and channels; NULL when the stream has no audio (yet). */
-static gchar *audio_fmtp(VigilStream *stream, guint *rate, guint *channels)
+typedef struct {
+  gchar *fmtp;
+  guint rate, channels;
+} AudioFormat;
+
+static void audio_format_free(gpointer p)
 {
+  AudioFormat *f = p;
+  g_free(f->fmtp);
+  g_free(f);
+}
+
+/* The AAC fmtp of a stream's audio (from an audio chunk of its GOP cache,
+ * else the one seen last) and its rate and channels; NULL when the stream
+ * has no audio (or none seen yet). */
+static gchar *audio_fmtp(VigilRestream *r, const char *camera, gboolean sub, guint *rate,
+                         guint *channels)
+{
+  VigilStream *stream = stream_of(r, camera, sub);
   VigilStreamStats stats;
   vigil_stream_get_stats(stream, &stats);
   if (!stats.has_audio)
     return NULL;
+  g_autofree gchar *key = g_strdup_printf("%s%s", camera, sub ? "_sub" : "");
   g_autoptr(GPtrArray) gop = vigil_stream_get_gop(stream);
   for (guint i = 0; i < gop->len; i++) {
     VigilChunk *chunk = gop->pdata[i];
@@ -576,10 +635,21 @@ static gchar *audio_fmtp(VigilStream *stream, guint *rate, guint *channels)
     gchar *fmtp = es ? vigil_restream_aac_fmtp(g_bytes_get_data(es, NULL), g_bytes_get_size(es),
                                                rate, channels)
                      : NULL;
-    if (fmtp)
+    if (fmtp) {
+      AudioFormat *f = g_new0(AudioFormat, 1);
+      f->fmtp = g_strdup(fmtp);
+      f->rate = *rate;
+      f->channels = *channels;
+      g_hash_table_insert(r->audio_fmtp, g_steal_pointer(&key), f);
       return fmtp;
+    }
   }
-  return NULL;
+  AudioFormat *f = g_hash_table_lookup(r->audio_fmtp, key);
+  if (!f)
+    return NULL;
+  *rate = f->rate;
+  *channels = f->channels;
+  return g_strdup(f->fmtp);
 }
 
 static void handle_describe(Client *c, const VigilRestreamRequest *req, const char *cseq,
@@ -609,7 +679,7 @@ static void handle_describe(Client *c, const VigilRestreamRequest *req, const ch
     return;
   }
   guint rate = 0, channels = 0;
-  g_autofree gchar *afmtp = audio_fmtp(stream, &rate, &channels);
+  g_autofree gchar *afmtp = audio_fmtp(c->server, camera, sub, &rate, &channels);
   g_autofree gchar *audio =
       afmtp ? g_strdup_printf("m=audio 0 RTP/AVP %d\r\n"
                               "a=rtpmap:%d MPEG4-GENERIC/%u/%u\r\n"
@@ -742,7 +812,8 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
   const char *first = transport ? transport : "";
   while (*first == ' ')
     first++;
-  gboolean udp = !(tcp && g_ascii_strncasecmp(first, "RTP/AVP/TCP", 11) == 0) &&
+  /* rtsps: TCP interleaved only (UDP would leave the TLS channel). */
+  gboolean udp = !c->tls && !(tcp && g_ascii_strncasecmp(first, "RTP/AVP/TCP", 11) == 0) &&
                  vigil_restream_transport_udp(transport, &rtp_port, &rtcp_port);
   if (!tcp && !udp) {
     reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
@@ -750,7 +821,7 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
   }
   guint rate = 0, channels = 0;
   if (track == 1) {
-    g_autofree gchar *afmtp = audio_fmtp(stream_of(c->server, camera, sub), &rate, &channels);
+    g_autofree gchar *afmtp = audio_fmtp(c->server, camera, sub, &rate, &channels);
     if (!afmtp) {
       reply(c, 404, "Not Found", cseq, NULL, NULL);
       return;
@@ -861,7 +932,10 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
     vigil_stream_add_viewer(c->stream, +1);
     c->counted_viewer = TRUE;
     g_info("RTSP client %s plays %s%s over %s%s", c->address, c->camera, c->sub ? " (sub)" : "",
-           c->udp ? "UDP" : "TCP", c->audio.set_up ? " with audio" : "");
+           c->udp   ? "UDP"
+           : c->tls ? "TLS"
+                    : "TCP",
+           c->audio.set_up ? " with audio" : "");
   }
 }
 
@@ -942,13 +1016,76 @@ static void client_process(Client *c)
   }
 }
 
+static gboolean on_readable(GSocket *socket, GIOCondition condition, gpointer data);
+
+static gboolean on_tls_readable(G_GNUC_UNUSED GObject *stream, gpointer data)
+{
+  return on_readable(NULL, G_IO_IN, data);
+}
+
+static void on_handshake(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Client *c = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), result, &error);
+  c->handshaking = FALSE;
+  if (c->dead) {
+    /* Closed while the handshake ran: its free waited for this. */
+    c->free_idle = g_idle_add(free_client_idle, c);
+    return;
+  }
+  if (!ok) {
+    g_info("RTSP client %s: TLS handshake failed: %s", c->address, error->message);
+    client_close(c);
+    return;
+  }
+  c->last_input_us = g_get_monotonic_time();
+  c->in_source = g_pollable_input_stream_create_source(
+      G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(c->tls)), NULL);
+  g_source_set_callback(c->in_source, G_SOURCE_FUNC(on_tls_readable), c, NULL);
+  g_source_attach(c->in_source, NULL);
+}
+
+/* The first byte of a connection: 0x16 (a TLS handshake record) starts
+ * TLS when a certificate is configured; anything else is plain RTSP.
+ * FALSE when the connection went away or waits for its handshake. */
+static gboolean sniff(Client *c)
+{
+  c->sniffed = TRUE;
+  guint8 first = 0;
+  GInputVector v = {&first, 1};
+  gint flags = G_SOCKET_MSG_PEEK;
+  gssize n = g_socket_receive_message(c->socket, NULL, &v, 1, NULL, NULL, &flags, NULL, NULL);
+  if (n <= 0 || first != 0x16 || !c->server->certificate)
+    return TRUE; /* the read that follows sees an end, an error or plain RTSP */
+  g_autoptr(GError) error = NULL;
+  c->tls = g_tls_server_connection_new(G_IO_STREAM(c->conn), c->server->certificate, &error);
+  if (!c->tls) {
+    g_warning("RTSP client %s: no TLS: %s", c->address, error->message);
+    client_close(c);
+    return FALSE;
+  }
+  g_source_destroy(c->in_source);
+  g_clear_pointer(&c->in_source, g_source_unref);
+  c->handshaking = TRUE;
+  c->cancel = g_cancellable_new();
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls), G_PRIORITY_DEFAULT, c->cancel,
+                                   on_handshake, c);
+  return FALSE;
+}
+
 static gboolean on_readable(G_GNUC_UNUSED GSocket *socket, G_GNUC_UNUSED GIOCondition condition,
                             gpointer data)
 {
   Client *c = data;
+  if (!c->sniffed && !sniff(c))
+    return G_SOURCE_REMOVE; /* its source is gone: closed, or TLS from now on */
   guint8 buf[16384];
   g_autoptr(GError) error = NULL;
-  gssize n = g_socket_receive(c->socket, (gchar *)buf, sizeof buf, NULL, &error);
+  gssize n = c->tls ? g_pollable_input_stream_read_nonblocking(
+                          G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(c->tls)), buf,
+                          sizeof buf, NULL, &error)
+                    : g_socket_receive(c->socket, (gchar *)buf, sizeof buf, NULL, &error);
   if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
   if (n <= 0) {
@@ -1074,12 +1211,34 @@ VigilRestream *vigil_restream_new(VigilCameraManager *cameras, VigilStore *store
   r->cameras = cameras;
   r->store = store;
   r->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  r->audio_fmtp = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, audio_format_free);
   return r;
 }
 
-void vigil_restream_configure(VigilRestream *r, const VigilRtspServerSettings *settings)
+/* Loads a changed certificate pair (for new connections). */
+static void configure_tls(VigilRestream *r, const char *cert, const char *key)
+{
+  if (g_strcmp0(cert, r->tls_cert) == 0 && g_strcmp0(key, r->tls_key) == 0)
+    return;
+  g_free(r->tls_cert);
+  g_free(r->tls_key);
+  r->tls_cert = g_strdup(cert);
+  r->tls_key = g_strdup(key);
+  g_clear_object(&r->certificate);
+  if (!cert || !key)
+    return;
+  g_autoptr(GError) error = NULL;
+  r->certificate = g_tls_certificate_new_from_files(cert, key, &error);
+  if (!r->certificate)
+    g_warning("RTSP server: no rtsps: cannot load the TLS certificate %s and key %s: %s", cert, key,
+              error->message);
+}
+
+void vigil_restream_configure(VigilRestream *r, const VigilRtspServerSettings *settings,
+                              const char *tls_cert, const char *tls_key)
 {
   g_return_if_fail(r && settings);
+  configure_tls(r, tls_cert, tls_key);
   if (settings->enabled == r->enabled && g_strcmp0(settings->listen, r->listen) == 0 &&
       (!r->enabled || r->service))
     return;
@@ -1112,10 +1271,20 @@ void vigil_restream_free(VigilRestream *r)
   /* Freed now rather than from their idles: the loop may not run again. */
   while (r->dying) {
     Client *c = r->dying->data;
+    if (c->handshaking) {
+      /* Its cancelled handshake's callback frees it, if the loop runs. */
+      c->server = NULL;
+      r->dying = g_list_remove(r->dying, c);
+      continue;
+    }
     g_source_remove(c->free_idle);
     free_client_idle(c);
   }
+  g_clear_object(&r->certificate);
+  g_free(r->tls_cert);
+  g_free(r->tls_key);
   g_hash_table_unref(r->per_address);
+  g_hash_table_unref(r->audio_fmtp);
   g_free(r->listen);
   g_free(r);
 }

@@ -328,12 +328,14 @@ static void test_url_and_transport(void)
                             {"rtsp://u:p@h/cam_sub/", "cam_sub"},
                             {"rtsp://h/cam/trackID=0?x=1", "cam/trackID=0"},
                             {"/cam", "cam"},
-                            {"rtsp://h", ""}};
+                            {"rtsp://h", ""},
+                            {"RTSPS://h:8554/cam/trackID=1", "cam/trackID=1"}};
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree gchar *path = vigil_restream_url_path(cases[i][0]);
     g_assert_cmpstr(path, ==, cases[i][1]);
   }
   g_assert_null(vigil_restream_url_path("cam"));
+  g_assert_null(vigil_restream_url_path("http://h/cam"));
   guint8 channel = 99;
   g_assert_true(vigil_restream_transport_tcp("RTP/AVP/TCP;unicast;interleaved=2-3", &channel));
   g_assert_cmpuint(channel, ==, 2);
