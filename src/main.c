@@ -266,7 +266,8 @@ int main(int argc, char **argv)
   app.mqtt = vigil_mqtt_new(app.cameras, app.store);
   vigil_mqtt_configure(app.mqtt, &app.settings->mqtt, app.settings->public_url);
   app.restream = vigil_restream_new(app.cameras, app.store);
-  vigil_restream_configure(app.restream, &app.settings->rtsp_server);
+  vigil_restream_configure(app.restream, &app.settings->rtsp_server, app.settings->tls_cert,
+                           app.settings->tls_key);
 
   g_autofree gchar *url = vigil_http_get_url(http);
   g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);

@@ -202,6 +202,7 @@ void vigil_api_settings_patch(VigilRequest *req)
   }
   vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt, req->app->settings->public_url);
   vigil_notify_configure(req->app->notify, req->app->settings);
-  vigil_restream_configure(req->app->restream, &req->app->settings->rtsp_server);
+  vigil_restream_configure(req->app->restream, &req->app->settings->rtsp_server,
+                           req->app->settings->tls_cert, req->app->settings->tls_key);
   reply_settings(req);
 }

@@ -7,7 +7,7 @@
 #include "live/annexb.h"
 #include "live/tsmux.h"
 
-GBytes *vigil_restream_ts_video(const guint8 *data, gsize size)
+static GBytes *ts_pes(const guint8 *data, gsize size, guint16 want)
 {
   if (size == 0 || size % VIGIL_TS_PACKET_SIZE != 0)
     return NULL;
@@ -17,7 +17,7 @@ GBytes *vigil_restream_ts_video(const guint8 *data, gsize size)
     if (p[0] != 0x47)
       return NULL;
     guint16 pid = ((p[1] & 0x1f) << 8) | p[2];
-    if (pid != VIGIL_TS_PID_VIDEO)
+    if (pid != want)
       continue;
     gboolean pusi = (p[1] & 0x40) != 0;
     guint afc = (p[3] >> 4) & 3;
@@ -42,6 +42,79 @@ GBytes *vigil_restream_ts_video(const guint8 *data, gsize size)
   if (es->len == 0)
     return NULL;
   return g_byte_array_free_to_bytes(g_steal_pointer(&es));
+}
+
+GBytes *vigil_restream_ts_video(const guint8 *data, gsize size)
+{
+  return ts_pes(data, size, VIGIL_TS_PID_VIDEO);
+}
+
+GBytes *vigil_restream_ts_audio(const guint8 *data, gsize size)
+{
+  return ts_pes(data, size, VIGIL_TS_PID_AUDIO);
+}
+
+static const guint aac_rates[13] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
+                                    22050, 16000, 12000, 11025, 8000,  7350};
+
+/* The ADTS frame at @p (at most @left bytes): its header and whole size, or
+ * FALSE when it is not one. */
+static gboolean adts_frame(const guint8 *p, gsize left, gsize *header, gsize *frame)
+{
+  if (left < 7 || p[0] != 0xff || (p[1] & 0xf6) != 0xf0)
+    return FALSE;
+  *header = (p[1] & 1) ? 7 : 9;
+  *frame = ((gsize)(p[3] & 3) << 11) | ((gsize)p[4] << 3) | (p[5] >> 5);
+  return *frame > *header && *frame <= left;
+}
+
+gchar *vigil_restream_aac_fmtp(const guint8 *adts, gsize size, guint *rate, guint *channels)
+{
+  gsize header, frame;
+  if (!adts_frame(adts, size, &header, &frame))
+    return NULL;
+  guint object = (adts[2] >> 6) + 1;
+  guint index = (adts[2] >> 2) & 0xf;
+  guint chans = ((adts[2] & 1) << 2) | (adts[3] >> 6);
+  if (index >= G_N_ELEMENTS(aac_rates) || chans == 0)
+    return NULL;
+  *rate = aac_rates[index];
+  *channels = chans;
+  guint config = (object << 11) | (index << 7) | (chans << 3);
+  return g_strdup_printf("streamtype=5; profile-level-id=1; mode=AAC-hbr; sizelength=13; "
+                         "indexlength=3; indexdeltalength=3; config=%04x",
+                         config);
+}
+
+guint vigil_restream_packetize_aac(GByteArray *out, const guint8 *adts, gsize size, guint8 channel,
+                                   guint32 timestamp, guint32 ssrc, guint16 *seq)
+{
+  g_return_val_if_fail(out && seq, 0);
+  guint count = 0;
+  gsize off = 0, header, frame;
+  while (adts_frame(adts + off, size - off, &header, &frame)) {
+    gsize au = frame - header;
+    if (au >= 1 << 13)
+      break;
+    gsize len = 12 + 4 + au;
+    guint32 ts = timestamp + count * 1024;
+    guint8 h[20] = {'$',        channel,
+                    len >> 8,   len & 0xff,
+                    0x80,       0x80 | VIGIL_RESTREAM_AUDIO_PAYLOAD_TYPE,
+                    *seq >> 8,  *seq & 0xff,
+                    ts >> 24,   ts >> 16,
+                    ts >> 8,    ts,
+                    ssrc >> 24, ssrc >> 16,
+                    ssrc >> 8,  ssrc,
+                    0,          16, /* AU-headers-length in bits: one 16-bit AU header */
+                    au >> 5,    (au & 0x1f) << 3};
+    (*seq)++;
+    g_byte_array_append(out, h, sizeof h);
+    g_byte_array_append(out, adts + off + header, au);
+    count++;
+    off += frame;
+  }
+  return count;
 }
 
 /* The NAL unit starting at header offset @start: its end, trailing zero

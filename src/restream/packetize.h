@@ -12,14 +12,34 @@ G_BEGIN_DECLS
 
 /* RTP payload bytes per packet: fits a 1500-byte Ethernet MTU with IP, UDP
  * or TCP and RTP headers, so the same packets could go over UDP. */
-#define VIGIL_RESTREAM_RTP_PAYLOAD  1400
-#define VIGIL_RESTREAM_PAYLOAD_TYPE 96
+#define VIGIL_RESTREAM_RTP_PAYLOAD        1400
+#define VIGIL_RESTREAM_PAYLOAD_TYPE       96
+#define VIGIL_RESTREAM_AUDIO_PAYLOAD_TYPE 97
 
 /* The elementary stream bytes of the video PID (live/tsmux.h
  * VIGIL_TS_PID_VIDEO) in one chunk of TS packets: the PES payloads
  * concatenated, PES headers removed. Annex B for our muxer's output. NULL when
  * the chunk holds no video payload or is not whole 188-byte packets. */
 GBytes *vigil_restream_ts_video(const guint8 *data, gsize size);
+
+/* The same for the audio PID (VIGIL_TS_PID_AUDIO): ADTS AAC frames. */
+GBytes *vigil_restream_ts_audio(const guint8 *data, gsize size);
+
+/* The "a=fmtp:97 ..." value for AAC-hbr (RFC 3640) with the
+ * AudioSpecificConfig made from the first ADTS header of @adts, and its
+ * sample *@rate and *@channels. NULL when @adts does not start with an ADTS
+ * frame. */
+gchar *vigil_restream_aac_fmtp(const guint8 *adts, gsize size, guint *rate, guint *channels);
+
+/* Appends one RTP packet (RFC 3640 AAC-hbr: AU-headers-length, one 16-bit
+ * AU header, the raw frame) per ADTS frame of @adts, framed for
+ * interleaving like vigil_restream_packetize, ADTS headers stripped. The
+ * first frame has RTP time @timestamp, each next one 1024 samples later;
+ * the marker bit on each (every packet ends an access unit). Stops at the
+ * first byte that is not a whole ADTS frame. Returns the number of
+ * packets. */
+guint vigil_restream_packetize_aac(GByteArray *out, const guint8 *adts, gsize size, guint8 channel,
+                                   guint32 timestamp, guint32 ssrc, guint16 *seq);
 
 /* Appends the RTP packets of access unit @au (Annex B) to @out, each
  * preceded by the 4-byte interleaved header ('$', @channel, length). Single

@@ -125,8 +125,11 @@ const char *vigil_restream_request_header(const VigilRestreamRequest *r, const c
 gchar *vigil_restream_url_path(const char *url)
 {
   const char *p = url;
-  if (g_ascii_strncasecmp(p, "rtsp://", 7) == 0) {
-    p = strchr(p + 7, '/');
+  gsize scheme = g_ascii_strncasecmp(p, "rtsp://", 7) == 0    ? 7
+                 : g_ascii_strncasecmp(p, "rtsps://", 8) == 0 ? 8
+                                                              : 0;
+  if (scheme) {
+    p = strchr(p + scheme, '/');
     if (!p)
       return g_strdup("");
   } else if (*p != '/') {

@@ -33,7 +33,7 @@ void vigil_restream_request_clear(VigilRestreamRequest *request);
 /* The value of header @name (case-insensitive), or NULL. */
 const char *vigil_restream_request_header(const VigilRestreamRequest *request, const char *name);
 
-/* The path of an rtsp:// URL (or of an absolute path) without the leading
+/* The path of an rtsp:// or rtsps:// URL (or of an absolute path) without the leading
  * '/', query, and trailing '/': "cam", "cam_sub/trackID=0". NULL when @url
  * is neither. */
 gchar *vigil_restream_url_path(const char *url);

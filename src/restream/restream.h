@@ -23,8 +23,14 @@ void vigil_restream_free(VigilRestream *restream);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRestream, vigil_restream_free)
 
 /* Applies settings "rtsp_server" at once: starts, stops or rebinds the
- * listener (a rebind or a stop drops the connected clients). */
-void vigil_restream_configure(VigilRestream *restream, const VigilRtspServerSettings *settings);
+ * listener (a rebind or a stop drops the connected clients). With
+ * @tls_cert and @tls_key (settings "tls", PEM paths, may be NULL) the
+ * listener also accepts RTSP over TLS (rtsps://) on the same port: a new
+ * connection whose first byte is a TLS handshake record gets TLS. A changed
+ * pair is loaded at once, for new connections; one that does not load
+ * leaves rtsps off (logged). */
+void vigil_restream_configure(VigilRestream *restream, const VigilRtspServerSettings *settings,
+                              const char *tls_cert, const char *tls_key);
 
 /* "disabled", "listening" or "error" (then *@error says why: the listen
  * address could not be bound); *@clients: open RTSP connections. */

@@ -43,6 +43,20 @@ typedef struct {
 
 typedef struct _Client Client;
 
+/* The audio track (trackID=1): its own RTP stream, over the connection
+ * (channel) or UDP like the video's. */
+typedef struct {
+  gboolean set_up, udp;
+  guint rate;
+  guint8 channel;
+  GSocket *rtp_socket, *rtcp_socket;
+  GSocketAddress *rtp_dest, *rtcp_dest;
+  GSource *rtcp_source;
+  guint32 ssrc, rtptime0, sent_packets, sent_octets;
+  guint16 seq;
+  gint64 last_report_us;
+} AudioTrack;
+
 struct _VigilRestream {
   VigilCameraManager *cameras;
   VigilStore *store;
@@ -54,12 +68,22 @@ struct _VigilRestream {
   GList *dying;            /* of Client closed, waiting for their free idle */
   GHashTable *per_address; /* address → count */
   guint timer;
+  gchar *tls_cert, *tls_key;
+  /* The latest audio fmtp seen per stream ("cam" or "cam_sub"): the GOP
+   * cache right after a keyframe may not hold an audio chunk yet. */
+  GHashTable *audio_fmtp;
+  GTlsCertificate *certificate; /* NULL: plain RTSP only */
 };
 
 struct _Client {
   VigilRestream *server;
   GSocketConnection *conn;
   GSocket *socket;
+  /* rtsps: the TLS connection over conn once its first byte said so (I/O
+   * then goes through its pollable streams); sniffed once that is known. */
+  GIOStream *tls;
+  gboolean sniffed, handshaking;
+  GCancellable *cancel; /* of the handshake */
   gchar *address;
   GSource *in_source, *out_source;
   GByteArray *in;
@@ -76,6 +100,7 @@ struct _Client {
   VigilStream *stream;
   VigilSubscriber *subscriber;
   VigilCodec codec;
+  gboolean video; /* trackID=0 was set up */
   guint8 channel;
   /* UDP unicast: RTP goes from rtp_socket to rtp_dest (the RTSP peer's
    * address, the client's port); the RTCP socket is read for keep-alive. */
@@ -94,6 +119,7 @@ struct _Client {
   gboolean have_offset, waiting_keyframe, counted_viewer;
   gint64 pts0;
   guint64 dropped;
+  AudioTrack audio;
 };
 
 /* The output bound; VIGIL_RESTREAM_QUEUE_BYTES overrides it (a test knob:
@@ -121,7 +147,9 @@ static void out_item_free(gpointer p)
 static gboolean free_client_idle(gpointer data)
 {
   Client *c = data;
-  c->server->dying = g_list_remove(c->server->dying, c);
+  if (c->server) /* NULL: the server went first (vigil_restream_free) */
+    c->server->dying = g_list_remove(c->server->dying, c);
+  g_clear_object(&c->cancel);
   if (c->subscriber)
     vigil_stream_unsubscribe(c->stream, c->subscriber);
   if (c->counted_viewer)
@@ -131,8 +159,18 @@ static gboolean free_client_idle(gpointer data)
   g_clear_object(&c->rtcp_socket);
   g_clear_object(&c->rtp_dest);
   g_clear_object(&c->rtcp_dest);
+  g_clear_object(&c->audio.rtp_socket);
+  g_clear_object(&c->audio.rtcp_socket);
+  g_clear_object(&c->audio.rtp_dest);
+  g_clear_object(&c->audio.rtcp_dest);
   g_queue_clear_full(&c->out, out_item_free);
   g_byte_array_unref(c->in);
+  if (c->tls) {
+    /* The socket first: no blocking close_notify towards a stalled peer. */
+    g_socket_close(c->socket, NULL);
+    g_io_stream_close(c->tls, NULL, NULL);
+    g_object_unref(c->tls);
+  }
   g_io_stream_close(G_IO_STREAM(c->conn), NULL, NULL);
   g_object_unref(c->conn);
   g_free(c->address);
@@ -162,6 +200,10 @@ static void client_close(Client *c)
     g_source_destroy(c->rtcp_source);
     g_clear_pointer(&c->rtcp_source, g_source_unref);
   }
+  if (c->audio.rtcp_source) {
+    g_source_destroy(c->audio.rtcp_source);
+    g_clear_pointer(&c->audio.rtcp_source, g_source_unref);
+  }
   r->clients = g_list_remove(r->clients, c);
   guint n = GPOINTER_TO_UINT(g_hash_table_lookup(r->per_address, c->address));
   if (n > 1)
@@ -174,10 +216,14 @@ static void client_close(Client *c)
            c->address, c->camera ? c->camera : "-", c->sub ? " (sub)" : "", c->dropped,
            c->udp_dropped);
   r->dying = g_list_prepend(r->dying, c);
-  c->free_idle = g_idle_add(free_client_idle, c);
+  if (c->handshaking)
+    g_cancellable_cancel(c->cancel); /* on_handshake frees it */
+  else
+    c->free_idle = g_idle_add(free_client_idle, c);
 }
 
 static gboolean on_writable(GSocket *socket, GIOCondition condition, gpointer data);
+static gboolean on_tls_writable(GObject *stream, gpointer data);
 
 /* Writes what the socket takes now, vectored; waits for G_IO_OUT for the
  * rest. */
@@ -195,13 +241,29 @@ static void client_flush(Client *c)
       v[n].size = size - skip;
     }
     g_autoptr(GError) error = NULL;
-    gssize sent =
-        g_socket_send_message(c->socket, NULL, v, n, NULL, 0, G_SOCKET_MSG_NONE, NULL, &error);
+    gssize sent;
+    if (c->tls) {
+      gsize written = 0;
+      GPollableReturn ret = g_pollable_output_stream_writev_nonblocking(
+          G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(c->tls)), v, n, &written, NULL,
+          &error);
+      if (ret == G_POLLABLE_RETURN_WOULD_BLOCK)
+        g_set_error_literal(&error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "would block");
+      sent = ret == G_POLLABLE_RETURN_OK ? (gssize)written : -1;
+    } else {
+      sent = g_socket_send_message(c->socket, NULL, v, n, NULL, 0, G_SOCKET_MSG_NONE, NULL, &error);
+    }
     if (sent < 0) {
       if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
         if (!c->out_source) {
-          c->out_source = g_socket_create_source(c->socket, G_IO_OUT, NULL);
-          g_source_set_callback(c->out_source, G_SOURCE_FUNC(on_writable), c, NULL);
+          if (c->tls) {
+            c->out_source = g_pollable_output_stream_create_source(
+                G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(c->tls)), NULL);
+            g_source_set_callback(c->out_source, G_SOURCE_FUNC(on_tls_writable), c, NULL);
+          } else {
+            c->out_source = g_socket_create_source(c->socket, G_IO_OUT, NULL);
+            g_source_set_callback(c->out_source, G_SOURCE_FUNC(on_writable), c, NULL);
+          }
           g_source_attach(c->out_source, NULL);
         }
         return;
@@ -245,6 +307,11 @@ static gboolean on_writable(G_GNUC_UNUSED GSocket *socket, G_GNUC_UNUSED GIOCond
   return G_SOURCE_REMOVE;
 }
 
+static gboolean on_tls_writable(G_GNUC_UNUSED GObject *stream, gpointer data)
+{
+  return on_writable(NULL, G_IO_OUT, data);
+}
+
 static void client_queue(Client *c, GBytes *data, gboolean media)
 {
   OutItem *item = g_new0(OutItem, 1);
@@ -284,21 +351,99 @@ static void reply_and_close(Client *c, int status, const char *reason)
 
 /* UDP: each packet without its interleaved header; a packet the socket
  * does not take now is lost, as on any UDP path. */
-static void send_udp(Client *c, GByteArray *packets)
+static void send_udp(Client *c, GSocket *socket, GSocketAddress *dest, GByteArray *packets)
 {
   for (gsize off = 0; off + 4 <= packets->len;) {
     gsize len = (packets->data[off + 2] << 8) | packets->data[off + 3];
-    if (g_socket_send_to(c->rtp_socket, c->rtp_dest, (const gchar *)packets->data + off + 4, len,
-                         NULL, NULL) < 0)
+    if (g_socket_send_to(socket, dest, (const gchar *)packets->data + off + 4, len, NULL, NULL) < 0)
       c->udp_dropped++;
     off += 4 + len;
   }
 }
 
+/* Drops queued media but the item being written (and every answer). */
+static void drop_queued_media(Client *c)
+{
+  GList *l = c->out.head ? c->out.head->next : NULL;
+  while (l) {
+    GList *next = l->next;
+    OutItem *item = l->data;
+    if (item->media) {
+      c->out_bytes -= g_bytes_get_size(item->data);
+      out_item_free(item);
+      g_queue_delete_link(&c->out, l);
+    }
+    l = next;
+  }
+}
+
+/* An audio chunk: its ADTS frames as RFC 3640 packets at the sample rate,
+ * on the video's time base (pts0). Skipped while the video waits for a
+ * keyframe, so both resume together. */
+static void on_audio_chunk(Client *c, VigilChunk *chunk)
+{
+  AudioTrack *a = &c->audio;
+  if (!a->set_up || c->waiting_keyframe || (c->video && !c->have_offset))
+    return;
+  gsize size;
+  const guint8 *ts = g_bytes_get_data(chunk->data, &size);
+  g_autoptr(GBytes) es = vigil_restream_ts_audio(ts, size);
+  if (!es)
+    return;
+  if (!c->have_offset) {
+    c->have_offset = TRUE;
+    c->pts0 = chunk->pts;
+  }
+  guint32 timestamp = a->rtptime0 + (guint32)((chunk->pts - c->pts0) * (gint64)a->rate / 90000);
+  gsize es_size;
+  const guint8 *es_data = g_bytes_get_data(es, &es_size);
+  GByteArray *packets = g_byte_array_sized_new(es_size + 256);
+  guint n = vigil_restream_packetize_aac(packets, es_data, es_size, a->channel, timestamp, a->ssrc,
+                                         &a->seq);
+  a->sent_packets += n;
+  a->sent_octets += packets->len - n * 16;
+  gint64 now = g_get_monotonic_time();
+  gboolean report = !a->last_report_us || now - a->last_report_us >= 5 * G_USEC_PER_SEC;
+  if (report)
+    a->last_report_us = now;
+  if (a->udp) {
+    send_udp(c, a->rtp_socket, a->rtp_dest, packets);
+    if (report) {
+      g_autoptr(GByteArray) sr = g_byte_array_new();
+      vigil_restream_sender_report(sr, 0, a->ssrc, chunk->wallclock_us, timestamp, a->sent_packets,
+                                   a->sent_octets);
+      g_socket_send_to(a->rtcp_socket, a->rtcp_dest, (const gchar *)sr->data + 4, sr->len - 4, NULL,
+                       NULL);
+    }
+    g_byte_array_unref(packets);
+    return;
+  }
+  if (report)
+    vigil_restream_sender_report(packets, a->channel + 1, a->ssrc, chunk->wallclock_us, timestamp,
+                                 a->sent_packets, a->sent_octets);
+  if (c->out_bytes + packets->len > out_max_bytes()) {
+    g_byte_array_unref(packets);
+    if (c->video) {
+      drop_queued_media(c);
+      c->waiting_keyframe = TRUE;
+    }
+    c->dropped++;
+    return;
+  }
+  client_queue(c, g_byte_array_free_to_bytes(packets), TRUE);
+  client_flush(c);
+}
+
 static void on_chunk(VigilChunk *chunk, gpointer data)
 {
   Client *c = data;
-  if (c->dead || c->close_after_flush || (chunk->flags & VIGIL_CHUNK_AUDIO))
+  if (c->dead || c->close_after_flush)
+    return;
+  if (chunk->flags & VIGIL_CHUNK_AUDIO) {
+    on_audio_chunk(c, chunk);
+    return;
+  }
+  if (!c->video)
     return;
   gboolean key = vigil_chunk_is_keyframe(chunk);
   if (c->waiting_keyframe && !key) {
@@ -330,7 +475,7 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
   if (report)
     c->last_report_us = now;
   if (c->udp) {
-    send_udp(c, packets);
+    send_udp(c, c->rtp_socket, c->rtp_dest, packets);
     if (report) {
       g_autoptr(GByteArray) sr = g_byte_array_new();
       vigil_restream_sender_report(sr, 0, c->ssrc, chunk->wallclock_us, timestamp, c->sent_packets,
@@ -347,17 +492,7 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
   if (c->out_bytes + packets->len > out_max_bytes()) {
     /* Stalled: drop queued media (but the item being written and every
      * answer) and resume at the next keyframe. */
-    GList *l = c->out.head ? c->out.head->next : NULL;
-    while (l) {
-      GList *next = l->next;
-      OutItem *item = l->data;
-      if (item->media) {
-        c->out_bytes -= g_bytes_get_size(item->data);
-        out_item_free(item);
-        g_queue_delete_link(&c->out, l);
-      }
-      l = next;
-    }
+    drop_queued_media(c);
     if (!c->dropped)
       g_info("RTSP client %s is not keeping up: skipping to the next keyframe", c->address);
     c->dropped++;
@@ -465,6 +600,58 @@ static VigilStream *stream_of(VigilRestream *r, const char *camera, gboolean sub
   return sub ? vigil_camera_get_sub_stream(cam) : vigil_camera_get_stream(cam);
 }
 
+typedef struct {
+  gchar *fmtp;
+  guint rate, channels;
+} AudioFormat;
+
+static void audio_format_free(gpointer p)
+{
+  AudioFormat *f = p;
+  g_free(f->fmtp);
+  g_free(f);
+}
+
+/* The AAC fmtp of a stream's audio (from an audio chunk of its GOP cache,
+ * else the one seen last) and its rate and channels; NULL when the stream
+ * has no audio (or none seen yet). */
+static gchar *audio_fmtp(VigilRestream *r, const char *camera, gboolean sub, guint *rate,
+                         guint *channels)
+{
+  VigilStream *stream = stream_of(r, camera, sub);
+  VigilStreamStats stats;
+  vigil_stream_get_stats(stream, &stats);
+  if (!stats.has_audio)
+    return NULL;
+  g_autofree gchar *key = g_strdup_printf("%s%s", camera, sub ? "_sub" : "");
+  g_autoptr(GPtrArray) gop = vigil_stream_get_gop(stream);
+  for (guint i = 0; i < gop->len; i++) {
+    VigilChunk *chunk = gop->pdata[i];
+    if (!(chunk->flags & VIGIL_CHUNK_AUDIO))
+      continue;
+    gsize size;
+    const guint8 *ts = g_bytes_get_data(chunk->data, &size);
+    g_autoptr(GBytes) es = vigil_restream_ts_audio(ts, size);
+    gchar *fmtp = es ? vigil_restream_aac_fmtp(g_bytes_get_data(es, NULL), g_bytes_get_size(es),
+                                               rate, channels)
+                     : NULL;
+    if (fmtp) {
+      AudioFormat *f = g_new0(AudioFormat, 1);
+      f->fmtp = g_strdup(fmtp);
+      f->rate = *rate;
+      f->channels = *channels;
+      g_hash_table_insert(r->audio_fmtp, g_steal_pointer(&key), f);
+      return fmtp;
+    }
+  }
+  AudioFormat *f = g_hash_table_lookup(r->audio_fmtp, key);
+  if (!f)
+    return NULL;
+  *rate = f->rate;
+  *channels = f->channels;
+  return g_strdup(f->fmtp);
+}
+
 static void handle_describe(Client *c, const VigilRestreamRequest *req, const char *cseq,
                             const char *path)
 {
@@ -491,6 +678,16 @@ static void handle_describe(Client *c, const VigilRestreamRequest *req, const ch
     reply(c, 503, "Service Unavailable", cseq, "Retry-After: 2\r\n", NULL);
     return;
   }
+  guint rate = 0, channels = 0;
+  g_autofree gchar *afmtp = audio_fmtp(c->server, camera, sub, &rate, &channels);
+  g_autofree gchar *audio =
+      afmtp ? g_strdup_printf("m=audio 0 RTP/AVP %d\r\n"
+                              "a=rtpmap:%d MPEG4-GENERIC/%u/%u\r\n"
+                              "a=fmtp:%d %s\r\n"
+                              "a=control:trackID=1\r\n",
+                              VIGIL_RESTREAM_AUDIO_PAYLOAD_TYPE, VIGIL_RESTREAM_AUDIO_PAYLOAD_TYPE,
+                              rate, channels, VIGIL_RESTREAM_AUDIO_PAYLOAD_TYPE, afmtp)
+            : g_strdup("");
   g_autofree gchar *sdp = g_strdup_printf(
       "v=0\r\n"
       "o=- %u 1 IN IP4 0.0.0.0\r\n"
@@ -503,21 +700,26 @@ static void handle_describe(Client *c, const VigilRestreamRequest *req, const ch
       "m=video 0 RTP/AVP %d\r\n"
       "a=rtpmap:%d %s/90000\r\n"
       "a=fmtp:%d %s\r\n"
-      "a=control:trackID=0\r\n",
+      "a=control:trackID=0\r\n"
+      "%s",
       g_random_int(), path, VIGIL_RESTREAM_PAYLOAD_TYPE, VIGIL_RESTREAM_PAYLOAD_TYPE,
-      stats.codec == VIGIL_CODEC_H265 ? "H265" : "H264", VIGIL_RESTREAM_PAYLOAD_TYPE, fmtp);
+      stats.codec == VIGIL_CODEC_H265 ? "H265" : "H264", VIGIL_RESTREAM_PAYLOAD_TYPE, fmtp, audio);
   g_autofree gchar *headers = g_strdup_printf("Content-Type: application/sdp\r\n"
                                               "Content-Base: %s/\r\n",
                                               req->url);
   reply(c, 200, "OK", cseq, headers, sdp);
 }
 
-/* The path of a SETUP or PLAY URL without the track part. */
-static gchar *base_path(const char *path)
+/* The path of a SETUP or PLAY URL without the track part; *@track: 1 for
+ * the audio track, else 0. */
+static gchar *base_path(const char *path, int *track)
 {
   const char *slash = strrchr(path, '/');
-  if (slash && g_str_equal(slash + 1, "trackID=0"))
+  *track = 0;
+  if (slash && (g_str_equal(slash + 1, "trackID=0") || g_str_equal(slash + 1, "trackID=1"))) {
+    *track = slash[9] - '0';
     return g_strndup(path, slash - path);
+  }
   return g_strdup(path);
 }
 
@@ -541,7 +743,9 @@ static gboolean on_rtcp(GSocket *socket, G_GNUC_UNUSED GIOCondition condition, g
 
 /* Two UDP sockets on the connection's local address, any ports, RTP sent to
  * the RTSP peer's address only (never to a third party a request names). */
-static gboolean setup_udp(Client *c, guint16 rtp_port, guint16 rtcp_port)
+static gboolean setup_udp(Client *c, guint16 rtp_port, guint16 rtcp_port, GSocket **rtp_socket,
+                          GSocket **rtcp_socket, GSocketAddress **rtp_dest,
+                          GSocketAddress **rtcp_dest, GSource **rtcp_source)
 {
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(c->conn, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(c->conn, NULL);
@@ -560,16 +764,15 @@ static gboolean setup_udp(Client *c, guint16 rtp_port, guint16 rtcp_port)
     }
     g_socket_set_blocking(sockets[i], FALSE);
   }
-  c->rtp_socket = sockets[0];
-  c->rtcp_socket = sockets[1];
-  c->rtp_dest = g_inet_socket_address_new(
+  *rtp_socket = sockets[0];
+  *rtcp_socket = sockets[1];
+  *rtp_dest = g_inet_socket_address_new(
       g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)), rtp_port);
-  c->rtcp_dest = g_inet_socket_address_new(
+  *rtcp_dest = g_inet_socket_address_new(
       g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)), rtcp_port);
-  c->rtcp_source = g_socket_create_source(c->rtcp_socket, G_IO_IN, NULL);
-  g_source_set_callback(c->rtcp_source, G_SOURCE_FUNC(on_rtcp), c, NULL);
-  g_source_attach(c->rtcp_source, NULL);
-  c->udp = TRUE;
+  *rtcp_source = g_socket_create_source(*rtcp_socket, G_IO_IN, NULL);
+  g_source_set_callback(*rtcp_source, G_SOURCE_FUNC(on_rtcp), c, NULL);
+  g_source_attach(*rtcp_source, NULL);
   return TRUE;
 }
 
@@ -579,10 +782,24 @@ static guint16 local_port(GSocket *socket)
   return a ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(a)) : 0;
 }
 
+static void clear_udp(GSocket **rtp_socket, GSocket **rtcp_socket, GSocketAddress **rtp_dest,
+                      GSocketAddress **rtcp_dest, GSource **rtcp_source)
+{
+  if (*rtcp_source) {
+    g_source_destroy(*rtcp_source);
+    g_clear_pointer(rtcp_source, g_source_unref);
+  }
+  g_clear_object(rtp_socket);
+  g_clear_object(rtcp_socket);
+  g_clear_object(rtp_dest);
+  g_clear_object(rtcp_dest);
+}
+
 static void handle_setup(Client *c, const VigilRestreamRequest *req, const char *cseq,
                          const char *path)
 {
-  g_autofree gchar *base = base_path(path);
+  int track = 0;
+  g_autofree gchar *base = base_path(path, &track);
   g_autofree gchar *camera = NULL;
   gboolean sub = FALSE;
   if (!authorize(c, req, cseq, base, &camera, &sub))
@@ -595,15 +812,25 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
   const char *first = transport ? transport : "";
   while (*first == ' ')
     first++;
-  gboolean udp = !(tcp && g_ascii_strncasecmp(first, "RTP/AVP/TCP", 11) == 0) &&
+  /* rtsps: TCP interleaved only (UDP would leave the TLS channel). */
+  gboolean udp = !c->tls && !(tcp && g_ascii_strncasecmp(first, "RTP/AVP/TCP", 11) == 0) &&
                  vigil_restream_transport_udp(transport, &rtp_port, &rtcp_port);
   if (!tcp && !udp) {
     reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
     return;
   }
+  guint rate = 0, channels = 0;
+  if (track == 1) {
+    g_autofree gchar *afmtp = audio_fmtp(c->server, camera, sub, &rate, &channels);
+    if (!afmtp) {
+      reply(c, 404, "Not Found", cseq, NULL, NULL);
+      return;
+    }
+  }
   if (c->session) {
-    /* One track per session: a second SETUP may only repeat the first
-     * (perhaps with another transport), before PLAY. */
+    /* One session per connection, on one stream: a further SETUP adds the
+     * other track or repeats one (perhaps with another transport), before
+     * PLAY. */
     if (!session_matches(c, req) || g_strcmp0(camera, c->camera) != 0 || sub != c->sub) {
       reply(c, 459, "Aggregate Operation Not Allowed", cseq, NULL, NULL);
       return;
@@ -621,27 +848,46 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
     c->ssrc = g_random_int();
     c->seq = (guint16)g_random_int();
     c->rtptime0 = g_random_int();
+    c->audio.ssrc = g_random_int();
+    c->audio.seq = (guint16)g_random_int();
+    c->audio.rtptime0 = g_random_int();
   }
-  if (c->rtcp_source) {
-    g_source_destroy(c->rtcp_source);
-    g_clear_pointer(&c->rtcp_source, g_source_unref);
+  g_autofree gchar *transport_reply = NULL;
+  if (track == 1) {
+    AudioTrack *a = &c->audio;
+    clear_udp(&a->rtp_socket, &a->rtcp_socket, &a->rtp_dest, &a->rtcp_dest, &a->rtcp_source);
+    a->udp = udp && setup_udp(c, rtp_port, rtcp_port, &a->rtp_socket, &a->rtcp_socket, &a->rtp_dest,
+                              &a->rtcp_dest, &a->rtcp_source);
+    if (udp && !a->udp && !tcp) {
+      reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
+      return;
+    }
+    a->set_up = TRUE;
+    a->rate = rate;
+    a->channel = channel;
+    transport_reply =
+        a->udp ? g_strdup_printf("RTP/AVP;unicast;client_port=%u-%u;server_port=%u-%u;ssrc=%08X",
+                                 rtp_port, rtcp_port, local_port(a->rtp_socket),
+                                 local_port(a->rtcp_socket), a->ssrc)
+               : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
+                                 channel + 1, a->ssrc);
+  } else {
+    clear_udp(&c->rtp_socket, &c->rtcp_socket, &c->rtp_dest, &c->rtcp_dest, &c->rtcp_source);
+    c->udp = udp && setup_udp(c, rtp_port, rtcp_port, &c->rtp_socket, &c->rtcp_socket, &c->rtp_dest,
+                              &c->rtcp_dest, &c->rtcp_source);
+    if (udp && !c->udp && !tcp) {
+      reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
+      return;
+    }
+    c->video = TRUE;
+    c->channel = channel;
+    transport_reply =
+        c->udp ? g_strdup_printf("RTP/AVP;unicast;client_port=%u-%u;server_port=%u-%u;ssrc=%08X",
+                                 rtp_port, rtcp_port, local_port(c->rtp_socket),
+                                 local_port(c->rtcp_socket), c->ssrc)
+               : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
+                                 channel + 1, c->ssrc);
   }
-  g_clear_object(&c->rtp_socket);
-  g_clear_object(&c->rtcp_socket);
-  g_clear_object(&c->rtp_dest);
-  g_clear_object(&c->rtcp_dest);
-  c->udp = FALSE;
-  if (udp && !setup_udp(c, rtp_port, rtcp_port) && !tcp) {
-    reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
-    return;
-  }
-  c->channel = channel;
-  g_autofree gchar *transport_reply =
-      c->udp ? g_strdup_printf("RTP/AVP;unicast;client_port=%u-%u;server_port=%u-%u;ssrc=%08X",
-                               rtp_port, rtcp_port, local_port(c->rtp_socket),
-                               local_port(c->rtcp_socket), c->ssrc)
-             : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
-                               channel + 1, c->ssrc);
   g_autofree gchar *headers = g_strdup_printf("Transport: %s\r\nSession: %s;timeout=%d\r\n",
                                               transport_reply, c->session, SESSION_TIMEOUT_S);
   reply(c, 200, "OK", cseq, headers, NULL);
@@ -650,7 +896,8 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
 static void handle_play(Client *c, const VigilRestreamRequest *req, const char *cseq,
                         const char *path)
 {
-  g_autofree gchar *base = base_path(path);
+  int track = 0;
+  g_autofree gchar *base = base_path(path, &track);
   g_autofree gchar *camera = NULL;
   gboolean sub = FALSE;
   if (!authorize(c, req, cseq, base, &camera, &sub))
@@ -662,14 +909,21 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
   VigilStreamStats stats;
   vigil_stream_get_stats(c->stream, &stats);
   c->codec = stats.codec;
-  g_autofree gchar *url = g_str_has_suffix(req->url, "/trackID=0")
-                              ? g_strdup(req->url)
-                              : g_strdup_printf("%s/trackID=0", req->url);
-  g_autofree gchar *headers =
-      g_strdup_printf("Session: %s;timeout=%d\r\n"
-                      "Range: npt=now-\r\n"
-                      "RTP-Info: url=%s;seq=%u;rtptime=%u\r\n",
-                      c->session, SESSION_TIMEOUT_S, url, c->seq, c->rtptime0);
+  gsize url_len = strlen(req->url);
+  if (g_str_has_suffix(req->url, "/trackID=0") || g_str_has_suffix(req->url, "/trackID=1"))
+    url_len -= strlen("/trackID=0");
+  g_autofree gchar *url = g_strndup(req->url, url_len);
+  GString *info = g_string_new(NULL);
+  if (c->video)
+    g_string_append_printf(info, "url=%s/trackID=0;seq=%u;rtptime=%u", url, c->seq, c->rtptime0);
+  if (c->audio.set_up)
+    g_string_append_printf(info, "%surl=%s/trackID=1;seq=%u;rtptime=%u", c->video ? "," : "", url,
+                           c->audio.seq, c->audio.rtptime0);
+  g_autofree gchar *rtp_info = g_string_free(info, FALSE);
+  g_autofree gchar *headers = g_strdup_printf("Session: %s;timeout=%d\r\n"
+                                              "Range: npt=now-\r\n"
+                                              "RTP-Info: %s\r\n",
+                                              c->session, SESSION_TIMEOUT_S, rtp_info);
   reply(c, 200, "OK", cseq, headers, NULL);
   if (!c->subscriber) {
     /* The answer is queued first: RTP follows it on the wire. */
@@ -677,8 +931,11 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
         vigil_stream_subscribe(c->stream, TRUE, g_main_context_default(), on_chunk, c, NULL);
     vigil_stream_add_viewer(c->stream, +1);
     c->counted_viewer = TRUE;
-    g_info("RTSP client %s plays %s%s over %s", c->address, c->camera, c->sub ? " (sub)" : "",
-           c->udp ? "UDP" : "TCP");
+    g_info("RTSP client %s plays %s%s over %s%s", c->address, c->camera, c->sub ? " (sub)" : "",
+           c->udp   ? "UDP"
+           : c->tls ? "TLS"
+                    : "TCP",
+           c->audio.set_up ? " with audio" : "");
   }
 }
 
@@ -759,13 +1016,76 @@ static void client_process(Client *c)
   }
 }
 
+static gboolean on_readable(GSocket *socket, GIOCondition condition, gpointer data);
+
+static gboolean on_tls_readable(G_GNUC_UNUSED GObject *stream, gpointer data)
+{
+  return on_readable(NULL, G_IO_IN, data);
+}
+
+static void on_handshake(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Client *c = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), result, &error);
+  c->handshaking = FALSE;
+  if (c->dead) {
+    /* Closed while the handshake ran: its free waited for this. */
+    c->free_idle = g_idle_add(free_client_idle, c);
+    return;
+  }
+  if (!ok) {
+    g_info("RTSP client %s: TLS handshake failed: %s", c->address, error->message);
+    client_close(c);
+    return;
+  }
+  c->last_input_us = g_get_monotonic_time();
+  c->in_source = g_pollable_input_stream_create_source(
+      G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(c->tls)), NULL);
+  g_source_set_callback(c->in_source, G_SOURCE_FUNC(on_tls_readable), c, NULL);
+  g_source_attach(c->in_source, NULL);
+}
+
+/* The first byte of a connection: 0x16 (a TLS handshake record) starts
+ * TLS when a certificate is configured; anything else is plain RTSP.
+ * FALSE when the connection went away or waits for its handshake. */
+static gboolean sniff(Client *c)
+{
+  c->sniffed = TRUE;
+  guint8 first = 0;
+  GInputVector v = {&first, 1};
+  gint flags = G_SOCKET_MSG_PEEK;
+  gssize n = g_socket_receive_message(c->socket, NULL, &v, 1, NULL, NULL, &flags, NULL, NULL);
+  if (n <= 0 || first != 0x16 || !c->server->certificate)
+    return TRUE; /* the read that follows sees an end, an error or plain RTSP */
+  g_autoptr(GError) error = NULL;
+  c->tls = g_tls_server_connection_new(G_IO_STREAM(c->conn), c->server->certificate, &error);
+  if (!c->tls) {
+    g_warning("RTSP client %s: no TLS: %s", c->address, error->message);
+    client_close(c);
+    return FALSE;
+  }
+  g_source_destroy(c->in_source);
+  g_clear_pointer(&c->in_source, g_source_unref);
+  c->handshaking = TRUE;
+  c->cancel = g_cancellable_new();
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls), G_PRIORITY_DEFAULT, c->cancel,
+                                   on_handshake, c);
+  return FALSE;
+}
+
 static gboolean on_readable(G_GNUC_UNUSED GSocket *socket, G_GNUC_UNUSED GIOCondition condition,
                             gpointer data)
 {
   Client *c = data;
+  if (!c->sniffed && !sniff(c))
+    return G_SOURCE_REMOVE; /* its source is gone: closed, or TLS from now on */
   guint8 buf[16384];
   g_autoptr(GError) error = NULL;
-  gssize n = g_socket_receive(c->socket, (gchar *)buf, sizeof buf, NULL, &error);
+  gssize n = c->tls ? g_pollable_input_stream_read_nonblocking(
+                          G_POLLABLE_INPUT_STREAM(g_io_stream_get_input_stream(c->tls)), buf,
+                          sizeof buf, NULL, &error)
+                    : g_socket_receive(c->socket, (gchar *)buf, sizeof buf, NULL, &error);
   if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
   if (n <= 0) {
@@ -891,12 +1211,34 @@ VigilRestream *vigil_restream_new(VigilCameraManager *cameras, VigilStore *store
   r->cameras = cameras;
   r->store = store;
   r->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  r->audio_fmtp = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, audio_format_free);
   return r;
 }
 
-void vigil_restream_configure(VigilRestream *r, const VigilRtspServerSettings *settings)
+/* Loads a changed certificate pair (for new connections). */
+static void configure_tls(VigilRestream *r, const char *cert, const char *key)
+{
+  if (g_strcmp0(cert, r->tls_cert) == 0 && g_strcmp0(key, r->tls_key) == 0)
+    return;
+  g_free(r->tls_cert);
+  g_free(r->tls_key);
+  r->tls_cert = g_strdup(cert);
+  r->tls_key = g_strdup(key);
+  g_clear_object(&r->certificate);
+  if (!cert || !key)
+    return;
+  g_autoptr(GError) error = NULL;
+  r->certificate = g_tls_certificate_new_from_files(cert, key, &error);
+  if (!r->certificate)
+    g_warning("RTSP server: no rtsps: cannot load the TLS certificate %s and key %s: %s", cert, key,
+              error->message);
+}
+
+void vigil_restream_configure(VigilRestream *r, const VigilRtspServerSettings *settings,
+                              const char *tls_cert, const char *tls_key)
 {
   g_return_if_fail(r && settings);
+  configure_tls(r, tls_cert, tls_key);
   if (settings->enabled == r->enabled && g_strcmp0(settings->listen, r->listen) == 0 &&
       (!r->enabled || r->service))
     return;
@@ -929,10 +1271,20 @@ void vigil_restream_free(VigilRestream *r)
   /* Freed now rather than from their idles: the loop may not run again. */
   while (r->dying) {
     Client *c = r->dying->data;
+    if (c->handshaking) {
+      /* Its cancelled handshake's callback frees it, if the loop runs. */
+      c->server = NULL;
+      r->dying = g_list_remove(r->dying, c);
+      continue;
+    }
     g_source_remove(c->free_idle);
     free_client_idle(c);
   }
+  g_clear_object(&r->certificate);
+  g_free(r->tls_cert);
+  g_free(r->tls_key);
   g_hash_table_unref(r->per_address);
+  g_hash_table_unref(r->audio_fmtp);
   g_free(r->listen);
   g_free(r);
 }

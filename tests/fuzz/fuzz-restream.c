@@ -40,5 +40,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       abort();
     g_free(vigil_restream_fmtp(data, size, codec));
   }
+  g_autoptr(GBytes) audio = vigil_restream_ts_audio(data, size);
+  guint rate, channels;
+  g_free(vigil_restream_aac_fmtp(data, size, &rate, &channels));
+  g_autoptr(GByteArray) out = g_byte_array_new();
+  guint16 seq = 0;
+  guint n = vigil_restream_packetize_aac(out, data, size, 0, 0, 0, &seq);
+  gsize off = 0;
+  for (guint i = 0; i < n; i++) {
+    if (off + 4 > out->len || out->data[off] != '$')
+      abort();
+    off += 4 + ((out->data[off + 2] << 8) | out->data[off + 3]);
+  }
+  if (off != out->len || seq != (guint16)n)
+    abort();
   return 0;
 }

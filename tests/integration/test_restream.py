@@ -14,8 +14,10 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import ADMIN_PASSWORD, Fakecam, Vigil, free_port, wait_for
@@ -53,6 +55,21 @@ def parameter_sets(data, codec):
     return {u for u in nal_units(data) if len(u) > 1 and nal_type(u, codec) in kinds}
 
 
+def adts_frames(path):
+    """The raw AAC frames of an ADTS file (headers stripped: ffmpeg writes
+    its own)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    frames, off = [], 0
+    while off + 7 <= len(data):
+        assert data[off] == 0xFF and data[off + 1] & 0xF6 == 0xF0, off
+        header = 7 if data[off + 1] & 1 else 9
+        size = ((data[off + 3] & 3) << 11) | (data[off + 4] << 3) | (data[off + 5] >> 5)
+        frames.append(data[off + header:off + size])
+        off += size
+    return frames
+
+
 def established_to(port):
     """TCP connections accepted on loopback @port now (server side)."""
     count = 0
@@ -79,6 +96,8 @@ class RestreamTest(unittest.TestCase):
                               "--scene", "motion:0").start()
         cls.hevc = Fakecam("--cameras", "1", "--codec", "h265", "--no-sub", "--size", "640x360",
                            "--fps", "15", "--gop", "1", "--bitrate", "800").start()
+        cls.audiocam = Fakecam("--cameras", "1", "--audio", "--no-sub", "--size", "320x240",
+                               "--fps", "15", "--gop", "1", "--bitrate", "300").start()
         # A small output bound, so that a stalled client reaches it in seconds.
         cls.vigil = v = Vigil(env={"VIGIL_RESTREAM_QUEUE_BYTES": "262144"}).start()
         r = v.request("POST", "/api/v1/users", {"name": VIEWER[0], "password": VIEWER[1],
@@ -87,10 +106,11 @@ class RestreamTest(unittest.TestCase):
         for body in ({"id": "cam1", "name": "one", "source": cls.fakecam.url(1),
                       "sub_source": cls.fakecam.sub_url(1), "record": "off"},
                      {"id": "cam2", "name": "two", "source": cls.fakecam.url(2), "record": "off"},
-                     {"id": "hevc", "name": "hevc", "source": cls.hevc.url(1), "record": "off"}):
+                     {"id": "hevc", "name": "hevc", "source": cls.hevc.url(1), "record": "off"},
+                     {"id": "aud", "name": "aud", "source": cls.audiocam.url(1), "record": "off"}):
             r = v.request("POST", "/api/v1/cameras", body)
             assert r.status == 201, (r.status, r.body)
-        for cam in ("cam1", "cam2", "hevc"):
+        for cam in ("cam1", "cam2", "hevc", "aud"):
             v.wait_state(cam, "streaming", 30)
         cls.port = free_port()
         r = v.request("PATCH", "/api/v1/settings",
@@ -104,6 +124,7 @@ class RestreamTest(unittest.TestCase):
         cls.vigil.cleanup()
         cls.fakecam.stop()
         cls.hevc.stop()
+        cls.audiocam.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
@@ -210,6 +231,88 @@ class RestreamTest(unittest.TestCase):
     def test_frames_bit_identical_h265(self):
         self.check_bit_identical("hevc", "hevc")
 
+    def probe_streams(self, path, transport=("-rtsp_transport", "tcp")):
+        out = subprocess.run(["ffprobe", "-v", "error", *transport, "-show_entries",
+                              "stream=codec_name,sample_rate,channels", "-of", "json",
+                              self.url(path)], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [{k: v for k, v in s.items() if k in ("codec_name", "sample_rate", "channels")}
+                for s in json.loads(out.stdout)["streams"]]
+
+    def test_audio_aac(self):
+        """A camera with AAC: the SDP has an MPEG4-GENERIC track, ffprobe
+        sees it over TCP and UDP, and every AAC frame that RTSP delivers is
+        byte for byte the one live.ts serves, in order, none missing."""
+        # Right after a keyframe of a stream nobody asked for yet, the GOP
+        # cache may hold no audio chunk: the first DESCRIBE may lack audio.
+        sdp = wait_for(lambda: (lambda d: d if "m=audio" in d else None)(
+            self.describe("aud", ("admin", ADMIN_PASSWORD))), 10, what="m=audio")
+        self.assertIn("a=rtpmap:97 MPEG4-GENERIC/48000/1\r\n", sdp)
+        self.assertIn("mode=AAC-hbr; sizelength=13; indexlength=3; indexdeltalength=3; "
+                      "config=1188\r\n", sdp)
+        self.assertNotIn("m=audio", self.describe("cam1", ("admin", ADMIN_PASSWORD)))
+        want = [{"codec_name": "h264"}, {"codec_name": "aac", "sample_rate": "48000", "channels": 1}]
+        self.assertEqual(self.probe_streams("aud"), want)
+        self.assertEqual(self.probe_streams("aud", transport=("-rtsp_transport", "udp")), want)
+        ts_out = os.path.join(self.tmp, "live-aud.aac")
+        rtsp_out = os.path.join(self.tmp, "rtsp-aud.aac")
+        live = f"http://admin:{ADMIN_PASSWORD}@127.0.0.1:{self.vigil.port}/api/v1/cameras/aud/live.ts"
+        http = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-i", live, "-map", "0:a",
+                                 "-c", "copy", "-frames:a", "300", "-f", "adts", ts_out],
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        rtsp = subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-rtsp_transport", "tcp", "-i", self.url("aud"),
+             "-map", "0:a", "-c", "copy", "-frames:a", "100", "-f", "adts", rtsp_out],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(rtsp.returncode, 0, rtsp.stderr)
+        _, err = http.communicate(timeout=60)
+        self.assertEqual(http.returncode, 0, err)
+        ts_frames, rtsp_frames = adts_frames(ts_out), adts_frames(rtsp_out)
+        self.assertGreaterEqual(len(rtsp_frames), 100)
+        # The tone repeats, so a frame may occur more than once: any start
+        # from which the whole RTSP run matches.
+        n = len(rtsp_frames)
+        self.assertTrue(any(ts_frames[i:i + n] == rtsp_frames
+                            for i in range(len(ts_frames) - n + 1)),
+                        "RTSP's AAC frames are not a run of live.ts's")
+        self.assertIn("plays aud over TCP with audio", self.vigil.log_text())
+
+    def test_rtsps(self):
+        """With settings "tls", the RTSP port also speaks RTSP over TLS:
+        frames arrive over rtsps://, credentials are still needed, plain
+        RTSP goes on working on the same port."""
+        cert, key = os.path.join(self.tmp, "cert.pem"), os.path.join(self.tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "2", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=30)
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"tls": {"cert": cert, "key": key}})
+        self.assertEqual(r.status, 200, r.body)
+        try:
+            url = self.url("cam1").replace("rtsp://", "rtsps://", 1)
+            out = subprocess.run(
+                # ffmpeg's TLS does not verify unless told (-tls_verify is
+                # the tls protocol's option; rtsps does not take it).
+                ["ffmpeg", "-v", "error", "-i", url, "-c", "copy",
+                 "-frames:v", "30", "-f", "framemd5", "-"],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(len([l for l in out.stdout.splitlines()
+                                  if l and not l.startswith("#")]), 30)
+            self.assertIn("plays cam1 over TLS", self.vigil.log_text())
+            bad = subprocess.run(
+                ["ffprobe", "-v", "error", f"rtsps://127.0.0.1:{self.port}/cam1"],
+                capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("401", bad.stderr)
+            self.assertEqual(self.probe("cam2"), ("h264", 640, 360))
+            # A stalled client over TLS: skipped to the next keyframe too.
+            self.check_stalled_client(tls=True)
+        finally:
+            r = self.vigil.request("PATCH", "/api/v1/settings", {"tls": {"cert": None, "key": None}})
+            self.assertEqual(r.status, 200, r.body)
+
     def test_twenty_clients_one_camera_connection(self):
         connections = established_to(self.fakecam.port)
         self.assertEqual(connections, 3)  # cam1, its sub stream, cam2
@@ -233,13 +336,22 @@ class RestreamTest(unittest.TestCase):
         wait_for(lambda: self.status()["clients"] == 0, 10, what="clients gone")
 
     def test_stalled_client_skips_to_keyframe(self):
+        self.check_stalled_client()
+
+    def check_stalled_client(self, tls=False):
         """A client that stops reading holds up nobody, and when it reads
         again it gets whole access units and, after the gap, a keyframe."""
         auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        noticed = self.vigil.log_text().count("is not keeping up")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.settimeout(10)
         sock.connect(("127.0.0.1", self.port))
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock)
         base = f"rtsp://127.0.0.1:{self.port}/cam1"
         sock.sendall((f"SETUP {base}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
                       f"Authorization: Basic {auth}\r\n"
@@ -262,7 +374,7 @@ class RestreamTest(unittest.TestCase):
             self.assertEqual(other.returncode, 0, other.stderr)
             self.assertEqual(len([l for l in other.stdout.splitlines()
                                   if l and not l.startswith("#")]), 30)
-            wait_for(lambda: "is not keeping up" in self.vigil.log_text(), 30,
+            wait_for(lambda: self.vigil.log_text().count("is not keeping up") > noticed, 30,
                      what="the stalled client noticed")
             # Read again: the PLAY answer, then RTP; find the sequence gap.
             while b"\r\n\r\n" not in buf:

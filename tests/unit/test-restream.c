@@ -177,6 +177,111 @@ static VigilRestreamParse parse(const char *text, VigilRestreamRequest *r, gsize
   return vigil_restream_request_parse((const guint8 *)text, strlen(text), r, length);
 }
 
+typedef struct {
+  GPtrArray *frames;
+  GArray *times;
+} AacGathered;
+
+static void on_aac(const guint8 *data, gsize size, guint32 timestamp, gboolean damaged,
+                   gpointer user_data)
+{
+  AacGathered *g = user_data;
+  g_assert_false(damaged);
+  g_ptr_array_add(g->frames, g_bytes_new(data, size));
+  g_array_append_val(g->times, timestamp);
+}
+
+/* ADTS frames (AAC-LC, 44.1 kHz, stereo; one with a CRC) through our TS
+ * muxer, back out, to RFC 3640 packets, through vigil's own depacketiser:
+ * the raw frames byte for byte, 1024 samples apart, and the SDP's config. */
+static void test_aac(void)
+{
+  const gsize raw_sizes[] = {10, 300, 1500};
+  g_autoptr(GByteArray) adts = g_byte_array_new();
+  g_autoptr(GPtrArray) raw = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+  for (guint i = 0; i < G_N_ELEMENTS(raw_sizes); i++) {
+    gboolean crc = i == 1;
+    gsize header = crc ? 9 : 7, len = header + raw_sizes[i];
+    guint8 h[9] = {0xff,
+                   crc ? 0xf0 : 0xf1,
+                   (1 << 6) | (4 << 2) | (2 >> 2), /* LC, 44100, channels 2 */
+                   ((2 & 3) << 6) | (len >> 11),
+                   (len >> 3) & 0xff,
+                   ((len & 7) << 5) | 0x1f,
+                   0xfc,
+                   0x12,
+                   0x34};
+    g_byte_array_append(adts, h, header);
+    guint8 *payload = g_malloc(raw_sizes[i]);
+    for (gsize k = 0; k < raw_sizes[i]; k++)
+      payload[k] = (guint8)(k * 7 + i);
+    g_byte_array_append(adts, payload, raw_sizes[i]);
+    g_ptr_array_add(raw, g_bytes_new_take(payload, raw_sizes[i]));
+  }
+  g_autoptr(VigilTsMux) mux = vigil_ts_mux_new(VIGIL_CODEC_H264, TRUE);
+  g_autoptr(GBytes) ts = vigil_ts_mux_audio(mux, adts->data, adts->len, 9000);
+  g_autoptr(GBytes) es = vigil_restream_ts_audio(g_bytes_get_data(ts, NULL), g_bytes_get_size(ts));
+  g_assert_nonnull(es);
+  g_assert_cmpmem(g_bytes_get_data(es, NULL), g_bytes_get_size(es), adts->data, adts->len);
+  g_assert_null(vigil_restream_ts_video(g_bytes_get_data(ts, NULL), g_bytes_get_size(ts)));
+
+  guint rate = 0, channels = 0;
+  g_autofree gchar *fmtp = vigil_restream_aac_fmtp(adts->data, adts->len, &rate, &channels);
+  g_assert_cmpstr(fmtp, ==,
+                  "streamtype=5; profile-level-id=1; mode=AAC-hbr; sizelength=13; "
+                  "indexlength=3; indexdeltalength=3; config=1210");
+  g_assert_cmpuint(rate, ==, 44100);
+  g_assert_cmpuint(channels, ==, 2);
+  g_assert_null(vigil_restream_aac_fmtp(adts->data + 1, adts->len - 1, &rate, &channels));
+  g_autofree gchar *text = g_strdup_printf("v=0\r\nm=audio 0 RTP/AVP 97\r\n"
+                                           "a=rtpmap:97 MPEG4-GENERIC/44100/2\r\n"
+                                           "a=fmtp:97 %s\r\n",
+                                           fmtp);
+  g_autoptr(VigilSdp) sdp = vigil_sdp_parse(text, strlen(text), NULL);
+  g_assert_nonnull(sdp);
+  const VigilSdpMedia *media = sdp->media->pdata[0];
+  g_autoptr(GBytes) config = vigil_sdp_media_aac_config(media);
+  const guint8 want_config[] = {0x12, 0x10};
+  g_assert_cmpmem(g_bytes_get_data(config, NULL), g_bytes_get_size(config), want_config, 2);
+
+  g_autoptr(GByteArray) out = g_byte_array_new();
+  guint16 seq = 65535;
+  /* A truncated last frame is left out. */
+  guint n = vigil_restream_packetize_aac(out, adts->data, adts->len - 1, 2, 4000000000u, 0x01020304,
+                                         &seq);
+  g_assert_cmpuint(n, ==, 2);
+  g_byte_array_set_size(out, 0);
+  seq = 65535;
+  n = vigil_restream_packetize_aac(out, adts->data, adts->len, 2, 4294966000u, 0x01020304, &seq);
+  g_assert_cmpuint(n, ==, 3);
+  g_assert_cmpuint(seq, ==, 2);
+  g_autoptr(VigilRtpDepay) depay = vigil_rtp_depay_new(VIGIL_RTP_AAC, media);
+  AacGathered g = {g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref),
+                   g_array_new(FALSE, FALSE, sizeof(guint32))};
+  gsize off = 0;
+  for (guint i = 0; i < n; i++) {
+    g_assert_cmpuint(out->data[off], ==, '$');
+    g_assert_cmpuint(out->data[off + 1], ==, 2);
+    gsize len = (out->data[off + 2] << 8) | out->data[off + 3];
+    VigilRtpPacket p;
+    g_assert_true(vigil_rtp_parse(out->data + off + 4, len, &p));
+    g_assert_cmpuint(p.payload_type, ==, 97);
+    g_assert_true(p.marker);
+    g_assert_cmpuint(p.ssrc, ==, 0x01020304);
+    g_assert_cmpuint(p.sequence, ==, (guint16)(65535 + i));
+    vigil_rtp_depay_push(depay, &p, on_aac, &g);
+    off += 4 + len;
+  }
+  g_assert_cmpuint(off, ==, out->len);
+  g_assert_cmpuint(g.frames->len, ==, 3);
+  for (guint i = 0; i < 3; i++) {
+    g_assert_true(g_bytes_equal(g.frames->pdata[i], raw->pdata[i]));
+    g_assert_cmpuint(g_array_index(g.times, guint32, i), ==, (guint32)(4294966000u + i * 1024));
+  }
+  g_ptr_array_unref(g.frames);
+  g_array_unref(g.times);
+}
+
 static void test_request_parse(void)
 {
   VigilRestreamRequest r;
@@ -223,12 +328,14 @@ static void test_url_and_transport(void)
                             {"rtsp://u:p@h/cam_sub/", "cam_sub"},
                             {"rtsp://h/cam/trackID=0?x=1", "cam/trackID=0"},
                             {"/cam", "cam"},
-                            {"rtsp://h", ""}};
+                            {"rtsp://h", ""},
+                            {"RTSPS://h:8554/cam/trackID=1", "cam/trackID=1"}};
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree gchar *path = vigil_restream_url_path(cases[i][0]);
     g_assert_cmpstr(path, ==, cases[i][1]);
   }
   g_assert_null(vigil_restream_url_path("cam"));
+  g_assert_null(vigil_restream_url_path("http://h/cam"));
   guint8 channel = 99;
   g_assert_true(vigil_restream_transport_tcp("RTP/AVP/TCP;unicast;interleaved=2-3", &channel));
   g_assert_cmpuint(channel, ==, 2);
@@ -265,6 +372,7 @@ int main(int argc, char **argv)
   g_test_add_func("/restream/packetize-h265", test_packetize_h265);
   g_test_add_func("/restream/fmtp", test_fmtp);
   g_test_add_func("/restream/sender-report", test_sender_report);
+  g_test_add_func("/restream/aac", test_aac);
   g_test_add_func("/restream/request-parse", test_request_parse);
   g_test_add_func("/restream/url-and-transport", test_url_and_transport);
   return g_test_run();
