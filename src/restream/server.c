@@ -43,19 +43,23 @@ typedef struct {
 
 typedef struct _Client Client;
 
-/* The audio track (trackID=1): its own RTP stream, over the connection
- * (channel) or UDP like the video's. */
+/* One track's RTP stream (video trackID=0, audio trackID=1): over the
+ * connection (interleaved on channel, RTCP on channel + 1) or UDP unicast,
+ * where RTP goes from rtp_socket to rtp_dest (the RTSP peer's address, the
+ * client's port) and the RTCP socket is read for keep-alive. */
 typedef struct {
   gboolean set_up, udp;
-  guint rate;
+  guint rate; /* RTP clock; audio only (video: 90 kHz) */
   guint8 channel;
   GSocket *rtp_socket, *rtcp_socket;
   GSocketAddress *rtp_dest, *rtcp_dest;
   GSource *rtcp_source;
-  guint32 ssrc, rtptime0, sent_packets, sent_octets;
+  guint32 ssrc, rtptime0;
+  /* RTCP sender reports: counts for them, time of the last one. */
+  guint32 sent_packets, sent_octets;
   guint16 seq;
   gint64 last_report_us;
-} AudioTrack;
+} Track;
 
 struct _VigilRestream {
   VigilCameraManager *cameras;
@@ -101,25 +105,12 @@ struct _Client {
   VigilSubscriber *subscriber;
   VigilCodec codec;
   gboolean video; /* trackID=0 was set up */
-  guint8 channel;
-  /* UDP unicast: RTP goes from rtp_socket to rtp_dest (the RTSP peer's
-   * address, the client's port); the RTCP socket is read for keep-alive. */
-  gboolean udp;
-  GSocket *rtp_socket, *rtcp_socket;
-  GSocketAddress *rtp_dest;
-  GSource *rtcp_source;
+  Track v;        /* the video's RTP stream (trackID=0) */
   guint64 udp_dropped;
-  GSocketAddress *rtcp_dest;
-  /* RTCP sender reports: counts for them, time of the last one. */
-  guint32 sent_packets, sent_octets;
-  gint64 last_report_us;
-  guint32 ssrc;
-  guint16 seq;
-  guint32 rtptime0;
   gboolean have_offset, waiting_keyframe, counted_viewer;
   gint64 pts0;
   guint64 dropped;
-  AudioTrack audio;
+  Track audio;
 };
 
 /* The output bound; VIGIL_RESTREAM_QUEUE_BYTES overrides it (a test knob:
@@ -155,10 +146,10 @@ static gboolean free_client_idle(gpointer data)
   if (c->counted_viewer)
     vigil_stream_add_viewer(c->stream, -1);
   g_clear_pointer(&c->stream, vigil_stream_unref);
-  g_clear_object(&c->rtp_socket);
-  g_clear_object(&c->rtcp_socket);
-  g_clear_object(&c->rtp_dest);
-  g_clear_object(&c->rtcp_dest);
+  g_clear_object(&c->v.rtp_socket);
+  g_clear_object(&c->v.rtcp_socket);
+  g_clear_object(&c->v.rtp_dest);
+  g_clear_object(&c->v.rtcp_dest);
   g_clear_object(&c->audio.rtp_socket);
   g_clear_object(&c->audio.rtcp_socket);
   g_clear_object(&c->audio.rtp_dest);
@@ -196,9 +187,9 @@ static void client_close(Client *c)
     g_source_destroy(c->out_source);
     g_clear_pointer(&c->out_source, g_source_unref);
   }
-  if (c->rtcp_source) {
-    g_source_destroy(c->rtcp_source);
-    g_clear_pointer(&c->rtcp_source, g_source_unref);
+  if (c->v.rtcp_source) {
+    g_source_destroy(c->v.rtcp_source);
+    g_clear_pointer(&c->v.rtcp_source, g_source_unref);
   }
   if (c->audio.rtcp_source) {
     g_source_destroy(c->audio.rtcp_source);
@@ -377,12 +368,51 @@ static void drop_queued_media(Client *c)
   }
 }
 
+/* Sends @packets (@n RTP packets of one access unit at @timestamp) on track
+ * @t, by UDP or queued on the connection, with an RTCP sender report with
+ * the first and then every 5 s (the clients' clock for the wall-clock time,
+ * RFC 3550 6.4.1). FALSE when the connection's queue is full: nothing is
+ * queued and the client's dropped count goes up. Takes @packets. */
+static gboolean send_track(Client *c, Track *t, GByteArray *packets, guint n, guint32 timestamp,
+                           gint64 wallclock_us)
+{
+  t->sent_packets += n;
+  t->sent_octets += packets->len - n * 16; /* payload octets: no '$' or RTP headers */
+  gint64 now = g_get_monotonic_time();
+  gboolean report = !t->last_report_us || now - t->last_report_us >= 5 * G_USEC_PER_SEC;
+  if (report)
+    t->last_report_us = now;
+  if (t->udp) {
+    send_udp(c, t->rtp_socket, t->rtp_dest, packets);
+    if (report) {
+      g_autoptr(GByteArray) sr = g_byte_array_new();
+      vigil_restream_sender_report(sr, 0, t->ssrc, wallclock_us, timestamp, t->sent_packets,
+                                   t->sent_octets);
+      g_socket_send_to(t->rtcp_socket, t->rtcp_dest, (const gchar *)sr->data + 4, sr->len - 4, NULL,
+                       NULL);
+    }
+    g_byte_array_unref(packets);
+    return TRUE;
+  }
+  if (report)
+    vigil_restream_sender_report(packets, t->channel + 1, t->ssrc, wallclock_us, timestamp,
+                                 t->sent_packets, t->sent_octets);
+  if (c->out_bytes + packets->len > out_max_bytes()) {
+    g_byte_array_unref(packets);
+    c->dropped++;
+    return FALSE;
+  }
+  client_queue(c, g_byte_array_free_to_bytes(packets), TRUE);
+  client_flush(c);
+  return TRUE;
+}
+
 /* An audio chunk: its ADTS frames as RFC 3640 packets at the sample rate,
  * on the video's time base (pts0). Skipped while the video waits for a
  * keyframe, so both resume together. */
 static void on_audio_chunk(Client *c, VigilChunk *chunk)
 {
-  AudioTrack *a = &c->audio;
+  Track *a = &c->audio;
   if (!a->set_up || c->waiting_keyframe || (c->video && !c->have_offset))
     return;
   gsize size;
@@ -400,38 +430,10 @@ static void on_audio_chunk(Client *c, VigilChunk *chunk)
   GByteArray *packets = g_byte_array_sized_new(es_size + 256);
   guint n = vigil_restream_packetize_aac(packets, es_data, es_size, a->channel, timestamp, a->ssrc,
                                          &a->seq);
-  a->sent_packets += n;
-  a->sent_octets += packets->len - n * 16;
-  gint64 now = g_get_monotonic_time();
-  gboolean report = !a->last_report_us || now - a->last_report_us >= 5 * G_USEC_PER_SEC;
-  if (report)
-    a->last_report_us = now;
-  if (a->udp) {
-    send_udp(c, a->rtp_socket, a->rtp_dest, packets);
-    if (report) {
-      g_autoptr(GByteArray) sr = g_byte_array_new();
-      vigil_restream_sender_report(sr, 0, a->ssrc, chunk->wallclock_us, timestamp, a->sent_packets,
-                                   a->sent_octets);
-      g_socket_send_to(a->rtcp_socket, a->rtcp_dest, (const gchar *)sr->data + 4, sr->len - 4, NULL,
-                       NULL);
-    }
-    g_byte_array_unref(packets);
-    return;
+  if (!send_track(c, a, packets, n, timestamp, chunk->wallclock_us) && c->video) {
+    drop_queued_media(c);
+    c->waiting_keyframe = TRUE;
   }
-  if (report)
-    vigil_restream_sender_report(packets, a->channel + 1, a->ssrc, chunk->wallclock_us, timestamp,
-                                 a->sent_packets, a->sent_octets);
-  if (c->out_bytes + packets->len > out_max_bytes()) {
-    g_byte_array_unref(packets);
-    if (c->video) {
-      drop_queued_media(c);
-      c->waiting_keyframe = TRUE;
-    }
-    c->dropped++;
-    return;
-  }
-  client_queue(c, g_byte_array_free_to_bytes(packets), TRUE);
-  client_flush(c);
 }
 
 static void on_chunk(VigilChunk *chunk, gpointer data)
@@ -460,48 +462,20 @@ static void on_chunk(VigilChunk *chunk, gpointer data)
     c->have_offset = TRUE;
     c->pts0 = chunk->pts;
   }
-  guint32 timestamp = c->rtptime0 + (guint32)(chunk->pts - c->pts0);
+  guint32 timestamp = c->v.rtptime0 + (guint32)(chunk->pts - c->pts0);
   gsize au_size;
   const guint8 *au_data = g_bytes_get_data(au, &au_size);
   GByteArray *packets = g_byte_array_sized_new(au_size + au_size / 64 + 64);
-  guint n = vigil_restream_packetize(packets, c->codec, au_data, au_size, c->channel, timestamp,
-                                     c->ssrc, &c->seq);
-  c->sent_packets += n;
-  c->sent_octets += packets->len - n * 16; /* payload octets: no '$' or RTP headers */
-  /* A sender report with the first picture and every 5 s: the clients' clock
-   * for the pictures' wall-clock time (RFC 3550 6.4.1). */
-  gint64 now = g_get_monotonic_time();
-  gboolean report = !c->last_report_us || now - c->last_report_us >= 5 * G_USEC_PER_SEC;
-  if (report)
-    c->last_report_us = now;
-  if (c->udp) {
-    send_udp(c, c->rtp_socket, c->rtp_dest, packets);
-    if (report) {
-      g_autoptr(GByteArray) sr = g_byte_array_new();
-      vigil_restream_sender_report(sr, 0, c->ssrc, chunk->wallclock_us, timestamp, c->sent_packets,
-                                   c->sent_octets);
-      g_socket_send_to(c->rtcp_socket, c->rtcp_dest, (const gchar *)sr->data + 4, sr->len - 4, NULL,
-                       NULL);
-    }
-    g_byte_array_unref(packets);
-    return;
-  }
-  if (report)
-    vigil_restream_sender_report(packets, c->channel + 1, c->ssrc, chunk->wallclock_us, timestamp,
-                                 c->sent_packets, c->sent_octets);
-  if (c->out_bytes + packets->len > out_max_bytes()) {
+  guint n = vigil_restream_packetize(packets, c->codec, au_data, au_size, c->v.channel, timestamp,
+                                     c->v.ssrc, &c->v.seq);
+  if (!send_track(c, &c->v, packets, n, timestamp, chunk->wallclock_us)) {
     /* Stalled: drop queued media (but the item being written and every
      * answer) and resume at the next keyframe. */
     drop_queued_media(c);
-    if (!c->dropped)
+    if (c->dropped == 1)
       g_info("RTSP client %s is not keeping up: skipping to the next keyframe", c->address);
-    c->dropped++;
-    g_byte_array_unref(packets);
     c->waiting_keyframe = TRUE;
-    return;
   }
-  client_queue(c, g_byte_array_free_to_bytes(packets), TRUE);
-  client_flush(c);
 }
 
 /* --- requests --- */
@@ -845,16 +819,16 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
     c->camera = g_steal_pointer(&camera);
     c->sub = sub;
     c->stream = vigil_stream_ref(stream);
-    c->ssrc = g_random_int();
-    c->seq = (guint16)g_random_int();
-    c->rtptime0 = g_random_int();
+    c->v.ssrc = g_random_int();
+    c->v.seq = (guint16)g_random_int();
+    c->v.rtptime0 = g_random_int();
     c->audio.ssrc = g_random_int();
     c->audio.seq = (guint16)g_random_int();
     c->audio.rtptime0 = g_random_int();
   }
   g_autofree gchar *transport_reply = NULL;
   if (track == 1) {
-    AudioTrack *a = &c->audio;
+    Track *a = &c->audio;
     clear_udp(&a->rtp_socket, &a->rtcp_socket, &a->rtp_dest, &a->rtcp_dest, &a->rtcp_source);
     a->udp = udp && setup_udp(c, rtp_port, rtcp_port, &a->rtp_socket, &a->rtcp_socket, &a->rtp_dest,
                               &a->rtcp_dest, &a->rtcp_source);
@@ -872,21 +846,22 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
                : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
                                  channel + 1, a->ssrc);
   } else {
-    clear_udp(&c->rtp_socket, &c->rtcp_socket, &c->rtp_dest, &c->rtcp_dest, &c->rtcp_source);
-    c->udp = udp && setup_udp(c, rtp_port, rtcp_port, &c->rtp_socket, &c->rtcp_socket, &c->rtp_dest,
-                              &c->rtcp_dest, &c->rtcp_source);
-    if (udp && !c->udp && !tcp) {
+    clear_udp(&c->v.rtp_socket, &c->v.rtcp_socket, &c->v.rtp_dest, &c->v.rtcp_dest,
+              &c->v.rtcp_source);
+    c->v.udp = udp && setup_udp(c, rtp_port, rtcp_port, &c->v.rtp_socket, &c->v.rtcp_socket,
+                                &c->v.rtp_dest, &c->v.rtcp_dest, &c->v.rtcp_source);
+    if (udp && !c->v.udp && !tcp) {
       reply(c, 461, "Unsupported Transport", cseq, NULL, NULL);
       return;
     }
     c->video = TRUE;
-    c->channel = channel;
+    c->v.channel = channel;
     transport_reply =
-        c->udp ? g_strdup_printf("RTP/AVP;unicast;client_port=%u-%u;server_port=%u-%u;ssrc=%08X",
-                                 rtp_port, rtcp_port, local_port(c->rtp_socket),
-                                 local_port(c->rtcp_socket), c->ssrc)
-               : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
-                                 channel + 1, c->ssrc);
+        c->v.udp ? g_strdup_printf("RTP/AVP;unicast;client_port=%u-%u;server_port=%u-%u;ssrc=%08X",
+                                   rtp_port, rtcp_port, local_port(c->v.rtp_socket),
+                                   local_port(c->v.rtcp_socket), c->v.ssrc)
+                 : g_strdup_printf("RTP/AVP/TCP;unicast;interleaved=%u-%u;ssrc=%08X", channel,
+                                   channel + 1, c->v.ssrc);
   }
   g_autofree gchar *headers = g_strdup_printf("Transport: %s\r\nSession: %s;timeout=%d\r\n",
                                               transport_reply, c->session, SESSION_TIMEOUT_S);
@@ -915,7 +890,8 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
   g_autofree gchar *url = g_strndup(req->url, url_len);
   GString *info = g_string_new(NULL);
   if (c->video)
-    g_string_append_printf(info, "url=%s/trackID=0;seq=%u;rtptime=%u", url, c->seq, c->rtptime0);
+    g_string_append_printf(info, "url=%s/trackID=0;seq=%u;rtptime=%u", url, c->v.seq,
+                           c->v.rtptime0);
   if (c->audio.set_up)
     g_string_append_printf(info, "%surl=%s/trackID=1;seq=%u;rtptime=%u", c->video ? "," : "", url,
                            c->audio.seq, c->audio.rtptime0);
@@ -932,7 +908,7 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
     vigil_stream_add_viewer(c->stream, +1);
     c->counted_viewer = TRUE;
     g_info("RTSP client %s plays %s%s over %s%s", c->address, c->camera, c->sub ? " (sub)" : "",
-           c->udp   ? "UDP"
+           c->v.udp ? "UDP"
            : c->tls ? "TLS"
                     : "TCP",
            c->audio.set_up ? " with audio" : "");
