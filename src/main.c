@@ -251,6 +251,7 @@ int main(int argc, char **argv)
   VigilRetention *retention =
       vigil_retention_new(app.store, app.recordings_dir, &retention_funcs, &app);
   vigil_recorder_set_alarm_func(on_record_alarm, retention);
+  app.retention = retention;
   VigilHttp *http = vigil_http_new(&app);
   if (!vigil_http_listen(http, listen ? listen : "127.0.0.1:8080", &error)) {
     g_critical("cannot listen on %s: %s", listen ? listen : "127.0.0.1:8080", error->message);
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
   g_clear_pointer(&app.mqtt, vigil_mqtt_free);
   g_clear_pointer(&app.notify, vigil_notify_free);
   g_clear_pointer(&app.restream, vigil_restream_free); /* its streams belong to the cameras */
-  vigil_retention_free(retention);
+  g_clear_pointer(&app.retention, vigil_retention_free);
   vigil_recorder_set_alarm_func(NULL, NULL);
   vigil_camera_manager_free(app.cameras);
   vigil_analyzer_set_report_funcs(NULL, NULL);

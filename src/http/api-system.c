@@ -193,6 +193,9 @@ void vigil_api_settings_patch(VigilRequest *req)
     return;
   }
   gboolean model_changed = g_strcmp0(next->detect_model, req->app->settings->detect_model) != 0;
+  /* A new quota or free-space floor applies now, not at the next pass. */
+  gboolean limits_changed = next->max_bytes != req->app->settings->max_bytes ||
+                            next->min_free_percent != req->app->settings->min_free_percent;
   vigil_settings_free(req->app->settings);
   req->app->settings = g_steal_pointer(&next);
   g_info("settings changed by %s", req->user);
@@ -200,6 +203,8 @@ void vigil_api_settings_patch(VigilRequest *req)
     g_autofree gchar *models_dir = g_build_filename(req->app->data_dir, "models", NULL);
     vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
   }
+  if (limits_changed && req->app->retention)
+    vigil_retention_kick(req->app->retention);
   vigil_mqtt_configure(req->app->mqtt, &req->app->settings->mqtt, req->app->settings->public_url);
   vigil_notify_configure(req->app->notify, req->app->settings);
   vigil_restream_configure(req->app->restream, &req->app->settings->rtsp_server,

@@ -8,6 +8,7 @@
 #include "core/settings.h"
 #include "mqtt/mqtt.h"
 #include "notify/notify.h"
+#include "record/retention.h"
 #include "restream/restream.h"
 #include "store/store.h"
 
@@ -18,11 +19,12 @@ typedef struct {
   VigilStore *store;
   VigilCameraManager *cameras;
   VigilSettings *settings;
-  gint64 started_us;       /* monotonic */
-  gchar *recordings_dir;   /* DATA/recordings */
-  VigilMqtt *mqtt;         /* follows settings "mqtt" */
-  VigilNotify *notify;     /* follows settings "notify" */
-  VigilRestream *restream; /* follows settings "rtsp_server" */
+  gint64 started_us;         /* monotonic */
+  gchar *recordings_dir;     /* DATA/recordings */
+  VigilMqtt *mqtt;           /* follows settings "mqtt" */
+  VigilNotify *notify;       /* follows settings "notify" */
+  VigilRestream *restream;   /* follows settings "rtsp_server" */
+  VigilRetention *retention; /* kicked when the storage limits change */
 } VigilApp;
 
 G_END_DECLS

@@ -90,6 +90,7 @@ struct _VigilRetention {
   gpointer data;
   guint timer;
   guint kick;
+  gboolean split_asked; /* the last pass asked a recorder to split */
 };
 
 /* Camera id -> retain_days (GINT_TO_POINTER) of the cameras in the store. */
@@ -162,6 +163,7 @@ guint vigil_retention_run(VigilRetention *self)
   g_autoptr(GArray) ids = vigil_retention_select(items, recs->len, &lim, split);
   for (guint i = 0; i < split->len; i++)
     split_open_recording(self, recs, g_array_index(split, gint64, i));
+  self->split_asked = split->len > 0;
   guint deleted = 0;
   for (guint i = 0; i < ids->len; i++) {
     gint64 id = g_array_index(ids, gint64, i);
@@ -178,12 +180,22 @@ guint vigil_retention_run(VigilRetention *self)
   return deleted;
 }
 
+static void kick_after(VigilRetention *self, guint ms);
+
+/* A pass, and the next one soon when there may be more to do: a full batch,
+ * or a split asked for (the recorder splits at the next keyframe, then the
+ * older part can go). */
+static void pass(VigilRetention *self)
+{
+  if (vigil_retention_run(self) >= VIGIL_RETENTION_BATCH)
+    kick_after(self, 200);
+  else if (self->split_asked)
+    kick_after(self, 1000);
+}
+
 static gboolean on_timer(gpointer data)
 {
-  VigilRetention *self = data;
-  /* A full batch means there may be more: come back soon. */
-  if (vigil_retention_run(self) >= VIGIL_RETENTION_BATCH)
-    vigil_retention_kick(self);
+  pass(data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -191,15 +203,19 @@ static gboolean on_kick(gpointer data)
 {
   VigilRetention *self = data;
   self->kick = 0;
-  if (vigil_retention_run(self) >= VIGIL_RETENTION_BATCH)
-    vigil_retention_kick(self);
+  pass(self);
   return G_SOURCE_REMOVE;
+}
+
+static void kick_after(VigilRetention *self, guint ms)
+{
+  if (!self->kick)
+    self->kick = g_timeout_add(ms, on_kick, self);
 }
 
 void vigil_retention_kick(VigilRetention *self)
 {
-  if (!self->kick)
-    self->kick = g_timeout_add(200, on_kick, self);
+  kick_after(self, 200);
 }
 
 VigilRetention *vigil_retention_new(VigilStore *store, const char *recordings_dir,

@@ -74,7 +74,7 @@ VigilRetention *vigil_retention_new(VigilStore *store, const char *recordings_di
 void vigil_retention_free(VigilRetention *retention);
 /* One pass now; returns how many recordings it deleted. */
 guint vigil_retention_run(VigilRetention *retention);
-/* Asks for a pass soon (the disk is full). */
+/* Asks for a pass soon (the disk is full, the limits changed). */
 void vigil_retention_kick(VigilRetention *retention);
 
 /* Deletes one recording: its files, then its rows. Errors: NOT_FOUND,

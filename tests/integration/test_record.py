@@ -475,7 +475,11 @@ class StorageTest(unittest.TestCase):
                      40, what="the open recording's older part deleted by quota")
             self.assertFalse(os.path.exists(rec_path))
             self.assertTrue(v.camera("full")["status"]["recording"])
-            self.assertGreater(recordings(v, "full")[0]["id"], rec["id"])
+            # Without the quota, the recording after the split stays.
+            self.assertEqual(v.request("PATCH", "/api/v1/settings",
+                                       {"storage": {"max_bytes": None}}).status, 200)
+            newer = wait_for(lambda: recordings(v, "full"), 10, what="the recording after")
+            self.assertGreater(newer[0]["id"], rec["id"])
         finally:
             v.cleanup()
             cam.stop()
