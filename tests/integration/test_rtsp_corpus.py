@@ -184,7 +184,7 @@ class CorpusTest(unittest.TestCase):
             f.write(cut_at_last_frame(data))
         return path
 
-    def assert_decodes(self, cam_id, codec, seconds=4, min_frames=None):
+    def assert_decodes(self, cam_id, codec, seconds=2.5, min_frames=None):
         """live.ts for @seconds: the right codec and size, every frame decoded
         without a single error message."""
         path = self.live_ts(cam_id, seconds)
@@ -354,7 +354,7 @@ class CorpusTest(unittest.TestCase):
                             "--keepalive", "rtsp")
         self.add_camera("qnonce", cam.url, username="viewer", password="right-pass")
         self.wait_streaming("qnonce", "h264")
-        self.assert_streams_steadily("qnonce", 18, cam)
+        self.assert_streams_steadily("qnonce", 13, cam)
         print(f"stale nonce seen by the client: {'answering stale=true' in cam.log_text()}")
 
     # --- quirkcam: sessions and failures
@@ -371,11 +371,11 @@ class CorpusTest(unittest.TestCase):
 
     def test_session_timeout_needs_keepalives(self):
         """Session timeout 6 s, only RTSP requests keep it (RTCP ignored, as
-        some cameras do): still streaming after 3x the timeout, no reconnect."""
+        some cameras do): still streaming after twice the timeout, no reconnect."""
         cam = self.quirkcam("--session-timeout", "6", "--keepalive", "rtsp")
         self.add_camera("qkeep", cam.url)
         self.wait_streaming("qkeep", "h264")
-        self.assert_streams_steadily("qkeep", 18, cam)
+        self.assert_streams_steadily("qkeep", 13, cam)
 
     def test_server_that_answers_then_sends_nothing(self):
         cam = self.quirkcam("--silent")
