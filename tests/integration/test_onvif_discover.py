@@ -7,12 +7,13 @@ service URLs and the manufacturer and model of their scopes; one without
 RelatesTo, a printer, garbage and one valid device with unusual prefixes,
 escaped scopes and several XAddrs: only the last is listed. A camera made
 from a fakecam's stream is named; concurrent requests share one run; only
-admins may discover."""
+admins may discover. Probed directly, the fakecams answer a Probe for video
+transmitters and ignore one for printers."""
 import socket
-import struct
 import threading
 import time
 import unittest
+import uuid
 
 import harness
 from harness import Fakecam, Vigil
@@ -34,6 +35,17 @@ MATCHES = """<?xml version="1.0"?>
 <q:Scopes>onvif://www.onvif.org/name/{name} onvif://www.onvif.org/hardware/{model}</q:Scopes>
 <q:XAddrs>{xaddrs}</q:XAddrs><q:MetadataVersion>1</q:MetadataVersion>
 </q:ProbeMatch></q:ProbeMatches></e:Body></e:Envelope>"""
+
+PROBE = """<?xml version="1.0"?>
+<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"
+ xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"
+ xmlns:dn="http://www.onvif.org/ver10/network/wsdl"
+ xmlns:p="http://schemas.microsoft.com/windows/2006/08/wdp/print">
+<s:Header><a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe</a:Action>
+<a:MessageID>{message_id}</a:MessageID>
+<a:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</a:To></s:Header>
+<s:Body><d:Probe><d:Types>{types}</d:Types></d:Probe></s:Body></s:Envelope>"""
 
 WRONG_RELATES = "http://127.0.0.5:8000/onvif/device_service"
 PRINTER = "http://127.0.0.6:8000/onvif/device_service"
@@ -183,6 +195,33 @@ class OnvifDiscoverTest(unittest.TestCase):
         # One run of 3 s, not two after each other.
         self.assertLess(took, 5.5)
         self.assertIn("joins the running ONVIF discovery", self.vigil.log_text())
+
+    def test_fakecam_answers_only_video_probes(self):
+        """The fakecam's responder, probed directly: an NVT Probe gets each
+        fakecam's ProbeMatches (relating to it), a printer Probe none."""
+        def probe(types):
+            message_id = f"urn:uuid:{uuid.uuid4()}"
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+            s.bind(("127.0.0.1", 0))
+            s.sendto(PROBE.format(message_id=message_id, types=types).encode(), (GROUP, WSD_PORT))
+            answers, deadline = [], time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    answers.append(s.recv(65536).decode("utf-8", "replace"))
+                except socket.timeout:
+                    break
+            s.close()
+            return message_id, [a for a in answers if "ProbeMatches" in a]
+
+        message_id, answers = probe("dn:NetworkVideoTransmitter")
+        for cam in (self.front, self.back):
+            mine = [a for a in answers if cam.onvif in a]
+            self.assertEqual(len(mine), 1, answers)
+            self.assertIn(f"<wsa:RelatesTo>{message_id}</wsa:RelatesTo>", mine[0])
+        _, answers = probe("p:PrintDeviceType")
+        self.assertFalse([a for a in answers if "fakecam" in a], answers)
 
     def test_admin_only(self):
         r = self.discover(auth=("vera", "vera-pw-123456"))
