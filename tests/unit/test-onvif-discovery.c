@@ -1,6 +1,8 @@
 /* onvif/discovery.c: the WS-Discovery Probe (namespaces, MessageID escaped)
  * and the ProbeMatches parser: RelatesTo checked, Types by namespace, XAddrs
- * picked, scopes decoded, anything else refused or skipped. */
+ * picked, scopes decoded, anything else refused or skipped; the async run
+ * ends on time or at once when cancelled (what answers it is the
+ * integration test's business: test_onvif_discover.py). */
 #include <libxml/parser.h>
 #include <string.h>
 
@@ -170,6 +172,58 @@ static void test_parse_no_entities(void)
   }
 }
 
+static void on_discover_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+  *out = g_object_ref(result);
+}
+
+static void cancel_it(gpointer cancellable)
+{
+  g_cancellable_cancel(cancellable);
+}
+
+static void quit_it(gpointer loop)
+{
+  g_main_loop_quit(loop);
+}
+
+/* A cancelled discovery ends at once with G_IO_ERROR_CANCELLED, long before
+ * its time is up, and leaves no source behind (ASan and the main loop). */
+static void test_discover_cancel(void)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new();
+  g_autoptr(GAsyncResult) result = NULL;
+  gint64 start = g_get_monotonic_time();
+  vigil_onvif_discover_async(10000, TRUE, cancellable, on_discover_done, &result);
+  g_timeout_add_once(100, cancel_it, cancellable);
+  while (!result)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(vigil_onvif_discover_finish(result, &error));
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Nothing of the run fires later. */
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  g_timeout_add_once(400, quit_it, loop);
+  g_main_loop_run(loop);
+}
+
+/* Uncancelled, it ends when its time is up with a list (maybe empty). */
+static void test_discover_ends(void)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  gint64 start = g_get_monotonic_time();
+  vigil_onvif_discover_async(300, FALSE, NULL, on_discover_done, &result);
+  while (!result)
+    g_main_context_iteration(NULL, TRUE);
+  g_assert_cmpint(g_get_monotonic_time() - start, >=, 300 * 1000);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = vigil_onvif_discover_finish(result, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(found);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -177,5 +231,7 @@ int main(int argc, char **argv)
   g_test_add_func("/onvif-discovery/parse-matches", test_parse_matches);
   g_test_add_func("/onvif-discovery/parse-refused", test_parse_refused);
   g_test_add_func("/onvif-discovery/parse-no-entities", test_parse_no_entities);
+  g_test_add_func("/onvif-discovery/discover-cancel", test_discover_cancel);
+  g_test_add_func("/onvif-discovery/discover-ends", test_discover_ends);
   return g_test_run();
 }
