@@ -3,7 +3,10 @@
  * largest and smallest profile's URI as "source" and "sub_source", ready for
  * a camera (docs/onvif.md). The SOAP exchange runs on the main loop through
  * libsoup's async API while the request waits paused. The password is never
- * logged. */
+ * logged.
+ * POST /api/v1/onvif/discover (admin): the devices that answer a
+ * WS-Discovery Probe within a few seconds, each with the camera already
+ * made from it. */
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "core/json.h"
@@ -135,4 +138,116 @@ void vigil_api_onvif_probe(VigilRequest *req)
   g_signal_connect(req->msg, "disconnected", G_CALLBACK(on_gone), op);
   soup_server_message_pause(req->msg);
   vigil_onvif_probe_async(url, username, password, op->cancellable, on_probed, op);
+}
+
+/* ---- discover ---- */
+
+/* Set (to 1) for tests: probe on the loopback interface too, where
+ * vigil-fakecam's responders listen. */
+#define DISCOVER_LOOPBACK_ENV "VIGIL_ONVIF_DISCOVER_LOOPBACK"
+
+typedef struct {
+  SoupServerMessage *msg; /* strong ref */
+  gboolean gone;
+} DiscoverWaiter;
+
+/* The one discovery running: requests that come while it runs wait for
+ * its answer too, so devices are never probed by two runs at once. */
+static struct {
+  GPtrArray *waiters; /* of DiscoverWaiter; NULL when none runs */
+  VigilApp *app;
+} discovery;
+
+static void on_waiter_gone(SoupServerMessage *msg, gpointer user_data)
+{
+  ((DiscoverWaiter *)user_data)->gone = TRUE;
+}
+
+static void waiter_free(DiscoverWaiter *w)
+{
+  g_signal_handlers_disconnect_by_data(w->msg, w);
+  g_object_unref(w->msg);
+  g_free(w);
+}
+
+/* The host of a URL, lowercased; NULL when it has none. */
+static char *url_host(const char *url)
+{
+  g_autoptr(GUri) uri = url ? g_uri_parse(url, G_URI_FLAGS_NON_DNS, NULL) : NULL;
+  const char *host = uri ? g_uri_get_host(uri) : NULL;
+  return host && *host ? g_ascii_strdown(host, -1) : NULL;
+}
+
+/* The id of the first camera whose main or sub source is on @host. */
+static const char *camera_on_host(VigilApp *app, const char *host)
+{
+  GPtrArray *cameras = vigil_camera_manager_list(app->cameras);
+  for (guint i = 0; host && i < cameras->len; i++) {
+    VigilCamera *camera = g_ptr_array_index(cameras, i);
+    const VigilCameraConfig *cfg = vigil_camera_get_config(camera);
+    g_autofree char *main_host = url_host(cfg->source);
+    g_autofree char *sub_host = url_host(cfg->sub_source);
+    if (g_strcmp0(main_host, host) == 0 || g_strcmp0(sub_host, host) == 0)
+      return vigil_camera_get_id(camera);
+  }
+  return NULL;
+}
+
+static JsonNode *discovered_json(VigilApp *app, GPtrArray *found)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (guint i = 0; found && i < found->len; i++) {
+    const VigilOnvifDiscovered *d = g_ptr_array_index(found, i);
+    g_autofree char *host = url_host(d->address);
+    json_builder_begin_object(b);
+    vigil_json_add_string(b, "address", d->address);
+    vigil_json_add_string_or_null(b, "manufacturer", d->manufacturer);
+    vigil_json_add_string_or_null(b, "model", d->model);
+    vigil_json_add_string_or_null(b, "camera", camera_on_host(app, host));
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  return json_builder_get_root(b);
+}
+
+static void on_discovered(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = vigil_onvif_discover_finish(result, &error);
+  g_autoptr(GPtrArray) waiters = g_steal_pointer(&discovery.waiters);
+  /* Built once the run ends: cameras added meanwhile count. */
+  g_autoptr(JsonNode) node = found ? discovered_json(discovery.app, found) : NULL;
+  for (guint i = 0; i < waiters->len; i++) {
+    DiscoverWaiter *w = g_ptr_array_index(waiters, i);
+    if (w->gone)
+      continue;
+    soup_server_message_unpause(w->msg);
+    if (node)
+      vigil_http_reply_json(w->msg, SOUP_STATUS_OK, node);
+    else
+      vigil_http_reply_error(w->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "discovery failed: %s",
+                             error->message);
+  }
+}
+
+void vigil_api_onvif_discover(VigilRequest *req)
+{
+  DiscoverWaiter *w = g_new0(DiscoverWaiter, 1);
+  w->msg = g_object_ref(req->msg);
+  g_signal_connect(req->msg, "finished", G_CALLBACK(on_waiter_gone), w);
+  g_signal_connect(req->msg, "disconnected", G_CALLBACK(on_waiter_gone), w);
+  soup_server_message_pause(req->msg);
+  if (discovery.waiters) {
+    g_info("user %s joins the running ONVIF discovery", req->user);
+    g_ptr_array_add(discovery.waiters, w);
+    return;
+  }
+  g_info("user %s starts an ONVIF discovery", req->user);
+  discovery.waiters = g_ptr_array_new_with_free_func((GDestroyNotify)waiter_free);
+  discovery.app = req->app;
+  g_ptr_array_add(discovery.waiters, w);
+  const char *loopback = g_getenv(DISCOVER_LOOPBACK_ENV);
+  vigil_onvif_discover_async(VIGIL_ONVIF_DISCOVERY_MS, loopback && g_str_equal(loopback, "1"), NULL,
+                             on_discovered, NULL);
 }

@@ -56,6 +56,7 @@ static const VigilRoute routes[] = {
     {"PATCH", "/api/v1/settings", ADMIN, vigil_api_settings_patch},
     {"GET", "/api/v1/notify/deliveries", ADMIN, vigil_api_notify_deliveries},
     {"POST", "/api/v1/notify/test", ADMIN, vigil_api_notify_test},
+    {"POST", "/api/v1/onvif/discover", ADMIN, vigil_api_onvif_discover},
     {"POST", "/api/v1/onvif/probe", ADMIN, vigil_api_onvif_probe},
 
     {"GET", "/api/v1/cameras", USER, vigil_api_cameras_list},

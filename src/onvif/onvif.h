@@ -78,4 +78,46 @@ void vigil_onvif_probe_async(const char *device_url, const char *username, const
                              gpointer user_data);
 VigilOnvifDevice *vigil_onvif_probe_finish(GAsyncResult *result, GError **error);
 
+/* ---- WS-Discovery (discovery.c) ---- */
+
+/* How long vigil listens for answers to its Probe. */
+#define VIGIL_ONVIF_DISCOVERY_MS 3000
+/* The WS-Discovery port, on the multicast group 239.255.255.250. */
+#define VIGIL_ONVIF_WSD_PORT 3702
+/* A UDP datagram's payload is at most this. */
+#define VIGIL_ONVIF_MAX_DATAGRAM 65535
+
+typedef struct {
+  char *endpoint;             /* its EndpointReference address, the same on every answer */
+  char *address;              /* its device service: the first http(s) XAddr, IPv4 first */
+  char *manufacturer, *model; /* from its scopes; NULL when it names none */
+} VigilOnvifDiscovered;
+
+void vigil_onvif_discovered_free(VigilOnvifDiscovered *discovered);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilOnvifDiscovered, vigil_onvif_discovered_free)
+
+/* A fresh "urn:uuid:…" for a Probe's MessageID. */
+char *vigil_onvif_new_message_id(void);
+
+/* A WS-Discovery 2005/04 Probe (SOAP 1.2) for dn:NetworkVideoTransmitter,
+ * @message_id put in escaped. */
+char *vigil_onvif_build_probe(const char *message_id);
+
+/* The devices of one ProbeMatches datagram answering @message_id: an array
+ * (of VigilOnvifDiscovered, maybe empty) that keeps only matches whose Types
+ * hold NetworkVideoTransmitter (by namespace) and that give an http(s)
+ * XAddr. NULL and an error for datagrams over VIGIL_ONVIF_MAX_DATAGRAM, that
+ * are no SOAP envelope, no ProbeMatches, or relate to another message. */
+GPtrArray *vigil_onvif_parse_probe_matches(const char *xml, gsize len, const char *message_id,
+                                           GError **error);
+
+/* Multicasts a Probe on every up IPv4 interface that can multicast (and on
+ * loopback when @loopback), twice, and collects the answers for
+ * @duration_ms on the thread-default main context, de-duplicated by
+ * endpoint reference. The result is a GPtrArray of VigilOnvifDiscovered in
+ * the order they answered (maybe empty: no interface, nobody answered). */
+void vigil_onvif_discover_async(guint duration_ms, gboolean loopback, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray *vigil_onvif_discover_finish(GAsyncResult *result, GError **error);
+
 G_END_DECLS

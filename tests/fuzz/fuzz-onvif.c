@@ -1,9 +1,11 @@
-/* libFuzzer target: what an ONVIF device answers (onvif/soap.c). Input: one
- * byte choosing the parser (GetSystemDateAndTime, GetDeviceInformation,
- * GetCapabilities, GetProfiles, GetStreamUri), then the answer. Invariants:
- * no crash, overread or leak (ASan); a parser fails with an error and
- * succeeds without; strings kept are UTF-8; service addresses are http(s),
- * stream URIs rtsp(s); profiles have a token, a codec and a size in range. */
+/* libFuzzer target: what an ONVIF device answers (onvif/soap.c) and what
+ * comes back to a WS-Discovery Probe (onvif/discovery.c). Input: one byte
+ * choosing the parser (GetSystemDateAndTime, GetDeviceInformation,
+ * GetCapabilities, GetProfiles, GetStreamUri, ProbeMatches), then the
+ * answer. Invariants: no crash, overread or leak (ASan); a parser fails with
+ * an error and succeeds without; strings kept are UTF-8; service and device
+ * addresses are http(s), stream URIs rtsp(s); profiles have a token, a codec
+ * and a size in range; discovered devices have an endpoint. */
 #include <stdint.h>
 #include <string.h>
 
@@ -30,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(GError) error = NULL;
   gboolean not_authorized = FALSE;
   g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
   case 0: {
     gint64 t = 0;
     check_result(vigil_onvif_parse_system_time(xml, len, &t, &not_authorized, &error), error);
@@ -60,6 +62,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       check_utf8(p->codec);
     }
     break;
+  case 5: {
+    /* The seed's RelatesTo. */
+    g_autoptr(GPtrArray) found = vigil_onvif_parse_probe_matches(
+        xml, len, "urn:uuid:00000000-0000-4000-8000-000000000000", &error);
+    check_result(found != NULL, error);
+    for (guint i = 0; found && i < found->len; i++) {
+      VigilOnvifDiscovered *f = g_ptr_array_index(found, i);
+      if (!f->endpoint || !f->address ||
+          (!g_str_has_prefix(f->address, "http://") && !g_str_has_prefix(f->address, "https://")))
+        __builtin_trap();
+      check_utf8(f->endpoint);
+      check_utf8(f->address);
+      check_utf8(f->manufacturer);
+      check_utf8(f->model);
+    }
+    break;
+  }
   default: {
     g_autofree char *uri = vigil_onvif_parse_stream_uri(xml, len, &not_authorized, &error);
     check_result(uri != NULL, error);

@@ -17,13 +17,14 @@
 #include "scenes.h"
 #include "server.h"
 #include "vigil-config.h"
+#include "wsd.h"
 
 #define EXIT_USAGE 2
 
 typedef struct {
   int port, cameras, fps, bitrate, sub_bitrate, onvif_port, onvif_clock_offset;
   double gop, loop;
-  char *size, *sub_size, *codec, *user, *address, *tls;
+  char *size, *sub_size, *codec, *user, *address, *tls, *onvif_discovery_interface, *onvif_name;
   char **scenes;
   gboolean audio, no_sub, version;
 } Options;
@@ -36,6 +37,8 @@ static void options_clear(Options *o)
   g_free(o->user);
   g_free(o->tls);
   g_free(o->address);
+  g_free(o->onvif_discovery_interface);
+  g_free(o->onvif_name);
   g_strfreev(o->scenes);
 }
 
@@ -147,6 +150,12 @@ int main(int argc, char **argv)
        "PORT"},
       {"onvif-clock-offset", 0, 0, G_OPTION_ARG_INT, &o.onvif_clock_offset,
        "The fake ONVIF device's clock runs this far ahead (negative: behind)", "SECONDS"},
+      {"onvif-discovery-interface", 0, 0, G_OPTION_ARG_STRING, &o.onvif_discovery_interface,
+       "Answer WS-Discovery probes (239.255.255.250:3702) on the interface with this IPv4 "
+       "address (default: --address when it is IPv4, else the default interface)",
+       "ADDR"},
+      {"onvif-name", 0, 0, G_OPTION_ARG_STRING, &o.onvif_name,
+       "The name scope WS-Discovery answers give (default vigil)", "NAME"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
       G_OPTION_ENTRY_NULL,
   };
@@ -182,6 +191,8 @@ int main(int argc, char **argv)
     usage_error("--onvif must be 0..65535");
   if (o.onvif_clock_offset && o.onvif_port < 0)
     usage_error("--onvif-clock-offset needs --onvif");
+  if ((o.onvif_discovery_interface || o.onvif_name) && o.onvif_port < 0)
+    usage_error("--onvif-discovery-interface and --onvif-name need --onvif");
   if (o.cameras < 1 || o.cameras > 256)
     usage_error("--cameras must be 1..256");
   if (o.size && !parse_size(o.size, &params.width, &params.height))
@@ -317,9 +328,25 @@ int main(int argc, char **argv)
       g_printerr("vigil-fakecam: --onvif: %s\n", error->message);
       return EXIT_FAILURE;
     }
+    g_autofree char *device_url =
+        g_strdup_printf("http://%s%s%s:%u/onvif/device_service", ipv6 ? "[" : "", address,
+                        ipv6 ? "]" : "", onvif_port);
+    VigilFakeWsd wsd = {
+        .interface = o.onvif_discovery_interface ? o.onvif_discovery_interface
+                     : ipv6                      ? "0.0.0.0"
+                                                 : address,
+        .device_url = device_url,
+        .name = o.onvif_name ? o.onvif_name : "vigil",
+        .hardware = "fakecam",
+    };
+    /* Not fatal: the device service works without discovery, and another
+     * program may hold the port without sharing it. */
+    if (!vigil_fake_wsd_start(&wsd, &error)) {
+      g_printerr("vigil-fakecam: WS-Discovery not answered: %s\n", error->message);
+      g_clear_error(&error);
+    }
     /* Before the RTSP lines, which tests wait for. */
-    printf("vigil-fakecam: onvif http://%s%s%s:%u/onvif/device_service\n", ipv6 ? "[" : "", address,
-           ipv6 ? "]" : "", onvif_port);
+    printf("vigil-fakecam: onvif %s\n", device_url);
   }
 
   /* Tests wait for these lines: print them only once the port is bound.

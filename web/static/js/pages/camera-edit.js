@@ -3,12 +3,14 @@
 // clear error, before saving; with a sub source both streams, side by side),
 // credentials (the passwords are write-only: the form shows "password set"),
 // the sub stream (docs/streams.md: its URL and credentials, which stream is
-// recorded and read for barcodes), recording, motion with a live motion-level
+// recorded and read for barcodes), "Find cameras" for admins adding one
+// (onvif-find.js: WS-Discovery, then the picked device's streams), recording, motion with a live motion-level
 // meter and zones drawn on the snapshot with mouse or finger (pointer
 // events), detection, barcodes, delete. The API's validation errors
 // ('field "motion.zones[0].x" must ...') are shown next to their field.
-import { api, el, clear, startPage, can, toast, pathParam, confirmDialog, showError } from '../ui.js';
+import { api, el, clear, startPage, can, isAdmin, toast, pathParam, confirmDialog, showError } from '../ui.js';
 import { CAMERA_CHOICES, CAMERA_DEFAULTS, CAMERA_RANGES, CAMERA_TEXT_MAX } from '../camera-fields.js';
+import { onvifFinder } from '../onvif-find.js';
 
 const user = await startPage({ title: 'Camera settings', active: 'cameras' });
 const main = document.getElementById('main');
@@ -429,11 +431,24 @@ async function onDelete() {
   }
 }
 
+// ONVIF discovery and probe (admins, new cameras): the device's streams and
+// the credentials given for it fill the form; nothing is saved yet.
+function fillFromOnvif(answer, creds) {
+  if (!fName.value.trim()) fName.value = [answer.manufacturer, answer.model].filter(Boolean).join(' ');
+  fSource.value = answer.source;
+  fSubSource.value = answer.sub_source || '';
+  fUser.value = creds.username || '';
+  fPass.value = creds.password || '';
+  syncSubFields();
+}
+const finder = !editId && isAdmin(user) ? onvifFinder(fillFromOnvif) : null;
+
 // --- layout ---
 clear(main,
   el('div', { class: 'page-head' },
     el('h1', null, editId ? `Settings: ${c.name}` : 'Add camera'),
     editId ? el('a', { class: 'btn', href: `/cameras/${enc}` }, '← Camera') : el('a', { class: 'btn', href: '/' }, '← Cameras')),
+  finder,
   el('form', { id: 'camera-form', class: 'camera-form', onsubmit: onSubmit, novalidate: true },
     el('div', { class: 'grid grid-2' },
       el('div', null,
