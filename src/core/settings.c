@@ -406,6 +406,48 @@ static gboolean apply_rtsp_server(VigilRtspServerSettings *r, JsonObject *o, GEr
   return TRUE;
 }
 
+static gboolean apply_mqtt_member(VigilSettings *s, JsonObject *o, GError **error)
+{
+  return apply_mqtt(&s->mqtt, o, error);
+}
+
+static gboolean apply_rtsp_server_member(VigilSettings *s, JsonObject *o, GError **error)
+{
+  return apply_rtsp_server(&s->rtsp_server, o, error);
+}
+
+static gboolean apply_notify(VigilSettings *s, JsonNode *v, GError **error)
+{
+  return vigil_settings_read_notify(&s->notify, v, error);
+}
+
+/* The top-level members: an object's fields (apply_object) or a value
+ * (apply_value). */
+static const struct {
+  const char *name;
+  gboolean (*apply_object)(VigilSettings *s, JsonObject *o, GError **error);
+  gboolean (*apply_value)(VigilSettings *s, JsonNode *v, GError **error);
+} members_table[] = {
+    {"public_url", NULL, apply_public_url}, {"storage", apply_storage, NULL},
+    {"detect", apply_detect, NULL},         {"tls", apply_tls, NULL},
+    {"mqtt", apply_mqtt_member, NULL},      {"rtsp_server", apply_rtsp_server_member, NULL},
+    {"notify", NULL, apply_notify},
+};
+
+static gboolean apply_member(VigilSettings *s, const char *name, JsonNode *v, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS(members_table); i++) {
+    if (!g_str_equal(name, members_table[i].name))
+      continue;
+    if (members_table[i].apply_value)
+      return members_table[i].apply_value(s, v, error);
+    if (!JSON_NODE_HOLDS_OBJECT(v))
+      return vigil_json_field_invalid(error, name, "must be an object");
+    return members_table[i].apply_object(s, json_node_get_object(v), error);
+  }
+  return vigil_json_invalid(error, "unknown field \"%s\"", name);
+}
+
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error)
 {
   if (!node || !JSON_NODE_HOLDS_OBJECT(node))
@@ -413,36 +455,9 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
   g_autoptr(VigilSettings) s = vigil_settings_copy(settings);
   JsonObject *o = json_node_get_object(node);
   g_autoptr(GList) members = json_object_get_members(o);
-  for (GList *l = members; l; l = l->next) {
-    const char *name = l->data;
-    JsonNode *v = json_object_get_member(o, name);
-    if (g_str_equal(name, "public_url")) {
-      if (!apply_public_url(s, v, error))
-        return FALSE;
-      continue;
-    }
-    if (g_str_equal(name, "notify")) {
-      if (!vigil_settings_read_notify(&s->notify, v, error))
-        return FALSE;
-      continue;
-    }
-    gboolean known = g_str_equal(name, "storage") || g_str_equal(name, "detect") ||
-                     g_str_equal(name, "tls") || g_str_equal(name, "mqtt") ||
-                     g_str_equal(name, "rtsp_server");
-    if (!known)
-      return vigil_json_invalid(error, "unknown field \"%s\"", name);
-    if (!JSON_NODE_HOLDS_OBJECT(v))
-      return vigil_json_field_invalid(error, name, "must be an object");
-    JsonObject *member = json_node_get_object(v);
-    gboolean ok = g_str_equal(name, "storage") ? apply_storage(s, member, error)
-                  : g_str_equal(name, "tls")   ? apply_tls(s, member, error)
-                  : g_str_equal(name, "mqtt")  ? apply_mqtt(&s->mqtt, member, error)
-                  : g_str_equal(name, "rtsp_server")
-                      ? apply_rtsp_server(&s->rtsp_server, member, error)
-                      : apply_detect(s, member, error);
-    if (!ok)
+  for (GList *l = members; l; l = l->next)
+    if (!apply_member(s, l->data, json_object_get_member(o, l->data), error))
       return FALSE;
-  }
   if (!s->tls_cert != !s->tls_key)
     return vigil_json_invalid(error,
                               "fields \"tls.cert\" and \"tls.key\" must be set (or null) together");
@@ -450,22 +465,10 @@ gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GErr
     return vigil_json_field_invalid(error, "mqtt.host", "must be set when MQTT is enabled");
   if (!vigil_settings_check_notify(s->notify, s->public_url, error))
     return FALSE;
-  g_free(settings->detect_model);
-  g_free(settings->tls_cert);
-  g_free(settings->tls_key);
-  g_free(settings->public_url);
-  vigil_mqtt_settings_clear(&settings->mqtt);
-  g_free(settings->rtsp_server.listen);
-  g_ptr_array_unref(settings->notify);
+  /* The new settings in place; @s takes the old ones away. */
+  VigilSettings old = *settings;
   *settings = *s;
-  /* ownership moved to @settings */
-  s->detect_model = NULL;
-  s->tls_cert = NULL;
-  s->tls_key = NULL;
-  s->public_url = NULL;
-  memset(&s->mqtt, 0, sizeof s->mqtt);
-  s->rtsp_server.listen = NULL;
-  s->notify = NULL;
+  *s = old;
   return TRUE;
 }
 
