@@ -697,6 +697,14 @@ static gchar *base_path(const char *path, int *track)
   return g_strdup(path);
 }
 
+/* authorize() for SETUP and PLAY, whose path may name a track. */
+static gboolean authorize_track(Client *c, const VigilRestreamRequest *req, const char *cseq,
+                                const char *path, int *track, gchar **camera, gboolean *sub)
+{
+  g_autofree gchar *base = base_path(path, track);
+  return authorize(c, req, cseq, base, camera, sub);
+}
+
 static gboolean session_matches(Client *c, const VigilRestreamRequest *req)
 {
   const char *s = vigil_restream_request_header(req, "Session");
@@ -773,10 +781,9 @@ static void handle_setup(Client *c, const VigilRestreamRequest *req, const char 
                          const char *path)
 {
   int track = 0;
-  g_autofree gchar *base = base_path(path, &track);
   g_autofree gchar *camera = NULL;
   gboolean sub = FALSE;
-  if (!authorize(c, req, cseq, base, &camera, &sub))
+  if (!authorize_track(c, req, cseq, path, &track, &camera, &sub))
     return;
   const char *transport = vigil_restream_request_header(req, "Transport");
   guint8 channel = 0;
@@ -872,10 +879,9 @@ static void handle_play(Client *c, const VigilRestreamRequest *req, const char *
                         const char *path)
 {
   int track = 0;
-  g_autofree gchar *base = base_path(path, &track);
   g_autofree gchar *camera = NULL;
   gboolean sub = FALSE;
-  if (!authorize(c, req, cseq, base, &camera, &sub))
+  if (!authorize_track(c, req, cseq, path, &track, &camera, &sub))
     return;
   if (!session_matches(c, req)) {
     reply(c, 454, "Session Not Found", cseq, NULL, NULL);
