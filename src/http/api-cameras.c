@@ -2,8 +2,36 @@
  * delete cameras (routes.c says who may). */
 #define G_LOG_DOMAIN "vigil-http"
 
+#include "core/error.h"
 #include "http/access.h"
 #include "http/api.h"
+#include "onvif/onvif.h"
+
+/* The config layer checks "onvif.address" as text; here it becomes the
+ * device service URL (HOST[:PORT] → http://HOST[:PORT]/onvif/device_service),
+ * in the body itself, before the camera manager applies it. */
+static gboolean normalise_onvif(JsonNode *body, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT(body))
+    return TRUE;
+  JsonNode *onvif = json_object_get_member(json_node_get_object(body), "onvif");
+  if (!onvif || !JSON_NODE_HOLDS_OBJECT(onvif))
+    return TRUE;
+  JsonObject *o = json_node_get_object(onvif);
+  JsonNode *address = json_object_get_member(o, "address");
+  if (!address || !JSON_NODE_HOLDS_VALUE(address) ||
+      json_node_get_value_type(address) != G_TYPE_STRING)
+    return TRUE; /* the config layer words the error */
+  g_autoptr(GError) local = NULL;
+  g_autofree char *url = vigil_onvif_device_url(json_node_get_string(address), &local);
+  if (!url) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "field \"onvif.address\": %s",
+                local->message);
+    return FALSE;
+  }
+  json_object_set_string_member(o, "address", url);
+  return TRUE;
+}
 
 void vigil_api_cameras_list(VigilRequest *req)
 {
@@ -32,6 +60,10 @@ void vigil_api_cameras_create(VigilRequest *req)
   g_autoptr(JsonNode) body = vigil_request_body(req);
   if (!body)
     return;
+  if (!normalise_onvif(body, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
   VigilCamera *camera = vigil_camera_manager_create(req->app->cameras, body, &error);
   if (!camera)
     vigil_http_reply_gerror(req->msg, error);
@@ -50,6 +82,10 @@ void vigil_api_camera_patch(VigilRequest *req)
   g_autoptr(JsonNode) body = vigil_request_body(req);
   if (!body)
     return;
+  if (!normalise_onvif(body, &error)) {
+    vigil_http_reply_gerror(req->msg, error);
+    return;
+  }
   VigilCamera *camera =
       vigil_camera_manager_patch(req->app->cameras, vigil_request_param(req, "id"), body, &error);
   if (!camera)
