@@ -208,6 +208,33 @@ class OnvifPtzTest(unittest.TestCase):
         r = self.vigil.request("PATCH", "/api/v1/cameras/bare", {"onvif": None})
         self.assertIsNone(r.json()["onvif"])
 
+    def test_create_from_profiles(self):
+        # No "source": the device's profiles give it (by token, else the largest).
+        r = self.vigil.request("POST", "/api/v1/cameras", {
+            "id": "probed", "name": "Probed", "username": "admin", "password": PASSWORD,
+            "onvif": {"address": self.cam.onvif}}, timeout=30)
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["source"], self.cam.url(1))
+        self.assertIsNone(r.json()["sub_source"])
+        r = self.vigil.request("POST", "/api/v1/cameras", {
+            "id": "probed2", "name": "Probed 2", "username": "admin", "password": PASSWORD,
+            "onvif": {"address": self.cam.onvif, "profile": "main"}}, timeout=30)
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json()["source"], self.cam.url(1))
+        for body, words in (
+                ({"onvif": {"address": self.cam.onvif, "profile": "nosuch"}},
+                 'no H.264 or H.265 profile "nosuch"'),
+                ({"onvif": {"address": self.cam.onvif}, "password": "wrong"},
+                 "wrong username or password"),
+                ({"onvif": {"address": self.cam.onvif}, "retain_days": 0}, "retain_days")):
+            r = self.vigil.request("POST", "/api/v1/cameras", {
+                "name": "Nope", "username": "admin", "password": PASSWORD, **body}, timeout=30)
+            self.assertEqual(r.status, 400, (body, r.body))
+            self.assertIn(words, r.json()["error"])
+        for cam in ("probed", "probed2"):
+            self.assertEqual(
+                self.vigil.request("DELETE", f"/api/v1/cameras/{cam}").status, 204)
+
     def test_zz_restart_and_log(self):
         # Last (zz): restarts the daemon.
         self.vigil.stop()
