@@ -195,12 +195,17 @@ void vigil_api_camera_patch(VigilRequest *req)
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
+  /* A changed device (or credentials) is found again at the next PTZ call. */
+  g_autofree char *old_onvif = g_strdup(vigil_camera_get_config(req->camera)->onvif.address);
   VigilCamera *camera =
       vigil_camera_manager_patch(req->app->cameras, vigil_request_param(req, "id"), body, &error);
-  if (!camera)
+  if (!camera) {
     vigil_http_reply_gerror(req->msg, error);
-  else
-    reply_camera(req, SOUP_STATUS_OK, camera);
+    return;
+  }
+  if (old_onvif)
+    vigil_ptz_forget(old_onvif);
+  reply_camera(req, SOUP_STATUS_OK, camera);
 }
 
 void vigil_api_camera_delete(VigilRequest *req)

@@ -144,7 +144,9 @@ void vigil_ptz_async(const char *device_url, const char *username, const char *p
 gboolean vigil_ptz_finish(GAsyncResult *result, char **preset_token, GPtrArray **presets,
                           GError **error);
 
-/* Forgets every cached device (tests, and a camera's changed settings). */
+/* Forgets what the cache holds for @device_url (NULL: every device); the
+ * next call probes again. The HTTP layer calls it when a camera with this
+ * device is changed. */
 void vigil_ptz_forget(const char *device_url);
 
 G_END_DECLS
