@@ -176,6 +176,28 @@ class OnvifPtzTest(unittest.TestCase):
             r = self.vigil.request("GET", f"/api/v1/cameras/{cam}/ptz/presets", timeout=30)
             self.assertEqual(r.status, 409, (cam, r.body))
 
+    def test_device_errors(self):
+        # Wrong password: the probe's words, 502; unreachable device too.
+        self.create({"id": "wrongpw", "name": "Wrong pw", "source": self.cam.url(1),
+                     "username": "admin", "password": "nope", "onvif": {"address": self.cam.onvif}})
+        self.create({"id": "gone", "name": "Gone", "source": self.cam.url(1),
+                     "onvif": {"address": f"127.0.0.1:{harness.free_port()}"}})
+        try:
+            r = self.ptz({"action": "stop"}, cam="wrongpw")
+            self.assertEqual(r.status, 502, r.body)
+            self.assertIn("wrong username or password", r.json()["error"])
+            r = self.ptz({"action": "home"}, cam="gone")
+            self.assertEqual(r.status, 502, r.body)
+            self.assertIn("cannot reach the device", r.json()["error"])
+            # The right password after a PATCH works at once.
+            r = self.vigil.request("PATCH", "/api/v1/cameras/wrongpw", {"password": PASSWORD})
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(self.ptz({"action": "stop"}, cam="wrongpw").status, 204)
+        finally:
+            for cam in ("wrongpw", "gone"):
+                self.vigil.request("DELETE", f"/api/v1/cameras/{cam}")
+        self.assertNotIn("nope", self.vigil.log_text())
+
     def test_bad_bodies(self):
         for body in ([], {}, {"action": "fly"}, {"action": 5}, {"action": "move", "pan": 2},
                      {"action": "move", "tilt": -1.01}, {"action": "move", "zoom": "in"},
