@@ -230,6 +230,15 @@ class OnvifPtzTest(unittest.TestCase):
         r = self.vigil.request("PATCH", "/api/v1/cameras/bare", {"onvif": None})
         self.assertIsNone(r.json()["onvif"])
 
+    def test_probe_says_ptz(self):
+        r = self.vigil.request("POST", "/api/v1/onvif/probe", {
+            "address": self.cam.onvif, "username": "admin", "password": PASSWORD}, timeout=30)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertTrue(r.json()["ptz"])
+        r = self.vigil.request("POST", "/api/v1/onvif/probe", {"address": self.plain.onvif},
+                               timeout=30)
+        self.assertFalse(r.json()["ptz"])
+
     def test_create_from_profiles(self):
         # No "source": the device's profiles give it (by token, else the largest).
         r = self.vigil.request("POST", "/api/v1/cameras", {
