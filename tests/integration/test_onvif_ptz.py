@@ -179,7 +179,7 @@ class OnvifPtzTest(unittest.TestCase):
     def test_device_errors(self):
         # Wrong password: the probe's words, 502; unreachable device too.
         self.create({"id": "wrongpw", "name": "Wrong pw", "source": self.cam.url(1),
-                     "username": "admin", "password": "nope", "onvif": {"address": self.cam.onvif}})
+                     "username": "admin", "password": "wrong-pw-x91", "onvif": {"address": self.cam.onvif}})
         self.create({"id": "gone", "name": "Gone", "source": self.cam.url(1),
                      "onvif": {"address": f"127.0.0.1:{harness.free_port()}"}})
         try:
@@ -196,7 +196,7 @@ class OnvifPtzTest(unittest.TestCase):
         finally:
             for cam in ("wrongpw", "gone"):
                 self.vigil.request("DELETE", f"/api/v1/cameras/{cam}")
-        self.assertNotIn("nope", self.vigil.log_text())
+        self.assertNotIn("wrong-pw-x91", self.vigil.log_text())
 
     def test_bad_bodies(self):
         for body in ([], {}, {"action": "fly"}, {"action": 5}, {"action": "move", "pan": 2},
