@@ -7,7 +7,8 @@
 // - with the video focused, an arrow key held sends move (pan < 0) then stop;
 // - zoom in held, Home, presets: save the view under a name (listed), go
 //   home, go to the preset (the picture comes back), remove it;
-// - a touch-style pointer (pointerdown/up events) moves too;
+// - a touch-style pointer (pointerdown/up events) moves too; the page fits a
+//   375 px phone;
 // - a user with view only sees no pad, nor does a camera without "onvif".
 // Any console error or page error fails the test. Prints TAP.
 import { startAll, startFakecam, launchBrowser, loginContext, sleep, waitFor, tapSuite } from './live-common.mjs';
@@ -149,6 +150,18 @@ try {
   await page.waitForSelector('#ptz-presets li.muted', { timeout: 10000 });
   ok(sent.some((b) => b.action === 'remove_preset'), 'preset removed, the list is empty');
   ok(await page.isHidden('#ptz-error'), 'no PTZ error shown');
+
+  // On a phone: the pad fits, and a touch on ▶ moves.
+  const phone = watch(await browser.context.newPage(), 'phone');
+  await phone.setViewportSize({ width: 375, height: 740 });
+  await phone.goto(`${env.base}/cameras/dome`);
+  await phone.waitForSelector('#ptz', { timeout: 15000 });
+  await sleep(500);
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+  ok(wide <= 375, `the camera page with the pad fits 375 px (scrollWidth ${wide})`);
+  await phone.evaluate(() => document.getElementById('ptz').scrollIntoView());
+  await phone.screenshot({ path: `${shots}/ptz-phone.png` });
+  await phone.close();
 
   // No pad without "onvif", nor for a user with view only.
   await page.goto(`${env.base}/cameras/plain`);
