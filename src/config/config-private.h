@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 
 #define NAME_MAX_CHARS             64
 #define CREDENTIAL_MAX_CHARS       128
+#define ONVIF_ADDRESS_MAX_CHARS    512
+#define ONVIF_TOKEN_MAX_CHARS      64
 #define ZONE_NAME_MAX_CHARS        32
 #define ZONES_MAX                  16
 #define CLASSES_MAX                80

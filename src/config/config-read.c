@@ -330,6 +330,76 @@ static gboolean apply_barcode_interval(JsonNode *node, double *out, GError **err
   return TRUE;
 }
 
+/* An ONVIF profile token: null clears, else 1-64 characters of text. */
+static gboolean apply_onvif_token(JsonNode *node, const char *field, gchar **slot, GError **error)
+{
+  if (JSON_NODE_HOLDS_NULL(node)) {
+    g_clear_pointer(slot, g_free);
+    return TRUE;
+  }
+  const char *text = NULL;
+  if (!vigil_json_read_string(node, field, &text, error) ||
+      !check_text(text, field, 1, ONVIF_TOKEN_MAX_CHARS, error))
+    return FALSE;
+  g_free(*slot);
+  *slot = g_strdup(text);
+  return TRUE;
+}
+
+/* "onvif": null, or a whole new object (address required). */
+static gboolean apply_onvif(VigilCameraConfig *work, JsonNode *node, GError **error)
+{
+  if (JSON_NODE_HOLDS_NULL(node)) {
+    g_clear_pointer(&work->onvif.address, g_free);
+    g_clear_pointer(&work->onvif.profile, g_free);
+    g_clear_pointer(&work->onvif.sub_profile, g_free);
+    work->onvif.motion_events = FALSE;
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT(node))
+    return vigil_json_field_invalid(error, "onvif", "must be null or an object with \"address\"");
+  g_autofree gchar *address = NULL, *profile = NULL, *sub_profile = NULL;
+  gboolean motion_events = FALSE;
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+  json_object_iter_init(&iter, json_node_get_object(node));
+  while (json_object_iter_next(&iter, &member, &value)) {
+    gboolean ok;
+    if (strcmp(member, "address") == 0) {
+      const char *text = NULL;
+      ok = vigil_json_read_string(value, "onvif.address", &text, error) &&
+           check_text(text, "onvif.address", 1, ONVIF_ADDRESS_MAX_CHARS, error);
+      if (ok && strpbrk(text, " \t") != NULL)
+        ok = vigil_json_field_invalid(error, "onvif.address", "must not contain spaces");
+      if (ok) {
+        g_free(address);
+        address = g_strdup(text);
+      }
+    } else if (strcmp(member, "profile") == 0) {
+      ok = apply_onvif_token(value, "onvif.profile", &profile, error);
+    } else if (strcmp(member, "sub_profile") == 0) {
+      ok = apply_onvif_token(value, "onvif.sub_profile", &sub_profile, error);
+    } else if (strcmp(member, "motion_events") == 0) {
+      ok = vigil_json_read_bool(value, "onvif.motion_events", &motion_events, error);
+    } else {
+      ok = unknown_field(error, "onvif.", member);
+    }
+    if (!ok)
+      return FALSE;
+  }
+  if (address == NULL)
+    return vigil_json_field_invalid(error, "onvif.address", "is required");
+  g_free(work->onvif.address);
+  work->onvif.address = g_steal_pointer(&address);
+  g_free(work->onvif.profile);
+  work->onvif.profile = g_steal_pointer(&profile);
+  g_free(work->onvif.sub_profile);
+  work->onvif.sub_profile = g_steal_pointer(&sub_profile);
+  work->onvif.motion_events = motion_events;
+  return TRUE;
+}
+
 static gboolean apply_member(VigilCameraConfig *work, const char *member, JsonNode *value,
                              ApplyState *st, GError **error)
 {
@@ -418,6 +488,8 @@ static gboolean apply_member(VigilCameraConfig *work, const char *member, JsonNo
     return apply_detect(work, value, error);
   if (strcmp(member, "barcodes") == 0)
     return vigil_json_read_bool(value, "barcodes", &work->barcodes, error);
+  if (strcmp(member, "onvif") == 0)
+    return apply_onvif(work, value, error);
   if (strcmp(member, "status") == 0 || strcmp(member, "password_set") == 0 ||
       strcmp(member, "sub_password_set") == 0)
     return vigil_json_field_invalid(error, member, "is read-only");

@@ -89,6 +89,9 @@ void vigil_config_clear(VigilCameraConfig *cfg)
   g_clear_pointer(&cfg->sub_source, g_free);
   g_clear_pointer(&cfg->sub_username, g_free);
   clear_secret(&cfg->sub_password);
+  g_clear_pointer(&cfg->onvif.address, g_free);
+  g_clear_pointer(&cfg->onvif.profile, g_free);
+  g_clear_pointer(&cfg->onvif.sub_profile, g_free);
   g_clear_pointer(&cfg->motion.zones, g_ptr_array_unref);
   g_clear_pointer(&cfg->detect.classes, g_strfreev);
   g_clear_pointer(&cfg->detect.record_on, g_strfreev);
@@ -116,6 +119,9 @@ VigilCameraConfig *vigil_camera_config_copy(const VigilCameraConfig *cfg)
   copy->sub_source = g_strdup(cfg->sub_source);
   copy->sub_username = g_strdup(cfg->sub_username);
   copy->sub_password = g_strdup(cfg->sub_password);
+  copy->onvif.address = g_strdup(cfg->onvif.address);
+  copy->onvif.profile = g_strdup(cfg->onvif.profile);
+  copy->onvif.sub_profile = g_strdup(cfg->onvif.sub_profile);
   copy->motion.zones = cfg->motion.zones != NULL
                            ? g_ptr_array_copy(cfg->motion.zones, zone_copy, NULL)
                            : g_ptr_array_new();
@@ -192,6 +198,16 @@ JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   vigil_json_add_string_or_null(b, "barcode_stream",
                                 vigil_stream_choice_to_string(cfg->barcode_stream));
   vigil_json_add_double(b, "barcode_interval_s", cfg->barcode_interval_s);
+  if (cfg->onvif.address != NULL) {
+    vigil_json_begin_object(b, "onvif");
+    vigil_json_add_string(b, "address", cfg->onvif.address);
+    vigil_json_add_string_or_null(b, "profile", cfg->onvif.profile);
+    vigil_json_add_string_or_null(b, "sub_profile", cfg->onvif.sub_profile);
+    vigil_json_add_bool(b, "motion_events", cfg->onvif.motion_events);
+    json_builder_end_object(b);
+  } else {
+    vigil_json_add_null(b, "onvif");
+  }
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -65,6 +65,13 @@ typedef struct {
     GStrv record_on;
   } detect;
   gboolean barcodes;
+  /* The camera's ONVIF device (docs/onvif.md), for PTZ; address NULL: none.
+   * Its credentials are the camera's username and password. */
+  struct {
+    gchar *address;               /* device service URL (http/ normalises it) */
+    gchar *profile, *sub_profile; /* media profile tokens; NULL: not given */
+    gboolean motion_events;       /* stored only, for now */
+  } onvif;
 } VigilCameraConfig;
 
 /* Defaults: enabled, tcp, no sub stream, record_stream and barcode_stream
@@ -84,7 +91,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilCameraConfig, vigil_camera_config_free)
  * unchanged. "status", "password_set" and "sub_password_set" are rejected
  * as read-only. A null "sub_source", "sub_username" or "sub_password" clears
  * it.
- * A null "username"/"password" clears it. */
+ * A null "username"/"password" clears it. "onvif" is null (none) or an object
+ * with "address" (required; checked as text here, normalised by the HTTP
+ * layer), "profile", "sub_profile" and "motion_events"; it replaces the old
+ * one as a whole. */
 gboolean vigil_camera_config_apply_json(VigilCameraConfig *cfg, JsonNode *node, gboolean creating,
                                         GError **error);
 

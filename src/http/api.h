@@ -31,6 +31,9 @@ void vigil_api_camera_probe(VigilRequest *req);
 void vigil_api_onvif_probe(VigilRequest *req);
 /* POST /api/v1/onvif/discover: the ONVIF devices WS-Discovery finds (api-onvif.c). */
 void vigil_api_onvif_discover(VigilRequest *req);
+/* POST /api/v1/cameras/{id}/ptz and GET .../ptz/presets (api-ptz.c). */
+void vigil_api_camera_ptz(VigilRequest *req);
+void vigil_api_camera_ptz_presets(VigilRequest *req);
 
 /* Live views of req->camera. Each takes ?stream=main|sub (docs/streams.md):
  * the sub stream, or the main one when the camera has none. */

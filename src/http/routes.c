@@ -76,6 +76,8 @@ static const VigilRoute routes[] = {
     {"GET", "/api/v1/cameras/{id}/snapshot.jpg", CAMERA(VIEW), vigil_api_snapshot},
     {"POST", "/api/v1/cameras/{id}/recording", CAMERA(CONTROL), vigil_api_camera_recording},
     {"GET", "/api/v1/cameras/{id}/export.mp4", CAMERA(PLAYBACK), vigil_api_camera_export},
+    {"POST", "/api/v1/cameras/{id}/ptz", CAMERA(CONTROL), vigil_api_camera_ptz},
+    {"GET", "/api/v1/cameras/{id}/ptz/presets", CAMERA(CONTROL), vigil_api_camera_ptz_presets},
 
     /* The list holds only recordings of cameras the user may play back. */
     {"GET", "/api/v1/recordings", USER, vigil_api_recordings_list},

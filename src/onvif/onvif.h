@@ -119,5 +119,75 @@ GPtrArray *vigil_onvif_parse_probe_matches(const char *xml, gsize len, const cha
 void vigil_onvif_discover_async(guint duration_ms, gboolean loopback, GCancellable *cancellable,
                                 GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *vigil_onvif_discover_finish(GAsyncResult *result, GError **error);
+/* ---- PTZ (ptz.c; docs/onvif.md) ---- */
+
+/* Preset tokens longer than this are refused; at most this many presets. */
+#define VIGIL_ONVIF_MAX_TOKEN   64
+#define VIGIL_ONVIF_MAX_PRESETS 256
+
+typedef enum {
+  VIGIL_PTZ_MOVE,          /* ContinuousMove with pan, tilt, zoom speeds */
+  VIGIL_PTZ_STOP,          /* Stop (pan/tilt and zoom) */
+  VIGIL_PTZ_GOTO_PRESET,   /* GotoPreset @preset */
+  VIGIL_PTZ_SET_PRESET,    /* SetPreset @name (NULL: the camera names it) */
+  VIGIL_PTZ_REMOVE_PRESET, /* RemovePreset @preset */
+  VIGIL_PTZ_GET_PRESETS,   /* GetPresets */
+  VIGIL_PTZ_HOME,          /* GotoHomePosition */
+} VigilPtzAction;
+
+typedef struct {
+  VigilPtzAction action;
+  double pan, tilt, zoom; /* VIGIL_PTZ_MOVE: speeds in -1..1 */
+  const char *preset;     /* token: goto and remove */
+  const char *name;       /* set */
+} VigilPtzCommand;
+
+typedef struct {
+  char *token, *name;
+} VigilPtzPreset;
+
+void vigil_ptz_preset_free(VigilPtzPreset *preset);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilPtzPreset, vigil_ptz_preset_free)
+
+/* "ContinuousMove", "Stop", ... : the PTZ service operation of @action. */
+const char *vigil_onvif_ptz_operation(VigilPtzAction action);
+
+/* The SOAP envelope of a PTZ service request for media profile
+ * @profile_token; every user or device string is escaped by libxml2. */
+char *vigil_onvif_build_ptz_request(const VigilPtzCommand *cmd, const char *profile_token,
+                                    const char *username, const char *password,
+                                    gint64 clock_offset_s);
+
+/* PTZ answer parsers, as the ones above; PTZ faults (no such preset, too
+ * many presets, ...) come out worded. */
+gboolean vigil_onvif_parse_ptz_ack(const char *xml, gsize len, VigilPtzAction action,
+                                   gboolean *not_authorized, GError **error);
+/* SetPresetResponse: the new preset's token. */
+char *vigil_onvif_parse_set_preset(const char *xml, gsize len, gboolean *not_authorized,
+                                   GError **error);
+/* GetPresetsResponse: VigilPtzPreset* (name defaults to the token). */
+GPtrArray *vigil_onvif_parse_presets(const char *xml, gsize len, gboolean *not_authorized,
+                                     GError **error);
+
+/* Runs @cmd on the PTZ service of the device at @device_url, on the
+ * thread-default main context. The device's PTZ address, profile token
+ * (@profile when the device has it, else its largest profile's) and clock
+ * offset are probed once and cached per device URL and user; a cached entry
+ * that fails with a transport or login error is probed again once.
+ * Errors: VIGIL_ERROR_CONFLICT when the device has no PTZ service;
+ * VIGIL_ERROR_FAILED with words for anything the device or the network did
+ * wrong. The password never appears in them nor in the log. */
+void vigil_ptz_async(const char *device_url, const char *username, const char *password,
+                     const char *profile, const VigilPtzCommand *cmd, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data);
+/* TRUE on success; then *preset_token (SetPreset) or *presets (GetPresets),
+ * when given, are filled in. */
+gboolean vigil_ptz_finish(GAsyncResult *result, char **preset_token, GPtrArray **presets,
+                          GError **error);
+
+/* Forgets what the cache holds for @device_url (NULL: every device); the
+ * next call probes again. The HTTP layer calls it when a camera with this
+ * device is changed. */
+void vigil_ptz_forget(const char *device_url);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 #define NS_TDS  "http://www.onvif.org/ver10/device/wsdl"
 #define NS_TRT  "http://www.onvif.org/ver10/media/wsdl"
 #define NS_TT   "http://www.onvif.org/ver10/schema"
+#define NS_TPTZ "http://www.onvif.org/ver20/ptz/wsdl"
 #define WSSE_DIGEST                                                                                \
   "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#"            \
   "PasswordDigest"
@@ -93,8 +94,10 @@ char *vigil_onvif_device_url(const char *address, GError **error)
   return g_uri_to_string(uri);
 }
 
-char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
-                                const char *username, const char *password, gint64 clock_offset_s)
+/* A SOAP 1.2 envelope, with a WS-Security UsernameToken header when
+ * @username is set; returns the document and its Body in @body. */
+static xmlDocPtr new_envelope(const char *username, const char *password, gint64 clock_offset_s,
+                              xmlNodePtr *body)
 {
   xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
   xmlNodePtr env = xmlNewNode(NULL, BAD_CAST "Envelope");
@@ -127,7 +130,27 @@ char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
     xmlNewProp(n, BAD_CAST "EncodingType", BAD_CAST WSSE_BASE64);
     xmlNewTextChild(token, wsu, BAD_CAST "Created", BAD_CAST created);
   }
-  xmlNodePtr body = xmlNewChild(env, s, BAD_CAST "Body", NULL);
+  *body = xmlNewChild(env, s, BAD_CAST "Body", NULL);
+  return doc;
+}
+
+/* Serialises and frees @doc. */
+static char *dump_envelope(xmlDocPtr doc)
+{
+  xmlChar *out = NULL;
+  int out_len = 0;
+  xmlDocDumpMemoryEnc(doc, &out, &out_len, "UTF-8");
+  xmlFreeDoc(doc);
+  char *result = g_strndup((const char *)out, out_len);
+  xmlFree(out);
+  return result;
+}
+
+char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
+                                const char *username, const char *password, gint64 clock_offset_s)
+{
+  xmlNodePtr body;
+  xmlDocPtr doc = new_envelope(username, password, clock_offset_s, &body);
   static const char *const names[] = {"GetSystemDateAndTime", "GetDeviceInformation",
                                       "GetCapabilities", "GetProfiles", "GetStreamUri"};
   gboolean media = call == VIGIL_ONVIF_GET_PROFILES || call == VIGIL_ONVIF_GET_STREAM_URI;
@@ -144,13 +167,72 @@ char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
     xmlNewTextChild(transport, tt, BAD_CAST "Protocol", BAD_CAST "RTSP");
     xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST(profile_token ? profile_token : ""));
   }
-  xmlChar *out = NULL;
-  int out_len = 0;
-  xmlDocDumpMemoryEnc(doc, &out, &out_len, "UTF-8");
-  xmlFreeDoc(doc);
-  char *result = g_strndup((const char *)out, out_len);
-  xmlFree(out);
-  return result;
+  return dump_envelope(doc);
+}
+
+const char *vigil_onvif_ptz_operation(VigilPtzAction action)
+{
+  static const char *const names[] = {
+      [VIGIL_PTZ_MOVE] = "ContinuousMove",        [VIGIL_PTZ_STOP] = "Stop",
+      [VIGIL_PTZ_GOTO_PRESET] = "GotoPreset",     [VIGIL_PTZ_SET_PRESET] = "SetPreset",
+      [VIGIL_PTZ_REMOVE_PRESET] = "RemovePreset", [VIGIL_PTZ_GET_PRESETS] = "GetPresets",
+      [VIGIL_PTZ_HOME] = "GotoHomePosition",
+  };
+  g_return_val_if_fail((guint)action < G_N_ELEMENTS(names), NULL);
+  return names[action];
+}
+
+/* A speed as xs:float text, whatever the locale. */
+static void set_speed(xmlNodePtr node, const char *attr, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd(buf, sizeof buf, "%.3f", CLAMP(v, -1.0, 1.0));
+  xmlNewProp(node, BAD_CAST attr, BAD_CAST buf);
+}
+
+char *vigil_onvif_build_ptz_request(const VigilPtzCommand *cmd, const char *profile_token,
+                                    const char *username, const char *password,
+                                    gint64 clock_offset_s)
+{
+  g_return_val_if_fail(cmd != NULL && profile_token != NULL, NULL);
+  xmlNodePtr body;
+  xmlDocPtr doc = new_envelope(username, password, clock_offset_s, &body);
+  xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST vigil_onvif_ptz_operation(cmd->action), NULL);
+  xmlNsPtr ns = xmlNewNs(op, BAD_CAST NS_TPTZ, BAD_CAST "tptz");
+  xmlSetNs(op, ns);
+  /* xmlNewTextChild escapes: tokens and names are the user's or the device's. */
+  xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST profile_token);
+  switch (cmd->action) {
+  case VIGIL_PTZ_MOVE: {
+    xmlNsPtr tt = xmlNewNs(op, BAD_CAST NS_TT, BAD_CAST "tt");
+    xmlNodePtr velocity = xmlNewChild(op, ns, BAD_CAST "Velocity", NULL);
+    /* Only the axes that move: cameras without zoom refuse a Zoom speed. */
+    if (cmd->pan != 0 || cmd->tilt != 0 || cmd->zoom == 0) {
+      xmlNodePtr pt = xmlNewChild(velocity, tt, BAD_CAST "PanTilt", NULL);
+      set_speed(pt, "x", cmd->pan);
+      set_speed(pt, "y", cmd->tilt);
+    }
+    if (cmd->zoom != 0)
+      set_speed(xmlNewChild(velocity, tt, BAD_CAST "Zoom", NULL), "x", cmd->zoom);
+    break;
+  }
+  case VIGIL_PTZ_STOP:
+    xmlNewTextChild(op, ns, BAD_CAST "PanTilt", BAD_CAST "true");
+    xmlNewTextChild(op, ns, BAD_CAST "Zoom", BAD_CAST "true");
+    break;
+  case VIGIL_PTZ_GOTO_PRESET:
+  case VIGIL_PTZ_REMOVE_PRESET:
+    xmlNewTextChild(op, ns, BAD_CAST "PresetToken", BAD_CAST(cmd->preset ? cmd->preset : ""));
+    break;
+  case VIGIL_PTZ_SET_PRESET:
+    if (cmd->name)
+      xmlNewTextChild(op, ns, BAD_CAST "PresetName", BAD_CAST cmd->name);
+    break;
+  case VIGIL_PTZ_GET_PRESETS:
+  case VIGIL_PTZ_HOME:
+    break;
+  }
+  return dump_envelope(doc);
 }
 
 /* ---- answers ---- */
@@ -203,11 +285,13 @@ static gboolean child_int(xmlNodePtr parent, const char *ns, const char *name, g
 }
 
 /* The SOAP Body's first element, or NULL with an error (a fault included). */
-static xmlNodePtr open_answer(xmlDocPtr *doc, const char *xml, gsize len, const char *response,
-                              gboolean *not_authorized, GError **error)
+static xmlNodePtr open_answer_full(xmlDocPtr *doc, const char *xml, gsize len, const char *response,
+                                   gboolean *not_authorized, char **subcode, GError **error)
 {
   if (not_authorized)
     *not_authorized = FALSE;
+  if (subcode)
+    *subcode = NULL;
   *doc = NULL;
   if (len > VIGIL_ONVIF_MAX_ANSWER) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the answer is over %d bytes",
@@ -240,6 +324,10 @@ static xmlNodePtr open_answer(xmlDocPtr *doc, const char *xml, gsize len, const 
       if (local &&
           (g_str_equal(local, "NotAuthorized") || g_str_equal(local, "FailedAuthentication")))
         auth = TRUE;
+      if (local && subcode) {
+        g_free(*subcode);
+        *subcode = g_strdup(local); /* the innermost one wins */
+      }
     }
     g_autofree char *reason = child_text(child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text");
     if (not_authorized)
@@ -258,6 +346,12 @@ static xmlNodePtr open_answer(xmlDocPtr *doc, const char *xml, gsize len, const 
     return NULL;
   }
   return answer;
+}
+
+static xmlNodePtr open_answer(xmlDocPtr *doc, const char *xml, gsize len, const char *response,
+                              gboolean *not_authorized, GError **error)
+{
+  return open_answer_full(doc, xml, len, response, not_authorized, NULL, error);
 }
 
 gboolean vigil_onvif_parse_system_time(const char *xml, gsize len, gint64 *unix_time,
@@ -385,4 +479,115 @@ char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_aut
     return NULL;
   }
   return g_steal_pointer(&uri);
+}
+
+/* ---- PTZ answers ---- */
+
+/* Words for the PTZ faults of the ONVIF PTZ specification (section 5.x's
+ * "Faults" tables), by subcode. */
+static const char *ptz_fault_words(const char *subcode)
+{
+  static const struct {
+    const char *subcode, *words;
+  } table[] = {
+      {"NoToken", "the camera has no such preset"},
+      {"NoProfile", "the camera has no such media profile"},
+      {"NoPTZProfile", "the media profile has no PTZ configuration"},
+      {"NoPTZConfiguration", "the media profile has no PTZ configuration"},
+      {"TooManyPresets", "the camera cannot hold more presets"},
+      {"PresetExist", "a preset with that name exists already"},
+      {"InvalidPresetName", "the camera refused the preset name"},
+      {"InvalidVelocity", "the camera refused the speed"},
+      {"InvalidSpeed", "the camera refused the speed"},
+      {"NoHomePosition", "the camera has no home position"},
+      {"CannotOverwriteHome", "the camera's home position cannot be overwritten"},
+      {"MovingPTZ", "the camera is moving: stop it first"},
+      {"ActionNotSupported", "the camera does not support this PTZ action"},
+  };
+  for (gsize i = 0; subcode && i < G_N_ELEMENTS(table); i++)
+    if (g_str_equal(subcode, table[i].subcode))
+      return table[i].words;
+  return NULL;
+}
+
+static xmlNodePtr open_ptz_answer(xmlDocPtr *doc, const char *xml, gsize len, VigilPtzAction action,
+                                  gboolean *not_authorized, GError **error)
+{
+  g_autofree char *response = g_strconcat(vigil_onvif_ptz_operation(action), "Response", NULL);
+  g_autofree char *subcode = NULL;
+  g_autoptr(GError) local = NULL;
+  xmlNodePtr r = open_answer_full(doc, xml, len, response, not_authorized, &subcode, &local);
+  if (r && (!r->ns || !xmlStrEqual(r->ns->href, BAD_CAST NS_TPTZ))) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the answer holds no %s", response);
+    return NULL;
+  }
+  if (!r) {
+    const char *words = ptz_fault_words(subcode);
+    if (words)
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "%s (%s)", words, local->message);
+    else
+      g_propagate_error(error, g_steal_pointer(&local));
+  }
+  return r;
+}
+
+gboolean vigil_onvif_parse_ptz_ack(const char *xml, gsize len, VigilPtzAction action,
+                                   gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_ptz_answer(&doc, xml, len, action, not_authorized, error);
+  xmlFreeDoc(doc);
+  return r != NULL;
+}
+
+char *vigil_onvif_parse_set_preset(const char *xml, gsize len, gboolean *not_authorized,
+                                   GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_ptz_answer(&doc, xml, len, VIGIL_PTZ_SET_PRESET, not_authorized, error);
+  g_autofree char *token = r ? child_text(r, NS_TPTZ, "PresetToken") : NULL;
+  xmlFreeDoc(doc);
+  if (r && (!token || strlen(token) > VIGIL_ONVIF_MAX_TOKEN)) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the device gave no usable preset token");
+    return NULL;
+  }
+  return g_steal_pointer(&token);
+}
+
+void vigil_ptz_preset_free(VigilPtzPreset *preset)
+{
+  if (!preset)
+    return;
+  g_free(preset->token);
+  g_free(preset->name);
+  g_free(preset);
+}
+
+GPtrArray *vigil_onvif_parse_presets(const char *xml, gsize len, gboolean *not_authorized,
+                                     GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_ptz_answer(&doc, xml, len, VIGIL_PTZ_GET_PRESETS, not_authorized, error);
+  GPtrArray *presets = NULL;
+  if (r) {
+    presets = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_ptz_preset_free);
+    for (xmlNodePtr n = r->children; n && presets->len < VIGIL_ONVIF_MAX_PRESETS; n = n->next) {
+      if (!is_element(n, NS_TPTZ, "Preset"))
+        continue;
+      xmlChar *token = xmlGetProp(n, BAD_CAST "token");
+      if (token && *token && xmlStrlen(token) <= VIGIL_ONVIF_MAX_TOKEN &&
+          g_utf8_validate((const char *)token, -1, NULL)) {
+        VigilPtzPreset *p = g_new0(VigilPtzPreset, 1);
+        p->token = g_strdup((const char *)token);
+        p->name = child_text(n, NS_TT, "Name");
+        if (!p->name)
+          p->name = g_strdup(p->token);
+        g_ptr_array_add(presets, p);
+      }
+      xmlFree(token);
+    }
+  }
+  xmlFreeDoc(doc);
+  return presets;
 }

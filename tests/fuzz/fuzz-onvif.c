@@ -1,11 +1,13 @@
 /* libFuzzer target: what an ONVIF device answers (onvif/soap.c) and what
  * comes back to a WS-Discovery Probe (onvif/discovery.c). Input: one byte
  * choosing the parser (GetSystemDateAndTime, GetDeviceInformation,
- * GetCapabilities, GetProfiles, GetStreamUri, ProbeMatches), then the
+ * GetCapabilities, GetProfiles, GetStreamUri, ProbeMatches, and the PTZ
+ * answers: an acknowledgement (Stop), SetPreset, GetPresets), then the
  * answer. Invariants: no crash, overread or leak (ASan); a parser fails with
  * an error and succeeds without; strings kept are UTF-8; service and device
  * addresses are http(s), stream URIs rtsp(s); profiles have a token, a codec
- * and a size in range; discovered devices have an endpoint. */
+ * and a size in range; discovered devices have an endpoint; preset tokens
+ * are bounded. */
 #include <stdint.h>
 #include <string.h>
 
@@ -32,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(GError) error = NULL;
   gboolean not_authorized = FALSE;
   g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
   case 0: {
     gint64 t = 0;
     check_result(vigil_onvif_parse_system_time(xml, len, &t, &not_authorized, &error), error);
@@ -77,6 +79,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       check_utf8(f->manufacturer);
       check_utf8(f->model);
     }
+    break;
+  }
+  case 6:
+    check_result(vigil_onvif_parse_ptz_ack(xml, len, VIGIL_PTZ_STOP, &not_authorized, &error),
+                 error);
+    break;
+  case 7: {
+    g_autofree char *token = vigil_onvif_parse_set_preset(xml, len, &not_authorized, &error);
+    check_result(token != NULL, error);
+    check_utf8(token);
+    if (token && (!*token || strlen(token) > VIGIL_ONVIF_MAX_TOKEN))
+      __builtin_trap();
+    break;
+  }
+  case 8: {
+    g_autoptr(GPtrArray) presets = vigil_onvif_parse_presets(xml, len, &not_authorized, &error);
+    check_result(presets != NULL, error);
+    for (guint i = 0; presets && i < presets->len; i++) {
+      VigilPtzPreset *p = g_ptr_array_index(presets, i);
+      if (!p->token || !*p->token || !p->name || strlen(p->token) > VIGIL_ONVIF_MAX_TOKEN)
+        __builtin_trap();
+      check_utf8(p->token);
+      check_utf8(p->name);
+    }
+    if (presets && presets->len > VIGIL_ONVIF_MAX_PRESETS)
+      __builtin_trap();
     break;
   }
   default: {

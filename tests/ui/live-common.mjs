@@ -38,17 +38,19 @@ export async function waitFor(fn, ms, what) {
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
 
-// Starts vigil-fakecam on a free port: { proc, rtsp } (rtsp://127.0.0.1:PORT).
+// Starts vigil-fakecam on a free port: { proc, rtsp } (rtsp://127.0.0.1:PORT),
+// and with --onvif, onvif: its device service URL.
 export async function startFakecam(args) {
   const fport = await freePort();
   const proc = spawn(FAKECAM_BIN, ['--port', String(fport), ...args],
                      { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
   await new Promise((resolve, reject) => {
-    let out = '';
     proc.stdout.on('data', (d) => { out += d; if (out.includes('serving rtsp://')) resolve(); });
     proc.on('exit', (c) => reject(new Error('fakecam exited ' + c)));
   });
-  return { proc, rtsp: `rtsp://127.0.0.1:${fport}` };
+  const onvif = /vigil-fakecam: onvif (\S+)/.exec(out)?.[1] || null;
+  return { proc, rtsp: `rtsp://127.0.0.1:${fport}`, onvif };
 }
 
 // options.camera (default true): add fakecam's cam1 as camera "cam" and wait

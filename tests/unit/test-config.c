@@ -601,7 +601,8 @@ static void test_to_json_shape(void)
       "id",           "name",           "enabled",    "source",         "username",
       "password_set", "rtsp_transport", "sub_source", "sub_username",   "sub_password_set",
       "record",       "record_stream",  "pre_roll_s", "post_roll_s",    "retain_days",
-      "motion",       "detect",         "barcodes",   "barcode_stream", "barcode_interval_s"};
+      "motion",       "detect",         "barcodes",   "barcode_stream", "barcode_interval_s",
+      "onvif"};
   GList *members = json_object_get_members(obj);
   g_assert_cmpuint(g_list_length(members), ==, G_N_ELEMENTS(top));
   guint i = 0;
@@ -846,6 +847,76 @@ static void test_sub_stream(void)
   }
 }
 
+/* docs/onvif.md: the "onvif" object: null by default, replaced as a whole,
+ * checked member by member. */
+static void test_onvif(void)
+{
+  g_autoptr(VigilCameraConfig) cfg = vigil_camera_config_new();
+  g_assert_null(cfg->onvif.address);
+  g_autofree gchar *none = to_string(cfg);
+  g_assert_nonnull(strstr(none, "\"onvif\":null"));
+
+  g_autoptr(GError) error = NULL;
+  g_assert_true(apply(cfg,
+                      "{\"onvif\": {\"address\": \"http://cam/onvif/device_service\","
+                      " \"profile\": \"main\", \"motion_events\": true}}",
+                      FALSE, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(cfg->onvif.address, ==, "http://cam/onvif/device_service");
+  g_assert_cmpstr(cfg->onvif.profile, ==, "main");
+  g_assert_null(cfg->onvif.sub_profile);
+  g_assert_true(cfg->onvif.motion_events);
+
+  /* Round trip through JSON, as the store keeps it. */
+  g_autofree gchar *text = to_string(cfg);
+  g_autoptr(VigilCameraConfig) back = vigil_camera_config_new();
+  g_autoptr(JsonNode) node = parse(text);
+  JsonObject *o = json_node_get_object(node);
+  json_object_remove_member(o, "password_set");
+  json_object_remove_member(o, "sub_password_set");
+  json_object_set_string_member(o, "id", "x");
+  json_object_set_string_member(o, "name", "x");
+  json_object_set_string_member(o, "source", "rtsp://192.0.2.1/x");
+  g_assert_true(vigil_camera_config_apply_json(back, node, TRUE, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(back->onvif.address, ==, "http://cam/onvif/device_service");
+  g_assert_cmpstr(back->onvif.profile, ==, "main");
+  g_assert_true(back->onvif.motion_events);
+  g_autoptr(VigilCameraConfig) copy = vigil_camera_config_copy(cfg);
+  g_assert_cmpstr(copy->onvif.profile, ==, "main");
+  g_assert_false(vigil_camera_config_source_changed(cfg, copy));
+
+  /* A new object replaces the old one: motion_events goes back to false. */
+  g_assert_true(apply(cfg, "{\"onvif\": {\"address\": \"cam2\"}}", FALSE, &error));
+  g_assert_cmpstr(cfg->onvif.address, ==, "cam2");
+  g_assert_null(cfg->onvif.profile);
+  g_assert_false(cfg->onvif.motion_events);
+
+  static const struct {
+    const char *body, *message;
+  } bad[] = {
+      {"{\"onvif\": 5}", "field \"onvif\" must be null or an object"},
+      {"{\"onvif\": {}}", "field \"onvif.address\" is required"},
+      {"{\"onvif\": {\"address\": \"\"}}", "field \"onvif.address\""},
+      {"{\"onvif\": {\"address\": \"a b\"}}", "field \"onvif.address\" must not contain spaces"},
+      {"{\"onvif\": {\"address\": 5}}", "field \"onvif.address\" must be a string"},
+      {"{\"onvif\": {\"address\": \"x\", \"profile\": \"\"}}", "field \"onvif.profile\""},
+      {"{\"onvif\": {\"address\": \"x\", \"motion_events\": 1}}", "field \"onvif.motion_events\""},
+      {"{\"onvif\": {\"address\": \"x\", \"user\": \"a\"}}", "unknown field \"onvif.user\""},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(GError) e = NULL;
+    g_test_message("body %s", bad[i].body);
+    g_assert_false(apply(cfg, bad[i].body, FALSE, &e));
+    g_assert_error(e, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    g_assert_nonnull(strstr(e->message, bad[i].message));
+  }
+  /* Unchanged after the failures; null clears. */
+  g_assert_cmpstr(cfg->onvif.address, ==, "cam2");
+  g_assert_true(apply(cfg, "{\"onvif\": null}", FALSE, &error));
+  g_assert_null(cfg->onvif.address);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -864,5 +935,6 @@ int main(int argc, char **argv)
   g_test_add_func("/config/round-trip", test_round_trip);
   g_test_add_func("/config/source-changed", test_source_changed);
   g_test_add_func("/config/sub-stream", test_sub_stream);
+  g_test_add_func("/config/onvif", test_onvif);
   return g_test_run();
 }

@@ -142,6 +142,103 @@ static void test_parse_device(void)
   g_assert_nonnull(strstr(error->message, "over"));
 }
 
+#define PTZ_ENV_START                                                                              \
+  "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" "                               \
+  "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
+  "xmlns:tptz=\"http://www.onvif.org/ver20/ptz/wsdl\"><e:Body>"
+
+static void test_ptz_build(void)
+{
+  VigilPtzCommand move = {.action = VIGIL_PTZ_MOVE, .pan = 0.5, .tilt = -1.5, .zoom = 0};
+  g_autofree char *xml = vigil_onvif_build_ptz_request(&move, "pro<f", "admin", "pw", 0);
+  g_assert_nonnull(strstr(xml, "<tptz:ContinuousMove"));
+  g_assert_nonnull(strstr(xml, "http://www.onvif.org/ver20/ptz/wsdl"));
+  g_assert_nonnull(strstr(xml, "<tptz:ProfileToken>pro&lt;f</tptz:ProfileToken>"));
+  /* Clamped, locale-independent, and no Zoom element for a zoom of 0. */
+  g_assert_nonnull(strstr(xml, "<tt:PanTilt x=\"0.500\" y=\"-1.000\"/>"));
+  g_assert_null(strstr(xml, "Zoom"));
+  g_assert_nonnull(strstr(xml, "PasswordDigest"));
+  g_assert_null(strstr(xml, ">pw<"));
+
+  VigilPtzCommand zoom = {.action = VIGIL_PTZ_MOVE, .zoom = -0.25};
+  g_autofree char *zxml = vigil_onvif_build_ptz_request(&zoom, "p", NULL, NULL, 0);
+  g_assert_nonnull(strstr(zxml, "<tt:Zoom x=\"-0.250\"/>"));
+  g_assert_null(strstr(zxml, "PanTilt"));
+  g_assert_null(strstr(zxml, "Security"));
+
+  VigilPtzCommand set = {.action = VIGIL_PTZ_SET_PRESET, .name = "door & \"gate\" <1>"};
+  g_autofree char *sxml = vigil_onvif_build_ptz_request(&set, "p", NULL, NULL, 0);
+  g_assert_nonnull(
+      strstr(sxml, "<tptz:PresetName>door &amp; \"gate\" &lt;1&gt;</tptz:PresetName>"));
+
+  VigilPtzCommand go = {.action = VIGIL_PTZ_GOTO_PRESET, .preset = "t</tptz:PresetToken>"};
+  g_autofree char *gxml = vigil_onvif_build_ptz_request(&go, "p", NULL, NULL, 0);
+  g_assert_nonnull(strstr(gxml, "<tptz:GotoPreset"));
+  g_assert_nonnull(strstr(gxml, "<tptz:PresetToken>t&lt;/tptz:PresetToken&gt;</tptz:PresetToken>"));
+
+  VigilPtzCommand stop = {.action = VIGIL_PTZ_STOP};
+  g_autofree char *stxml = vigil_onvif_build_ptz_request(&stop, "p", NULL, NULL, 0);
+  g_assert_nonnull(strstr(stxml, "<tptz:PanTilt>true</tptz:PanTilt>"));
+  g_assert_nonnull(strstr(stxml, "<tptz:Zoom>true</tptz:Zoom>"));
+
+  VigilPtzCommand home = {.action = VIGIL_PTZ_HOME};
+  g_autofree char *hxml = vigil_onvif_build_ptz_request(&home, "p", NULL, NULL, 0);
+  g_assert_nonnull(strstr(hxml, "<tptz:GotoHomePosition"));
+}
+
+static void test_ptz_parse(void)
+{
+  const char *ack = PTZ_ENV_START "<tptz:ContinuousMoveResponse/>" ENV_END;
+  g_assert_true(vigil_onvif_parse_ptz_ack(ack, strlen(ack), VIGIL_PTZ_MOVE, NULL, NULL));
+  g_autoptr(GError) error = NULL;
+  /* The answer to another call is no answer. */
+  g_assert_false(vigil_onvif_parse_ptz_ack(ack, strlen(ack), VIGIL_PTZ_STOP, NULL, &error));
+  g_clear_error(&error);
+  /* Right name, wrong namespace. */
+  const char *foreign = ENV_START "<tds:StopResponse/>" ENV_END;
+  g_assert_false(vigil_onvif_parse_ptz_ack(foreign, strlen(foreign), VIGIL_PTZ_STOP, NULL, &error));
+  g_clear_error(&error);
+
+  const char *set = PTZ_ENV_START "<tptz:SetPresetResponse><tptz:PresetToken> 7 "
+                                  "</tptz:PresetToken></tptz:SetPresetResponse>" ENV_END;
+  g_autofree char *token = vigil_onvif_parse_set_preset(set, strlen(set), NULL, NULL);
+  g_assert_cmpstr(token, ==, "7");
+  const char *set_empty = PTZ_ENV_START "<tptz:SetPresetResponse/>" ENV_END;
+  g_assert_null(vigil_onvif_parse_set_preset(set_empty, strlen(set_empty), NULL, &error));
+  g_assert_nonnull(strstr(error->message, "preset token"));
+  g_clear_error(&error);
+
+  const char *list =
+      PTZ_ENV_START "<tptz:GetPresetsResponse>"
+                    "<tptz:Preset token=\"1\"><tt:Name>Door</tt:Name></tptz:Preset>"
+                    "<tptz:Preset token=\"\"><tt:Name>no token</tt:Name></tptz:Preset>"
+                    "<tptz:Preset token=\"2\"/>"
+                    "<tt:Preset token=\"3\"><tt:Name>wrong ns</tt:Name></tt:Preset>"
+                    "</tptz:GetPresetsResponse>" ENV_END;
+  g_autoptr(GPtrArray) presets = vigil_onvif_parse_presets(list, strlen(list), NULL, NULL);
+  g_assert_cmpuint(presets->len, ==, 2);
+  VigilPtzPreset *p = g_ptr_array_index(presets, 0);
+  g_assert_cmpstr(p->token, ==, "1");
+  g_assert_cmpstr(p->name, ==, "Door");
+  p = g_ptr_array_index(presets, 1);
+  g_assert_cmpstr(p->token, ==, "2");
+  g_assert_cmpstr(p->name, ==, "2");
+
+  /* PTZ faults come out in words. */
+  const char *fault =
+      ENV_START "<e:Fault><e:Code><e:Value>e:Sender</e:Value><e:Subcode><e:Value>ter:InvalidArgVal"
+                "</e:Value><e:Subcode><e:Value>ter:NoToken</e:Value></e:Subcode></e:Subcode>"
+                "</e:Code><e:Reason><e:Text>No such preset</e:Text></e:Reason></e:Fault>" ENV_END;
+  gboolean not_authorized = TRUE;
+  g_assert_false(vigil_onvif_parse_ptz_ack(fault, strlen(fault), VIGIL_PTZ_GOTO_PRESET,
+                                           &not_authorized, &error));
+  g_assert_false(not_authorized);
+  g_assert_nonnull(strstr(error->message, "the camera has no such preset"));
+  g_clear_error(&error);
+  g_assert_null(vigil_onvif_parse_presets("<x/>", 4, NULL, &error));
+  g_assert_nonnull(strstr(error->message, "not a SOAP"));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -151,5 +248,7 @@ int main(int argc, char **argv)
   g_test_add_func("/onvif/parse-time", test_parse_time);
   g_test_add_func("/onvif/parse-fault", test_parse_fault);
   g_test_add_func("/onvif/parse-device", test_parse_device);
+  g_test_add_func("/onvif/ptz-build", test_ptz_build);
+  g_test_add_func("/onvif/ptz-parse", test_ptz_parse);
   return g_test_run();
 }

@@ -14,6 +14,7 @@
 
 #include "encode.h"
 #include "onvif.h"
+#include "ptz.h"
 #include "scenes.h"
 #include "server.h"
 #include "vigil-config.h"
@@ -26,7 +27,7 @@ typedef struct {
   double gop, loop;
   char *size, *sub_size, *codec, *user, *address, *tls, *onvif_discovery_interface, *onvif_name;
   char **scenes;
-  gboolean audio, no_sub, version;
+  gboolean audio, no_sub, version, ptz;
 } Options;
 
 static void options_clear(Options *o)
@@ -103,6 +104,13 @@ static gboolean on_quit_signal(gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Camera 1's frames with --ptz: its world where the PTZ state looks now. */
+static GstBuffer *draw_ptz_view(const GstVideoInfo *info, gpointer user_data)
+{
+  VigilFakePtzPosition at = vigil_fake_ptz_position();
+  return vigil_ptz_world_draw(user_data, info, at.pan, at.tilt, at.zoom);
+}
+
 int main(int argc, char **argv)
 {
   g_auto(Options) o = {
@@ -156,6 +164,10 @@ int main(int argc, char **argv)
        "ADDR"},
       {"onvif-name", 0, 0, G_OPTION_ARG_STRING, &o.onvif_name,
        "The name scope WS-Discovery answers give (default vigil)", "NAME"},
+      {"ptz", 0, 0, G_OPTION_ARG_NONE, &o.ptz,
+       "Give camera 1 pan, tilt and zoom: a PTZ service on the --onvif device, and a picture "
+       "drawn and encoded live as a viewport that follows it (H.264, no audio)",
+       NULL},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
       G_OPTION_ENTRY_NULL,
   };
@@ -193,6 +205,8 @@ int main(int argc, char **argv)
     usage_error("--onvif-clock-offset needs --onvif");
   if ((o.onvif_discovery_interface || o.onvif_name) && o.onvif_port < 0)
     usage_error("--onvif-discovery-interface and --onvif-name need --onvif");
+  if (o.ptz && o.onvif_port < 0)
+    usage_error("--ptz needs --onvif");
   if (o.cameras < 1 || o.cameras > 256)
     usage_error("--cameras must be 1..256");
   if (o.size && !parse_size(o.size, &params.width, &params.height))
@@ -229,6 +243,8 @@ int main(int argc, char **argv)
   else if (o.codec && !g_str_equal(o.codec, "h264"))
     usage_error("--codec must be h264 or h265, not '%s'", o.codec);
   const char *codec_name = params.codec == VIGIL_CODEC_H264 ? "h264" : "h265";
+  if (o.ptz && params.codec != VIGIL_CODEC_H264)
+    usage_error("--ptz encodes live with x264: it needs --codec h264");
 
   g_autofree char *user = NULL;
   const char *password = NULL;
@@ -261,7 +277,10 @@ int main(int argc, char **argv)
       g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)scene_clips_free);
   for (guint i = 0; i < scenes->len; i++) {
     const VigilScene *scene = g_ptr_array_index(scenes, i);
-    if (g_hash_table_contains(clips, scene->spec) || i >= (guint)o.cameras)
+    /* With --ptz, camera 1 is drawn live (below): its scene needs no clip
+     * unless other cameras show it too. */
+    gboolean ptz_only = o.ptz && i == 0 && (o.cameras == 1 || scenes->len > 1);
+    if (g_hash_table_contains(clips, scene->spec) || i >= (guint)o.cameras || ptz_only)
       continue;
     SceneClips *sc = g_new0(SceneClips, 1);
     g_hash_table_insert(clips, scene->spec, sc);
@@ -291,9 +310,20 @@ int main(int argc, char **argv)
     g_printerr("vigil-fakecam: --tls: %s\n", error->message);
     return EXIT_USAGE;
   }
+  g_autoptr(VigilPtzWorld) world = NULL;
   for (int n = 1; n <= o.cameras; n++) {
     const VigilScene *scene = g_ptr_array_index(scenes, MIN((guint)n, scenes->len) - 1);
     g_autofree char *path = g_strdup_printf("/cam%d", n);
+    if (n == 1 && o.ptz) {
+      world = vigil_ptz_world_new(scene, params.width, params.height, &error);
+      if (!world) {
+        g_printerr("vigil-fakecam: --ptz: %s\n", error->message);
+        return EXIT_FAILURE;
+      }
+      vigil_server_add_live_camera(server, path, &params, o.no_sub ? NULL : &sub_params,
+                                   draw_ptz_view, world);
+      continue;
+    }
     const SceneClips *sc = g_hash_table_lookup(clips, scene->spec);
     vigil_server_add_camera(server, path, params.codec, sc->main, sc->sub, audio);
   }
@@ -322,6 +352,7 @@ int main(int argc, char **argv)
         .height = params.height,
         .sub_width = sub_params.width,
         .sub_height = sub_params.height,
+        .ptz = o.ptz,
     };
     guint onvif_port = vigil_fake_onvif_start(&onvif, &error);
     if (!onvif_port) {

@@ -1,12 +1,15 @@
 /* A fake ONVIF device service for tests: libsoup serves SOAP 1.2 answers
- * shaped after the ONVIF Core and Media specification examples. Requests are
+ * shaped after the ONVIF Core, Media and PTZ specification examples (the
+ * PTZ service with --ptz, moving ptz.h's state). Requests are
  * read with plain string search (this is a test fixture, not a parser vigil
  * relies on); answers escape everything they carry. */
 #define G_LOG_DOMAIN "vigil-fakecam"
 
 #include "onvif.h"
+#include "ptz.h"
 
 #include <libsoup/soup.h>
+#include <math.h>
 #include <string.h>
 
 #include "vigil-config.h"
@@ -20,6 +23,7 @@ static SoupServer *server;
   "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
   "xmlns:tds=\"http://www.onvif.org/ver10/device/wsdl\" "                                          \
   "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\" "                                           \
+  "xmlns:tptz=\"http://www.onvif.org/ver20/ptz/wsdl\" "                                            \
   "xmlns:ter=\"http://www.onvif.org/ver10/error\"><env:Body>"
 #define ENVELOPE_END "</env:Body></env:Envelope>\n"
 
@@ -41,6 +45,27 @@ static void fault(SoupServerMessage *msg, const char *code, const char *subcode,
   reply(msg, SOUP_STATUS_BAD_REQUEST, body);
 }
 
+/* @text with XML's five predefined entities decoded (what libxml2 escapes). */
+static char *unescape(char *text)
+{
+  static const char *const entities[][2] = {
+      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}};
+  GString *out = g_string_new(NULL);
+  for (const char *p = text; *p;) {
+    gsize i = 0;
+    while (i < G_N_ELEMENTS(entities) && !g_str_has_prefix(p, entities[i][0]))
+      i++;
+    if (i < G_N_ELEMENTS(entities)) {
+      g_string_append(out, entities[i][1]);
+      p += strlen(entities[i][0]);
+    } else {
+      g_string_append_c(out, *p++);
+    }
+  }
+  g_free(text);
+  return g_string_free(out, FALSE);
+}
+
 /* The text of the first element whose local name is @name, or NULL. */
 static char *element_text(const char *xml, const char *name)
 {
@@ -56,7 +81,7 @@ static char *element_text(const char *xml, const char *name)
     const char *lt = strchr(gt + 1, '<');
     if (!lt)
       return NULL;
-    return g_strstrip(g_strndup(gt + 1, lt - gt - 1));
+    return unescape(g_strstrip(g_strndup(gt + 1, lt - gt - 1)));
   }
   return NULL;
 }
@@ -114,15 +139,123 @@ static char *profile_xml(const char *token, const char *name, int width, int hei
       "<tt:VideoEncoderConfiguration token=\"vec_%s\"><tt:Name>%s</tt:Name>"
       "<tt:UseCount>1</tt:UseCount><tt:Encoding>%s</tt:Encoding>"
       "<tt:Resolution><tt:Width>%d</tt:Width><tt:Height>%d</tt:Height></tt:Resolution>"
-      "<tt:Quality>5</tt:Quality></tt:VideoEncoderConfiguration></trt:Profiles>",
-      token, name, width, height, token, name, cfg.codec, width, height);
+      "<tt:Quality>5</tt:Quality></tt:VideoEncoderConfiguration>%s</trt:Profiles>",
+      token, name, width, height, token, name, cfg.codec, width, height,
+      cfg.ptz ? "<tt:PTZConfiguration token=\"ptz\"><tt:Name>ptz</tt:Name>"
+                "<tt:UseCount>2</tt:UseCount><tt:NodeToken>ptz_node</tt:NodeToken>"
+                "</tt:PTZConfiguration>"
+              : "");
+}
+
+/* The value of attribute @attr of the first element whose local name is
+ * @name, as a number; @fallback when absent. */
+static double element_attr(const char *xml, const char *name, const char *attr, double fallback)
+{
+  for (const char *p = strstr(xml, name); p; p = strstr(p + 1, name)) {
+    if (p == xml || (p[-1] != '<' && p[-1] != ':') || p[strlen(name)] != ' ')
+      continue;
+    const char *gt = strchr(p, '>');
+    g_autofree char *needle = g_strdup_printf(" %s=\"", attr);
+    const char *a = strstr(p, needle);
+    if (!gt || !a || a > gt)
+      return fallback;
+    return g_ascii_strtod(a + strlen(needle), NULL);
+  }
+  return fallback;
+}
+
+static void ptz_fault(SoupServerMessage *msg, VigilFakePtzResult r)
+{
+  if (r == VIGIL_FAKE_PTZ_NO_TOKEN)
+    fault(msg, "env:Sender", "ter:NoToken", "The requested preset token does not exist");
+  else if (r == VIGIL_FAKE_PTZ_TOO_MANY)
+    fault(msg, "env:Receiver", "ter:TooManyPresets", "Maximum number of presets reached");
+  else
+    fault(msg, "env:Sender", "ter:PresetExist", "The requested name already exists");
+}
+
+/* The PTZ service (ONVIF PTZ Service Specification, 5.3 and 5.4). */
+static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
+{
+  g_autofree char *profile = element_text(xml, "ProfileToken");
+  if (!profile || (!g_str_equal(profile, "main") && !g_str_equal(profile, "sub"))) {
+    fault(msg, "env:Sender", "ter:NoProfile", "The requested profile token does not exist");
+    return;
+  }
+  g_autofree char *body = NULL;
+  VigilFakePtzResult r = VIGIL_FAKE_PTZ_OK;
+  if (g_str_equal(op, "ContinuousMove")) {
+    double pan = element_attr(xml, "PanTilt", "x", 0), tilt = element_attr(xml, "PanTilt", "y", 0);
+    double zoom = element_attr(xml, "Zoom", "x", 0);
+    if (fabs(pan) > 1 || fabs(tilt) > 1 || fabs(zoom) > 1) {
+      fault(msg, "env:Sender", "ter:InvalidVelocity", "The requested speed is out of bounds");
+      return;
+    }
+    vigil_fake_ptz_move(pan, tilt, zoom);
+    body = g_strdup("<tptz:ContinuousMoveResponse/>");
+  } else if (g_str_equal(op, "Stop")) {
+    g_autofree char *pt = element_text(xml, "PanTilt");
+    g_autofree char *zoom = element_text(xml, "Zoom");
+    vigil_fake_ptz_stop(!pt || g_str_equal(pt, "true"), !zoom || g_str_equal(zoom, "true"));
+    body = g_strdup("<tptz:StopResponse/>");
+  } else if (g_str_equal(op, "GotoHomePosition")) {
+    vigil_fake_ptz_home();
+    body = g_strdup("<tptz:GotoHomePositionResponse/>");
+  } else if (g_str_equal(op, "GotoPreset") || g_str_equal(op, "RemovePreset")) {
+    g_autofree char *token = element_text(xml, "PresetToken");
+    gboolean go = g_str_equal(op, "GotoPreset");
+    r = !token ? VIGIL_FAKE_PTZ_NO_TOKEN
+        : go   ? vigil_fake_ptz_goto_preset(token)
+               : vigil_fake_ptz_remove_preset(token);
+    body = g_strdup_printf("<tptz:%sResponse/>", op);
+  } else if (g_str_equal(op, "SetPreset")) {
+    g_autofree char *name = element_text(xml, "PresetName");
+    g_autofree char *token = NULL;
+    r = vigil_fake_ptz_set_preset(name && *name ? name : NULL, &token);
+    if (r == VIGIL_FAKE_PTZ_OK)
+      body =
+          g_markup_printf_escaped("<tptz:SetPresetResponse><tptz:PresetToken>%s</tptz:PresetToken>"
+                                  "</tptz:SetPresetResponse>",
+                                  token);
+  } else if (g_str_equal(op, "GetPresets")) {
+    g_autoptr(GPtrArray) presets = vigil_fake_ptz_presets();
+    GString *out = g_string_new("<tptz:GetPresetsResponse>");
+    for (guint i = 0; i < presets->len; i++) {
+      const VigilFakePtzPreset *p = g_ptr_array_index(presets, i);
+      char pan[G_ASCII_DTOSTR_BUF_SIZE], tilt[G_ASCII_DTOSTR_BUF_SIZE],
+          zoom[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd(pan, sizeof pan, "%.4f", p->position.pan);
+      g_ascii_formatd(tilt, sizeof tilt, "%.4f", p->position.tilt);
+      g_ascii_formatd(zoom, sizeof zoom, "%.4f", p->position.zoom);
+      g_autofree char *one = g_markup_printf_escaped(
+          "<tptz:Preset token=\"%s\"><tt:Name>%s</tt:Name><tt:PTZPosition>"
+          "<tt:PanTilt x=\"%s\" y=\"%s\" "
+          "space=\"http://www.onvif.org/ver10/tptz/PanTiltSpaces/PositionGenericSpace\"/>"
+          "<tt:Zoom x=\"%s\" "
+          "space=\"http://www.onvif.org/ver10/tptz/ZoomSpaces/PositionGenericSpace\"/>"
+          "</tt:PTZPosition></tptz:Preset>",
+          p->token, p->name, pan, tilt, zoom);
+      g_string_append(out, one);
+    }
+    g_string_append(out, "</tptz:GetPresetsResponse>");
+    body = g_string_free(out, FALSE);
+  } else {
+    fault(msg, "env:Receiver", "ter:ActionNotSupported", "Optional Action Not Implemented");
+    return;
+  }
+  if (r != VIGIL_FAKE_PTZ_OK) {
+    ptz_fault(msg, r);
+    return;
+  }
+  reply(msg, SOUP_STATUS_OK, body);
 }
 
 static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path, GHashTable *query,
                        gpointer user_data)
 {
   gboolean media = g_str_equal(path, "/onvif/media_service");
-  if (!media && !g_str_equal(path, "/onvif/device_service")) {
+  gboolean ptz = cfg.ptz && g_str_equal(path, "/onvif/ptz_service");
+  if (!media && !ptz && !g_str_equal(path, "/onvif/device_service")) {
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
@@ -138,7 +271,7 @@ static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path
     fault(msg, "env:Sender", "ter:WellFormed", "No operation in the Body");
     return;
   }
-  if (!media && g_str_equal(op, "GetSystemDateAndTime")) {
+  if (!media && !ptz && g_str_equal(op, "GetSystemDateAndTime")) {
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autoptr(GDateTime) t = g_date_time_add_seconds(now, (gdouble)cfg.clock_offset_s);
     g_autofree char *body = g_strdup_printf(
@@ -160,6 +293,10 @@ static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path
   g_autofree char *base =
       g_strdup_printf("http://%s%s%s:%u/onvif", strchr(cfg.address, ':') ? "[" : "", cfg.address,
                       strchr(cfg.address, ':') ? "]" : "", (guint)cfg.port);
+  if (ptz) {
+    ptz_request(msg, op, xml);
+    return;
+  }
   g_autofree char *body = NULL;
   if (!media && g_str_equal(op, "GetDeviceInformation")) {
     body = g_strdup("<tds:GetDeviceInformationResponse><tds:Manufacturer>vigil</tds:Manufacturer>"
@@ -167,14 +304,18 @@ static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path
                     "</tds:FirmwareVersion><tds:SerialNumber>0001</tds:SerialNumber>"
                     "<tds:HardwareId>fake</tds:HardwareId></tds:GetDeviceInformationResponse>");
   } else if (!media && g_str_equal(op, "GetCapabilities")) {
-    body = g_markup_printf_escaped(
+    g_autofree char *ptz_caps =
+        cfg.ptz
+            ? g_markup_printf_escaped("<tt:PTZ><tt:XAddr>%s/ptz_service</tt:XAddr></tt:PTZ>", base)
+            : g_strdup("");
+    g_autofree char *head = g_markup_printf_escaped(
         "<tds:GetCapabilitiesResponse><tds:Capabilities>"
         "<tt:Device><tt:XAddr>%s/device_service</tt:XAddr></tt:Device>"
         "<tt:Media><tt:XAddr>%s/media_service</tt:XAddr><tt:StreamingCapabilities>"
         "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>"
-        "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>"
-        "</tds:Capabilities></tds:GetCapabilitiesResponse>",
+        "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>",
         base, base);
+    body = g_strconcat(head, ptz_caps, "</tds:Capabilities></tds:GetCapabilitiesResponse>", NULL);
   } else if (media && g_str_equal(op, "GetProfiles")) {
     g_autofree char *main_xml = profile_xml("main", "Main stream", cfg.width, cfg.height);
     g_autofree char *sub_xml = cfg.sub_uri

@@ -14,6 +14,7 @@ typedef struct {
   const char *codec;              /* "H264" or "H265" */
   const char *main_uri, *sub_uri; /* sub NULL with --no-sub */
   int width, height, sub_width, sub_height;
+  gboolean ptz; /* --ptz: a PTZ service (ptz.h) */
 } VigilFakeOnvif;
 
 /* Starts listening; returns the bound port, or 0 with @error. */

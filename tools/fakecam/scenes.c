@@ -576,3 +576,95 @@ GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, gu
   gst_video_frame_unmap(&f);
   return buf;
 }
+
+/* ---- the PTZ world ---- */
+
+struct _VigilPtzWorld {
+  GstVideoInfo info;
+  GstBuffer *image;
+};
+
+VigilPtzWorld *vigil_ptz_world_new(const VigilScene *scene, int width, int height, GError **error)
+{
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, 2 * width, 2 * height);
+  GST_VIDEO_INFO_FPS_N(&info) = 1;
+  GST_VIDEO_INFO_FPS_D(&info) = 1;
+  g_autoptr(VigilSceneRender) render = vigil_scene_render_new(scene, &info, error);
+  if (!render)
+    return NULL;
+  GstBuffer *image = vigil_scene_render_frame(render, TRUE, 0, 1);
+  GstBuffer *own = gst_buffer_copy_deep(image);
+  gst_buffer_unref(image);
+
+  /* Markers all over, so that every pan or tilt changes what the frame
+   * shows, even over the scene's flat parts. */
+  GstVideoFrame f;
+  gst_video_frame_map(&f, &info, own, GST_MAP_WRITE);
+  int bw = 2 * width, bh = 2 * height, size = MAX(bh / 14, 4) & ~1;
+  for (int j = 0; j < 6; j++)
+    for (int i = 0; i < 8; i++) {
+      int x = (bw * (2 * i + 1) / 16 - size / 2) & ~1, y = (bh * (2 * j + 1) / 12 - size / 2) & ~1;
+      guint8 luma = (guint8)(30 + ((i * 5 + j * 3) % 7) * 30);
+      fill_rect(&f, x - 2, y - 2, size + 4, size + 4, luma > 128 ? LUMA_BLACK : LUMA_WHITE,
+                CHROMA_GREY, CHROMA_GREY);
+      fill_rect(&f, x, y, size, size, luma, (guint8)(64 + i * 16), (guint8)(64 + j * 24));
+    }
+  gst_video_frame_unmap(&f);
+
+  VigilPtzWorld *world = g_new0(VigilPtzWorld, 1);
+  world->info = info;
+  world->image = own;
+  return world;
+}
+
+void vigil_ptz_world_free(VigilPtzWorld *world)
+{
+  if (!world)
+    return;
+  gst_clear_buffer(&world->image);
+  g_free(world);
+}
+
+/* Samples one plane: output (w x h) from the source rectangle starting at
+ * (x0, y0) of size (vw x vh), in that plane's pixels. */
+static void sample_plane(const GstVideoFrame *src, guint plane, GstVideoFrame *dst, double x0,
+                         double y0, double vw, double vh)
+{
+  int sw = GST_VIDEO_FRAME_COMP_WIDTH(src, plane), sh = GST_VIDEO_FRAME_COMP_HEIGHT(src, plane);
+  int w = GST_VIDEO_FRAME_COMP_WIDTH(dst, plane), h = GST_VIDEO_FRAME_COMP_HEIGHT(dst, plane);
+  const guint8 *sp = GST_VIDEO_FRAME_PLANE_DATA(src, plane);
+  guint8 *dp = GST_VIDEO_FRAME_PLANE_DATA(dst, plane);
+  int ss = GST_VIDEO_FRAME_PLANE_STRIDE(src, plane), ds = GST_VIDEO_FRAME_PLANE_STRIDE(dst, plane);
+  g_autofree int *xmap = g_new(int, w);
+  for (int x = 0; x < w; x++)
+    xmap[x] = CLAMP((int)(x0 + (x + 0.5) * vw / w), 0, sw - 1);
+  for (int y = 0; y < h; y++) {
+    int sy = CLAMP((int)(y0 + (y + 0.5) * vh / h), 0, sh - 1);
+    const guint8 *srow = sp + (gsize)sy * ss;
+    guint8 *drow = dp + (gsize)y * ds;
+    for (int x = 0; x < w; x++)
+      drow[x] = srow[xmap[x]];
+  }
+}
+
+GstBuffer *vigil_ptz_world_draw(const VigilPtzWorld *world, const GstVideoInfo *info, double pan,
+                                double tilt, double zoom)
+{
+  GstBuffer *out = new_frame(info);
+  GstVideoFrame src, dst;
+  gst_video_frame_map(&src, &world->info, world->image, GST_MAP_READ);
+  gst_video_frame_map(&dst, info, out, GST_MAP_WRITE);
+  /* In fractions of the world: the viewport is 5/8 of it at zoom 0 and a
+   * third of that at zoom 1; pan 1 puts its right edge on the world's. */
+  double vw = 0.625 / (1.0 + 2.0 * CLAMP(zoom, 0.0, 1.0)), vh = vw;
+  double cx = 0.5 + CLAMP(pan, -1.0, 1.0) * (1.0 - vw) / 2;
+  double cy = 0.5 - CLAMP(tilt, -1.0, 1.0) * (1.0 - vh) / 2; /* tilt up: look higher */
+  for (guint plane = 0; plane < 3; plane++) {
+    int pw = GST_VIDEO_FRAME_COMP_WIDTH(&src, plane), ph = GST_VIDEO_FRAME_COMP_HEIGHT(&src, plane);
+    sample_plane(&src, plane, &dst, (cx - vw / 2) * pw, (cy - vh / 2) * ph, vw * pw, vh * ph);
+  }
+  gst_video_frame_unmap(&dst);
+  gst_video_frame_unmap(&src);
+  return out;
+}

@@ -61,4 +61,21 @@ gboolean vigil_scene_render_is_still(const VigilSceneRender *render);
 GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, guint index,
                                     guint count);
 
+/* A PTZ camera's world (--ptz): the scene drawn once at twice the frame
+ * size, with a grid of markers on it, of which every frame shows a viewport:
+ * pan and tilt (-1..1) move it, zoom (0..1) narrows it up to 3 times. Only
+ * the PTZ camera pays for this; immutable after new(), so the streaming
+ * threads of the main and the sub stream draw from it at once. */
+typedef struct _VigilPtzWorld VigilPtzWorld;
+
+VigilPtzWorld *vigil_ptz_world_new(const VigilScene *scene, int width, int height, GError **error);
+void vigil_ptz_world_free(VigilPtzWorld *world);
+
+/* A new I420 frame of @info's size: the world seen at @pan, @tilt, @zoom
+ * (nearest-neighbour sampling: cheap, and sharp enough for a test camera). */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilPtzWorld, vigil_ptz_world_free)
+
+GstBuffer *vigil_ptz_world_draw(const VigilPtzWorld *world, const GstVideoInfo *info, double pan,
+                                double tilt, double zoom);
+
 G_END_DECLS

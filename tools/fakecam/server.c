@@ -334,6 +334,103 @@ void vigil_server_add_camera(VigilServer *server, const char *path, VigilCodec c
   scene_clock_unref(clock);
 }
 
+/* ---- live cameras (--ptz) ---- */
+
+typedef struct {
+  GstVideoInfo info;
+  VigilLiveDrawFunc draw;
+  gpointer user_data;
+} LiveStream;
+
+/* One appsrc of a live media; only its streaming thread touches it. */
+typedef struct {
+  const LiveStream *stream;
+  gboolean started;
+  GstClockTime base;
+  guint64 frames;
+} LiveFeed;
+
+static void live_need_data(GstAppSrc *src, guint length, gpointer user_data)
+{
+  LiveFeed *feed = user_data;
+  const GstVideoInfo *info = &feed->stream->info;
+  if (!feed->started) {
+    /* The first frame goes out now: clocksync paces the rest. */
+    g_autoptr(GstClock) gclock = gst_element_get_clock(GST_ELEMENT(src));
+    GstClockTime clock_now = gclock ? gst_clock_get_time(gclock) : 0;
+    GstClockTime base = gst_element_get_base_time(GST_ELEMENT(src));
+    feed->base = gclock && clock_now > base ? clock_now - base : 0;
+    feed->started = TRUE;
+  }
+  GstBuffer *buf = feed->stream->draw(info, feed->stream->user_data);
+  GstClockTime dur =
+      gst_util_uint64_scale_int(GST_SECOND, GST_VIDEO_INFO_FPS_D(info), GST_VIDEO_INFO_FPS_N(info));
+  GST_BUFFER_PTS(buf) = GST_BUFFER_DTS(buf) = feed->base + feed->frames * dur;
+  GST_BUFFER_DURATION(buf) = dur;
+  feed->frames++;
+  gst_app_src_push_buffer(src, buf);
+}
+
+static void on_live_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media,
+                                    gpointer user_data)
+{
+  const LiveStream *stream = user_data;
+  g_autoptr(GstElement) bin = gst_rtsp_media_get_element(media);
+  g_autoptr(GstElement) src = gst_bin_get_by_name_recurse_up(GST_BIN(bin), "vsrc");
+  g_autoptr(GstCaps) caps = gst_video_info_to_caps(&stream->info);
+  g_object_set(src, "is-live", TRUE, "format", GST_FORMAT_TIME, "min-latency", (gint64)0, NULL);
+  gst_app_src_set_caps(GST_APP_SRC(src), caps);
+  LiveFeed *feed = g_new0(LiveFeed, 1);
+  feed->stream = stream;
+  GstAppSrcCallbacks cbs = {.need_data = live_need_data};
+  gst_app_src_set_callbacks(GST_APP_SRC(src), &cbs, feed, g_free);
+}
+
+static void live_stream_free(gpointer data, GClosure *closure)
+{
+  g_free(data);
+}
+
+static void add_live_stream(VigilServer *server, const char *path, const VigilEncodeParams *params,
+                            VigilLiveDrawFunc draw, gpointer user_data)
+{
+  g_autofree char *launch = g_strdup_printf(
+      "( appsrc name=vsrc ! clocksync ! x264enc tune=zerolatency speed-preset=ultrafast"
+      " bframes=0 key-int-max=%u bitrate=%d ! h264parse ! rtph264pay name=pay0 pt=96"
+      " config-interval=-1 aggregate-mode=zero-latency )",
+      vigil_encode_gop_frames(params), params->bitrate_kbps);
+  GstRTSPMediaFactory *factory = gst_rtsp_media_factory_new();
+  gst_rtsp_media_factory_set_launch(factory, launch);
+  gst_rtsp_media_factory_set_shared(factory, TRUE);
+  if (server->authenticated)
+    gst_rtsp_media_factory_add_role(factory, VIEWER_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                    G_TYPE_BOOLEAN, TRUE, NULL);
+  LiveStream *stream = g_new0(LiveStream, 1);
+  gst_video_info_set_format(&stream->info, GST_VIDEO_FORMAT_I420, params->width, params->height);
+  GST_VIDEO_INFO_FPS_N(&stream->info) = params->fps;
+  GST_VIDEO_INFO_FPS_D(&stream->info) = 1;
+  stream->draw = draw;
+  stream->user_data = user_data;
+  g_signal_connect_data(factory, "media-configure", G_CALLBACK(on_live_media_configure), stream,
+                        live_stream_free, 0);
+  g_autoptr(GstRTSPMountPoints) mounts = gst_rtsp_server_get_mount_points(server->rtsp);
+  gst_rtsp_mount_points_add_factory(mounts, path, factory);
+}
+
+void vigil_server_add_live_camera(VigilServer *server, const char *path,
+                                  const VigilEncodeParams *params,
+                                  const VigilEncodeParams *sub_params, VigilLiveDrawFunc draw,
+                                  gpointer user_data)
+{
+  g_return_if_fail(server != NULL && path != NULL && params != NULL && draw != NULL);
+  add_live_stream(server, path, params, draw, user_data);
+  if (sub_params) {
+    g_autofree char *sub_path = g_strconcat(path, "_sub", NULL);
+    add_live_stream(server, sub_path, sub_params, draw, user_data);
+  }
+}
+
 /* Expires sessions of clients that vanished without TEARDOWN (UDP clients
  * have no connection whose loss would tell us), so their media can stop. */
 static gboolean cleanup_sessions(gpointer user_data)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gst/video/video.h>
 
 #include "encode.h"
 
@@ -29,6 +30,20 @@ gboolean vigil_server_set_tls(VigilServer *server, const char *pem_path, GError 
  * vigil_server_start(). */
 void vigil_server_add_camera(VigilServer *server, const char *path, VigilCodec codec,
                              VigilClip *video, VigilClip *sub_video, VigilClip *audio);
+
+/* Draws one frame (I420 of @info's size) of a live camera; called on a
+ * streaming thread, so it must be thread-safe. */
+typedef GstBuffer *(*VigilLiveDrawFunc)(const GstVideoInfo *info, gpointer user_data);
+
+/* Mounts a camera whose frames are drawn by @draw and encoded (H.264,
+ * x264enc ultrafast/zerolatency) while they are served, at @params' size,
+ * rate, GOP and bitrate, and its sub stream at @sub_params' (NULL: none).
+ * For the PTZ camera (--ptz), whose picture follows the ONVIF commands: the
+ * pre-encoded clips cannot. No audio. @user_data must outlive the server. */
+void vigil_server_add_live_camera(VigilServer *server, const char *path,
+                                  const VigilEncodeParams *params,
+                                  const VigilEncodeParams *sub_params, VigilLiveDrawFunc draw,
+                                  gpointer user_data);
 
 /* Binds the socket and starts serving on the thread-default main context.
  * Returns FALSE with @error set when the address cannot be bound. */

@@ -12,7 +12,7 @@ export const CAMERA_DEFAULTS = {
   record: 'events', pre_roll_s: 5, post_roll_s: 30, retain_days: 30,
   motion: { enabled: true, threshold: 0.08, zones: [] },
   detect: { enabled: false, classes: ['person', 'dog', 'cat'], min_score: 0.5, interval_s: 15, record_on: [] },
-  barcodes: false,
+  barcodes: false, onvif: null,
 };
 
 // Numeric members by the API's field name ("motion.zones[].x" for every

@@ -76,6 +76,10 @@ const fClearPass = el('input', { type: 'checkbox' });
 const testBtn = el('button', { class: 'btn', type: 'button', id: 'test-source', onclick: testSource }, 'Test');
 const testOut = el('div', { id: 'probe-result', role: 'status', 'aria-live': 'polite' });
 
+// ONVIF (docs/onvif.md): the device service address, for PTZ; the camera's
+// user name and password log in. A new camera may leave the source empty.
+const fOnvif = text(c.onvif?.address || '', { placeholder: 'http://192.0.2.10/onvif/device_service or 192.0.2.10',
+  spellcheck: 'false', autocomplete: 'off', inputmode: 'url' });
 const fSubSource = text(c.sub_source || '', { placeholder: 'rtsp://192.0.2.10:554/stream2', spellcheck: 'false',
   autocomplete: 'off', inputmode: 'url' });
 const fSubUser = text(c.sub_username || '', { autocomplete: 'off', spellcheck: 'false',
@@ -383,6 +387,9 @@ function payload() {
     barcodes: fBarcodes.checked,
   };
   if (fId && fId.value.trim()) body.id = fId.value.trim();
+  const onvif = fOnvif.value.trim();
+  body.onvif = onvif ? { ...(c.onvif || {}), address: onvif } : null;
+  if (!editId && onvif && !body.source) delete body.source;
   const u = fUser.value.trim();
   if (u) body.username = u;
   else if (editId && c.username) body.username = null;
@@ -465,6 +472,8 @@ clear(main,
             field('Password', fPass, { fieldName: 'password',
               hint: c.password_set ? 'A password is set.' : null })),
           c.password_set ? check('Remove the stored password', fClearPass) : null,
+          field('ONVIF address', fOnvif, { fieldName: 'onvif.address',
+            hint: 'Optional, for pan/tilt/zoom. Same user name and password. Adding a camera, the source may then stay empty: the device tells it.' }),
           el('div', { class: 'toolbar' }, testBtn, el('span', { class: 'small muted' },
             'Opens the source (and the sub stream, when given) for a few seconds; nothing is saved.')),
           testOut),

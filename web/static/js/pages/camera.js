@@ -3,9 +3,11 @@
 // a warning outside 0.5–2 s, viewers, reconnects, error; with a sub stream
 // its own state and numbers, and which stream the analysis reads) and recent
 // events. Controls the user has no right to are not shown. The player shows
-// the main stream (the sub stream on a phone).
+// the main stream (the sub stream on a phone). A camera with PTZ gets the PTZ
+// pad (ptz-pad.js) for users with control.
 import { api, el, clear, startPage, can, fmtTime, fmtDuration, toast, pathParam, showError } from '../ui.js';
 import { LivePlayer, streamFor } from '../live-player.js';
+import { ptzPad } from '../ptz-pad.js';
 
 const user = await startPage({ title: 'Camera', active: 'cameras' });
 const main = document.getElementById('main');
@@ -60,7 +62,7 @@ clear(main,
   el('div', { class: 'grid grid-2 camera-layout' },
     el('section', { 'aria-label': 'Live view' },
       el('div', { class: 'player-box' }, playerBox)),
-    el('div', { class: 'grid' },
+    el('div', { class: 'grid', id: 'camera-side' },
       el('section', { class: 'card', 'aria-labelledby': 'status-h' },
         el('h2', { id: 'status-h' }, 'Status'), kfWarn, status, subSection),
       mayPlay ? el('section', { class: 'card', 'aria-labelledby': 'events-h' },
@@ -182,5 +184,10 @@ async function loadEvents() {
 
 renderStatus(cam);
 loadEvents();
+if (mayControl && cam.onvif) {
+  ptzPad(id, playerBox.parentElement).then((pad) => {
+    if (pad) document.getElementById('camera-side').prepend(pad);
+  });
+}
 setInterval(() => { if (document.visibilityState === 'visible') refresh(); }, 2000);
 setInterval(() => { if (document.visibilityState === 'visible') loadEvents(); }, 10000);

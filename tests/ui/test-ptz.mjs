@@ -1,0 +1,195 @@
+// Browser test of the camera page's PTZ pad (docs/onvif.md), against the real
+// daemon and vigil-fakecam --onvif 0 --ptz, whose camera 1 is drawn live as a
+// viewport that follows the PTZ state:
+// - the pad shows for a camera with "onvif" and the control right;
+// - holding an arrow with the mouse sends move then stop, and the picture in
+//   the page's video moves (grey 64×36 samples drawn from the <video>);
+// - with the video focused, an arrow key held sends move (pan < 0) then stop;
+// - zoom in held, Home, presets: save the view under a name (listed), go
+//   home, go to the preset (the picture comes back), remove it;
+// - a touch-style pointer (pointerdown/up events) moves too; the page fits a
+//   375 px phone;
+// - a user with view only sees no pad, nor does a camera without "onvif".
+// Any console error or page error fails the test. Prints TAP.
+import { startAll, startFakecam, launchBrowser, loginContext, sleep, waitFor, tapSuite } from './live-common.mjs';
+
+const { shots, ok, done } = tapSuite();
+const PW = 'ptz-ui-pw-1';
+
+const errors = [];
+function watch(page, label) {
+  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${label}: ${m.text()}`); });
+  return page;
+}
+
+const env = await startAll(['--no-sub', '--size', '320x240', '--fps', '5'], { camera: false });
+const cam = await startFakecam(['--user', `admin:${PW}`, '--size', '640x360', '--no-sub', '--fps', '15',
+  '--gop', '0.5', '--onvif', '0', '--ptz']);
+const browser = await launchBrowser({ credentials: false });
+
+// The picture the page's video shows now: 64×36 grey levels.
+const grab = (page) => page.evaluate(() => {
+  const v = window.vigilPlayer.video;
+  const c = document.createElement('canvas');
+  c.width = 64;
+  c.height = 36;
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(v, 0, 0, 64, 36);
+  const d = ctx.getImageData(0, 0, 64, 36).data;
+  const out = [];
+  for (let i = 0; i < d.length; i += 4) out.push((d[i] + d[i + 1] + d[i + 2]) / 3);
+  return out;
+});
+const diff = (a, b) => a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0) / a.length;
+
+try {
+  let r = await env.api('POST', '/api/v1/cameras', { id: 'dome', name: 'Dome', source: `${cam.rtsp}/cam1`,
+    username: 'admin', password: PW, onvif: { address: cam.onvif } });
+  ok(r.status === 201, `camera with onvif created (${r.status})`);
+  r = await env.api('POST', '/api/v1/cameras', { id: 'plain', name: 'Plain', source: `${env.rtsp}/cam1` });
+  ok(r.status === 201, 'camera without onvif created');
+  r = await env.api('POST', '/api/v1/users', { name: 'vic', password: 'vic-pw-123456', role: 'operator',
+    cameras: { dome: ['view'], plain: ['view'] } });
+  ok(r.status === 201, 'view-only user created');
+  await waitFor(async () => (await (await env.api('GET', '/api/v1/cameras/dome')).json())
+    .status.state === 'streaming', 30000, 'dome streaming');
+
+  await loginContext(browser.context, env.base);
+  const page = watch(await browser.context.newPage(), 'admin');
+  const sent = [];
+  page.on('request', (q) => { if (/\/cameras\/dome\/ptz$/.test(q.url())) sent.push(q.postDataJSON()); });
+  await page.goto(`${env.base}/cameras/dome`);
+  await page.waitForSelector('#ptz', { timeout: 15000 });
+  ok(true, 'the PTZ pad shows');
+  await page.waitForFunction(() => {
+    const v = window.vigilPlayer?.video;
+    return v && v.readyState >= 2 && v.currentTime > 0;
+  }, null, { timeout: 15000 });
+  await page.click('#ptz-home');
+  await sleep(1500);
+  const home = await grab(page);
+
+  // Mouse: hold the right arrow.
+  sent.length = 0;
+  const right = await page.$('#ptz-right');
+  const box = await right.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await sleep(700);
+  await page.mouse.up();
+  await waitFor(() => sent.length >= 2, 5000, 'move and stop');
+  ok(sent[0]?.action === 'move' && sent[0].pan > 0 && sent[1]?.action === 'stop',
+     `holding ▶ sends move (pan > 0) then stop: ${JSON.stringify(sent)}`);
+  await sleep(1500);
+  const panned = await grab(page);
+  const d1 = diff(home, panned);
+  ok(d1 > 8, `the picture moved (mean abs diff ${d1.toFixed(1)})`);
+  await page.screenshot({ path: `${shots}/ptz-panned.png`, fullPage: true });
+
+  // Keyboard on the focused video.
+  sent.length = 0;
+  await page.focus('.player-box');
+  await page.keyboard.down('ArrowLeft');
+  await sleep(500);
+  await page.keyboard.up('ArrowLeft');
+  await waitFor(() => sent.length >= 2, 5000, 'key move and stop');
+  ok(sent[0]?.action === 'move' && sent[0].pan < 0 && sent[1]?.action === 'stop' && sent.length === 2,
+     `arrow key held on the video: one move (pan < 0), one stop: ${JSON.stringify(sent)}`);
+  sent.length = 0;
+  await page.keyboard.down('+');
+  await sleep(400);
+  await page.keyboard.up('+');
+  await waitFor(() => sent.length >= 2, 5000, 'zoom key');
+  ok(sent[0]?.zoom > 0 && sent[1]?.action === 'stop', `+ on the video zooms in: ${JSON.stringify(sent)}`);
+
+  // Zoom out button, held.
+  sent.length = 0;
+  const zo = await (await page.$('#ptz-zoom-out')).boundingBox();
+  await page.mouse.move(zo.x + zo.width / 2, zo.y + zo.height / 2);
+  await page.mouse.down();
+  await sleep(300);
+  await page.mouse.up();
+  await waitFor(() => sent.length >= 2, 5000, 'zoom out');
+  ok(sent[0]?.zoom < 0 && sent[1]?.action === 'stop', `holding − zooms out then stops: ${JSON.stringify(sent)}`);
+
+  // Save the current view as a preset.
+  await sleep(1500);
+  const view = await grab(page);
+  sent.length = 0;
+  await page.fill('#ptz-preset-name', 'Front <door>');
+  await page.click('#ptz-save button[type=submit]');
+  await page.waitForSelector('#ptz-presets li[data-token] .ptz-goto', { timeout: 10000 });
+  const label = await page.textContent('#ptz-presets .ptz-goto');
+  ok(sent[0]?.action === 'set_preset' && label === 'Front <door>', `preset saved and listed as "${label}"`);
+
+  // Home, then back to the preset.
+  await page.click('#ptz-home');
+  await sleep(1500);
+  const atHome = await grab(page);
+  ok(diff(view, atHome) > 8, `Home changes the picture (${diff(view, atHome).toFixed(1)})`);
+  await page.click('#ptz-presets .ptz-goto');
+  await sleep(1500);
+  const back = await grab(page);
+  ok(diff(view, back) < 4, `going to the preset brings the view back (diff ${diff(view, back).toFixed(1)}, ` +
+     `home ${diff(view, atHome).toFixed(1)})`);
+  await page.screenshot({ path: `${shots}/ptz-preset.png`, fullPage: true });
+
+  // A touch-style pointer on ▲ (pointer events, as a finger sends them).
+  sent.length = 0;
+  await page.dispatchEvent('#ptz-up', 'pointerdown', { button: 0, pointerId: 7, pointerType: 'touch', isPrimary: true });
+  await sleep(300);
+  await page.dispatchEvent('#ptz-up', 'pointerup', { button: 0, pointerId: 7, pointerType: 'touch', isPrimary: true });
+  await waitFor(() => sent.length >= 2, 5000, 'touch move');
+  ok(sent[0]?.tilt > 0 && sent[1]?.action === 'stop', `touch on ▲ tilts up then stops: ${JSON.stringify(sent)}`);
+
+  // Remove the preset.
+  sent.length = 0;
+  await page.click('#ptz-presets .ptz-remove');
+  await page.click('dialog.modal .btn-danger');
+  await page.waitForSelector('#ptz-presets li.muted', { timeout: 10000 });
+  ok(sent.some((b) => b.action === 'remove_preset'), 'preset removed, the list is empty');
+  ok(await page.isHidden('#ptz-error'), 'no PTZ error shown');
+
+  // On a phone: the pad fits, and a touch on ▶ moves.
+  const phone = watch(await browser.context.newPage(), 'phone');
+  await phone.setViewportSize({ width: 375, height: 740 });
+  await phone.goto(`${env.base}/cameras/dome`);
+  await phone.waitForSelector('#ptz', { timeout: 15000 });
+  await sleep(500);
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+  ok(wide <= 375, `the camera page with the pad fits 375 px (scrollWidth ${wide})`);
+  await phone.evaluate(() => document.getElementById('ptz').scrollIntoView());
+  await phone.screenshot({ path: `${shots}/ptz-phone.png` });
+  await phone.close();
+
+  // No pad without "onvif", nor for a user with view only.
+  await page.goto(`${env.base}/cameras/plain`);
+  await page.waitForSelector('#status dd', { timeout: 10000 });
+  await sleep(1000);
+  ok(!(await page.$('#ptz')), 'no pad for a camera without onvif');
+  await page.close();
+
+  const vic = await launchBrowser({ credentials: false });
+  try {
+    await loginContext(vic.context, env.base, 'vic', 'vic-pw-123456');
+    const vp = watch(await vic.context.newPage(), 'vic');
+    await vp.goto(`${env.base}/cameras/dome`);
+    await vp.waitForSelector('#status dd', { timeout: 10000 });
+    await sleep(1500);
+    ok(!(await vp.$('#ptz')), 'no pad for a user with view only');
+  } finally {
+    await vic.close();
+  }
+} catch (e) {
+  ok(false, 'exception: ' + (e.stack || e));
+  for (const [i, p] of browser.context.pages().entries()) {
+    await p.screenshot({ path: `${shots}/ptz-failure-${i}.png` }).catch(() => {});
+  }
+} finally {
+  await browser.close();
+  cam.proc.kill('SIGTERM');
+  env.stop();
+}
+ok(errors.length === 0, `no console or page errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+done();
