@@ -178,7 +178,8 @@ static char *url_host(const char *url)
   return host && *host ? g_ascii_strdown(host, -1) : NULL;
 }
 
-/* The id of the first camera whose main or sub source is on @host. */
+/* The id of the first camera whose ONVIF device, main or sub source is on
+ * @host. */
 static const char *camera_on_host(VigilApp *app, const char *host)
 {
   GPtrArray *cameras = vigil_camera_manager_list(app->cameras);
@@ -187,7 +188,9 @@ static const char *camera_on_host(VigilApp *app, const char *host)
     const VigilCameraConfig *cfg = vigil_camera_get_config(camera);
     g_autofree char *main_host = url_host(cfg->source);
     g_autofree char *sub_host = url_host(cfg->sub_source);
-    if (g_strcmp0(main_host, host) == 0 || g_strcmp0(sub_host, host) == 0)
+    g_autofree char *onvif_host = url_host(cfg->onvif.address);
+    if (g_strcmp0(main_host, host) == 0 || g_strcmp0(sub_host, host) == 0 ||
+        g_strcmp0(onvif_host, host) == 0)
       return vigil_camera_get_id(camera);
   }
   return NULL;

@@ -128,6 +128,12 @@ class OnvifDiscoverTest(unittest.TestCase):
         r = cls.vigil.request("POST", "/api/v1/cameras", {
             "id": "front", "name": "Front", "source": f"rtsp://127.0.0.2:{cls.front.port}/cam1"})
         assert r.status == 201, r.body
+        # Known by its ONVIF device only: its stream is elsewhere (a NAT'd
+        # or relayed camera).
+        r = cls.vigil.request("POST", "/api/v1/cameras", {
+            "id": "odd", "name": "Odd", "source": "rtsp://127.0.0.9:8554/relay",
+            "onvif": {"address": ODD}})
+        assert r.status == 201, r.body
 
     @classmethod
     def fakecam(cls, address, *args):
@@ -167,7 +173,7 @@ class OnvifDiscoverTest(unittest.TestCase):
             "camera": None})
         self.assertEqual(found.get(ODD), {
             "address": ODD, "manufacturer": "Acme Visioné", "model": "Cam/5000",
-            "camera": None})
+            "camera": "odd"})
         hosts = {a.split("/")[2].rsplit(":", 1)[0] for a in found}
         self.assertNotIn("127.0.0.4", hosts)  # no --onvif
         self.assertNotIn(WRONG_RELATES, found)
