@@ -451,8 +451,9 @@ gchar *vigil_ingest_describe_error(const GError *error, const char *debug, gbool
 static void on_probe_done(GObject *client, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) connection =
+  GSocketConnection *connection =
       g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(client), result, &error);
+  g_clear_object(&connection); /* only the outcome counts */
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the ingest was stopped: user_data is gone */
   VigilIngest *self = user_data;
