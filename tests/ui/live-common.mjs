@@ -26,6 +26,26 @@ export function freePort() {
   });
 }
 
+// A page watcher: it puts the page's errors and its console errors into
+// @errors as "label: text", except console errors matching one of the
+// expressions @expected() gives now (the failed loads a step expects).
+// DEBUG_CONSOLE=1 also prints the other console messages.
+export function watchErrors(errors, expected = () => []) {
+  return (page, label) => {
+    page.on('pageerror', (e) => errors.push(`${label}: page error ${e} at ${page.url()}`));
+    page.on('console', (m) => {
+      const text = m.text();
+      if (m.type() !== 'error') {
+        if (process.env.DEBUG_CONSOLE) console.log('# console', m.type(), text.slice(0, 400));
+        return;
+      }
+      if (expected().some((re) => re.test(text))) return;
+      errors.push(`${label}: ${text}`);
+    });
+    return page;
+  };
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function waitFor(fn, ms, what) {

@@ -4,7 +4,7 @@
 // screenshots of every screen at desktop and phone (375 px) width, saved to
 // $VIGIL_UI_SHOTS (default build/tests/ui/screenshots). Any console error or
 // page error fails the test. Prints TAP.
-import { startAll, launchBrowser, sleep, tapSuite, PASSWORD } from './live-common.mjs';
+import { startAll, launchBrowser, sleep, tapSuite, PASSWORD, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
@@ -12,16 +12,7 @@ const { shots, ok, done } = tapSuite();
 // password, the first GET /api/v1/session before logging in).
 const errors = [];
 let expected = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (expected.some((re) => re.test(text))) return;
-    errors.push(`${label}: ${text}`);
-  });
-  return page;
-}
+const watch = watchErrors(errors, () => expected);
 
 async function shoot(page, name) {
   await page.evaluate(() => window.scrollTo(0, 0));

@@ -9,22 +9,13 @@
 // Screenshots at 1280 px and 390 px: $VIGIL_UI_SHOTS/integrations*.png.
 // Any console error or page error fails the test. Prints TAP.
 import { createServer } from 'node:http';
-import { startAll, launchBrowser, loginContext, freePort, sleep, tapSuite } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, freePort, sleep, tapSuite, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
 const errors = [];
 let expected = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (expected.some((re) => re.test(text))) return;
-    errors.push(`${label}: ${text}`);
-  });
-  return page;
-}
+const watch = watchErrors(errors, () => expected);
 
 // Saves with @button and waits for this save's "saved" toast.
 async function saveAndToast(page, button) {

@@ -11,19 +11,12 @@
 //   kiosk mode survives a reload;
 // - screenshots of every screen at desktop and 375 px width are saved to
 //   $VIGIL_UI_SHOTS; any console or page error fails the test. Prints TAP.
-import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
 const errors = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e} ${process.env.DEBUG_CONSOLE ? e.stack : ''} at ${page.url()}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${label}: ${m.text()}`);
-    if (process.env.DEBUG_CONSOLE && m.type() !== 'error') console.log('# console', m.type(), m.text().slice(0, 400));
-  });
-  return page;
-}
+const watch = watchErrors(errors);
 // Scrolled to the top first: the sticky navigation bar would otherwise show
 // in the middle of a full-page shot.
 const shoot = async (page, name) => {

@@ -9,7 +9,7 @@
 // $VIGIL_UI_SHOTS/onvif-*.png. Any console or page error other than the
 // expected 400 fails the test. Prints TAP.
 import { spawn } from 'node:child_process';
-import { startAll, launchBrowser, loginContext, freePort, tapSuite } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, freePort, tapSuite, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 const FAKECAM_BIN = process.env.FAKECAM_BIN || 'build/tools/fakecam/vigil-fakecam';
@@ -17,15 +17,7 @@ const CAM_PASSWORD = 'onvif-ui-pw-31';
 
 const errors = [];
 let expected = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (expected.some((re) => re.test(m.text()))) return;
-    errors.push(`${label}: ${m.text()}`);
-  });
-  return page;
-}
+const watch = watchErrors(errors, () => expected);
 async function shoot(page, name) {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });

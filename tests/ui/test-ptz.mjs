@@ -11,17 +11,13 @@
 //   375 px phone;
 // - a user with view only sees no pad, nor does a camera without "onvif".
 // Any console error or page error fails the test. Prints TAP.
-import { startAll, startFakecam, launchBrowser, loginContext, sleep, waitFor, tapSuite } from './live-common.mjs';
+import { startAll, startFakecam, launchBrowser, loginContext, sleep, waitFor, tapSuite, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 const PW = 'ptz-ui-pw-1';
 
 const errors = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${label}: ${m.text()}`); });
-  return page;
-}
+const watch = watchErrors(errors);
 
 const env = await startAll(['--no-sub', '--size', '320x240', '--fps', '5'], { camera: false });
 const cam = await startFakecam(['--user', `admin:${PW}`, '--size', '640x360', '--no-sub', '--fps', '15',

@@ -13,16 +13,12 @@
 // - the stream badge and the Auto / Main / Sub choice; Main holds main at 8x;
 // - "plain" (no sub stream) never requests stream=sub, shows neither;
 // - screenshots at 1280 and 375 px; no console or page errors. Prints TAP.
-import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor } from './live-common.mjs';
+import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
 const errors = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${label}: ${m.text()}`); });
-  return page;
-}
+const watch = watchErrors(errors);
 // Every request a page makes under /api/v1/recordings: { url, at }.
 function requests(page) {
   const list = [];

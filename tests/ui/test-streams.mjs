@@ -12,22 +12,13 @@
 // - a wall tile asks for the sub stream;
 // - the form and the grid at 375 px (no sideways scroll; phones get sub).
 // Any console error or page error fails the test. Prints TAP.
-import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite } from './live-common.mjs';
+import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
 const errors = [];
 let expected = [];
-function watch(page, label) {
-  page.on('pageerror', (e) => errors.push(`${label}: page error ${e}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (expected.some((re) => re.test(text))) return;
-    errors.push(`${label}: ${text}`);
-  });
-  return page;
-}
+const watch = watchErrors(errors, () => expected);
 async function shoot(page, name) {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
