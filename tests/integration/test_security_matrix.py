@@ -13,6 +13,7 @@ One daemon, vigil-fakecam with two cameras: cam-a (QR scene, so analysis makes
 a barcode event quickly; recording continuously) and cam-b (streaming, not
 recording, with camera credentials)."""
 import base64
+import http.client
 import json
 import os
 import re
@@ -318,6 +319,76 @@ class SecurityMatrixTest(unittest.TestCase):
         self.assertIsNone(r.header("WWW-Authenticate"))
         r = call(self.vigil, "GET", "/api/v1/cameras")
         self.assertTrue((r.header("WWW-Authenticate") or "").startswith("Basic"))
+
+    # --- the route table ---
+
+    def test_every_route_in_the_table(self):
+        """Each row of src/http/routes.c, whatever its handler: without
+        credentials 401 (200s only where OPEN); for a viewer of nothing 403 on
+        admin and writer routes and 404 on anything of a camera; for a viewer
+        of cam-a, 403 where a right beyond view is needed. A route added
+        without the right access row shows here."""
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "src", "http",
+                               "routes.c")) as f:
+            table = f.read()
+        rows = re.findall(r'^\s*\{"([A-Z]+)", "(/[^"]*)", ([A-Z_]+)(?:\(([A-Z |]*)\))?,', table,
+                          re.M)
+        self.assertGreater(len(rows), 50)
+        v = self.vigil
+        event = req(v, "GET", "/api/v1/events?camera=cam-a", "admin").json()[0]["id"]
+        def live_segment():  # asked each time: the live playlist rolls on
+            r = req(v, "GET", "/api/v1/cameras/cam-a/live.m3u8", "admin")
+            return re.findall(r"^live/(\d+\.ts)$", r.body.decode(errors="replace"), re.M)[-1]
+
+        def path_of(pattern, access):
+            ids = {"CAMERA": "cam-a", "RECORDING": str(self.rec["id"]), "EVENT": str(event)}
+            p = pattern.replace("{id}", ids.get(access, "1"))
+            if "{segment}" in p:
+                p = p.replace("{segment}", live_segment())
+            if "/recordings/" in p:
+                p = p.replace("{name}", self.rec_segment.split("/")[-1])
+            # Users and walls by name: someone else's.
+            return p.replace("{name}", "op-all")
+
+        def status(method, path, user):
+            conn = http.client.HTTPConnection("127.0.0.1", v.port, timeout=5)
+            h = {"Content-Type": "application/json"}
+            if user:
+                token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
+                h["Authorization"] = "Basic " + token
+            try:
+                body = b"{}" if method in ("POST", "PATCH", "PUT") else None
+                conn.request(method, path, body=body, headers=h)
+                return conn.getresponse().status  # headers only: streams stay open
+            finally:
+                conn.close()
+
+        for method, pattern, access, rights in rows:
+            if (method, pattern) == ("DELETE", "/api/v1/session"):
+                continue  # (harmless, but a Basic request has no session)
+            path = path_of(pattern, access)
+            with self.subTest(route=f"{method} {pattern}", path=path):
+                got = status(method, path, None)
+                if access == "OPEN":
+                    self.assertNotEqual(got, 401)
+                    continue
+                self.assertEqual(got, 401)
+                got = status(method, path, "viewer-none")
+                if access in ("CAMERA", "RECORDING", "EVENT"):
+                    self.assertEqual(got, 404)
+                elif access in ("ADMIN", "WALL_WRITER", "CAMERA_CREATOR", "SELF_OR_ADMIN"):
+                    self.assertEqual(got, 403)
+                elif (method, pattern) == ("POST", "/api/v1/cameras/probe"):
+                    self.assertEqual(got, 403)  # control on "*": the handler checks
+                else:
+                    self.assertNotIn(got, (401, 403))
+                if access in ("CAMERA", "RECORDING", "EVENT"):
+                    got = status(method, path, "viewer-a")
+                    needs = set((rights or "SEE").replace(" ", "").split("|")) - {"SEE", "VIEW"}
+                    if needs:
+                        self.assertEqual(got, 403)
+                    else:
+                        self.assertNotIn(got, (401, 403, 404))
 
     # --- one's own password ---
 
