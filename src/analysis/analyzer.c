@@ -66,6 +66,7 @@ void vigil_analyzer_unref(VigilAnalyzer *self)
   g_free(self->record_on_hit);
   g_clear_pointer(&self->tracker, vigil_tracker_free);
   g_clear_pointer(&self->track_events, g_hash_table_unref);
+  g_clear_pointer(&self->external_events, g_hash_table_unref);
   for (int i = 0; i < MAX_ZONES; i++)
     g_free(self->zone_names[i]);
   g_clear_pointer(&self->decoder, vigil_decoder_free);
@@ -126,7 +127,7 @@ static void motion_trigger(VigilAnalyzer *self)
 
 static void update_motion_active(VigilAnalyzer *self)
 {
-  gboolean active = FALSE;
+  gboolean active = self->external_motion_id != 0;
   for (int i = 0; i < VIGIL_STATE_MAX_REGIONS; i++)
     active = active || self->motion_ids[i] != 0;
   if (!active)
@@ -359,7 +360,89 @@ static gboolean on_tick(gpointer user_data)
 {
   VigilAnalyzer *self = user_data;
   vigil_analysis_state_tick(self->state, g_get_real_time());
+  /* The camera's own motion has no keyframes to renew the trigger with. */
+  if (self->external_motion_id)
+    motion_trigger(self);
+  if (self->trigger_on_motion && self->trigger_func && self->external_events) {
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init(&iter, self->external_events);
+    if (g_hash_table_iter_next(&iter, &key, NULL)) {
+      g_autofree gchar *reason = g_strconcat("object:", (const char *)key, NULL);
+      self->trigger_func(reason, self->trigger_data);
+    }
+  }
   return G_SOURCE_CONTINUE;
+}
+
+/* --- motion and objects the camera reports itself --- */
+
+void vigil_analyzer_external_motion(VigilAnalyzer *self, gboolean on, gint64 time_us)
+{
+  if (!self->state)
+    return;
+  if (on && !self->external_motion_id) {
+    self->external_motion_id = event_begin(self->camera_id, "motion", time_us, 1.0, NULL, NULL);
+    /* Stored or not (tests without a bus): motion is on. */
+    if (!self->external_motion_id)
+      self->external_motion_id = -1;
+    update_motion_active(self);
+    capture_thumbnail(self, self->external_motion_id);
+    motion_trigger(self);
+  } else if (!on && self->external_motion_id) {
+    if (self->external_motion_id > 0)
+      event_end(self->external_motion_id, time_us);
+    self->external_motion_id = 0;
+    update_motion_active(self);
+  }
+}
+
+void vigil_analyzer_external_object(VigilAnalyzer *self, const char *label, gboolean on,
+                                    gboolean instant, gint64 time_us)
+{
+  if (!self->state || !label)
+    return;
+  if (!self->external_events)
+    self->external_events = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree gchar *reason = g_strconcat("object:", label, NULL);
+  if (instant) {
+    if (!on)
+      return;
+    gint64 id = reports.event_add ? reports.event_add(self->camera_id, "object", time_us, label,
+                                                      NULL, reports_data)
+                                  : 0;
+    capture_thumbnail(self, id);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func(reason, self->trigger_data);
+    return;
+  }
+  gint64 *open = g_hash_table_lookup(self->external_events, label);
+  if (on && !open) {
+    gint64 id = event_begin(self->camera_id, "object", time_us, 1.0, label, NULL);
+    g_hash_table_insert(self->external_events, g_strdup(label), g_memdup2(&id, sizeof id));
+    capture_thumbnail(self, id);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func(reason, self->trigger_data);
+  } else if (!on && open) {
+    if (*open > 0)
+      event_end(*open, time_us);
+    g_hash_table_remove(self->external_events, label);
+  }
+}
+
+void vigil_analyzer_external_end(VigilAnalyzer *self, gint64 time_us)
+{
+  vigil_analyzer_external_motion(self, FALSE, time_us);
+  if (!self->external_events)
+    return;
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init(&iter, self->external_events);
+  while (g_hash_table_iter_next(&iter, NULL, &value)) {
+    if (*(gint64 *)value > 0)
+      event_end(*(gint64 *)value, time_us);
+    g_hash_table_iter_remove(&iter);
+  }
 }
 
 VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg)
@@ -392,6 +475,7 @@ void vigil_analyzer_free(VigilAnalyzer *self)
   gst_clear_buffer(&self->pending);
   gst_clear_buffer(&self->pending_codes);
   g_mutex_unlock(&self->lock);
+  vigil_analyzer_external_end(self, g_get_real_time());
   vigil_analysis_state_finish(self->state, g_get_real_time());
   end_tracks(self, g_get_real_time());
   g_clear_pointer(&self->state, vigil_analysis_state_free);
@@ -414,6 +498,7 @@ void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg
     self->zone_names[i] = g_strdup(z->name);
   }
   self->motion_enabled = cfg->motion.enabled;
+  self->external_motion = cfg->onvif.address != NULL && cfg->onvif.motion_events;
   self->barcodes = cfg->barcodes;
   self->has_sub = cfg->sub_source != NULL;
   self->barcode_stream = cfg->barcode_stream;
@@ -457,6 +542,7 @@ void vigil_analyzer_camera_state(VigilAnalyzer *self, const char *state, const c
   } else if (g_str_equal(state, "offline") || g_str_equal(state, "error")) {
     vigil_analysis_state_online(self->state, FALSE, now);
   } else if (g_str_equal(state, "disabled")) {
+    vigil_analyzer_external_end(self, now);
     vigil_analysis_state_finish(self->state, now);
     end_tracks(self, now);
   } else {

@@ -107,6 +107,18 @@ GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
 void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
                                          gpointer user_data);
 
+/* Motion and objects the camera detects itself (its ONVIF events,
+ * docs/onvif.md), main thread. They become the same events as the keyframe
+ * analysis makes ("motion" with label NULL; "object" with @label), with a
+ * thumbnail of the latest keyframe and the same recording triggers (renewed
+ * every second while they last). @on FALSE ends what is open; @instant
+ * (line crossings) adds an event whose start is its end. */
+void vigil_analyzer_external_motion(VigilAnalyzer *analyzer, gboolean on, gint64 time_us);
+void vigil_analyzer_external_object(VigilAnalyzer *analyzer, const char *label, gboolean on,
+                                    gboolean instant, gint64 time_us);
+/* Ends every open event the camera reported (its events stopped coming). */
+void vigil_analyzer_external_end(VigilAnalyzer *analyzer, gint64 time_us);
+
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;

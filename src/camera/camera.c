@@ -20,6 +20,7 @@
 #include "core/json.h"
 #include "core/util.h"
 #include "events/events.h"
+#include "onvif/onvif.h"
 #include "record/recorder.h"
 
 /* A connection that streamed this long resets the backoff. */
@@ -55,6 +56,7 @@ struct _VigilCamera {
   VigilStream *recorded;   /* the stream the recorder is attached to (borrowed) */
 
   VigilAnalyzer *analyzer;
+  VigilOnvifEvents *onvif_events; /* with onvif.motion_events, while enabled */
   VigilTriggerFunc trigger_func;
   gpointer trigger_data;
 };
@@ -295,6 +297,82 @@ static void feed_clear(Feed *feed)
   g_clear_pointer(&feed->error, g_free);
 }
 
+/* --- the camera's own events over ONVIF (docs/onvif.md) --- */
+
+static void on_onvif_event(const VigilOnvifNotification *n, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  /* Times are vigil's: the device's clock may be off, and a pull brings
+   * what happened at most one poll ago. */
+  gint64 now = g_get_real_time();
+  gboolean on = n->has_state ? n->state : TRUE;
+  if (n->operation && g_str_equal(n->operation, "Deleted"))
+    on = FALSE;
+  switch (n->kind) {
+  case VIGIL_ONVIF_TOPIC_MOTION:
+    if (n->has_state)
+      vigil_analyzer_external_motion(self->analyzer, on, now);
+    break;
+  case VIGIL_ONVIF_TOPIC_LINE:
+    /* A crossing is a moment; "Initialized" repeats an old one. */
+    if (!n->operation || !g_str_equal(n->operation, "Initialized"))
+      vigil_analyzer_external_object(self->analyzer, "line-crossing", on, TRUE, now);
+    break;
+  case VIGIL_ONVIF_TOPIC_FIELD:
+    if (n->has_state)
+      vigil_analyzer_external_object(self->analyzer, "field", on, FALSE, now);
+    break;
+  case VIGIL_ONVIF_TOPIC_PERSON:
+  case VIGIL_ONVIF_TOPIC_VEHICLE: {
+    const char *label = n->kind == VIGIL_ONVIF_TOPIC_PERSON ? "person" : "vehicle";
+    if (n->has_state)
+      vigil_analyzer_external_object(self->analyzer, label, on, FALSE, now);
+    else
+      vigil_analyzer_external_object(self->analyzer, label, on, TRUE, now);
+    break;
+  }
+  case VIGIL_ONVIF_TOPIC_OTHER:
+    break;
+  }
+}
+
+static void on_onvif_status(const char *status, gboolean subscribed, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  /* No news can come: what the camera said was on ends now. */
+  if (!subscribed)
+    vigil_analyzer_external_end(self->analyzer, g_get_real_time());
+}
+
+static gboolean onvif_events_wanted(const VigilCameraConfig *cfg)
+{
+  return cfg->enabled && cfg->onvif.address && cfg->onvif.motion_events;
+}
+
+/* Subscribes, unsubscribes or subscribes again after a change of @old
+ * (NULL: a new camera). */
+static void apply_onvif_events(VigilCamera *self, const VigilCameraConfig *old)
+{
+  const VigilCameraConfig *cfg = self->cfg;
+  gboolean same = old && onvif_events_wanted(old) == onvif_events_wanted(cfg) &&
+                  g_strcmp0(old->onvif.address, cfg->onvif.address) == 0 &&
+                  g_strcmp0(old->username, cfg->username) == 0 &&
+                  g_strcmp0(old->password, cfg->password) == 0;
+  if (same && (self->onvif_events != NULL) == onvif_events_wanted(cfg))
+    return;
+  if (self->onvif_events) {
+    g_clear_pointer(&self->onvif_events, vigil_onvif_events_free);
+    vigil_analyzer_external_end(self->analyzer, g_get_real_time());
+  }
+  if (!onvif_events_wanted(cfg))
+    return;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = vigil_onvif_device_url(cfg->onvif.address, &error);
+  if (url)
+    self->onvif_events = vigil_onvif_events_new(url, cfg->username, cfg->password, on_onvif_event,
+                                                on_onvif_status, self);
+}
+
 VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
 {
   VigilCamera *self = g_new0(VigilCamera, 1);
@@ -312,6 +390,7 @@ VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
   }
   apply_feed(&self->main, FALSE);
   apply_feed(&self->sub, FALSE);
+  apply_onvif_events(self, NULL);
   return self;
 }
 
@@ -321,6 +400,7 @@ void vigil_camera_free(VigilCamera *self)
     return;
   stop_ingest(&self->main);
   stop_ingest(&self->sub);
+  g_clear_pointer(&self->onvif_events, vigil_onvif_events_free);
   g_clear_pointer(&self->recorder, vigil_recorder_free);
   /* After the ingests: no keyframe can reach the analyzer any more. */
   g_clear_pointer(&self->analyzer, vigil_analyzer_free);
@@ -386,9 +466,11 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
 {
   gboolean restart = vigil_camera_config_source_changed(self->cfg, cfg);
   gboolean restart_sub = vigil_camera_config_sub_changed(self->cfg, cfg);
-  vigil_camera_config_free(self->cfg);
+  VigilCameraConfig *old = self->cfg;
   self->cfg = vigil_camera_config_copy(cfg);
   vigil_analyzer_set_config(self->analyzer, cfg);
+  apply_onvif_events(self, old);
+  vigil_camera_config_free(old);
   attach_recorder(self);
 
   if (restart) {
@@ -523,6 +605,10 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   vigil_json_add_string_or_null(
       b, "analysis_stream",
       vigil_stream_choice_to_string(vigil_analyzer_get_analysis_stream(self->analyzer)));
+  /* docs/onvif.md: null when the camera does not use its ONVIF events. */
+  vigil_json_add_string_or_null(
+      b, "onvif_events",
+      self->onvif_events ? vigil_onvif_events_get_status(self->onvif_events) : NULL);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
