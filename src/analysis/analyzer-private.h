@@ -76,6 +76,10 @@ struct _VigilAnalyzer {
   VigilAnalyzerTriggerFunc trigger_func;
   gpointer trigger_data;
   guint tick;
+  gboolean ptz_moving;     /* keyframe motion paused: the camera is steered */
+  gint64 ptz_paused_until; /* ... and until then (wall clock), after a move */
+  VigilAnalyzerEventFunc event_func;
+  gpointer event_data;
   gint64 external_motion_id;   /* the open motion event the camera reported; 0: none */
   GHashTable *external_events; /* label -> open event id (gint64*), objects the camera reported */
 };

@@ -197,6 +197,8 @@ static void on_action(const VigilAction *a, void *user_data)
     const char *label = a->region > 0 ? self->result_zone_names[a->region - 1] : NULL;
     self->motion_ids[a->region] = event_begin(cam, "motion", a->time_us, a->score, label, NULL);
     update_motion_active(self);
+    if (self->event_func)
+      self->event_func("motion", label, self->event_data);
     capture_thumbnail(self, self->motion_ids[a->region]);
     motion_trigger(self);
     break;
@@ -245,6 +247,10 @@ gboolean vigil_analyzer_apply_result(gpointer data)
   g_mutex_unlock(&self->lock);
   if (closed || !self->state)
     return G_SOURCE_REMOVE;
+  /* A keyframe seen while the camera was steered (or settling) is quiet:
+   * a moving picture is no motion in the scene. */
+  if (self->ptz_moving || r->time_us < self->ptz_paused_until)
+    motion_on = FALSE;
   /* A result computed before motion was switched off starts no motion. */
   for (int i = 0; !motion_on && r->has_levels && i <= r->n_zones; i++)
     r->thresholds[i] = INFINITY;
@@ -325,6 +331,8 @@ gboolean vigil_analyzer_apply_detections(gpointer data)
       event_score(track_event(self, e->id, FALSE), d->score);
     } else if (e->change == VIGIL_TRACK_NEW) {
       gint64 event_id = event_begin(self->camera_id, "object", r->time_us, d->score, d->label, d);
+      if (self->event_func)
+        self->event_func("object", d->label, self->event_data);
       g_hash_table_insert(self->track_events, g_memdup2(&e->id, sizeof(e->id)),
                           g_memdup2(&event_id, sizeof(event_id)));
       if (event_id)
@@ -387,6 +395,8 @@ void vigil_analyzer_external_motion(VigilAnalyzer *self, gboolean on, gint64 tim
     if (!self->external_motion_id)
       self->external_motion_id = -1;
     update_motion_active(self);
+    if (self->event_func)
+      self->event_func("motion", NULL, self->event_data);
     capture_thumbnail(self, self->external_motion_id);
     motion_trigger(self);
   } else if (!on && self->external_motion_id) {
@@ -405,6 +415,9 @@ void vigil_analyzer_external_object(VigilAnalyzer *self, const char *label, gboo
   if (!self->external_events)
     self->external_events = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g_autofree gchar *reason = g_strconcat("object:", label, NULL);
+  gint64 *open = g_hash_table_lookup(self->external_events, label);
+  if (on && (instant || !open) && self->event_func)
+    self->event_func("object", label, self->event_data);
   if (instant) {
     if (!on)
       return;
@@ -416,7 +429,6 @@ void vigil_analyzer_external_object(VigilAnalyzer *self, const char *label, gboo
       self->trigger_func(reason, self->trigger_data);
     return;
   }
-  gint64 *open = g_hash_table_lookup(self->external_events, label);
   if (on && !open) {
     gint64 id = event_begin(self->camera_id, "object", time_us, 1.0, label, NULL);
     g_hash_table_insert(self->external_events, g_strdup(label), g_memdup2(&id, sizeof id));
@@ -428,6 +440,20 @@ void vigil_analyzer_external_object(VigilAnalyzer *self, const char *label, gboo
       event_end(*open, time_us);
     g_hash_table_remove(self->external_events, label);
   }
+}
+
+void vigil_analyzer_pause_motion(VigilAnalyzer *self, gboolean moving, gint64 settle_us)
+{
+  self->ptz_moving = moving;
+  if (!moving)
+    self->ptz_paused_until = MAX(self->ptz_paused_until, g_get_real_time() + settle_us);
+}
+
+void vigil_analyzer_set_event_func(VigilAnalyzer *self, VigilAnalyzerEventFunc func,
+                                   gpointer user_data)
+{
+  self->event_func = func;
+  self->event_data = user_data;
 }
 
 void vigil_analyzer_external_end(VigilAnalyzer *self, gint64 time_us)

@@ -119,6 +119,17 @@ void vigil_analyzer_external_object(VigilAnalyzer *analyzer, const char *label, 
 /* Ends every open event the camera reported (its events stopped coming). */
 void vigil_analyzer_external_end(VigilAnalyzer *analyzer, gint64 time_us);
 
+/* Main thread: the camera is being steered (PTZ): keyframe motion makes no
+ * events while @moving, nor for @settle_us after it stopped (keyframes that
+ * arrived by then are measured but count as quiet). */
+void vigil_analyzer_pause_motion(VigilAnalyzer *analyzer, gboolean moving, gint64 settle_us);
+
+/* Main thread: told when a motion or object event starts (@type "motion" or
+ * "object", @label the zone or class), whatever the record mode. */
+typedef void (*VigilAnalyzerEventFunc)(const char *type, const char *label, gpointer user_data);
+void vigil_analyzer_set_event_func(VigilAnalyzer *analyzer, VigilAnalyzerEventFunc func,
+                                   gpointer user_data);
+
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;

@@ -17,6 +17,7 @@
 #include "analysis/analyzer.h"
 #include "camera/ingest.h"
 #include "config/source.h"
+#include "core/error.h"
 #include "core/json.h"
 #include "core/util.h"
 #include "events/events.h"
@@ -57,6 +58,9 @@ struct _VigilCamera {
 
   VigilAnalyzer *analyzer;
   VigilOnvifEvents *onvif_events; /* with onvif.motion_events, while enabled */
+  GPtrArray *ptz_calls;           /* PtzCall* in flight (their camera is cleared on free) */
+  gboolean at_event_preset;       /* preset_on_event sent it there */
+  guint preset_return_source;
   VigilTriggerFunc trigger_func;
   gpointer trigger_data;
 };
@@ -344,6 +348,106 @@ static void on_onvif_status(const char *status, gboolean subscribed, gpointer us
     vigil_analyzer_external_end(self->analyzer, g_get_real_time());
 }
 
+/* --- PTZ (the API, MQTT and preset_on_event) --- */
+
+typedef struct {
+  VigilCamera *camera; /* NULL once the camera is gone */
+  VigilPtzAction action;
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+} PtzCall;
+
+static void on_ptz_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PtzCall *call = user_data;
+  VigilCamera *self = call->camera;
+  if (self) {
+    g_ptr_array_remove_fast(self->ptz_calls, call);
+    gboolean failed = g_task_had_error(G_TASK(result));
+    switch (call->action) {
+    case VIGIL_PTZ_MOVE:
+      if (failed)
+        vigil_analyzer_pause_motion(self->analyzer, FALSE, VIGIL_CAMERA_PTZ_SETTLE_US);
+      break; /* it moves until its stop */
+    case VIGIL_PTZ_STOP:
+      vigil_analyzer_pause_motion(self->analyzer, FALSE, VIGIL_CAMERA_PTZ_SETTLE_US);
+      break;
+    case VIGIL_PTZ_GOTO_PRESET:
+    case VIGIL_PTZ_HOME:
+      vigil_analyzer_pause_motion(self->analyzer, FALSE,
+                                  failed ? VIGIL_CAMERA_PTZ_SETTLE_US : VIGIL_CAMERA_PTZ_TRAVEL_US);
+      break;
+    default:
+      break;
+    }
+  }
+  if (call->callback)
+    call->callback(source, result, call->user_data);
+  g_free(call);
+}
+
+void vigil_camera_ptz(VigilCamera *self, const VigilPtzCommand *cmd, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  const VigilCameraConfig *cfg = self->cfg;
+  PtzCall *call = g_new0(PtzCall, 1);
+  call->camera = self;
+  call->action = cmd->action;
+  call->callback = callback;
+  call->user_data = user_data;
+  g_ptr_array_add(self->ptz_calls, call);
+  if (cmd->action == VIGIL_PTZ_MOVE || cmd->action == VIGIL_PTZ_GOTO_PRESET ||
+      cmd->action == VIGIL_PTZ_HOME)
+    vigil_analyzer_pause_motion(self->analyzer, TRUE, 0);
+  if (!cfg->onvif.address) {
+    GTask *task = g_task_new(NULL, cancellable, on_ptz_done, call);
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_CONFLICT, "camera has no PTZ");
+    g_object_unref(task);
+    return;
+  }
+  vigil_ptz_async(cfg->onvif.address, cfg->username, cfg->password, cfg->onvif.profile, cmd,
+                  cancellable, on_ptz_done, call);
+}
+
+static void on_event_ptz_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree gchar *id = user_data;
+  g_autoptr(GError) error = NULL;
+  if (!vigil_ptz_finish(result, NULL, NULL, &error))
+    g_warning("camera %s: preset_on_event: %s", id, error->message);
+}
+
+static gboolean on_preset_return(gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  self->preset_return_source = 0;
+  self->at_event_preset = FALSE;
+  g_info("camera %s: no event for %d s: back to the home position", self->cfg->id,
+         self->cfg->onvif.preset_return_s);
+  VigilPtzCommand cmd = {.action = VIGIL_PTZ_HOME};
+  vigil_camera_ptz(self, &cmd, NULL, on_event_ptz_done, g_strdup(self->cfg->id));
+  return G_SOURCE_REMOVE;
+}
+
+/* A motion or object event started: preset_on_event (docs/onvif.md). */
+static void on_analyzer_event(const char *type, const char *label, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  const VigilCameraConfig *cfg = self->cfg;
+  if (!cfg->onvif.address || !cfg->onvif.preset_on_event)
+    return;
+  if (!self->at_event_preset) {
+    g_info("camera %s: %s event: going to preset %s", cfg->id, type, cfg->onvif.preset_on_event);
+    VigilPtzCommand cmd = {.action = VIGIL_PTZ_GOTO_PRESET, .preset = cfg->onvif.preset_on_event};
+    vigil_camera_ptz(self, &cmd, NULL, on_event_ptz_done, g_strdup(cfg->id));
+    self->at_event_preset = TRUE;
+  }
+  g_clear_handle_id(&self->preset_return_source, g_source_remove);
+  if (cfg->onvif.preset_return_s > 0)
+    self->preset_return_source =
+        g_timeout_add_seconds((guint)cfg->onvif.preset_return_s, on_preset_return, self);
+}
+
 static gboolean onvif_events_wanted(const VigilCameraConfig *cfg)
 {
   return cfg->enabled && cfg->onvif.address && cfg->onvif.motion_events;
@@ -383,6 +487,8 @@ VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
   self->tick_source = g_timeout_add_seconds(1, on_tick, self);
   self->analyzer = vigil_analyzer_new(cfg);
   vigil_analyzer_set_trigger_func(self->analyzer, on_trigger, self);
+  vigil_analyzer_set_event_func(self->analyzer, on_analyzer_event, self);
+  self->ptz_calls = g_ptr_array_new();
   g_info("camera %s: source %s", cfg->id, self->masked_source);
   if (cfg->sub_source) {
     g_autofree gchar *masked = vigil_source_mask(cfg->sub_source);
@@ -401,6 +507,10 @@ void vigil_camera_free(VigilCamera *self)
   stop_ingest(&self->main);
   stop_ingest(&self->sub);
   g_clear_pointer(&self->onvif_events, vigil_onvif_events_free);
+  g_clear_handle_id(&self->preset_return_source, g_source_remove);
+  for (guint i = 0; i < self->ptz_calls->len; i++)
+    ((PtzCall *)g_ptr_array_index(self->ptz_calls, i))->camera = NULL;
+  g_ptr_array_unref(self->ptz_calls);
   g_clear_pointer(&self->recorder, vigil_recorder_free);
   /* After the ingests: no keyframe can reach the analyzer any more. */
   g_clear_pointer(&self->analyzer, vigil_analyzer_free);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -185,6 +186,12 @@ void vigil_ptz_async(const char *device_url, const char *username, const char *p
  * when given, are filled in. */
 gboolean vigil_ptz_finish(GAsyncResult *result, char **preset_token, GPtrArray **presets,
                           GError **error);
+
+/* The API's JSON command ({"action": "move"|"stop"|"goto_preset"|
+ * "set_preset"|"remove_preset"|"home", ...}, docs/api.md#ptz) as @cmd, whose
+ * strings point into @body; FALSE and VIGIL_ERROR_INVALID naming the field
+ * else. */
+gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GError **error);
 
 /* Forgets what the cache holds for @device_url (NULL: every device); the
  * next call probes again. The HTTP layer calls it when a camera with this

@@ -178,6 +178,7 @@ static void ptz_fault(SoupServerMessage *msg, VigilFakePtzResult r)
 /* The PTZ service (ONVIF PTZ Service Specification, 5.3 and 5.4). */
 static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
 {
+  g_printerr("vigil-fakecam: onvif ptz: %s\n", op);
   g_autofree char *profile = element_text(xml, "ProfileToken");
   if (!profile || (!g_str_equal(profile, "main") && !g_str_equal(profile, "sub"))) {
     fault(msg, "env:Sender", "ter:NoProfile", "The requested profile token does not exist");
