@@ -143,6 +143,107 @@ class OnvifEventsTest(unittest.TestCase):
         self.assertIsNone(self.onvif_status("nosub"))
 
 
+class PresetOnEventTest(unittest.TestCase):
+    """onvif.preset_on_event: the device's motion sends the camera to a
+    preset, and home return_after_s later."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cam = Fakecam("--user", f"admin:{PASSWORD}", "--size", "320x240", "--no-sub",
+                          "--fps", "5", "--onvif", "0", "--ptz",
+                          "--onvif-motion-schedule", "2,6").start()
+        cls.vigil = Vigil().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.cam.stop()
+
+    def ptz_calls(self, op):
+        self.cam.errors.seek(0)
+        return self.cam.errors.read().decode(errors="replace").count(f"onvif ptz: {op}\n")
+
+    def test_preset_on_event(self):
+        onvif = {"address": self.cam.onvif, "motion_events": True}
+        r = self.vigil.request("POST", "/api/v1/cameras", {
+            "id": "dome", "name": "Dome", "source": self.cam.url(1), "username": "admin",
+            "password": PASSWORD, "record": "off", "motion": {"enabled": False}, "onvif": onvif})
+        self.assertEqual(r.status, 201, r.body)
+        r = self.vigil.request("POST", "/api/v1/cameras/dome/ptz",
+                               {"action": "set_preset", "name": "Driveway"})
+        self.assertEqual(r.status, 200, r.body)
+        token = r.json()["preset"]
+        # Bad values are refused, naming the field.
+        for bad, field in (({"preset": ""}, "onvif.preset_on_event.preset"),
+                           ({"return_after_s": 5}, "onvif.preset_on_event.preset"),
+                           ({"preset": token, "return_after_s": -1},
+                            "onvif.preset_on_event.return_after_s"),
+                           ({"preset": token, "speed": 1}, "onvif.preset_on_event.speed")):
+            r = self.vigil.request("PATCH", "/api/v1/cameras/dome",
+                                   {"onvif": dict(onvif, preset_on_event=bad)})
+            self.assertEqual(r.status, 400, (bad, r.body))
+            self.assertIn(field, r.json()["error"])
+        goto, home = self.ptz_calls("GotoPreset"), self.ptz_calls("GotoHomePosition")
+        r = self.vigil.request("PATCH", "/api/v1/cameras/dome", {"onvif": dict(
+            onvif, preset_on_event={"preset": token, "return_after_s": 2})})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["onvif"]["preset_on_event"],
+                         {"preset": token, "return_after_s": 2})
+        wait_for(lambda: self.ptz_calls("GotoPreset") > goto, 20, what="GotoPreset on motion")
+        t0 = time.monotonic()
+        wait_for(lambda: self.ptz_calls("GotoHomePosition") > home, 10, what="home again")
+        self.assertGreater(time.monotonic() - t0, 1.0)
+        self.assertIn(f"going to preset {token}", self.vigil.log_text())
+        # null: no more.
+        r = self.vigil.request("PATCH", "/api/v1/cameras/dome",
+                               {"onvif": dict(onvif, preset_on_event=None)})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIsNone(r.json()["onvif"]["preset_on_event"])
+
+
+class SteeringPausesMotionTest(unittest.TestCase):
+    """Keyframe motion makes no event while the camera is steered through
+    vigil (the picture moves: the motion level shows it) nor just after."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cam = Fakecam("--size", "640x360", "--no-sub", "--fps", "10", "--gop", "0.5",
+                          "--onvif", "0", "--ptz").start()
+        cls.vigil = Vigil().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.cam.stop()
+
+    def test_move_makes_no_motion_event(self):
+        r = self.vigil.request("POST", "/api/v1/cameras", {
+            "id": "steer", "name": "Steer", "source": self.cam.url(1), "record": "off",
+            "motion": {"enabled": True, "threshold": 0.08},
+            "onvif": {"address": self.cam.onvif}})
+        self.assertEqual(r.status, 201, r.body)
+        self.vigil.wait_state("steer", "streaming", 30)
+        wait_for(lambda: self.vigil.camera("steer")["status"]["motion_level"] is not None, 20,
+                 what="a motion level")
+        time.sleep(1)
+        levels = []
+        for speeds in ({"pan": 1}, {"pan": -1}):
+            r = self.vigil.request("POST", "/api/v1/cameras/steer/ptz",
+                                   dict(action="move", **speeds))
+            self.assertEqual(r.status, 204, r.body)
+            t_end = time.monotonic() + 1.2
+            while time.monotonic() < t_end:
+                levels.append(self.vigil.camera("steer")["status"]["motion_level"] or 0)
+                time.sleep(0.1)
+            r = self.vigil.request("POST", "/api/v1/cameras/steer/ptz", {"action": "stop"})
+            self.assertEqual(r.status, 204, r.body)
+        time.sleep(3)
+        # The picture moved: without the pause these levels make motion events.
+        self.assertGreater(max(levels), 0.08, levels)
+        r = self.vigil.request("GET", "/api/v1/events?camera=steer&type=motion")
+        self.assertEqual(r.json(), [])
+
+
 def harness_time(iso):
     from datetime import datetime
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
