@@ -250,4 +250,4 @@ def harness_time(iso):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()
