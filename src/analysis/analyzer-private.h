@@ -50,7 +50,8 @@ struct _VigilAnalyzer {
   gchar **detect_classes; /* classes ∪ record_on: what the detector reports */
   double min_score;
   int interval_s;
-  gboolean motion_active; /* main thread's view: a motion event is open */
+  gboolean motion_active;   /* main thread's view: a motion event is open */
+  gboolean external_motion; /* motion comes from the camera (ONVIF events) too */
   VigilAnalyzerStats stats;
 
   /* Worker part: used by one pool job at a time. */
@@ -75,6 +76,12 @@ struct _VigilAnalyzer {
   VigilAnalyzerTriggerFunc trigger_func;
   gpointer trigger_data;
   guint tick;
+  gboolean ptz_moving;     /* keyframe motion paused: the camera is steered */
+  gint64 ptz_paused_until; /* ... and until then (wall clock), after a move */
+  VigilAnalyzerEventFunc event_func;
+  gpointer event_data;
+  gint64 external_motion_id;   /* the open motion event the camera reported; 0: none */
+  GHashTable *external_events; /* label -> open event id (gint64*), objects the camera reported */
 };
 
 /* What the worker saw in one keyframe, for the main thread. */

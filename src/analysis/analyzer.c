@@ -66,6 +66,7 @@ void vigil_analyzer_unref(VigilAnalyzer *self)
   g_free(self->record_on_hit);
   g_clear_pointer(&self->tracker, vigil_tracker_free);
   g_clear_pointer(&self->track_events, g_hash_table_unref);
+  g_clear_pointer(&self->external_events, g_hash_table_unref);
   for (int i = 0; i < MAX_ZONES; i++)
     g_free(self->zone_names[i]);
   g_clear_pointer(&self->decoder, vigil_decoder_free);
@@ -126,7 +127,7 @@ static void motion_trigger(VigilAnalyzer *self)
 
 static void update_motion_active(VigilAnalyzer *self)
 {
-  gboolean active = FALSE;
+  gboolean active = self->external_motion_id != 0;
   for (int i = 0; i < VIGIL_STATE_MAX_REGIONS; i++)
     active = active || self->motion_ids[i] != 0;
   if (!active)
@@ -196,6 +197,8 @@ static void on_action(const VigilAction *a, void *user_data)
     const char *label = a->region > 0 ? self->result_zone_names[a->region - 1] : NULL;
     self->motion_ids[a->region] = event_begin(cam, "motion", a->time_us, a->score, label, NULL);
     update_motion_active(self);
+    if (self->event_func)
+      self->event_func("motion", label, self->event_data);
     capture_thumbnail(self, self->motion_ids[a->region]);
     motion_trigger(self);
     break;
@@ -244,6 +247,10 @@ gboolean vigil_analyzer_apply_result(gpointer data)
   g_mutex_unlock(&self->lock);
   if (closed || !self->state)
     return G_SOURCE_REMOVE;
+  /* A keyframe seen while the camera was steered (or settling) is quiet:
+   * a moving picture is no motion in the scene. */
+  if (self->ptz_moving || r->time_us < self->ptz_paused_until)
+    motion_on = FALSE;
   /* A result computed before motion was switched off starts no motion. */
   for (int i = 0; !motion_on && r->has_levels && i <= r->n_zones; i++)
     r->thresholds[i] = INFINITY;
@@ -324,6 +331,8 @@ gboolean vigil_analyzer_apply_detections(gpointer data)
       event_score(track_event(self, e->id, FALSE), d->score);
     } else if (e->change == VIGIL_TRACK_NEW) {
       gint64 event_id = event_begin(self->camera_id, "object", r->time_us, d->score, d->label, d);
+      if (self->event_func)
+        self->event_func("object", d->label, self->event_data);
       g_hash_table_insert(self->track_events, g_memdup2(&e->id, sizeof(e->id)),
                           g_memdup2(&event_id, sizeof(event_id)));
       if (event_id)
@@ -359,7 +368,107 @@ static gboolean on_tick(gpointer user_data)
 {
   VigilAnalyzer *self = user_data;
   vigil_analysis_state_tick(self->state, g_get_real_time());
+  /* The camera's own motion has no keyframes to renew the trigger with. */
+  if (self->external_motion_id)
+    motion_trigger(self);
+  if (self->trigger_on_motion && self->trigger_func && self->external_events) {
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init(&iter, self->external_events);
+    if (g_hash_table_iter_next(&iter, &key, NULL)) {
+      g_autofree gchar *reason = g_strconcat("object:", (const char *)key, NULL);
+      self->trigger_func(reason, self->trigger_data);
+    }
+  }
   return G_SOURCE_CONTINUE;
+}
+
+/* --- motion and objects the camera reports itself --- */
+
+void vigil_analyzer_external_motion(VigilAnalyzer *self, gboolean on, gint64 time_us)
+{
+  if (!self->state)
+    return;
+  if (on && !self->external_motion_id) {
+    self->external_motion_id = event_begin(self->camera_id, "motion", time_us, 1.0, NULL, NULL);
+    /* Stored or not (tests without a bus): motion is on. */
+    if (!self->external_motion_id)
+      self->external_motion_id = -1;
+    update_motion_active(self);
+    if (self->event_func)
+      self->event_func("motion", NULL, self->event_data);
+    capture_thumbnail(self, self->external_motion_id);
+    motion_trigger(self);
+  } else if (!on && self->external_motion_id) {
+    if (self->external_motion_id > 0)
+      event_end(self->external_motion_id, time_us);
+    self->external_motion_id = 0;
+    update_motion_active(self);
+  }
+}
+
+void vigil_analyzer_external_object(VigilAnalyzer *self, const char *label, gboolean on,
+                                    gboolean instant, gint64 time_us)
+{
+  if (!self->state || !label)
+    return;
+  if (!self->external_events)
+    self->external_events = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree gchar *reason = g_strconcat("object:", label, NULL);
+  gint64 *open = g_hash_table_lookup(self->external_events, label);
+  if (on && (instant || !open) && self->event_func)
+    self->event_func("object", label, self->event_data);
+  if (instant) {
+    if (!on)
+      return;
+    gint64 id = reports.event_add ? reports.event_add(self->camera_id, "object", time_us, label,
+                                                      NULL, reports_data)
+                                  : 0;
+    capture_thumbnail(self, id);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func(reason, self->trigger_data);
+    return;
+  }
+  if (on && !open) {
+    gint64 id = event_begin(self->camera_id, "object", time_us, 1.0, label, NULL);
+    g_hash_table_insert(self->external_events, g_strdup(label), g_memdup2(&id, sizeof id));
+    capture_thumbnail(self, id);
+    if (self->trigger_on_motion && self->trigger_func)
+      self->trigger_func(reason, self->trigger_data);
+  } else if (!on && open) {
+    if (*open > 0)
+      event_end(*open, time_us);
+    g_hash_table_remove(self->external_events, label);
+  }
+}
+
+void vigil_analyzer_pause_motion(VigilAnalyzer *self, gboolean moving, gint64 settle_us)
+{
+  self->ptz_moving = moving;
+  if (!moving)
+    self->ptz_paused_until = MAX(self->ptz_paused_until, g_get_real_time() + settle_us);
+}
+
+void vigil_analyzer_set_event_func(VigilAnalyzer *self, VigilAnalyzerEventFunc func,
+                                   gpointer user_data)
+{
+  self->event_func = func;
+  self->event_data = user_data;
+}
+
+void vigil_analyzer_external_end(VigilAnalyzer *self, gint64 time_us)
+{
+  vigil_analyzer_external_motion(self, FALSE, time_us);
+  if (!self->external_events)
+    return;
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init(&iter, self->external_events);
+  while (g_hash_table_iter_next(&iter, NULL, &value)) {
+    if (*(gint64 *)value > 0)
+      event_end(*(gint64 *)value, time_us);
+    g_hash_table_iter_remove(&iter);
+  }
 }
 
 VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg)
@@ -392,6 +501,7 @@ void vigil_analyzer_free(VigilAnalyzer *self)
   gst_clear_buffer(&self->pending);
   gst_clear_buffer(&self->pending_codes);
   g_mutex_unlock(&self->lock);
+  vigil_analyzer_external_end(self, g_get_real_time());
   vigil_analysis_state_finish(self->state, g_get_real_time());
   end_tracks(self, g_get_real_time());
   g_clear_pointer(&self->state, vigil_analysis_state_free);
@@ -414,6 +524,7 @@ void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg
     self->zone_names[i] = g_strdup(z->name);
   }
   self->motion_enabled = cfg->motion.enabled;
+  self->external_motion = cfg->onvif.address != NULL && cfg->onvif.motion_events;
   self->barcodes = cfg->barcodes;
   self->has_sub = cfg->sub_source != NULL;
   self->barcode_stream = cfg->barcode_stream;
@@ -457,6 +568,7 @@ void vigil_analyzer_camera_state(VigilAnalyzer *self, const char *state, const c
   } else if (g_str_equal(state, "offline") || g_str_equal(state, "error")) {
     vigil_analysis_state_online(self->state, FALSE, now);
   } else if (g_str_equal(state, "disabled")) {
+    vigil_analyzer_external_end(self, now);
     vigil_analysis_state_finish(self->state, now);
     end_tracks(self, now);
   } else {

@@ -107,6 +107,29 @@ GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
 void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
                                          gpointer user_data);
 
+/* Motion and objects the camera detects itself (its ONVIF events,
+ * docs/onvif.md), main thread. They become the same events as the keyframe
+ * analysis makes ("motion" with label NULL; "object" with @label), with a
+ * thumbnail of the latest keyframe and the same recording triggers (renewed
+ * every second while they last). @on FALSE ends what is open; @instant
+ * (line crossings) adds an event whose start is its end. */
+void vigil_analyzer_external_motion(VigilAnalyzer *analyzer, gboolean on, gint64 time_us);
+void vigil_analyzer_external_object(VigilAnalyzer *analyzer, const char *label, gboolean on,
+                                    gboolean instant, gint64 time_us);
+/* Ends every open event the camera reported (its events stopped coming). */
+void vigil_analyzer_external_end(VigilAnalyzer *analyzer, gint64 time_us);
+
+/* Main thread: the camera is being steered (PTZ): keyframe motion makes no
+ * events while @moving, nor for @settle_us after it stopped (keyframes that
+ * arrived by then are measured but count as quiet). */
+void vigil_analyzer_pause_motion(VigilAnalyzer *analyzer, gboolean moving, gint64 settle_us);
+
+/* Main thread: told when a motion or object event starts (@type "motion" or
+ * "object", @label the zone or class), whatever the record mode. */
+typedef void (*VigilAnalyzerEventFunc)(const char *type, const char *label, gpointer user_data);
+void vigil_analyzer_set_event_func(VigilAnalyzer *analyzer, VigilAnalyzerEventFunc func,
+                                   gpointer user_data);
+
 /* Worker numbers, for benchmarks and /metrics. */
 typedef struct {
   guint64 analysed, dropped;

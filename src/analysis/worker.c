@@ -336,8 +336,12 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
      * decoding (passthrough should cost what copying costs). */
     gboolean every =
         self->motion_enabled || self->detect_enabled || codes_on_analysis_stream_locked(self);
-    if (every || wallclock_us - self->last_sample_us >= ALARM_SAMPLE_US ||
-        wallclock_us < self->last_sample_us) {
+    /* A camera whose motion is its own (ONVIF events) and that nothing else
+     * looks at decodes nothing: no dark and frozen alarms for it. */
+    gboolean sample =
+        !self->external_motion && (wallclock_us - self->last_sample_us >= ALARM_SAMPLE_US ||
+                                   wallclock_us < self->last_sample_us);
+    if (every || sample) {
       self->last_sample_us = wallclock_us;
       if (self->pending)
         self->stats.dropped++;

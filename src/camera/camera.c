@@ -17,9 +17,11 @@
 #include "analysis/analyzer.h"
 #include "camera/ingest.h"
 #include "config/source.h"
+#include "core/error.h"
 #include "core/json.h"
 #include "core/util.h"
 #include "events/events.h"
+#include "onvif/onvif.h"
 #include "record/recorder.h"
 
 /* A connection that streamed this long resets the backoff. */
@@ -55,6 +57,10 @@ struct _VigilCamera {
   VigilStream *recorded;   /* the stream the recorder is attached to (borrowed) */
 
   VigilAnalyzer *analyzer;
+  VigilOnvifEvents *onvif_events; /* with onvif.motion_events, while enabled */
+  GPtrArray *ptz_calls;           /* PtzCall* in flight (their camera is cleared on free) */
+  gboolean at_event_preset;       /* preset_on_event sent it there */
+  guint preset_return_source;
   VigilTriggerFunc trigger_func;
   gpointer trigger_data;
 };
@@ -295,6 +301,182 @@ static void feed_clear(Feed *feed)
   g_clear_pointer(&feed->error, g_free);
 }
 
+/* --- the camera's own events over ONVIF (docs/onvif.md) --- */
+
+static void on_onvif_event(const VigilOnvifNotification *n, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  /* Times are vigil's: the device's clock may be off, and a pull brings
+   * what happened at most one poll ago. */
+  gint64 now = g_get_real_time();
+  gboolean on = n->has_state ? n->state : TRUE;
+  if (n->operation && g_str_equal(n->operation, "Deleted"))
+    on = FALSE;
+  switch (n->kind) {
+  case VIGIL_ONVIF_TOPIC_MOTION:
+    if (n->has_state)
+      vigil_analyzer_external_motion(self->analyzer, on, now);
+    break;
+  case VIGIL_ONVIF_TOPIC_LINE:
+    /* A crossing is a moment; "Initialized" repeats an old one. */
+    if (!n->operation || !g_str_equal(n->operation, "Initialized"))
+      vigil_analyzer_external_object(self->analyzer, "line-crossing", on, TRUE, now);
+    break;
+  case VIGIL_ONVIF_TOPIC_FIELD:
+    if (n->has_state)
+      vigil_analyzer_external_object(self->analyzer, "field", on, FALSE, now);
+    break;
+  case VIGIL_ONVIF_TOPIC_PERSON:
+  case VIGIL_ONVIF_TOPIC_VEHICLE: {
+    const char *label = n->kind == VIGIL_ONVIF_TOPIC_PERSON ? "person" : "vehicle";
+    if (n->has_state)
+      vigil_analyzer_external_object(self->analyzer, label, on, FALSE, now);
+    else
+      vigil_analyzer_external_object(self->analyzer, label, on, TRUE, now);
+    break;
+  }
+  case VIGIL_ONVIF_TOPIC_OTHER:
+    break;
+  }
+}
+
+static void on_onvif_status(const char *status, gboolean subscribed, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  /* No news can come: what the camera said was on ends now. */
+  if (!subscribed)
+    vigil_analyzer_external_end(self->analyzer, g_get_real_time());
+}
+
+/* --- PTZ (the API, MQTT and preset_on_event) --- */
+
+typedef struct {
+  VigilCamera *camera; /* NULL once the camera is gone */
+  VigilPtzAction action;
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+} PtzCall;
+
+static void on_ptz_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PtzCall *call = user_data;
+  VigilCamera *self = call->camera;
+  if (self) {
+    g_ptr_array_remove_fast(self->ptz_calls, call);
+    gboolean failed = g_task_had_error(G_TASK(result));
+    switch (call->action) {
+    case VIGIL_PTZ_MOVE:
+      if (failed)
+        vigil_analyzer_pause_motion(self->analyzer, FALSE, VIGIL_CAMERA_PTZ_SETTLE_US);
+      break; /* it moves until its stop */
+    case VIGIL_PTZ_STOP:
+      vigil_analyzer_pause_motion(self->analyzer, FALSE, VIGIL_CAMERA_PTZ_SETTLE_US);
+      break;
+    case VIGIL_PTZ_GOTO_PRESET:
+    case VIGIL_PTZ_HOME:
+      vigil_analyzer_pause_motion(self->analyzer, FALSE,
+                                  failed ? VIGIL_CAMERA_PTZ_SETTLE_US : VIGIL_CAMERA_PTZ_TRAVEL_US);
+      break;
+    default:
+      break;
+    }
+  }
+  if (call->callback)
+    call->callback(source, result, call->user_data);
+  g_free(call);
+}
+
+void vigil_camera_ptz(VigilCamera *self, const VigilPtzCommand *cmd, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  const VigilCameraConfig *cfg = self->cfg;
+  PtzCall *call = g_new0(PtzCall, 1);
+  call->camera = self;
+  call->action = cmd->action;
+  call->callback = callback;
+  call->user_data = user_data;
+  g_ptr_array_add(self->ptz_calls, call);
+  if (cmd->action == VIGIL_PTZ_MOVE || cmd->action == VIGIL_PTZ_GOTO_PRESET ||
+      cmd->action == VIGIL_PTZ_HOME)
+    vigil_analyzer_pause_motion(self->analyzer, TRUE, 0);
+  if (!cfg->onvif.address) {
+    GTask *task = g_task_new(NULL, cancellable, on_ptz_done, call);
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_CONFLICT, "camera has no PTZ");
+    g_object_unref(task);
+    return;
+  }
+  vigil_ptz_async(cfg->onvif.address, cfg->username, cfg->password, cfg->onvif.profile, cmd,
+                  cancellable, on_ptz_done, call);
+}
+
+static void on_event_ptz_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree gchar *id = user_data;
+  g_autoptr(GError) error = NULL;
+  if (!vigil_ptz_finish(result, NULL, NULL, &error))
+    g_warning("camera %s: preset_on_event: %s", id, error->message);
+}
+
+static gboolean on_preset_return(gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  self->preset_return_source = 0;
+  self->at_event_preset = FALSE;
+  g_info("camera %s: no event for %d s: back to the home position", self->cfg->id,
+         self->cfg->onvif.preset_return_s);
+  VigilPtzCommand cmd = {.action = VIGIL_PTZ_HOME};
+  vigil_camera_ptz(self, &cmd, NULL, on_event_ptz_done, g_strdup(self->cfg->id));
+  return G_SOURCE_REMOVE;
+}
+
+/* A motion or object event started: preset_on_event (docs/onvif.md). */
+static void on_analyzer_event(const char *type, const char *label, gpointer user_data)
+{
+  VigilCamera *self = user_data;
+  const VigilCameraConfig *cfg = self->cfg;
+  if (!cfg->onvif.address || !cfg->onvif.preset_on_event)
+    return;
+  if (!self->at_event_preset) {
+    g_info("camera %s: %s event: going to preset %s", cfg->id, type, cfg->onvif.preset_on_event);
+    VigilPtzCommand cmd = {.action = VIGIL_PTZ_GOTO_PRESET, .preset = cfg->onvif.preset_on_event};
+    vigil_camera_ptz(self, &cmd, NULL, on_event_ptz_done, g_strdup(cfg->id));
+    self->at_event_preset = TRUE;
+  }
+  g_clear_handle_id(&self->preset_return_source, g_source_remove);
+  if (cfg->onvif.preset_return_s > 0)
+    self->preset_return_source =
+        g_timeout_add_seconds((guint)cfg->onvif.preset_return_s, on_preset_return, self);
+}
+
+static gboolean onvif_events_wanted(const VigilCameraConfig *cfg)
+{
+  return cfg->enabled && cfg->onvif.address && cfg->onvif.motion_events;
+}
+
+/* Subscribes, unsubscribes or subscribes again after a change of @old
+ * (NULL: a new camera). */
+static void apply_onvif_events(VigilCamera *self, const VigilCameraConfig *old)
+{
+  const VigilCameraConfig *cfg = self->cfg;
+  gboolean same = old && onvif_events_wanted(old) == onvif_events_wanted(cfg) &&
+                  g_strcmp0(old->onvif.address, cfg->onvif.address) == 0 &&
+                  g_strcmp0(old->username, cfg->username) == 0 &&
+                  g_strcmp0(old->password, cfg->password) == 0;
+  if (same && (self->onvif_events != NULL) == onvif_events_wanted(cfg))
+    return;
+  if (self->onvif_events) {
+    g_clear_pointer(&self->onvif_events, vigil_onvif_events_free);
+    vigil_analyzer_external_end(self->analyzer, g_get_real_time());
+  }
+  if (!onvif_events_wanted(cfg))
+    return;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = vigil_onvif_device_url(cfg->onvif.address, &error);
+  if (url)
+    self->onvif_events = vigil_onvif_events_new(url, cfg->username, cfg->password, on_onvif_event,
+                                                on_onvif_status, self);
+}
+
 VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
 {
   VigilCamera *self = g_new0(VigilCamera, 1);
@@ -305,6 +487,8 @@ VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
   self->tick_source = g_timeout_add_seconds(1, on_tick, self);
   self->analyzer = vigil_analyzer_new(cfg);
   vigil_analyzer_set_trigger_func(self->analyzer, on_trigger, self);
+  vigil_analyzer_set_event_func(self->analyzer, on_analyzer_event, self);
+  self->ptz_calls = g_ptr_array_new();
   g_info("camera %s: source %s", cfg->id, self->masked_source);
   if (cfg->sub_source) {
     g_autofree gchar *masked = vigil_source_mask(cfg->sub_source);
@@ -312,6 +496,7 @@ VigilCamera *vigil_camera_new(const VigilCameraConfig *cfg)
   }
   apply_feed(&self->main, FALSE);
   apply_feed(&self->sub, FALSE);
+  apply_onvif_events(self, NULL);
   return self;
 }
 
@@ -321,6 +506,11 @@ void vigil_camera_free(VigilCamera *self)
     return;
   stop_ingest(&self->main);
   stop_ingest(&self->sub);
+  g_clear_pointer(&self->onvif_events, vigil_onvif_events_free);
+  g_clear_handle_id(&self->preset_return_source, g_source_remove);
+  for (guint i = 0; i < self->ptz_calls->len; i++)
+    ((PtzCall *)g_ptr_array_index(self->ptz_calls, i))->camera = NULL;
+  g_ptr_array_unref(self->ptz_calls);
   g_clear_pointer(&self->recorder, vigil_recorder_free);
   /* After the ingests: no keyframe can reach the analyzer any more. */
   g_clear_pointer(&self->analyzer, vigil_analyzer_free);
@@ -386,9 +576,11 @@ void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
 {
   gboolean restart = vigil_camera_config_source_changed(self->cfg, cfg);
   gboolean restart_sub = vigil_camera_config_sub_changed(self->cfg, cfg);
-  vigil_camera_config_free(self->cfg);
+  VigilCameraConfig *old = self->cfg;
   self->cfg = vigil_camera_config_copy(cfg);
   vigil_analyzer_set_config(self->analyzer, cfg);
+  apply_onvif_events(self, old);
+  vigil_camera_config_free(old);
   attach_recorder(self);
 
   if (restart) {
@@ -523,6 +715,10 @@ JsonNode *vigil_camera_status_to_json(VigilCamera *self)
   vigil_json_add_string_or_null(
       b, "analysis_stream",
       vigil_stream_choice_to_string(vigil_analyzer_get_analysis_stream(self->analyzer)));
+  /* docs/onvif.md: null when the camera does not use its ONVIF events. */
+  vigil_json_add_string_or_null(
+      b, "onvif_events",
+      self->onvif_events ? vigil_onvif_events_get_status(self->onvif_events) : NULL);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }

@@ -5,11 +5,12 @@
  * The camera's state is the main stream's. Lives on the main context. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #include "config/config.h"
 #include "live/stream.h"
+#include "onvif/onvif.h"
 
 G_BEGIN_DECLS
 
@@ -72,6 +73,17 @@ void vigil_camera_set_trigger_func(VigilCamera *camera, VigilTriggerFunc func, g
 
 /* The camera's keyframe analysis (motion, barcodes, alarms, snapshots). */
 struct _VigilAnalyzer *vigil_camera_get_analyzer(VigilCamera *camera);
+
+/* PTZ through the camera's ONVIF device (onvif/ptz.c; finish with
+ * vigil_ptz_finish()): the API, MQTT and preset_on_event all come here.
+ * Keyframe motion pauses while the camera moves: from a move until its
+ * stop's answer and VIGIL_CAMERA_PTZ_SETTLE_US after it, and from a preset
+ * or home call until VIGIL_CAMERA_PTZ_TRAVEL_US after its answer. The
+ * camera needs "onvif" (else the callback gets VIGIL_ERROR_CONFLICT). */
+#define VIGIL_CAMERA_PTZ_SETTLE_US (2 * G_USEC_PER_SEC)
+#define VIGIL_CAMERA_PTZ_TRAVEL_US (5 * G_USEC_PER_SEC)
+void vigil_camera_ptz(VigilCamera *camera, const VigilPtzCommand *cmd, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data);
 
 /* The "status" object of the API. */
 JsonNode *vigil_camera_status_to_json(VigilCamera *camera);

@@ -346,6 +346,43 @@ static gboolean apply_onvif_token(JsonNode *node, const char *field, gchar **slo
   return TRUE;
 }
 
+/* "onvif.preset_on_event": null, or {"preset": TOKEN, "return_after_s": N}. */
+static gboolean apply_preset_on_event(JsonNode *node, gchar **preset, int *return_s, GError **error)
+{
+  const char *field = "onvif.preset_on_event";
+  g_clear_pointer(preset, g_free);
+  *return_s = 0;
+  if (JSON_NODE_HOLDS_NULL(node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT(node))
+    return vigil_json_field_invalid(error, field, "must be null or an object with \"preset\"");
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+  json_object_iter_init(&iter, json_node_get_object(node));
+  while (json_object_iter_next(&iter, &member, &value)) {
+    gboolean ok;
+    if (strcmp(member, "preset") == 0)
+      ok = !JSON_NODE_HOLDS_NULL(value) &&
+           apply_onvif_token(value, "onvif.preset_on_event.preset", preset, error);
+    else if (strcmp(member, "return_after_s") == 0)
+      ok = vigil_json_read_int(value, "onvif.preset_on_event.return_after_s", 0, 86400, return_s,
+                               error);
+    else
+      ok = unknown_field(error, "onvif.preset_on_event.", member);
+    if (!ok && error && !*error)
+      ok =
+          vigil_json_field_invalid(error, "onvif.preset_on_event.preset", "must be a preset token");
+    if (!ok) {
+      g_clear_pointer(preset, g_free);
+      return FALSE;
+    }
+  }
+  if (!*preset)
+    return vigil_json_field_invalid(error, "onvif.preset_on_event.preset", "is required");
+  return TRUE;
+}
+
 /* "onvif": null, or a whole new object (address required). */
 static gboolean apply_onvif(VigilCameraConfig *work, JsonNode *node, GError **error)
 {
@@ -354,12 +391,16 @@ static gboolean apply_onvif(VigilCameraConfig *work, JsonNode *node, GError **er
     g_clear_pointer(&work->onvif.profile, g_free);
     g_clear_pointer(&work->onvif.sub_profile, g_free);
     work->onvif.motion_events = FALSE;
+    g_clear_pointer(&work->onvif.preset_on_event, g_free);
+    work->onvif.preset_return_s = 0;
     return TRUE;
   }
   if (!JSON_NODE_HOLDS_OBJECT(node))
     return vigil_json_field_invalid(error, "onvif", "must be null or an object with \"address\"");
   g_autofree gchar *address = NULL, *profile = NULL, *sub_profile = NULL;
   gboolean motion_events = FALSE;
+  g_autofree gchar *preset_on_event = NULL;
+  int preset_return_s = 0;
   JsonObjectIter iter;
   const char *member;
   JsonNode *value;
@@ -382,6 +423,8 @@ static gboolean apply_onvif(VigilCameraConfig *work, JsonNode *node, GError **er
       ok = apply_onvif_token(value, "onvif.sub_profile", &sub_profile, error);
     } else if (strcmp(member, "motion_events") == 0) {
       ok = vigil_json_read_bool(value, "onvif.motion_events", &motion_events, error);
+    } else if (strcmp(member, "preset_on_event") == 0) {
+      ok = apply_preset_on_event(value, &preset_on_event, &preset_return_s, error);
     } else {
       ok = unknown_field(error, "onvif.", member);
     }
@@ -397,6 +440,9 @@ static gboolean apply_onvif(VigilCameraConfig *work, JsonNode *node, GError **er
   g_free(work->onvif.sub_profile);
   work->onvif.sub_profile = g_steal_pointer(&sub_profile);
   work->onvif.motion_events = motion_events;
+  g_free(work->onvif.preset_on_event);
+  work->onvif.preset_on_event = g_steal_pointer(&preset_on_event);
+  work->onvif.preset_return_s = preset_return_s;
   return TRUE;
 }
 

@@ -92,6 +92,7 @@ void vigil_config_clear(VigilCameraConfig *cfg)
   g_clear_pointer(&cfg->onvif.address, g_free);
   g_clear_pointer(&cfg->onvif.profile, g_free);
   g_clear_pointer(&cfg->onvif.sub_profile, g_free);
+  g_clear_pointer(&cfg->onvif.preset_on_event, g_free);
   g_clear_pointer(&cfg->motion.zones, g_ptr_array_unref);
   g_clear_pointer(&cfg->detect.classes, g_strfreev);
   g_clear_pointer(&cfg->detect.record_on, g_strfreev);
@@ -122,6 +123,7 @@ VigilCameraConfig *vigil_camera_config_copy(const VigilCameraConfig *cfg)
   copy->onvif.address = g_strdup(cfg->onvif.address);
   copy->onvif.profile = g_strdup(cfg->onvif.profile);
   copy->onvif.sub_profile = g_strdup(cfg->onvif.sub_profile);
+  copy->onvif.preset_on_event = g_strdup(cfg->onvif.preset_on_event);
   copy->motion.zones = cfg->motion.zones != NULL
                            ? g_ptr_array_copy(cfg->motion.zones, zone_copy, NULL)
                            : g_ptr_array_new();
@@ -204,6 +206,14 @@ JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg)
     vigil_json_add_string_or_null(b, "profile", cfg->onvif.profile);
     vigil_json_add_string_or_null(b, "sub_profile", cfg->onvif.sub_profile);
     vigil_json_add_bool(b, "motion_events", cfg->onvif.motion_events);
+    if (cfg->onvif.preset_on_event) {
+      vigil_json_begin_object(b, "preset_on_event");
+      vigil_json_add_string(b, "preset", cfg->onvif.preset_on_event);
+      vigil_json_add_int(b, "return_after_s", cfg->onvif.preset_return_s);
+      json_builder_end_object(b);
+    } else {
+      vigil_json_add_null(b, "preset_on_event");
+    }
     json_builder_end_object(b);
   } else {
     vigil_json_add_null(b, "onvif");

@@ -70,7 +70,9 @@ typedef struct {
   struct {
     gchar *address;               /* device service URL (http/ normalises it) */
     gchar *profile, *sub_profile; /* media profile tokens; NULL: not given */
-    gboolean motion_events;       /* stored only, for now */
+    gboolean motion_events;       /* the device's motion (events service) makes motion events */
+    gchar *preset_on_event;       /* a preset token to go to on motion/object events; NULL */
+    int preset_return_s;          /* home again this long after the last event; 0: stay */
   } onvif;
 } VigilCameraConfig;
 

@@ -36,6 +36,42 @@ gboolean vigil_mqtt_parse_command(const char *prefix, const char *topic, const v
   return TRUE;
 }
 
+gboolean vigil_mqtt_parse_ptz(const char *prefix, const char *topic, const void *payload,
+                              int payload_len, gchar **camera, JsonNode **json, gchar **preset)
+{
+  gsize plen = strlen(prefix);
+  if (strncmp(topic, prefix, plen) != 0 || topic[plen] != '/')
+    return FALSE;
+  g_auto(GStrv) parts = g_strsplit(topic + plen + 1, "/", -1);
+  if (g_strv_length(parts) != 3 || !*parts[0] || !g_str_equal(parts[1], "ptz") ||
+      !g_str_equal(parts[2], "set"))
+    return FALSE;
+  if (payload_len < 1 || payload_len > 4096)
+    return FALSE;
+  g_autofree gchar *text = g_strndup(payload, payload_len);
+  if (strlen(text) != (gsize)payload_len || !g_utf8_validate(text, -1, NULL))
+    return FALSE;
+  *json = NULL;
+  *preset = NULL;
+  if (text[0] == '{') {
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, text, -1, NULL))
+      return FALSE;
+    *json = json_node_copy(json_parser_get_root(parser));
+  } else {
+    /* A preset token: as the API takes them (1-64 characters, no control). */
+    glong chars = g_utf8_strlen(text, -1);
+    if (chars < 1 || chars > 64)
+      return FALSE;
+    for (const char *p = text; *p; p = g_utf8_next_char(p))
+      if (g_unichar_iscntrl(g_utf8_get_char(p)))
+        return FALSE;
+    *preset = g_steal_pointer(&text);
+  }
+  *camera = g_strdup(parts[0]);
+  return TRUE;
+}
+
 /* The camera change a command asks for, as a PATCH body. record ON keeps a
  * continuous camera continuous and makes one that was off record on events. */
 JsonNode *vigil_mqtt_command_body(const VigilCameraConfig *cfg, const char *name, gboolean on)

@@ -22,6 +22,12 @@ gchar *vigil_mqtt_topic(const VigilMqttSettings *s, const char *camera, const ch
 gboolean vigil_mqtt_parse_command(const char *prefix, const char *topic, const void *payload,
                                   int payload_len, gchar **camera, gchar **name, gboolean *on);
 
+/* A PTZ command: <prefix>/<camera>/ptz/set with payload a preset token
+ * (@preset set: go there) or a JSON object like the API's (@json set, to
+ * read with vigil_ptz_command_from_json()). FALSE for anything else. */
+gboolean vigil_mqtt_parse_ptz(const char *prefix, const char *topic, const void *payload,
+                              int payload_len, gchar **camera, JsonNode **json, gchar **preset);
+
 /* The camera change command @name @on asks of a camera configured as @cfg,
  * as a PATCH body. */
 JsonNode *vigil_mqtt_command_body(const VigilCameraConfig *cfg, const char *name, gboolean on);

@@ -511,12 +511,64 @@ static gboolean may_control(VigilMqtt *mqtt, const char *camera)
   return perms && vigil_permissions_has(perms, camera, VIGIL_RIGHT_CONTROL);
 }
 
+static void on_ptz_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree gchar *what = user_data;
+  g_autoptr(GError) error = NULL;
+  if (!vigil_ptz_finish(result, NULL, NULL, &error))
+    g_warning("%s failed: %s", what, error->message);
+}
+
+/* <camera>/ptz/set: a preset token or the API's JSON command. */
+static gboolean on_ptz_command(VigilMqtt *mqtt, const char *topic, const void *data, gsize len)
+{
+  g_autofree gchar *camera = NULL, *preset = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  gsize plen = strlen(mqtt->settings.topic_prefix);
+  if (strncmp(topic, mqtt->settings.topic_prefix, plen) != 0 ||
+      !g_str_has_suffix(topic, "/ptz/set"))
+    return FALSE;
+  if (!vigil_mqtt_parse_ptz(mqtt->settings.topic_prefix, topic, data, (int)len, &camera, &json,
+                            &preset)) {
+    g_info("ignored a message on %s: not a preset token or a PTZ command object", topic);
+    return TRUE;
+  }
+  VigilPtzCommand cmd = {.action = VIGIL_PTZ_GOTO_PRESET, .preset = preset};
+  g_autoptr(GError) error = NULL;
+  if (json && !vigil_ptz_command_from_json(json, &cmd, &error)) {
+    g_info("ignored a message on %s: %s", topic, error->message);
+    return TRUE;
+  }
+  if (cmd.action == VIGIL_PTZ_GET_PRESETS)
+    return TRUE;
+  VigilCamera *cam = vigil_camera_manager_lookup(mqtt->cameras, camera);
+  if (!cam) {
+    g_info("command %s: no camera \"%s\"", topic, camera);
+    return TRUE;
+  }
+  if (!may_control(mqtt, camera)) {
+    g_warning("command %s refused: %s has no control right on camera %s", topic,
+              mqtt->settings.user ? mqtt->settings.user : "the operator role", camera);
+    return TRUE;
+  }
+  g_info("camera %s: PTZ %s by an MQTT command (as %s)", camera,
+         vigil_onvif_ptz_operation(cmd.action),
+         mqtt->settings.user ? mqtt->settings.user : "the operator role");
+  /* cmd's strings point into @json or @preset: vigil_ptz_async() copies them. */
+  vigil_camera_ptz(
+      cam, &cmd, NULL, on_ptz_done,
+      g_strdup_printf("camera %s: PTZ %s by MQTT", camera, vigil_onvif_ptz_operation(cmd.action)));
+  return TRUE;
+}
+
 static void on_command(VigilMqtt *mqtt, const char *topic, GBytes *payload)
 {
   gsize len = 0;
   const void *data = g_bytes_get_data(payload, &len);
   g_autofree gchar *camera = NULL, *name = NULL;
   gboolean on = FALSE;
+  if (on_ptz_command(mqtt, topic, data, len))
+    return;
   if (!vigil_mqtt_parse_command(mqtt->settings.topic_prefix, topic, data, (int)len, &camera, &name,
                                 &on)) {
     g_info("ignored a message on %s: not ON or OFF on <camera>/{record,motion,detect}/set", topic);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,7 @@ typedef struct {
 typedef struct {
   char *manufacturer, *model, *firmware;
   char *media_address, *ptz_address; /* NULL when the device has none */
+  char *events_address;              /* the events service; NULL when none */
   GPtrArray *profiles;               /* of VigilOnvifProfile */
   gint64 clock_offset_s;             /* device clock minus ours */
 } VigilOnvifDevice;
@@ -185,9 +187,96 @@ void vigil_ptz_async(const char *device_url, const char *username, const char *p
 gboolean vigil_ptz_finish(GAsyncResult *result, char **preset_token, GPtrArray **presets,
                           GError **error);
 
+/* The API's JSON command ({"action": "move"|"stop"|"goto_preset"|
+ * "set_preset"|"remove_preset"|"home", ...}, docs/api.md#ptz) as @cmd, whose
+ * strings point into @body; FALSE and VIGIL_ERROR_INVALID naming the field
+ * else. */
+gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GError **error);
+
 /* Forgets what the cache holds for @device_url (NULL: every device); the
  * next call probes again. The HTTP layer calls it when a camera with this
  * device is changed. */
 void vigil_ptz_forget(const char *device_url);
+
+/* ---- Events: PullPoint subscriptions (events.c; docs/onvif.md) ---- */
+
+/* CreatePullPointSubscription's and Renew's termination time, PullMessages'
+ * long-poll timeout and message limit. */
+#define VIGIL_ONVIF_EVENTS_TERMINATION_S 60
+#define VIGIL_ONVIF_EVENTS_PULL_S        5
+#define VIGIL_ONVIF_EVENTS_LIMIT         32
+/* At most this many notifications are kept of one answer. */
+#define VIGIL_ONVIF_EVENTS_MAX_MESSAGES 256
+
+typedef enum {
+  VIGIL_ONVIF_EVENTS_CREATE,      /* tev:CreatePullPointSubscription (events service) */
+  VIGIL_ONVIF_EVENTS_PULL,        /* tev:PullMessages (subscription manager) */
+  VIGIL_ONVIF_EVENTS_RENEW,       /* wsnt:Renew (subscription manager) */
+  VIGIL_ONVIF_EVENTS_UNSUBSCRIBE, /* wsnt:Unsubscribe (subscription manager) */
+} VigilOnvifEventsCall;
+
+/* What a notification is about, from its topic. */
+typedef enum {
+  VIGIL_ONVIF_TOPIC_OTHER,
+  VIGIL_ONVIF_TOPIC_MOTION, /* RuleEngine/CellMotionDetector/Motion, VideoSource/MotionAlarm */
+  VIGIL_ONVIF_TOPIC_LINE,   /* RuleEngine/LineDetector/Crossed (instant) */
+  VIGIL_ONVIF_TOPIC_FIELD,  /* RuleEngine/FieldDetector/ObjectsInside */
+  VIGIL_ONVIF_TOPIC_PERSON, /* people / human / person detection topics */
+  VIGIL_ONVIF_TOPIC_VEHICLE,
+} VigilOnvifTopicKind;
+
+typedef struct {
+  char *topic;     /* the topic as the device wrote it ("tns1:RuleEngine/...") */
+  char *operation; /* PropertyOperation: "Initialized", "Changed", "Deleted"; NULL */
+  gint64 utc_us;   /* the message's UtcTime by the device's clock; 0 when none */
+  VigilOnvifTopicKind kind;
+  gboolean has_state, state; /* the Data's boolean item (IsMotion, State, ...) */
+  char *rule;                /* the Source's "Rule" item, or its first item's value; NULL */
+} VigilOnvifNotification;
+
+void vigil_onvif_notification_free(VigilOnvifNotification *n);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilOnvifNotification, vigil_onvif_notification_free)
+
+/* The kind of a topic text, its prefix resolved to the ONVIF topic
+ * namespace by @ns_href (NULL: any prefix is taken as ONVIF's). */
+VigilOnvifTopicKind vigil_onvif_topic_kind(const char *topic, const char *ns_href);
+
+/* The SOAP envelope of an events call, with WS-Addressing Action, MessageID
+ * and To (@to: the service or subscription manager address, escaped) and
+ * WS-Security when @username is set. */
+char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to,
+                                       const char *username, const char *password,
+                                       gint64 clock_offset_s);
+/* The SOAP 1.2 action URI of @call. */
+const char *vigil_onvif_events_action(VigilOnvifEventsCall call);
+
+/* CreatePullPointSubscriptionResponse: the subscription manager's address
+ * (http(s)), NULL and an error else. */
+char *vigil_onvif_parse_create_pull_point(const char *xml, gsize len, gboolean *not_authorized,
+                                          GError **error);
+/* PullMessagesResponse: VigilOnvifNotification* (maybe empty), at most
+ * VIGIL_ONVIF_EVENTS_MAX_MESSAGES. */
+GPtrArray *vigil_onvif_parse_pull_messages(const char *xml, gsize len, gboolean *not_authorized,
+                                           GError **error);
+/* RenewResponse or UnsubscribeResponse. */
+gboolean vigil_onvif_parse_events_ack(const char *xml, gsize len, VigilOnvifEventsCall call,
+                                      gboolean *not_authorized, GError **error);
+
+/* One camera's subscription: probes the device, subscribes, pulls, renews,
+ * re-subscribes with backoff after failures, all on the thread-default main
+ * context; freeing it unsubscribes (the request goes on in the background). */
+typedef struct _VigilOnvifEvents VigilOnvifEvents;
+typedef void (*VigilOnvifEventFunc)(const VigilOnvifNotification *n, gpointer user_data);
+/* @status: "subscribing", "subscribed" or an error in words; @subscribed
+ * FALSE means notifications stopped (what was on should be ended). */
+typedef void (*VigilOnvifEventsStatusFunc)(const char *status, gboolean subscribed,
+                                           gpointer user_data);
+
+VigilOnvifEvents *vigil_onvif_events_new(const char *device_url, const char *username,
+                                         const char *password, VigilOnvifEventFunc func,
+                                         VigilOnvifEventsStatusFunc status_func,
+                                         gpointer user_data);
+void vigil_onvif_events_free(VigilOnvifEvents *events);
+const char *vigil_onvif_events_get_status(VigilOnvifEvents *events);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "onvif/onvif.h"
 
 #define READ_CHUNK 65536
@@ -341,4 +342,82 @@ gboolean vigil_ptz_finish(GAsyncResult *result, char **preset_token, GPtrArray *
   if (presets)
     *presets = g_steal_pointer(&j->presets);
   return TRUE;
+}
+
+/* ---- the API's command set (docs/api.md#ptz), shared with MQTT ---- */
+
+/* A speed member: absent is 0. */
+static gboolean read_speed(JsonObject *o, const char *field, double *out, GError **error)
+{
+  JsonNode *node = json_object_get_member(o, field);
+  *out = 0;
+  if (!node)
+    return TRUE;
+  if (!vigil_json_get_double(node, -1, 1, out))
+    return vigil_json_field_invalid(error, field, "must be a number from -1 to 1");
+  return TRUE;
+}
+
+/* A preset token or name: 1-64 characters of text. */
+static gboolean read_text(JsonObject *o, const char *field, const char **out, GError **error)
+{
+  JsonNode *node = json_object_get_member(o, field);
+  if (!node)
+    return vigil_json_field_invalid(error, field, "is required");
+  if (!vigil_json_read_string(node, field, out, error))
+    return FALSE;
+  glong chars = g_utf8_strlen(*out, -1);
+  if (chars < 1 || chars > VIGIL_ONVIF_MAX_TOKEN)
+    return vigil_json_field_invalid(error, field, "must be 1 to %d characters",
+                                    VIGIL_ONVIF_MAX_TOKEN);
+  for (const char *p = *out; *p; p = g_utf8_next_char(p))
+    if (g_unichar_iscntrl(g_utf8_get_char(p)))
+      return vigil_json_field_invalid(error, field, "must not contain control characters");
+  return TRUE;
+}
+
+gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GError **error)
+{
+  static const char *const actions[] = {"move",       "stop",          "goto_preset",
+                                        "set_preset", "remove_preset", "home"};
+  static const VigilPtzAction codes[] = {VIGIL_PTZ_MOVE,          VIGIL_PTZ_STOP,
+                                         VIGIL_PTZ_GOTO_PRESET,   VIGIL_PTZ_SET_PRESET,
+                                         VIGIL_PTZ_REMOVE_PRESET, VIGIL_PTZ_HOME};
+  static const char *const move_fields[] = {"action", "pan", "tilt", "zoom", NULL};
+  static const char *const preset_fields[] = {"action", "preset", NULL};
+  static const char *const name_fields[] = {"action", "name", NULL};
+  static const char *const bare_fields[] = {"action", NULL};
+  if (!JSON_NODE_HOLDS_OBJECT(body))
+    return vigil_json_invalid(error, "give an object with \"action\"");
+  JsonObject *o = json_node_get_object(body);
+  JsonNode *action = json_object_get_member(o, "action");
+  if (!action)
+    return vigil_json_field_invalid(error, "action", "is required");
+  int which;
+  if (!vigil_json_read_enum(action, "action", actions, G_N_ELEMENTS(actions), &which, error))
+    return FALSE;
+  memset(cmd, 0, sizeof *cmd);
+  cmd->action = codes[which];
+  const char *const *allowed =
+      cmd->action == VIGIL_PTZ_MOVE ? move_fields
+      : cmd->action == VIGIL_PTZ_GOTO_PRESET || cmd->action == VIGIL_PTZ_REMOVE_PRESET
+          ? preset_fields
+      : cmd->action == VIGIL_PTZ_SET_PRESET ? name_fields
+                                            : bare_fields;
+  const char *unknown = vigil_json_unknown_member(o, allowed);
+  if (unknown)
+    return vigil_json_invalid(error, "unknown field \"%s\" for action \"%s\"", unknown,
+                              actions[which]);
+  switch (cmd->action) {
+  case VIGIL_PTZ_MOVE:
+    return read_speed(o, "pan", &cmd->pan, error) && read_speed(o, "tilt", &cmd->tilt, error) &&
+           read_speed(o, "zoom", &cmd->zoom, error);
+  case VIGIL_PTZ_GOTO_PRESET:
+  case VIGIL_PTZ_REMOVE_PRESET:
+    return read_text(o, "preset", &cmd->preset, error);
+  case VIGIL_PTZ_SET_PRESET:
+    return read_text(o, "name", &cmd->name, error);
+  default:
+    return TRUE;
+  }
 }

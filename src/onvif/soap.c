@@ -43,6 +43,7 @@ void vigil_onvif_device_free(VigilOnvifDevice *device)
   g_free(device->firmware);
   g_free(device->media_address);
   g_free(device->ptz_address);
+  g_free(device->events_address);
   g_clear_pointer(&device->profiles, g_ptr_array_unref);
   g_free(device);
 }
@@ -415,8 +416,10 @@ gboolean vigil_onvif_parse_capabilities(const char *xml, gsize len, VigilOnvifDe
     xmlNodePtr caps = child(r, NS_TDS, "Capabilities");
     g_free(device->media_address);
     g_free(device->ptz_address);
+    g_free(device->events_address);
     device->media_address = service_address(child(caps, NS_TT, "Media"));
     device->ptz_address = service_address(child(caps, NS_TT, "PTZ"));
+    device->events_address = service_address(child(caps, NS_TT, "Events"));
   }
   xmlFreeDoc(doc);
   return r != NULL;
@@ -590,4 +593,260 @@ GPtrArray *vigil_onvif_parse_presets(const char *xml, gsize len, gboolean *not_a
   }
   xmlFreeDoc(doc);
   return presets;
+}
+
+/* ---- Events (PullPoint) ---- */
+
+#define NS_TEV  "http://www.onvif.org/ver10/events/wsdl"
+#define NS_WSNT "http://docs.oasis-open.org/wsn/b-2"
+#define NS_WSA  "http://www.w3.org/2005/08/addressing"
+#define NS_TNS1 "http://www.onvif.org/ver10/topics"
+
+const char *vigil_onvif_events_action(VigilOnvifEventsCall call)
+{
+  static const char *const actions[] = {
+      [VIGIL_ONVIF_EVENTS_CREATE] =
+          "http://www.onvif.org/ver10/events/wsdl/EventPortType/CreatePullPointSubscriptionRequest",
+      [VIGIL_ONVIF_EVENTS_PULL] =
+          "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesRequest",
+      [VIGIL_ONVIF_EVENTS_RENEW] = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/"
+                                   "RenewRequest",
+      [VIGIL_ONVIF_EVENTS_UNSUBSCRIBE] = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/"
+                                         "UnsubscribeRequest",
+  };
+  g_return_val_if_fail((guint)call < G_N_ELEMENTS(actions), NULL);
+  return actions[call];
+}
+
+char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to,
+                                       const char *username, const char *password,
+                                       gint64 clock_offset_s)
+{
+  g_return_val_if_fail(to != NULL, NULL);
+  xmlNodePtr body;
+  xmlDocPtr doc = new_envelope(username, password, clock_offset_s, &body);
+  xmlNodePtr env = xmlDocGetRootElement(doc);
+  xmlNodePtr header = child(env, NS_SOAP, "Header");
+  if (!header) {
+    header = xmlNewDocNode(doc, env->ns, BAD_CAST "Header", NULL);
+    xmlAddPrevSibling(body, header);
+  }
+  /* WS-Addressing: subscription managers are often one endpoint for all
+   * subscriptions and tell them apart by To. */
+  xmlNsPtr wsa = xmlNewNs(env, BAD_CAST NS_WSA, BAD_CAST "wsa");
+  xmlNewTextChild(header, wsa, BAD_CAST "Action", BAD_CAST vigil_onvif_events_action(call));
+  g_autofree char *id = vigil_onvif_new_message_id();
+  xmlNewTextChild(header, wsa, BAD_CAST "MessageID", BAD_CAST id);
+  xmlNodePtr reply_to = xmlNewChild(header, wsa, BAD_CAST "ReplyTo", NULL);
+  xmlNewTextChild(reply_to, wsa, BAD_CAST "Address",
+                  BAD_CAST "http://www.w3.org/2005/08/addressing/anonymous");
+  xmlNodePtr to_node = xmlNewTextChild(header, wsa, BAD_CAST "To", BAD_CAST to);
+  xmlNewNsProp(to_node, env->ns, BAD_CAST "mustUnderstand", BAD_CAST "1");
+
+  g_autofree char *termination = g_strdup_printf("PT%dS", VIGIL_ONVIF_EVENTS_TERMINATION_S);
+  switch (call) {
+  case VIGIL_ONVIF_EVENTS_CREATE: {
+    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "CreatePullPointSubscription", NULL);
+    xmlNsPtr tev = xmlNewNs(op, BAD_CAST NS_TEV, BAD_CAST "tev");
+    xmlSetNs(op, tev);
+    xmlNewTextChild(op, tev, BAD_CAST "InitialTerminationTime", BAD_CAST termination);
+    break;
+  }
+  case VIGIL_ONVIF_EVENTS_PULL: {
+    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "PullMessages", NULL);
+    xmlNsPtr tev = xmlNewNs(op, BAD_CAST NS_TEV, BAD_CAST "tev");
+    xmlSetNs(op, tev);
+    g_autofree char *timeout = g_strdup_printf("PT%dS", VIGIL_ONVIF_EVENTS_PULL_S);
+    g_autofree char *limit = g_strdup_printf("%d", VIGIL_ONVIF_EVENTS_LIMIT);
+    xmlNewTextChild(op, tev, BAD_CAST "Timeout", BAD_CAST timeout);
+    xmlNewTextChild(op, tev, BAD_CAST "MessageLimit", BAD_CAST limit);
+    break;
+  }
+  case VIGIL_ONVIF_EVENTS_RENEW: {
+    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "Renew", NULL);
+    xmlNsPtr wsnt = xmlNewNs(op, BAD_CAST NS_WSNT, BAD_CAST "wsnt");
+    xmlSetNs(op, wsnt);
+    xmlNewTextChild(op, wsnt, BAD_CAST "TerminationTime", BAD_CAST termination);
+    break;
+  }
+  case VIGIL_ONVIF_EVENTS_UNSUBSCRIBE: {
+    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "Unsubscribe", NULL);
+    xmlSetNs(op, xmlNewNs(op, BAD_CAST NS_WSNT, BAD_CAST "wsnt"));
+    break;
+  }
+  }
+  return dump_envelope(doc);
+}
+
+char *vigil_onvif_parse_create_pull_point(const char *xml, gsize len, gboolean *not_authorized,
+                                          GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r =
+      open_answer(&doc, xml, len, "CreatePullPointSubscriptionResponse", not_authorized, error);
+  char *address = NULL;
+  if (r && r->ns && xmlStrEqual(r->ns->href, BAD_CAST NS_TEV)) {
+    xmlNodePtr ref = child(r, NS_TEV, "SubscriptionReference");
+    g_autofree char *a = child_text(ref, NS_WSA, "Address");
+    if (a && (g_str_has_prefix(a, "http://") || g_str_has_prefix(a, "https://")) &&
+        strlen(a) <= 2048 && g_uri_is_valid(a, G_URI_FLAGS_NONE, NULL))
+      address = g_steal_pointer(&a);
+  }
+  if (r && !address)
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the device gave no http(s) subscription address");
+  xmlFreeDoc(doc);
+  return address;
+}
+
+gboolean vigil_onvif_parse_events_ack(const char *xml, gsize len, VigilOnvifEventsCall call,
+                                      gboolean *not_authorized, GError **error)
+{
+  const char *name = call == VIGIL_ONVIF_EVENTS_RENEW ? "RenewResponse" : "UnsubscribeResponse";
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, name, not_authorized, error);
+  gboolean ok = r != NULL;
+  if (r && (!r->ns || !xmlStrEqual(r->ns->href, BAD_CAST NS_WSNT))) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "the answer holds no %s", name);
+    ok = FALSE;
+  }
+  xmlFreeDoc(doc);
+  return ok;
+}
+
+void vigil_onvif_notification_free(VigilOnvifNotification *n)
+{
+  if (!n)
+    return;
+  g_free(n->topic);
+  g_free(n->operation);
+  g_free(n->rule);
+  g_free(n);
+}
+
+/* Whether @s holds @word, ASCII case aside. */
+static gboolean has_word(const char *s, const char *word)
+{
+  g_autofree char *low = g_ascii_strdown(s, -1);
+  return strstr(low, word) != NULL;
+}
+
+VigilOnvifTopicKind vigil_onvif_topic_kind(const char *topic, const char *ns_href)
+{
+  if (!topic)
+    return VIGIL_ONVIF_TOPIC_OTHER;
+  const char *colon = strchr(topic, ':');
+  const char *path = colon ? colon + 1 : topic;
+  gboolean onvif = !ns_href || g_str_equal(ns_href, NS_TNS1);
+  if (onvif && (g_str_equal(path, "RuleEngine/CellMotionDetector/Motion") ||
+                g_str_equal(path, "VideoSource/MotionAlarm")))
+    return VIGIL_ONVIF_TOPIC_MOTION;
+  if (onvif && g_str_equal(path, "RuleEngine/LineDetector/Crossed"))
+    return VIGIL_ONVIF_TOPIC_LINE;
+  if (onvif && g_str_equal(path, "RuleEngine/FieldDetector/ObjectsInside"))
+    return VIGIL_ONVIF_TOPIC_FIELD;
+  /* People and vehicle detection have no standard topic: vendors name them
+   * (RuleEngine/PeopleDetector/People, .../MyRuleDetector/PeopleDetect,
+   * ObjectDetection/Human, .../VehicleDetect, ...). */
+  if (has_word(path, "people") || has_word(path, "person") || has_word(path, "human"))
+    return VIGIL_ONVIF_TOPIC_PERSON;
+  if (has_word(path, "vehicle"))
+    return VIGIL_ONVIF_TOPIC_VEHICLE;
+  return VIGIL_ONVIF_TOPIC_OTHER;
+}
+
+/* The value attribute of a SimpleItem, when UTF-8 and short. */
+static char *item_value(xmlNodePtr item, char **name)
+{
+  xmlChar *n = xmlGetProp(item, BAD_CAST "Name");
+  xmlChar *v = xmlGetProp(item, BAD_CAST "Value");
+  char *value = NULL;
+  if (n && v && xmlStrlen(n) <= 256 && xmlStrlen(v) <= 256 &&
+      g_utf8_validate((const char *)n, -1, NULL) && g_utf8_validate((const char *)v, -1, NULL)) {
+    value = g_strdup((const char *)v);
+    *name = g_strdup((const char *)n);
+  }
+  xmlFree(n);
+  xmlFree(v);
+  return value;
+}
+
+static VigilOnvifNotification *parse_notification(xmlNodePtr nm)
+{
+  xmlNodePtr topic = child(nm, NS_WSNT, "Topic");
+  g_autofree char *topic_text = text_of(topic);
+  xmlNodePtr msg = child(child(nm, NS_WSNT, "Message"), NS_TT, "Message");
+  if (!topic_text || strlen(topic_text) > 512 || !msg)
+    return NULL;
+  VigilOnvifNotification *n = g_new0(VigilOnvifNotification, 1);
+  /* The topic's prefix, resolved where it is used. */
+  const char *colon = strchr(topic_text, ':');
+  const char *href = NULL;
+  if (colon) {
+    g_autofree char *prefix = g_strndup(topic_text, colon - topic_text);
+    xmlNsPtr ns = xmlSearchNs(topic->doc, topic, BAD_CAST prefix);
+    href = ns ? (const char *)ns->href : "";
+  }
+  n->kind = vigil_onvif_topic_kind(topic_text, href);
+  n->topic = g_steal_pointer(&topic_text);
+  xmlChar *op = xmlGetProp(msg, BAD_CAST "PropertyOperation");
+  if (op && xmlStrlen(op) <= 32 && g_utf8_validate((const char *)op, -1, NULL))
+    n->operation = g_strdup((const char *)op);
+  xmlFree(op);
+  xmlChar *utc = xmlGetProp(msg, BAD_CAST "UtcTime");
+  if (utc && xmlStrlen(utc) <= 64) {
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601((const char *)utc, NULL);
+    if (dt)
+      n->utc_us = g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
+  }
+  xmlFree(utc);
+  for (xmlNodePtr it = child(msg, NS_TT, "Source") ? child(msg, NS_TT, "Source")->children : NULL;
+       it; it = it->next) {
+    if (!is_element(it, NS_TT, "SimpleItem"))
+      continue;
+    g_autofree char *name = NULL;
+    g_autofree char *value = item_value(it, &name);
+    if (value && (!n->rule || g_str_equal(name, "Rule"))) {
+      g_free(n->rule);
+      n->rule = g_steal_pointer(&value);
+    }
+  }
+  for (xmlNodePtr it = child(msg, NS_TT, "Data") ? child(msg, NS_TT, "Data")->children : NULL;
+       it && !n->has_state; it = it->next) {
+    if (!is_element(it, NS_TT, "SimpleItem"))
+      continue;
+    g_autofree char *name = NULL;
+    g_autofree char *value = item_value(it, &name);
+    if (value && (g_str_equal(value, "true") || g_str_equal(value, "1"))) {
+      n->has_state = TRUE;
+      n->state = TRUE;
+    } else if (value && (g_str_equal(value, "false") || g_str_equal(value, "0"))) {
+      n->has_state = TRUE;
+      n->state = FALSE;
+    }
+  }
+  return n;
+}
+
+GPtrArray *vigil_onvif_parse_pull_messages(const char *xml, gsize len, gboolean *not_authorized,
+                                           GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "PullMessagesResponse", not_authorized, error);
+  GPtrArray *out = NULL;
+  if (r && (!r->ns || !xmlStrEqual(r->ns->href, BAD_CAST NS_TEV))) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the answer holds no PullMessagesResponse");
+  } else if (r) {
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_onvif_notification_free);
+    for (xmlNodePtr n = r->children; n && out->len < VIGIL_ONVIF_EVENTS_MAX_MESSAGES; n = n->next) {
+      if (!is_element(n, NS_WSNT, "NotificationMessage"))
+        continue;
+      VigilOnvifNotification *note = parse_notification(n);
+      if (note)
+        g_ptr_array_add(out, note);
+    }
+  }
+  xmlFreeDoc(doc);
+  return out;
 }

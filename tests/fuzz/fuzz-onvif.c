@@ -2,7 +2,8 @@
  * comes back to a WS-Discovery Probe (onvif/discovery.c). Input: one byte
  * choosing the parser (GetSystemDateAndTime, GetDeviceInformation,
  * GetCapabilities, GetProfiles, GetStreamUri, ProbeMatches, and the PTZ
- * answers: an acknowledgement (Stop), SetPreset, GetPresets), then the
+ * answers: an acknowledgement (Stop), SetPreset, GetPresets; then the events
+ * answers: CreatePullPointSubscription, PullMessages, Renew), then the
  * answer. Invariants: no crash, overread or leak (ASan); a parser fails with
  * an error and succeeds without; strings kept are UTF-8; service and device
  * addresses are http(s), stream URIs rtsp(s); profiles have a token, a codec
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(GError) error = NULL;
   gboolean not_authorized = FALSE;
   g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 12) {
   case 0: {
     gint64 t = 0;
     check_result(vigil_onvif_parse_system_time(xml, len, &t, &not_authorized, &error), error);
@@ -49,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   case 2:
     check_result(vigil_onvif_parse_capabilities(xml, len, d, &not_authorized, &error), error);
     if ((d->media_address && !g_str_has_prefix(d->media_address, "http")) ||
-        (d->ptz_address && !g_str_has_prefix(d->ptz_address, "http")))
+        (d->ptz_address && !g_str_has_prefix(d->ptz_address, "http")) ||
+        (d->events_address && !g_str_has_prefix(d->events_address, "http")))
       __builtin_trap();
     break;
   case 3:
@@ -107,6 +109,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       __builtin_trap();
     break;
   }
+  case 9: {
+    g_autofree char *address =
+        vigil_onvif_parse_create_pull_point(xml, len, &not_authorized, &error);
+    check_result(address != NULL, error);
+    check_utf8(address);
+    if (address && !g_str_has_prefix(address, "http://") && !g_str_has_prefix(address, "https://"))
+      __builtin_trap();
+    break;
+  }
+  case 10: {
+    g_autoptr(GPtrArray) notes = vigil_onvif_parse_pull_messages(xml, len, &not_authorized, &error);
+    check_result(notes != NULL, error);
+    if (notes && notes->len > VIGIL_ONVIF_EVENTS_MAX_MESSAGES)
+      __builtin_trap();
+    for (guint i = 0; notes && i < notes->len; i++) {
+      VigilOnvifNotification *n = g_ptr_array_index(notes, i);
+      if (!n->topic || (!n->has_state && n->state))
+        __builtin_trap();
+      check_utf8(n->topic);
+      check_utf8(n->operation);
+      check_utf8(n->rule);
+    }
+    break;
+  }
+  case 11:
+    check_result(
+        vigil_onvif_parse_events_ack(xml, len, VIGIL_ONVIF_EVENTS_RENEW, &not_authorized, &error),
+        error);
+    break;
   default: {
     g_autofree char *uri = vigil_onvif_parse_stream_uri(xml, len, &not_authorized, &error);
     check_result(uri != NULL, error);

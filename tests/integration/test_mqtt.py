@@ -569,5 +569,78 @@ class MqttTlsTest(unittest.TestCase):
         self.assertIn("mqtt.ca_file", r.json()["error"])
 
 
+class MqttPtzTest(unittest.TestCase):
+    """<prefix>/<camera>/ptz/set: a preset token or the API's JSON command, on
+    vigil-fakecam --onvif 0 --ptz (which logs every PTZ call on stderr),
+    obeyed with the control right of settings mqtt.user."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Broker(free_port()).start()
+        cls.cam = Fakecam("--size", "320x240", "--no-sub", "--fps", "5", "--onvif", "0",
+                          "--ptz").start()
+        cls.vigil = Vigil().start()
+        r = cls.vigil.request("POST", "/api/v1/cameras", {
+            "id": "dome", "name": "Dome", "source": cls.cam.url(1), "record": "off",
+            "onvif": {"address": cls.cam.onvif}})
+        assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("POST", "/api/v1/cameras/dome/ptz",
+                              {"action": "set_preset", "name": "Gate"})
+        assert r.status == 200, (r.status, r.body)
+        cls.token = r.json()["preset"]
+        r = cls.vigil.request("POST", "/api/v1/users", {
+            "name": "watcher", "password": "watcher-pw-123456", "role": "viewer"})
+        assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {
+            "enabled": True, "host": "127.0.0.1", "port": cls.broker.port,
+            "topic_prefix": PREFIX, "user": "watcher"}})
+        assert r.status == 200, (r.status, r.body)
+        wait_for(lambda: cls.vigil.request("GET", "/api/v1/system").json()["mqtt"]["state"]
+                 == "connected", 20, what="mqtt connected")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vigil.cleanup()
+        cls.cam.stop()
+        cls.broker.cleanup()
+
+    def publish(self, payload):
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t",
+                        PREFIX + "/dome/ptz/set", "-m", payload], check=True)
+
+    def ptz_calls(self, op):
+        self.cam.errors.seek(0)
+        return self.cam.errors.read().decode(errors="replace").count(f"onvif ptz: {op}\n")
+
+    def test_ptz_commands(self):
+        # A viewer has no control: refused, logged, the device not asked.
+        before = self.ptz_calls("GotoPreset")
+        self.publish(self.token)
+        wait_for(lambda: "ptz/set refused: watcher has no control right on camera dome"
+                 in self.vigil.log_text(), 10, what="the refusal logged")
+        self.assertEqual(self.ptz_calls("GotoPreset"), before)
+        # The operator role (no mqtt.user): a preset token goes there.
+        r = self.vigil.request("PATCH", "/api/v1/settings", {"mqtt": {"user": None}})
+        self.assertEqual(r.status, 200, r.body)
+        wait_for(lambda: self.vigil.request("GET", "/api/v1/system").json()["mqtt"]["state"]
+                 == "connected", 20, what="mqtt connected")
+        self.publish(self.token)
+        wait_for(lambda: self.ptz_calls("GotoPreset") > before, 10, what="GotoPreset")
+        # The API's JSON commands.
+        home = self.ptz_calls("GotoHomePosition")
+        self.publish('{"action": "home"}')
+        wait_for(lambda: self.ptz_calls("GotoHomePosition") > home, 10, what="GotoHomePosition")
+        stops = self.ptz_calls("Stop")
+        self.publish('{"action": "stop"}')
+        wait_for(lambda: self.ptz_calls("Stop") > stops, 10, what="Stop")
+        # Not a command: ignored.
+        self.publish('{"action": "fly"}')
+        self.publish("")
+        wait_for(lambda: "not a preset token or a PTZ command" in self.vigil.log_text()
+                 or "ignored a message on nvr/dome/ptz/set" in self.vigil.log_text(), 10,
+                 what="ignored logged")
+        self.assertIn("camera dome: PTZ GotoPreset by an MQTT command", self.vigil.log_text())
+
+
 if __name__ == "__main__":
     harness.main()

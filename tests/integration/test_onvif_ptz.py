@@ -215,7 +215,8 @@ class OnvifPtzTest(unittest.TestCase):
     def test_camera_field(self):
         got = self.vigil.camera("fixed")["onvif"]
         self.assertEqual(got, {"address": self.plain.onvif, "profile": None,
-                               "sub_profile": None, "motion_events": False})
+                               "sub_profile": None, "motion_events": False,
+                               "preset_on_event": None})
         self.assertIsNone(self.vigil.camera("bare")["onvif"])
         for bad in ({"address": "ftp://x/y"}, {"address": "h", "user": "x"}, {},
                     {"address": "h", "motion_events": "yes"}, "h"):
@@ -226,7 +227,7 @@ class OnvifPtzTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.json()["onvif"], {
             "address": "http://192.0.2.9:8080/onvif/device_service", "profile": "main",
-            "sub_profile": None, "motion_events": True})
+            "sub_profile": None, "motion_events": True, "preset_on_event": None})
         r = self.vigil.request("PATCH", "/api/v1/cameras/bare", {"onvif": None})
         self.assertIsNone(r.json()["onvif"])
 

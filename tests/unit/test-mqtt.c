@@ -5,6 +5,7 @@
 
 #include "core/settings.h"
 #include "mqtt/messages.h"
+#include "onvif/onvif.h"
 
 static gboolean parse(const char *prefix, const char *topic, const char *payload, gchar **camera,
                       gchar **name, gboolean *on)
@@ -159,11 +160,55 @@ static void test_discovery(void)
       json_object_has_member(json_object_get_object_member(motion, "device"), "configuration_url"));
 }
 
+static void test_ptz_commands(void)
+{
+  g_autofree gchar *camera = NULL, *preset = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  const char *token = "Preset 2";
+  g_assert_true(vigil_mqtt_parse_ptz("vigil", "vigil/dome/ptz/set", token, (int)strlen(token),
+                                     &camera, &json, &preset));
+  g_assert_cmpstr(camera, ==, "dome");
+  g_assert_cmpstr(preset, ==, "Preset 2");
+  g_assert_null(json);
+  g_clear_pointer(&camera, g_free);
+  g_clear_pointer(&preset, g_free);
+  const char *cmd = "{\"action\": \"goto_preset\", \"preset\": \"2\"}";
+  g_assert_true(vigil_mqtt_parse_ptz("vigil", "vigil/dome/ptz/set", cmd, (int)strlen(cmd), &camera,
+                                     &json, &preset));
+  g_assert_nonnull(json);
+  g_assert_null(preset);
+  VigilPtzCommand c;
+  g_assert_true(vigil_ptz_command_from_json(json, &c, NULL));
+  g_assert_cmpint(c.action, ==, VIGIL_PTZ_GOTO_PRESET);
+  g_assert_cmpstr(c.preset, ==, "2");
+  /* Not PTZ commands: another switch, an empty or binary payload, a control
+   * character, a token over 64 characters, JSON that does not parse. */
+  static const char *const bad_topics[] = {"vigil/dome/motion/set", "vigil/dome/ptz",
+                                           "other/dome/ptz/set", "vigil//ptz/set"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad_topics); i++) {
+    g_autofree gchar *cam = NULL, *p = NULL;
+    g_autoptr(JsonNode) j = NULL;
+    g_assert_false(vigil_mqtt_parse_ptz("vigil", bad_topics[i], "1", 1, &cam, &j, &p));
+  }
+  static const char *const bad_payloads[] = {
+      "", "a\tb", "{not json", "0123456789012345678901234567890123456789012345678901234567890123X"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad_payloads); i++) {
+    g_autofree gchar *cam = NULL, *p = NULL;
+    g_autoptr(JsonNode) j = NULL;
+    g_assert_false(vigil_mqtt_parse_ptz("vigil", "vigil/dome/ptz/set", bad_payloads[i],
+                                        (int)strlen(bad_payloads[i]), &cam, &j, &p));
+  }
+  g_autofree gchar *cam = NULL, *p = NULL;
+  g_autoptr(JsonNode) j = NULL;
+  g_assert_false(vigil_mqtt_parse_ptz("vigil", "vigil/dome/ptz/set", "a\0b", 3, &cam, &j, &p));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/mqtt/commands", test_commands);
   g_test_add_func("/mqtt/not-commands", test_not_commands);
+  g_test_add_func("/mqtt/ptz-commands", test_ptz_commands);
   g_test_add_func("/mqtt/labels", test_labels);
   g_test_add_func("/mqtt/discovery", test_discovery);
   return g_test_run();

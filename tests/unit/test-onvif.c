@@ -239,6 +239,119 @@ static void test_ptz_parse(void)
   g_assert_nonnull(strstr(error->message, "not a SOAP"));
 }
 
+#define EV_ENV_START                                                                               \
+  "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" "                               \
+  "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
+  "xmlns:a=\"http://www.w3.org/2005/08/addressing\" "                                              \
+  "xmlns:n=\"http://docs.oasis-open.org/wsn/b-2\" "                                                \
+  "xmlns:tev=\"http://www.onvif.org/ver10/events/wsdl\" "                                          \
+  "xmlns:t1=\"http://www.onvif.org/ver10/topics\" xmlns:other=\"urn:vendor\"><e:Body>"
+
+static void test_events_build(void)
+{
+  /* The subscription address is the device's: escaped, never pasted. */
+  const char *to = "http://cam/sub?id=1&x=<b>";
+  g_autofree char *pull =
+      vigil_onvif_build_events_request(VIGIL_ONVIF_EVENTS_PULL, to, "u<s>", "pw", 0);
+  g_assert_nonnull(strstr(pull, "http://cam/sub?id=1&amp;x=&lt;b&gt;</wsa:To>"));
+  g_assert_nonnull(strstr(pull, "<wsa:Action>http://www.onvif.org/ver10/events/wsdl/"
+                                "PullPointSubscription/PullMessagesRequest</wsa:Action>"));
+  g_assert_nonnull(strstr(pull, "<tev:Timeout>PT5S</tev:Timeout>"));
+  g_assert_nonnull(strstr(pull, "<tev:MessageLimit>32</tev:MessageLimit>"));
+  g_assert_nonnull(strstr(pull, "u&lt;s&gt;"));
+  g_assert_null(strstr(pull, ">pw<"));
+  g_autofree char *create =
+      vigil_onvif_build_events_request(VIGIL_ONVIF_EVENTS_CREATE, "http://cam/ev", NULL, NULL, 0);
+  g_assert_nonnull(
+      strstr(create, "<tev:InitialTerminationTime>PT60S</tev:InitialTerminationTime>"));
+  g_assert_null(strstr(create, "Security"));
+  g_autofree char *renew =
+      vigil_onvif_build_events_request(VIGIL_ONVIF_EVENTS_RENEW, "http://cam/s", NULL, NULL, 0);
+  g_assert_nonnull(strstr(renew, "<wsnt:TerminationTime>PT60S</wsnt:TerminationTime>"));
+  g_autofree char *unsub = vigil_onvif_build_events_request(VIGIL_ONVIF_EVENTS_UNSUBSCRIBE,
+                                                            "http://cam/s", NULL, NULL, 0);
+  g_assert_nonnull(
+      strstr(unsub, "<wsnt:Unsubscribe xmlns:wsnt=\"http://docs.oasis-open.org/wsn/b-2\"/>"));
+}
+
+static void test_events_parse(void)
+{
+  const char *created =
+      EV_ENV_START "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>"
+                   "<a:Address>http://cam/onvif/sub?id=7</a:Address></tev:SubscriptionReference>"
+                   "</tev:CreatePullPointSubscriptionResponse>" ENV_END;
+  g_autofree char *address =
+      vigil_onvif_parse_create_pull_point(created, strlen(created), NULL, NULL);
+  g_assert_cmpstr(address, ==, "http://cam/onvif/sub?id=7");
+  const char *bad = EV_ENV_START "<tev:CreatePullPointSubscriptionResponse>"
+                                 "<tev:SubscriptionReference><a:Address>file:///x</a:Address>"
+                                 "</tev:SubscriptionReference>"
+                                 "</tev:CreatePullPointSubscriptionResponse>" ENV_END;
+  g_autoptr(GError) error = NULL;
+  g_assert_null(vigil_onvif_parse_create_pull_point(bad, strlen(bad), NULL, &error));
+
+#define NOTE(topic, op, data)                                                                      \
+  "<n:NotificationMessage><n:Topic>" topic "</n:Topic><n:Message><tt:Message "                     \
+  "UtcTime=\"2008-10-10T12:24:57.321Z\"" op "><tt:Source>"                                         \
+  "<tt:SimpleItem Name=\"VideoSourceConfigurationToken\" Value=\"1\"/>"                            \
+  "<tt:SimpleItem Name=\"Rule\" Value=\"R1\"/></tt:Source><tt:Data>" data                          \
+  "</tt:Data></tt:Message></n:Message></n:NotificationMessage>"
+  const char *pulled = EV_ENV_START
+      "<tev:PullMessagesResponse>" NOTE("t1:RuleEngine/CellMotionDetector/Motion",
+                                        " PropertyOperation=\"Initialized\"",
+                                        "<tt:SimpleItem Name=\"IsMotion\" Value=\"true\"/>")
+          NOTE("t1:VideoSource/MotionAlarm", " PropertyOperation=\"Changed\"",
+               "<tt:SimpleItem Name=\"State\" Value=\"false\"/>")
+              NOTE("t1:RuleEngine/LineDetector/Crossed", "",
+                   "<tt:SimpleItem Name=\"ObjectId\" Value=\"3\"/>")
+                  NOTE("other:RuleEngine/CellMotionDetector/Motion", "",
+                       "<tt:SimpleItem Name=\"IsMotion\" Value=\"true\"/>")
+                      NOTE("t1:RuleEngine/MyRuleDetector/PeopleDetect", "",
+                           "<tt:SimpleItem Name=\"IsPeople\" Value=\"true\"/>")
+                          NOTE("t1:RuleEngine/FieldDetector/ObjectsInside", "",
+                               "<tt:SimpleItem Name=\"IsInside\" Value=\"1\"/>") "</"
+                                                                                 "tev:"
+                                                                                 "PullMessagesRespo"
+                                                                                 "nse>" ENV_END;
+  g_autoptr(GPtrArray) notes = vigil_onvif_parse_pull_messages(pulled, strlen(pulled), NULL, NULL);
+  g_assert_nonnull(notes);
+  g_assert_cmpuint(notes->len, ==, 6);
+  VigilOnvifNotification *n = g_ptr_array_index(notes, 0);
+  g_assert_cmpint(n->kind, ==, VIGIL_ONVIF_TOPIC_MOTION);
+  g_assert_cmpstr(n->operation, ==, "Initialized");
+  g_assert_true(n->has_state && n->state);
+  g_assert_cmpstr(n->rule, ==, "R1");
+  g_assert_cmpint(n->utc_us, ==, G_GINT64_CONSTANT(1223641497321000));
+  n = g_ptr_array_index(notes, 1);
+  g_assert_cmpint(n->kind, ==, VIGIL_ONVIF_TOPIC_MOTION);
+  g_assert_true(n->has_state && !n->state);
+  n = g_ptr_array_index(notes, 2);
+  g_assert_cmpint(n->kind, ==, VIGIL_ONVIF_TOPIC_LINE);
+  g_assert_false(n->has_state);
+  /* The prefix is resolved: another namespace's "Motion" is not ONVIF's. */
+  n = g_ptr_array_index(notes, 3);
+  g_assert_cmpint(n->kind, ==, VIGIL_ONVIF_TOPIC_OTHER);
+  n = g_ptr_array_index(notes, 4);
+  g_assert_cmpint(n->kind, ==, VIGIL_ONVIF_TOPIC_PERSON);
+  g_assert_true(n->has_state && n->state);
+  n = g_ptr_array_index(notes, 5);
+  g_assert_cmpint(n->kind, ==, VIGIL_ONVIF_TOPIC_FIELD);
+  g_assert_true(n->state);
+
+  const char *renewed = EV_ENV_START "<n:RenewResponse/>" ENV_END;
+  g_assert_true(
+      vigil_onvif_parse_events_ack(renewed, strlen(renewed), VIGIL_ONVIF_EVENTS_RENEW, NULL, NULL));
+  g_clear_error(&error);
+  g_assert_false(vigil_onvif_parse_events_ack(renewed, strlen(renewed),
+                                              VIGIL_ONVIF_EVENTS_UNSUBSCRIBE, NULL, &error));
+  const char *caps = ENV_START "<tds:GetCapabilitiesResponse><tds:Capabilities>"
+                               "<tt:Events><tt:XAddr>http://cam/onvif/events</tt:XAddr></tt:Events>"
+                               "</tds:Capabilities></tds:GetCapabilitiesResponse>" ENV_END;
+  g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
+  g_assert_true(vigil_onvif_parse_capabilities(caps, strlen(caps), d, NULL, NULL));
+  g_assert_cmpstr(d->events_address, ==, "http://cam/onvif/events");
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -250,5 +363,7 @@ int main(int argc, char **argv)
   g_test_add_func("/onvif/parse-device", test_parse_device);
   g_test_add_func("/onvif/ptz-build", test_ptz_build);
   g_test_add_func("/onvif/ptz-parse", test_ptz_parse);
+  g_test_add_func("/onvif/events-build", test_events_build);
+  g_test_add_func("/onvif/events-parse", test_events_parse);
   return g_test_run();
 }

@@ -26,6 +26,8 @@ typedef struct {
   int port, cameras, fps, bitrate, sub_bitrate, onvif_port, onvif_clock_offset;
   double gop, loop;
   char *size, *sub_size, *codec, *user, *address, *tls, *onvif_discovery_interface, *onvif_name;
+  char *onvif_motion_schedule;
+  gboolean onvif_no_events;
   char **scenes;
   gboolean audio, no_sub, version, ptz;
 } Options;
@@ -40,6 +42,7 @@ static void options_clear(Options *o)
   g_free(o->address);
   g_free(o->onvif_discovery_interface);
   g_free(o->onvif_name);
+  g_free(o->onvif_motion_schedule);
   g_strfreev(o->scenes);
 }
 
@@ -164,6 +167,12 @@ int main(int argc, char **argv)
        "ADDR"},
       {"onvif-name", 0, 0, G_OPTION_ARG_STRING, &o.onvif_name,
        "The name scope WS-Discovery answers give (default vigil)", "NAME"},
+      {"onvif-no-events", 0, 0, G_OPTION_ARG_NONE, &o.onvif_no_events,
+       "The --onvif device has no events service", NULL},
+      {"onvif-motion-schedule", 0, 0, G_OPTION_ARG_STRING, &o.onvif_motion_schedule,
+       "The --onvif device's events say motion for ON_S seconds, then none for OFF_S, over and "
+       "over from the start (default: never any motion)",
+       "ON_S,OFF_S"},
       {"ptz", 0, 0, G_OPTION_ARG_NONE, &o.ptz,
        "Give camera 1 pan, tilt and zoom: a PTZ service on the --onvif device, and a picture "
        "drawn and encoded live as a viewport that follows it (H.264, no audio)",
@@ -207,6 +216,14 @@ int main(int argc, char **argv)
     usage_error("--onvif-discovery-interface and --onvif-name need --onvif");
   if (o.ptz && o.onvif_port < 0)
     usage_error("--ptz needs --onvif");
+  int motion_on_s = 0, motion_off_s = 0;
+  if (o.onvif_motion_schedule) {
+    if (o.onvif_port < 0 || o.onvif_no_events)
+      usage_error("--onvif-motion-schedule needs --onvif and events");
+    if (sscanf(o.onvif_motion_schedule, "%d,%d", &motion_on_s, &motion_off_s) != 2 ||
+        motion_on_s < 1 || motion_off_s < 1 || motion_on_s > 86400 || motion_off_s > 86400)
+      usage_error("--onvif-motion-schedule must be ON_S,OFF_S, each 1..86400");
+  }
   if (o.cameras < 1 || o.cameras > 256)
     usage_error("--cameras must be 1..256");
   if (o.size && !parse_size(o.size, &params.width, &params.height))
@@ -353,6 +370,9 @@ int main(int argc, char **argv)
         .sub_width = sub_params.width,
         .sub_height = sub_params.height,
         .ptz = o.ptz,
+        .events = !o.onvif_no_events,
+        .motion_on_s = motion_on_s,
+        .motion_off_s = motion_off_s,
     };
     guint onvif_port = vigil_fake_onvif_start(&onvif, &error);
     if (!onvif_port) {

@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "vigil-fakecam"
 
 #include "onvif.h"
+#include "events.h"
 #include "ptz.h"
 
 #include <libsoup/soup.h>
@@ -177,6 +178,7 @@ static void ptz_fault(SoupServerMessage *msg, VigilFakePtzResult r)
 /* The PTZ service (ONVIF PTZ Service Specification, 5.3 and 5.4). */
 static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
 {
+  g_printerr("vigil-fakecam: onvif ptz: %s\n", op);
   g_autofree char *profile = element_text(xml, "ProfileToken");
   if (!profile || (!g_str_equal(profile, "main") && !g_str_equal(profile, "sub"))) {
     fault(msg, "env:Sender", "ter:NoProfile", "The requested profile token does not exist");
@@ -250,12 +252,15 @@ static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
   reply(msg, SOUP_STATUS_OK, body);
 }
 
-static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path, GHashTable *query,
-                       gpointer user_data)
+static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *path,
+                       GHashTable *query, gpointer user_data)
 {
+  SoupServer *srv = srv_;
   gboolean media = g_str_equal(path, "/onvif/media_service");
   gboolean ptz = cfg.ptz && g_str_equal(path, "/onvif/ptz_service");
-  if (!media && !ptz && !g_str_equal(path, "/onvif/device_service")) {
+  gboolean events = cfg.events && (g_str_equal(path, "/onvif/events_service") ||
+                                   g_str_equal(path, "/onvif/subscription"));
+  if (!media && !ptz && !events && !g_str_equal(path, "/onvif/device_service")) {
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
@@ -271,7 +276,7 @@ static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path
     fault(msg, "env:Sender", "ter:WellFormed", "No operation in the Body");
     return;
   }
-  if (!media && !ptz && g_str_equal(op, "GetSystemDateAndTime")) {
+  if (!media && !ptz && !events && g_str_equal(op, "GetSystemDateAndTime")) {
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autoptr(GDateTime) t = g_date_time_add_seconds(now, (gdouble)cfg.clock_offset_s);
     g_autofree char *body = g_strdup_printf(
@@ -297,6 +302,10 @@ static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path
     ptz_request(msg, op, xml);
     return;
   }
+  if (events) {
+    vigil_fake_events_request(srv, msg, path, op, xml, base);
+    return;
+  }
   g_autofree char *body = NULL;
   if (!media && g_str_equal(op, "GetDeviceInformation")) {
     body = g_strdup("<tds:GetDeviceInformationResponse><tds:Manufacturer>vigil</tds:Manufacturer>"
@@ -308,14 +317,27 @@ static void on_request(SoupServer *srv, SoupServerMessage *msg, const char *path
         cfg.ptz
             ? g_markup_printf_escaped("<tt:PTZ><tt:XAddr>%s/ptz_service</tt:XAddr></tt:PTZ>", base)
             : g_strdup("");
-    g_autofree char *head = g_markup_printf_escaped(
-        "<tds:GetCapabilitiesResponse><tds:Capabilities>"
-        "<tt:Device><tt:XAddr>%s/device_service</tt:XAddr></tt:Device>"
+    /* ONVIF Core's GetCapabilities example: Events between Device and Media. */
+    g_autofree char *events_caps =
+        cfg.events ? g_markup_printf_escaped(
+                         "<tt:Events><tt:XAddr>%s/events_service</tt:XAddr>"
+                         "<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>"
+                         "<tt:WSPullPointSupport>true</tt:WSPullPointSupport>"
+                         "<tt:WSPausableSubscriptionManagerInterfaceSupport>false"
+                         "</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>",
+                         base)
+                   : g_strdup("");
+    g_autofree char *device_caps =
+        g_markup_printf_escaped("<tds:GetCapabilitiesResponse><tds:Capabilities>"
+                                "<tt:Device><tt:XAddr>%s/device_service</tt:XAddr></tt:Device>",
+                                base);
+    g_autofree char *media_caps = g_markup_printf_escaped(
         "<tt:Media><tt:XAddr>%s/media_service</tt:XAddr><tt:StreamingCapabilities>"
         "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>"
         "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>",
-        base, base);
-    body = g_strconcat(head, ptz_caps, "</tds:Capabilities></tds:GetCapabilitiesResponse>", NULL);
+        base);
+    body = g_strconcat(device_caps, events_caps, media_caps, ptz_caps,
+                       "</tds:Capabilities></tds:GetCapabilitiesResponse>", NULL);
   } else if (media && g_str_equal(op, "GetProfiles")) {
     g_autofree char *main_xml = profile_xml("main", "Main stream", cfg.width, cfg.height);
     g_autofree char *sub_xml = cfg.sub_uri
@@ -357,6 +379,8 @@ guint vigil_fake_onvif_start(const VigilFakeOnvif *config, GError **error)
   cfg.main_uri = g_strdup(config->main_uri);
   cfg.sub_uri = g_strdup(config->sub_uri);
   server = soup_server_new("server-header", "vigil-fakecam", NULL);
+  if (cfg.events)
+    vigil_fake_events_init(cfg.motion_on_s, cfg.motion_off_s);
   soup_server_add_handler(server, "/onvif", on_request, NULL, NULL);
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(cfg.address);
   if (!inet) {

@@ -80,6 +80,8 @@ const testOut = el('div', { id: 'probe-result', role: 'status', 'aria-live': 'po
 // user name and password log in. A new camera may leave the source empty.
 const fOnvif = text(c.onvif?.address || '', { placeholder: 'http://192.0.2.10/onvif/device_service or 192.0.2.10',
   spellcheck: 'false', autocomplete: 'off', inputmode: 'url' });
+// The camera's own motion detection over ONVIF events (docs/onvif.md#events).
+const fOnvifMotion = el('input', { type: 'checkbox', checked: !!c.onvif?.motion_events });
 const fSubSource = text(c.sub_source || '', { placeholder: 'rtsp://192.0.2.10:554/stream2', spellcheck: 'false',
   autocomplete: 'off', inputmode: 'url' });
 const fSubUser = text(c.sub_username || '', { autocomplete: 'off', spellcheck: 'false',
@@ -388,7 +390,7 @@ function payload() {
   };
   if (fId && fId.value.trim()) body.id = fId.value.trim();
   const onvif = fOnvif.value.trim();
-  body.onvif = onvif ? { ...(c.onvif || {}), address: onvif } : null;
+  body.onvif = onvif ? { ...(c.onvif || {}), address: onvif, motion_events: fOnvifMotion.checked } : null;
   if (!editId && onvif && !body.source) delete body.source;
   const u = fUser.value.trim();
   if (u) body.username = u;
@@ -474,6 +476,8 @@ clear(main,
           c.password_set ? check('Remove the stored password', fClearPass) : null,
           field('ONVIF address', fOnvif, { fieldName: 'onvif.address',
             hint: 'Optional, for pan/tilt/zoom. Same user name and password. Adding a camera, the source may then stay empty: the device tells it.' }),
+          check('Motion from the camera (ONVIF events); switch off Motion below to decode nothing', fOnvifMotion,
+            'onvif.motion_events'),
           el('div', { class: 'toolbar' }, testBtn, el('span', { class: 'small muted' },
             'Opens the source (and the sub stream, when given) for a few seconds; nothing is saved.')),
           testOut),

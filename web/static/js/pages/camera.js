@@ -133,6 +133,7 @@ function renderStatus(c) {
     row('Recording', st.recording ? 'yes' : `no (mode: ${c.record})`),
     row('Motion level', typeof st.motion_level === 'number'
       ? `${st.motion_level.toFixed(3)} (threshold ${c.motion?.threshold ?? '—'})` : '—'),
+    st.onvif_events ? row('ONVIF events', st.onvif_events, 'st-onvif-events') : null,
     row('Since', st.since ? fmtTime(st.since) : '—'),
     row('Source', c.source.replace(/\/\/[^@/]*@/, '//***@')));
   // No picture to take while the camera does not stream (503).
