@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "onvif/onvif.h"
+#include "onvif/xml.h"
 
 #define NS_SOAP "http://www.w3.org/2003/05/soap-envelope"
 #define NS_WSA  "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -90,47 +91,18 @@ char *vigil_onvif_build_probe(const char *message_id)
 
 /* ---- ProbeMatches ---- */
 
-static gboolean is_element(xmlNodePtr n, const char *ns, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name) && n->ns &&
-         xmlStrEqual(n->ns->href, BAD_CAST ns);
-}
-
-static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
-{
-  for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
-    if (is_element(n, ns, name))
-      return n;
-  return NULL;
-}
-
 /* WS-Addressing elements, in either of the namespaces devices use. */
 static xmlNodePtr wsa_child(xmlNodePtr parent, const char *name)
 {
-  xmlNodePtr n = child(parent, NS_WSA, name);
-  return n ? n : child(parent, NS_WSA_W3C, name);
-}
-
-/* Trimmed UTF-8 text, NULL when absent or empty. */
-static char *text_of(xmlNodePtr n)
-{
-  xmlChar *content = n ? xmlNodeGetContent(n) : NULL;
-  if (!content)
-    return NULL;
-  char *s = g_strstrip(g_strdup((const char *)content));
-  xmlFree(content);
-  if (!*s || !g_utf8_validate(s, -1, NULL)) {
-    g_free(s);
-    return NULL;
-  }
-  return s;
+  xmlNodePtr n = vigil_onvif_xml_child(parent, NS_WSA, name);
+  return n ? n : vigil_onvif_xml_child(parent, NS_WSA_W3C, name);
 }
 
 /* Whether the Types QName list holds dn:NetworkVideoTransmitter, with each
  * prefix resolved where it is used (the prefix itself means nothing). */
 static gboolean types_have_nvt(xmlDocPtr doc, xmlNodePtr types)
 {
-  g_autofree char *text = text_of(types);
+  g_autofree char *text = vigil_onvif_xml_text(types);
   if (!text)
     return FALSE;
   g_auto(GStrv) names = g_strsplit_set(text, " \t\r\n", -1);
@@ -214,10 +186,12 @@ GPtrArray *vigil_onvif_parse_probe_matches(const char *xml, gsize len, const cha
   xmlDocPtr doc = xmlReadMemory(xml, (int)len, "answer.xml", NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   xmlNodePtr env = doc ? xmlDocGetRootElement(doc) : NULL;
-  xmlNodePtr header = is_element(env, NS_SOAP, "Envelope") ? child(env, NS_SOAP, "Header") : NULL;
-  xmlNodePtr body = header ? child(env, NS_SOAP, "Body") : NULL;
-  xmlNodePtr matches = child(body, NS_WSD, "ProbeMatches");
-  g_autofree char *relates_to = text_of(wsa_child(header, "RelatesTo"));
+  xmlNodePtr header = vigil_onvif_xml_is_element(env, NS_SOAP, "Envelope")
+                          ? vigil_onvif_xml_child(env, NS_SOAP, "Header")
+                          : NULL;
+  xmlNodePtr body = header ? vigil_onvif_xml_child(env, NS_SOAP, "Body") : NULL;
+  xmlNodePtr matches = vigil_onvif_xml_child(body, NS_WSD, "ProbeMatches");
+  g_autofree char *relates_to = vigil_onvif_xml_text(wsa_child(header, "RelatesTo"));
   GPtrArray *found = NULL;
   if (!body) {
     g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
@@ -231,18 +205,19 @@ GPtrArray *vigil_onvif_parse_probe_matches(const char *xml, gsize len, const cha
   } else {
     found = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_onvif_discovered_free);
     for (xmlNodePtr m = matches->children; m && found->len < MAX_DEVICES; m = m->next) {
-      if (!is_element(m, NS_WSD, "ProbeMatch") || !types_have_nvt(doc, child(m, NS_WSD, "Types")))
+      if (!vigil_onvif_xml_is_element(m, NS_WSD, "ProbeMatch") ||
+          !types_have_nvt(doc, vigil_onvif_xml_child(m, NS_WSD, "Types")))
         continue;
-      g_autofree char *xaddrs = text_of(child(m, NS_WSD, "XAddrs"));
+      g_autofree char *xaddrs = vigil_onvif_xml_text(vigil_onvif_xml_child(m, NS_WSD, "XAddrs"));
       g_autofree char *address = xaddrs ? pick_xaddr(xaddrs) : NULL;
       if (!address)
         continue;
       VigilOnvifDiscovered *d = g_new0(VigilOnvifDiscovered, 1);
       d->address = g_steal_pointer(&address);
-      d->endpoint = text_of(wsa_child(wsa_child(m, "EndpointReference"), "Address"));
+      d->endpoint = vigil_onvif_xml_text(wsa_child(wsa_child(m, "EndpointReference"), "Address"));
       if (!d->endpoint)
         d->endpoint = g_strdup(d->address);
-      g_autofree char *scopes = text_of(child(m, NS_WSD, "Scopes"));
+      g_autofree char *scopes = vigil_onvif_xml_text(vigil_onvif_xml_child(m, NS_WSD, "Scopes"));
       if (scopes)
         read_scopes(scopes, d);
       g_ptr_array_add(found, d);

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "onvif/onvif.h"
+#include "onvif/xml.h"
 
 #define NS_SOAP "http://www.w3.org/2003/05/soap-envelope"
 #define NS_WSSE "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -238,40 +239,9 @@ char *vigil_onvif_build_ptz_request(const VigilPtzCommand *cmd, const char *prof
 
 /* ---- answers ---- */
 
-static gboolean is_element(xmlNodePtr n, const char *ns, const char *name)
-{
-  return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name) &&
-         (!ns || (n->ns && xmlStrEqual(n->ns->href, BAD_CAST ns)));
-}
-
-static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
-{
-  for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
-    if (is_element(n, ns, name))
-      return n;
-  return NULL;
-}
-
-/* The text of an element, trimmed; NULL when absent or empty. */
-static char *text_of(xmlNodePtr n)
-{
-  if (!n)
-    return NULL;
-  xmlChar *content = xmlNodeGetContent(n);
-  if (!content)
-    return NULL;
-  char *s = g_strstrip(g_strdup((const char *)content));
-  xmlFree(content);
-  if (!*s || !g_utf8_validate(s, -1, NULL)) {
-    g_free(s);
-    return NULL;
-  }
-  return s;
-}
-
 static char *child_text(xmlNodePtr parent, const char *ns, const char *name)
 {
-  return text_of(child(parent, ns, name));
+  return vigil_onvif_xml_text(vigil_onvif_xml_child(parent, ns, name));
 }
 
 static gboolean child_int(xmlNodePtr parent, const char *ns, const char *name, gint64 min,
@@ -305,20 +275,22 @@ static xmlNodePtr open_answer_full(xmlDocPtr *doc, const char *xml, gsize len, c
                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
              : NULL;
   xmlNodePtr env = *doc ? xmlDocGetRootElement(*doc) : NULL;
-  xmlNodePtr body = is_element(env, NS_SOAP, "Envelope") ? child(env, NS_SOAP, "Body") : NULL;
+  xmlNodePtr body = vigil_onvif_xml_is_element(env, NS_SOAP, "Envelope")
+                        ? vigil_onvif_xml_child(env, NS_SOAP, "Body")
+                        : NULL;
   if (!body) {
     g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
                         "the answer is not a SOAP 1.2 envelope");
     return NULL;
   }
-  xmlNodePtr fault = child(body, NS_SOAP, "Fault");
+  xmlNodePtr fault = vigil_onvif_xml_child(body, NS_SOAP, "Fault");
   if (fault) {
-    xmlNodePtr code = child(fault, NS_SOAP, "Code");
+    xmlNodePtr code = vigil_onvif_xml_child(fault, NS_SOAP, "Code");
     g_autofree char *value = child_text(code, NS_SOAP, "Value");
     gboolean auth = FALSE;
     /* Subcodes nest: ter:NotAuthorized may sit at any depth. */
-    for (xmlNodePtr sub = child(code, NS_SOAP, "Subcode"); sub;
-         sub = child(sub, NS_SOAP, "Subcode")) {
+    for (xmlNodePtr sub = vigil_onvif_xml_child(code, NS_SOAP, "Subcode"); sub;
+         sub = vigil_onvif_xml_child(sub, NS_SOAP, "Subcode")) {
       g_autofree char *v = child_text(sub, NS_SOAP, "Value");
       const char *local = v ? strrchr(v, ':') : NULL;
       local = local ? local + 1 : v;
@@ -330,7 +302,8 @@ static xmlNodePtr open_answer_full(xmlDocPtr *doc, const char *xml, gsize len, c
         *subcode = g_strdup(local); /* the innermost one wins */
       }
     }
-    g_autofree char *reason = child_text(child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text");
+    g_autofree char *reason =
+        child_text(vigil_onvif_xml_child(fault, NS_SOAP, "Reason"), NS_SOAP, "Text");
     if (not_authorized)
       *not_authorized = auth;
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
@@ -361,8 +334,10 @@ gboolean vigil_onvif_parse_system_time(const char *xml, gsize len, gint64 *unix_
   xmlDocPtr doc;
   xmlNodePtr r = open_answer(&doc, xml, len, "GetSystemDateAndTimeResponse", not_authorized, error);
   gboolean ok = FALSE;
-  xmlNodePtr utc = child(child(r, NS_TDS, "SystemDateAndTime"), NS_TT, "UTCDateTime");
-  xmlNodePtr date = child(utc, NS_TT, "Date"), time = child(utc, NS_TT, "Time");
+  xmlNodePtr utc = vigil_onvif_xml_child(vigil_onvif_xml_child(r, NS_TDS, "SystemDateAndTime"),
+                                         NS_TT, "UTCDateTime");
+  xmlNodePtr date = vigil_onvif_xml_child(utc, NS_TT, "Date"),
+             time = vigil_onvif_xml_child(utc, NS_TT, "Time");
   int y, mo, d, h, mi, s;
   if (r && child_int(date, NS_TT, "Year", 1970, 9999, &y) &&
       child_int(date, NS_TT, "Month", 1, 12, &mo) && child_int(date, NS_TT, "Day", 1, 31, &d) &&
@@ -413,13 +388,13 @@ gboolean vigil_onvif_parse_capabilities(const char *xml, gsize len, VigilOnvifDe
   xmlDocPtr doc;
   xmlNodePtr r = open_answer(&doc, xml, len, "GetCapabilitiesResponse", not_authorized, error);
   if (r) {
-    xmlNodePtr caps = child(r, NS_TDS, "Capabilities");
+    xmlNodePtr caps = vigil_onvif_xml_child(r, NS_TDS, "Capabilities");
     g_free(device->media_address);
     g_free(device->ptz_address);
     g_free(device->events_address);
-    device->media_address = service_address(child(caps, NS_TT, "Media"));
-    device->ptz_address = service_address(child(caps, NS_TT, "PTZ"));
-    device->events_address = service_address(child(caps, NS_TT, "Events"));
+    device->media_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "Media"));
+    device->ptz_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "PTZ"));
+    device->events_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "Events"));
   }
   xmlFreeDoc(doc);
   return r != NULL;
@@ -434,11 +409,11 @@ gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice
     g_clear_pointer(&device->profiles, g_ptr_array_unref);
     device->profiles = g_ptr_array_new_with_free_func((GDestroyNotify)profile_free);
     for (xmlNodePtr n = r->children; n && device->profiles->len < 64; n = n->next) {
-      if (!is_element(n, NS_TRT, "Profiles"))
+      if (!vigil_onvif_xml_is_element(n, NS_TRT, "Profiles"))
         continue;
       xmlChar *token = xmlGetProp(n, BAD_CAST "token");
-      xmlNodePtr enc = child(n, NS_TT, "VideoEncoderConfiguration");
-      xmlNodePtr res = child(enc, NS_TT, "Resolution");
+      xmlNodePtr enc = vigil_onvif_xml_child(n, NS_TT, "VideoEncoderConfiguration");
+      xmlNodePtr res = vigil_onvif_xml_child(enc, NS_TT, "Resolution");
       VigilOnvifProfile p = {0};
       g_autofree char *codec = child_text(enc, NS_TT, "Encoding");
       /* vigil ingests H.264 and H.265 only: JPEG and MPEG-4 profiles are left out. */
@@ -473,7 +448,8 @@ char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_aut
 {
   xmlDocPtr doc;
   xmlNodePtr r = open_answer(&doc, xml, len, "GetStreamUriResponse", not_authorized, error);
-  g_autofree char *uri = r ? child_text(child(r, NS_TRT, "MediaUri"), NS_TT, "Uri") : NULL;
+  g_autofree char *uri =
+      r ? child_text(vigil_onvif_xml_child(r, NS_TRT, "MediaUri"), NS_TT, "Uri") : NULL;
   xmlFreeDoc(doc);
   if (r && (!uri || (!g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://")) ||
             !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL))) {
@@ -576,7 +552,7 @@ GPtrArray *vigil_onvif_parse_presets(const char *xml, gsize len, gboolean *not_a
   if (r) {
     presets = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_ptz_preset_free);
     for (xmlNodePtr n = r->children; n && presets->len < VIGIL_ONVIF_MAX_PRESETS; n = n->next) {
-      if (!is_element(n, NS_TPTZ, "Preset"))
+      if (!vigil_onvif_xml_is_element(n, NS_TPTZ, "Preset"))
         continue;
       xmlChar *token = xmlGetProp(n, BAD_CAST "token");
       if (token && *token && xmlStrlen(token) <= VIGIL_ONVIF_MAX_TOKEN &&
@@ -626,7 +602,7 @@ char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to
   xmlNodePtr body;
   xmlDocPtr doc = new_envelope(username, password, clock_offset_s, &body);
   xmlNodePtr env = xmlDocGetRootElement(doc);
-  xmlNodePtr header = child(env, NS_SOAP, "Header");
+  xmlNodePtr header = vigil_onvif_xml_child(env, NS_SOAP, "Header");
   if (!header) {
     header = xmlNewDocNode(doc, env->ns, BAD_CAST "Header", NULL);
     xmlAddPrevSibling(body, header);
@@ -686,7 +662,7 @@ char *vigil_onvif_parse_create_pull_point(const char *xml, gsize len, gboolean *
       open_answer(&doc, xml, len, "CreatePullPointSubscriptionResponse", not_authorized, error);
   char *address = NULL;
   if (r && r->ns && xmlStrEqual(r->ns->href, BAD_CAST NS_TEV)) {
-    xmlNodePtr ref = child(r, NS_TEV, "SubscriptionReference");
+    xmlNodePtr ref = vigil_onvif_xml_child(r, NS_TEV, "SubscriptionReference");
     g_autofree char *a = child_text(ref, NS_WSA, "Address");
     if (a && (g_str_has_prefix(a, "http://") || g_str_has_prefix(a, "https://")) &&
         strlen(a) <= 2048 && g_uri_is_valid(a, G_URI_FLAGS_NONE, NULL))
@@ -773,9 +749,10 @@ static char *item_value(xmlNodePtr item, char **name)
 
 static VigilOnvifNotification *parse_notification(xmlNodePtr nm)
 {
-  xmlNodePtr topic = child(nm, NS_WSNT, "Topic");
-  g_autofree char *topic_text = text_of(topic);
-  xmlNodePtr msg = child(child(nm, NS_WSNT, "Message"), NS_TT, "Message");
+  xmlNodePtr topic = vigil_onvif_xml_child(nm, NS_WSNT, "Topic");
+  g_autofree char *topic_text = vigil_onvif_xml_text(topic);
+  xmlNodePtr msg =
+      vigil_onvif_xml_child(vigil_onvif_xml_child(nm, NS_WSNT, "Message"), NS_TT, "Message");
   if (!topic_text || strlen(topic_text) > 512 || !msg)
     return NULL;
   VigilOnvifNotification *n = g_new0(VigilOnvifNotification, 1);
@@ -800,9 +777,11 @@ static VigilOnvifNotification *parse_notification(xmlNodePtr nm)
       n->utc_us = g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
   }
   xmlFree(utc);
-  for (xmlNodePtr it = child(msg, NS_TT, "Source") ? child(msg, NS_TT, "Source")->children : NULL;
+  for (xmlNodePtr it = vigil_onvif_xml_child(msg, NS_TT, "Source")
+                           ? vigil_onvif_xml_child(msg, NS_TT, "Source")->children
+                           : NULL;
        it; it = it->next) {
-    if (!is_element(it, NS_TT, "SimpleItem"))
+    if (!vigil_onvif_xml_is_element(it, NS_TT, "SimpleItem"))
       continue;
     g_autofree char *name = NULL;
     g_autofree char *value = item_value(it, &name);
@@ -811,9 +790,11 @@ static VigilOnvifNotification *parse_notification(xmlNodePtr nm)
       n->rule = g_steal_pointer(&value);
     }
   }
-  for (xmlNodePtr it = child(msg, NS_TT, "Data") ? child(msg, NS_TT, "Data")->children : NULL;
+  for (xmlNodePtr it = vigil_onvif_xml_child(msg, NS_TT, "Data")
+                           ? vigil_onvif_xml_child(msg, NS_TT, "Data")->children
+                           : NULL;
        it && !n->has_state; it = it->next) {
-    if (!is_element(it, NS_TT, "SimpleItem"))
+    if (!vigil_onvif_xml_is_element(it, NS_TT, "SimpleItem"))
       continue;
     g_autofree char *name = NULL;
     g_autofree char *value = item_value(it, &name);
@@ -840,7 +821,7 @@ GPtrArray *vigil_onvif_parse_pull_messages(const char *xml, gsize len, gboolean 
   } else if (r) {
     out = g_ptr_array_new_with_free_func((GDestroyNotify)vigil_onvif_notification_free);
     for (xmlNodePtr n = r->children; n && out->len < VIGIL_ONVIF_EVENTS_MAX_MESSAGES; n = n->next) {
-      if (!is_element(n, NS_WSNT, "NotificationMessage"))
+      if (!vigil_onvif_xml_is_element(n, NS_WSNT, "NotificationMessage"))
         continue;
       VigilOnvifNotification *note = parse_notification(n);
       if (note)
