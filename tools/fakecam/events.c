@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "vigil-fakecam"
 
 #include "events.h"
+#include "onvif.h"
 
 #include <string.h>
 
@@ -200,25 +201,6 @@ static gint64 duration_s(const char *text, gint64 fallback)
   return *end == 'S' ? v : *end == 'M' ? v * 60 : *end == 'H' ? v * 3600 : fallback;
 }
 
-/* The text of the first element with local name @name (the fixture's
- * string search, as onvif.c's). */
-static char *element_text(const char *xml, const char *name)
-{
-  for (const char *p = strstr(xml, name); p; p = strstr(p + 1, name)) {
-    if (p == xml || (p[-1] != '<' && p[-1] != ':'))
-      continue;
-    const char *after = p + strlen(name);
-    if (*after != '>' && *after != ' ')
-      continue;
-    const char *gt = strchr(after, '>');
-    const char *lt = gt ? strchr(gt + 1, '<') : NULL;
-    if (!lt)
-      return NULL;
-    return g_strstrip(g_strndup(gt + 1, lt - gt - 1));
-  }
-  return NULL;
-}
-
 static void fault(SoupServerMessage *msg, const char *subcode, const char *reason)
 {
   g_autofree char *body = g_markup_printf_escaped(
@@ -239,7 +221,7 @@ void vigil_fake_events_request(SoupServer *server, SoupServerMessage *msg, const
       fault(msg, "ter:ActionNotSupported", "Optional Action Not Implemented");
       return;
     }
-    g_autofree char *initial = element_text(xml, "InitialTerminationTime");
+    g_autofree char *initial = vigil_fake_onvif_element_text(xml, "InitialTerminationTime");
     Subscription *s = g_new0(Subscription, 1);
     s->id = next_id++;
     s->termination_us = g_get_real_time() + duration_s(initial, 60) * G_USEC_PER_SEC;
@@ -284,14 +266,14 @@ void vigil_fake_events_request(SoupServer *server, SoupServerMessage *msg, const
       answer_pull(s, msg);
       return;
     }
-    g_autofree char *timeout = element_text(xml, "Timeout");
+    g_autofree char *timeout = vigil_fake_onvif_element_text(xml, "Timeout");
     s->deadline_us = g_get_monotonic_time() + MIN(duration_s(timeout, 5), 60) * G_USEC_PER_SEC;
     s->waiting = msg;
     /* The client may go away while it waits. */
     s->finished_handler = g_signal_connect(msg, "finished", G_CALLBACK(on_waiter_gone), s);
     soup_server_message_pause(msg);
   } else if (g_str_equal(op, "Renew")) {
-    g_autofree char *t_text = element_text(xml, "TerminationTime");
+    g_autofree char *t_text = vigil_fake_onvif_element_text(xml, "TerminationTime");
     s->termination_us = g_get_real_time() + duration_s(t_text, 60) * G_USEC_PER_SEC;
     g_autofree char *t = times(s->termination_us);
     g_autofree char *body = g_strconcat("<wsnt:RenewResponse>", t, "</wsnt:RenewResponse>", NULL);

@@ -68,7 +68,7 @@ static char *unescape(char *text)
 }
 
 /* The text of the first element whose local name is @name, or NULL. */
-static char *element_text(const char *xml, const char *name)
+char *vigil_fake_onvif_element_text(const char *xml, const char *name)
 {
   for (const char *p = strstr(xml, name); p; p = strstr(p + 1, name)) {
     if (p == xml || (p[-1] != '<' && p[-1] != ':'))
@@ -106,10 +106,10 @@ static gboolean authorized(const char *xml)
 {
   if (!cfg.user)
     return TRUE;
-  g_autofree char *user = element_text(xml, "Username");
-  g_autofree char *digest = element_text(xml, "Password");
-  g_autofree char *nonce64 = element_text(xml, "Nonce");
-  g_autofree char *created = element_text(xml, "Created");
+  g_autofree char *user = vigil_fake_onvif_element_text(xml, "Username");
+  g_autofree char *digest = vigil_fake_onvif_element_text(xml, "Password");
+  g_autofree char *nonce64 = vigil_fake_onvif_element_text(xml, "Nonce");
+  g_autofree char *created = vigil_fake_onvif_element_text(xml, "Created");
   if (!user || !digest || !nonce64 || !created || strcmp(user, cfg.user))
     return FALSE;
   g_autoptr(GDateTime) when = g_date_time_new_from_iso8601(created, NULL);
@@ -179,7 +179,7 @@ static void ptz_fault(SoupServerMessage *msg, VigilFakePtzResult r)
 static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
 {
   g_printerr("vigil-fakecam: onvif ptz: %s\n", op);
-  g_autofree char *profile = element_text(xml, "ProfileToken");
+  g_autofree char *profile = vigil_fake_onvif_element_text(xml, "ProfileToken");
   if (!profile || (!g_str_equal(profile, "main") && !g_str_equal(profile, "sub"))) {
     fault(msg, "env:Sender", "ter:NoProfile", "The requested profile token does not exist");
     return;
@@ -196,22 +196,22 @@ static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
     vigil_fake_ptz_move(pan, tilt, zoom);
     body = g_strdup("<tptz:ContinuousMoveResponse/>");
   } else if (g_str_equal(op, "Stop")) {
-    g_autofree char *pt = element_text(xml, "PanTilt");
-    g_autofree char *zoom = element_text(xml, "Zoom");
+    g_autofree char *pt = vigil_fake_onvif_element_text(xml, "PanTilt");
+    g_autofree char *zoom = vigil_fake_onvif_element_text(xml, "Zoom");
     vigil_fake_ptz_stop(!pt || g_str_equal(pt, "true"), !zoom || g_str_equal(zoom, "true"));
     body = g_strdup("<tptz:StopResponse/>");
   } else if (g_str_equal(op, "GotoHomePosition")) {
     vigil_fake_ptz_home();
     body = g_strdup("<tptz:GotoHomePositionResponse/>");
   } else if (g_str_equal(op, "GotoPreset") || g_str_equal(op, "RemovePreset")) {
-    g_autofree char *token = element_text(xml, "PresetToken");
+    g_autofree char *token = vigil_fake_onvif_element_text(xml, "PresetToken");
     gboolean go = g_str_equal(op, "GotoPreset");
     r = !token ? VIGIL_FAKE_PTZ_NO_TOKEN
         : go   ? vigil_fake_ptz_goto_preset(token)
                : vigil_fake_ptz_remove_preset(token);
     body = g_strdup_printf("<tptz:%sResponse/>", op);
   } else if (g_str_equal(op, "SetPreset")) {
-    g_autofree char *name = element_text(xml, "PresetName");
+    g_autofree char *name = vigil_fake_onvif_element_text(xml, "PresetName");
     g_autofree char *token = NULL;
     r = vigil_fake_ptz_set_preset(name && *name ? name : NULL, &token);
     if (r == VIGIL_FAKE_PTZ_OK)
@@ -346,7 +346,7 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
     body = g_strconcat("<trt:GetProfilesResponse>", main_xml, sub_xml, "</trt:GetProfilesResponse>",
                        NULL);
   } else if (media && g_str_equal(op, "GetStreamUri")) {
-    g_autofree char *token = element_text(xml, "ProfileToken");
+    g_autofree char *token = vigil_fake_onvif_element_text(xml, "ProfileToken");
     const char *uri = !token                                     ? NULL
                       : g_str_equal(token, "main")               ? cfg.main_uri
                       : cfg.sub_uri && g_str_equal(token, "sub") ? cfg.sub_uri

@@ -21,3 +21,8 @@ typedef struct {
 
 /* Starts listening; returns the bound port, or 0 with @error. */
 guint vigil_fake_onvif_start(const VigilFakeOnvif *config, GError **error);
+
+/* The text of the first element whose local name is @name (a string search,
+ * enough for the requests of vigil and the tests), entities decoded; NULL
+ * when there is none. */
+char *vigil_fake_onvif_element_text(const char *xml, const char *name);

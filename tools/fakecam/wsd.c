@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "vigil-fakecam"
 
 #include "wsd.h"
+#include "onvif.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,26 +22,6 @@
 static VigilFakeWsd cfg;
 static char *endpoint; /* urn:uuid:…, the same for the process's life */
 static GSocket *wsd_socket;
-
-/* The text of the first element whose local name is @name, or NULL. */
-static char *element_text(const char *xml, const char *name)
-{
-  for (const char *p = strstr(xml, name); p; p = strstr(p + 1, name)) {
-    if (p == xml || (p[-1] != '<' && p[-1] != ':'))
-      continue;
-    const char *after = p + strlen(name);
-    if (*after != '>' && *after != ' ' && *after != '/')
-      continue;
-    const char *gt = strchr(after, '>');
-    if (!gt || gt[-1] == '/')
-      return g_strdup("");
-    const char *lt = strchr(gt + 1, '<');
-    if (!lt)
-      return NULL;
-    return g_strstrip(g_strndup(gt + 1, lt - gt - 1));
-  }
-  return NULL;
-}
 
 /* A target matches when it has every type the Probe lists (by local name:
  * this fake is an NVT and a device, nothing else). */
@@ -100,9 +81,9 @@ static gboolean on_datagram(GSocket *socket, GIOCondition condition, gpointer us
   if (len <= 0)
     return G_SOURCE_CONTINUE;
   buf[len] = '\0';
-  g_autofree char *action = element_text(buf, "Action");
-  g_autofree char *message_id = element_text(buf, "MessageID");
-  g_autofree char *types = element_text(buf, "Types");
+  g_autofree char *action = vigil_fake_onvif_element_text(buf, "Action");
+  g_autofree char *message_id = vigil_fake_onvif_element_text(buf, "MessageID");
+  g_autofree char *types = vigil_fake_onvif_element_text(buf, "Types");
   if (!action || !g_str_has_suffix(action, "/discovery/Probe") || !message_id || !*message_id ||
       !types_match(types)) {
     g_debug("WS-Discovery: datagram ignored");
