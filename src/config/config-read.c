@@ -264,8 +264,10 @@ static gboolean apply_detect(VigilCameraConfig *work, JsonNode *node, GError **e
   return TRUE;
 }
 
-/* username and password: null or "" clears, else 1-128 characters. */
-static gboolean apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error)
+/* A text field that may be unset: null clears it, and so does "" when
+ * @min_chars is 0; else @min_chars-@max_chars characters of text. */
+static gboolean apply_optional_text(JsonNode *node, const char *field, int min_chars, int max_chars,
+                                    gchar **slot, GError **error)
 {
   if (JSON_NODE_HOLDS_NULL(node)) {
     g_clear_pointer(slot, g_free);
@@ -273,11 +275,17 @@ static gboolean apply_credential(JsonNode *node, const char *field, gchar **slot
   }
   const char *text = NULL;
   if (!vigil_json_read_string(node, field, &text, error) ||
-      !check_text(text, field, 0, CREDENTIAL_MAX_CHARS, error))
+      !check_text(text, field, min_chars, max_chars, error))
     return FALSE;
   g_free(*slot);
   *slot = *text != '\0' ? g_strdup(text) : NULL;
   return TRUE;
+}
+
+/* username and password: null or "" clears, else 1-128 characters. */
+static gboolean apply_credential(JsonNode *node, const char *field, gchar **slot, GError **error)
+{
+  return apply_optional_text(node, field, 0, CREDENTIAL_MAX_CHARS, slot, error);
 }
 
 /* "source" and "sub_source" (@slot, the value before this request: @orig). */
@@ -333,17 +341,7 @@ static gboolean apply_barcode_interval(JsonNode *node, double *out, GError **err
 /* An ONVIF profile token: null clears, else 1-64 characters of text. */
 static gboolean apply_onvif_token(JsonNode *node, const char *field, gchar **slot, GError **error)
 {
-  if (JSON_NODE_HOLDS_NULL(node)) {
-    g_clear_pointer(slot, g_free);
-    return TRUE;
-  }
-  const char *text = NULL;
-  if (!vigil_json_read_string(node, field, &text, error) ||
-      !check_text(text, field, 1, ONVIF_TOKEN_MAX_CHARS, error))
-    return FALSE;
-  g_free(*slot);
-  *slot = g_strdup(text);
-  return TRUE;
+  return apply_optional_text(node, field, 1, ONVIF_TOKEN_MAX_CHARS, slot, error);
 }
 
 /* "onvif.preset_on_event": null, or {"preset": TOKEN, "return_after_s": N}. */
