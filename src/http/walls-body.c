@@ -98,7 +98,10 @@ static gboolean check_source(Check *c, JsonNode *n, gint64 x, gint64 y, const ch
     return vigil_json_invalid(
         error, "%s: \"source\" must be {\"camera\": id}, {\"recording\": id} or null", where);
   JsonObject *o = json_node_get_object(n);
-  if (json_object_get_size(o) != 1)
+  /* A camera's source may also name a PTZ preset (docs/onvif.md). */
+  JsonNode *preset = json_object_get_member(o, "preset");
+  guint size = json_object_get_size(o) - (preset && json_object_has_member(o, "camera") ? 1 : 0);
+  if (size != 1)
     return vigil_json_invalid(
         error, "%s: \"source\" must have exactly one of \"camera\" or \"recording\"", where);
   if (json_object_has_member(o, "denied")) {
@@ -120,6 +123,16 @@ static gboolean check_source(Check *c, JsonNode *n, gint64 x, gint64 y, const ch
       return vigil_json_invalid(error, "%s: no such camera", where);
     }
     json_object_set_string_member(src, "camera", id);
+    const char *token;
+    if (preset && (!vigil_json_get_string(preset, &token) || !*token ||
+                   g_utf8_strlen(token, -1) > VIGIL_WALL_MAX_PRESET)) {
+      json_object_unref(src);
+      return vigil_json_invalid(error,
+                                "%s: \"preset\" must be a preset token of 1 to %d characters",
+                                where, VIGIL_WALL_MAX_PRESET);
+    }
+    if (preset)
+      json_object_set_string_member(src, "preset", token);
   } else if (rec) {
     gint64 id;
     if (!vigil_json_get_int(rec, 1, G_MAXINT64, &id)) {

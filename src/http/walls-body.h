@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 #define VIGIL_WALL_MAX_GRID 8
 /* Characters (not bytes) in a title. */
 #define VIGIL_WALL_MAX_TITLE 100
+/* Characters of a camera tile's PTZ preset token (ONVIF's limit in vigil). */
+#define VIGIL_WALL_MAX_PRESET 64
 
 /* What the check asks about a tile's source. Each answers TRUE when the
  * writer may put it on a wall: the camera exists and they may view it; the

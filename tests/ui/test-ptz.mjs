@@ -139,6 +139,32 @@ try {
   await waitFor(() => sent.length >= 2, 5000, 'touch move');
   ok(sent[0]?.tilt > 0 && sent[1]?.action === 'stop', `touch on ▲ tilts up then stops: ${JSON.stringify(sent)}`);
 
+  // A wall tile on the preset: the editor lists the presets, and opening
+  // the wall sends the camera there.
+  const presets = await (await env.api('GET', '/api/v1/cameras/dome/ptz/presets')).json();
+  const token = presets.find((p) => p.name === 'Front <door>')?.token;
+  r = await env.api('POST', '/api/v1/walls', { name: 'ptz-wall', title: 'PTZ wall',
+    layout: { cols: 1, rows: 1 }, tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { camera: 'dome', preset: token } }] });
+  ok(r.status === 201 && (await r.json()).tiles[0].source.preset === token,
+     `a wall tile keeps the preset ${token} (${r.status})`);
+  await page.click('#ptz-home');
+  await sleep(1500);
+  const wallPage = watch(await browser.context.newPage(), 'wall');
+  const wallSent = [];
+  wallPage.on('request', (q) => { if (/\/cameras\/dome\/ptz$/.test(q.url())) wallSent.push(q.postDataJSON()); });
+  await wallPage.goto(`${env.base}/wall/ptz-wall`);
+  await waitFor(() => wallSent.length >= 1, 10000, 'the wall steers the camera');
+  ok(wallSent[0]?.action === 'goto_preset' && wallSent[0]?.preset === token,
+     `opening the wall sends the camera to its preset: ${JSON.stringify(wallSent)}`);
+  await sleep(1500);
+  const onWall = await grab(page);
+  ok(diff(view, onWall) < 4, `the camera is back at the preset (diff ${diff(view, onWall).toFixed(1)})`);
+  await wallPage.goto(`${env.base}/walls?edit=ptz-wall`);
+  await wallPage.click('.wb-tile[data-index="0"]');
+  await wallPage.waitForSelector('#tile-preset', { state: 'visible', timeout: 10000 });
+  ok(await wallPage.inputValue('#tile-preset') === token, 'the wall editor shows the tile\'s preset');
+  await wallPage.close();
+
   // Remove the preset.
   sent.length = 0;
   await page.click('#ptz-presets .ptz-remove');

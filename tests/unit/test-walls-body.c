@@ -287,6 +287,43 @@ static void test_sources(void)
   }
 }
 
+/* A camera tile may name a PTZ preset: kept as given; refused when empty,
+ * too long, not text, or beside a recording. */
+static void test_preset(void)
+{
+  struct {
+    const char *source, *stored, *message;
+  } cases[] = {
+      {"{\"camera\": \"cam-a\", \"preset\": \"door <1>\"}",
+       "\"source\":{\"camera\":\"cam-a\",\"preset\":\"door <1>\"}", NULL},
+      {"{\"camera\": \"cam-a\", \"preset\": \"\"}", NULL,
+       "tile 1: \"preset\" must be a preset token of 1 to 64 characters"},
+      {"{\"camera\": \"cam-a\", \"preset\": 3}", NULL,
+       "tile 1: \"preset\" must be a preset token of 1 to 64 characters"},
+      {"{\"camera\": \"cam-a\", \"preset\": "
+       "\"12345678901234567890123456789012345678901234567890123456789012345\"}",
+       NULL, "tile 1: \"preset\" must be a preset token of 1 to 64 characters"},
+      {"{\"recording\": 7, \"preset\": \"p1\"}", NULL,
+       "tile 1: \"source\" must have exactly one of \"camera\" or \"recording\""},
+      {"{\"preset\": \"p1\"}", NULL, "tile 1: \"source\" must have \"camera\" or \"recording\""},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree gchar *text = one_tile(cases[i].source);
+    g_autoptr(GString) asked = g_string_new(NULL);
+    Sources s = {NULL, 0, asked};
+    g_autofree gchar *name = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *out = check_full(text, NULL, NULL, &s, &name, &error);
+    if (cases[i].message) {
+      g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+      g_assert_cmpstr(error->message, ==, cases[i].message);
+    } else {
+      g_assert_no_error(error);
+      g_assert_nonnull(strstr(out, cases[i].stored));
+    }
+  }
+}
+
 /* A tile the writer may not see, sent back as {"denied": true}, keeps the
  * source stored at its x, y; nothing is asked about it. */
 static void test_denied(void)
@@ -342,6 +379,7 @@ int main(int argc, char **argv)
   g_test_add_func("/walls-body/names", test_names);
   g_test_add_func("/walls-body/messages", test_messages);
   g_test_add_func("/walls-body/sources", test_sources);
+  g_test_add_func("/walls-body/preset", test_preset);
   g_test_add_func("/walls-body/denied", test_denied);
   g_test_add_func("/walls-body/put-back", test_put_back);
   return g_test_run();

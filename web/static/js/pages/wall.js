@@ -31,6 +31,19 @@ function setKiosk(on) {
   if (kioskButton) kioskButton.setAttribute('aria-pressed', String(on));
 }
 
+// A tile with a PTZ preset sends its camera there once when the wall opens
+// (or the tile's preset changes), for users allowed to steer it; others see
+// the camera wherever it points.
+const steered = new Set();
+function steer(src, box) {
+  if (!src.camera || !src.preset || !can(user, src.camera, 'control')) return;
+  const key = `${src.camera}\n${src.preset}`;
+  if (steered.has(key)) return;
+  steered.add(key);
+  api('POST', `/cameras/${encodeURIComponent(src.camera)}/ptz`, { action: 'goto_preset', preset: src.preset })
+    .catch((e) => box.append(el('div', { class: 'wall-note' }, `Preset: ${e.message}`)));
+}
+
 let kioskButton = null;
 function build() {
   tiles.forEach((t) => t.stop());
@@ -70,6 +83,7 @@ function build() {
     }
     tiles.push(tile);
     tile.start().catch((e) => console.warn('wall tile', e));
+    steer(src, box);
   }
   window.vigilWall = { wall, tiles };
 }

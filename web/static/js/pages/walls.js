@@ -188,6 +188,28 @@ function renderBuilder() {
   startPreview();
 }
 
+// For a camera that can be steered (its presets answer): the preset the wall
+// sends it to when opened (docs/onvif.md). Hidden until the presets come.
+function presetField(t) {
+  const cam = t.source && t.source.camera;
+  if (!cam || !can(user, cam, 'control')) return null;
+  const select = el('select', { id: 'tile-preset', onchange: () => {
+    if (select.value) t.source.preset = select.value;
+    else delete t.source.preset;
+  } }, el('option', { value: '' }, '(where it points)'));
+  const field = el('div', { class: 'field', hidden: true },
+    el('label', { for: 'tile-preset' }, 'PTZ preset'), select);
+  api('GET', `/cameras/${encodeURIComponent(cam)}/ptz/presets`).then((presets) => {
+    if (t.source?.camera !== cam) return;
+    select.append(...presets.map((p) => el('option', { value: p.token }, p.name || p.token)));
+    if (t.source.preset && !presets.some((p) => p.token === t.source.preset))
+      select.append(el('option', { value: t.source.preset }, `${t.source.preset} (gone)`));
+    select.value = t.source.preset || '';
+    field.hidden = false;
+  }).catch(() => {}); // no PTZ (409) or none allowed: no field
+  return field;
+}
+
 function tileEditor() {
   const t = draft.tiles[selected];
   if (!t) return el('div');
@@ -205,6 +227,7 @@ function tileEditor() {
   recordings.length ? el('optgroup', { label: 'Recordings' }, recordings.map((r) =>
     el('option', { value: `recording:${r.id}` }, `${r.camera} ${fmtTime(r.start, true)} (${r.reason})`))) : null);
   source.value = srcValue;
+  const preset = presetField(t);
   const effect = t.effect || { name: 'none', params: {} };
   const fxSelect = el('select', { id: 'tile-effect', onchange: () => {
     t.effect = { name: fxSelect.value, params: effectParams(fxSelect.value, {}) };
@@ -229,6 +252,7 @@ function tileEditor() {
   return el('div', { class: 'card', id: 'tile-editor' },
     el('h3', null, `Tile ${selected + 1} (column ${t.x + 1}, row ${t.y + 1})`),
     el('div', { class: 'field' }, el('label', { for: 'tile-source' }, 'Source'), source),
+    preset,
     el('div', { class: 'field' }, el('label', { for: 'tile-effect' }, 'Effect'), fxSelect),
     paramRows,
     el('div', { class: 'toolbar' },
