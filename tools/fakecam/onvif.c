@@ -345,6 +345,16 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
                                    : g_strdup("");
     body = g_strconcat("<trt:GetProfilesResponse>", main_xml, sub_xml, "</trt:GetProfilesResponse>",
                        NULL);
+  } else if (media && g_str_equal(op, "GetVideoSources")) {
+    /* Mandatory in Profile S; the one source "vs" the profiles' video
+     * source configuration names (ONVIF Media Service Specification, 5.3.1).
+     * Clients such as the npm onvif package match profiles to it. */
+    body = g_markup_printf_escaped(
+        "<trt:GetVideoSourcesResponse><trt:VideoSources token=\"vs\">"
+        "<tt:Framerate>%d</tt:Framerate><tt:Resolution><tt:Width>%d</tt:Width>"
+        "<tt:Height>%d</tt:Height></tt:Resolution></trt:VideoSources>"
+        "</trt:GetVideoSourcesResponse>",
+        cfg.fps, cfg.width, cfg.height);
   } else if (media && g_str_equal(op, "GetStreamUri")) {
     g_autofree char *token = vigil_fake_onvif_element_text(xml, "ProfileToken");
     const char *uri = !token                                     ? NULL
