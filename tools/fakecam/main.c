@@ -369,6 +369,7 @@ int main(int argc, char **argv)
         .height = params.height,
         .sub_width = sub_params.width,
         .sub_height = sub_params.height,
+        .fps = params.fps,
         .ptz = o.ptz,
         .events = !o.onvif_no_events,
         .motion_on_s = motion_on_s,

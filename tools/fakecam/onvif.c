@@ -338,6 +338,33 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
         base);
     body = g_strconcat(device_caps, events_caps, media_caps, ptz_caps,
                        "</tds:Capabilities></tds:GetCapabilitiesResponse>", NULL);
+  } else if (!media && g_str_equal(op, "GetServices")) {
+    /* ONVIF Core 8.1.2.1, mandatory since 2.0: clients such as the npm onvif
+     * package ask it first and fall back to GetCapabilities only on a fault.
+     * IncludeCapability is not honoured (no Capabilities elements). */
+    static const struct {
+      const char *ns, *path;
+      int major, minor;
+    } services[] = {
+        {"http://www.onvif.org/ver10/device/wsdl", "device_service", 2, 60},
+        {"http://www.onvif.org/ver10/media/wsdl", "media_service", 2, 60},
+        {"http://www.onvif.org/ver10/events/wsdl", "events_service", 2, 60},
+        {"http://www.onvif.org/ver20/ptz/wsdl", "ptz_service", 2, 60},
+    };
+    GString *list = g_string_new("<tds:GetServicesResponse>");
+    for (guint i = 0; i < G_N_ELEMENTS(services); i++) {
+      if ((g_str_has_suffix(services[i].ns, "/events/wsdl") && !cfg.events) ||
+          (g_str_has_suffix(services[i].ns, "/ptz/wsdl") && !cfg.ptz))
+        continue;
+      g_autofree char *one = g_markup_printf_escaped(
+          "<tds:Service><tds:Namespace>%s</tds:Namespace><tds:XAddr>%s/%s</tds:XAddr>"
+          "<tds:Version><tt:Major>%d</tt:Major><tt:Minor>%d</tt:Minor></tds:Version>"
+          "</tds:Service>",
+          services[i].ns, base, services[i].path, services[i].major, services[i].minor);
+      g_string_append(list, one);
+    }
+    g_string_append(list, "</tds:GetServicesResponse>");
+    body = g_string_free(list, FALSE);
   } else if (media && g_str_equal(op, "GetProfiles")) {
     g_autofree char *main_xml = profile_xml("main", "Main stream", cfg.width, cfg.height);
     g_autofree char *sub_xml = cfg.sub_uri
@@ -345,6 +372,16 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
                                    : g_strdup("");
     body = g_strconcat("<trt:GetProfilesResponse>", main_xml, sub_xml, "</trt:GetProfilesResponse>",
                        NULL);
+  } else if (media && g_str_equal(op, "GetVideoSources")) {
+    /* Mandatory in Profile S; the one source "vs" the profiles' video
+     * source configuration names (ONVIF Media Service Specification, 5.3.1).
+     * Clients such as the npm onvif package match profiles to it. */
+    body = g_markup_printf_escaped(
+        "<trt:GetVideoSourcesResponse><trt:VideoSources token=\"vs\">"
+        "<tt:Framerate>%d</tt:Framerate><tt:Resolution><tt:Width>%d</tt:Width>"
+        "<tt:Height>%d</tt:Height></tt:Resolution></trt:VideoSources>"
+        "</trt:GetVideoSourcesResponse>",
+        cfg.fps, cfg.width, cfg.height);
   } else if (media && g_str_equal(op, "GetStreamUri")) {
     g_autofree char *token = vigil_fake_onvif_element_text(xml, "ProfileToken");
     const char *uri = !token                                     ? NULL

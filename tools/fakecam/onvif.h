@@ -14,6 +14,7 @@ typedef struct {
   const char *codec;              /* "H264" or "H265" */
   const char *main_uri, *sub_uri; /* sub NULL with --no-sub */
   int width, height, sub_width, sub_height;
+  int fps;
   gboolean ptz;                  /* --ptz: a PTZ service (ptz.h) */
   gboolean events;               /* an events service (events.h), unless --onvif-no-events */
   int motion_on_s, motion_off_s; /* --onvif-motion-schedule */
