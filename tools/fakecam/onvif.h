@@ -15,6 +15,7 @@ typedef struct {
   const char *main_uri, *sub_uri; /* sub NULL with --no-sub */
   int width, height, sub_width, sub_height;
   gboolean ptz;                  /* --ptz: a PTZ service (ptz.h) */
+  gboolean ptz_no_relative;      /* --ptz-no-relative: RelativeMove is a fault */
   gboolean events;               /* an events service (events.h), unless --onvif-no-events */
   int motion_on_s, motion_off_s; /* --onvif-motion-schedule */
 } VigilFakeOnvif;
