@@ -7,6 +7,8 @@
 // - with the video focused, an arrow key held sends move (pan < 0) then stop;
 // - zoom in held, Home, presets: save the view under a name (listed), go
 //   home, go to the preset (the picture comes back), remove it;
+// - "Click to centre" on, a click right of the video's centre sends a
+//   relative move with pan > 0 and the picture moves;
 // - a touch-style pointer (pointerdown/up events) moves too; the page fits a
 //   375 px phone;
 // - a user with view only sees no pad, nor does a camera without "onvif".
@@ -130,6 +132,29 @@ try {
   ok(diff(view, back) < 4, `going to the preset brings the view back (diff ${diff(view, back).toFixed(1)}, ` +
      `home ${diff(view, atHome).toFixed(1)})`);
   await page.screenshot({ path: `${shots}/ptz-preset.png`, fullPage: true });
+
+  // Click to centre.
+  await page.click('#ptz-home');
+  await sleep(1500);
+  const beforeClick = await grab(page);
+  sent.length = 0;
+  await page.check('#ptz-click-centre');
+  const vb = await (await page.$('.player-box video')).boundingBox();
+  await page.mouse.click(vb.x + vb.width * 0.8, vb.y + vb.height / 2);
+  await waitFor(() => sent.length >= 1, 5000, 'relative move');
+  ok(sent[0]?.action === 'relative' && sent[0].pan > 0 && Math.abs(sent[0].tilt) < 0.05,
+     `a click right of centre sends relative with pan > 0: ${JSON.stringify(sent)}`);
+  await sleep(1500);
+  const centred = await grab(page);
+  ok(diff(beforeClick, centred) > 8, `the picture moved (mean abs diff ${diff(beforeClick, centred).toFixed(1)})`);
+  await page.screenshot({ path: `${shots}/ptz-click-centre.png`, fullPage: true });
+  await page.uncheck('#ptz-click-centre');
+  sent.length = 0;
+  await page.mouse.click(vb.x + vb.width * 0.8, vb.y + vb.height / 2);
+  await sleep(500);
+  ok(sent.length === 0, `with the toggle off a click sends nothing: ${JSON.stringify(sent)}`);
+  await page.click('#ptz-home');
+  await sleep(1500);
 
   // A touch-style pointer on ▲ (pointer events, as a finger sends them).
   sent.length = 0;
