@@ -374,6 +374,7 @@ static void on_ptz_done(GObject *source, GAsyncResult *result, gpointer user_dat
       break;
     case VIGIL_PTZ_GOTO_PRESET:
     case VIGIL_PTZ_HOME:
+    case VIGIL_PTZ_RELATIVE:
       vigil_analyzer_pause_motion(self->analyzer, FALSE,
                                   failed ? VIGIL_CAMERA_PTZ_SETTLE_US : VIGIL_CAMERA_PTZ_TRAVEL_US);
       break;
@@ -397,7 +398,7 @@ void vigil_camera_ptz(VigilCamera *self, const VigilPtzCommand *cmd, GCancellabl
   call->user_data = user_data;
   g_ptr_array_add(self->ptz_calls, call);
   if (cmd->action == VIGIL_PTZ_MOVE || cmd->action == VIGIL_PTZ_GOTO_PRESET ||
-      cmd->action == VIGIL_PTZ_HOME)
+      cmd->action == VIGIL_PTZ_HOME || cmd->action == VIGIL_PTZ_RELATIVE)
     vigil_analyzer_pause_motion(self->analyzer, TRUE, 0);
   if (!cfg->onvif.address) {
     GTask *task = g_task_new(NULL, cancellable, on_ptz_done, call);

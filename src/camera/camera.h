@@ -77,8 +77,8 @@ struct _VigilAnalyzer *vigil_camera_get_analyzer(VigilCamera *camera);
 /* PTZ through the camera's ONVIF device (onvif/ptz.c; finish with
  * vigil_ptz_finish()): the API, MQTT and preset_on_event all come here.
  * Keyframe motion pauses while the camera moves: from a move until its
- * stop's answer and VIGIL_CAMERA_PTZ_SETTLE_US after it, and from a preset
- * or home call until VIGIL_CAMERA_PTZ_TRAVEL_US after its answer. The
+ * stop's answer and VIGIL_CAMERA_PTZ_SETTLE_US after it, and from a preset,
+ * home or relative call until VIGIL_CAMERA_PTZ_TRAVEL_US after its answer. The
  * camera needs "onvif" (else the callback gets VIGIL_ERROR_CONFLICT). */
 #define VIGIL_CAMERA_PTZ_SETTLE_US (2 * G_USEC_PER_SEC)
 #define VIGIL_CAMERA_PTZ_TRAVEL_US (5 * G_USEC_PER_SEC)

@@ -1,7 +1,8 @@
 /* POST /api/v1/cameras/{id}/ptz and GET /api/v1/cameras/{id}/ptz/presets
  * (control right, routes.c): pan, tilt, zoom, presets and home of a camera
  * with an "onvif" device, through onvif/ptz.c while the request waits
- * paused (docs/onvif.md). 409 for a camera without PTZ, 502 with words when
+ * paused (docs/onvif.md). 409 for a camera without PTZ (or, for "relative",
+ * one that cannot move by a relative amount), 502 with words when
  * the device fails. */
 #define G_LOG_DOMAIN "vigil-http"
 
@@ -51,7 +52,8 @@ static void on_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_cancellable_is_cancelled(pr->cancellable)) {
     soup_server_message_unpause(pr->msg);
     if (!ok && g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT)) {
-      vigil_http_reply_error(pr->msg, SOUP_STATUS_CONFLICT, NO_PTZ);
+      /* No PTZ, or no relative move: the message says which. */
+      vigil_http_reply_error(pr->msg, SOUP_STATUS_CONFLICT, "%s", error->message);
     } else if (!ok) {
       g_info("PTZ %s failed: %s", vigil_onvif_ptz_operation(pr->action), error->message);
       vigil_http_reply_error(pr->msg, SOUP_STATUS_BAD_GATEWAY, "%s", error->message);

@@ -135,11 +135,13 @@ typedef enum {
   VIGIL_PTZ_REMOVE_PRESET, /* RemovePreset @preset */
   VIGIL_PTZ_GET_PRESETS,   /* GetPresets */
   VIGIL_PTZ_HOME,          /* GotoHomePosition */
+  VIGIL_PTZ_RELATIVE,      /* RelativeMove by pan, tilt, zoom translations */
 } VigilPtzAction;
 
 typedef struct {
   VigilPtzAction action;
-  double pan, tilt, zoom; /* VIGIL_PTZ_MOVE: speeds in -1..1 */
+  double pan, tilt, zoom; /* VIGIL_PTZ_MOVE: speeds in -1..1; VIGIL_PTZ_RELATIVE:
+                           * translations in the generic space, -1..1 */
   const char *preset;     /* token: goto and remove */
   const char *name;       /* set */
 } VigilPtzCommand;
@@ -161,7 +163,9 @@ char *vigil_onvif_build_ptz_request(const VigilPtzCommand *cmd, const char *prof
                                     gint64 clock_offset_s);
 
 /* PTZ answer parsers, as the ones above; PTZ faults (no such preset, too
- * many presets, ...) come out worded. */
+ * many presets, ...) come out worded. A RelativeMove refused as
+ * ActionNotSupported or NotSupported is VIGIL_ERROR_CONFLICT, "the camera
+ * cannot move by a relative amount". */
 gboolean vigil_onvif_parse_ptz_ack(const char *xml, gsize len, VigilPtzAction action,
                                    gboolean *not_authorized, GError **error);
 /* SetPresetResponse: the new preset's token. */
@@ -176,7 +180,8 @@ GPtrArray *vigil_onvif_parse_presets(const char *xml, gsize len, gboolean *not_a
  * (@profile when the device has it, else its largest profile's) and clock
  * offset are probed once and cached per device URL and user; a cached entry
  * that fails with a transport or login error is probed again once.
- * Errors: VIGIL_ERROR_CONFLICT when the device has no PTZ service;
+ * Errors: VIGIL_ERROR_CONFLICT when the device has no PTZ service or
+ * cannot do a relative move (the message says which);
  * VIGIL_ERROR_FAILED with words for anything the device or the network did
  * wrong. The password never appears in them nor in the log. */
 void vigil_ptz_async(const char *device_url, const char *username, const char *password,
@@ -188,7 +193,7 @@ gboolean vigil_ptz_finish(GAsyncResult *result, char **preset_token, GPtrArray *
                           GError **error);
 
 /* The API's JSON command ({"action": "move"|"stop"|"goto_preset"|
- * "set_preset"|"remove_preset"|"home", ...}, docs/api.md#ptz) as @cmd, whose
+ * "set_preset"|"remove_preset"|"home"|"relative", ...}, docs/api.md#ptz) as @cmd, whose
  * strings point into @body; FALSE and VIGIL_ERROR_INVALID naming the field
  * else. */
 gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GError **error);

@@ -157,6 +157,10 @@ static void handle_answer(GTask *task)
          op);
     return;
   }
+  if (g_error_matches(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT)) {
+    fail(task, VIGIL_ERROR_CONFLICT, "%s", error->message);
+    return;
+  }
   fail(task, VIGIL_ERROR_FAILED, "the camera's %s failed: %s", op, error->message);
 }
 
@@ -378,11 +382,11 @@ static gboolean read_text(JsonObject *o, const char *field, const char **out, GE
 
 gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GError **error)
 {
-  static const char *const actions[] = {"move",       "stop",          "goto_preset",
-                                        "set_preset", "remove_preset", "home"};
-  static const VigilPtzAction codes[] = {VIGIL_PTZ_MOVE,          VIGIL_PTZ_STOP,
-                                         VIGIL_PTZ_GOTO_PRESET,   VIGIL_PTZ_SET_PRESET,
-                                         VIGIL_PTZ_REMOVE_PRESET, VIGIL_PTZ_HOME};
+  static const char *const actions[] = {"move",          "stop", "goto_preset", "set_preset",
+                                        "remove_preset", "home", "relative"};
+  static const VigilPtzAction codes[] = {
+      VIGIL_PTZ_MOVE,          VIGIL_PTZ_STOP, VIGIL_PTZ_GOTO_PRESET, VIGIL_PTZ_SET_PRESET,
+      VIGIL_PTZ_REMOVE_PRESET, VIGIL_PTZ_HOME, VIGIL_PTZ_RELATIVE};
   static const char *const move_fields[] = {"action", "pan", "tilt", "zoom", NULL};
   static const char *const preset_fields[] = {"action", "preset", NULL};
   static const char *const name_fields[] = {"action", "name", NULL};
@@ -399,7 +403,7 @@ gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GErro
   memset(cmd, 0, sizeof *cmd);
   cmd->action = codes[which];
   const char *const *allowed =
-      cmd->action == VIGIL_PTZ_MOVE ? move_fields
+      cmd->action == VIGIL_PTZ_MOVE || cmd->action == VIGIL_PTZ_RELATIVE ? move_fields
       : cmd->action == VIGIL_PTZ_GOTO_PRESET || cmd->action == VIGIL_PTZ_REMOVE_PRESET
           ? preset_fields
       : cmd->action == VIGIL_PTZ_SET_PRESET ? name_fields
@@ -412,6 +416,13 @@ gboolean vigil_ptz_command_from_json(JsonNode *body, VigilPtzCommand *cmd, GErro
   case VIGIL_PTZ_MOVE:
     return read_speed(o, "pan", &cmd->pan, error) && read_speed(o, "tilt", &cmd->tilt, error) &&
            read_speed(o, "zoom", &cmd->zoom, error);
+  case VIGIL_PTZ_RELATIVE:
+    if (!read_speed(o, "pan", &cmd->pan, error) || !read_speed(o, "tilt", &cmd->tilt, error) ||
+        !read_speed(o, "zoom", &cmd->zoom, error))
+      return FALSE;
+    if (cmd->pan == 0 && cmd->tilt == 0 && cmd->zoom == 0)
+      return vigil_json_invalid(error, "a relative move needs a non-zero pan, tilt or zoom");
+    return TRUE;
   case VIGIL_PTZ_GOTO_PRESET:
   case VIGIL_PTZ_REMOVE_PRESET:
     return read_text(o, "preset", &cmd->preset, error);

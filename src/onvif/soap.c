@@ -178,13 +178,17 @@ const char *vigil_onvif_ptz_operation(VigilPtzAction action)
       [VIGIL_PTZ_MOVE] = "ContinuousMove",        [VIGIL_PTZ_STOP] = "Stop",
       [VIGIL_PTZ_GOTO_PRESET] = "GotoPreset",     [VIGIL_PTZ_SET_PRESET] = "SetPreset",
       [VIGIL_PTZ_REMOVE_PRESET] = "RemovePreset", [VIGIL_PTZ_GET_PRESETS] = "GetPresets",
-      [VIGIL_PTZ_HOME] = "GotoHomePosition",
+      [VIGIL_PTZ_HOME] = "GotoHomePosition",      [VIGIL_PTZ_RELATIVE] = "RelativeMove",
   };
   g_return_val_if_fail((guint)action < G_N_ELEMENTS(names), NULL);
   return names[action];
 }
 
-/* A speed as xs:float text, whatever the locale. */
+#define PANTILT_TRANSLATION_SPACE                                                                  \
+  "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationGenericSpace"
+#define ZOOM_TRANSLATION_SPACE "http://www.onvif.org/ver10/tptz/ZoomSpaces/TranslationGenericSpace"
+
+/* A speed or translation as xs:float text, whatever the locale. */
 static void set_speed(xmlNodePtr node, const char *attr, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -216,6 +220,23 @@ char *vigil_onvif_build_ptz_request(const VigilPtzCommand *cmd, const char *prof
     }
     if (cmd->zoom != 0)
       set_speed(xmlNewChild(velocity, tt, BAD_CAST "Zoom", NULL), "x", cmd->zoom);
+    break;
+  }
+  case VIGIL_PTZ_RELATIVE: {
+    xmlNsPtr tt = xmlNewNs(op, BAD_CAST NS_TT, BAD_CAST "tt");
+    xmlNodePtr translation = xmlNewChild(op, ns, BAD_CAST "Translation", NULL);
+    /* As for ContinuousMove: only the axes that move. */
+    if (cmd->pan != 0 || cmd->tilt != 0 || cmd->zoom == 0) {
+      xmlNodePtr pt = xmlNewChild(translation, tt, BAD_CAST "PanTilt", NULL);
+      set_speed(pt, "x", cmd->pan);
+      set_speed(pt, "y", cmd->tilt);
+      xmlNewProp(pt, BAD_CAST "space", BAD_CAST PANTILT_TRANSLATION_SPACE);
+    }
+    if (cmd->zoom != 0) {
+      xmlNodePtr z = xmlNewChild(translation, tt, BAD_CAST "Zoom", NULL);
+      set_speed(z, "x", cmd->zoom);
+      xmlNewProp(z, BAD_CAST "space", BAD_CAST ZOOM_TRANSLATION_SPACE);
+    }
     break;
   }
   case VIGIL_PTZ_STOP:
@@ -502,7 +523,11 @@ static xmlNodePtr open_ptz_answer(xmlDocPtr *doc, const char *xml, gsize len, Vi
   }
   if (!r) {
     const char *words = ptz_fault_words(subcode);
-    if (words)
+    if (action == VIGIL_PTZ_RELATIVE && subcode &&
+        (g_str_equal(subcode, "ActionNotSupported") || g_str_equal(subcode, "NotSupported")))
+      g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT,
+                  "the camera cannot move by a relative amount (%s)", local->message);
+    else if (words)
       g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "%s (%s)", words, local->message);
     else
       g_propagate_error(error, g_steal_pointer(&local));

@@ -2,7 +2,9 @@
 vigil-fakecam --onvif 0 --ptz, whose camera 1 is drawn live as a viewport
 that follows the PTZ state. A move then stop shifts the picture (measured on
 snapshot.jpg); a preset stores a view that goto_preset brings back; presets
-are listed and removed; home returns to the start. Access: control needed
+are listed and removed; home returns to the start; a relative move shifts
+the picture by about what the click-to-centre mapping says, and a device
+that cannot (--ptz-no-relative) gives 409 in words. Access: control needed
 (403 with view only, 404 for a camera the user cannot see); 409 for a camera
 without "onvif" and for a device without a PTZ service; bad bodies 400; the
 "onvif" field is normalised, kept across a restart; the password never
@@ -118,6 +120,44 @@ class OnvifPtzTest(unittest.TestCase):
         self.ok({"action": "home"})
         self.assertLess(mean_abs_diff(before, self.snapshot()), 3)
 
+    def test_relative(self):
+        self.ok({"action": "home"})
+        before = self.snapshot()
+        r = self.ok({"action": "relative", "pan": 0.5})
+        self.assertEqual(r.status, 204)
+        after = self.snapshot()
+        diff = mean_abs_diff(before, after)
+        shifts = {s: mean_abs_diff(before, after, s) for s in range(-30, 31)}
+        best = min(shifts, key=shifts.get)
+        # docs/onvif.md: at zoom 0 a pan of 0.5 is 0.5 / (5/3) of the half
+        # frame, 0.15 of the frame: 9.6 px of 64.
+        print(f"# relative pan 0.5: mean abs diff {diff:.1f}, best shift {best} px of {W} "
+              f"(diff there {shifts[best]:.1f})")
+        self.assertGreater(diff, 8)
+        self.assertTrue(7 <= best <= 12, best)
+        self.assertLess(shifts[best], diff / 2)
+        # And back: the first picture again.
+        self.ok({"action": "relative", "pan": -0.5})
+        self.assertLess(mean_abs_diff(before, self.snapshot()), 3)
+        self.ok({"action": "relative", "tilt": 0.4, "zoom": 0.3})
+        self.assertGreater(mean_abs_diff(before, self.snapshot()), 8)
+        self.ok({"action": "home"})
+
+    def test_relative_not_supported(self):
+        norel = Fakecam("--size", "160x90", "--no-sub", "--fps", "5", "--onvif", "0", "--ptz",
+                        "--ptz-no-relative").start()
+        self.create({"id": "norel", "name": "No relative", "source": norel.url(1),
+                     "onvif": {"address": norel.onvif}})
+        try:
+            r = self.ptz({"action": "relative", "pan": 0.2}, cam="norel")
+            self.assertEqual(r.status, 409, r.body)
+            self.assertIn("the camera cannot move by a relative amount", r.json()["error"])
+            # Its other moves still work.
+            self.assertEqual(self.ptz({"action": "stop"}, cam="norel").status, 204)
+        finally:
+            self.vigil.request("DELETE", "/api/v1/cameras/norel")
+            norel.stop()
+
     def test_presets(self):
         self.ok({"action": "home"})
         home = self.snapshot()
@@ -205,7 +245,11 @@ class OnvifPtzTest(unittest.TestCase):
                      {"action": "goto_preset"}, {"action": "goto_preset", "preset": ""},
                      {"action": "remove_preset", "preset": 3}, {"action": "set_preset"},
                      {"action": "set_preset", "name": "x" * 65},
-                     {"action": "set_preset", "name": "a\nb"}):
+                     {"action": "set_preset", "name": "a\nb"}, {"action": "relative"},
+                     {"action": "relative", "pan": 0, "tilt": 0, "zoom": 0},
+                     {"action": "relative", "pan": 1.5}, {"action": "relative", "tilt": -2},
+                     {"action": "relative", "zoom": "in"},
+                     {"action": "relative", "pan": 0.1, "preset": "1"}):
             r = self.ptz(body)
             self.assertEqual(r.status, 400, (body, r.body))
             self.assertIn("error", r.json())

@@ -7,6 +7,9 @@
 // - with the video focused, an arrow key held sends move (pan < 0) then stop;
 // - zoom in held, Home, presets: save the view under a name (listed), go
 //   home, go to the preset (the picture comes back), remove it;
+// - "Click to centre" on, a click right of the video's centre sends a
+//   relative move with pan > 0 and the picture moves; against a device that
+//   cannot (--ptz-no-relative) the 409's words show and the toggle goes off;
 // - a touch-style pointer (pointerdown/up events) moves too; the page fits a
 //   375 px phone;
 // - a user with view only sees no pad, nor does a camera without "onvif".
@@ -17,7 +20,8 @@ const { shots, ok, done } = tapSuite();
 const PW = 'ptz-ui-pw-1';
 
 const errors = [];
-const watch = watchErrors(errors);
+let expected = [];   // console errors a step expects (the 409 below)
+const watch = watchErrors(errors, () => expected);
 
 const env = await startAll(['--no-sub', '--size', '320x240', '--fps', '5'], { camera: false });
 const cam = await startFakecam(['--user', `admin:${PW}`, '--size', '640x360', '--no-sub', '--fps', '15',
@@ -131,6 +135,29 @@ try {
      `home ${diff(view, atHome).toFixed(1)})`);
   await page.screenshot({ path: `${shots}/ptz-preset.png`, fullPage: true });
 
+  // Click to centre.
+  await page.click('#ptz-home');
+  await sleep(1500);
+  const beforeClick = await grab(page);
+  sent.length = 0;
+  await page.check('#ptz-click-centre');
+  const vb = await (await page.$('.player-box video')).boundingBox();
+  await page.mouse.click(vb.x + vb.width * 0.8, vb.y + vb.height / 2);
+  await waitFor(() => sent.length >= 1, 5000, 'relative move');
+  ok(sent[0]?.action === 'relative' && sent[0].pan > 0 && Math.abs(sent[0].tilt) < 0.05,
+     `a click right of centre sends relative with pan > 0: ${JSON.stringify(sent)}`);
+  await sleep(1500);
+  const centred = await grab(page);
+  ok(diff(beforeClick, centred) > 8, `the picture moved (mean abs diff ${diff(beforeClick, centred).toFixed(1)})`);
+  await page.screenshot({ path: `${shots}/ptz-click-centre.png`, fullPage: true });
+  await page.uncheck('#ptz-click-centre');
+  sent.length = 0;
+  await page.mouse.click(vb.x + vb.width * 0.8, vb.y + vb.height / 2);
+  await sleep(500);
+  ok(sent.length === 0, `with the toggle off a click sends nothing: ${JSON.stringify(sent)}`);
+  await page.click('#ptz-home');
+  await sleep(1500);
+
   // A touch-style pointer on ▲ (pointer events, as a finger sends them).
   sent.length = 0;
   await page.dispatchEvent('#ptz-up', 'pointerdown', { button: 0, pointerId: 7, pointerType: 'touch', isPrimary: true });
@@ -184,6 +211,33 @@ try {
   await phone.evaluate(() => document.getElementById('ptz').scrollIntoView());
   await phone.screenshot({ path: `${shots}/ptz-phone.png` });
   await phone.close();
+
+  // A camera that cannot move by a relative amount: 409, words, toggle off.
+  const norel = await startFakecam(['--size', '320x180', '--no-sub', '--fps', '5', '--gop', '1',
+    '--onvif', '0', '--ptz', '--ptz-no-relative']);
+  try {
+    r = await env.api('POST', '/api/v1/cameras', { id: 'norel', name: 'No relative',
+      source: `${norel.rtsp}/cam1`, onvif: { address: norel.onvif } });
+    ok(r.status === 201, `camera without relative moves created (${r.status})`);
+    await waitFor(async () => (await (await env.api('GET', '/api/v1/cameras/norel')).json())
+      .status.state === 'streaming', 30000, 'norel streaming');
+    await page.goto(`${env.base}/cameras/norel`);
+    await page.waitForSelector('#ptz', { timeout: 15000 });
+    await page.waitForFunction(() => window.vigilPlayer?.video?.readyState >= 2, null, { timeout: 15000 });
+    await page.check('#ptz-click-centre');
+    expected = [/409/];
+    const nb = await (await page.$('.player-box video')).boundingBox();
+    await page.mouse.click(nb.x + nb.width * 0.3, nb.y + nb.height / 2);
+    await page.waitForSelector('#ptz-error:not([hidden])', { timeout: 10000 });
+    const words = await page.textContent('#ptz-error');
+    ok(/cannot move by a relative amount/.test(words) && !(await page.isChecked('#ptz-click-centre')),
+       `409 shows "${words}" and turns the toggle off`);
+    await page.screenshot({ path: `${shots}/ptz-no-relative.png`, fullPage: true });
+    expected = [];
+  } finally {
+    await env.api('DELETE', '/api/v1/cameras/norel');
+    norel.proc.kill('SIGTERM');
+  }
 
   // No pad without "onvif", nor for a user with view only.
   await page.goto(`${env.base}/cameras/plain`);

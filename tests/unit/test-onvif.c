@@ -184,6 +184,62 @@ static void test_ptz_build(void)
   VigilPtzCommand home = {.action = VIGIL_PTZ_HOME};
   g_autofree char *hxml = vigil_onvif_build_ptz_request(&home, "p", NULL, NULL, 0);
   g_assert_nonnull(strstr(hxml, "<tptz:GotoHomePosition"));
+
+  /* RelativeMove: translations in the generic spaces, clamped, only the
+   * axes that move. */
+  VigilPtzCommand rel = {.action = VIGIL_PTZ_RELATIVE, .pan = 0.25, .tilt = -2};
+  g_autofree char *rxml = vigil_onvif_build_ptz_request(&rel, "p", NULL, NULL, 0);
+  g_assert_nonnull(strstr(rxml, "<tptz:RelativeMove"));
+  g_assert_nonnull(strstr(rxml, "<tptz:Translation><tt:PanTilt x=\"0.250\" y=\"-1.000\" "
+                                "space=\"http://www.onvif.org/ver10/tptz/PanTiltSpaces/"
+                                "TranslationGenericSpace\"/></tptz:Translation>"));
+  g_assert_null(strstr(rxml, "Zoom"));
+  VigilPtzCommand rzoom = {.action = VIGIL_PTZ_RELATIVE, .zoom = 0.5};
+  g_autofree char *rzxml = vigil_onvif_build_ptz_request(&rzoom, "p", NULL, NULL, 0);
+  g_assert_nonnull(strstr(rzxml, "<tt:Zoom x=\"0.500\" space=\"http://www.onvif.org/ver10/tptz/"
+                                 "ZoomSpaces/TranslationGenericSpace\"/>"));
+  g_assert_null(strstr(rzxml, "PanTilt"));
+}
+
+static void test_ptz_relative(void)
+{
+  const char *ack = PTZ_ENV_START "<tptz:RelativeMoveResponse/>" ENV_END;
+  g_assert_true(vigil_onvif_parse_ptz_ack(ack, strlen(ack), VIGIL_PTZ_RELATIVE, NULL, NULL));
+  g_autoptr(GError) error = NULL;
+  /* A device without relative moves: a conflict, in words. */
+  static const char *const subcodes[] = {"ter:ActionNotSupported", "ter:NotSupported"};
+  for (gsize i = 0; i < G_N_ELEMENTS(subcodes); i++) {
+    g_autofree char *fault = g_strdup_printf(
+        ENV_START "<e:Fault><e:Code><e:Value>e:Receiver</e:Value><e:Subcode><e:Value>%s"
+                  "</e:Value></e:Subcode></e:Code><e:Reason><e:Text>No</e:Text></e:Reason>"
+                  "</e:Fault>" ENV_END,
+        subcodes[i]);
+    g_assert_false(
+        vigil_onvif_parse_ptz_ack(fault, strlen(fault), VIGIL_PTZ_RELATIVE, NULL, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_CONFLICT);
+    g_assert_nonnull(strstr(error->message, "the camera cannot move by a relative amount"));
+    g_clear_error(&error);
+  }
+  /* The JSON command. */
+  static const char *const good[] = {"{\"action\": \"relative\", \"pan\": 0.3, \"tilt\": -1}",
+                                     "{\"action\": \"relative\", \"zoom\": 1}"};
+  for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+    g_autoptr(JsonNode) json = json_from_string(good[i], NULL);
+    VigilPtzCommand c;
+    g_assert_true(vigil_ptz_command_from_json(json, &c, NULL));
+    g_assert_cmpint(c.action, ==, VIGIL_PTZ_RELATIVE);
+  }
+  static const char *const bad[] = {
+      "{\"action\": \"relative\"}", "{\"action\": \"relative\", \"pan\": 0, \"tilt\": 0}",
+      "{\"action\": \"relative\", \"pan\": 1.5}", "{\"action\": \"relative\", \"tilt\": \"1\"}",
+      "{\"action\": \"relative\", \"pan\": 0.1, \"preset\": \"1\"}"};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(JsonNode) json = json_from_string(bad[i], NULL);
+    VigilPtzCommand c;
+    g_assert_false(vigil_ptz_command_from_json(json, &c, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    g_clear_error(&error);
+  }
 }
 
 static void test_ptz_parse(void)
@@ -363,6 +419,7 @@ int main(int argc, char **argv)
   g_test_add_func("/onvif/parse-device", test_parse_device);
   g_test_add_func("/onvif/ptz-build", test_ptz_build);
   g_test_add_func("/onvif/ptz-parse", test_ptz_parse);
+  g_test_add_func("/onvif/ptz-relative", test_ptz_relative);
   g_test_add_func("/onvif/events-build", test_events_build);
   g_test_add_func("/onvif/events-parse", test_events_parse);
   return g_test_run();

@@ -29,7 +29,7 @@ typedef struct {
   char *onvif_motion_schedule;
   gboolean onvif_no_events;
   char **scenes;
-  gboolean audio, no_sub, version, ptz;
+  gboolean audio, no_sub, version, ptz, ptz_no_relative;
 } Options;
 
 static void options_clear(Options *o)
@@ -177,6 +177,8 @@ int main(int argc, char **argv)
        "Give camera 1 pan, tilt and zoom: a PTZ service on the --onvif device, and a picture "
        "drawn and encoded live as a viewport that follows it (H.264, no audio)",
        NULL},
+      {"ptz-no-relative", 0, 0, G_OPTION_ARG_NONE, &o.ptz_no_relative,
+       "The --ptz service answers RelativeMove with the ActionNotSupported fault", NULL},
       {"version", 0, 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
       G_OPTION_ENTRY_NULL,
   };
@@ -216,6 +218,8 @@ int main(int argc, char **argv)
     usage_error("--onvif-discovery-interface and --onvif-name need --onvif");
   if (o.ptz && o.onvif_port < 0)
     usage_error("--ptz needs --onvif");
+  if (o.ptz_no_relative && !o.ptz)
+    usage_error("--ptz-no-relative needs --ptz");
   int motion_on_s = 0, motion_off_s = 0;
   if (o.onvif_motion_schedule) {
     if (o.onvif_port < 0 || o.onvif_no_events)
@@ -371,6 +375,7 @@ int main(int argc, char **argv)
         .sub_height = sub_params.height,
         .fps = params.fps,
         .ptz = o.ptz,
+        .ptz_no_relative = o.ptz_no_relative,
         .events = !o.onvif_no_events,
         .motion_on_s = motion_on_s,
         .motion_off_s = motion_off_s,

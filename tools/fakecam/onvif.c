@@ -195,6 +195,17 @@ static void ptz_request(SoupServerMessage *msg, const char *op, const char *xml)
     }
     vigil_fake_ptz_move(pan, tilt, zoom);
     body = g_strdup("<tptz:ContinuousMoveResponse/>");
+  } else if (g_str_equal(op, "RelativeMove") && !cfg.ptz_no_relative) {
+    /* Translation in the generic spaces: the only PanTilt and Zoom sent. */
+    double pan = element_attr(xml, "PanTilt", "x", 0), tilt = element_attr(xml, "PanTilt", "y", 0);
+    double zoom = element_attr(xml, "Zoom", "x", 0);
+    if (fabs(pan) > 1 || fabs(tilt) > 1 || fabs(zoom) > 1) {
+      fault(msg, "env:Sender", "ter:InvalidTranslation",
+            "The requested translation is out of bounds");
+      return;
+    }
+    vigil_fake_ptz_relative(pan, tilt, zoom);
+    body = g_strdup("<tptz:RelativeMoveResponse/>");
   } else if (g_str_equal(op, "Stop")) {
     g_autofree char *pt = vigil_fake_onvif_element_text(xml, "PanTilt");
     g_autofree char *zoom = vigil_fake_onvif_element_text(xml, "Zoom");

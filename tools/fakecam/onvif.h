@@ -16,6 +16,7 @@ typedef struct {
   int width, height, sub_width, sub_height;
   int fps;
   gboolean ptz;                  /* --ptz: a PTZ service (ptz.h) */
+  gboolean ptz_no_relative;      /* --ptz-no-relative: RelativeMove is a fault */
   gboolean events;               /* an events service (events.h), unless --onvif-no-events */
   int motion_on_s, motion_off_s; /* --onvif-motion-schedule */
 } VigilFakeOnvif;

@@ -66,6 +66,17 @@ void vigil_fake_ptz_home(void)
   g_mutex_unlock(&lock);
 }
 
+void vigil_fake_ptz_relative(double pan, double tilt, double zoom)
+{
+  g_mutex_lock(&lock);
+  advance();
+  at.pan = CLAMP(at.pan + pan, -1.0, 1.0);
+  at.tilt = CLAMP(at.tilt + tilt, -1.0, 1.0);
+  at.zoom = CLAMP(at.zoom + zoom, 0.0, 1.0);
+  speed = (VigilFakePtzPosition){0, 0, 0};
+  g_mutex_unlock(&lock);
+}
+
 static VigilFakePtzPreset *find(const char *token)
 {
   for (guint i = 0; presets && i < presets->len; i++) {

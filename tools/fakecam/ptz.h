@@ -31,6 +31,8 @@ void vigil_fake_ptz_stop(gboolean pan_tilt, gboolean zoom);
 VigilFakePtzPosition vigil_fake_ptz_position(void);
 /* Jumps to the home position (0, 0, 0) and stops. */
 void vigil_fake_ptz_home(void);
+/* RelativeMove: adds the translations to the position (clamped), stops. */
+void vigil_fake_ptz_relative(double pan, double tilt, double zoom);
 
 typedef enum {
   VIGIL_FAKE_PTZ_OK,

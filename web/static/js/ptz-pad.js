@@ -4,9 +4,18 @@
 // save the current view under a name, remove). With the video focused the
 // arrow keys pan and tilt and + and - zoom, while held. Commands go out one
 // after another, so a stop never overtakes its move on the way to the camera.
+// With "Click to centre" on, a click or tap on the video sends a relative
+// move that brings the clicked point to the middle (CENTRE_GAIN below).
 import { api, el, clear, toast, confirmDialog } from './ui.js';
 
 const SPEED = 0.5;
+// Click to centre: pan = the click's offset from the centre in half-widths
+// (-1..1) × CENTRE_GAIN, tilt likewise from half-heights, upwards. 5/3
+// centres the clicked point on vigil-fakecam at zoom 0 (its viewport is 5/8
+// of a world twice the frame, and pan -1..1 spans the rest: 0.625 / 0.375);
+// ONVIF's generic translation space is not tied to the field of view, so on
+// real cameras (and zoomed in) it over- or undershoots (docs/onvif.md).
+const CENTRE_GAIN = 5 / 3;
 
 // Returns the pad's section, or null when the camera has no PTZ (409) or the
 // user may not use it (403/404); @focusTarget gets the keyboard control.
@@ -23,7 +32,7 @@ export async function ptzPad(cameraId, focusTarget) {
 
   const errorBox = el('div', { class: 'alert alert-error', id: 'ptz-error', role: 'alert', hidden: true });
   let queue = Promise.resolve();
-  function send(body) {
+  function send(body, onError) {
     queue = queue.then(async () => {
       try {
         const r = await api('POST', `/cameras/${enc}/ptz`, body);
@@ -32,6 +41,7 @@ export async function ptzPad(cameraId, focusTarget) {
       } catch (e) {
         clear(errorBox, `PTZ: ${e.message}`);
         errorBox.hidden = false;
+        onError?.(e);
         return null;
       }
     });
@@ -103,6 +113,35 @@ export async function ptzPad(cameraId, focusTarget) {
     focusTarget.addEventListener('blur', () => { if (held?.startsWith('key-')) release(held); });
   }
 
+  // Click to centre: off by default, so ordinary clicks on the video keep
+  // doing what they do.
+  const centreToggle = el('input', { type: 'checkbox', id: 'ptz-click-centre' });
+  const centreLabel = el('label', { class: 'check', for: 'ptz-click-centre',
+    title: 'A click or tap on the video turns the camera to that point' },
+  centreToggle, ' Click to centre');
+  if (focusTarget) {
+    focusTarget.addEventListener('click', (e) => {
+      if (!centreToggle.checked) return;
+      const v = focusTarget.querySelector('video');
+      if (!v || (e.target !== v && !v.contains(e.target) && e.target !== focusTarget)) return;
+      // The picture inside the element (object-fit: contain letterboxes).
+      const r = v.getBoundingClientRect();
+      const ar = v.videoWidth && v.videoHeight ? v.videoWidth / v.videoHeight : r.width / r.height;
+      const w = Math.min(r.width, r.height * ar), h = w / ar;
+      const fx = (e.clientX - (r.left + r.width / 2)) / (w / 2);
+      const fy = (e.clientY - (r.top + r.height / 2)) / (h / 2);
+      if (Math.abs(fx) > 1 || Math.abs(fy) > 1) return;   // on the bars
+      e.preventDefault();
+      e.stopPropagation();
+      const round = (x) => Math.round(Math.max(-1, Math.min(1, x)) * 1000) / 1000;
+      const pan = round(fx * CENTRE_GAIN), tilt = round(-fy * CENTRE_GAIN);
+      if (!pan && !tilt) return;
+      send({ action: 'relative', pan, tilt }, (err) => {
+        if (err.status === 409) centreToggle.checked = false;
+      });
+    }, true);
+  }
+
   // Presets.
   const list = el('ul', { class: 'ptz-presets', id: 'ptz-presets' });
   const nameInput = el('input', { type: 'text', id: 'ptz-preset-name', maxlength: 64,
@@ -144,6 +183,7 @@ export async function ptzPad(cameraId, focusTarget) {
     el('h2', { id: 'ptz-h' }, 'Pan, tilt, zoom'),
     errorBox,
     el('div', { class: 'ptz-controls' }, pad, zoom),
+    centreLabel,
     el('p', { class: 'small muted' }, 'Hold an arrow to move. With the video focused: arrow keys, + and −.'),
     el('h3', null, 'Presets'),
     list,
