@@ -301,6 +301,24 @@ class Viewers:
         for t in threads:
             t.start()
 
+    def browser_loop(self, cam_id, password):
+        """bench/soak/browser.mjs: chromium's own delay behind the live edge."""
+        self.browser = []
+        while not self.stop.is_set():
+            p = subprocess.Popen(["node", os.path.join(HERE, "browser.mjs"), self.state.vigil.base, cam_id,
+                                  password], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            self.browser_proc = p
+            for line in p.stdout:
+                try:
+                    self.browser.append(json.loads(line))
+                except ValueError:
+                    pass
+                if self.stop.is_set():
+                    break
+            p.kill()
+            p.wait()
+            self.stop.wait(2)
+
     def ws_pids(self):
         with self.lock:
             return [p for p in self.ws if p and p.poll() is None]
@@ -328,8 +346,13 @@ def main():
     ap.add_argument("--tmpfs-mb", type=int, default=0,
                     help="data dir tmpfs size (default: what --minutes of all cameras needs, max 6000)")
     ap.add_argument("--churn-viewers", type=int, default=200)
+    ap.add_argument("--no-browser", dest="browser", action="store_false",
+                    help="no chromium page (bench/soak/browser.mjs) for the live delay")
+    ap.add_argument("--max-browser-delay", type=float, default=0.3, help="median, s")
     ap.add_argument("--sample", type=float, default=5)
     ap.add_argument("--fsync-window", type=float, default=30)
+    ap.add_argument("--fsync-unfiltered", action="store_true",
+                    help="a second fsync window with strace stopping every system call")
     ap.add_argument("--warmup", type=float, default=60, help="seconds after the last restart before trends count")
     ap.add_argument("--max-rss-mb-per-hour", type=float, default=1.0)
     ap.add_argument("--max-fd-drift", type=int, default=10)
@@ -405,6 +428,14 @@ def main():
         token = base64.b64encode(f"admin:{harness.ADMIN_PASSWORD}".encode()).decode()
         viewers = Viewers(st, wsload, token)
         viewers.start(cams, args.viewers)
+        viewers.browser = []
+        if args.browser and os.path.exists("/usr/bin/chromium") and \
+                os.path.isdir(os.path.join(ROOT, "web", "node_modules", "playwright-core")):
+            viewers.browser_started = True
+            threading.Thread(target=viewers.browser_loop, args=(cams[0].id, harness.ADMIN_PASSWORD),
+                             daemon=True).start()
+        else:
+            log("no browser viewer (--no-browser, or no chromium / web/node_modules/playwright-core)")
 
         clip = os.path.join(work, "clip.264")
         sh("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-t", "2",
@@ -664,6 +695,8 @@ def main():
     finally:
         if viewers:
             viewers.stop.set()
+            if getattr(viewers, "browser_proc", None):
+                viewers.browser_proc.kill()
             for p in viewers.ws_pids():
                 p.send_signal(signal.SIGCONT)
                 p.kill()
@@ -683,10 +716,20 @@ def main():
 
 
 def measure_fsync(st, args, data, poll_segments, viewers, lock):
+    """The fsync window, then the same without --seccomp-bpf (how
+    bench/record counted: every system call of every thread stops for
+    strace) to show what that does to the count."""
+    res = measure_fsync_once(st, args, data, poll_segments, viewers, lock, True)
+    if args.fsync_unfiltered:
+        res["unfiltered_strace"] = measure_fsync_once(st, args, data, poll_segments, viewers, lock, False)
+    return res
+
+
+def measure_fsync_once(st, args, data, poll_segments, viewers, lock, seccomp):
     """fsync/fdatasync calls over a quiet window (strace -c, seccomp-filtered
     so only those calls stop vigil), the segments indexed in the same window,
     and the write amplification over it."""
-    log(f"fsync and write window, {args.fsync_window:g} s")
+    log(f"fsync and write window, {args.fsync_window:g} s{'' if seccomp else ', strace without seccomp-bpf'}")
     pid = st.vigil.proc.pid
     poll_segments()
     with lock:
@@ -705,8 +748,8 @@ def measure_fsync(st, args, data, poll_segments, viewers, lock):
 
     k0 = ingest_kbps()
     io0, vb0, t0 = proc_sample(pid), viewers.bytes(), time.time()
-    out = os.path.join(args.out, "strace-fsync.txt")
-    sp = subprocess.Popen(["strace", "-f", "--seccomp-bpf", "-c", "-o", out, "-e",
+    out = os.path.join(args.out, f"strace-fsync{'' if seccomp else '-unfiltered'}.txt")
+    sp = subprocess.Popen(["strace", "-f", *(["--seccomp-bpf"] if seccomp else []), "-c", "-o", out, "-e",
                            "trace=fsync,fdatasync,sync_file_range", "-p", str(pid)],
                           stderr=subprocess.DEVNULL)
     time.sleep(args.fsync_window)
@@ -727,6 +770,7 @@ def measure_fsync(st, args, data, poll_segments, viewers, lock):
            "segment_bytes": sum(v[3] for v in new.values())}
     res["fsyncs_per_segment"] = round(sum(calls.values()) / max(1, len(new)), 2)
     ncam = len({v[0] for v in new.values()}) or 1
+    res["segments_per_min_per_camera"] = round(len(new) / (res["window_s"] / 60) / ncam, 1)
     res["fsyncs_per_min_per_camera"] = round(sum(calls.values()) / (res["window_s"] / 60) / ncam, 1)
     if io0 and io1:
         d = {k: io1[k] - io0[k] for k in ("rchar", "wchar", "write_bytes")}
@@ -919,13 +963,24 @@ def report(st, args, cams, data, quota, viewers, tmpfs_mb):
           live_res["ts_lag_growth_s_median"] is not None and live_res["ts_lag_growth_s_median"] < 0.3,
           f"{live_res}")
 
+    bd = [b["delay"] for b in viewers.browser if b.get("delay") is not None]
+    live_res["browser_delay_s"] = {"n": len(bd), "p50": pct(bd, 0.5), "p90": pct(bd, 0.9),
+                                   "max": pct(bd, 1)}
+    if bd:
+        k = max(1, len(bd) // 4)
+        live_res["browser_delay_s"]["first_quarter_p50"] = pct(bd[:k], 0.5)
+        live_res["browser_delay_s"]["last_quarter_p50"] = pct(bd[-k:], 0.5)
+    if getattr(viewers, "browser_started", False):
+        check(f"browser delay behind the live edge, median < {args.max_browser_delay:g} s", bd and
+              pct(bd, 0.5) < args.max_browser_delay, f"{live_res['browser_delay_s']}" if bd
+              else "no browser samples (vigil.log, node bench/soak/browser.mjs by hand)")
     cpu = [s["cpu_pct"] for s in st.samples if "cpu_pct" in s]
     summary = {
         "args": vars(args), "cameras": [c.describe() for c in cams], "tmpfs_mb": tmpfs_mb,
         "quota_bytes": quota, "duration_s": round(end - start), "faults": faults,
         "gaps": gaps, "reconnects": st.reconnects, "fsync": fs, "live": live_res,
         "kill_losses": kill_losses, "checks": checks, "samples": st.samples,
-        "ts_lag": viewers.ts_lag,
+        "ts_lag": viewers.ts_lag, "browser": viewers.browser,
         "cpu_pct": {"median": pct(cpu, 0.5), "p95": pct(cpu, 0.95)},
         "pids": st.pids,
     }
@@ -942,6 +997,9 @@ def report(st, args, cams, data, quota, viewers, tmpfs_mb):
         svg_plot(os.path.join(args.out, f"{name}.svg"), name,
                  [(label, [(s["t"], s.get(k)) for s in st.samples if k in s]) for label, k in keys],
                  unit, faults, dur)
+    svg_plot(os.path.join(args.out, "browser.svg"), "browser delay behind the live edge", [
+        ("delay", [(b["t"] - start, b["delay"]) for b in viewers.browser if b.get("delay") is not None])],
+        "s", faults, dur)
     svg_plot(os.path.join(args.out, "gaps.svg"), "recording gaps", [
         ("gap s", [(g["start"], g["seconds"]) for g in sorted(gaps, key=lambda g: g["start"])])],
         "s", faults, dur)
@@ -962,7 +1020,7 @@ def report(st, args, cams, data, quota, viewers, tmpfs_mb):
         for c in checks:
             f.write(f"| {c['check']} | {'pass' if c['ok'] else '**FAIL**'} | {c['detail']} |\n")
         f.write(f"\n{passed} passed, {failed} failed\n\n")
-        f.write("![cpu](cpu.svg) ![rss](rss.svg) ![fds](fds.svg) ![live](live.svg) ![gaps](gaps.svg)\n")
+        f.write("![cpu](cpu.svg) ![rss](rss.svg) ![fds](fds.svg) ![live](live.svg) ![browser](browser.svg) ![gaps](gaps.svg)\n")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
