@@ -203,6 +203,7 @@ int main(int argc, char **argv)
   }
   vigil_log_init(level);
   gst_init(NULL, NULL);
+  vigil_ingest_init_av_log();
 
   VigilApp app = {0};
   app.started_us = g_get_monotonic_time();
