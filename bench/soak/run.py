@@ -112,12 +112,15 @@ class Netns:
         or None for a clean link. netem is not available on every kernel
         (docs/soak.md), tbf and link state are."""
         if self.impairment == "down":
-            sh("ip", "link", "set", self.host_if, "up")
             self.ns("ip", "link", "set", self.ns_if, "up")
         elif self.impairment:
             self.ns("tc", "qdisc", "del", "dev", self.ns_if, "root")
         if spec == "down":
-            sh("ip", "link", "set", self.host_if, "down")
+            # Only the cameras' end: vigil's end keeps its route (marked
+            # linkdown), so its packets die there (no route to host). With
+            # both ends down they took the default route instead, and where
+            # that leads to a proxy accepting every connection (as here) the
+            # camera seemed to answer with something that is not RTSP.
             self.ns("ip", "link", "set", self.ns_if, "down")
         elif spec:
             self.ns("tc", "qdisc", "add", "dev", self.ns_if, "root", *spec)
