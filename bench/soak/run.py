@@ -355,7 +355,7 @@ def main():
     ap.add_argument("--sample", type=float, default=5)
     ap.add_argument("--fsync-window", type=float, default=30)
     ap.add_argument("--fsync-unfiltered", action="store_true",
-                    help="a second fsync window with strace stopping every system call")
+                    help="a second fsync window right after the first (the noise)")
     ap.add_argument("--warmup", type=float, default=60, help="seconds after the last restart before trends count")
     ap.add_argument("--max-rss-mb-per-hour", type=float, default=1.0)
     ap.add_argument("--max-fd-drift", type=int, default=10)
@@ -719,9 +719,10 @@ def main():
 
 
 def measure_fsync(st, args, data, poll_segments, viewers, lock):
-    """The fsync window, then the same without --seccomp-bpf (how
-    bench/record counted: every system call of every thread stops for
-    strace) to show what that does to the count."""
+    """The fsync window, and with --fsync-unfiltered a second one right after
+    (was meant to compare strace with and without --seccomp-bpf; but strace
+    cannot filter a process it attaches to with -p, so both stop every system
+    call of every thread, as bench/record does: the pair shows the noise)."""
     res = measure_fsync_once(st, args, data, poll_segments, viewers, lock, True)
     if args.fsync_unfiltered:
         res["unfiltered_strace"] = measure_fsync_once(st, args, data, poll_segments, viewers, lock, False)
@@ -729,10 +730,10 @@ def measure_fsync(st, args, data, poll_segments, viewers, lock):
 
 
 def measure_fsync_once(st, args, data, poll_segments, viewers, lock, seccomp):
-    """fsync/fdatasync calls over a quiet window (strace -c, seccomp-filtered
-    so only those calls stop vigil), the segments indexed in the same window,
-    and the write amplification over it."""
-    log(f"fsync and write window, {args.fsync_window:g} s{'' if seccomp else ', strace without seccomp-bpf'}")
+    """fsync/fdatasync calls over a quiet window (strace -f -c -p: every
+    system call of vigil stops for strace, the counted ones are these), the
+    segments indexed in the same window, and the write amplification over it."""
+    log(f"fsync and write window, {args.fsync_window:g} s{'' if seccomp else ' (again)'}")
     pid = st.vigil.proc.pid
     poll_segments()
     with lock:
@@ -752,7 +753,7 @@ def measure_fsync_once(st, args, data, poll_segments, viewers, lock, seccomp):
     k0 = ingest_kbps()
     io0, vb0, t0 = proc_sample(pid), viewers.bytes(), time.time()
     out = os.path.join(args.out, f"strace-fsync{'' if seccomp else '-unfiltered'}.txt")
-    sp = subprocess.Popen(["strace", "-f", *(["--seccomp-bpf"] if seccomp else []), "-c", "-o", out, "-e",
+    sp = subprocess.Popen(["strace", "-f", "-c", "-o", out, "-e",
                            "trace=fsync,fdatasync,sync_file_range", "-p", str(pid)],
                           stderr=subprocess.DEVNULL)
     time.sleep(args.fsync_window)
