@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 LISTEN ?= 127.0.0.1:8080
 DATA ?= vigil-data
 
-.PHONY: all deps build model run test test-asan deb clean
+.PHONY: all deps build model run test test-asan test-soak deb clean
 
 all: build
 
@@ -47,6 +47,19 @@ test-asan: deps model $(BUILD_ASAN)/build.ninja
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
 	  --no-suite ui --no-suite fakecam
+
+# The 10-minute soak (docs/soak.md): 6 cameras, a fault every 60 s, its
+# checks as thresholds (exit status 1 when one fails). Needs root (network
+# namespace, tmpfs). Report in $(BUILD)/soak/summary.md. Two thresholds are
+# looser than issue 21's targets, on purpose (docs/soak.md): RSS growth (10
+# minutes cannot tell 1 MB/h from warm-up; this catches leaks per connection
+# or per fault) and write amplification (the playlist rewrites cost 1-4 % at
+# 1-2 Mbit/s, not fixed yet). The hour-long run:
+# bench/soak/run.py --cameras 16 --minutes 60 --viewers 20 --fault-every 180.
+test-soak: build
+	python3 bench/soak/run.py --build-dir $(BUILD) --out $(BUILD)/soak \
+	  --cameras 6 --minutes 10 --viewers 6 --fault-every 60 --churn-viewers 100 \
+	  --max-rss-mb-per-hour 300 --max-reconnect-p99 15 --max-write-amp 1.06
 
 # vigil_<version>_<arch>.deb and vigil-tools_…deb in build-deb/, built from
 # scratch by dpkg-buildpackage, then lintian (docs/install.md).

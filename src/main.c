@@ -203,6 +203,7 @@ int main(int argc, char **argv)
   }
   vigil_log_init(level);
   gst_init(NULL, NULL);
+  vigil_ingest_init_av_log();
 
   VigilApp app = {0};
   app.started_us = g_get_monotonic_time();
@@ -239,6 +240,10 @@ int main(int argc, char **argv)
     g_critical("cannot repair the recordings index: %s", error->message);
     return 1;
   }
+  /* Index rows of all cameras' segments in one transaction a second: one
+   * per segment cost ~14 KB of WAL each, 3-6 % of a 1-2 Mbit/s camera's
+   * bytes (bench/soak); crash repair adds back what a crash leaves out. */
+  vigil_store_set_segment_batch(app.store, VIGIL_STORE_SEGMENT_BATCH_MS);
 
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   app.cameras = vigil_camera_manager_new(app.store);

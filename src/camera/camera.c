@@ -4,7 +4,7 @@
  *   disabled            (enabled = false)
  *   connecting ──data──► streaming ──error / EOS / 10 s silence──► offline|error
  *        ▲                                                          │
- *        └──────────────────── backoff 1, 2, 4 … 30 s ◄─────────────┘
+ *        └──────── backoff 1, 2, 4 s (offline), 1, 2, 4 … 30 s (error) ◄──┘
  *
  * "offline" is a camera that could not be reached or went quiet; "error" is
  * one that answered with a problem (credentials, path, codec). Both retry. */
@@ -147,12 +147,13 @@ static void stop_ingest(Feed *feed)
   vigil_stream_reset(feed->stream);
 }
 
-static guint backoff_ms(guint attempts)
+static guint backoff_ms(guint attempts, gboolean offline)
 {
+  guint max = offline ? VIGIL_CAMERA_BACKOFF_OFFLINE_MAX_MS : VIGIL_CAMERA_BACKOFF_MAX_MS;
   guint ms = VIGIL_CAMERA_BACKOFF_FIRST_MS;
-  for (guint i = 1; i < attempts && ms < VIGIL_CAMERA_BACKOFF_MAX_MS; i++)
+  for (guint i = 1; i < attempts && ms < max; i++)
     ms *= 2;
-  return MIN(ms, VIGIL_CAMERA_BACKOFF_MAX_MS);
+  return MIN(ms, max);
 }
 
 /* The ingest failed (or we declared it dead): tear it down and retry later. */
@@ -161,7 +162,7 @@ static void handle_failure(Feed *feed, const char *message, gboolean offline)
   stop_ingest(feed);
   feed->attempts++;
   set_state(feed, offline ? VIGIL_CAMERA_OFFLINE : VIGIL_CAMERA_ERROR, message);
-  guint delay = backoff_ms(feed->attempts);
+  guint delay = backoff_ms(feed->attempts, offline);
   g_debug("camera %s: %s stream: retry in %u ms", feed->camera->cfg->id,
           vigil_stream_choice_to_string(feed->which), delay);
   g_clear_handle_id(&feed->retry_source, g_source_remove);

@@ -26,9 +26,13 @@ const char *vigil_camera_state_to_string(VigilCameraState state);
 
 /* A stream with no data for this long counts as dropped (SPEC). */
 #define VIGIL_CAMERA_SILENCE_US (10 * G_USEC_PER_SEC)
-/* Reconnect delays: 1 s, 2 s, 4 s ... at most 30 s. */
-#define VIGIL_CAMERA_BACKOFF_FIRST_MS 1000
-#define VIGIL_CAMERA_BACKOFF_MAX_MS   30000
+/* Reconnect delays: 1 s, 2 s, 4 s ... at most 30 s for a camera that answered
+ * with a problem (credentials, path: retrying fast would not fix it and can
+ * lock the account), at most 4 s for one that is away or quiet, so that it
+ * streams again within a few seconds of coming back (bench/soak). */
+#define VIGIL_CAMERA_BACKOFF_FIRST_MS       1000
+#define VIGIL_CAMERA_BACKOFF_MAX_MS         30000
+#define VIGIL_CAMERA_BACKOFF_OFFLINE_MAX_MS 4000
 
 typedef struct _VigilCamera VigilCamera;
 

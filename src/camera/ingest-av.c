@@ -433,10 +433,15 @@ static gchar *url_with_credentials(const VigilCameraConfig *cfg)
   return g_uri_to_string(with);
 }
 
-gboolean vigil_ingest_av_start(VigilIngest *self, const VigilCameraConfig *cfg, GError **error)
+void vigil_ingest_init_av_log(void)
 {
   static GOnce log_once = G_ONCE_INIT;
   g_once(&log_once, install_log_handler, NULL);
+}
+
+gboolean vigil_ingest_av_start(VigilIngest *self, const VigilCameraConfig *cfg, GError **error)
+{
+  vigil_ingest_init_av_log();
 
   Reader *r = g_new0(Reader, 1);
   r->ingest = self;

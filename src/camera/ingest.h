@@ -38,6 +38,12 @@ VigilIngest *vigil_ingest_start(const VigilCameraConfig *cfg, VigilStream *strea
  * callback runs after this returns. */
 void vigil_ingest_stop(VigilIngest *ingest);
 
+/* Sends every libav message of the process (the analysis decoder's too) to
+ * GLib's log at debug level instead of stderr; libavformat's errors still
+ * become the camera's error. Without it a camera sending garbage made
+ * libavcodec print ~20 lines a second to stderr (bench/soak). Idempotent. */
+void vigil_ingest_init_av_log(void);
+
 /* Waits until every stopped ingest has finished its teardown; FALSE when
  * @timeout_us passed first. For a clean exit. */
 gboolean vigil_ingest_wait_stopped(gint64 timeout_us);

@@ -139,6 +139,10 @@ sqlite3_stmt *vigil_store_prepare(VigilStore *store, const char *sql, GError **e
 {
   sqlite3_stmt *stmt = NULL;
 
+  /* Queued segment rows go first, so that every query sees them (inside a
+   * transaction they were flushed by vigil_store_begin). */
+  if (sqlite3_get_autocommit(store->db))
+    vigil_store_flush_segments(store);
   if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
     vigil_store_set_error(store, error, "preparing a database statement");
     sqlite3_finalize(stmt);
@@ -193,6 +197,8 @@ static gboolean exec_sql(VigilStore *store, const char *sql, const char *what, G
 
 gboolean vigil_store_begin(VigilStore *store, GError **error)
 {
+  if (sqlite3_get_autocommit(store->db))
+    vigil_store_flush_segments(store);
   return exec_sql(store, "BEGIN IMMEDIATE", "starting a database transaction", error);
 }
 
@@ -387,6 +393,9 @@ void vigil_store_close(VigilStore *store)
   if (!store)
     return;
   if (store->db) {
+    vigil_store_flush_segments(store);
+    g_clear_handle_id(&store->flush_source, g_source_remove);
+    g_clear_pointer(&store->pending_segments, g_array_unref);
     /* Cheap, and keeps the query planner's statistics useful over time; not
      * on a file we refused (damaged, or a newer schema) to leave it as is. */
     if (store->ready)

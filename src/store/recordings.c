@@ -102,8 +102,69 @@ static gboolean add_segment_rows(VigilStore *store, const VigilSegment *seg, GEr
   return step_done(store, up, "updating a recording", error);
 }
 
+/* One transaction for every queued row: the WAL gets the pages they share
+ * (segments, recordings) once per batch instead of once per segment. */
+void vigil_store_flush_segments(VigilStore *store)
+{
+  if (store->flushing || !store->pending_segments || store->pending_segments->len == 0)
+    return;
+  store->flushing = TRUE;
+  g_autoptr(GArray) batch = g_steal_pointer(&store->pending_segments);
+  store->pending_segments = g_array_new(FALSE, FALSE, sizeof(VigilSegment));
+  g_autoptr(GError) error = NULL;
+  guint failed = 0;
+  if (!vigil_store_begin(store, &error)) {
+    failed = batch->len;
+  } else {
+    for (guint i = 0; i < batch->len; i++) {
+      g_autoptr(GError) row_error = NULL;
+      /* A row that fails (a duplicate) is left out, not the batch. */
+      if (!add_segment_rows(store, &g_array_index(batch, VigilSegment, i), &row_error)) {
+        failed++;
+        if (!error)
+          error = g_steal_pointer(&row_error);
+      }
+    }
+    g_autoptr(GError) commit_error = NULL;
+    if (!vigil_store_commit(store, &commit_error)) {
+      vigil_store_rollback(store);
+      failed = batch->len;
+      g_clear_error(&error);
+      error = g_steal_pointer(&commit_error);
+    }
+  }
+  /* The files are complete on disk: crash repair indexes them at the next
+   * start, as when a single insert failed. */
+  if (failed)
+    g_warning("cannot index %u of %u segment(s): %s", failed, batch->len,
+              error ? error->message : "unknown error");
+  store->flushing = FALSE;
+}
+
+static gboolean on_flush(gpointer data)
+{
+  VigilStore *store = data;
+  store->flush_source = 0;
+  vigil_store_flush_segments(store);
+  return G_SOURCE_REMOVE;
+}
+
+void vigil_store_set_segment_batch(VigilStore *store, guint ms)
+{
+  vigil_store_flush_segments(store);
+  store->batch_ms = ms;
+}
+
 gboolean vigil_store_add_segment(VigilStore *store, const VigilSegment *seg, GError **error)
 {
+  if (store->batch_ms > 0) {
+    if (!store->pending_segments)
+      store->pending_segments = g_array_new(FALSE, FALSE, sizeof(VigilSegment));
+    g_array_append_val(store->pending_segments, *seg);
+    if (!store->flush_source)
+      store->flush_source = g_timeout_add(store->batch_ms, on_flush, store);
+    return TRUE;
+  }
   if (!vigil_store_begin(store, error))
     return FALSE;
   if (!add_segment_rows(store, seg, error) || !vigil_store_commit(store, error)) {

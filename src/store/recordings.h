@@ -35,12 +35,23 @@ typedef struct {
 void vigil_recording_free(VigilRecording *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRecording, vigil_recording_free)
 
+/* The daemon's segment batch (vigil_store_set_segment_batch). */
+#define VIGIL_STORE_SEGMENT_BATCH_MS 1000
+
 /* Inserts @rec (its id is ignored); returns the new id, 0 on error. */
 gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec, GError **error);
 /* Adds a segment (to sub_segments when @seg->sub) and grows its recording's
  * size and, for a main stream segment, its end, in one transaction.
  * VIGIL_ERROR_CONFLICT if that (recording, seq) exists. */
 gboolean vigil_store_add_segment(VigilStore *store, const VigilSegment *seg, GError **error);
+/* With @ms > 0, vigil_store_add_segment only queues the row (and returns
+ * TRUE); the queued rows are committed together in one transaction @ms later,
+ * or before any other statement of the store runs, or at close. Their files
+ * are already complete on disk and listed in their playlists, so a crash
+ * before the commit loses no row that crash repair does not add back
+ * (docs/recording.md, "Index"). Errors are then logged. 0 (the default):
+ * one transaction per segment. */
+void vigil_store_set_segment_batch(VigilStore *store, guint ms);
 /* Marks a recording as finished (open = 0). */
 gboolean vigil_store_close_recording(VigilStore *store, gint64 id, GError **error);
 /* Marks every recording as finished (used by crash repair). */

@@ -16,7 +16,17 @@ struct _VigilStore {
   sqlite3 *db;
   gchar *path;
   gboolean ready; /* opened and migrated */
+  /* Segment rows waiting for their batch's commit (recordings.c), while
+   * batching is on: VigilSegment, in order. */
+  GArray *pending_segments;
+  guint batch_ms; /* 0: every segment commits at once */
+  guint flush_source;
+  gboolean flushing;
 };
+
+/* Commits the segment rows waiting for their batch (recordings.c); run
+ * before any other statement so every query sees them. */
+void vigil_store_flush_segments(VigilStore *store);
 
 /* Statements are finalized on scope exit so an early return never leaks one
  * (an unfinalized statement would also make sqlite3_close fail). */

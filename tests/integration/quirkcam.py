@@ -28,6 +28,8 @@ What the quirks imitate:
 - --no-sprop / --no-inband-params: parameter sets only in-band (each its own
   RTP packet, as H.265 cameras send VPS, SPS, PPS) or only in the SDP.
 - --silent: answers everything, sends no media (a hung encoder).
+- --garbage: answers everything, then sends RTP packets whose payloads are
+  random bytes (a broken encoder or a corrupted link; bench/soak).
 - --close-mid-frame: the connection drops in the middle of a fragmented frame.
 """
 import argparse
@@ -613,6 +615,15 @@ class Sender:
                 if opts.silent:
                     s.stop.wait(0.2)
                     continue
+                if opts.garbage and video:
+                    # Valid RTP headers, random payloads at about 1 Mbit/s:
+                    # what a broken encoder or a corrupted link delivers.
+                    for k in range(10):
+                        self.emit(video, os.urandom(random.randrange(12, MTU)),
+                                  vi * 90000 // media.fps, k == 9)
+                    vi += 1
+                    s.stop.wait(1 / media.fps)
+                    continue
                 tv = start + vi / media.fps if video else float("inf")
                 ta = start + ai * 1024 / media.audio[2] if audio else float("inf")
                 due = min(tv, ta)
@@ -702,6 +713,8 @@ def main(argv=None):
                         "some cameras expect)")
     p.add_argument("--silent", action="store_true",
                    help="answer DESCRIBE/SETUP/PLAY, then send no media at all")
+    p.add_argument("--garbage", action="store_true",
+                   help="answer DESCRIBE/SETUP/PLAY, then send RTP packets of random bytes")
     p.add_argument("--close-mid-frame", type=float, metavar="SECONDS",
                    help="after SECONDS of media, send half of a frame's packets and close")
     opts = p.parse_args(argv)
@@ -714,7 +727,7 @@ def main(argv=None):
             opts.audio = aac
     media = Media(opts.video, opts.codec, opts.fps, opts.audio)
     server = Server(opts, media)
-    quirks = [k for k in ("stale_nonce", "no_sprop", "no_inband_params", "silent")
+    quirks = [k for k in ("stale_nonce", "no_sprop", "no_inband_params", "silent", "garbage")
               if getattr(opts, k)]
     print(f"quirkcam: serving rtsp://127.0.0.1:{server.port}/{opts.path.strip('/')} "
           f"({opts.codec}, {len(media.aus)} frames@{opts.fps}"
