@@ -123,6 +123,16 @@ static const char *const migrations[] = {
     "  size_bytes INTEGER NOT NULL,"
     "  discont INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (recording, seq));",
+    /* 9: a recording id is never given twice. Without AUTOINCREMENT SQLite
+   * gives a new row the largest id + 1, so after retention deleted the
+   * newest recording its id came back, and an old link or bookmark showed
+   * another recording (bench/soak). recording_ids.last is the highest id
+   * ever given (a trigger keeps it); store/recordings.c inserts last + 1. */
+    "CREATE TABLE recording_ids (last INTEGER NOT NULL);"
+    "INSERT INTO recording_ids SELECT COALESCE(MAX(id), 0) FROM recordings;"
+    "CREATE TRIGGER recordings_last_id AFTER INSERT ON recordings BEGIN"
+    "  UPDATE recording_ids SET last = NEW.id WHERE last < NEW.id;"
+    "END;",
 };
 
 int vigil_store_latest_version(void)

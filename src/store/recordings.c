@@ -34,8 +34,9 @@ gint64 vigil_store_insert_recording(VigilStore *store, const VigilRecording *rec
 {
   g_autoptr(sqlite3_stmt) stmt = vigil_store_prepare(
       store,
-      "INSERT INTO recordings (camera, start_us, end_us, reason, size_bytes, keep, path, open)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      /* The next id never given (migration 9), not the largest + 1. */
+      "INSERT INTO recordings (id, camera, start_us, end_us, reason, size_bytes, keep, path, open)"
+      " VALUES ((SELECT last + 1 FROM recording_ids), ?, ?, ?, ?, ?, ?, ?, ?)",
       error);
   if (!stmt || !vigil_store_bind_text(store, stmt, 1, rec->camera, error) ||
       !vigil_store_bind_text(store, stmt, 4, rec->reason, error) ||

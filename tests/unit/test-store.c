@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/recordings.h"
 #include "store/store.h"
 
 #define SOURCE "rtsp://192.0.2.10:554/stream1"
@@ -809,6 +810,40 @@ static void test_injection(Fixture *f, gconstpointer data)
   sqlite3_close(raw);
 }
 
+/* A recording id is never given twice: after the newest recording is
+ * deleted, the next one gets a new id (SQLite alone would give the same). A
+ * file from before migration 9 starts after its largest id. */
+static void test_recording_ids_not_reused(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilStore) store = vigil_store_open(f->path, &error);
+  g_assert_no_error(error);
+  gint64 ids[3];
+  for (int i = 0; i < 3; i++) {
+    g_autofree gchar *path = g_strdup_printf("cam/2026-12-05/%d", i);
+    VigilRecording rec = {
+        .camera = "cam", .start_us = i, .end_us = i, .reason = "manual", .path = path};
+    ids[i] = vigil_store_insert_recording(store, &rec, &error);
+    g_assert_no_error(error);
+    if (i == 1) {
+      g_assert_true(vigil_store_delete_recording(store, ids[1], &error));
+      g_assert_no_error(error);
+    }
+  }
+  g_assert_cmpint(ids[1], ==, ids[0] + 1);
+  g_assert_cmpint(ids[2], ==, ids[1] + 1);
+  g_clear_pointer(&store, vigil_store_close);
+
+  /* Reopened: still the next one. */
+  store = vigil_store_open(f->path, &error);
+  g_assert_no_error(error);
+  g_assert_true(vigil_store_delete_recording(store, ids[2], &error));
+  VigilRecording rec = {
+      .camera = "cam", .start_us = 9, .end_us = 9, .reason = "manual", .path = "cam/2026-12-05/9"};
+  g_assert_cmpint(vigil_store_insert_recording(store, &rec, &error), ==, ids[2] + 1);
+  g_assert_no_error(error);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -829,6 +864,7 @@ int main(int argc, char **argv)
   ADD("/store/users", test_users);
   ADD("/store/settings", test_settings);
   ADD("/store/injection", test_injection);
+  ADD("/store/recordings/ids-not-reused", test_recording_ids_not_reused);
 #undef ADD
 
   return g_test_run();
