@@ -80,13 +80,7 @@ char *vigil_onvif_build_probe(const char *message_id)
   /* Only NetworkVideoTransmitter: a Probe with several types matches only
    * devices that have all of them, and older cameras lack tds:Device. */
   xmlNewTextChild(probe, d, BAD_CAST "Types", BAD_CAST "dn:NetworkVideoTransmitter");
-  xmlChar *out = NULL;
-  int out_len = 0;
-  xmlDocDumpMemoryEnc(doc, &out, &out_len, "UTF-8");
-  xmlFreeDoc(doc);
-  char *result = g_strndup((const char *)out, out_len);
-  xmlFree(out);
-  return result;
+  return vigil_onvif_xml_dump(doc);
 }
 
 /* ---- ProbeMatches ---- */

@@ -136,18 +136,6 @@ static xmlDocPtr new_envelope(const char *username, const char *password, gint64
   return doc;
 }
 
-/* Serialises and frees @doc. */
-static char *dump_envelope(xmlDocPtr doc)
-{
-  xmlChar *out = NULL;
-  int out_len = 0;
-  xmlDocDumpMemoryEnc(doc, &out, &out_len, "UTF-8");
-  xmlFreeDoc(doc);
-  char *result = g_strndup((const char *)out, out_len);
-  xmlFree(out);
-  return result;
-}
-
 char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
                                 const char *username, const char *password, gint64 clock_offset_s)
 {
@@ -169,7 +157,7 @@ char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
     xmlNewTextChild(transport, tt, BAD_CAST "Protocol", BAD_CAST "RTSP");
     xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST(profile_token ? profile_token : ""));
   }
-  return dump_envelope(doc);
+  return vigil_onvif_xml_dump(doc);
 }
 
 const char *vigil_onvif_ptz_operation(VigilPtzAction action)
@@ -255,7 +243,7 @@ char *vigil_onvif_build_ptz_request(const VigilPtzCommand *cmd, const char *prof
   case VIGIL_PTZ_HOME:
     break;
   }
-  return dump_envelope(doc);
+  return vigil_onvif_xml_dump(doc);
 }
 
 /* ---- answers ---- */
@@ -676,7 +664,7 @@ char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to
     break;
   }
   }
-  return dump_envelope(doc);
+  return vigil_onvif_xml_dump(doc);
 }
 
 char *vigil_onvif_parse_create_pull_point(const char *xml, gsize len, gboolean *not_authorized,

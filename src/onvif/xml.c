@@ -28,3 +28,14 @@ char *vigil_onvif_xml_text(xmlNodePtr n)
   }
   return s;
 }
+
+char *vigil_onvif_xml_dump(xmlDocPtr doc)
+{
+  xmlChar *out = NULL;
+  int out_len = 0;
+  xmlDocDumpMemoryEnc(doc, &out, &out_len, "UTF-8");
+  xmlFreeDoc(doc);
+  char *result = g_strndup((const char *)out, out_len);
+  xmlFree(out);
+  return result;
+}

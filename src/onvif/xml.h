@@ -1,6 +1,6 @@
-/* The libxml2 tree walk the ONVIF parsers share (soap.c, discovery.c):
- * elements matched by namespace URI and local name, never by prefix.
- * Private to src/onvif/. */
+/* What soap.c and discovery.c share over libxml2: the tree walk of the
+ * answers (elements matched by namespace URI and local name, never by
+ * prefix) and the serialisation of the requests. Private to src/onvif/. */
 #pragma once
 
 #include <glib.h>
@@ -12,3 +12,5 @@ gboolean vigil_onvif_xml_is_element(xmlNodePtr n, const char *ns, const char *na
 xmlNodePtr vigil_onvif_xml_child(xmlNodePtr parent, const char *ns, const char *name);
 /* An element's text, trimmed, UTF-8; NULL when absent, empty or not UTF-8. */
 char *vigil_onvif_xml_text(xmlNodePtr n);
+/* @doc serialised as UTF-8 text; @doc is freed. */
+char *vigil_onvif_xml_dump(xmlDocPtr doc);
