@@ -287,6 +287,19 @@ gboolean vigil_server_set_tls(VigilServer *server, const char *pem_path, GError 
   return TRUE;
 }
 
+/* A shared factory for @launch; with --user, only the viewer role may use it. */
+static GstRTSPMediaFactory *new_factory(VigilServer *server, const char *launch)
+{
+  GstRTSPMediaFactory *factory = gst_rtsp_media_factory_new();
+  gst_rtsp_media_factory_set_launch(factory, launch);
+  gst_rtsp_media_factory_set_shared(factory, TRUE);
+  if (server->authenticated)
+    gst_rtsp_media_factory_add_role(factory, VIEWER_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                    G_TYPE_BOOLEAN, TRUE, NULL);
+  return factory;
+}
+
 static void add_stream(VigilServer *server, const char *path, VigilCodec codec, VigilClip *video,
                        VigilClip *audio, SceneClock *clock)
 {
@@ -301,13 +314,7 @@ static void add_stream(VigilServer *server, const char *path, VigilCodec codec, 
                       codec == VIGIL_CODEC_H264 ? "rtph264pay" : "rtph265pay",
                       audio ? "appsrc name=asrc ! clocksync ! rtpmp4gpay name=pay1 pt=97" : "");
 
-  GstRTSPMediaFactory *factory = gst_rtsp_media_factory_new();
-  gst_rtsp_media_factory_set_launch(factory, launch);
-  gst_rtsp_media_factory_set_shared(factory, TRUE);
-  if (server->authenticated)
-    gst_rtsp_media_factory_add_role(factory, VIEWER_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
-                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
-                                    G_TYPE_BOOLEAN, TRUE, NULL);
+  GstRTSPMediaFactory *factory = new_factory(server, launch);
 
   Stream *stream = g_new0(Stream, 1);
   stream->video = vigil_clip_ref(video);
@@ -399,13 +406,7 @@ static void add_live_stream(VigilServer *server, const char *path, const VigilEn
       " bframes=0 key-int-max=%u bitrate=%d ! h264parse ! rtph264pay name=pay0 pt=96"
       " config-interval=-1 aggregate-mode=zero-latency )",
       vigil_encode_gop_frames(params), params->bitrate_kbps);
-  GstRTSPMediaFactory *factory = gst_rtsp_media_factory_new();
-  gst_rtsp_media_factory_set_launch(factory, launch);
-  gst_rtsp_media_factory_set_shared(factory, TRUE);
-  if (server->authenticated)
-    gst_rtsp_media_factory_add_role(factory, VIEWER_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
-                                    G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
-                                    G_TYPE_BOOLEAN, TRUE, NULL);
+  GstRTSPMediaFactory *factory = new_factory(server, launch);
   LiveStream *stream = g_new0(LiveStream, 1);
   gst_video_info_set_format(&stream->info, GST_VIDEO_FORMAT_I420, params->width, params->height);
   GST_VIDEO_INFO_FPS_N(&stream->info) = params->fps;
