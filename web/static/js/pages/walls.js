@@ -192,7 +192,8 @@ function renderBuilder() {
 // sends it to when opened (docs/onvif.md). Hidden until the presets come.
 function presetField(t) {
   const cam = t.source && t.source.camera;
-  if (!cam || !can(user, cam, 'control')) return null;
+  // Only cameras with an ONVIF device can have presets: others are not asked.
+  if (!cam || !can(user, cam, 'control') || !cameras.find((c) => c.id === cam)?.onvif) return null;
   const select = el('select', { id: 'tile-preset', onchange: () => {
     if (select.value) t.source.preset = select.value;
     else delete t.source.preset;
