@@ -607,6 +607,19 @@ const char *vigil_onvif_events_action(VigilOnvifEventsCall call)
   return actions[call];
 }
 
+/* The Body's operation element @name in namespace @href (declared on it as
+ * @prefix); the namespace in *@ns when asked for. */
+static xmlNodePtr new_operation(xmlNodePtr body, const char *name, const char *href,
+                                const char *prefix, xmlNsPtr *ns)
+{
+  xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST name, NULL);
+  xmlNsPtr op_ns = xmlNewNs(op, BAD_CAST href, BAD_CAST prefix);
+  xmlSetNs(op, op_ns);
+  if (ns)
+    *ns = op_ns;
+  return op;
+}
+
 char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to,
                                        const char *username, const char *password,
                                        gint64 clock_offset_s)
@@ -635,16 +648,14 @@ char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to
   g_autofree char *termination = g_strdup_printf("PT%dS", VIGIL_ONVIF_EVENTS_TERMINATION_S);
   switch (call) {
   case VIGIL_ONVIF_EVENTS_CREATE: {
-    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "CreatePullPointSubscription", NULL);
-    xmlNsPtr tev = xmlNewNs(op, BAD_CAST NS_TEV, BAD_CAST "tev");
-    xmlSetNs(op, tev);
+    xmlNsPtr tev;
+    xmlNodePtr op = new_operation(body, "CreatePullPointSubscription", NS_TEV, "tev", &tev);
     xmlNewTextChild(op, tev, BAD_CAST "InitialTerminationTime", BAD_CAST termination);
     break;
   }
   case VIGIL_ONVIF_EVENTS_PULL: {
-    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "PullMessages", NULL);
-    xmlNsPtr tev = xmlNewNs(op, BAD_CAST NS_TEV, BAD_CAST "tev");
-    xmlSetNs(op, tev);
+    xmlNsPtr tev;
+    xmlNodePtr op = new_operation(body, "PullMessages", NS_TEV, "tev", &tev);
     g_autofree char *timeout = g_strdup_printf("PT%dS", VIGIL_ONVIF_EVENTS_PULL_S);
     g_autofree char *limit = g_strdup_printf("%d", VIGIL_ONVIF_EVENTS_LIMIT);
     xmlNewTextChild(op, tev, BAD_CAST "Timeout", BAD_CAST timeout);
@@ -652,15 +663,13 @@ char *vigil_onvif_build_events_request(VigilOnvifEventsCall call, const char *to
     break;
   }
   case VIGIL_ONVIF_EVENTS_RENEW: {
-    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "Renew", NULL);
-    xmlNsPtr wsnt = xmlNewNs(op, BAD_CAST NS_WSNT, BAD_CAST "wsnt");
-    xmlSetNs(op, wsnt);
+    xmlNsPtr wsnt;
+    xmlNodePtr op = new_operation(body, "Renew", NS_WSNT, "wsnt", &wsnt);
     xmlNewTextChild(op, wsnt, BAD_CAST "TerminationTime", BAD_CAST termination);
     break;
   }
   case VIGIL_ONVIF_EVENTS_UNSUBSCRIBE: {
-    xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST "Unsubscribe", NULL);
-    xmlSetNs(op, xmlNewNs(op, BAD_CAST NS_WSNT, BAD_CAST "wsnt"));
+    new_operation(body, "Unsubscribe", NS_WSNT, "wsnt", NULL);
     break;
   }
   }
