@@ -16,8 +16,9 @@
  * that often; the slack keeps a 1 s GOP from skipping every other one). */
 #define DETECT_MOTION_US (G_USEC_PER_SEC * 8 / 10)
 /* When nothing but the dark and frozen alarms looks at the analysis stream,
- * one keyframe this often feeds them. */
-#define ALARM_SAMPLE_US (10 * G_USEC_PER_SEC)
+ * one keyframe about every 10 s feeds them (the slack keeps a 1 s GOP from
+ * stretching that to 11 s when a keyframe comes in a little early). */
+#define ALARM_SAMPLE_US (G_USEC_PER_SEC * 95 / 10)
 /* Main keyframes read for barcodes (the sub stream analysed): scaled to at
  * most this width; small codes need the resolution. */
 #define BARCODE_WIDTH 1920

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vigil_restream_transport_udp(vigil_restream_request_header(&r, "Transport"), &rtp, &rtcp);
     vigil_restream_request_clear(&r);
   }
-  g_autoptr(GBytes) es = vigil_restream_ts_video(data, size);
+  g_bytes_unref(vigil_restream_ts_video(data, size));
   for (int codec = VIGIL_CODEC_H264; codec <= VIGIL_CODEC_H265; codec++) {
     g_autoptr(GByteArray) out = g_byte_array_new();
     guint16 seq = 0;
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       abort();
     g_free(vigil_restream_fmtp(data, size, codec));
   }
-  g_autoptr(GBytes) audio = vigil_restream_ts_audio(data, size);
+  g_bytes_unref(vigil_restream_ts_audio(data, size));
   guint rate, channels;
   g_free(vigil_restream_aac_fmtp(data, size, &rate, &channels));
   g_autoptr(GByteArray) out = g_byte_array_new();
