@@ -50,6 +50,7 @@ struct _VigilAnalyzer {
   gchar **detect_classes; /* classes ∪ record_on: what the detector reports */
   double min_score;
   int interval_s;
+  gboolean main_crop;       /* detect.main_crop */
   gboolean motion_active;   /* main thread's view: a motion event is open */
   gboolean external_motion; /* motion comes from the camera (ONVIF events) too */
   VigilAnalyzerStats stats;
@@ -61,6 +62,8 @@ struct _VigilAnalyzer {
   VigilMotion *motion;
   zbar_image_scanner_t *scanner;
   gint64 last_detect_us;
+  gboolean has_motion_box; /* motion_box is of the frame just analysed */
+  VigilMotionRect motion_box;
 
   /* Main thread part. */
   VigilTracker *tracker;    /* objects in view, each an open event */

@@ -480,6 +480,7 @@ VigilAnalyzer *vigil_analyzer_new(const VigilCameraConfig *cfg)
   g_mutex_init(&self->lock);
   self->state = vigil_analysis_state_new(on_action, self);
   self->tracker = vigil_tracker_new(VIGIL_TRACK_IOU, VIGIL_TRACK_MISSES);
+  vigil_tracker_set_max_step(self->tracker, VIGIL_TRACK_STEP);
   self->track_events = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
   self->tick = g_timeout_add_seconds(1, on_tick, self);
   vigil_analyzer_set_config(self, cfg);
@@ -540,6 +541,7 @@ void vigil_analyzer_set_config(VigilAnalyzer *self, const VigilCameraConfig *cfg
   g_strv_builder_unref(classes);
   self->min_score = cfg->detect.min_score;
   self->interval_s = MAX(cfg->detect.interval_s, 1);
+  self->main_crop = cfg->detect.main_crop;
   gboolean detect_off = !self->detect_enabled;
   gboolean motion_off = !self->motion_enabled;
   g_mutex_unlock(&self->lock);

@@ -137,6 +137,7 @@ typedef struct {
   double decode_ms, motion_ms, zbar_ms; /* totals, wall clock */
   double cpu_ms;                        /* total CPU time of the analysis */
   guint64 detected;                     /* detector runs */
+  guint64 detected_on_crops;            /* of them, on a crop of the main picture */
   double detect_ms;                     /* their total, wall clock */
 } VigilAnalyzerStats;
 void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);

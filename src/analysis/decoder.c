@@ -6,6 +6,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -78,6 +79,13 @@ VigilCodec vigil_decoder_get_codec(VigilDecoder *self)
   return self->codec;
 }
 
+void vigil_decoder_get_size(VigilDecoder *self, int *width, int *height)
+{
+  gboolean any = self->frame && self->frame->data[0];
+  *width = any ? self->frame->width : 0;
+  *height = any ? self->frame->height : 0;
+}
+
 /* Sends one access unit, drains, and leaves the picture in @frame. The
  * decoder is flushed afterwards so the next keyframe starts clean. */
 static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame,
@@ -147,28 +155,59 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
 guint8 *vigil_decoder_scale_rgb(VigilDecoder *self, int max_width, int max_height, int *width,
                                 int *height)
 {
-  AVFrame *f = self->frame;
-  if (!f || f->width <= 0 || f->height <= 0 || !f->data[0])
+  return vigil_decoder_crop_rgb(self, NULL, max_width, max_height, width, height);
+}
+
+guint8 *vigil_decoder_crop_rgb(VigilDecoder *self, double crop[4], int max_width, int max_height,
+                               int *width, int *height)
+{
+  AVFrame *whole = self->frame;
+  if (!whole || whole->width <= 0 || whole->height <= 0 || !whole->data[0])
     return NULL;
+  AVFrame *f = av_frame_clone(whole);
+  if (!f)
+    return NULL;
+  if (crop) {
+    /* Even pixel edges, so that 4:2:0 chroma is cut exactly where luma is. */
+    int W = whole->width, H = whole->height;
+    int x0 = CLAMP((int)(crop[0] * W), 0, W - 2) & ~1;
+    int y0 = CLAMP((int)(crop[1] * H), 0, H - 2) & ~1;
+    int x1 = CLAMP((int)ceil((crop[0] + crop[2]) * W + 1) & ~1, x0 + 2, W);
+    int y1 = CLAMP((int)ceil((crop[1] + crop[3]) * H + 1) & ~1, y0 + 2, H);
+    f->crop_left = x0;
+    f->crop_top = y0;
+    f->crop_right = W - x1;
+    f->crop_bottom = H - y1;
+    if (av_frame_apply_cropping(f, AV_FRAME_CROP_UNALIGNED) < 0) {
+      av_frame_free(&f);
+      return NULL;
+    }
+    crop[0] = (double)x0 / W;
+    crop[1] = (double)y0 / H;
+    crop[2] = (double)(x1 - x0) / W;
+    crop[3] = (double)(y1 - y0) / H;
+  }
   double scale = MIN(1.0, MIN((double)max_width / f->width, (double)max_height / f->height));
   int w = MAX(2, (int)(f->width * scale + 0.5));
   int h = MAX(2, (int)(f->height * scale + 0.5));
+  guint8 *rgb = NULL;
   self->sws_rgb = sws_getCachedContext(self->sws_rgb, f->width, f->height, f->format, w, h,
                                        AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
-  if (!self->sws_rgb)
-    return NULL;
-  int stride = (w * 3 + 63) & ~63;
-  guint8 *padded = g_malloc((gsize)stride * (h + 1));
-  uint8_t *dst[4] = {padded, NULL, NULL, NULL};
-  int dst_stride[4] = {stride, 0, 0, 0};
-  sws_scale(self->sws_rgb, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst,
-            dst_stride);
-  guint8 *rgb = g_malloc((gsize)w * 3 * h);
-  for (int y = 0; y < h; y++)
-    memcpy(rgb + (gsize)y * w * 3, padded + (gsize)y * stride, (gsize)w * 3);
-  g_free(padded);
-  *width = w;
-  *height = h;
+  if (self->sws_rgb) {
+    int stride = (w * 3 + 63) & ~63;
+    guint8 *padded = g_malloc((gsize)stride * (h + 1));
+    uint8_t *dst[4] = {padded, NULL, NULL, NULL};
+    int dst_stride[4] = {stride, 0, 0, 0};
+    sws_scale(self->sws_rgb, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst,
+              dst_stride);
+    rgb = g_malloc((gsize)w * 3 * h);
+    for (int y = 0; y < h; y++)
+      memcpy(rgb + (gsize)y * w * 3, padded + (gsize)y * stride, (gsize)w * 3);
+    g_free(padded);
+    *width = w;
+    *height = h;
+  }
+  av_frame_free(&f);
   return rgb;
 }
 

@@ -25,6 +25,8 @@ void vigil_decoder_free(VigilDecoder *decoder);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDecoder, vigil_decoder_free)
 
 VigilCodec vigil_decoder_get_codec(VigilDecoder *decoder);
+/* The size of the last picture decoded (0 x 0 before the first). */
+void vigil_decoder_get_size(VigilDecoder *decoder, int *width, int *height);
 
 /* Decodes the keyframe @data and scales its luma to at most @max_width wide.
  * Returns the packed picture (g_free) and its size; NULL with @error when the
@@ -38,6 +40,12 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsi
  * only called when a detection is due. NULL when there is no picture. */
 guint8 *vigil_decoder_scale_rgb(VigilDecoder *decoder, int max_width, int max_height, int *width,
                                 int *height);
+
+/* The same of the part @crop (x, y, w, h in fractions of the picture; NULL:
+ * all of it), which is set to the part actually cut (edges on even pixels).
+ * For detection on the main stream around where motion was seen. */
+guint8 *vigil_decoder_crop_rgb(VigilDecoder *decoder, double crop[4], int max_width, int max_height,
+                               int *width, int *height);
 
 /* The one way vigil makes a JPEG (snapshots, event and recording
  * thumbnails), one-shot: decodes the keyframe @data, scales it down to at

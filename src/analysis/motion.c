@@ -8,8 +8,9 @@
 
 struct VigilMotion {
   uint8_t *previous;
-  uint8_t *scratch;
+  uint8_t *scratch; /* the last comparison's eroded difference */
   int width, height;
+  bool compared; /* scratch holds a difference */
 };
 
 VigilMotion *vigil_motion_new(void)
@@ -24,6 +25,7 @@ void vigil_motion_reset(VigilMotion *self)
   self->previous = NULL;
   self->scratch = NULL;
   self->width = self->height = 0;
+  self->compared = false;
 }
 
 void vigil_motion_free(VigilMotion *self)
@@ -218,6 +220,59 @@ bool vigil_motion_process(VigilMotion *self, const uint8_t *gray, int width, int
     *identical = memcmp(self->previous, gray, size) == 0;
   vigil_motion_levels(self->previous, gray, width, height, zones, n_zones, self->scratch, levels);
   memcpy(self->previous, gray, size);
+  self->compared = true;
+  return true;
+}
+
+#define BOX_CELL 16
+
+static int imin(int a, int b)
+{
+  return a < b ? a : b;
+}
+
+static int imax(int a, int b)
+{
+  return a > b ? a : b;
+}
+
+bool vigil_motion_box(const VigilMotion *self, VigilMotionRect *box)
+{
+  if (!self->compared)
+    return false;
+  const int W = self->width, H = self->height;
+  const uint8_t *d = self->scratch;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < (size_t)W * H; i++)
+    sum += d[i];
+  /* v > m = mean * 1.5 + 4  <=>  2 n v > 3 sum + 8 n (exact, as in region_level). */
+  uint64_t n = (uint64_t)W * H, m2n = 3 * sum + 8 * n;
+  int cols = (W + BOX_CELL - 1) / BOX_CELL, rows = (H + BOX_CELL - 1) / BOX_CELL;
+  int cx0 = cols, cy0 = rows, cx1 = -1, cy1 = -1;
+  for (int cy = 0; cy < rows; cy++) {
+    int y0 = cy * BOX_CELL, y1 = imin(y0 + BOX_CELL, H);
+    for (int cx = 0; cx < cols; cx++) {
+      int x0 = cx * BOX_CELL, x1 = imin(x0 + BOX_CELL, W);
+      int hot = 0;
+      for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++)
+          hot += (uint64_t)d[(size_t)y * W + x] * 2 * n > m2n;
+      if (hot * 8 < (x1 - x0) * (y1 - y0))
+        continue;
+      cx0 = imin(cx0, cx);
+      cy0 = imin(cy0, cy);
+      cx1 = imax(cx1, cx);
+      cy1 = imax(cy1, cy);
+    }
+  }
+  if (cx1 < 0)
+    return false;
+  int x0 = cx0 * BOX_CELL, y0 = cy0 * BOX_CELL;
+  int x1 = imin((cx1 + 1) * BOX_CELL, W), y1 = imin((cy1 + 1) * BOX_CELL, H);
+  box->x = (double)x0 / W;
+  box->y = (double)y0 / H;
+  box->w = (double)(x1 - x0) / W;
+  box->h = (double)(y1 - y0) / H;
   return true;
 }
 

@@ -56,6 +56,15 @@ void vigil_motion_levels(const uint8_t *previous, const uint8_t *frame, int widt
                          const VigilMotionRect *zones, int n_zones, uint8_t *scratch,
                          double *levels);
 
+/* Where the last vigil_motion_process saw change: the bounding box of the
+ * 16x16-pixel cells in which at least an eighth of the pixels of the eroded
+ * difference are above the whole frame's threshold m (see above), in
+ * fractions of the frame. Cells rather than pixels, so that a few stray
+ * pixels do not stretch the box. Returns false (box untouched) when no cell
+ * changed or no comparison was made. For detection on a crop around the
+ * motion (docs/detect.md). */
+bool vigil_motion_box(const VigilMotion *motion, VigilMotionRect *box);
+
 /* Mean luma on the 0..1 scale (for the camera-dark alarm). */
 double vigil_motion_mean_luma(const uint8_t *gray, int width, int height);
 

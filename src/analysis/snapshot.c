@@ -13,6 +13,7 @@ struct _VigilSnapshots {
   GMutex lock;       /* guards everything below */
   GstBuffer *latest; /* the main stream's */
   VigilCodec latest_codec;
+  gint64 latest_time;    /* its arrival, wall clock */
   GstBuffer *latest_sub; /* the sub stream's, until the main one has one */
   VigilCodec latest_sub_codec;
   guint64 latest_seq;
@@ -54,6 +55,7 @@ void vigil_snapshots_set_keyframe(VigilSnapshots *self, GstBuffer *buffer, Vigil
   if (stream == VIGIL_STREAM_MAIN) {
     gst_buffer_replace(&self->latest, buffer);
     self->latest_codec = codec;
+    self->latest_time = g_get_real_time();
   } else {
     gst_buffer_replace(&self->latest_sub, buffer);
     self->latest_sub_codec = codec;
@@ -78,6 +80,17 @@ GstBuffer *vigil_snapshots_get_keyframe(VigilSnapshots *self, VigilCodec *codec)
 {
   g_mutex_lock(&self->lock);
   GstBuffer *keyframe = keyframe_locked(self, codec);
+  g_mutex_unlock(&self->lock);
+  return keyframe;
+}
+
+GstBuffer *vigil_snapshots_get_main_keyframe(VigilSnapshots *self, VigilCodec *codec,
+                                             gint64 *arrived_us)
+{
+  g_mutex_lock(&self->lock);
+  GstBuffer *keyframe = self->latest ? gst_buffer_ref(self->latest) : NULL;
+  *codec = self->latest_codec;
+  *arrived_us = self->latest_time;
   g_mutex_unlock(&self->lock);
   return keyframe;
 }

@@ -33,6 +33,10 @@ void vigil_snapshots_set_keyframe(VigilSnapshots *snapshots, GstBuffer *buffer, 
                                   VigilStreamChoice stream);
 /* The keyframe snapshots are made of (a new ref; NULL when none arrived). */
 GstBuffer *vigil_snapshots_get_keyframe(VigilSnapshots *snapshots, VigilCodec *codec);
+/* The main stream's latest keyframe only (a new ref; NULL when none
+ * arrived) and when it arrived (wall clock, µs). */
+GstBuffer *vigil_snapshots_get_main_keyframe(VigilSnapshots *snapshots, VigilCodec *codec,
+                                             gint64 *arrived_us);
 /* The latest detection (GArray of VigilDetection, a ref is taken; NULL:
  * none), drawn by take_async with @boxes. */
 void vigil_snapshots_set_boxes(VigilSnapshots *snapshots, GArray *dets);

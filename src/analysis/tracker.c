@@ -2,6 +2,8 @@
  * label and box overlap, in the order of the detections. */
 #include "analysis/tracker.h"
 
+#include <math.h>
+
 typedef struct {
   guint64 id;
   VigilDetection det;
@@ -12,6 +14,7 @@ typedef struct {
 struct _VigilTracker {
   double min_iou;
   int max_misses;
+  double max_step; /* 0: overlaps only */
   guint64 next_id;
   GArray *tracks; /* Track, oldest first */
 };
@@ -43,8 +46,8 @@ static void add_change(GArray *out, VigilTrackChange change, const Track *t)
 
 /* The index of the object among the first @n_old that @d continues, or -1:
  * same label, not yet matched, the best overlap of at least min_iou. */
-static int best_match(VigilTracker *self, guint n_old, const gboolean *seen,
-                      const VigilDetection *d)
+static int best_overlap(VigilTracker *self, guint n_old, const gboolean *seen,
+                        const VigilDetection *d)
 {
   int best = -1;
   double best_iou = self->min_iou;
@@ -59,17 +62,69 @@ static int best_match(VigilTracker *self, guint n_old, const gboolean *seen,
   return best;
 }
 
+/* How far @d's centre is from @t's in @t's own widths and heights (the
+ * larger of the two), or G_MAXDOUBLE when their sizes differ more than
+ * VIGIL_TRACK_SIZE_RATIO in either direction. */
+static double step_between(const VigilDetection *t, const VigilDetection *d)
+{
+  if (t->w <= 0 || t->h <= 0 || d->w <= 0 || d->h <= 0)
+    return G_MAXDOUBLE;
+  double rw = d->w / t->w, rh = d->h / t->h;
+  if (MAX(rw, 1 / rw) > VIGIL_TRACK_SIZE_RATIO || MAX(rh, 1 / rh) > VIGIL_TRACK_SIZE_RATIO)
+    return G_MAXDOUBLE;
+  double dx = fabs((d->x + d->w / 2) - (t->x + t->w / 2)) / t->w;
+  double dy = fabs((d->y + d->h / 2) - (t->y + t->h / 2)) / t->h;
+  return MAX(dx, dy);
+}
+
+/* For a detection that overlaps no object: the nearest object of its label
+ * and about its size not matched yet, at most max_step of its sizes away
+ * (something small that moves fast between two detections), or -1. */
+static int nearest_step(VigilTracker *self, guint n_old, const gboolean *seen,
+                        const VigilDetection *d)
+{
+  int best = -1;
+  double best_step = self->max_step;
+  if (best_step <= 0)
+    return -1;
+  for (guint j = 0; j < n_old; j++) {
+    const Track *t = &g_array_index(self->tracks, Track, j);
+    if (seen[j] || g_strcmp0(t->det.label, d->label) != 0)
+      continue;
+    double step = step_between(&t->det, d);
+    if (step <= best_step) {
+      best = (int)j;
+      best_step = step;
+    }
+  }
+  return best;
+}
+
 GArray *vigil_tracker_update(VigilTracker *self, const VigilDetection *dets, guint n,
                              gint64 time_us)
 {
   GArray *out = g_array_new(FALSE, FALSE, sizeof(VigilTrackEvent));
   guint n_old = self->tracks->len;
   g_autofree gboolean *seen = g_new0(gboolean, n_old + 1);
+  /* Overlaps first, for every detection; then the nearest step for those
+   * left, so that a step never takes an object another detection overlaps. */
+  g_autofree int *match = g_new(int, n + 1);
   for (guint i = 0; i < n; i++) {
-    int j = best_match(self, n_old, seen, &dets[i]);
+    match[i] = best_overlap(self, n_old, seen, &dets[i]);
+    if (match[i] >= 0)
+      seen[match[i]] = TRUE;
+  }
+  for (guint i = 0; i < n; i++) {
+    if (match[i] < 0) {
+      match[i] = nearest_step(self, n_old, seen, &dets[i]);
+      if (match[i] >= 0)
+        seen[match[i]] = TRUE;
+    }
+  }
+  for (guint i = 0; i < n; i++) {
+    int j = match[i];
     if (j >= 0) {
       Track *t = &g_array_index(self->tracks, Track, j);
-      seen[j] = TRUE;
       t->det = dets[i];
       t->misses = 0;
       t->last_seen_us = time_us;
@@ -88,6 +143,11 @@ GArray *vigil_tracker_update(VigilTracker *self, const VigilDetection *dets, gui
     }
   }
   return out;
+}
+
+void vigil_tracker_set_max_step(VigilTracker *self, double max_step)
+{
+  self->max_step = max_step;
 }
 
 GArray *vigil_tracker_clear(VigilTracker *self)

@@ -160,6 +160,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   r->codes_skipped = self->barcodes && (stream == VIGIL_STREAM_SUB
                                             ? self->barcode_stream != VIGIL_STREAM_SUB
                                             : analysis_stream_locked(self) != VIGIL_STREAM_MAIN);
+  gboolean want_box = self->main_crop && self->detect_enabled && stream == VIGIL_STREAM_SUB;
   g_mutex_unlock(&self->lock);
 
   if (!self->motion)
@@ -180,6 +181,8 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   r->has_levels =
       vigil_motion_process(self->motion, gray, w, h, zones, r->n_zones, r->levels, &identical);
   r->identical = identical;
+  self->has_motion_box =
+      want_box && r->has_levels && vigil_motion_box(self->motion, &self->motion_box);
   r->mean_luma = vigil_motion_mean_luma(gray, w, h);
   gint64 t2 = g_get_monotonic_time();
   if (r->barcodes && !r->codes_skipped)
@@ -211,6 +214,51 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
 
 /* --- detection --- */
 
+/* A crop of the main picture is worth it while the square around the
+ * motion box, with a margin (the box already spans where the object was and
+ * is; the main keyframe may be a little later), is smaller than this part
+ * of the picture's height; else the whole sub picture shows it as well. */
+#define CROP_MAX_SIDE 0.75
+#define CROP_MARGIN   1.25
+/* The main keyframe must be this close in time to the sub one that moved. */
+#define CROP_MAX_SKEW_US (G_USEC_PER_SEC * 3 / 2)
+
+/* With detect.main_crop, on a moving sub keyframe: decodes the main
+ * stream's keyframe of about the same time into the main decoder and sets
+ * @crop (fractions) to the square around the motion box, at least the
+ * model's input side @side_px in main pixels. Returns that keyframe (a
+ * ref; *codec set), or NULL when there is none to use: the whole sub
+ * picture is detected as usual. */
+static GstBuffer *main_crop(VigilAnalyzer *self, gint64 time_us, int side_px, double crop[4],
+                            VigilCodec *codec)
+{
+  gint64 arrived = 0;
+  GstBuffer *keyframe = vigil_snapshots_get_main_keyframe(self->snapshots, codec, &arrived);
+  if (!keyframe)
+    return NULL;
+  if (ABS(arrived - time_us) > CROP_MAX_SKEW_US) {
+    gst_buffer_unref(keyframe);
+    return NULL;
+  }
+  int gw, gh, W, H;
+  g_autofree guint8 *gray = decode_gray(self, &self->codes_decoder, keyframe, *codec, 64, &gw, &gh,
+                                        "main keyframe for detection");
+  vigil_decoder_get_size(self->codes_decoder, &W, &H);
+  const VigilMotionRect *b = &self->motion_box;
+  double side = MAX(MAX(b->w * W, b->h * H) * CROP_MARGIN, side_px);
+  if (!gray || side > CROP_MAX_SIDE * H) {
+    gst_buffer_unref(keyframe);
+    return NULL;
+  }
+  double cx = (b->x + b->w / 2) * W, cy = (b->y + b->h / 2) * H;
+  double x0 = CLAMP(cx - side / 2, 0, W - side), y0 = CLAMP(cy - side / 2, 0, H - side);
+  crop[0] = x0 / W;
+  crop[1] = y0 / H;
+  crop[2] = side / W;
+  crop[3] = side / H;
+  return keyframe;
+}
+
 /* Runs the detector on the picture just decoded when one is due: every
  * interval_s while idle, about every second while there is motion (this
  * frame's or an open motion event). */
@@ -219,6 +267,7 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
 {
   g_mutex_lock(&self->lock);
   gboolean enabled = self->detect_enabled;
+  gboolean crop_wanted = moving && self->has_motion_box && self->main_crop;
   moving = moving || self->motion_active;
   gint64 period = moving ? DETECT_MOTION_US : (gint64)self->interval_s * G_USEC_PER_SEC;
   g_auto(GStrv) classes = g_strdupv(self->detect_classes);
@@ -236,8 +285,15 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
   gint64 t0 = g_get_monotonic_time();
   int mw, mh, w, h;
   vigil_detector_input_size(det, &mw, &mh);
-  g_autofree guint8 *rgb =
-      vigil_decoder_scale_rgb(self->decoder, mw > 0 ? mw : 640, mh > 0 ? mh : 640, &w, &h);
+  mw = mw > 0 ? mw : 640;
+  mh = mh > 0 ? mh : 640;
+  double crop[4];
+  VigilCodec main_codec = codec;
+  g_autoptr(GstBuffer) main_keyframe =
+      crop_wanted ? main_crop(self, time_us, MIN(mw, mh), crop, &main_codec) : NULL;
+  g_autofree guint8 *rgb = main_keyframe
+                               ? vigil_decoder_crop_rgb(self->codes_decoder, crop, mw, mh, &w, &h)
+                               : vigil_decoder_scale_rgb(self->decoder, mw, mh, &w, &h);
   if (!rgb)
     return;
   VigilRgbImage img = {rgb, w, h};
@@ -248,23 +304,37 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
     return;
   }
   vigil_detections_filter(dets, (const char *const *)classes, min_score);
+  /* Boxes on the crop are boxes on the main picture. */
+  for (guint i = 0; main_keyframe && i < dets->len; i++) {
+    VigilDetection *d = &g_array_index(dets, VigilDetection, i);
+    d->x = (float)(crop[0] + d->x * crop[2]);
+    d->y = (float)(crop[1] + d->y * crop[3]);
+    d->w = (float)(d->w * crop[2]);
+    d->h = (float)(d->h * crop[3]);
+  }
   double ms = (g_get_monotonic_time() - t0) / 1000.0;
   double cpu = thread_cpu_ms() - cpu0;
   g_mutex_lock(&self->lock);
   self->stats.detected++;
+  self->stats.detected_on_crops += main_keyframe != NULL;
   self->stats.detect_ms += ms;
   self->stats.cpu_ms += cpu;
   g_mutex_unlock(&self->lock);
-  g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w, h,
-          dets->len, ms, cpu);
+  if (main_keyframe)
+    g_debug("camera %s: detection on the main picture's %.3f,%.3f %.3fx%.3f: %u objects (%.1f ms, "
+            "cpu %.1f ms)",
+            self->camera_id, crop[0], crop[1], crop[2], crop[3], dets->len, ms, cpu);
+  else
+    g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w, h,
+            dets->len, ms, cpu);
 
   DetectResult *r = g_new0(DetectResult, 1);
   r->analyzer = vigil_analyzer_ref(self);
   r->time_us = time_us;
   r->dets = dets;
   if (dets->len > 0) {
-    r->keyframe = gst_buffer_ref(keyframe);
-    r->codec = codec;
+    r->keyframe = gst_buffer_ref(main_keyframe ? main_keyframe : keyframe);
+    r->codec = main_keyframe ? main_codec : codec;
   }
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, vigil_analyzer_apply_detections, r,
                              vigil_analyzer_detect_result_free);

@@ -256,6 +256,8 @@ static gboolean apply_detect(VigilCameraConfig *work, JsonNode *node, GError **e
           vigil_json_read_int(value, "detect.interval_s", 1, 3600, &work->detect.interval_s, error);
     else if (strcmp(member, "record_on") == 0)
       ok = read_class_list(value, "detect.record_on", &work->detect.record_on, error);
+    else if (strcmp(member, "main_crop") == 0)
+      ok = vigil_json_read_bool(value, "detect.main_crop", &work->detect.main_crop, error);
     else
       ok = unknown_field(error, "detect.", member);
     if (!ok)

@@ -194,6 +194,7 @@ JsonNode *vigil_camera_config_to_json(const VigilCameraConfig *cfg)
   vigil_json_add_double(b, "min_score", cfg->detect.min_score);
   vigil_json_add_int(b, "interval_s", cfg->detect.interval_s);
   add_strv(b, "record_on", cfg->detect.record_on);
+  vigil_json_add_bool(b, "main_crop", cfg->detect.main_crop);
   json_builder_end_object(b);
 
   vigil_json_add_bool(b, "barcodes", cfg->barcodes);

@@ -63,6 +63,9 @@ typedef struct {
     double min_score;
     int interval_s;
     GStrv record_on;
+    /* Detect on a crop of the main stream's keyframe around the motion seen
+     * on the sub stream (docs/detect.md). */
+    gboolean main_crop;
   } detect;
   gboolean barcodes;
   /* The camera's ONVIF device (docs/onvif.md), for PTZ; address NULL: none.

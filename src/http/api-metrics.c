@@ -155,6 +155,7 @@ static void metrics_analysis(VigilApp *app, GString *out)
   GString *analysed = g_string_new(NULL), *dropped = g_string_new(NULL);
   GString *detected = g_string_new(NULL), *seconds = g_string_new(NULL);
   GString *scans = g_string_new(NULL), *cpu = g_string_new(NULL);
+  GString *crops = g_string_new(NULL);
   for (guint i = 0; i < cameras->len; i++) {
     VigilCamera *cam = g_ptr_array_index(cameras, i);
     VigilAnalyzer *analyzer = vigil_camera_get_analyzer(cam);
@@ -171,6 +172,8 @@ static void metrics_analysis(VigilApp *app, GString *out)
                            label->str, st.dropped);
     g_string_append_printf(detected, "vigil_detect_runs_total{%s} %" G_GUINT64_FORMAT "\n",
                            label->str, st.detected);
+    g_string_append_printf(crops, "vigil_detect_crop_runs_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.detected_on_crops);
     g_string_append_printf(cpu, "vigil_analysis_cpu_seconds_total{%s} %.3f\n", label->str,
                            st.cpu_ms / 1000.0);
     g_string_append_printf(scans,
@@ -202,12 +205,16 @@ static void metrics_analysis(VigilApp *app, GString *out)
       "# TYPE vigil_analysis_cpu_seconds_total counter\n%s"
       "# HELP vigil_detect_runs_total Object detector runs.\n"
       "# TYPE vigil_detect_runs_total counter\n%s"
+      "# HELP vigil_detect_crop_runs_total Of them, runs on a crop of the main picture around "
+      "motion (detect.main_crop).\n"
+      "# TYPE vigil_detect_crop_runs_total counter\n%s"
       "# HELP vigil_analysis_seconds_total Wall-clock time spent per analysis stage.\n"
       "# TYPE vigil_analysis_seconds_total counter\n%s",
-      analysed->str, dropped->str, scans->str, cpu->str, detected->str, seconds->str);
+      analysed->str, dropped->str, scans->str, cpu->str, detected->str, crops->str, seconds->str);
   g_string_free(analysed, TRUE);
   g_string_free(dropped, TRUE);
   g_string_free(detected, TRUE);
+  g_string_free(crops, TRUE);
   g_string_free(scans, TRUE);
   g_string_free(cpu, TRUE);
   g_string_free(seconds, TRUE);

@@ -43,7 +43,8 @@ static VigilCameraConfig *make_full(void)
             "    \"threshold\": 0.05},"
             "   {\"name\": \"gate\", \"x\": 0.5, \"y\": 0, \"w\": 0.5, \"h\": 1}]},"
             " \"detect\": {\"enabled\": true, \"classes\": [\"person\", \"traffic light\"],"
-            "   \"min_score\": 0.6, \"interval_s\": 20, \"record_on\": [\"person\"]},"
+            "   \"min_score\": 0.6, \"interval_s\": 20, \"record_on\": [\"person\"],"
+            "   \"main_crop\": true},"
             " \"barcodes\": true, \"sub_source\": \"rtsp://192.0.2.10:554/stream2\","
             " \"sub_password\": \"sub-secret-7\", \"record_stream\": \"both\","
             " \"barcode_stream\": \"sub\", \"barcode_interval_s\": 1.5}",
@@ -77,6 +78,7 @@ static void test_defaults(void)
   g_assert_cmpint(cfg->detect.interval_s, ==, 15);
   g_assert_nonnull(cfg->detect.record_on);
   g_assert_null(cfg->detect.record_on[0]);
+  g_assert_false(cfg->detect.main_crop);
   g_assert_false(cfg->barcodes);
 
   g_assert_cmpstr(vigil_record_mode_to_string(VIGIL_RECORD_OFF), ==, "off");
@@ -260,6 +262,7 @@ static void test_bad_fields(void)
       {"{\"detect\": {\"interval_s\": 3601}}", "\"detect.interval_s\""},
       {"{\"detect\": {\"interval_s\": 2.5}}", "\"detect.interval_s\""},
       {"{\"detect\": {\"record_on\": [\"person\", 5]}}", "\"detect.record_on\""},
+      {"{\"detect\": {\"main_crop\": 1}}", "\"detect.main_crop\""},
       {"{\"detect\": {\"model\": \"yolo\"}}", "\"detect.model\""},
       {"{\"barcodes\": \"false\"}", "\"barcodes\""},
       {"{\"status\": {}}", "\"status\""},
@@ -465,6 +468,7 @@ static void test_patch_nested_merge(void)
   g_assert_cmpint(cfg->detect.interval_s, ==, 20);
   g_assert_cmpuint(g_strv_length(cfg->detect.classes), ==, 2);
   g_assert_cmpstr(cfg->detect.record_on[0], ==, "person");
+  g_assert_true(cfg->detect.main_crop); /* kept */
 
   /* Top-level partial: other fields untouched. */
   g_assert_true(apply(cfg, "{\"record\": \"off\", \"rtsp_transport\": \"auto\"}", FALSE, &error));
@@ -653,13 +657,13 @@ static void test_to_json_shape(void)
   g_assert_cmpfloat(json_object_get_double_member(zone, "threshold"), ==, 0.08);
 
   JsonObject *detect = json_object_get_object_member(obj, "detect");
-  static const char *const detect_keys[] = {"enabled", "classes", "min_score", "interval_s",
-                                            "record_on"};
+  static const char *const detect_keys[] = {"enabled",    "classes",   "min_score",
+                                            "interval_s", "record_on", "main_crop"};
   members = json_object_get_members(detect);
   i = 0;
   for (GList *l = members; l != NULL; l = l->next, i++)
     g_assert_cmpstr(l->data, ==, detect_keys[i]);
-  g_assert_cmpuint(i, ==, 5);
+  g_assert_cmpuint(i, ==, 6);
   g_list_free(members);
   g_assert_true(json_object_get_boolean_member(detect, "enabled"));
   JsonArray *classes = json_object_get_array_member(detect, "classes");

@@ -274,6 +274,51 @@ static void test_erosion_reference(void)
   g_rand_free(rng);
 }
 
+/* The box around the change: a distant person who moved covers both places
+ * (within a cell), noise alone gives no box, and a frame compared with
+ * nothing gives none either. */
+static void test_box(void)
+{
+  VigilMotion *m = vigil_motion_new();
+  g_autofree guint8 *a = g_malloc(W * H), *b = g_malloc(W * H);
+  double levels[1];
+  VigilMotionRect box = {-1, -1, -1, -1};
+  rng_state = 4243;
+  scene(a, 1.0, 3.0);
+  scene(b, 1.0, 3.0);
+  g_assert_true(!vigil_motion_process(m, a, W, H, NULL, 0, levels, NULL));
+  g_assert_true(!vigil_motion_box(m, &box));
+  g_assert_true(vigil_motion_process(m, b, W, H, NULL, 0, levels, NULL));
+  g_assert_true(!vigil_motion_box(m, &box)); /* sensor noise only */
+  g_assert_cmpfloat(box.x, ==, -1);
+
+  memcpy(a, b, W * H);
+  person(a, 400, 100, 20, 50, 80); /* where he was: x 400-419, y 100-149 */
+  person(b, 430, 100, 20, 50, 80); /* where he is: x 430-449 */
+  vigil_motion_reset(m);
+  vigil_motion_process(m, a, W, H, NULL, 0, levels, NULL);
+  g_assert_true(vigil_motion_process(m, b, W, H, NULL, 0, levels, NULL));
+  g_assert_true(vigil_motion_box(m, &box));
+  double x0 = box.x * W, y0 = box.y * H, x1 = (box.x + box.w) * W, y1 = (box.y + box.h) * H;
+  g_test_message("distant person moving 30 px: box x %.0f-%.0f y %.0f-%.0f", x0, x1, y0, y1);
+  /* Each edge within one 16 px cell of the truth (x 400-450, y 100-150). */
+  g_assert_cmpfloat(fabs(x0 - 400), <, 16);
+  g_assert_cmpfloat(fabs(x1 - 450), <, 16);
+  g_assert_cmpfloat(fabs(y0 - 100), <, 16);
+  g_assert_cmpfloat(fabs(y1 - 150), <, 16);
+
+  /* A single changed pixel (erosion removes it) and a lone hot cell-corner
+   * far away do not stretch it: only cells an eighth hot count. */
+  memcpy(a, b, W * H);
+  block(b, 100, 300, 1, 1, 255);
+  block(b, 0, 0, 3, 3, 255);
+  vigil_motion_reset(m);
+  vigil_motion_process(m, a, W, H, NULL, 0, levels, NULL);
+  vigil_motion_process(m, b, W, H, NULL, 0, levels, NULL);
+  g_assert_true(!vigil_motion_box(m, &box));
+  vigil_motion_free(m);
+}
+
 static void test_mean_luma(void)
 {
   g_autofree guint8 *a = g_malloc(W * H);
@@ -294,6 +339,7 @@ int main(int argc, char **argv)
   g_test_add_func("/motion/deterministic", test_deterministic);
   g_test_add_func("/motion/erosion", test_erosion);
   g_test_add_func("/motion/erosion-reference", test_erosion_reference);
+  g_test_add_func("/motion/box", test_box);
   g_test_add_func("/motion/mean-luma", test_mean_luma);
   return g_test_run();
 }

@@ -1,6 +1,7 @@
 /* Unit tests of object tracking (analysis/tracker.c): the same object across
  * detections, new objects, lost objects after the allowed misses, a changed
- * class, one object never continuing two detections. */
+ * class, one object never continuing two detections, small objects that
+ * move fast (the step). */
 #include <glib.h>
 
 #include "analysis/tracker.h"
@@ -156,6 +157,56 @@ static void test_one_match_per_object(void)
   g_assert_cmpuint(vigil_tracker_get_count(t2), ==, 2);
 }
 
+/* With a step: someone small who walked past their own width between two
+ * detections (no overlap) is still the same object; one of another size,
+ * or too far, or of another label is not; an overlap is never taken by a
+ * step. */
+static void test_step(void)
+{
+  g_autoptr(VigilTracker) t = vigil_tracker_new(VIGIL_TRACK_IOU, VIGIL_TRACK_MISSES);
+  vigil_tracker_set_max_step(t, VIGIL_TRACK_STEP);
+  VigilDetection a = box("person", 0.10f, 0.70f, 0.05f, 0.13f, 0.6f);
+  g_autoptr(GArray) c1 = update(t, &a, 1, 1 * S);
+  guint64 id = change(c1, 0)->id;
+  /* 0.12 to the right: 2.4 widths, no overlap. */
+  VigilDetection b = box("person", 0.22f, 0.71f, 0.05f, 0.13f, 0.7f);
+  g_autoptr(GArray) c2 = update(t, &b, 1, 2 * S);
+  g_assert_cmpint(change(c2, 0)->change, ==, VIGIL_TRACK_SEEN);
+  g_assert_cmpuint(change(c2, 0)->id, ==, id);
+  /* 3 widths further: a new object (and b's object stays, one miss). */
+  VigilDetection far = box("person", 0.37f, 0.71f, 0.05f, 0.13f, 0.7f);
+  g_autoptr(GArray) c3 = update(t, &far, 1, 3 * S);
+  g_assert_cmpint(change(c3, 0)->change, ==, VIGIL_TRACK_NEW);
+  /* Twice the size, next to b: another object too. */
+  VigilDetection big = box("person", 0.26f, 0.60f, 0.10f, 0.26f, 0.7f);
+  g_autoptr(VigilTracker) t2 = vigil_tracker_new(VIGIL_TRACK_IOU, VIGIL_TRACK_MISSES);
+  vigil_tracker_set_max_step(t2, VIGIL_TRACK_STEP);
+  g_autoptr(GArray) d1 = update(t2, &b, 1, 1 * S);
+  g_autoptr(GArray) d2 = update(t2, &big, 1, 2 * S);
+  g_assert_cmpint(change(d2, 0)->change, ==, VIGIL_TRACK_NEW);
+  /* Another label at the step's distance: a new object. */
+  VigilDetection dog = box("dog", 0.22f, 0.71f, 0.05f, 0.13f, 0.7f);
+  g_autoptr(VigilTracker) t3 = vigil_tracker_new(VIGIL_TRACK_IOU, VIGIL_TRACK_MISSES);
+  vigil_tracker_set_max_step(t3, VIGIL_TRACK_STEP);
+  g_autoptr(GArray) e1 = update(t3, &a, 1, 1 * S);
+  g_autoptr(GArray) e2 = update(t3, &dog, 1, 2 * S);
+  g_assert_cmpint(change(e2, 0)->change, ==, VIGIL_TRACK_NEW);
+  /* Two objects; the first detection is a step from the second object but
+   * listed first, the second overlaps it: the overlap wins, the step goes
+   * to the first object. */
+  VigilDetection two[] = {box("person", 0.10f, 0.10f, 0.05f, 0.13f, 0.8f),
+                          box("person", 0.20f, 0.10f, 0.05f, 0.13f, 0.8f)};
+  g_autoptr(VigilTracker) t4 = vigil_tracker_new(VIGIL_TRACK_IOU, VIGIL_TRACK_MISSES);
+  vigil_tracker_set_max_step(t4, VIGIL_TRACK_STEP);
+  g_autoptr(GArray) f1 = update(t4, two, 2, 1 * S);
+  VigilDetection next[] = {box("person", 0.17f, 0.10f, 0.05f, 0.13f, 0.8f),
+                           box("person", 0.21f, 0.10f, 0.05f, 0.13f, 0.8f)};
+  g_autoptr(GArray) f2 = update(t4, next, 2, 2 * S);
+  g_assert_cmpuint(change(f2, 1)->id, ==, change(f1, 1)->id);
+  g_assert_cmpint(change(f2, 0)->change, ==, VIGIL_TRACK_SEEN);
+  g_assert_cmpuint(change(f2, 0)->id, ==, change(f1, 0)->id);
+}
+
 /* Clearing loses every object, oldest first, and later detections start
  * new objects. */
 static void test_clear(void)
@@ -184,5 +235,6 @@ int main(int argc, char **argv)
   g_test_add_func("/tracker/class-change", test_class_change);
   g_test_add_func("/tracker/one-match-per-object", test_one_match_per_object);
   g_test_add_func("/tracker/clear", test_clear);
+  g_test_add_func("/tracker/step", test_step);
   return g_test_run();
 }

@@ -146,7 +146,7 @@ int main(int argc, char **argv)
       {"codec", 0, 0, G_OPTION_ARG_STRING, &o.codec, "h264 or h265 (default h264)", "CODEC"},
       {"scene", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.scenes,
        "Scene of the next camera; the last one repeats. static (default), motion:N (still N s, "
-       "then moving), qr:TEXT, dark, image:PATH, noise, demo",
+       "then moving), qr:TEXT, dark, image:PATH, noise, demo, sprite:PATH",
        "NAME[:ARG]"},
       {"loop", 0, 0, G_OPTION_ARG_DOUBLE, &o.loop,
        "Length of the pre-encoded loop of moving scenes (default 10)", "SECONDS"},

@@ -44,7 +44,7 @@ struct _VigilSceneRender {
 static const char *const scene_names[] = {
     [VIGIL_SCENE_STATIC] = "static", [VIGIL_SCENE_MOTION] = "motion", [VIGIL_SCENE_QR] = "qr",
     [VIGIL_SCENE_DARK] = "dark",     [VIGIL_SCENE_IMAGE] = "image",   [VIGIL_SCENE_NOISE] = "noise",
-    [VIGIL_SCENE_DEMO] = "demo",
+    [VIGIL_SCENE_DEMO] = "demo",     [VIGIL_SCENE_SPRITE] = "sprite",
 };
 
 VigilScene *vigil_scene_parse(const char *spec, GError **error)
@@ -63,7 +63,7 @@ VigilScene *vigil_scene_parse(const char *spec, GError **error)
   if (kind < 0) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "unknown scene '%s' (known: static, motion:N, qr:TEXT, dark, image:PATH, noise, "
-                "demo)",
+                "demo, sprite:PATH)",
                 name);
     return NULL;
   }
@@ -90,9 +90,12 @@ VigilScene *vigil_scene_parse(const char *spec, GError **error)
     break;
   case VIGIL_SCENE_QR:
   case VIGIL_SCENE_IMAGE:
+  case VIGIL_SCENE_SPRITE:
     if (!arg || !*arg) {
       g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "scene '%s' needs %s", name,
-                  scene->kind == VIGIL_SCENE_QR ? "a text (qr:TEXT)" : "a file (image:PATH)");
+                  scene->kind == VIGIL_SCENE_QR      ? "a text (qr:TEXT)"
+                  : scene->kind == VIGIL_SCENE_IMAGE ? "a file (image:PATH)"
+                                                     : "a file (sprite:PATH)");
       return NULL;
     }
     scene->arg = g_strdup(arg);
@@ -500,6 +503,23 @@ VigilSceneRender *vigil_scene_render_new(const VigilScene *scene, const GstVideo
                   "scene image: cannot read '%s': %s", scene->arg, cause->message);
     break;
   }
+  case VIGIL_SCENE_SPRITE: {
+    /* A small photo (a sixth of the height: someone far away) walking in
+     * the room, for detection on a crop of the picture. */
+    g_autoptr(GError) cause = NULL;
+    gst_video_info_set_format(&r->photo_info, GST_VIDEO_FORMAT_I420, 0,
+                              (GST_VIDEO_INFO_HEIGHT(info) / 6) & ~1);
+    r->photo = grab_frame("filesrc name=src ! decodebin ! videoconvert ! videoscale"
+                          " ! capsfilter name=caps ! appsink name=sink sync=false",
+                          scene->arg, &r->photo_info, &cause);
+    if (!r->photo) {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                  "scene sprite: cannot read '%s': %s", scene->arg, cause->message);
+      return NULL;
+    }
+    r->background = draw_room(info);
+    break;
+  }
   case VIGIL_SCENE_DARK: {
     /* Near black with one dim "window" so the picture is not empty. */
     r->background = new_frame(info);
@@ -560,6 +580,16 @@ GstBuffer *vigil_scene_render_frame(VigilSceneRender *render, gboolean intro, gu
      * rest is still room. */
     double fps = GST_VIDEO_INFO_FPS_N(&render->info) / (double)GST_VIDEO_INFO_FPS_D(&render->info);
     draw_demo(render, &f, intro ? 0.0 : index / fps);
+    break;
+  }
+  case VIGIL_SCENE_SPRITE: {
+    /* Right and back once per loop, standing on the floor. */
+    int w = GST_VIDEO_INFO_WIDTH(&render->info), h = GST_VIDEO_INFO_HEIGHT(&render->info);
+    int sw = GST_VIDEO_INFO_WIDTH(&render->photo_info), margin = w / 40;
+    double phase = intro || count == 0 ? 0.0 : (double)index / count;
+    double tri = phase < 0.5 ? 2 * phase : 2 * (1 - phase);
+    blit(&f, render->photo, &render->photo_info, (margin + (int)(tri * (w - sw - 2 * margin))) & ~1,
+         (h * 4 / 5 + h / 20 - GST_VIDEO_INFO_HEIGHT(&render->photo_info)) & ~1);
     break;
   }
   case VIGIL_SCENE_DARK:

@@ -16,6 +16,7 @@ typedef enum {
   VIGIL_SCENE_IMAGE,
   VIGIL_SCENE_NOISE,
   VIGIL_SCENE_DEMO,
+  VIGIL_SCENE_SPRITE,
 } VigilSceneKind;
 
 /* A parsed scene description. */
@@ -23,12 +24,12 @@ typedef struct {
   VigilSceneKind kind;
   char *spec;           /* the text given on the command line, e.g. "motion:10" */
   double still_seconds; /* motion: still time before the block starts moving */
-  char *arg;            /* qr: the text; image: the file path; else NULL */
+  char *arg;            /* qr: the text; image, sprite: the file path; else NULL */
   double loop_seconds;  /* demo: the length of its loop; 0: --loop */
 } VigilScene;
 
 /* Parses "static", "motion[:SECONDS]" (default 10), "qr:TEXT", "dark",
- * "image:PATH", "noise" or "demo". Returns NULL with @error set (a message for the
+ * "image:PATH", "noise", "demo" or "sprite:PATH". Returns NULL with @error set (a message for the
  * user) when @spec is not a valid scene. */
 VigilScene *vigil_scene_parse(const char *spec, GError **error);
 

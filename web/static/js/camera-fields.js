@@ -11,7 +11,7 @@ export const CAMERA_DEFAULTS = {
   record_stream: 'main', barcode_stream: 'main', barcode_interval_s: 2,
   record: 'events', pre_roll_s: 5, post_roll_s: 30, retain_days: 30,
   motion: { enabled: true, threshold: 0.08, zones: [] },
-  detect: { enabled: false, classes: ['person', 'dog', 'cat'], min_score: 0.5, interval_s: 15, record_on: [] },
+  detect: { enabled: false, classes: ['person', 'dog', 'cat'], min_score: 0.5, interval_s: 15, record_on: [], main_crop: false },
   barcodes: false, onvif: null,
 };
 

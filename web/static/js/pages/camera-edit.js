@@ -125,6 +125,7 @@ const fClasses = text((c.detect?.classes || []).join(', '), { spellcheck: 'false
 const fMinScore = num(c.detect?.min_score ?? CAMERA_DEFAULTS.detect.min_score, CAMERA_RANGES['detect.min_score']);
 const fInterval = num(c.detect?.interval_s ?? CAMERA_DEFAULTS.detect.interval_s, CAMERA_RANGES['detect.interval_s']);
 const fRecordOn = text((c.detect?.record_on || []).join(', '), { spellcheck: 'false', placeholder: 'e.g. person' });
+const fMainCrop = el('input', { type: 'checkbox', checked: !!c.detect?.main_crop });
 const fBarcodes = el('input', { type: 'checkbox', checked: !!c.barcodes });
 for (const [input, ev] of [[fSubSource, 'input'], [fBarcodes, 'change'], [fBarcodeStream, 'change']]) {
   input.addEventListener(ev, syncSubFields);
@@ -385,7 +386,7 @@ function payload() {
     motion: { enabled: fMotion.checked, threshold: Number(fThreshold.value),
       zones: zones.map((z) => ({ name: z.name, x: z.x, y: z.y, w: z.w, h: z.h, threshold: z.threshold })) },
     detect: { enabled: fDetect.checked, classes: list(fClasses.value), min_score: Number(fMinScore.value),
-      interval_s: Number(fInterval.value), record_on: list(fRecordOn.value) },
+      interval_s: Number(fInterval.value), record_on: list(fRecordOn.value), main_crop: fMainCrop.checked },
     barcodes: fBarcodes.checked,
   };
   if (fId && fId.value.trim()) body.id = fId.value.trim();
@@ -514,6 +515,8 @@ clear(main,
             field('Interval while idle (s)', fInterval, { fieldName: 'detect.interval_s' })),
           field('Record only on', fRecordOn, { fieldName: 'detect.record_on',
             hint: 'classes that must be seen for motion to start a recording; empty = any motion' }),
+          check('Look closer at motion on the main stream (small, distant objects; needs a sub stream)',
+            fMainCrop, 'detect.main_crop'),
           check('Read QR codes and barcodes', fBarcodes, 'barcodes'))),
       el('div', null,
         el('fieldset', null, el('legend', null, 'Motion'),
