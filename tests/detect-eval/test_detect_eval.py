@@ -7,7 +7,7 @@ scored by evaluate.py against labels.json.
 Eleven pictures: messi5, basketball1, two vtest.avi frames (people seen from
 above), darknet's person and dog, giraffe (no class vigil cares about), and
 four synthetic 1280x720 scenes (medium and large people, a dog, a truck;
-bright, dim and night). About 10 s.
+bright, dim and night). About 13 s.
 
 The thresholds are what the model measured here (2026-12-05, 512x512)
 minus a margin (the recall at score >= 0.5: 4 boxes of 26), so that a
