@@ -156,8 +156,8 @@ def main():
                   f"{pct(lower[0.3]['precision'])}/{pct(lower[0.3]['recall'])} %", flush=True)
             print(f"  {size}: person R medium+large {pct(p['medium+large']['recall'])} %, "
                   f"AP {p['ap']:.3f}, {t['cpu_ms']:.0f} ms CPU (load {load:.2f}), crop gain "
-                  f"{gain[1]}/{gain[0]} -> {gain[2]}/{gain[0]} (score >= 0.3: {gain[3]} -> {gain[4]})",
-                  flush=True)
+                  f"{gain[1]}/{gain[0]} -> {gain[2]}/{gain[0]} "
+                  f"(score >= 0.3: {gain[3]} -> {gain[4]})", flush=True)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(rows, f, indent=1)
