@@ -22,6 +22,8 @@ DEBIAN_PACKAGES=(
   # object detection: OpenCV DNN/HOG; python3-onnx + numpy convert the model
   # (make model); opencv-doc ships the sample photos the tests show the camera
   libopencv-dev python3-onnx python3-numpy opencv-doc
+  # the detection evaluation set (tests/detect-eval) also labels darknet's sample photos
+  darknet
   # GStreamer elements used at run time (rtspsrc, parsers, x264/x265, srt, hls, libav)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x
