@@ -147,10 +147,11 @@ void vigil_api_system(VigilRequest *req)
 
 static void reply_settings(VigilRequest *req)
 {
-  const char *detect_error = NULL;
-  gboolean available = vigil_detect_service_available(&detect_error);
-  g_autoptr(JsonNode) node = vigil_settings_to_json(req->app->settings, available, detect_error,
-                                                    vigil_request_is_admin(req));
+  VigilDetectRuntime detect = {0};
+  detect.available = vigil_detect_service_available(&detect.error);
+  detect.input_size = vigil_detect_service_input_size();
+  g_autoptr(JsonNode) node =
+      vigil_settings_to_json(req->app->settings, &detect, vigil_request_is_admin(req));
   /* tls.active: whether this server speaks TLS now (changes apply at restart). */
   GUri *uri = soup_server_message_get_uri(req->msg);
   JsonObject *tls = json_object_get_object_member(json_node_get_object(node), "tls");
@@ -192,16 +193,19 @@ void vigil_api_settings_patch(VigilRequest *req)
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
-  gboolean model_changed = g_strcmp0(next->detect_model, req->app->settings->detect_model) != 0;
+  gboolean detector_changed =
+      g_strcmp0(next->detect_model, req->app->settings->detect_model) != 0 ||
+      next->detect_input_size != req->app->settings->detect_input_size;
   /* A new quota or free-space floor applies now, not at the next pass. */
   gboolean limits_changed = next->max_bytes != req->app->settings->max_bytes ||
                             next->min_free_percent != req->app->settings->min_free_percent;
   vigil_settings_free(req->app->settings);
   req->app->settings = g_steal_pointer(&next);
   g_info("settings changed by %s", req->user);
-  if (model_changed) {
+  if (detector_changed) {
     g_autofree gchar *models_dir = g_build_filename(req->app->data_dir, "models", NULL);
-    vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
+    vigil_detect_service_configure(req->app->settings->detect_model,
+                                   req->app->settings->detect_input_size, models_dir);
   }
   if (limits_changed && req->app->retention)
     vigil_retention_kick(req->app->retention);
