@@ -138,6 +138,7 @@ typedef struct {
   double cpu_ms;                        /* total CPU time of the analysis */
   guint64 detected;                     /* detector runs */
   double detect_ms;                     /* their total, wall clock */
+  guint64 detect_dropped; /* keyframes due for detection replaced by a newer one while waiting */
 } VigilAnalyzerStats;
 void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);
 

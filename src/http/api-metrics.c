@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "analysis/analyzer.h"
+#include "detect/service.h"
 #include "events/events.h"
 #include "http/api.h"
 
@@ -155,6 +156,7 @@ static void metrics_analysis(VigilApp *app, GString *out)
   GString *analysed = g_string_new(NULL), *dropped = g_string_new(NULL);
   GString *detected = g_string_new(NULL), *seconds = g_string_new(NULL);
   GString *scans = g_string_new(NULL), *cpu = g_string_new(NULL);
+  GString *detect_dropped = g_string_new(NULL);
   for (guint i = 0; i < cameras->len; i++) {
     VigilCamera *cam = g_ptr_array_index(cameras, i);
     VigilAnalyzer *analyzer = vigil_camera_get_analyzer(cam);
@@ -171,6 +173,8 @@ static void metrics_analysis(VigilApp *app, GString *out)
                            label->str, st.dropped);
     g_string_append_printf(detected, "vigil_detect_runs_total{%s} %" G_GUINT64_FORMAT "\n",
                            label->str, st.detected);
+    g_string_append_printf(detect_dropped, "vigil_detect_dropped_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.detect_dropped);
     g_string_append_printf(cpu, "vigil_analysis_cpu_seconds_total{%s} %.3f\n", label->str,
                            st.cpu_ms / 1000.0);
     g_string_append_printf(scans,
@@ -202,15 +206,48 @@ static void metrics_analysis(VigilApp *app, GString *out)
       "# TYPE vigil_analysis_cpu_seconds_total counter\n%s"
       "# HELP vigil_detect_runs_total Object detector runs.\n"
       "# TYPE vigil_detect_runs_total counter\n%s"
+      "# HELP vigil_detect_dropped_total Keyframes due for detection replaced by a newer one "
+      "before the detector got to them.\n"
+      "# TYPE vigil_detect_dropped_total counter\n%s"
       "# HELP vigil_analysis_seconds_total Wall-clock time spent per analysis stage.\n"
       "# TYPE vigil_analysis_seconds_total counter\n%s",
-      analysed->str, dropped->str, scans->str, cpu->str, detected->str, seconds->str);
+      analysed->str, dropped->str, scans->str, cpu->str, detected->str, detect_dropped->str,
+      seconds->str);
   g_string_free(analysed, TRUE);
   g_string_free(dropped, TRUE);
   g_string_free(detected, TRUE);
   g_string_free(scans, TRUE);
   g_string_free(cpu, TRUE);
   g_string_free(seconds, TRUE);
+  g_string_free(detect_dropped, TRUE);
+}
+
+/* Object detection's scheduling over all cameras (the per-camera runs are
+ * above): totals to take rates of, and the last minute's 95th percentile
+ * of the wait, which a rate cannot give. */
+static void metrics_detect(GString *out)
+{
+  VigilDetectSummary sum;
+  vigil_detect_service_figures(&sum);
+  g_string_append_printf(
+      out,
+      "# HELP vigil_detect_inferences_total Object detector inferences of every camera since "
+      "vigil started.\n"
+      "# TYPE vigil_detect_inferences_total counter\n"
+      "vigil_detect_inferences_total %" G_GUINT64_FORMAT "\n"
+      "# HELP vigil_detect_inference_seconds_total Wall-clock time of those inferences.\n"
+      "# TYPE vigil_detect_inference_seconds_total counter\n"
+      "vigil_detect_inference_seconds_total %.3f\n"
+      "# HELP vigil_detect_queue_wait_seconds_total Time those keyframes waited from their "
+      "arrival to the start of their inference.\n"
+      "# TYPE vigil_detect_queue_wait_seconds_total counter\n"
+      "vigil_detect_queue_wait_seconds_total %.3f\n"
+      "# HELP vigil_detect_queue_wait_p95_seconds 95th percentile of that wait over the last "
+      "%d s (0 without inferences).\n"
+      "# TYPE vigil_detect_queue_wait_p95_seconds gauge\n"
+      "vigil_detect_queue_wait_p95_seconds %.4f\n",
+      sum.inferences, sum.inference_s_total, sum.wait_s_total, VIGIL_DETECT_WINDOW_S,
+      sum.wait_ms_p95 / 1000.0);
 }
 
 void vigil_api_metrics(VigilRequest *req)
@@ -225,6 +262,7 @@ void vigil_api_metrics(VigilRequest *req)
                          (double)(g_get_monotonic_time() - app->started_us) / 1e6);
   metrics_cameras(app, out);
   metrics_analysis(app, out);
+  metrics_detect(out);
   metrics_live_latency(out);
   metrics_events(out);
   gsize len = out->len;
