@@ -272,8 +272,8 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
   self->stats.detect_ms += ms;
   self->stats.cpu_ms += cpu;
   g_mutex_unlock(&self->lock);
-  g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w, h,
-          dets->len, ms, cpu);
+  g_debug("camera %s: detection %dx%d: %u objects (waited %.1f ms, %.1f ms, cpu %.1f ms)",
+          self->camera_id, w, h, dets->len, (t0 - arrival_us) / 1000.0, ms, cpu);
 
   DetectResult *r = g_new0(DetectResult, 1);
   r->analyzer = vigil_analyzer_ref(self);
