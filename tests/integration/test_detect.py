@@ -17,7 +17,7 @@ and the scheduling figures of GET /api/v1/system (`detect`) and /metrics,
 of which a viewer sees only the cameras they may see.
 
 Then a daemon without the model: settings say detection is unavailable and
-why, and motion still records. About 80 s."""
+why, and motion still records. About 30 s."""
 import os
 import re
 import shutil
