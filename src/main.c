@@ -227,7 +227,8 @@ int main(int argc, char **argv)
   /* Object detection: DATA/models (make model puts the default there); the
    * daemon runs on without a model. */
   g_autofree gchar *models_dir = g_build_filename(app.data_dir, "models", NULL);
-  vigil_detect_service_configure(app.settings->detect_model, models_dir);
+  vigil_detect_service_configure(app.settings->detect_model, app.settings->detect_input_size,
+                                 models_dir);
   vigil_event_thumbnails_init(app.data_dir);
   vigil_analyzer_set_report_funcs(vigil_events_analyzer_reports(), NULL);
 

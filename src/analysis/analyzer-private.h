@@ -30,6 +30,7 @@ struct _VigilAnalyzer {
   GstBuffer *pending; /* next keyframe to analyse */
   VigilCodec pending_codec;
   gint64 pending_time;
+  gint64 pending_arrival_us; /* monotonic: when it came in, for the queue wait */
   VigilStreamChoice pending_stream;
   GstBuffer *pending_codes; /* next main keyframe to read barcodes from */
   VigilCodec pending_codes_codec;
@@ -52,6 +53,8 @@ struct _VigilAnalyzer {
   int interval_s;
   gboolean main_crop;       /* detect.main_crop */
   gboolean motion_active;   /* main thread's view: a motion event is open */
+  gboolean moving;          /* the last keyframe analysed was over a threshold */
+  gint64 last_detect_us;    /* wallclock of the keyframe last detected in */
   gboolean external_motion; /* motion comes from the camera (ONVIF events) too */
   VigilAnalyzerStats stats;
 
@@ -61,7 +64,6 @@ struct _VigilAnalyzer {
   VigilStreamChoice analysed_stream; /* of the last frame motion saw */
   VigilMotion *motion;
   zbar_image_scanner_t *scanner;
-  gint64 last_detect_us;
   gboolean has_motion_box; /* motion_box is of the frame just analysed */
   VigilMotionRect motion_box;
 

@@ -139,6 +139,7 @@ typedef struct {
   guint64 detected;                     /* detector runs */
   guint64 detected_on_crops;            /* of them, on a crop of the main picture */
   double detect_ms;                     /* their total, wall clock */
+  guint64 detect_dropped; /* keyframes due for detection replaced by a newer one while waiting */
 } VigilAnalyzerStats;
 void vigil_analyzer_get_stats(VigilAnalyzer *analyzer, VigilAnalyzerStats *stats);
 

@@ -1,8 +1,9 @@
 /* The analyzer's worker side (see analyzer.h): the keyframe intake, from any
  * thread, and the pool job that decodes, measures motion, reads barcodes and
  * runs the detector, one job per camera at a time, then hands the numbers to
- * the main context (analyzer.c). The worker part of VigilAnalyzer is touched
- * by that job only; the rest under the analyzer's lock. */
+ * the main context (analyzer.c). Jobs of cameras with motion go first. The
+ * worker part of VigilAnalyzer is touched by that job only; the rest under
+ * the analyzer's lock. */
 #define G_LOG_DOMAIN "vigil-analysis"
 
 #include <math.h>
@@ -24,7 +25,7 @@
 #define BARCODE_WIDTH 1920
 
 static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec, gint64 time_us,
-                        gboolean moving);
+                        gboolean moving, gint64 arrival_us);
 
 /* --- decode, motion, barcodes --- */
 
@@ -139,7 +140,7 @@ static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
 }
 
 static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gint64 time_us,
-                    VigilStreamChoice stream)
+                    VigilStreamChoice stream, gint64 arrival_us)
 {
   double cpu0 = thread_cpu_ms();
   Result *r = result_new(self, time_us);
@@ -206,10 +207,13 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
   gboolean moving = FALSE;
   for (int i = 0; r->has_levels && i <= r->n_zones; i++)
     moving = moving || r->levels[i] > r->thresholds[i];
+  g_mutex_lock(&self->lock);
+  self->moving = moving;
+  g_mutex_unlock(&self->lock);
   /* Motion first, so a slow detector never delays motion events. */
   g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, vigil_analyzer_apply_result, r,
                              vigil_analyzer_result_free);
-  detect_step(self, buffer, codec, time_us, moving);
+  detect_step(self, buffer, codec, time_us, moving, arrival_us);
 }
 
 /* --- detection --- */
@@ -259,27 +263,38 @@ static GstBuffer *main_crop(VigilAnalyzer *self, gint64 time_us, int side_px, do
   return keyframe;
 }
 
-/* Runs the detector on the picture just decoded when one is due: every
- * interval_s while idle, about every second while there is motion (this
- * frame's or an open motion event). */
-static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec, gint64 time_us,
-                        gboolean moving)
+/* Under the lock: whether a detection is due for the keyframe of @time_us:
+ * every interval_s while idle, about every second while there is motion
+ * (@moving: that frame's, or an open motion event). */
+static gboolean detect_due_locked(VigilAnalyzer *self, gint64 time_us, gboolean moving)
 {
-  g_mutex_lock(&self->lock);
-  gboolean enabled = self->detect_enabled;
-  gboolean crop_wanted = moving && self->has_motion_box && self->main_crop;
+  if (!self->detect_enabled)
+    return FALSE;
   moving = moving || self->motion_active;
   gint64 period = moving ? DETECT_MOTION_US : (gint64)self->interval_s * G_USEC_PER_SEC;
+  return !self->last_detect_us || time_us - self->last_detect_us >= period ||
+         time_us < self->last_detect_us;
+}
+
+/* Runs the detector on the picture just decoded when one is due. The
+ * keyframe came in at @arrival_us (monotonic): the queue wait starts there. */
+static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec codec, gint64 time_us,
+                        gboolean moving, gint64 arrival_us)
+{
+  g_mutex_lock(&self->lock);
+  gboolean due = detect_due_locked(self, time_us, moving);
+  gboolean crop_wanted = moving && self->has_motion_box && self->main_crop;
   g_auto(GStrv) classes = g_strdupv(self->detect_classes);
   double min_score = self->min_score;
   g_mutex_unlock(&self->lock);
-  if (!enabled || (self->last_detect_us && time_us - self->last_detect_us < period &&
-                   time_us >= self->last_detect_us))
+  if (!due)
     return;
   g_autoptr(VigilDetector) det = vigil_detect_service_get();
   if (!det)
     return;
+  g_mutex_lock(&self->lock);
   self->last_detect_us = time_us;
+  g_mutex_unlock(&self->lock);
 
   double cpu0 = thread_cpu_ms();
   gint64 t0 = g_get_monotonic_time();
@@ -312,8 +327,10 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
     d->w = (float)(d->w * crop[2]);
     d->h = (float)(d->h * crop[3]);
   }
-  double ms = (g_get_monotonic_time() - t0) / 1000.0;
+  gint64 t1 = g_get_monotonic_time();
+  double ms = (t1 - t0) / 1000.0;
   double cpu = thread_cpu_ms() - cpu0;
+  vigil_detect_service_record(t0 - arrival_us, t1 - t0);
   g_mutex_lock(&self->lock);
   self->stats.detected++;
   self->stats.detected_on_crops += main_keyframe != NULL;
@@ -321,12 +338,13 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
   self->stats.cpu_ms += cpu;
   g_mutex_unlock(&self->lock);
   if (main_keyframe)
-    g_debug("camera %s: detection on the main picture's %.3f,%.3f %.3fx%.3f: %u objects (%.1f ms, "
-            "cpu %.1f ms)",
-            self->camera_id, crop[0], crop[1], crop[2], crop[3], dets->len, ms, cpu);
+    g_debug("camera %s: detection on the main picture's %.3f,%.3f %.3fx%.3f: %u objects (waited "
+            "%.1f ms, %.1f ms, cpu %.1f ms)",
+            self->camera_id, crop[0], crop[1], crop[2], crop[3], dets->len,
+            (t0 - arrival_us) / 1000.0, ms, cpu);
   else
-    g_debug("camera %s: detection %dx%d: %u objects (%.1f ms, cpu %.1f ms)", self->camera_id, w, h,
-            dets->len, ms, cpu);
+    g_debug("camera %s: detection %dx%d: %u objects (waited %.1f ms, %.1f ms, cpu %.1f ms)",
+            self->camera_id, w, h, dets->len, (t0 - arrival_us) / 1000.0, ms, cpu);
 
   DetectResult *r = g_new0(DetectResult, 1);
   r->analyzer = vigil_analyzer_ref(self);
@@ -340,31 +358,77 @@ static void detect_step(VigilAnalyzer *self, GstBuffer *keyframe, VigilCodec cod
                              vigil_analyzer_detect_result_free);
 }
 
+/* --- the pool --- */
+
+/* One pool job: a camera's next keyframe, analysed by whichever thread is
+ * free. */
+typedef struct {
+  VigilAnalyzer *analyzer; /* ref */
+  gboolean urgent;         /* the camera sees motion: it goes first */
+  gint64 queued_us;        /* monotonic; first come, first served otherwise */
+} Job;
+
+/* The pool's order: cameras with motion first, so a quiet camera's periodic
+ * detection never delays a moving camera's; then first in, first out. */
+static gint job_order(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const Job *x = a, *y = b;
+  if (x->urgent != y->urgent)
+    return x->urgent ? -1 : 1;
+  return (x->queued_us > y->queued_us) - (x->queued_us < y->queued_us);
+}
+
+static GThreadPool *get_pool(void);
+
+/* Under the lock: whether the camera's next job is urgent. */
+static gboolean urgent_locked(VigilAnalyzer *self)
+{
+  return self->moving || self->motion_active;
+}
+
+/* Queues a job for the camera (whose busy flag the caller set). */
+static void push_job(VigilAnalyzer *self, gboolean urgent)
+{
+  Job *job = g_new(Job, 1);
+  *job = (Job){vigil_analyzer_ref(self), urgent, g_get_monotonic_time()};
+  g_thread_pool_push(get_pool(), job, NULL);
+}
+
 static void worker(gpointer data, gpointer pool_data)
 {
-  VigilAnalyzer *self = data;
-  for (;;) {
-    g_mutex_lock(&self->lock);
-    /* Motion first; a main keyframe for barcodes when none waits. */
-    gboolean codes_only = self->pending == NULL;
-    GstBuffer *buffer =
-        codes_only ? g_steal_pointer(&self->pending_codes) : g_steal_pointer(&self->pending);
-    VigilCodec codec = codes_only ? self->pending_codes_codec : self->pending_codec;
-    gint64 time_us = codes_only ? self->pending_codes_time : self->pending_time;
-    VigilStreamChoice stream = self->pending_stream;
-    if (!buffer || self->closed) {
-      gst_clear_buffer(&buffer);
-      self->busy = FALSE;
-      g_mutex_unlock(&self->lock);
-      break;
-    }
-    g_mutex_unlock(&self->lock);
+  Job *job = data;
+  VigilAnalyzer *self = job->analyzer;
+  g_free(job);
+  g_mutex_lock(&self->lock);
+  /* Motion first; a main keyframe for barcodes when none waits. */
+  gboolean codes_only = self->pending == NULL;
+  GstBuffer *buffer =
+      codes_only ? g_steal_pointer(&self->pending_codes) : g_steal_pointer(&self->pending);
+  VigilCodec codec = codes_only ? self->pending_codes_codec : self->pending_codec;
+  gint64 time_us = codes_only ? self->pending_codes_time : self->pending_time;
+  gint64 arrival_us = self->pending_arrival_us;
+  VigilStreamChoice stream = self->pending_stream;
+  gboolean work = buffer && !self->closed;
+  if (!work)
+    self->busy = FALSE;
+  g_mutex_unlock(&self->lock);
+  if (work) {
     if (codes_only)
       read_codes(self, buffer, codec, time_us);
     else
-      analyse(self, buffer, codec, time_us, stream);
-    gst_buffer_unref(buffer);
+      analyse(self, buffer, codec, time_us, stream, arrival_us);
+    /* One keyframe per job: a camera with another one waiting queues
+     * again, behind the cameras with motion, rather than keep the thread. */
+    g_mutex_lock(&self->lock);
+    gboolean again = (self->pending || self->pending_codes) && !self->closed;
+    gboolean urgent = urgent_locked(self);
+    if (!again)
+      self->busy = FALSE;
+    g_mutex_unlock(&self->lock);
+    if (again)
+      push_job(self, urgent);
   }
+  gst_clear_buffer(&buffer);
   vigil_analyzer_unref(self);
 }
 
@@ -375,6 +439,7 @@ static GThreadPool *get_pool(void)
     /* As many workers as cores: each camera has at most one job in flight,
      * so cameras share the cores and none waits behind another for long. */
     GThreadPool *p = g_thread_pool_new(worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
+    g_thread_pool_set_sort_function(p, job_order, NULL);
     g_once_init_leave(&pool, p);
   }
   return pool;
@@ -399,7 +464,7 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
   }
   vigil_snapshots_set_keyframe(self->snapshots, buffer, codec, stream);
 
-  gboolean start = FALSE;
+  gboolean start = FALSE, urgent = urgent_locked(self);
   VigilStreamChoice analysis = analysis_stream_locked(self);
   if (stream == analysis) {
     /* When only the dark and frozen alarms look, a picture every few
@@ -414,11 +479,18 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
                                    wallclock_us < self->last_sample_us);
     if (every || sample) {
       self->last_sample_us = wallclock_us;
-      if (self->pending)
+      if (self->pending) {
         self->stats.dropped++;
+        /* A detection the camera will not get (the next one may be due
+         * later, or not at all while idle). */
+        if (detect_due_locked(self, self->pending_time, self->moving) &&
+            vigil_detect_service_available(NULL))
+          self->stats.detect_dropped++;
+      }
       gst_buffer_replace(&self->pending, buffer);
       self->pending_codec = codec;
       self->pending_time = wallclock_us;
+      self->pending_arrival_us = g_get_monotonic_time();
       self->pending_stream = stream;
       start = start_job_locked(self);
     }
@@ -434,7 +506,7 @@ void vigil_analyzer_push_keyframe(VigilAnalyzer *self, GstBuffer *buffer, VigilC
   }
   g_mutex_unlock(&self->lock);
   if (start)
-    g_thread_pool_push(get_pool(), vigil_analyzer_ref(self), NULL);
+    push_job(self, urgent);
 }
 
 void vigil_analyzer_set_sub_streaming(VigilAnalyzer *self, gboolean streaming)

@@ -149,7 +149,19 @@ static gboolean apply_detect(VigilSettings *s, JsonObject *o, GError **error)
                                         "(letters, digits, '-', '_', '.')");
       g_free(s->detect_model);
       s->detect_model = g_strdup(model);
-    } else if (g_str_equal(name, "available") || g_str_equal(name, "error")) {
+    } else if (g_str_equal(name, "input_size")) {
+      gint64 size = 0;
+      if (!JSON_NODE_HOLDS_NULL(v) &&
+          (!vigil_json_get_int(v, VIGIL_DETECT_INPUT_MIN, VIGIL_DETECT_INPUT_MAX, &size) ||
+           size % VIGIL_DETECT_INPUT_STEP != 0))
+        return vigil_json_field_invalid(error, "detect.input_size",
+                                        "must be null (the model's default) or a number of "
+                                        "pixels, a multiple of %d from %d to %d",
+                                        VIGIL_DETECT_INPUT_STEP, VIGIL_DETECT_INPUT_MIN,
+                                        VIGIL_DETECT_INPUT_MAX);
+      s->detect_input_size = (int)size;
+    } else if (g_str_equal(name, "available") || g_str_equal(name, "error") ||
+               g_str_equal(name, "input_size_effective")) {
       return vigil_json_invalid(error, "field \"detect.%s\" is read-only", name);
     } else {
       return vigil_json_invalid(error, "unknown field \"detect.%s\"", name);
@@ -494,10 +506,10 @@ static void build_mqtt(JsonBuilder *b, const VigilMqttSettings *m, gboolean stor
   json_builder_end_object(b);
 }
 
-/* @with_runtime: the API form (runtime fields, no secrets); else the stored
+/* @runtime: the API form (runtime fields, no secrets); NULL: the stored
  * form. @with_notify: whether "notify" is shown. */
-static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean available,
-                       const char *detect_error, gboolean with_notify)
+static JsonNode *build(const VigilSettings *s, const VigilDetectRuntime *runtime,
+                       gboolean with_notify)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
@@ -512,9 +524,17 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
 
   vigil_json_begin_object(b, "detect");
   vigil_json_add_string_or_null(b, "model", s->detect_model);
-  if (with_runtime) {
-    vigil_json_add_bool(b, "available", available);
-    vigil_json_add_string_or_null(b, "error", detect_error);
+  if (s->detect_input_size > 0)
+    vigil_json_add_int(b, "input_size", s->detect_input_size);
+  else
+    vigil_json_add_null(b, "input_size");
+  if (runtime) {
+    if (runtime->input_size > 0)
+      vigil_json_add_int(b, "input_size_effective", runtime->input_size);
+    else
+      vigil_json_add_null(b, "input_size_effective");
+    vigil_json_add_bool(b, "available", runtime->available);
+    vigil_json_add_string_or_null(b, "error", runtime->error);
   }
   json_builder_end_object(b);
 
@@ -522,25 +542,26 @@ static JsonNode *build(const VigilSettings *s, gboolean with_runtime, gboolean a
   vigil_json_add_string_or_null(b, "cert", s->tls_cert);
   vigil_json_add_string_or_null(b, "key", s->tls_key);
   json_builder_end_object(b);
-  build_mqtt(b, &s->mqtt, !with_runtime);
+  build_mqtt(b, &s->mqtt, !runtime);
   vigil_json_begin_object(b, "rtsp_server");
   vigil_json_add_bool(b, "enabled", s->rtsp_server.enabled);
   vigil_json_add_string(b, "listen", s->rtsp_server.listen);
   json_builder_end_object(b);
   if (with_notify)
-    vigil_settings_build_notify(b, s->notify, !with_runtime);
+    vigil_settings_build_notify(b, s->notify, !runtime);
   json_builder_end_object(b);
   return json_builder_get_root(b);
 }
 
-JsonNode *vigil_settings_to_json(const VigilSettings *s, gboolean detect_available,
-                                 const char *detect_error, gboolean admin)
+JsonNode *vigil_settings_to_json(const VigilSettings *s, const VigilDetectRuntime *detect,
+                                 gboolean admin)
 {
-  return build(s, TRUE, detect_available, detect_error, admin);
+  static const VigilDetectRuntime none = {FALSE, NULL, 0};
+  return build(s, detect ? detect : &none, admin);
 }
 
 gchar *vigil_settings_serialize(const VigilSettings *s)
 {
-  g_autoptr(JsonNode) node = build(s, FALSE, FALSE, NULL, TRUE);
+  g_autoptr(JsonNode) node = build(s, NULL, TRUE);
   return json_to_string(node, FALSE);
 }

@@ -72,6 +72,7 @@ typedef struct {
   gint64 max_bytes;        /* storage quota; -1 = none (JSON null) */
   double min_free_percent; /* keep this much of the filesystem free */
   gchar *detect_model;     /* detection model name; NULL = none */
+  int detect_input_size;   /* square model input in pixels; 0 = the model's default (null) */
   gchar *tls_cert;         /* PEM certificate (chain) path; NULL = plain HTTP */
   gchar *tls_key;          /* PEM private key path; NULL = plain HTTP */
   gchar *public_url;       /* "https://nvr.example:8443"; NULL = unknown */
@@ -90,11 +91,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilSettings, vigil_settings_free)
  * @settings unchanged. */
 gboolean vigil_settings_apply_json(VigilSettings *settings, JsonNode *node, GError **error);
 
-/* The API form. @detect_available/@detect_error describe the detector's
- * state at run time (read-only fields). Without @admin, "notify" is left
- * out: webhook URLs may carry tokens. */
-JsonNode *vigil_settings_to_json(const VigilSettings *settings, gboolean detect_available,
-                                 const char *detect_error, gboolean admin);
+/* detect.input_size: a multiple of this from MIN to MAX pixels (the
+ * network's coarsest stride is 32). */
+#define VIGIL_DETECT_INPUT_STEP 32
+#define VIGIL_DETECT_INPUT_MIN  128
+#define VIGIL_DETECT_INPUT_MAX  1024
+
+/* The detector's state at run time: the read-only fields of "detect". */
+typedef struct {
+  gboolean available;
+  const char *error; /* why not available; NULL */
+  int input_size;    /* the square input the loaded model runs at; 0: none, or hog */
+} VigilDetectRuntime;
+
+/* The API form, with @detect's read-only fields. Without @admin, "notify"
+ * is left out: webhook URLs may carry tokens. */
+JsonNode *vigil_settings_to_json(const VigilSettings *settings, const VigilDetectRuntime *detect,
+                                 gboolean admin);
 
 /* The stored form: what apply_json accepts back. */
 gchar *vigil_settings_serialize(const VigilSettings *settings);

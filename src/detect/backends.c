@@ -51,12 +51,12 @@ static void dnn_close(gpointer data)
   g_free(d);
 }
 
-static gpointer dnn_open(const char *path, GError **error)
+static gpointer dnn_open(const char *path, int input_size, GError **error)
 {
   set_threads_once();
   g_autofree gchar *ini = g_strconcat(path, ".ini", NULL);
   g_autoptr(VigilModelSpec) spec = vigil_model_spec_load(ini, error);
-  if (!spec)
+  if (!spec || (input_size > 0 && !vigil_model_spec_set_input_size(spec, input_size, error)))
     return NULL;
   char *msg = NULL;
   VigilCvNet *net = vigil_cv_net_load(path, &msg);
@@ -95,14 +95,25 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
   }
   gboolean ok = dims[1][1] == 4 && dims[0][2] == dims[1][2] && dims[0][3] == dims[1][3] &&
                 dims[0][1] <= VIGIL_COCO_CLASSES;
-  if (ok) {
-    vigil_centernet_decode(outs[0], outs[1], dims[0][1], dims[0][2], dims[0][3], s->stride,
-                           s->min_score, &lb, out);
-    vigil_nms(out, NMS_IOU);
-  } else {
+  /* The grid is what this forward pass made (input / stride), not what the
+   * .ini's native size would give; one that does not cover the input means
+   * the model does not run at this size, and its boxes would be off. */
+  gboolean grid =
+      dims[0][2] * s->stride == s->input_height && dims[0][3] * s->stride == s->input_width;
+  if (!ok) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED,
                 "model outputs %dx%dx%d and %dx%dx%d do not fit the centernet decoder", dims[0][1],
                 dims[0][2], dims[0][3], dims[1][1], dims[1][2], dims[1][3]);
+  } else if (!grid) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED,
+                "model output grid %dx%d does not cover its %dx%d input at stride %d (does the "
+                "model run at this input size?)",
+                dims[0][3], dims[0][2], s->input_width, s->input_height, s->stride);
+    ok = FALSE;
+  } else {
+    vigil_centernet_decode(outs[0], outs[1], dims[0][1], dims[0][2], dims[0][3], s->stride,
+                           s->min_score, &lb, out);
+    vigil_nms(out, NMS_IOU);
   }
   free(outs[0]);
   free(outs[1]);
@@ -119,7 +130,7 @@ const VigilDetectorBackend vigil_detector_dnn = {
 
 /* --- hog --- */
 
-static gpointer hog_open(const char *path, GError **error)
+static gpointer hog_open(const char *path, int input_size, GError **error)
 {
   set_threads_once();
   return vigil_cv_hog_new();

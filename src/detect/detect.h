@@ -42,10 +42,12 @@ const char *vigil_coco_label(int class_id);
 int vigil_coco_class(const char *label);
 
 /* A backend: the vtable behind VigilDetector. @open returns the instance
- * state (NULL with @error); @detect appends VigilDetection to @out. */
+ * state (NULL with @error), its model input @input_size pixels square (0:
+ * the model's own size; backends without a model input ignore it);
+ * @detect appends VigilDetection to @out. */
 typedef struct {
   const char *name;
-  gpointer (*open)(const char *path, GError **error);
+  gpointer (*open)(const char *path, int input_size, GError **error);
   void (*input_size)(gpointer instance, int *width, int *height);
   gboolean (*detect)(gpointer instance, const VigilRgbImage *image, GArray *out, GError **error);
   void (*close)(gpointer instance);
@@ -60,9 +62,15 @@ typedef struct _VigilDetector VigilDetector;
  * @models_dir/NAME.onnx (with its NAME.onnx.ini description, see prepost.h).
  * Fails with a message a user understands (missing file, unreadable model). */
 VigilDetector *vigil_detector_open(const char *name, const char *models_dir, GError **error);
-/* The same over any @backend (the unit tests' doubles); @path goes to its open. */
+/* The same with the model run at an @input_size x @input_size input instead
+ * of the size its .ini gives (0: that size): CenterNet is fully
+ * convolutional, and a smaller input is quadratically cheaper. */
+VigilDetector *vigil_detector_open_sized(const char *name, const char *models_dir, int input_size,
+                                         GError **error);
+/* The same over any @backend (the unit tests' doubles); @path and
+ * @input_size go to its open. */
 VigilDetector *vigil_detector_open_backend(const VigilDetectorBackend *backend, const char *path,
-                                           GError **error);
+                                           int input_size, GError **error);
 VigilDetector *vigil_detector_ref(VigilDetector *detector);
 void vigil_detector_unref(VigilDetector *detector);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilDetector, vigil_detector_unref)

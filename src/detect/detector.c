@@ -56,6 +56,7 @@ struct _VigilDetector {
   gint refs;
   const VigilDetectorBackend *backend;
   gchar *path;
+  int input_size; /* asked of the backend; 0 = the model's own */
   int input_width, input_height;
   /* Idle instances; at most max_instances exist. */
   GMutex lock;
@@ -66,9 +67,16 @@ struct _VigilDetector {
 
 VigilDetector *vigil_detector_open(const char *name, const char *models_dir, GError **error)
 {
+  return vigil_detector_open_sized(name, models_dir, 0, error);
+}
+
+VigilDetector *vigil_detector_open_sized(const char *name, const char *models_dir, int input_size,
+                                         GError **error)
+{
   g_return_val_if_fail(name != NULL, NULL);
+  g_return_val_if_fail(input_size >= 0, NULL);
   if (g_str_equal(name, "hog"))
-    return vigil_detector_open_backend(&vigil_detector_hog, NULL, error);
+    return vigil_detector_open_backend(&vigil_detector_hog, NULL, 0, error);
   g_autofree gchar *file = g_strconcat(name, ".onnx", NULL);
   g_autofree gchar *path = g_build_filename(models_dir ? models_dir : ".", file, NULL);
   if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
@@ -76,21 +84,22 @@ VigilDetector *vigil_detector_open(const char *name, const char *models_dir, GEr
                 "model file %s not found (make model creates it)", path);
     return NULL;
   }
-  return vigil_detector_open_backend(&vigil_detector_dnn, path, error);
+  return vigil_detector_open_backend(&vigil_detector_dnn, path, input_size, error);
 }
 
 VigilDetector *vigil_detector_open_backend(const VigilDetectorBackend *backend, const char *path,
-                                           GError **error)
+                                           int input_size, GError **error)
 {
   g_return_val_if_fail(backend != NULL, NULL);
   /* The first instance now, so a broken model fails here, not per frame. */
-  gpointer first = backend->open(path, error);
+  gpointer first = backend->open(path, input_size, error);
   if (!first)
     return NULL;
   VigilDetector *self = g_new0(VigilDetector, 1);
   self->refs = 1;
   self->backend = backend;
   self->path = g_strdup(path);
+  self->input_size = input_size;
   g_mutex_init(&self->lock);
   g_cond_init(&self->cond);
   self->idle = g_ptr_array_new();
@@ -145,7 +154,7 @@ GArray *vigil_detector_detect(VigilDetector *self, const VigilRgbImage *image, G
     } else if (self->instances < self->max_instances) {
       self->instances++;
       g_mutex_unlock(&self->lock);
-      inst = self->backend->open(self->path, error);
+      inst = self->backend->open(self->path, self->input_size, error);
       g_mutex_lock(&self->lock);
       if (!inst) {
         self->instances--;

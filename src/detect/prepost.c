@@ -18,6 +18,21 @@ void vigil_model_spec_free(VigilModelSpec *spec)
   g_free(spec);
 }
 
+gboolean vigil_model_spec_set_input_size(VigilModelSpec *spec, int size, GError **error)
+{
+  /* Anything else would leave input pixels without an output cell, and the
+   * boxes off by the remainder. */
+  if (size < 8 || size > 4096 || size % spec->stride != 0) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                "model input size %d: must be 8-4096 pixels and a multiple of the model's "
+                "stride (%d)",
+                size, spec->stride);
+    return FALSE;
+  }
+  spec->input_width = spec->input_height = size;
+  return TRUE;
+}
+
 static gboolean read_triple(GKeyFile *kf, const char *key, float *out, float dflt, GError **error)
 {
   if (!g_key_file_has_key(kf, "model", key, NULL)) {

@@ -44,6 +44,11 @@ VigilModelSpec *vigil_model_spec_load(const char *path, GError **error);
 VigilModelSpec *vigil_model_spec_parse(const char *text, gsize length, const char *path,
                                        GError **error);
 void vigil_model_spec_free(VigilModelSpec *spec);
+/* Runs the model at a @size x @size input instead of the .ini's size (the
+ * model's native one): fully convolutional models take other sizes, with an
+ * output grid of size / stride. @size must be 8-4096 and a multiple of the
+ * stride, else FALSE with @error and @spec unchanged. */
+gboolean vigil_model_spec_set_input_size(VigilModelSpec *spec, int size, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilModelSpec, vigil_model_spec_free)
 
 /* Where a picture went in the model input: scaled by @scale, then placed at

@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "analysis/analyzer.h"
+#include "detect/service.h"
 #include "events/events.h"
 #include "http/api.h"
 
@@ -156,6 +157,7 @@ static void metrics_analysis(VigilApp *app, GString *out)
   GString *detected = g_string_new(NULL), *seconds = g_string_new(NULL);
   GString *scans = g_string_new(NULL), *cpu = g_string_new(NULL);
   GString *crops = g_string_new(NULL);
+  GString *detect_dropped = g_string_new(NULL);
   for (guint i = 0; i < cameras->len; i++) {
     VigilCamera *cam = g_ptr_array_index(cameras, i);
     VigilAnalyzer *analyzer = vigil_camera_get_analyzer(cam);
@@ -174,6 +176,8 @@ static void metrics_analysis(VigilApp *app, GString *out)
                            label->str, st.detected);
     g_string_append_printf(crops, "vigil_detect_crop_runs_total{%s} %" G_GUINT64_FORMAT "\n",
                            label->str, st.detected_on_crops);
+    g_string_append_printf(detect_dropped, "vigil_detect_dropped_total{%s} %" G_GUINT64_FORMAT "\n",
+                           label->str, st.detect_dropped);
     g_string_append_printf(cpu, "vigil_analysis_cpu_seconds_total{%s} %.3f\n", label->str,
                            st.cpu_ms / 1000.0);
     g_string_append_printf(scans,
@@ -208,9 +212,13 @@ static void metrics_analysis(VigilApp *app, GString *out)
       "# HELP vigil_detect_crop_runs_total Of them, runs on a crop of the main picture around "
       "motion (detect.main_crop).\n"
       "# TYPE vigil_detect_crop_runs_total counter\n%s"
+      "# HELP vigil_detect_dropped_total Keyframes due for detection replaced by a newer one "
+      "before the detector got to them.\n"
+      "# TYPE vigil_detect_dropped_total counter\n%s"
       "# HELP vigil_analysis_seconds_total Wall-clock time spent per analysis stage.\n"
       "# TYPE vigil_analysis_seconds_total counter\n%s",
-      analysed->str, dropped->str, scans->str, cpu->str, detected->str, crops->str, seconds->str);
+      analysed->str, dropped->str, scans->str, cpu->str, detected->str, crops->str,
+      detect_dropped->str, seconds->str);
   g_string_free(analysed, TRUE);
   g_string_free(dropped, TRUE);
   g_string_free(detected, TRUE);
@@ -218,6 +226,35 @@ static void metrics_analysis(VigilApp *app, GString *out)
   g_string_free(scans, TRUE);
   g_string_free(cpu, TRUE);
   g_string_free(seconds, TRUE);
+  g_string_free(detect_dropped, TRUE);
+}
+
+/* Object detection's scheduling over all cameras (the per-camera runs are
+ * above): totals to take rates of, and the last minute's 95th percentile
+ * of the wait, which a rate cannot give. */
+static void metrics_detect(GString *out)
+{
+  VigilDetectSummary sum;
+  vigil_detect_service_figures(&sum);
+  g_string_append_printf(
+      out,
+      "# HELP vigil_detect_inferences_total Object detector inferences of every camera since "
+      "vigil started.\n"
+      "# TYPE vigil_detect_inferences_total counter\n"
+      "vigil_detect_inferences_total %" G_GUINT64_FORMAT "\n"
+      "# HELP vigil_detect_inference_seconds_total Wall-clock time of those inferences.\n"
+      "# TYPE vigil_detect_inference_seconds_total counter\n"
+      "vigil_detect_inference_seconds_total %.3f\n"
+      "# HELP vigil_detect_queue_wait_seconds_total Time those keyframes waited from their "
+      "arrival to the start of their inference.\n"
+      "# TYPE vigil_detect_queue_wait_seconds_total counter\n"
+      "vigil_detect_queue_wait_seconds_total %.3f\n"
+      "# HELP vigil_detect_queue_wait_p95_seconds 95th percentile of that wait over the last "
+      "%d s (0 without inferences).\n"
+      "# TYPE vigil_detect_queue_wait_p95_seconds gauge\n"
+      "vigil_detect_queue_wait_p95_seconds %.4f\n",
+      sum.inferences, sum.inference_s_total, sum.wait_s_total, VIGIL_DETECT_WINDOW_S,
+      sum.wait_ms_p95 / 1000.0);
 }
 
 void vigil_api_metrics(VigilRequest *req)
@@ -232,6 +269,7 @@ void vigil_api_metrics(VigilRequest *req)
                          (double)(g_get_monotonic_time() - app->started_us) / 1e6);
   metrics_cameras(app, out);
   metrics_analysis(app, out);
+  metrics_detect(out);
   metrics_live_latency(out);
   metrics_events(out);
   gsize len = out->len;

@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "analysis/analyzer.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "detect/service.h"
@@ -86,6 +87,48 @@ static gint64 visible_cameras(VigilRequest *req)
   return n;
 }
 
+/* A duration in ms to one decimal; null when nothing was measured. */
+static void add_ms(JsonBuilder *b, const char *name, double ms, gboolean measured)
+{
+  if (measured)
+    vigil_json_add_double(b, name, round(ms * 10) / 10);
+  else
+    vigil_json_add_null(b, name);
+}
+
+/* Object detection's scheduling: every camera's inferences together (the
+ * last minute and since start), then per camera this user may see. */
+static void add_detect(VigilRequest *req, JsonBuilder *b)
+{
+  VigilDetectSummary sum;
+  vigil_detect_service_figures(&sum);
+  gboolean any = sum.window_inferences > 0;
+  vigil_json_begin_object(b, "detect");
+  vigil_json_add_int(b, "window_s", VIGIL_DETECT_WINDOW_S);
+  vigil_json_add_double(b, "inferences_per_s", round(sum.per_second * 100) / 100);
+  add_ms(b, "inference_ms", sum.inference_ms_mean, any);
+  add_ms(b, "queue_wait_ms", sum.wait_ms_mean, any);
+  add_ms(b, "queue_wait_p95_ms", sum.wait_ms_p95, any);
+  vigil_json_add_int(b, "inferences", (gint64)sum.inferences);
+  vigil_json_begin_array(b, "cameras");
+  GPtrArray *cameras = vigil_camera_manager_list(req->app->cameras); /* borrowed */
+  for (guint i = 0; i < cameras->len; i++) {
+    VigilCamera *cam = g_ptr_array_index(cameras, i);
+    VigilAnalyzer *analyzer = vigil_camera_get_analyzer(cam);
+    if (!analyzer || !vigil_request_can_see(req, vigil_camera_get_id(cam)))
+      continue;
+    VigilAnalyzerStats st;
+    vigil_analyzer_get_stats(analyzer, &st);
+    json_builder_begin_object(b);
+    vigil_json_add_string(b, "camera", vigil_camera_get_id(cam));
+    vigil_json_add_int(b, "inferences", (gint64)st.detected);
+    vigil_json_add_int(b, "dropped", (gint64)st.detect_dropped);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+}
+
 void vigil_api_system(VigilRequest *req)
 {
   VigilApp *app = req->app;
@@ -140,6 +183,7 @@ void vigil_api_system(VigilRequest *req)
   vigil_json_add_string_or_null(b, "error", rtsp_error);
   vigil_json_add_int(b, "clients", rtsp_clients);
   json_builder_end_object(b);
+  add_detect(req, b);
   json_builder_end_object(b);
   g_autoptr(JsonNode) node = json_builder_get_root(b);
   vigil_http_reply_json(req->msg, SOUP_STATUS_OK, node);
@@ -147,10 +191,11 @@ void vigil_api_system(VigilRequest *req)
 
 static void reply_settings(VigilRequest *req)
 {
-  const char *detect_error = NULL;
-  gboolean available = vigil_detect_service_available(&detect_error);
-  g_autoptr(JsonNode) node = vigil_settings_to_json(req->app->settings, available, detect_error,
-                                                    vigil_request_is_admin(req));
+  VigilDetectRuntime detect = {0};
+  detect.available = vigil_detect_service_available(&detect.error);
+  detect.input_size = vigil_detect_service_input_size();
+  g_autoptr(JsonNode) node =
+      vigil_settings_to_json(req->app->settings, &detect, vigil_request_is_admin(req));
   /* tls.active: whether this server speaks TLS now (changes apply at restart). */
   GUri *uri = soup_server_message_get_uri(req->msg);
   JsonObject *tls = json_object_get_object_member(json_node_get_object(node), "tls");
@@ -192,16 +237,19 @@ void vigil_api_settings_patch(VigilRequest *req)
     vigil_http_reply_gerror(req->msg, error);
     return;
   }
-  gboolean model_changed = g_strcmp0(next->detect_model, req->app->settings->detect_model) != 0;
+  gboolean detector_changed =
+      g_strcmp0(next->detect_model, req->app->settings->detect_model) != 0 ||
+      next->detect_input_size != req->app->settings->detect_input_size;
   /* A new quota or free-space floor applies now, not at the next pass. */
   gboolean limits_changed = next->max_bytes != req->app->settings->max_bytes ||
                             next->min_free_percent != req->app->settings->min_free_percent;
   vigil_settings_free(req->app->settings);
   req->app->settings = g_steal_pointer(&next);
   g_info("settings changed by %s", req->user);
-  if (model_changed) {
+  if (detector_changed) {
     g_autofree gchar *models_dir = g_build_filename(req->app->data_dir, "models", NULL);
-    vigil_detect_service_configure(req->app->settings->detect_model, models_dir);
+    vigil_detect_service_configure(req->app->settings->detect_model,
+                                   req->app->settings->detect_input_size, models_dir);
   }
   if (limits_changed && req->app->retention)
     vigil_retention_kick(req->app->retention);

@@ -12,8 +12,12 @@ in record mode `events` with `record_on: ["person"]`:
 - `walker` shows `motion:2` (a person-sized block walking, no person): motion
   events but no recording, since no person is seen during the motion.
 
+Settings `detect.input_size` (400 on bad values, a reload at another size)
+and the scheduling figures of GET /api/v1/system (`detect`) and /metrics,
+of which a viewer sees only the cameras they may see.
+
 Then a daemon without the model: settings say detection is unavailable and
-why, and motion still records. About 60 s."""
+why, and motion still records. About 30 s."""
 import os
 import re
 import shutil
@@ -47,6 +51,7 @@ def camera(cam_id, url, detect=DETECT):
 
 
 MISSING = harness.DETECTION_MISSING
+VIEWER_PW = "viewer-test-pw-1"
 
 
 class DetectTest(unittest.TestCase):
@@ -64,6 +69,10 @@ class DetectTest(unittest.TestCase):
         for n, cam_id in enumerate(("person", "pattern", "walker"), start=1):
             r = cls.vigil.request("POST", "/api/v1/cameras", camera(cam_id, cls.fakecam.url(n)))
             assert r.status == 201, (r.status, r.body)
+        r = cls.vigil.request("POST", "/api/v1/users",
+                              {"name": "viewer-pattern", "password": VIEWER_PW, "role": "viewer",
+                               "cameras": {"pattern": ["view"]}})
+        assert r.status == 201, (r.status, r.body)
 
     @classmethod
     def tearDownClass(cls):
@@ -89,7 +98,8 @@ class DetectTest(unittest.TestCase):
     def test_detection(self):
         v = self.vigil
         s = v.request("GET", "/api/v1/settings").json()["detect"]
-        self.assertEqual(s, {"model": None, "available": True, "error": None})
+        self.assertEqual(s, {"model": None, "input_size": None, "input_size_effective": 320,
+                             "available": True, "error": None})
 
         # A person in the photo: one object event, merged while in view.
         wait_for(lambda: [e for e in self.events("person", "object") if e["label"] == "person"],
@@ -161,6 +171,81 @@ class DetectTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         wait_for(lambda: all(e["end"] for e in self.events("person", "object")), 10,
                  what="the object event to end")
+
+
+    def test_input_size(self):
+        """detect.input_size: validated, persisted, and the detector reloaded at it."""
+        v = self.vigil
+        for bad in (100, 96, 330, 1056, 0, -320, 320.5, "320", True, [320]):
+            r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": bad}})
+            self.assertEqual(r.status, 400, (bad, r.body))
+            self.assertIn("detect.input_size", r.json()["error"])
+            self.assertIn("multiple of 32 from 128 to 1024", r.json()["error"])
+        r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size_effective": 384}})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("read-only", r.json()["error"])
+
+        before = v.request("GET", "/api/v1/system").json()["detect"]["inferences"]
+        r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": 384}})
+        self.assertEqual(r.status, 200, r.body)
+        d = r.json()["detect"]
+        self.assertEqual((d["model"], d["input_size"], d["input_size_effective"], d["available"]),
+                         (None, 384, 384, True), d)
+        self.assertIn("input 384x384", v.log_text())
+        # The reloaded detector runs: inferences go on.
+        wait_for(lambda: v.request("GET", "/api/v1/system").json()["detect"]["inferences"]
+                 >= before + 3, 15, what="inferences at 384")
+        # A viewer sees the setting, cannot change it.
+        r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": 512}},
+                      auth=("viewer-pattern", VIEWER_PW))
+        self.assertEqual(r.status, 403, r.body)
+        self.assertEqual(v.request("GET", "/api/v1/settings", auth=("viewer-pattern", VIEWER_PW))
+                         .json()["detect"]["input_size"], 384)
+        # Back to the default.
+        r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": None}})
+        self.assertEqual(r.status, 200, r.body)
+        d = r.json()["detect"]
+        self.assertEqual((d["input_size"], d["input_size_effective"]), (None, 320), d)
+
+    def test_system_figures(self):
+        """GET /api/v1/system "detect": the figures move; a viewer sees only their cameras."""
+        v = self.vigil
+        # Detection every second on the walker at least (its motion), whatever ran before.
+        first = v.request("GET", "/api/v1/system").json()["detect"]
+        time.sleep(4)
+        d = v.request("GET", "/api/v1/system").json()["detect"]
+        self.assertEqual(d["window_s"], 60)
+        self.assertGreater(d["inferences"], first["inferences"], d)
+        self.assertGreater(d["inferences_per_s"], 0, d)
+        self.assertGreater(d["inference_ms"], 1, d)
+        self.assertGreaterEqual(d["queue_wait_ms"], 0, d)
+        # A keyframe waits for its turn, not for ever: well under the 1 s GOP
+        # on average (three cameras, two cores), its slowest 5 % under 2 s.
+        self.assertLess(d["queue_wait_ms"], 1000, d)
+        self.assertTrue(0 <= d["queue_wait_p95_ms"] < 2000, d)
+        cams = {c["camera"]: c for c in d["cameras"]}
+        self.assertEqual(set(cams), {"person", "pattern", "walker"}, d)
+        was = {c["camera"]: c for c in first["cameras"]}
+        self.assertGreater(cams["walker"]["inferences"], was["walker"]["inferences"], d)
+        for c in cams.values():
+            self.assertEqual(set(c), {"camera", "inferences", "dropped"}, c)
+            self.assertGreaterEqual(c["dropped"], 0)
+        self.assertLessEqual(sum(c["inferences"] for c in cams.values()), d["inferences"], d)
+
+        # A viewer of the pattern camera: the totals, only that camera's row.
+        mine = v.request("GET", "/api/v1/system", auth=("viewer-pattern", VIEWER_PW))
+        self.assertEqual(mine.status, 200, mine.body)
+        self.assertEqual([c["camera"] for c in mine.json()["detect"]["cameras"]], ["pattern"])
+
+        # /metrics: the totals and the per-camera drops.
+        m = v.request("GET", "/metrics").body.decode()
+        total = re.search(r"^vigil_detect_inferences_total (\d+)$", m, re.M)
+        self.assertIsNotNone(total, m[-3000:])
+        self.assertGreaterEqual(int(total.group(1)), d["inferences"])
+        self.assertRegex(m, r"(?m)^vigil_detect_inference_seconds_total [0-9.]*[1-9]")
+        self.assertRegex(m, r"(?m)^vigil_detect_queue_wait_seconds_total [0-9.]+$")
+        self.assertRegex(m, r"(?m)^vigil_detect_queue_wait_p95_seconds [0-9.]+$")
+        self.assertRegex(m, r'(?m)^vigil_detect_dropped_total\{camera="walker"\} \d+$')
 
 
 class WithoutModelTest(unittest.TestCase):

@@ -131,12 +131,32 @@ try {
     .map((id) => document.getElementById(id).textContent));
   ok(/\d/.test(disk[0]) && /GB|TB|MB/.test(disk[0]) && /\d/.test(disk[1]) && /\d/.test(disk[2]),
      `system page shows disk total/free/used (${disk.join(' | ')})`);
+  // Object detection's figures (no model here: none ran), with this camera's row.
+  await page.waitForSelector('#detect-rate', { timeout: 10000 });
+  const figures = await page.evaluate(() => ['detect-rate', 'detect-inference', 'detect-wait']
+    .map((id) => document.getElementById(id).textContent));
+  ok(/^0\.00 per second \(last 60 s\), 0 since start$/.test(figures[0]) && /^— on average$/.test(figures[1]) &&
+     /^— on average, — for the slowest 5 %$/.test(figures[2]),
+     `system page shows the detection figures (${figures.join(' | ')})`);
+  const detectRow = await page.evaluate(() => [...document.querySelectorAll('#detect-cameras tbody tr')]
+    .map((tr) => [...tr.cells].map((td) => td.textContent).join(',')));
+  ok(detectRow.includes('Front door,0,0'), `detection figures per camera (${detectRow.join(' / ')})`);
   await page.waitForSelector('#settings-form');
+  // A wrong input size: the server's message, nothing saved.
+  await page.fill('#detect-input-size', '100');
+  expected = [/400/];
+  await page.click('#save-settings');
+  await page.waitForSelector('#settings-error:not([hidden])', { timeout: 5000 });
+  expected = [];
+  const sizeErr = await page.textContent('#settings-error');
+  ok(/detect\.input_size.*multiple of 32 from 128 to 1024/.test(sizeErr), `a wrong input size says why (${sizeErr})`);
+  await page.fill('#detect-input-size', '384');
   await page.fill('#max-gb', '50');
   await page.click('#save-settings');
   await page.waitForFunction(() => document.querySelector('.toast-ok'), null, { timeout: 5000 });
   const settings = await (await env.api('GET', '/api/v1/settings')).json();
   ok(settings.storage.max_bytes === 50e9, `storage quota saved from the form (${settings.storage.max_bytes})`);
+  ok(settings.detect.input_size === 384, `detection input size saved from the form (${settings.detect.input_size})`);
   await shoot(page, 'system');
 
   // Users: create a viewer of one camera through the form.

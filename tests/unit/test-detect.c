@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "detect/detect.h"
+#include "detect/figures.h"
 #include "detect/prepost.h"
 
 #define EPS 1e-4
@@ -239,6 +240,141 @@ static void test_planted_model(void)
   g_assert_cmpuint(none->len, ==, 0);
 }
 
+/* The same model run at 64x64 instead of its native 32x32: a 16x16 output
+ * grid, the picture letterboxed into the larger input, and again boxes that
+ * are known exactly. */
+static void test_planted_model_sized(void)
+{
+  const char *dir = g_getenv("VIGIL_TEST_MODELS");
+  if (!dir) {
+    g_test_skip("VIGIL_TEST_MODELS not set (run through meson test)");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDetector) d = vigil_detector_open_sized("tiny", dir, 64, &error);
+  g_assert_no_error(error);
+  int w, h;
+  vigil_detector_input_size(d, &w, &h);
+  g_assert_cmpint(w, ==, 64);
+  g_assert_cmpint(h, ==, 64);
+
+  g_autofree guint8 *rgb = planted_picture();
+  VigilRgbImage img = {rgb, 64, 32};
+  g_autoptr(GArray) out = vigil_detector_detect(d, &img, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(out->len, ==, 2);
+  /* Person: letterbox scale 1, pad y 16; the block lands on input x 16..24,
+   * y 32..40 = cells (4..5, 8..9), the first of the tied peaks (4,8), centre
+   * (16,32); edges 3,5,7,5 → input box x 13..23, y 27..37 → picture x 13..23
+   * of 64, y 11..21 of 32. At 32x32 it was x 10..30, y 6..26: the edges are
+   * input pixels, the input now has twice the resolution. */
+  VigilDetection *p = &g_array_index(out, VigilDetection, 0);
+  g_assert_cmpstr(p->label, ==, "person");
+  g_assert_cmpfloat_with_epsilon(p->score, 1.0, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->x, 13.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->y, 11.0 / 32, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->w, 10.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(p->h, 10.0 / 32, 1e-3);
+  /* Dog: input x 40..48, y 16..24 = cells (10..11, 4..5), centre (40,16) →
+   * input box x 37..47, y 11..21 → picture x 37..47, y 0 (clipped) .. 5. */
+  VigilDetection *g = &g_array_index(out, VigilDetection, 1);
+  g_assert_cmpstr(g->label, ==, "dog");
+  g_assert_cmpfloat_with_epsilon(g->score, 0.5, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->x, 37.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->y, 0, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->w, 10.0 / 64, 1e-3);
+  g_assert_cmpfloat_with_epsilon(g->h, 5.0 / 32, 1e-3);
+
+  /* A size the stride does not divide: refused when opening. */
+  g_autoptr(VigilDetector) odd = vigil_detector_open_sized("tiny", dir, 30, &error);
+  g_assert_null(odd);
+  g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "multiple of the model's stride (4)"));
+}
+
+/* The .ini's size is the native one; an override replaces both sides. */
+static void test_spec_input_size(void)
+{
+  static const char ini[] = "[model]\ndecoder=centernet\ninput_width=512\ninput_height=384\n"
+                            "stride=4\nheatmap=heatmap\nboxes=wh\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilModelSpec) spec = vigil_model_spec_parse(ini, -1, "x.onnx.ini", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(spec->input_width, ==, 512);
+  g_assert_cmpint(spec->input_height, ==, 384);
+  g_assert_true(vigil_model_spec_set_input_size(spec, 320, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(spec->input_width, ==, 320);
+  g_assert_cmpint(spec->input_height, ==, 320);
+  static const int bad[] = {322, 4, 0, -320, 8192};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_assert_false(vigil_model_spec_set_input_size(spec, bad[i], &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    g_clear_error(&error);
+    g_assert_cmpint(spec->input_width, ==, 320);
+    g_assert_cmpint(spec->input_height, ==, 320);
+  }
+}
+
+/* The scheduling figures on a made-up clock: totals since start, the last
+ * minute's rate, means and 95th percentile. */
+static void test_figures(void)
+{
+  const gint64 S = G_USEC_PER_SEC, MS = 1000;
+  const gint64 t0 = 1000 * S;
+  g_autoptr(VigilDetectFigures) f = vigil_detect_figures_new(t0);
+  VigilDetectSummary sum;
+  vigil_detect_figures_summary(f, t0 + 10 * S, &sum);
+  g_assert_cmpuint(sum.inferences, ==, 0);
+  g_assert_cmpuint(sum.window_inferences, ==, 0);
+  g_assert_cmpfloat(sum.per_second, ==, 0);
+  g_assert_cmpfloat(sum.wait_ms_p95, ==, 0);
+
+  /* 20 s in: 20 inferences, waits 1..20 ms, each 60 ms long. */
+  for (int i = 1; i <= 20; i++)
+    vigil_detect_figures_record(f, t0 + i * S, i * MS, 60 * MS);
+  vigil_detect_figures_summary(f, t0 + 20 * S, &sum);
+  g_assert_cmpuint(sum.inferences, ==, 20);
+  g_assert_cmpuint(sum.window_inferences, ==, 20);
+  /* Less than a minute since start: the rate over the 20 s there were. */
+  g_assert_cmpfloat_with_epsilon(sum.per_second, 1.0, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_mean, 10.5, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_p95, 19, EPS); /* rank ceil(0.95 * 20) = 19 */
+  g_assert_cmpfloat_with_epsilon(sum.inference_ms_mean, 60, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.wait_s_total, 0.210, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.inference_s_total, 1.2, EPS);
+
+  /* 70 s in: the first 10 fell out of the window, the totals keep them. */
+  vigil_detect_figures_summary(f, t0 + 70 * S, &sum);
+  g_assert_cmpuint(sum.inferences, ==, 20);
+  g_assert_cmpuint(sum.window_inferences, ==, 10);
+  g_assert_cmpfloat_with_epsilon(sum.per_second, 10.0 / 60, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_mean, 15.5, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_p95, 20, EPS);
+
+  /* A single slow one among many quick ones shows in the 95th percentile
+   * only when more than 5 % are slow. */
+  g_autoptr(VigilDetectFigures) g = vigil_detect_figures_new(t0);
+  for (int i = 0; i < 100; i++)
+    vigil_detect_figures_record(g, t0 + 61 * S + i * MS, i < 96 ? 2 * MS : 900 * MS, 50 * MS);
+  vigil_detect_figures_summary(g, t0 + 62 * S, &sum);
+  g_assert_cmpuint(sum.window_inferences, ==, 100);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_p95, 2, EPS);
+  g_assert_cmpfloat_with_epsilon(sum.per_second, 100.0 / 60, EPS);
+  vigil_detect_figures_record(g, t0 + 62 * S, 900 * MS, 50 * MS);
+  vigil_detect_figures_record(g, t0 + 62 * S, 900 * MS, 50 * MS);
+  vigil_detect_figures_summary(g, t0 + 62 * S, &sum);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_p95, 900, EPS);
+
+  /* The window holds the newest VIGIL_DETECT_WINDOW_SAMPLES. */
+  for (int i = 0; i < VIGIL_DETECT_WINDOW_SAMPLES + 10; i++)
+    vigil_detect_figures_record(g, t0 + 63 * S, 1 * MS, 50 * MS);
+  vigil_detect_figures_summary(g, t0 + 63 * S, &sum);
+  g_assert_cmpuint(sum.window_inferences, ==, VIGIL_DETECT_WINDOW_SAMPLES);
+  g_assert_cmpuint(sum.inferences, ==, 102 + VIGIL_DETECT_WINDOW_SAMPLES + 10);
+  g_assert_cmpfloat_with_epsilon(sum.wait_ms_p95, 1, EPS);
+}
+
 static void test_missing_model(void)
 {
   g_autoptr(GError) error = NULL;
@@ -262,9 +398,10 @@ static void test_no_fake_in_daemon(void)
  * of the instances open at once, to check the pool of VigilDetector. */
 static gint double_open_now, double_open_max, double_opened;
 
-static gpointer double_open(const char *path, GError **error)
+static gpointer double_open(const char *path, int input_size, GError **error)
 {
   g_assert_cmpstr(path, ==, "double.model");
+  g_assert_cmpint(input_size, ==, 96); /* every instance, not just the first */
   g_atomic_int_inc(&double_opened);
   gint now = g_atomic_int_add(&double_open_now, 1) + 1;
   gint max;
@@ -329,7 +466,7 @@ static gpointer detect_thread(gpointer data)
 static void test_backend_pool(void)
 {
   g_autoptr(GError) error = NULL;
-  VigilDetector *d = vigil_detector_open_backend(&double_backend, "double.model", &error);
+  VigilDetector *d = vigil_detector_open_backend(&double_backend, "double.model", 96, &error);
   g_assert_no_error(error);
   g_assert_cmpstr(vigil_detector_backend(d), ==, "double");
   int w, h;
@@ -435,6 +572,9 @@ int main(int argc, char **argv)
   g_test_add_func("/detect/nms", test_nms);
   g_test_add_func("/detect/filter", test_filter);
   g_test_add_func("/detect/planted-model", test_planted_model);
+  g_test_add_func("/detect/planted-model-sized", test_planted_model_sized);
+  g_test_add_func("/detect/spec-input-size", test_spec_input_size);
+  g_test_add_func("/detect/figures", test_figures);
   g_test_add_func("/detect/missing-model", test_missing_model);
   g_test_add_func("/detect/no-fake-in-daemon", test_no_fake_in_daemon);
   g_test_add_func("/detect/backend-pool", test_backend_pool);

@@ -1,5 +1,5 @@
 /* core/settings: settings "mqtt": defaults, validation with worded 400s, the
- * password kept in the stored form and never in the API's. */
+ * password kept in the stored form and never in the API's; "detect". */
 #include <glib.h>
 #include <string.h>
 
@@ -36,7 +36,7 @@ static void test_mqtt_password_write_only(void)
                       " \"tls\": true, \"username\": \"nvr\", \"password\": \"s3cret\"}}",
                       &error));
   g_assert_no_error(error);
-  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL, TRUE);
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, NULL, TRUE);
   g_autofree gchar *api_text = json_to_string(api, FALSE);
   g_assert_null(strstr(api_text, "s3cret"));
   g_assert_nonnull(strstr(api_text, "\"password_set\":true"));
@@ -67,7 +67,7 @@ static void test_stored_defaults_read_back(void)
   g_assert_true(apply(back, stored, &error));
   g_assert_no_error(error);
   g_assert_cmpstr(back->mqtt.host, ==, "");
-  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL, TRUE);
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, NULL, TRUE);
   JsonObject *mqtt = json_object_get_object_member(json_node_get_object(api), "mqtt");
   g_assert_true(json_object_get_null_member(mqtt, "host"));
   JsonArray *notify = json_object_get_array_member(json_node_get_object(api), "notify");
@@ -158,7 +158,7 @@ static void test_notify_valid(void)
   g_assert_cmpint(d->cooldown_s, ==, 0);
 
   /* API form: no secrets, *_set flags. */
-  g_autoptr(JsonNode) api = vigil_settings_to_json(s, FALSE, NULL, TRUE);
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, NULL, TRUE);
   g_autofree gchar *api_text = json_to_string(api, FALSE);
   g_assert_null(strstr(api_text, "hmac-key-1"));
   g_assert_null(strstr(api_text, "tok-1"));
@@ -166,7 +166,7 @@ static void test_notify_valid(void)
   g_assert_nonnull(strstr(api_text, "\"auth_token_set\":true"));
   g_assert_nonnull(strstr(api_text, "\"secret_set\":false"));
   /* Non-admins see no webhooks at all. */
-  g_autoptr(JsonNode) viewer = vigil_settings_to_json(s, FALSE, NULL, FALSE);
+  g_autoptr(JsonNode) viewer = vigil_settings_to_json(s, NULL, FALSE);
   g_assert_false(json_object_has_member(json_node_get_object(viewer), "notify"));
   g_autofree gchar *viewer_text = json_to_string(viewer, FALSE);
   g_assert_null(strstr(viewer_text, "ntfy.sh"));
@@ -388,6 +388,67 @@ static void test_public_url_and_user(void)
   g_assert_false(vigil_mqtt_settings_equal(&back->mqtt, &s->mqtt));
 }
 
+/* detect.input_size: null or a multiple of 32 from 128 to 1024, stored, and
+ * shown with the size the loaded model really runs at. */
+static void test_detect_input_size(void)
+{
+  g_autoptr(VigilSettings) s = vigil_settings_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_cmpint(s->detect_input_size, ==, 0);
+  static const char *const bad[] = {
+      "128.5", "96", "100", "330", "1056", "2048", "0", "-320", "\"320\"", "true", "[320]",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree gchar *json = g_strdup_printf("{\"detect\": {\"input_size\": %s}}", bad[i]);
+    g_assert_false(apply(s, json, &error));
+    g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "detect.input_size"));
+    g_assert_nonnull(strstr(error->message, "multiple of 32 from 128 to 1024"));
+    g_clear_error(&error);
+    g_assert_cmpint(s->detect_input_size, ==, 0);
+  }
+  static const int good[] = {128, 320, 384, 512, 1024};
+  for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+    g_autofree gchar *json = g_strdup_printf("{\"detect\": {\"input_size\": %d}}", good[i]);
+    g_assert_true(apply(s, json, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(s->detect_input_size, ==, good[i]);
+  }
+  /* Read-only: what the model runs at. */
+  g_assert_false(apply(s, "{\"detect\": {\"input_size_effective\": 320}}", &error));
+  g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
+  g_clear_error(&error);
+
+  /* The API form: the setting and the effective size; the model unchanged. */
+  g_assert_true(apply(s, "{\"detect\": {\"model\": \"centernet\", \"input_size\": 384}}", &error));
+  VigilDetectRuntime rt = {.available = TRUE, .error = NULL, .input_size = 384};
+  g_autoptr(JsonNode) api = vigil_settings_to_json(s, &rt, FALSE);
+  JsonObject *d = json_object_get_object_member(json_node_get_object(api), "detect");
+  g_assert_cmpstr(json_object_get_string_member(d, "model"), ==, "centernet");
+  g_assert_cmpint(json_object_get_int_member(d, "input_size"), ==, 384);
+  g_assert_cmpint(json_object_get_int_member(d, "input_size_effective"), ==, 384);
+  g_assert_true(json_object_get_boolean_member(d, "available"));
+  g_assert_true(json_object_get_null_member(d, "error"));
+
+  /* Stored, it reads back; the stored form has no runtime fields. */
+  g_autofree gchar *stored = vigil_settings_serialize(s);
+  g_assert_null(strstr(stored, "input_size_effective"));
+  g_autoptr(VigilSettings) back = vigil_settings_new();
+  g_assert_true(apply(back, stored, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(back->detect_input_size, ==, 384);
+
+  /* null: the model's default; no model loaded: no effective size. */
+  g_assert_true(apply(s, "{\"detect\": {\"input_size\": null}}", &error));
+  g_assert_cmpint(s->detect_input_size, ==, 0);
+  rt = (VigilDetectRuntime){.available = FALSE, .error = "model file x not found"};
+  g_autoptr(JsonNode) none = vigil_settings_to_json(s, &rt, TRUE);
+  d = json_object_get_object_member(json_node_get_object(none), "detect");
+  g_assert_true(json_object_get_null_member(d, "input_size"));
+  g_assert_true(json_object_get_null_member(d, "input_size_effective"));
+  g_assert_cmpstr(json_object_get_string_member(d, "error"), ==, "model file x not found");
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -400,5 +461,6 @@ int main(int argc, char **argv)
   g_test_add_func("/settings/notify/valid", test_notify_valid);
   g_test_add_func("/settings/notify/secret-kept-by-name", test_notify_secret_kept_by_name);
   g_test_add_func("/settings/notify/invalid", test_notify_invalid);
+  g_test_add_func("/settings/detect/input-size", test_detect_input_size);
   return g_test_run();
 }

@@ -1,6 +1,7 @@
 // /system: disk (total, free, used by vigil), quota, CPU and memory of vigil,
-// uptime, the MQTT connection, every camera's state (refreshed every 5 s);
-// for admins the global settings form (storage quota, detection model).
+// uptime, the MQTT connection, object detection's scheduling figures, every
+// camera's state (refreshed every 5 s); for admins the global settings form
+// (storage quota, detection model and input size).
 import { api, el, clear, startPage, isAdmin, fmtBytes, fmtDuration, toast, showError } from '../ui.js';
 
 const user = await startPage({ title: 'System', active: 'system' });
@@ -8,6 +9,7 @@ const main = document.getElementById('main');
 
 const diskCard = el('section', { class: 'card', id: 'disk', 'aria-labelledby': 'disk-h' });
 const procCard = el('section', { class: 'card', id: 'process', 'aria-labelledby': 'proc-h' });
+const detectCard = el('section', { class: 'card', id: 'detect', 'aria-labelledby': 'detect-h' });
 const camsCard = el('section', { class: 'card', id: 'cameras', 'aria-labelledby': 'cams-h' });
 const settingsCard = isAdmin(user) ? el('section', { class: 'card', id: 'settings', 'aria-labelledby': 'set-h' }) : null;
 const updated = el('span', { class: 'small muted', id: 'updated', 'aria-live': 'off' });
@@ -15,6 +17,7 @@ const updated = el('span', { class: 'small muted', id: 'updated', 'aria-live': '
 clear(main,
   el('div', { class: 'page-head' }, el('h1', null, 'System'), updated),
   el('div', { class: 'grid grid-2' }, diskCard, procCard),
+  el('div', { class: 'grid', style: { marginTop: '.75rem' } }, detectCard),
   el('div', { class: 'grid', style: { marginTop: '.75rem' } }, camsCard, settingsCard));
 
 function bar(used, total, label) {
@@ -51,6 +54,35 @@ function renderSystem(s) {
       el('dt', null, 'Memory'), el('dd', { id: 'memory' }, fmtBytes(s.memory?.rss_bytes)),
       el('dt', null, 'Cameras'), el('dd', null, String(s.cameras ?? '—')),
       el('dt', null, 'MQTT'), el('dd', { id: 'mqtt' }, mqttLine(s.mqtt))));
+}
+
+const ms = (v) => (v == null ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
+
+// Object detection: every camera's inferences of the last minute, and per
+// camera (those this user may see) how many ran and how many were dropped.
+function renderDetect(d, cams) {
+  const names = new Map(cams.map((c) => [c.id, c.name]));
+  if (!d) return;
+  const span = `last ${d.window_s ?? 60} s`;
+  clear(detectCard,
+    el('h2', { id: 'detect-h' }, 'Object detection'),
+    el('dl', { class: 'kv' },
+      el('dt', null, 'Inferences'), el('dd', { id: 'detect-rate' },
+        `${(d.inferences_per_s ?? 0).toFixed(2)} per second (${span}), ${d.inferences ?? 0} since start`),
+      el('dt', null, 'Inference time'), el('dd', { id: 'detect-inference' }, `${ms(d.inference_ms)} on average`),
+      el('dt', null, 'Queue wait'), el('dd', { id: 'detect-wait' },
+        `${ms(d.queue_wait_ms)} on average, ${ms(d.queue_wait_p95_ms)} for the slowest 5 %`)),
+    d.cameras?.length ? el('div', { class: 'table-wrap', style: { marginTop: '.6rem' } },
+      el('table', { class: 'table', id: 'detect-cameras' },
+        el('thead', null, el('tr', null, ['Camera', 'Inferences', 'Dropped']
+          .map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', null, d.cameras.map((c) => el('tr', null,
+          el('td', null, el('a', { href: `/cameras/${encodeURIComponent(c.camera)}` }, names.get(c.camera) || c.camera)),
+          el('td', null, String(c.inferences)),
+          el('td', null, String(c.dropped))))))) : null,
+    el('p', { class: 'small muted' }, 'Queue wait: from a keyframe\'s arrival to the start of its detection. ' +
+      'Dropped: keyframes due for detection that a newer one replaced while the detector was busy; ' +
+      'cameras with motion go first.'));
 }
 
 const MQTT_CLASS = { connected: 'badge-ok', connecting: 'badge-warn', error: 'badge-danger', disabled: 'state-disabled' };
@@ -91,6 +123,7 @@ async function refresh() {
   try {
     const [s, cams] = await Promise.all([api('GET', '/system'), api('GET', '/cameras')]);
     renderSystem(s);
+    renderDetect(s.detect, cams);
     renderCameras(cams);
     updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
@@ -108,6 +141,11 @@ async function renderSettings() {
     value: String(s.storage.min_free_percent ?? 10) });
   const model = el('input', { id: 'detect-model', type: 'text', value: s.detect.model || '', placeholder: 'none',
     spellcheck: 'false', 'aria-describedby': 'detect-hint' });
+  const effective = s.detect.input_size_effective;
+  const inputSize = el('input', { id: 'detect-input-size', type: 'number', min: 128, max: 1024, step: 32,
+    inputmode: 'numeric', value: s.detect.input_size ? String(s.detect.input_size) : '',
+    placeholder: s.detect.input_size == null && effective ? `default (${effective})` : 'default',
+    'aria-describedby': 'detect-size-hint' });
   const err = el('div', { class: 'alert alert-error', role: 'alert', id: 'settings-error', hidden: true });
   const save = el('button', { class: 'btn btn-primary', type: 'submit', id: 'save-settings' }, 'Save settings');
   clear(settingsCard, el('h2', { id: 'set-h' }, 'Settings'),
@@ -119,22 +157,28 @@ async function renderSettings() {
       const body = {
         storage: { max_bytes: gb === '' || Number(gb) === 0 ? null : Math.round(Number(gb) * 1e9),
           min_free_percent: Number(minFree.value) },
-        detect: { model: model.value.trim() || null },
+        detect: { model: model.value.trim() || null,
+          input_size: inputSize.value.trim() === '' ? null : Number(inputSize.value) },
       };
       try {
         await api('PATCH', '/settings', body);
         toast('Settings saved', 'ok');
         refresh();
+        renderSettings().catch((e) => showError(e, settingsCard)); // the size the model now runs at
       } catch (e) { showError(e, err); }
       save.disabled = false;
     } },
-      el('div', { class: 'row row-3' },
+      el('div', { class: 'row row-4' },
         el('div', { class: 'field' }, el('label', { for: 'max-gb' }, 'Storage quota (GB)'), maxGb,
           el('div', { class: 'hint', id: 'max-gb-hint' }, 'Empty: no size limit')),
         el('div', { class: 'field' }, el('label', { for: 'min-free' }, 'Keep free (% of disk)'), minFree),
         el('div', { class: 'field' }, el('label', { for: 'detect-model' }, 'Detection model'), model,
           el('div', { class: 'hint', id: 'detect-hint' },
-            s.detect.available ? 'Object detection is available.' : `Object detection unavailable: ${s.detect.error || 'no model'}`))),
+            s.detect.available ? 'Object detection is available.' : `Object detection unavailable: ${s.detect.error || 'no model'}`)),
+        el('div', { class: 'field' }, el('label', { for: 'detect-input-size' }, 'Detection input size (px)'), inputSize,
+          el('div', { class: 'hint', id: 'detect-size-hint' },
+            `Square, a multiple of 32 from 128 to 1024; smaller is faster, larger finds smaller objects.${
+              effective ? ` The model runs at ${effective}×${effective}.` : ''}`))),
       err, el('div', { class: 'toolbar' }, save)));
 }
 
