@@ -8,14 +8,18 @@
  * picture is given to the detector and its boxes are mapped back to
  * fractions of the whole picture (the crop gain of bench/detect/eval.py).
  * OpenCV's thread count comes from VIGIL_DETECT_THREADS (default 1).
+ * INPUT_SIZE runs the model at that size as detect.input_size does;
+ * "default" is the daemon's default (VIGIL_DETECT_DEFAULT_INPUT_SIZE), 0 or
+ * none the .ini's size.
  *
- * Usage: detect-eval MODELS_DIR MODEL LIST */
+ * Usage: detect-eval MODELS_DIR MODEL LIST [INPUT_SIZE] */
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect/detect.h"
+#include "detect/service.h"
 
 typedef struct {
   char *name, *path;
@@ -81,17 +85,20 @@ static gboolean detect_one(VigilDetector *det, const Picture *p, gboolean first,
 
 int main(int argc, char **argv)
 {
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s MODELS_DIR MODEL LIST\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: %s MODELS_DIR MODEL LIST [INPUT_SIZE|default]\n", argv[0]);
     return 2;
   }
+  int input_size = argc < 5                          ? 0
+                   : g_str_equal(argv[4], "default") ? VIGIL_DETECT_DEFAULT_INPUT_SIZE
+                                                     : atoi(argv[4]);
   g_autoptr(GError) error = NULL;
   g_autofree gchar *list = NULL;
   if (!g_file_get_contents(argv[3], &list, NULL, &error)) {
     fprintf(stderr, "%s\n", error->message);
     return 1;
   }
-  g_autoptr(VigilDetector) det = vigil_detector_open(argv[2], argv[1], &error);
+  g_autoptr(VigilDetector) det = vigil_detector_open_sized(argv[2], argv[1], input_size, &error);
   if (!det) {
     fprintf(stderr, "%s\n", error->message);
     return 1;

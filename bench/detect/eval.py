@@ -4,15 +4,17 @@
 For each input size (default 512 416 384 320 256) the CenterNet model is
 copied into a temporary models directory with a centernet.onnx.ini whose
 input_width/input_height say that size (the model is fully convolutional;
-vigil's letterbox follows the .ini), then:
+vigil's letterbox follows the .ini). Each size runs as vigil runs it, the
+input fitted to the picture's aspect (`fit=32`: a 16:9 picture at 384 runs
+at 384x224), and with --square also at the whole square (`fit=0`). Then:
 
 1. build/bench/detect/detect-eval runs it on the whole evaluation set
    (tests/detect-eval, 33 pictures) and tests/detect-eval/evaluate.py scores
    it: person precision/recall per size bucket at score >= 0.5, person AP,
    the other classes' recall;
 2. build/bench/detect/detect-bench times it: the median of 20 inferences on
-   messi5.jpg scaled to 640x400 (as run.py), 1 OpenCV thread, CPU time of the
-   process;
+   messi5.jpg scaled to 640x360 (a 16:9 camera picture, as the sub stream
+   gives it), 1 OpenCV thread, CPU time of the process;
 3. the crop gain: every small person of the set (not difficult) is also
    given to the detector as a crop around it, the box grown 3x around its
    centre and to at least the input size in source pixels where the picture
@@ -48,15 +50,17 @@ SCORE = 0.5
 OTHERS = ("car", "dog", "truck", "bicycle", "horse")
 
 
-def models_dir(size, parent):
-    """A models directory holding centernet at @size x @size."""
-    d = os.path.join(parent, f"models-{size}")
+def models_dir(size, parent, fit=True):
+    """A models directory holding centernet at @size x @size, its input
+    fitted to the picture (fit=32) or always the whole square (fit=0)."""
+    d = os.path.join(parent, f"models-{size}-{'fit' if fit else 'square'}")
     os.makedirs(d, exist_ok=True)
     shutil.copy(os.path.join(CACHE, "centernet.onnx"), d)
     with open(os.path.join(CACHE, "centernet.onnx.ini")) as f:
         ini = f.read()
     ini = re.sub(r"(?m)^input_width=.*$", f"input_width={size}", ini)
     ini = re.sub(r"(?m)^input_height=.*$", f"input_height={size}", ini)
+    ini = re.sub(r"(?m)^fit=.*\n", "", ini) + f"fit={32 if fit else 0}\n"
     with open(os.path.join(d, "centernet.onnx.ini"), "w") as f:
         f.write(ini)
     return d
@@ -104,12 +108,12 @@ def crop_gain(exe, models, pictures, raws, whole, tmp, size):
 
 
 def timing(bench, models, tmp, n=20):
-    raw = os.path.join(tmp, "messi-640x400.rgb")
+    raw = os.path.join(tmp, "messi-640x360.rgb")
     if not os.path.exists(raw):
         subprocess.run(["ffmpeg", "-loglevel", "error", "-nostdin", "-y", "-i", PHOTO, "-vf",
-                        "scale=640:400", "-f", "rawvideo", "-pix_fmt", "rgb24", raw], check=True)
+                        "scale=640:360", "-f", "rawvideo", "-pix_fmt", "rgb24", raw], check=True)
     env = dict(os.environ, VIGIL_DETECT_THREADS="1")
-    out = subprocess.run([bench, models, "centernet", raw, "640", "400", str(n)], env=env,
+    out = subprocess.run([bench, models, "centernet", raw, "640", "360", str(n)], env=env,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -122,6 +126,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 416, 384, 320, 256])
+    parser.add_argument("--square", action="store_true",
+                        help="also run each size at the whole square input (fit=0)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args()
     exe = os.path.join(args.build, "bench", "detect", "detect-eval")
@@ -138,23 +144,26 @@ def main():
         print(f"- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {len(pictures)} "
               f"pictures, load average before: {os.getloadavg()}", flush=True)
         rows = []
-        for size in args.sizes:
-            models = models_dir(size, tmp)
+        variants = [(s, True) for s in args.sizes]
+        if args.square:
+            variants += [(s, False) for s in args.sizes]
+        for size, fit in variants:
+            models = models_dir(size, tmp, fit)
             dets = evalset.detect(exe, models, "centernet", entries, tmp)
             report = evaluate.evaluate(pictures, dets, SCORE)
             load = os.getloadavg()[0]
             t = timing(bench, models, tmp)
             gain = crop_gain(exe, models, pictures, raws, dets, tmp, size)
-            rows.append({"size": size, "report": report, "time": t, "load": load,
+            rows.append({"size": size, "fit": fit, "report": report, "time": t, "load": load,
                          "crop": gain})
             p = report["classes"]["person"]
             scored, positives = evaluate.match(pictures, dets, "person", ("medium", "large"))
             lower = {s: evaluate.precision_recall(scored, positives, s) for s in (0.4, 0.3)}
             rows[-1]["person medium+large at lower scores"] = lower
-            print(f"  {size}: person P/R medium+large at score >= 0.4: "
+            print(f"  {size}{'' if fit else ' square'}: person P/R medium+large at score >= 0.4: "
                   f"{pct(lower[0.4]['precision'])}/{pct(lower[0.4]['recall'])} %, >= 0.3: "
                   f"{pct(lower[0.3]['precision'])}/{pct(lower[0.3]['recall'])} %", flush=True)
-            print(f"  {size}: person R medium+large {pct(p['medium+large']['recall'])} %, "
+            print(f"  {size}{'' if fit else ' square'}: person R medium+large {pct(p['medium+large']['recall'])} %, "
                   f"AP {p['ap']:.3f}, {t['cpu_ms']:.0f} ms CPU (load {load:.2f}), crop gain "
                   f"{gain[1]}/{gain[0]} -> {gain[2]}/{gain[0]} "
                   f"(score >= 0.3: {gain[3]} -> {gain[4]})", flush=True)
@@ -168,12 +177,14 @@ def main():
     print("| input | person P/R small | person P/R medium | person P/R large | "
           "person R medium+large | person AP (all / medium+large) | "
           + " | ".join(f"{c} R" for c in OTHERS) +
-          " | inference CPU ms, median of 20 (load avg) | small people found: frame → crop "
+          " | inference CPU ms on 640×360, median of 20 (load avg) | small people found: "
+          "frame → crop "
           "(at score ≥ 0.3) |")
     print("|---" * (9 + len(OTHERS)) + "|")
     for r in rows:
         p = r["report"]["classes"]["person"]
-        cells = [f"{r['size']}×{r['size']}"]
+        cells = [f"{r['size']} fitted ({r['size']}×{(r['size'] * 9 // 16 + 31) // 32 * 32} "
+                 "for 16:9)" if r["fit"] else f"{r['size']}×{r['size']}"]
         cells += [f"{pct(p[b]['precision'])} / {pct(p[b]['recall'])}" for b in evaluate.BUCKETS]
         ml = p["medium+large"]
         cells.append(f"{pct(ml['recall'])} ({ml['tp']}/{ml['positives']})")

@@ -62,9 +62,10 @@ static int best_overlap(VigilTracker *self, guint n_old, const gboolean *seen,
   return best;
 }
 
-/* How far @d's centre is from @t's in @t's own widths and heights (the
- * larger of the two), or G_MAXDOUBLE when their sizes differ more than
- * VIGIL_TRACK_SIZE_RATIO in either direction. */
+/* How far @d's centre is from @t's, in units of @t's larger side (a person
+ * walking sideways moves in heights, not in their narrow widths), or
+ * G_MAXDOUBLE when their sizes differ more than VIGIL_TRACK_SIZE_RATIO in
+ * either direction. */
 static double step_between(const VigilDetection *t, const VigilDetection *d)
 {
   if (t->w <= 0 || t->h <= 0 || d->w <= 0 || d->h <= 0)
@@ -72,13 +73,14 @@ static double step_between(const VigilDetection *t, const VigilDetection *d)
   double rw = d->w / t->w, rh = d->h / t->h;
   if (MAX(rw, 1 / rw) > VIGIL_TRACK_SIZE_RATIO || MAX(rh, 1 / rh) > VIGIL_TRACK_SIZE_RATIO)
     return G_MAXDOUBLE;
-  double dx = fabs((d->x + d->w / 2) - (t->x + t->w / 2)) / t->w;
-  double dy = fabs((d->y + d->h / 2) - (t->y + t->h / 2)) / t->h;
-  return MAX(dx, dy);
+  double side = MAX(t->w, t->h);
+  double dx = fabs((d->x + d->w / 2) - (t->x + t->w / 2));
+  double dy = fabs((d->y + d->h / 2) - (t->y + t->h / 2));
+  return MAX(dx, dy) / side;
 }
 
 /* For a detection that overlaps no object: the nearest object of its label
- * and about its size not matched yet, at most max_step of its sizes away
+ * and about its size not matched yet, at most max_step of its larger side away
  * (something small that moves fast between two detections), or -1. */
 static int nearest_step(VigilTracker *self, guint n_old, const gboolean *seen,
                         const VigilDetection *d)

@@ -7,7 +7,7 @@
  * A detection continues the object in view with the same label whose box
  * overlaps it best, by at least the tracker's min_iou; failing that (with
  * vigil_tracker_set_max_step), the nearest one of that label and about its
- * size within max_step of its sizes (overlaps are matched first, for all
+ * size within max_step of its larger side (overlaps are matched first, for all
  * detections). Each object
  * continues at most one detection. Anything else is a new object. An object missing
  * from max_misses detections in a row is lost (a detection that briefly
@@ -27,7 +27,7 @@ G_BEGIN_DECLS
 /* The analyzer's step (vigil_tracker_set_max_step): a detection that
  * overlaps no object still continues one of its label whose size is within
  * VIGIL_TRACK_SIZE_RATIO (width and height) and whose centre is at most
- * this many of its widths/heights away: someone small (far away) who walked
+ * this many of its larger side away: someone small (far away) who walked
  * further than their own width between two detections. */
 #define VIGIL_TRACK_SIZE_RATIO 1.5
 #define VIGIL_TRACK_STEP       2.5
@@ -59,7 +59,7 @@ GArray *vigil_tracker_update(VigilTracker *tracker, const VigilDetection *dets, 
                              gint64 time_us);
 /* Lets a detection that overlaps no object continue the nearest one of its
  * label and about its size (within VIGIL_TRACK_SIZE_RATIO) whose centre is
- * at most @max_step of its widths/heights away; 0 (the default): off. */
+ * at most @max_step of its larger side away; 0 (the default): off. */
 void vigil_tracker_set_max_step(VigilTracker *tracker, double max_step);
 
 /* Forgets every object in view (detection off, camera offline): returns

@@ -83,13 +83,14 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
   Dnn *d = data;
   const VigilModelSpec *s = d->spec;
   VigilLetterbox lb;
-  vigil_letterbox(image, s, d->input, &lb);
+  int W, H;
+  vigil_model_input_for(s, image->width, image->height, &W, &H);
+  vigil_letterbox(image, s, W, H, d->input, &lb);
   const char *names[2] = {s->heatmap_name, s->boxes_name};
   float *outs[2] = {NULL, NULL};
   int dims[2][4];
   char *msg = NULL;
-  if (vigil_cv_net_forward(d->net, d->input, s->input_height, s->input_width, names, 2, outs, dims,
-                           &msg) != 0) {
+  if (vigil_cv_net_forward(d->net, d->input, H, W, names, 2, outs, dims, &msg) != 0) {
     take_cv_error(error, "inference", msg);
     return FALSE;
   }
@@ -98,8 +99,7 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
   /* The grid is what this forward pass made (input / stride), not what the
    * .ini's native size would give; one that does not cover the input means
    * the model does not run at this size, and its boxes would be off. */
-  gboolean grid =
-      dims[0][2] * s->stride == s->input_height && dims[0][3] * s->stride == s->input_width;
+  gboolean grid = dims[0][2] * s->stride == H && dims[0][3] * s->stride == W;
   if (!ok) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED,
                 "model outputs %dx%dx%d and %dx%dx%d do not fit the centernet decoder", dims[0][1],
@@ -108,7 +108,7 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED,
                 "model output grid %dx%d does not cover its %dx%d input at stride %d (does the "
                 "model run at this input size?)",
-                dims[0][3], dims[0][2], s->input_width, s->input_height, s->stride);
+                dims[0][3], dims[0][2], W, H, s->stride);
     ok = FALSE;
   } else {
     vigil_centernet_decode(outs[0], outs[1], dims[0][1], dims[0][2], dims[0][3], s->stride,

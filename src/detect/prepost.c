@@ -65,6 +65,9 @@ static VigilModelSpec *spec_from_key_file(GKeyFile *kf, const char *path, GError
   g_autofree gchar *channels = g_key_file_get_string(kf, "model", "channels", NULL);
   s->bgr = channels && g_ascii_strcasecmp(channels, "bgr") == 0;
   s->stride = g_key_file_get_integer(kf, "model", "stride", NULL);
+  s->fit = g_key_file_has_key(kf, "model", "fit", NULL)
+               ? g_key_file_get_integer(kf, "model", "fit", NULL)
+               : 32;
   s->heatmap_name = g_key_file_get_string(kf, "model", "heatmap", NULL);
   s->boxes_name = g_key_file_get_string(kf, "model", "boxes", NULL);
   s->min_score = g_key_file_has_key(kf, "model", "min_score", NULL)
@@ -74,10 +77,10 @@ static VigilModelSpec *spec_from_key_file(GKeyFile *kf, const char *path, GError
     return NULL;
   if (g_strcmp0(s->decoder, "centernet") != 0 || s->input_width < 8 || s->input_width > 4096 ||
       s->input_height < 8 || s->input_height > 4096 || s->stride < 1 || !s->heatmap_name ||
-      !s->boxes_name) {
+      !s->boxes_name || s->fit < 0 || s->fit > 4096 || (s->fit && s->fit % s->stride)) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
                 "%s: needs decoder=centernet, input_width/height (8-4096), stride, heatmap, "
-                "boxes",
+                "boxes, and fit 0 or a multiple of the stride",
                 path);
     return NULL;
   }
@@ -101,10 +104,25 @@ VigilModelSpec *vigil_model_spec_parse(const char *text, gsize length, const cha
   return spec_from_key_file(kf, path, error);
 }
 
-void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, float *out,
-                     VigilLetterbox *lb)
+void vigil_model_input_for(const VigilModelSpec *spec, int width, int height, int *input_width,
+                           int *input_height)
 {
-  const int W = spec->input_width, H = spec->input_height;
+  *input_width = spec->input_width;
+  *input_height = spec->input_height;
+  if (spec->fit <= 0 || width <= 0 || height <= 0)
+    return;
+  double scale = MIN((double)spec->input_width / width, (double)spec->input_height / height);
+  int n = spec->fit;
+  int w = ((int)ceil(width * scale - 1e-6) + n - 1) / n * n;
+  int h = ((int)ceil(height * scale - 1e-6) + n - 1) / n * n;
+  *input_width = CLAMP(w, n, spec->input_width);
+  *input_height = CLAMP(h, n, spec->input_height);
+}
+
+void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, int input_width,
+                     int input_height, float *out, VigilLetterbox *lb)
+{
+  const int W = input_width, H = input_height;
   const int sw = image->width, sh = image->height;
   double scale = MIN((double)W / sw, (double)H / sh);
   int nw = CLAMP((int)lround(sw * scale), 1, W);

@@ -14,11 +14,18 @@
  *   mean=0;0;0                 # per channel, subtracted first
  *   scale=1;1;1                # then multiplied
  *   stride=4                   # input pixels per output cell
+ *   fit=32                     # see below (default 32; 0 = always the whole input)
  *   heatmap=heatmap            # output names
  *   boxes=wh
  *   labels=coco                # class index = COCO index
  *   min_score=0.3              # floor below which nothing is reported
- */
+ *
+ * fit: a fully convolutional model runs at any input whose sides are
+ * multiples of its total downsampling (32 for CenterNet's backbone). With
+ * fit=N, a picture is scaled to fit the input_width x input_height box and
+ * the input is that size rounded up to multiples of N, not the whole box:
+ * a 16:9 camera picture in a 384x384 model runs at 384x224 (about 0.6 of the
+ * cost, the same pixels of picture; the rest would be black borders). */
 #pragma once
 
 #include <glib.h>
@@ -33,6 +40,7 @@ typedef struct {
   gboolean bgr;
   float mean[3], scale[3];
   int stride;
+  int fit; /* 0: the input is always input_width x input_height */
   gchar *heatmap_name, *boxes_name;
   float min_score;
 } VigilModelSpec;
@@ -59,11 +67,18 @@ typedef struct {
   int src_width, src_height;
 } VigilLetterbox;
 
-/* Letterboxes @image into a @width x @height input (aspect kept, centred,
- * bilinear, borders black), normalises each channel ((v - mean) * scale, in
- * the spec's channel order) and writes NCHW floats into @out (3*w*h). */
-void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, float *out,
-                     VigilLetterbox *box);
+/* The input size for a @width x @height picture: the spec's, or with
+ * spec->fit the picture's scaled size rounded up to multiples of fit
+ * (never more than the spec's). */
+void vigil_model_input_for(const VigilModelSpec *spec, int width, int height, int *input_width,
+                           int *input_height);
+
+/* Letterboxes @image into an @input_width x @input_height input (aspect
+ * kept, centred, bilinear, borders black), normalises each channel ((v -
+ * mean) * scale, in the spec's channel order) and writes NCHW floats into
+ * @out (3*w*h). */
+void vigil_letterbox(const VigilRgbImage *image, const VigilModelSpec *spec, int input_width,
+                     int input_height, float *out, VigilLetterbox *box);
 
 /* CenterNet decoding. @heatmap: [classes][gh][gw] scores (after sigmoid);
  * @edges: [4][gh][gw] distances in input pixels from the cell's centre point

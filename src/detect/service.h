@@ -13,10 +13,13 @@ G_BEGIN_DECLS
 
 /* The model used when detect.model is null. */
 #define VIGIL_DETECT_DEFAULT_MODEL "centernet"
-/* The square input it runs at when detect.input_size is null: 512 is its
- * native size, 320 costs about 60 ms per inference instead of 165 ms. Other
+/* The input it runs at when detect.input_size is null, fitted to the
+ * picture (384x224 for 16:9): 512 is its native size; 384 fitted costs
+ * about 54 ms per inference of a 16:9 picture instead of 162 ms at 512x512,
+ * with person recall on medium and large people within 2 points of
+ * 512x512's (bench/RESULTS.md "detect: input size", docs/detect.md). Other
  * models run at the size their .ini gives unless detect.input_size is set. */
-#define VIGIL_DETECT_DEFAULT_INPUT_SIZE 320
+#define VIGIL_DETECT_DEFAULT_INPUT_SIZE 384
 
 /* Main thread: opens @model (NULL = the default) from @models_dir, at
  * @input_size x @input_size pixels (0 = the model's default, above). On

@@ -144,11 +144,14 @@ def write_list(entries, path):
             f.write(" ".join(str(v) for v in e) + "\n")
 
 
-def detect(exe, models_dir, model, entries, directory):
-    """Runs detect-eval (bench/detect) on @entries; its JSON as a dict."""
+def detect(exe, models_dir, model, entries, directory, input_size=None):
+    """Runs detect-eval (bench/detect) on @entries, at @input_size (a number,
+    "default" for the daemon's default, None for the .ini's); its JSON as a
+    dict."""
     path = os.path.join(directory, "list.txt")
     write_list(entries, path)
-    out = subprocess.run([exe, models_dir, model, path], check=True, capture_output=True,
+    size = [] if input_size is None else [str(input_size)]
+    out = subprocess.run([exe, models_dir, model, path] + size, check=True, capture_output=True,
                          text=True).stdout
     return json.loads(out)
 

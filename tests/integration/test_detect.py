@@ -98,7 +98,7 @@ class DetectTest(unittest.TestCase):
     def test_detection(self):
         v = self.vigil
         s = v.request("GET", "/api/v1/settings").json()["detect"]
-        self.assertEqual(s, {"model": None, "input_size": None, "input_size_effective": 320,
+        self.assertEqual(s, {"model": None, "input_size": None, "input_size_effective": 384,
                              "available": True, "error": None})
 
         # A person in the photo: one object event, merged while in view.
@@ -186,26 +186,26 @@ class DetectTest(unittest.TestCase):
         self.assertIn("read-only", r.json()["error"])
 
         before = v.request("GET", "/api/v1/system").json()["detect"]["inferences"]
-        r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": 384}})
+        r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": 320}})
         self.assertEqual(r.status, 200, r.body)
         d = r.json()["detect"]
         self.assertEqual((d["model"], d["input_size"], d["input_size_effective"], d["available"]),
-                         (None, 384, 384, True), d)
-        self.assertIn("input 384x384", v.log_text())
+                         (None, 320, 320, True), d)
+        self.assertIn("input 320x320", v.log_text())
         # The reloaded detector runs: inferences go on.
         wait_for(lambda: v.request("GET", "/api/v1/system").json()["detect"]["inferences"]
-                 >= before + 3, 15, what="inferences at 384")
+                 >= before + 3, 15, what="inferences at 320")
         # A viewer sees the setting, cannot change it.
         r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": 512}},
                       auth=("viewer-pattern", VIEWER_PW))
         self.assertEqual(r.status, 403, r.body)
         self.assertEqual(v.request("GET", "/api/v1/settings", auth=("viewer-pattern", VIEWER_PW))
-                         .json()["detect"]["input_size"], 384)
+                         .json()["detect"]["input_size"], 320)
         # Back to the default.
         r = v.request("PATCH", "/api/v1/settings", {"detect": {"input_size": None}})
         self.assertEqual(r.status, 200, r.body)
         d = r.json()["detect"]
-        self.assertEqual((d["input_size"], d["input_size_effective"]), (None, 320), d)
+        self.assertEqual((d["input_size"], d["input_size_effective"]), (None, 384), d)
 
     def test_system_figures(self):
         """GET /api/v1/system "detect": the figures move; a viewer sees only their cameras."""

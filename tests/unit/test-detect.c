@@ -50,7 +50,7 @@ static void test_letterbox(void)
       .input_width = 4, .input_height = 4, .mean = {10, 20, 30}, .scale = {0.5f, 1, 2}};
   float out[3 * 16];
   VigilLetterbox lb;
-  vigil_letterbox(&img, &spec, out, &lb);
+  vigil_letterbox(&img, &spec, 4, 4, out, &lb);
   g_assert_cmpfloat_with_epsilon(lb.scale, 0.5, EPS);
   g_assert_cmpint(lb.pad_x, ==, 0);
   g_assert_cmpint(lb.pad_y, ==, 1);
@@ -65,7 +65,7 @@ static void test_letterbox(void)
 
   /* BGR models get the channels swapped. */
   spec.bgr = TRUE;
-  vigil_letterbox(&img, &spec, out, &lb);
+  vigil_letterbox(&img, &spec, 4, 4, out, &lb);
   g_assert_cmpfloat_with_epsilon(out[1 * 4 + 1], -5, EPS);       /* B=0 -> (0-10)*0.5 */
   g_assert_cmpfloat_with_epsilon(out[32 + 1 * 4 + 1], 140, EPS); /* R=100 -> (100-30)*2 */
 
@@ -75,7 +75,7 @@ static void test_letterbox(void)
     px[i] = (guint8)(i * 5);
   VigilRgbImage same = {px, 4, 4};
   VigilModelSpec plain = {.input_width = 4, .input_height = 4, .scale = {1, 1, 1}};
-  vigil_letterbox(&same, &plain, out, &lb);
+  vigil_letterbox(&same, &plain, 4, 4, out, &lb);
   for (int i = 0; i < 16; i++)
     for (int c = 0; c < 3; c++)
       g_assert_cmpfloat_with_epsilon(out[c * 16 + i], px[i * 3 + c], EPS);

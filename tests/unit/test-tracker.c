@@ -168,13 +168,13 @@ static void test_step(void)
   VigilDetection a = box("person", 0.10f, 0.70f, 0.05f, 0.13f, 0.6f);
   g_autoptr(GArray) c1 = update(t, &a, 1, 1 * S);
   guint64 id = change(c1, 0)->id;
-  /* 0.12 to the right: 2.4 widths, no overlap. */
+  /* 0.12 to the right: 2.4 widths (0.9 heights), no overlap. */
   VigilDetection b = box("person", 0.22f, 0.71f, 0.05f, 0.13f, 0.7f);
   g_autoptr(GArray) c2 = update(t, &b, 1, 2 * S);
   g_assert_cmpint(change(c2, 0)->change, ==, VIGIL_TRACK_SEEN);
   g_assert_cmpuint(change(c2, 0)->id, ==, id);
-  /* 3 widths further: a new object (and b's object stays, one miss). */
-  VigilDetection far = box("person", 0.37f, 0.71f, 0.05f, 0.13f, 0.7f);
+  /* 2.7 heights further: a new object (and b's object stays, one miss). */
+  VigilDetection far = box("person", 0.57f, 0.71f, 0.05f, 0.13f, 0.7f);
   g_autoptr(GArray) c3 = update(t, &far, 1, 3 * S);
   g_assert_cmpint(change(c3, 0)->change, ==, VIGIL_TRACK_NEW);
   /* Twice the size, next to b: another object too. */
