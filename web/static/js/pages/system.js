@@ -177,8 +177,9 @@ async function renderSettings() {
             s.detect.available ? 'Object detection is available.' : `Object detection unavailable: ${s.detect.error || 'no model'}`)),
         el('div', { class: 'field' }, el('label', { for: 'detect-input-size' }, 'Detection input size (px)'), inputSize,
           el('div', { class: 'hint', id: 'detect-size-hint' },
-            `Square, a multiple of 32 from 128 to 1024; smaller is faster, larger finds smaller objects.${
-              effective ? ` The model runs at ${effective}×${effective}.` : ''}`))),
+            `A multiple of 32 from 128 to 1024; empty: 384. Smaller is faster, larger finds smaller objects.${
+              effective ? ` The model runs at up to ${effective}×${effective}, fitted to each picture ` +
+                `(${effective}×${Math.ceil(effective * 9 / 16 / 32) * 32} for 16:9).` : ''}`))),
       err, el('div', { class: 'toolbar' }, save)));
 }
 
