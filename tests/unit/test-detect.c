@@ -187,16 +187,28 @@ static guint8 *planted_picture(void)
   return rgb;
 }
 
-static void test_planted_model(void)
+/* The planted model at @size (0: its own 32x32), or NULL (the test skipped)
+ * outside meson. */
+static VigilDetector *open_tiny(int size, const char **dir)
 {
-  const char *dir = g_getenv("VIGIL_TEST_MODELS");
-  if (!dir) {
+  *dir = g_getenv("VIGIL_TEST_MODELS");
+  if (!*dir) {
     g_test_skip("VIGIL_TEST_MODELS not set (run through meson test)");
-    return;
+    return NULL;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(VigilDetector) d = vigil_detector_open("tiny", dir, &error);
+  VigilDetector *d = vigil_detector_open_sized("tiny", *dir, size, &error);
   g_assert_no_error(error);
+  return d;
+}
+
+static void test_planted_model(void)
+{
+  const char *dir;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDetector) d = open_tiny(0, &dir);
+  if (!d)
+    return;
   g_assert_cmpstr(vigil_detector_backend(d), ==, "dnn");
   int w, h;
   vigil_detector_input_size(d, &w, &h);
@@ -240,19 +252,19 @@ static void test_planted_model(void)
   g_assert_cmpuint(none->len, ==, 0);
 }
 
-/* The same model run at 64x64 instead of its native 32x32: a 16x16 output
+/* The same model run at 64x64 instead of its native 32x32: a finer output
  * grid, the picture letterboxed into the larger input, and again boxes that
- * are known exactly. */
+ * are known exactly. (The input is fitted to the 2:1 picture, fit=32 by
+ * default: 64x32, no padding; the block-mean model is translation
+ * equivariant, so the boxes in the picture are those worked out below for
+ * the 64x64 square with its 16-pixel pad.) */
 static void test_planted_model_sized(void)
 {
-  const char *dir = g_getenv("VIGIL_TEST_MODELS");
-  if (!dir) {
-    g_test_skip("VIGIL_TEST_MODELS not set (run through meson test)");
-    return;
-  }
+  const char *dir;
   g_autoptr(GError) error = NULL;
-  g_autoptr(VigilDetector) d = vigil_detector_open_sized("tiny", dir, 64, &error);
-  g_assert_no_error(error);
+  g_autoptr(VigilDetector) d = open_tiny(64, &dir);
+  if (!d)
+    return;
   int w, h;
   vigil_detector_input_size(d, &w, &h);
   g_assert_cmpint(w, ==, 64);
@@ -314,6 +326,42 @@ static void test_spec_input_size(void)
     g_assert_cmpint(spec->input_width, ==, 320);
     g_assert_cmpint(spec->input_height, ==, 320);
   }
+}
+
+/* The input fitted to the picture (fit=32 by default): 16:9 at 384 runs at
+ * 384x224, 4:3 at 384x288, portrait the other way, a square as the square;
+ * rounded up to multiples of 32, never beyond the spec's size; fit=0 keeps
+ * the whole input; a fit the stride does not divide is refused. */
+static void test_input_fitted(void)
+{
+  static const char ini[] = "[model]\ndecoder=centernet\ninput_width=512\ninput_height=512\n"
+                            "stride=4\nheatmap=heatmap\nboxes=wh\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilModelSpec) spec = vigil_model_spec_parse(ini, -1, "x.onnx.ini", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(spec->fit, ==, 32);
+  g_assert_true(vigil_model_spec_set_input_size(spec, 384, &error));
+  static const struct {
+    int w, h, iw, ih;
+  } cases[] = {{640, 360, 384, 224}, {1920, 1080, 384, 224}, {640, 480, 384, 288},
+               {360, 640, 224, 384}, {500, 500, 384, 384},   {384, 10, 384, 32},
+               {100, 50, 384, 192}};
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    int iw, ih;
+    vigil_model_input_for(spec, cases[i].w, cases[i].h, &iw, &ih);
+    g_assert_cmpint(iw, ==, cases[i].iw);
+    g_assert_cmpint(ih, ==, cases[i].ih);
+  }
+  spec->fit = 0;
+  int iw, ih;
+  vigil_model_input_for(spec, 640, 360, &iw, &ih);
+  g_assert_cmpint(iw, ==, 384);
+  g_assert_cmpint(ih, ==, 384);
+  static const char odd[] = "[model]\ndecoder=centernet\ninput_width=512\ninput_height=512\n"
+                            "stride=4\nfit=30\nheatmap=heatmap\nboxes=wh\n";
+  g_autoptr(VigilModelSpec) bad = vigil_model_spec_parse(odd, -1, "x.onnx.ini", &error);
+  g_assert_null(bad);
+  g_assert_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID);
 }
 
 /* The scheduling figures on a made-up clock: totals since start, the last
@@ -573,6 +621,7 @@ int main(int argc, char **argv)
   g_test_add_func("/detect/filter", test_filter);
   g_test_add_func("/detect/planted-model", test_planted_model);
   g_test_add_func("/detect/planted-model-sized", test_planted_model_sized);
+  g_test_add_func("/detect/input-fitted", test_input_fitted);
   g_test_add_func("/detect/spec-input-size", test_spec_input_size);
   g_test_add_func("/detect/figures", test_figures);
   g_test_add_func("/detect/missing-model", test_missing_model);
