@@ -87,7 +87,7 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
   vigil_model_input_for(s, image->width, image->height, &W, &H);
   vigil_letterbox(image, s, W, H, d->input, &lb);
   const char *names[2] = {s->heatmap_name, s->boxes_name};
-  float *outs[2] = {NULL, NULL};
+  const float *outs[2] = {NULL, NULL};
   int dims[2][4];
   char *msg = NULL;
   if (vigil_cv_net_forward(d->net, d->input, H, W, names, 2, outs, dims, &msg) != 0) {
@@ -115,8 +115,6 @@ static gboolean dnn_detect(gpointer data, const VigilRgbImage *image, GArray *ou
                            s->min_score, &lb, out);
     vigil_nms(out, NMS_IOU);
   }
-  free(outs[0]);
-  free(outs[1]);
   return ok;
 }
 

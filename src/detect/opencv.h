@@ -15,11 +15,13 @@ typedef struct VigilCvNet VigilCvNet;
 VigilCvNet *vigil_cv_net_load(const char *path, char **error);
 void vigil_cv_net_free(VigilCvNet *net);
 
-/* Runs @input (NCHW float, 1 x 3 x h x w) and copies the outputs named
- * @names[0..n) into malloc'ed arrays @outputs[i] with their 4 dimensions in
- * @dims[i] (missing leading ones are 1). Returns 0, or -1 with *error. */
+/* Runs @input (NCHW float, 1 x 3 x h x w) and points @outputs[i] at the
+ * outputs named @names[0..n), with their 4 dimensions in @dims[i] (missing
+ * leading ones are 1). The arrays belong to @net and stay valid until its
+ * next forward pass (one thread uses a net at a time). Returns 0, or -1 with
+ * *error. */
 int vigil_cv_net_forward(VigilCvNet *net, const float *input, int h, int w,
-                         const char *const *names, int n, float **outputs, int (*dims)[4],
+                         const char *const *names, int n, const float **outputs, int (*dims)[4],
                          char **error);
 
 /* OpenCV's own worker threads per call (global to the process). */
