@@ -15,9 +15,10 @@ G_BEGIN_DECLS
 #define VIGIL_DETECT_DEFAULT_MODEL "centernet"
 /* The input it runs at when detect.input_size is null, fitted to the
  * picture (384x224 for 16:9): 512 is its native size; 384 fitted costs
- * about 54 ms per inference of a 16:9 picture instead of 162 ms at 512x512,
- * with person recall on medium and large people within 2 points of
- * 512x512's (bench/RESULTS.md "detect: input size", docs/detect.md). Other
+ * about 38 ms per inference of a 16:9 picture instead of 136 ms at 512x512
+ * (162 ms before the outputs were read in place), with person recall on
+ * medium and large people within 2 points of 512x512's (bench/RESULTS.md
+ * "detect: input size", docs/detect.md). Other
  * models run at the size their .ini gives unless detect.input_size is set. */
 #define VIGIL_DETECT_DEFAULT_INPUT_SIZE 384
 
