@@ -53,6 +53,19 @@ gboolean vigil_file_replace(const char *path, const void *data, gsize size, GErr
   return ok;
 }
 
+gboolean vigil_file_append_sync(const char *path, const void *data, gsize size, GError **error)
+{
+  int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  gboolean ok = fd >= 0 && write_all(fd, data, size) && fsync(fd) == 0;
+  int saved = errno;
+  if (fd >= 0)
+    close(fd);
+  if (!ok)
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_STORAGE, "cannot append to %s: %s", path,
+                g_strerror(saved));
+  return ok;
+}
+
 gboolean vigil_writev_all(int fd, struct iovec *iov, guint n)
 {
   while (n > 0) {

@@ -1,4 +1,4 @@
-/* File helpers: replacing a file atomically, making a directory's entries
+/* File helpers: replacing a file atomically, appending durably, making a directory's entries
  * durable, writing an iovec whole, creating a directory under a free name.
  * Blocking (some fsync): call them off the main loop. Any thread. */
 #pragma once
@@ -12,6 +12,11 @@ G_BEGIN_DECLS
  * so a reader sees the old file or the new one, never half of it. Errors:
  * VIGIL_ERROR_STORAGE. */
 gboolean vigil_file_replace(const char *path, const void *data, gsize size, GError **error);
+/* Appends @data to the existing file @path and fsyncs it. A crash can leave
+ * a part of @data at the file's end; so can a failure (FALSE,
+ * VIGIL_ERROR_STORAGE), after which the caller must write the file whole
+ * again before appending more. */
+gboolean vigil_file_append_sync(const char *path, const void *data, gsize size, GError **error);
 /* fsync of a directory: the files created, renamed or deleted in it stay so
  * after a crash. FALSE (errno set) when it fails. */
 gboolean vigil_dir_sync(const char *dir);

@@ -22,34 +22,72 @@ gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *ur
   return vigil_playlist_build_uris(segments, closed, uri_prefix, "", reason);
 }
 
-gchar *vigil_playlist_build_uris(GPtrArray *segments, gboolean closed, const char *uri_prefix,
-                                 const char *uri_suffix, const char *reason)
+int vigil_playlist_target_s(gint64 duration_us)
+{
+  return MAX(1, (int)ceil((double)duration_us / G_USEC_PER_SEC));
+}
+
+static void append_header(GString *s, int target_s, gboolean closed, const char *reason)
+{
+  g_string_append(s, "#EXTM3U\n#EXT-X-VERSION:3\n");
+  g_string_append_printf(s, "#EXT-X-TARGETDURATION:%d\n", target_s);
+  g_string_append(s, "#EXT-X-MEDIA-SEQUENCE:0\n");
+  g_string_append_printf(s, "#EXT-X-PLAYLIST-TYPE:%s\n", closed ? "VOD" : "EVENT");
+  if (reason)
+    g_string_append_printf(s, REASON_COMMENT "%s\n", reason);
+}
+
+static void append_entry(GString *s, const VigilSegment *seg, gboolean first,
+                         const char *uri_prefix, const char *uri_suffix)
+{
+  if (seg->discont && !first)
+    g_string_append(s, "#EXT-X-DISCONTINUITY\n");
+  g_autofree gchar *when = vigil_time_format(seg->start_us);
+  g_string_append_printf(s, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
+  g_string_append_printf(s, "#EXTINF:%.3f,\n%s%06d.ts%s\n",
+                         (double)seg->duration_us / G_USEC_PER_SEC, uri_prefix, seg->seq,
+                         uri_suffix);
+}
+
+static int longest_s(GPtrArray *segments)
 {
   gint64 max_us = 0;
   for (guint i = 0; i < segments->len; i++) {
     VigilSegment *seg = g_ptr_array_index(segments, i);
     max_us = MAX(max_us, seg->duration_us);
   }
-  GString *s = g_string_new("#EXTM3U\n#EXT-X-VERSION:3\n");
-  /* EXT-X-TARGETDURATION must be >= every EXTINF rounded to an integer. */
-  g_string_append_printf(s, "#EXT-X-TARGETDURATION:%d\n",
-                         MAX(1, (int)ceil((double)max_us / G_USEC_PER_SEC)));
-  g_string_append(s, "#EXT-X-MEDIA-SEQUENCE:0\n");
-  g_string_append_printf(s, "#EXT-X-PLAYLIST-TYPE:%s\n", closed ? "VOD" : "EVENT");
-  if (reason)
-    g_string_append_printf(s, REASON_COMMENT "%s\n", reason);
-  for (guint i = 0; i < segments->len; i++) {
-    VigilSegment *seg = g_ptr_array_index(segments, i);
-    if (seg->discont && i > 0)
-      g_string_append(s, "#EXT-X-DISCONTINUITY\n");
-    g_autofree gchar *when = vigil_time_format(seg->start_us);
-    g_string_append_printf(s, "#EXT-X-PROGRAM-DATE-TIME:%s\n", when);
-    g_string_append_printf(s, "#EXTINF:%.3f,\n%s%06d.ts%s\n",
-                           (double)seg->duration_us / G_USEC_PER_SEC, uri_prefix, seg->seq,
-                           uri_suffix);
-  }
+  return vigil_playlist_target_s(max_us);
+}
+
+static gchar *build(GPtrArray *segments, int target_s, gboolean closed, const char *uri_prefix,
+                    const char *uri_suffix, const char *reason)
+{
+  GString *s = g_string_new(NULL);
+  append_header(s, target_s, closed, reason);
+  for (guint i = 0; i < segments->len; i++)
+    append_entry(s, g_ptr_array_index(segments, i), i == 0, uri_prefix, uri_suffix);
   if (closed)
     g_string_append(s, "#EXT-X-ENDLIST\n");
+  return g_string_free(s, FALSE);
+}
+
+gchar *vigil_playlist_build_uris(GPtrArray *segments, gboolean closed, const char *uri_prefix,
+                                 const char *uri_suffix, const char *reason)
+{
+  /* EXT-X-TARGETDURATION must be >= every EXTINF rounded to an integer. */
+  return build(segments, longest_s(segments), closed, uri_prefix, uri_suffix, reason);
+}
+
+gchar *vigil_playlist_build_growing(GPtrArray *segments, const char *reason, int *target_s)
+{
+  *target_s = 2 * longest_s(segments);
+  return build(segments, *target_s, FALSE, "", "", reason);
+}
+
+gchar *vigil_playlist_entry(const VigilSegment *seg, gboolean first)
+{
+  GString *s = g_string_new(NULL);
+  append_entry(s, seg, first, "", "");
   return g_string_free(s, FALSE);
 }
 
@@ -57,7 +95,11 @@ GPtrArray *vigil_playlist_parse(const char *text, gboolean *closed, gchar **reas
 {
   if (!g_str_has_prefix(text, "#EXTM3U"))
     return NULL;
-  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  /* A line without its newline is the torn end of an append that a crash
+   * cut short (vigil_playlist_entry): what it began is not there. */
+  const char *last_nl = strrchr(text, '\n');
+  g_autofree gchar *whole = g_strndup(text, last_nl ? (gsize)(last_nl - text) : 0);
+  g_auto(GStrv) lines = g_strsplit(whole, "\n", -1);
   g_autoptr(GPtrArray) segs = g_ptr_array_new_with_free_func(g_free);
   gint64 when = -1;
   double extinf = -1;

@@ -21,9 +21,24 @@ gchar *vigil_playlist_build(GPtrArray *segments, gboolean closed, const char *ur
 gchar *vigil_playlist_build_uris(GPtrArray *segments, gboolean closed, const char *uri_prefix,
                                  const char *uri_suffix, const char *reason);
 
+/* The seconds EXT-X-TARGETDURATION needs for a segment of @duration_us. */
+int vigil_playlist_target_s(gint64 duration_us);
+
+/* The recording writer's playlist while the recording is open (no
+ * EXT-X-ENDLIST, URIs "%06d.ts"), whose later segments are appended with
+ * vigil_playlist_entry instead of writing it all again: its
+ * EXT-X-TARGETDURATION, returned in @target_s, is twice the longest segment
+ * so far, room for the segments to come; one longer than that needs the
+ * playlist built again. */
+gchar *vigil_playlist_build_growing(GPtrArray *segments, const char *reason, int *target_s);
+/* The lines of @seg to append to such a playlist (@first: it is the
+ * playlist's first segment). */
+gchar *vigil_playlist_entry(const VigilSegment *seg, gboolean first);
+
 /* Parses a playlist written by vigil_playlist_build. Returns the segments
  * (VigilSegment*, recording = 0; seq from the URI's file name) or NULL when
- * the text is not such a playlist. @closed: whether it has EXT-X-ENDLIST;
+ * the text is not such a playlist. A last line without its newline (an
+ * append cut short by a crash) is left out. @closed: whether it has EXT-X-ENDLIST;
  * @reason: the reason comment or NULL. */
 GPtrArray *vigil_playlist_parse(const char *text, gboolean *closed, gchar **reason);
 

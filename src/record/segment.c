@@ -51,6 +51,7 @@ typedef struct {
   gboolean anchored;        /* base_pts/base_us are set */
   gint64 base_pts, base_us; /* wall clock anchor: base_us at base_pts */
   gboolean failing;
+  int playlist_target_s; /* of the playlist on disk; 0: write it whole next */
 } Track;
 
 struct _VigilSegmentWriter {
@@ -103,6 +104,7 @@ static void track_reset(Track *track)
   track->frame_pts = 3000;
   track->pending_discont = FALSE;
   track->anchored = FALSE;
+  track->playlist_target_s = 0;
 }
 
 static gint64 wall_at(Track *track, gint64 pts)
@@ -110,15 +112,37 @@ static gint64 wall_at(Track *track, gint64 pts)
   return track->base_us + (pts - track->base_pts) * 100 / 9;
 }
 
+/* The track's playlist: the open one gets the newest segment appended
+ * (~100 bytes and an fsync); it is written whole, through a temporary file,
+ * for the first segment, for one longer than its target duration allows,
+ * after a failed append, and closed at the end (VOD, exact target
+ * duration). */
 static void write_playlist(VigilSegmentWriter *self, Track *track, gboolean closed)
 {
-  /* Crash repair re-indexes a recording from the main playlist's reason. */
-  g_autofree gchar *text =
-      vigil_playlist_build(track->segments, closed, "", track->sub ? NULL : self->rec->reason);
   g_autofree gchar *path = g_build_filename(track->dir, "playlist.m3u8", NULL);
   g_autoptr(GError) error = NULL;
-  if (!vigil_file_replace(path, text, strlen(text), &error))
+  if (!closed && track->playlist_target_s > 0 && track->segments->len > 1) {
+    VigilSegment *seg = g_ptr_array_index(track->segments, track->segments->len - 1);
+    if (vigil_playlist_target_s(seg->duration_us) <= track->playlist_target_s) {
+      g_autofree gchar *entry = vigil_playlist_entry(seg, FALSE);
+      if (vigil_file_append_sync(path, entry, strlen(entry), &error))
+        return;
+      g_warning("%s", error->message);
+      track->playlist_target_s = 0; /* a part may be there: whole next time */
+      return;
+    }
+  }
+  /* Crash repair re-indexes a recording from the main playlist's reason. */
+  const char *reason = track->sub ? NULL : self->rec->reason;
+  int target_s = 0;
+  g_autofree gchar *text = closed ? vigil_playlist_build(track->segments, TRUE, "", reason)
+                                  : vigil_playlist_build_growing(track->segments, reason, &target_s);
+  if (vigil_file_replace(path, text, strlen(text), &error)) {
+    track->playlist_target_s = target_s;
+  } else {
     g_warning("%s", error->message);
+    track->playlist_target_s = 0;
+  }
 }
 
 static void fail(VigilSegmentWriter *self, Track *track, int err, const char *what)

@@ -326,6 +326,52 @@ static void test_playlist(void)
   g_assert_null(vigil_playlist_parse("#EXTM3U\n#EXTINF:2,\n../x.ts\n", &closed, NULL));
 }
 
+/* The writer's open playlist: built once, then segments appended; parsing
+ * it gives what building it whole gives, and a torn append (a crash in the
+ * middle of one) loses only the segment being appended. */
+static void test_playlist_growing(void)
+{
+  g_autoptr(GPtrArray) segs = some_segments();
+  g_autoptr(GPtrArray) first = g_ptr_array_new();
+  g_ptr_array_add(first, g_ptr_array_index(segs, 0));
+  int target_s = 0;
+  g_autofree gchar *head = vigil_playlist_build_growing(first, "motion", &target_s);
+  g_assert_cmpint(target_s, ==, 4); /* twice the 2 s segment's */
+  g_assert_nonnull(strstr(head, "#EXT-X-TARGETDURATION:4\n"));
+  g_assert_nonnull(strstr(head, "#EXT-X-PLAYLIST-TYPE:EVENT\n"));
+  g_assert_cmpint(vigil_playlist_target_s(2500000), ==, 3);
+  g_assert_cmpint(vigil_playlist_target_s(2000000), ==, 2);
+
+  GString *text = g_string_new(head);
+  for (guint i = 1; i < segs->len; i++) {
+    g_autofree gchar *entry = vigil_playlist_entry(g_ptr_array_index(segs, i), FALSE);
+    g_string_append(text, entry);
+  }
+  g_autofree gchar *whole = vigil_playlist_build(segs, FALSE, "", "motion");
+  /* The same as built whole but for the target duration. */
+  g_assert_cmpstr(strstr(text->str, "#EXT-X-MEDIA-SEQUENCE"), ==,
+                  strstr(whole, "#EXT-X-MEDIA-SEQUENCE"));
+
+  gboolean closed;
+  g_autofree gchar *reason = NULL;
+  g_autoptr(GPtrArray) back = vigil_playlist_parse(text->str, &closed, &reason);
+  g_assert_cmpuint(back->len, ==, 3);
+  g_assert_false(closed);
+  g_assert_cmpstr(reason, ==, "motion");
+  g_assert_true(((VigilSegment *)g_ptr_array_index(back, 2))->discont);
+
+  /* Cut inside the last entry at every byte: segments 1-2 survive, 3 only
+   * when its URI line is whole. */
+  gsize third = strstr(text->str, "#EXT-X-DISCONTINUITY") - text->str;
+  for (gsize cut = third; cut <= text->len; cut++) {
+    g_autofree gchar *torn = g_strndup(text->str, cut);
+    g_autoptr(GPtrArray) got = vigil_playlist_parse(torn, &closed, NULL);
+    g_assert_nonnull(got);
+    g_assert_cmpuint(got->len, ==, cut == text->len ? 3 : 2);
+  }
+  g_string_free(text, TRUE);
+}
+
 /* --- retention --- */
 
 static GArray *select_ids(const VigilRetentionItem *items, guint n, VigilRetentionLimits lim)
@@ -468,12 +514,16 @@ static void write_file(const char *path, gsize size)
 
 static void test_repair(Fixture *f, gconstpointer data)
 {
-  /* A: crashed while writing segment 3: playlist lists 1-2, no ENDLIST. */
+  /* A: crashed while writing segment 3: playlist lists 1-2, no ENDLIST,
+   * and the append of segment 3's lines was cut short. */
   g_autofree gchar *a = g_build_filename(f->root, "cam", "2026-11-25", "20261125T100000Z", NULL);
   g_mkdir_with_parents(a, 0755);
   g_autoptr(GPtrArray) segs = some_segments();
+  g_autofree gchar *torn = vigil_playlist_entry(g_ptr_array_index(segs, 2), FALSE);
   g_ptr_array_set_size(segs, 2);
-  g_autofree gchar *pl = vigil_playlist_build(segs, FALSE, "", "motion");
+  g_autofree gchar *listed = vigil_playlist_build(segs, FALSE, "", "motion");
+  g_autofree gchar *cut = g_strndup(torn, strlen(torn) - 5);
+  g_autofree gchar *pl = g_strconcat(listed, cut, NULL);
   g_autofree gchar *a_pl = g_build_filename(a, "playlist.m3u8", NULL);
   g_file_set_contents(a_pl, pl, -1, NULL);
   for (int i = 1; i <= 3; i++) {
@@ -1655,6 +1705,7 @@ int main(int argc, char **argv)
   g_test_add_func("/record/retention/split-open", test_retention_split_open);
   g_test_add_func("/record/recorder/too-long", test_recorder_too_long);
   g_test_add_func("/record/playlist", test_playlist);
+  g_test_add_func("/record/playlist/growing", test_playlist_growing);
   g_test_add_func("/record/retention/select", test_retention_select);
   g_test_add("/record/repair", Fixture, NULL, fixture_setup, test_repair, fixture_teardown);
   g_test_add("/record/writer", Fixture, NULL, fixture_setup, test_writer, fixture_teardown);
