@@ -17,7 +17,15 @@ struct _VigilVideoFeed {
   AVCodecParserContext *parser; /* reads the picture size off parameter sets */
   AVCodecContext *parser_codec;
   int width, height;
+  guint units, bad_units; /* in the current window of WINDOW_UNITS */
 };
+
+/* A camera whose pictures are garbage (a broken encoder, a corrupted link):
+ * this many access units with invalid NAL headers (vigil_annexb_is_valid)
+ * among WINDOW_UNITS end the connection as an error. Random payloads fail
+ * two pictures in three; a real stream none. */
+#define WINDOW_UNITS 50
+#define MAX_BAD_UNITS 10
 
 VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec, GBytes *parameter_sets)
 {
@@ -65,8 +73,34 @@ static void update_size(VigilVideoFeed *feed, const guint8 *data, gsize size)
   }
 }
 
+/* Counts an access unit; FALSE (the failure reported) when too many of the
+ * window's are invalid. */
+static gboolean count_unit(VigilVideoFeed *feed, gboolean bad)
+{
+  feed->units++;
+  feed->bad_units += bad;
+  if (feed->bad_units >= MAX_BAD_UNITS) {
+    g_autofree gchar *message = g_strdup_printf(
+        "the camera sends video that cannot be decoded: %u of its last %u pictures are not valid "
+        "%s",
+        feed->bad_units, feed->units, feed->codec == VIGIL_CODEC_H265 ? "H.265" : "H.264");
+    vigil_ingest_report_failure(feed->ingest, message, FALSE);
+    return FALSE;
+  }
+  if (feed->units >= WINDOW_UNITS)
+    feed->units = feed->bad_units = 0;
+  return TRUE;
+}
+
 gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize size, gint64 pts_ns)
 {
+  /* An invalid picture goes nowhere: no decoder could use it, and a
+   * recording of it is noise. */
+  gboolean valid = vigil_annexb_is_valid(data, size, feed->codec);
+  if (!count_unit(feed, !valid))
+    return FALSE;
+  if (!valid)
+    return TRUE;
   gboolean keyframe = vigil_annexb_is_keyframe(data, size, feed->codec);
   g_autoptr(GstBuffer) keyframe_buffer = NULL;
   if (keyframe) {

@@ -62,6 +62,28 @@ gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec cod
   return type == 5;
 }
 
+gboolean vigil_annexb_is_valid(const guint8 *data, gsize size, VigilCodec codec)
+{
+  g_return_val_if_fail(data != NULL || size == 0, FALSE);
+  gboolean any = FALSE;
+  for (gsize pos = vigil_annexb_next_nal(data, size, 0); pos < size;
+       pos = vigil_annexb_next_nal(data, size, pos)) {
+    any = TRUE;
+    if (data[pos] & 0x80)
+      return FALSE;
+    if (codec == VIGIL_CODEC_H265) {
+      guint type = (data[pos] >> 1) & 0x3F;
+      if (type >= 41 || pos + 1 >= size || (data[pos + 1] & 7) == 0)
+        return FALSE;
+    } else {
+      guint type = data[pos] & 0x1F;
+      if (type == 0 || type >= 24)
+        return FALSE;
+    }
+  }
+  return any;
+}
+
 void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec codec, gboolean *begins,
                                  gboolean *has_slice)
 {

@@ -17,6 +17,13 @@ gboolean vigil_annexb_has_parameter_sets(const guint8 *data, gsize size, VigilCo
  * or an IRAP picture (H.265, NAL types 16-23): a place to start decoding. */
 gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec codec);
 
+/* FALSE when the access unit holds no NAL unit, or one whose header no
+ * encoder writes: forbidden_zero_bit set, an H.264 type 0 or 24-31 (the
+ * latter exist only inside RTP packets), an H.265 type 41-63 (reserved,
+ * unspecified, or RTP's) or nuh_temporal_id_plus1 0. Random bytes fail this
+ * nearly always; a camera's stream, even one that lost packets, never. */
+gboolean vigil_annexb_is_valid(const guint8 *data, gsize size, VigilCodec codec);
+
 /* For gathering access units from an RTP depacketiser's pieces (one or more
  * NAL units each with a start code, or a fragment of one, without). Sets
  * *@begins when the piece can only start a new access unit if the one being

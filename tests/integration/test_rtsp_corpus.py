@@ -425,6 +425,23 @@ class CorpusTest(unittest.TestCase):
 
     # --- worded errors
 
+    def test_garbage_video_is_an_error_and_not_recorded(self):
+        # Valid RTP, random payloads: a broken encoder. Not "streaming", and
+        # nothing of it in the recordings, however long it lasts.
+        cam = self.quirkcam("--garbage")
+        self.add_camera("qjunk", cam.url, record="continuous")
+        s = self.wait_error("qjunk")
+        self.assertEqual(s["state"], "error")
+        self.assertRegex(s["error"], r"^the camera sends video that cannot be decoded: "
+                                     r"\d+ of its last \d+ pictures are not valid H\.264$")
+        time.sleep(3)  # a reconnect or two: each ends the same way
+        s = self.status("qjunk")
+        self.assertNotEqual(s["state"], "streaming", s)
+        self.assertFalse(s["recording"], s)
+        r = self.vigil.request("GET", "/api/v1/recordings?camera=qjunk")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json(), [], "garbage was recorded")
+
     def test_no_stream_at_this_path(self):
         cam = self.quirkcam()
         self.add_camera("q404", cam.url.rsplit("/", 1)[0] + "/nothing-here")
