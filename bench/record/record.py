@@ -9,7 +9,8 @@ Phases, for each N in --cameras:
    after a settle time, CPU (utime+stime from /proc/PID/stat) of vigil and of
    the ffmpegs over the window; vigil's bytes read/written (/proc/PID/io
    rchar/wchar) and the bytes its recordings grew by (index);
-3. fsyncs: strace -f -c on vigil for --fsync-window seconds;
+3. fsyncs and segments: vigil's /metrics counters over --fsync-window
+   seconds;
 4. export: a recording of --export-minutes built from recorded segments
    (ffmpeg -stream_loop ... -c copy -f segment), indexed by vigil's crash
    repair on restart, then GET /api/v1/recordings/{id}/export.mp4 timed.
@@ -93,6 +94,14 @@ class Api:
                                    headers={"Authorization": self.auth})
         with urllib.request.urlopen(r, timeout=timeout) as resp:
             return json.loads(resp.read() or b"null")
+
+    def metrics(self):
+        """The unlabelled samples of /metrics: {name: value}."""
+        r = urllib.request.Request(self.base + "/metrics", headers={"Authorization": self.auth})
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            text = resp.read().decode()
+        return {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+                if line and not line.startswith("#") and "{" not in line}
 
 
 def start_vigil(build, data, port, log_path):
@@ -208,21 +217,20 @@ def run(args, n, out):
         api.req("PATCH", f"/api/v1/cameras/c{c}", {"record": "continuous"})
     time.sleep(3)
 
-    # fsyncs per minute per camera.
-    st = os.path.join(work, "strace.txt")
-    sp = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=fsync,fdatasync,sync_file_range",
-                           "-o", st, "-p", str(vp.pid)], stderr=subprocess.DEVNULL)
+    # fsyncs per minute per camera, from vigil's own counters (/metrics): no
+    # strace, whose ptrace stops every system call of every thread (at 32
+    # cameras ~11,000 recv a second) and so changes what it counts.
+    m0 = api.metrics()
     time.sleep(args.fsync_window)
-    sp.send_signal(signal.SIGINT)
-    sp.wait(10)
-    calls = 0
-    with open(st) as f:
-        for line in f:
-            parts = line.split()
-            if parts and parts[-1] in ("fsync", "fdatasync", "sync_file_range"):
-                calls += int(parts[3]) if len(parts) >= 6 else int(parts[3])
+    m1 = api.metrics()
+    calls = m1["vigil_fsyncs_total"] - m0["vigil_fsyncs_total"]
+    segs = m1["vigil_record_segments_total"] - m0["vigil_record_segments_total"]
     res["fsyncs_per_min_per_camera"] = round(calls / (args.fsync_window / 60) / n, 1)
-    log(f"N={n}: {res['fsyncs_per_min_per_camera']} fsyncs/min/camera")
+    res["segments_per_min_per_camera"] = round(segs / (args.fsync_window / 60) / n, 1)
+    res["fsyncs_per_segment"] = round(calls / max(1, segs), 2)
+    log(f"N={n}: {res['fsyncs_per_min_per_camera']} fsyncs/min/camera, "
+        f"{res['segments_per_min_per_camera']} segments/min/camera, "
+        f"{res['fsyncs_per_segment']} fsyncs/segment")
 
     # Export speed of a long recording.
     if args.export_minutes > 0 and n == args.cameras[0]:
@@ -312,15 +320,17 @@ def main():
     for n in args.cameras:
         results["runs"].append(run(args, n, args.out))
     print("| N | vigil %/cam | vigil, recording off %/cam | ffmpeg segment %/cam | fakecam % | other load % | "
-          "written/received | segments/received | vigil/ffmpeg bytes | fsyncs/min/cam |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "written/received | segments/received | vigil/ffmpeg bytes | fsyncs/min/cam | segments/min/cam | "
+          "fsyncs/segment |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["runs"]:
         print(f"| {r['cameras']} | {r['vigil_cpu_pct_per_camera']} | "
               f"{r['vigil_cpu_pct_per_camera_no_recording']} | "
               f"{r['ffmpeg_cpu_pct_per_camera']} | {r['fakecam_cpu_pct']} | "
               f"{r['other_load_pct']} | {r['written_per_received']} | "
               f"{r['segments_per_received']} | "
-              f"{r['recorded_per_ffmpeg']} | {r['fsyncs_per_min_per_camera']} |")
+              f"{r['recorded_per_ffmpeg']} | {r['fsyncs_per_min_per_camera']} | "
+              f"{r['segments_per_min_per_camera']} | {r['fsyncs_per_segment']} |")
         if "export" in r:
             e = r["export"]
             print(f"\nexport: {e['recording_s']} s recording, {e['ts_bytes'] / 1e6:.0f} MB TS → "

@@ -8,12 +8,25 @@
 
 #include "core/error.h"
 
+static guint64 fsyncs; /* atomic */
+
+gboolean vigil_fsync(int fd)
+{
+  __atomic_fetch_add(&fsyncs, 1, __ATOMIC_RELAXED);
+  return fsync(fd) == 0;
+}
+
+guint64 vigil_fsync_count(void)
+{
+  return __atomic_load_n(&fsyncs, __ATOMIC_RELAXED);
+}
+
 gboolean vigil_dir_sync(const char *dir)
 {
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return FALSE;
-  gboolean ok = fsync(fd) == 0;
+  gboolean ok = vigil_fsync(fd);
   close(fd);
   return ok;
 }
@@ -37,7 +50,7 @@ gboolean vigil_file_replace(const char *path, const void *data, gsize size, GErr
 {
   g_autofree gchar *tmp = g_strconcat(path, ".tmp", NULL);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  gboolean ok = fd >= 0 && write_all(fd, data, size) && fsync(fd) == 0;
+  gboolean ok = fd >= 0 && write_all(fd, data, size) && vigil_fsync(fd);
   int saved = errno;
   if (fd >= 0)
     close(fd);
@@ -56,7 +69,7 @@ gboolean vigil_file_replace(const char *path, const void *data, gsize size, GErr
 gboolean vigil_file_append_sync(const char *path, const void *data, gsize size, GError **error)
 {
   int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-  gboolean ok = fd >= 0 && write_all(fd, data, size) && fsync(fd) == 0;
+  gboolean ok = fd >= 0 && write_all(fd, data, size) && vigil_fsync(fd);
   int saved = errno;
   if (fd >= 0)
     close(fd);

@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+/* fsync(2), counted (vigil_fsync_count); FALSE with errno set when it
+ * fails. */
+gboolean vigil_fsync(int fd);
+/* fsyncs made through these helpers since the process started (recording
+ * files, playlists, directories, settings files; not SQLite's own). */
+guint64 vigil_fsync_count(void);
+
 /* Writes @data to @path via a temporary file (@path.tmp), fsync and rename,
  * so a reader sees the old file or the new one, never half of it. Errors:
  * VIGIL_ERROR_STORAGE. */

@@ -4,11 +4,13 @@
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "analysis/analyzer.h"
+#include "core/file.h"
 #include "detect/service.h"
 #include "events/events.h"
 #include "http/api.h"
 
 #include "live/viewer.h"
+#include "record/segment.h"
 
 /* Label values: backslash, quote and newline escaped. */
 static void append_label(GString *out, const char *value)
@@ -257,6 +259,22 @@ static void metrics_detect(GString *out)
       sum.wait_ms_p95 / 1000.0);
 }
 
+/* What recording asks of the disk: segments completed and the fsyncs made
+ * for them (docs/recording.md: 3 per segment), without strace. */
+static void metrics_storage(GString *out)
+{
+  g_string_append_printf(
+      out,
+      "# HELP vigil_record_segments_total Recording segments completed (main and sub streams).\n"
+      "# TYPE vigil_record_segments_total counter\n"
+      "vigil_record_segments_total %" G_GUINT64_FORMAT "\n"
+      "# HELP vigil_fsyncs_total fsync calls made for recordings, playlists, directories and "
+      "settings files (not SQLite's own).\n"
+      "# TYPE vigil_fsyncs_total counter\n"
+      "vigil_fsyncs_total %" G_GUINT64_FORMAT "\n",
+      vigil_segment_writer_segments_total(), vigil_fsync_count());
+}
+
 void vigil_api_metrics(VigilRequest *req)
 {
   VigilApp *app = req->app;
@@ -272,6 +290,7 @@ void vigil_api_metrics(VigilRequest *req)
   metrics_detect(out);
   metrics_live_latency(out);
   metrics_events(out);
+  metrics_storage(out);
   gsize len = out->len;
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",

@@ -79,6 +79,13 @@ struct _VigilSegmentWriter {
   gboolean thumbnail_done;
 };
 
+static guint64 segments_total; /* atomic */
+
+guint64 vigil_segment_writer_segments_total(void)
+{
+  return __atomic_load_n(&segments_total, __ATOMIC_RELAXED);
+}
+
 static void report(VigilSegmentWriter *self, VigilWriterEvent event, const VigilSegment *seg,
                    const char *message)
 {
@@ -193,7 +200,7 @@ static void close_segment(VigilSegmentWriter *self, Track *track, gint64 next_pt
     return; /* the write failed */
   gint64 end_pts =
       next_pts > track->seg_first_pts ? next_pts : track->seg_last_pts + track->frame_pts;
-  if (fsync(track->fd) != 0) {
+  if (!vigil_fsync(track->fd)) {
     fail(self, track, errno, "write a segment");
     return;
   }
@@ -209,6 +216,7 @@ static void close_segment(VigilSegmentWriter *self, Track *track, gint64 next_pt
   seg->sub = track->sub;
   g_ptr_array_add(track->segments, seg);
   track->seq++;
+  __atomic_fetch_add(&segments_total, 1, __ATOMIC_RELAXED);
   write_playlist(self, track, FALSE);
   /* One directory fsync makes both the new file and the playlist's rename
    * durable; only then may the index mention the segment. */

@@ -83,5 +83,8 @@ void vigil_segment_writer_end(VigilSegmentWriter *writer);
 gsize vigil_segment_writer_get_queued(VigilSegmentWriter *writer);
 /* Waits until everything queued so far is processed and written (tests). */
 void vigil_segment_writer_flush(VigilSegmentWriter *writer);
+/* Segments completed by every writer since the process started (both
+ * streams'), for /metrics. Any thread. */
+guint64 vigil_segment_writer_segments_total(void);
 
 G_END_DECLS

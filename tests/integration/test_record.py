@@ -231,7 +231,22 @@ class RecordTest(unittest.TestCase):
         self.assertEqual(rec["reason"], "continuous")
         d = rec_dir(v, rec)
         with open(os.path.join(d, "playlist.m3u8")) as f:
-            self.assertNotIn("#EXT-X-ENDLIST", f.read())  # still open
+            open_text = f.read()
+        self.assertNotIn("#EXT-X-ENDLIST", open_text)  # still open
+        # Grown by appends: whole entries, one time per segment, a target
+        # duration (twice the longest at its first write) above every one.
+        _, open_uris, _, open_pdt = playlist_info(open_text)
+        self.assertGreaterEqual(len(open_uris), 10)
+        self.assertEqual(open_pdt, len(open_uris))
+        target = int(open_text.split("#EXT-X-TARGETDURATION:")[1].split()[0])
+        self.assertTrue(all(round(float(l[8:].split(",")[0])) <= target
+                            for l in open_text.splitlines() if l.startswith("#EXTINF:")))
+        # What it cost the disk, from vigil's counters: 3 fsyncs a segment
+        # (file, playlist, directory), and a few more for settings.
+        m = {l.split()[0]: float(l.split()[1]) for l in v.request("GET", "/metrics").body.decode()
+             .splitlines() if l.startswith(("vigil_fsyncs_total", "vigil_record_segments_total"))}
+        self.assertGreaterEqual(m["vigil_record_segments_total"], len(open_uris))
+        self.assertGreaterEqual(m["vigil_fsyncs_total"], 3 * m["vigil_record_segments_total"])
         # Mode "off" closes the recording at once.
         self.assertEqual(v.request("PATCH", "/api/v1/cameras/cont", {"record": "off"}).status, 200)
         closed_at = time.time()
