@@ -5,8 +5,10 @@ Each test file is a plain unittest module run by meson; the binaries come from
 the environment (VIGIL_BIN, FAKECAM_BIN), set by tests/integration/meson.build.
 """
 import base64
+import fcntl
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -42,10 +44,43 @@ def data_dir_with_model():
     return data_dir
 
 
+# Ports handed out by free_port(), each held by a lock file for the life of
+# this process, so that suites running side by side (meson runs some two at
+# a time) never get the same one. They come from below the kernel's
+# ephemeral range (32768-60999 by default), so no outgoing connection takes
+# one between free_port() and the server's bind, as it could with bind(0).
+PORT_LEASE_RANGE = (20000, 32000)
+PORT_LEASE_DIR = os.path.join(tempfile.gettempdir(), "vigil-test-ports")
+_port_leases = []
+
+
+def _bindable(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 (TCP and UDP) and leased to this process."""
+    os.makedirs(PORT_LEASE_DIR, exist_ok=True)
+    rng = random.Random()
+    for _ in range(2000):
+        port = rng.randrange(*PORT_LEASE_RANGE)
+        f = open(os.path.join(PORT_LEASE_DIR, str(port)), "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        if _bindable(port):
+            _port_leases.append(f)
+            return port
+        f.close()
+    raise RuntimeError(f"no free port in {PORT_LEASE_RANGE} after 2000 tries")
 
 
 def wait_for(predicate, timeout, interval=0.2, what="condition"):
