@@ -53,6 +53,7 @@ struct _VigilMqtt {
   gboolean connected;
   const char *state;
   gchar *error;
+  gchar *client_error; /* the last error libmosquitto logged unconnected */
   guint bus_id;
   guint tick_id;
   GHashTable *topics;      /* camera id → CameraTopics */
@@ -105,6 +106,7 @@ static void mqtt_unref(VigilMqtt *mqtt)
   vigil_mqtt_settings_clear(&mqtt->settings);
   g_free(mqtt->public_url);
   g_free(mqtt->error);
+  g_free(mqtt->client_error);
   g_hash_table_destroy(mqtt->topics);
   g_hash_table_destroy(mqtt->open_events);
   g_queue_clear_full(&mqtt->recent_ended, g_free);
@@ -657,6 +659,8 @@ static void on_client_error(VigilMqtt *mqtt, const char *text)
 {
   if (mqtt->connected)
     return;
+  g_free(mqtt->client_error);
+  mqtt->client_error = g_strdup(text);
   g_autofree gchar *error = g_strdup_printf("cannot connect to the broker %s:%d (%s)",
                                             mqtt->settings.host, mqtt->settings.port, text);
   if (g_strcmp0(error, mqtt->error) != 0)
@@ -755,6 +759,7 @@ static void retry_later(VigilMqtt *mqtt, const char *error)
 static void connect_to(VigilMqtt *mqtt, const char *address)
 {
   const VigilMqttSettings *s = &mqtt->settings;
+  g_clear_pointer(&mqtt->client_error, g_free);
   int rc = mosquitto_connect_async(mqtt->mosq, s->tls ? s->host : address, s->port, KEEPALIVE_S);
   if (rc == MOSQ_ERR_SUCCESS) {
     rc = mosquitto_loop_start(mqtt->mosq);
@@ -765,8 +770,14 @@ static void connect_to(VigilMqtt *mqtt, const char *address)
     set_state(mqtt, "error", mosquitto_strerror(rc));
     return;
   }
-  g_autofree gchar *error = g_strdup_printf("cannot connect to the broker %s:%d (%s)", s->host,
-                                            s->port, connect_error(rc));
+  /* A TLS handshake can fail within the call (a broker on this machine
+   * answers at once): libmosquitto logged why (on_client_error, run here
+   * through the main context), which says more than "A TLS error
+   * occurred". */
+  const char *why =
+      rc == MOSQ_ERR_TLS && mqtt->client_error ? mqtt->client_error : connect_error(rc);
+  g_autofree gchar *error =
+      g_strdup_printf("cannot connect to the broker %s:%d (%s)", s->host, s->port, why);
   retry_later(mqtt, error);
 }
 
