@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads meson's testlog.json files and prints the one line CI looks for:
+"""Reads meson's testlog.json files (and the soak's soak.json) and prints the one line CI looks for:
 'N passed, N failed, N skipped'. Exits 1 when anything failed or when no test
 ran. Counts each GTest/TAP case and each unittest case (the Python suites run
 verbose through harness.main()), not just programs; a skipped case is a skip,
@@ -10,6 +10,19 @@ import sys
 
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
+    if path.endswith("soak.json"):
+        # bench/soak/run.py's report (make test-soak): each check a case.
+        try:
+            with open(path) as f:
+                checks = json.load(f)["checks"]
+        except (FileNotFoundError, ValueError, KeyError):
+            print(f"count-tests: {path} missing or unreadable (the soak did not finish)",
+                  file=sys.stderr)
+            failed += 1
+            continue
+        passed += sum(1 for c in checks if c["ok"])
+        failed += sum(1 for c in checks if not c["ok"])
+        continue
     try:
         with open(path) as f:
             lines = [json.loads(line) for line in f if line.strip()]

@@ -38,6 +38,9 @@ DEBIAN_PACKAGES=(
   dpkg-dev debhelper lintian systemd man-db adduser
   # web assets and the browser tests (playwright-core drives Debian's chromium)
   nodejs chromium
+  # the soak (make test-soak, run by CI): network namespace, veth and tc, and
+  # strace for its fsync window
+  iproute2 strace
 )
 
 missing=()
