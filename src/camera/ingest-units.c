@@ -24,7 +24,7 @@ struct _VigilVideoFeed {
  * this many access units with invalid NAL headers (vigil_annexb_is_valid)
  * among WINDOW_UNITS end the connection as an error. Random payloads fail
  * two pictures in three; a real stream none. */
-#define WINDOW_UNITS 50
+#define WINDOW_UNITS  50
 #define MAX_BAD_UNITS 10
 
 VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec, GBytes *parameter_sets)

@@ -142,8 +142,9 @@ static void write_playlist(VigilSegmentWriter *self, Track *track, gboolean clos
   /* Crash repair re-indexes a recording from the main playlist's reason. */
   const char *reason = track->sub ? NULL : self->rec->reason;
   int target_s = 0;
-  g_autofree gchar *text = closed ? vigil_playlist_build(track->segments, TRUE, "", reason)
-                                  : vigil_playlist_build_growing(track->segments, reason, &target_s);
+  g_autofree gchar *text = closed
+                               ? vigil_playlist_build(track->segments, TRUE, "", reason)
+                               : vigil_playlist_build_growing(track->segments, reason, &target_s);
   if (vigil_file_replace(path, text, strlen(text), &error)) {
     track->playlist_target_s = target_s;
   } else {
