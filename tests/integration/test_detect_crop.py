@@ -91,7 +91,12 @@ class DetectCropTest(unittest.TestCase):
         self.assertLess(box["y"] + box["h"], 0.85 + 0.04, box)
         self.assertLess(box["w"], 0.2, box)
 
-        # The thumbnail is of the keyframe the detector saw: the main one.
+        # The thumbnail is of the keyframe the detector saw: the main one. It
+        # is written off the main loop, after the event is listed: the event
+        # names it once it is there.
+        wait_for(lambda: next((e for e in self.persons("near")
+                               if e["id"] == ev["id"] and e["thumbnail"]), None), 15,
+                 what="the event's thumbnail")
         r = v.request("GET", f"/api/v1/events/{ev['id']}/thumbnail.jpg")
         self.assertEqual(r.status, 200, r.body[:200])
         self.assertEqual(r.body[:2], b"\xff\xd8")
