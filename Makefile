@@ -48,8 +48,9 @@ test-asan: deps model $(BUILD_ASAN)/build.ninja
 	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
 	  --no-suite ui --no-suite fakecam
 
-# The 10-minute soak (docs/soak.md): 6 cameras, a fault every 60 s, its
-# checks as thresholds (exit status 1 when one fails). Needs root (network
+# The 10-minute soak (docs/soak.md), which .ci/run runs after the suites: 6
+# cameras, a fault every 60 s, its checks as thresholds (exit status 1 when
+# one fails). Needs root (network
 # namespace, tmpfs). Report in $(BUILD)/soak/summary.md. One threshold is
 # looser than issue 21's targets, on purpose (docs/soak.md): RSS growth (10
 # minutes cannot tell 1 MB/h from warm-up; this catches leaks per connection
