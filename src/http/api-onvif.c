@@ -38,6 +38,7 @@ static JsonNode *device_json(const VigilOnvifDevice *d)
   vigil_json_add_string_or_null(b, "model", d->model);
   vigil_json_add_string_or_null(b, "firmware", d->firmware);
   vigil_json_add_bool(b, "ptz", d->ptz_address != NULL);
+  vigil_json_add_string(b, "media_service", d->media2 ? "media2" : "media");
   vigil_json_begin_array(b, "profiles");
   for (guint i = 0; i < d->profiles->len; i++) {
     const VigilOnvifProfile *p = g_ptr_array_index(d->profiles, i);

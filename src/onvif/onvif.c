@@ -15,7 +15,8 @@ typedef struct {
   char *device_url, *username, *password;
   VigilOnvifDevice *device;
   VigilOnvifCall call;
-  guint profile; /* GetStreamUri: the profile asked for */
+  guint profile;          /* GetStreamUri: the profile asked for */
+  gboolean media2_failed; /* Media2 did not give the streams: Media's are asked */
   SoupMessage *msg;
   GInputStream *body;
   GByteArray *answer;
@@ -77,11 +78,38 @@ static gboolean on_http_authenticate(SoupMessage *msg, SoupAuth *auth, gboolean 
   return TRUE;
 }
 
-static const char *call_name(VigilOnvifCall call)
+/* The next call for the streams: Media2's profiles when the device has
+ * that service (and it has not failed), else the Media service's. FALSE
+ * after failing @task when the device has neither. */
+static gboolean next_media_call(GTask *task)
 {
-  static const char *const names[] = {"GetSystemDateAndTime", "GetDeviceInformation",
-                                      "GetCapabilities", "GetProfiles", "GetStreamUri"};
-  return names[call];
+  Probe *p = g_task_get_task_data(task);
+  VigilOnvifDevice *d = p->device;
+  if (d->media2_address && !p->media2_failed) {
+    p->call = VIGIL_ONVIF_GET_PROFILES2;
+  } else if (d->media_address) {
+    p->call = VIGIL_ONVIF_GET_PROFILES;
+  } else {
+    fail(task, "the device has no media service: it cannot tell its streams over ONVIF");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Media2 failed for @reason: ask the Media service instead, when there is
+ * one. FALSE after failing @task with @reason when there is not. */
+static gboolean media2_fallback(GTask *task, const char *reason)
+{
+  Probe *p = g_task_get_task_data(task);
+  if (!p->device->media_address) {
+    fail(task, "%s", reason);
+    return FALSE;
+  }
+  g_message("ONVIF device %s: Media2 did not give the streams (%s); asking the Media service",
+            p->device_url, reason);
+  p->media2_failed = TRUE;
+  p->call = VIGIL_ONVIF_GET_PROFILES;
+  return TRUE;
 }
 
 static void handle_answer(GTask *task)
@@ -94,7 +122,8 @@ static void handle_answer(GTask *task)
   gboolean not_authorized = FALSE;
   g_autoptr(GError) error = NULL;
 
-  if (status == SOUP_STATUS_UNAUTHORIZED && p->call != VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME) {
+  if (status == SOUP_STATUS_UNAUTHORIZED && p->call != VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME &&
+      p->call != VIGIL_ONVIF_GET_SERVICES) {
     fail_auth(task);
     return;
   }
@@ -124,13 +153,58 @@ static void handle_answer(GTask *task)
   case VIGIL_ONVIF_GET_CAPABILITIES:
     if (!vigil_onvif_parse_capabilities(xml, len, d, &not_authorized, &error))
       goto failed;
-    if (!d->media_address) {
-      fail(task, "the device has no media service: it cannot tell its streams over ONVIF");
+    p->call = VIGIL_ONVIF_GET_SERVICES;
+    break;
+  case VIGIL_ONVIF_GET_SERVICES:
+    /* Mandatory since ONVIF 2.0, but older devices fault: they have no
+     * Media2 either, and GetCapabilities gave the rest. */
+    if (!vigil_onvif_parse_services(xml, len, d, NULL, &error))
+      g_clear_pointer(&d->media2_address, g_free);
+    if (!next_media_call(task))
+      return;
+    break;
+  case VIGIL_ONVIF_GET_PROFILES2:
+  case VIGIL_ONVIF_GET_STREAM_URI2: {
+    char *uri = NULL;
+    gboolean ok;
+    if (p->call == VIGIL_ONVIF_GET_PROFILES2)
+      ok = vigil_onvif_parse_profiles2(xml, len, d, &not_authorized, &error);
+    else
+      ok = (uri = vigil_onvif_parse_stream_uri2(xml, len, &not_authorized, &error)) != NULL;
+    if (!ok && not_authorized) {
+      fail_auth(task);
       return;
     }
-    p->call = VIGIL_ONVIF_GET_PROFILES;
+    if (ok && p->call == VIGIL_ONVIF_GET_PROFILES2 && d->profiles->len == 0) {
+      ok = FALSE;
+      g_set_error_literal(&error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                          "the device's media service lists no H.264 or H.265 video profile");
+    }
+    if (!ok) {
+      g_autofree char *reason =
+          g_strdup_printf("Media2 %s: %s", vigil_onvif_call_name(p->call), error->message);
+      if (!media2_fallback(task, reason))
+        return;
+      break;
+    }
+    d->media2 = TRUE;
+    if (p->call == VIGIL_ONVIF_GET_PROFILES2) {
+      p->call = VIGIL_ONVIF_GET_STREAM_URI2;
+      p->profile = 0;
+      break;
+    }
+    VigilOnvifProfile *prof = g_ptr_array_index(d->profiles, p->profile);
+    prof->uri = uri;
+    if (++p->profile == d->profiles->len) {
+      g_task_return_pointer(task, g_steal_pointer(&p->device),
+                            (GDestroyNotify)vigil_onvif_device_free);
+      g_object_unref(task);
+      return;
+    }
     break;
+  }
   case VIGIL_ONVIF_GET_PROFILES:
+    d->media2 = FALSE;
     if (!vigil_onvif_parse_profiles(xml, len, d, &not_authorized, &error))
       goto failed;
     if (d->profiles->len == 0) {
@@ -162,7 +236,7 @@ failed:
   if (not_authorized)
     fail_auth(task);
   else
-    fail(task, "%s: %s", call_name(p->call), error->message);
+    fail(task, "%s: %s", vigil_onvif_call_name(p->call), error->message);
 }
 
 static void on_read(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -186,7 +260,7 @@ static void on_read(GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   if (p->answer->len + n > VIGIL_ONVIF_MAX_ANSWER) {
-    fail(task, "the device's answer to %s is over %d bytes", call_name(p->call),
+    fail(task, "the device's answer to %s is over %d bytes", vigil_onvif_call_name(p->call),
          VIGIL_ONVIF_MAX_ANSWER);
     return;
   }
@@ -202,16 +276,23 @@ static void on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   p->body = soup_session_send_finish(SOUP_SESSION(source), result, &error);
   if (!p->body) {
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       fail(task, "cancelled");
-    else
+    } else if (p->call == VIGIL_ONVIF_GET_PROFILES2 || p->call == VIGIL_ONVIF_GET_STREAM_URI2) {
+      /* A Media2 address that cannot be reached (a wrong IP, NAT). */
+      g_autofree char *reason =
+          g_strdup_printf("cannot reach the device's Media2 service: %s", error->message);
+      if (media2_fallback(task, reason))
+        send_call(task);
+    } else {
       fail(task, "cannot reach the device at %s: %s", p->device_url, error->message);
+    }
     return;
   }
   goffset length =
       soup_message_headers_get_content_length(soup_message_get_response_headers(p->msg));
   if (length > VIGIL_ONVIF_MAX_ANSWER) {
-    fail(task, "the device's answer to %s is over %d bytes", call_name(p->call),
+    fail(task, "the device's answer to %s is over %d bytes", vigil_onvif_call_name(p->call),
          VIGIL_ONVIF_MAX_ANSWER);
     return;
   }
@@ -227,9 +308,10 @@ static void send_call(GTask *task)
   Probe *p = g_task_get_task_data(task);
   VigilOnvifDevice *d = p->device;
   gboolean media = p->call == VIGIL_ONVIF_GET_PROFILES || p->call == VIGIL_ONVIF_GET_STREAM_URI;
-  const char *url = media ? d->media_address : p->device_url;
+  gboolean media2 = p->call == VIGIL_ONVIF_GET_PROFILES2 || p->call == VIGIL_ONVIF_GET_STREAM_URI2;
+  const char *url = media ? d->media_address : media2 ? d->media2_address : p->device_url;
   const char *token = NULL;
-  if (p->call == VIGIL_ONVIF_GET_STREAM_URI)
+  if (p->call == VIGIL_ONVIF_GET_STREAM_URI || p->call == VIGIL_ONVIF_GET_STREAM_URI2)
     token = ((VigilOnvifProfile *)g_ptr_array_index(d->profiles, p->profile))->token;
   gboolean auth = p->call != VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME && p->username && *p->username;
   g_autofree char *request = vigil_onvif_build_request(p->call, token, auth ? p->username : NULL,
@@ -243,9 +325,9 @@ static void send_call(GTask *task)
   }
   p->http_auth_tried = FALSE;
   g_signal_connect(p->msg, "authenticate", G_CALLBACK(on_http_authenticate), p);
-  g_autofree char *type = g_strdup_printf(
-      "application/soap+xml; charset=utf-8; action=\"http://www.onvif.org/ver10/%s/wsdl/%s\"",
-      media ? "media" : "device", call_name(p->call));
+  g_autofree char *type =
+      g_strdup_printf("application/soap+xml; charset=utf-8; action=\"%s/%s\"",
+                      vigil_onvif_call_namespace(p->call), vigil_onvif_call_name(p->call));
   gsize len = strlen(request);
   soup_message_set_request_body_from_bytes(p->msg, type,
                                            g_bytes_new_take(g_steal_pointer(&request), len));

@@ -26,6 +26,8 @@ typedef struct {
   char *manufacturer, *model, *firmware;
   char *media_address, *ptz_address; /* NULL when the device has none */
   char *events_address;              /* the events service; NULL when none */
+  char *media2_address;              /* the Media2 (ver20) service; NULL when none */
+  gboolean media2;                   /* @profiles came from Media2 */
   GPtrArray *profiles;               /* of VigilOnvifProfile */
   gint64 clock_offset_s;             /* device clock minus ours */
 } VigilOnvifDevice;
@@ -41,16 +43,24 @@ char *vigil_onvif_password_digest(const guint8 *nonce, gsize nonce_len, const ch
  * itself when it is an http(s) URL with a host; NULL and a worded error else. */
 char *vigil_onvif_device_url(const char *address, GError **error);
 
-/* The SOAP envelope of a request; @username NULL for none. @body_xml is one
- * of the fixed bodies below (never user data); @profile_token, for
- * GetStreamUri, is put in escaped. */
+/* The SOAP envelope of a request; @username NULL for none. The body is
+ * fixed per call (never user data) but for @profile_token, of GetStreamUri,
+ * which is put in escaped. The *2 calls are the Media2 (ver20) service's. */
 typedef enum {
   VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME,
   VIGIL_ONVIF_GET_DEVICE_INFORMATION,
   VIGIL_ONVIF_GET_CAPABILITIES,
   VIGIL_ONVIF_GET_PROFILES,
   VIGIL_ONVIF_GET_STREAM_URI,
+  VIGIL_ONVIF_GET_SERVICES,
+  VIGIL_ONVIF_GET_PROFILES2,
+  VIGIL_ONVIF_GET_STREAM_URI2,
 } VigilOnvifCall;
+
+/* "GetProfiles", ...: the operation of @call. */
+const char *vigil_onvif_call_name(VigilOnvifCall call);
+/* The WSDL namespace of @call's service, as in its SOAP action. */
+const char *vigil_onvif_call_namespace(VigilOnvifCall call);
 
 char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
                                 const char *username, const char *password, gint64 clock_offset_s);
@@ -69,10 +79,22 @@ gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice
                                     gboolean *not_authorized, GError **error);
 char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_authorized,
                                    GError **error);
+/* GetServicesResponse: the Media2 service's address (media2_address, NULL
+ * when the device lists none). */
+gboolean vigil_onvif_parse_services(const char *xml, gsize len, VigilOnvifDevice *device,
+                                    gboolean *not_authorized, GError **error);
+/* The Media2 answers: profiles with their VideoEncoder configuration (the
+ * same filter as vigil_onvif_parse_profiles) and tr2:Uri. */
+gboolean vigil_onvif_parse_profiles2(const char *xml, gsize len, VigilOnvifDevice *device,
+                                     gboolean *not_authorized, GError **error);
+char *vigil_onvif_parse_stream_uri2(const char *xml, gsize len, gboolean *not_authorized,
+                                    GError **error);
 
 /* The whole probe, asynchronously on the thread-default main context:
- * GetSystemDateAndTime, GetDeviceInformation, GetCapabilities, GetProfiles
- * and GetStreamUri per profile. Errors are VIGIL_ERROR_INVALID with words
+ * GetSystemDateAndTime, GetDeviceInformation, GetCapabilities, GetServices,
+ * then GetProfiles and GetStreamUri per profile from the Media2 service when
+ * the device has one (H.265 streams are only described there), else (or
+ * when Media2 fails or lists no usable profile) from the Media service. Errors are VIGIL_ERROR_INVALID with words
  * for users (unreachable, not ONVIF, wrong credentials, clock skew, no media
  * service); the password never appears in them nor in the log. */
 void vigil_onvif_probe_async(const char *device_url, const char *username, const char *password,

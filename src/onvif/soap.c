@@ -17,6 +17,7 @@
 #define NS_WSU  "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 #define NS_TDS  "http://www.onvif.org/ver10/device/wsdl"
 #define NS_TRT  "http://www.onvif.org/ver10/media/wsdl"
+#define NS_TR2  "http://www.onvif.org/ver20/media/wsdl"
 #define NS_TT   "http://www.onvif.org/ver10/schema"
 #define NS_TPTZ "http://www.onvif.org/ver20/ptz/wsdl"
 #define WSSE_DIGEST                                                                                \
@@ -45,6 +46,7 @@ void vigil_onvif_device_free(VigilOnvifDevice *device)
   g_free(device->media_address);
   g_free(device->ptz_address);
   g_free(device->events_address);
+  g_free(device->media2_address);
   g_clear_pointer(&device->profiles, g_ptr_array_unref);
   g_free(device);
 }
@@ -136,26 +138,69 @@ static xmlDocPtr new_envelope(const char *username, const char *password, gint64
   return doc;
 }
 
+static const struct {
+  const char *name, *ns, *prefix;
+} calls[] = {
+    [VIGIL_ONVIF_GET_SYSTEM_DATE_AND_TIME] = {"GetSystemDateAndTime", NS_TDS, "tds"},
+    [VIGIL_ONVIF_GET_DEVICE_INFORMATION] = {"GetDeviceInformation", NS_TDS, "tds"},
+    [VIGIL_ONVIF_GET_CAPABILITIES] = {"GetCapabilities", NS_TDS, "tds"},
+    [VIGIL_ONVIF_GET_PROFILES] = {"GetProfiles", NS_TRT, "trt"},
+    [VIGIL_ONVIF_GET_STREAM_URI] = {"GetStreamUri", NS_TRT, "trt"},
+    [VIGIL_ONVIF_GET_SERVICES] = {"GetServices", NS_TDS, "tds"},
+    [VIGIL_ONVIF_GET_PROFILES2] = {"GetProfiles", NS_TR2, "tr2"},
+    [VIGIL_ONVIF_GET_STREAM_URI2] = {"GetStreamUri", NS_TR2, "tr2"},
+};
+
+const char *vigil_onvif_call_name(VigilOnvifCall call)
+{
+  g_return_val_if_fail((guint)call < G_N_ELEMENTS(calls), NULL);
+  return calls[call].name;
+}
+
+const char *vigil_onvif_call_namespace(VigilOnvifCall call)
+{
+  g_return_val_if_fail((guint)call < G_N_ELEMENTS(calls), NULL);
+  return calls[call].ns;
+}
+
 char *vigil_onvif_build_request(VigilOnvifCall call, const char *profile_token,
                                 const char *username, const char *password, gint64 clock_offset_s)
 {
+  g_return_val_if_fail((guint)call < G_N_ELEMENTS(calls), NULL);
   xmlNodePtr body;
   xmlDocPtr doc = new_envelope(username, password, clock_offset_s, &body);
-  static const char *const names[] = {"GetSystemDateAndTime", "GetDeviceInformation",
-                                      "GetCapabilities", "GetProfiles", "GetStreamUri"};
-  gboolean media = call == VIGIL_ONVIF_GET_PROFILES || call == VIGIL_ONVIF_GET_STREAM_URI;
-  xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST names[call], NULL);
-  xmlNsPtr ns = xmlNewNs(op, BAD_CAST(media ? NS_TRT : NS_TDS), BAD_CAST(media ? "trt" : "tds"));
+  xmlNodePtr op = xmlNewChild(body, NULL, BAD_CAST calls[call].name, NULL);
+  xmlNsPtr ns = xmlNewNs(op, BAD_CAST calls[call].ns, BAD_CAST calls[call].prefix);
   xmlSetNs(op, ns);
-  if (call == VIGIL_ONVIF_GET_CAPABILITIES) {
+  const char *token = profile_token ? profile_token : "";
+  switch (call) {
+  case VIGIL_ONVIF_GET_CAPABILITIES:
     xmlNewTextChild(op, ns, BAD_CAST "Category", BAD_CAST "All");
-  } else if (call == VIGIL_ONVIF_GET_STREAM_URI) {
+    break;
+  case VIGIL_ONVIF_GET_SERVICES:
+    xmlNewTextChild(op, ns, BAD_CAST "IncludeCapability", BAD_CAST "false");
+    break;
+  case VIGIL_ONVIF_GET_STREAM_URI: {
     xmlNsPtr tt = xmlNewNs(op, BAD_CAST NS_TT, BAD_CAST "tt");
     xmlNodePtr setup = xmlNewChild(op, ns, BAD_CAST "StreamSetup", NULL);
     xmlNewTextChild(setup, tt, BAD_CAST "Stream", BAD_CAST "RTP-Unicast");
     xmlNodePtr transport = xmlNewChild(setup, tt, BAD_CAST "Transport", NULL);
     xmlNewTextChild(transport, tt, BAD_CAST "Protocol", BAD_CAST "RTSP");
-    xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST(profile_token ? profile_token : ""));
+    xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST token);
+    break;
+  }
+  case VIGIL_ONVIF_GET_PROFILES2:
+    /* "All" configurations: the video encoder's is the one read. */
+    xmlNewTextChild(op, ns, BAD_CAST "Type", BAD_CAST "All");
+    break;
+  case VIGIL_ONVIF_GET_STREAM_URI2:
+    /* tr2:TransportProtocol "RTSP": RTP over RTSP (TCP) (the URI is the
+     * same for every transport; vigil's RTSP client picks its own). */
+    xmlNewTextChild(op, ns, BAD_CAST "Protocol", BAD_CAST "RTSP");
+    xmlNewTextChild(op, ns, BAD_CAST "ProfileToken", BAD_CAST token);
+    break;
+  default:
+    break;
   }
   return vigil_onvif_xml_dump(doc);
 }
@@ -381,10 +426,11 @@ gboolean vigil_onvif_parse_device_information(const char *xml, gsize len, VigilO
   return r != NULL;
 }
 
-/* Only http(s) service addresses are followed. */
-static char *service_address(xmlNodePtr service)
+/* Only http(s) service addresses are followed: @service's XAddr child in
+ * namespace @ns. */
+static char *service_address(xmlNodePtr service, const char *ns)
 {
-  g_autofree char *addr = child_text(service, NS_TT, "XAddr");
+  g_autofree char *addr = child_text(service, ns, "XAddr");
   if (!addr || (!g_str_has_prefix(addr, "http://") && !g_str_has_prefix(addr, "https://")) ||
       !g_uri_is_valid(addr, G_URI_FLAGS_NONE, NULL))
     return NULL;
@@ -401,9 +447,81 @@ gboolean vigil_onvif_parse_capabilities(const char *xml, gsize len, VigilOnvifDe
     g_free(device->media_address);
     g_free(device->ptz_address);
     g_free(device->events_address);
-    device->media_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "Media"));
-    device->ptz_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "PTZ"));
-    device->events_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "Events"));
+    device->media_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "Media"), NS_TT);
+    device->ptz_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "PTZ"), NS_TT);
+    device->events_address = service_address(vigil_onvif_xml_child(caps, NS_TT, "Events"), NS_TT);
+  }
+  xmlFreeDoc(doc);
+  return r != NULL;
+}
+
+/* Adds the profile @token named @name to @device when @enc, its video
+ * encoder configuration (ver10's VideoEncoderConfiguration or Media2's
+ * VideoEncoder, both with tt: children), encodes H.264 or H.265 at a size. */
+static void add_profile(VigilOnvifDevice *device, const xmlChar *token, char *name, xmlNodePtr enc)
+{
+  g_autofree char *owned_name = name;
+  xmlNodePtr res = vigil_onvif_xml_child(enc, NS_TT, "Resolution");
+  VigilOnvifProfile p = {0};
+  g_autofree char *codec = child_text(enc, NS_TT, "Encoding");
+  /* vigil ingests H.264 and H.265 only: JPEG and MPEG-4 profiles are left out. */
+  gboolean usable =
+      codec && (!g_ascii_strcasecmp(codec, "H264") || !g_ascii_strcasecmp(codec, "H265") ||
+                !g_ascii_strcasecmp(codec, "HEVC"));
+  if (!token || !*token || !g_utf8_validate((const char *)token, -1, NULL) || !usable ||
+      !child_int(res, NS_TT, "Width", 1, 65535, &p.width) ||
+      !child_int(res, NS_TT, "Height", 1, 65535, &p.height))
+    return;
+  VigilOnvifProfile *kept = g_new0(VigilOnvifProfile, 1);
+  *kept = p;
+  kept->token = g_strdup((const char *)token);
+  kept->name = owned_name && g_utf8_validate(owned_name, -1, NULL) ? g_steal_pointer(&owned_name)
+                                                                   : g_strdup(kept->token);
+  kept->codec = g_ascii_strdown(codec, -1);
+  if (g_str_equal(kept->codec, "hevc")) {
+    g_free(kept->codec);
+    kept->codec = g_strdup("h265");
+  }
+  g_ptr_array_add(device->profiles, kept);
+}
+
+/* The profiles of a GetProfilesResponse of the Media (@media2 FALSE) or
+ * Media2 service; at most 64 are read. */
+static gboolean parse_profiles(const char *xml, gsize len, gboolean media2,
+                               VigilOnvifDevice *device, gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetProfilesResponse", not_authorized, error);
+  const char *ns = media2 ? NS_TR2 : NS_TRT;
+  if (r && (!r->ns || !xmlStrEqual(r->ns->href, BAD_CAST ns))) {
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the answer holds no GetProfilesResponse");
+    r = NULL;
+  }
+  if (r) {
+    g_clear_pointer(&device->profiles, g_ptr_array_unref);
+    device->profiles = g_ptr_array_new_with_free_func((GDestroyNotify)profile_free);
+    for (xmlNodePtr n = r->children; n && device->profiles->len < 64; n = n->next) {
+      if (!vigil_onvif_xml_is_element(n, ns, "Profiles"))
+        continue;
+      xmlChar *token = xmlGetProp(n, BAD_CAST "token");
+      xmlNodePtr enc;
+      char *name;
+      if (media2) {
+        /* MediaProfile: tr2:Name (tt:Name from some devices), and the
+         * configurations in tr2:Configurations. */
+        name = child_text(n, NS_TR2, "Name");
+        if (!name)
+          name = child_text(n, NS_TT, "Name");
+        enc = vigil_onvif_xml_child(vigil_onvif_xml_child(n, NS_TR2, "Configurations"), NS_TR2,
+                                    "VideoEncoder");
+      } else {
+        name = child_text(n, NS_TT, "Name");
+        enc = vigil_onvif_xml_child(n, NS_TT, "VideoEncoderConfiguration");
+      }
+      add_profile(device, token, name, enc);
+      xmlFree(token);
+    }
   }
   xmlFreeDoc(doc);
   return r != NULL;
@@ -412,44 +530,26 @@ gboolean vigil_onvif_parse_capabilities(const char *xml, gsize len, VigilOnvifDe
 gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice *device,
                                     gboolean *not_authorized, GError **error)
 {
-  xmlDocPtr doc;
-  xmlNodePtr r = open_answer(&doc, xml, len, "GetProfilesResponse", not_authorized, error);
-  if (r) {
-    g_clear_pointer(&device->profiles, g_ptr_array_unref);
-    device->profiles = g_ptr_array_new_with_free_func((GDestroyNotify)profile_free);
-    for (xmlNodePtr n = r->children; n && device->profiles->len < 64; n = n->next) {
-      if (!vigil_onvif_xml_is_element(n, NS_TRT, "Profiles"))
-        continue;
-      xmlChar *token = xmlGetProp(n, BAD_CAST "token");
-      xmlNodePtr enc = vigil_onvif_xml_child(n, NS_TT, "VideoEncoderConfiguration");
-      xmlNodePtr res = vigil_onvif_xml_child(enc, NS_TT, "Resolution");
-      VigilOnvifProfile p = {0};
-      g_autofree char *codec = child_text(enc, NS_TT, "Encoding");
-      /* vigil ingests H.264 and H.265 only: JPEG and MPEG-4 profiles are left out. */
-      gboolean usable =
-          codec && (!g_ascii_strcasecmp(codec, "H264") || !g_ascii_strcasecmp(codec, "H265") ||
-                    !g_ascii_strcasecmp(codec, "HEVC"));
-      if (token && *token && g_utf8_validate((const char *)token, -1, NULL) && usable &&
-          child_int(res, NS_TT, "Width", 1, 65535, &p.width) &&
-          child_int(res, NS_TT, "Height", 1, 65535, &p.height)) {
-        VigilOnvifProfile *kept = g_new0(VigilOnvifProfile, 1);
-        *kept = p;
-        kept->token = g_strdup((const char *)token);
-        kept->name = child_text(n, NS_TT, "Name");
-        if (!kept->name)
-          kept->name = g_strdup(kept->token);
-        kept->codec = g_ascii_strdown(codec, -1);
-        if (g_str_equal(kept->codec, "hevc")) {
-          g_free(kept->codec);
-          kept->codec = g_strdup("h265");
-        }
-        g_ptr_array_add(device->profiles, kept);
-      }
-      xmlFree(token);
-    }
+  return parse_profiles(xml, len, FALSE, device, not_authorized, error);
+}
+
+gboolean vigil_onvif_parse_profiles2(const char *xml, gsize len, VigilOnvifDevice *device,
+                                     gboolean *not_authorized, GError **error)
+{
+  return parse_profiles(xml, len, TRUE, device, not_authorized, error);
+}
+
+/* @uri when it is a valid rtsp:// or rtsps:// URI, else NULL and an error. */
+static char *rtsp_uri_or_error(char *uri, GError **error)
+{
+  if (!uri || (!g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://")) ||
+      !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL)) {
+    g_free(uri);
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "the device gave no rtsp:// stream URI");
+    return NULL;
   }
-  xmlFreeDoc(doc);
-  return r != NULL;
+  return uri;
 }
 
 char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_authorized,
@@ -457,16 +557,38 @@ char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_aut
 {
   xmlDocPtr doc;
   xmlNodePtr r = open_answer(&doc, xml, len, "GetStreamUriResponse", not_authorized, error);
-  g_autofree char *uri =
-      r ? child_text(vigil_onvif_xml_child(r, NS_TRT, "MediaUri"), NS_TT, "Uri") : NULL;
+  char *uri = r ? child_text(vigil_onvif_xml_child(r, NS_TRT, "MediaUri"), NS_TT, "Uri") : NULL;
   xmlFreeDoc(doc);
-  if (r && (!uri || (!g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://")) ||
-            !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL))) {
-    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
-                        "the device gave no rtsp:// stream URI");
-    return NULL;
+  return r ? rtsp_uri_or_error(uri, error) : NULL;
+}
+
+char *vigil_onvif_parse_stream_uri2(const char *xml, gsize len, gboolean *not_authorized,
+                                    GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetStreamUriResponse", not_authorized, error);
+  char *uri = r ? child_text(r, NS_TR2, "Uri") : NULL;
+  xmlFreeDoc(doc);
+  return r ? rtsp_uri_or_error(uri, error) : NULL;
+}
+
+gboolean vigil_onvif_parse_services(const char *xml, gsize len, VigilOnvifDevice *device,
+                                    gboolean *not_authorized, GError **error)
+{
+  xmlDocPtr doc;
+  xmlNodePtr r = open_answer(&doc, xml, len, "GetServicesResponse", not_authorized, error);
+  if (r) {
+    g_clear_pointer(&device->media2_address, g_free);
+    for (xmlNodePtr n = r->children; n && !device->media2_address; n = n->next) {
+      if (!vigil_onvif_xml_is_element(n, NS_TDS, "Service"))
+        continue;
+      g_autofree char *ns = child_text(n, NS_TDS, "Namespace");
+      if (ns && g_str_equal(ns, NS_TR2))
+        device->media2_address = service_address(n, NS_TDS);
+    }
   }
-  return g_steal_pointer(&uri);
+  xmlFreeDoc(doc);
+  return r != NULL;
 }
 
 /* ---- PTZ answers ---- */

@@ -3,8 +3,8 @@
  * choosing the parser (GetSystemDateAndTime, GetDeviceInformation,
  * GetCapabilities, GetProfiles, GetStreamUri, ProbeMatches, and the PTZ
  * answers: an acknowledgement (Stop), SetPreset, GetPresets; then the events
- * answers: CreatePullPointSubscription, PullMessages, Renew), then the
- * answer. Invariants: no crash, overread or leak (ASan); a parser fails with
+ * answers: CreatePullPointSubscription, PullMessages, Renew; then
+ * GetServices and Media2's GetProfiles and GetStreamUri), then the answer. Invariants: no crash, overread or leak (ASan); a parser fails with
  * an error and succeeds without; strings kept are UTF-8; service and device
  * addresses are http(s), stream URIs rtsp(s); profiles have a token, a codec
  * and a size in range; discovered devices have an endpoint; preset tokens
@@ -26,6 +26,19 @@ static void check_result(gboolean ok, GError *error)
     __builtin_trap();
 }
 
+static void check_profiles(const VigilOnvifDevice *d)
+{
+  for (guint i = 0; d->profiles && i < d->profiles->len; i++) {
+    const VigilOnvifProfile *p = g_ptr_array_index(d->profiles, i);
+    if (!p->token || !*p->token || !p->name || !p->codec || p->width < 1 || p->height < 1 ||
+        p->width > 65535 || p->height > 65535)
+      __builtin_trap();
+    check_utf8(p->token);
+    check_utf8(p->name);
+    check_utf8(p->codec);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size < 1)
@@ -35,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(GError) error = NULL;
   gboolean not_authorized = FALSE;
   g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
-  switch (data[0] % 12) {
+  switch (data[0] % 15) {
   case 0: {
     gint64 t = 0;
     check_result(vigil_onvif_parse_system_time(xml, len, &t, &not_authorized, &error), error);
@@ -56,15 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     break;
   case 3:
     check_result(vigil_onvif_parse_profiles(xml, len, d, &not_authorized, &error), error);
-    for (guint i = 0; d->profiles && i < d->profiles->len; i++) {
-      VigilOnvifProfile *p = g_ptr_array_index(d->profiles, i);
-      if (!p->token || !*p->token || !p->name || !p->codec || p->width < 1 || p->height < 1 ||
-          p->width > 65535 || p->height > 65535)
-        __builtin_trap();
-      check_utf8(p->token);
-      check_utf8(p->name);
-      check_utf8(p->codec);
-    }
+    check_profiles(d);
     break;
   case 5: {
     /* The seed's RelatesTo. */
@@ -138,6 +143,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vigil_onvif_parse_events_ack(xml, len, VIGIL_ONVIF_EVENTS_RENEW, &not_authorized, &error),
         error);
     break;
+  case 12:
+    check_result(vigil_onvif_parse_services(xml, len, d, &not_authorized, &error), error);
+    if (d->media2_address && !g_str_has_prefix(d->media2_address, "http"))
+      __builtin_trap();
+    break;
+  case 13:
+    check_result(vigil_onvif_parse_profiles2(xml, len, d, &not_authorized, &error), error);
+    check_profiles(d);
+    break;
+  case 14: {
+    g_autofree char *uri = vigil_onvif_parse_stream_uri2(xml, len, &not_authorized, &error);
+    check_result(uri != NULL, error);
+    if (uri && !g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://"))
+      __builtin_trap();
+    break;
+  }
   default: {
     g_autofree char *uri = vigil_onvif_parse_stream_uri(xml, len, &not_authorized, &error);
     check_result(uri != NULL, error);

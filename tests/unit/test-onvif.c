@@ -142,6 +142,94 @@ static void test_parse_device(void)
   g_assert_nonnull(strstr(error->message, "over"));
 }
 
+#define MEDIA2_ENV_START                                                                           \
+  "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" "                               \
+  "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
+  "xmlns:tds=\"http://www.onvif.org/ver10/device/wsdl\" "                                          \
+  "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\" "                                           \
+  "xmlns:tr2=\"http://www.onvif.org/ver20/media/wsdl\"><e:Body>"
+
+/* Media2: GetServices finds the ver20 media service (http only), profiles
+ * come from tr2:Configurations/tr2:VideoEncoder (H.265 included, tr2:Name or
+ * tt:Name), the URI from tr2:Uri; a ver10 answer is not a Media2 one. */
+static void test_media2(void)
+{
+  const char *services = MEDIA2_ENV_START
+      "<tds:GetServicesResponse>"
+      "<tds:Service><tds:Namespace>http://www.onvif.org/ver10/device/wsdl</tds:Namespace>"
+      "<tds:XAddr>http://cam/onvif/device_service</tds:XAddr></tds:Service>"
+      "<tds:Service><tds:Namespace>http://www.onvif.org/ver20/media/wsdl</tds:Namespace>"
+      "<tds:XAddr>ftp://cam/media2</tds:XAddr></tds:Service>"
+      "<tds:Service><tds:Namespace>http://www.onvif.org/ver20/media/wsdl</tds:Namespace>"
+      "<tds:XAddr>http://cam/onvif/media2_service</tds:XAddr></tds:Service>"
+      "</tds:GetServicesResponse>" ENV_END;
+  const char *profiles = MEDIA2_ENV_START
+      "<tr2:GetProfilesResponse>"
+      "<tr2:Profiles token=\"main\" fixed=\"true\"><tr2:Name>Main</tr2:Name><tr2:Configurations>"
+      "<tr2:VideoSource token=\"vs\"><tt:SourceToken>vs</tt:SourceToken></tr2:VideoSource>"
+      "<tr2:VideoEncoder token=\"e1\" GovLength=\"30\"><tt:Encoding>H265</tt:Encoding>"
+      "<tt:Resolution><tt:Width>3840</tt:Width><tt:Height>2160</tt:Height></tt:Resolution>"
+      "<tt:Quality>5</tt:Quality></tr2:VideoEncoder></tr2:Configurations></tr2:Profiles>"
+      "<tr2:Profiles token=\"jpeg\"><tr2:Name>J</tr2:Name><tr2:Configurations><tr2:VideoEncoder>"
+      "<tt:Encoding>JPEG</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width>"
+      "<tt:Height>360</tt:Height></tt:Resolution></tr2:VideoEncoder></tr2:Configurations>"
+      "</tr2:Profiles>"
+      "<tr2:Profiles token=\"no-encoder\"><tr2:Name>N</tr2:Name></tr2:Profiles>"
+      "<tr2:Profiles token=\"sub\"><tt:Name>Sub</tt:Name><tr2:Configurations><tr2:VideoEncoder>"
+      "<tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width>"
+      "<tt:Height>360</tt:Height></tt:Resolution></tr2:VideoEncoder></tr2:Configurations>"
+      "</tr2:Profiles>"
+      "</tr2:GetProfilesResponse>" ENV_END;
+  const char *ver10_profiles = MEDIA2_ENV_START "<trt:GetProfilesResponse/>" ENV_END;
+  const char *uri = MEDIA2_ENV_START "<tr2:GetStreamUriResponse><tr2:Uri>rtsp://cam/h265?a=1&amp;b"
+                                     "</tr2:Uri></tr2:GetStreamUriResponse>" ENV_END;
+  const char *ver10_uri = MEDIA2_ENV_START
+      "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://cam/x</tt:Uri></trt:MediaUri>"
+      "</trt:GetStreamUriResponse>" ENV_END;
+
+  g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
+  g_assert_true(vigil_onvif_parse_services(services, strlen(services), d, NULL, NULL));
+  g_assert_cmpstr(d->media2_address, ==, "http://cam/onvif/media2_service");
+  g_assert_true(vigil_onvif_parse_profiles2(profiles, strlen(profiles), d, NULL, NULL));
+  g_assert_cmpuint(d->profiles->len, ==, 2);
+  const VigilOnvifProfile *main = g_ptr_array_index(d->profiles, 0);
+  g_assert_cmpstr(main->token, ==, "main");
+  g_assert_cmpstr(main->name, ==, "Main");
+  g_assert_cmpstr(main->codec, ==, "h265");
+  g_assert_cmpint(main->width, ==, 3840);
+  g_assert_cmpint(main->height, ==, 2160);
+  const VigilOnvifProfile *sub = g_ptr_array_index(d->profiles, 1);
+  g_assert_cmpstr(sub->token, ==, "sub");
+  g_assert_cmpstr(sub->name, ==, "Sub");
+  g_assert_cmpstr(sub->codec, ==, "h264");
+  g_autofree char *u = vigil_onvif_parse_stream_uri2(uri, strlen(uri), NULL, NULL);
+  g_assert_cmpstr(u, ==, "rtsp://cam/h265?a=1&b");
+
+  g_autoptr(GError) error = NULL;
+  g_assert_false(
+      vigil_onvif_parse_profiles2(ver10_profiles, strlen(ver10_profiles), d, NULL, &error));
+  g_assert_nonnull(strstr(error->message, "GetProfilesResponse"));
+  g_clear_error(&error);
+  g_assert_null(vigil_onvif_parse_stream_uri2(ver10_uri, strlen(ver10_uri), NULL, &error));
+  g_assert_nonnull(strstr(error->message, "rtsp://"));
+  g_clear_error(&error);
+  g_assert_false(vigil_onvif_parse_profiles(profiles, strlen(profiles), d, NULL, &error));
+
+  /* The requests: the ver20 namespace, Type All, Protocol RTSP, the token escaped. */
+  g_autofree char *get = vigil_onvif_build_request(VIGIL_ONVIF_GET_PROFILES2, NULL, NULL, NULL, 0);
+  g_assert_nonnull(strstr(get, "xmlns:tr2=\"http://www.onvif.org/ver20/media/wsdl\""));
+  g_assert_nonnull(strstr(get, "<tr2:Type>All</tr2:Type>"));
+  g_autofree char *stream =
+      vigil_onvif_build_request(VIGIL_ONVIF_GET_STREAM_URI2, "a&b", NULL, NULL, 0);
+  g_assert_nonnull(strstr(stream, "<tr2:Protocol>RTSP</tr2:Protocol>"));
+  g_assert_nonnull(strstr(stream, "<tr2:ProfileToken>a&amp;b</tr2:ProfileToken>"));
+  g_autofree char *svc = vigil_onvif_build_request(VIGIL_ONVIF_GET_SERVICES, NULL, NULL, NULL, 0);
+  g_assert_nonnull(strstr(svc, "<tds:IncludeCapability>false</tds:IncludeCapability>"));
+  g_assert_cmpstr(vigil_onvif_call_namespace(VIGIL_ONVIF_GET_STREAM_URI2), ==,
+                  "http://www.onvif.org/ver20/media/wsdl");
+  g_assert_cmpstr(vigil_onvif_call_name(VIGIL_ONVIF_GET_STREAM_URI2), ==, "GetStreamUri");
+}
+
 #define PTZ_ENV_START                                                                              \
   "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" "                               \
   "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
@@ -417,6 +505,7 @@ int main(int argc, char **argv)
   g_test_add_func("/onvif/parse-time", test_parse_time);
   g_test_add_func("/onvif/parse-fault", test_parse_fault);
   g_test_add_func("/onvif/parse-device", test_parse_device);
+  g_test_add_func("/onvif/media2", test_media2);
   g_test_add_func("/onvif/ptz-build", test_ptz_build);
   g_test_add_func("/onvif/ptz-parse", test_ptz_parse);
   g_test_add_func("/onvif/ptz-relative", test_ptz_relative);

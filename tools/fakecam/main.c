@@ -26,7 +26,7 @@ typedef struct {
   int port, cameras, fps, bitrate, sub_bitrate, onvif_port, onvif_clock_offset;
   double gop, loop;
   char *size, *sub_size, *codec, *user, *address, *tls, *onvif_discovery_interface, *onvif_name;
-  char *onvif_motion_schedule;
+  char *onvif_motion_schedule, *onvif_media;
   gboolean onvif_no_events;
   char **scenes;
   gboolean audio, no_sub, version, ptz, ptz_no_relative;
@@ -43,6 +43,7 @@ static void options_clear(Options *o)
   g_free(o->onvif_discovery_interface);
   g_free(o->onvif_name);
   g_free(o->onvif_motion_schedule);
+  g_free(o->onvif_media);
   g_strfreev(o->scenes);
 }
 
@@ -167,6 +168,11 @@ int main(int argc, char **argv)
        "ADDR"},
       {"onvif-name", 0, 0, G_OPTION_ARG_STRING, &o.onvif_name,
        "The name scope WS-Discovery answers give (default vigil)", "NAME"},
+      {"onvif-media", 0, 0, G_OPTION_ARG_STRING, &o.onvif_media,
+       "The --onvif device's media services: 1 (ver10 Media, as before ONVIF 2.0), 2 (Media2 "
+       "only, as an H.265 camera may be), both (default), or 1+faulty2 (Media, and a Media2 "
+       "that answers every call with a fault)",
+       "1|2|both|1+faulty2"},
       {"onvif-no-events", 0, 0, G_OPTION_ARG_NONE, &o.onvif_no_events,
        "The --onvif device has no events service", NULL},
       {"onvif-motion-schedule", 0, 0, G_OPTION_ARG_STRING, &o.onvif_motion_schedule,
@@ -216,6 +222,17 @@ int main(int argc, char **argv)
     usage_error("--onvif-clock-offset needs --onvif");
   if ((o.onvif_discovery_interface || o.onvif_name) && o.onvif_port < 0)
     usage_error("--onvif-discovery-interface and --onvif-name need --onvif");
+  int onvif_media = 3;
+  if (o.onvif_media) {
+    if (o.onvif_port < 0)
+      usage_error("--onvif-media needs --onvif");
+    if (g_str_equal(o.onvif_media, "1") || g_str_equal(o.onvif_media, "2"))
+      onvif_media = o.onvif_media[0] - '0';
+    else if (g_str_equal(o.onvif_media, "1+faulty2"))
+      onvif_media = 1 | 4;
+    else if (!g_str_equal(o.onvif_media, "both"))
+      usage_error("--onvif-media must be 1, 2, both or 1+faulty2");
+  }
   if (o.ptz && o.onvif_port < 0)
     usage_error("--ptz needs --onvif");
   if (o.ptz_no_relative && !o.ptz)
@@ -377,6 +394,7 @@ int main(int argc, char **argv)
         .ptz = o.ptz,
         .ptz_no_relative = o.ptz_no_relative,
         .events = !o.onvif_no_events,
+        .media = onvif_media,
         .motion_on_s = motion_on_s,
         .motion_off_s = motion_off_s,
     };

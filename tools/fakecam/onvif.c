@@ -1,5 +1,5 @@
 /* A fake ONVIF device service for tests: libsoup serves SOAP 1.2 answers
- * shaped after the ONVIF Core, Media and PTZ specification examples (the
+ * shaped after the ONVIF Core, Media, Media2 and PTZ specification examples (the
  * PTZ service with --ptz, moving ptz.h's state). Requests are
  * read with plain string search (this is a test fixture, not a parser vigil
  * relies on); answers escape everything they carry. */
@@ -24,6 +24,7 @@ static SoupServer *server;
   "xmlns:tt=\"http://www.onvif.org/ver10/schema\" "                                                \
   "xmlns:tds=\"http://www.onvif.org/ver10/device/wsdl\" "                                          \
   "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\" "                                           \
+  "xmlns:tr2=\"http://www.onvif.org/ver20/media/wsdl\" "                                           \
   "xmlns:tptz=\"http://www.onvif.org/ver20/ptz/wsdl\" "                                            \
   "xmlns:ter=\"http://www.onvif.org/ver10/error\"><env:Body>"
 #define ENVELOPE_END "</env:Body></env:Envelope>\n"
@@ -148,6 +149,35 @@ static char *profile_xml(const char *token, const char *name, int width, int hei
               : "");
 }
 
+/* A Media2 MediaProfile (ONVIF Media2 Service Specification, 5.2.1):
+ * tr2:Name and the configurations in tr2:Configurations, the encoder's a
+ * VideoEncoder2Configuration. */
+static char *profile2_xml(const char *token, const char *name, int width, int height)
+{
+  return g_markup_printf_escaped(
+      "<tr2:Profiles token=\"%s\" fixed=\"true\"><tr2:Name>%s</tr2:Name><tr2:Configurations>"
+      "<tr2:VideoSource token=\"vsc\"><tt:Name>video</tt:Name><tt:UseCount>2</tt:UseCount>"
+      "<tt:SourceToken>vs</tt:SourceToken><tt:Bounds x=\"0\" y=\"0\" width=\"%d\" "
+      "height=\"%d\"/></tr2:VideoSource>"
+      "<tr2:VideoEncoder token=\"vec_%s\" GovLength=\"%d\" Profile=\"Main\"><tt:Name>%s</tt:Name>"
+      "<tt:UseCount>1</tt:UseCount><tt:Encoding>%s</tt:Encoding>"
+      "<tt:Resolution><tt:Width>%d</tt:Width><tt:Height>%d</tt:Height></tt:Resolution>"
+      "<tt:Quality>5</tt:Quality></tr2:VideoEncoder>%s</tr2:Configurations></tr2:Profiles>",
+      token, name, width, height, token, cfg.fps, name, cfg.codec, width, height,
+      cfg.ptz ? "<tr2:PTZ token=\"ptz\"><tt:Name>ptz</tt:Name><tt:UseCount>2</tt:UseCount>"
+                "<tt:NodeToken>ptz_node</tt:NodeToken></tr2:PTZ>"
+              : "");
+}
+
+/* The RTSP URI of profile @token, or NULL. */
+static const char *profile_uri(const char *token)
+{
+  return !token                                     ? NULL
+         : g_str_equal(token, "main")               ? cfg.main_uri
+         : cfg.sub_uri && g_str_equal(token, "sub") ? cfg.sub_uri
+                                                    : NULL;
+}
+
 /* The value of attribute @attr of the first element whose local name is
  * @name, as a number; @fallback when absent. */
 static double element_attr(const char *xml, const char *name, const char *attr, double fallback)
@@ -267,11 +297,13 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
                        GHashTable *query, gpointer user_data)
 {
   SoupServer *srv = srv_;
-  gboolean media = g_str_equal(path, "/onvif/media_service");
+  gboolean media = (cfg.media & 1) && g_str_equal(path, "/onvif/media_service");
+  gboolean media2 = (cfg.media & 6) && g_str_equal(path, "/onvif/media2_service");
   gboolean ptz = cfg.ptz && g_str_equal(path, "/onvif/ptz_service");
   gboolean events = cfg.events && (g_str_equal(path, "/onvif/events_service") ||
                                    g_str_equal(path, "/onvif/subscription"));
-  if (!media && !ptz && !events && !g_str_equal(path, "/onvif/device_service")) {
+  gboolean device = g_str_equal(path, "/onvif/device_service");
+  if (!media && !media2 && !ptz && !events && !device) {
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
@@ -287,7 +319,7 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
     fault(msg, "env:Sender", "ter:WellFormed", "No operation in the Body");
     return;
   }
-  if (!media && !ptz && !events && g_str_equal(op, "GetSystemDateAndTime")) {
+  if (device && g_str_equal(op, "GetSystemDateAndTime")) {
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autoptr(GDateTime) t = g_date_time_add_seconds(now, (gdouble)cfg.clock_offset_s);
     g_autofree char *body = g_strdup_printf(
@@ -318,12 +350,12 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
     return;
   }
   g_autofree char *body = NULL;
-  if (!media && g_str_equal(op, "GetDeviceInformation")) {
+  if (device && g_str_equal(op, "GetDeviceInformation")) {
     body = g_strdup("<tds:GetDeviceInformationResponse><tds:Manufacturer>vigil</tds:Manufacturer>"
                     "<tds:Model>fakecam</tds:Model><tds:FirmwareVersion>" VIGIL_VERSION
                     "</tds:FirmwareVersion><tds:SerialNumber>0001</tds:SerialNumber>"
                     "<tds:HardwareId>fake</tds:HardwareId></tds:GetDeviceInformationResponse>");
-  } else if (!media && g_str_equal(op, "GetCapabilities")) {
+  } else if (device && g_str_equal(op, "GetCapabilities")) {
     g_autofree char *ptz_caps =
         cfg.ptz
             ? g_markup_printf_escaped("<tt:PTZ><tt:XAddr>%s/ptz_service</tt:XAddr></tt:PTZ>", base)
@@ -342,14 +374,18 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
         g_markup_printf_escaped("<tds:GetCapabilitiesResponse><tds:Capabilities>"
                                 "<tt:Device><tt:XAddr>%s/device_service</tt:XAddr></tt:Device>",
                                 base);
-    g_autofree char *media_caps = g_markup_printf_escaped(
-        "<tt:Media><tt:XAddr>%s/media_service</tt:XAddr><tt:StreamingCapabilities>"
-        "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>"
-        "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>",
-        base);
+    /* GetCapabilities predates Media2: a Media2-only device lists no Media. */
+    g_autofree char *media_caps =
+        (cfg.media & 1)
+            ? g_markup_printf_escaped(
+                  "<tt:Media><tt:XAddr>%s/media_service</tt:XAddr><tt:StreamingCapabilities>"
+                  "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>"
+                  "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>",
+                  base)
+            : g_strdup("");
     body = g_strconcat(device_caps, events_caps, media_caps, ptz_caps,
                        "</tds:Capabilities></tds:GetCapabilitiesResponse>", NULL);
-  } else if (!media && g_str_equal(op, "GetServices")) {
+  } else if (device && g_str_equal(op, "GetServices")) {
     /* ONVIF Core 8.1.2.1, mandatory since 2.0: clients such as the npm onvif
      * package ask it first and fall back to GetCapabilities only on a fault.
      * IncludeCapability is not honoured (no Capabilities elements). */
@@ -359,13 +395,16 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
     } services[] = {
         {"http://www.onvif.org/ver10/device/wsdl", "device_service", 2, 60},
         {"http://www.onvif.org/ver10/media/wsdl", "media_service", 2, 60},
+        {"http://www.onvif.org/ver20/media/wsdl", "media2_service", 2, 60},
         {"http://www.onvif.org/ver10/events/wsdl", "events_service", 2, 60},
         {"http://www.onvif.org/ver20/ptz/wsdl", "ptz_service", 2, 60},
     };
     GString *list = g_string_new("<tds:GetServicesResponse>");
     for (guint i = 0; i < G_N_ELEMENTS(services); i++) {
       if ((g_str_has_suffix(services[i].ns, "/events/wsdl") && !cfg.events) ||
-          (g_str_has_suffix(services[i].ns, "/ptz/wsdl") && !cfg.ptz))
+          (g_str_has_suffix(services[i].ns, "/ptz/wsdl") && !cfg.ptz) ||
+          (g_str_has_suffix(services[i].ns, "ver10/media/wsdl") && !(cfg.media & 1)) ||
+          (g_str_has_suffix(services[i].ns, "ver20/media/wsdl") && !(cfg.media & 6)))
         continue;
       g_autofree char *one = g_markup_printf_escaped(
           "<tds:Service><tds:Namespace>%s</tds:Namespace><tds:XAddr>%s/%s</tds:XAddr>"
@@ -395,10 +434,7 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
         cfg.fps, cfg.width, cfg.height);
   } else if (media && g_str_equal(op, "GetStreamUri")) {
     g_autofree char *token = vigil_fake_onvif_element_text(xml, "ProfileToken");
-    const char *uri = !token                                     ? NULL
-                      : g_str_equal(token, "main")               ? cfg.main_uri
-                      : cfg.sub_uri && g_str_equal(token, "sub") ? cfg.sub_uri
-                                                                 : NULL;
+    const char *uri = profile_uri(token);
     if (!uri) {
       fault(msg, "env:Sender", "ter:InvalidArgVal", "No such profile");
       return;
@@ -409,6 +445,34 @@ static void on_request(SoupServer *srv_, SoupServerMessage *msg, const char *pat
         "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout>"
         "</trt:MediaUri></trt:GetStreamUriResponse>",
         uri);
+  } else if (media2 && (cfg.media & 4)) {
+    /* A Media2 listed but not working, as on some devices. */
+    fault(msg, "env:Receiver", "ter:ActionNotSupported", "Optional Action Not Implemented");
+    return;
+  } else if (media2 && g_str_equal(op, "GetProfiles")) {
+    /* Media2 GetProfiles: the Type filter is not honoured (every profile
+     * comes with its video source, encoder and PTZ configurations). */
+    g_autofree char *main_xml = profile2_xml("main", "Main stream", cfg.width, cfg.height);
+    g_autofree char *sub_xml =
+        cfg.sub_uri ? profile2_xml("sub", "Sub stream", cfg.sub_width, cfg.sub_height)
+                    : g_strdup("");
+    body = g_strconcat("<tr2:GetProfilesResponse>", main_xml, sub_xml, "</tr2:GetProfilesResponse>",
+                       NULL);
+  } else if (media2 && g_str_equal(op, "GetStreamUri")) {
+    g_autofree char *protocol = vigil_fake_onvif_element_text(xml, "Protocol");
+    g_autofree char *token = vigil_fake_onvif_element_text(xml, "ProfileToken");
+    const char *uri = profile_uri(token);
+    /* tr2:TransportProtocol: RtspUnicast, RtspMulticast, RTSP, RtspOverHttp. */
+    if (!protocol || (!g_str_equal(protocol, "RTSP") && !g_str_equal(protocol, "RtspUnicast"))) {
+      fault(msg, "env:Sender", "ter:InvalidArgVal", "Unsupported transport protocol");
+      return;
+    }
+    if (!uri) {
+      fault(msg, "env:Sender", "ter:InvalidArgVal", "No such profile");
+      return;
+    }
+    body = g_markup_printf_escaped(
+        "<tr2:GetStreamUriResponse><tr2:Uri>%s</tr2:Uri></tr2:GetStreamUriResponse>", uri);
   } else {
     fault(msg, "env:Receiver", "ter:ActionNotSupported", "Optional Action Not Implemented");
     return;

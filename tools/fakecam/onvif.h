@@ -1,5 +1,5 @@
 /* vigil-fakecam's fake ONVIF device (--onvif PORT): answers the device and
- * media calls vigil's probe makes for camera 1, with WS-Security
+ * media (ver10 Media and ver20 Media2) calls vigil's probe makes for camera 1, with WS-Security
  * UsernameToken digest checked against --user, and an optional fake clock
  * offset (--onvif-clock-offset). */
 #pragma once
@@ -15,9 +15,10 @@ typedef struct {
   const char *main_uri, *sub_uri; /* sub NULL with --no-sub */
   int width, height, sub_width, sub_height;
   int fps;
-  gboolean ptz;                  /* --ptz: a PTZ service (ptz.h) */
-  gboolean ptz_no_relative;      /* --ptz-no-relative: RelativeMove is a fault */
-  gboolean events;               /* an events service (events.h), unless --onvif-no-events */
+  gboolean ptz;             /* --ptz: a PTZ service (ptz.h) */
+  gboolean ptz_no_relative; /* --ptz-no-relative: RelativeMove is a fault */
+  gboolean events;          /* an events service (events.h), unless --onvif-no-events */
+  int media; /* --onvif-media: bits 1 Media (ver10), 2 Media2, 4 a Media2 that only faults */
   int motion_on_s, motion_off_s; /* --onvif-motion-schedule */
 } VigilFakeOnvif;
 
