@@ -3,8 +3,10 @@
 // own loopback address (vigil probes on lo: VIGIL_ONVIF_DISCOVER_LOOPBACK=1):
 // both are listed, the one already added as a camera is marked with a link
 // to it; picking the other asks for credentials; a wrong password shows the
-// API's worded error; the right one fills name, source, sub stream, user name
-// and password; the camera saves and its source is the device's. A camera
+// API's worded error; the right one fills name, source, sub stream, user name,
+// password and the ONVIF address, and two lists pick the main and sub
+// profiles (changing the sources); the camera saves with the device's source,
+// ONVIF address and profiles. A camera
 // operator who is no admin gets no "Find cameras". Screenshots:
 // $VIGIL_UI_SHOTS/onvif-*.png. Any console or page error other than the
 // expected 400 fails the test. Prints TAP.
@@ -95,13 +97,29 @@ try {
   ok(await value('sub_source') === `rtsp://127.0.0.2:${hall.port}/cam1_sub`, 'the sub stream is filled');
   ok(await value('username') === 'admin', 'the user name is filled');
   ok(await value('password') === CAM_PASSWORD, 'the password is filled');
+  ok(await value('onvif.address') === hall.onvif, `the ONVIF address is filled (${await value('onvif.address')})`);
+  ok(await page.inputValue('#onvif-profile') === 'main' && await page.inputValue('#onvif-sub-profile') === 'sub',
+     'the profile lists start at the largest (main) and the smallest (sub)');
+  await page.selectOption('#onvif-sub-profile', '');
+  ok(await value('sub_source') === '', 'picking no sub stream empties the sub source');
+  await page.selectOption('#onvif-profile', 'sub');
+  ok(await value('source') === `rtsp://127.0.0.2:${hall.port}/cam1_sub`, 'picking another main profile changes the source');
+  await page.selectOption('#onvif-profile', 'main');
+  await page.selectOption('#onvif-sub-profile', 'sub');
+  ok(await value('source') === `rtsp://127.0.0.2:${hall.port}/cam1` &&
+     await value('sub_source') === `rtsp://127.0.0.2:${hall.port}/cam1_sub`, 'and back');
   await shoot(page, 'onvif-filled');
 
+  // The camera page asks for PTZ presets; this device has no PTZ service,
+  // which the API answers 409 (the page then shows no pad).
+  expected = [/409/];
   await page.click('#save');
   await page.waitForURL(/\/cameras\/vigil-fakecam$/, { timeout: 10000 });
   const cam = await (await env.api('GET', '/api/v1/cameras/vigil-fakecam')).json();
   ok(cam.source === `rtsp://127.0.0.2:${hall.port}/cam1` && cam.password_set && cam.username === 'admin',
      'the saved camera has the device\'s source and credentials');
+  ok(cam.onvif?.address === hall.onvif && cam.onvif?.profile === 'main' && cam.onvif?.sub_profile === 'sub',
+     `the saved camera has the device's ONVIF address and profiles (${JSON.stringify(cam.onvif)})`);
 
   const otto = await launchBrowser({ credentials: false });
   try {

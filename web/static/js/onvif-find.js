@@ -2,7 +2,11 @@
 // lists the ONVIF devices WS-Discovery finds (those already added as a camera
 // are marked and link to it); picking one asks for its user name and
 // password, POST /api/v1/onvif/probe reads its streams, and onFound(answer,
-// credentials) fills the form. The API's worded errors are shown as they are.
+// credentials, address) fills the form. With more than one profile, two
+// lists pick the main and the sub stream's (default: the largest and the
+// smallest, as the API chose); each change calls onFound again with
+// answer.source, sub_source, profile and sub_profile set from the picks.
+// The API's worded errors are shown as they are.
 import { api, el, clear } from './ui.js';
 
 const hostOf = (url) => { try { return new URL(url).host; } catch { return url; } };
@@ -68,7 +72,11 @@ export function onvifFinder(onFound) {
         clear(result, el('div', { class: 'alert alert-ok', id: 'onvif-ok' },
           `Filled in from ${[answer.manufacturer, answer.model].filter(Boolean).join(' ') || 'the device'}: ` +
           `${answer.profiles.length} stream${answer.profiles.length === 1 ? '' : 's'}. Check the form and add the camera.`));
-        onFound(answer, { username: body.username, password: body.password });
+        const creds = { username: body.username, password: body.password };
+        const tokenOf = (uri) => answer.profiles.find((p) => p.uri === uri)?.token || null;
+        const picked = { ...answer, profile: tokenOf(answer.source), sub_profile: tokenOf(answer.sub_source) };
+        if (answer.profiles.length > 1) result.append(profilePicker(picked, (a) => onFound(a, creds, d.address)));
+        onFound(picked, creds, d.address);
       } catch (e) {
         clear(result, failure(e, 'Reading the camera\'s streams failed:'));
       }
@@ -80,6 +88,26 @@ export function onvifFinder(onFound) {
     el('div', { class: 'toolbar' }, go), result);
     li.append(form);
     pass.focus();
+  }
+
+  // The main and sub stream lists: "name: codec W×H" per profile; the sub
+  // stream may be none.
+  function profilePicker(answer, changed) {
+    const label = (p) => `${p.name}: ${p.codec.toUpperCase()} ${p.width}×${p.height}`;
+    const options = (selected, none) => [
+      none ? el('option', { value: '', selected: !selected }, 'none') : null,
+      ...answer.profiles.map((p) => el('option', { value: p.token, selected: p.token === selected }, label(p)))];
+    const mainSel = el('select', { id: 'onvif-profile', onchange: pickChanged }, options(answer.profile, false));
+    const subSel = el('select', { id: 'onvif-sub-profile', onchange: pickChanged }, options(answer.sub_profile, true));
+    function pickChanged() {
+      const main = answer.profiles.find((p) => p.token === mainSel.value);
+      const sub = answer.profiles.find((p) => p.token === subSel.value) || null;
+      changed({ ...answer, source: main.uri, profile: main.token,
+        sub_source: sub && sub !== main ? sub.uri : null, sub_profile: sub && sub !== main ? sub.token : null });
+    }
+    return el('div', { class: 'row row-2', id: 'onvif-profiles' },
+      el('div', { class: 'field' }, el('label', { for: mainSel.id }, 'Main stream (recording, full screen)'), mainSel),
+      el('div', { class: 'field' }, el('label', { for: subSel.id }, 'Sub stream (grid, analysis)'), subSel));
   }
 
   return el('fieldset', { id: 'onvif-find' }, el('legend', null, 'Find cameras (ONVIF)'),

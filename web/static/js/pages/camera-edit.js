@@ -392,6 +392,11 @@ function payload() {
   if (fId && fId.value.trim()) body.id = fId.value.trim();
   const onvif = fOnvif.value.trim();
   body.onvif = onvif ? { ...(c.onvif || {}), address: onvif, motion_events: fOnvifMotion.checked } : null;
+  // The finder's profiles, while its device is the one named.
+  if (body.onvif && onvifProfiles && onvifProfiles.address === onvif) {
+    body.onvif.profile = onvifProfiles.profile;
+    body.onvif.sub_profile = onvifProfiles.sub_profile;
+  }
   if (!editId && onvif && !body.source) delete body.source;
   const u = fUser.value.trim();
   if (u) body.username = u;
@@ -441,14 +446,18 @@ async function onDelete() {
   }
 }
 
-// ONVIF discovery and probe (admins, new cameras): the device's streams and
-// the credentials given for it fill the form; nothing is saved yet.
-function fillFromOnvif(answer, creds) {
+// ONVIF discovery and probe (admins, new cameras): the device's streams, its
+// address (PTZ, events) with the profiles picked, and the credentials given
+// for it fill the form; nothing is saved yet.
+let onvifProfiles = null; // { address, profile, sub_profile } from the finder
+function fillFromOnvif(answer, creds, address) {
   if (!fName.value.trim()) fName.value = [answer.manufacturer, answer.model].filter(Boolean).join(' ');
   fSource.value = answer.source;
   fSubSource.value = answer.sub_source || '';
   fUser.value = creds.username || '';
   fPass.value = creds.password || '';
+  fOnvif.value = address;
+  onvifProfiles = { address, profile: answer.profile || null, sub_profile: answer.sub_profile || null };
   syncSubFields();
 }
 const finder = !editId && isAdmin(user) ? onvifFinder(fillFromOnvif) : null;
