@@ -31,8 +31,10 @@ run: build
 	./scripts/run.sh $(BUILD)/src/vigil --data-dir $(DATA) --listen $(LISTEN) --demo
 
 # The model cache too: tests/integration/test_detect.py uses the real model.
+# Three suites at a time: the ones that may share the machine mostly wait
+# (0.15-0.3 of a core each, ASan builds included; tests/integration/meson.build).
 test: build model
-	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+	meson test -C $(BUILD) --print-errorlogs --num-processes 3
 
 # The same suites built with AddressSanitizer and UBSan (CI runs both), but
 # not the browser suite (timing limits), nor LeakSanitizer (see README), nor
@@ -45,7 +47,7 @@ test-asan: deps model $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
+	meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 3 --timeout-multiplier 3 \
 	  --no-suite ui --no-suite fakecam
 
 # The 10-minute soak (docs/soak.md), which .ci/run runs after the suites: 6
