@@ -7,6 +7,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -166,8 +167,23 @@ static VigilSettings *load_settings(VigilStore *store)
   return settings;
 }
 
+/* glibc gives a thread that finds the arenas busy one of its own, up to 8
+ * per core, and what one arena frees the others do not reuse: with vigil's
+ * many threads (GStreamer's streaming threads, writers, HTTP) that cost ~55
+ * MB at 8 cameras, a third of the RSS, for no CPU saved (bench/memory,
+ * bench/RESULTS.md "memory"). One arena per core (at least 2) instead, unless
+ * MALLOC_ARENA_MAX says otherwise. Before any thread starts. */
+static void limit_malloc_arenas(void)
+{
+#ifdef M_ARENA_MAX
+  if (!g_getenv("MALLOC_ARENA_MAX"))
+    mallopt(M_ARENA_MAX, MAX(2, (int)g_get_num_processors()));
+#endif
+}
+
 int main(int argc, char **argv)
 {
+  limit_malloc_arenas();
   g_autofree gchar *data_dir = NULL;
   g_autofree gchar *listen = NULL;
   g_autofree gchar *log_level = NULL;
