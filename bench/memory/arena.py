@@ -25,14 +25,15 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "soak"))
 import harness  # noqa: E402
+from run import slope_per_hour  # noqa: E402  (bench/soak/run.py)
 
 
 def sample(pid):
@@ -49,16 +50,6 @@ def sample(pid):
     except (OSError, ValueError, IndexError):
         return None
     return out
-
-
-def slope_per_hour(points):
-    """Least-squares slope of (t s, y) in y per hour."""
-    if len(points) < 3:
-        return None
-    mt = statistics.fmean(t for t, _ in points)
-    my = statistics.fmean(y for _, y in points)
-    den = sum((t - mt) ** 2 for t, _ in points)
-    return sum((t - mt) * (y - my) for t, y in points) / den * 3600 if den else None
 
 
 def start_fakecam(args, port, log):

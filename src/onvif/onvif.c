@@ -112,6 +112,20 @@ static gboolean media2_fallback(GTask *task, const char *reason)
   return TRUE;
 }
 
+/* Keeps @uri as the current profile's; TRUE when that was the last one and
+ * @task has returned the device. */
+static gboolean stream_uri_answered(GTask *task, char *uri)
+{
+  Probe *p = g_task_get_task_data(task);
+  VigilOnvifProfile *prof = g_ptr_array_index(p->device->profiles, p->profile);
+  prof->uri = uri;
+  if (++p->profile < p->device->profiles->len)
+    return FALSE;
+  g_task_return_pointer(task, g_steal_pointer(&p->device), (GDestroyNotify)vigil_onvif_device_free);
+  g_object_unref(task);
+  return TRUE;
+}
+
 static void handle_answer(GTask *task)
 {
   Probe *p = g_task_get_task_data(task);
@@ -193,14 +207,8 @@ static void handle_answer(GTask *task)
       p->profile = 0;
       break;
     }
-    VigilOnvifProfile *prof = g_ptr_array_index(d->profiles, p->profile);
-    prof->uri = uri;
-    if (++p->profile == d->profiles->len) {
-      g_task_return_pointer(task, g_steal_pointer(&p->device),
-                            (GDestroyNotify)vigil_onvif_device_free);
-      g_object_unref(task);
+    if (stream_uri_answered(task, uri))
       return;
-    }
     break;
   }
   case VIGIL_ONVIF_GET_PROFILES:
@@ -218,14 +226,8 @@ static void handle_answer(GTask *task)
     char *uri = vigil_onvif_parse_stream_uri(xml, len, &not_authorized, &error);
     if (!uri)
       goto failed;
-    VigilOnvifProfile *prof = g_ptr_array_index(d->profiles, p->profile);
-    prof->uri = uri;
-    if (++p->profile == d->profiles->len) {
-      g_task_return_pointer(task, g_steal_pointer(&p->device),
-                            (GDestroyNotify)vigil_onvif_device_free);
-      g_object_unref(task);
+    if (stream_uri_answered(task, uri))
       return;
-    }
     break;
   }
   }
