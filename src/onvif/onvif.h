@@ -80,7 +80,8 @@ gboolean vigil_onvif_parse_profiles(const char *xml, gsize len, VigilOnvifDevice
 char *vigil_onvif_parse_stream_uri(const char *xml, gsize len, gboolean *not_authorized,
                                    GError **error);
 /* GetServicesResponse: the Media2 service's address (media2_address, NULL
- * when the device lists none). */
+ * when the device lists none), and the Media, PTZ and events addresses
+ * where GetCapabilities gave none (http(s) only, as there). */
 gboolean vigil_onvif_parse_services(const char *xml, gsize len, VigilOnvifDevice *device,
                                     gboolean *not_authorized, GError **error);
 /* The Media2 answers: profiles with their VideoEncoder configuration (the

@@ -579,12 +579,27 @@ gboolean vigil_onvif_parse_services(const char *xml, gsize len, VigilOnvifDevice
   xmlNodePtr r = open_answer(&doc, xml, len, "GetServicesResponse", not_authorized, error);
   if (r) {
     g_clear_pointer(&device->media2_address, g_free);
-    for (xmlNodePtr n = r->children; n && !device->media2_address; n = n->next) {
+    /* The Media2 address; and the Media, PTZ and events ones that
+     * GetCapabilities left out (some Profile T devices list them here only). */
+    static const struct {
+      const char *ns;
+      gsize offset;
+    } wanted[] = {
+        {NS_TR2, G_STRUCT_OFFSET(VigilOnvifDevice, media2_address)},
+        {NS_TRT, G_STRUCT_OFFSET(VigilOnvifDevice, media_address)},
+        {NS_TPTZ, G_STRUCT_OFFSET(VigilOnvifDevice, ptz_address)},
+        {"http://www.onvif.org/ver10/events/wsdl",
+         G_STRUCT_OFFSET(VigilOnvifDevice, events_address)},
+    };
+    for (xmlNodePtr n = r->children; n; n = n->next) {
       if (!vigil_onvif_xml_is_element(n, NS_TDS, "Service"))
         continue;
       g_autofree char *ns = child_text(n, NS_TDS, "Namespace");
-      if (ns && g_str_equal(ns, NS_TR2))
-        device->media2_address = service_address(n, NS_TDS);
+      for (gsize i = 0; ns && i < G_N_ELEMENTS(wanted); i++) {
+        char **slot = G_STRUCT_MEMBER_P(device, wanted[i].offset);
+        if (!*slot && g_str_equal(ns, wanted[i].ns))
+          *slot = service_address(n, NS_TDS);
+      }
     }
   }
   xmlFreeDoc(doc);

@@ -145,7 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     break;
   case 12:
     check_result(vigil_onvif_parse_services(xml, len, d, &not_authorized, &error), error);
-    if (d->media2_address && !g_str_has_prefix(d->media2_address, "http"))
+    if ((d->media2_address && !g_str_has_prefix(d->media2_address, "http")) ||
+        (d->media_address && !g_str_has_prefix(d->media_address, "http")) ||
+        (d->ptz_address && !g_str_has_prefix(d->ptz_address, "http")) ||
+        (d->events_address && !g_str_has_prefix(d->events_address, "http")))
       __builtin_trap();
     break;
   case 13:

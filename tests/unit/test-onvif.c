@@ -149,7 +149,8 @@ static void test_parse_device(void)
   "xmlns:trt=\"http://www.onvif.org/ver10/media/wsdl\" "                                           \
   "xmlns:tr2=\"http://www.onvif.org/ver20/media/wsdl\"><e:Body>"
 
-/* Media2: GetServices finds the ver20 media service (http only), profiles
+/* Media2: GetServices finds the ver20 media service (http only) and fills
+ * the addresses GetCapabilities left empty, profiles
  * come from tr2:Configurations/tr2:VideoEncoder (H.265 included, tr2:Name or
  * tt:Name), the URI from tr2:Uri; a ver10 answer is not a Media2 one. */
 static void test_media2(void)
@@ -162,6 +163,10 @@ static void test_media2(void)
       "<tds:XAddr>ftp://cam/media2</tds:XAddr></tds:Service>"
       "<tds:Service><tds:Namespace>http://www.onvif.org/ver20/media/wsdl</tds:Namespace>"
       "<tds:XAddr>http://cam/onvif/media2_service</tds:XAddr></tds:Service>"
+      "<tds:Service><tds:Namespace>http://www.onvif.org/ver20/ptz/wsdl</tds:Namespace>"
+      "<tds:XAddr>http://cam/onvif/ptz</tds:XAddr></tds:Service>"
+      "<tds:Service><tds:Namespace>http://www.onvif.org/ver10/media/wsdl</tds:Namespace>"
+      "<tds:XAddr>http://cam/onvif/other_media</tds:XAddr></tds:Service>"
       "</tds:GetServicesResponse>" ENV_END;
   const char *profiles = MEDIA2_ENV_START
       "<tr2:GetProfilesResponse>"
@@ -188,8 +193,12 @@ static void test_media2(void)
       "</trt:GetStreamUriResponse>" ENV_END;
 
   g_autoptr(VigilOnvifDevice) d = g_new0(VigilOnvifDevice, 1);
+  d->media_address = g_strdup("http://cam/onvif/media"); /* from GetCapabilities: kept */
   g_assert_true(vigil_onvif_parse_services(services, strlen(services), d, NULL, NULL));
   g_assert_cmpstr(d->media2_address, ==, "http://cam/onvif/media2_service");
+  g_assert_cmpstr(d->media_address, ==, "http://cam/onvif/media");
+  g_assert_cmpstr(d->ptz_address, ==, "http://cam/onvif/ptz"); /* GetCapabilities had none */
+  g_assert_null(d->events_address);
   g_assert_true(vigil_onvif_parse_profiles2(profiles, strlen(profiles), d, NULL, NULL));
   g_assert_cmpuint(d->profiles->len, ==, 2);
   const VigilOnvifProfile *main = g_ptr_array_index(d->profiles, 0);
