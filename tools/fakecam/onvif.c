@@ -159,11 +159,11 @@ static char *profile2_xml(const char *token, const char *name, int width, int he
       "<tr2:VideoSource token=\"vsc\"><tt:Name>video</tt:Name><tt:UseCount>2</tt:UseCount>"
       "<tt:SourceToken>vs</tt:SourceToken><tt:Bounds x=\"0\" y=\"0\" width=\"%d\" "
       "height=\"%d\"/></tr2:VideoSource>"
-      "<tr2:VideoEncoder token=\"vec_%s\" GovLength=\"%d\" Profile=\"Main\"><tt:Name>%s</tt:Name>"
+      "<tr2:VideoEncoder token=\"vec_%s\" Profile=\"Main\"><tt:Name>%s</tt:Name>"
       "<tt:UseCount>1</tt:UseCount><tt:Encoding>%s</tt:Encoding>"
       "<tt:Resolution><tt:Width>%d</tt:Width><tt:Height>%d</tt:Height></tt:Resolution>"
       "<tt:Quality>5</tt:Quality></tr2:VideoEncoder>%s</tr2:Configurations></tr2:Profiles>",
-      token, name, width, height, token, cfg.fps, name, cfg.codec, width, height,
+      token, name, width, height, token, name, cfg.codec, width, height,
       cfg.ptz ? "<tr2:PTZ token=\"ptz\"><tt:Name>ptz</tt:Name><tt:UseCount>2</tt:UseCount>"
                 "<tt:NodeToken>ptz_node</tt:NodeToken></tr2:PTZ>"
               : "");
