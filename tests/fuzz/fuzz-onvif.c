@@ -26,6 +26,24 @@ static void check_result(gboolean ok, GError *error)
     __builtin_trap();
 }
 
+/* Service addresses kept are http(s). */
+static void check_addresses(const VigilOnvifDevice *d)
+{
+  const char *const addresses[] = {d->media_address, d->ptz_address, d->events_address,
+                                   d->media2_address};
+  for (gsize i = 0; i < G_N_ELEMENTS(addresses); i++)
+    if (addresses[i] && !g_str_has_prefix(addresses[i], "http"))
+      __builtin_trap();
+}
+
+/* A stream URI parser's result: an error or an rtsp(s) URI. */
+static void check_stream_uri(const char *uri, GError *error)
+{
+  check_result(uri != NULL, error);
+  if (uri && !g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://"))
+    __builtin_trap();
+}
+
 static void check_profiles(const VigilOnvifDevice *d)
 {
   for (guint i = 0; d->profiles && i < d->profiles->len; i++) {
@@ -62,10 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     break;
   case 2:
     check_result(vigil_onvif_parse_capabilities(xml, len, d, &not_authorized, &error), error);
-    if ((d->media_address && !g_str_has_prefix(d->media_address, "http")) ||
-        (d->ptz_address && !g_str_has_prefix(d->ptz_address, "http")) ||
-        (d->events_address && !g_str_has_prefix(d->events_address, "http")))
-      __builtin_trap();
+    check_addresses(d);
     break;
   case 3:
     check_result(vigil_onvif_parse_profiles(xml, len, d, &not_authorized, &error), error);
@@ -145,11 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     break;
   case 12:
     check_result(vigil_onvif_parse_services(xml, len, d, &not_authorized, &error), error);
-    if ((d->media2_address && !g_str_has_prefix(d->media2_address, "http")) ||
-        (d->media_address && !g_str_has_prefix(d->media_address, "http")) ||
-        (d->ptz_address && !g_str_has_prefix(d->ptz_address, "http")) ||
-        (d->events_address && !g_str_has_prefix(d->events_address, "http")))
-      __builtin_trap();
+    check_addresses(d);
     break;
   case 13:
     check_result(vigil_onvif_parse_profiles2(xml, len, d, &not_authorized, &error), error);
@@ -157,16 +168,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     break;
   case 14: {
     g_autofree char *uri = vigil_onvif_parse_stream_uri2(xml, len, &not_authorized, &error);
-    check_result(uri != NULL, error);
-    if (uri && !g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://"))
-      __builtin_trap();
+    check_stream_uri(uri, error);
     break;
   }
   default: {
     g_autofree char *uri = vigil_onvif_parse_stream_uri(xml, len, &not_authorized, &error);
-    check_result(uri != NULL, error);
-    if (uri && !g_str_has_prefix(uri, "rtsp://") && !g_str_has_prefix(uri, "rtsps://"))
-      __builtin_trap();
+    check_stream_uri(uri, error);
     break;
   }
   }
