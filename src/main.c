@@ -181,6 +181,21 @@ static void limit_malloc_arenas(void)
 #endif
 }
 
+/* glibc hands freed memory back to the kernel only from the top of the main
+ * heap: after a burst (a camera's backlog arriving at once when a network
+ * blackout ends, 200 viewers at once) the pages freed inside the arenas stay
+ * resident. In a soak with blackouts RSS rose by 2-7 MB at each while the
+ * heap in use stayed at 83 MB, and malloc_trim() gave 11.5 MB back at once
+ * (docs/soak.md). So once a minute. */
+static gboolean trim_heap(gpointer data)
+{
+  (void)data;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  return G_SOURCE_CONTINUE;
+}
+
 int main(int argc, char **argv)
 {
   limit_malloc_arenas();
@@ -309,9 +324,12 @@ int main(int argc, char **argv)
     watchdog_timer = vigil_sd_watchdog_start();
   }
 
+  guint trim_timer = g_timeout_add_seconds(60, trim_heap, NULL);
+
   g_main_loop_run(loop);
 
   vigil_sd_notify("STOPPING=1");
+  g_source_remove(trim_timer);
   if (status_timer)
     g_source_remove(status_timer);
   if (watchdog_timer)
