@@ -3,7 +3,8 @@
 // /camN_sub; vigil gets them as source + sub_source. The grid page (/) opens
 // one live player per camera on the sub stream. Measured, in one run:
 //   - per tile, navigation start -> first video frame painted
-//     (requestVideoFrameCallback, hooked before the page's scripts run);
+//     (requestVideoFrameCallback, hooked before the page's scripts run), and
+//     the grid page's own marks (session checked, camera list in, tiles made);
 //   - the bytes the tab received over VIGIL_BENCH_WINDOW s (default 20), from
 //     vigil's own counter vigil_live_bytes_sent_total{kind="ws"}, next to 16x
 //     the sub streams' measured bitrate (status.sub.bitrate_kbps) and 16x the
@@ -91,7 +92,9 @@ try {
   const opened = await page.evaluate(() => window.wsOpened);
   const timing = await page.evaluate(() => {
     const n = performance.getEntriesByType('navigation')[0];
-    return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd };
+    const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('vigil:'))
+      .map((m) => `${m.name.slice(6)} ${m.startTime.toFixed(0)}`);
+    return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, marks };
   });
   const subWs = wsUrls.filter((u) => u.includes('stream=sub')).length;
 
@@ -123,6 +126,7 @@ try {
   console.log(`page: DOMContentLoaded ${timing.dcl.toFixed(0)} ms, load ${timing.load.toFixed(0)} ms; ` +
               `WebSockets created (ms from navigation start): first ${Math.min(...opened).toFixed(0)}, ` +
               `last ${Math.max(...opened).toFixed(0)}`);
+  console.log(`grid page marks (ms from navigation start): ${timing.marks.join(', ') || 'none'}`);
   console.log(`first frame painted per tile (ms from navigation start): median ${q(painted, 0.5).toFixed(0)}, ` +
               `max ${Math.max(...painted).toFixed(0)}, all < 1000: ${painted.every((t) => t < 1000)}`);
   console.log(`video sizes in the tiles: ${[...new Set(quality.map((x) => `${x.w}x${x.h}`))].join(', ')}; ` +
