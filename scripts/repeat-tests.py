@@ -53,6 +53,7 @@ def failures(log):
 def one_run(args, k, out):
     """Runs the suites once; returns (exit status, path of its testlog copy)."""
     log_copy = out / f"run-{k}.json"
+    log_copy.unlink(missing_ok=True)  # an older loop's, in the same OUT
     out_txt = open(out / f"run-{k}.log", "w")
     if args.clone:
         tree = out / f"run-{k}"
