@@ -81,11 +81,11 @@ try {
   await page.goto(`${env.base}/`);
   await page.waitForFunction((id) => {
     const t = window.vigilTiles && window.vigilTiles.get(id);
-    return t && t.player && t.player.video.currentTime > 0.5;
+    return t && t.live && t.live.player.video.currentTime > 0.5;
   }, cam, { timeout: 20000 });
-  const t0 = await page.evaluate((id) => window.vigilTiles.get(id).player.video.currentTime, cam);
+  const t0 = await page.evaluate((id) => window.vigilTiles.get(id).live.player.video.currentTime, cam);
   await sleep(1000);
-  const t1 = await page.evaluate((id) => window.vigilTiles.get(id).player.video.currentTime, cam);
+  const t1 = await page.evaluate((id) => window.vigilTiles.get(id).live.player.video.currentTime, cam);
   ok(t1 > t0 + 0.5, `grid tile plays (${t0.toFixed(2)} → ${t1.toFixed(2)})`);
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'grid');

@@ -9,7 +9,9 @@
 //   on Escape, and the visible video never lacks a picture while it does
 //   (sampled every 50 ms: readyState, currentTime and the picture's
 //   brightness drawn to a canvas);
-// - a wall tile asks for the sub stream;
+// - a wall tile asks for the sub stream; enlarged it fills the wall on the
+//   main stream, seamlessly, and Escape puts it back; a one-tile wall asks
+//   for main;
 // - the form and the grid at 375 px (no sideways scroll; phones get sub).
 // Any console error or page error fails the test. Prints TAP.
 import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite, watchErrors } from './live-common.mjs';
@@ -32,9 +34,11 @@ function sockets(page) {
 const isLive = (u, cam) => new RegExp(`/cameras/${cam}/live(\\?|$)`).test(u);
 const streamOf = (u) => new URL(u).searchParams.get('stream') || 'main';
 
-// In the page: samples the tile's visible video every 50 ms (readyState,
-// currentTime, size, mean brightness of the picture) until stopped.
-const startSampler = (page, cam) => page.evaluate((id) => {
+// In the page: samples the visible video of the player boxes @boxes (a
+// selector; the last box is on top) every 50 ms (readyState, currentTime,
+// size, mean brightness of the picture) until stopped.
+const gridBoxes = (cam) => `.tile[data-camera="${cam}"] .tile-screen > .vigil-player`;
+const startSampler = (page, sel) => page.evaluate((sel) => {
   const canvas = document.createElement('canvas');
   canvas.width = 16;
   canvas.height = 9;
@@ -42,7 +46,7 @@ const startSampler = (page, cam) => page.evaluate((id) => {
   const samples = [];
   window.vigilSamples = samples;
   window.vigilSampler = setInterval(() => {
-    const boxes = document.querySelectorAll(`.tile[data-camera="${id}"] .tile-screen > .vigil-player`);
+    const boxes = document.querySelectorAll(sel);
     const v = boxes[boxes.length - 1]?.querySelector('video');   // the last one is on top
     if (!v) { samples.push({ none: true }); return; }
     let light = -1;
@@ -58,7 +62,7 @@ const startSampler = (page, cam) => page.evaluate((id) => {
     samples.push({ rs: v.readyState, t: v.currentTime, w: v.videoWidth, light, players: boxes.length,
                    seeking: v.seeking, at: Math.round(performance.now()) });
   }, 50);
-}, cam);
+}, sel);
 const stopSampler = (page) => page.evaluate(() => {
   clearInterval(window.vigilSampler);
   return window.vigilSamples;
@@ -69,8 +73,8 @@ const stopSampler = (page) => page.evaluate(() => {
 const blank = (s) => s.none || s.light < 8 || !(s.t > 0) || (s.rs < 2 && !s.seeking);
 const tileState = (page, cam) => page.evaluate((id) => {
   const t = window.vigilTiles.get(id);
-  return { stream: t.player.stream, pending: !!t.pending, t: t.player.video.currentTime,
-           w: t.player.video.videoWidth, enlarged: t.tile.classList.contains('enlarged') };
+  return { stream: t.live.player.stream, pending: !!t.live.pending, t: t.live.player.video.currentTime,
+           w: t.live.player.video.videoWidth, enlarged: t.tile.classList.contains('enlarged') };
 }, cam);
 
 const env = await startAll(['--no-sub', '--cameras', '2', '--scene', 'motion:0', '--gop', '1'], { camera: false });
@@ -149,7 +153,7 @@ try {
   await page.goto(`${env.base}/`);
   await page.waitForFunction(() => ['dual', 'single'].every((id) => {
     const t = window.vigilTiles && window.vigilTiles.get(id);
-    return t && t.player && t.player.video.currentTime > 0.5;
+    return t && t.live && t.live.player.video.currentTime > 0.5;
   }), null, { timeout: 20000 });
   const dualWs = pageSockets.filter((s) => isLive(s.url, 'dual'));
   const singleWs = pageSockets.filter((s) => isLive(s.url, 'single'));
@@ -163,13 +167,13 @@ try {
   await shoot(page, 'streams-grid');
 
   // Enlarge: a main-stream WebSocket, a seamless swap.
-  await startSampler(page, 'dual');
+  await startSampler(page, gridBoxes('dual'));
   await sleep(300);
   const clickAt = Date.now();
   await page.click('.tile[data-camera="dual"] .tile-zoom');
   await page.waitForFunction(() => {
     const t = window.vigilTiles.get('dual');
-    return t.player.stream === 'main' && !t.pending;
+    return t.live.player.stream === 'main' && !t.live.pending;
   }, null, { timeout: 15000 });
   const swapMs = Date.now() - clickAt;
   await sleep(1000);
@@ -193,13 +197,13 @@ try {
   await shoot(page, 'streams-grid-enlarged');
 
   // Escape: back to the sub stream, seamlessly too.
-  await startSampler(page, 'dual');
+  await startSampler(page, gridBoxes('dual'));
   await sleep(300);
   const escAt = Date.now();
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => {
     const t = window.vigilTiles.get('dual');
-    return t.player.stream === 'sub' && !t.pending;
+    return t.live.player.stream === 'sub' && !t.live.pending;
   }, null, { timeout: 15000 });
   await sleep(1000);
   samples = await stopSampler(page);
@@ -216,7 +220,8 @@ try {
 
   // --- a wall tile asks for the sub stream ---
   const wr = await env.api('POST', '/api/v1/walls', { name: 'dual-wall', title: 'Dual', layout: { cols: 2, rows: 1 },
-    tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { camera: 'dual' } }, { x: 1, y: 0, w: 1, h: 1, source: { camera: 'single' } }] });
+    tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { camera: 'dual' }, effect: { name: 'sepia', params: {} } },
+            { x: 1, y: 0, w: 1, h: 1, source: { camera: 'single' } }] });
   ok(wr.status === 201, `wall created (${wr.status})`);
   pageSockets.length = 0;
   await page.goto(`${env.base}/wall/dual-wall`);
@@ -225,6 +230,74 @@ try {
   const wallWs = pageSockets.filter((s) => isLive(s.url, 'dual'));
   ok(wallWs.length === 1 && streamOf(wallWs[0].url) === 'sub',
      `a wall tile asks for the sub stream (${wallWs.map((s) => s.url).join(' ')})`);
+
+  // Enlarging a wall tile: it fills the wall on the main stream, seamlessly,
+  // and Escape brings it back to its place on the sub stream.
+  const wallBoxes = '.wall-tile[data-x="0"] .fx-view > .vigil-player';
+  const wallTile = () => page.evaluate(() => {
+    const t = window.vigilWall.tiles[0];
+    const box = t.container.parentElement.getBoundingClientRect();
+    const grid = document.getElementById('wall-grid').getBoundingClientRect();
+    return { stream: t.live.player.stream, pending: !!t.live.pending, w: t.video.videoWidth,
+             fxVideo: !!t.view && t.view.video === t.video, frames: t.view?.frames, pixels: t.view?.sample(),
+             t: t.video.currentTime, fills: Math.abs(box.width - grid.width) < 2 && Math.abs(box.height - grid.height) < 2,
+             enlarged: t.container.parentElement.classList.contains('enlarged'),
+             otherHidden: getComputedStyle(document.querySelector('.wall-tile[data-x="1"]')).display === 'none' };
+  });
+  await startSampler(page, wallBoxes);
+  await sleep(300);
+  const wallClick = Date.now();
+  await page.click('.wall-tile[data-x="0"] .tile-zoom');
+  await page.waitForFunction(() => {
+    const t = window.vigilWall.tiles[0];
+    return t.live.player.stream === 'main' && !t.live.pending;
+  }, null, { timeout: 15000 });
+  await sleep(1000);
+  samples = await stopSampler(page);
+  gaps = samples.filter(blank);
+  let wt = await wallTile();
+  const wallMainWs = pageSockets.filter((s) => isLive(s.url, 'dual') && s.at >= wallClick);
+  ok(wallMainWs.length === 1 && streamOf(wallMainWs[0].url) === 'main' && wt.enlarged && wt.fills &&
+     wt.otherHidden && wt.w === 1280,
+     `an enlarged wall tile fills the wall on the main stream (${wallMainWs.map((s) => s.url).join(' ')}, ` +
+     `${wt.w} px, fills ${wt.fills}, the other tile hidden ${wt.otherHidden})`);
+  ok(samples.length > 10 && gaps.length === 0 && samples.some((s) => s.players === 2),
+     `no sample without a picture while the wall tile switches to main (${gaps.length} of ${samples.length} blank` +
+     `${gaps.length ? ': ' + JSON.stringify(gaps) : ''})`);
+  await sleep(500);
+  const wt2 = await wallTile();
+  ok(wt.fxVideo && wt2.frames > wt.frames && wt2.pixels && wt2.pixels.mean > 10 && wt2.pixels.spread > 5,
+     `the tile's effect draws the main stream's video (frames ${wt.frames} → ${wt2.frames}, ` +
+     `mean ${wt2.pixels?.mean.toFixed(0)} spread ${wt2.pixels?.spread.toFixed(0)})`);
+  await shoot(page, 'streams-wall-enlarged');
+  await startSampler(page, wallBoxes);
+  await sleep(300);
+  const wallEsc = Date.now();
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => {
+    const t = window.vigilWall.tiles[0];
+    return t.live.player.stream === 'sub' && !t.live.pending;
+  }, null, { timeout: 15000 });
+  await sleep(1000);
+  samples = await stopSampler(page);
+  gaps = samples.filter(blank);
+  wt = await wallTile();
+  const wallSubWs = pageSockets.filter((s) => isLive(s.url, 'dual') && s.at >= wallEsc);
+  ok(wallSubWs.length === 1 && streamOf(wallSubWs[0].url) === 'sub' && !wt.enlarged && !wt.fills &&
+     !wt.otherHidden && wt.w === 640 && samples.length > 10 && gaps.length === 0,
+     `Escape puts the wall tile back on the sub stream (${wallSubWs.map((s) => s.url).join(' ')}, ${wt.w} px, ` +
+     `${gaps.length} of ${samples.length} samples blank)`);
+
+  // A wall of one tile is a big view: the main stream.
+  await env.api('POST', '/api/v1/walls', { name: 'one-wall', title: 'One', layout: { cols: 1, rows: 1 },
+    tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { camera: 'dual' } }] });
+  pageSockets.length = 0;
+  await page.goto(`${env.base}/wall/one-wall`);
+  await page.waitForFunction(() => window.vigilWall && window.vigilWall.tiles.length === 1 &&
+    window.vigilWall.tiles[0].video?.currentTime > 0.3, null, { timeout: 20000 });
+  const oneWs = pageSockets.filter((s) => isLive(s.url, 'dual'));
+  ok(oneWs.length === 1 && streamOf(oneWs[0].url) === 'main' && !(await page.$('.tile-zoom')),
+     `a wall of one tile asks for the main stream and has no enlarge button (${oneWs.map((s) => s.url).join(' ')})`);
 
   // --- phone width ---
   const phone = watch(await browser.context.newPage(), 'phone');

@@ -231,6 +231,37 @@ export class EffectView {
     return this;
   }
 
+  // Draws @video from now on (a live tile moved to another stream: the new
+  // element already paints, so the picture does not go black). The old
+  // element's texture goes; the element itself is its player's to drop.
+  setVideo(video) {
+    if (video === this.video) return this;
+    const old = this.video;
+    old.classList.remove('fx-source');
+    old.style.filter = '';
+    this.video = video;
+    if (this.fallback) return this.useFallback();
+    if (!this.app) return this;
+    video.classList.add('fx-source');
+    // init() still waits for the old element: let it go on with this one.
+    if (!this.sprite) {
+      this.readyCancel?.();
+      return this;
+    }
+    const texture = new Texture({ source: new VideoSource({ resource: video, autoPlay: false }) });
+    const previous = this.texture;
+    this.texture = texture;
+    this.sprite.texture = texture;
+    if (previous) {
+      // Not VideoSource.destroy(): it would pause the element and clear its
+      // src under the player. unload() frees the GPU texture.
+      previous.source.autoUpdate = false;
+      previous.source.unload();
+      previous.destroy(false);
+    }
+    return this;
+  }
+
   whenVideoReady() {
     if (this.video.readyState >= 2 && this.video.videoWidth) return Promise.resolve();
     return new Promise((resolve) => {

@@ -317,3 +317,78 @@ export class LivePlayer {
     this.video.removeAttribute('src');
   }
 }
+
+// A camera's live picture that moves between its streams without a black
+// frame (grid and wall tiles, enlarged and shrunk back): the player on the
+// new stream starts in a box behind the shown one and takes its place once
+// it has painted at the live edge (whenLive); switching back before then
+// cancels it. When the browser cannot play the new stream (an H.265 main
+// stream without HEVC decoding) the shown player stays.
+export class LiveSwitcher {
+  // @screen: the element the players' boxes go in (the last box is on top);
+  // @options: LivePlayer's (options.stream is the first stream), plus
+  // boxClass (the boxes' class, default 'vigil-player') and onSwap(player, old),
+  // called when the new player has taken the old one's place.
+  constructor(screen, options) {
+    this.screen = screen;
+    this.options = options;
+    this.pending = null;   // { player, box } while a switch is under way
+    const { player, box } = this.make(options.stream);
+    this.player = player;
+    this.box = box;
+  }
+
+  make(stream) {
+    const box = document.createElement('div');
+    box.className = this.options.boxClass || 'vigil-player';
+    this.screen.prepend(box);
+    const player = new LivePlayer(box, { ...this.options, stream });
+    box.dataset.stream = player.stream;
+    return { player, box };
+  }
+
+  start() {
+    this.player.start();
+    return this;
+  }
+
+  // The stream shown, or being switched to.
+  get stream() { return this.pending ? this.pending.player.stream : this.player.stream; }
+
+  // @camera: the camera's newer object from a list, if the page has one.
+  switchTo(stream, camera) {
+    if (camera) this.options.camera = camera;
+    if (stream === this.stream) return;
+    if (this.pending) {
+      this.pending.player.stop();
+      this.pending.box.remove();
+      this.pending = null;
+    }
+    if (stream === this.player.stream) return;
+    const pending = this.make(stream);
+    this.pending = pending;
+    pending.player.start();
+    pending.player.whenLive().then((live) => {
+      if (this.pending !== pending) return;
+      this.pending = null;
+      if (!live) {
+        pending.player.stop();
+        pending.box.remove();
+        return;
+      }
+      const old = this.player, oldBox = this.box;
+      this.player = pending.player;
+      this.box = pending.box;
+      this.options.onSwap?.(this.player, old);
+      oldBox.remove();
+      old.stop();
+    });
+  }
+
+  stop() {
+    this.player.stop();
+    this.pending?.player.stop();
+    this.pending?.box.remove();
+    this.pending = null;
+  }
+}

@@ -5,7 +5,11 @@
 // Reconnecting: the live player reconnects by itself; on top of that a
 // watchdog restarts a tile whose picture has not moved for 20 s (a player
 // stuck after the server restarted, a tab woken from sleep).
-import { LivePlayer } from './live-player.js';
+//
+// Stream: a live tile moves between the camera's streams (setStream: the
+// wall enlarges a tile) without a black frame, through LiveSwitcher; the
+// effect then draws the new stream's video.
+import { LiveSwitcher } from './live-player.js';
 import { PlaybackPlayer } from './playback-player.js';
 import { EffectView, EFFECTS } from './effects.js';
 
@@ -13,14 +17,17 @@ const STALL_MS = 20000;
 
 export class WallTile {
   // @tile: the API's tile object; @label: text for the corner label;
-  // @stream: 'sub' for a camera with a sub stream (a tile is a small view).
-  constructor(container, tile, { label = '', apiGet, stream = 'main' } = {}) {
+  // @stream: 'sub' for a camera with a sub stream (a tile is a small view);
+  // @camera: the camera's object from a list the page already has.
+  constructor(container, tile, { label = '', apiGet, stream = 'main', camera = null } = {}) {
     this.container = container;
     this.tile = tile;
     this.label = label;
     this.stream = stream;
+    this.camera = camera;
     this.apiGet = apiGet;
-    this.player = null;
+    this.live = null;          // LiveSwitcher of a camera's tile
+    this.playback = null;      // PlaybackPlayer of a recording's tile
     this.view = null;
     this.lastTime = -1;
     this.lastMove = performance.now();
@@ -39,23 +46,25 @@ export class WallTile {
     if (src.denied) return this.note('no access');
     const fxBox = document.createElement('div');
     fxBox.className = 'fx-view';
-    const srcBox = document.createElement('div');
-    srcBox.className = 'fx-src vigil-player';
-    fxBox.append(srcBox);
     this.container.append(fxBox);
     if (this.label) {
       this.container.append(Object.assign(document.createElement('div'),
         { className: 'wall-label', textContent: this.label }));
     }
     if (src.camera) {
-      this.player = new LivePlayer(srcBox, { cameraId: src.camera, stats: false, stream: this.stream });
-      this.player.start();
+      this.live = new LiveSwitcher(fxBox, {
+        cameraId: src.camera, camera: this.camera, stats: false, stream: this.stream,
+        boxClass: 'fx-src vigil-player', onSwap: (player) => this.view?.setVideo(player.video) });
+      this.live.start();
     } else if (src.recording) {
+      const srcBox = document.createElement('div');
+      srcBox.className = 'fx-src vigil-player';
+      fxBox.append(srcBox);
       let rec = null;
       try { rec = await this.apiGet(`/recordings/${src.recording}`); } catch { rec = null; }
       if (!rec) return this.note('recording not found');
-      this.player = new PlaybackPlayer(srcBox, { controls: false, loop: true });
-      this.player.load(rec);
+      this.playback = new PlaybackPlayer(srcBox, { controls: false, loop: true });
+      this.playback.load(rec);
     }
     const effect = this.tile.effect || { name: 'none', params: {} };
     this.fxBox = fxBox;
@@ -74,7 +83,15 @@ export class WallTile {
     await this.view.init();
   }
 
+  get player() { return this.live ? this.live.player : this.playback; }
+
   get video() { return this.player ? this.player.video : null; }
+
+  // Moves a live tile to @stream ('main' or 'sub'); a recording stays as it is.
+  setStream(stream) {
+    this.stream = stream;
+    this.live?.switchTo(stream);
+  }
 
   check() {
     const v = this.video;
@@ -104,9 +121,10 @@ export class WallTile {
     this.view?.destroy();
     this.view = null;
     this.fxBox = null;
-    if (this.player instanceof LivePlayer) this.player.stop();
-    else this.player?.destroy();
-    this.player = null;
+    this.live?.stop();
+    this.playback?.destroy();
+    this.live = null;
+    this.playback = null;
     this.container.replaceChildren();
   }
 }

@@ -5,11 +5,10 @@
 //
 // Tiles play a camera's sub stream where it has one (docs/streams.md). The
 // enlarge button makes a tile fill the grid (Escape or the button again
-// shrinks it) and switches it to the main stream without a black frame: a
-// second player starts behind the shown one and takes its place once it has
-// painted at the live edge (swapTo); shrinking does the same back to sub.
+// shrinks it) and switches it to the main stream without a black frame
+// (LiveSwitcher); shrinking does the same back to sub.
 import { api, el, clear, startPage, can, sse } from '../ui.js';
-import { LivePlayer, streamFor } from '../live-player.js';
+import { LiveSwitcher, streamFor } from '../live-player.js';
 
 // Asked for at once, beside the session check: the tiles' players start as
 // soon as both are in (a 401 sends both to the login page).
@@ -19,7 +18,7 @@ const user = await startPage({ title: 'Cameras', active: 'cameras' });
 const main = document.getElementById('main');
 // Adding cameras needs control on every camera ("*"): admins and some operators.
 const mayAdd = can(user, '*', 'control');
-const tiles = new Map();   // id → { tile, player, box, pending, badge, rec, … }
+const tiles = new Map();   // id → { tile, live (LiveSwitcher), badge, rec, … }
 let shownIds = null;
 let grid = null;
 let enlarged = null;      // the id of the enlarged tile
@@ -34,8 +33,7 @@ function layoutClass(n) {
 }
 
 function tileFor(cam) {
-  const box = el('div', { class: 'vigil-player' });
-  const screen = el('div', { class: 'tile-screen' }, box);
+  const screen = el('div', { class: 'tile-screen' });
   const badge = el('span', { class: 'badge' });
   const rec = el('span', { class: 'rec-dot', title: 'recording', hidden: true });
   const recLabel = el('span', { class: 'sr-only' });
@@ -49,61 +47,24 @@ function tileFor(cam) {
     el('div', { class: 'tile-bar' },
       el('span', { class: 'tile-name' }, name), rec, recLabel, badge),
     zoom);
-  const t = { id: cam.id, cam, tile, link, zoom, screen, box, player: null, pending: null,
-              badge, rec, recLabel };
+  const t = { id: cam.id, cam, tile, link, zoom, live: null, badge, rec, recLabel };
   zoom.hidden = count === 1;
   if (cam.enabled !== false && can(user, cam.id, 'view')) {
-    t.player = new LivePlayer(box, { cameraId: cam.id, camera: cam, stats: false,
-                                    stream: wantedStream(cam) });
-    box.dataset.stream = t.player.stream;
-    tile.dataset.stream = t.player.stream;
-    t.player.start();
+    t.live = new LiveSwitcher(screen, {
+      cameraId: cam.id, camera: cam, stats: false, stream: wantedStream(cam),
+      onSwap: (player) => { tile.dataset.stream = player.stream; } });
+    tile.dataset.stream = t.live.player.stream;
+    t.live.start();
   } else {
     zoom.hidden = true;
-    box.append(el('div', { class: 'message' }, cam.enabled === false ? 'disabled' : 'no live view'));
+    screen.append(el('div', { class: 'vigil-player' },
+      el('div', { class: 'message' }, cam.enabled === false ? 'disabled' : 'no live view')));
   }
   return t;
 }
 
 // A lone camera fills the grid: it is as big as an enlarged tile.
 const wantedStream = (cam) => streamFor(cam, enlarged === cam.id || count === 1);
-
-// Moves tile @t to @stream: a player on it starts behind the shown one and
-// replaces it once it has painted at the live edge, so the tile never goes
-// black. A switch back before that cancels it. The browser cannot play the
-// new stream (an H.265 main stream without HEVC decoding): the tile stays.
-function swapTo(t, stream) {
-  if (!t.player) return;
-  const target = t.pending ? t.pending.player.stream : t.player.stream;
-  if (stream === target) return;
-  if (t.pending) {
-    t.pending.player.stop();
-    t.pending.box.remove();
-    t.pending = null;
-  }
-  if (stream === t.player.stream) return;
-  const box = el('div', { class: 'vigil-player', dataset: { stream } });
-  t.screen.prepend(box);   // behind the shown player
-  const player = new LivePlayer(box, { cameraId: t.id, stats: false, stream });
-  const pending = { player, box };
-  t.pending = pending;
-  player.start();
-  player.whenLive().then((live) => {
-    if (t.pending !== pending) return;
-    t.pending = null;
-    if (!live) {
-      player.stop();
-      box.remove();
-      return;
-    }
-    const old = t.player, oldBox = t.box;
-    t.player = player;
-    t.box = box;
-    t.tile.dataset.stream = stream;
-    oldBox.remove();
-    old.stop();
-  });
-}
 
 function enlarge(id) {
   enlarged = id && tiles.has(id) ? id : null;
@@ -115,7 +76,7 @@ function enlarge(id) {
     t.zoom.setAttribute('aria-label', `${on ? 'Shrink' : 'Enlarge'} ${t.cam.name || t.id}`);
     t.zoom.title = on ? 'Shrink (Esc)' : 'Enlarge';
     t.zoom.firstChild.textContent = on ? '⤡' : '⤢';
-    swapTo(t, wantedStream(t.cam));
+    t.live?.switchTo(wantedStream(t.cam));
   }
 }
 document.addEventListener('keydown', (ev) => {
@@ -137,16 +98,13 @@ function update(t, cam) {
     `${cam.name || cam.id}: ${state}${st.recording ? ', recording' : ''}. Open camera.`);
   t.link.title = st.error ? `${state}: ${st.error}` : state;
   // A sub stream added or removed since the page loaded.
-  swapTo(t, wantedStream(cam));
+  t.live?.switchTo(wantedStream(cam), cam);
 }
 
 function render(cams) {
   const ids = cams.map((c) => c.id).join('\n');
   if (ids !== shownIds) {
-    for (const t of tiles.values()) {
-      t.player?.stop();
-      t.pending?.player.stop();
-    }
+    for (const t of tiles.values()) t.live?.stop();
     tiles.clear();
     shownIds = ids;
     enlarged = null;

@@ -5,6 +5,12 @@
 // for the whole screen. The wall re-reads its definition every 30 s and
 // rebuilds when it changed; when the server is away it keeps trying, and
 // tiles reconnect by themselves.
+//
+// Streams: live tiles play the camera's sub stream where it has one
+// (docs/streams.md), except a tile that covers the whole wall. A tile's
+// enlarge button (or a double click) makes it fill the wall and switches it
+// to the main stream without a black frame; Escape or the button again
+// shrinks it back. The other tiles keep playing, hidden.
 import { api, el, clear, startPage, pathParam, can } from '../ui.js';
 import { WallTile } from '../wall-tile.js';
 import { streamFor } from '../live-player.js';
@@ -17,6 +23,8 @@ const main = document.getElementById('main');
 let tiles = [];
 let shown = null;     // JSON of the wall as displayed
 let wall = null;
+let wallGrid = null;
+let enlarged = null;  // the enlarged entry of tiles
 const cameraNames = new Map();
 const cameras = new Map();     // id → camera object (for its sub stream)
 
@@ -44,10 +52,44 @@ function steer(src, box) {
     .catch((e) => box.append(el('div', { class: 'wall-note' }, `Preset: ${e.message}`)));
 }
 
+// The stream of a live tile: main when it fills the wall (enlarged, or the
+// wall's only tile), else the sub stream where the camera has one.
+function wantedStream(entry) {
+  const t = entry.def;
+  const fills = t.w >= wall.layout.cols && t.h >= wall.layout.rows;
+  return streamFor(cameras.get(t.source?.camera), fills || enlarged === entry);
+}
+
+function enlarge(entry) {
+  enlarged = entry;
+  wallGrid?.classList.toggle('zoomed', !!entry);
+  for (const e of entries) {
+    const on = e === entry;
+    e.box.classList.toggle('enlarged', on);
+    if (e.zoom) {
+      const name = e.tile.label || 'tile';
+      e.zoom.setAttribute('aria-pressed', String(on));
+      e.zoom.setAttribute('aria-label', `${on ? 'Shrink' : 'Enlarge'} ${name}`);
+      e.zoom.title = on ? 'Shrink (Esc)' : 'Enlarge';
+      e.zoom.firstChild.textContent = on ? '⤡' : '⤢';
+    }
+    e.tile.setStream(wantedStream(e));
+  }
+}
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape' || !enlarged) return;
+  const zoom = enlarged.zoom;
+  enlarge(null);
+  zoom?.focus();
+});
+
 let kioskButton = null;
+let entries = [];     // { def (the API's tile), box, tile (WallTile), zoom }
 function build() {
   tiles.forEach((t) => t.stop());
   tiles = [];
+  entries = [];
+  enlarged = null;
   const grid = el('div', { class: ['wall-grid', wall.tiles.length <= 1 && 'single'], id: 'wall-grid',
     role: 'region', 'aria-label': `Wall ${wall.title}`,
     style: { gridTemplateColumns: `repeat(${wall.layout.cols}, minmax(0, 1fr))`,
@@ -68,21 +110,35 @@ function build() {
       (user.role === 'admin' || user.role === 'operator')
         ? el('a', { class: 'btn btn-small', href: `/walls?edit=${encodeURIComponent(wall.name)}` }, 'Edit') : null),
     grid);
+  wallGrid = grid;
+  const many = wall.tiles.length > 1;
   for (const t of wall.tiles) {
     const box = el('div', { class: 'wall-tile', dataset: { x: t.x, y: t.y },
       style: { gridColumn: `${t.x + 1} / span ${t.w}`, gridRow: `${t.y + 1} / span ${t.h}` } });
+    const body = el('div', { class: 'wall-tile-body' });
+    box.append(body);
     grid.append(box);
     const src = t.source || {};
     const label = src.camera ? (cameraNames.get(src.camera) || src.camera)
       : src.recording ? `recording ${src.recording}` : '';
-    const tile = new WallTile(box, t, { label, apiGet: (p) => api('GET', p),
-      stream: streamFor(cameras.get(src.camera), false) });
+    const entry = { def: t, box, zoom: null };
+    entry.tile = new WallTile(body, t, { label, apiGet: (p) => api('GET', p),
+      camera: cameras.get(src.camera) || null, stream: wantedStream(entry) });
     if (src.camera && !can(user, src.camera, 'view')) {
-      box.append(el('div', { class: 'wall-note' }, 'no access'));
+      body.append(el('div', { class: 'wall-note' }, 'no access'));
       continue;
     }
-    tiles.push(tile);
-    tile.start().catch((e) => console.warn('wall tile', e));
+    if (many && (src.camera || src.recording)) {
+      const name = label || 'tile';
+      entry.zoom = el('button', { class: 'tile-zoom', type: 'button', 'aria-pressed': 'false',
+        'aria-label': `Enlarge ${name}`, title: 'Enlarge', onclick: () => enlarge(enlarged === entry ? null : entry) },
+        el('span', { 'aria-hidden': 'true' }, '⤢'));
+      box.append(entry.zoom);
+      box.addEventListener('dblclick', () => enlarge(enlarged === entry ? null : entry));
+    }
+    tiles.push(entry.tile);
+    entries.push(entry);
+    entry.tile.start().catch((e) => console.warn('wall tile', e));
     steer(src, box);
   }
   window.vigilWall = { wall, tiles };
