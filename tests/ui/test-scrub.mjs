@@ -12,6 +12,8 @@
 //   the picture never goes black during the switches (sampled every 50 ms);
 // - the stream badge and the Auto / Main / Sub choice; Main holds main at 8x;
 // - "plain" (no sub stream) never requests stream=sub, shows neither;
+// - a wall of both recordings: the small "dual" tile plays sub, enlarged
+//   main (its effect following the new <video>), sub again after Escape;
 // - screenshots at 1280 and 375 px; no console or page errors. Prints TAP.
 import { startAll, launchBrowser, loginContext, sleep, tapSuite, waitFor, watchErrors } from './live-common.mjs';
 
@@ -311,6 +313,38 @@ try {
   ok(st.stream === 'main' && st.videos === 1 && st.badge === null && st.quality === null && st.w === 1280,
      `it shows no badge and no stream choice, one <video> (${st.videos}), ${st.w} px`);
   await page.screenshot({ path: `${shots}/scrub-plain.png` });
+
+  // --- a wall of the two recordings: the small tile plays the sub stream,
+  // enlarged the main one (its effect following), and back on Escape ---
+  const wr = await env.api('POST', '/api/v1/walls', { name: 'rec-wall', title: 'Recorded', layout: { cols: 2, rows: 1 },
+    tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { recording: dual.id }, effect: { name: 'sepia', params: {} } },
+            { x: 1, y: 0, w: 1, h: 1, source: { recording: plain.id } }] });
+  ok(wr.status === 201, `a wall of the two recordings (${wr.status})`);
+  reqs.length = 0;
+  await page.goto(`${env.base}/wall/rec-wall?kiosk=0`);
+  const wallState = () => page.evaluate(() => window.vigilWall.tiles.map((t) => ({
+    stream: t.player.stream, pending: t.player.pendingStream, w: t.video.videoWidth, t: t.video.currentTime,
+    fx: t.view ? t.view.video === t.video : null, enlarged: t.container.parentElement.classList.contains('enlarged'),
+    badge: !t.container.querySelector('.pb-stream').hidden })));
+  const wallSettled = (stream) => page.waitForFunction((s) => {
+    const t = window.vigilWall?.tiles[0];
+    return t && t.player && t.player.stream === s && !t.player.pendingStream && t.video.readyState >= 2 &&
+      t.video.currentTime > 0.3 && (!t.view || t.view.video === t.video);
+  }, stream, { timeout: 20000 });
+  await wallSettled('sub');
+  let ws = await wallState();
+  ok(ws[0].stream === 'sub' && ws[0].w === 640 && ws[0].fx && !ws[0].badge && ws[1].stream === 'main' && ws[1].w === 1280,
+     `the small tiles play the dual recording's sub stream (${ws[0].w} px) and the plain one's main (${ws[1].w} px), ` +
+     `no badge on a wall (${reqs.filter((x) => isSub(x.url)).length} stream=sub requests)`);
+  await page.click('.wall-tile[data-x="0"] .tile-zoom');
+  await wallSettled('main');
+  ws = await wallState();
+  ok(ws[0].enlarged && ws[0].w === 1280 && ws[0].fx && reqs.some((x) => !isSub(x.url) && x.url.includes(`/${dual.id}/`)),
+     `enlarged, the recorded tile plays the main stream (${ws[0].w} px) and its effect draws it`);
+  await page.keyboard.press('Escape');
+  await wallSettled('sub');
+  ws = await wallState();
+  ok(!ws[0].enlarged && ws[0].w === 640 && ws[0].fx, `Escape: back to the sub stream (${ws[0].w} px)`);
   await page.close();
 } catch (e) {
   ok(false, `unexpected: ${e.stack || e}`);

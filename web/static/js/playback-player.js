@@ -202,7 +202,11 @@ export class PlaybackPlayer {
   // onTime(ms): the wall clock, about 4 times a second while playing,
   // loop (default false): start over at the end (walls),
   // subStream (default false): use a recording's sub stream to scrub and
-  // for fast playback, with the Auto / Main / Sub choice and the badge.
+  // for fast playback, with the Auto / Main / Sub choice and the badge,
+  // quality ('auto', 'main' or 'sub'): the stream choice to start with
+  // instead of the one the user last made here (a wall tile: 'sub' while
+  // small, 'main' enlarged; setQuality(q, false) changes it unsaved),
+  // onSwap(video): the shown <video> changed (a switch of stream).
   constructor(container, options = {}) {
     this.container = container;
     this.apiBase = options.apiBase ?? '/api/v1';
@@ -210,13 +214,17 @@ export class PlaybackPlayer {
     this.onTime = options.onTime || null;
     this.loop = !!options.loop;
     this.subStream = !!options.subStream;
+    this.onSwap = options.onSwap || null;
+    this.controls = options.controls !== false;
     this.recording = null;
     this.events = [];        // [{id, startMs}], sorted
     this.speed = 1;
     this.scrubbing = false;
     this.next = null;        // the track being readied to replace the shown one
     this.quality = 'auto';
-    if (this.subStream) {
+    if (['auto', 'main', 'sub'].includes(options.quality)) {
+      this.quality = options.quality;
+    } else if (this.subStream) {
       try {
         const q = localStorage.getItem(QUALITY_KEY);
         if (q === 'main' || q === 'sub') this.quality = q;
@@ -236,7 +244,7 @@ export class PlaybackPlayer {
     this.track = new Track(this, this.newVideo());
     this.stage.append(this.track.video, this.badge, this.message);
     this.root.append(this.stage);
-    if (options.controls !== false) this.root.append(this.buildControls());
+    if (this.controls) this.root.append(this.buildControls());
     container.append(this.root);
 
     this.timer = setInterval(() => {
@@ -542,6 +550,7 @@ export class PlaybackPlayer {
     this.say('');
     this.showBadge();
     this.refresh();
+    this.onSwap?.(next.video);
     // Things may have changed while it loaded (a pause, another speed).
     this.updateStream();
   }
@@ -592,17 +601,20 @@ export class PlaybackPlayer {
     this.refresh();
   }
 
-  setQuality(q) {
+  // @remember: keep the choice for the next recordings page.
+  setQuality(q, remember = true) {
     this.quality = q === 'main' || q === 'sub' ? q : 'auto';
     if (this.qualitySelect) this.qualitySelect.value = this.quality;
-    try { localStorage.setItem(QUALITY_KEY, this.quality); } catch (e) { /* storage off */ }
+    if (remember) {
+      try { localStorage.setItem(QUALITY_KEY, this.quality); } catch (e) { /* storage off */ }
+    }
     this.updateStream();
   }
 
   // The badge on the picture: which stream plays (and its size), only for
-  // recordings that have both.
+  // recordings that have both, in a player with controls.
   showBadge() {
-    const on = this.hasSub();
+    const on = this.controls && this.hasSub();
     this.badge.hidden = !on;
     if (!on) return;
     const v = this.video;

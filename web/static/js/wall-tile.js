@@ -6,9 +6,10 @@
 // watchdog restarts a tile whose picture has not moved for 20 s (a player
 // stuck after the server restarted, a tab woken from sleep).
 //
-// Stream: a live tile moves between the camera's streams (setStream: the
-// wall enlarges a tile) without a black frame, through LiveSwitcher; the
-// effect then draws the new stream's video.
+// Stream: a tile moves between the camera's or the recording's streams
+// (setStream: the wall enlarges a tile) without a black frame, through
+// LiveSwitcher or PlaybackPlayer's own switch; the effect then draws the
+// new stream's video.
 import { LiveSwitcher } from './live-player.js';
 import { PlaybackPlayer } from './playback-player.js';
 import { EffectView, EFFECTS } from './effects.js';
@@ -63,7 +64,10 @@ export class WallTile {
       let rec = null;
       try { rec = await this.apiGet(`/recordings/${src.recording}`); } catch { rec = null; }
       if (!rec) return this.note('recording not found');
-      this.playback = new PlaybackPlayer(srcBox, { controls: false, loop: true });
+      // The recording's sub stream while the tile is small (where it has one).
+      this.playback = new PlaybackPlayer(srcBox, {
+        controls: false, loop: true, subStream: true, quality: this.stream,
+        onSwap: (video) => this.view?.setVideo(video) });
       this.playback.load(rec);
     }
     const effect = this.tile.effect || { name: 'none', params: {} };
@@ -87,10 +91,12 @@ export class WallTile {
 
   get video() { return this.player ? this.player.video : null; }
 
-  // Moves a live tile to @stream ('main' or 'sub'); a recording stays as it is.
+  // Moves the tile to @stream ('main' or 'sub'; a recording without a sub
+  // stream stays on main).
   setStream(stream) {
     this.stream = stream;
     this.live?.switchTo(stream);
+    this.playback?.setQuality(stream, false);
   }
 
   check() {

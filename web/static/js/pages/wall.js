@@ -13,7 +13,7 @@
 // shrinks it back. The other tiles keep playing, hidden.
 import { api, el, clear, startPage, pathParam, can } from '../ui.js';
 import { WallTile } from '../wall-tile.js';
-import { streamFor } from '../live-player.js';
+import { streamFor, narrowScreen } from '../live-player.js';
 
 document.body.classList.add('wall-page');
 const name = pathParam(1);
@@ -52,12 +52,14 @@ function steer(src, box) {
     .catch((e) => box.append(el('div', { class: 'wall-note' }, `Preset: ${e.message}`)));
 }
 
-// The stream of a live tile: main when it fills the wall (enlarged, or the
-// wall's only tile), else the sub stream where the camera has one.
+// The stream of a tile: main when it fills the wall (enlarged, or the
+// wall's only tile), else the sub stream where the camera (or the
+// recording) has one.
 function wantedStream(entry) {
   const t = entry.def;
-  const fills = t.w >= wall.layout.cols && t.h >= wall.layout.rows;
-  return streamFor(cameras.get(t.source?.camera), fills || enlarged === entry);
+  const big = enlarged === entry || (t.w >= wall.layout.cols && t.h >= wall.layout.rows);
+  if (t.source?.recording) return big && !narrowScreen() ? 'main' : 'sub';
+  return streamFor(cameras.get(t.source?.camera), big);
 }
 
 function enlarge(entry) {
