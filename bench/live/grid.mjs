@@ -71,15 +71,22 @@ try {
   await page.addInitScript(() => {
     window.firstFrames = [];
     window.wsOpened = [];
+    window.wsFirstData = [];
+    window.videoLoaded = [];
     const Native = window.WebSocket;
     window.WebSocket = class extends Native {
-      constructor(...args) { super(...args); window.wsOpened.push(performance.now()); }
+      constructor(...args) {
+        super(...args);
+        window.wsOpened.push(performance.now());
+        this.addEventListener('message', () => window.wsFirstData.push(performance.now()), { once: true });
+      }
     };
     const seen = new WeakSet();
     const hook = (v) => {
       if (seen.has(v)) return;
       seen.add(v);
       v.requestVideoFrameCallback(() => window.firstFrames.push(performance.now()));
+      v.addEventListener('loadeddata', () => window.videoLoaded.push(performance.now()), { once: true });
     };
     new MutationObserver(() => document.querySelectorAll('video').forEach(hook))
       .observe(document, { childList: true, subtree: true });
@@ -90,11 +97,19 @@ try {
   await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
   const painted = await page.evaluate(() => window.firstFrames);
   const opened = await page.evaluate(() => window.wsOpened);
+  const firstData = await page.evaluate(() => window.wsFirstData);
+  const loaded = await page.evaluate(() => window.videoLoaded);
   const timing = await page.evaluate(() => {
     const n = performance.getEntriesByType('navigation')[0];
     const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('vigil:'))
       .map((m) => `${m.name.slice(6)} ${m.startTime.toFixed(0)}`);
-    return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, marks };
+    // What the page fetched before its players (scripts, styles, API calls):
+    // name, start and end in ms from navigation start.
+    const fetched = performance.getEntriesByType('resource')
+      .filter((r) => !/\/live(\?|$)/.test(r.name) && r.startTime < 3000)
+      .map((r) => `${new URL(r.name).pathname.replace(/^.*\//, '')} ${r.startTime.toFixed(0)}-${r.responseEnd.toFixed(0)}`);
+    return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, marks, fetched,
+             html: `${n.requestStart.toFixed(0)}-${n.responseEnd.toFixed(0)}` };
   });
   const subWs = wsUrls.filter((u) => u.includes('stream=sub')).length;
 
@@ -127,6 +142,10 @@ try {
               `WebSockets created (ms from navigation start): first ${Math.min(...opened).toFixed(0)}, ` +
               `last ${Math.max(...opened).toFixed(0)}`);
   console.log(`grid page marks (ms from navigation start): ${timing.marks.join(', ') || 'none'}`);
+  console.log(`fetched (ms from navigation start): page ${timing.html}, ${timing.fetched.join(', ')}`);
+  const span = (a) => a.length ? `median ${q(a, 0.5).toFixed(0)}, max ${Math.max(...a).toFixed(0)}` : 'none';
+  console.log(`per tile (ms from navigation start): WebSocket's first message ${span(firstData)}; ` +
+              `video loadeddata ${span(loaded)}`);
   console.log(`first frame painted per tile (ms from navigation start): median ${q(painted, 0.5).toFixed(0)}, ` +
               `max ${Math.max(...painted).toFixed(0)}, all < 1000: ${painted.every((t) => t < 1000)}`);
   console.log(`video sizes in the tiles: ${[...new Set(quality.map((x) => `${x.w}x${x.h}`))].join(', ')}; ` +

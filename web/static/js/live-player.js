@@ -197,6 +197,12 @@ export class LivePlayer {
         autoCleanupMaxBackwardDuration: 10,
         autoCleanupMinBackwardDuration: 5,
         liveBufferLatencyChasing: false, // we chase ourselves (tick), by seeking
+        // Open the WebSocket at once rather than after MediaSource's
+        // "sourceopen" (hundreds of ms with a grid of players starting):
+        // mpegts.js keeps what arrives until then. Not in a hidden tab,
+        // where "sourceopen" may wait until the tab is shown and a live
+        // stream would pile up meanwhile.
+        deferLoadAfterSourceOpen: document.visibilityState !== 'visible',
       });
     this.player = p;
     // A player being torn down (destroyPlayer) may still report: ignore it.
