@@ -77,7 +77,11 @@ try {
                              null, { timeout: 10000 });
   await shoot(page, 'camera');
 
-  // The grid plays it too.
+  // The grid plays it too. Its session check and camera list start early
+  // (early.js) and are asked for once, not again by the page's module.
+  const gridReads = [];
+  const onReq = (r) => { if (/\/api\/v1\/(session|cameras)$/.test(new URL(r.url()).pathname)) gridReads.push(r.url()); };
+  page.on('request', onReq);
   await page.goto(`${env.base}/`);
   await page.waitForFunction((id) => {
     const t = window.vigilTiles && window.vigilTiles.get(id);
@@ -87,6 +91,12 @@ try {
   await sleep(1000);
   const t1 = await page.evaluate((id) => window.vigilTiles.get(id).live.player.video.currentTime, cam);
   ok(t1 > t0 + 0.5, `grid tile plays (${t0.toFixed(2)} → ${t1.toFixed(2)})`);
+  page.off('request', onReq);
+  const nReads = (p) => gridReads.filter((u) => new URL(u).pathname === p).length;
+  const untaken = await page.evaluate(() => (window.vigilEarly ? Object.keys(window.vigilEarly) : ['no early.js']));
+  ok(nReads('/api/v1/session') === 1 && untaken.length === 0,
+     `the grid's early reads were used, the session asked for once (${gridReads.map((u) => new URL(u).pathname).join(' ')}; ` +
+     `left unused: ${untaken.join(' ') || 'none'})`);
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'grid');
 

@@ -55,6 +55,15 @@ export function getSession(refresh = false) {
 
 const STATE_CHANGE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+// A GET the page's early.js already started (once: a response is read once).
+function takeEarly(method, url) {
+  const early = window.vigilEarly;
+  if (method !== 'GET' || !early || !early[url]) return null;
+  const started = early[url];
+  delete early[url];
+  return started;
+}
+
 async function request(method, path, body, { csrf, redirect = true } = {}) {
   const headers = { 'X-Vigil-UI': '1', Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
@@ -63,7 +72,7 @@ async function request(method, path, body, { csrf, redirect = true } = {}) {
     else { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
   }
   if (csrf) headers['X-CSRF-Token'] = csrf;
-  const r = await fetch(apiUrl(path), init);
+  const r = await (takeEarly(method, apiUrl(path)) || fetch(apiUrl(path), init));
   if (r.status === 401 && redirect && location.pathname !== '/login') {
     // Off to the login page; the caller never resumes (no half-drawn page,
     // no unhandled rejection while the browser navigates).
