@@ -4,6 +4,7 @@ failed: the flaky-test hunt of issues 17 and 21 (README, Development).
 
   scripts/repeat-tests.py --runs 10 --clone          # make test on a fresh clone, 10 times
   scripts/repeat-tests.py --runs 20 --suite ui       # one suite of ./build, 20 times
+  scripts/repeat-tests.py --runs 20 --test ui_app    # one test of ./build, 20 times
 
 --clone clones the repository's HEAD into OUT/run-K and runs `make test` there
 (its own build, as a newcomer would); otherwise each run is `meson test` on the
@@ -67,6 +68,7 @@ def one_run(args, k, out):
                "--num-processes", str(args.processes)]
         for s in args.suite:
             cmd += ["--suite", s]
+        cmd += args.test
         cwd = REPO
         log = Path(args.build_dir) / "meson-logs/testlog.json"
         log.unlink(missing_ok=True)
@@ -84,6 +86,7 @@ def main():
     ap.add_argument("--repo", default=str(REPO), help="what --clone clones (default: this one)")
     ap.add_argument("--build-dir", default=str(REPO / "build"))
     ap.add_argument("--suite", action="append", default=[], help="meson suite (repeatable)")
+    ap.add_argument("--test", action="append", default=[], help="meson test name (repeatable)")
     ap.add_argument("--processes", type=int, default=3)
     ap.add_argument("--out", default="/tmp/vigil-repeat")
     ap.add_argument("--stop-on-failure", action="store_true")
@@ -94,7 +97,7 @@ def main():
     head = subprocess.run(["git", "-C", str(args.repo), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
     what = "make test on a fresh clone" if args.clone else \
-        "meson test " + (" ".join(f"--suite {s}" for s in args.suite) or "(every suite)")
+        "meson test " + (" ".join([f"--suite {s}" for s in args.suite] + args.test) or "(every suite)")
     lines = [f"# {args.runs} runs of {what}",
              "",
              f"git `{head}`, started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
