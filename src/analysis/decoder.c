@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "live/annexb.h"
 
 struct _VigilDecoder {
   VigilCodec codec;
@@ -86,9 +87,15 @@ void vigil_decoder_get_size(VigilDecoder *self, int *width, int *height)
   *height = any ? self->frame->height : 0;
 }
 
-/* Sends one access unit, drains, and leaves the picture in @frame. The
- * decoder is flushed afterwards so the next keyframe starts clean. */
-static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame,
+/* Sends one access unit (a keyframe of @codec) and leaves the picture in
+ * @frame. The next keyframe must find the decoder clean. After an IDR it is:
+ * the next IDR drops every earlier picture by itself, so the decoder is left
+ * as it is (a flush costs about a quarter of decoding a 640x360 keyframe).
+ * After any other keyframe (an H.265 CRA, an H.264 I slice of an open GOP:
+ * the next one would see a gap in frame numbers and conceal the missing
+ * pictures), a decoder that had to be drained to give its picture, or a
+ * failure, it is flushed. */
+static gboolean decode_one(AVCodecContext *ctx, VigilCodec codec, AVPacket *packet, AVFrame *frame,
                            const guint8 *data, gsize size, GError **error)
 {
   av_packet_unref(packet);
@@ -101,15 +108,19 @@ static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame
   /* The previous picture goes back to the decoder's pool first, so the pool
    * holds one picture (~3 MiB at 1080p) rather than two. */
   av_frame_unref(frame);
-  gboolean got = FALSE;
-  if (avcodec_send_packet(ctx, packet) >= 0 && avcodec_send_packet(ctx, NULL) >= 0) {
-    while (avcodec_receive_frame(ctx, frame) >= 0) {
-      got = TRUE;
-      break; /* one access unit, one picture */
+  gboolean got = FALSE, drained = FALSE;
+  if (avcodec_send_packet(ctx, packet) >= 0) {
+    /* Low delay and one thread: the picture usually comes out at once. */
+    int ret = avcodec_receive_frame(ctx, frame);
+    if (ret == AVERROR(EAGAIN) && avcodec_send_packet(ctx, NULL) >= 0) {
+      drained = TRUE;
+      ret = avcodec_receive_frame(ctx, frame);
     }
+    got = ret >= 0;
   }
   av_packet_unref(packet);
-  avcodec_flush_buffers(ctx);
+  if (drained || !got || !vigil_annexb_is_idr(data, size, codec))
+    avcodec_flush_buffers(ctx);
   if (!got || frame->width <= 0 || frame->height <= 0) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "the keyframe did not decode");
     return FALSE;
@@ -120,7 +131,7 @@ static gboolean decode_one(AVCodecContext *ctx, AVPacket *packet, AVFrame *frame
 guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size, int max_width,
                                   int *width, int *height, GError **error)
 {
-  if (!decode_one(self->ctx, self->packet, self->frame, data, size, error))
+  if (!decode_one(self->ctx, self->codec, self->packet, self->frame, data, size, error))
     return NULL;
   AVFrame *f = self->frame;
   int w = MIN(max_width, f->width) & ~1;
@@ -250,7 +261,7 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, int 
   struct SwsContext *sws = NULL;
   GBytes *jpeg = NULL;
 
-  if (!decode_one(ctx, packet, frame, data, size, error))
+  if (!decode_one(ctx, codec, packet, frame, data, size, error))
     goto out;
 
   const AVCodec *mjpeg = avcodec_find_encoder(AV_CODEC_ID_MJPEG);

@@ -62,6 +62,16 @@ gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec cod
   return type == 5;
 }
 
+gboolean vigil_annexb_is_idr(const guint8 *data, gsize size, VigilCodec codec)
+{
+  g_return_val_if_fail(data != NULL || size == 0, FALSE);
+  gboolean params;
+  int type = first_slice(data, size, codec, &params);
+  if (codec == VIGIL_CODEC_H265)
+    return type == 19 || type == 20;
+  return type == 5;
+}
+
 gboolean vigil_annexb_is_valid(const guint8 *data, gsize size, VigilCodec codec)
 {
   g_return_val_if_fail(data != NULL || size == 0, FALSE);

@@ -17,6 +17,11 @@ gboolean vigil_annexb_has_parameter_sets(const guint8 *data, gsize size, VigilCo
  * or an IRAP picture (H.265, NAL types 16-23): a place to start decoding. */
 gboolean vigil_annexb_is_keyframe(const guint8 *data, gsize size, VigilCodec codec);
 
+/* TRUE when the access unit's first picture slice is an IDR picture (H.264
+ * type 5, H.265 IDR_W_RADL or IDR_N_LP): there a decoder drops every earlier
+ * picture by itself, which H.265's CRA and BLA pictures do not promise. */
+gboolean vigil_annexb_is_idr(const guint8 *data, gsize size, VigilCodec codec);
+
 /* FALSE when the access unit holds no NAL unit, or one whose header no
  * encoder writes: forbidden_zero_bit set, an H.264 type 0 or 24-31 (the
  * latter exist only inside RTP packets), an H.265 type 41-63 (reserved,

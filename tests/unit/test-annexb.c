@@ -38,6 +38,13 @@ static void test_h264(void)
   /* a fragment that continues a slice, with no start code: not a keyframe */
   const guint8 fragment[] = {0x88, 0x84, 0x21};
   g_assert_false(vigil_annexb_is_keyframe(fragment, sizeof fragment, VIGIL_CODEC_H264));
+
+  g_assert_true(vigil_annexb_is_idr(with, sizeof with, VIGIL_CODEC_H264));
+  g_assert_false(vigil_annexb_is_idr(p_slice, sizeof p_slice, VIGIL_CODEC_H264));
+  /* an I slice that is not an IDR (type 1, as in an open GOP): no */
+  const guint8 non_idr_i[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x41, 0x88};
+  g_assert_false(vigil_annexb_is_idr(non_idr_i, sizeof non_idr_i, VIGIL_CODEC_H264));
+  g_assert_false(vigil_annexb_is_idr(NULL, 0, VIGIL_CODEC_H264));
 }
 
 static void test_h265(void)
@@ -59,6 +66,13 @@ static void test_h265(void)
   const guint8 cra[] = {0, 0, 1, 0x2A, 0x01, 0xAF};
   g_assert_false(vigil_annexb_is_keyframe(trail, sizeof trail, VIGIL_CODEC_H265));
   g_assert_true(vigil_annexb_is_keyframe(cra, sizeof cra, VIGIL_CODEC_H265));
+
+  /* IDR_W_RADL (19) and IDR_N_LP (20) are IDRs; CRA (21) is not */
+  const guint8 idr_n_lp[] = {0, 0, 1, 0x28, 0x01, 0xAF};
+  g_assert_true(vigil_annexb_is_idr(with, sizeof with, VIGIL_CODEC_H265));
+  g_assert_true(vigil_annexb_is_idr(idr_n_lp, sizeof idr_n_lp, VIGIL_CODEC_H265));
+  g_assert_false(vigil_annexb_is_idr(cra, sizeof cra, VIGIL_CODEC_H265));
+  g_assert_false(vigil_annexb_is_idr(trail, sizeof trail, VIGIL_CODEC_H265));
 }
 
 /* Headers no encoder writes, and random bytes as a broken camera sends. */
