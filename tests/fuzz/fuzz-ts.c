@@ -29,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H264);
   vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H265);
   vigil_annexb_is_keyframe(data, size, VIGIL_CODEC_H264);
+  vigil_annexb_is_idr(data, size, VIGIL_CODEC_H264);
+  vigil_annexb_is_idr(data, size, VIGIL_CODEC_H265);
   gboolean begins, slice;
   vigil_annexb_classify_piece(data, size, VIGIL_CODEC_H265, &begins, &slice);
   vigil_annexb_classify_piece(data, size, VIGIL_CODEC_H264, &begins, &slice);
