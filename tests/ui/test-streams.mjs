@@ -221,7 +221,7 @@ try {
   // --- a wall tile asks for the sub stream ---
   const wr = await env.api('POST', '/api/v1/walls', { name: 'dual-wall', title: 'Dual', layout: { cols: 2, rows: 1 },
     tiles: [{ x: 0, y: 0, w: 1, h: 1, source: { camera: 'dual' }, effect: { name: 'sepia', params: {} } },
-            { x: 1, y: 0, w: 1, h: 1, source: { camera: 'single' } }] });
+            { x: 1, y: 0, w: 1, h: 1, source: { camera: 'single' }, effect: { name: 'grain', params: {} } }] });
   ok(wr.status === 201, `wall created (${wr.status})`);
   pageSockets.length = 0;
   await page.goto(`${env.base}/wall/dual-wall`);
@@ -283,6 +283,10 @@ try {
   gaps = samples.filter(blank);
   wt = await wallTile();
   const wallSubWs = pageSockets.filter((s) => isLive(s.url, 'dual') && s.at >= wallEsc);
+  // The other tile (with an effect, hidden meanwhile) draws again.
+  const other = await page.evaluate(() => window.vigilWall.tiles[1].view?.sample());
+  ok(other && other.mean > 10 && other.spread > 5,
+     `the other tile's effect draws again after the enlarged one shrank (mean ${other?.mean.toFixed(0)})`);
   ok(wallSubWs.length === 1 && streamOf(wallSubWs[0].url) === 'sub' && !wt.enlarged && !wt.fills &&
      !wt.otherHidden && wt.w === 640 && samples.length > 10 && gaps.length === 0,
      `Escape puts the wall tile back on the sub stream (${wallSubWs.map((s) => s.url).join(' ')}, ${wt.w} px, ` +
