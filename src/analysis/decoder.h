@@ -3,10 +3,11 @@
  * picture (no row padding, as motion.c and zbar want it) or a JPEG out.
  *
  * libavcodec directly rather than a GStreamer pipeline: each keyframe is sent
- * and the decoder drained at once, so the picture comes out with no reorder
- * delay (a B-frame stream would otherwise hold it until the next keyframe, a
- * whole GOP later), and nothing else runs per frame. Not thread-safe: one
- * VigilDecoder per camera, used by one thread at a time. */
+ * and its picture taken at once (the decoder drained when it would hold it),
+ * so the picture comes out with no reorder delay (a B-frame stream would
+ * otherwise hold it until the next keyframe, a whole GOP later), and nothing
+ * else runs per frame. Not thread-safe: one VigilDecoder per camera, used by
+ * one thread at a time. */
 #pragma once
 
 #include <glib.h>
