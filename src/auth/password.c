@@ -102,6 +102,64 @@ gboolean vigil_password_verify(const char *encoded_hash, const char *password)
   return argon2id_verify(encoded_hash, password, password_len) == ARGON2_OK;
 }
 
+/* --- off the main loop --- */
+
+typedef struct {
+  gchar *hash; /* NULL: the dummy */
+  gchar *password;
+} VerifyJob;
+
+static void verify_job_free(VerifyJob *job)
+{
+  memset(job->password, 0, strlen(job->password));
+  g_free(job->password);
+  g_free(job->hash);
+  g_free(job);
+}
+
+/* The password thread: one job at a time. */
+static void verify_job_run(gpointer data, gpointer unused)
+{
+  GTask *task = data;
+  VerifyJob *job = g_task_get_task_data(task);
+  static gchar *dummy_hash; /* this thread's only */
+  if (!job->hash && !dummy_hash)
+    dummy_hash = vigil_password_hash("vigil-dummy-password", NULL);
+  gboolean ok = vigil_password_verify(job->hash ? job->hash : dummy_hash, job->password);
+  g_task_return_boolean(task, ok && job->hash != NULL);
+  g_object_unref(task);
+}
+
+void vigil_password_verify_async(const char *encoded_hash, const char *password,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  static GThreadPool *pool;
+  GTask *task = g_task_new(NULL, NULL, callback, user_data);
+  g_task_set_source_tag(task, vigil_password_verify_async);
+  if (!pool)
+    pool = g_thread_pool_new(verify_job_run, NULL, 1, FALSE, NULL);
+  if (!password || g_thread_pool_unprocessed(pool) >= VIGIL_PASSWORD_QUEUE_MAX) {
+    if (password)
+      g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED,
+                              "too many password checks waiting");
+    else
+      g_task_return_boolean(task, FALSE);
+    g_object_unref(task);
+    return;
+  }
+  VerifyJob *job = g_new0(VerifyJob, 1);
+  job->hash = g_strdup(encoded_hash);
+  job->password = g_strdup(password);
+  g_task_set_task_data(task, job, (GDestroyNotify)verify_job_free);
+  g_thread_pool_push(pool, task, NULL);
+}
+
+gboolean vigil_password_verify_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
 gchar *vigil_password_generate(guint length)
 {
   /* Largest multiple of the alphabet size that fits a byte: bytes at or above

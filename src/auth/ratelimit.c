@@ -45,19 +45,29 @@ static void expire(VigilRateLimiter *l, Entry *e, gint64 now_us)
     g_free(g_queue_pop_head(&e->times));
 }
 
-gint64 vigil_rate_limiter_retry_after(VigilRateLimiter *l, const char *key, gint64 now_us)
+gint64 vigil_rate_limiter_retry_after_pending(VigilRateLimiter *l, const char *key, guint pending,
+                                              gint64 now_us)
 {
   if (!key)
     return 0;
   Entry *e = g_hash_table_lookup(l->keys, key);
-  if (!e)
+  guint failures = 0;
+  if (e) {
+    expire(l, e, now_us);
+    failures = g_queue_get_length(&e->times);
+  }
+  if (failures + pending < l->max_failures)
     return 0;
-  expire(l, e, now_us);
-  if (g_queue_get_length(&e->times) < l->max_failures)
-    return 0;
+  if (failures < l->max_failures)
+    return 1; /* blocked by checks still running: ask again soon */
   gint64 *oldest = g_queue_peek_head(&e->times);
   gint64 wait_us = *oldest + l->window_us - now_us;
   return MAX((wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, 1);
+}
+
+gint64 vigil_rate_limiter_retry_after(VigilRateLimiter *l, const char *key, gint64 now_us)
+{
+  return vigil_rate_limiter_retry_after_pending(l, key, 0, now_us);
 }
 
 void vigil_rate_limiter_fail(VigilRateLimiter *l, const char *key, gint64 now_us)
@@ -115,6 +125,45 @@ static gchar *key_for(const char *kind, const char *value)
   return value ? g_strconcat(kind, ":", value, NULL) : NULL;
 }
 
+/* Password checks running, per key: each may turn into a failure. */
+static GHashTable *pending; /* key → count */
+
+static guint pending_of(const char *key)
+{
+  return key && pending ? GPOINTER_TO_UINT(g_hash_table_lookup(pending, key)) : 0;
+}
+
+static void pending_add(const char *key, int delta)
+{
+  if (!key)
+    return;
+  if (!pending)
+    pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  guint n = pending_of(key) + delta;
+  if (n > 0)
+    g_hash_table_replace(pending, g_strdup(key), GUINT_TO_POINTER(n));
+  else
+    g_hash_table_remove(pending, key);
+}
+
+static void login_check_count(const char *name, const char *address, int delta)
+{
+  g_autofree gchar *name_key = key_for("user", name);
+  g_autofree gchar *addr_key = key_for("addr", address);
+  pending_add(name_key, delta);
+  pending_add(addr_key, delta);
+}
+
+void vigil_login_check_started(const char *name, const char *address)
+{
+  login_check_count(name, address, +1);
+}
+
+void vigil_login_check_ended(const char *name, const char *address)
+{
+  login_check_count(name, address, -1);
+}
+
 void vigil_login_failed(const char *name, const char *address)
 {
   g_autofree gchar *name_key = key_for("user", name);
@@ -129,6 +178,7 @@ gint64 vigil_login_retry_after(const char *name, const char *address)
   g_autofree gchar *name_key = key_for("user", name);
   g_autofree gchar *addr_key = key_for("addr", address);
   gint64 now = g_get_monotonic_time();
-  return MAX(vigil_rate_limiter_retry_after(limiter(), name_key, now),
-             vigil_rate_limiter_retry_after(limiter(), addr_key, now));
+  return MAX(
+      vigil_rate_limiter_retry_after_pending(limiter(), name_key, pending_of(name_key), now),
+      vigil_rate_limiter_retry_after_pending(limiter(), addr_key, pending_of(addr_key), now));
 }

@@ -22,6 +22,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilRateLimiter, vigil_rate_limiter_free)
  * may, for Retry-After. A NULL key is never blocked. */
 gint64 vigil_rate_limiter_retry_after(VigilRateLimiter *limiter, const char *key, gint64 now_us);
 
+/* The same, counting @pending more failures (checks still running). */
+gint64 vigil_rate_limiter_retry_after_pending(VigilRateLimiter *limiter, const char *key,
+                                              guint pending, gint64 now_us);
+
 /* Counts one failure of @key at @now_us. */
 void vigil_rate_limiter_fail(VigilRateLimiter *limiter, const char *key, gint64 now_us);
 
@@ -40,5 +44,11 @@ guint vigil_rate_limiter_size(VigilRateLimiter *limiter);
  * seconds, or 0. */
 void vigil_login_failed(const char *name, const char *address);
 gint64 vigil_login_retry_after(const char *name, const char *address);
+/* A password check off the main loop counts as a failure for
+ * vigil_login_retry_after from its start to its end (when its real outcome,
+ * vigil_login_failed or not, is known): a burst of guesses sent at once is
+ * limited like guesses sent one after another. */
+void vigil_login_check_started(const char *name, const char *address);
+void vigil_login_check_ended(const char *name, const char *address);
 
 G_END_DECLS

@@ -144,6 +144,23 @@ static void reply_unauthorized(SoupServerMessage *msg, const char *message)
   vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "%s", message);
 }
 
+static void reply_wrong_credentials(SoupServerMessage *msg, const char *name, const char *address,
+                                    gboolean bearer)
+{
+  vigil_login_failed(name, address);
+  /* Not the name: people type passwords into the name field. */
+  g_info("failed %s authentication from %s", bearer ? "token" : "password",
+         address ? address : "?");
+  reply_unauthorized(msg, "wrong credentials");
+}
+
+void vigil_http_reply_wrong_basic(SoupServerMessage *msg)
+{
+  const char *address = soup_server_message_get_remote_host(msg);
+  g_info("failed password authentication from %s", address ? address : "?");
+  reply_unauthorized(msg, "wrong credentials");
+}
+
 static VigilIdentity *authenticate_header(VigilApp *app, SoupServerMessage *msg,
                                           const char *authorization, const char *address)
 {
@@ -170,13 +187,8 @@ static VigilIdentity *authenticate_header(VigilApp *app, SoupServerMessage *msg,
     if (user)
       id = identity_new(app->store, user->name, VIGIL_AUTH_BASIC);
   }
-  if (!id) {
-    vigil_login_failed(name, address);
-    /* Not the name: people type passwords into the name field. */
-    g_info("failed %s authentication from %s", bearer ? "token" : "password",
-           address ? address : "?");
-    reply_unauthorized(msg, "wrong credentials");
-  }
+  if (!id)
+    reply_wrong_credentials(msg, name, address, bearer);
   return id;
 }
 
@@ -200,6 +212,30 @@ static VigilIdentity *authenticate_cookie(VigilApp *app, SoupServerMessage *msg)
   return id;
 }
 
+/* A state change or WebSocket handshake from another site's page. */
+static gboolean is_cross_site(SoupServerMessage *msg)
+{
+  const char *method = soup_server_message_get_method(msg);
+  /* WebSocket handshakes too: a foreign page opening the live socket with the
+   * browser's cached credentials is cross-site WebSocket hijacking. */
+  const char *upgrade =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Upgrade");
+  gboolean websocket = upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0;
+  return (is_state_change(method) || websocket) && vigil_http_origin_is_foreign(msg);
+}
+
+gboolean vigil_http_authenticate_needs_hash(VigilApp *app, SoupServerMessage *msg)
+{
+  const char *authorization =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+  if (!authorization || g_ascii_strncasecmp(authorization, "Basic ", 6) != 0 || is_cross_site(msg))
+    return FALSE;
+  g_autofree gchar *name = vigil_auth_basic_name(authorization);
+  if (vigil_login_retry_after(name, soup_server_message_get_remote_host(msg)) > 0)
+    return FALSE;
+  return !vigil_auth_basic_is_cached(app->store, authorization);
+}
+
 VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
@@ -207,11 +243,7 @@ VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg)
   const char *address = soup_server_message_get_remote_host(msg);
   const char *authorization = soup_message_headers_get_one(headers, "Authorization");
 
-  /* WebSocket handshakes too: a foreign page opening the live socket with the
-   * browser's cached credentials is cross-site WebSocket hijacking. */
-  const char *upgrade = soup_message_headers_get_one(headers, "Upgrade");
-  gboolean websocket = upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0;
-  if ((is_state_change(method) || websocket) && vigil_http_origin_is_foreign(msg)) {
+  if (is_cross_site(msg)) {
     vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
                            "cross-site request refused (Origin does not match Host)");
     return NULL;

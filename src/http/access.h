@@ -52,6 +52,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilIdentity, vigil_identity_free)
  * and NULL returned. The router calls it for every route that is not open. */
 VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg);
 
+/* TRUE when vigil_http_authenticate(@msg) would check a password with
+ * Argon2id: Basic credentials not in the cache, from an allowed origin and
+ * not rate-limited. The router then checks them off the main loop first
+ * (vigil_auth_basic_async) and authenticates once they are cached, or
+ * answers with vigil_http_reply_wrong_basic() when they are wrong. */
+gboolean vigil_http_authenticate_needs_hash(VigilApp *app, SoupServerMessage *msg);
+
+/* The 401 of Basic credentials that vigil_auth_basic_async found wrong
+ * (which counted the failure). */
+void vigil_http_reply_wrong_basic(SoupServerMessage *msg);
+
 /* TRUE when the request has an Origin header naming another origin than its
  * Host (a request made by another site's page). */
 gboolean vigil_http_origin_is_foreign(SoupServerMessage *msg);

@@ -40,11 +40,81 @@ static void reply_session(SoupServerMessage *msg, VigilStore *store, const char 
   vigil_http_reply_json(msg, SOUP_STATUS_OK, node);
 }
 
+/* A login waiting for its password check. */
+typedef struct {
+  VigilApp *app;
+  SoupServerMessage *msg; /* strong ref */
+  gchar *name;
+  gchar *address;
+  gchar *password_hash; /* NULL for an unknown name */
+  gboolean gone;
+} Login;
+
+static void login_gone(SoupServerMessage *msg, gpointer data)
+{
+  ((Login *)data)->gone = TRUE;
+}
+
+static void login_free(Login *login)
+{
+  g_signal_handlers_disconnect_by_data(login->msg, login);
+  g_object_unref(login->msg);
+  g_free(login->name);
+  g_free(login->address);
+  g_free(login->password_hash);
+  g_free(login);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Login, login_free)
+
+static void on_login_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(Login) login = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = vigil_password_verify_finish(result, &error);
+  SoupServerMessage *msg = login->msg;
+  const char *address = login->address;
+  VigilApp *app = login->app;
+  /* The user as stored now: a password changed during the check makes the
+   * answer stale, so it counts as wrong. */
+  g_autoptr(VigilUser) user = ok ? vigil_store_get_user(app->store, login->name) : NULL;
+  if (user && g_strcmp0(user->password_hash, login->password_hash) != 0)
+    g_clear_pointer(&user, vigil_user_free);
+  vigil_login_check_ended(login->name, address);
+  if (!user && !error) /* counted even when the client left */
+    vigil_login_failed(login->name, address);
+  if (login->gone)
+    return;
+  soup_server_message_unpause(msg);
+  if (error) {
+    vigil_http_reply_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s; try again", error->message);
+    return;
+  }
+  if (!user) {
+    g_info("failed login from %s", address ? address : "?");
+    vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "wrong user name or password");
+    return;
+  }
+  gint64 now = g_get_real_time();
+  /* Expired rows go at each login: no timer needed. */
+  vigil_store_purge_sessions(app->store, now - vigil_session_idle_us(),
+                             now - vigil_session_max_us());
+  g_autofree gchar *token = vigil_secret_random_hex(NULL, 32);
+  g_autofree gchar *hash = vigil_secret_sha256(token);
+  if (!vigil_store_insert_session(app->store, hash, user->name, now, &error)) {
+    vigil_http_reply_gerror(msg, error);
+    return;
+  }
+  set_session_cookie(app, msg, token, vigil_session_max_us() / G_USEC_PER_SEC);
+  g_autofree gchar *csrf = vigil_secret_csrf_token(token);
+  g_info("user %s logged in from %s", user->name, address ? address : "?");
+  reply_session(msg, app->store, user->name, csrf);
+  memset(token, 0, strlen(token));
+}
+
 void vigil_api_session_login(VigilRequest *req)
 {
   VigilApp *app = req->app;
   SoupServerMessage *msg = req->msg;
-  g_autoptr(GError) error = NULL;
   /* Login CSRF: another site must not log a browser into some account. */
   if (vigil_http_origin_is_foreign(msg)) {
     vigil_http_reply_error(msg, SOUP_STATUS_FORBIDDEN,
@@ -69,33 +139,21 @@ void vigil_api_session_login(VigilRequest *req)
     vigil_http_reply_rate_limited(msg, wait);
     return;
   }
+  /* The Argon2id check runs on the password thread (~145 ms): the main loop
+   * serves everyone else meanwhile. An unknown name costs the same time as
+   * a known one. */
   g_autoptr(VigilUser) user = vigil_store_get_user(app->store, name);
-  /* An unknown name costs the same Argon2id time as a known one. */
-  static gchar *dummy_hash;
-  if (!user && !dummy_hash)
-    dummy_hash = vigil_password_hash("vigil-dummy-password", NULL);
-  gboolean ok = vigil_password_verify(user ? user->password_hash : dummy_hash, password);
-  if (!user || !ok) {
-    vigil_login_failed(name, address);
-    g_info("failed login from %s", address ? address : "?");
-    vigil_http_reply_error(msg, SOUP_STATUS_UNAUTHORIZED, "wrong user name or password");
-    return;
-  }
-  gint64 now = g_get_real_time();
-  /* Expired rows go at each login: no timer needed. */
-  vigil_store_purge_sessions(app->store, now - vigil_session_idle_us(),
-                             now - vigil_session_max_us());
-  g_autofree gchar *token = vigil_secret_random_hex(NULL, 32);
-  g_autofree gchar *hash = vigil_secret_sha256(token);
-  if (!vigil_store_insert_session(app->store, hash, user->name, now, &error)) {
-    vigil_http_reply_gerror(msg, error);
-    return;
-  }
-  set_session_cookie(app, msg, token, vigil_session_max_us() / G_USEC_PER_SEC);
-  g_autofree gchar *csrf = vigil_secret_csrf_token(token);
-  g_info("user %s logged in from %s", user->name, address ? address : "?");
-  reply_session(msg, app->store, user->name, csrf);
-  memset(token, 0, strlen(token));
+  Login *login = g_new0(Login, 1);
+  login->app = app;
+  login->msg = g_object_ref(msg);
+  login->name = g_strdup(name);
+  login->address = g_strdup(address);
+  login->password_hash = user ? g_strdup(user->password_hash) : NULL;
+  g_signal_connect(msg, "finished", G_CALLBACK(login_gone), login);
+  g_signal_connect(msg, "disconnected", G_CALLBACK(login_gone), login);
+  soup_server_message_pause(msg);
+  vigil_login_check_started(login->name, login->address);
+  vigil_password_verify_async(login->password_hash, password, on_login_checked, login);
 }
 
 void vigil_api_session_get(VigilRequest *req)

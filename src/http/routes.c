@@ -19,6 +19,7 @@
  *    HEAD row, and not listed). */
 #define G_LOG_DOMAIN "vigil-http"
 
+#include "auth/basic.h"
 #include "http/access.h"
 #include "http/api.h"
 #include "http/route.h"
@@ -181,13 +182,75 @@ static void reply_allow(SoupServerMessage *msg, const char *pattern)
   vigil_http_reply_method_not_allowed(msg, allow->str);
 }
 
-static void route(VigilRequest *req, const char *path)
+/* A request waiting for its Basic credentials' Argon2id check. */
+typedef struct {
+  VigilApp *app;
+  SoupServerMessage *msg; /* strong ref */
+  gchar *path;
+  GHashTable *query; /* ref, may be NULL */
+  gboolean gone;
+} Deferred;
+
+static void deferred_gone(SoupServerMessage *msg, gpointer data)
+{
+  ((Deferred *)data)->gone = TRUE;
+}
+
+static void route_checked(VigilApp *app, SoupServerMessage *msg, const char *path,
+                          GHashTable *query, gboolean checked);
+
+static void on_basic_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Deferred *d = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilUser) user = vigil_auth_basic_finish(result, &error);
+  g_signal_handlers_disconnect_by_data(d->msg, d);
+  if (!d->gone) {
+    soup_server_message_unpause(d->msg);
+    if (error)
+      vigil_http_reply_error(d->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "%s; try again",
+                             error->message);
+    else if (!user)
+      vigil_http_reply_wrong_basic(d->msg);
+    else /* cached now: authenticates without a hash */
+      route_checked(d->app, d->msg, d->path, d->query, TRUE);
+  }
+  g_object_unref(d->msg);
+  g_free(d->path);
+  g_clear_pointer(&d->query, g_hash_table_unref);
+  g_free(d);
+}
+
+/* Checks the request's Basic credentials on the password thread, then routes
+ * it again (an Argon2id check takes ~145 ms: the main loop serves everyone
+ * else meanwhile). */
+static void defer_for_basic(VigilRequest *req, const char *path)
+{
+  Deferred *d = g_new0(Deferred, 1);
+  d->app = req->app;
+  d->msg = g_object_ref(req->msg);
+  d->path = g_strdup(path);
+  d->query = req->query ? g_hash_table_ref(req->query) : NULL;
+  g_signal_connect(req->msg, "finished", G_CALLBACK(deferred_gone), d);
+  g_signal_connect(req->msg, "disconnected", G_CALLBACK(deferred_gone), d);
+  soup_server_message_pause(req->msg);
+  const char *authorization = soup_message_headers_get_one(
+      soup_server_message_get_request_headers(req->msg), "Authorization");
+  vigil_auth_basic_async(req->app->store, authorization,
+                         soup_server_message_get_remote_host(req->msg), on_basic_checked, d);
+}
+
+static void route(VigilRequest *req, const char *path, gboolean checked)
 {
   const VigilRoute *route, *first;
   req->params = find(req->method, path, &route, &first);
   gboolean open =
       route ? route->access.kind == VIGIL_ACCESS_OPEN : first && pattern_is_open(first->pattern);
   g_autoptr(VigilIdentity) identity = NULL;
+  if (!open && !checked && vigil_http_authenticate_needs_hash(req->app, req->msg)) {
+    defer_for_basic(req, path);
+    return;
+  }
   if (!open) {
     /* Replies 401/403/429 itself. */
     identity = vigil_http_authenticate(req->app, req->msg);
@@ -210,12 +273,18 @@ static void route(VigilRequest *req, const char *path)
     reply_allow(req->msg, first->pattern);
 }
 
-void vigil_http_route(VigilApp *app, SoupServerMessage *msg, const char *path, GHashTable *query)
+static void route_checked(VigilApp *app, SoupServerMessage *msg, const char *path,
+                          GHashTable *query, gboolean checked)
 {
   VigilRequest req = {
       .app = app, .msg = msg, .method = soup_server_message_get_method(msg), .query = query};
-  route(&req, path);
+  route(&req, path, checked);
   g_clear_pointer(&req.params, g_hash_table_unref);
   g_clear_pointer(&req.recording, vigil_recording_free);
   g_clear_pointer(&req.event, vigil_event_free);
+}
+
+void vigil_http_route(VigilApp *app, SoupServerMessage *msg, const char *path, GHashTable *query)
+{
+  route_checked(app, msg, path, query, FALSE);
 }
