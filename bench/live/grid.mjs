@@ -93,8 +93,45 @@ try {
   });
   const wsUrls = [];
   page.on('websocket', (ws) => wsUrls.push(ws.url()));
+  // VIGIL_BENCH_PROFILE=1: the page's main thread sampled (CDP Profiler)
+  // from navigation to the last first frame, self time by function.
+  const prof = process.env.VIGIL_BENCH_PROFILE ? await page.context().newCDPSession(page) : null;
+  if (prof) {
+    await prof.send('Profiler.enable');
+    await prof.send('Profiler.setSamplingInterval', { interval: 500 });
+    await prof.send('Profiler.start');
+  }
+  // VIGIL_BENCH_LOADS=k: open the grid k times in the same browser (via
+  // about:blank), a returning user's warm caches after the first; each load's
+  // per-tile figures are printed, the details below are the last load's.
+  const LOADS = Number(process.env.VIGIL_BENCH_LOADS || 1);
+  const span0 = (a) => `median ${q(a, 0.5).toFixed(0)}, max ${Math.max(...a).toFixed(0)}`;
+  for (let load = 1; load < LOADS; load++) {
+    await page.goto(`${base}/`);
+    await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
+    const r = await page.evaluate(() => ({ ws: window.wsOpened, data: window.wsFirstData, paint: window.firstFrames }));
+    console.log(`load ${load}: WebSockets created ${span0(r.ws)}, first message ${span0(r.data)}, ` +
+                `first frame painted ${span0(r.paint)} (ms from navigation start)`);
+    await page.goto('about:blank');
+    await sleep(2000);
+  }
   await page.goto(`${base}/`);
   await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
+  if (prof) {
+    const { profile } = await prof.send('Profiler.stop');
+    const self = new Map();
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const dt = profile.timeDeltas;
+    profile.samples.forEach((id, i) => {
+      const f = byId.get(id).callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber}`;
+      self.set(key, (self.get(key) || 0) + (dt[i + 1] || 0) / 1000);
+    });
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    console.log(`main thread profile, ${total.toFixed(0)} ms sampled; self time, top 25:`);
+    for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+      console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${k}`);
+  }
   const painted = await page.evaluate(() => window.firstFrames);
   const opened = await page.evaluate(() => window.wsOpened);
   const firstData = await page.evaluate(() => window.wsFirstData);
