@@ -39,8 +39,9 @@ DEBIAN_PACKAGES=(
   # web assets and the browser tests (playwright-core drives Debian's chromium)
   nodejs chromium
   # the soak (make test-soak, run by CI): network namespace, veth and tc, and
-  # strace for its fsync window
-  iproute2 strace
+  # strace for its fsync window; libfaketime steps vigil's wall clock alone
+  # (test_record ClockJumpTest)
+  iproute2 strace libfaketime
 )
 
 missing=()

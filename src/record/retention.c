@@ -91,7 +91,43 @@ struct _VigilRetention {
   guint timer;
   guint kick;
   gboolean split_asked; /* the last pass asked a recorder to split */
+  VigilClockGuard clock;
 };
+
+gint64 vigil_clock_guard_update(VigilClockGuard *guard, gint64 wall_us, gint64 mono_us)
+{
+  gint64 step = 0;
+  if (guard->mono_us != 0)
+    step = (wall_us - guard->wall_us) - (mono_us - guard->mono_us);
+  guard->wall_us = wall_us;
+  guard->mono_us = mono_us;
+  if (step <= VIGIL_CLOCK_STEP_US)
+    return 0;
+  guard->paused_until_us = mono_us + VIGIL_CLOCK_STEP_PAUSE_US;
+  return step;
+}
+
+gboolean vigil_clock_guard_paused(const VigilClockGuard *guard, gint64 mono_us)
+{
+  return mono_us < guard->paused_until_us;
+}
+
+/* Watches the wall clock; TRUE while deleting by age must wait. */
+static gboolean age_paused(VigilRetention *self, gint64 wall_us)
+{
+  gint64 mono = g_get_monotonic_time();
+  gint64 step = vigil_clock_guard_update(&self->clock, wall_us, mono);
+  if (step > 0) {
+    double hours = (double)step / G_USEC_PER_SEC / 3600;
+    g_autofree gchar *by = hours >= 48 ? g_strdup_printf("%.0f days", hours / 24)
+                                       : g_strdup_printf("%.1f hours", hours);
+    g_warning("the wall clock stepped forward by %s: recordings and event pictures are not "
+              "deleted by age for the next %d hours (the disk quota still applies); if the "
+              "clock is wrong, set it right",
+              by, (int)(VIGIL_CLOCK_STEP_PAUSE_US / G_USEC_PER_SEC / 3600));
+  }
+  return vigil_clock_guard_paused(&self->clock, mono);
+}
 
 /* Camera id -> retain_days (GINT_TO_POINTER) of the cameras in the store. */
 static GHashTable *retain_days_by_camera(VigilRetention *self)
@@ -140,18 +176,19 @@ guint vigil_retention_run(VigilRetention *self)
     return 0;
   }
   g_autoptr(GHashTable) days = retain_days_by_camera(self);
+  gint64 now = g_get_real_time();
+  gboolean paused = age_paused(self, now);
   g_autofree VigilRetentionItem *items = g_new0(VigilRetentionItem, recs->len + 1);
   for (guint i = 0; i < recs->len; i++) {
     VigilRecording *r = g_ptr_array_index(recs, i);
     items[i] = (VigilRetentionItem){.id = r->id,
                                     .end_us = r->end_us,
                                     .size_bytes = r->size_bytes,
-                                    .retain_days = retain_days_of(days, r->camera),
+                                    .retain_days = paused ? 0 : retain_days_of(days, r->camera),
                                     .keep = r->keep,
                                     .open = r->open};
   }
-  VigilRetentionLimits lim = {
-      .now_us = g_get_real_time(), .max_bytes = -1, .batch = VIGIL_RETENTION_BATCH};
+  VigilRetentionLimits lim = {.now_us = now, .max_bytes = -1, .batch = VIGIL_RETENTION_BATCH};
   if (self->funcs.get_limits)
     self->funcs.get_limits(&lim.max_bytes, &lim.min_free_percent, self->data);
   struct statvfs fs;
@@ -175,7 +212,7 @@ guint vigil_retention_run(VigilRetention *self)
   }
   if (deleted)
     g_info("retention: deleted %u recording(s)", deleted);
-  if (self->funcs.expire)
+  if (self->funcs.expire && !paused)
     self->funcs.expire(days, lim.now_us, self->data);
   return deleted;
 }

@@ -51,6 +51,32 @@ typedef struct {
 GArray *vigil_retention_select(const VigilRetentionItem *items, guint n_items,
                                const VigilRetentionLimits *limits, GArray *split_out);
 
+/* Wall-clock steps. Deleting by age trusts the wall clock, and a clock
+ * stepped forward by mistake (a wrong NTP answer, a typo in `date -s`)
+ * would make a month of footage "old" at once. So each pass compares how
+ * far the wall clock moved with how far the monotonic clock did: after a
+ * forward step of more than VIGIL_CLOCK_STEP_US, deleting by age (recordings
+ * and event thumbnails) waits VIGIL_CLOCK_STEP_PAUSE_US of real time, with
+ * a warning, so that a wrong clock can be set right before it costs
+ * footage. The quota and the free-space floor still apply meanwhile, so the
+ * disk never fills. A step back needs nothing: footage looks younger and is
+ * kept longer. The guard lives in the process: a restart takes the clock as
+ * it is. */
+#define VIGIL_CLOCK_STEP_US       (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+#define VIGIL_CLOCK_STEP_PAUSE_US (G_GINT64_CONSTANT(24 * 3600) * G_USEC_PER_SEC)
+
+typedef struct {
+  gint64 wall_us, mono_us; /* the clocks at the last update; mono_us 0: none yet */
+  gint64 paused_until_us;  /* monotonic; deleting by age waits until then */
+} VigilClockGuard;
+
+/* Takes the clocks now. Returns the forward step since the last update
+ * (how much further the wall clock went than the monotonic clock) when it
+ * is over VIGIL_CLOCK_STEP_US, and then pauses; 0 otherwise. */
+gint64 vigil_clock_guard_update(VigilClockGuard *guard, gint64 wall_us, gint64 mono_us);
+/* TRUE while deleting by age waits after a forward step. */
+gboolean vigil_clock_guard_paused(const VigilClockGuard *guard, gint64 mono_us);
+
 typedef struct _VigilRetention VigilRetention;
 
 /* Called on the main thread during a pass; any may be NULL. */

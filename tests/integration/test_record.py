@@ -386,6 +386,99 @@ class SplitTest(unittest.TestCase):
             cam.stop()
 
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+class ClockJumpTest(unittest.TestCase):
+    """The wall clock stepped back and forward under a running vigil (NTP
+    correcting a board without a battery-backed clock, an admin's `date -s`).
+    Only vigil's clock moves: libfaketime (Debian's libfaketime) reads the
+    offset from a file, the monotonic clock stays real. docs/recording.md,
+    "Wall-clock steps"."""
+
+    def test_wall_clock_steps_lose_nothing(self):
+        harness.require(self, os.path.exists(FAKETIME_LIB), "libfaketime is not installed")
+        work = tempfile.mkdtemp(prefix="vigil-clock-")
+        offset = os.path.join(work, "offset")
+        with open(offset, "w") as f:
+            f.write("+0\n")
+        cam = Fakecam(*FAKECAM_ARGS).start()
+        v = Vigil(env={"VIGIL_RECORD_MAX_S": "6", "LD_PRELOAD": FAKETIME_LIB,
+                       "FAKETIME_TIMESTAMP_FILE": offset, "FAKETIME_CACHE_DURATION": "1",
+                       "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+                       # An ASan build wants its runtime first; libfaketime
+                       # only wraps the clock calls, ASan does not.
+                       "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "")
+                       + ":verify_asan_link_order=0"}).start()
+
+        def step(text):
+            with open(offset, "w") as f:
+                f.write(text + "\n")
+            time.sleep(1.5)  # libfaketime reads the file at most once a second
+
+        try:
+            r = v.request("POST", "/api/v1/cameras", {"id": "c", "name": "C", "source": cam.url(1),
+                                                      "record": "continuous"})
+            self.assertEqual(r.status, 201, r.body)
+            v.wait_state("c", "streaming", 20)
+            started = time.monotonic()
+            time.sleep(8)
+            step("-1h")  # back an hour
+            time.sleep(14)
+            step("+0")  # and forward again
+            time.sleep(12)
+            elapsed = time.monotonic() - started
+            cam_status = v.camera("c")["status"]
+            self.assertEqual(cam_status["state"], "streaming")
+            self.assertTrue(cam_status["recording"])
+            # No reconnect: no timer of the camera runs on the wall clock.
+            self.assertEqual(cam_status.get("reconnects", 0), 0, cam_status)
+            self.assertEqual(v.request("PATCH", "/api/v1/cameras/c", {"record": "off"}).status, 200)
+            wait_for(lambda: not v.camera("c")["status"]["recording"], 10, what="recording closed")
+            # The last recording's index rows land once its writer is done.
+            seen = []
+
+            def settled():
+                seen.append(sorted(recordings(v, "c"), key=lambda r: r["id"]))
+                return len(seen) > 1 and seen[-1] == seen[-2]
+            wait_for(settled, 20, interval=1.5, what="the recordings list settled")
+            recs = seen[-1]
+            self.assertGreaterEqual(len(recs), 5, recs)
+            # Every recording is whole and plays; its times come from the
+            # stream's own clock, so none is stretched or shrunk by a step.
+            total = 0.0
+            for rec in recs:
+                span = parse_time(rec["end"]) - parse_time(rec["start"])
+                self.assertAlmostEqual(span, rec["duration_s"], delta=0.1, msg=rec)
+                self.assertLessEqual(rec["duration_s"], 6.5, rec)
+                rc, err = ffmpeg_decode(os.path.join(rec_dir(v, rec), "playlist.m3u8"))
+                self.assertEqual((rc, err), (0, ""), rec)
+                total += rec["duration_s"]
+            # Nothing lost: the recordings add up to the real time recorded.
+            self.assertAlmostEqual(total, elapsed, delta=0.05 * elapsed + 2)
+            # The recordings made while the clock was an hour behind carry
+            # that clock's times; the ones before and after, the real time.
+            starts = [parse_time(r["start"]) for r in recs]
+            behind = [s for s in starts if s < time.time() - 1800]
+            self.assertGreaterEqual(len(behind), 1, starts)
+            self.assertLess(starts[0], time.time() - 20)
+            self.assertGreater(starts[0], time.time() - 120)
+            self.assertGreater(starts[-1], time.time() - 60)
+            # A wrong step forward, past the 30 days the camera keeps
+            # footage: deleting by age waits (the quota still applies), so
+            # the clock can be put right before a month of footage goes.
+            step("+40d")
+            time.sleep(2.5 * 10)  # retention passes every 10 s
+            after = sorted(recordings(v, "c"), key=lambda r: r["id"])
+            self.assertEqual([r["id"] for r in after], [r["id"] for r in recs])
+            self.assertIn("the wall clock stepped forward by 40 days", v.log_text())
+            self.assertNotIn("CRITICAL", v.log_text())
+        finally:
+            v.cleanup()
+            cam.stop()
+            subprocess.run(["rm", "-rf", work])
+
+
 class StorageTest(unittest.TestCase):
     """A full disk on a small tmpfs, then retention by age and by quota."""
 

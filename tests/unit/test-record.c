@@ -409,6 +409,37 @@ static void test_retention_split_open(void)
   g_assert_cmpuint(split->len, ==, 0);
 }
 
+/* A wall clock stepped forward pauses deletion by age; running on, stepping
+ * back or a small correction does not. */
+static void test_clock_guard(void)
+{
+  const gint64 s = G_USEC_PER_SEC, h = 3600 * s;
+  VigilClockGuard g = {0};
+  gint64 wall = 1796500000 * s, mono = 1000 * s;
+  g_assert_cmpint(vigil_clock_guard_update(&g, wall, mono), ==, 0); /* first: nothing to compare */
+  g_assert_false(vigil_clock_guard_paused(&g, mono));
+  /* Ten seconds later on both clocks, then a 30-minute correction. */
+  g_assert_cmpint(vigil_clock_guard_update(&g, wall += 10 * s, mono += 10 * s), ==, 0);
+  g_assert_cmpint(vigil_clock_guard_update(&g, wall += 10 * s + h / 2, mono += 10 * s), ==, 0);
+  /* Back an hour: footage only looks younger. */
+  g_assert_cmpint(vigil_clock_guard_update(&g, wall += 10 * s - h, mono += 10 * s), ==, 0);
+  g_assert_false(vigil_clock_guard_paused(&g, mono));
+  /* Forward 40 days: reported, and age deletion waits a day of real time,
+   * however the wall clock moves meanwhile. */
+  gint64 step = 40 * 24 * h;
+  g_assert_cmpint(vigil_clock_guard_update(&g, wall += 10 * s + step, mono += 10 * s), ==, step);
+  g_assert_true(vigil_clock_guard_paused(&g, mono));
+  g_assert_cmpint(vigil_clock_guard_update(&g, wall -= step, mono += 10 * s), ==, 0);
+  g_assert_true(vigil_clock_guard_paused(&g, mono + VIGIL_CLOCK_STEP_PAUSE_US - 11 * s));
+  g_assert_false(vigil_clock_guard_paused(&g, mono + VIGIL_CLOCK_STEP_PAUSE_US));
+  /* Just over the threshold counts; at it, not. */
+  VigilClockGuard k = {0};
+  vigil_clock_guard_update(&k, 0, s);
+  g_assert_cmpint(vigil_clock_guard_update(&k, VIGIL_CLOCK_STEP_US, s), ==, 0);
+  g_assert_cmpint(vigil_clock_guard_update(&k, 2 * VIGIL_CLOCK_STEP_US + 1, s), ==,
+                  VIGIL_CLOCK_STEP_US + 1);
+}
+
 static void test_retention_select(void)
 {
   const gint64 day = (gint64)86400 * G_USEC_PER_SEC, now = 100 * day;
@@ -1707,6 +1738,7 @@ int main(int argc, char **argv)
   g_test_add_func("/record/playlist", test_playlist);
   g_test_add_func("/record/playlist/growing", test_playlist_growing);
   g_test_add_func("/record/retention/select", test_retention_select);
+  g_test_add_func("/record/retention/clock-guard", test_clock_guard);
   g_test_add("/record/repair", Fixture, NULL, fixture_setup, test_repair, fixture_teardown);
   g_test_add("/record/writer", Fixture, NULL, fixture_setup, test_writer, fixture_teardown);
   g_test_add("/record/writer/pool", Fixture, NULL, fixture_setup, test_writer_pool,
