@@ -106,6 +106,7 @@ void vigil_restream_client_close(Client *c)
   if (c->dead)
     return;
   c->dead = TRUE;
+  vigil_restream_client_forget_check(c);
   VigilRestream *r = c->server;
   if (c->in_source) {
     g_source_destroy(c->in_source);
@@ -484,10 +485,15 @@ static gboolean on_readable(G_GNUC_UNUSED GSocket *socket, G_GNUC_UNUSED GIOCond
   if (c->close_after_flush)
     return G_SOURCE_CONTINUE; /* ignore anything after a fatal answer */
   g_byte_array_append(c->in, buf, n);
+  vigil_restream_client_resume(c);
+  return G_SOURCE_CONTINUE;
+}
+
+void vigil_restream_client_resume(Client *c)
+{
   vigil_restream_client_process(c);
   if (!c->dead && c->in->len > MAX_PENDING_INPUT) {
     vigil_restream_reply_and_close(c, 413, "Request Entity Too Large");
   }
   client_flush(c);
-  return G_SOURCE_CONTINUE;
 }

@@ -80,6 +80,13 @@ struct _Client {
   gint64 last_input_us;
   gboolean dead, close_after_flush;
   guint free_idle;
+  /* Basic credentials being checked on the password thread (session.c):
+   * the request stays in @in, and input waits, until the answer. Then
+   * @basic_verdict says what it was for that request: 0 none, 1 right, -1
+   * wrong (already counted by the rate limit), -2 not checked (too many
+   * checks waiting). */
+  struct _BasicCheck *check;
+  int basic_verdict;
 
   /* The session (one per connection). */
   gchar *session;
@@ -107,6 +114,11 @@ gboolean vigil_restream_client_free_idle(gpointer data);
 void vigil_restream_reply(Client *c, int status, const char *reason, const char *cseq,
                           const char *headers, const char *body);
 void vigil_restream_reply_and_close(Client *c, int status, const char *reason);
+/* session.c: a closing client's password check answers no one. */
+void vigil_restream_client_forget_check(Client *c);
+/* Goes on with @c's input after a pause (a password check): the waiting
+ * requests, then what they answered. */
+void vigil_restream_client_resume(Client *c);
 /* The stream subscriber's callback: a chunk to send as RTP. */
 void vigil_restream_client_on_chunk(VigilChunk *chunk, gpointer data);
 

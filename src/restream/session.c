@@ -38,13 +38,10 @@ static gboolean camera_for_path(VigilRestream *r, const char *path, gchar **came
   return FALSE;
 }
 
-/* The user named by a Basic header whose password is the user's password
- * (cached like HTTP's) or one of the user's API tokens; NULL otherwise. */
-static gchar *check_credentials(VigilRestream *r, const char *authorization, const char *name)
+/* The name, when the password of the Basic header @authorization is one
+ * of that user's API tokens; NULL otherwise. */
+static gchar *token_owner(VigilRestream *r, const char *authorization, const char *name)
 {
-  g_autoptr(VigilUser) user = vigil_auth_basic(r->store, authorization);
-  if (user)
-    return g_strdup(user->name);
   const char *b64 = authorization + 6;
   while (*b64 == ' ')
     b64++;
@@ -64,6 +61,73 @@ static gchar *check_credentials(VigilRestream *r, const char *authorization, con
   if (text)
     memset(text, 0, strlen(text));
   return found;
+}
+
+/* The user named by a Basic header whose password is one of the user's API
+ * tokens or the user's password (cached like HTTP's); NULL otherwise. */
+static gchar *check_credentials(VigilRestream *r, const char *authorization, const char *name)
+{
+  gchar *owner = token_owner(r, authorization, name);
+  if (owner)
+    return owner;
+  g_autoptr(VigilUser) user = vigil_auth_basic(r->store, authorization);
+  return user ? g_strdup(user->name) : NULL;
+}
+
+/* --- Basic checks off the main loop --- */
+
+/* A check in flight; @client NULL once the client is gone. */
+typedef struct _BasicCheck {
+  Client *client;
+} BasicCheck;
+
+void vigil_restream_client_forget_check(Client *c)
+{
+  if (c->check) {
+    c->check->client = NULL;
+    c->check = NULL;
+  }
+}
+
+static void on_basic_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+  BasicCheck *k = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilUser) user = vigil_auth_basic_finish(result, &error);
+  Client *c = k->client;
+  g_free(k);
+  if (!c)
+    return;
+  c->check = NULL;
+  c->basic_verdict = error ? -2 : user ? 1 : -1;
+  vigil_restream_client_resume(c);
+}
+
+/* TRUE (and the check started) when @req would make authorize() hash a
+ * password: Basic credentials that are neither cached nor an API token, for
+ * a request that authenticates, from a client not rate-limited. An
+ * Argon2id check takes ~145 ms: the main loop serves everyone else
+ * meanwhile, and this client's request runs again with the answer. */
+static gboolean check_off_loop(Client *c, const VigilRestreamRequest *req)
+{
+  VigilRestream *r = c->server;
+  const char *m = req->method;
+  if (c->basic_verdict != 0 ||
+      !(g_str_equal(m, "DESCRIBE") || g_str_equal(m, "SETUP") || g_str_equal(m, "PLAY")))
+    return FALSE;
+  const char *authorization = vigil_restream_request_header(req, "Authorization");
+  if (!authorization || g_ascii_strncasecmp(authorization, "Basic ", 6) != 0 ||
+      vigil_auth_basic_is_cached(r->store, authorization))
+    return FALSE;
+  g_autofree gchar *name = vigil_auth_basic_name(authorization);
+  g_autofree gchar *owner = token_owner(r, authorization, name);
+  if (owner || vigil_login_retry_after(name, c->address) > 0)
+    return FALSE;
+  BasicCheck *k = g_new0(BasicCheck, 1);
+  k->client = c;
+  c->check = k;
+  vigil_auth_basic_async(r->store, authorization, c->address, on_basic_checked, k);
+  return TRUE;
 }
 
 /* Authenticates the request and checks the view right on the path's
@@ -86,9 +150,17 @@ static gboolean authorize(Client *c, const VigilRestreamRequest *req, const char
     vigil_restream_reply(c, 503, "Service Unavailable", cseq, h, NULL);
     return FALSE;
   }
-  g_autofree gchar *user = check_credentials(r, authorization, name);
+  if (c->basic_verdict == -2) {
+    vigil_restream_reply(c, 503, "Service Unavailable", cseq, "Retry-After: 1\r\n", NULL);
+    return FALSE;
+  }
+  /* Checked off the main loop just now (check_off_loop): a wrong password
+   * is not hashed again, and was counted then. */
+  gboolean checked_wrong = c->basic_verdict == -1;
+  g_autofree gchar *user = checked_wrong ? NULL : check_credentials(r, authorization, name);
   if (!user) {
-    vigil_login_failed(name, c->address);
+    if (!checked_wrong)
+      vigil_login_failed(name, c->address);
     /* Not the name: people type passwords into the name field. */
     g_info("failed RTSP authentication from %s", c->address);
     vigil_restream_reply(c, 401, "Unauthorized", cseq,
@@ -502,7 +574,8 @@ static void handle_request(Client *c, const VigilRestreamRequest *req)
  * from the input buffer. */
 void vigil_restream_client_process(Client *c)
 {
-  while (!c->dead && !c->close_after_flush && c->in->len) {
+  /* c->check: a request waits for its password check, and the rest after it. */
+  while (!c->dead && !c->close_after_flush && !c->check && c->in->len) {
     if (c->in->data[0] == '$') {
       if (c->in->len < 4)
         return;
@@ -532,7 +605,12 @@ void vigil_restream_client_process(Client *c)
       vigil_restream_reply_and_close(c, 413, "Request Entity Too Large");
       return;
     }
+    if (check_off_loop(c, &req)) {
+      vigil_restream_request_clear(&req);
+      return; /* on_basic_checked resumes with this request */
+    }
     handle_request(c, &req);
+    c->basic_verdict = 0;
     vigil_restream_request_clear(&req);
     g_byte_array_remove_range(c->in, 0, length);
   }

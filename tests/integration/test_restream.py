@@ -428,6 +428,69 @@ class RestreamTest(unittest.TestCase):
         self.assertNotIn(VIEWER[1], self.vigil.log_text())
         self.assertNotIn("wrong-password", self.vigil.log_text())
 
+    def test_password_checks_off_the_main_loop(self):
+        """A DESCRIBE whose Basic credentials are not cached waits for its
+        Argon2id check on the password thread (~145 ms each, one at a time):
+        the main loop answers others meanwhile, a request pipelined behind it
+        on the same connection is answered after it, in order, and a wrong
+        password is counted once."""
+        import threading
+        r = self.vigil.request("POST", "/api/v1/users", {
+            "name": "pipeline", "password": "pipeline-Restream-pw1", "role": "viewer",
+            "cameras": {"cam1": ["view"]}})
+        self.assertEqual(r.status, 201, r.body)
+
+        def ask(data, source, last_cseq=2):
+            """Reads until the answer to CSeq @last_cseq has its headers."""
+            with socket.create_connection(("127.0.0.1", self.port), timeout=20,
+                                          source_address=(source, 0)) as s:
+                s.sendall(data)
+                got, mark = b"", f"CSeq: {last_cseq}\r\n".encode()
+                while mark not in got or b"\r\n\r\n" not in got[got.index(mark):]:
+                    block = s.recv(65536)
+                    if not block:
+                        break
+                    got += block
+                return got.decode("latin-1")
+
+        def describe(user, password, cseq=2):
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            return (f"DESCRIBE rtsp://127.0.0.1:{self.port}/cam1 RTSP/1.0\r\nCSeq: {cseq}\r\n"
+                    f"Authorization: Basic {token}\r\n\r\n").encode()
+
+        order, lock = [], threading.Lock()
+
+        def wrong(i):
+            answer = ask(describe(f"nobody-{i}", f"guess-{i}"), f"127.0.1.{i + 1}")
+            with lock:
+                order.append((f"wrong-{i}", answer.split("\r\n")[0]))
+
+        threads = [threading.Thread(target=wrong, args=(i,)) for i in range(5)]
+        for t in threads:
+            t.start()
+        time.sleep(0.02)
+        health = self.vigil.request("GET", "/api/v1/health")
+        with lock:
+            order.append(("health", health.status))
+        for t in threads:
+            t.join()
+        self.assertEqual(health.status, 200)
+        self.assertEqual(sorted(a for tag, a in order if tag != "health"),
+                         ["RTSP/1.0 401 Unauthorized"] * 5, order)
+        # Answered before any of the checks, each of which takes ~145 ms
+        # (on the main loop, health waited for the one in progress at least).
+        self.assertEqual(order[0][0], "health", order)
+
+        # Pipelined: DESCRIBE (new credentials) then OPTIONS, in one write.
+        options = f"OPTIONS rtsp://127.0.0.1:{self.port}/cam1 RTSP/1.0\r\nCSeq: 3\r\n\r\n"
+        got = ask(describe("pipeline", "pipeline-Restream-pw1") + options.encode(), "127.0.1.9",
+                  last_cseq=3)
+        first, second = got.find("RTSP/1.0 200"), got.find("CSeq: 3")
+        self.assertTrue(got.startswith("RTSP/1.0 200 OK"), got)
+        self.assertIn("sprop-parameter-sets=", got)
+        self.assertGreater(second, first, got)
+        self.assertIn("Public: OPTIONS", got)
+
     def test_api_token_as_password(self):
         r = self.vigil.request("POST", "/api/v1/tokens", {"name": "rtsp"})
         self.assertEqual(r.status, 201, r.body)
