@@ -110,13 +110,36 @@ static void track_reset(Track *track)
   track->seq = 1;
   track->frame_pts = 3000;
   track->pending_discont = FALSE;
-  track->anchored = FALSE;
+  /* The anchor stays: a recording split from this one continues its clock
+   * (anchor(), below). */
   track->playlist_target_s = 0;
 }
 
 static gint64 wall_at(Track *track, gint64 pts)
 {
   return track->base_us + (pts - track->base_pts) * 100 / 9;
+}
+
+/* A recording's first picture may be off the anchor by this much (arrival
+ * jitter, the camera's clock drifting from the wall clock) before it is
+ * anchored anew. */
+#define REANCHOR_US G_USEC_PER_SEC
+
+/* Anchors the wall clock at the first picture, and again after a gap: pts
+ * ran on, time did too. At a recording's first picture the anchor of the
+ * recording before is kept when it still holds within REANCHOR_US, so a
+ * recording split from the one before starts exactly where that one ended
+ * (no gap, no overlap from arrival jitter); a wall-clock step or a drift
+ * past it anchors anew. */
+static void anchor(Track *track, VigilChunk *chunk)
+{
+  gboolean first = track->segments->len == 0;
+  if (!track->anchored || chunk->flags & VIGIL_CHUNK_DISCONT || track->pending_discont ||
+      (first && ABS(wall_at(track, chunk->pts) - chunk->wallclock_us) > REANCHOR_US)) {
+    track->anchored = TRUE;
+    track->base_pts = chunk->pts;
+    track->base_us = chunk->wallclock_us;
+  }
 }
 
 /* The track's playlist: the open one gets the newest segment appended
@@ -246,7 +269,8 @@ static void close_segment(VigilSegmentWriter *self, Track *track, gint64 next_pt
 static gboolean ensure_main_dir(VigilSegmentWriter *self, VigilChunk *chunk)
 {
   Track *track = &self->main;
-  g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(chunk->wallclock_us / G_USEC_PER_SEC);
+  gint64 start_us = wall_at(track, chunk->pts); /* anchored by open_segment */
+  g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(start_us / G_USEC_PER_SEC);
   g_autofree gchar *day = g_date_time_format(t, "%Y-%m-%d");
   g_autofree gchar *stamp = g_date_time_format(t, "%Y%m%dT%H%M%SZ");
   g_autofree gchar *parent = g_build_filename(self->root, self->rec->camera, day, NULL);
@@ -264,7 +288,7 @@ static gboolean ensure_main_dir(VigilSegmentWriter *self, VigilChunk *chunk)
   track->dir = g_build_filename(parent, name, NULL);
   g_free(self->rec->rel_path);
   self->rec->rel_path = g_build_filename(self->rec->camera, day, name, NULL);
-  self->rec->start_us = chunk->wallclock_us;
+  self->rec->start_us = start_us;
   return TRUE;
 }
 
@@ -306,6 +330,7 @@ static void update_cut_pts(VigilSegmentWriter *self)
 
 static void open_segment(VigilSegmentWriter *self, Track *track, VigilChunk *chunk)
 {
+  anchor(track, chunk);
   if (!track->dir && !(track->sub ? ensure_sub_dir(self) : ensure_main_dir(self, chunk)))
     return;
   struct statvfs fs;
@@ -313,13 +338,6 @@ static void open_segment(VigilSegmentWriter *self, Track *track, VigilChunk *chu
       (guint64)fs.f_bavail * fs.f_frsize < VIGIL_SEGMENT_RESERVE_BYTES) {
     fail(self, track, ENOSPC, "start a segment");
     return;
-  }
-  if (!track->anchored || chunk->flags & VIGIL_CHUNK_DISCONT || track->pending_discont) {
-    /* Anchor the wall clock at the first picture, and again after a gap:
-     * pts runs on, time did too. */
-    track->anchored = TRUE;
-    track->base_pts = chunk->pts;
-    track->base_us = chunk->wallclock_us;
   }
   g_autofree gchar *file = g_strdup_printf("%s/%06d.ts", track->dir, track->seq);
   track->fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
