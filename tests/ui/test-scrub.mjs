@@ -332,6 +332,9 @@ try {
       t.video.currentTime > 0.3 && (!t.view || t.view.video === t.video);
   }, stream, { timeout: 20000 });
   await wallSettled('sub');
+  // The plain tile starts on its own: wait for its picture too.
+  await page.waitForFunction(() => window.vigilWall.tiles[1]?.video.videoWidth > 0, null,
+                             { timeout: 20000 });
   let ws = await wallState();
   ok(ws[0].stream === 'sub' && ws[0].w === 640 && ws[0].fx && !ws[0].badge && ws[1].stream === 'main' && ws[1].w === 1280,
      `the small tiles play the dual recording's sub stream (${ws[0].w} px) and the plain one's main (${ws[1].w} px), ` +
