@@ -30,7 +30,11 @@ def cpu_seconds(pid):
 
 
 def histogram(vigil):
-    text = vigil.request("GET", "/metrics").body.decode()
+    return histogram_of(vigil.request("GET", "/metrics").body.decode())
+
+
+def histogram_of(text):
+    """The send-latency histogram's buckets in GET /metrics' text."""
     buckets = []
     for line in text.splitlines():
         if line.startswith("vigil_live_send_latency_seconds_bucket"):

@@ -494,7 +494,13 @@ def main():
                     s["cams"] = {c["id"]: [c["status"]["state"], c["status"]["reconnects"],
                                            c["status"]["recording"]] for c in cams_json}
                 try:
-                    h = live.histogram(st.vigil)
+                    text = st.vigil.request("GET", "/metrics").body.decode()
+                    h = live.histogram_of(text)
+                    for line in text.splitlines():
+                        # glibc's view of the heap beside the kernel's RSS
+                        if line.startswith(("vigil_heap_in_use_bytes ", "vigil_heap_held_bytes ")):
+                            name, value = line.split()
+                            s[name[len("vigil_"):-len("_bytes")] + "_kb"] = int(value) >> 10
                     if hist_prev and len(h) == len(hist_prev) and h[-1][1] >= hist_prev[-1][1]:
                         p50, n = live.quantile(hist_prev, h, 0.5)
                         p99, _ = live.quantile(hist_prev, h, 0.99)
@@ -931,10 +937,17 @@ def report(st, args, cams, data, quota, viewers, tmpfs_mb):
             and s["pid"] == st.vigil.proc.pid]
     rss_slope = slope_per_hour([(s["t"], s["rss_kb"] / 1024) for s in tail])
     span = (tail[-1]["t"] - tail[0]["t"]) if tail else 0
+    # What glibc counts in use over the same window: RSS rising while this
+    # stays put is freed memory the allocator kept, not memory vigil holds.
+    heap = [(s["t"], s["heap_in_use_kb"] / 1024) for s in tail if "heap_in_use_kb" in s]
+    heap_slope = slope_per_hour(heap)
+    heap_note = (f"; heap in use {heap[0][1]:.0f} -> {heap[-1][1]:.0f} MB, {heap_slope:.2f} MB/h"
+                 if heap_slope is not None else "")
     check(f"RSS growth <= {args.max_rss_mb_per_hour:g} MB/h after warm-up",
           rss_slope is not None and rss_slope <= args.max_rss_mb_per_hour,
           f"{rss_slope and round(rss_slope, 2)} MB/h over {span / 60:.1f} min "
-          f"({tail[0]['rss_kb'] >> 10 if tail else '?'} -> {tail[-1]['rss_kb'] >> 10 if tail else '?'} MB)")
+          f"({tail[0]['rss_kb'] >> 10 if tail else '?'} -> {tail[-1]['rss_kb'] >> 10 if tail else '?'} MB)"
+          + heap_note)
     for key, lim in (("fds", args.max_fd_drift), ("threads", args.max_thread_drift)):
         if len(tail) >= 6:
             k = len(tail) // 3
@@ -995,7 +1008,8 @@ def report(st, args, cams, data, quota, viewers, tmpfs_mb):
         json.dump(summary, f, indent=1, default=str)
     dur = end - start
     for name, keys, unit in (("cpu", [("vigil CPU", "cpu_pct")], "% of a core"),
-                             ("rss", [("RSS", "rss_kb")], "kB"),
+                             ("rss", [("RSS", "rss_kb"), ("heap in use", "heap_in_use_kb"),
+                                     ("heap held", "heap_held_kb")], "kB"),
                              ("fds", [("fds", "fds"), ("threads", "threads")], "count"),
                              ("live", [("send p50", "send_p50_ms"), ("send p99", "send_p99_ms")], "ms")):
         svg_plot(os.path.join(args.out, f"{name}.svg"), name,

@@ -3,6 +3,8 @@
  * and call it from vigil_api_metrics. */
 #define G_LOG_DOMAIN "vigil-http"
 
+#include <malloc.h>
+
 #include "analysis/analyzer.h"
 #include "core/file.h"
 #include "detect/service.h"
@@ -275,6 +277,29 @@ static void metrics_storage(GString *out)
       vigil_segment_writer_segments_total(), vigil_fsync_count());
 }
 
+/* The heap as glibc sees it, next to what the kernel counts: when RSS rises
+ * while the bytes in use stay put, the difference is memory vigil freed and
+ * the allocator kept (fragmentation), not memory vigil holds (docs/soak.md).
+ * mallinfo2() walks every arena's free lists under its lock: cheap at the
+ * rate a scraper asks. */
+static void metrics_memory(GString *out)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  g_string_append_printf(
+      out,
+      "# HELP vigil_heap_in_use_bytes Bytes of heap vigil holds (malloc'd and not freed).\n"
+      "# TYPE vigil_heap_in_use_bytes gauge\n"
+      "vigil_heap_in_use_bytes %zu\n"
+      "# HELP vigil_heap_held_bytes Bytes the allocator holds from the system, in use or free.\n"
+      "# TYPE vigil_heap_held_bytes gauge\n"
+      "vigil_heap_held_bytes %zu\n",
+      mi.uordblks + mi.hblkhd, mi.arena + mi.hblkhd);
+#else
+  (void)out;
+#endif
+}
+
 void vigil_api_metrics(VigilRequest *req)
 {
   VigilApp *app = req->app;
@@ -291,6 +316,7 @@ void vigil_api_metrics(VigilRequest *req)
   metrics_live_latency(out);
   metrics_events(out);
   metrics_storage(out);
+  metrics_memory(out);
   gsize len = out->len;
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",

@@ -285,6 +285,15 @@ class LiveTest(unittest.TestCase):
         text = r.body.decode()
         self.assertEqual(metric(text, "vigil_camera_state", camera="cam", state="streaming"), 1)
         self.assertIsNotNone(metric(text, "vigil_live_send_latency_seconds_count"))
+        # The heap as glibc counts it (docs/soak.md): in use within what it
+        # holds, both within the process's whole address space.
+        in_use = metric(text, "vigil_heap_in_use_bytes")
+        held = metric(text, "vigil_heap_held_bytes")
+        with open(f"/proc/{self.vigil.proc.pid}/statm") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        self.assertGreater(in_use, 1_000_000)
+        self.assertLessEqual(in_use, held)
+        self.assertLess(held, size)
 
     def test_web_assets(self):
         r = self.vigil.request("GET", "/live/cam")
