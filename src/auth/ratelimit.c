@@ -139,9 +139,12 @@ static void pending_add(const char *key, int delta)
     return;
   if (!pending)
     pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  guint n = pending_of(key) + delta;
+  /* An end without its start (a caller's bug) must not wrap the count
+   * around and lock the key out. */
+  gint64 n = (gint64)pending_of(key) + delta;
+  g_warn_if_fail(n >= 0);
   if (n > 0)
-    g_hash_table_replace(pending, g_strdup(key), GUINT_TO_POINTER(n));
+    g_hash_table_replace(pending, g_strdup(key), GUINT_TO_POINTER((guint)n));
   else
     g_hash_table_remove(pending, key);
 }
