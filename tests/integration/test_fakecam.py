@@ -12,6 +12,7 @@ import time
 import unittest
 import urllib.parse
 
+import harness
 from harness import FAKECAM_BIN, Fakecam, Vigil, wait_for
 
 # The motion scene's block is drawn at luma 45 on a wall and floor of 120 and
@@ -338,4 +339,4 @@ class DemoCameraTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

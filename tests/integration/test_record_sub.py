@@ -295,4 +295,4 @@ class CrashSubTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

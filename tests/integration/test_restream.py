@@ -20,6 +20,7 @@ import tempfile
 import time
 import unittest
 
+import harness
 from harness import ADMIN_PASSWORD, Fakecam, Vigil, free_port, wait_for
 
 VIEWER = ("viewer-a", "viewer-a-Restream-pw1")
@@ -532,4 +533,4 @@ class RestreamTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()

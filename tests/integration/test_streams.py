@@ -260,4 +260,4 @@ class StreamsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()
