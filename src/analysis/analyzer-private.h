@@ -93,6 +93,7 @@ struct _VigilAnalyzer {
 typedef struct {
   VigilAnalyzer *analyzer; /* ref */
   gint64 time_us;
+  gint64 mono_us; /* monotonic: when the keyframe came in */
   gboolean has_levels;
   double levels[1 + MAX_ZONES];
   double thresholds[1 + MAX_ZONES];

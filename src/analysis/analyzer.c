@@ -267,6 +267,7 @@ gboolean vigil_analyzer_apply_result(gpointer data)
     codes[i] = (VigilCode){.format = r->formats->pdata[i], .text = r->texts->pdata[i]};
   VigilObservation obs = {
       .time_us = r->time_us,
+      .mono_us = r->mono_us,
       .has_levels = r->has_levels,
       .levels = r->levels,
       .n_zones = r->n_zones,
@@ -367,7 +368,7 @@ gboolean vigil_analyzer_apply_detections(gpointer data)
 static gboolean on_tick(gpointer user_data)
 {
   VigilAnalyzer *self = user_data;
-  vigil_analysis_state_tick(self->state, g_get_real_time());
+  vigil_analysis_state_tick(self->state, g_get_real_time(), g_get_monotonic_time());
   /* The camera's own motion has no keyframes to renew the trigger with. */
   if (self->external_motion_id)
     motion_trigger(self);
@@ -564,11 +565,11 @@ void vigil_analyzer_set_trigger_func(VigilAnalyzer *self, VigilAnalyzerTriggerFu
 
 void vigil_analyzer_camera_state(VigilAnalyzer *self, const char *state, const char *error)
 {
-  gint64 now = g_get_real_time();
+  gint64 now = g_get_real_time(), mono = g_get_monotonic_time();
   if (g_str_equal(state, "streaming")) {
-    vigil_analysis_state_online(self->state, TRUE, now);
+    vigil_analysis_state_online(self->state, TRUE, now, mono);
   } else if (g_str_equal(state, "offline") || g_str_equal(state, "error")) {
-    vigil_analysis_state_online(self->state, FALSE, now);
+    vigil_analysis_state_online(self->state, FALSE, now, mono);
   } else if (g_str_equal(state, "disabled")) {
     vigil_analyzer_external_end(self, now);
     vigil_analysis_state_finish(self->state, now);

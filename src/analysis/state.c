@@ -31,7 +31,9 @@ struct VigilAnalysisState {
 
   bool alarms[N_ALARMS];
   int dark_run, bright_run;
-  int64_t identical_since; /* 0 = frames are changing */
+  /* Both monotonic (mono_us). */
+  bool identical; /* identical_since is running */
+  int64_t identical_since;
   bool online;
   bool offline_clock; /* offline_since is running */
   int64_t offline_since;
@@ -195,12 +197,14 @@ static void update_alarms(VigilAnalysisState *self, const VigilObservation *obs)
   if (!obs->has_levels)
     return; /* nothing to compare with: neither frozen nor changing */
   if (obs->identical) {
-    if (!self->identical_since)
-      self->identical_since = obs->time_us;
-    if (obs->time_us - self->identical_since >= self->frozen_us)
+    if (!self->identical) {
+      self->identical = true;
+      self->identical_since = obs->mono_us;
+    }
+    if (obs->mono_us - self->identical_since >= self->frozen_us)
       set_alarm(self, ALARM_FROZEN, true, obs->time_us);
   } else {
-    self->identical_since = 0;
+    self->identical = false;
     set_alarm(self, ALARM_FROZEN, false, obs->time_us);
   }
 }
@@ -216,7 +220,8 @@ void vigil_analysis_state_keyframe(VigilAnalysisState *self, const VigilObservat
   update_alarms(self, obs);
 }
 
-void vigil_analysis_state_online(VigilAnalysisState *self, bool online, int64_t time_us)
+void vigil_analysis_state_online(VigilAnalysisState *self, bool online, int64_t time_us,
+                                 int64_t mono_us)
 {
   if (online == self->online && (online || self->offline_clock))
     return;
@@ -226,16 +231,16 @@ void vigil_analysis_state_online(VigilAnalysisState *self, bool online, int64_t 
     set_alarm(self, ALARM_OFFLINE, false, time_us);
   } else {
     self->offline_clock = true;
-    self->offline_since = time_us;
+    self->offline_since = mono_us;
     end_motion(self, time_us);
     /* The next frame after a reconnect is compared with nothing. */
-    self->identical_since = 0;
+    self->identical = false;
   }
 }
 
-void vigil_analysis_state_tick(VigilAnalysisState *self, int64_t time_us)
+void vigil_analysis_state_tick(VigilAnalysisState *self, int64_t time_us, int64_t mono_us)
 {
-  if (!self->online && self->offline_clock && time_us - self->offline_since >= self->offline_us)
+  if (!self->online && self->offline_clock && mono_us - self->offline_since >= self->offline_us)
     set_alarm(self, ALARM_OFFLINE, true, time_us);
 }
 

@@ -11,6 +11,11 @@
  *   after two brighter ones), frozen-image (frames identical byte for byte for
  *   frozen_us), camera-offline (offline or error for offline_us).
  *
+ * Two clocks: what is reported carries the wall clock (time_us), how long a
+ * picture stays frozen or a camera offline is measured on the monotonic one
+ * (mono_us), so a step of the wall clock neither delays nor hastens an alarm
+ * (docs/recording.md, "Wall-clock steps").
+ *
  * What happens is reported through a callback, in order. */
 #pragma once
 
@@ -58,6 +63,7 @@ typedef struct {
 /* One analysed keyframe. */
 typedef struct {
   int64_t time_us;      /* wall clock of the keyframe */
+  int64_t mono_us;      /* monotonic clock of its arrival */
   bool has_levels;      /* false for the first frame after a (re)start */
   const double *levels; /* [0] whole frame, [1 + i] zone i */
   int n_zones;
@@ -87,11 +93,13 @@ void vigil_analysis_state_set_timeouts(VigilAnalysisState *state, int64_t frozen
 void vigil_analysis_state_keyframe(VigilAnalysisState *state, const VigilObservation *obs);
 
 /* The camera's connection: @online false starts the offline clock (and ends
- * running motion at @time_us); true clears camera-offline. */
-void vigil_analysis_state_online(VigilAnalysisState *state, bool online, int64_t time_us);
+ * running motion at @time_us); true clears camera-offline. @mono_us: the
+ * monotonic clock at the same moment. */
+void vigil_analysis_state_online(VigilAnalysisState *state, bool online, int64_t time_us,
+                                 int64_t mono_us);
 
 /* Called about once a second: raises camera-offline when it is due. */
-void vigil_analysis_state_tick(VigilAnalysisState *state, int64_t time_us);
+void vigil_analysis_state_tick(VigilAnalysisState *state, int64_t time_us, int64_t mono_us);
 
 /* Ends running motion at @time_us: motion detection was switched off. */
 void vigil_analysis_state_end_motion(VigilAnalysisState *state, int64_t time_us);

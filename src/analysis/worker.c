@@ -97,11 +97,12 @@ static guint8 *decode_gray(VigilAnalyzer *self, VigilDecoder **decoder, GstBuffe
   return gray;
 }
 
-static Result *result_new(VigilAnalyzer *self, gint64 time_us)
+static Result *result_new(VigilAnalyzer *self, gint64 time_us, gint64 mono_us)
 {
   Result *r = g_new0(Result, 1);
   r->analyzer = vigil_analyzer_ref(self);
   r->time_us = time_us;
+  r->mono_us = mono_us;
   r->formats = g_ptr_array_new_with_free_func(g_free);
   r->texts = g_ptr_array_new_with_free_func(g_free);
   return r;
@@ -119,7 +120,7 @@ static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
   if (!gray)
     return;
   gint64 t1 = g_get_monotonic_time();
-  Result *r = result_new(self, time_us);
+  Result *r = result_new(self, time_us, g_get_monotonic_time());
   r->barcodes = TRUE;
   r->codes_only = TRUE;
   scan_codes(self, gray, w, h, r);
@@ -143,7 +144,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
                     VigilStreamChoice stream, gint64 arrival_us)
 {
   double cpu0 = thread_cpu_ms();
-  Result *r = result_new(self, time_us);
+  Result *r = result_new(self, time_us, arrival_us);
 
   g_mutex_lock(&self->lock);
   /* Frames of the other stream have another size and noise: start over. */

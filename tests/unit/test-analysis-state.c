@@ -69,12 +69,12 @@ static void test_motion_debounce(void)
   g_assert_cmpstr(log->str, ==, "");
   frame(st, 11, 0.2);
   /* The camera dropping ends motion at once. */
-  vigil_analysis_state_online(st, false, 12 * S);
+  vigil_analysis_state_online(st, false, 12 * S, 12 * S);
   g_assert_cmpstr(log->str, ==, "start0@11 end0@12(0.2) ");
   g_string_truncate(log, 0);
   /* Motion detection switched off ends it too; switched on again, motion
    * still there is a new event. */
-  vigil_analysis_state_online(st, true, 13 * S);
+  vigil_analysis_state_online(st, true, 13 * S, 13 * S);
   frame(st, 13, 0.4);
   vigil_analysis_state_end_motion(st, 14 * S);
   frame(st, 20, 0.4);
@@ -181,16 +181,23 @@ static void test_codes_from_other_stream(void)
   vigil_analysis_state_free(st);
 }
 
-static void luma(VigilAnalysisState *st, int t, double mean, bool identical)
+/* A keyframe whose wall clock reads @wall seconds and monotonic clock @mono. */
+static void luma_at(VigilAnalysisState *st, int64_t wall, int64_t mono, double mean, bool identical)
 {
   double levels[1] = {0.0}, thresholds[1] = {0.08};
-  VigilObservation obs = {.time_us = t * S,
+  VigilObservation obs = {.time_us = wall * S,
+                          .mono_us = mono * S,
                           .has_levels = TRUE,
                           .levels = levels,
                           .thresholds = thresholds,
                           .mean_luma = mean,
                           .identical = identical};
   vigil_analysis_state_keyframe(st, &obs);
+}
+
+static void luma(VigilAnalysisState *st, int t, double mean, bool identical)
+{
+  luma_at(st, t, t, mean, identical);
 }
 
 static void test_dark(void)
@@ -231,33 +238,70 @@ static void test_offline(void)
 {
   g_autoptr(GString) log = g_string_new("");
   VigilAnalysisState *st = vigil_analysis_state_new(record, log);
-  vigil_analysis_state_tick(st, 100 * S); /* never connected yet: nothing */
-  vigil_analysis_state_online(st, true, 100 * S);
-  vigil_analysis_state_online(st, false, 110 * S);
-  vigil_analysis_state_tick(st, 130 * S);
-  vigil_analysis_state_online(st, false, 135 * S); /* a failed retry: clock keeps running */
+  vigil_analysis_state_tick(st, 100 * S, 100 * S); /* never connected yet: nothing */
+  vigil_analysis_state_online(st, true, 100 * S, 100 * S);
+  vigil_analysis_state_online(st, false, 110 * S, 110 * S);
+  vigil_analysis_state_tick(st, 130 * S, 130 * S);
+  vigil_analysis_state_online(st, false, 135 * S,
+                              135 * S); /* a failed retry: clock keeps running */
   g_assert_cmpstr(log->str, ==, "");
-  vigil_analysis_state_tick(st, 140 * S);
-  vigil_analysis_state_tick(st, 141 * S);
+  vigil_analysis_state_tick(st, 140 * S, 140 * S);
+  vigil_analysis_state_tick(st, 141 * S, 141 * S);
   g_assert_cmpstr(log->str, ==, "raise:camera-offline@140 ");
-  vigil_analysis_state_online(st, true, 150 * S);
+  vigil_analysis_state_online(st, true, 150 * S, 150 * S);
   g_assert_cmpstr(log->str, ==, "raise:camera-offline@140 clear:camera-offline@150 ");
   /* Short outages raise nothing. */
   g_string_truncate(log, 0);
-  vigil_analysis_state_online(st, false, 200 * S);
-  vigil_analysis_state_tick(st, 220 * S);
-  vigil_analysis_state_online(st, true, 221 * S);
-  vigil_analysis_state_tick(st, 260 * S);
+  vigil_analysis_state_online(st, false, 200 * S, 200 * S);
+  vigil_analysis_state_tick(st, 220 * S, 220 * S);
+  vigil_analysis_state_online(st, true, 221 * S, 221 * S);
+  vigil_analysis_state_tick(st, 260 * S, 260 * S);
   g_assert_cmpstr(log->str, ==, "");
   /* A camera that never connects gets the alarm too. */
   VigilAnalysisState *never = vigil_analysis_state_new(record, log);
-  vigil_analysis_state_online(never, false, 0);
-  vigil_analysis_state_tick(never, 31 * S);
+  vigil_analysis_state_online(never, false, 0, 0);
+  vigil_analysis_state_tick(never, 31 * S, 31 * S);
   g_assert_cmpstr(log->str, ==, "raise:camera-offline@31 ");
   /* finish clears what is raised. */
   vigil_analysis_state_finish(never, 40 * S);
   g_assert_cmpstr(log->str, ==, "raise:camera-offline@31 clear:camera-offline@40 ");
   vigil_analysis_state_free(never);
+  vigil_analysis_state_free(st);
+}
+
+/* Steps of the wall clock (NTP, date -s) change the times reported, not how
+ * long an alarm waits: that is measured on the monotonic clock. */
+static void test_alarms_across_wall_clock_steps(void)
+{
+  g_autoptr(GString) log = g_string_new("");
+  VigilAnalysisState *st = vigil_analysis_state_new(record, log);
+  vigil_analysis_state_set_timeouts(st, 10 * S, 30 * S);
+  /* Frozen from mono 1; the wall clock steps back an hour at mono 5. */
+  for (int m = 1; m <= 4; m++)
+    luma_at(st, 10000 + m, m, 0.5, true);
+  for (int m = 5; m <= 10; m++)
+    luma_at(st, 10000 - 3600 + m, m, 0.5, true);
+  g_assert_cmpstr(log->str, ==, "");
+  luma_at(st, 10000 - 3600 + 11, 11, 0.5, true); /* 10 s frozen: not an hour later */
+  g_assert_cmpstr(log->str, ==, "raise:frozen-image@6411 ");
+  luma_at(st, 6412, 12, 0.5, false);
+  g_string_truncate(log, 0);
+  /* Frozen again; a step forward of a day raises nothing early. */
+  luma_at(st, 6413, 13, 0.5, true);
+  luma_at(st, 6414 + 86400, 14, 0.5, true);
+  luma_at(st, 6415 + 86400, 15, 0.5, true);
+  g_assert_cmpstr(log->str, ==, "");
+  luma_at(st, 6424 + 86400, 24, 0.5, false);
+  /* Offline: a step back does not delay the alarm, a step forward does not
+   * raise it at once. */
+  vigil_analysis_state_online(st, true, 100000 * S, 100 * S);
+  vigil_analysis_state_online(st, false, 100010 * S, 110 * S);
+  vigil_analysis_state_tick(st, (100011 + 86400) * S, 111 * S);
+  g_assert_cmpstr(log->str, ==, "");
+  vigil_analysis_state_tick(st, (100039 - 7200) * S, 139 * S);
+  g_assert_cmpstr(log->str, ==, "");
+  vigil_analysis_state_tick(st, (100040 - 7200) * S, 140 * S);
+  g_assert_cmpstr(log->str, ==, "raise:camera-offline@92840 ");
   vigil_analysis_state_free(st);
 }
 
@@ -271,5 +315,7 @@ int main(int argc, char **argv)
   g_test_add_func("/analysis-state/dark", test_dark);
   g_test_add_func("/analysis-state/frozen", test_frozen);
   g_test_add_func("/analysis-state/offline", test_offline);
+  g_test_add_func("/analysis-state/alarms-across-wall-clock-steps",
+                  test_alarms_across_wall_clock_steps);
   return g_test_run();
 }
