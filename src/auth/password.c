@@ -105,11 +105,12 @@ gboolean vigil_password_verify(const char *encoded_hash, const char *password)
 /* --- off the main loop --- */
 
 typedef struct {
-  gchar *hash; /* NULL: the dummy */
+  gboolean new_hash; /* hash @password; else check it against @hash */
+  gchar *hash;       /* NULL: the dummy */
   gchar *password;
-} VerifyJob;
+} PasswordJob;
 
-static void verify_job_free(VerifyJob *job)
+static void password_job_free(PasswordJob *job)
 {
   memset(job->password, 0, strlen(job->password));
   g_free(job->password);
@@ -118,10 +119,20 @@ static void verify_job_free(VerifyJob *job)
 }
 
 /* The password thread: one job at a time. */
-static void verify_job_run(gpointer data, gpointer unused)
+static void password_job_run(gpointer data, gpointer unused)
 {
   GTask *task = data;
-  VerifyJob *job = g_task_get_task_data(task);
+  PasswordJob *job = g_task_get_task_data(task);
+  if (job->new_hash) {
+    GError *error = NULL;
+    gchar *hash = vigil_password_hash(job->password, &error);
+    if (hash)
+      g_task_return_pointer(task, hash, g_free);
+    else
+      g_task_return_error(task, error);
+    g_object_unref(task);
+    return;
+  }
   static gchar *dummy_hash; /* this thread's only */
   if (!job->hash && !dummy_hash)
     dummy_hash = vigil_password_hash("vigil-dummy-password", NULL);
@@ -130,34 +141,62 @@ static void verify_job_run(gpointer data, gpointer unused)
   g_object_unref(task);
 }
 
-void vigil_password_verify_async(const char *encoded_hash, const char *password,
-                                 GAsyncReadyCallback callback, gpointer user_data)
+/* Queues @job on the password thread; when the queue is full, answers
+ * @task with an error at once instead. */
+static void password_job_push(GTask *task, PasswordJob *job)
 {
   static GThreadPool *pool;
-  GTask *task = g_task_new(NULL, NULL, callback, user_data);
-  g_task_set_source_tag(task, vigil_password_verify_async);
   if (!pool)
-    pool = g_thread_pool_new(verify_job_run, NULL, 1, FALSE, NULL);
-  if (!password || g_thread_pool_unprocessed(pool) >= VIGIL_PASSWORD_QUEUE_MAX) {
-    if (password)
-      g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_FAILED,
-                              "too many password checks waiting");
-    else
-      g_task_return_boolean(task, FALSE);
+    pool = g_thread_pool_new(password_job_run, NULL, 1, FALSE, NULL);
+  if (g_thread_pool_unprocessed(pool) >= VIGIL_PASSWORD_QUEUE_MAX) {
+    password_job_free(job);
+    g_task_return_new_error(task, VIGIL_ERROR, VIGIL_ERROR_BUSY,
+                            "too many password checks waiting");
     g_object_unref(task);
     return;
   }
-  VerifyJob *job = g_new0(VerifyJob, 1);
+  g_task_set_task_data(task, job, (GDestroyNotify)password_job_free);
+  g_thread_pool_push(pool, task, NULL);
+}
+
+void vigil_password_verify_async(const char *encoded_hash, const char *password,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new(NULL, NULL, callback, user_data);
+  g_task_set_source_tag(task, vigil_password_verify_async);
+  if (!password) {
+    g_task_return_boolean(task, FALSE);
+    g_object_unref(task);
+    return;
+  }
+  PasswordJob *job = g_new0(PasswordJob, 1);
   job->hash = g_strdup(encoded_hash);
   job->password = g_strdup(password);
-  g_task_set_task_data(task, job, (GDestroyNotify)verify_job_free);
-  g_thread_pool_push(pool, task, NULL);
+  password_job_push(task, job);
 }
 
 gboolean vigil_password_verify_finish(GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
   return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void vigil_password_hash_async(const char *password, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_return_if_fail(password != NULL);
+  GTask *task = g_task_new(NULL, NULL, callback, user_data);
+  g_task_set_source_tag(task, vigil_password_hash_async);
+  PasswordJob *job = g_new0(PasswordJob, 1);
+  job->new_hash = TRUE;
+  job->password = g_strdup(password);
+  password_job_push(task, job);
+}
+
+gchar *vigil_password_hash_finish(GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+  return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 gchar *vigil_password_generate(guint length)

@@ -18,12 +18,19 @@ gboolean vigil_password_verify(const char *encoded_hash, const char *password);
  * FALSE in the same time (unknown user names). Call from the main thread;
  * @callback runs in the caller's thread-default main context. When
  * VIGIL_PASSWORD_QUEUE_MAX checks are already waiting it fails at once with
- * VIGIL_ERROR_FAILED, "too many password checks waiting". */
+ * VIGIL_ERROR_BUSY, "too many password checks waiting". */
 #define VIGIL_PASSWORD_QUEUE_MAX 32
 void vigil_password_verify_async(const char *encoded_hash, const char *password,
                                  GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE when the password matched; FALSE (and @error unset) when not. */
 gboolean vigil_password_verify_finish(GAsyncResult *result, GError **error);
+
+/* vigil_password_hash() on the same thread and queue (setting a password:
+ * a new user, a changed password), with the same limit. */
+void vigil_password_hash_async(const char *password, GAsyncReadyCallback callback,
+                               gpointer user_data);
+/* The encoded hash, or NULL with @error set. */
+gchar *vigil_password_hash_finish(GAsyncResult *result, GError **error);
 
 /* A random password of @length characters from an unambiguous alphabet (no
  * 0/O/1/l/I), read from the system's CSPRNG; aborts if the kernel cannot give

@@ -17,6 +17,7 @@ typedef enum {
   VIGIL_ERROR_FORBIDDEN, /* 403 */
   VIGIL_ERROR_STORAGE,   /* database or disk trouble: 500 */
   VIGIL_ERROR_FAILED,    /* anything else: 500 */
+  VIGIL_ERROR_BUSY,      /* too much already waiting: 503, try again */
 } VigilErrorCode;
 
 G_END_DECLS

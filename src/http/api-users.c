@@ -65,14 +65,19 @@ JsonNode *vigil_user_json(VigilStore *store, const char *name)
   return json_builder_get_root(b);
 }
 
-static void reply_user(VigilRequest *req, guint status, const char *name)
+static void reply_user_to(SoupServerMessage *msg, VigilStore *store, guint status, const char *name)
 {
-  g_autoptr(JsonNode) node = vigil_user_json(req->app->store, name);
+  g_autoptr(JsonNode) node = vigil_user_json(store, name);
   if (!node) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_NOT_FOUND, "no such user");
+    vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such user");
     return;
   }
-  vigil_http_reply_json(req->msg, status, node);
+  vigil_http_reply_json(msg, status, node);
+}
+
+static void reply_user(VigilRequest *req, guint status, const char *name)
+{
+  reply_user_to(req->msg, req->app->store, status, name);
 }
 
 /* Parses a "cameras" map into camera key -> stored rights string, checking
@@ -178,6 +183,185 @@ gboolean vigil_user_body_parse(JsonNode *body, gboolean creating, const char *cu
   return TRUE;
 }
 
+/* Drops control from stored rows (a user demoted to viewer). */
+static GHashTable *rows_without_control(VigilStore *store, const char *name)
+{
+  g_autoptr(GHashTable) rows = vigil_store_get_user_cameras(store, name);
+  GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  if (!rows)
+    return out;
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, rows);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    VigilRights r = vigil_rights_from_string(value) & ~VIGIL_RIGHT_CONTROL;
+    if (r)
+      g_hash_table_replace(out, g_strdup(key), vigil_rights_to_string(r));
+  }
+  return out;
+}
+
+/* --- setting a password: Argon2id on the password thread --- */
+
+/* A request that sets a password, paused while the password thread hashes
+ * it (~145 ms and 64 MiB, never on the main loop, which serves live video):
+ * a new user, an admin's change, or a user's own change, whose current
+ * password is checked there first. */
+typedef enum { CHANGE_CREATE, CHANGE_PATCH, CHANGE_OWN } ChangeKind;
+
+typedef struct {
+  ChangeKind kind;
+  VigilApp *app;
+  SoupServerMessage *msg; /* strong ref */
+  gboolean gone;          /* the client left: nothing is changed */
+  gchar *actor;           /* who asked */
+  gchar *name;            /* whose password */
+  gchar *role;            /* create: the role; patch: the new one or NULL */
+  GHashTable *cameras;    /* NULL: unchanged */
+  gchar *password;        /* the new one; wiped when freed */
+  gchar *checked_hash;    /* own change: the stored hash the current password is checked against */
+  gchar *address;         /* own change: for the login rate limit */
+} Change;
+
+static void change_gone(SoupServerMessage *msg, gpointer data)
+{
+  ((Change *)data)->gone = TRUE;
+}
+
+static Change *change_new(VigilRequest *req, ChangeKind kind, const char *name,
+                          const char *password, const char *role, GHashTable *cameras)
+{
+  Change *c = g_new0(Change, 1);
+  c->kind = kind;
+  c->app = req->app;
+  c->msg = g_object_ref(req->msg);
+  c->actor = g_strdup(req->user);
+  c->name = g_strdup(name);
+  c->role = g_strdup(role);
+  c->cameras = cameras ? g_hash_table_ref(cameras) : NULL;
+  c->password = g_strdup(password);
+  g_signal_connect(c->msg, "finished", G_CALLBACK(change_gone), c);
+  g_signal_connect(c->msg, "disconnected", G_CALLBACK(change_gone), c);
+  soup_server_message_pause(c->msg);
+  return c;
+}
+
+static void change_free(Change *c)
+{
+  g_signal_handlers_disconnect_by_data(c->msg, c);
+  g_object_unref(c->msg);
+  g_free(c->actor);
+  g_free(c->name);
+  g_free(c->role);
+  g_clear_pointer(&c->cameras, g_hash_table_unref);
+  memset(c->password, 0, strlen(c->password));
+  g_free(c->password);
+  g_free(c->checked_hash);
+  g_free(c->address);
+  g_free(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Change, change_free)
+
+/* An admin's PATCH of @name, on the main loop: @hash (NULL: the password
+ * stays), @role and @cameras (NULL: unchanged). */
+static void apply_patch(SoupServerMessage *msg, VigilStore *store, const char *actor,
+                        const char *name, const char *role, const char *hash, GHashTable *cameras)
+{
+  g_autoptr(GError) error = NULL;
+  if ((role || hash) && !vigil_store_update_user(store, name, role, hash, &error)) {
+    vigil_http_reply_gerror(msg, error);
+    return;
+  }
+  g_autoptr(GHashTable) rows = cameras ? g_hash_table_ref(cameras) : NULL;
+  if (!rows && role && vigil_role_from_string(role) == VIGIL_ROLE_VIEWER)
+    rows = rows_without_control(store, name);
+  if (rows && !vigil_store_set_user_cameras(store, name, rows, &error)) {
+    vigil_http_reply_gerror(msg, error);
+    return;
+  }
+  if (hash) {
+    /* The store ended sessions and tokens; cached Basic successes go too. */
+    vigil_auth_basic_forget();
+    g_info("password of user %s changed by %s", name, actor);
+  }
+  if (role || rows)
+    g_info("user %s changed by %s", name, actor);
+  reply_user_to(msg, store, SOUP_STATUS_OK, name);
+}
+
+static void on_password_hashed(GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(Change) c = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *hash = vigil_password_hash_finish(result, &error);
+  if (c->gone)
+    return;
+  soup_server_message_unpause(c->msg);
+  if (!hash) {
+    vigil_http_reply_gerror(c->msg, error);
+    return;
+  }
+  VigilStore *store = c->app->store;
+  switch (c->kind) {
+  case CHANGE_CREATE:
+    if (!vigil_store_insert_user(store, c->name, c->role, hash, &error) ||
+        !vigil_store_set_user_cameras(store, c->name, c->cameras, &error)) {
+      vigil_http_reply_gerror(c->msg, error);
+      return;
+    }
+    g_info("user %s (%s) created by %s", c->name, c->role, c->actor);
+    reply_user_to(c->msg, store, SOUP_STATUS_CREATED, c->name);
+    return;
+  case CHANGE_PATCH:
+    apply_patch(c->msg, store, c->actor, c->name, c->role, hash, c->cameras);
+    return;
+  case CHANGE_OWN: {
+    /* The password changed while this one was checked and hashed: the
+     * check was against a stale hash. */
+    g_autoptr(VigilUser) user = vigil_store_get_user(store, c->name);
+    if (!user || g_strcmp0(user->password_hash, c->checked_hash) != 0) {
+      vigil_http_reply_error(c->msg, SOUP_STATUS_CONFLICT,
+                             "the password was changed meanwhile; try again");
+      return;
+    }
+    if (!vigil_store_update_user(store, c->name, NULL, hash, &error)) {
+      vigil_http_reply_gerror(c->msg, error);
+      return;
+    }
+    /* The store ended sessions and tokens; cached Basic successes go too. */
+    vigil_auth_basic_forget();
+    g_info("user %s changed their own password", c->name);
+    reply_user_to(c->msg, store, SOUP_STATUS_OK, c->name);
+    return;
+  }
+  }
+}
+
+/* Own change: the current password checked; the new one is hashed next. */
+static void on_current_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Change *c = data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = vigil_password_verify_finish(result, &error);
+  vigil_login_check_ended(c->name, c->address);
+  if (!ok && !error) { /* counted even when the client left */
+    vigil_login_failed(c->name, c->address);
+    g_info("wrong current password in a password change from %s", c->address ? c->address : "?");
+  }
+  if (!ok || c->gone) {
+    if (!c->gone) {
+      soup_server_message_unpause(c->msg);
+      if (error)
+        vigil_http_reply_gerror(c->msg, error);
+      else
+        vigil_http_reply_error(c->msg, SOUP_STATUS_FORBIDDEN, "the current password is wrong");
+    }
+    change_free(c);
+    return;
+  }
+  vigil_password_hash_async(c->password, on_password_hashed, c);
+}
+
 void vigil_api_users_create(VigilRequest *req)
 {
   g_autoptr(GError) error = NULL;
@@ -197,32 +381,8 @@ void vigil_api_users_create(VigilRequest *req)
     if (rights)
       g_hash_table_replace(cameras, g_strdup(VIGIL_ALL_CAMERAS), vigil_rights_to_string(rights));
   }
-  g_autofree gchar *hash = vigil_password_hash(password, &error);
-  if (!hash || !vigil_store_insert_user(req->app->store, name, role, hash, &error) ||
-      !vigil_store_set_user_cameras(req->app->store, name, cameras, &error)) {
-    vigil_http_reply_gerror(req->msg, error);
-    return;
-  }
-  g_info("user %s (%s) created by %s", name, role, req->user);
-  reply_user(req, SOUP_STATUS_CREATED, name);
-}
-
-/* Drops control from stored rows (a user demoted to viewer). */
-static GHashTable *rows_without_control(VigilStore *store, const char *name)
-{
-  g_autoptr(GHashTable) rows = vigil_store_get_user_cameras(store, name);
-  GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  if (!rows)
-    return out;
-  GHashTableIter it;
-  gpointer key, value;
-  g_hash_table_iter_init(&it, rows);
-  while (g_hash_table_iter_next(&it, &key, &value)) {
-    VigilRights r = vigil_rights_from_string(value) & ~VIGIL_RIGHT_CONTROL;
-    if (r)
-      g_hash_table_replace(out, g_strdup(key), vigil_rights_to_string(r));
-  }
-  return out;
+  vigil_password_hash_async(password, on_password_hashed,
+                            change_new(req, CHANGE_CREATE, name, password, role, cameras));
 }
 
 static void patch_user(VigilRequest *req, const VigilUser *user)
@@ -241,27 +401,11 @@ static void patch_user(VigilRequest *req, const VigilUser *user)
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "a user's name cannot change");
     return;
   }
-  g_autofree gchar *hash = password ? vigil_password_hash(password, &error) : NULL;
-  if ((password && !hash) ||
-      ((role || hash) &&
-       !vigil_store_update_user(req->app->store, user->name, role, hash, &error))) {
-    vigil_http_reply_gerror(req->msg, error);
-    return;
-  }
-  if (!cameras && role && vigil_role_from_string(role) == VIGIL_ROLE_VIEWER)
-    cameras = rows_without_control(req->app->store, user->name);
-  if (cameras && !vigil_store_set_user_cameras(req->app->store, user->name, cameras, &error)) {
-    vigil_http_reply_gerror(req->msg, error);
-    return;
-  }
-  if (hash) {
-    /* The store ended sessions and tokens; cached Basic successes go too. */
-    vigil_auth_basic_forget();
-    g_info("password of user %s changed by %s", user->name, req->user);
-  }
-  if (role || cameras)
-    g_info("user %s changed by %s", user->name, req->user);
-  reply_user(req, SOUP_STATUS_OK, user->name);
+  if (password)
+    vigil_password_hash_async(password, on_password_hashed,
+                              change_new(req, CHANGE_PATCH, user->name, password, role, cameras));
+  else
+    apply_patch(req->msg, req->app->store, req->user, user->name, role, NULL, cameras);
 }
 
 /* PATCH /api/v1/users/{self} {"password", "current_password"}: any user
@@ -271,7 +415,6 @@ static void patch_user(VigilRequest *req, const VigilUser *user)
  * sessions (this one included) and revokes their API tokens. */
 static void change_own_password(VigilRequest *req, JsonObject *o)
 {
-  g_autoptr(GError) error = NULL;
   const char *address = soup_server_message_get_remote_host(req->msg);
   const char *password, *current;
   if (!vigil_json_get_string(json_object_get_member(o, "password"), &password) ||
@@ -293,22 +436,14 @@ static void change_own_password(VigilRequest *req, JsonObject *o)
     return;
   }
   g_autoptr(VigilUser) user = vigil_store_get_user(req->app->store, req->user);
-  if (!user || strlen(current) > MAX_PASSWORD ||
-      !vigil_password_verify(user->password_hash, current)) {
-    vigil_login_failed(req->user, address);
-    g_info("wrong current password in a password change from %s", address ? address : "?");
-    vigil_http_reply_error(req->msg, SOUP_STATUS_FORBIDDEN, "the current password is wrong");
-    return;
-  }
-  g_autofree gchar *hash = vigil_password_hash(password, &error);
-  if (!hash || !vigil_store_update_user(req->app->store, user->name, NULL, hash, &error)) {
-    vigil_http_reply_gerror(req->msg, error);
-    return;
-  }
-  /* The store ended sessions and tokens; cached Basic successes go too. */
-  vigil_auth_basic_forget();
-  g_info("user %s changed their own password", user->name);
-  reply_user(req, SOUP_STATUS_OK, user->name);
+  Change *c = change_new(req, CHANGE_OWN, req->user, password, NULL, NULL);
+  c->checked_hash = user ? g_strdup(user->password_hash) : NULL;
+  c->address = g_strdup(address);
+  vigil_login_check_started(c->name, c->address);
+  /* Too long to be anyone's: checked against the dummy, wrong in the same time. */
+  gboolean possible = strlen(current) <= MAX_PASSWORD;
+  vigil_password_verify_async(possible ? c->checked_hash : NULL, possible ? current : "",
+                              on_current_checked, c);
 }
 
 /* The user {name} names; NULL after a 404. */

@@ -64,6 +64,9 @@ void vigil_http_reply_gerror(SoupServerMessage *msg, const GError *error)
     case VIGIL_ERROR_FORBIDDEN:
       status = SOUP_STATUS_FORBIDDEN;
       break;
+    case VIGIL_ERROR_BUSY:
+      status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+      break;
     case VIGIL_ERROR_STORAGE:
     case VIGIL_ERROR_FAILED:
       break;

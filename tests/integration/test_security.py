@@ -616,6 +616,74 @@ class RateLimitTest(unittest.TestCase):
         self.assertLess(tags.index("health"), max(tags.index(f"wrong-{i}") for i in range(6)),
                         order)
 
+    def test_setting_passwords_does_not_hold_up_others(self):
+        """Setting a password (a new user, an admin's change, a user's own
+        change with its check of the current one) hashes on the password
+        thread too: a health request sent after a burst of them is answered
+        before the last, and every change takes effect."""
+        v = Vigil().start()
+        self.addCleanup(v.cleanup)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="admin").status, 200)  # cached
+        r = call(v, "POST", "/api/v1/users",
+                 {"name": "mover", "password": "mover-Passw0rd", "role": "viewer"}, user="admin")
+        self.assertEqual(r.status, 201, r.body)
+        order, lock = [], threading.Lock()
+
+        def ask(tag, method, path, body, **kw):
+            reply = call(v, method, path, body, timeout=30, **kw)
+            with lock:
+                order.append((tag, reply.status, reply.body))
+
+        jobs = [(f"new-{i}", "POST", "/api/v1/users",
+                 {"name": f"new-{i}", "password": f"new-{i}-Passw0rd", "role": "viewer"},
+                 {"user": "admin"}) for i in range(5)]
+        jobs.append(("admin-change", "PATCH", "/api/v1/users/mover",
+                     {"password": "mover-Changed-1", "role": "operator"}, {"user": "admin"}))
+        jobs.append(("own-wrong", "PATCH", "/api/v1/users/admin",
+                     {"password": "whatever-Passw0rd", "current_password": "not-it-at-all"},
+                     {"user": "admin"}))
+        threads = [threading.Thread(target=ask, args=(tag, m, p, b), kwargs=kw)
+                   for tag, m, p, b, kw in jobs]
+        for t in threads:
+            t.start()
+        time.sleep(0.05)  # the hashes are queued
+        health = call(v, "GET", "/api/v1/health")
+        with lock:
+            order.append(("health", health.status, b""))
+        for t in threads:
+            t.join()
+        statuses = {tag: status for tag, status, _ in order}
+        self.assertEqual([statuses[f"new-{i}"] for i in range(5)], [201] * 5, order)
+        self.assertEqual(statuses["admin-change"], 200, order)
+        self.assertEqual(statuses["own-wrong"], 403, order)
+        self.assertEqual(health.status, 200)
+        tags = [tag for tag, _, _ in order]
+        self.assertLess(tags.index("health"), max(tags.index(f"new-{i}") for i in range(5)),
+                        order)
+        # Every change took effect: the new users and the changed password log in.
+        for i in range(5):
+            r = call(v, "GET", "/api/v1/cameras", user=f"new-{i}", password=f"new-{i}-Passw0rd")
+            self.assertEqual(r.status, 200, (i, r.body))
+        r = call(v, "GET", "/api/v1/users/mover", user="admin")
+        self.assertEqual((r.status, json.loads(r.body)["role"]), (200, "operator"), r.body)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="mover",
+                              password="mover-Changed-1").status, 200)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="mover",
+                              password="mover-Passw0rd").status, 401)
+        # A user's own change: the current password checked, then the new one
+        # hashed, both off the main loop; a wrong current one is 403.
+        own = {"user": "new-1", "password": "new-1-Passw0rd"}
+        r = call(v, "PATCH", "/api/v1/users/new-1",
+                 {"password": "new-1-Changed-22", "current_password": "wrong-one-here"}, **own)
+        self.assertEqual(r.status, 403, r.body)
+        self.assertIn(b"current password is wrong", r.body)
+        r = call(v, "PATCH", "/api/v1/users/new-1",
+                 {"password": "new-1-Changed-22", "current_password": "new-1-Passw0rd"}, **own)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", user="new-1",
+                              password="new-1-Changed-22").status, 200)
+        self.assertEqual(call(v, "GET", "/api/v1/cameras", **own).status, 401)
+
     def test_failed_logins_get_429(self):
         v = Vigil().start()
         try:

@@ -10,6 +10,7 @@
 #include "auth/basic.h"
 #include "auth/password.h"
 #include "auth/ratelimit.h"
+#include "core/error.h"
 #include "store/store.h"
 
 /* An Argon2id hash with the smallest costs (verifying uses the costs stored
@@ -135,6 +136,7 @@ static void test_verify_queue_is_bounded(void)
     g_assert_false(v[i / 16].ok[i % 16]);
     if (e) {
       g_assert_cmpstr(e->message, ==, "too many password checks waiting");
+      g_assert_true(g_error_matches(e, VIGIL_ERROR, VIGIL_ERROR_BUSY));
       refused++;
       g_error_free(e);
     }

@@ -145,6 +145,51 @@ static void test_generate(void)
   }
 }
 
+typedef struct {
+  gchar *hash;
+  GError *error;
+  GThread *thread; /* where the callback ran */
+  gboolean done;
+  guint ticks; /* of a 5 ms timeout before the answer came */
+} Hashed;
+
+static void on_hashed(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Hashed *h = data;
+  h->hash = vigil_password_hash_finish(result, &h->error);
+  h->thread = g_thread_self();
+  h->done = TRUE;
+}
+
+static gboolean tick(gpointer data)
+{
+  Hashed *h = data;
+  if (!h->done)
+    h->ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Setting a password off the main loop: the hash (>= 50 ms of Argon2id
+ * anywhere) is made on the password thread while the caller's loop keeps
+ * turning, and the answer comes back on the caller's thread. Made on the
+ * caller's thread, the loop could not turn before it: at most one tick. */
+static void test_hash_async(void)
+{
+  Hashed h = {0};
+  guint timer = g_timeout_add(5, tick, &h);
+  vigil_password_hash_async("correct horse battery staple", on_hashed, &h);
+  while (!h.done)
+    g_main_context_iteration(NULL, TRUE);
+  g_source_remove(timer);
+  g_assert_no_error(h.error);
+  g_assert_true(h.thread == g_thread_self());
+  g_assert_cmpuint(h.ticks, >=, 3);
+  g_assert_true(g_str_has_prefix(h.hash, "$argon2id$v=19$m=65536,t=3,p=1$"));
+  g_assert_true(vigil_password_verify(h.hash, "correct horse battery staple"));
+  g_assert_false(vigil_password_verify(h.hash, "correct horse battery stapl"));
+  g_free(h.hash);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -153,5 +198,6 @@ int main(int argc, char **argv)
   g_test_add_func("/password/empty-and-unicode", test_empty_and_unicode);
   g_test_add_func("/password/malformed", test_malformed);
   g_test_add_func("/password/generate", test_generate);
+  g_test_add_func("/password/hash-async", test_hash_async);
   return g_test_run();
 }
