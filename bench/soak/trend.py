@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Memory over a soak's run, from its soak.json (bench/soak/run.py --out DIR):
+the median of RSS, the heap glibc counts in use and the heap it holds in
+each window of N minutes (with the fault that began in it), and the slope of
+each over a chosen stretch, least squares and Theil-Sen (the median of the
+pairwise slopes, which one spike cannot move). Samples of the last vigil
+process only (a kill -9 starts a new one).
+
+  bench/soak/trend.py /tmp/soak100/soak.json --every 5 --from 5 --to 100
+"""
+import argparse
+import json
+import statistics
+import sys
+
+KEYS = (("RSS", "rss_kb"), ("heap in use", "heap_in_use_kb"), ("heap held", "heap_held_kb"))
+
+
+def least_squares(points):
+    """Slope of (t s, y) in y per hour; None with fewer than 3 points."""
+    if len(points) < 3:
+        return None
+    mt = statistics.fmean(t for t, _ in points)
+    my = statistics.fmean(y for _, y in points)
+    den = sum((t - mt) ** 2 for t, _ in points)
+    return sum((t - mt) * (y - my) for t, y in points) / den * 3600 if den else None
+
+
+def theil_sen(points, most=400):
+    """Median of the pairwise slopes per hour, over at most @most points
+    (evenly thinned: the pairs grow with the square)."""
+    if len(points) < 3:
+        return None
+    step = max(1, len(points) // most)
+    p = points[::step]
+    slopes = [(p[j][1] - p[i][1]) / (p[j][0] - p[i][0]) * 3600
+              for i in range(len(p)) for j in range(i + 1, len(p)) if p[j][0] > p[i][0]]
+    return statistics.median(slopes) if slopes else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("soak_json")
+    ap.add_argument("--every", type=float, default=5, help="window, minutes (default 5)")
+    ap.add_argument("--from", dest="start", type=float, default=0, help="stretch start, minutes")
+    ap.add_argument("--to", dest="end", type=float, default=None, help="stretch end, minutes")
+    args = ap.parse_args()
+    with open(args.soak_json) as f:
+        soak = json.load(f)
+    samples = soak["samples"]
+    if not samples:
+        sys.exit("no samples")
+    last_pid = samples[-1]["pid"]
+    samples = [s for s in samples if s.get("pid") == last_pid and "rss_kb" in s]
+    faults = soak.get("faults", [])
+
+    print(f"| min | fault | " + " | ".join(f"{label} MB" for label, _ in KEYS) + " |")
+    print("|---|---|" + "---|" * len(KEYS))
+    w = args.every * 60
+    t = samples[0]["t"] - samples[0]["t"] % w
+    while t <= samples[-1]["t"]:
+        win = [s for s in samples if t <= s["t"] < t + w]
+        began = sorted({x["kind"] for x in faults if t <= x["start"] < t + w})
+        cells = []
+        for _, key in KEYS:
+            vals = [s[key] / 1024 for s in win if key in s]
+            cells.append(f"{statistics.median(vals):.1f}" if vals else "")
+        if win:
+            print(f"| {t / 60:g} | {', '.join(began)} | " + " | ".join(cells) + " |")
+        t += w
+
+    lo = args.start * 60
+    hi = args.end * 60 if args.end is not None else float("inf")
+    stretch = [s for s in samples if lo <= s["t"] <= hi]
+    if not stretch:
+        sys.exit("no samples in that stretch")
+    span = (stretch[-1]["t"] - stretch[0]["t"]) / 60
+    print(f"\nslopes over {stretch[0]['t'] / 60:.1f}-{stretch[-1]['t'] / 60:.1f} min "
+          f"({span:.1f} min, {len(stretch)} samples), MB/h:")
+    for label, key in KEYS:
+        pts = [(s["t"], s[key] / 1024) for s in stretch if key in s]
+        ls, ts = least_squares(pts), theil_sen(pts)
+        if ls is None:
+            print(f"  {label}: no samples")
+            continue
+        print(f"  {label}: least squares {ls:+.2f}, Theil-Sen {ts:+.2f} "
+              f"({pts[0][1]:.1f} -> {pts[-1][1]:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
