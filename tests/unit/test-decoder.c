@@ -108,7 +108,11 @@ static void check_format(enum AVPixelFormat format)
 {
   g_autoptr(GPtrArray) idrs = encode_idrs(3, format);
   if (!idrs) {
-    g_test_skip("libavcodec has no libx264 encoder");
+    /* Debian's libavcodec has it, and CI installs it: there this fails. */
+    if (g_getenv("VIGIL_CI"))
+      g_test_fail_printf("libavcodec has no libx264 encoder");
+    else
+      g_test_skip("libavcodec has no libx264 encoder");
     return;
   }
   g_autoptr(GError) error = NULL;
