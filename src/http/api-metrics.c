@@ -286,6 +286,8 @@ static void metrics_memory(GString *out)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   struct mallinfo2 mi = mallinfo2();
+  if (mi.arena == 0 && mi.hblkhd == 0)
+    return; /* another allocator answers malloc (AddressSanitizer's): no figures */
   g_string_append_printf(
       out,
       "# HELP vigil_heap_in_use_bytes Bytes of heap vigil holds (malloc'd and not freed).\n"
