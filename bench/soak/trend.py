@@ -9,21 +9,20 @@ process only (a kill -9 starts a new one).
   bench/soak/trend.py /tmp/soak100/soak.json --every 5 --from 5 --to 100
 """
 import argparse
+import importlib.util
 import json
+import os
 import statistics
 import sys
 
+# The soak's own least-squares slope (y per hour), the one its RSS check uses.
+_spec = importlib.util.spec_from_file_location(
+    "soak_run", os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py"))
+_soak = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_soak)
+least_squares = _soak.slope_per_hour
+
 KEYS = (("RSS", "rss_kb"), ("heap in use", "heap_in_use_kb"), ("heap held", "heap_held_kb"))
-
-
-def least_squares(points):
-    """Slope of (t s, y) in y per hour; None with fewer than 3 points."""
-    if len(points) < 3:
-        return None
-    mt = statistics.fmean(t for t, _ in points)
-    my = statistics.fmean(y for _, y in points)
-    den = sum((t - mt) ** 2 for t, _ in points)
-    return sum((t - mt) * (y - my) for t, y in points) / den * 3600 if den else None
 
 
 def theil_sen(points, most=400):
