@@ -267,6 +267,8 @@ void vigil_api_live_ws(VigilRequest *req)
                            error->message);
     return;
   }
+  /* Every response says "Connection: close" (server.c); this one upgrades. */
+  soup_message_headers_remove(soup_server_message_get_response_headers(req->msg), "Connection");
   if (!soup_websocket_server_process_handshake(req->msg, NULL, NULL, NULL, NULL)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "bad WebSocket handshake");
     return;

@@ -46,7 +46,7 @@ static void on_too_slow(VigilViewer *viewer, gpointer user_data)
   /* The client has megabytes unread and libsoup a write pending: ending the
    * body would wait for the client. Shut the socket down instead; the
    * pending write fails and libsoup finishes the message (on_finished). */
-  GSocket *socket = soup_server_message_get_socket(self->msg);
+  GSocket *socket = vigil_http_message_socket(self->msg);
   if (socket)
     g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }

@@ -23,6 +23,8 @@ typedef struct _VigilHttp VigilHttp;
 VigilHttp *vigil_http_new(VigilApp *app);
 /* @address is "HOST:PORT" or "[IPv6]:PORT". */
 gboolean vigil_http_listen(VigilHttp *http, const char *address, GError **error);
+/* The socket of @msg's connection, or NULL. */
+GSocket *vigil_http_message_socket(SoupServerMessage *msg);
 /* The URL users open ("http://127.0.0.1:8080/"). */
 gchar *vigil_http_get_url(VigilHttp *http);
 void vigil_http_free(VigilHttp *http);

@@ -5,6 +5,8 @@
 
 #include "http/http.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -14,6 +16,10 @@
 struct _VigilHttp {
   VigilApp *app;
   SoupServer *server;
+  GSocket *listener;
+  GSource *accepting;   /* the listener's watch, or a short pause after an error */
+  GTlsCertificate *tls; /* NULL: plain HTTP */
+  gint64 warned_us;     /* last accept error logged */
   gchar *url;
 };
 
@@ -215,20 +221,6 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   vigil_http_route(self->app, msg, path, query);
 }
 
-/* --- lifetime --- */
-
-VigilHttp *vigil_http_new(VigilApp *app)
-{
-  VigilHttp *self = g_new0(VigilHttp, 1);
-  self->app = app;
-  self->server = soup_server_new("server-header", "vigil/" VIGIL_VERSION, NULL);
-  /* Compressing video over WebSocket tripled CPU in the prototype. */
-  soup_server_remove_websocket_extension(self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
-  soup_server_add_early_handler(self->server, NULL, early_handler, self, NULL);
-  soup_server_add_handler(self->server, NULL, handler, self, NULL);
-  return self;
-}
-
 static GSocketAddress *parse_address(const char *address, GError **error)
 {
   g_autoptr(GSocketConnectable) connectable = g_network_address_parse(address, 0, error);
@@ -247,29 +239,152 @@ static GSocketAddress *parse_address(const char *address, GError **error)
   return g_inet_socket_address_new(inet, port);
 }
 
+/* --- connections ---
+ *
+ * vigil accepts connections itself and hands each one to libsoup
+ * (soup_server_accept_iostream) rather than letting soup_server_listen do
+ * it. Debian 12's libsoup 3.2.3 leaks with its own listener: every accepted
+ * connection's GSocket (~340 bytes; fixed upstream in 3.3.1, "soup-listener:
+ * Plug a leak"), and every keep-alive connection that the client closes while
+ * it waits for the next request, with its file descriptor (~1.8 KB; upstream
+ * d20c6601, 3.3.0). Browsers close idle connections after a few minutes, so a
+ * long-running server ran out of descriptors. libsoup never keeps alive a
+ * connection it did not accept itself, so every response says
+ * "Connection: close" (on_request_started) and no connection ever waits idle.
+ * Its listener also stopped accepting for good after one failed accept
+ * (EMFILE); this one pauses and tries again. */
+
+#define ACCEPT_PAUSE_MS 200
+
+static void watch_listener(VigilHttp *self);
+
+/* The socket behind @msg's connection (live.ts cuts a slow viewer off with
+ * it): libsoup only knows the sockets its own listener accepted. */
+GSocket *vigil_http_message_socket(SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address(msg);
+  return remote ? g_object_get_data(G_OBJECT(remote), "vigil-socket") : NULL;
+}
+
+static void hand_over(VigilHttp *self, GSocket *socket)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address(socket, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(socket, NULL);
+  if (!local || !remote)
+    return; /* the client already left */
+  g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  /* libsoup keeps @remote as long as the connection: the socket rides on it. */
+  g_object_set_data_full(G_OBJECT(remote), "vigil-socket", g_object_ref(socket), g_object_unref);
+  g_autoptr(GIOStream) stream = G_IO_STREAM(g_socket_connection_factory_create_connection(socket));
+  if (self->tls) {
+    /* The handshake runs on the first read, as libsoup's own TLS did. */
+    GIOStream *tls = g_tls_server_connection_new(stream, self->tls, &error);
+    if (!tls) {
+      g_warning("TLS connection from a client failed: %s", error->message);
+      return;
+    }
+    g_object_set(tls, "require-close-notify", FALSE, NULL);
+    g_object_unref(stream);
+    stream = tls;
+  }
+  if (!soup_server_accept_iostream(self->server, stream, local, remote, &error))
+    g_warning("cannot take a connection: %s", error->message);
+}
+
+static gboolean resume_accepting(gpointer user_data)
+{
+  VigilHttp *self = user_data;
+  g_clear_pointer(&self->accepting, g_source_unref);
+  watch_listener(self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean on_incoming(GSocket *listener, GIOCondition condition, gpointer user_data)
+{
+  VigilHttp *self = user_data;
+  /* A bounded batch, so a flood of connections cannot starve the loop. */
+  for (int i = 0; i < 64; i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocket) socket = g_socket_accept(listener, NULL, &error);
+    if (socket) {
+      hand_over(self, socket);
+      continue;
+    }
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      break;
+    /* Out of descriptors (EMFILE) and the like: the client waits in the
+     * backlog; try again shortly instead of spinning or giving up. */
+    gint64 now = g_get_monotonic_time();
+    if (now - self->warned_us > 60 * G_USEC_PER_SEC) {
+      g_warning("cannot accept a connection (pausing %d ms): %s", ACCEPT_PAUSE_MS, error->message);
+      self->warned_us = now;
+    }
+    g_clear_pointer(&self->accepting, g_source_unref);
+    self->accepting = g_timeout_source_new(ACCEPT_PAUSE_MS);
+    g_source_set_callback(self->accepting, resume_accepting, self, NULL);
+    g_source_attach(self->accepting, NULL);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void watch_listener(VigilHttp *self)
+{
+  self->accepting = g_socket_create_source(self->listener, G_IO_IN, NULL);
+  g_source_set_callback(self->accepting, G_SOURCE_FUNC(on_incoming), self, NULL);
+  g_source_attach(self->accepting, NULL);
+}
+
+/* Before any handler runs, for every request libsoup reads (its own 400s too). */
+static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                               "close");
+}
+
+static GSocket *listen_on(GSocketAddress *address, GError **error)
+{
+  GSocketFamily family = g_socket_address_get_family(address);
+  g_autoptr(GSocket) socket =
+      g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (!socket)
+    return NULL;
+  if (family == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option(socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
+  g_socket_set_blocking(socket, FALSE);
+  /* GLib's default backlog is 10: a 4x4 grid opening 16 streams at once
+   * (or 200 viewers) would see SYNs dropped and retried a second later. */
+  g_socket_set_listen_backlog(socket, 256);
+  if (!g_socket_bind(socket, address, TRUE, error) || !g_socket_listen(socket, error))
+    return NULL;
+  return g_steal_pointer(&socket);
+}
+
 gboolean vigil_http_listen(VigilHttp *self, const char *address, GError **error)
 {
   g_autoptr(GSocketAddress) sa = parse_address(address, error);
   if (!sa)
     return FALSE;
+  g_return_val_if_fail(self->listener == NULL, FALSE);
   /* TLS from the settings; a change applies at the next start. */
-  SoupServerListenOptions options = 0;
   const VigilSettings *settings = self->app->settings;
+  g_autoptr(GTlsCertificate) cert = NULL;
   if (settings && settings->tls_cert && settings->tls_key) {
     g_autoptr(GError) tls_error = NULL;
-    g_autoptr(GTlsCertificate) cert =
-        g_tls_certificate_new_from_files(settings->tls_cert, settings->tls_key, &tls_error);
+    cert = g_tls_certificate_new_from_files(settings->tls_cert, settings->tls_key, &tls_error);
     if (!cert) {
       g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
                   "cannot load the TLS certificate %s and key %s (settings \"tls\"): %s",
                   settings->tls_cert, settings->tls_key, tls_error->message);
       return FALSE;
     }
-    soup_server_set_tls_certificate(self->server, cert);
-    options |= SOUP_SERVER_LISTEN_HTTPS;
   }
-  if (!soup_server_listen(self->server, sa, options, error))
+  self->listener = listen_on(sa, error); /* GLib's message names the address */
+  if (!self->listener)
     return FALSE;
+  self->tls = g_steal_pointer(&cert);
+  watch_listener(self);
   GInetAddress *inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa));
   g_autofree gchar *host = g_inet_address_to_string(inet);
   guint16 port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(sa));
@@ -278,9 +393,24 @@ gboolean vigil_http_listen(VigilHttp *self, const char *address, GError **error)
     host = g_strdup("127.0.0.1");
   }
   gboolean v6 = strchr(host, ':') != NULL;
-  self->url = g_strdup_printf("%s://%s%s%s:%u/", options ? "https" : "http", v6 ? "[" : "", host,
+  self->url = g_strdup_printf("%s://%s%s%s:%u/", self->tls ? "https" : "http", v6 ? "[" : "", host,
                               v6 ? "]" : "", port);
   return TRUE;
+}
+
+/* --- lifetime --- */
+
+VigilHttp *vigil_http_new(VigilApp *app)
+{
+  VigilHttp *self = g_new0(VigilHttp, 1);
+  self->app = app;
+  self->server = soup_server_new("server-header", "vigil/" VIGIL_VERSION, NULL);
+  /* Compressing video over WebSocket tripled CPU in the prototype. */
+  soup_server_remove_websocket_extension(self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler(self->server, NULL, early_handler, self, NULL);
+  soup_server_add_handler(self->server, NULL, handler, self, NULL);
+  g_signal_connect(self->server, "request-started", G_CALLBACK(on_request_started), NULL);
+  return self;
 }
 
 gchar *vigil_http_get_url(VigilHttp *self)
@@ -292,8 +422,17 @@ void vigil_http_free(VigilHttp *self)
 {
   if (!self)
     return;
+  if (self->accepting) {
+    g_source_destroy(self->accepting);
+    g_source_unref(self->accepting);
+  }
+  if (self->listener) {
+    g_socket_close(self->listener, NULL);
+    g_object_unref(self->listener);
+  }
   soup_server_disconnect(self->server);
   g_clear_object(&self->server);
+  g_clear_object(&self->tls);
   g_free(self->url);
   g_free(self);
 }
