@@ -4,6 +4,11 @@
 vigil's heap in use (/metrics, vigil_heap_in_use_bytes) after every 1000
 viewers and the bytes retained per viewer. Build first (make build).
 
+It found ~350 B per viewer: the GSocket that Debian 12's libsoup listener
+never released (docs/security.md, "Connections"); since vigil accepts its
+connections itself the figure is noise (within +-15 B per viewer).
+tests/integration/test_connections.py checks the same in make test.
+
   python3 bench/soak/churn_probe.py
 """
 import base64
