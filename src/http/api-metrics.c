@@ -13,6 +13,7 @@
 
 #include "live/viewer.h"
 #include "record/segment.h"
+#include "store/store.h"
 
 /* Label values: backslash, quote and newline escaped. */
 static void append_label(GString *out, const char *value)
@@ -295,8 +296,11 @@ static void metrics_memory(GString *out)
       "vigil_heap_in_use_bytes %zu\n"
       "# HELP vigil_heap_held_bytes Bytes the allocator holds from the system, in use or free.\n"
       "# TYPE vigil_heap_held_bytes gauge\n"
-      "vigil_heap_held_bytes %zu\n",
-      mi.uordblks + mi.hblkhd, mi.arena + mi.hblkhd);
+      "vigil_heap_held_bytes %zu\n"
+      "# HELP vigil_heap_sqlite_bytes Bytes of the heap in use that SQLite holds (page caches).\n"
+      "# TYPE vigil_heap_sqlite_bytes gauge\n"
+      "vigil_heap_sqlite_bytes %" G_GINT64_FORMAT "\n",
+      mi.uordblks + mi.hblkhd, mi.arena + mi.hblkhd, vigil_store_memory_used());
 #else
   (void)out;
 #endif

@@ -240,6 +240,11 @@ static int read_version(VigilStore *store, GError **error)
   return sqlite3_column_int(stmt, 0);
 }
 
+gint64 vigil_store_memory_used(void)
+{
+  return sqlite3_memory_used();
+}
+
 int vigil_store_version(VigilStore *store)
 {
   g_autoptr(GError) error = NULL;

@@ -24,6 +24,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilStore, vigil_store_close)
 int vigil_store_latest_version(void);
 int vigil_store_version(VigilStore *store);
 
+/* Bytes SQLite has allocated, for every open database (its page caches
+ * first): part of the heap /metrics reports. */
+gint64 vigil_store_memory_used(void);
+
 /* Global settings: one JSON document per key ("storage", "detect", ...).
  * get returns NULL when the key was never set (or on a database error, which
  * is logged). set refuses text that does not parse as JSON with

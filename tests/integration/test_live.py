@@ -300,6 +300,11 @@ class LiveTest(unittest.TestCase):
         self.assertGreater(in_use, 1_000_000)
         self.assertLessEqual(in_use, held)
         self.assertLess(held, size)
+        # SQLite's share of the heap in use (its page cache holds the schema
+        # and the rows read so far at least).
+        sqlite = metric(text, "vigil_heap_sqlite_bytes")
+        self.assertGreater(sqlite, 10_000)
+        self.assertLess(sqlite, in_use)
 
     def test_web_assets(self):
         r = self.vigil.request("GET", "/live/cam")
