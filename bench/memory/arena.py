@@ -15,6 +15,8 @@ arena fragmentation.
   python3 bench/memory/arena.py --cameras 8 --minutes 35 --warmup 10 --out /tmp/arena
   python3 bench/memory/arena.py --variant "glibc defaults:MALLOC_ARENA_MAX=16" \
       --variant "2 arenas:MALLOC_ARENA_MAX=2"
+  python3 bench/memory/arena.py --variant "as it is:" \
+      --variant "before:VIGIL_BIN=/tmp/old/src/vigil"
 
 Results go in bench/RESULTS.md ("memory"). Python standard library only;
 uses tests/integration/harness.py to run vigil.
@@ -82,7 +84,8 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default="/tmp/vigil-arena")
     ap.add_argument("--variant", action="append",
-                    help="NAME:VAR=VALUE ... (environment of one vigil; give two or more). "
+                    help="NAME:VAR=VALUE ... (environment of one vigil; give two or more; "
+                         "VIGIL_BIN=PATH runs another build). "
                          "Default: vigil as it is, and MALLOC_ARENA_MAX=16 (glibc's own "
                          "default on 2 cores: 8 arenas per core)")
     args = ap.parse_args()
@@ -102,6 +105,10 @@ def main():
     for name, env in variants.items():
         data = os.path.join(args.out, "data-%d" % len(vigils))
         os.makedirs(data)
+        # VIGIL_BIN in a variant's environment: that vigil runs another build
+        # (an older commit, side by side with this one).
+        env = dict(env)
+        harness.VIGIL_BIN = env.pop("VIGIL_BIN", os.environ["VIGIL_BIN"])
         v = harness.Vigil(data_dir=data, env=env, extra_args=["--log-level", "info"])
         v.start()
         r = v.request("PATCH", "/api/v1/settings", {"storage": {"max_bytes": args.quota_mb << 20}})

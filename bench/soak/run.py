@@ -60,6 +60,20 @@ _spec.loader.exec_module(live)
 
 # --- /proc ---------------------------------------------------------------
 
+PROC_RSS_KEYS = {"VmRSS": "rss_kb", "RssAnon": "rss_anon_kb", "RssFile": "rss_file_kb",
+                 "RssShmem": "rss_shmem_kb"}
+
+
+def save_smaps(pid, path):
+    """A copy of /proc/PID/smaps: bench/soak/smaps_diff.py compares two, mapping
+    by mapping, to tell where RSS grew (the heap, a thread's stack, code)."""
+    try:
+        with open(f"/proc/{pid}/smaps") as src, open(path, "w") as dst:
+            dst.write(src.read())
+    except OSError:
+        pass
+
+
 def proc_sample(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -67,8 +81,11 @@ def proc_sample(pid):
         out = {"cpu_s": (int(fields[11]) + int(fields[12])) / HZ, "threads": int(fields[17])}
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    out["rss_kb"] = int(line.split()[1])
+                # RSS and its parts: anonymous (the heap, stacks), file-backed
+                # (code, mapped files) and shared memory.
+                for key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                    if line.startswith(key + ":"):
+                        out[PROC_RSS_KEYS[key]] = int(line.split()[1])
         out["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
         with open(f"/proc/{pid}/io") as f:
             for line in f:
@@ -479,10 +496,14 @@ def main():
             prev = None
             hist_prev = None
             next_seg = 0
+            next_smaps = start
             while not stop.is_set():
                 t = time.time()
                 pid = st.vigil.proc.pid
                 p = proc_sample(pid)
+                if t >= next_smaps:
+                    save_smaps(pid, os.path.join(args.out, f"smaps-{pid}-{int((t - start) // 60):03d}min.txt"))
+                    next_smaps = t + 600
                 s = {"t": round(t - start, 1), "pid": pid}
                 if p:
                     s.update(p)
@@ -498,7 +519,8 @@ def main():
                     h = live.histogram_of(text)
                     for line in text.splitlines():
                         # glibc's view of the heap beside the kernel's RSS
-                        if line.startswith(("vigil_heap_in_use_bytes ", "vigil_heap_held_bytes ")):
+                        if line.startswith(("vigil_heap_in_use_bytes ", "vigil_heap_held_bytes ",
+                                             "vigil_heap_sqlite_bytes ")):
                             name, value = line.split()
                             s[name[len("vigil_"):-len("_bytes")] + "_kb"] = int(value) >> 10
                     if hist_prev and len(h) == len(hist_prev) and h[-1][1] >= hist_prev[-1][1]:

@@ -22,7 +22,8 @@ _soak = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_soak)
 least_squares = _soak.slope_per_hour
 
-KEYS = (("RSS", "rss_kb"), ("heap in use", "heap_in_use_kb"), ("heap held", "heap_held_kb"))
+KEYS = (("RSS", "rss_kb"), ("RSS anon", "rss_anon_kb"), ("heap in use", "heap_in_use_kb"),
+        ("heap held", "heap_held_kb"), ("SQLite", "heap_sqlite_kb"))
 
 
 def theil_sen(points, most=400):
