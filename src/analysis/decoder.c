@@ -20,6 +20,8 @@ struct _VigilDecoder {
   AVFrame *frame;
   struct SwsContext *sws;
   struct SwsContext *sws_rgb; /* for detection, only when asked */
+  /* The parameter sets @ctx has (empty: none known), and scratch. */
+  GByteArray *ps_known, *ps_now;
   /* Grey at the picture's own size: luma through @luma (see luma_map()). */
   int luma_format; /* the pixel format @luma is for; AV_PIX_FMT_NONE: none yet */
   gboolean luma_ok;
@@ -66,6 +68,8 @@ VigilDecoder *vigil_decoder_new(VigilCodec codec, GError **error)
   self->packet = av_packet_alloc();
   self->frame = av_frame_alloc();
   self->luma_format = AV_PIX_FMT_NONE;
+  self->ps_known = g_byte_array_new();
+  self->ps_now = g_byte_array_new();
   return self;
 }
 
@@ -78,6 +82,8 @@ void vigil_decoder_free(VigilDecoder *self)
   av_frame_free(&self->frame);
   sws_freeContext(self->sws);
   sws_freeContext(self->sws_rgb);
+  g_byte_array_unref(self->ps_known);
+  g_byte_array_unref(self->ps_now);
   g_free(self);
 }
 
@@ -189,10 +195,36 @@ static gboolean luma_map(VigilDecoder *self, enum AVPixelFormat format)
   return self->luma_ok;
 }
 
+/* decode_one() on the decoder's own context, without the parameter sets when
+ * they are those it already has. Cameras repeat them before every keyframe,
+ * and FFmpeg allocates and zeroes ~170 KB for each H.264 PPS it reads,
+ * identical or not: per keyframe and camera, a block that fragmented the
+ * heap (docs/soak.md). A flush keeps them; a failure forgets them. */
+static gboolean decode_keyframe(VigilDecoder *self, const guint8 *data, gsize size, GError **error)
+{
+  g_byte_array_set_size(self->ps_now, 0);
+  gsize slice = vigil_annexb_parameter_sets(data, size, self->codec, self->ps_now);
+  const guint8 *send = data;
+  gsize send_size = size;
+  if (self->ps_now->len > 0 && slice < size && self->ps_now->len == self->ps_known->len &&
+      memcmp(self->ps_now->data, self->ps_known->data, self->ps_now->len) == 0) {
+    send = data + slice;
+    send_size = size - slice;
+  } else {
+    GByteArray *known = self->ps_known;
+    self->ps_known = self->ps_now;
+    self->ps_now = known;
+  }
+  if (decode_one(self->ctx, self->codec, self->packet, self->frame, send, send_size, error))
+    return TRUE;
+  g_byte_array_set_size(self->ps_known, 0);
+  return FALSE;
+}
+
 guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size, int max_width,
                                   int *width, int *height, GError **error)
 {
-  if (!decode_one(self->ctx, self->codec, self->packet, self->frame, data, size, error))
+  if (!decode_keyframe(self, data, size, error))
     return NULL;
   AVFrame *f = self->frame;
   int w = MIN(max_width, f->width) & ~1;

@@ -16,6 +16,7 @@ struct _VigilVideoFeed {
   GByteArray *scratch;          /* a keyframe with them in front */
   AVCodecParserContext *parser; /* reads the picture size off parameter sets */
   AVCodecContext *parser_codec;
+  GByteArray *ps_last, *ps_now; /* the parameter sets the size was read off, and scratch */
   int width, height;
   guint units, bad_units; /* in the current window of WINDOW_UNITS */
 };
@@ -34,6 +35,8 @@ VigilVideoFeed *vigil_video_feed_new(VigilIngest *ingest, VigilCodec codec, GByt
   feed->codec = codec;
   feed->parameter_sets = parameter_sets ? g_bytes_ref(parameter_sets) : NULL;
   feed->scratch = g_byte_array_new();
+  feed->ps_last = g_byte_array_new();
+  feed->ps_now = g_byte_array_new();
   feed->parser = av_parser_init(codec == VIGIL_CODEC_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
   feed->parser_codec = avcodec_alloc_context3(NULL);
   if (feed->parser)
@@ -47,6 +50,8 @@ void vigil_video_feed_free(VigilVideoFeed *feed)
     return;
   g_clear_pointer(&feed->parameter_sets, g_bytes_unref);
   g_byte_array_unref(feed->scratch);
+  g_byte_array_unref(feed->ps_last);
+  g_byte_array_unref(feed->ps_now);
   if (feed->parser)
     av_parser_close(feed->parser);
   avcodec_free_context(&feed->parser_codec);
@@ -54,7 +59,7 @@ void vigil_video_feed_free(VigilVideoFeed *feed)
 }
 
 /* The picture size, read off the parameter sets of a keyframe (the parser
- * stops at the first slice: a few microseconds per keyframe). */
+ * stops at the first slice). */
 static void update_size(VigilVideoFeed *feed, const guint8 *data, gsize size)
 {
   if (!feed->parser || !feed->parser_codec)
@@ -71,6 +76,24 @@ static void update_size(VigilVideoFeed *feed, const guint8 *data, gsize size)
             width, height);
     vigil_ingest_set_format(feed->ingest, feed->codec, width, height);
   }
+}
+
+/* Whether the keyframe's parameter sets differ from those the size was last
+ * read off: only then can there be a new size. Cameras repeat them before
+ * every keyframe, and FFmpeg's parser allocates and zeroes ~170 KB for each
+ * H.264 PPS it reads, identical or not: per keyframe and camera, the largest
+ * block vigil allocated and freed, which fragmented the heap (docs/soak.md). */
+static gboolean parameter_sets_changed(VigilVideoFeed *feed, const guint8 *data, gsize size)
+{
+  g_byte_array_set_size(feed->ps_now, 0);
+  vigil_annexb_parameter_sets(data, size, feed->codec, feed->ps_now);
+  if (feed->width > 0 && feed->ps_now->len == feed->ps_last->len &&
+      memcmp(feed->ps_now->data, feed->ps_last->data, feed->ps_now->len) == 0)
+    return FALSE;
+  GByteArray *last = feed->ps_last;
+  feed->ps_last = feed->ps_now;
+  feed->ps_now = last;
+  return TRUE;
 }
 
 /* Counts an access unit; FALSE (the failure reported) when too many of the
@@ -115,7 +138,8 @@ gboolean vigil_video_feed_push(VigilVideoFeed *feed, const guint8 *data, gsize s
       data = feed->scratch->data;
       size = feed->scratch->len;
     }
-    update_size(feed, data, size);
+    if (parameter_sets_changed(feed, data, size))
+      update_size(feed, data, size);
     if (feed->width <= 0)
       return TRUE; /* not one picture yet whose size is known */
     if (feed->ingest->keyframe_func)

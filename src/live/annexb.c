@@ -44,6 +44,38 @@ static int first_slice(const guint8 *data, gsize size, VigilCodec codec, gboolea
   return -1;
 }
 
+gsize vigil_annexb_parameter_sets(const guint8 *data, gsize size, VigilCodec codec, GByteArray *out)
+{
+  static const guint8 start_code[4] = {0, 0, 0, 1};
+  g_return_val_if_fail((data != NULL || size == 0) && out != NULL, size);
+  gsize pos = vigil_annexb_next_nal(data, size, 0);
+  while (pos < size) {
+    gsize next = vigil_annexb_next_nal(data, size, pos);
+    gsize start = pos >= 4 && data[pos - 4] == 0 ? pos - 4 : pos - 3; /* this unit's start code */
+    gboolean slice, param;
+    if (codec == VIGIL_CODEC_H265) {
+      guint type = (data[pos] >> 1) & 0x3F;
+      slice = type < 32;
+      param = type >= 32 && type <= 34;
+    } else {
+      guint type = data[pos] & 0x1F;
+      slice = type >= 1 && type <= 5;
+      param = type == 7 || type == 8;
+    }
+    if (slice)
+      return start;
+    if (param) {
+      gsize end = next < size ? next - 3 : size;
+      while (end > pos && data[end - 1] == 0)
+        end--; /* the next start code's leading zero, trailing_zero_8bits */
+      g_byte_array_append(out, start_code, sizeof start_code);
+      g_byte_array_append(out, data + pos, (guint)(end - pos));
+    }
+    pos = next;
+  }
+  return size;
+}
+
 gboolean vigil_annexb_has_parameter_sets(const guint8 *data, gsize size, VigilCodec codec)
 {
   g_return_val_if_fail(data != NULL || size == 0, FALSE);

@@ -43,4 +43,12 @@ void vigil_annexb_classify_piece(const guint8 *data, gsize size, VigilCodec code
  * (00 00 01, or 00 00 00 01), or @size when there is none. */
 gsize vigil_annexb_next_nal(const guint8 *data, gsize size, gsize from);
 
+/* The parameter sets (H.264 SPS and PPS; H.265 VPS, SPS and PPS) that come
+ * before the access unit's first picture slice, each appended to @out with a
+ * 4-byte start code and without trailing zero bytes: what to compare with
+ * the last keyframe's to tell whether they changed. Returns the offset of
+ * the first slice's start code (@size when there is no slice). */
+gsize vigil_annexb_parameter_sets(const guint8 *data, gsize size, VigilCodec codec,
+                                  GByteArray *out);
+
 G_END_DECLS

@@ -76,6 +76,55 @@ static void test_h265(void)
 }
 
 /* Headers no encoder writes, and random bytes as a broken camera sends. */
+static void assert_bytes(GByteArray *out, const guint8 *want, gsize want_size)
+{
+  g_assert_cmpmem(out->data, out->len, want, want_size);
+}
+
+static void test_parameter_sets(void)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new();
+  /* AUD, SPS (then a 4-byte start code), PPS, IDR slice */
+  const guint8 h264[] = {0, 0, 0, 1,    0x09, 0xF0, 0,    0, 0, 1, 0x67, 0x42, 0,
+                         0, 0, 1, 0x68, 0xCE, 0x3C, 0x80, 0, 0, 1, 0x65, 0x88};
+  const guint8 h264_ps[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xCE, 0x3C, 0x80};
+  g_assert_cmpuint(vigil_annexb_parameter_sets(h264, sizeof h264, VIGIL_CODEC_H264, out), ==, 20);
+  assert_bytes(out, h264_ps, sizeof h264_ps);
+  /* appends: the caller empties */
+  g_assert_cmpuint(vigil_annexb_parameter_sets(h264, sizeof h264, VIGIL_CODEC_H264, out), ==, 20);
+  g_assert_cmpuint(out->len, ==, 2 * sizeof h264_ps);
+
+  /* an SPS after the first slice is not the picture's; a slice with a
+   * 4-byte start code starts at its first zero */
+  g_byte_array_set_size(out, 0);
+  const guint8 late[] = {0, 0, 0, 1, 0x06, 0x05, 0, 0, 0, 1, 0x65, 0x88, 0, 0, 1, 0x67, 0x42};
+  g_assert_cmpuint(vigil_annexb_parameter_sets(late, sizeof late, VIGIL_CODEC_H264, out), ==, 6);
+  g_assert_cmpuint(out->len, ==, 0);
+
+  /* no slice at all: everything scanned, the size returned; nothing, or a
+   * start code with nothing after it */
+  const guint8 ps_only[] = {0, 0, 1, 0x67, 0x42, 0x00, 0x00};
+  g_assert_cmpuint(vigil_annexb_parameter_sets(ps_only, sizeof ps_only, VIGIL_CODEC_H264, out), ==,
+                   sizeof ps_only);
+  const guint8 ps_only_want[] = {0, 0, 0, 1, 0x67, 0x42}; /* trailing zeros left out */
+  assert_bytes(out, ps_only_want, sizeof ps_only_want);
+  g_byte_array_set_size(out, 0);
+  g_assert_cmpuint(vigil_annexb_parameter_sets(NULL, 0, VIGIL_CODEC_H264, out), ==, 0);
+  const guint8 cut[] = {0x65, 0, 0, 1};
+  g_assert_cmpuint(vigil_annexb_parameter_sets(cut, sizeof cut, VIGIL_CODEC_H264, out), ==,
+                   sizeof cut);
+  g_assert_cmpuint(out->len, ==, 0);
+
+  /* H.265: VPS, SPS, PPS kept, the prefix SEI not; then an IDR_W_RADL slice */
+  const guint8 h265[] = {0,    0,    0,    1,    0x40, 0x01, 0x0C, 0,    0,    0,    1,   0x42,
+                         0x01, 0x01, 0,    0,    0,    1,    0x44, 0x01, 0xC1, 0,    0,   0,
+                         1,    0x4E, 0x01, 0x05, 0,    0,    0,    1,    0x26, 0x01, 0xAF};
+  const guint8 h265_ps[] = {0,    0,    0,    1, 0x40, 0x01, 0x0C, 0,    0,    0,   1,
+                            0x42, 0x01, 0x01, 0, 0,    0,    1,    0x44, 0x01, 0xC1};
+  g_assert_cmpuint(vigil_annexb_parameter_sets(h265, sizeof h265, VIGIL_CODEC_H265, out), ==, 28);
+  assert_bytes(out, h265_ps, sizeof h265_ps);
+}
+
 static void test_valid(void)
 {
   const guint8 h264[] = {0, 0, 0, 1, 0x67, 0x42, 0, 0, 1, 0x68, 0xCE, 0, 0, 1, 0x65, 0x88};
@@ -163,5 +212,6 @@ int main(int argc, char **argv)
   g_test_add_func("/annexb/h265", test_h265);
   g_test_add_func("/annexb/pieces", test_pieces);
   g_test_add_func("/annexb/valid", test_valid);
+  g_test_add_func("/annexb/parameter-sets", test_parameter_sets);
   return g_test_run();
 }

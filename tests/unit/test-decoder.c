@@ -17,14 +17,14 @@
 
 /* @n IDR access units (Annex B, parameter sets in each) of a picture whose
  * pattern moves with the frame number, in @format (limited or full range). */
-static GPtrArray *encode_idrs(int n, enum AVPixelFormat format)
+static GPtrArray *encode_idrs_sized(int n, enum AVPixelFormat format, int width, int height)
 {
   const AVCodec *x264 = avcodec_find_encoder_by_name("libx264");
   if (!x264)
     return NULL;
   AVCodecContext *enc = avcodec_alloc_context3(x264);
-  enc->width = W;
-  enc->height = H;
+  enc->width = width;
+  enc->height = height;
   enc->pix_fmt = format;
   enc->time_base = (AVRational){1, 25};
   enc->gop_size = 1;
@@ -33,8 +33,8 @@ static GPtrArray *encode_idrs(int n, enum AVPixelFormat format)
   g_assert_cmpint(avcodec_open2(enc, x264, NULL), ==, 0);
   AVFrame *frame = av_frame_alloc();
   frame->format = format;
-  frame->width = W;
-  frame->height = H;
+  frame->width = width;
+  frame->height = height;
   g_assert_cmpint(av_frame_get_buffer(frame, 0), ==, 0);
   AVPacket *pkt = av_packet_alloc();
   GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
@@ -42,13 +42,14 @@ static GPtrArray *encode_idrs(int n, enum AVPixelFormat format)
     int ret = i < n ? 0 : avcodec_send_frame(enc, NULL);
     if (i < n) {
       g_assert_cmpint(av_frame_make_writable(frame), ==, 0);
-      for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
+      for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
           frame->data[0][y * frame->linesize[0] + x] =
               (guint8)(16 + (x * 3 + y * 2 + i * 40) % 220);
       for (int p = 1; p < 3; p++)
-        for (int y = 0; y < H / 2; y++)
-          memset(frame->data[p] + y * frame->linesize[p], 128 + (p == 1 ? i * 8 : -i * 8), W / 2);
+        for (int y = 0; y < height / 2; y++)
+          memset(frame->data[p] + y * frame->linesize[p], 128 + (p == 1 ? i * 8 : -i * 8),
+                 width / 2);
       frame->pts = i;
       ret = avcodec_send_frame(enc, frame);
     }
@@ -64,6 +65,11 @@ static GPtrArray *encode_idrs(int n, enum AVPixelFormat format)
   avcodec_free_context(&enc);
   g_assert_cmpuint(out->len, ==, n);
   return out;
+}
+
+static GPtrArray *encode_idrs(int n, enum AVPixelFormat format)
+{
+  return encode_idrs_sized(n, format, W, H);
 }
 
 /* The reference: a fresh decoder with the analysis' settings, then swscale
@@ -172,11 +178,54 @@ static void test_garbage(void)
   g_assert_nonnull(error);
 }
 
+/* Parameter sets repeated before every keyframe go to libavcodec only when
+ * they change: after a flush (a picture wider than VIGIL_ANALYSIS_WIDTH is
+ * flushed after each keyframe), after a failure, and when the camera's
+ * pictures change size the pictures are still right. */
+static void test_parameter_sets(void)
+{
+  g_autoptr(GPtrArray) big = encode_idrs_sized(3, AV_PIX_FMT_YUV420P, 1280, 720);
+  g_autoptr(GPtrArray) small = encode_idrs(2, AV_PIX_FMT_YUV420P);
+  if (!big || !small) {
+    if (g_getenv("VIGIL_CI"))
+      g_test_fail_printf("libavcodec has no libx264 encoder");
+    else
+      g_test_skip("libavcodec has no libx264 encoder");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VigilDecoder) dec = vigil_decoder_new(VIGIL_CODEC_H264, &error);
+  g_assert_no_error(error);
+  const guint8 junk[] = {0, 0, 0, 1, 0x65, 0xFF, 0x00, 0x13, 0x37};
+  /* big, big, big, junk, big, small, small, big */
+  GBytes *sequence[] = {big->pdata[0], big->pdata[1],   big->pdata[2],   NULL,
+                        big->pdata[1], small->pdata[0], small->pdata[1], big->pdata[0]};
+  for (guint i = 0; i < G_N_ELEMENTS(sequence); i++) {
+    int w = 0, h = 0;
+    if (!sequence[i]) {
+      guint8 *gray = vigil_decoder_decode_gray(dec, junk, sizeof junk, W, &w, &h, &error);
+      g_assert_null(gray);
+      g_clear_error(&error);
+      continue;
+    }
+    gsize size;
+    const guint8 *data = g_bytes_get_data(sequence[i], &size);
+    g_assert_true(vigil_annexb_has_parameter_sets(data, size, VIGIL_CODEC_H264));
+    g_autofree guint8 *gray = vigil_decoder_decode_gray(dec, data, size, W, &w, &h, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(w, ==, W);
+    g_assert_cmpint(h, ==, H);
+    g_autofree guint8 *ref = reference_gray(sequence[i], W, H);
+    g_assert_cmpmem(gray, (gsize)W * H, ref, (gsize)W * H);
+  }
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/decoder/limited-range", test_limited_range);
   g_test_add_func("/decoder/full-range", test_full_range);
   g_test_add_func("/decoder/garbage", test_garbage);
+  g_test_add_func("/decoder/parameter-sets", test_parameter_sets);
   return g_test_run();
 }
