@@ -17,6 +17,7 @@ struct _VigilDecoder {
   VigilCodec codec;
   AVCodecContext *ctx;
   AVPacket *packet;
+  AVBufferRef *packet_data; /* the packets' bytes, kept for the next one */
   AVFrame *frame;
   struct SwsContext *sws;
   struct SwsContext *sws_rgb; /* for detection, only when asked */
@@ -26,6 +27,9 @@ struct _VigilDecoder {
   int luma_format; /* the pixel format @luma is for; AV_PIX_FMT_NONE: none yet */
   gboolean luma_ok;
   guint8 luma[256];
+  /* The grey picture handed out (valid until the next decode), kept. */
+  guint8 *gray;
+  gsize gray_size;
 };
 
 static AVCodecContext *open_context(VigilCodec codec, gboolean fast, GError **error)
@@ -79,11 +83,13 @@ void vigil_decoder_free(VigilDecoder *self)
     return;
   avcodec_free_context(&self->ctx);
   av_packet_free(&self->packet);
+  av_buffer_unref(&self->packet_data);
   av_frame_free(&self->frame);
   sws_freeContext(self->sws);
   sws_freeContext(self->sws_rgb);
   g_byte_array_unref(self->ps_known);
   g_byte_array_unref(self->ps_now);
+  g_free(self->gray);
   g_free(self);
 }
 
@@ -99,6 +105,31 @@ void vigil_decoder_get_size(VigilDecoder *self, int *width, int *height)
   *height = any ? self->frame->height : 0;
 }
 
+/* Points @packet at a copy of @data in *@reuse: the buffer of the last
+ * packet when nothing else holds it any more and it is big enough, else a new
+ * one with some room to spare. A keyframe is tens to hundreds of KB; a block
+ * of that size allocated and freed per keyframe and camera fragmented the
+ * heap (docs/soak.md). */
+static gboolean fill_packet(AVPacket *packet, AVBufferRef **reuse, const guint8 *data, gsize size)
+{
+  av_packet_unref(packet);
+  gsize need = size + AV_INPUT_BUFFER_PADDING_SIZE;
+  if (!*reuse || (gsize)(*reuse)->size < need || !av_buffer_is_writable(*reuse)) {
+    av_buffer_unref(reuse);
+    *reuse = av_buffer_alloc(need + need / 4);
+    if (!*reuse)
+      return FALSE;
+  }
+  packet->buf = av_buffer_ref(*reuse);
+  if (!packet->buf)
+    return FALSE;
+  packet->data = packet->buf->data;
+  packet->size = (int)size;
+  memcpy(packet->data, data, size);
+  memset(packet->data + size, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+  return TRUE;
+}
+
 /* Sends one access unit (a keyframe of @codec) and leaves the picture in
  * @frame. The next keyframe must find the decoder clean. After an IDR it is:
  * the next IDR drops every earlier picture by itself, so a small picture (at
@@ -111,15 +142,18 @@ void vigil_decoder_get_size(VigilDecoder *self, int *width, int *height)
  * keyframe (an H.265 CRA, an H.264 I slice of an open GOP: the next one
  * would see a gap in frame numbers and conceal the missing pictures), after
  * a drain, and after a failure. */
-static gboolean decode_one(AVCodecContext *ctx, VigilCodec codec, AVPacket *packet, AVFrame *frame,
-                           const guint8 *data, gsize size, GError **error)
+static gboolean decode_one(AVCodecContext *ctx, VigilCodec codec, AVPacket *packet,
+                           AVBufferRef **packet_data, AVFrame *frame, const guint8 *data,
+                           gsize size, GError **error)
 {
-  av_packet_unref(packet);
-  if (av_new_packet(packet, (int)size) < 0) {
+  if (size > G_MAXINT / 2) {
+    g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "the keyframe is too large");
+    return FALSE;
+  }
+  if (!fill_packet(packet, packet_data, data, size)) {
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "out of memory");
     return FALSE;
   }
-  memcpy(packet->data, data, size);
   packet->flags |= AV_PKT_FLAG_KEY;
   /* The previous picture goes back to the decoder's pool first, so the pool
    * holds one picture (~3 MiB at 1080p) rather than two. */
@@ -215,14 +249,26 @@ static gboolean decode_keyframe(VigilDecoder *self, const guint8 *data, gsize si
     self->ps_known = self->ps_now;
     self->ps_now = known;
   }
-  if (decode_one(self->ctx, self->codec, self->packet, self->frame, send, send_size, error))
+  if (decode_one(self->ctx, self->codec, self->packet, &self->packet_data, self->frame, send,
+                 send_size, error))
     return TRUE;
   g_byte_array_set_size(self->ps_known, 0);
   return FALSE;
 }
 
-guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size, int max_width,
-                                  int *width, int *height, GError **error)
+/* The decoder's grey picture buffer, at least @size bytes. */
+static guint8 *gray_buffer(VigilDecoder *self, gsize size)
+{
+  if (self->gray_size < size) {
+    g_free(self->gray);
+    self->gray = g_malloc(size);
+    self->gray_size = size;
+  }
+  return self->gray;
+}
+
+const guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize size,
+                                        int max_width, int *width, int *height, GError **error)
 {
   if (!decode_keyframe(self, data, size, error))
     return NULL;
@@ -234,7 +280,7 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
     return NULL;
   }
   if (w == f->width && h == f->height && luma_map(self, f->format)) {
-    guint8 *gray = g_malloc((gsize)w * h);
+    guint8 *gray = gray_buffer(self, (gsize)w * h);
     for (int y = 0; y < h; y++) {
       const guint8 *src = f->data[0] + (gsize)y * f->linesize[0];
       guint8 *dst = gray + (gsize)y * w;
@@ -253,16 +299,15 @@ guint8 *vigil_decoder_decode_gray(VigilDecoder *self, const guint8 *data, gsize 
     g_set_error(error, VIGIL_ERROR, VIGIL_ERROR_FAILED, "cannot scale the picture");
     return NULL;
   }
-  /* swscale wants aligned rows; pack them afterwards. */
+  /* swscale wants aligned rows; pack them afterwards, in place (row y moves
+   * to y * w, never past where a later row still is). */
   int stride = (w + 63) & ~63;
-  guint8 *padded = g_malloc((gsize)stride * (h + 1));
-  uint8_t *dst[4] = {padded, NULL, NULL, NULL};
+  guint8 *gray = gray_buffer(self, (gsize)stride * (h + 1));
+  uint8_t *dst[4] = {gray, NULL, NULL, NULL};
   int dst_stride[4] = {stride, 0, 0, 0};
   sws_scale(self->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, dst_stride);
-  guint8 *gray = g_malloc((gsize)w * h);
-  for (int y = 0; y < h; y++)
-    memcpy(gray + (gsize)y * w, padded + (gsize)y * stride, w);
-  g_free(padded);
+  for (int y = 1; y < h; y++)
+    memmove(gray + (gsize)y * w, gray + (gsize)y * stride, w);
   *width = w;
   *height = h;
   return gray;
@@ -364,9 +409,10 @@ GBytes *vigil_decode_jpeg(VigilCodec codec, const guint8 *data, gsize size, int 
   AVFrame *yuv = av_frame_alloc();
   AVCodecContext *enc = NULL;
   struct SwsContext *sws = NULL;
+  AVBufferRef *packet_data = NULL;
   GBytes *jpeg = NULL;
 
-  if (!decode_one(ctx, codec, packet, frame, data, size, error))
+  if (!decode_one(ctx, codec, packet, &packet_data, frame, data, size, error))
     goto out;
 
   const AVCodec *mjpeg = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
@@ -419,6 +465,7 @@ out:
   avcodec_free_context(&enc);
   avcodec_free_context(&ctx);
   av_packet_free(&packet);
+  av_buffer_unref(&packet_data);
   av_frame_free(&frame);
   av_frame_free(&yuv);
   return jpeg;

@@ -30,10 +30,11 @@ VigilCodec vigil_decoder_get_codec(VigilDecoder *decoder);
 void vigil_decoder_get_size(VigilDecoder *decoder, int *width, int *height);
 
 /* Decodes the keyframe @data and scales its luma to at most @max_width wide.
- * Returns the packed picture (g_free) and its size; NULL with @error when the
- * data does not decode. */
-guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsize size,
-                                  int max_width, int *width, int *height, GError **error);
+ * Returns the packed picture and its size; NULL with @error when the data does
+ * not decode. The picture belongs to @decoder and stays valid until its next
+ * decode_gray or its free: one buffer per decoder, not one per keyframe. */
+const guint8 *vigil_decoder_decode_gray(VigilDecoder *decoder, const guint8 *data, gsize size,
+                                        int max_width, int *width, int *height, GError **error);
 
 /* The picture of the last successful decode_gray, scaled to fit within
  * @max_width x @max_height (aspect kept, never enlarged) as packed RGB24

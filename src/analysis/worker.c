@@ -75,17 +75,17 @@ static gboolean codes_on_analysis_stream_locked(VigilAnalyzer *self)
 }
 
 /* Decodes @buffer with *@decoder (made, or made again for another codec) to
- * packed GRAY8 at most @max_width wide; NULL (logged, as @what) when it
- * cannot. */
-static guint8 *decode_gray(VigilAnalyzer *self, VigilDecoder **decoder, GstBuffer *buffer,
-                           VigilCodec codec, int max_width, int *w, int *h, const char *what)
+ * packed GRAY8 at most @max_width wide (the decoder's: valid until its next
+ * decode); NULL (logged, as @what) when it cannot. */
+static const guint8 *decode_gray(VigilAnalyzer *self, VigilDecoder **decoder, GstBuffer *buffer,
+                                 VigilCodec codec, int max_width, int *w, int *h, const char *what)
 {
   if (*decoder && vigil_decoder_get_codec(*decoder) != codec)
     g_clear_pointer(decoder, vigil_decoder_free);
   g_autoptr(GError) error = NULL;
   if (!*decoder)
     *decoder = vigil_decoder_new(codec, &error);
-  guint8 *gray = NULL;
+  const guint8 *gray = NULL;
   GstMapInfo map;
   if (*decoder && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     gray = vigil_decoder_decode_gray(*decoder, map.data, map.size, max_width, w, h, &error);
@@ -115,8 +115,8 @@ static void read_codes(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec,
   double cpu0 = thread_cpu_ms();
   int w = 0, h = 0;
   gint64 t0 = g_get_monotonic_time();
-  g_autofree guint8 *gray = decode_gray(self, &self->codes_decoder, buffer, codec, BARCODE_WIDTH,
-                                        &w, &h, "main keyframe for barcodes");
+  const guint8 *gray = decode_gray(self, &self->codes_decoder, buffer, codec, BARCODE_WIDTH, &w, &h,
+                                   "main keyframe for barcodes");
   if (!gray)
     return;
   gint64 t1 = g_get_monotonic_time();
@@ -172,7 +172,7 @@ static void analyse(VigilAnalyzer *self, GstBuffer *buffer, VigilCodec codec, gi
 
   gint64 t0 = g_get_monotonic_time();
   int w = 0, h = 0;
-  g_autofree guint8 *gray =
+  const guint8 *gray =
       decode_gray(self, &self->decoder, buffer, codec, VIGIL_ANALYSIS_WIDTH, &w, &h, "keyframe");
   if (!gray) {
     vigil_analyzer_result_free(r);
@@ -246,8 +246,8 @@ static GstBuffer *main_crop(VigilAnalyzer *self, gint64 time_us, int side_px, do
     return NULL;
   }
   int gw, gh, W, H;
-  g_autofree guint8 *gray = decode_gray(self, &self->codes_decoder, keyframe, *codec, 64, &gw, &gh,
-                                        "main keyframe for detection");
+  const guint8 *gray = decode_gray(self, &self->codes_decoder, keyframe, *codec, 64, &gw, &gh,
+                                   "main keyframe for detection");
   vigil_decoder_get_size(self->codes_decoder, &W, &H);
   const VigilMotionRect *b = &self->motion_box;
   double side = MAX(MAX(b->w * W, b->h * H) * CROP_MARGIN, side_px);
