@@ -41,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 HZ = os.sysconf("SC_CLK_TCK")
+OUTAGE_S = 2.0  # a pause in a live.ts reader's pictures this long is an outage
 T0 = time.time()
 
 
@@ -251,7 +252,13 @@ class Viewers:
 
     def ts_loop(self, cam_id):
         """Reads live.ts; the lag growth is wall time elapsed minus video PTS
-        advanced since the connection's least-lagged moment (0 = no drift)."""
+        advanced since the least-lagged moment (0 = no drift). vigil's output
+        timeline runs on across a camera's outage (the first picture after it
+        follows the last one before: docs/architecture.md), so the lag steps
+        up by the outage: after a pause of more than OUTAGE_S in the pictures
+        whose timestamps did not move on with it, the measure starts over (the
+        outages are the reconnect check's; pictures vigil held back arrive with
+        their timestamps and still count)."""
         while not self.stop.is_set():
             v = self.state.vigil
             try:
@@ -259,6 +266,7 @@ class Viewers:
                                              headers={"Authorization": "Basic " + self.token})
                 with urllib.request.urlopen(req, timeout=10) as r:
                     base = None
+                    last_picture = None
                     next_report = time.monotonic() + 5
                     buf = b""
                     while not self.stop.is_set():
@@ -277,6 +285,10 @@ class Viewers:
                                     pts = ((p[0] >> 1 & 7) << 30 | p[1] << 22 | (p[2] >> 1) << 15
                                            | p[3] << 7 | p[4] >> 1) / 90000
                                     lag = now - pts
+                                    if (last_picture is not None and now - last_picture[0] > OUTAGE_S
+                                            and pts - last_picture[1] < 1):
+                                        base = None  # an outage, not vigil holding pictures back
+                                    last_picture = (now, pts)
                                     base = lag if base is None else min(base, lag)
                                     if now >= next_report:
                                         self.ts_lag.append((time.time(), cam_id, round(lag - base, 3)))
