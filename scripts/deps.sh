@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev libargon2-dev libxml2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgstrtspserver-1.0-dev libqrencode-dev
+  # the allocator (src/core/heap.c): hands back what bursts free (docs/soak.md)
+  libjemalloc-dev
   # MQTT (issue 18): the client library, and the broker and clients the tests run
   libmosquitto-dev mosquitto mosquitto-clients
   # keyframe analysis: decoding, scaling, QR/barcodes

@@ -7,7 +7,6 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include "auth/password.h"
 #include "camera/demo.h"
 #include "camera/ingest.h"
+#include "core/heap.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/sdnotify.h"
@@ -167,38 +167,16 @@ static VigilSettings *load_settings(VigilStore *store)
   return settings;
 }
 
-/* glibc gives a thread that finds the arenas busy one of its own, up to 8
- * per core, and what one arena frees the others do not reuse: with vigil's
- * many threads (GStreamer's streaming threads, writers, HTTP) that cost ~55
- * MB at 8 cameras, a third of the RSS, for no CPU saved (bench/memory,
- * bench/RESULTS.md "memory"). One arena per core (at least 2) instead, unless
- * MALLOC_ARENA_MAX says otherwise. Before any thread starts. */
-static void limit_malloc_arenas(void)
-{
-#ifdef M_ARENA_MAX
-  if (!g_getenv("MALLOC_ARENA_MAX"))
-    mallopt(M_ARENA_MAX, MAX(2, (int)g_get_num_processors()));
-#endif
-}
-
-/* glibc hands freed memory back to the kernel only from the top of the main
- * heap: after a burst (a camera's backlog arriving at once when a network
- * blackout ends, 200 viewers at once) the pages freed inside the arenas stay
- * resident. In a soak with blackouts RSS rose by 2-7 MB at each while the
- * heap in use stayed at 83 MB, and malloc_trim() gave 11.5 MB back at once
- * (docs/soak.md). So once a minute. */
 static gboolean trim_heap(gpointer data)
 {
   (void)data;
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
+  vigil_heap_trim();
   return G_SOURCE_CONTINUE;
 }
 
 int main(int argc, char **argv)
 {
-  limit_malloc_arenas();
+  vigil_heap_init();
   g_autofree gchar *data_dir = NULL;
   g_autofree gchar *listen = NULL;
   g_autofree gchar *log_level = NULL;
@@ -308,7 +286,8 @@ int main(int argc, char **argv)
                            app.settings->tls_key);
 
   g_autofree gchar *url = vigil_http_get_url(http);
-  g_info("vigil %s ready at %s (data in %s)", VIGIL_VERSION, url, app.data_dir);
+  g_info("vigil %s ready at %s (data in %s, malloc: %s)", VIGIL_VERSION, url, app.data_dir,
+         vigil_heap_allocator());
   /* Before READY=1: a stop asked for right after it is a clean stop. */
   g_unix_signal_add(SIGINT, on_quit_signal, loop);
   g_unix_signal_add(SIGTERM, on_quit_signal, loop);

@@ -3,10 +3,9 @@
  * and call it from vigil_api_metrics. */
 #define G_LOG_DOMAIN "vigil-http"
 
-#include <malloc.h>
-
 #include "analysis/analyzer.h"
 #include "core/file.h"
+#include "core/heap.h"
 #include "detect/service.h"
 #include "events/events.h"
 #include "http/api.h"
@@ -278,32 +277,27 @@ static void metrics_storage(GString *out)
       vigil_segment_writer_segments_total(), vigil_fsync_count());
 }
 
-/* The heap as glibc sees it, next to what the kernel counts: when RSS rises
- * while the bytes in use stay put, the difference is memory vigil freed and
- * the allocator kept (fragmentation), not memory vigil holds (docs/soak.md).
- * mallinfo2() walks every arena's free lists under its lock: cheap at the
- * rate a scraper asks. */
+/* The heap as the allocator sees it, next to what the kernel counts: when
+ * RSS rises while the bytes in use stay put, the difference is memory vigil
+ * freed and the allocator kept (fragmentation), not memory vigil holds
+ * (docs/soak.md). */
 static void metrics_memory(GString *out)
 {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  struct mallinfo2 mi = mallinfo2();
-  if (mi.arena == 0 && mi.hblkhd == 0)
-    return; /* another allocator answers malloc (AddressSanitizer's): no figures */
+  gsize in_use, held;
+  if (!vigil_heap_stats(&in_use, &held))
+    return; /* an allocator that does not say (AddressSanitizer's): no figures */
   g_string_append_printf(
       out,
       "# HELP vigil_heap_in_use_bytes Bytes of heap vigil holds (malloc'd and not freed).\n"
       "# TYPE vigil_heap_in_use_bytes gauge\n"
-      "vigil_heap_in_use_bytes %zu\n"
+      "vigil_heap_in_use_bytes %" G_GSIZE_FORMAT "\n"
       "# HELP vigil_heap_held_bytes Bytes the allocator holds from the system, in use or free.\n"
       "# TYPE vigil_heap_held_bytes gauge\n"
-      "vigil_heap_held_bytes %zu\n"
+      "vigil_heap_held_bytes %" G_GSIZE_FORMAT "\n"
       "# HELP vigil_heap_sqlite_bytes Bytes of the heap in use that SQLite holds (page caches).\n"
       "# TYPE vigil_heap_sqlite_bytes gauge\n"
       "vigil_heap_sqlite_bytes %" G_GINT64_FORMAT "\n",
-      mi.uordblks + mi.hblkhd, mi.arena + mi.hblkhd, vigil_store_memory_used());
-#else
-  (void)out;
-#endif
+      in_use, held, vigil_store_memory_used());
 }
 
 void vigil_api_metrics(VigilRequest *req)

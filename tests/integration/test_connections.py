@@ -21,7 +21,7 @@ ROUNDS = 400
 
 
 def heap_in_use(vigil):
-    """glibc's count of vigil's heap in use, or None (not glibc's malloc: ASan)."""
+    """The allocator's count of vigil's heap in use, or None (ASan's malloc gives none)."""
     for line in vigil.request("GET", "/metrics").body.decode().splitlines():
         if line.startswith("vigil_heap_in_use_bytes "):
             return int(line.split()[1])
@@ -92,7 +92,7 @@ class ConnectionsTest(unittest.TestCase):
         heap1 = heap_in_use(self.vigil)
         connections = 3 * ROUNDS
         if heap0 is None or heap1 is None:
-            print("heap not measured (malloc is not glibc's, e.g. under ASan)")
+            print("heap not measured (the allocator gives no figures, e.g. under ASan)")
             return
         per = (heap1 - heap0) / connections
         print(f"{connections} connections: heap in use {heap0 / 1024:.0f} -> "

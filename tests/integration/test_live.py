@@ -285,10 +285,10 @@ class LiveTest(unittest.TestCase):
         text = r.body.decode()
         self.assertEqual(metric(text, "vigil_camera_state", camera="cam", state="streaming"), 1)
         self.assertIsNotNone(metric(text, "vigil_live_send_latency_seconds_count"))
-        # The heap as glibc counts it (docs/soak.md): in use within what it
-        # holds, both within the process's whole address space. Built with
-        # AddressSanitizer (make test-asan), malloc is ASan's and the lines
-        # are left out.
+        # The heap as the allocator (jemalloc, or glibc's) counts it
+        # (docs/soak.md): in use within what it holds, both within the
+        # process's whole address space. Built with AddressSanitizer (make
+        # test-asan), malloc is ASan's and the lines are left out.
         in_use = metric(text, "vigil_heap_in_use_bytes")
         held = metric(text, "vigil_heap_held_bytes")
         with open(f"/proc/{self.vigil.proc.pid}/maps") as f:

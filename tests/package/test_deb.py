@@ -63,7 +63,8 @@ class DebTest(unittest.TestCase):
         self.assertIn("./usr/share/man/man1/vigil-fakecam.1.gz", tools)
 
         depends = run("dpkg-deb", "-f", self.vigil_deb, "Depends").stdout
-        for dep in ("adduser", "libsoup-3.0", "libsqlite3", "gstreamer1.0-plugins-good"):
+        for dep in ("adduser", "libsoup-3.0", "libsqlite3", "gstreamer1.0-plugins-good",
+                    "libjemalloc2"):
             self.assertIn(dep, depends)
         info = run("dpkg-deb", "-I", self.vigil_deb).stdout
         for script in ("postinst", "postrm", "prerm"):
