@@ -600,16 +600,10 @@ gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *self)
   return keyframe != NULL;
 }
 
-void vigil_analyzer_snapshot_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
-                                   gpointer user_data)
+void vigil_analyzer_snapshot_async(VigilAnalyzer *self, VigilStreamChoice stream, gboolean boxes,
+                                   GAsyncReadyCallback callback, gpointer user_data)
 {
-  vigil_snapshots_take_async(self->snapshots, FALSE, callback, user_data);
-}
-
-void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *self, GAsyncReadyCallback callback,
-                                         gpointer user_data)
-{
-  vigil_snapshots_take_async(self->snapshots, TRUE, callback, user_data);
+  vigil_snapshots_take_async(self->snapshots, stream, boxes, callback, user_data);
 }
 
 GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error)

@@ -99,13 +99,13 @@ gboolean vigil_analyzer_get_motion_level(VigilAnalyzer *analyzer, double *level)
 
 /* Snapshots: FALSE when no keyframe arrived yet. */
 gboolean vigil_analyzer_has_keyframe(VigilAnalyzer *analyzer);
-void vigil_analyzer_snapshot_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
+/* A JPEG of @stream's latest keyframe (the other stream's while that one
+ * has none), cached until its next keyframe; with @boxes, the latest
+ * detection's boxes drawn (not cached). */
+void vigil_analyzer_snapshot_async(VigilAnalyzer *analyzer, VigilStreamChoice stream,
+                                   gboolean boxes, GAsyncReadyCallback callback,
                                    gpointer user_data);
 GBytes *vigil_analyzer_snapshot_finish(GAsyncResult *result, GError **error);
-/* The same with the boxes of the latest detection drawn (not cached; finish
- * with vigil_analyzer_snapshot_finish). */
-void vigil_analyzer_snapshot_boxes_async(VigilAnalyzer *analyzer, GAsyncReadyCallback callback,
-                                         gpointer user_data);
 
 /* Motion and objects the camera detects itself (its ONVIF events,
  * docs/onvif.md), main thread. They become the same events as the keyframe

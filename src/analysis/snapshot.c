@@ -8,17 +8,18 @@
 #include "core/error.h"
 #include "detect/detect.h"
 
+/* Indexed by VigilStreamChoice (main, sub). */
+#define STREAMS 2
+
 struct _VigilSnapshots {
   gint refs;
-  GMutex lock;       /* guards everything below */
-  GstBuffer *latest; /* the main stream's */
-  VigilCodec latest_codec;
-  gint64 latest_time;    /* its arrival, wall clock */
-  GstBuffer *latest_sub; /* the sub stream's, until the main one has one */
-  VigilCodec latest_sub_codec;
-  guint64 latest_seq;
-  GBytes *jpeg; /* of keyframe jpeg_seq */
-  guint64 jpeg_seq;
+  GMutex lock; /* guards everything below */
+  GstBuffer *latest[STREAMS];
+  VigilCodec codec[STREAMS];
+  guint64 seq[STREAMS];  /* keyframes seen */
+  gint64 main_time;      /* the main keyframe's arrival, wall clock */
+  GBytes *jpeg[STREAMS]; /* of keyframe jpeg_seq */
+  guint64 jpeg_seq[STREAMS];
   GArray *boxes; /* VigilDetection: the latest detection */
 };
 
@@ -40,9 +41,10 @@ void vigil_snapshots_unref(VigilSnapshots *self)
 {
   if (!self || !g_atomic_int_dec_and_test(&self->refs))
     return;
-  gst_clear_buffer(&self->latest);
-  gst_clear_buffer(&self->latest_sub);
-  g_clear_pointer(&self->jpeg, g_bytes_unref);
+  for (int i = 0; i < STREAMS; i++) {
+    gst_clear_buffer(&self->latest[i]);
+    g_clear_pointer(&self->jpeg[i], g_bytes_unref);
+  }
   g_clear_pointer(&self->boxes, g_array_unref);
   g_mutex_clear(&self->lock);
   g_free(self);
@@ -51,35 +53,34 @@ void vigil_snapshots_unref(VigilSnapshots *self)
 void vigil_snapshots_set_keyframe(VigilSnapshots *self, GstBuffer *buffer, VigilCodec codec,
                                   VigilStreamChoice stream)
 {
+  int i = stream == VIGIL_STREAM_SUB;
   g_mutex_lock(&self->lock);
-  if (stream == VIGIL_STREAM_MAIN) {
-    gst_buffer_replace(&self->latest, buffer);
-    self->latest_codec = codec;
-    self->latest_time = g_get_real_time();
-  } else {
-    gst_buffer_replace(&self->latest_sub, buffer);
-    self->latest_sub_codec = codec;
-  }
-  self->latest_seq++;
+  gst_buffer_replace(&self->latest[i], buffer);
+  self->codec[i] = codec;
+  self->seq[i]++;
+  if (i == VIGIL_STREAM_MAIN)
+    self->main_time = g_get_real_time();
   g_mutex_unlock(&self->lock);
 }
 
-/* Under the lock: the main stream's keyframe, the sub stream's while the
- * main one has none (a new ref, NULL if none). */
-static GstBuffer *keyframe_locked(VigilSnapshots *self, VigilCodec *codec)
+/* Under the lock: which stream a snapshot of @want is made of: that one, or
+ * the other while @want has sent no keyframe (a camera without a sub stream,
+ * or a main stream still connecting); -1 when neither has. */
+static int source_locked(VigilSnapshots *self, VigilStreamChoice want)
 {
-  if (self->latest) {
-    *codec = self->latest_codec;
-    return gst_buffer_ref(self->latest);
-  }
-  *codec = self->latest_sub_codec;
-  return self->latest_sub ? gst_buffer_ref(self->latest_sub) : NULL;
+  int i = want == VIGIL_STREAM_SUB;
+  if (self->latest[i])
+    return i;
+  return self->latest[!i] ? !i : -1;
 }
 
 GstBuffer *vigil_snapshots_get_keyframe(VigilSnapshots *self, VigilCodec *codec)
 {
   g_mutex_lock(&self->lock);
-  GstBuffer *keyframe = keyframe_locked(self, codec);
+  int i = source_locked(self, VIGIL_STREAM_MAIN);
+  GstBuffer *keyframe = i < 0 ? NULL : gst_buffer_ref(self->latest[i]);
+  if (i >= 0)
+    *codec = self->codec[i];
   g_mutex_unlock(&self->lock);
   return keyframe;
 }
@@ -88,9 +89,10 @@ GstBuffer *vigil_snapshots_get_main_keyframe(VigilSnapshots *self, VigilCodec *c
                                              gint64 *arrived_us)
 {
   g_mutex_lock(&self->lock);
-  GstBuffer *keyframe = self->latest ? gst_buffer_ref(self->latest) : NULL;
-  *codec = self->latest_codec;
-  *arrived_us = self->latest_time;
+  GstBuffer *main = self->latest[VIGIL_STREAM_MAIN];
+  GstBuffer *keyframe = main ? gst_buffer_ref(main) : NULL;
+  *codec = self->codec[VIGIL_STREAM_MAIN];
+  *arrived_us = self->main_time;
   g_mutex_unlock(&self->lock);
   return keyframe;
 }
@@ -109,6 +111,7 @@ typedef struct {
   VigilSnapshots *snapshots; /* ref; NULL: nothing to cache */
   GstBuffer *buffer;
   VigilCodec codec;
+  int stream; /* the keyframe's, and the cache slot */
   guint64 seq;
   float *boxes; /* x, y, w, h each; NULL for none */
   int n_boxes;
@@ -157,10 +160,11 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
   VigilSnapshots *self = job->snapshots;
   if (self) {
     g_mutex_lock(&self->lock);
-    if (job->seq >= self->jpeg_seq) {
-      g_clear_pointer(&self->jpeg, g_bytes_unref);
-      self->jpeg = g_bytes_ref(jpeg);
-      self->jpeg_seq = job->seq;
+    int i = job->stream;
+    if (job->seq >= self->jpeg_seq[i]) {
+      g_clear_pointer(&self->jpeg[i], g_bytes_unref);
+      self->jpeg[i] = g_bytes_ref(jpeg);
+      self->jpeg_seq[i] = job->seq;
     }
     g_mutex_unlock(&self->lock);
   }
@@ -186,18 +190,16 @@ void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *de
   run(job, callback, user_data);
 }
 
-void vigil_snapshots_take_async(VigilSnapshots *self, gboolean boxes, GAsyncReadyCallback callback,
-                                gpointer user_data)
+void vigil_snapshots_take_async(VigilSnapshots *self, VigilStreamChoice stream, gboolean boxes,
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_mutex_lock(&self->lock);
-  VigilCodec codec;
-  GstBuffer *keyframe = keyframe_locked(self, &codec);
-  if (!keyframe || (!boxes && self->jpeg && self->jpeg_seq == self->latest_seq)) {
+  int i = source_locked(self, stream);
+  if (i < 0 || (!boxes && self->jpeg[i] && self->jpeg_seq[i] == self->seq[i])) {
     /* Nothing to make: answer at once (still from the main loop, as a
      * GTask does). */
-    GBytes *cached = keyframe ? g_bytes_ref(self->jpeg) : NULL;
+    GBytes *cached = i >= 0 ? g_bytes_ref(self->jpeg[i]) : NULL;
     g_mutex_unlock(&self->lock);
-    g_clear_pointer(&keyframe, gst_buffer_unref);
     g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
     if (cached)
       g_task_return_pointer(task, cached, (GDestroyNotify)g_bytes_unref);
@@ -206,9 +208,10 @@ void vigil_snapshots_take_async(VigilSnapshots *self, gboolean boxes, GAsyncRead
     return;
   }
   Job *job = g_new0(Job, 1);
-  job->buffer = keyframe;
-  job->codec = codec;
-  job->seq = self->latest_seq;
+  job->buffer = gst_buffer_ref(self->latest[i]);
+  job->codec = self->codec[i];
+  job->stream = i;
+  job->seq = self->seq[i];
   if (boxes)
     job->boxes = boxes_of(self->boxes, &job->n_boxes);
   else

@@ -3,8 +3,9 @@
  *
  * VigilSnapshots keeps a camera's latest keyframe of each stream and the
  * latest detection's boxes, and answers GET .../snapshot.jpg: the latest
- * main keyframe (the sub stream's until the main stream sent one), decoded
- * only when asked and cached until the next keyframe. set_keyframe is called
+ * keyframe of the stream asked for (the other stream's until that one sent
+ * one), decoded only when asked and cached, per stream, until the next
+ * keyframe. set_keyframe is called
  * from the ingest's streaming thread; everything else on the main thread.
  * Refcounted: jobs in flight hold a reference.
  *
@@ -41,10 +42,11 @@ GstBuffer *vigil_snapshots_get_main_keyframe(VigilSnapshots *snapshots, VigilCod
  * none), drawn by take_async with @boxes. */
 void vigil_snapshots_set_boxes(VigilSnapshots *snapshots, GArray *dets);
 
-/* A JPEG of the latest keyframe at full size; with @boxes, the latest
- * detection's boxes drawn (not cached). Errors: NOT_FOUND before the first
- * keyframe, FAILED when it does not decode. */
-void vigil_snapshots_take_async(VigilSnapshots *snapshots, gboolean boxes,
+/* A JPEG of @stream's latest keyframe (MAIN or SUB; the other's while that
+ * one has none) at full size; with @boxes, the latest detection's boxes
+ * drawn (not cached). Errors: NOT_FOUND before the first keyframe, FAILED
+ * when it does not decode. */
+void vigil_snapshots_take_async(VigilSnapshots *snapshots, VigilStreamChoice stream, gboolean boxes,
                                 GAsyncReadyCallback callback, gpointer user_data);
 GBytes *vigil_snapshots_take_finish(GAsyncResult *result, GError **error);
 

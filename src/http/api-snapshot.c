@@ -1,6 +1,9 @@
-/* GET /api/v1/cameras/{id}/snapshot.jpg: the camera's latest keyframe as
- * JPEG, decoded only when asked (on a worker thread) and cached until the
- * next keyframe. 503 while no keyframe has arrived. */
+/* GET /api/v1/cameras/{id}/snapshot.jpg[?stream=sub][&boxes=1]: the
+ * camera's latest keyframe as JPEG, decoded only when asked (on a worker
+ * thread) and cached until the next keyframe. ?stream=sub: the sub stream's
+ * (the grid's posters: a 640x360 keyframe decodes in a fraction of a 1080p
+ * one's time), the main stream's for a camera without one. 503 while no
+ * keyframe has arrived. */
 #define G_LOG_DOMAIN "vigil-http"
 
 #include "analysis/analyzer.h"
@@ -42,6 +45,14 @@ static void on_snapshot(GObject *source, GAsyncResult *result, gpointer user_dat
 
 void vigil_api_snapshot(VigilRequest *req)
 {
+  const char *value = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
+  VigilStreamChoice stream = VIGIL_STREAM_MAIN;
+  if (value && g_str_equal(value, "sub"))
+    stream = VIGIL_STREAM_SUB;
+  else if (value && !g_str_equal(value, "main")) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
+    return;
+  }
   VigilAnalyzer *analyzer = vigil_camera_get_analyzer(req->camera);
   if (!vigil_analyzer_has_keyframe(analyzer)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -55,8 +66,5 @@ void vigil_api_snapshot(VigilRequest *req)
   soup_server_message_pause(req->msg);
   /* ?boxes=1: the latest detection's boxes drawn in. */
   gboolean boxes = req->query && g_strcmp0(g_hash_table_lookup(req->query, "boxes"), "1") == 0;
-  if (boxes)
-    vigil_analyzer_snapshot_boxes_async(analyzer, on_snapshot, pending);
-  else
-    vigil_analyzer_snapshot_async(analyzer, on_snapshot, pending);
+  vigil_analyzer_snapshot_async(analyzer, stream, boxes, on_snapshot, pending);
 }

@@ -124,6 +124,32 @@ class StreamsTest(unittest.TestCase):
             self.assertEqual(r.status, 400, bad)
             self.assertIn("stream must be main or sub", r.json()["error"])
 
+    def test_snapshot_of_either_stream(self):
+        # The grid's posters are sub-stream snapshots; the plain one stays the
+        # main stream's. Each is cached until its own stream's next keyframe
+        # (a sub keyframe does not make a new main JPEG, nor the reverse).
+        for cam_id, query, size in [("moving", "", MAIN_SIZE),
+                                    ("moving", "?stream=main", MAIN_SIZE),
+                                    ("moving", "?stream=sub", SUB_SIZE),
+                                    ("moving", "?stream=sub", SUB_SIZE),
+                                    ("moving", "", MAIN_SIZE),
+                                    ("moving", "?stream=sub&boxes=1", SUB_SIZE),
+                                    ("single", "?stream=sub", MAIN_SIZE)]:
+            with self.subTest(cam_id=cam_id, query=query):
+                r = self.vigil.request("GET", f"/api/v1/cameras/{cam_id}/snapshot.jpg{query}")
+                self.assertEqual(r.status, 200, r.body[:200])
+                self.assertEqual(r.headers.get("Content-Type"), "image/jpeg")
+                self.assertEqual(r.headers.get("Cache-Control"), "no-store")
+                with tempfile.NamedTemporaryFile(suffix=".jpg") as f:
+                    f.write(r.body)
+                    f.flush()
+                    _, width, height, _, _ = harness.ffprobe_frames(f.name)
+                self.assertEqual((width, height), size)
+        for bad in ("?stream=both", "?stream=", "?stream=SUB"):
+            r = self.vigil.request("GET", f"/api/v1/cameras/moving/snapshot.jpg{bad}")
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn("stream must be main or sub", r.json()["error"])
+
     def test_viewers_counted_per_stream(self):
         ws = WebSocket(self.vigil, "/api/v1/cameras/qr/live?stream=sub")
         try:
