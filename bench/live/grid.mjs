@@ -5,6 +5,9 @@
 //   - per tile, navigation start -> first video frame painted
 //     (requestVideoFrameCallback, hooked before the page's scripts run), and
 //     the grid page's own marks (session checked, camera list in, tiles made);
+//   - per tile, navigation start -> its poster (the sub stream's latest
+//     keyframe as a JPEG) painted (Element Timing), and the first picture of
+//     either kind;
 //   - the bytes the tab received over VIGIL_BENCH_WINDOW s (default 20), from
 //     vigil's own counter vigil_live_bytes_sent_total{kind="ws"}, next to 16x
 //     the sub streams' measured bitrate (status.sub.bitrate_kbps) and 16x the
@@ -73,6 +76,14 @@ try {
     window.wsOpened = [];
     window.wsFirstData = [];
     window.videoLoaded = [];
+    window.framesBy = {};    // camera id -> first video frame painted
+    window.postersBy = {};   // camera id -> poster painted
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.identifier.startsWith('poster '))
+          window.postersBy[e.identifier.slice(7)] ??= e.renderTime || e.loadTime;
+      }
+    }).observe({ type: 'element', buffered: true });
     const Native = window.WebSocket;
     window.WebSocket = class extends Native {
       constructor(...args) {
@@ -85,7 +96,12 @@ try {
     const hook = (v) => {
       if (seen.has(v)) return;
       seen.add(v);
-      v.requestVideoFrameCallback(() => window.firstFrames.push(performance.now()));
+      v.requestVideoFrameCallback(() => {
+        const now = performance.now();
+        window.firstFrames.push(now);
+        const id = v.closest('[data-camera]')?.dataset.camera;
+        if (id) window.framesBy[id] ??= now;
+      });
       v.addEventListener('loadeddata', () => window.videoLoaded.push(performance.now()), { once: true });
     };
     new MutationObserver(() => document.querySelectorAll('video').forEach(hook))
@@ -105,13 +121,21 @@ try {
   // about:blank), a returning user's warm caches after the first; each load's
   // per-tile figures are printed, the details below are the last load's.
   const LOADS = Number(process.env.VIGIL_BENCH_LOADS || 1);
+  // Per tile: its poster's paint and the first picture of either kind.
+  const firstPictures = (pg) => pg.evaluate(() => {
+    const ids = [...document.querySelectorAll('[data-camera]')].map((t) => t.dataset.camera);
+    return { posters: ids.map((id) => window.postersBy[id]).filter((t) => t !== undefined),
+             first: ids.map((id) => Math.min(window.postersBy[id] ?? Infinity, window.framesBy[id] ?? Infinity)) };
+  });
   const span0 = (a) => `median ${q(a, 0.5).toFixed(0)}, max ${Math.max(...a).toFixed(0)}`;
   for (let load = 1; load < LOADS; load++) {
     await page.goto(`${base}/`);
     await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
     const r = await page.evaluate(() => ({ ws: window.wsOpened, data: window.wsFirstData, paint: window.firstFrames }));
+    const pic = await firstPictures(page);
     console.log(`load ${load}: WebSockets created ${span0(r.ws)}, first message ${span0(r.data)}, ` +
-                `first frame painted ${span0(r.paint)} (ms from navigation start)`);
+                `first frame painted ${span0(r.paint)}, posters painted ${pic.posters.length ? span0(pic.posters) : 'none'}, ` +
+                `first picture ${span0(pic.first)} (ms from navigation start)`);
     await page.goto('about:blank');
     await sleep(2000);
   }
@@ -185,6 +209,11 @@ try {
               `video loadeddata ${span(loaded)}`);
   console.log(`first frame painted per tile (ms from navigation start): median ${q(painted, 0.5).toFixed(0)}, ` +
               `max ${Math.max(...painted).toFixed(0)}, all < 1000: ${painted.every((t) => t < 1000)}`);
+  const pic = await firstPictures(page);
+  console.log(`poster painted per tile (ms from navigation start): ${pic.posters.length} of ${N}` +
+              (pic.posters.length ? `, ${span(pic.posters)}` : ''));
+  console.log(`first picture per tile, poster or video frame (ms from navigation start): ${span(pic.first)}, ` +
+              `all < 1000: ${pic.first.every((t) => t < 1000)}`);
   console.log(`video sizes in the tiles: ${[...new Set(quality.map((x) => `${x.w}x${x.h}`))].join(', ')}; ` +
               `frames ${quality.reduce((a, x) => a + x.frames, 0)}, dropped ${quality.reduce((a, x) => a + x.dropped, 0)}`);
   console.log(`tab received ${kbps.toFixed(0)} kbit/s over ${secs.toFixed(0)} s; sum of the sub streams ` +

@@ -5,7 +5,8 @@
 //   by side, a validation error next to the sub source, the saved fields;
 // - the camera page: the sub stream's status, its player on the main stream;
 // - the grid: the dual-stream tile plays the sub stream (its WebSocket asks
-//   ?stream=sub), enlarging it switches to a main-stream WebSocket and back
+//   ?stream=sub; its poster, until the first frame, is the sub stream's
+//   snapshot, a single-stream tile's the main one's), enlarging it switches to a main-stream WebSocket and back
 //   on Escape, and the visible video never lacks a picture while it does
 //   (sampled every 50 ms: readyState, currentTime and the picture's
 //   brightness drawn to a canvas);
@@ -14,7 +15,7 @@
 //   for main;
 // - the form and the grid at 375 px (no sideways scroll; phones get sub).
 // Any console error or page error fails the test. Prints TAP.
-import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite, watchErrors } from './live-common.mjs';
+import { startAll, startFakecam, launchBrowser, loginContext, sleep, tapSuite, waitFor, watchErrors } from './live-common.mjs';
 
 const { shots, ok, done } = tapSuite();
 
@@ -149,7 +150,15 @@ try {
 
   // --- the grid ---
   await env.api('POST', '/api/v1/cameras', { id: 'single', name: 'Single', source: `${env.rtsp}/cam2` });
+  // Posters are only asked for of streams that are up.
+  await waitFor(async () => (await (await env.api('GET', '/api/v1/cameras/single')).json()).status.state === 'streaming',
+                20000, 'the single camera streaming');
   pageSockets.length = 0;
+  // Each tile's poster: its stream's latest keyframe, until the first frame.
+  const posters = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/snapshot.jpg')) posters.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'], at: Date.now() });
+  });
   await page.goto(`${env.base}/`);
   await page.waitForFunction(() => ['dual', 'single'].every((id) => {
     const t = window.vigilTiles && window.vigilTiles.get(id);
@@ -163,6 +172,14 @@ try {
      `a camera without a sub stream asks for main (${singleWs.map((s) => s.url).join(' ')})`);
   let st = await tileState(page, 'dual');
   ok(st.w === 640, `the tile shows the sub stream's picture (${st.w} px wide)`);
+  const posterOf = (cam) => posters.filter((x) => new URL(x.url).pathname === `/api/v1/cameras/${cam}/snapshot.jpg`);
+  const dualPoster = posterOf('dual'), singlePoster = posterOf('single');
+  ok(dualPoster.length === 1 && new URL(dualPoster[0].url).search === '?stream=sub' &&
+     singlePoster.length === 1 && new URL(singlePoster[0].url).search === '' &&
+     [...dualPoster, ...singlePoster].every((x) => x.status === 200 && x.type === 'image/jpeg'),
+     `each tile's poster is its stream's snapshot (${posters.map((x) => `${x.url.replace(/^.*\/cameras\//, '')} ${x.status}`).join(', ')})`);
+  const posterAttrs = await page.evaluate(() => [...window.vigilTiles.values()].map((t) => t.live.player.video.getAttribute('poster')));
+  ok(posterAttrs.every((a) => a === null), `the posters are gone once the tiles play (${JSON.stringify(posterAttrs)})`);
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'streams-grid');
 
@@ -180,6 +197,7 @@ try {
   let samples = await stopSampler(page);
   let gaps = samples.filter(blank);
   const newWs = pageSockets.filter((s) => isLive(s.url, 'dual') && s.at >= clickAt);
+  ok(!posters.some((x) => x.at >= clickAt), 'the player switched to asks for no poster');
   ok(newWs.length === 1 && streamOf(newWs[0].url) === 'main',
      `enlarging opens a main-stream WebSocket (${newWs.map((s) => s.url).join(' ')})`);
   ok(samples.length > 10 && gaps.length === 0,

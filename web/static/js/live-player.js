@@ -69,7 +69,10 @@ export class LivePlayer {
   // apiBase (default '/api/v1'), stream ('main' (default) or 'sub': the
   // camera's sub stream, where it has one; the server sends main otherwise),
   // camera (the camera's object from a list the page already has: saves
-  // asking the server for its codec before connecting).
+  // asking the server for its codec before connecting), poster (default
+  // false: show the stream's latest keyframe, snapshot.jpg, as a still until
+  // the first frame is painted; a grid's tiles have a picture long before
+  // their players have decoded one).
   constructor(container, options) {
     this.container = container;
     this.cameraId = options.cameraId;
@@ -80,6 +83,7 @@ export class LivePlayer {
     this.showStats = options.stats ?? true;
     this.transport = options.transport ?? 'auto';
     this.camera = options.camera ?? null;
+    this.poster = options.poster ?? false;
     this.player = null;
     this.mode = null;          // 'mse' | 'hls' | 'none'
     this.backoff = 500;
@@ -119,6 +123,13 @@ export class LivePlayer {
     }
     // The two streams may differ (an H.265 main stream, an H.264 sub stream).
     const st = cam?.status || {};
+    // Only of a stream that is up: a camera that is offline keeps its last
+    // keyframe, which may be hours old. The still goes once a frame has
+    // been painted, so a reconnecting player does not show it again.
+    if (this.poster && (this.stream === 'sub' && st.sub ? st.sub.state : st.state) === 'streaming') {
+      this.video.setAttribute('elementtiming', `poster ${this.cameraId}`);
+      this.video.poster = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/snapshot.jpg${this.query()}`;
+    }
     const codec = (this.stream === 'sub' && st.sub?.codec) || st.codec || 'h264';
     this.info.codec = codec;
     const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
@@ -136,7 +147,12 @@ export class LivePlayer {
         ? 'This browser cannot decode H.265 video. Try Safari, or Chrome/Edge on a machine with hardware HEVC decoding.'
         : 'This browser cannot play live video (no Media Source Extensions).');
     }
-    this.video.requestVideoFrameCallback?.(() => { this.firstFrameAt = performance.now(); });
+    const painted = () => {
+      this.firstFrameAt = performance.now();
+      this.video.removeAttribute('poster');
+    };
+    if (this.video.requestVideoFrameCallback) this.video.requestVideoFrameCallback(painted);
+    else this.video.addEventListener('playing', painted, { once: true });
   }
 
   query() { return this.stream === 'sub' ? '?stream=sub' : ''; }
@@ -339,16 +355,18 @@ export class LiveSwitcher {
     this.screen = screen;
     this.options = options;
     this.pending = null;   // { player, box } while a switch is under way
-    const { player, box } = this.make(options.stream);
+    const { player, box } = this.make(options.stream, options.poster);
     this.player = player;
     this.box = box;
   }
 
-  make(stream) {
+  // @poster: the first player's (options.poster); a player switched to
+  // starts behind the shown picture and needs none.
+  make(stream, poster = false) {
     const box = document.createElement('div');
     box.className = this.options.boxClass || 'vigil-player';
     this.screen.prepend(box);
-    const player = new LivePlayer(box, { ...this.options, stream });
+    const player = new LivePlayer(box, { ...this.options, stream, poster });
     box.dataset.stream = player.stream;
     return { player, box };
   }

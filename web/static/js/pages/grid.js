@@ -51,7 +51,7 @@ function tileFor(cam) {
   zoom.hidden = count === 1;
   if (cam.enabled !== false && can(user, cam.id, 'view')) {
     t.live = new LiveSwitcher(screen, {
-      cameraId: cam.id, camera: cam, stats: false, stream: wantedStream(cam),
+      cameraId: cam.id, camera: cam, stats: false, stream: wantedStream(cam), poster: true,
       onSwap: (player) => { tile.dataset.stream = player.stream; } });
     tile.dataset.stream = t.live.player.stream;
     t.live.start();
