@@ -392,7 +392,11 @@ def main():
     ap.add_argument("--max-reconnect-p99", type=float, default=15)
     ap.add_argument("--max-write-amp", type=float, default=1.02)
     ap.add_argument("--gap-slack", type=float, default=5)
+    ap.add_argument("--vigil-env", action="append", default=[], metavar="VAR=VALUE",
+                    help="environment for vigil alone (not the cameras or viewers), e.g. "
+                         "LD_PRELOAD and DUMP_HEAPTRACK_OUTPUT for bench/memory/heapgrowth.py")
     args = ap.parse_args()
+    vigil_env = dict(kv.split("=", 1) for kv in args.vigil_env)
     os.makedirs(args.out, exist_ok=True)
     args.out = os.path.abspath(args.out)
     build = os.path.abspath(args.build_dir)
@@ -431,7 +435,7 @@ def main():
         vport = harness.free_port()
 
         def start_vigil():
-            v = harness.Vigil(data_dir=data, extra_args=["--log-level", "info"])
+            v = harness.Vigil(data_dir=data, extra_args=["--log-level", "info"], env=vigil_env)
             v.port, v.base = vport, f"http://127.0.0.1:{vport}"
             v.log_path = os.path.join(args.out, "vigil.log")
             v.start()
