@@ -155,9 +155,12 @@ try {
                 20000, 'the single camera streaming');
   pageSockets.length = 0;
   // Each tile's poster: its stream's latest keyframe, until the first frame.
-  const posters = [];
+  // Requests, not responses: a poster still loading when the first frame
+  // paints is dropped, and its request cancelled.
+  const posters = [], posterReplies = [];
+  page.on('request', (r) => { if (r.url().includes('/snapshot.jpg')) posters.push({ url: r.url(), at: Date.now() }); });
   page.on('response', (r) => {
-    if (r.url().includes('/snapshot.jpg')) posters.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'], at: Date.now() });
+    if (r.url().includes('/snapshot.jpg')) posterReplies.push(`${r.status()} ${r.headers()['content-type']}`);
   });
   await page.goto(`${env.base}/`);
   await page.waitForFunction(() => ['dual', 'single'].every((id) => {
@@ -176,10 +179,20 @@ try {
   const dualPoster = posterOf('dual'), singlePoster = posterOf('single');
   ok(dualPoster.length === 1 && new URL(dualPoster[0].url).search === '?stream=sub' &&
      singlePoster.length === 1 && new URL(singlePoster[0].url).search === '' &&
-     [...dualPoster, ...singlePoster].every((x) => x.status === 200 && x.type === 'image/jpeg'),
-     `each tile's poster is its stream's snapshot (${posters.map((x) => `${x.url.replace(/^.*\/cameras\//, '')} ${x.status}`).join(', ')})`);
+     posterReplies.every((x) => x === '200 image/jpeg'),
+     `each tile's poster is its stream's snapshot (${posters.map((x) => x.url.replace(/^.*\/cameras\//, '')).join(', ')}; ` +
+     `answered: ${posterReplies.join(', ') || 'none'})`);
   const posterAttrs = await page.evaluate(() => [...window.vigilTiles.values()].map((t) => t.live.player.video.getAttribute('poster')));
   ok(posterAttrs.every((a) => a === null), `the posters are gone once the tiles play (${JSON.stringify(posterAttrs)})`);
+  // A player that has to reconnect shows no still meanwhile (it would pass
+  // for a frozen camera).
+  const afterRetry = await page.evaluate(() => {
+    const p = window.vigilTiles.get('single').live.player;
+    p.video.poster = '/static/img/favicon.svg';
+    p.retry();
+    return p.video.getAttribute('poster');
+  });
+  ok(afterRetry === null, `a reconnecting player drops its poster (${afterRetry})`);
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'streams-grid');
 

@@ -123,22 +123,30 @@ export class LivePlayer {
     }
     // The two streams may differ (an H.265 main stream, an H.264 sub stream).
     const st = cam?.status || {};
-    // Only of a stream that is up: a camera that is offline keeps its last
-    // keyframe, which may be hours old. The still goes once a frame has
-    // been painted, so a reconnecting player does not show it again.
-    if (this.poster && (this.stream === 'sub' && st.sub ? st.sub.state : st.state) === 'streaming') {
-      this.video.setAttribute('elementtiming', `poster ${this.cameraId}`);
-      this.video.poster = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/snapshot.jpg${this.query()}`;
-    }
     const codec = (this.stream === 'sub' && st.sub?.codec) || st.codec || 'h264';
     this.info.codec = codec;
     const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
-    if (this.transport !== 'hls' && mse && (codec !== 'h265' || canPlayHevcMse())) {
+    const useMse = this.transport !== 'hls' && mse && (codec !== 'h265' || canPlayHevcMse());
+    const useHls = !useMse && this.transport !== 'ws' && canPlayNativeHls(codec);
+    // Only of a stream that is up (a camera that is offline keeps its last
+    // keyframe, which may be hours old) and that this browser can play. The
+    // still only bridges a normal start: it goes once a frame has been
+    // painted, and when the player has to reconnect first (a still that
+    // never moves would pass for a frozen camera).
+    if (this.poster && (useMse || useHls) &&
+        (this.stream === 'sub' && st.sub ? st.sub.state : st.state) === 'streaming') {
+      this.video.setAttribute('elementtiming', `poster ${this.cameraId}`);
+      this.video.poster = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/snapshot.jpg${this.query()}`;
+    }
+    if (useMse) {
       this.mode = 'mse';
       this.connect();
-    } else if (this.transport !== 'ws' && canPlayNativeHls(codec)) {
+    } else if (useHls) {
       this.mode = 'hls';
-      this.video.addEventListener('error', () => this.say('This browser cannot play this stream.'));
+      this.video.addEventListener('error', () => {
+        this.video.removeAttribute('poster');
+        this.say('This browser cannot play this stream.');
+      });
       this.video.src = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live.m3u8${this.query()}`;
       this.video.play().catch(() => {});
     } else {
@@ -243,6 +251,7 @@ export class LivePlayer {
 
   retry() {
     if (this.stopped || this.retryTimer) return;
+    this.video.removeAttribute('poster');
     this.info.reconnects++;
     this.say('Reconnecting…');
     this.retryTimer = setTimeout(() => {
