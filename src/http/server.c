@@ -96,6 +96,29 @@ void vigil_http_reply_method_not_allowed(SoupServerMessage *msg, const char *all
 
 /* --- request bodies --- */
 
+/* Every string and member name in @node is UTF-8 (the depth is bounded by
+ * the caller's check). */
+static gboolean strings_valid(JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT(node)) {
+    JsonObjectIter iter;
+    const char *member;
+    JsonNode *value;
+    json_object_iter_init(&iter, json_node_get_object(node));
+    while (json_object_iter_next(&iter, &member, &value))
+      if (!g_utf8_validate(member, -1, NULL) || !strings_valid(value))
+        return FALSE;
+  } else if (JSON_NODE_HOLDS_ARRAY(node)) {
+    JsonArray *array = json_node_get_array(node);
+    for (guint i = 0; i < json_array_get_length(array); i++)
+      if (!strings_valid(json_array_get_element(array, i)))
+        return FALSE;
+  } else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
+    return g_utf8_validate(json_node_get_string(node), -1, NULL);
+  }
+  return TRUE;
+}
+
 JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
 {
   if (size == 0) {
@@ -129,10 +152,20 @@ JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
       return NULL;
     }
     if (in_string) {
-      if (c == '\\')
+      if (c == '\\') {
+        /* JSON's escapes only: json-glib also reads octal ones ("\\777"),
+         * which can make a string that is not UTF-8, or cut it at a NUL. */
+        char e = i + 1 < size ? data[i + 1] : '\0';
+        if (!e || !strchr("\"\\/bfnrtu", e)) {
+          g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                              "invalid escape in a JSON string (use \\\", \\\\, \\/, \\b, "
+                              "\\f, \\n, \\r, \\t or \\uXXXX)");
+          return NULL;
+        }
         i++;
-      else if (c == '"')
+      } else if (c == '"') {
         in_string = FALSE;
+      }
     } else if (c == '"') {
       in_string = TRUE;
     } else if (c == '{' || c == '[') {
@@ -155,6 +188,12 @@ JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error)
   JsonNode *root = json_parser_get_root(parser);
   if (!root) {
     g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID, "a JSON body is required");
+    return NULL;
+  }
+  if (!strings_valid(root)) {
+    /* A lone surrogate ("\\ud800") decodes to bytes that are not UTF-8. */
+    g_set_error_literal(error, VIGIL_ERROR, VIGIL_ERROR_INVALID,
+                        "a string in the JSON body is not valid UTF-8");
     return NULL;
   }
   return json_node_copy(root);
