@@ -85,13 +85,20 @@ void vigil_api_live_ts(VigilRequest *req)
   g_debug("camera %s: live.ts client joined", self->camera_id);
 }
 
-VigilStream *vigil_request_live_stream(VigilRequest *req)
+gboolean vigil_request_stream_choice(VigilRequest *req, VigilStreamChoice *out)
 {
   const char *value = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
-  if (!value || g_str_equal(value, "main"))
-    return vigil_camera_pick_stream(req->camera, VIGIL_STREAM_MAIN);
-  if (g_str_equal(value, "sub"))
-    return vigil_camera_pick_stream(req->camera, VIGIL_STREAM_SUB);
-  vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
-  return NULL;
+  if (value && !g_str_equal(value, "main") && !g_str_equal(value, "sub")) {
+    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
+    return FALSE;
+  }
+  *out = g_strcmp0(value, "sub") == 0 ? VIGIL_STREAM_SUB : VIGIL_STREAM_MAIN;
+  return TRUE;
+}
+
+VigilStream *vigil_request_live_stream(VigilRequest *req)
+{
+  VigilStreamChoice choice;
+  return vigil_request_stream_choice(req, &choice) ? vigil_camera_pick_stream(req->camera, choice)
+                                                   : NULL;
 }

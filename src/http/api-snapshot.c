@@ -45,12 +45,9 @@ static void on_snapshot(GObject *source, GAsyncResult *result, gpointer user_dat
 
 void vigil_api_snapshot(VigilRequest *req)
 {
-  const char *value = req->query ? g_hash_table_lookup(req->query, "stream") : NULL;
-  if (value && !g_str_equal(value, "main") && !g_str_equal(value, "sub")) {
-    vigil_http_reply_error(req->msg, SOUP_STATUS_BAD_REQUEST, "stream must be main or sub");
+  VigilStreamChoice stream;
+  if (!vigil_request_stream_choice(req, &stream))
     return;
-  }
-  VigilStreamChoice stream = g_strcmp0(value, "sub") == 0 ? VIGIL_STREAM_SUB : VIGIL_STREAM_MAIN;
   VigilAnalyzer *analyzer = vigil_camera_get_analyzer(req->camera);
   if (!vigil_analyzer_has_keyframe(analyzer)) {
     vigil_http_reply_error(req->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,

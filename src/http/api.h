@@ -44,6 +44,9 @@ void vigil_api_live_ws(VigilRequest *req);
 /* Live HLS (api-live-hls.c): the playlist's segment URLs carry the stream. */
 void vigil_api_live_hls_playlist(VigilRequest *req);
 void vigil_api_live_hls_segment(VigilRequest *req);
+/* ?stream=main|sub (absent: main) in @out; FALSE after a 400 for any other
+ * value (api-live.c). */
+gboolean vigil_request_stream_choice(VigilRequest *req, VigilStreamChoice *out);
 /* The stream ?stream= asks for; NULL after a 400 (api-live.c). */
 VigilStream *vigil_request_live_stream(VigilRequest *req);
 
