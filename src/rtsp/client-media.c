@@ -97,6 +97,7 @@ static void on_rtp(VigilRtspClient *c, VigilRtspTrack *t, const guint8 *data, gs
   if (!t->depay || !vigil_rtp_parse(data, size, &packet))
     return;
   c->last_packet_us = g_get_monotonic_time();
+  c->got_packet = TRUE;
   vigil_rtp_depay_push(t->depay, &packet, t == &c->video ? on_video_unit : on_audio_unit, c);
 }
 

@@ -72,6 +72,7 @@ struct _VigilRtspClient {
   gboolean stop;
   gboolean closing; /* sending TEARDOWN: never wait */
   gint64 last_packet_us;
+  gboolean got_packet; /* an RTP packet came since PLAY */
   guint damaged;
   guint keep_alive_cseq;     /* the last keep-alive's CSeq */
   gboolean keep_alive_again; /* it met a stale nonce: send it again */

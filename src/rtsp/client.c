@@ -31,6 +31,12 @@
  * a keyframe burst must not overflow it between two reads. */
 #define UDP_SHORT_INTERVAL_NS (5 * 1000 * 1000)
 #define UDP_ROOMY_BUFFER      (1024 * 1024)
+/* A camera that answered PLAY sends its first packet within a frame
+ * interval. One that has sent nothing this long after will not: better to
+ * give up on this session and set up a new one than to wait out the whole
+ * silence limit (a session can come up dead, e.g. the first one after a
+ * network blackout, docs/soak.md). */
+#define FIRST_PACKET_US (5 * G_USEC_PER_SEC)
 
 /* clang-format off */
 G_DEFINE_QUARK(vigil-rtsp-error-quark, vigil_rtsp_error)
@@ -301,6 +307,12 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
     if (vigil_rtsp_aborted(c, error))
       return FALSE;
     gint64 now = g_get_monotonic_time();
+    if (!c->got_packet && now - c->last_packet_us > MIN(silence_us, FIRST_PACKET_US)) {
+      g_set_error(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_SILENT,
+                  "the camera sent no video for %d s after PLAY",
+                  (int)(MIN(silence_us, FIRST_PACKET_US) / G_USEC_PER_SEC));
+      return FALSE;
+    }
     if (now - c->last_packet_us > silence_us) {
       g_set_error(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_SILENT,
                   "no data from the camera for %d s", (int)(silence_us / G_USEC_PER_SEC));

@@ -276,7 +276,7 @@ const VigilRtspTracks *vigil_rtsp_client_tracks(VigilRtspClient *client);
 /* Sends PLAY and hands on what arrives until an error, *abort, or @video
  * returning FALSE (then it returns TRUE). Reads in large chunks every few
  * milliseconds; sends keep-alives; fails with SILENT after @silence_us
- * without a packet. */
+ * without a packet, or 5 s after PLAY's answer when no packet came at all. */
 gboolean vigil_rtsp_client_play(VigilRtspClient *client, gint64 silence_us,
                                 VigilRtspVideoFunc video, VigilRtspAudioFunc audio,
                                 gpointer user_data, GError **error);

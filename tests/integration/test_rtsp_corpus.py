@@ -378,14 +378,19 @@ class CorpusTest(unittest.TestCase):
         self.assert_streams_steadily("qkeep", 13, cam)
 
     def test_server_that_answers_then_sends_nothing(self):
+        """A session whose PLAY was answered but that never sends a packet is
+        given up after 5 s, not the 10 s a stream that stops gets: the next
+        session may well stream (docs/soak.md, the blackout)."""
         cam = self.quirkcam("--silent")
         t0 = time.monotonic()
         self.add_camera("qsilent", cam.url)
         s = wait_for(lambda: (lambda s: s if s["state"] in ("offline", "error") else None)(
             self.status("qsilent")), 16, what="qsilent offline")
-        self.assertGreaterEqual(time.monotonic() - t0, 9)
+        took = time.monotonic() - t0
+        self.assertGreaterEqual(took, 4.5)
+        self.assertLess(took, 9, "waited for the whole silence limit")
         self.assertEqual(s["state"], "offline")
-        self.assertIn("10 s", s["error"])
+        self.assertIn("sent no video for 5 s after PLAY", s["error"])
         # ... and it keeps trying: a new session is set up.
         wait_for(lambda: self.status("qsilent")["reconnects"] >= 1, 10, what="a reconnect")
         wait_for(lambda: cam.log_text().count("PLAY ") >= 2, 10, what="a second PLAY")
