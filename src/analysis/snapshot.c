@@ -105,7 +105,7 @@ void vigil_snapshots_set_boxes(VigilSnapshots *self, GArray *dets)
   g_mutex_unlock(&self->lock);
 }
 
-/* --- JPEG jobs (GTask threads) --- */
+/* --- JPEG jobs (a thread pool; results as GTasks on the caller's context) --- */
 
 typedef struct {
   VigilSnapshots *snapshots; /* ref; NULL: nothing to cache */
@@ -171,11 +171,28 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
   g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
 }
 
+static void pool_func(gpointer data, gpointer user_data)
+{
+  g_autoptr(GTask) task = data;
+  job_thread(task, NULL, g_task_get_task_data(task), NULL);
+}
+
+/* The jobs share a pool of at most as many threads as there are cores (up
+ * to 4). A page asking for sixteen stills at once (the grid's posters) then
+ * gets them one after another, the first within milliseconds, rather than
+ * all of them at the end of sixteen decodes sharing two cores, which starve
+ * the main loop's replies meanwhile. */
 static void run(Job *job, GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+  static GThreadPool *pool;
+  if (g_once_init_enter(&pool)) {
+    GThreadPool *created =
+        g_thread_pool_new(pool_func, NULL, CLAMP((int)g_get_num_processors(), 1, 4), FALSE, NULL);
+    g_once_init_leave(&pool, created);
+  }
+  GTask *task = g_task_new(NULL, NULL, callback, user_data);
   g_task_set_task_data(task, job, job_free);
-  g_task_run_in_thread(task, job_thread);
+  g_thread_pool_push(pool, task, NULL);
 }
 
 void vigil_snapshot_jpeg_async(GstBuffer *keyframe, VigilCodec codec, GArray *dets, int max_width,
