@@ -574,6 +574,11 @@ VigilCameraState vigil_camera_get_state(VigilCamera *self)
   return self->main.state;
 }
 
+VigilCameraState vigil_camera_get_sub_state(VigilCamera *self)
+{
+  return self->cfg->sub_source != NULL ? self->sub.state : VIGIL_CAMERA_DISABLED;
+}
+
 void vigil_camera_update(VigilCamera *self, const VigilCameraConfig *cfg)
 {
   gboolean restart = vigil_camera_config_source_changed(self->cfg, cfg);

@@ -59,6 +59,8 @@ VigilStream *vigil_camera_get_sub_stream(VigilCamera *camera);
 VigilStream *vigil_camera_pick_stream(VigilCamera *camera, VigilStreamChoice which);
 /* The main stream's state: the camera's. */
 VigilCameraState vigil_camera_get_state(VigilCamera *camera);
+/* The sub stream's state; VIGIL_CAMERA_DISABLED when there is no sub stream. */
+VigilCameraState vigil_camera_get_sub_state(VigilCamera *camera);
 
 /* Applies a new configuration; an ingest restarts at once only when its
  * stream's source-related fields changed. */

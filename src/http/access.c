@@ -212,6 +212,11 @@ static VigilIdentity *authenticate_cookie(VigilApp *app, SoupServerMessage *msg)
   return id;
 }
 
+VigilIdentity *vigil_http_identify_session(VigilApp *app, SoupServerMessage *msg)
+{
+  return authenticate_cookie(app, msg);
+}
+
 /* A state change or WebSocket handshake from another site's page. */
 static gboolean is_cross_site(SoupServerMessage *msg)
 {

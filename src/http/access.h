@@ -52,6 +52,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VigilIdentity, vigil_identity_free)
  * and NULL returned. The router calls it for every route that is not open. */
 VigilIdentity *vigil_http_authenticate(VigilApp *app, SoupServerMessage *msg);
 
+/* The user of @msg's session cookie, or NULL; never replies. For what a
+ * page served to anyone may add for a logged-in user (page-hints.c). */
+VigilIdentity *vigil_http_identify_session(VigilApp *app, SoupServerMessage *msg);
+
 /* TRUE when vigil_http_authenticate(@msg) would check a password with
  * Argon2id: Basic credentials not in the cache, from an allowed origin and
  * not rate-limited. The router then checks them off the main loop first

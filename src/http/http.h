@@ -74,7 +74,11 @@ JsonNode *vigil_request_body(VigilRequest *req);
  * tests and fuzzing. */
 JsonNode *vigil_http_parse_json(const char *data, gsize size, GError **error);
 
-/* Non-API GET paths: the embedded web assets (web.c). */
-void vigil_web_serve(SoupServerMessage *msg, const char *path);
+/* Non-API GET paths: the embedded web assets (web.c). Returns the page
+ * resource ("/pages/grid.html") when @path is a page, else NULL. */
+const char *vigil_web_serve(SoupServerMessage *msg, const char *path);
+
+/* Preload hints for a page just served with 200 or 304 (page-hints.c). */
+void vigil_web_page_hints(VigilApp *app, SoupServerMessage *msg, const char *page);
 
 G_END_DECLS

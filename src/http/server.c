@@ -247,9 +247,12 @@ static void handler(SoupServer *server, SoupServerMessage *msg, const char *path
   VigilHttp *self = user_data;
   /* The web UI's pages, scripts and styles hold no data (every datum comes
    * from the authenticated API), so they are served to anyone: the login
-   * page must load before a login. */
+   * page must load before a login. A logged-in user's page answer may carry
+   * preload hints (page-hints.c). */
   if (!g_str_has_prefix(path, "/api/v1/") && !g_str_equal(path, "/metrics")) {
-    vigil_web_serve(msg, path);
+    const char *page = vigil_web_serve(msg, path);
+    if (page)
+      vigil_web_page_hints(self->app, msg, page);
     return;
   }
   /* "/api/v1/" itself (also what "/api/v1/x/.." normalizes to). */

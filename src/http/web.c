@@ -8,6 +8,8 @@
  *
  * Nothing here is secret: the pages fetch every datum from the authenticated
  * API, so server.c serves them without a login (the login page must load).
+ * The one exception is page-hints.c's Link header, added for a logged-in
+ * user only (it names camera ids).
  * Files are revalidated on each use (no-cache + ETag): a new vigil binary must
  * never run with an old cached player. Text files (HTML, JS, CSS, SVG, JSON)
  * go gzip-compressed to clients that accept it: compressed once on first use
@@ -188,7 +190,7 @@ static GBytes *gzipped_for(const char *resource, GBytes *bytes)
   return g_bytes_get_size(gz) ? gz : NULL;
 }
 
-void vigil_web_serve(SoupServerMessage *msg, const char *path)
+const char *vigil_web_serve(SoupServerMessage *msg, const char *path)
 {
   const char *method = soup_server_message_get_method(msg);
   g_autofree gchar *resource = NULL;
@@ -199,17 +201,17 @@ void vigil_web_serve(SoupServerMessage *msg, const char *path)
     resource = g_strconcat(WEB_PREFIX, path, NULL);
   } else {
     vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
-    return;
+    return NULL;
   }
   g_autoptr(GBytes) bytes = g_resource_lookup_data(vigil_web_get_resource(), resource,
                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   if (!bytes) {
     vigil_http_reply_error(msg, SOUP_STATUS_NOT_FOUND, "not found");
-    return;
+    return NULL;
   }
   if (!g_str_equal(method, "GET") && !g_str_equal(method, "HEAD")) {
     vigil_http_reply_method_not_allowed(msg, "GET");
-    return;
+    return NULL;
   }
   SoupMessageHeaders *req_headers = soup_server_message_get_request_headers(msg);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
@@ -232,7 +234,7 @@ void vigil_web_serve(SoupServerMessage *msg, const char *path)
   if (if_none && g_str_equal(if_none, etag)) {
     soup_message_headers_remove(headers, "Content-Encoding");
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_MODIFIED, NULL);
-    return;
+    return page;
   }
   soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
   gsize size = 0;
@@ -241,4 +243,5 @@ void vigil_web_serve(SoupServerMessage *msg, const char *path)
   /* The bytes live in the binary's read-only data (or the gzip cache) for ever. */
   soup_message_body_append(soup_server_message_get_response_body(msg), SOUP_MEMORY_STATIC, data,
                            size);
+  return page;
 }

@@ -1,12 +1,14 @@
 """The web UI's delivery: the page table (every screen's path, 404 for the
 rest), pages served without a login but holding no data, the UI's 401 without
 a Basic challenge, gzip for clients that accept it (same bytes once
-decompressed, its own ETag, Vary: Accept-Encoding, 304 per representation)."""
+decompressed, its own ETag, Vary: Accept-Encoding, 304 per representation),
+the grid's preload hints for its tiles' posters (only for a logged-in user,
+only of what the user may view and what streams)."""
 import gzip
 import unittest
 
 import harness
-from harness import Vigil
+from harness import Fakecam, Vigil, wait_for
 
 PAGES = {
     "/": b"pages/grid.js", "/login": b"pages/login.js", "/cameras/new": b"pages/camera-edit.js",
@@ -84,6 +86,66 @@ class WebTest(unittest.TestCase):
         self.assertIsNone(r.headers.get("Content-Encoding"))
         r = self.get("/static/img/favicon.svg", headers={"Accept-Encoding": "gzip"})
         self.assertEqual(r.status, 200)
+
+
+    def test_grid_preloads_its_posters(self):
+        cam = Fakecam("--cameras", "2", "--size", "320x240", "--fps", "10", "--bitrate", "200",
+                      "--sub-size", "160x120", "--sub-bitrate", "100").start()
+        v = Vigil().start()
+        try:
+            def add(body):
+                r = v.request("POST", "/api/v1/cameras", dict(body, record="off"))
+                self.assertEqual(r.status, 201, r.body)
+            add({"id": "dual", "name": "Dual", "source": cam.url(1), "sub_source": cam.sub_url(1)})
+            add({"id": "single", "name": "Single", "source": cam.url(2)})
+            add({"id": "off", "name": "Off", "source": cam.url(2), "enabled": False})
+            add({"id": "gone", "name": "Gone", "source": "rtsp://127.0.0.1:9/nothing"})
+            r = v.request("POST", "/api/v1/users", {"name": "viewer", "password": "viewer-pass-1",
+                                                    "role": "viewer", "cameras": {"single": ["view"]}})
+            self.assertEqual(r.status, 201, r.body)
+            wait_for(lambda: v.camera("dual")["status"].get("sub", {}).get("state") == "streaming"
+                     and v.camera("single")["status"]["state"] == "streaming", 30,
+                     what="dual (both streams) and single streaming")
+
+            def cookie_of(user, password):
+                r = v.request("POST", "/api/v1/session", {"username": user, "password": password},
+                              auth=None)
+                self.assertEqual(r.status, 200, r.body)
+                value = [c for c in r.headers.get_all("Set-Cookie") if c.startswith("vigil_session=")][0]
+                return value.split(";")[0]
+
+            def links(headers=None):
+                r = v.request("GET", "/", auth=None, headers=headers)
+                self.assertIn(r.status, (200, 304))
+                return r.headers.get("Link")
+
+            admin = {"Cookie": cookie_of("admin", harness.ADMIN_PASSWORD)}
+            # The tiles' streams (sub where there is one), only those that
+            # stream, in the grid's order; each one an image preload.
+            self.assertEqual(links(admin),
+                             "</api/v1/cameras/dual/snapshot.jpg?stream=sub>; rel=preload; as=image, "
+                             "</api/v1/cameras/single/snapshot.jpg>; rel=preload; as=image")
+            # A revalidated page gets them too (the browser takes a 304's headers).
+            etag = v.request("GET", "/", auth=None).headers["ETag"]
+            r = v.request("GET", "/", auth=None, headers=dict(admin, **{"If-None-Match": etag}))
+            self.assertEqual(r.status, 304)
+            self.assertIn("dual/snapshot.jpg?stream=sub", r.headers.get("Link") or "")
+            # Nobody logged in, a bad cookie, Basic credentials (no browser
+            # page is loaded with them), other pages: no hints.
+            self.assertIsNone(links())
+            self.assertIsNone(links({"Cookie": "vigil_session=" + "0" * 43}))
+            self.assertIsNone(v.request("GET", "/").headers.get("Link"))
+            self.assertIsNone(v.request("GET", "/system", auth=None, headers=admin).headers.get("Link"))
+            # A user who sees one camera: a lone tile plays the main stream.
+            viewer = {"Cookie": cookie_of("viewer", "viewer-pass-1")}
+            self.assertEqual(links(viewer), "</api/v1/cameras/single/snapshot.jpg>; rel=preload; as=image")
+            # Every hint is a snapshot that user may fetch.
+            for path in ("/api/v1/cameras/dual/snapshot.jpg?stream=sub", "/api/v1/cameras/single/snapshot.jpg"):
+                r = v.request("GET", path, auth=None, headers=admin)
+                self.assertEqual((r.status, r.headers["Content-Type"]), (200, "image/jpeg"))
+        finally:
+            v.cleanup()
+            cam.stop()
 
 
 if __name__ == "__main__":

@@ -182,17 +182,24 @@ try {
      posterReplies.every((x) => x === '200 image/jpeg'),
      `each tile's poster is its stream's snapshot (${posters.map((x) => x.url.replace(/^.*\/cameras\//, '')).join(', ')}; ` +
      `answered: ${posterReplies.join(', ') || 'none'})`);
-  const posterAttrs = await page.evaluate(() => [...window.vigilTiles.values()].map((t) => t.live.player.video.getAttribute('poster')));
-  ok(posterAttrs.every((a) => a === null), `the posters are gone once the tiles play (${JSON.stringify(posterAttrs)})`);
+  // Fetched once each, by the page's preload hints (http/page-hints.c),
+  // before the grid's scripts ran; the tiles' stills took those.
+  const initiators = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((r) => r.name.includes('/snapshot.jpg')).map((r) => r.initiatorType));
+  ok(initiators.length === 2 && initiators.every((x) => x === 'link'),
+     `the posters come from the page's preload hints (${initiators.join(', ')})`);
+  const stills = await page.evaluate(() => document.querySelectorAll('.tile img.still').length);
+  ok(stills === 0, `the posters are gone once the tiles play (${stills} left)`);
   // A player that has to reconnect shows no still meanwhile (it would pass
   // for a frozen camera).
   const afterRetry = await page.evaluate(() => {
     const p = window.vigilTiles.get('single').live.player;
-    p.video.poster = '/static/img/favicon.svg';
+    p.showStill('/static/img/favicon.svg');
+    const shown = !!p.container.querySelector('img.still');
     p.retry();
-    return p.video.getAttribute('poster');
+    return { shown, left: p.container.querySelectorAll('img.still').length };
   });
-  ok(afterRetry === null, `a reconnecting player drops its poster (${afterRetry})`);
+  ok(afterRetry.shown && afterRetry.left === 0, `a reconnecting player drops its poster (${JSON.stringify(afterRetry)})`);
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'streams-grid');
 

@@ -22,12 +22,40 @@
 // it, big ones for the main stream (streamFor); whenLive() lets a page start
 // a second player on the other stream out of sight and swap once it paints.
 //
-// Needs window.mpegts (static/vendor/mpegts.js, loaded by the page).
+// Uses mpegts.js (static/vendor/mpegts.js): a page loads it with a deferred
+// <script>, or only preloads it and lets the first player that needs it run
+// it (the grid: its tiles and their stills do not wait for 270 KB of script
+// to compile).
 
 const HEVC_TYPES = [
   'video/mp4; codecs="hvc1.1.6.L93.B0"',
   'video/mp4; codecs="hev1.1.6.L93.B0"',
 ];
+
+// mpegts.js's own test (Features.supportMSEH264Playback), without it.
+function canPlayH264Mse() {
+  const type = 'video/mp4; codecs="avc1.42E01E,mp4a.40.2"';
+  return [window.MediaSource, window.ManagedMediaSource].some((MS) => !!MS && MS.isTypeSupported(type));
+}
+
+let mpegtsLoading = null;
+function loadMpegts() {
+  if (window.mpegts) return Promise.resolve();
+  if (!mpegtsLoading) {
+    mpegtsLoading = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = '/static/vendor/mpegts.js';
+      script.onload = () => resolve();
+      script.onerror = () => {
+        mpegtsLoading = null;
+        script.remove();
+        reject(new Error('mpegts.js did not load'));
+      };
+      document.head.append(script);
+    });
+  }
+  return mpegtsLoading;
+}
 
 export function canPlayHevcMse() {
   const MS = window.ManagedMediaSource || window.MediaSource;
@@ -72,7 +100,8 @@ export class LivePlayer {
   // asking the server for its codec before connecting), poster (default
   // false: show the stream's latest keyframe, snapshot.jpg, as a still until
   // the first frame is painted; a grid's tiles have a picture long before
-  // their players have decoded one).
+  // their players have decoded one. The page's answer may carry a preload
+  // hint for it, http/page-hints.c).
   constructor(container, options) {
     this.container = container;
     this.cameraId = options.cameraId;
@@ -91,6 +120,7 @@ export class LivePlayer {
     this.timers = [];
     this.info = { codec: '', width: 0, height: 0, kbps: 0, delay: Infinity, skips: 0, reconnects: 0 };
     this.firstFrameAt = 0;     // performance.now() of the first painted frame
+    this.still = null;         // the poster's <img>, until the first frame
 
     this.video = document.createElement('video');
     this.video.muted = true;   // autoplay needs it; the UI can unmute
@@ -125,26 +155,28 @@ export class LivePlayer {
     const st = cam?.status || {};
     const codec = (this.stream === 'sub' && st.sub?.codec) || st.codec || 'h264';
     this.info.codec = codec;
-    const mse = window.mpegts && mpegts.getFeatureList().mseLivePlayback;
-    const useMse = this.transport !== 'hls' && mse && (codec !== 'h265' || canPlayHevcMse());
+    const useMse = this.transport !== 'hls' && canPlayH264Mse() && (codec !== 'h265' || canPlayHevcMse());
     const useHls = !useMse && this.transport !== 'ws' && canPlayNativeHls(codec);
     // Only of a stream that is up (a camera that is offline keeps its last
     // keyframe, which may be hours old) and that this browser can play. The
     // still only bridges a normal start: it goes once a frame has been
     // painted, and when the player has to reconnect first (a still that
     // never moves would pass for a frozen camera).
+    let stillShown = null;
     if (this.poster && (useMse || useHls) &&
-        (this.stream === 'sub' && st.sub ? st.sub.state : st.state) === 'streaming') {
-      this.video.setAttribute('elementtiming', `poster ${this.cameraId}`);
-      this.video.poster = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/snapshot.jpg${this.query()}`;
-    }
+        (this.stream === 'sub' && st.sub ? st.sub.state : st.state) === 'streaming')
+      stillShown = this.showStill(`${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/snapshot.jpg${this.query()}`);
     if (useMse) {
       this.mode = 'mse';
-      this.connect();
+      // The still paints first: once a grid's players have their first
+      // video (~100 ms after connecting) the page is too busy to paint
+      // anything else for a while.
+      Promise.all([stillShown, loadMpegts()]).then(() => this.connect(),
+        () => this.say('The video player did not load. Reload the page.'));
     } else if (useHls) {
       this.mode = 'hls';
       this.video.addEventListener('error', () => {
-        this.video.removeAttribute('poster');
+        this.dropStill();
         this.say('This browser cannot play this stream.');
       });
       this.video.src = `${this.apiBase}/cameras/${encodeURIComponent(this.cameraId)}/live.m3u8${this.query()}`;
@@ -157,10 +189,35 @@ export class LivePlayer {
     }
     const painted = () => {
       this.firstFrameAt = performance.now();
-      this.video.removeAttribute('poster');
+      this.dropStill();
     };
     if (this.video.requestVideoFrameCallback) this.video.requestVideoFrameCallback(painted);
     else this.video.addEventListener('playing', painted, { once: true });
+  }
+
+  // The still at @url over the video (an <img>, not the video's poster
+  // attribute: it can be decoded before it is shown, and it takes the
+  // page's preload of the same URL). Resolves once it is decoded and a frame
+  // has gone by, or after 250 ms at most.
+  showStill(url) {
+    const img = document.createElement('img');
+    img.className = 'still';
+    img.alt = '';
+    img.setAttribute('elementtiming', `poster ${this.cameraId}`);
+    img.src = url;
+    this.still = img;
+    this.container.insertBefore(img, this.message);
+    const decoded = img.decode().catch(() => {});
+    const capped = new Promise((resolve) => setTimeout(resolve, 250));
+    return Promise.race([decoded, capped])
+      .then(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+  }
+
+  // The still goes for good: a frame was painted, or none is coming soon (a
+  // still that never moves would pass for a frozen camera).
+  dropStill() {
+    this.still?.remove();
+    this.still = null;
   }
 
   query() { return this.stream === 'sub' ? '?stream=sub' : ''; }
@@ -251,7 +308,7 @@ export class LivePlayer {
 
   retry() {
     if (this.stopped || this.retryTimer) return;
-    this.video.removeAttribute('poster');
+    this.dropStill();
     this.info.reconnects++;
     this.say('Reconnecting…');
     this.retryTimer = setTimeout(() => {
