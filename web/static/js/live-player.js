@@ -198,19 +198,23 @@ export class LivePlayer {
   // The still at @url over the video (an <img>, not the video's poster
   // attribute: it can be decoded before it is shown, and it takes the
   // page's preload of the same URL). Resolves once it is decoded and a frame
-  // has gone by, or after 250 ms at most.
+  // has gone by, or after 250 + 100 ms at most (a hidden tab draws no
+  // frames).
   showStill(url) {
     const img = document.createElement('img');
     img.className = 'still';
     img.alt = '';
     img.setAttribute('elementtiming', `poster ${this.cameraId}`);
+    img.addEventListener('error', () => { if (this.still === img) this.dropStill(); });
     img.src = url;
     this.still = img;
     this.container.insertBefore(img, this.message);
     const decoded = img.decode().catch(() => {});
     const capped = new Promise((resolve) => setTimeout(resolve, 250));
-    return Promise.race([decoded, capped])
-      .then(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+    return Promise.race([decoded, capped]).then(() => new Promise((resolve) => {
+      requestAnimationFrame(() => setTimeout(resolve, 0));
+      setTimeout(resolve, 100);
+    }));
   }
 
   // The still goes for good: a frame was painted, or none is coming soon (a
