@@ -141,9 +141,11 @@ static float *boxes_of(GArray *dets, int *n)
   return boxes;
 }
 
-static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+/* A pool thread: makes one JPEG and returns it through its GTask. */
+static void job_thread(gpointer data, gpointer user_data)
 {
-  Job *job = data;
+  g_autoptr(GTask) task = data;
+  Job *job = g_task_get_task_data(task);
   GError *error = NULL;
   GstMapInfo map;
   if (!gst_buffer_map(job->buffer, &map, GST_MAP_READ)) {
@@ -171,12 +173,6 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
   g_task_return_pointer(task, jpeg, (GDestroyNotify)g_bytes_unref);
 }
 
-static void pool_func(gpointer data, gpointer user_data)
-{
-  g_autoptr(GTask) task = data;
-  job_thread(task, NULL, g_task_get_task_data(task), NULL);
-}
-
 /* The jobs share a pool of at most as many threads as there are cores (up
  * to 4). A page asking for sixteen stills at once (the grid's posters) then
  * gets them one after another, the first within milliseconds, rather than
@@ -187,7 +183,7 @@ static void run(Job *job, GAsyncReadyCallback callback, gpointer user_data)
   static GThreadPool *pool;
   if (g_once_init_enter(&pool)) {
     GThreadPool *created =
-        g_thread_pool_new(pool_func, NULL, CLAMP((int)g_get_num_processors(), 1, 4), FALSE, NULL);
+        g_thread_pool_new(job_thread, NULL, CLAMP((int)g_get_num_processors(), 1, 4), FALSE, NULL);
     g_once_init_leave(&pool, created);
   }
   GTask *task = g_task_new(NULL, NULL, callback, user_data);

@@ -299,6 +299,7 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
   }
   gint64 keep_alive_us = (gint64)MAX(c->session_timeout / 2, 1) * G_USEC_PER_SEC;
   gint64 next_keep_alive = g_get_monotonic_time() + keep_alive_us;
+  gint64 first_packet_us = MIN(silence_us, FIRST_PACKET_US);
 
   /* Frames that came with PLAY's answer. */
   if (vigil_rtsp_conn_drain(c, 0, &reply, error) < 0)
@@ -307,10 +308,10 @@ gboolean vigil_rtsp_client_play(VigilRtspClient *c, gint64 silence_us, VigilRtsp
     if (vigil_rtsp_aborted(c, error))
       return FALSE;
     gint64 now = g_get_monotonic_time();
-    if (!c->got_packet && now - c->last_packet_us > MIN(silence_us, FIRST_PACKET_US)) {
+    if (!c->got_packet && now - c->last_packet_us > first_packet_us) {
       g_set_error(error, VIGIL_RTSP_ERROR, VIGIL_RTSP_ERROR_SILENT,
                   "the camera sent no video for %d s after PLAY",
-                  (int)(MIN(silence_us, FIRST_PACKET_US) / G_USEC_PER_SEC));
+                  (int)(first_packet_us / G_USEC_PER_SEC));
       return FALSE;
     }
     if (now - c->last_packet_us > silence_us) {

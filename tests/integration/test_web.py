@@ -87,7 +87,6 @@ class WebTest(unittest.TestCase):
         r = self.get("/static/img/favicon.svg", headers={"Accept-Encoding": "gzip"})
         self.assertEqual(r.status, 200)
 
-
     def test_grid_preloads_its_posters(self):
         cam = Fakecam("--cameras", "2", "--size", "320x240", "--fps", "10", "--bitrate", "200",
                       "--sub-size", "160x120", "--sub-bitrate", "100").start()
