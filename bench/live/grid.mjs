@@ -14,6 +14,11 @@
 //     main streams';
 //   - the CPU time of chromium's renderer and GPU processes over the same
 //     window (CDP SystemInfo.getProcessInfo), in % of one core.
+// The first load is a fresh browser profile with the session cookie already
+// set (caches empty, no login page: a user whose browser dropped its cache).
+// VIGIL_BENCH_FIRST=login makes it a new user's first visit instead: the
+// fresh profile opens /, is sent to /login, logs in through the form and is
+// sent back to /; the figures are the grid's, from that last navigation.
 //
 //   VIGIL_BIN=build/src/vigil FAKECAM_BIN=build/tools/fakecam/vigil-fakecam \
 //     node bench/live/grid.mjs
@@ -67,9 +72,10 @@ try {
   const subKbps = cams.reduce((a, c) => a + c.status.sub.bitrate_kbps, 0);
   const mainKbps = cams.reduce((a, c) => a + c.status.bitrate_kbps, 0);
 
-  browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+  const viaLogin = process.env.VIGIL_BENCH_FIRST === 'login';
+  browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, credentials: !viaLogin });
   const page = await browser.context.newPage();
-  await loginContext(browser.context, base);
+  if (!viaLogin) await loginContext(browser.context, base);
   // Before any script of the page: note when each <video> paints its first frame.
   await page.addInitScript(() => {
     window.firstFrames = [];
@@ -128,8 +134,20 @@ try {
              first: ids.map((id) => Math.min(window.postersBy[id] ?? Infinity, window.framesBy[id] ?? Infinity)) };
   });
   const span0 = (a) => `median ${q(a, 0.5).toFixed(0)}, max ${Math.max(...a).toFixed(0)}`;
-  for (let load = 1; load < LOADS; load++) {
+  // Opens the grid; the first time through the login form with VIGIL_BENCH_FIRST=login.
+  let loggedIn = !viaLogin;
+  const openGrid = async () => {
     await page.goto(`${base}/`);
+    if (loggedIn) return;
+    await page.waitForURL(/\/login/, { timeout: 15000 });
+    await page.fill('#username', 'admin');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(`${base}/`, { timeout: 15000 }), page.click('button[type=submit]')]);
+    loggedIn = true;
+  };
+  if (viaLogin) console.log('load 1: a first visit through /login (fresh profile, no cookie)');
+  for (let load = 1; load < LOADS; load++) {
+    await openGrid();
     await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
     const r = await page.evaluate(() => ({ ws: window.wsOpened, data: window.wsFirstData, paint: window.firstFrames }));
     const pic = await firstPictures(page);
@@ -139,7 +157,7 @@ try {
     await page.goto('about:blank');
     await sleep(2000);
   }
-  await page.goto(`${base}/`);
+  await openGrid();
   await page.waitForFunction((n) => window.firstFrames.length >= n, N, { timeout: 15000 });
   if (prof) {
     const { profile } = await prof.send('Profiler.stop');

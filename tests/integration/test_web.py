@@ -5,6 +5,7 @@ decompressed, its own ETag, Vary: Accept-Encoding, 304 per representation),
 the grid's preload hints for its tiles' posters (only for a logged-in user,
 only of what the user may view and what streams)."""
 import gzip
+import re
 import unittest
 
 import harness
@@ -86,6 +87,42 @@ class WebTest(unittest.TestCase):
         self.assertIsNone(r.headers.get("Content-Encoding"))
         r = self.get("/static/img/favicon.svg", headers={"Accept-Encoding": "gzip"})
         self.assertEqual(r.status, 200)
+
+    def test_pages_name_versioned_assets_kept_for_a_year(self):
+        versions = set()
+        for path, script in PAGES.items():
+            with self.subTest(path=path):
+                body = self.get(path).body.decode()
+                self.assertNotRegex(body, r'"/static/(?!v/)', "an unversioned asset URL")
+                for url in re.findall(r'"(/static/v/[^"]+)"', body):
+                    version, rest = re.fullmatch(r"/static/v/([0-9a-f]{12})(/.+)", url).groups()
+                    versions.add(version)
+                    r = self.get(url)
+                    self.assertEqual(r.status, 200, url)
+                    self.assertEqual(r.headers["Cache-Control"], "public, max-age=31536000, immutable")
+                    plain = self.get("/static" + rest)
+                    self.assertEqual(plain.headers["Cache-Control"], "no-cache")
+                    self.assertEqual(r.body, plain.body)
+                    self.assertEqual(r.headers["ETag"], plain.headers["ETag"])
+        self.assertEqual(len(versions), 1, versions)
+        version = versions.pop()
+        # Another binary's version: this binary's file, revalidated each time.
+        other = "0" * 12 if version != "0" * 12 else "1" * 12
+        r = self.get(f"/static/v/{other}/js/ui.js")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["Cache-Control"], "no-cache")
+        self.assertEqual(r.body, self.get("/static/js/ui.js").body)
+        for path in (f"/static/v/{version}", f"/static/v/{version}/", f"/static/v/{version}/nope.js",
+                     f"/static/v/{version}/../js/ui.js", f"/static/v/{version}//js/ui.js",
+                     f"/static/v/{version}/%2e%2e/main.c", "/static/v/"):
+            with self.subTest(path=path):
+                self.assertEqual(self.get(path).status, 404)
+        # The modules the pages load import each other relatively (they stay
+        # under the page's version) or by a versioned path, never "/static/...".
+        for path in ("/static/js/effects.js", "/static/js/playback-player.js",
+                     "/static/js/live-player.js", "/static/js/pages/grid.js"):
+            with self.subTest(path=path):
+                self.assertNotIn(b"'/static/", self.get(path).body)
 
     def test_grid_preloads_its_posters(self):
         cam = Fakecam("--cameras", "2", "--size", "320x240", "--fps", "10", "--bitrate", "200",

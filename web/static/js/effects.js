@@ -14,7 +14,7 @@
 // true.
 import {
   Application, BlurFilter, Filter, GlProgram, Sprite, Texture, UniformGroup, VideoSource,
-} from '/static/vendor/pixi.mjs';
+} from '../vendor/pixi.mjs';
 import { EFFECTS, effectParams } from './effect-list.js';
 
 export { EFFECTS, effectParams };

@@ -44,7 +44,8 @@ function loadMpegts() {
   if (!mpegtsLoading) {
     mpegtsLoading = new Promise((resolve, reject) => {
       const script = document.createElement('script');
-      script.src = '/static/vendor/mpegts.js';
+      // Beside this module, so under the same version as the page's preload.
+      script.src = new URL('../vendor/mpegts.js', import.meta.url).href;
       script.onload = () => resolve();
       script.onerror = () => {
         mpegtsLoading = null;

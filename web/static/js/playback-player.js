@@ -21,7 +21,7 @@
 // stream loads in a second <video> behind the shown one, at the same time,
 // and replaces it once it has a picture there, so the view never goes black.
 // Main and Sub force one stream. Native HLS (no MSE) always plays main.
-import Hls from '/static/vendor/hls.mjs';
+import Hls from '../vendor/hls.mjs';
 
 export const SPEEDS = [0.5, 1, 2, 4, 8];
 // Auto plays the sub stream from this speed up.
