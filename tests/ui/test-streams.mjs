@@ -203,6 +203,31 @@ try {
   await page.waitForSelector('.tile .badge.state-streaming', { timeout: 10000 });
   await shoot(page, 'streams-grid');
 
+  // What the stills look like: a page whose live sockets never hear from
+  // vigil (answered here, by the test) keeps them until the players give up.
+  {
+    const held = watch(await browser.context.newPage(), 'stills');
+    await held.routeWebSocket(/\/live(\?|$)/, () => {});
+    await held.goto(`${env.base}/`);
+    await held.waitForFunction(() => ['dual', 'single'].every((id) => {
+      const img = document.querySelector(`.tile[data-camera="${id}"] img.still`);
+      return img && img.complete && img.naturalWidth > 0;
+    }), null, { timeout: 10000 });
+    const shown = await held.evaluate(() => [...document.querySelectorAll('.tile')].map((t) => {
+      const img = t.querySelector('img.still');
+      const r = img?.getBoundingClientRect();
+      return { id: t.dataset.camera, w: img?.naturalWidth, shownW: Math.round(r?.width ?? 0),
+               tileW: Math.round(t.getBoundingClientRect().width),
+               frames: t.querySelector('video')?.getVideoPlaybackQuality().totalVideoFrames };
+    }));
+    const of = (id) => shown.find((x) => x.id === id) || {};
+    ok(of('dual').w === 640 && of('single').w > 640 &&
+       shown.every((x) => x.frames === 0 && x.shownW >= x.tileW - 4),
+       `before any video, each tile shows its stream's still over the whole tile (${JSON.stringify(shown)})`);
+    await shoot(held, 'streams-grid-stills');
+    await held.close();
+  }
+
   // Enlarge: a main-stream WebSocket, a seamless swap.
   await startSampler(page, gridBoxes('dual'));
   await sleep(300);
