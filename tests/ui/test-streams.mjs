@@ -211,7 +211,7 @@ try {
   await shoot(page, 'streams-grid');
 
   // What the stills look like: a page whose live sockets never hear from
-  // vigil (answered here, by the test) keeps them until the players give up.
+  // vigil (answered here, by the test) keeps them, since no frame comes.
   {
     const held = watch(await browser.context.newPage(), 'stills');
     await held.routeWebSocket(/\/live(\?|$)/, () => {});
