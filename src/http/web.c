@@ -270,13 +270,14 @@ const char *vigil_web_serve(SoupServerMessage *msg, const char *path)
   if (page) {
     resource = g_strconcat(WEB_PREFIX, page, NULL);
   } else if (strstr(path, "..") || strstr(path, "//")) {
-    resource = NULL;
+    /* no resource: 404 */
   } else if (version_end) {
     /* Another binary's version (a page loaded before an upgrade) gets this
      * binary's file, but not for keeps. */
     const char *version = path + strlen(VERSIONED_PREFIX);
-    immutable = (gsize)(version_end - version) == strlen(static_version()) &&
-                strncmp(version, static_version(), strlen(static_version())) == 0;
+    const char *ours = static_version();
+    gsize len = strlen(ours);
+    immutable = (gsize)(version_end - version) == len && strncmp(version, ours, len) == 0;
     resource = g_strconcat(WEB_PREFIX "/static", version_end, NULL);
   } else if (g_str_has_prefix(path, "/static/")) {
     resource = g_strconcat(WEB_PREFIX, path, NULL);
