@@ -534,9 +534,9 @@ def main():
                     text = st.vigil.request("GET", "/metrics").body.decode()
                     h = live.histogram_of(text)
                     for line in text.splitlines():
-                        # glibc's view of the heap beside the kernel's RSS
-                        if line.startswith(("vigil_heap_in_use_bytes ", "vigil_heap_held_bytes ",
-                                             "vigil_heap_sqlite_bytes ")):
+                        # the allocator's view of the heap beside the kernel's RSS
+                        # (in use, held, SQLite's share; jemalloc's breakdown)
+                        if line.startswith("vigil_heap_") and line.split()[0].endswith("_bytes"):
                             name, value = line.split()
                             s[name[len("vigil_"):-len("_bytes")] + "_kb"] = int(value) >> 10
                     if hist_prev and len(h) == len(hist_prev) and h[-1][1] >= hist_prev[-1][1]:

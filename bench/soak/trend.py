@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Memory over a soak's run, from its soak.json (bench/soak/run.py --out DIR):
-the median of RSS, the heap glibc counts in use and the heap it holds in
-each window of N minutes (with the fault that began in it), and the slope of
+the median of RSS, the heap the allocator counts in use and the heap it
+holds (with jemalloc, also where the difference is) in each window of N minutes (with the fault that began in it), and the slope of
 each over a chosen stretch, least squares and Theil-Sen (the median of the
 pairwise slopes, which one spike cannot move). Samples of the last vigil
 process only (a kill -9 starts a new one).
@@ -23,7 +23,13 @@ _spec.loader.exec_module(_soak)
 least_squares = _soak.slope_per_hour
 
 KEYS = (("RSS", "rss_kb"), ("RSS anon", "rss_anon_kb"), ("heap in use", "heap_in_use_kb"),
-        ("heap held", "heap_held_kb"), ("SQLite", "heap_sqlite_kb"))
+        ("heap held", "heap_held_kb"), ("SQLite", "heap_sqlite_kb"),
+        # jemalloc's breakdown (vigil_heap_* in /metrics): slab holes are
+        # active - in use; what RSS holds outside jemalloc's pages (stacks,
+        # libraries' own mappings) is RSS - resident
+        ("holes", "heap_holes_kb"), ("cached", "heap_cached_kb"), ("dirty", "heap_dirty_kb"),
+        ("metadata", "heap_metadata_kb"), ("resident", "heap_resident_kb"),
+        ("RSS - resident", "rss_outside_kb"))
 
 
 def theil_sen(points, most=400):
@@ -52,17 +58,23 @@ def main():
         sys.exit("no samples")
     last_pid = samples[-1]["pid"]
     samples = [s for s in samples if s.get("pid") == last_pid and "rss_kb" in s]
+    for s in samples:
+        if "heap_active_kb" in s:
+            s["heap_holes_kb"] = s["heap_active_kb"] - s["heap_in_use_kb"]
+        if "heap_resident_kb" in s:
+            s["rss_outside_kb"] = s["rss_kb"] - s["heap_resident_kb"]
     faults = soak.get("faults", [])
+    keys = [(label, key) for label, key in KEYS if any(key in s for s in samples)]
 
-    print(f"| min | fault | " + " | ".join(f"{label} MB" for label, _ in KEYS) + " |")
-    print("|---|---|" + "---|" * len(KEYS))
+    print(f"| min | fault | " + " | ".join(f"{label} MB" for label, _ in keys) + " |")
+    print("|---|---|" + "---|" * len(keys))
     w = args.every * 60
     t = samples[0]["t"] - samples[0]["t"] % w
     while t <= samples[-1]["t"]:
         win = [s for s in samples if t <= s["t"] < t + w]
         began = sorted({x["kind"] for x in faults if t <= x["start"] < t + w})
         cells = []
-        for _, key in KEYS:
+        for _, key in keys:
             vals = [s[key] / 1024 for s in win if key in s]
             cells.append(f"{statistics.median(vals):.1f}" if vals else "")
         if win:
@@ -77,7 +89,7 @@ def main():
     span = (stretch[-1]["t"] - stretch[0]["t"]) / 60
     print(f"\nslopes over {stretch[0]['t'] / 60:.1f}-{stretch[-1]['t'] / 60:.1f} min "
           f"({span:.1f} min, {len(stretch)} samples), MB/h:")
-    for label, key in KEYS:
+    for label, key in keys:
         pts = [(s["t"], s[key] / 1024) for s in stretch if key in s]
         ls, ts = least_squares(pts), theil_sen(pts)
         if ls is None:

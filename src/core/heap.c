@@ -66,21 +66,38 @@ const char *vigil_heap_allocator(void)
 #endif
 }
 
-gboolean vigil_heap_stats(gsize *in_use, gsize *held)
+#ifdef VIGIL_JEMALLOC
+/* One size_t statistic; 0 if this jemalloc does not have it. */
+static gsize jemalloc_stat(const char *name)
 {
-  *in_use = *held = 0;
+  size_t value = 0, n = sizeof(value);
+  return mallctl(name, &value, &n, NULL, 0) == 0 ? value : 0;
+}
+
+#define ALL_ARENAS "stats.arenas." G_STRINGIFY(MALLCTL_ARENAS_ALL) "."
+#endif
+
+gboolean vigil_heap_stats(VigilHeapStats *stats)
+{
+  *stats = (VigilHeapStats){0};
 #ifdef VIGIL_JEMALLOC
   /* jemalloc's statistics are a snapshot taken when "epoch" is written. */
   guint64 epoch = 1;
   size_t len = sizeof(epoch);
-  size_t allocated = 0, mapped = 0;
-  size_t n = sizeof(size_t);
-  if (mallctl("epoch", &epoch, &len, &epoch, len) != 0 ||
-      mallctl("stats.allocated", &allocated, &n, NULL, 0) != 0 ||
-      mallctl("stats.mapped", &mapped, &n, NULL, 0) != 0)
+  if (mallctl("epoch", &epoch, &len, &epoch, len) != 0)
     return FALSE;
-  *in_use = allocated;
-  *held = mapped;
+  stats->in_use = jemalloc_stat("stats.allocated");
+  stats->held = jemalloc_stat("stats.mapped");
+  if (stats->in_use == 0)
+    return FALSE;
+  stats->active = jemalloc_stat("stats.active");
+  stats->metadata = jemalloc_stat("stats.metadata");
+  stats->resident = jemalloc_stat("stats.resident");
+  stats->retained = jemalloc_stat("stats.retained");
+  /* pdirty counts pages; tcache_bytes is not in 5.3's manual but is in its
+   * mallctl tree. */
+  stats->dirty = jemalloc_stat(ALL_ARENAS "pdirty") * (gsize)jemalloc_stat("arenas.page");
+  stats->cached = jemalloc_stat(ALL_ARENAS "tcache_bytes");
   return TRUE;
 #elif defined(VIGIL_MALLINFO2)
   /* Walks every arena's free lists under its lock: cheap at the rate a
@@ -88,8 +105,8 @@ gboolean vigil_heap_stats(gsize *in_use, gsize *held)
   struct mallinfo2 mi = mallinfo2();
   if (mi.arena == 0 && mi.hblkhd == 0)
     return FALSE;
-  *in_use = mi.uordblks + mi.hblkhd;
-  *held = mi.arena + mi.hblkhd;
+  stats->in_use = mi.uordblks + mi.hblkhd;
+  stats->held = mi.arena + mi.hblkhd;
   return TRUE;
 #else
   return FALSE;

@@ -19,9 +19,21 @@ void vigil_heap_trim(void);
 /* "jemalloc", "glibc" or "other" (AddressSanitizer's, say). */
 const char *vigil_heap_allocator(void);
 
-/* Bytes vigil holds (allocated, not freed) and bytes the allocator holds
- * from the system for it (in use or free). FALSE, and both 0, when the
- * allocator does not say. */
-gboolean vigil_heap_stats(gsize *in_use, gsize *held);
+/* What the allocator holds, in bytes. in_use and held come from any
+ * allocator that says; the rest only from jemalloc (0 otherwise), and tell
+ * apart where memory vigil freed but the process still holds has gone. */
+typedef struct {
+  gsize in_use;   /* allocated by vigil and not freed */
+  gsize held;     /* taken from the system, in use or free (jemalloc: mapped) */
+  gsize active;   /* pages with an allocation in them: in_use + slab holes */
+  gsize dirty;    /* free pages not yet handed back (they decay) */
+  gsize metadata; /* the allocator's own bookkeeping */
+  gsize resident; /* pages of all the above the kernel counts in RSS */
+  gsize retained; /* address space kept unmapped for reuse (not in RSS) */
+  gsize cached;   /* free objects in the threads' caches (jemalloc counts them in in_use) */
+} VigilHeapStats;
+
+/* FALSE, and all 0, when the allocator does not say. */
+gboolean vigil_heap_stats(VigilHeapStats *stats);
 
 G_END_DECLS

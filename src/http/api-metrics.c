@@ -283,8 +283,8 @@ static void metrics_storage(GString *out)
  * (docs/soak.md). */
 static void metrics_memory(GString *out)
 {
-  gsize in_use, held;
-  if (!vigil_heap_stats(&in_use, &held))
+  VigilHeapStats h;
+  if (!vigil_heap_stats(&h))
     return; /* an allocator that does not say (AddressSanitizer's): no figures */
   g_string_append_printf(
       out,
@@ -297,7 +297,34 @@ static void metrics_memory(GString *out)
       "# HELP vigil_heap_sqlite_bytes Bytes of the heap in use that SQLite holds (page caches).\n"
       "# TYPE vigil_heap_sqlite_bytes gauge\n"
       "vigil_heap_sqlite_bytes %" G_GINT64_FORMAT "\n",
-      in_use, held, vigil_store_memory_used());
+      h.in_use, h.held, vigil_store_memory_used());
+  if (h.active == 0)
+    return; /* glibc's malloc: the two figures above are all it gives */
+  /* jemalloc's breakdown of the difference between RSS and in_use. */
+  static const struct {
+    const char *name, *help;
+    gsize offset;
+  } parts[] = {
+      {"active", "Bytes in pages with an allocation in them (in use and slab holes).",
+       G_STRUCT_OFFSET(VigilHeapStats, active)},
+      {"dirty", "Bytes of free pages the allocator has not handed back yet.",
+       G_STRUCT_OFFSET(VigilHeapStats, dirty)},
+      {"metadata", "Bytes of the allocator's own bookkeeping.",
+       G_STRUCT_OFFSET(VigilHeapStats, metadata)},
+      {"resident", "Bytes of the allocator's pages resident in memory.",
+       G_STRUCT_OFFSET(VigilHeapStats, resident)},
+      {"retained", "Bytes of address space kept unmapped for reuse (not in RSS).",
+       G_STRUCT_OFFSET(VigilHeapStats, retained)},
+      {"cached", "Bytes of free objects in the threads' caches (counted in use).",
+       G_STRUCT_OFFSET(VigilHeapStats, cached)},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(parts); i++)
+    g_string_append_printf(out,
+                           "# HELP vigil_heap_%s_bytes %s\n"
+                           "# TYPE vigil_heap_%s_bytes gauge\n"
+                           "vigil_heap_%s_bytes %" G_GSIZE_FORMAT "\n",
+                           parts[i].name, parts[i].help, parts[i].name, parts[i].name,
+                           G_STRUCT_MEMBER(gsize, &h, parts[i].offset));
 }
 
 void vigil_api_metrics(VigilRequest *req)
