@@ -9,6 +9,14 @@
 #include "rtsp/client-private.h"
 
 #define UDP_BATCH        32
+/* A slot takes one datagram. Cameras send RTP in datagrams that fit the
+ * network's MTU, so slots start that small: 32 of them are 64 KiB, all of
+ * it written within the first bursts. Slots for the largest datagram, from
+ * the start, were 2 MiB per camera of which a few pages were written at
+ * first and more with every larger burst, for hours (docs/soak.md, "Pages
+ * allocated, written later"). A camera that sends a datagram too large for
+ * its slot (IP fragments) loses that one and gets slots for any size. */
+#define UDP_SLOT         2048
 #define UDP_MAX_DATAGRAM 65536
 /* How long audio waits for sender reports to place it next to video. */
 #define AUDIO_SYNC_WAIT_US (6 * G_USEC_PER_SEC)
@@ -160,25 +168,38 @@ void vigil_rtsp_media_rtp_info(VigilRtspClient *c, const char *value)
 
 void vigil_rtsp_media_read_udp(VigilRtspClient *c, VigilRtspTrack *t, int fd, gboolean rtcp)
 {
-  /* Only the pages datagrams land in are ever touched. */
-  if (!c->datagrams)
-    c->datagrams = g_malloc((gsize)UDP_BATCH * UDP_MAX_DATAGRAM);
-  guint8 *buffers = c->datagrams;
+  if (!c->datagrams) {
+    c->datagram_size = UDP_SLOT;
+    c->datagrams = g_malloc((gsize)UDP_BATCH * UDP_SLOT);
+  }
   struct mmsghdr msgs[UDP_BATCH];
   struct iovec iov[UDP_BATCH];
   for (;;) {
+    gsize slot = c->datagram_size;
     for (int i = 0; i < UDP_BATCH; i++) {
-      iov[i] = (struct iovec){buffers + (gsize)i * UDP_MAX_DATAGRAM, UDP_MAX_DATAGRAM};
+      iov[i] = (struct iovec){c->datagrams + (gsize)i * slot, slot};
       msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
     }
     int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
       return;
+    gboolean truncated = FALSE;
     for (int i = 0; i < n && !c->stop; i++) {
-      if (rtcp)
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+        truncated = TRUE; /* its end is lost: as if the packet were */
+      else if (rtcp)
         on_sender_report(c, t, iov[i].iov_base, msgs[i].msg_len);
       else
         on_rtp(c, t, iov[i].iov_base, msgs[i].msg_len);
+    }
+    if (truncated && slot < UDP_MAX_DATAGRAM) {
+      /* The host only: a URL's query can hold a password. */
+      g_message("the camera at %s sends UDP datagrams over %" G_GSIZE_FORMAT
+                " bytes: one lost, larger ones taken from now on",
+                c->host, slot);
+      g_free(c->datagrams);
+      c->datagram_size = UDP_MAX_DATAGRAM;
+      c->datagrams = g_malloc((gsize)UDP_BATCH * UDP_MAX_DATAGRAM);
     }
     if (n < UDP_BATCH)
       return;

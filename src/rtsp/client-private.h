@@ -10,8 +10,12 @@
 
 G_BEGIN_DECLS
 
-/* One read takes at most this much (the kernel's whole receive queue). */
-#define VIGIL_RTSP_READ_CHUNK (256 * 1024)
+/* One read takes at most this much; a fuller queue (a keyframe, a backlog
+ * after a stall) takes a few reads in a row. Each connection's buffer is
+ * this much plus what a read left unparsed: more would be pages written
+ * only by the rare largest backlog, RSS that creeps up for hours
+ * (docs/soak.md, "Pages allocated, written later"). */
+#define VIGIL_RTSP_READ_CHUNK (64 * 1024)
 /* Waits are cut into slices this long to notice *abort. */
 #define VIGIL_RTSP_ABORT_SLICE_MS 100
 
@@ -57,7 +61,8 @@ struct _VigilRtspClient {
   guint nc;
 
   guint8 *in;        /* received, not yet consumed: in[0 .. in_len) */
-  guint8 *datagrams; /* UDP_BATCH slots for recvmmsg(), or NULL */
+  guint8 *datagrams;   /* UDP_BATCH slots for recvmmsg(), or NULL */
+  gsize datagram_size; /* ... of this many bytes each */
   gsize in_len, in_size;
 
   VigilRtspTrack video, audio;

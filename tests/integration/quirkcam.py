@@ -713,11 +713,14 @@ def main(argv=None):
                         "some cameras expect)")
     p.add_argument("--silent", action="store_true",
                    help="answer DESCRIBE/SETUP/PLAY, then send no media at all")
+    p.add_argument("--mtu", type=int, default=MTU,
+                   help=f"largest RTP payload (default {MTU}; over ~1500 over UDP: IP fragments)")
     p.add_argument("--garbage", action="store_true",
                    help="answer DESCRIBE/SETUP/PLAY, then send RTP packets of random bytes")
     p.add_argument("--close-mid-frame", type=float, metavar="SECONDS",
                    help="after SECONDS of media, send half of a frame's packets and close")
     opts = p.parse_args(argv)
+    globals()["MTU"] = opts.mtu  # packetize_nal's
     tmp = None
     if not opts.video or opts.audio == "":
         tmp = tempfile.mkdtemp(prefix="quirkcam-")

@@ -270,7 +270,23 @@ class CorpusTest(unittest.TestCase):
         self.stream_case("qtcp", self.quirkcam().url)
 
     def test_quirkcam_h264_udp(self):
+        seen = len(self.vigil.log_text())
         self.stream_case("qudp", self.quirkcam().url, rtsp_transport="udp")
+        # MTU-sized datagrams fit the slots vigil starts with.
+        self.assertNotIn("sends UDP datagrams over", self.vigil.log_text()[seen:])
+
+    def test_quirkcam_h264_udp_datagrams_over_the_mtu(self):
+        """A camera whose RTP datagrams are larger than an Ethernet frame
+        (IP fragments): vigil's slots for one datagram start MTU-sized, so
+        the first large one is cut short, and from then on it takes them
+        whole (src/rtsp/client-media.c)."""
+        seen = len(self.vigil.log_text())
+        cam = self.quirkcam("--mtu", "6000")
+        self.stream_case("qbig", cam.url, rtsp_transport="udp")
+        log = self.vigil.log_text()[seen:]
+        self.assertIn("sends UDP datagrams over 2048 bytes: one lost, larger ones taken from now on",
+                      log)
+        self.assertEqual(log.count("sends UDP datagrams over"), 1, log)
 
     def test_quirkcam_h265_separate_vps_sps_pps_in_band_only(self):
         """H.265 with VPS, SPS and PPS each in its own RTP packet, and no
