@@ -25,11 +25,14 @@ least_squares = _soak.slope_per_hour
 KEYS = (("RSS", "rss_kb"), ("RSS anon", "rss_anon_kb"), ("heap in use", "heap_in_use_kb"),
         ("heap held", "heap_held_kb"), ("SQLite", "heap_sqlite_kb"),
         # jemalloc's breakdown (vigil_heap_* in /metrics): slab holes are
-        # active - in use; what RSS holds outside jemalloc's pages (stacks,
-        # libraries' own mappings) is RSS - resident
+        # active - in use. "anon - jemalloc" is RSS anon - (active + dirty +
+        # metadata): threads' stacks and what libraries map themselves, less
+        # the pages jemalloc counts that were never written (not in RSS yet;
+        # docs/soak.md, "Pages allocated, written later"), so it can be
+        # negative. It rising while the heap stays put is such pages being
+        # written. (jemalloc's own "resident" counts unwritten pages too.)
         ("holes", "heap_holes_kb"), ("cached", "heap_cached_kb"), ("dirty", "heap_dirty_kb"),
-        ("metadata", "heap_metadata_kb"), ("resident", "heap_resident_kb"),
-        ("RSS - resident", "rss_outside_kb"))
+        ("metadata", "heap_metadata_kb"), ("anon - jemalloc", "anon_outside_kb"))
 
 
 def theil_sen(points, most=400):
@@ -61,8 +64,9 @@ def main():
     for s in samples:
         if "heap_active_kb" in s:
             s["heap_holes_kb"] = s["heap_active_kb"] - s["heap_in_use_kb"]
-        if "heap_resident_kb" in s:
-            s["rss_outside_kb"] = s["rss_kb"] - s["heap_resident_kb"]
+        if "heap_metadata_kb" in s and "rss_anon_kb" in s:
+            s["anon_outside_kb"] = s["rss_anon_kb"] - (s["heap_active_kb"] + s["heap_dirty_kb"]
+                                                       + s["heap_metadata_kb"])
     faults = soak.get("faults", [])
     keys = [(label, key) for label, key in KEYS if any(key in s for s in samples)]
 
