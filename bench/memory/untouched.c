@@ -33,12 +33,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MIN_SIZE   (16 * 1024)
-#define SLOTS      (1u << 20) /* live large allocations at most (open addressing) */
-#define DEPTH      10
-#define STACKS     (1u << 16)
-#define PAGE       4096u
-#define TOMBSTONE  ((void *)1)
+#define MIN_SIZE  (16 * 1024)
+#define SLOTS     (1u << 20) /* live large allocations at most (open addressing) */
+#define DEPTH     10
+#define STACKS    (1u << 16)
+#define PAGE      4096u
+#define TOMBSTONE ((void *)1)
 
 typedef struct {
   void *ptr;
@@ -256,8 +256,8 @@ static void report(int n)
       fclose(out);
     return;
   }
-  Sum *sums = mmap(NULL, STACKS * sizeof(Sum), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  Sum *sums =
+      mmap(NULL, STACKS * sizeof(Sum), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   uint64_t all = 0, all_untouched = 0;
   pthread_mutex_lock(&lock);
   for (uint32_t i = 0; i < SLOTS; i++) {
@@ -306,9 +306,9 @@ static void *watcher(void *arg)
 {
   (void)arg;
   busy++; /* this thread's own allocations are not vigil's */
-  const char *trigger = getenv("UNTOUCHED_TRIGGER") ? getenv("UNTOUCHED_TRIGGER")
-                                                    : "/tmp/untouched.trigger";
-  for (int n = 1;; ) {
+  const char *trigger =
+      getenv("UNTOUCHED_TRIGGER") ? getenv("UNTOUCHED_TRIGGER") : "/tmp/untouched.trigger";
+  for (int n = 1;;) {
     struct stat st;
     if (stat(trigger, &st) == 0) {
       unlink(trigger);

@@ -8,7 +8,7 @@
 
 #include "rtsp/client-private.h"
 
-#define UDP_BATCH        32
+#define UDP_BATCH 32
 /* A slot takes one datagram. Cameras send RTP in datagrams that fit the
  * network's MTU, so slots start that small: 32 of them are 64 KiB, all of
  * it written within the first bursts. Slots for the largest datagram, from

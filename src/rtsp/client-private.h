@@ -60,7 +60,7 @@ struct _VigilRtspClient {
   gboolean has_challenge;
   guint nc;
 
-  guint8 *in;        /* received, not yet consumed: in[0 .. in_len) */
+  guint8 *in;          /* received, not yet consumed: in[0 .. in_len) */
   guint8 *datagrams;   /* UDP_BATCH slots for recvmmsg(), or NULL */
   gsize datagram_size; /* ... of this many bytes each */
   gsize in_len, in_size;
