@@ -28,7 +28,7 @@ typedef struct {
   gsize active;   /* pages with an allocation in them: in_use + slab holes */
   gsize dirty;    /* free pages not yet handed back (they decay) */
   gsize metadata; /* the allocator's own bookkeeping */
-  gsize resident; /* pages of all the above the kernel counts in RSS */
+  gsize resident; /* jemalloc's pages in memory, at most: it counts pages never written */
   gsize retained; /* address space kept unmapped for reuse (not in RSS) */
   gsize cached;   /* free objects in the threads' caches (jemalloc counts them in in_use) */
 } VigilHeapStats;

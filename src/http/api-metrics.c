@@ -311,7 +311,7 @@ static void metrics_memory(GString *out)
        G_STRUCT_OFFSET(VigilHeapStats, dirty)},
       {"metadata", "Bytes of the allocator's own bookkeeping.",
        G_STRUCT_OFFSET(VigilHeapStats, metadata)},
-      {"resident", "Bytes of the allocator's pages resident in memory.",
+      {"resident", "Bytes of the allocator's pages in memory, at most (pages never written count).",
        G_STRUCT_OFFSET(VigilHeapStats, resident)},
       {"retained", "Bytes of address space kept unmapped for reuse (not in RSS).",
        G_STRUCT_OFFSET(VigilHeapStats, retained)},
