@@ -153,7 +153,8 @@ export const playerState = (page) => page.evaluate(() => {
   return { t: p.video.currentTime, delay: p.delay(), frames: q.totalVideoFrames,
            dropped: q.droppedVideoFrames, w: p.video.videoWidth, h: p.video.videoHeight,
            mode: p.mode, codec: p.info.codec, skips: p.info.skips,
-           reconnects: p.info.reconnects, message: p.message.textContent };
+           reconnects: p.info.reconnects, message: p.message.textContent,
+           ranges: p.video.buffered.length };
 });
 
 // Without chromium a browser test is skipped (exit 77), except in CI
